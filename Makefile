@@ -1,0 +1,49 @@
+# PO Portal — `make run` serves the demo, `make test` runs every test (browser tests included).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+FLASK := $(BIN)/flask --app portal
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install browser migrate check bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+## Serve the portal with demo data on http://$(HOST):$(PORT) (embedded PostgreSQL unless DATABASE_URL is set).
+run: $(STAMP)
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	@echo "Serving on http://$(HOST):$(PORT)/ — sign in with one of the demo users above."
+	PORTAL_COOKIE_SECURE=$${PORTAL_COOKIE_SECURE:-0} $(FLASK) run --host $(HOST) --port $(PORT)
+
+## Every test: unit, integration, web and browser (TEST_DATABASE_URL picks the server; default: a private one).
+test: $(STAMP) browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+migrate: $(STAMP)
+	$(FLASK) db upgrade
+
+## Migrations match the models.
+check: $(STAMP)
+	$(FLASK) db upgrade && $(FLASK) db check
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache

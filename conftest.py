@@ -1,0 +1,122 @@
+"""Fixtures shared by tests/ and e2e/: a fresh PostgreSQL database built by the real migrations.
+
+TEST_DATABASE_URL (any database on the server; CI: the local PostgreSQL) names the server to
+create the throwaway database on; without it a private server is started with `pgserver`.
+Tables are truncated between tests.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import uuid
+
+import psycopg
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    "SESSION_COOKIE_SECURE": False,
+    "REMEMBER_COOKIE_SECURE": False,
+    "RATELIMIT_ENABLED": False,
+    "PASSWORD_TIME_COST": 1,
+    "PASSWORD_MEMORY_COST": 64,
+    "PAGE_SIZE": 25,
+}
+
+
+def _server_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    from portal.embedded_db import embedded_database_url
+
+    return embedded_database_url(os.path.join(tempfile.gettempdir(), f"po-portal-test-pg-{os.getuid()}"))
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    server = make_url(_server_url())
+    name = f"portal_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    from flask_migrate import upgrade
+
+    from portal import create_app
+
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@pytest.fixture(scope="session")
+def _table_names(app):
+    from portal.extensions import db
+
+    with app.app_context():
+        return [t.name for t in reversed(db.metadata.sorted_tables)]
+
+
+@pytest.fixture
+def db_session(app, _table_names):
+    """The app's session inside an app context, on empty tables with the default roles seeded."""
+    from portal.extensions import db
+    from portal.services.security import seed_default_roles
+
+    with app.app_context():
+        db.session.execute(text(f"TRUNCATE {', '.join(_table_names)} RESTART IDENTITY CASCADE"))
+        db.session.commit()
+        seed_default_roles(db.session)
+        yield db.session
+        db.session.rollback()
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app, db_session):
+    return app.test_client()
+
+
+@pytest.fixture
+def count_queries(app):
+    """Context manager counting the SQL statements run inside it."""
+    from contextlib import contextmanager
+
+    from portal.extensions import db
+
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def before(conn, cursor, statement, params, context, executemany):
+            statements.append(statement)
+
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counting
+
+
+CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "page carries no CSRF token"
+    return match.group(1) or match.group(2)

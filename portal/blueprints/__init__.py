@@ -1,0 +1,12 @@
+"""Every blueprint, registered in one place."""
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.blueprints.admin.views import bp as admin_bp
+    from portal.blueprints.auth.views import bp as auth_bp
+    from portal.blueprints.debtors.views import bp as debtors_bp
+    from portal.blueprints.main.views import bp as main_bp
+
+    for bp in (auth_bp, main_bp, admin_bp, debtors_bp):
+        app.register_blueprint(bp)

@@ -1,0 +1,29 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class UserForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=80)])
+    full_name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
+    email = StringField("E-mail", validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
+    password = PasswordField("Password", validators=[Optional(), Length(min=10, max=256)])
+    active = BooleanField("Active", default=True)
+    roles = MultiCheckboxField("Roles", coerce=int)
+    branches = MultiCheckboxField("Limited to branches (none ticked: every branch)", coerce=int)
+
+
+class RoleForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    description = TextAreaField("Description", validators=[Length(max=400)])
+
+
+class BranchForm(FlaskForm):
+    code = StringField("Code", validators=[DataRequired(), Length(max=20)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])

@@ -1,0 +1,145 @@
+"""Users, roles and branches (item `security`)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.authz import CATALOGUE, LEVELS, requires
+from portal.blueprints.admin.forms import BranchForm, RoleForm, UserForm
+from portal.blueprints.forms import apply_errors
+from portal.extensions import db
+from portal.models import Branch, Role, User
+from portal.services import security
+from portal.services.errors import Conflict, NotFound, ValidationFailed
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _choices(form: UserForm) -> None:
+    form.roles.choices = [(r.id, r.name) for r in db.session.scalars(select(Role).order_by(Role.name))]
+    form.branches.choices = [(b.id, str(b)) for b in db.session.scalars(select(Branch).order_by(Branch.code))]
+
+
+@bp.get("/users")
+@requires("security")
+def users():
+    rows = db.session.scalars(select(User).order_by(User.username)).all()
+    return render_template("admin/users.html", users=rows)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@requires("security")
+def new_user():
+    form = UserForm()
+    _choices(form)
+    if form.validate_on_submit():
+        try:
+            user = security.create_user(
+                db.session, actor=current_user, username=form.username.data, full_name=form.full_name.data,
+                password=form.password.data or "", email=form.email.data or "",
+                role_ids=form.roles.data, branch_ids=form.branches.data)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            flash(f"User {user.username} created.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@requires("security")
+def edit_user(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserForm(obj=user)
+    _choices(form)
+    if request.method == "GET":
+        form.roles.data = [r.id for r in user.roles]
+        form.branches.data = [b.id for b in user.branches]
+    form.username.data = user.username  # the username is fixed once made
+    if form.validate_on_submit():
+        try:
+            security.update_user(
+                db.session, user_id, actor=current_user, full_name=form.full_name.data,
+                email=form.email.data or "", active=bool(form.active.data), role_ids=form.roles.data,
+                branch_ids=form.branches.data, password=form.password.data or None)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            flash("User saved.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
+@bp.get("/roles")
+@requires("security")
+def roles():
+    rows = db.session.scalars(select(Role).order_by(Role.name)).all()
+    return render_template("admin/roles.html", roles=rows, catalogue=CATALOGUE)
+
+
+def _grants_from_request() -> dict[str, str]:
+    return {item: request.form.get(f"grant-{item}", "") for item in CATALOGUE}
+
+
+@bp.route("/roles/new", methods=["GET", "POST"], defaults={"role_id": None})
+@bp.route("/roles/<int:role_id>/edit", methods=["GET", "POST"])
+@requires("security")
+def edit_role(role_id: int | None):
+    role = None
+    if role_id is not None:
+        role = db.session.get(Role, role_id) or abort(404)
+    form = RoleForm(obj=role)
+    grants = role.grant_map() if role else {}
+    if form.validate_on_submit():
+        grants = _grants_from_request()
+        try:
+            role = security.save_role(db.session, role_id, actor=current_user, name=form.name.data,
+                                      description=form.description.data or "", grants=grants)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            flash(f"Role {role.name} saved.", "success")
+            return redirect(url_for("admin.roles"))
+    return render_template("admin/role_form.html", form=form, role=role, grants=grants,
+                           catalogue=CATALOGUE, levels=LEVELS)
+
+
+@bp.post("/roles/<int:role_id>/delete")
+@requires("security")
+def delete_role(role_id: int):
+    try:
+        security.delete_role(db.session, role_id, actor=current_user)
+    except NotFound:
+        abort(404)
+    except Conflict as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Role deleted.", "success")
+    return redirect(url_for("admin.roles"))
+
+
+@bp.get("/branches")
+@requires("security")
+def branches():
+    rows = db.session.scalars(select(Branch).order_by(Branch.code)).all()
+    return render_template("admin/branches.html", branches=rows, form=BranchForm())
+
+
+@bp.route("/branches/new", methods=["GET", "POST"], defaults={"branch_id": None})
+@bp.route("/branches/<int:branch_id>/edit", methods=["GET", "POST"])
+@requires("security")
+def edit_branch(branch_id: int | None):
+    branch = None
+    if branch_id is not None:
+        branch = db.session.get(Branch, branch_id) or abort(404)
+    form = BranchForm(obj=branch)
+    if form.validate_on_submit():
+        try:
+            security.save_branch(db.session, branch_id, actor=current_user, code=form.code.data, name=form.name.data)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            flash("Branch saved.", "success")
+            return redirect(url_for("admin.branches"))
+    return render_template("admin/branch_form.html", form=form, branch=branch)

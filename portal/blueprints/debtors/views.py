@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.authz import requires
+from portal.blueprints.debtors.forms import DebtorForm
+from portal.blueprints.forms import apply_errors, page_arg
+from portal.extensions import db
+from portal.htmx import render
+from portal.services import audit, debtors as service
+from portal.services.errors import Conflict, NotFound, ValidationFailed
+
+bp = Blueprint("debtors", __name__, url_prefix="/debtors")
+
+
+def _input(form: DebtorForm) -> service.DebtorInput:
+    return service.DebtorInput(
+        code=form.code.data or "", name=form.name.data or "",
+        enforce_purchase_orders=bool(form.enforce_purchase_orders.data),
+        over_budget_policy=form.over_budget_policy.data or "", active=bool(form.active.data),
+        notes=form.notes.data or "",
+    )
+
+
+def _debtor_or_404(debtor_id: int):
+    try:
+        return service.get_debtor(db.session, debtor_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/", strict_slashes=False)
+@requires("debtors", "view")
+def index():
+    q = request.args.get("q", "")[:200]
+    page = service.list_debtors(db.session, q=q, page=page_arg(request.args.get("page")),
+                                per_page=current_app.config["PAGE_SIZE"])
+    return render("debtors/index.html", "debtors/_rows.html", page=page, q=q)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("debtors", "add_edit")
+def create():
+    form = DebtorForm()
+    if form.validate_on_submit():
+        try:
+            debtor = service.create_debtor(db.session, _input(form), actor=current_user)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            flash(f"Debtor {debtor.code} created.", "success")
+            return redirect(url_for("debtors.detail", debtor_id=debtor.id))
+    return render_template("debtors/form.html", form=form, debtor=None)
+
+
+@bp.get("/<int:debtor_id>")
+@requires("debtors", "view")
+def detail(debtor_id: int):
+    debtor = _debtor_or_404(debtor_id)
+    tab = request.args.get("tab", "summary")
+    history = audit.history_of(db.session, "debtors", debtor.id) if tab == "history" else []
+    return render("debtors/detail.html", "debtors/_tab.html", debtor=debtor, tab=tab, history=history)
+
+
+@bp.route("/<int:debtor_id>/edit", methods=["GET", "POST"])
+@requires("debtors", "add_edit")
+def edit(debtor_id: int):
+    debtor = _debtor_or_404(debtor_id)
+    form = DebtorForm(obj=debtor)
+    if request.method == "GET":
+        form.row_version.data = str(debtor.row_version)
+    if form.validate_on_submit():
+        try:
+            service.update_debtor(db.session, debtor_id, _input(form), actor=current_user,
+                                  expected_version=form.expected_version())
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except Conflict as exc:
+            form.form_errors = [str(exc)]
+        else:
+            flash("Debtor saved.", "success")
+            return redirect(url_for("debtors.detail", debtor_id=debtor_id))
+    return render_template("debtors/form.html", form=form, debtor=debtor)
+
+
+@bp.post("/<int:debtor_id>/delete")
+@requires("debtors", "full")
+def delete(debtor_id: int):
+    try:
+        service.delete_debtor(db.session, debtor_id, actor=current_user)
+    except NotFound:
+        abort(404)
+    except Conflict as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("debtors.detail", debtor_id=debtor_id))
+    flash("Debtor deleted.", "success")
+    return redirect(url_for("debtors.index"))

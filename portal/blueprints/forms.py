@@ -1,0 +1,39 @@
+"""Form pieces shared by every blueprint."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField
+
+from portal.services.errors import ValidationFailed
+
+
+class VersionedForm(FlaskForm):
+    """An edit form that carries the record's row version, so a stale form is refused."""
+
+    row_version = HiddenField()
+
+    def expected_version(self) -> int | None:
+        try:
+            return int(self.row_version.data) if self.row_version.data else None
+        except ValueError:
+            return -1  # tampered with: never matches, so the change is refused as stale
+
+
+def apply_errors(form: FlaskForm, exc: ValidationFailed) -> None:
+    """Show a service's validation errors beside the fields they belong to."""
+    for name, messages in exc.errors.items():
+        field = getattr(form, name, None) if name else None
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + list(messages)
+        else:
+            form.form_errors = list(getattr(form, "form_errors", []) or []) + list(messages)
+
+
+def page_arg(raw: str | None) -> int:
+    try:
+        return max(1, min(int(raw or 1), 1_000_000))
+    except ValueError:
+        return 1
+
+
+__all__ = ["VersionedForm", "apply_errors", "page_arg", "IntegerField"]

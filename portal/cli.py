@@ -1,0 +1,61 @@
+"""`flask` commands: users, default roles, demo data."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from portal.extensions import db
+
+users_cli = AppGroup("users", help="Manage users.")
+roles_cli = AppGroup("roles", help="Manage roles.")
+demo_cli = AppGroup("demo", help="Demo data.")
+
+
+@roles_cli.command("seed")
+def seed_roles():
+    """Create the five default roles with DESIGN.md's grants (adds only what is missing)."""
+    from portal.services.security import seed_default_roles
+
+    roles = seed_default_roles(db.session)
+    click.echo(f"Roles: {', '.join(sorted(roles))}")
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--name", "full_name", default=None, help="Full name (default: the username).")
+@click.option("--role", "role_names", multiple=True, default=["Administrator"], show_default=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_user(username: str, full_name: str | None, role_names: tuple[str, ...], password: str):
+    """Create a user, e.g. the first administrator on a real server."""
+    from portal.models import Role
+    from portal.services.errors import ValidationFailed
+    from portal.services.security import create_user as create, seed_default_roles
+
+    seed_default_roles(db.session)
+    roles = db.session.scalars(select(Role).where(Role.name.in_(role_names))).all()
+    missing = set(role_names) - {r.name for r in roles}
+    if missing:
+        raise click.ClickException(f"No such role: {', '.join(sorted(missing))}")
+    try:
+        user = create(db.session, actor=None, username=username, full_name=full_name or username,
+                      password=password, role_ids=[r.id for r in roles])
+    except ValidationFailed as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"Created {user.username} with roles {', '.join(r.name for r in roles)}.")
+
+
+@demo_cli.command("load")
+def load_demo():
+    """Load demo data (idempotent) and print the demo sign-ins."""
+    from portal.demo import load
+
+    for line in load(db.session):
+        click.echo(line)
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(roles_cli)
+    app.cli.add_command(demo_cli)

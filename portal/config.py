@@ -1,0 +1,46 @@
+"""Settings from environment variables, in one class."""
+from __future__ import annotations
+
+import os
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Every setting the portal reads; `create_app(overrides)` may replace any of them."""
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = os.environ.get("SECRET_KEY")  # None: a per-instance key is made on first start
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: embedded PostgreSQL
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_RECORD_QUERIES = False
+        self.EMBEDDED_PG_DIR = os.environ.get("EMBEDDED_PG_DIR")  # default: <instance>/pgdata
+        self.SESSION_COOKIE_SECURE = _flag("PORTAL_COOKIE_SECURE", True)
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.PERMANENT_SESSION_LIFETIME = int(os.environ.get("SESSION_LIFETIME_SECONDS", 8 * 3600))
+        self.WTF_CSRF_TIME_LIMIT = None  # bound to the session instead of a clock
+        self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 2 * 1024 * 1024))
+        self.MAX_FORM_PARTS = 20_000
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
+        self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "20 per minute")
+        self.LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", 5))
+        self.LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", 15))
+        # argon2id cost; tests lower it so hashing thousands of passwords stays quick
+        self.PASSWORD_TIME_COST = int(os.environ.get("PASSWORD_TIME_COST", 3))
+        self.PASSWORD_MEMORY_COST = int(os.environ.get("PASSWORD_MEMORY_COST", 65536))
+        self.PAGE_SIZE = int(os.environ.get("PAGE_SIZE", 25))
+        self.SMTP_HOST = os.environ.get("SMTP_HOST", "127.0.0.1")
+        self.SMTP_PORT = int(os.environ.get("SMTP_PORT", 25))
+        self.SMTP_USER = os.environ.get("SMTP_USER")
+        self.SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD")
+        self.SMTP_STARTTLS = _flag("SMTP_STARTTLS", False)
+        self.MAIL_FROM = os.environ.get("MAIL_FROM", "po-portal@localhost")

@@ -1,0 +1,27 @@
+"""The embedded PostgreSQL used when DATABASE_URL is unset (the `pgserver` package).
+
+It keeps its data under the instance folder and stops when the last process using it exits,
+so `make run` on a fresh machine needs no database set-up.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+_servers: dict[str, object] = {}
+_lock = threading.Lock()
+
+
+def embedded_database_url(data_dir: str) -> str:
+    """Start (or join) the private server in `data_dir` and return its SQLAlchemy URL."""
+    import pgserver  # imported here: production with DATABASE_URL never needs it
+
+    data_dir = os.path.abspath(data_dir)
+    with _lock:
+        server = _servers.get(data_dir)
+        if server is None:
+            os.makedirs(os.path.dirname(data_dir), exist_ok=True)
+            server = pgserver.get_server(data_dir, cleanup_mode="stop")
+            _servers[data_dir] = server  # held so the server lives as long as this process
+    uri = server.get_uri()  # postgresql://postgres:@/postgres?host=<socket dir>
+    return uri.replace("postgresql://", "postgresql+psycopg://", 1)

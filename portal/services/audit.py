@@ -1,0 +1,178 @@
+"""The audit history, written for every flush of any audited record.
+
+Services say who is acting with `acting(session, user)`; the listener below stamps
+created/changed by and at, and writes one `audit_entries` row per created, changed or deleted
+record with old and new values, in the same transaction as the change. Set-based writes that
+bypass the ORM (bulk assignment) insert their audit rows themselves with `insert_rows`.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import event, insert, inspect, select
+from sqlalchemy.orm import ColumnProperty, RelationshipProperty, Session
+
+from portal.models.audit import AuditEntry
+from portal.models.base import Tracked
+
+REDACTED = {"password_hash"}
+SKIPPED = {"created_at", "created_by_id", "changed_at", "changed_by_id", "row_version", "failed_logins",
+           "locked_until", "last_login_at"}
+ACTOR_KEY = "actor_id"
+REASON_KEY = "audit_reason"
+
+
+def acting(session: Session, actor, reason: str | None = None) -> None:
+    """Record `actor` (a User or None for the system) as the author of this session's changes."""
+    session.info[ACTOR_KEY] = getattr(actor, "id", actor)
+    session.info[REASON_KEY] = reason
+
+
+def actor_id(session: Session) -> int | None:
+    return session.info.get(ACTOR_KEY)
+
+
+def to_json(value):
+    """A value as it is shown in the History tab (exact for money: Decimal as text)."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_json(v) for v in value]
+    return str(value)
+
+
+def _audited(obj) -> bool:
+    return getattr(type(obj), "__audit__", True)
+
+
+def _scope(obj) -> tuple[str | None, int | None]:
+    scope = getattr(obj, "audit_scope", None)
+    return scope() if callable(scope) else (None, None)
+
+
+def _label(obj) -> str:
+    try:
+        return str(obj)[:300]
+    except Exception:  # a lazy="raise" relationship in __str__ must not break a flush
+        return f"{type(obj).__name__} {getattr(obj, 'id', '')}"
+
+
+def _entity_id(obj) -> int:
+    """The record's id (the first integer of a composite key, e.g. a role grant's role)."""
+    for value in inspect(obj).mapper.primary_key_from_instance(obj):
+        if isinstance(value, int):
+            return value
+    return 0
+
+
+def _changes(obj, *, created: bool = False, deleted: bool = False) -> dict:
+    state = inspect(obj)
+    out: dict[str, list] = {}
+    for prop in state.mapper.iterate_properties:
+        key = prop.key
+        if key in SKIPPED:
+            continue
+        if isinstance(prop, ColumnProperty):
+            if deleted:
+                old, new = getattr(obj, key, None), None
+            else:
+                hist = state.attrs[key].history
+                if not hist.has_changes() and not created:
+                    continue
+                old = hist.deleted[0] if hist.deleted else None
+                new = hist.added[0] if hist.added else (hist.unchanged[0] if hist.unchanged else None)
+                if created and new is None:
+                    continue
+                if not created and old == new:
+                    continue
+            if key in REDACTED:
+                old, new = ("•••" if old else None), ("•••" if new else None)
+            out[key] = [to_json(old), to_json(new)]
+        elif isinstance(prop, RelationshipProperty) and prop.secondary is not None and not deleted:
+            hist = state.attrs[key].history
+            if hist.added or hist.deleted:
+                out[key] = [[_label(o) for o in hist.deleted], [_label(o) for o in hist.added]]
+    return out
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp(session: Session, flush_context, instances) -> None:
+    who = actor_id(session)
+    now = datetime.now(timezone.utc)
+    for obj in session.new:
+        if isinstance(obj, Tracked):
+            obj.created_by_id = obj.created_by_id or who
+            obj.changed_by_id = obj.changed_by_id or who
+            obj.created_at = obj.created_at or now
+            obj.changed_at = obj.changed_at or now
+    for obj in session.dirty:
+        if isinstance(obj, Tracked) and session.is_modified(obj, include_collections=True):
+            obj.changed_by_id = who
+            obj.changed_at = now
+            obj.row_version = (obj.row_version or 0) + 1
+
+
+@event.listens_for(Session, "after_flush")
+def _write_history(session: Session, flush_context) -> None:
+    rows = []
+    who = actor_id(session)
+    reason = session.info.get(REASON_KEY)
+    for action, objs in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
+        for obj in objs:
+            if not _audited(obj) or isinstance(obj, AuditEntry):
+                continue
+            if action == "update" and not session.is_modified(obj, include_collections=True):
+                continue
+            changes = _changes(obj, created=action == "create", deleted=action == "delete")
+            if action == "update" and not changes:
+                continue
+            scope_type, scope_id = _scope(obj)
+            rows.append({
+                "actor_id": who, "entity_type": obj.__tablename__, "entity_id": _entity_id(obj),
+                "scope_type": scope_type, "scope_id": scope_id, "action": action,
+                "summary": _label(obj), "changes": changes, "reason": reason,
+            })
+    if rows:
+        session.connection().execute(insert(AuditEntry), rows)
+
+
+def insert_rows(session: Session, rows: list[dict]) -> None:
+    """Audit rows for changes made without the ORM (each dict as an AuditEntry's columns)."""
+    if rows:
+        session.execute(insert(AuditEntry), rows)
+
+
+def history_of(session: Session, entity_type: str, entity_id: int, limit: int = 200) -> list[AuditEntry]:
+    """A record's history, newest first, including rows scoped to it (its lines, its groups)."""
+    from sqlalchemy import or_
+    from sqlalchemy.orm import joinedload
+
+    stmt = (
+        select(AuditEntry)
+        .options(joinedload(AuditEntry.actor))
+        .where(or_(
+            (AuditEntry.entity_type == entity_type) & (AuditEntry.entity_id == entity_id),
+            (AuditEntry.scope_type == entity_type) & (AuditEntry.scope_id == entity_id),
+        ))
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def check_version(obj, expected: int | None) -> None:
+    """Refuse a change made from a form opened before someone else's change (a stale form)."""
+    from portal.services.errors import Conflict
+
+    if expected is not None and obj.row_version != expected:
+        raise Conflict(
+            f"{_label(obj)} was changed by someone else since you opened it; reload and apply your change again."
+        )

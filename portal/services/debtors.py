@@ -1,0 +1,115 @@
+"""Debtors: list, create, edit, delete when nothing refers to them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.models import Debtor
+from portal.services import audit
+from portal.services.errors import Conflict, NotFound, ValidationFailed
+from portal.services.paging import Page, paginate
+from portal.services.references import references_of
+
+
+@dataclass(frozen=True)
+class DebtorInput:
+    code: str
+    name: str
+    enforce_purchase_orders: bool = False
+    over_budget_policy: str = "warn"
+    active: bool = True
+    notes: str = ""
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its own % and _ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def list_debtors(session: Session, *, q: str = "", active_only: bool = False, page: int = 1,
+                 per_page: int = 25) -> Page[Debtor]:
+    stmt = select(Debtor)
+    if q.strip():
+        pattern = like_pattern(q.strip())
+        stmt = stmt.where(or_(Debtor.code.ilike(pattern), Debtor.name.ilike(pattern)))
+    if active_only:
+        stmt = stmt.where(Debtor.active.is_(True))
+    return paginate(session, stmt.order_by(func.upper(Debtor.code)), page, per_page)
+
+
+def get_debtor(session: Session, debtor_id: int) -> Debtor:
+    debtor = session.get(Debtor, debtor_id)
+    if debtor is None:
+        raise NotFound("No such debtor.")
+    return debtor
+
+
+def _validate(data: DebtorInput) -> None:
+    errors: dict[str, list[str]] = {}
+    if not data.code.strip():
+        errors["code"] = ["Enter a code."]
+    elif len(data.code.strip()) > 20:
+        errors["code"] = ["Use at most 20 characters."]
+    if not data.name.strip():
+        errors["name"] = ["Enter a name."]
+    elif len(data.name.strip()) > 200:
+        errors["name"] = ["Use at most 200 characters."]
+    if data.over_budget_policy not in ("warn", "block"):
+        errors["over_budget_policy"] = ["Choose warn or block."]
+    if len(data.notes) > 10_000:
+        errors["notes"] = ["Use at most 10,000 characters."]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _save(session: Session, debtor: Debtor, data: DebtorInput) -> Debtor:
+    debtor.code = data.code.strip().upper()
+    debtor.name = data.name.strip()
+    debtor.enforce_purchase_orders = data.enforce_purchase_orders
+    debtor.over_budget_policy = data.over_budget_policy
+    debtor.active = data.active
+    debtor.notes = data.notes.strip()
+    session.add(debtor)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ValidationFailed({"code": [f"A debtor with code {data.code.strip().upper()} exists."]})
+    return debtor
+
+
+def create_debtor(session: Session, data: DebtorInput, *, actor) -> Debtor:
+    """A new debtor; its code is unique whatever its case."""
+    _validate(data)
+    audit.acting(session, actor)
+    return _save(session, Debtor(), data)
+
+
+def update_debtor(session: Session, debtor_id: int, data: DebtorInput, *, actor,
+                  expected_version: int | None = None) -> Debtor:
+    """Edit a debtor; a form opened before someone else's change is refused."""
+    _validate(data)
+    audit.acting(session, actor)
+    debtor = session.get(Debtor, debtor_id, with_for_update=True)
+    if debtor is None:
+        raise NotFound("No such debtor.")
+    audit.check_version(debtor, expected_version)
+    return _save(session, debtor, data)
+
+
+def delete_debtor(session: Session, debtor_id: int, *, actor) -> None:
+    """Delete a debtor nothing refers to (POs, jobs, documents register their checks)."""
+    audit.acting(session, actor)
+    debtor = session.get(Debtor, debtor_id, with_for_update=True)
+    if debtor is None:
+        raise NotFound("No such debtor.")
+    refs = references_of(session, debtor)
+    if refs:
+        session.rollback()
+        raise Conflict(f"{debtor.code} cannot be deleted: {', '.join(refs)} refer to it.")
+    session.delete(debtor)
+    session.commit()

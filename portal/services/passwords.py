@@ -1,0 +1,46 @@
+"""Password hashing: argon2id through argon2-cffi."""
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
+
+MIN_LENGTH = 10
+
+
+def _hasher() -> PasswordHasher:
+    if has_app_context():
+        cfg = current_app.config
+        return PasswordHasher(time_cost=cfg["PASSWORD_TIME_COST"], memory_cost=cfg["PASSWORD_MEMORY_COST"])
+    return PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A hash of nothing anyone knows, checked for unknown usernames so timing does not tell them apart.
+_DUMMY = None
+
+
+def verify_dummy(password: str) -> None:
+    global _DUMMY
+    if _DUMMY is None:
+        _DUMMY = hash_password("not-a-real-password-0")
+    verify_password(_DUMMY, password)
+
+
+def password_problems(password: str) -> list[str]:
+    problems = []
+    if len(password) < MIN_LENGTH:
+        problems.append(f"Use at least {MIN_LENGTH} characters.")
+    if len(password) > 256:
+        problems.append("Use at most 256 characters.")
+    return problems

@@ -1,0 +1,226 @@
+"""Sign-in with a lock-out counter kept in the database, users, roles and branches."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.authz import CATALOGUE, DEFAULT_ROLES, GRANTED, LEVELS, check_declared
+from portal.models import Branch, Role, RoleGrant, User
+from portal.services import audit
+from portal.services.errors import Conflict, NotFound, ValidationFailed
+from portal.services.passwords import hash_password, password_problems, verify_dummy, verify_password
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    max_failures: int
+    lock_minutes: int
+
+
+def authenticate(session: Session, username: str, password: str, policy: LoginPolicy) -> User | None:
+    """The user if the password is right and the account usable; None otherwise (one message for all).
+
+    Failures are counted in the database with an atomic UPDATE, so the lock-out holds across
+    gunicorn workers; reaching `max_failures` locks the account for `lock_minutes`.
+    """
+    now = datetime.now(timezone.utc)
+    user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    if user is None:
+        verify_dummy(password)
+        return None
+    if user.locked_until and user.locked_until > now:
+        return None
+    if not verify_password(user.password_hash, password) or not user.active:
+        failures = session.scalar(
+            update(User).where(User.id == user.id)
+            .values(failed_logins=User.failed_logins + 1).returning(User.failed_logins)
+        )
+        if failures >= policy.max_failures:
+            session.execute(update(User).where(User.id == user.id).values(
+                locked_until=now + timedelta(minutes=policy.lock_minutes), failed_logins=0))
+        session.commit()
+        return None
+    session.execute(update(User).where(User.id == user.id).values(
+        failed_logins=0, locked_until=None, last_login_at=now))
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def load_session_user(session: Session, user_id: int, version: int) -> User | None:
+    """The signed-in user behind a session cookie, if still active and the version still current."""
+    user = session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
+
+
+def _user_errors(username: str, full_name: str, password: str | None) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not username.strip():
+        errors["username"] = ["Enter a username."]
+    elif len(username) > 80:
+        errors["username"] = ["Use at most 80 characters."]
+    if not full_name.strip():
+        errors["full_name"] = ["Enter the person's name."]
+    elif len(full_name) > 200:
+        errors["full_name"] = ["Use at most 200 characters."]
+    if password is not None and (problems := password_problems(password)):
+        errors["password"] = problems
+    return errors
+
+
+def _roles_and_branches(session: Session, role_ids, branch_ids) -> tuple[list[Role], list[Branch]]:
+    roles = list(session.scalars(select(Role).where(Role.id.in_(role_ids)))) if role_ids else []
+    branches = list(session.scalars(select(Branch).where(Branch.id.in_(branch_ids)))) if branch_ids else []
+    if len(roles) != len(set(role_ids or [])):
+        raise ValidationFailed({"roles": ["Choose roles from the list."]})
+    if len(branches) != len(set(branch_ids or [])):
+        raise ValidationFailed({"branches": ["Choose branches from the list."]})
+    return roles, branches
+
+
+def create_user(session: Session, *, actor, username: str, full_name: str, password: str,
+                email: str = "", role_ids=(), branch_ids=()) -> User:
+    """A new user; the username is unique whatever its case."""
+    errors = _user_errors(username, full_name, password)
+    if errors:
+        raise ValidationFailed(errors)
+    audit.acting(session, actor)
+    roles, branches = _roles_and_branches(session, role_ids, branch_ids)
+    user = User(username=username.strip(), full_name=full_name.strip(), email=email.strip(),
+                password_hash=hash_password(password), roles=roles, branches=branches)
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ValidationFailed({"username": ["That username is taken."]})
+    return user
+
+
+def update_user(session: Session, user_id: int, *, actor, full_name: str, email: str, active: bool,
+                role_ids=(), branch_ids=(), password: str | None = None) -> User:
+    """Edit a user; deactivating or setting a password signs them out everywhere."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    errors = _user_errors(user.username, full_name, password or None)
+    if errors:
+        raise ValidationFailed(errors)
+    if actor is not None and user.id == actor.id and not active:
+        raise ValidationFailed({"active": ["You cannot deactivate yourself."]})
+    audit.acting(session, actor)
+    roles, branches = _roles_and_branches(session, role_ids, branch_ids)
+    if user.id == getattr(actor, "id", None) and not any(r.grant_map().get("security") for r in roles):
+        raise ValidationFailed({"roles": ["You cannot remove your own access to security."]})
+    user.full_name, user.email = full_name.strip(), email.strip()
+    if user.active != active or password:
+        user.session_version += 1
+    user.active = active
+    user.roles, user.branches = roles, branches
+    if password:
+        user.password_hash = hash_password(password)
+    session.commit()
+    return user
+
+
+def save_role(session: Session, role_id: int | None, *, actor, name: str, description: str,
+              grants: dict[str, str]) -> Role:
+    """Create or edit a role and its grants from the permission catalogue."""
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = ["Enter a name."]
+    elif len(name) > 80:
+        errors["name"] = ["Use at most 80 characters."]
+    clean: dict[str, str] = {}
+    for item, level in grants.items():
+        if not level:
+            continue
+        try:
+            check_declared(item, level if CATALOGUE.get(item, ("", True))[1] else GRANTED)
+        except ValueError:
+            errors.setdefault("grants", []).append(f"{item}: not a valid grant.")
+            continue
+        clean[item] = level if CATALOGUE[item][1] else GRANTED
+    if errors:
+        raise ValidationFailed(errors)
+    audit.acting(session, actor)
+    if role_id is None:
+        role = Role(name=name.strip(), description=description.strip())
+        session.add(role)
+    else:
+        role = session.get(Role, role_id)
+        if role is None:
+            raise NotFound("No such role.")
+        role.name, role.description = name.strip(), description.strip()
+    current = {g.item: g for g in role.grants}
+    for item, grant in current.items():
+        if item not in clean:
+            role.grants.remove(grant)
+        elif grant.level != clean[item]:
+            grant.level = clean[item]
+    for item, level in clean.items():
+        if item not in current:
+            role.grants.append(RoleGrant(item=item, level=level))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ValidationFailed({"name": ["A role with that name exists."]})
+    return role
+
+
+def delete_role(session: Session, role_id: int, *, actor) -> None:
+    role = session.get(Role, role_id)
+    if role is None:
+        raise NotFound("No such role.")
+    in_use = session.scalar(select(func.count()).select_from(User).where(User.roles.any(Role.id == role_id)))
+    if in_use:
+        raise Conflict(f"{in_use} user(s) still have this role.")
+    audit.acting(session, actor)
+    session.delete(role)
+    session.commit()
+
+
+def save_branch(session: Session, branch_id: int | None, *, actor, code: str, name: str) -> Branch:
+    errors = {}
+    if not code.strip() or len(code) > 20:
+        errors["code"] = ["Enter a code of at most 20 characters."]
+    if not name.strip() or len(name) > 200:
+        errors["name"] = ["Enter a name of at most 200 characters."]
+    if errors:
+        raise ValidationFailed(errors)
+    audit.acting(session, actor)
+    branch = Branch() if branch_id is None else session.get(Branch, branch_id)
+    if branch is None:
+        raise NotFound("No such branch.")
+    branch.code, branch.name = code.strip().upper(), name.strip()
+    session.add(branch)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ValidationFailed({"code": ["A branch with that code exists."]})
+    return branch
+
+
+def seed_default_roles(session: Session) -> dict[str, Role]:
+    """The five default roles with exactly DESIGN.md's grants (idempotent: adds what is missing)."""
+    roles = {r.name: r for r in session.scalars(select(Role))}
+    for name, grants in DEFAULT_ROLES.items():
+        role = roles.get(name)
+        if role is None:
+            role = Role(name=name, description=f"Default {name} role")
+            role.grants = [RoleGrant(item=i, level=lv) for i, lv in grants.items()]
+            session.add(role)
+            roles[name] = role
+    session.commit()
+    return roles
+
+
+assert set(LEVELS) == {"view", "add_edit", "full"}

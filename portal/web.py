@@ -1,0 +1,120 @@
+"""Request plumbing: sign-in loading, security headers, error pages, template helpers."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Flask, jsonify, make_response, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from portal.authz import CATALOGUE
+from portal.extensions import db, login_manager
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+       "form-action 'self'; frame-ancestors 'none'")
+
+# (endpoint, label, item, level): the navigation shows what the user's role allows
+NAV = [
+    ("debtors.index", "Debtors", "debtors", "view"),
+    ("purchase_orders.index", "Purchase orders", "purchase_orders", "view"),
+    ("job_orders.index", "Job orders", "job_orders", "view"),
+    ("documents.index", "Documents", "documents", "view"),
+    ("maintenance.index", "Maintenance", "maintenance", "view"),
+    ("admin.users", "Users & roles", "security", None),
+]
+
+
+def money(value) -> str:
+    """1234.5 -> '1,234.50'; negative in parentheses as seed 004 shows credit memos."""
+    if value is None:
+        return ""
+    value = Decimal(value).quantize(Decimal("0.01"))
+    text = f"{abs(value):,.2f}"
+    return f"({text})" if value < 0 else text
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(raw: str):
+        from portal.services.security import load_session_user
+
+        try:
+            user_id, version = (int(part) for part in raw.split(":", 1))
+        except (TypeError, ValueError):
+            return None
+        return load_session_user(db.session, user_id, version)
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from flask import redirect
+
+        target = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+        if request.headers.get("HX-Request") == "true":
+            response = make_response("", 401)
+            response.headers["HX-Redirect"] = url_for("auth.login")
+            return response
+        return redirect(target)
+
+    @app.before_request
+    def _actor():
+        # the audit listener reads who is acting from the session (services also set it)
+        if current_user.is_authenticated:
+            db.session.info["actor_id"] = current_user.id
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        response.vary.add("HX-Request")
+        return response
+
+    def _error_page(status: int, title: str, message: str):
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify(error=title, message=message), status
+        return render_template("errors/error.html", status=status, title=title, message=message), status
+
+    @app.errorhandler(CSRFError)
+    def _csrf(err):
+        return _error_page(400, "Form expired", "The form was missing its security token or it expired. "
+                           "Reload the page and try again.")
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException):
+        titles = {403: "Not allowed", 404: "Not found", 413: "Too large", 429: "Too many attempts"}
+        messages = {
+            403: "Your role does not allow this. Ask an administrator if you need it.",
+            404: "There is nothing here, or it is not yours to see.",
+            413: "That request was too large. Send less at once (or narrow the selection).",
+        }
+        return _error_page(err.code or 500, titles.get(err.code, err.name),
+                           messages.get(err.code, err.description or ""))
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        app.logger.exception("unhandled error")
+        db.session.rollback()
+        return _error_page(500, "Something went wrong", "The error was logged; nothing was saved.")
+
+    @app.context_processor
+    def _helpers():
+        def nav_items():
+            if not current_user.is_authenticated:
+                return []
+            return [(ep, label) for ep, label, item, level in NAV
+                    if ep.split(".")[0] in app.blueprints and current_user.can(item, level)]
+
+        return {"nav_items": nav_items, "catalogue": CATALOGUE}
+
+    app.jinja_env.filters["money"] = money
