@@ -71,14 +71,14 @@ def _table_names(app):
 
 @pytest.fixture
 def db_session(app, _table_names):
-    """The app's session inside an app context, on empty tables with the default roles seeded."""
+    """The app's session inside an app context, on empty tables with the reference data seeded."""
     from portal.extensions import db
-    from portal.services.security import seed_default_roles
+    from portal.services.reference_data import seed_reference_data
 
     with app.app_context():
         db.session.execute(text(f"TRUNCATE {', '.join(_table_names)} RESTART IDENTITY CASCADE"))
         db.session.commit()
-        seed_default_roles(db.session)
+        seed_reference_data(db.session)
         yield db.session
         db.session.rollback()
         db.session.remove()

@@ -15,11 +15,12 @@ demo_cli = AppGroup("demo", help="Demo data.")
 
 @roles_cli.command("seed")
 def seed_roles():
-    """Create the five default roles with DESIGN.md's grants (adds only what is missing)."""
-    from portal.services.security import seed_default_roles
+    """Create the default roles and document types of DESIGN.md (adds only what is missing)."""
+    from portal.models import Role
+    from portal.services.reference_data import seed_reference_data
 
-    roles = seed_default_roles(db.session)
-    click.echo(f"Roles: {', '.join(sorted(roles))}")
+    seed_reference_data(db.session)
+    click.echo(f"Roles: {', '.join(sorted(r.name for r in db.session.scalars(select(Role))))}")
 
 
 @users_cli.command("create")

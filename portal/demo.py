@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from portal.models import Branch, Debtor, Role, User
 from portal.services import audit
 from portal.services.passwords import hash_password
+from portal.services.reference_data import seed_reference_data
 from portal.services.security import seed_default_roles
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -34,6 +35,7 @@ DEMO_DEBTORS = [
 
 
 def _base(session: Session) -> None:
+    seed_reference_data(session)
     roles = seed_default_roles(session)
     audit.acting(session, None)
     branches = {b.code: b for b in session.scalars(select(Branch))}

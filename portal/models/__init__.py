@@ -1,6 +1,18 @@
 """Every model, imported so that Alembic and the mappers see them all."""
 from portal.models.audit import AuditEntry
 from portal.models.debtors import Debtor
+from portal.models.documents import Alert, Document, DocumentLine, LedgerEntry, Notification, OutboxEmail
+from portal.models.jobs import JobOrder, JobPOAssignment
+from portal.models.maintenance import (AlertTemplate, BillCode, BillCodeGroup, DocumentType, Setting,
+                                       alert_template_roles, alert_template_users, bill_code_group_members)
+from portal.models.purchase_orders import (POBalance, POEligibleType, POGroup, POLine, POLineBalance,
+                                           PurchaseOrder, po_line_bill_codes)
 from portal.models.security import Branch, Role, RoleGrant, User, user_branches, user_roles
 
-__all__ = ["AuditEntry", "Branch", "Debtor", "Role", "RoleGrant", "User", "user_branches", "user_roles"]
+__all__ = [
+    "Alert", "AlertTemplate", "AuditEntry", "BillCode", "BillCodeGroup", "Branch", "Debtor", "Document",
+    "DocumentLine", "DocumentType", "JobOrder", "JobPOAssignment", "LedgerEntry", "Notification", "OutboxEmail",
+    "POBalance", "POEligibleType", "POGroup", "POLine", "POLineBalance", "PurchaseOrder", "Role", "RoleGrant",
+    "Setting", "User", "alert_template_roles", "alert_template_users", "bill_code_group_members",
+    "po_line_bill_codes", "user_branches", "user_roles",
+]

@@ -1,0 +1,98 @@
+"""Job orders and their date-effective PO assignments (seeds 003, 004)."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import (CheckConstraint, Date, ForeignKey, ForeignKeyConstraint, Index, Integer, Sequence,
+                        String, func, text)
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.base import Tracked
+
+job_number_seq = Sequence("job_number_seq", start=10001, metadata=db.metadata)
+ASSIGNMENT_SOURCES = ("manual", "bulk", "job_order", "po_edit")
+
+
+class JobOrder(Tracked, db.Model):
+    """A job order; its start and discontinued dates decide whether it is active on a day (seed 004)."""
+
+    __tablename__ = "job_orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True,
+                                        server_default=text("'J' || nextval('job_number_seq')::text"))
+    title: Mapped[str] = mapped_column(String(200))
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id", ondelete="RESTRICT"), index=True)
+    site: Mapped[str] = mapped_column(String(120), default="")
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="RESTRICT"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    discontinued_date: Mapped[date | None] = mapped_column(Date)
+    consultant_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # seed 003's on-the-fly PO number: no budget, reporting and invoice grouping only
+    po_reference: Mapped[str | None] = mapped_column(String(50))
+
+    debtor = relationship("Debtor", lazy="joined")
+    branch = relationship("Branch", lazy="joined")
+    consultant = relationship("User", foreign_keys=[consultant_id], lazy="select")
+    assignments: Mapped[list["JobPOAssignment"]] = relationship(
+        back_populates="job", order_by="JobPOAssignment.start_date", lazy="select",
+        cascade="all, delete-orphan", passive_deletes=True,
+    )
+    __table_args__ = (
+        CheckConstraint("discontinued_date IS NULL OR discontinued_date >= start_date", name="dates_in_order"),
+        CheckConstraint("length(trim(title)) > 0", name="title_not_blank"),
+        Index("ix_job_orders_title_lower", func.lower(title)),
+    )
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+class JobPOAssignment(Tracked, db.Model):
+    """Job → PO or PO group from a start date; `manual_end` is set only by a manual clearing.
+
+    The displayed end date and reason are computed (portal/domain/assignment.py). `debtor_id` is the
+    job's debtor when assigned: a job moved to another debtor keeps these rows, read-only.
+    """
+
+    __tablename__ = "job_po_assignments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job_orders.id", ondelete="CASCADE"))
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id", ondelete="RESTRICT"))
+    po_id: Mapped[int | None] = mapped_column(Integer)
+    group_id: Mapped[int | None] = mapped_column(Integer)
+    start_date: Mapped[date] = mapped_column(Date)
+    manual_end: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(12), default="manual")
+
+    job: Mapped[JobOrder] = relationship(back_populates="assignments")
+    purchase_order = relationship("PurchaseOrder", foreign_keys=[po_id],
+                                  primaryjoin="JobPOAssignment.po_id == PurchaseOrder.id", lazy="joined")
+    group = relationship("POGroup", foreign_keys=[group_id],
+                         primaryjoin="JobPOAssignment.group_id == POGroup.id", lazy="joined")
+    __table_args__ = (
+        ForeignKeyConstraint(["po_id", "debtor_id"], ["purchase_orders.id", "purchase_orders.debtor_id"],
+                             name="fk_job_po_assignments_po_same_debtor", ondelete="RESTRICT"),
+        ForeignKeyConstraint(["group_id", "debtor_id"], ["po_groups.id", "po_groups.debtor_id"],
+                             name="fk_job_po_assignments_group_same_debtor", ondelete="RESTRICT"),
+        CheckConstraint("(po_id IS NULL) <> (group_id IS NULL)", name="po_or_group"),
+        CheckConstraint("manual_end IS NULL OR manual_end >= start_date", name="dates_in_order"),
+        CheckConstraint("source IN ('manual', 'bulk', 'job_order', 'po_edit')", name="source"),
+        # one PO or group per job per day (core operators only: no btree_gist)
+        ExcludeConstraint(
+            (text("int4range(job_id, job_id, '[]')"), "&&"),
+            (text("daterange(start_date, manual_end, '[]')"), "&&"),
+            using="gist", name="ex_job_po_assignments_one_per_day",
+        ),
+        Index("ix_job_po_assignments_job_start", "job_id", "start_date"),
+        Index("ix_job_po_assignments_po", "po_id"),
+        Index("ix_job_po_assignments_group", "group_id"),
+        Index("ix_job_po_assignments_debtor", "debtor_id"),
+    )
+
+    def audit_scope(self):
+        return ("job_orders", self.job_id)
+
+    def __str__(self) -> str:
+        return f"job {self.job_id} from {self.start_date}"

@@ -1,0 +1,190 @@
+"""Customer purchase orders (seeds 001, 003, 004), their groups, lines and balances."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import (Boolean, CheckConstraint, Column, Computed, Date, ForeignKey,
+                        ForeignKeyConstraint, Index, Integer, Numeric, String, Table, Text,
+                        UniqueConstraint, func, text)
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.base import Tracked
+
+MONEY = Numeric(14, 2)
+BALANCE = Numeric(16, 2)
+PERCENT = Numeric(5, 2)
+PO_KINDS = ("single_line", "multi_line", "multi_line_master")
+
+
+class POGroup(Tracked, db.Model):
+    """A debtor's PO group (seed 004): member POs may not overlap in dates."""
+
+    __tablename__ = "po_groups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id", ondelete="RESTRICT"), index=True)
+    description: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    debtor = relationship("Debtor", lazy="joined")
+    __table_args__ = (
+        UniqueConstraint("id", "debtor_id", name="uq_po_groups_id_debtor"),
+        Index("uq_po_groups_debtor_description", "debtor_id", func.upper(description), unique=True),
+    )
+
+    def audit_scope(self):
+        return ("debtors", self.debtor_id)
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class PurchaseOrder(Tracked, db.Model):
+    __tablename__ = "purchase_orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id", ondelete="RESTRICT"))
+    number: Mapped[str] = mapped_column(String(50))
+    number_key: Mapped[str] = mapped_column(String(50), Computed("upper(number)", persisted=True))
+    kind: Mapped[str] = mapped_column(String(20), default="single_line")
+    description: Mapped[str] = mapped_column(String(200), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    effective: Mapped[date] = mapped_column(Date)
+    expiration: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    tolerance_pct: Mapped[Decimal | None] = mapped_column(PERCENT)
+    group_id: Mapped[int | None] = mapped_column(Integer)
+    alert_template_id: Mapped[int | None] = mapped_column(ForeignKey("alert_templates.id", ondelete="RESTRICT"))
+
+    debtor = relationship("Debtor", lazy="joined")
+    group = relationship("POGroup", lazy="joined", foreign_keys=[group_id],
+                         primaryjoin="PurchaseOrder.group_id == POGroup.id")
+    alert_template = relationship("AlertTemplate", lazy="select")
+    lines: Mapped[list["POLine"]] = relationship(
+        back_populates="purchase_order", cascade="all, delete-orphan", order_by="POLine.line_no", lazy="selectin"
+    )
+    eligible: Mapped[list["POEligibleType"]] = relationship(
+        back_populates="purchase_order", cascade="all, delete-orphan", lazy="selectin",
+        passive_deletes=True,
+    )
+    balance: Mapped["POBalance"] = relationship(
+        back_populates="purchase_order", cascade="all, delete-orphan", lazy="joined", uselist=False
+    )
+
+    __table_args__ = (
+        UniqueConstraint("id", "debtor_id", name="uq_purchase_orders_id_debtor"),
+        UniqueConstraint("id", "debtor_id", "number_key", name="uq_purchase_orders_id_debtor_number"),
+        ForeignKeyConstraint(["group_id", "debtor_id"], ["po_groups.id", "po_groups.debtor_id"],
+                             name="fk_purchase_orders_group_same_debtor", ondelete="RESTRICT"),
+        CheckConstraint("expiration >= effective", name="dates_in_order"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("tolerance_pct IS NULL OR (tolerance_pct >= 0 AND tolerance_pct <= 100)", name="tolerance"),
+        CheckConstraint("kind IN ('single_line', 'multi_line', 'multi_line_master')", name="kind"),
+        CheckConstraint("length(trim(number)) > 0", name="number_not_blank"),
+        # seed 004: the POs of one group may not overlap in dates (core operators only: no btree_gist)
+        ExcludeConstraint(
+            (text("int4range(group_id, group_id, '[]')"), "&&"),
+            (text("daterange(effective, expiration, '[]')"), "&&"),
+            using="gist", where=text("group_id IS NOT NULL"), name="ex_purchase_orders_group_overlap",
+        ),
+        Index("ix_purchase_orders_debtor_number", "debtor_id", "number_key"),
+        Index("ix_purchase_orders_expiration", "expiration"),
+        Index("ix_purchase_orders_group", "group_id"),
+    )
+
+    @property
+    def is_master(self) -> bool:
+        return self.kind == "multi_line_master"
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class POEligibleType(db.Model):
+    """A document type a PO may be used on. UNIQUE (debtor, upper(number), type): a number may
+    repeat for one debtor only across POs whose eligible types are disjoint (seeds 001 + 004)."""
+
+    __tablename__ = "po_eligible_types"
+    __audit__ = False  # the PO's own history records its eligible types
+    po_id: Mapped[int] = mapped_column(primary_key=True)
+    document_type_id: Mapped[int] = mapped_column(ForeignKey("document_types.id", ondelete="RESTRICT"),
+                                                  primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(Integer)
+    number_key: Mapped[str] = mapped_column(String(50))
+    purchase_order: Mapped[PurchaseOrder] = relationship(back_populates="eligible")
+    document_type = relationship("DocumentType", lazy="joined")
+    __table_args__ = (
+        # kept equal to the PO's debtor and number: a renumbered PO cascades here
+        ForeignKeyConstraint(["po_id", "debtor_id", "number_key"],
+                             ["purchase_orders.id", "purchase_orders.debtor_id", "purchase_orders.number_key"],
+                             name="fk_po_eligible_types_po", ondelete="CASCADE", onupdate="CASCADE"),
+        UniqueConstraint("debtor_id", "number_key", "document_type_id", name="uq_po_eligible_types_number_type"),
+    )
+
+
+class POLine(Tracked, db.Model):
+    """A master PO's line budget: its own amount, bill code group and secondary PO number (seed 003)."""
+
+    __tablename__ = "po_lines"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    po_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id", ondelete="CASCADE"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    budget: Mapped[Decimal] = mapped_column(MONEY)
+    bill_code_group_id: Mapped[int] = mapped_column(ForeignKey("bill_code_groups.id", ondelete="RESTRICT"))
+    secondary_po_number: Mapped[str] = mapped_column(String(50))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    purchase_order: Mapped[PurchaseOrder] = relationship(back_populates="lines")
+    bill_code_group = relationship("BillCodeGroup", lazy="joined")
+    balance: Mapped["POLineBalance"] = relationship(
+        back_populates="po_line", cascade="all, delete-orphan", lazy="joined", uselist=False
+    )
+    __table_args__ = (
+        UniqueConstraint("po_id", "line_no", name="uq_po_lines_po_line_no"),
+        UniqueConstraint("po_id", "bill_code_group_id", name="uq_po_lines_po_group"),
+        CheckConstraint("budget > 0", name="budget_positive"),
+        CheckConstraint("length(trim(secondary_po_number)) > 0", name="secondary_not_blank"),
+    )
+
+    def audit_scope(self):
+        return ("purchase_orders", self.po_id)
+
+    def __str__(self) -> str:
+        return f"line {self.line_no} ({self.secondary_po_number})"
+
+
+po_line_bill_codes = Table(
+    "po_line_bill_codes",
+    db.metadata,
+    # the bill codes each master line covers, kept by the service from the lines' groups:
+    # UNIQUE (po, bill code) holds "no bill code in two lines of one PO", also when a group is edited
+    Column("po_id", ForeignKey("purchase_orders.id", ondelete="CASCADE"), nullable=False),
+    Column("po_line_id", ForeignKey("po_lines.id", ondelete="CASCADE"), nullable=False),
+    Column("bill_code_id", ForeignKey("bill_codes.id", ondelete="RESTRICT"), nullable=False),
+    UniqueConstraint("po_id", "bill_code_id", name="uq_po_line_bill_codes_po_code"),
+    Index("ix_po_line_bill_codes_line", "po_line_id"),
+)
+
+
+class POBalance(db.Model):
+    """A PO's running balances, kept equal to the ledger in the posting transaction."""
+
+    __tablename__ = "po_balances"
+    __audit__ = False
+    po_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id", ondelete="CASCADE"), primary_key=True)
+    used: Mapped[Decimal] = mapped_column(BALANCE, default=Decimal("0"), server_default="0")
+    commitments: Mapped[Decimal] = mapped_column(BALANCE, default=Decimal("0"), server_default="0")
+    estimates: Mapped[Decimal] = mapped_column(BALANCE, default=Decimal("0"), server_default="0")
+    purchase_order: Mapped[PurchaseOrder] = relationship(back_populates="balance")
+
+
+class POLineBalance(db.Model):
+    """A master line's running balances."""
+
+    __tablename__ = "po_line_balances"
+    __audit__ = False
+    po_line_id: Mapped[int] = mapped_column(ForeignKey("po_lines.id", ondelete="CASCADE"), primary_key=True)
+    po_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id", ondelete="CASCADE"), index=True)
+    used: Mapped[Decimal] = mapped_column(BALANCE, default=Decimal("0"), server_default="0")
+    commitments: Mapped[Decimal] = mapped_column(BALANCE, default=Decimal("0"), server_default="0")
+    estimates: Mapped[Decimal] = mapped_column(BALANCE, default=Decimal("0"), server_default="0")
+    po_line: Mapped[POLine] = relationship(back_populates="balance")

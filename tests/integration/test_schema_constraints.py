@@ -1,0 +1,94 @@
+"""The database itself holds the rules a constraint can hold (DESIGN.md: no contrib extensions)."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from portal.models import DocumentType, JobOrder, JobPOAssignment, POEligibleType, POGroup, PurchaseOrder
+from tests import factories
+
+
+def _po(session, debtor, number, effective, expiration, group=None, types=None, amount="1000.00"):
+    po = PurchaseOrder(debtor_id=debtor.id, number=number, effective=effective, expiration=expiration,
+                       amount=Decimal(amount), group_id=group.id if group else None)
+    session.add(po)
+    session.flush()
+    for t in types if types is not None else session.scalars(select(DocumentType)):
+        session.add(POEligibleType(po_id=po.id, document_type_id=t.id, debtor_id=debtor.id, number_key=number.upper()))
+    session.flush()
+    return po
+
+
+def test_no_extension_is_installed(db_session):
+    names = set(db_session.scalars(text("SELECT extname FROM pg_extension")))
+    assert names == {"plpgsql"}
+
+
+def test_group_pos_may_not_overlap_but_may_touch_the_next_day(db_session):
+    debtor = factories.debtor(db_session)
+    group = POGroup(debtor_id=debtor.id, description="Main")
+    db_session.add(group)
+    db_session.flush()
+    _po(db_session, debtor, "A1", date(2026, 1, 1), date(2026, 1, 10), group)
+    _po(db_session, debtor, "A2", date(2026, 1, 11), date(2026, 1, 31), group)  # next day: fine
+    db_session.commit()
+    with pytest.raises(IntegrityError, match="ex_purchase_orders_group_overlap"):
+        _po(db_session, debtor, "A3", date(2026, 1, 10), date(2026, 1, 10), group)  # shares the 10th
+    db_session.rollback()
+
+
+def test_same_number_only_across_disjoint_document_types(db_session):
+    debtor, other = factories.debtor(db_session), factories.debtor(db_session)
+    types = {t.name: t for t in db_session.scalars(select(DocumentType))}
+    _po(db_session, debtor, "4500", date(2026, 1, 1), date(2026, 12, 31), types=[types["Sales Order"], types["Sales Invoice"]])
+    _po(db_session, debtor, "4500", date(2026, 1, 1), date(2026, 12, 31), types=[types["Repair Order"], types["Service Invoice"]])
+    _po(db_session, other, "4500", date(2026, 1, 1), date(2026, 12, 31))  # another debtor: any types
+    db_session.commit()
+    with pytest.raises(IntegrityError, match="uq_po_eligible_types_number_type"):
+        _po(db_session, debtor, "4500", date(2026, 1, 1), date(2026, 12, 31), types=[types["Sales Invoice"]])
+    db_session.rollback()
+
+
+def test_renumbering_a_po_carries_its_eligible_types(db_session):
+    debtor = factories.debtor(db_session)
+    po = _po(db_session, debtor, "old-1", date(2026, 1, 1), date(2026, 12, 31))
+    db_session.commit()
+    db_session.execute(update(PurchaseOrder).where(PurchaseOrder.id == po.id).values(number="new-1"))
+    db_session.commit()
+    keys = set(db_session.scalars(select(POEligibleType.number_key).where(POEligibleType.po_id == po.id)))
+    assert keys == {"NEW-1"}
+
+
+def test_job_has_one_assignment_per_day(db_session):
+    debtor = factories.debtor(db_session)
+    branch = factories.branch(db_session)
+    po = _po(db_session, debtor, "P1", date(2026, 1, 1), date(2026, 12, 31))
+    job = JobOrder(title="Forklift", debtor_id=debtor.id, branch_id=branch.id, start_date=date(2026, 1, 1))
+    db_session.add(job)
+    db_session.flush()
+    assert job.number.startswith("J")
+    db_session.add(JobPOAssignment(job_id=job.id, debtor_id=debtor.id, po_id=po.id, start_date=date(2026, 1, 1),
+                                   manual_end=date(2026, 3, 31)))
+    db_session.add(JobPOAssignment(job_id=job.id, debtor_id=debtor.id, po_id=po.id, start_date=date(2026, 4, 1)))
+    db_session.commit()
+    db_session.add(JobPOAssignment(job_id=job.id, debtor_id=debtor.id, po_id=po.id, start_date=date(2026, 6, 1)))
+    with pytest.raises(IntegrityError, match="ex_job_po_assignments_one_per_day"):
+        db_session.flush()
+    db_session.rollback()
+
+
+def test_assignment_po_must_belong_to_the_jobs_debtor(db_session):
+    debtor, other = factories.debtor(db_session), factories.debtor(db_session)
+    branch = factories.branch(db_session)
+    po = _po(db_session, other, "P9", date(2026, 1, 1), date(2026, 12, 31))
+    job = JobOrder(title="Picker", debtor_id=debtor.id, branch_id=branch.id, start_date=date(2026, 1, 1))
+    db_session.add(job)
+    db_session.flush()
+    db_session.add(JobPOAssignment(job_id=job.id, debtor_id=debtor.id, po_id=po.id, start_date=date(2026, 1, 1)))
+    with pytest.raises(IntegrityError, match="fk_job_po_assignments_po_same_debtor"):
+        db_session.flush()
+    db_session.rollback()
