@@ -11,6 +11,21 @@ from portal.extensions import db
 users_cli = AppGroup("users", help="Manage users.")
 roles_cli = AppGroup("roles", help="Manage roles.")
 demo_cli = AppGroup("demo", help="Demo data.")
+alerts_cli = AppGroup("alerts", help="PO alerts and their e-mail outbox.")
+
+
+@alerts_cli.command("deliver")
+@click.option("--limit", default=200, show_default=True, help="Most mails to send in this run.")
+def deliver_alerts(limit: int):
+    """Send the queued alert e-mails through the configured SMTP server (failures retried later)."""
+    from flask import current_app
+
+    from portal.services import outbox
+
+    report = outbox.deliver(db.session, outbox.SmtpSettings.from_config(current_app.config), limit=limit)
+    click.echo(f"sent {report.sent}, failed {report.failed} (will retry), gave up {report.gave_up}")
+    if report.failed and not report.sent:
+        raise SystemExit(1)
 
 
 @roles_cli.command("seed")
@@ -60,3 +75,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(roles_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(alerts_cli)

@@ -1,0 +1,80 @@
+"""The outbox is delivered to a real SMTP server on loopback (aiosmtpd), failures are retried."""
+from __future__ import annotations
+
+import socket
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
+from sqlalchemy import select
+
+from portal.models import OutboxEmail
+from portal.services import outbox
+
+
+class Inbox(Message):
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def handle_message(self, message):
+        self.messages.append(message)
+
+
+def _closed_port() -> int:
+    """A loopback port below 32768 that nothing listens on."""
+    for port in range(20200, 20300):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    pytest.fail("no free port")
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    for port in range(20025, 20125):
+        controller = Controller(inbox, hostname="127.0.0.1", port=port)
+        try:
+            controller.start()
+        except Exception:
+            continue
+        yield inbox, port
+        controller.stop()
+        return
+    pytest.fail("no free port for the test SMTP server")
+
+
+def test_queued_mail_is_sent_once_and_marked(db_session, smtp_server):
+    inbox, port = smtp_server
+    outbox.queue(db_session, "billing@example.test", "PO 4500 at 90%", "PO 4500 has used 90% of its amount.")
+    outbox.queue(db_session, "", "no address", "dropped")
+    db_session.commit()
+    settings = outbox.SmtpSettings(host="127.0.0.1", port=port, sender="portal@example.test")
+    report = outbox.deliver(db_session, settings)
+    assert (report.sent, report.failed) == (1, 0)
+    assert [m["Subject"] for m in inbox.messages] == ["PO 4500 at 90%"]
+    assert "used 90%" in inbox.messages[0].get_payload()
+    assert outbox.deliver(db_session, settings).sent == 0  # nothing sent twice
+    mail = db_session.scalars(select(OutboxEmail)).one()
+    assert mail.sent_at is not None and mail.attempts == 1
+
+
+def test_unreachable_server_is_retried_later(db_session, smtp_server):
+    inbox, port = smtp_server
+    outbox.queue(db_session, "lead@example.test", "PO expiring", "PO 77 expires in 30 days.")
+    db_session.commit()
+    dead = _closed_port()
+    now = datetime.now(timezone.utc)
+    report = outbox.deliver(db_session, outbox.SmtpSettings("127.0.0.1", dead, "portal@example.test"), now=now)
+    assert (report.sent, report.failed) == (0, 1)
+    mail = db_session.scalars(select(OutboxEmail)).one()
+    assert mail.sent_at is None and mail.attempts == 1 and "Error" in (mail.last_error or "")
+    live = outbox.SmtpSettings("127.0.0.1", port, "portal@example.test")
+    assert outbox.deliver(db_session, live, now=now).sent == 0  # not due yet
+    assert outbox.deliver(db_session, live, now=now + timedelta(minutes=2)).sent == 1
+    assert len(inbox.messages) == 1
