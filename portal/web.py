@@ -115,6 +115,11 @@ def init_app(app: Flask) -> None:
             return [(ep, label) for ep, label, item, level in NAV
                     if ep.split(".")[0] in app.blueprints and current_user.can(item, level)]
 
-        return {"nav_items": nav_items, "catalogue": CATALOGUE}
+        def unread_notifications() -> int:
+            from portal.services.notifications import unread_count
+
+            return unread_count(db.session, current_user.id) if current_user.is_authenticated else 0
+
+        return {"nav_items": nav_items, "catalogue": CATALOGUE, "unread_notifications": unread_notifications}
 
     app.jinja_env.filters["money"] = money

@@ -10,4 +10,5 @@ def sample_ids(session) -> dict[str, int]:
     ids["user_id"] = factories.user(session, role_name="Auditor").id
     ids["role_id"] = factories.role(session, "Auditor").id
     ids["branch_id"] = factories.branch(session).id
+    ids["notification_id"] = 1
     return ids

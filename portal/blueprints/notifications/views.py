@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, request, url_for
+from flask_login import current_user
+
+from portal.authz import signed_in
+from portal.blueprints.forms import page_arg
+from portal.extensions import db
+from portal.htmx import redirect_to, render
+from portal.services import notifications as service
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+
+
+@bp.get("/", strict_slashes=False)
+@signed_in
+def index():
+    unread_only = request.args.get("unread") == "1"
+    page = service.list_for(db.session, current_user.id, unread_only=unread_only,
+                            page=page_arg(request.args.get("page")), per_page=current_app.config["PAGE_SIZE"])
+    return render("notifications/index.html", "notifications/_rows.html", page=page, unread_only=unread_only)
+
+
+@bp.post("/<int:notification_id>/read")
+@signed_in
+def read(notification_id: int):
+    if not service.mark_read(db.session, current_user.id, notification_id):
+        abort(404)  # not yours, unknown, or already read
+    return redirect_to(url_for("notifications.index"))
+
+
+@bp.post("/read-all")
+@signed_in
+def read_all():
+    service.mark_read(db.session, current_user.id)
+    return redirect_to(url_for("notifications.index"))

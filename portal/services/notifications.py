@@ -1,0 +1,40 @@
+"""In-app notifications: each belongs to one user, who alone may read or dismiss it."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from portal.models import Notification
+from portal.services.paging import Page, paginate
+
+
+def notify(session: Session, user_ids, subject: str, body: str = "", link: str = "", alert_id: int | None = None) -> int:
+    """Add one notification per user in the caller's transaction; returns how many."""
+    rows = [Notification(user_id=uid, subject=subject[:200], body=body, link=link[:300], alert_id=alert_id)
+            for uid in sorted(set(user_ids))]
+    session.add_all(rows)
+    return len(rows)
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+
+
+def list_for(session: Session, user_id: int, *, unread_only: bool = False, page: int = 1, per_page: int = 25) -> Page:
+    stmt = select(Notification).where(Notification.user_id == user_id)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return paginate(session, stmt.order_by(Notification.id.desc()), page, per_page)
+
+
+def mark_read(session: Session, user_id: int, notification_id: int | None = None) -> int:
+    """Mark one (or, with no id, every) notification of `user_id` read; another user's id changes nothing."""
+    stmt = update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        stmt = stmt.where(Notification.id == notification_id)
+    count = session.execute(stmt.values(read_at=datetime.now(timezone.utc))).rowcount
+    session.commit()
+    return count
