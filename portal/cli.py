@@ -12,6 +12,20 @@ users_cli = AppGroup("users", help="Manage users.")
 roles_cli = AppGroup("roles", help="Manage roles.")
 demo_cli = AppGroup("demo", help="Demo data.")
 alerts_cli = AppGroup("alerts", help="PO alerts and their e-mail outbox.")
+integrity_cli = AppGroup("integrity", help="Consistency checks.")
+
+
+@integrity_cli.command("check")
+def integrity_check():
+    """Recompute every PO and master-line balance from the ledger; exit 1 on any mismatch."""
+    from portal.services.integrity import check
+
+    mismatches = check(db.session)
+    for m in mismatches:
+        click.echo(str(m), err=True)
+    click.echo(f"{len(mismatches)} mismatch(es)")
+    if mismatches:
+        raise SystemExit(1)
 
 
 @alerts_cli.command("deliver")
@@ -76,3 +90,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(roles_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(alerts_cli)
+    app.cli.add_command(integrity_cli)

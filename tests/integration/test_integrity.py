@@ -1,0 +1,46 @@
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import update
+
+from portal.models import BillCode, Document, DocumentLine, DocumentType, LedgerEntry, POBalance, PurchaseOrder
+from portal.services.integrity import check
+from tests import factories
+
+
+def _po_with_one_entry(session):
+    debtor = factories.debtor(session)
+    po = PurchaseOrder(debtor_id=debtor.id, number="I-1", effective=date(2026, 1, 1), expiration=date(2026, 12, 31),
+                       amount=Decimal("1000"))
+    po.balance = POBalance(used=Decimal("250.00"))
+    code = BillCode(code="ORD")
+    invoice_type = session.query(DocumentType).filter_by(name="Sales Invoice").one()
+    doc = Document(debtor_id=debtor.id, document_type_id=invoice_type.id, number="SI-1", doc_date=date(2026, 2, 1),
+                   status="posted", total=Decimal("250.00"))
+    session.add_all([po, code, doc])
+    session.flush()
+    line = DocumentLine(document_id=doc.id, line_no=1, bill_code_id=code.id, quantity=Decimal("1"),
+                        rate=Decimal("250"), amount=Decimal("250.00"), po_id=po.id)
+    session.add(line)
+    session.flush()
+    session.add(LedgerEntry(document_id=doc.id, document_line_id=line.id, po_id=po.id, bill_code_id=code.id,
+                            bucket="used", amount=Decimal("250.00"), event="post"))
+    session.commit()
+    return po
+
+
+def test_balances_equal_to_the_ledger_pass(db_session, app):
+    _po_with_one_entry(db_session)
+    assert check(db_session) == []
+    result = app.test_cli_runner().invoke(args=["integrity", "check"])
+    assert result.exit_code == 0 and "0 mismatch" in result.output
+
+
+def test_a_drifted_balance_is_reported_and_fails_the_command(db_session, app):
+    po = _po_with_one_entry(db_session)
+    db_session.execute(update(POBalance).where(POBalance.po_id == po.id).values(used=Decimal("240.00")))
+    db_session.commit()
+    [mismatch] = check(db_session)
+    assert "used 240.00 ≠ ledger 250.00" in str(mismatch)
+    result = app.test_cli_runner().invoke(args=["integrity", "check"])
+    assert result.exit_code == 1
