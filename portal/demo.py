@@ -5,6 +5,8 @@ Idempotent: running it again adds only what is missing. Later areas append their
 """
 from __future__ import annotations
 
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Callable
 
 from sqlalchemy import func, select
@@ -56,7 +58,74 @@ def _base(session: Session) -> None:
     session.commit()
 
 
-STEPS: list[Callable[[Session], None]] = [_base]
+def _maintenance(session: Session) -> None:
+    from portal.models import AlertTemplate, BillCode, BillCodeGroup
+
+    audit.acting(session, None)
+    codes = {c.code: c for c in session.scalars(select(BillCode))}
+    for code, description in [("ORD", "Ordinary time"), ("OT", "Overtime"), ("ALLOW", "Allowances"),
+                              ("EXP", "Expenses")]:
+        if code not in codes:
+            codes[code] = BillCode(code=code, description=description)
+            session.add(codes[code])
+    groups = {g.name for g in session.scalars(select(BillCodeGroup))}
+    for name, members in [("Labour", ["ORD", "OT"]), ("Expenses", ["ALLOW", "EXP"])]:
+        if name not in groups:
+            session.add(BillCodeGroup(name=name, description=f"{name} bill codes",
+                                      bill_codes=[codes[c] for c in members]))
+    if not session.scalar(select(AlertTemplate).where(AlertTemplate.name == "Standard")):
+        roles = session.scalars(select(Role).where(Role.name.in_(["Billing Admin", "Relationship Lead"]))).all()
+        session.add(AlertTemplate(
+            name="Standard", thresholds=[Decimal("75"), Decimal("90"), Decimal("100")], days_before_expiry=30,
+            subject="PO {po_number} for {debtor} at {percentage}%",
+            message="PO {po_number} of {debtor} has drawn {percentage}% of its amount; {remaining} remains. "
+                    "It expires on {expiration}.", recipient_roles=list(roles)))
+    session.commit()
+
+
+def _purchase_orders(session: Session) -> None:
+    from portal.domain.purchase_orders import LineInput, POInput
+    from portal.models import AlertTemplate, BillCodeGroup, DocumentType, POGroup, PurchaseOrder
+    from portal.services import po_groups, purchase_orders
+
+    if session.scalar(select(func.count()).select_from(PurchaseOrder)):
+        return
+    admin = session.scalar(select(User).where(User.username == "billing"))
+    debtors = {d.code: d for d in session.scalars(select(Debtor))}
+    types = {t.name: t.id for t in session.scalars(select(DocumentType))}
+    template = session.scalar(select(AlertTemplate).where(AlertTemplate.name == "Standard"))
+    labour = session.scalar(select(BillCodeGroup).where(BillCodeGroup.name == "Labour"))
+    expenses = session.scalar(select(BillCodeGroup).where(BillCodeGroup.name == "Expenses"))
+    today = date.today()
+    year_start, year_end = date(today.year, 1, 1), date(today.year, 12, 31)
+
+    def po(debtor: str, number: str, amount: str, **kw) -> PurchaseOrder:
+        data = POInput(number=number, kind=kw.pop("kind", "single_line"), effective=kw.pop("effective", year_start),
+                       expiration=kw.pop("expiration", year_end), amount=Decimal(amount),
+                       tolerance_pct=kw.pop("tolerance", Decimal("90")),
+                       alert_template_id=template.id if template else None, **kw)
+        return purchase_orders.create_po(session, debtors[debtor].id, data, actor=admin)
+
+    po("DELL", "4500123", "150000.00", description="Training programme 2026 (only ~20k scheduled)")
+    po("ACME", "ACM-2026-01", "48000.00", kind="multi_line", description="Warehouse labour, ordinary vs overtime")
+    sales = tuple(types[n] for n in ("Estimate", "Sales Order", "Sales Invoice", "Credit Memo"))
+    service = tuple(types[n] for n in ("Repair Order", "Service Invoice"))
+    po("ACME", "ACM-SPLIT", "4000.00", description="Inventory items", document_type_ids=sales)
+    po("ACME", "ACM-SPLIT", "6000.00", description="Service work", document_type_ids=service)
+    group = po_groups.save_group(session, debtors["CITY"].id, None, actor=admin, description="City cleaning", active=True)
+    half = date(today.year, 6, 30)
+    po("CITY", "CC-H1", "60000.00", group_id=group.id, expiration=half, description="Cleaning, first half")
+    po("CITY", "CC-H2", "60000.00", group_id=group.id, effective=half + timedelta(days=1), description="Cleaning, second half")
+    if labour and expenses:
+        po("GLOBEX", "GLX-MASTER", "0", kind="multi_line_master", description="Site services", lines=(
+            LineInput(Decimal("80000.00"), labour.id, "GLX-LAB-01", "Labour"),
+            LineInput(Decimal("20000.00"), expenses.id, "GLX-EXP-01", "Expenses")))
+    po("DELL", "4400999", "25000.00", effective=date(today.year - 1, 1, 1), expiration=date(today.year - 1, 12, 31),
+       description="Last year's PO (expired)")
+    assert POGroup
+
+
+STEPS: list[Callable[[Session], None]] = [_base, _maintenance, _purchase_orders]
 
 
 def load(session: Session) -> list[str]:

@@ -35,6 +35,13 @@ def money(value) -> str:
     return f"({text})" if value < 0 else text
 
 
+def percent(value) -> str:
+    """Decimal('90.00') -> '90'; Decimal('87.50') -> '87.5' (never exponent notation)."""
+    if value is None:
+        return ""
+    return format(Decimal(value).normalize(), "f")
+
+
 def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
@@ -123,3 +130,4 @@ def init_app(app: Flask) -> None:
         return {"nav_items": nav_items, "catalogue": CATALOGUE, "unread_notifications": unread_notifications}
 
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["pct"] = percent

@@ -41,3 +41,58 @@ def debtor(session, code: str | None = None, **kw) -> Debtor:
     session.add(obj)
     session.commit()
     return obj
+
+
+def document_types(session) -> dict[str, "DocumentType"]:
+    from portal.models import DocumentType
+
+    return {t.name: t for t in session.scalars(select(DocumentType))}
+
+
+def po_group(session, debtor, description: str | None = None, active: bool = True):
+    from portal.models import POGroup
+
+    obj = POGroup(debtor_id=debtor.id, description=description or f"Group {next(_seq)}", active=active)
+    session.add(obj)
+    session.commit()
+    return obj
+
+
+def po(session, debtor, number: str | None = None, *, amount="10000.00", effective=None, expiration=None,
+       kind="single_line", group=None, types=None, tolerance=None, used="0", commitments="0", estimates="0",
+       created_by=None, **kw):
+    """A PO with its balance row and eligible types (default all) written straight to the tables."""
+    from datetime import date
+    from decimal import Decimal
+
+    from portal.models import POBalance, POEligibleType, PurchaseOrder
+
+    number = number or f"PO{next(_seq)}"
+    obj = PurchaseOrder(debtor_id=debtor.id, number=number, kind=kind, amount=Decimal(amount),
+                        effective=effective or date(2026, 1, 1), expiration=expiration or date(2027, 12, 31),
+                        group_id=group.id if group else None,
+                        tolerance_pct=Decimal(str(tolerance)) if tolerance is not None else None,
+                        created_by_id=created_by.id if created_by else None, **kw)
+    obj.balance = POBalance(used=Decimal(used), commitments=Decimal(commitments), estimates=Decimal(estimates))
+    session.add(obj)
+    session.flush()
+    for t in types if types is not None else document_types(session).values():
+        session.add(POEligibleType(po_id=obj.id, document_type_id=t.id, debtor_id=debtor.id, number_key=number.upper()))
+    session.commit()
+    return obj
+
+
+def bill_code_group(session, name: str, codes: list[str]):
+    from portal.models import BillCode, BillCodeGroup
+
+    existing = {c.code: c for c in session.scalars(select(BillCode))}
+    members = []
+    for code in codes:
+        if code not in existing:
+            existing[code] = BillCode(code=code, description=code)
+            session.add(existing[code])
+        members.append(existing[code])
+    obj = BillCodeGroup(name=name, bill_codes=members)
+    session.add(obj)
+    session.commit()
+    return obj

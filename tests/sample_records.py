@@ -4,11 +4,15 @@ from __future__ import annotations
 from tests import factories
 
 
-def sample_ids(session) -> dict[str, int]:
+def sample_ids(session, owner=None) -> dict[str, int]:
     ids: dict[str, int] = {}
     ids["debtor_id"] = factories.debtor(session).id
     ids["user_id"] = factories.user(session, role_name="Auditor").id
     ids["role_id"] = factories.role(session, "Auditor").id
     ids["branch_id"] = factories.branch(session).id
     ids["notification_id"] = 1
+    debtor = session.get(__import__("portal.models", fromlist=["Debtor"]).Debtor, ids["debtor_id"])
+    group = factories.po_group(session, debtor)
+    ids["group_id"] = group.id
+    ids["po_id"] = factories.po(session, debtor, created_by=owner).id
     return ids

@@ -8,6 +8,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.blueprints.debtors.views import bp as debtors_bp
     from portal.blueprints.main.views import bp as main_bp
     from portal.blueprints.notifications.views import bp as notifications_bp
+    from portal.blueprints.purchase_orders.views import bp as purchase_orders_bp
 
-    for bp in (auth_bp, main_bp, admin_bp, debtors_bp, notifications_bp):
+    for bp in (auth_bp, main_bp, admin_bp, debtors_bp, notifications_bp, purchase_orders_bp):
         app.register_blueprint(bp)

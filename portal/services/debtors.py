@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from portal.models import Debtor
 from portal.services import audit
+from portal.services.locks import locked
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.paging import Page, paginate
 from portal.services.references import references_of
@@ -94,7 +95,7 @@ def update_debtor(session: Session, debtor_id: int, data: DebtorInput, *, actor,
     """Edit a debtor; a form opened before someone else's change is refused."""
     _validate(data)
     audit.acting(session, actor)
-    debtor = session.get(Debtor, debtor_id, with_for_update=True)
+    debtor = locked(session, Debtor, debtor_id)
     if debtor is None:
         raise NotFound("No such debtor.")
     audit.check_version(debtor, expected_version)
@@ -104,7 +105,7 @@ def update_debtor(session: Session, debtor_id: int, data: DebtorInput, *, actor,
 def delete_debtor(session: Session, debtor_id: int, *, actor) -> None:
     """Delete a debtor nothing refers to (POs, jobs, documents register their checks)."""
     audit.acting(session, actor)
-    debtor = session.get(Debtor, debtor_id, with_for_update=True)
+    debtor = locked(session, Debtor, debtor_id)
     if debtor is None:
         raise NotFound("No such debtor.")
     refs = references_of(session, debtor)

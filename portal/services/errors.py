@@ -26,3 +26,4 @@ class ValidationFailed(ServiceError):
             errors = {"": [errors]}
         self.errors = errors
         super().__init__("; ".join(m for msgs in errors.values() for m in msgs))
+

@@ -28,12 +28,6 @@ def test_only_sign_in_and_health_are_public(app):
     assert public == ["auth.login", "main.health"]
 
 
-@pytest.fixture
-def sample_ids(db_session):
-    """One record of each kind a URL can name; later areas add their own ids here."""
-    from tests.sample_records import sample_ids as make
-
-    return make(db_session)
 
 
 def _url(rule: Rule, ids: dict[str, int]) -> str:
@@ -46,8 +40,12 @@ def _url(rule: Rule, ids: dict[str, int]) -> str:
 
 
 @pytest.mark.parametrize("role_name", ROLE_NAMES)
-def test_each_role_is_allowed_exactly_its_grants(app, login_as, sample_ids, role_name):
-    browser, _ = login_as(role_name)
+def test_each_role_is_allowed_exactly_its_grants(app, db_session, login_as, role_name):
+    """Records are owned by the signed-in user, so ownership rules (add_edit: own POs) allow them."""
+    from tests.sample_records import sample_ids as make
+
+    browser, user = login_as(role_name)
+    sample_ids = make(db_session, owner=user)
     grants = DEFAULT_ROLES[role_name]
     wrong = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):

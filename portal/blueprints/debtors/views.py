@@ -60,7 +60,17 @@ def detail(debtor_id: int):
     debtor = _debtor_or_404(debtor_id)
     tab = request.args.get("tab", "summary")
     history = audit.history_of(db.session, "debtors", debtor.id) if tab == "history" else []
-    return render("debtors/detail.html", "debtors/_tab.html", debtor=debtor, tab=tab, history=history)
+    context = {}
+    if tab == "purchase_orders":
+        from datetime import date
+
+        from portal.services import po_groups, purchase_orders
+
+        flt = purchase_orders.POFilter(debtor_id=debtor.id, include_expired=request.args.get("expired") == "1")
+        context = {"page": purchase_orders.list_purchase_orders(db.session, flt, today=date.today(), per_page=200),
+                   "flt": flt, "figures": purchase_orders.balance_figures,
+                   "groups": po_groups.groups_of(db.session, debtor.id)}
+    return render("debtors/detail.html", "debtors/_tab.html", debtor=debtor, tab=tab, history=history, **context)
 
 
 @bp.route("/<int:debtor_id>/edit", methods=["GET", "POST"])

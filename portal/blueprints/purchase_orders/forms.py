@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from flask import Request
+from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal.blueprints.forms import VersionedForm
+from portal.domain.purchase_orders import KINDS, LineInput, POInput, parse_money
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _optional_int(value):
+    try:
+        return int(value) if value not in (None, "", "None") else None
+    except (TypeError, ValueError):
+        return -1  # not one of the choices: refused by the service with a field message
+
+
+class POForm(VersionedForm):
+    debtor_id = SelectField("Debtor", coerce=_optional_int, validate_choice=False)
+    number = StringField("PO number", validators=[DataRequired("Enter the PO number."), Length(max=50)])
+    kind = SelectField("Kind", choices=list(KINDS.items()), validate_choice=False)
+    description = StringField("Description", validators=[Length(max=200)])
+    effective = DateField("Effective date", validators=[InputRequired("Enter the effective date (YYYY-MM-DD).")])
+    expiration = DateField("Expiration date", validators=[InputRequired("Enter the expiration date (YYYY-MM-DD).")])
+    amount = StringField("Amount")
+    tolerance_pct = StringField("Tolerance % (blank: no yellow warning)")
+    group_id = SelectField("PO group", coerce=_optional_int, validate_choice=False)
+    alert_template_id = SelectField("Alert template", coerce=_optional_int, validate_choice=False)
+    document_type_ids = MultiCheckboxField("Eligible document types (none ticked: all)", coerce=_optional_int,
+                                           validate_choice=False)
+    notes = TextAreaField("Notes", validators=[Length(max=10_000)])
+    confirmed = BooleanField("I have read the notices above and want to save anyway")
+
+    def validate_amount(self, field):
+        if self.kind.data != "multi_line_master" and field.data and parse_money(field.data) is None:
+            raise ValidationError("Enter the amount as a number, e.g. 10000.00.")
+
+    def validate_tolerance_pct(self, field):
+        if field.data and parse_money(field.data) is None:
+            raise ValidationError("Enter the tolerance as a number between 0 and 100, or leave it blank.")
+
+
+def lines_from(request: Request) -> tuple[tuple[LineInput, ...], tuple[int | None, ...]]:
+    """The master-line editor's rows (parallel lists), blank rows skipped."""
+    form = request.form
+    ids, budgets = form.getlist("line_id"), form.getlist("line_budget")
+    groups, secondaries = form.getlist("line_group"), form.getlist("line_secondary")
+    descriptions = form.getlist("line_description")
+    lines, line_ids = [], []
+    for i in range(max(len(budgets), len(groups), len(secondaries))):
+        budget = budgets[i] if i < len(budgets) else ""
+        group = groups[i] if i < len(groups) else ""
+        secondary = secondaries[i] if i < len(secondaries) else ""
+        desc = descriptions[i] if i < len(descriptions) else ""
+        if not (budget.strip() or group.strip() or secondary.strip() or desc.strip()):
+            continue
+        lines.append(LineInput(parse_money(budget), _optional_int(group), secondary[:60], desc[:200]))
+        line_ids.append(_optional_int(ids[i]) if i < len(ids) else None)
+    return tuple(lines), tuple(line_ids)
+
+
+def po_input(form: POForm, lines: tuple[LineInput, ...]) -> POInput:
+    return POInput(
+        number=form.number.data or "", kind=form.kind.data or "", effective=form.effective.data,
+        expiration=form.expiration.data, amount=parse_money(form.amount.data),
+        description=form.description.data or "", notes=form.notes.data or "",
+        tolerance_pct=parse_money(form.tolerance_pct.data), group_id=form.group_id.data,
+        alert_template_id=form.alert_template_id.data,
+        document_type_ids=tuple(t for t in (form.document_type_ids.data or []) if t is not None),
+        lines=lines,
+    )
+
+
+class GroupForm(VersionedForm):
+    description = StringField("Description", validators=[DataRequired("Enter a description."), Length(max=200)])
+    active = BooleanField("Active (offered on POs and for assignment)", default=True)
+
+
+__all__ = ["POForm", "GroupForm", "lines_from", "po_input", "Optional"]

@@ -1,0 +1,232 @@
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.authz import requires
+from portal.blueprints.forms import apply_errors, page_arg
+from portal.blueprints.purchase_orders.forms import GroupForm, POForm, lines_from, po_input
+from portal.domain.purchase_orders import master_amount
+from portal.extensions import db
+from portal.htmx import render
+from portal.models import Debtor
+from portal.services import audit, po_groups, purchase_orders as service
+from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+
+bp = Blueprint("purchase_orders", __name__, url_prefix="/purchase-orders")
+TABS = [("summary", "Summary"), ("lines", "Lines"), ("documents", "Documents"), ("assignments", "Job assignments"),
+        ("notes", "Notes"), ("history", "History")]
+
+
+def _int_arg(name: str) -> int | None:
+    try:
+        return int(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _po_or_404(po_id: int):
+    try:
+        return service.get_po(db.session, po_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/", strict_slashes=False)
+@requires("purchase_orders", "view")
+def index():
+    flt = service.POFilter(debtor_id=_int_arg("debtor_id"), q=request.args.get("q", "")[:200],
+                           include_expired=request.args.get("expired") == "1",
+                           sort=request.args.get("sort", "expiration"))
+    page = service.list_purchase_orders(db.session, flt, today=date.today(), page=page_arg(request.args.get("page")),
+                                        per_page=current_app.config["PAGE_SIZE"])
+    debtors = db.session.scalars(select(Debtor).order_by(Debtor.code)).all()
+    return render("purchase_orders/index.html", "purchase_orders/_rows.html", page=page, flt=flt,
+                  debtors=debtors, figures=service.balance_figures)
+
+
+def _fill_choices(form: POForm, debtor_id: int | None, po=None) -> service.FormChoices | None:
+    debtors = db.session.scalars(select(Debtor).where(Debtor.active.is_(True)).order_by(Debtor.code)).all()
+    form.debtor_id.choices = [(None, "— choose a debtor —")] + [(d.id, str(d)) for d in debtors]
+    if not debtor_id:
+        form.group_id.choices, form.alert_template_id.choices, form.document_type_ids.choices = [(None, "—")], [(None, "—")], []
+        return None
+    choices = service.form_choices(db.session, debtor_id, po.group_id if po else None)
+    form.group_id.choices = [(None, "— none —")] + [(g.id, g.description) for g in choices.groups]
+    form.alert_template_id.choices = [(None, "— none —")] + [(t.id, t.name) for t in choices.alert_templates]
+    form.document_type_ids.choices = [(t.id, t.name) for t in choices.document_types]
+    return choices
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("purchase_orders", "add_edit")
+def create():
+    form = POForm()
+    debtor_id = form.debtor_id.data if request.method == "POST" else _int_arg("debtor_id")
+    if request.method == "GET":
+        form.debtor_id.data = debtor_id
+    choices = _fill_choices(form, debtor_id)
+    lines, line_ids = lines_from(request) if request.method == "POST" else ((), ())
+    if form.validate_on_submit():
+        if not debtor_id or choices is None:
+            form.debtor_id.errors = ["Choose the debtor."]
+        else:
+            try:
+                po = service.create_po(db.session, debtor_id, po_input(form, lines), actor=current_user,
+                                       line_ids=line_ids)
+            except ValidationFailed as exc:
+                apply_errors(form, exc)
+            except NotFound:
+                form.debtor_id.errors = ["Choose the debtor."]
+            else:
+                flash(f"PO {po.number} created.", "success")
+                return redirect(url_for("purchase_orders.detail", po_id=po.id))
+    return render_template("purchase_orders/form.html", form=form, po=None, choices=choices, lines=lines,
+                           line_ids=line_ids, total=master_amount(lines))
+
+
+@bp.get("/<int:po_id>")
+@requires("purchase_orders", "view")
+def detail(po_id: int):
+    po = _po_or_404(po_id)
+    tab = request.args.get("tab", "summary")
+    if tab not in dict(TABS):
+        tab = "summary"
+    history = audit.history_of(db.session, "purchase_orders", po.id) if tab == "history" else []
+    return render("purchase_orders/detail.html", "purchase_orders/_tab.html", po=po, tab=tab, tabs=TABS,
+                  history=history, figures=service.balance_figures(po), can_modify=service.can_modify(current_user, po),
+                  today=date.today())
+
+
+@bp.route("/<int:po_id>/edit", methods=["GET", "POST"])
+@requires("purchase_orders", "add_edit")
+def edit(po_id: int):
+    po = _po_or_404(po_id)
+    if not service.can_modify(current_user, po):
+        abort(403)
+    form = POForm(obj=po)
+    if request.method == "GET":
+        form.row_version.data = str(po.row_version)
+        form.amount.data = f"{po.amount:.2f}"
+        form.tolerance_pct.data = "" if po.tolerance_pct is None else f"{po.tolerance_pct.normalize():f}"
+        form.document_type_ids.data = [e.document_type_id for e in po.eligible]
+        lines = tuple(service.snapshot(po).lines)
+        line_ids = tuple(line.id for line in po.lines)
+    else:
+        lines, line_ids = lines_from(request)
+    form.debtor_id.data = po.debtor_id
+    choices = _fill_choices(form, po.debtor_id, po)
+    notices: list[str] = []
+    if form.validate_on_submit():
+        try:
+            service.update_po(db.session, po_id, po_input(form, lines), actor=current_user,
+                              expected_version=form.expected_version(), line_ids=line_ids,
+                              confirmed=bool(form.confirmed.data))
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except Conflict as exc:
+            notices = [str(exc)]
+        except Forbidden:
+            abort(403)
+        except NotFound:
+            abort(404)
+        else:
+            flash("PO saved.", "success")
+            return redirect(url_for("purchase_orders.detail", po_id=po_id))
+    return render_template("purchase_orders/form.html", form=form, po=po, choices=choices, lines=lines,
+                           line_ids=line_ids, total=master_amount(lines), notices=notices)
+
+
+@bp.post("/<int:po_id>/delete")
+@requires("purchase_orders", "add_edit")
+def delete(po_id: int):
+    try:
+        service.delete_po(db.session, po_id, actor=current_user)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    except Conflict as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("purchase_orders.detail", po_id=po_id))
+    flash("PO deleted.", "success")
+    return redirect(url_for("purchase_orders.index"))
+
+
+@bp.get("/line-row")
+@requires("purchase_orders", "add_edit")
+def line_row():
+    """A blank master-line row for the htmx line editor."""
+    groups = service.form_choices(db.session, 0).bill_code_groups
+    return render_template("purchase_orders/_line_row.html", line=None, line_id=None, bill_code_groups=groups)
+
+
+@bp.post("/lines-total")
+@requires("purchase_orders", "add_edit")
+def lines_total():
+    """The master PO's amount as the lines are typed (the sum of the budgets, never typed)."""
+    lines, _ = lines_from(request)
+    return render_template("purchase_orders/_total.html", total=master_amount(lines), lines=lines)
+
+
+# ----- PO groups (seed 004) -----
+
+@bp.get("/groups")
+@requires("purchase_orders", "view")
+def groups():
+    debtor_id = _int_arg("debtor_id")
+    debtor = db.session.get(Debtor, debtor_id) if debtor_id else None
+    if debtor is None:
+        abort(404)
+    return render_template("purchase_orders/groups.html", debtor=debtor, groups=po_groups.groups_of(db.session, debtor.id))
+
+
+@bp.route("/groups/new", methods=["GET", "POST"], defaults={"group_id": None})
+@bp.route("/groups/<int:group_id>/edit", methods=["GET", "POST"])
+@requires("purchase_orders", "add_edit")
+def edit_group(group_id: int | None):
+    group = None
+    if group_id is not None:
+        try:
+            group = po_groups.get_group(db.session, group_id)
+        except NotFound:
+            abort(404)
+        debtor = group.debtor
+    else:
+        debtor = db.session.get(Debtor, _int_arg("debtor_id") or 0) or abort(404)
+    form = GroupForm(obj=group)
+    if request.method == "GET" and group:
+        form.row_version.data = str(group.row_version)
+    if form.validate_on_submit():
+        try:
+            po_groups.save_group(db.session, debtor.id, group_id, actor=current_user, description=form.description.data,
+                                 active=bool(form.active.data), expected_version=form.expected_version())
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except Conflict as exc:
+            form.form_errors = [str(exc)]
+        except NotFound:
+            abort(404)
+        else:
+            flash("PO group saved.", "success")
+            return redirect(url_for("purchase_orders.groups", debtor_id=debtor.id))
+    return render_template("purchase_orders/group_form.html", form=form, group=group, debtor=debtor)
+
+
+@bp.post("/groups/<int:group_id>/delete")
+@requires("purchase_orders", "full")
+def delete_group(group_id: int):
+    try:
+        group = po_groups.get_group(db.session, group_id)
+        debtor_id = group.debtor_id
+        po_groups.delete_group(db.session, group_id, actor=current_user)
+    except NotFound:
+        abort(404)
+    except Conflict as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("purchase_orders.groups", debtor_id=group.debtor_id))
+    flash("PO group deleted.", "success")
+    return redirect(url_for("purchase_orders.groups", debtor_id=debtor_id))

@@ -1,0 +1,76 @@
+"""PO groups per debtor (seed 004): a description and an active flag; members may not overlap."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.models import Debtor, JobPOAssignment, POGroup, PurchaseOrder
+from portal.services import audit
+from portal.services.locks import locked
+from portal.services.errors import Conflict, NotFound, ValidationFailed
+from portal.services.references import plural, reference_check, references_of
+
+
+def groups_of(session: Session, debtor_id: int) -> list[tuple[POGroup, int]]:
+    """A debtor's groups with how many POs each holds (one query)."""
+    counts = (select(PurchaseOrder.group_id, func.count().label("n")).group_by(PurchaseOrder.group_id).subquery())
+    rows = session.execute(
+        select(POGroup, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.group_id == POGroup.id)
+        .where(POGroup.debtor_id == debtor_id).order_by(POGroup.description))
+    return [(g, n) for g, n in rows]
+
+
+def get_group(session: Session, group_id: int) -> POGroup:
+    group = session.get(POGroup, group_id)
+    if group is None:
+        raise NotFound("No such PO group.")
+    return group
+
+
+def save_group(session: Session, debtor_id: int, group_id: int | None, *, actor, description: str,
+               active: bool, expected_version: int | None = None) -> POGroup:
+    """Create or edit a debtor's PO group; the description is unique within the debtor."""
+    description = (description or "").strip()
+    if not description:
+        raise ValidationFailed({"description": ["Enter a description."]})
+    if len(description) > 200:
+        raise ValidationFailed({"description": ["Use at most 200 characters."]})
+    audit.acting(session, actor)
+    if session.get(Debtor, debtor_id) is None:
+        raise NotFound("No such debtor.")
+    if group_id is None:
+        group = POGroup(debtor_id=debtor_id)
+        session.add(group)
+    else:
+        group = locked(session, POGroup, group_id)
+        if group is None or group.debtor_id != debtor_id:
+            raise NotFound("No such PO group.")
+        audit.check_version(group, expected_version)
+    group.description, group.active = description, active
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ValidationFailed({"description": ["This debtor already has a group with that description."]})
+    return group
+
+
+def delete_group(session: Session, group_id: int, *, actor) -> None:
+    audit.acting(session, actor)
+    group = locked(session, POGroup, group_id)
+    if group is None:
+        raise NotFound("No such PO group.")
+    refs = references_of(session, group)
+    if refs:
+        session.rollback()
+        raise Conflict(f"Group {group.description} cannot be deleted: {', '.join(refs)} refer to it.")
+    session.delete(group)
+    session.commit()
+
+
+@reference_check(POGroup)
+def _group_references(session: Session, group: POGroup):
+    for model, noun in ((PurchaseOrder, "purchase order"), (JobPOAssignment, "job assignment")):
+        if count := session.scalar(select(func.count()).select_from(model).where(model.group_id == group.id)):
+            yield plural(count, noun)

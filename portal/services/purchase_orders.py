@@ -1,0 +1,320 @@
+"""Customer purchase orders: list with balances, create, edit, delete (seeds 001, 003, 004)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Callable
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, contains_eager
+
+from portal.domain import purchase_orders as rules
+from portal.domain.purchase_orders import LineInput, Period, POInput
+from portal.models import (AlertTemplate, BillCodeGroup, Debtor, DocumentLine, DocumentType, JobPOAssignment,
+                           LedgerEntry, POBalance, POEligibleType, POGroup, POLine, POLineBalance, PurchaseOrder)
+from portal.services import audit, coverage
+from portal.services.debtors import like_pattern
+from portal.services.locks import locked
+from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from portal.services.paging import Page, paginate
+from portal.services.references import plural, reference_check, references_of
+
+# Later areas (job assignments: seed 004's edit steps 1–4) plug checks into PO edits here:
+# hook(session, po, before: POInput-like snapshot, after: POInput, actor, confirmed: bool) -> None
+EDIT_HOOKS: list[Callable] = []
+
+CONSTRAINT_FIELDS = {
+    "ex_purchase_orders_group_overlap": ("group_id", "Another PO of this group overlaps these dates."),
+    "uq_po_eligible_types_number_type": ("number", "This PO number is already used for one of these document types."),
+    "fk_purchase_orders_group_same_debtor": ("group_id", "Choose a PO group of this debtor."),
+    "ck_purchase_orders_dates_in_order": ("expiration", "The expiration date must be on or after the effective date."),
+    "ck_purchase_orders_amount_positive": ("amount", "The amount must be more than zero."),
+}
+
+
+@dataclass(frozen=True)
+class POFilter:
+    debtor_id: int | None = None
+    q: str = ""
+    include_expired: bool = False
+    sort: str = "expiration"
+    group_id: int | None = None
+
+
+def can_modify(user, po: PurchaseOrder) -> bool:
+    """add_edit may change and delete its own POs; full anyone's (seed 003)."""
+    if user.can("purchase_orders", "full"):
+        return True
+    return user.can("purchase_orders", "add_edit") and po.created_by_id == user.id
+
+
+def list_purchase_orders(session: Session, flt: POFilter, *, today: date, page: int = 1,
+                         per_page: int = 25) -> Page[PurchaseOrder]:
+    """POs with their balances in one query (plus one count), current and future by default."""
+    stmt = (select(PurchaseOrder)
+            .outerjoin(PurchaseOrder.balance).options(contains_eager(PurchaseOrder.balance)))
+    if flt.debtor_id:
+        stmt = stmt.where(PurchaseOrder.debtor_id == flt.debtor_id)
+    if flt.group_id:
+        stmt = stmt.where(PurchaseOrder.group_id == flt.group_id)
+    if not flt.include_expired:
+        stmt = stmt.where(PurchaseOrder.expiration >= today)
+    if flt.q.strip():
+        pattern = like_pattern(flt.q.strip())
+        stmt = stmt.where(or_(PurchaseOrder.number.ilike(pattern), PurchaseOrder.description.ilike(pattern)))
+    order = {
+        "expiration": (PurchaseOrder.expiration, PurchaseOrder.number_key),
+        "-expiration": (PurchaseOrder.expiration.desc(), PurchaseOrder.number_key),
+        "number": (PurchaseOrder.number_key, PurchaseOrder.id),
+        "remaining": ((PurchaseOrder.amount - func.coalesce(POBalance.used + POBalance.commitments
+                                                            + POBalance.estimates, 0)), PurchaseOrder.id),
+    }.get(flt.sort, (PurchaseOrder.expiration, PurchaseOrder.number_key))
+    return paginate(session, stmt.order_by(*order, PurchaseOrder.id), page, per_page)
+
+
+def get_po(session: Session, po_id: int) -> PurchaseOrder:
+    po = session.get(PurchaseOrder, po_id)
+    if po is None:
+        raise NotFound("No such purchase order.")
+    return po
+
+
+@dataclass(frozen=True)
+class FormChoices:
+    document_types: list[DocumentType]
+    groups: list[POGroup]
+    bill_code_groups: list[BillCodeGroup]
+    alert_templates: list[AlertTemplate]
+
+
+def form_choices(session: Session, debtor_id: int, current_group_id: int | None = None) -> FormChoices:
+    """What a PO form of this debtor may choose from (active items, plus the PO's current group)."""
+    groups = session.scalars(select(POGroup).where(
+        POGroup.debtor_id == debtor_id, or_(POGroup.active.is_(True), POGroup.id == (current_group_id or 0)))
+        .order_by(POGroup.description)).all()
+    return FormChoices(
+        document_types=list(session.scalars(select(DocumentType).where(DocumentType.active.is_(True))
+                                            .order_by(DocumentType.sort_order, DocumentType.name))),
+        groups=list(groups),
+        bill_code_groups=list(session.scalars(select(BillCodeGroup).where(BillCodeGroup.active.is_(True))
+                                              .order_by(BillCodeGroup.name))),
+        alert_templates=list(session.scalars(select(AlertTemplate).where(AlertTemplate.active.is_(True))
+                                             .order_by(AlertTemplate.name))),
+    )
+
+
+def _check_rules(session: Session, debtor_id: int, data: POInput, po: PurchaseOrder | None) -> dict[str, list[str]]:
+    choices = form_choices(session, debtor_id, po.group_id if po else None)
+    type_ids = {t.id for t in session.scalars(select(DocumentType))}
+    errors = rules.validate(data, known_type_ids=type_ids, known_group_ids={g.id for g in choices.bill_code_groups}
+                            | {line.bill_code_group_id for line in (po.lines if po else [])})
+    if data.kind == "multi_line_master" and not choices.bill_code_groups and not (po and po.lines):
+        errors.setdefault("kind", []).append(
+            "Create a bill code group first (Maintenance → Bill code groups): master PO lines draw on them.")
+    if data.group_id is not None and data.group_id not in {g.id for g in choices.groups}:
+        errors.setdefault("group_id", []).append("Choose an active PO group of this debtor.")
+    if data.alert_template_id is not None and data.alert_template_id not in {t.id for t in choices.alert_templates} \
+            and not (po and po.alert_template_id == data.alert_template_id):
+        errors.setdefault("alert_template_id", []).append("Choose an alert template from the list.")
+    if errors:
+        return errors
+    self_id = po.id if po else 0
+    type_set = frozenset(data.document_type_ids or type_ids)
+    same_number = [
+        Period(p.id, p.number, p.effective, p.expiration, frozenset(e.document_type_id for e in p.eligible))
+        for p in session.scalars(select(PurchaseOrder).where(
+            PurchaseOrder.debtor_id == debtor_id, PurchaseOrder.number_key == data.number.strip().upper(),
+            PurchaseOrder.id != self_id))
+    ]
+    names = {t.id: t.name for t in session.scalars(select(DocumentType))}
+    if clashes := rules.number_clashes(type_set, same_number, names):
+        errors["number"] = clashes
+    if data.group_id is not None:
+        members = [Period(p.id, p.number, p.effective, p.expiration) for p in session.scalars(
+            select(PurchaseOrder).where(PurchaseOrder.group_id == data.group_id, PurchaseOrder.id != self_id))]
+        if overlaps := rules.group_overlaps(data.effective, data.expiration, members):
+            errors["group_id"] = overlaps
+    return errors
+
+
+def _apply(session: Session, po: PurchaseOrder, data: POInput) -> None:
+    po.number = data.number.strip()
+    po.kind = data.kind
+    po.description = data.description.strip()
+    po.notes = data.notes.strip()
+    po.effective, po.expiration = data.effective, data.expiration
+    po.tolerance_pct = data.tolerance_pct
+    po.group_id = data.group_id
+    po.alert_template_id = data.alert_template_id
+    po.amount = rules.master_amount(data.lines) if data.kind == "multi_line_master" else data.amount
+    all_types = [t for t in session.scalars(select(DocumentType).order_by(DocumentType.id))]
+    wanted = set(data.document_type_ids) or {t.id for t in all_types}
+    current = {e.document_type_id: e for e in po.eligible}
+    for type_id, row in current.items():
+        if type_id not in wanted:
+            po.eligible.remove(row)
+    for type_id in sorted(wanted - set(current)):
+        po.eligible.append(POEligibleType(document_type_id=type_id, debtor_id=po.debtor_id,
+                                          number_key=po.number.upper()))
+    for row in po.eligible:  # a new number: the child rows follow (the FK also cascades)
+        row.number_key = po.number.upper()
+
+
+def _apply_lines(session: Session, po: PurchaseOrder, lines: tuple[LineInput, ...], line_ids: tuple[int | None, ...]) -> None:
+    existing = {line.id: line for line in po.lines}
+    keep = {lid for lid in line_ids if lid in existing}
+    for lid, line in existing.items():
+        if lid not in keep:
+            if session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.po_line_id == lid)) or \
+               session.scalar(select(func.count()).select_from(DocumentLine).where(DocumentLine.po_line_id == lid)):
+                raise ValidationFailed({"lines": [f"Line {line.line_no} has documents drawn on it and cannot be removed."]})
+            po.lines.remove(line)
+    session.flush()
+    for n, (data, lid) in enumerate(zip(lines, line_ids), start=1):
+        line = existing.get(lid) if lid in keep else None
+        if line is None:
+            line = POLine(balance=POLineBalance(po_id=po.id) if po.id else None)
+            po.lines.append(line)
+        line.line_no = -n  # renumbered below: UNIQUE (po, line_no) must hold at every step
+        line.budget, line.bill_code_group_id = data.budget, data.bill_code_group_id
+        line.secondary_po_number, line.description = data.secondary_po_number.strip(), data.description.strip()
+    session.flush()
+    for line in po.lines:
+        line.line_no = -line.line_no
+        if line.balance is None:
+            line.balance = POLineBalance(po_id=po.id)
+    session.flush()
+    coverage.sync_po(session, po.id)
+
+
+def _integrity_message(exc: IntegrityError) -> dict[str, list[str]]:
+    text = str(exc.orig)
+    for name, (fld, message) in CONSTRAINT_FIELDS.items():
+        if name in text:
+            return {fld: [message]}
+    return {"": ["The purchase order could not be saved because it conflicts with another record; reload and try again."]}
+
+
+def create_po(session: Session, debtor_id: int, data: POInput, *, actor,
+              line_ids: tuple[int | None, ...] = ()) -> PurchaseOrder:
+    """A new PO with its balance row (zero), eligible types (default all) and, for a master, its lines."""
+    audit.acting(session, actor)
+    debtor = session.get(Debtor, debtor_id)
+    if debtor is None:
+        raise NotFound("No such debtor.")
+    errors = _check_rules(session, debtor_id, data, None)
+    if errors:
+        raise ValidationFailed(errors)
+    po = PurchaseOrder(debtor_id=debtor_id, balance=POBalance())
+    _apply(session, po, data)
+    session.add(po)
+    try:
+        session.flush()
+        if data.kind == "multi_line_master":
+            _apply_lines(session, po, data.lines, line_ids or tuple(None for _ in data.lines))
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise ValidationFailed(_integrity_message(exc))
+    except ValidationFailed:
+        session.rollback()
+        raise
+    return po
+
+
+def snapshot(po: PurchaseOrder) -> POInput:
+    """The PO's current values as a POInput (hooks compare before and after)."""
+    return POInput(number=po.number, kind=po.kind, effective=po.effective, expiration=po.expiration,
+                   amount=po.amount, description=po.description, notes=po.notes, tolerance_pct=po.tolerance_pct,
+                   group_id=po.group_id, alert_template_id=po.alert_template_id,
+                   document_type_ids=tuple(sorted(e.document_type_id for e in po.eligible)),
+                   lines=tuple(LineInput(l.budget, l.bill_code_group_id, l.secondary_po_number, l.description)
+                               for l in po.lines))
+
+
+def update_po(session: Session, po_id: int, data: POInput, *, actor, expected_version: int | None = None,
+              line_ids: tuple[int | None, ...] = (), confirmed: bool = False) -> PurchaseOrder:
+    """Edit a PO: yours with add_edit, anyone's with full; the number only with po_override_validations.
+
+    The PO row is locked (FOR UPDATE) so two edits, or an edit and a posting, apply one after the other.
+    """
+    audit.acting(session, actor)
+    po = locked(session, PurchaseOrder, po_id)
+    if po is None:
+        raise NotFound("No such purchase order.")
+    if not can_modify(actor, po):
+        raise Forbidden("You may change only purchase orders you created.")
+    audit.check_version(po, expected_version)
+    errors = _check_rules(session, po.debtor_id, data, po)
+    if data.number.strip() != po.number and not actor.can("po_override_validations"):
+        errors.setdefault("number", []).append("The PO number is locked once created (needs Override PO validations).")
+    if data.kind != po.kind and (po.balance and (po.balance.used or po.balance.commitments or po.balance.estimates)):
+        errors.setdefault("kind", []).append("The kind cannot change once documents draw on the PO.")
+    if errors:
+        session.rollback()
+        raise ValidationFailed(errors)
+    before = snapshot(po)
+    try:
+        for hook in EDIT_HOOKS:
+            hook(session, po, before, data, actor, confirmed)
+        _apply(session, po, data)
+        session.flush()
+        if data.kind == "multi_line_master":
+            _apply_lines(session, po, data.lines, line_ids or tuple(None for _ in data.lines))
+        elif po.lines:
+            _apply_lines(session, po, (), ())
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise ValidationFailed(_integrity_message(exc))
+    except (ValidationFailed, Conflict):
+        session.rollback()
+        raise
+    return po
+
+
+def delete_po(session: Session, po_id: int, *, actor) -> None:
+    """Delete an unreferenced PO (no document line, ledger entry or job assignment; seed 004)."""
+    audit.acting(session, actor)
+    po = locked(session, PurchaseOrder, po_id)
+    if po is None:
+        raise NotFound("No such purchase order.")
+    if not can_modify(actor, po):
+        raise Forbidden("You may delete only purchase orders you created.")
+    refs = references_of(session, po)
+    if refs:
+        session.rollback()
+        raise Conflict(f"PO {po.number} cannot be deleted: {', '.join(refs)} refer to it.")
+    session.delete(po)
+    session.commit()
+
+
+@reference_check(PurchaseOrder)
+def _po_references(session: Session, po: PurchaseOrder):
+    checks = [
+        (select(func.count()).select_from(DocumentLine).where(DocumentLine.po_id == po.id), "document line"),
+        (select(func.count()).select_from(LedgerEntry).where(LedgerEntry.po_id == po.id), "ledger entry"),
+        (select(func.count()).select_from(JobPOAssignment).where(JobPOAssignment.po_id == po.id), "job assignment"),
+    ]
+    for stmt, noun in checks:
+        if count := session.scalar(stmt):
+            yield plural(count, noun)
+
+
+@reference_check(Debtor)
+def _debtor_references(session: Session, debtor: Debtor):
+    for model, noun in ((PurchaseOrder, "purchase order"), (POGroup, "PO group")):
+        if count := session.scalar(select(func.count()).select_from(model).where(model.debtor_id == debtor.id)):
+            yield plural(count, noun)
+
+
+def balance_figures(po: PurchaseOrder) -> dict[str, Decimal]:
+    """Seed 001's columns for one PO from its balance row."""
+    b = po.balance
+    used, commitments, estimates = (b.used, b.commitments, b.estimates) if b else (Decimal("0"),) * 3
+    subtotal = used + commitments + estimates
+    return {"used": used, "commitments": commitments, "estimates": estimates, "subtotal": subtotal,
+            "net_remaining": po.amount - subtotal, "net_unused": po.amount - used,
+            "colour": rules.balance_colour(po.amount, subtotal, po.tolerance_pct)}

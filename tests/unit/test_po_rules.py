@@ -1,0 +1,107 @@
+"""Purchase order rules (seeds 001, 003, 004), without a database."""
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from portal.domain import purchase_orders as rules
+from portal.domain.purchase_orders import LineInput, Period, POInput
+
+D = Decimal
+
+
+def _po(**kw):
+    base = dict(number="4500", kind="single_line", effective=date(2026, 1, 1), expiration=date(2026, 12, 31),
+                amount=D("10000.00"))
+    base.update(kw)
+    return POInput(**base)
+
+
+def _errors(data, groups=frozenset({1, 2})):
+    return rules.validate(data, known_type_ids={1, 2, 3}, known_group_ids=set(groups))
+
+
+@pytest.mark.parametrize("amount,message", [
+    (None, "Enter the amount"), (D("0"), "more than zero"), (D("-5"), "more than zero"),
+    (D("1000000000000.00"), "at most 999,999,999,999.99"), (D("10.005"), "two decimals"),
+])
+def test_amount_must_be_positive_money_that_fits(amount, message):
+    assert message in " ".join(_errors(_po(amount=amount))["amount"])
+
+
+def test_largest_amount_is_accepted():
+    assert _errors(_po(amount=D("999999999999.99"))) == {}
+
+
+def test_expiration_may_equal_but_not_precede_effective():
+    assert _errors(_po(expiration=date(2026, 1, 1))) == {}
+    assert "on or after" in _errors(_po(expiration=date(2025, 12, 31)))["expiration"][0]
+
+
+@pytest.mark.parametrize("tolerance,ok", [(None, True), (D("0"), True), (D("100"), True), (D("90.5"), True),
+                                          (D("-1"), False), (D("100.01"), False)])
+def test_tolerance_is_optional_and_between_0_and_100(tolerance, ok):
+    assert ("tolerance_pct" not in _errors(_po(tolerance_pct=tolerance))) is ok
+
+
+def test_unknown_document_type_is_refused():
+    assert "document_type_ids" in _errors(_po(document_type_ids=(1, 99)))
+
+
+@pytest.mark.parametrize("a_end,b_start,shared", [
+    (date(2026, 1, 10), date(2026, 1, 10), 1),   # ending on the 10th, next starting on the 10th: overlap
+    (date(2026, 1, 10), date(2026, 1, 11), 0),   # next starting on the 11th: no overlap
+    (date(2026, 1, 31), date(2026, 1, 1), 31),
+])
+def test_group_po_edge_days(a_end, b_start, shared):
+    assert rules.days_in_common(date(2026, 1, 1), a_end, b_start, date(2026, 3, 31)) == shared
+
+
+def test_group_overlap_names_the_po_and_the_days_in_common():
+    other = Period(7, "CC-H1", date(2026, 1, 1), date(2026, 6, 30))
+    [message] = rules.group_overlaps(date(2026, 6, 29), date(2026, 12, 31), [other])
+    assert "PO CC-H1" in message and "2 days" in message and "2026-06-29 to 2026-06-30" in message
+    assert rules.group_overlaps(date(2026, 7, 1), date(2026, 12, 31), [other]) == []
+
+
+def test_same_number_only_for_disjoint_document_types():
+    existing = [Period(1, "ACM-SPLIT", date(2026, 1, 1), date(2026, 12, 31), frozenset({1, 2}))]
+    names = {1: "Sales Order", 2: "Sales Invoice", 3: "Service Invoice"}
+    assert rules.number_clashes(frozenset({3}), existing, names) == []
+    [message] = rules.number_clashes(frozenset({2, 3}), existing, names)
+    assert "Sales Invoice" in message and "Service Invoice" not in message
+
+
+def test_master_amount_is_the_sum_of_the_lines():
+    lines = (LineInput(D("80000.00"), 1, "A"), LineInput(D("20000.50"), 2, "B"))
+    assert rules.master_amount(lines) == D("100000.50")
+    assert _errors(_po(kind="multi_line_master", amount=None, lines=lines)) == {}
+
+
+def test_master_lines_need_budget_group_once_and_secondary_number():
+    lines = (LineInput(D("0"), 1, "A"), LineInput(D("10"), 1, ""), LineInput(D("10"), 9, "C"))
+    messages = " ".join(_errors(_po(kind="multi_line_master", lines=lines))["lines"])
+    assert "Line 1: The budget must be more than zero" in messages
+    assert "Line 2: that bill code group is already on another line" in messages
+    assert "Line 2: enter the secondary PO number" in messages
+    assert "Line 3: choose a bill code group" in messages
+    assert "at least one line" in _errors(_po(kind="multi_line_master", lines=()))["lines"][0]
+
+
+def test_no_bill_code_in_two_lines():
+    assert rules.bill_code_clashes([(1, {"ORD", "OT"}), (2, {"EXP"})]) == []
+    assert rules.bill_code_clashes([(1, {"ORD", "OT"}), (2, {"OT", "EXP"})]) == ["Bill code OT would be in lines 1 and 2."]
+
+
+@pytest.mark.parametrize("subtotal,tolerance,colour", [
+    (D("8999.99"), D("90"), None), (D("9000"), D("90"), "yellow"), (D("10000"), D("90"), "yellow"),
+    (D("10000.01"), D("90"), "red"), (D("9999"), None, None), (D("10000.01"), None, "red"),
+])
+def test_seed_001_colouring(subtotal, tolerance, colour):
+    assert rules.balance_colour(D("10000"), subtotal, tolerance) == colour
+
+
+@pytest.mark.parametrize("text,value", [("1,234.50", D("1234.50")), (" 7 ", D("7")), ("abc", None), ("", None),
+                                        ("NaN", None), ("Infinity", None), ("1e3", D("1000"))])
+def test_parse_money(text, value):
+    assert rules.parse_money(text) == value

@@ -1,0 +1,243 @@
+"""Purchase orders through the browser-facing routes: ownership, bad input, lists."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from portal.models import AuditEntry, POBalance, POLine, PurchaseOrder
+from tests import factories
+
+
+def _form(**kw):
+    data = {"number": "4500123", "kind": "single_line", "effective": "2026-01-01", "expiration": "2026-12-31",
+            "amount": "10000.00", "tolerance_pct": "90", "description": "", "notes": ""}
+    data.update(kw)
+    return data
+
+
+def _count(session, model=PurchaseOrder):
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_create_single_line_po_with_balance_row_and_audit(db_session, login_as):
+    browser, user = login_as("Billing Admin")
+    debtor = factories.debtor(db_session)
+    response = browser.post(f"/purchase-orders/new", _form(debtor_id=str(debtor.id)))
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    po = db_session.scalars(select(PurchaseOrder)).one()
+    assert po.amount == Decimal("10000.00") and po.tolerance_pct == Decimal("90")
+    assert po.balance is not None and po.balance.used == 0
+    assert len(po.eligible) == 6  # none ticked: every document type
+    assert po.created_by_id == user.id
+    assert db_session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.entity_type == "purchase_orders", AuditEntry.action == "create")) == 1
+
+
+def test_split_po_same_number_disjoint_types(db_session, login_as):
+    browser, _ = login_as("Billing Admin")
+    debtor = factories.debtor(db_session)
+    types = factories.document_types(db_session)
+    sales = [str(types[n].id) for n in ("Sales Order", "Sales Invoice")]
+    service = [str(types[n].id) for n in ("Repair Order", "Service Invoice")]
+    assert browser.post("/purchase-orders/new", _form(debtor_id=str(debtor.id), amount="4000",
+                                                      document_type_ids=sales)).status_code == 302
+    assert browser.post("/purchase-orders/new", _form(debtor_id=str(debtor.id), amount="6000",
+                                                      document_type_ids=service)).status_code == 302
+    clash = browser.post("/purchase-orders/new", _form(debtor_id=str(debtor.id), amount="1",
+                                                       document_type_ids=[sales[1]]))
+    assert clash.status_code == 200 and "already used for Sales Invoice" in clash.get_data(as_text=True)
+    assert _count(db_session) == 2
+
+
+BAD = [
+    ({"amount": "0"}, "more than zero"),
+    ({"amount": "-10"}, "more than zero"),
+    ({"amount": "ten"}, "as a number"),
+    ({"amount": "1000000000000"}, "at most 999,999,999,999.99"),
+    ({"expiration": "2025-12-31"}, "on or after the effective date"),
+    ({"effective": "2026-02-30"}, "Not a valid date"),
+    ({"effective": ""}, "Enter the effective date"),
+    ({"tolerance_pct": "101"}, "between 0 and 100"),
+    ({"tolerance_pct": "lots"}, "between 0 and 100"),
+    ({"number": ""}, "Enter the PO number"),
+    ({"number": "x" * 10_000}, "Field cannot be longer than 50 characters"),
+    ({"kind": "triple"}, "Choose single line"),
+    ({"document_type_ids": ["99999"]}, "Choose document types from the list"),
+    ({"group_id": "99999"}, "Choose an active PO group of this debtor"),
+    ({"alert_template_id": "abc"}, "Choose an alert template"),
+]
+
+
+@pytest.mark.parametrize("change,message", BAD)
+def test_bad_input_gets_a_field_message_and_writes_nothing(db_session, login_as, change, message):
+    browser, _ = login_as("Billing Admin")
+    debtor = factories.debtor(db_session)
+    response = browser.post("/purchase-orders/new", _form(debtor_id=str(debtor.id), **change))
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert _count(db_session) == 0 and _count(db_session, POBalance) == 0
+
+
+def test_another_debtors_group_is_refused(db_session, login_as):
+    browser, _ = login_as("Billing Admin")
+    debtor, other = factories.debtor(db_session), factories.debtor(db_session)
+    group = factories.po_group(db_session, other)
+    response = browser.post("/purchase-orders/new", _form(debtor_id=str(debtor.id), group_id=str(group.id)))
+    assert "Choose an active PO group of this debtor" in response.get_data(as_text=True)
+    assert _count(db_session) == 0
+
+
+def test_group_overlap_names_the_po_and_days(db_session, login_as):
+    browser, _ = login_as("Billing Admin")
+    debtor = factories.debtor(db_session)
+    group = factories.po_group(db_session, debtor)
+    factories.po(db_session, debtor, "CC-H1", group=group, effective=date(2026, 1, 1), expiration=date(2026, 6, 30))
+    response = browser.post("/purchase-orders/new", _form(debtor_id=str(debtor.id), number="CC-H2",
+                                                          group_id=str(group.id), effective="2026-06-30"))
+    assert "Overlaps PO CC-H1" in response.get_data(as_text=True) and "1 day" in response.get_data(as_text=True)
+    ok = browser.post("/purchase-orders/new", _form(debtor_id=str(debtor.id), number="CC-H2",
+                                                    group_id=str(group.id), effective="2026-07-01"))
+    assert ok.status_code == 302
+
+
+def test_master_po_amount_is_the_sum_of_its_lines(db_session, login_as):
+    browser, _ = login_as("Billing Admin")
+    debtor = factories.debtor(db_session)
+    labour = factories.bill_code_group(db_session, "Labour", ["ORD", "OT"])
+    expenses = factories.bill_code_group(db_session, "Expenses", ["EXP"])
+    response = browser.post("/purchase-orders/new", _form(
+        debtor_id=str(debtor.id), kind="multi_line_master", amount="",
+        line_id=["", ""], line_budget=["800.00", "200.50"], line_group=[str(labour.id), str(expenses.id)],
+        line_secondary=["M-A", "M-B"], line_description=["Labour", "Expenses"]))
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    po = db_session.scalars(select(PurchaseOrder)).one()
+    assert po.amount == Decimal("1000.50")
+    assert [(l.line_no, l.secondary_po_number) for l in po.lines] == [(1, "M-A"), (2, "M-B")]
+    assert all(l.balance is not None for l in po.lines)
+
+
+def test_master_po_needs_a_bill_code_group_to_exist(db_session, login_as):
+    browser, _ = login_as("Billing Admin")
+    debtor = factories.debtor(db_session)
+    response = browser.post("/purchase-orders/new", _form(debtor_id=str(debtor.id), kind="multi_line_master"))
+    assert "Create a bill code group first" in response.get_data(as_text=True)
+
+
+def test_lines_total_fragment(db_session, login_as):
+    browser, _ = login_as("Billing Admin")
+    response = browser.post("/purchase-orders/lines-total", {"line_budget": ["10.10", "0.90"], "line_group": ["", ""],
+                                                             "line_secondary": ["a", "b"]}, headers={"HX-Request": "true"})
+    assert "11.00" in response.get_data(as_text=True) and "<html" not in response.get_data(as_text=True)
+
+
+def test_number_locked_without_override(db_session, login_as):
+    browser, user = login_as("Relationship Lead")
+    debtor = factories.debtor(db_session)
+    po = factories.po(db_session, debtor, "OLD-1", created_by=user)
+    page = browser.get(f"/purchase-orders/{po.id}/edit")
+    assert "Locked once created" in page.get_data(as_text=True)
+    response = browser.post(f"/purchase-orders/{po.id}/edit", _form(number="NEW-1", row_version=str(po.row_version)))
+    assert "locked once created" in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(PurchaseOrder, po.id).number == "OLD-1"
+
+
+def test_override_may_renumber(db_session, login_as):
+    browser, user = login_as("Billing Admin")
+    debtor = factories.debtor(db_session)
+    po = factories.po(db_session, debtor, "OLD-1")
+    response = browser.post(f"/purchase-orders/{po.id}/edit", _form(number="NEW-1", row_version=str(po.row_version)))
+    assert response.status_code == 302
+    db_session.expire_all()
+    refreshed = db_session.get(PurchaseOrder, po.id)
+    assert refreshed.number == "NEW-1" and {e.number_key for e in refreshed.eligible} == {"NEW-1"}
+
+
+def test_add_edit_changes_and_deletes_only_its_own(db_session, login_as):
+    browser, lead = login_as("Relationship Lead")
+    _, other = login_as("Billing Admin")
+    debtor = factories.debtor(db_session)
+    mine = factories.po(db_session, debtor, "MINE", created_by=lead)
+    theirs = factories.po(db_session, debtor, "THEIRS", created_by=other)
+    assert browser.get(f"/purchase-orders/{theirs.id}/edit").status_code == 403
+    assert browser.post(f"/purchase-orders/{theirs.id}/delete").status_code == 403
+    assert "Delete" not in browser.get(f"/purchase-orders/{theirs.id}").get_data(as_text=True).split("<nav class=\"tabs\"")[0].split("</h1>")[1]
+    assert browser.post(f"/purchase-orders/{mine.id}/delete").status_code == 302
+    assert {p.number for p in db_session.scalars(select(PurchaseOrder))} == {"THEIRS"}
+
+
+def test_full_deletes_anyones_but_never_a_referenced_po(db_session, login_as):
+    from portal.models import JobOrder, JobPOAssignment
+
+    browser, _ = login_as("Billing Admin")
+    debtor = factories.debtor(db_session)
+    free, used = factories.po(db_session, debtor, "FREE"), factories.po(db_session, debtor, "USED")
+    job = JobOrder(title="Picker", debtor_id=debtor.id, branch_id=factories.branch(db_session).id,
+                   start_date=date(2026, 1, 1))
+    db_session.add(job)
+    db_session.flush()
+    db_session.add(JobPOAssignment(job_id=job.id, debtor_id=debtor.id, po_id=used.id, start_date=date(2026, 1, 1)))
+    db_session.commit()
+    assert browser.post(f"/purchase-orders/{free.id}/delete").status_code == 302
+    response = browser.post(f"/purchase-orders/{used.id}/delete", follow_redirects=True)
+    assert "1 job assignment" in response.get_data(as_text=True)
+    assert {p.number for p in db_session.scalars(select(PurchaseOrder))} == {"USED"}
+
+
+def test_stale_edit_is_refused(db_session, login_as):
+    browser, _ = login_as("Billing Admin")
+    po = factories.po(db_session, factories.debtor(db_session), "S-1")
+    response = browser.post(f"/purchase-orders/{po.id}/edit", _form(number="S-1", amount="5", row_version="0"))
+    assert "changed by someone else" in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(PurchaseOrder, po.id).amount == Decimal("10000.00")
+
+
+def test_view_only_roles_cannot_create(db_session, login_as):
+    browser, _ = login_as("Consultant")
+    debtor = factories.debtor(db_session)
+    assert browser.post("/purchase-orders/new", _form(debtor_id=str(debtor.id))).status_code == 403
+    assert _count(db_session) == 0
+
+
+def test_unknown_po_is_404(db_session, login_as):
+    browser, _ = login_as("Auditor")
+    assert browser.get("/purchase-orders/424242").status_code == 404
+
+
+def test_list_filters_expired_and_colours_rows(db_session, login_as):
+    browser, _ = login_as("Auditor")
+    debtor = factories.debtor(db_session)
+    today = date.today()
+    factories.po(db_session, debtor, "YELLOW", tolerance=90, used="9500", expiration=today + timedelta(days=30))
+    factories.po(db_session, debtor, "RED", used="10000.01", expiration=today + timedelta(days=30))
+    factories.po(db_session, debtor, "OLD", effective=today - timedelta(days=400), expiration=today - timedelta(days=1))
+    html = browser.get("/purchase-orders/").get_data(as_text=True)
+    assert "OLD" not in html and 'class="budget-yellow"' in html and 'class="budget-red"' in html
+    assert "OLD" in browser.get("/purchase-orders/?expired=1").get_data(as_text=True)
+    fragment = browser.get("/purchase-orders/?q=yel", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "YELLOW" in fragment and "RED" not in fragment and "<html" not in fragment
+
+
+def test_list_query_count_is_constant(db_session, login_as, count_queries):
+    browser, _ = login_as("Auditor")
+    debtor = factories.debtor(db_session)
+    for n in range(10):
+        factories.po(db_session, debtor, f"P{n}")
+
+    def queries():
+        with count_queries() as statements:
+            assert browser.get("/purchase-orders/?expired=1").status_code == 200
+        return len(statements)
+
+    small = queries()
+    rows = [{"debtor_id": debtor.id, "number": f"BULK{n}", "kind": "single_line", "effective": date(2026, 1, 1),
+             "expiration": date(2027, 1, 1), "amount": Decimal("100"), "description": "", "notes": ""}
+            for n in range(2000)]
+    db_session.execute(insert(PurchaseOrder), rows)
+    db_session.commit()
+    assert queries() == small
