@@ -23,6 +23,7 @@ NAV = [
     ("documents.index", "Documents", "documents", "view"),
     ("maintenance.index", "Maintenance", "maintenance", "view"),
     ("admin.users", "Users & roles", "security", None),
+    ("admin.settings", "Settings", "settings", None),
 ]
 
 

@@ -15,4 +15,6 @@ def sample_ids(session, owner=None) -> dict[str, int]:
     group = factories.po_group(session, debtor)
     ids["group_id"] = group.id
     ids["po_id"] = factories.po(session, debtor, created_by=owner).id
+    ids["slug"] = "bill-codes"
+    ids["item_id"] = factories.bill_code_group(session, "Sample group", ["SMP"]).bill_codes[0].id
     return ids

@@ -7,8 +7,9 @@ def register_blueprints(app: Flask) -> None:
     from portal.blueprints.auth.views import bp as auth_bp
     from portal.blueprints.debtors.views import bp as debtors_bp
     from portal.blueprints.main.views import bp as main_bp
+    from portal.blueprints.maintenance.views import bp as maintenance_bp
     from portal.blueprints.notifications.views import bp as notifications_bp
     from portal.blueprints.purchase_orders.views import bp as purchase_orders_bp
 
-    for bp in (auth_bp, main_bp, admin_bp, debtors_bp, notifications_bp, purchase_orders_bp):
+    for bp in (auth_bp, main_bp, admin_bp, debtors_bp, notifications_bp, purchase_orders_bp, maintenance_bp):
         app.register_blueprint(bp)

@@ -7,10 +7,11 @@ from sqlalchemy import select
 
 from portal.authz import CATALOGUE, LEVELS, requires
 from portal.blueprints.admin.forms import BranchForm, RoleForm, UserForm
+from portal.blueprints.maintenance.forms import SettingsForm
 from portal.blueprints.forms import apply_errors
 from portal.extensions import db
 from portal.models import Branch, Role, User
-from portal.services import security
+from portal.services import security, settings as settings_service
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -143,3 +144,20 @@ def edit_branch(branch_id: int | None):
             flash("Branch saved.", "success")
             return redirect(url_for("admin.branches"))
     return render_template("admin/branch_form.html", form=form, branch=branch)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@requires("settings")
+def settings():
+    form = SettingsForm()
+    if request.method == "GET":
+        form.text.data = settings_service.assignment_prompt(db.session)
+    if form.validate_on_submit():
+        try:
+            settings_service.set_assignment_prompt(db.session, form.text.data, actor=current_user)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            flash("Settings saved.", "success")
+            return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", form=form)

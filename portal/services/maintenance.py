@@ -1,0 +1,253 @@
+"""Maintenance lists (seed 003): bill codes, bill code groups, document types, alert templates."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.domain.alert_messages import placeholder_errors
+from portal.models import (AlertTemplate, BillCode, BillCodeGroup, Document, DocumentLine, DocumentType,
+                           LedgerEntry, POEligibleType, POLine, PurchaseOrder, Role, User, bill_code_group_members)
+from portal.services import audit, coverage
+from portal.services.debtors import like_pattern
+from portal.services.errors import Conflict, NotFound, ValidationFailed
+from portal.services.locks import locked
+from portal.services.paging import Page, paginate
+from portal.services.references import plural, reference_check, references_of
+
+MODELS = {"bill_codes": BillCode, "bill_code_groups": BillCodeGroup, "document_types": DocumentType,
+          "alert_templates": AlertTemplate}
+
+
+def list_items(session: Session, kind: str, *, q: str = "", page: int = 1, per_page: int = 25) -> Page:
+    model = MODELS[kind]
+    label = model.code if hasattr(model, "code") and model is not DocumentType else model.name
+    stmt = select(model)
+    if q.strip():
+        pattern = like_pattern(q.strip())
+        stmt = stmt.where(or_(*(getattr(model, c).ilike(pattern) for c in ("code", "name", "description")
+                                if hasattr(model, c))))
+    order = (model.sort_order, model.name) if model is DocumentType else (func.upper(label),)
+    return paginate(session, stmt.order_by(*order), page, per_page)
+
+
+def counts(session: Session) -> dict[str, int]:
+    return {kind: session.scalar(select(func.count()).select_from(model)) or 0 for kind, model in MODELS.items()}
+
+
+def get_item(session: Session, kind: str, item_id: int):
+    obj = session.get(MODELS[kind], item_id)
+    if obj is None:
+        raise NotFound("No such record.")
+    return obj
+
+
+def _text(errors: dict, name: str, value: str, limit: int, label: str, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        errors.setdefault(name, []).append(f"Enter the {label}.")
+    elif len(value) > limit:
+        errors.setdefault(name, []).append(f"Use at most {limit:,} characters.")
+    return value
+
+
+def _load(session: Session, kind: str, item_id: int | None, expected_version: int | None):
+    model = MODELS[kind]
+    if item_id is None:
+        obj = model()
+        session.add(obj)
+        return obj
+    obj = locked(session, model, item_id)
+    if obj is None:
+        raise NotFound("No such record.")
+    audit.check_version(obj, expected_version)
+    return obj
+
+
+def _commit(session: Session, field: str, message: str) -> None:
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ValidationFailed({field: [message]})
+
+
+def save_bill_code(session: Session, item_id: int | None, *, actor, code: str, description: str, active: bool,
+                   expected_version: int | None = None) -> BillCode:
+    errors: dict[str, list[str]] = {}
+    code = _text(errors, "code", code, 20, "code").upper()
+    description = _text(errors, "description", description, 200, "description", required=False)
+    if errors:
+        raise ValidationFailed(errors)
+    audit.acting(session, actor)
+    obj = _load(session, "bill_codes", item_id, expected_version)
+    obj.code, obj.description, obj.active = code, description, active
+    _commit(session, "code", f"Bill code {code} exists.")
+    return obj
+
+
+def save_bill_code_group(session: Session, item_id: int | None, *, actor, name: str, description: str, active: bool,
+                         bill_code_ids: list[int], expected_version: int | None = None) -> BillCodeGroup:
+    """A group's members; a change that would put a bill code in two lines of one master PO is refused."""
+    errors: dict[str, list[str]] = {}
+    name = _text(errors, "name", name, 80, "name")
+    description = _text(errors, "description", description, 200, "description", required=False)
+    codes = list(session.scalars(select(BillCode).where(BillCode.id.in_(bill_code_ids or [])))) if bill_code_ids else []
+    if len(codes) != len(set(bill_code_ids or [])):
+        errors.setdefault("bill_code_ids", []).append("Choose bill codes from the list.")
+    elif not codes:
+        errors.setdefault("bill_code_ids", []).append("Choose at least one bill code.")
+    if errors:
+        raise ValidationFailed(errors)
+    audit.acting(session, actor)
+    obj = _load(session, "bill_code_groups", item_id, expected_version)
+    obj.name, obj.description, obj.active, obj.bill_codes = name, description, active, codes
+    try:
+        session.flush()
+        if item_id is not None:
+            coverage.sync_group(session, obj.id, field="bill_code_ids")
+    except IntegrityError:
+        session.rollback()
+        raise ValidationFailed({"name": [f"A bill code group named {name} exists."]})
+    except ValidationFailed:
+        session.rollback()
+        raise
+    _commit(session, "name", f"A bill code group named {name} exists.")
+    return obj
+
+
+def save_document_type(session: Session, item_id: int | None, *, actor, name: str, code: str, bucket: str, sign: int,
+                       active: bool, sort_order: int, expected_version: int | None = None) -> DocumentType:
+    """Bucket and sign decide what a posted document draws on, so they are fixed once documents use the type."""
+    errors: dict[str, list[str]] = {}
+    name = _text(errors, "name", name, 80, "name")
+    code = _text(errors, "code", code, 10, "number prefix").upper()
+    if bucket not in ("estimate", "commitment", "used"):
+        errors.setdefault("bucket", []).append("Choose estimate, commitment or used.")
+    if sign not in (1, -1):
+        errors.setdefault("sign", []).append("Choose positive or negative.")
+    elif sign == -1 and bucket != "used":
+        errors.setdefault("sign", []).append("Only a 'used' type (a credit memo) may be negative.")
+    if not -10_000 <= sort_order <= 10_000:
+        errors.setdefault("sort_order", []).append("Use a number between -10,000 and 10,000.")
+    if errors:
+        raise ValidationFailed(errors)
+    audit.acting(session, actor)
+    obj = _load(session, "document_types", item_id, expected_version)
+    if item_id is not None and (obj.bucket != bucket or obj.sign != sign):
+        if session.scalar(select(func.count()).select_from(Document).where(Document.document_type_id == obj.id)):
+            session.rollback()
+            raise ValidationFailed({"bucket": ["Documents of this type exist: its bucket and sign cannot change."]})
+    obj.name, obj.code, obj.bucket, obj.sign, obj.active, obj.sort_order = name, code, bucket, sign, active, sort_order
+    _commit(session, "name", "A document type with that name or number prefix exists.")
+    return obj
+
+
+def parse_thresholds(text: str) -> tuple[list[Decimal], list[str]]:
+    """'75, 90, 100' -> [75, 90, 100]: each more than 0 and at most 200, no repeats, sorted."""
+    values, problems = [], []
+    for part in (p.strip() for p in (text or "").replace(";", ",").split(",")):
+        if not part:
+            continue
+        try:
+            value = Decimal(part.rstrip("%"))
+        except InvalidOperation:
+            problems.append(f"“{part[:20]}” is not a number.")
+            continue
+        if not value.is_finite() or value <= 0 or value > 200:
+            problems.append(f"{part[:20]} must be more than 0 and at most 200.")
+        elif value != value.quantize(Decimal("0.01")):
+            problems.append(f"{part[:20]} may have at most two decimals.")
+        elif value in values:
+            problems.append(f"{part[:20]} is listed twice.")
+        else:
+            values.append(value)
+    if len(values) > 20:
+        problems.append("List at most 20 thresholds.")
+    return sorted(values), problems
+
+
+def save_alert_template(session: Session, item_id: int | None, *, actor, name: str, thresholds: str,
+                        days_before_expiry: int | None, subject: str, message: str, role_ids: list[int],
+                        user_ids: list[int], active: bool, expected_version: int | None = None) -> AlertTemplate:
+    errors: dict[str, list[str]] = {}
+    name = _text(errors, "name", name, 80, "name")
+    subject = _text(errors, "subject", subject, 200, "subject")
+    message = _text(errors, "message", message, 5000, "message")
+    values, problems = parse_thresholds(thresholds)
+    if problems:
+        errors["thresholds"] = problems
+    if days_before_expiry is not None and not 0 <= days_before_expiry <= 3650:
+        errors["days_before_expiry"] = ["Use a number of days from 0 to 3650, or leave it blank."]
+    if not values and days_before_expiry is None and "thresholds" not in errors:
+        errors["thresholds"] = ["Give at least one threshold, or days before expiry."]
+    for field, text in (("subject", subject), ("message", message)):
+        if text and (issues := placeholder_errors(text)):
+            errors.setdefault(field, []).extend(issues)
+    roles = list(session.scalars(select(Role).where(Role.id.in_(role_ids)))) if role_ids else []
+    users = list(session.scalars(select(User).where(User.id.in_(user_ids), User.active.is_(True)))) if user_ids else []
+    if len(roles) != len(set(role_ids or [])):
+        errors["role_ids"] = ["Choose roles from the list."]
+    if len(users) != len(set(user_ids or [])):
+        errors["user_ids"] = ["Choose active users from the list."]
+    if not roles and not users and "role_ids" not in errors and "user_ids" not in errors:
+        errors["role_ids"] = ["Choose at least one recipient: a role or a user."]
+    if errors:
+        raise ValidationFailed(errors)
+    audit.acting(session, actor)
+    obj = _load(session, "alert_templates", item_id, expected_version)
+    obj.name, obj.thresholds, obj.days_before_expiry = name, values, days_before_expiry
+    obj.subject, obj.message, obj.active = subject, message, active
+    obj.recipient_roles, obj.recipient_users = roles, users
+    _commit(session, "name", f"An alert template named {name} exists.")
+    return obj
+
+
+def delete_item(session: Session, kind: str, item_id: int, *, actor) -> None:
+    audit.acting(session, actor)
+    obj = locked(session, MODELS[kind], item_id)
+    if obj is None:
+        raise NotFound("No such record.")
+    refs = references_of(session, obj)
+    if refs:
+        session.rollback()
+        raise Conflict(f"{obj} cannot be deleted: {', '.join(refs)} refer to it.")
+    session.delete(obj)
+    session.commit()
+
+
+def _count_where(session: Session, stmt, noun: str):
+    if count := session.scalar(stmt):
+        yield plural(count, noun)
+
+
+@reference_check(BillCode)
+def _bill_code_refs(session: Session, obj: BillCode):
+    yield from _count_where(session, select(func.count()).select_from(bill_code_group_members).where(
+        bill_code_group_members.c.bill_code_id == obj.id), "bill code group")
+    yield from _count_where(session, select(func.count()).select_from(DocumentLine).where(
+        DocumentLine.bill_code_id == obj.id), "document line")
+    yield from _count_where(session, select(func.count()).select_from(LedgerEntry).where(
+        LedgerEntry.bill_code_id == obj.id), "ledger entry")
+
+
+@reference_check(BillCodeGroup)
+def _group_refs(session: Session, obj: BillCodeGroup):
+    yield from _count_where(session, select(func.count()).select_from(POLine).where(
+        POLine.bill_code_group_id == obj.id), "PO line")
+
+
+@reference_check(DocumentType)
+def _type_refs(session: Session, obj: DocumentType):
+    yield from _count_where(session, select(func.count()).select_from(Document).where(
+        Document.document_type_id == obj.id), "document")
+    yield from _count_where(session, select(func.count()).select_from(POEligibleType).where(
+        POEligibleType.document_type_id == obj.id), "purchase order eligibility")
+
+
+@reference_check(AlertTemplate)
+def _template_refs(session: Session, obj: AlertTemplate):
+    yield from _count_where(session, select(func.count()).select_from(PurchaseOrder).where(
+        PurchaseOrder.alert_template_id == obj.id), "purchase order")

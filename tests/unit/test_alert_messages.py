@@ -1,0 +1,29 @@
+from portal.domain.alert_messages import PLACEHOLDERS, placeholder_errors, render_alert
+
+
+def test_known_placeholders_are_filled():
+    subject, message = render_alert("PO {po_number} at {percentage}%", "{debtor}: {remaining} left until {expiration}.",
+                                    PLACEHOLDERS)
+    assert subject == "PO 4500123 at 90%"
+    assert message == "Dell Technologies: 15,000.00 left until 2026-12-31."
+
+
+def test_unknown_placeholder_is_named():
+    [problem] = placeholder_errors("Hello {customer}")
+    assert "{customer}" in problem and "{po_number}" in problem
+
+
+def test_attribute_and_index_access_are_refused():
+    assert placeholder_errors("{debtor.__class__}")
+    assert placeholder_errors("{debtor[0]}")
+    assert placeholder_errors("{debtor!r}") and placeholder_errors("{percentage:>100}")
+
+
+def test_literal_braces_and_unbalanced_braces():
+    assert placeholder_errors("{{literal}} {po_number}") == []
+    assert render_alert("{{x}} {po_number}", "", PLACEHOLDERS)[0] == "{x} 4500123"
+    assert placeholder_errors("oops {po_number")
+
+
+def test_a_broken_template_renders_unfilled_instead_of_failing():
+    assert render_alert("{debtor.__class__}", "ok", PLACEHOLDERS) == ("{debtor.__class__}", "ok")
