@@ -1,0 +1,88 @@
+"""Browser tests: the portal served from a thread, driven by Playwright in Debian's Chromium."""
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests import factories
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def _free_port() -> int:
+    """A loopback port below 32768 (higher ones collide with outgoing connections here)."""
+    for port in range(21000 + os.getpid() % 500, 23000):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    server = make_server("127.0.0.1", _free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server, db_session):
+    context = chromium.new_context(base_url=live_server, viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.console_messages_seen = []
+    page.on("console", lambda m: page.console_messages_seen.append(m.text))
+    yield page
+    context.close()
+    csp = [m for m in page.console_messages_seen if "Content Security Policy" in m]
+    assert csp == [], csp
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def sign_in(db_session):
+    """Create a user with `role_name` and sign them in through the form."""
+
+    def go(page, role_name: str = "Administrator", **kw):
+        user = factories.user(db_session, role_name=role_name, **kw)
+        page.goto("/login")
+        page.fill("#username", user.username)
+        page.fill("#password", factories.PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/")
+        return user
+
+    return go
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
