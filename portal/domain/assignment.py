@@ -1,0 +1,247 @@
+"""Date-effective job → PO / PO group assignments (seed 004 as DESIGN.md reads it). Pure: no I/O.
+
+A job's timeline is its assignments. Services load rows into these value objects, call these
+functions, and apply the operations they return (Insert / SetEnd / Delete) in one transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+ONE_DAY = timedelta(days=1)
+
+
+class AssignmentError(Exception):
+    """A rule refuses the change; the message says what to do instead."""
+
+
+class NeedsConfirmation(AssignmentError):
+    """The change would remove future assignments: the user must confirm, seeing them listed."""
+
+    def __init__(self, message: str, future: list["Assignment"]):
+        super().__init__(message)
+        self.future = future
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # "po" or "group"
+    id: int
+
+    @property
+    def is_group(self) -> bool:
+        return self.kind == "group"
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: int | None
+    job_id: int
+    target: Target
+    start: date
+    manual_end: date | None = None
+    source: str = "manual"
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day and (self.manual_end is None or day <= self.manual_end)
+
+
+@dataclass(frozen=True)
+class POPeriod:
+    po_id: int
+    number: str
+    effective: date
+    expiration: date
+    group_id: int | None = None
+
+    def valid_on(self, day: date) -> bool:
+        return self.effective <= day <= self.expiration
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    id: int
+    description: str
+    active: bool
+    pos: tuple[POPeriod, ...] = field(default_factory=tuple)
+
+    def po_on(self, day: date) -> POPeriod | None:
+        """Seed 004: the group's PO valid on a day (members never overlap, so at most one)."""
+        return next((p for p in self.pos if p.valid_on(day)), None)
+
+    def next_po_after(self, day: date) -> POPeriod | None:
+        later = [p for p in self.pos if p.effective > day]
+        return min(later, key=lambda p: p.effective) if later else None
+
+
+@dataclass(frozen=True)
+class Insert:
+    assignment: Assignment
+
+
+@dataclass(frozen=True)
+class SetEnd:
+    assignment_id: int
+    manual_end: date
+
+
+@dataclass(frozen=True)
+class Delete:
+    assignment_id: int
+
+
+Operation = Insert | SetEnd | Delete
+
+
+@dataclass(frozen=True)
+class Result:
+    operations: list[Operation]
+    notices: list[str] = field(default_factory=list)
+
+
+def job_active_on(start: date, discontinued: date | None, day: date) -> bool:
+    """Seed 004: a job is active on a day between its start date and its discontinued date."""
+    return start <= day and (discontinued is None or day <= discontinued)
+
+
+def current_on(timeline: list[Assignment], day: date) -> Assignment | None:
+    """The job's assignment on `day` (one at most: assignments never overlap)."""
+    return next((a for a in timeline if a.covers(day)), None)
+
+
+def future_after(timeline: list[Assignment], day: date) -> list[Assignment]:
+    """Assignments starting after `day`, earliest first."""
+    return sorted((a for a in timeline if a.start > day), key=lambda a: a.start)
+
+
+def offerable_groups(groups: list[GroupInfo]) -> list[GroupInfo]:
+    """Only active groups with at least one PO are offered for assignment (seed 004)."""
+    return [g for g in groups if g.active and g.pos]
+
+
+def start_date_options(po: POPeriod, as_of: date) -> dict[str, date]:
+    """Seed 004's prompt when the as-of date is not the PO's effective date: start on the PO's
+    effective date, on the as-of date, or any day between (when the as-of date is within the PO)."""
+    options = {"effective": po.effective}
+    if po.valid_on(as_of):
+        options["as_of"] = as_of
+    return options
+
+
+def target_valid_on(target: Target, day: date, po: POPeriod | None, group: GroupInfo | None) -> str | None:
+    """Why `target` cannot start on `day` (None: it can)."""
+    if target.is_group:
+        if group is None or not group.active:
+            return "The PO group is not active."
+        if not group.pos:
+            return "The PO group has no purchase orders."
+        if group.po_on(day) is None:
+            return f"No PO of group {group.description} is valid on {day.isoformat()}."
+        return None
+    if po is None:
+        return "Unknown purchase order."
+    if not po.valid_on(day):
+        return (f"PO {po.number} is valid from {po.effective.isoformat()} to {po.expiration.isoformat()}, "
+                f"not on {day.isoformat()}.")
+    return None
+
+
+def assign(timeline: list[Assignment], job_id: int, target: Target, as_of: date, *, start: date | None = None,
+           remove_future: bool = False, po: POPeriod | None = None, group: GroupInfo | None = None,
+           source: str = "manual") -> Result:
+    """Assign on the as-of date (or a chosen start): the current assignment must be cleared first,
+    and future assignments are removed only after confirmation (seed 004's assignment rules)."""
+    start = start or as_of
+    if problem := target_valid_on(target, start, po, group):
+        raise AssignmentError(problem)
+    current = current_on(timeline, start)
+    if current is not None:
+        raise AssignmentError(f"The job is already assigned on {start.isoformat()} (since "
+                              f"{current.start.isoformat()}): clear that assignment first.")
+    future = future_after(timeline, start)
+    if future and not remove_future:
+        raise NeedsConfirmation(f"The job has {len(future)} future assignment(s); they must be removed to change "
+                                "its assignment. Confirm to remove them.", future)
+    ops: list[Operation] = [Delete(a.id) for a in future if a.id is not None]
+    ops.append(Insert(Assignment(None, job_id, target, start, None, source)))
+    notices = []
+    if not target.is_group and po is not None and po.group_id is not None:
+        notices.append(f"PO {po.number} belongs to a PO group: assigning the group instead lets the job follow "
+                       "the group's next PO automatically.")
+    return Result(ops, notices)
+
+
+def clear(timeline: list[Assignment], as_of: date) -> Result:
+    """Clearing ends the current assignment the day before the as-of date, or deletes it when
+    cleared on its own start day (seed 004)."""
+    current = current_on(timeline, as_of)
+    if current is None or current.id is None:
+        raise AssignmentError(f"The job has no assignment on {as_of.isoformat()} to clear.")
+    if current.start == as_of:
+        return Result([Delete(current.id)])
+    return Result([SetEnd(current.id, as_of - ONE_DAY)])
+
+
+def apply(timeline: list[Assignment], result: Result, next_id: int = 10**9) -> list[Assignment]:
+    """The timeline after `result`'s operations (new rows get ids from `next_id`); for tests and previews."""
+    rows = {a.id: a for a in timeline}
+    for op in result.operations:
+        if isinstance(op, Delete):
+            rows.pop(op.assignment_id, None)
+        elif isinstance(op, SetEnd):
+            a = rows[op.assignment_id]
+            rows[a.id] = Assignment(a.id, a.job_id, a.target, a.start, op.manual_end, a.source)
+        else:
+            a = op.assignment
+            rows[next_id] = Assignment(next_id, a.job_id, a.target, a.start, a.manual_end, a.source)
+            next_id += 1
+    return sorted(rows.values(), key=lambda a: a.start)
+
+
+def po_shown(assignment: Assignment, day: date, pos: dict[int, POPeriod], groups: dict[int, GroupInfo]) -> POPeriod | None:
+    """The PO an assignment stands for on `day`: the PO itself if valid, or the group's PO valid that day."""
+    if assignment.target.is_group:
+        group = groups.get(assignment.target.id)
+        return group.po_on(day) if group else None
+    po = pos.get(assignment.target.id)
+    return po if po and po.valid_on(day) else None
+
+
+def end_of(assignment: Assignment, timeline: list[Assignment], pos: dict[int, POPeriod],
+           groups: dict[int, GroupInfo], as_of: date) -> tuple[date | None, str]:
+    """The displayed end date and reason, in DESIGN.md's precedence: Manual assignment → Next
+    assignment [date] → PO expires (the PO's current expiration; for a group, its PO valid on the
+    as-of date) → Next PO starts [date] (a group in a gap before its next PO)."""
+    if assignment.manual_end is not None:
+        return assignment.manual_end, "Manual assignment"
+    later = future_after(timeline, assignment.start)
+    if later:
+        return later[0].start - ONE_DAY, f"Next assignment {later[0].start.isoformat()}"
+    day = max(as_of, assignment.start)
+    if not assignment.target.is_group:
+        po = pos.get(assignment.target.id)
+        return (po.expiration, "PO expires") if po else (None, "")
+    group = groups.get(assignment.target.id)
+    if group is None or not group.pos:
+        return None, ""
+    po = group.po_on(day)
+    if po is not None:
+        return po.expiration, "PO expires"
+    upcoming = group.next_po_after(day)
+    if upcoming is not None:
+        return None, f"Next PO starts {upcoming.effective.isoformat()}"
+    last = max(group.pos, key=lambda p: p.expiration)
+    return last.expiration, "PO expires"
+
+
+def next_date(timeline: list[Assignment], pos: dict[int, POPeriod], groups: dict[int, GroupInfo],
+              as_of: date) -> date | None:
+    """'Jump to next date': the current assignment's end date, else the next assignment's start;
+    None (button disabled) when the job has no current or future assignment."""
+    current = current_on(timeline, as_of)
+    if current is not None:
+        end, _ = end_of(current, timeline, pos, groups, as_of)
+        if end is not None and end > as_of:
+            return end
+    future = future_after(timeline, as_of)
+    return future[0].start if future else None

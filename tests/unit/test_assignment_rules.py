@@ -1,0 +1,196 @@
+"""Seed 004's assignment and validation rules, one by one."""
+from datetime import date
+
+import pytest
+
+from portal.domain import assignment as tl
+from portal.domain.assignment import Assignment, GroupInfo, NeedsConfirmation, POPeriod, Target
+from portal.domain.po_edit import BulkJob, POState, classify_for_bulk, plan_po_edit
+
+D = date
+PO1 = POPeriod(1, "P-1", D(2026, 1, 1), D(2026, 6, 30), group_id=None)
+PO2 = POPeriod(2, "P-2", D(2026, 1, 1), D(2026, 12, 31), group_id=None)
+H1 = POPeriod(11, "H-1", D(2026, 1, 1), D(2026, 3, 31), group_id=5)
+H2 = POPeriod(12, "H-2", D(2026, 5, 1), D(2026, 12, 31), group_id=5)
+GROUP = GroupInfo(5, "Cleaning", True, (H1, H2))
+POS = {p.po_id: p for p in (PO1, PO2, H1, H2)}
+GROUPS = {5: GROUP}
+PO, GRP = Target("po", 1), Target("group", 5)
+
+
+def a(id, start, end=None, target=PO):
+    return Assignment(id, 7, target, start, end)
+
+
+def test_assigning_starts_on_the_as_of_date():
+    [op] = tl.assign([], 7, PO, D(2026, 2, 1), po=PO1).operations
+    assert op.assignment.start == D(2026, 2, 1) and op.assignment.manual_end is None
+
+
+def test_assigning_requires_the_current_assignment_cleared_first():
+    with pytest.raises(tl.AssignmentError, match="clear that assignment first"):
+        tl.assign([a(1, D(2026, 1, 1))], 7, Target("po", 2), D(2026, 2, 1), po=PO2)
+
+
+def test_clearing_ends_the_assignment_the_day_before_the_as_of_date():
+    assert tl.clear([a(1, D(2026, 1, 1))], D(2026, 2, 1)).operations == [tl.SetEnd(1, D(2026, 1, 31))]
+
+
+def test_clearing_on_the_start_day_deletes_the_assignment():
+    assert tl.clear([a(1, D(2026, 1, 1))], D(2026, 1, 1)).operations == [tl.Delete(1)]
+
+
+def test_clearing_with_nothing_assigned_is_refused():
+    with pytest.raises(tl.AssignmentError, match="no assignment"):
+        tl.clear([a(1, D(2026, 1, 1), D(2026, 1, 31))], D(2026, 2, 1))
+
+
+def test_one_po_or_group_per_job_per_day():
+    timeline = [a(1, D(2026, 1, 1), D(2026, 1, 31))]
+    with pytest.raises(tl.AssignmentError):
+        tl.assign(timeline, 7, GRP, D(2026, 1, 31), group=GROUP)
+    result = tl.assign(timeline, 7, GRP, D(2026, 2, 1), group=GROUP)
+    after = tl.apply(timeline, result)
+    assert [x.start for x in after] == [D(2026, 1, 1), D(2026, 2, 1)]
+
+
+def test_a_group_can_be_assigned_cleared_and_reassigned_many_times():
+    timeline: list[Assignment] = []
+    for month in (1, 5, 9):
+        timeline = tl.apply(timeline, tl.assign(timeline, 7, GRP, D(2026, month, 1), group=GROUP), next_id=month)
+        timeline = tl.apply(timeline, tl.clear(timeline, D(2026, month + 1, 1)))
+    assert [(x.start, x.manual_end) for x in timeline] == [
+        (D(2026, 1, 1), D(2026, 1, 31)), (D(2026, 5, 1), D(2026, 5, 31)), (D(2026, 9, 1), D(2026, 9, 30))]
+
+
+def test_start_date_prompt_offers_effective_or_as_of_and_refuses_outside_the_po():
+    assert tl.start_date_options(PO1, D(2026, 3, 15)) == {"effective": D(2026, 1, 1), "as_of": D(2026, 3, 15)}
+    assert tl.start_date_options(PO1, D(2026, 8, 1)) == {"effective": D(2026, 1, 1)}
+    [op] = tl.assign([], 7, PO, D(2026, 3, 15), start=D(2026, 2, 10), po=PO1).operations
+    assert op.assignment.start == D(2026, 2, 10)
+    with pytest.raises(tl.AssignmentError, match="valid from 2026-01-01 to 2026-06-30"):
+        tl.assign([], 7, PO, D(2026, 3, 15), start=D(2026, 7, 1), po=PO1)
+
+
+def test_changing_with_future_assignments_needs_confirmation_listing_them():
+    timeline = [a(1, D(2026, 1, 1), D(2026, 1, 31)), a(2, D(2026, 6, 1))]
+    with pytest.raises(NeedsConfirmation) as info:
+        tl.assign(timeline, 7, Target("po", 2), D(2026, 2, 1), po=PO2)
+    assert [f.id for f in info.value.future] == [2]
+    ops = tl.assign(timeline, 7, Target("po", 2), D(2026, 2, 1), po=PO2, remove_future=True).operations
+    assert ops[0] == tl.Delete(2) and isinstance(ops[1], tl.Insert)
+
+
+def test_a_po_in_a_group_suggests_the_group():
+    result = tl.assign([], 7, Target("po", 11), D(2026, 2, 1), po=H1)
+    assert "belongs to a PO group" in result.notices[0]
+
+
+def test_only_active_groups_with_pos_are_offered():
+    groups = [GROUP, GroupInfo(6, "Empty", True, ()), GroupInfo(7, "Off", False, (H1,))]
+    assert [g.id for g in tl.offerable_groups(groups)] == [5]
+
+
+def test_choosing_a_group_shows_the_po_valid_on_the_as_of_date():
+    assert GROUP.po_on(D(2026, 3, 31)).number == "H-1"
+    assert GROUP.po_on(D(2026, 4, 15)) is None
+    assert GROUP.po_on(D(2026, 5, 1)).number == "H-2"
+
+
+@pytest.mark.parametrize("timeline,as_of,expected", [
+    ([a(1, D(2026, 1, 1), D(2026, 2, 28))], D(2026, 2, 1), (D(2026, 2, 28), "Manual assignment")),
+    ([a(1, D(2026, 1, 1)), a(2, D(2026, 4, 1), target=GRP)], D(2026, 2, 1), (D(2026, 3, 31), "Next assignment 2026-04-01")),
+    ([a(1, D(2026, 1, 1))], D(2026, 2, 1), (D(2026, 6, 30), "PO expires")),
+    ([a(1, D(2026, 1, 1), target=GRP)], D(2026, 2, 1), (D(2026, 3, 31), "PO expires")),
+    ([a(1, D(2026, 1, 1), target=GRP)], D(2026, 4, 10), (None, "Next PO starts 2026-05-01")),
+    ([a(1, D(2026, 1, 1), target=GRP)], D(2026, 6, 1), (D(2026, 12, 31), "PO expires")),
+])
+def test_end_reason_precedence(timeline, as_of, expected):
+    assert tl.end_of(timeline[0], timeline, POS, GROUPS, as_of) == expected
+
+
+def test_extending_a_po_extends_the_displayed_end():
+    timeline = [a(1, D(2026, 1, 1))]
+    longer = {**POS, 1: POPeriod(1, "P-1", D(2026, 1, 1), D(2026, 9, 30))}
+    assert tl.end_of(timeline[0], timeline, longer, GROUPS, D(2026, 2, 1))[0] == D(2026, 9, 30)
+
+
+def test_jump_to_next_date():
+    timeline = [a(1, D(2026, 1, 1), D(2026, 1, 31)), a(2, D(2026, 3, 1))]
+    assert tl.next_date(timeline, POS, GROUPS, D(2026, 1, 10)) == D(2026, 1, 31)
+    assert tl.next_date(timeline, POS, GROUPS, D(2026, 2, 10)) == D(2026, 3, 1)
+    assert tl.next_date(timeline, POS, GROUPS, D(2026, 6, 30)) is None  # the PO expires today: nothing after
+    assert tl.next_date([], POS, GROUPS, D(2026, 1, 1)) is None
+
+
+def test_active_on_uses_start_and_discontinued_dates():
+    assert tl.job_active_on(D(2026, 1, 1), None, D(2030, 1, 1))
+    assert tl.job_active_on(D(2026, 1, 1), D(2026, 3, 31), D(2026, 3, 31))
+    assert not tl.job_active_on(D(2026, 1, 1), D(2026, 3, 31), D(2026, 4, 1))
+    assert not tl.job_active_on(D(2026, 1, 2), None, D(2026, 1, 1))
+
+
+# --- PO edit steps 1–4 -------------------------------------------------------------------------
+
+BEFORE = POState(D(2026, 1, 1), D(2026, 12, 31), None)
+
+
+def test_step_1_invoice_bill_dates_bound_the_dates():
+    plan = plan_po_edit(BEFORE, POState(D(2026, 3, 1), D(2026, 4, 30), None), [], [D(2026, 2, 1), D(2026, 5, 31)],
+                        group_size_before=0, can_override=False, confirmed=False)
+    assert "on or before it" in plan.errors["effective"][0] and "on or after it" in plan.errors["expiration"][0]
+
+
+def test_step_1_group_cannot_change_once_invoiced_but_may_be_added():
+    grouped = POState(D(2026, 1, 1), D(2026, 12, 31), 5)
+    changed = plan_po_edit(grouped, POState(D(2026, 1, 1), D(2026, 12, 31), 6), [], [D(2026, 2, 1)],
+                           group_size_before=2, can_override=False, confirmed=True)
+    assert "cannot be changed" in changed.errors["group_id"][0]
+    added = plan_po_edit(BEFORE, grouped, [], [D(2026, 2, 1)], group_size_before=0, can_override=False, confirmed=True)
+    assert added.errors == {}
+
+
+def test_step_2_early_assignments_are_left_alone():
+    plan = plan_po_edit(BEFORE, POState(D(2026, 3, 1), D(2026, 12, 31), None), [a(1, D(2026, 1, 15))], [],
+                        group_size_before=0, can_override=False, confirmed=False)
+    assert plan.operations == [] and plan.notices
+
+
+def test_step_3_earlier_expiration_ends_or_removes_assignments():
+    timeline = [a(1, D(2026, 1, 1), D(2026, 8, 31)), a(2, D(2026, 9, 1), D(2026, 9, 30)), a(3, D(2026, 10, 1))]
+    plan = plan_po_edit(BEFORE, POState(D(2026, 1, 1), D(2026, 6, 30), None), timeline, [],
+                        group_size_before=0, can_override=False, confirmed=False)
+    assert plan.operations == [tl.SetEnd(1, D(2026, 6, 30)), tl.Delete(2), tl.Delete(3)]
+
+
+def test_step_4_adding_a_group_needs_confirmation_and_the_only_po_keeps_its_group():
+    add = plan_po_edit(BEFORE, POState(D(2026, 1, 1), D(2026, 12, 31), 5), [a(1, D(2026, 1, 1))], [],
+                       group_size_before=0, can_override=False, confirmed=False)
+    assert add.confirmations
+    ok = plan_po_edit(BEFORE, POState(D(2026, 1, 1), D(2026, 12, 31), 5), [a(1, D(2026, 1, 1))], [],
+                      group_size_before=0, can_override=False, confirmed=True)
+    assert ok.confirmations == [] and ok.errors == {}
+    only = plan_po_edit(POState(D(2026, 1, 1), D(2026, 12, 31), 5), BEFORE, [], [], group_size_before=1,
+                        can_override=False, confirmed=True)
+    assert "only PO in its group" in only.errors["group_id"][0]
+    two = plan_po_edit(POState(D(2026, 1, 1), D(2026, 12, 31), 5), BEFORE, [], [], group_size_before=2,
+                       can_override=False, confirmed=True)
+    assert two.errors == {}
+
+
+def test_override_skips_exactly_steps_1_to_4():
+    plan = plan_po_edit(POState(D(2026, 1, 1), D(2026, 12, 31), 5), POState(D(2026, 3, 1), D(2026, 4, 30), None),
+                        [a(1, D(2026, 5, 1))], [D(2026, 2, 1)], group_size_before=1, can_override=True, confirmed=False)
+    assert plan == plan.__class__()
+
+
+@pytest.mark.parametrize("job,problem,reason", [
+    (BulkJob(1, D(2026, 1, 1), None, []), None, None),
+    (BulkJob(1, D(2026, 1, 1), None, []), "not valid", "PO not valid on the date"),
+    (BulkJob(1, D(2026, 1, 1), D(2026, 1, 31), []), None, "discontinued before the date"),
+    (BulkJob(1, D(2026, 3, 1), None, []), None, "not active on the date"),
+    (BulkJob(1, D(2026, 1, 1), None, [a(1, D(2026, 1, 1))]), None, "already assigned on the date"),
+    (BulkJob(1, D(2026, 1, 1), None, [a(1, D(2026, 6, 1))]), None, "has future assignments"),
+])
+def test_bulk_skip_reasons(job, problem, reason):
+    assert classify_for_bulk(job, D(2026, 2, 1), problem) == reason
