@@ -20,6 +20,7 @@ NAV = [
     ("debtors.index", "Debtors", "debtors", "view"),
     ("purchase_orders.index", "Purchase orders", "purchase_orders", "view"),
     ("job_orders.index", "Job orders", "job_orders", "view"),
+    ("assignments.grid", "Assignments", "assignments", "view"),
     ("documents.index", "Documents", "documents", "view"),
     ("maintenance.index", "Maintenance", "maintenance", "view"),
     ("admin.users", "Users & roles", "security", None),

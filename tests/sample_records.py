@@ -15,6 +15,14 @@ def sample_ids(session, owner=None) -> dict[str, int]:
     group = factories.po_group(session, debtor)
     ids["group_id"] = group.id
     ids["po_id"] = factories.po(session, debtor, created_by=owner).id
+    from datetime import date
+
+    from portal.models import JobOrder
+
+    job = JobOrder(title="Sample job", debtor_id=debtor.id, branch_id=ids["branch_id"], start_date=date(2026, 1, 1))
+    session.add(job)
+    session.commit()
+    ids["job_id"] = job.id
     ids["slug"] = "bill-codes"
     ids["item_id"] = factories.bill_code_group(session, "Sample group", ["SMP"]).bill_codes[0].id
     return ids

@@ -104,9 +104,27 @@ def job_active_on(start: date, discontinued: date | None, day: date) -> bool:
     return start <= day and (discontinued is None or day <= discontinued)
 
 
-def current_on(timeline: list[Assignment], day: date) -> Assignment | None:
-    """The job's assignment on `day` (one at most: assignments never overlap)."""
-    return next((a for a in timeline if a.covers(day)), None)
+def lasting_end(a: Assignment, pos: dict[int, POPeriod] | None, groups: dict[int, GroupInfo] | None) -> date | None:
+    """The last day an assignment can fund: its manual end, else its PO's expiration (for a group,
+    its last PO's). An open-ended row whose PO has expired no longer holds the job."""
+    if a.manual_end is not None or pos is None:
+        return a.manual_end
+    if a.target.is_group:
+        group = (groups or {}).get(a.target.id)
+        return max((p.expiration for p in group.pos), default=None) if group else None
+    po = pos.get(a.target.id)
+    return po.expiration if po else None
+
+
+def current_on(timeline: list[Assignment], day: date, pos: dict[int, POPeriod] | None = None,
+               groups: dict[int, GroupInfo] | None = None) -> Assignment | None:
+    """The job's assignment on `day` (one at most: assignments never overlap). With the POs
+    given, an assignment whose PO has expired before `day` is no longer current."""
+    for a in timeline:
+        end = lasting_end(a, pos, groups)
+        if a.start <= day and (end is None or day <= end):
+            return a
+    return None
 
 
 def future_after(timeline: list[Assignment], day: date) -> list[Assignment]:
@@ -148,13 +166,14 @@ def target_valid_on(target: Target, day: date, po: POPeriod | None, group: Group
 
 def assign(timeline: list[Assignment], job_id: int, target: Target, as_of: date, *, start: date | None = None,
            remove_future: bool = False, po: POPeriod | None = None, group: GroupInfo | None = None,
-           source: str = "manual") -> Result:
+           source: str = "manual", pos: dict[int, POPeriod] | None = None,
+           groups: dict[int, GroupInfo] | None = None) -> Result:
     """Assign on the as-of date (or a chosen start): the current assignment must be cleared first,
     and future assignments are removed only after confirmation (seed 004's assignment rules)."""
     start = start or as_of
     if problem := target_valid_on(target, start, po, group):
         raise AssignmentError(problem)
-    current = current_on(timeline, start)
+    current = current_on(timeline, start, pos, groups)
     if current is not None:
         raise AssignmentError(f"The job is already assigned on {start.isoformat()} (since "
                               f"{current.start.isoformat()}): clear that assignment first.")
@@ -163,6 +182,10 @@ def assign(timeline: list[Assignment], job_id: int, target: Target, as_of: date,
         raise NeedsConfirmation(f"The job has {len(future)} future assignment(s); they must be removed to change "
                                 "its assignment. Confirm to remove them.", future)
     ops: list[Operation] = [Delete(a.id) for a in future if a.id is not None]
+    for a in timeline:  # an open-ended row whose PO expired earlier is closed at its PO's expiration
+        end = lasting_end(a, pos, groups)
+        if a.id is not None and a.manual_end is None and end is not None and a.start <= end < start:
+            ops.append(SetEnd(a.id, end))
     ops.append(Insert(Assignment(None, job_id, target, start, None, source)))
     notices = []
     if not target.is_group and po is not None and po.group_id is not None:
@@ -171,10 +194,11 @@ def assign(timeline: list[Assignment], job_id: int, target: Target, as_of: date,
     return Result(ops, notices)
 
 
-def clear(timeline: list[Assignment], as_of: date) -> Result:
+def clear(timeline: list[Assignment], as_of: date, pos: dict[int, POPeriod] | None = None,
+          groups: dict[int, GroupInfo] | None = None) -> Result:
     """Clearing ends the current assignment the day before the as-of date, or deletes it when
     cleared on its own start day (seed 004)."""
-    current = current_on(timeline, as_of)
+    current = current_on(timeline, as_of, pos, groups)
     if current is None or current.id is None:
         raise AssignmentError(f"The job has no assignment on {as_of.isoformat()} to clear.")
     if current.start == as_of:
@@ -238,7 +262,7 @@ def next_date(timeline: list[Assignment], pos: dict[int, POPeriod], groups: dict
               as_of: date) -> date | None:
     """'Jump to next date': the current assignment's end date, else the next assignment's start;
     None (button disabled) when the job has no current or future assignment."""
-    current = current_on(timeline, as_of)
+    current = current_on(timeline, as_of, pos, groups)
     if current is not None:
         end, _ = end_of(current, timeline, pos, groups, as_of)
         if end is not None and end > as_of:

@@ -22,3 +22,17 @@ document.addEventListener("change", function (event) {
     event.target.form.setAttribute("data-kind", event.target.value);
   }
 });
+
+// Bulk assignment: unticked jobs travel as exclusions (the filter selects the rest), never as 10,000 ids.
+document.addEventListener("change", function (event) {
+  if (!event.target.classList || !event.target.classList.contains("bulk-pick")) { return; }
+  var holder = document.getElementById("bulk-exclusions");
+  if (!holder) { return; }
+  var existing = holder.querySelector('input[value="' + event.target.value + '"]');
+  if (event.target.checked && existing) { existing.remove(); }
+  if (!event.target.checked && !existing) {
+    var input = document.createElement("input");
+    input.type = "hidden"; input.name = "exclude"; input.value = event.target.value;
+    holder.appendChild(input);
+  }
+});

@@ -194,3 +194,14 @@ def test_override_skips_exactly_steps_1_to_4():
 ])
 def test_bulk_skip_reasons(job, problem, reason):
     assert classify_for_bulk(job, D(2026, 2, 1), problem) == reason
+
+
+def test_an_expired_po_no_longer_holds_the_job():
+    timeline = [a(1, D(2026, 1, 1))]  # PO-1 expires 2026-06-30
+    assert tl.current_on(timeline, D(2026, 7, 1), POS, GROUPS) is None
+    result = tl.assign(timeline, 7, Target("po", 2), D(2026, 7, 1), po=PO2, pos=POS, groups=GROUPS)
+    assert result.operations[0] == tl.SetEnd(1, D(2026, 6, 30))  # the stored row is closed at the expiry
+    after = tl.apply(timeline, result)
+    assert [(x.start, x.manual_end) for x in after] == [(D(2026, 1, 1), D(2026, 6, 30)), (D(2026, 7, 1), None)]
+    with pytest.raises(tl.AssignmentError, match="no assignment"):
+        tl.clear(timeline, D(2026, 7, 1), POS, GROUPS)

@@ -1,0 +1,161 @@
+"""Job PO assignments (item `assignments`): the grid and per-job changes (add_edit), bulk (full)."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.authz import requires
+from portal.blueprints.job_orders.forms import optional_int, parse_target
+from portal.blueprints.job_orders.views import parse_day
+from portal.domain import assignment as tl
+from portal.extensions import db
+from portal.htmx import render
+from portal.models import Branch, Debtor
+from portal.services import assignments as service, bulk_assign, job_orders, settings
+from portal.services.errors import Conflict, NotFound, ValidationFailed
+
+bp = Blueprint("assignments", __name__, url_prefix="/assignments")
+
+
+def _debtor_or_404(debtor_id):
+    debtor = db.session.get(Debtor, debtor_id) if debtor_id else None
+    if debtor is None:
+        abort(404)
+    return debtor
+
+
+@bp.get("/", strict_slashes=False)
+@requires("assignments", "view")
+def grid():
+    debtors = db.session.scalars(select(Debtor).order_by(Debtor.code)).all()
+    debtor_id = optional_int(request.args.get("debtor_id"))
+    as_of = parse_day(request.args.get("as_of"), date.today())
+    active_only = request.args.get("all") != "1"
+    debtor = db.session.get(Debtor, debtor_id) if debtor_id else None
+    rows = service.grid(db.session, current_user, debtor.id, as_of, active_only=active_only) if debtor else []
+    pos, groups = service.offer(db.session, debtor.id, as_of) if debtor else ([], [])
+    selected = optional_int(request.args.get("job_id"))
+    selected_po = next((r.po.po_id for r in rows if r.job.id == selected and r.po), None)
+    return render("assignments/grid.html", "assignments/_grid.html", debtors=debtors, debtor=debtor, rows=rows,
+                  as_of=as_of, active_only=active_only, pos=pos, groups=groups, selected=selected,
+                  selected_po=selected_po, prompt=settings.assignment_prompt(db.session))
+
+
+def _panel(job_id: int, as_of: date, **extra):
+    try:
+        job = job_orders.get_job(db.session, current_user, job_id)
+    except NotFound:
+        abort(404)
+    history = service.job_history(db.session, current_user, job.id, as_of)
+    pos, groups = service.offer(db.session, job.debtor_id, as_of)
+    pending = parse_target(extra.get("pending_target"))
+    chosen = next((p for p in pos if pending and not pending.is_group and p.id == pending.id), None)
+    options = tl.start_date_options(service.po_period(chosen), as_of) if chosen and chosen.effective != as_of else {}
+    return render_template("assignments/_job_panel.html", job=job, history=history, as_of=as_of, pos=pos,
+                           groups=groups, prompt=settings.assignment_prompt(db.session), start_options=options,
+                           chosen=chosen, **extra)
+
+
+@bp.get("/jobs/<int:job_id>")
+@requires("assignments", "view")
+def job_panel(job_id: int):
+    return _panel(job_id, parse_day(request.args.get("as_of"), date.today()),
+                  pending_target=request.args.get("target", ""))
+
+
+@bp.post("/jobs/<int:job_id>/assign")
+@requires("assignments", "add_edit")
+def assign(job_id: int):
+    form = request.form
+    as_of = parse_day(form.get("as_of"), date.today())
+    target = parse_target(form.get("target"))
+    start = parse_day(form.get("start"), as_of) if form.get("start") else None
+    if form.get("start") and start == as_of and form.get("start") != as_of.isoformat():
+        return _panel(job_id, as_of, error="Enter the start date as YYYY-MM-DD.")
+    if target is None:
+        return _panel(job_id, as_of, error="Choose a PO or PO group to assign.")
+    try:
+        result = service.assign(db.session, current_user, job_id, target, as_of, start=start,
+                                remove_future=form.get("remove_future") == "1")
+    except tl.NeedsConfirmation as exc:
+        return _panel(job_id, as_of, confirm_future=exc.future, pending_target=form.get("target"),
+                      pending_start=form.get("start", ""), error=str(exc))
+    except tl.AssignmentError as exc:
+        return _panel(job_id, as_of, error=str(exc), pending_target=form.get("target"))
+    except NotFound:
+        abort(404)
+    except Conflict as exc:
+        return _panel(job_id, as_of, error=str(exc))
+    return _panel(job_id, as_of, notices=result.notices or ["Assigned."])
+
+
+@bp.post("/jobs/<int:job_id>/clear")
+@requires("assignments", "add_edit")
+def clear(job_id: int):
+    as_of = parse_day(request.form.get("as_of"), date.today())
+    try:
+        service.clear(db.session, current_user, job_id, as_of)
+    except tl.AssignmentError as exc:
+        return _panel(job_id, as_of, error=str(exc))
+    except NotFound:
+        abort(404)
+    except Conflict as exc:
+        return _panel(job_id, as_of, error=str(exc))
+    return _panel(job_id, as_of, notices=["Cleared."])
+
+
+# ----- bulk assignment (seed 003), full only -----
+
+def _selection(source) -> tuple[bulk_assign.Selection, str | None]:
+    def ids(name):
+        out = set()
+        for raw in source.getlist(name):
+            value = optional_int(raw)
+            if value is None or value < 0:
+                return None
+            out.add(value)
+        return frozenset(out)
+
+    flt = job_orders.JobFilter(debtor_id=optional_int(source.get("debtor_id")), q=source.get("q", "")[:200],
+                               branch_id=optional_int(source.get("branch_id")), site=source.get("site", "")[:120],
+                               unassigned=source.get("unassigned") == "1", active_only=True)
+    excluded, included = ids("exclude"), ids("include") if source.get("mode") == "some" else frozenset()
+    if excluded is None or included is None:
+        return bulk_assign.Selection(flt), "Job ids must be numbers."
+    return bulk_assign.Selection(flt, excluded, included if source.get("mode") == "some" else None), None
+
+
+@bp.route("/bulk", methods=["GET", "POST"])
+@requires("assignments", "full")
+def bulk():
+    source = request.form if request.method == "POST" else request.args
+    debtor = _debtor_or_404(optional_int(source.get("debtor_id")))
+    day = parse_day(source.get("start"), date.today())
+    selection, problem = _selection(source)
+    jobs = list(db.session.scalars(bulk_assign._selected(current_user, bulk_assign.Selection(selection.flt), date.today())
+                                   .order_by("number").limit(500)))
+    pos, groups = service.offer(db.session, debtor.id, day)
+    context = dict(debtor=debtor, day=day, selection=selection, jobs=jobs, pos=pos, groups=groups,
+                   branches=db.session.scalars(select(Branch).order_by(Branch.code)).all(),
+                   target=source.get("target", ""), error=problem, preview=None, outcome=None)
+    if request.method == "POST" and not problem:
+        target = parse_target(source.get("target"))
+        if target is None:
+            context["error"] = "Choose a PO or PO group."
+        else:
+            try:
+                if source.get("action") == "apply":
+                    context["outcome"] = bulk_assign.apply(db.session, current_user, selection, target, day,
+                                                           today=date.today())
+                else:
+                    context["preview"] = bulk_assign.preview(db.session, current_user, selection, target, day,
+                                                             today=date.today())
+            except ValidationFailed as exc:
+                context["error"] = str(exc)
+            except (NotFound, Conflict) as exc:
+                context["error"] = str(exc)
+    return render("assignments/bulk.html", "assignments/_bulk_result.html", **context)
+

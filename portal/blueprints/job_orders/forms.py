@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from portal.blueprints.forms import VersionedForm
+from portal.domain.assignment import Target
+
+
+def optional_int(value):
+    try:
+        return int(value) if value not in (None, "", "None") else None
+    except (TypeError, ValueError):
+        return -1
+
+
+def parse_target(value: str | None) -> Target | None:
+    """'po:12' / 'group:3' -> Target; blank -> None; anything else -> an impossible target (refused)."""
+    if not value:
+        return None
+    kind, _, raw = value.partition(":")
+    try:
+        return Target(kind, int(raw)) if kind in ("po", "group") else Target("po", -1)
+    except ValueError:
+        return Target("po", -1)
+
+
+class JobForm(VersionedForm):
+    title = StringField("Title", validators=[DataRequired("Enter the job title."), Length(max=200)])
+    debtor_id = SelectField("Debtor", coerce=optional_int, validate_choice=False)
+    branch_id = SelectField("Branch", coerce=optional_int, validate_choice=False)
+    site = StringField("Site", validators=[Length(max=120)])
+    start_date = DateField("Date to start", validators=[InputRequired("Enter the start date (YYYY-MM-DD).")])
+    discontinued_date = DateField("Date discontinued", validators=[Optional()])
+    consultant_id = SelectField("Consultant", coerce=optional_int, validate_choice=False)
+    po_choice = SelectField("Purchase order or PO group", validate_choice=False)
+    po_reference = StringField("…or type a PO number (no budget: reporting and invoice grouping only)",
+                               validators=[Length(max=50)])

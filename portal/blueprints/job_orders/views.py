@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.authz import requires
+from portal.blueprints.forms import apply_errors, page_arg
+from portal.blueprints.job_orders.forms import JobForm, optional_int, parse_target
+from portal.extensions import db
+from portal.htmx import render
+from portal.models import Branch, Debtor, User
+from portal.services import assignments, audit, job_orders as service, purchase_orders
+from portal.services.errors import Conflict, NotFound, ValidationFailed
+
+bp = Blueprint("job_orders", __name__, url_prefix="/job-orders")
+
+
+def parse_day(raw: str | None, default: date) -> date:
+    try:
+        return date.fromisoformat(raw) if raw else default
+    except ValueError:
+        return default
+
+
+def _job_or_404(job_id: int):
+    try:
+        return service.get_job(db.session, current_user, job_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/", strict_slashes=False)
+@requires("job_orders", "view")
+def index():
+    args = request.args
+    flt = service.JobFilter(debtor_id=optional_int(args.get("debtor_id")), q=args.get("q", "")[:200],
+                            active_only=args.get("all") != "1", po_id=optional_int(args.get("po_id")),
+                            unassigned=args.get("unassigned") == "1", as_of=parse_day(args.get("as_of"), date.today()))
+    page = service.list_jobs(db.session, current_user, flt, today=date.today(), page=page_arg(args.get("page")),
+                             per_page=current_app.config["PAGE_SIZE"])
+    debtors = db.session.scalars(select(Debtor).order_by(Debtor.code)).all()
+    return render("job_orders/index.html", "job_orders/_rows.html", page=page, flt=flt, debtors=debtors)
+
+
+def _choices(form: JobForm, debtor_id: int | None) -> dict:
+    form.debtor_id.choices = [(None, "— choose —")] + [(d.id, str(d)) for d in db.session.scalars(
+        select(Debtor).where(Debtor.active.is_(True)).order_by(Debtor.code))]
+    branches = db.session.scalars(select(Branch).order_by(Branch.code)).all()
+    limit = current_user.branch_ids
+    form.branch_id.choices = [(None, "— choose —")] + [(b.id, str(b)) for b in branches if not limit or b.id in limit]
+    form.consultant_id.choices = [(None, "— none —")] + [(u.id, str(u)) for u in db.session.scalars(
+        select(User).where(User.active.is_(True)).order_by(User.full_name))]
+    return _picker(form, debtor_id)
+
+
+def _picker(form: JobForm, debtor_id: int | None) -> dict:
+    """The debtor's current POs and groups, with Net Remaining, for the PO picker."""
+    debtor = db.session.get(Debtor, debtor_id) if debtor_id else None
+    if debtor is None:
+        form.po_choice.choices = [("", "— choose a debtor first —")]
+        return {"debtor": None, "pos": [], "groups": []}
+    today = date.today()
+    pos, groups = assignments.offer(db.session, debtor.id, today)
+    form.po_choice.choices = [("", "— none —" if not debtor.enforce_purchase_orders else "— choose —")] + \
+        [(f"group:{g.id}", f"Group {g.description} (PO {g.po_on(today).number if g.po_on(today) else 'none today'})")
+         for g in groups] + \
+        [(f"po:{p.id}", f"PO {p.number} — {purchase_orders.balance_figures(p)['net_remaining']:,.2f} remaining"
+          f" (to {p.expiration.isoformat()})") for p in pos]
+    return {"debtor": debtor, "pos": pos, "groups": groups}
+
+
+def _input(form: JobForm) -> service.JobInput:
+    return service.JobInput(
+        title=form.title.data or "", debtor_id=form.debtor_id.data, branch_id=form.branch_id.data,
+        start_date=form.start_date.data, discontinued_date=form.discontinued_date.data, site=form.site.data or "",
+        consultant_id=form.consultant_id.data, po_reference=form.po_reference.data or "",
+        target=parse_target(form.po_choice.data) if hasattr(form, "po_choice") else None)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("job_orders", "add_edit")
+def create():
+    form = JobForm()
+    debtor_id = form.debtor_id.data if request.method == "POST" else optional_int(request.args.get("debtor_id"))
+    if request.method == "GET":
+        form.debtor_id.data = debtor_id
+        form.start_date.data = date.today()
+    picker = _choices(form, debtor_id)
+    if form.validate_on_submit():
+        try:
+            job = service.create_job(db.session, current_user, _input(form), today=date.today())
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            flash(f"Job order {job.number} created.", "success")
+            return redirect(url_for("job_orders.detail", job_id=job.id))
+    return render_template("job_orders/form.html", form=form, job=None, **picker)
+
+
+@bp.get("/po-picker")
+@requires("job_orders", "add_edit")
+def po_picker():
+    """The PO picker for the chosen debtor, swapped in by htmx when the debtor changes."""
+    form = JobForm(formdata=None)
+    picker = _picker(form, optional_int(request.args.get("debtor_id")))
+    return render_template("job_orders/_po_picker.html", form=form, **picker)
+
+
+@bp.get("/<int:job_id>")
+@requires("job_orders", "view")
+def detail(job_id: int):
+    job = _job_or_404(job_id)
+    as_of = parse_day(request.args.get("as_of"), date.today())
+    history = assignments.job_history(db.session, current_user, job.id, as_of)
+    audit_rows = audit.history_of(db.session, "job_orders", job.id) if request.args.get("tab") == "history" else []
+    pos, groups = assignments.offer(db.session, job.debtor_id, as_of)
+    from portal.services.settings import assignment_prompt
+
+    return render_template("job_orders/detail.html", job=job, history=history, as_of=as_of, audit_rows=audit_rows,
+                           tab=request.args.get("tab", "assignments"), pos=pos, groups=groups,
+                           prompt=assignment_prompt(db.session), start_options={}, chosen=None)
+
+
+@bp.route("/<int:job_id>/edit", methods=["GET", "POST"])
+@requires("job_orders", "add_edit")
+def edit(job_id: int):
+    job = _job_or_404(job_id)
+    form = JobForm(obj=job)
+    del form.po_choice  # a job's PO changes from its assignments, on an as-of date
+    if request.method == "GET":
+        form.row_version.data = str(job.row_version)
+        form.po_reference.data = job.po_reference or ""
+    _choices_no_picker(form)
+    if form.validate_on_submit():
+        try:
+            service.update_job(db.session, current_user, job_id, _input(form), expected_version=form.expected_version())
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except NotFound:
+            abort(404)
+        except Conflict as exc:  # a stale form
+            form.form_errors = [str(exc)]
+        else:
+            flash("Job order saved.", "success")
+            return redirect(url_for("job_orders.detail", job_id=job_id))
+    return render_template("job_orders/form.html", form=form, job=job, debtor=None, pos=[], groups=[])
+
+
+def _choices_no_picker(form: JobForm) -> None:
+    form.debtor_id.choices = [(d.id, str(d)) for d in db.session.scalars(select(Debtor).order_by(Debtor.code))]
+    limit = current_user.branch_ids
+    form.branch_id.choices = [(b.id, str(b)) for b in db.session.scalars(select(Branch).order_by(Branch.code))
+                              if not limit or b.id in limit]
+    form.consultant_id.choices = [(None, "— none —")] + [(u.id, str(u)) for u in db.session.scalars(
+        select(User).where(User.active.is_(True)).order_by(User.full_name))]

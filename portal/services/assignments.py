@@ -1,0 +1,269 @@
+"""Job PO assignments: the grid, assign and clear on an as-of date, job history (seed 004)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.domain import assignment as tl
+from portal.domain.assignment import Assignment, GroupInfo, POPeriod, Target
+from portal.models import JobOrder, JobPOAssignment, POGroup, PurchaseOrder
+from portal.services import audit
+from portal.services.errors import Conflict, NotFound, ValidationFailed
+from portal.services.job_orders import active_on_clause, get_job, visible
+
+
+def to_value(row: JobPOAssignment) -> Assignment:
+    target = Target("group", row.group_id) if row.group_id else Target("po", row.po_id)
+    return Assignment(row.id, row.job_id, target, row.start_date, row.manual_end, row.source)
+
+
+def po_period(po: PurchaseOrder) -> POPeriod:
+    return POPeriod(po.id, po.number, po.effective, po.expiration, po.group_id)
+
+
+@dataclass(frozen=True)
+class DebtorPOs:
+    """A debtor's POs and groups as the timeline rules need them (two queries)."""
+
+    pos: dict[int, POPeriod]
+    groups: dict[int, GroupInfo]
+    rows: dict[int, PurchaseOrder]
+
+
+def debtor_pos(session: Session, debtor_id: int) -> DebtorPOs:
+    rows = {p.id: p for p in session.scalars(select(PurchaseOrder).where(PurchaseOrder.debtor_id == debtor_id))}
+    pos = {i: po_period(p) for i, p in rows.items()}
+    groups = {}
+    for g in session.scalars(select(POGroup).where(POGroup.debtor_id == debtor_id)):
+        members = tuple(sorted((p for p in pos.values() if p.group_id == g.id), key=lambda p: p.effective))
+        groups[g.id] = GroupInfo(g.id, g.description, g.active, members)
+    return DebtorPOs(pos, groups, rows)
+
+
+def timeline_of(session: Session, job_id: int) -> tuple[list[JobPOAssignment], list[Assignment]]:
+    rows = list(session.scalars(select(JobPOAssignment).where(JobPOAssignment.job_id == job_id)
+                                .order_by(JobPOAssignment.start_date)))
+    return rows, [to_value(r) for r in rows]
+
+
+def _apply(session: Session, job: JobOrder, result: tl.Result, source: str) -> None:
+    by_id = {r.id: r for r in session.scalars(select(JobPOAssignment).where(JobPOAssignment.job_id == job.id))}
+    for op in result.operations:  # deletions and ends first, so the new row never overlaps
+        if isinstance(op, tl.Delete):
+            session.delete(by_id[op.assignment_id])
+        elif isinstance(op, tl.SetEnd):
+            by_id[op.assignment_id].manual_end = op.manual_end
+    session.flush()
+    for op in result.operations:
+        if isinstance(op, tl.Insert):
+            a = op.assignment
+            session.add(JobPOAssignment(job_id=job.id, debtor_id=job.debtor_id, start_date=a.start, source=source,
+                                        po_id=None if a.target.is_group else a.target.id,
+                                        group_id=a.target.id if a.target.is_group else None))
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("Someone else changed this job's assignments at the same time; reload and try again.")
+
+
+def _check_target(data: DebtorPOs, target: Target) -> None:
+    if target.is_group and target.id not in data.groups or not target.is_group and target.id not in data.pos:
+        raise NotFound("Choose a PO or PO group of the job's debtor.")
+
+
+def assign(session: Session, user, job_id: int, target: Target, as_of: date, *, start: date | None = None,
+           remove_future: bool = False, source: str = "manual") -> tl.Result:
+    """Assign a PO or group to a job on the as-of date (seed 004); the job row is locked so two
+    people changing one job's assignments apply one after the other."""
+    audit.acting(session, user)
+    job = get_job(session, user, job_id, lock=True)
+    data = debtor_pos(session, job.debtor_id)
+    _check_target(data, target)
+    _, timeline = timeline_of(session, job.id)
+    try:
+        result = tl.assign(timeline, job.id, target, as_of, start=start, remove_future=remove_future,
+                           po=data.pos.get(target.id) if not target.is_group else None,
+                           group=data.groups.get(target.id) if target.is_group else None, source=source,
+                           pos=data.pos, groups=data.groups)
+    except tl.AssignmentError:
+        session.rollback()
+        raise
+    _apply(session, job, result, source)
+    session.commit()
+    return result
+
+
+def clear(session: Session, user, job_id: int, as_of: date) -> tl.Result:
+    """End the job's assignment the day before the as-of date, or delete it on its start day."""
+    audit.acting(session, user)
+    job = get_job(session, user, job_id, lock=True)
+    rows, timeline = timeline_of(session, job.id)
+    data = debtor_pos(session, job.debtor_id)
+    current = tl.current_on(timeline, as_of, data.pos, data.groups)
+    if current is not None and next(r for r in rows if r.id == current.id).debtor_id != job.debtor_id:
+        session.rollback()
+        raise tl.AssignmentError("This assignment was made under the job's previous debtor and is read-only.")
+    try:
+        result = tl.clear(timeline, as_of, data.pos, data.groups)
+    except tl.AssignmentError:
+        session.rollback()
+        raise
+    _apply(session, job, result, "manual")
+    session.commit()
+    return result
+
+
+def assign_new_job(session: Session, job: JobOrder, target: Target) -> None:
+    """The PO or group chosen when the job was created, from the job's start date (or the first
+    day the PO or group is valid, if later)."""
+    data = debtor_pos(session, job.debtor_id)
+    if target.is_group and target.id not in data.groups or not target.is_group and target.id not in data.pos:
+        raise ValidationFailed({"po_choice": ["Choose a PO or PO group of this debtor."]})
+    start = job.start_date
+    if target.is_group:
+        group = data.groups[target.id]
+        if group.po_on(start) is None and (upcoming := group.next_po_after(start)):
+            start = upcoming.effective
+    else:
+        start = max(start, data.pos[target.id].effective)
+    if job.discontinued_date and start > job.discontinued_date:
+        raise ValidationFailed({"po_choice": ["That PO is not valid while the job is active."]})
+    try:
+        result = tl.assign([], job.id, target, start, po=data.pos.get(target.id) if not target.is_group else None,
+                           group=data.groups.get(target.id) if target.is_group else None, source="job_order")
+    except tl.AssignmentError as exc:
+        raise ValidationFailed({"po_choice": [str(exc)]})
+    _apply(session, job, result, "job_order")
+
+
+@dataclass(frozen=True)
+class GridRow:
+    job: JobOrder
+    assignment: JobPOAssignment | None
+    po: POPeriod | None        # the PO shown (the group's PO valid on the as-of date)
+    end: date | None
+    reason: str
+    next_date: date | None
+    read_only: bool             # made under a previous debtor
+    start: date | None
+
+
+def grid(session: Session, user, debtor_id: int, as_of: date, *, active_only: bool = True) -> list[GridRow]:
+    """Seed 004's Job PO Assignments grid for a debtor on the as-of date, in a fixed number of queries.
+
+    With "active jobs only" cleared it also shows jobs that have moved to another debtor but kept
+    assignments under this one (read-only)."""
+    stmt = visible(select(JobOrder), user)
+    moved = select(JobPOAssignment.job_id).where(JobPOAssignment.debtor_id == debtor_id)
+    if active_only:
+        stmt = stmt.where(JobOrder.debtor_id == debtor_id, active_on_clause(as_of))
+    else:
+        stmt = stmt.where((JobOrder.debtor_id == debtor_id) | JobOrder.id.in_(moved))
+    jobs = list(session.scalars(stmt.order_by(JobOrder.number)))
+    rows_by_job: dict[int, list[JobPOAssignment]] = {j.id: [] for j in jobs}
+    if jobs:
+        for row in session.scalars(select(JobPOAssignment).where(
+                JobPOAssignment.job_id.in_(select(stmt.with_only_columns(JobOrder.id).subquery().c.id)))
+                .order_by(JobPOAssignment.start_date)):
+            rows_by_job.setdefault(row.job_id, []).append(row)
+    data = debtor_pos(session, debtor_id)
+    out = []
+    for job in jobs:
+        rows = [r for r in rows_by_job.get(job.id, []) if r.debtor_id == debtor_id]
+        timeline = [to_value(r) for r in rows]
+        current = tl.current_on(timeline, as_of, data.pos, data.groups)
+        row = next((r for r in rows if current and r.id == current.id), None)
+        if current is not None:
+            end, reason = tl.end_of(current, timeline, data.pos, data.groups, as_of)
+            shown = tl.po_shown(current, as_of, data.pos, data.groups)
+        else:
+            end, reason, shown = None, "", None
+            future = tl.future_after(timeline, as_of)
+            if future:
+                reason = f"Next assignment {future[0].start.isoformat()}"
+        out.append(GridRow(job, row, shown, end, reason, tl.next_date(timeline, data.pos, data.groups, as_of),
+                           job.debtor_id != debtor_id, current.start if current else None))
+    return out
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    row: JobPOAssignment
+    end: date | None
+    reason: str
+    current: bool = False
+
+
+def job_history(session: Session, user, job_id: int, as_of: date) -> list[HistoryRow]:
+    """Every assignment of a job over time, with its end and reason (seed 004's Job Details)."""
+    job = get_job(session, user, job_id)
+    rows, timeline = timeline_of(session, job.id)
+    out = []
+    for debtor_id in {r.debtor_id for r in rows}:
+        data = debtor_pos(session, debtor_id)
+        own = [t for t, r in zip(timeline, rows) if r.debtor_id == debtor_id]
+        current = tl.current_on(own, as_of, data.pos, data.groups) if debtor_id == job.debtor_id else None
+        for value in own:
+            end, reason = tl.end_of(value, own, data.pos, data.groups, as_of)
+            out.append(HistoryRow(next(r for r in rows if r.id == value.id), end, reason,
+                                  current is not None and current.id == value.id))
+    return sorted(out, key=lambda h: h.row.start_date)
+
+
+def offer(session: Session, debtor_id: int, as_of: date) -> tuple[list[PurchaseOrder], list[GroupInfo]]:
+    """What may be assigned on the as-of date: POs valid then, and active groups with at least one PO."""
+    data = debtor_pos(session, debtor_id)
+    pos = sorted((data.rows[i] for i, p in data.pos.items() if p.valid_on(as_of)), key=lambda p: p.number)
+    return pos, tl.offerable_groups(sorted(data.groups.values(), key=lambda g: g.description))
+
+
+def count_for_po(session: Session, po_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(JobPOAssignment).where(JobPOAssignment.po_id == po_id)) or 0
+
+
+def _po_edit_steps(session: Session, po: PurchaseOrder, before, after, actor, confirmed: bool) -> None:
+    """Seed 004's steps 1–4 when a PO's dates or group change (skipped with po_override_validations)."""
+    from portal.domain.po_edit import POState, plan_po_edit
+    from portal.models import Document, DocumentLine, DocumentType
+
+    if (before.effective, before.expiration, before.group_id) == (after.effective, after.expiration, after.group_id):
+        return
+    rows = list(session.scalars(select(JobPOAssignment).where(JobPOAssignment.po_id == po.id)))
+    bill = session.execute(
+        select(func.min(func.coalesce(Document.bill_from, Document.doc_date)),
+               func.max(func.coalesce(Document.bill_to, Document.doc_date)))
+        .join(DocumentType, DocumentType.id == Document.document_type_id)
+        .where(Document.status == "posted", DocumentType.bucket == "used",
+               Document.id.in_(select(DocumentLine.document_id).where(DocumentLine.po_id == po.id)))).one()
+    bill_dates = [d for d in bill if d is not None]
+    group_size = session.scalar(select(func.count()).select_from(PurchaseOrder).where(
+        PurchaseOrder.group_id == before.group_id)) if before.group_id else 0
+    plan = plan_po_edit(POState(before.effective, before.expiration, before.group_id),
+                        POState(after.effective, after.expiration, after.group_id), [to_value(r) for r in rows],
+                        bill_dates, group_size_before=group_size or 0,
+                        can_override=actor.can("po_override_validations"), confirmed=confirmed)
+    if plan.errors:
+        raise ValidationFailed(plan.errors)
+    if plan.confirmations:
+        raise Conflict(" ".join(plan.confirmations))
+    by_id = {r.id: r for r in rows}
+    for op in plan.operations:
+        if isinstance(op, tl.Delete):
+            session.delete(by_id[op.assignment_id])
+        elif isinstance(op, tl.SetEnd):
+            by_id[op.assignment_id].manual_end = op.manual_end
+
+
+def _register_hook() -> None:
+    from portal.services import purchase_orders
+
+    if _po_edit_steps not in purchase_orders.EDIT_HOOKS:
+        purchase_orders.EDIT_HOOKS.append(_po_edit_steps)
+
+
+_register_hook()

@@ -1,0 +1,153 @@
+"""Bulk assignment of a debtor's jobs to a PO or group (seed 003), set-based.
+
+The request carries the job filter plus exclusions (or an explicit inclusion list), never 10,000
+ids. Preview and apply each run a fixed number of SQL statements whatever the number of jobs:
+the skip reasons are one CASE expression, and the assignments and their audit rows are written by
+a single INSERT … SELECT with a data-modifying CTE.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from sqlalchemy import and_, case, exists, func, insert, literal, or_, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.domain import assignment as tl
+from portal.domain.assignment import Target
+from portal.models import AuditEntry, JobOrder, JobPOAssignment
+from portal.services import audit
+from portal.services.assignments import debtor_pos
+from portal.services.errors import Conflict, NotFound, ValidationFailed
+from portal.services.job_orders import JobFilter, filtered
+
+MAX_LISTED_IDS = 10_000
+REASONS = ("not active on the date", "discontinued before the date", "already assigned on the date",
+           "has future assignments")
+
+
+@dataclass(frozen=True)
+class Selection:
+    flt: JobFilter
+    excluded: frozenset[int] = frozenset()
+    included: frozenset[int] | None = None  # "select some": only these (still within the filter)
+
+
+@dataclass(frozen=True)
+class Preview:
+    to_assign: int
+    skipped: dict[str, int]
+    examples: list[tuple[str, str, str]] = field(default_factory=list)  # (job number, title, reason)
+    target_problem: str | None = None
+
+    @property
+    def total(self) -> int:
+        return self.to_assign + sum(self.skipped.values())
+
+
+@dataclass(frozen=True)
+class Outcome:
+    assigned: list[tuple[str, str]]  # (job number, title)
+    preview: Preview
+
+
+def _reason(day: date):
+    covering = and_(JobPOAssignment.job_id == JobOrder.id, JobPOAssignment.start_date <= day,
+                    or_(JobPOAssignment.manual_end.is_(None), JobPOAssignment.manual_end >= day))
+    future = and_(JobPOAssignment.job_id == JobOrder.id, JobPOAssignment.start_date > day)
+    return case(
+        (JobOrder.start_date > day, literal(REASONS[0])),
+        (and_(JobOrder.discontinued_date.is_not(None), JobOrder.discontinued_date < day), literal(REASONS[1])),
+        (exists().where(covering), literal(REASONS[2])),
+        (exists().where(future), literal(REASONS[3])),
+        else_=literal(None),
+    ).label("reason")
+
+
+def _selected(user, selection: Selection, today: date):
+    if len(selection.excluded) > MAX_LISTED_IDS or (selection.included and len(selection.included) > MAX_LISTED_IDS):
+        raise ValidationFailed({"": [f"Select at most {MAX_LISTED_IDS:,} jobs by hand; use the filter for more."]})
+    if selection.flt.debtor_id is None:
+        raise ValidationFailed({"debtor_id": ["Choose the debtor."]})
+    # the filter's active-only test is replaced by the skip reasons, which name why a job is left out
+    stmt = filtered(JobFilter(**{**selection.flt.__dict__, "active_only": False}), user, today)
+    if selection.excluded:
+        stmt = stmt.where(JobOrder.id.not_in(selection.excluded))
+    if selection.included is not None:
+        stmt = stmt.where(JobOrder.id.in_(selection.included or {0}))
+    return stmt
+
+
+def _target_problem(session: Session, debtor_id: int, target: Target, day: date) -> str | None:
+    data = debtor_pos(session, debtor_id)
+    if target.is_group and target.id not in data.groups or not target.is_group and target.id not in data.pos:
+        raise NotFound("Choose a PO or PO group of this debtor.")
+    return tl.target_valid_on(target, day, data.pos.get(target.id), data.groups.get(target.id))
+
+
+def preview(session: Session, user, selection: Selection, target: Target, day: date, *, today: date,
+            examples: int = 50) -> Preview:
+    """How many jobs would be assigned, and which are skipped and why (three statements)."""
+    problem = _target_problem(session, selection.flt.debtor_id, target, day)
+    jobs = _selected(user, selection, today).subquery()
+    reason = _reason(day)
+    base = select(JobOrder.id, JobOrder.number, JobOrder.title, reason).join(jobs, jobs.c.id == JobOrder.id).subquery()
+    counts = dict(session.execute(select(base.c.reason, func.count()).group_by(base.c.reason)).all())
+    to_assign = counts.pop(None, 0)
+    sample = session.execute(select(base.c.number, base.c.title, base.c.reason).where(base.c.reason.is_not(None))
+                             .order_by(base.c.number).limit(examples)).all()
+    if problem:
+        counts = {"PO not valid on the date": to_assign + sum(counts.values())}
+        to_assign = 0
+    return Preview(to_assign, counts, [tuple(r) for r in sample], problem)
+
+
+def apply(session: Session, user, selection: Selection, target: Target, day: date, *, today: date) -> Outcome:
+    """Assign every selected job that nothing skips, with its audit row, in one INSERT … SELECT."""
+    summary = preview(session, user, selection, target, day, today=today)
+    if summary.target_problem:
+        raise ValidationFailed({"target": [summary.target_problem]})
+    if summary.to_assign == 0:
+        raise ValidationFailed({"": ["No job in the selection can be assigned on that date."]})
+    audit.acting(session, user)
+    now = datetime.now(timezone.utc)
+    jobs = _selected(user, selection, today).subquery()
+    eligible = (select(JobOrder.id, JobOrder.debtor_id).join(jobs, jobs.c.id == JobOrder.id)
+                .where(_reason(day).is_(None))).subquery()
+    po_id, group_id = (None, target.id) if target.is_group else (target.id, None)
+    inserted = (
+        insert(JobPOAssignment)
+        .from_select(
+            ["job_id", "debtor_id", "po_id", "group_id", "start_date", "source", "created_by_id", "changed_by_id",
+             "created_at", "changed_at", "row_version"],
+            select(eligible.c.id, eligible.c.debtor_id, literal(po_id, JobPOAssignment.po_id.type),
+                   literal(group_id, JobPOAssignment.group_id.type), literal(day), literal("bulk"),
+                   literal(user.id), literal(user.id), literal(now), literal(now), literal(1)).select_from(eligible),
+        )
+        .returning(JobPOAssignment.id, JobPOAssignment.job_id)
+        .cte("inserted")
+    )
+    changes = type_coerce(func.jsonb_build_object(
+        "start_date", literal(["", day.isoformat()], JSONB), "po_id", literal([None, po_id], JSONB),
+        "group_id", literal([None, group_id], JSONB), "source", literal([None, "bulk"], JSONB)), JSONB)
+    audit_rows = (
+        insert(AuditEntry)
+        .from_select(["actor_id", "entity_type", "entity_id", "scope_type", "scope_id", "action", "summary",
+                      "changes", "at"],
+                     select(literal(user.id), literal("job_po_assignments"), inserted.c.id, literal("job_orders"),
+                            inserted.c.job_id, literal("create"), literal(f"bulk assignment from {day.isoformat()}"),
+                            changes, literal(now)).select_from(inserted))
+        .returning(AuditEntry.scope_id)
+    )
+    try:
+        job_ids = [r[0] for r in session.execute(audit_rows)]
+        assigned = session.execute(select(JobOrder.number, JobOrder.title).where(JobOrder.id.in_(job_ids))
+                                   .order_by(JobOrder.number)).all() if len(job_ids) <= 2000 else \
+            [(f"{len(job_ids)} jobs", "")]
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("Some of these jobs were assigned by someone else meanwhile; preview again and retry.")
+    return Outcome([tuple(r) for r in assigned], summary)
