@@ -43,7 +43,7 @@ check: $(STAMP)
 	$(FLASK) db upgrade && $(FLASK) db check
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.run
+	for b in bench/[a-z]*.py; do case $$b in *common.py) ;; *) $(BIN)/python -m bench.$$(basename $$b .py);; esac; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache

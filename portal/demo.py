@@ -125,7 +125,45 @@ def _purchase_orders(session: Session) -> None:
     assert POGroup
 
 
-STEPS: list[Callable[[Session], None]] = [_base, _maintenance, _purchase_orders]
+def _job_orders(session: Session) -> None:
+    from portal.domain.assignment import Target
+    from portal.models import Branch, JobOrder, POGroup, PurchaseOrder
+    from portal.services import assignments, job_orders
+
+    if session.scalar(select(func.count()).select_from(JobOrder)):
+        return
+    billing = session.scalar(select(User).where(User.username == "billing"))
+    consultant = session.scalar(select(User).where(User.username == "consultant"))
+    debtors = {d.code: d for d in session.scalars(select(Debtor))}
+    branches = {b.code: b for b in session.scalars(select(Branch))}
+    pos = {p.number: p for p in session.scalars(select(PurchaseOrder))}
+    group = session.scalar(select(POGroup).where(POGroup.description == "City cleaning"))
+    today = date.today()
+    year_start = date(today.year, 1, 1)
+    plan = [
+        ("DELL", "NTH", "Trainer — data centre course", "Austin campus", Target("po", pos["4500123"].id), None),
+        ("DELL", "STH", "Course coordinator", "Round Rock", Target("po", pos["4500123"].id), None),
+        ("ACME", "NTH", "Forklift driver", "North depot", None, "ACME-REF-77"),
+        ("ACME", "CTY", "Warehouse picker", "City depot", Target("po", pos["ACM-2026-01"].id), None),
+        ("ACME", "CTY", "Service technician", "City depot", None, None),
+        ("GLOBEX", "STH", "Site supervisor", "South yard", Target("po", pos["GLX-MASTER"].id), None),
+    ]
+    plan += [("CITY", code, f"Cleaner {n}", "Town hall", Target("group", group.id), None)
+             for n, code in enumerate(["NTH", "STH", "CTY", "NTH", "STH"], start=1)]
+    for debtor, branch, title, site, target, reference in plan:
+        job_orders.create_job(session, consultant if target is None or debtor != "CITY" else billing,
+                              job_orders.JobInput(title=title, debtor_id=debtors[debtor].id,
+                                                  branch_id=branches[branch].id, start_date=year_start, site=site,
+                                                  consultant_id=consultant.id, po_reference=reference or "",
+                                                  target=target), today=today)
+    discontinued = job_orders.create_job(session, billing, job_orders.JobInput(
+        title="Seasonal packer (finished)", debtor_id=debtors["ACME"].id, branch_id=branches["NTH"].id,
+        start_date=year_start, discontinued_date=year_start + timedelta(days=60), site="North depot"), today=today)
+    assignments.assign(session, billing, discontinued.id, Target("po", pos["ACM-2026-01"].id), year_start,
+                       source="manual")
+
+
+STEPS: list[Callable[[Session], None]] = [_base, _maintenance, _purchase_orders, _job_orders]
 
 
 def load(session: Session) -> list[str]:

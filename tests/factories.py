@@ -96,3 +96,25 @@ def bill_code_group(session, name: str, codes: list[str]):
     session.add(obj)
     session.commit()
     return obj
+
+
+def job(session, debtor, branch=None, *, start=None, discontinued=None, title=None, site=""):
+    from datetime import date
+
+    from portal.models import JobOrder
+
+    obj = JobOrder(title=title or f"Job {next(_seq)}", debtor_id=debtor.id, branch_id=(branch or globals()["branch"](session)).id,
+                   start_date=start or date(2026, 1, 1), discontinued_date=discontinued, site=site)
+    session.add(obj)
+    session.commit()
+    return obj
+
+
+def assignment(session, job_obj, *, po=None, group=None, start, end=None, source="manual"):
+    from portal.models import JobPOAssignment
+
+    obj = JobPOAssignment(job_id=job_obj.id, debtor_id=job_obj.debtor_id, po_id=po.id if po else None,
+                          group_id=group.id if group else None, start_date=start, manual_end=end, source=source)
+    session.add(obj)
+    session.commit()
+    return obj

@@ -260,12 +260,15 @@ def end_of(assignment: Assignment, timeline: list[Assignment], pos: dict[int, PO
 
 def next_date(timeline: list[Assignment], pos: dict[int, POPeriod], groups: dict[int, GroupInfo],
               as_of: date) -> date | None:
-    """'Jump to next date': the current assignment's end date, else the next assignment's start;
-    None (button disabled) when the job has no current or future assignment."""
+    """'Jump to next date': the current assignment's end date (the day after, when the as-of date
+    is that end), else the next assignment's start; None (button disabled) when the job has no
+    current or future assignment."""
     current = current_on(timeline, as_of, pos, groups)
     if current is not None:
         end, _ = end_of(current, timeline, pos, groups, as_of)
         if end is not None and end > as_of:
             return end
+        if end == as_of:  # already on the end date: step to the day after, where what follows shows
+            return end + ONE_DAY
     future = future_after(timeline, as_of)
     return future[0].start if future else None

@@ -222,6 +222,15 @@ def offer(session: Session, debtor_id: int, as_of: date) -> tuple[list[PurchaseO
     return pos, tl.offerable_groups(sorted(data.groups.values(), key=lambda g: g.description))
 
 
+def of_po(session: Session, user, po_id: int, limit: int = 500) -> list[JobPOAssignment]:
+    """Assignments made to a PO itself, limited by job security (one query, jobs joined)."""
+    from sqlalchemy.orm import contains_eager
+
+    stmt = visible(select(JobPOAssignment).join(JobPOAssignment.job).options(contains_eager(JobPOAssignment.job)),
+                   user).where(JobPOAssignment.po_id == po_id)
+    return list(session.scalars(stmt.order_by(JobPOAssignment.start_date).limit(limit)))
+
+
 def count_for_po(session: Session, po_id: int) -> int:
     return session.scalar(select(func.count()).select_from(JobPOAssignment).where(JobPOAssignment.po_id == po_id)) or 0
 

@@ -119,7 +119,8 @@ def test_jump_to_next_date():
     timeline = [a(1, D(2026, 1, 1), D(2026, 1, 31)), a(2, D(2026, 3, 1))]
     assert tl.next_date(timeline, POS, GROUPS, D(2026, 1, 10)) == D(2026, 1, 31)
     assert tl.next_date(timeline, POS, GROUPS, D(2026, 2, 10)) == D(2026, 3, 1)
-    assert tl.next_date(timeline, POS, GROUPS, D(2026, 6, 30)) is None  # the PO expires today: nothing after
+    assert tl.next_date(timeline, POS, GROUPS, D(2026, 6, 30)) == D(2026, 7, 1)  # on the end date: the day after
+    assert tl.next_date(timeline, POS, GROUPS, D(2026, 7, 1)) is None
     assert tl.next_date([], POS, GROUPS, D(2026, 1, 1)) is None
 
 

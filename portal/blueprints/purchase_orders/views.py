@@ -96,7 +96,10 @@ def detail(po_id: int):
     if tab not in dict(TABS):
         tab = "summary"
     history = audit.history_of(db.session, "purchase_orders", po.id) if tab == "history" else []
+    from portal.services import assignments
+
     return render("purchase_orders/detail.html", "purchase_orders/_tab.html", po=po, tab=tab, tabs=TABS,
+                  po_assignments=lambda po_id: assignments.of_po(db.session, current_user, po_id),
                   history=history, figures=service.balance_figures(po), can_modify=service.can_modify(current_user, po),
                   today=date.today())
 

@@ -1,0 +1,69 @@
+from datetime import date
+
+from playwright.sync_api import expect
+from sqlalchemy import insert
+
+from e2e.conftest import shot
+from portal.models import JobOrder
+from tests import factories
+
+
+def test_job_for_enforcing_debtor_with_htmx_po_picker(page, sign_in, db_session):
+    sign_in(page, "Consultant")
+    debtor = factories.debtor(db_session, "CITY", enforce_purchase_orders=True)
+    factories.branch(db_session, "NTH")
+    factories.po(db_session, debtor, "CC-NOW", used="1000", effective=date(2020, 1, 1), expiration=date(2099, 1, 1))
+    page.goto("/job-orders/new")
+    page.fill("#title", "Cleaner")
+    page.select_option("#debtor_id", label=str(debtor))
+    expect(page.locator("#po-picker")).to_contain_text("enforces purchase orders")
+    expect(page.locator("#po_choice")).to_contain_text("9,000.00 remaining")
+    page.select_option("#branch_id", label="NTH — Branch NTH")
+    page.click("main button[type=submit]")
+    expect(page.locator(".field-error")).to_contain_text("enforces purchase orders")
+    page.select_option("#po_choice", label="PO CC-NOW — 9,000.00 remaining (to 2099-01-01)")
+    page.click("main button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("Cleaner")
+    expect(page.locator(".job-panel")).to_contain_text("PO CC-NOW")
+    shot(page, "job-detail")
+
+
+def test_group_assignment_follows_the_groups_po_across_the_boundary(page, sign_in, db_session):
+    sign_in(page, "Billing Admin")
+    debtor = factories.debtor(db_session, "CITY")
+    group = factories.po_group(db_session, debtor, "Cleaning")
+    factories.po(db_session, debtor, "H1", group=group, effective=date(2026, 1, 1), expiration=date(2026, 6, 30))
+    factories.po(db_session, debtor, "H2", group=group, effective=date(2026, 7, 1), expiration=date(2026, 12, 31))
+    job = factories.job(db_session, debtor, title="Cleaner 1")
+    page.goto(f"/job-orders/{job.id}?as_of=2026-03-01")
+    page.select_option(".assign-form select[name=target]", label="Group Cleaning (PO H1 on 2026-03-01)")
+    page.click(".assign-form button[type=submit]")
+    expect(page.locator(".job-panel")).to_contain_text("Assigned.")
+    page.goto(f"/assignments/?debtor_id={debtor.id}&as_of=2026-06-30")
+    row = page.locator(f"tr[data-job-id='{job.id}']")
+    expect(row.locator(".po-number")).to_have_text("H1")
+    expect(row).to_contain_text("PO expires")
+    shot(page, "grid-before-boundary")
+    row.get_by_text("Jump to 2026-07-01").click()
+    expect(page.locator(f"tr[data-job-id='{job.id}'] .po-number")).to_have_text("H2")
+    assert "as_of=2026-07-01" in page.url
+    shot(page, "grid-after-boundary")
+
+
+def test_bulk_assign_200_jobs(page, sign_in, db_session):
+    sign_in(page, "Billing Admin")
+    debtor = factories.debtor(db_session, "ACME")
+    branch = factories.branch(db_session, "CTY")
+    po = factories.po(db_session, debtor, "BULK-1", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    ids = db_session.execute(insert(JobOrder).returning(JobOrder.id), [
+        {"title": f"Picker {i:03d}", "debtor_id": debtor.id, "branch_id": branch.id, "start_date": date(2026, 1, 1),
+         "site": "Depot"} for i in range(201)]).scalars().all()
+    db_session.commit()
+    page.goto(f"/assignments/bulk?debtor_id={debtor.id}&start=2026-03-01")
+    page.select_option("select[name=target]", label="PO BULK-1 (2026-01-01 to 2026-12-31)")
+    page.locator(f"input.bulk-pick[value='{ids[0]}']").uncheck()
+    page.click("button[value=preview]")
+    expect(page.locator("#bulk-will-assign")).to_have_text("200")
+    page.click("button[value=apply]")
+    expect(page.locator("#bulk-assigned")).to_have_text("200")
+    shot(page, "bulk-result")

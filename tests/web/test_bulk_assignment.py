@@ -1,0 +1,105 @@
+"""Bulk assignment: filter plus exclusions, skip reasons, set-based statements, bad input."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, insert, select
+
+from portal.models import AuditEntry, JobOrder, JobPOAssignment
+from tests import factories
+
+D = date
+
+
+def _jobs(session, debtor, branch, n, **kw):
+    rows = [{"title": f"Bulk {i}", "debtor_id": debtor.id, "branch_id": branch.id, "start_date": D(2026, 1, 1),
+             "site": "Depot", **kw} for i in range(n)]
+    return session.execute(insert(JobOrder).returning(JobOrder.id), rows).scalars().all()
+
+
+def test_preview_then_apply_with_skip_reasons_and_exclusions(db_session, login_as):
+    browser, _ = login_as("Billing Admin")
+    debtor, branch = factories.debtor(db_session), factories.branch(db_session)
+    po = factories.po(db_session, debtor, "BULK-PO", effective=D(2026, 1, 1), expiration=D(2026, 12, 31))
+    ids = _jobs(db_session, debtor, branch, 6)
+    late = factories.job(db_session, debtor, branch, start=D(2026, 5, 1), title="Starts later")
+    gone = factories.job(db_session, debtor, branch, discontinued=D(2026, 2, 1), title="Discontinued")
+    taken = factories.job(db_session, debtor, branch, title="Already")
+    factories.assignment(db_session, taken, po=po, start=D(2026, 1, 1))
+    future = factories.job(db_session, debtor, branch, title="Future")
+    factories.assignment(db_session, future, po=po, start=D(2026, 9, 1))
+    db_session.commit()
+    form = {"debtor_id": str(debtor.id), "target": f"po:{po.id}", "start": "2026-03-01", "mode": "all",
+            "exclude": [str(ids[0])], "action": "preview"}
+    preview = browser.post("/assignments/bulk", form, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'id="bulk-will-assign">5<' in preview
+    for reason in ("not active on the date", "discontinued before the date", "already assigned on the date",
+                   "has future assignments"):
+        assert reason in preview
+    assert db_session.scalar(select(func.count()).select_from(JobPOAssignment)) == 2  # preview writes nothing
+    done = browser.post("/assignments/bulk", {**form, "action": "apply"}, headers={"HX-Request": "true"})
+    assert 'id="bulk-assigned">5<' in done.get_data(as_text=True)
+    assigned = set(db_session.scalars(select(JobPOAssignment.job_id).where(JobPOAssignment.source == "bulk")))
+    assert assigned == set(ids[1:])
+    assert db_session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.entity_type == "job_po_assignments", AuditEntry.summary.like("bulk%"))) == 5
+    assert late.id not in assigned and gone.id not in assigned
+
+
+def test_bulk_runs_a_fixed_number_of_statements(db_session, login_as, count_queries):
+    browser, _ = login_as("Billing Admin")
+    debtor, branch = factories.debtor(db_session), factories.branch(db_session)
+    po = factories.po(db_session, debtor)
+
+    def run(n):
+        db_session.execute(JobPOAssignment.__table__.delete())
+        db_session.execute(JobOrder.__table__.delete())
+        db_session.commit()
+        _jobs(db_session, debtor, branch, n)
+        db_session.commit()
+        with count_queries() as statements:
+            response = browser.post("/assignments/bulk", {"debtor_id": str(debtor.id), "target": f"po:{po.id}",
+                                                          "start": "2026-03-01", "action": "apply"},
+                                    headers={"HX-Request": "true"})
+        assert response.status_code == 200
+        assert db_session.scalar(select(func.count()).select_from(JobPOAssignment)) == n
+        return len(statements)
+
+    assert run(20) == run(1500)
+
+
+def test_bulk_bad_input(db_session, login_as):
+    browser, _ = login_as("Billing Admin")
+    debtor, other, branch = factories.debtor(db_session), factories.debtor(db_session), factories.branch(db_session)
+    po = factories.po(db_session, debtor, effective=D(2026, 1, 1), expiration=D(2026, 6, 30))
+    foreign = factories.po(db_session, other)
+    _jobs(db_session, debtor, branch, 3)
+    db_session.commit()
+    base = {"debtor_id": str(debtor.id), "start": "2026-03-01", "action": "apply"}
+    cases = [
+        ({**base, "target": f"po:{foreign.id}"}, "Choose a PO or PO group of this debtor"),
+        ({**base, "target": ""}, "Choose a PO or PO group"),
+        ({**base, "target": f"po:{po.id}", "start": "2026-08-01"}, "valid from 2026-01-01 to 2026-06-30"),
+        ({**base, "target": f"po:{po.id}", "exclude": ["x"]}, "Job ids must be numbers"),
+        ({**base, "target": f"po:{po.id}", "mode": "some"}, "No job in the selection"),
+    ]
+    for form, message in cases:
+        html = browser.post("/assignments/bulk", form, headers={"HX-Request": "true"}).get_data(as_text=True)
+        assert message in html, form
+    assert browser.post("/assignments/bulk", {**base, "debtor_id": "424242", "target": f"po:{po.id}"}).status_code == 404
+    assert db_session.scalar(select(func.count()).select_from(JobPOAssignment)) == 0
+
+
+def test_bulk_needs_full(db_session, login_as):
+    browser, _ = login_as("Consultant")
+    debtor = factories.debtor(db_session)
+    assert browser.get(f"/assignments/bulk?debtor_id={debtor.id}").status_code == 403
+
+
+def test_oversized_request_is_refused_cleanly(db_session, login_as, app):
+    browser, _ = login_as("Billing Admin")
+    debtor = factories.debtor(db_session)
+    huge = {"debtor_id": str(debtor.id), "target": "po:1", "action": "apply", "exclude": ["1" * 50] * 60_000}
+    response = browser.post("/assignments/bulk", huge)
+    assert response.status_code == 413
+    assert db_session.scalar(select(func.count()).select_from(JobPOAssignment)) == 0

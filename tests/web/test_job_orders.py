@@ -1,0 +1,196 @@
+"""Job orders and their PO assignments through the web routes (seeds 003, 004)."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+
+from portal.models import JobOrder, JobPOAssignment
+from tests import factories
+
+D = date
+
+
+def _job_form(debtor, branch, **kw):
+    data = {"title": "Forklift driver", "debtor_id": str(debtor.id), "branch_id": str(branch.id), "site": "Depot",
+            "start_date": "2026-02-01", "discontinued_date": "", "consultant_id": "", "po_choice": "", "po_reference": ""}
+    data.update(kw)
+    return data
+
+
+def _count(session, model):
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_enforcing_debtor_requires_a_po_and_assigns_it_from_the_start(db_session, login_as):
+    browser, _ = login_as("Consultant")
+    debtor = factories.debtor(db_session, enforce_purchase_orders=True)
+    branch = factories.branch(db_session)
+    po = factories.po(db_session, debtor, "ENF-1", effective=D(2026, 1, 1), expiration=D(2026, 12, 31))
+    refused = browser.post("/job-orders/new", _job_form(debtor, branch))
+    assert "enforces purchase orders" in refused.get_data(as_text=True)
+    typed = browser.post("/job-orders/new", _job_form(debtor, branch, po_reference="X-1"))
+    assert "enforces purchase orders" in typed.get_data(as_text=True)
+    assert _count(db_session, JobOrder) == 0
+    ok = browser.post("/job-orders/new", _job_form(debtor, branch, po_choice=f"po:{po.id}"))
+    assert ok.status_code == 302
+    row = db_session.scalars(select(JobPOAssignment)).one()
+    assert (row.po_id, row.start_date, row.source) == (po.id, D(2026, 2, 1), "job_order")
+
+
+def test_non_enforcing_debtor_accepts_an_on_the_fly_number(db_session, login_as):
+    browser, _ = login_as("Consultant")
+    debtor, branch = factories.debtor(db_session), factories.branch(db_session)
+    assert browser.post("/job-orders/new", _job_form(debtor, branch, po_reference="CUST-778")).status_code == 302
+    job = db_session.scalars(select(JobOrder)).one()
+    assert job.po_reference == "CUST-778" and _count(db_session, JobPOAssignment) == 0
+
+
+def test_another_debtors_po_is_refused_at_creation(db_session, login_as):
+    browser, _ = login_as("Consultant")
+    debtor, other, branch = factories.debtor(db_session), factories.debtor(db_session), factories.branch(db_session)
+    foreign = factories.po(db_session, other, "FOREIGN")
+    response = browser.post("/job-orders/new", _job_form(debtor, branch, po_choice=f"po:{foreign.id}"))
+    assert "Choose a PO or PO group of this debtor" in response.get_data(as_text=True)
+    assert _count(db_session, JobOrder) == 0
+
+
+def test_po_picker_fragment_lists_current_pos_with_net_remaining(db_session, login_as):
+    browser, _ = login_as("Consultant")
+    debtor = factories.debtor(db_session, enforce_purchase_orders=True)
+    factories.po(db_session, debtor, "NOW-1", used="2500", effective=D(2020, 1, 1), expiration=D(2099, 1, 1))
+    factories.po(db_session, debtor, "OLD-1", effective=D(2020, 1, 1), expiration=D(2020, 12, 31))
+    html = browser.get(f"/job-orders/po-picker?debtor_id={debtor.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "PO NOW-1 — 7,500.00 remaining" in html and "OLD-1" not in html and "enforces purchase orders" in html
+
+
+def test_bad_job_input(db_session, login_as):
+    browser, _ = login_as("Consultant")
+    debtor, branch = factories.debtor(db_session), factories.branch(db_session)
+    for change, message in [({"title": ""}, "Enter the job title"), ({"start_date": "2026-13-01"}, "Not a valid date"),
+                            ({"discontinued_date": "2026-01-01"}, "on or after the start date"),
+                            ({"branch_id": "999999"}, "Choose one of your branches"),
+                            ({"debtor_id": "abc"}, "Choose the debtor"),
+                            ({"po_choice": "po:notanumber"}, "Choose a PO or PO group")]:
+        response = browser.post("/job-orders/new", _job_form(debtor, branch, **change))
+        assert message in response.get_data(as_text=True), change
+    assert _count(db_session, JobOrder) == 0
+
+
+def test_job_security_hides_other_branches_everywhere(db_session, login_as):
+    north, south = factories.branch(db_session, "NTH"), factories.branch(db_session, "STH")
+    browser, _ = login_as("Consultant", branches=[north])
+    debtor = factories.debtor(db_session)
+    mine = factories.job(db_session, debtor, north, title="North job")
+    theirs = factories.job(db_session, debtor, south, title="South job")
+    html = browser.get("/job-orders/?all=1").get_data(as_text=True)
+    assert "North job" in html and "South job" not in html
+    assert browser.get(f"/job-orders/{theirs.id}").status_code == 404
+    assert browser.get(f"/job-orders/{mine.id}").status_code == 200
+    grid = browser.get(f"/assignments/?debtor_id={debtor.id}&as_of=2026-03-01").get_data(as_text=True)
+    assert "North job" in grid and "South job" not in grid
+    po = factories.po(db_session, debtor, "P-1")
+    assert browser.post(f"/assignments/jobs/{theirs.id}/assign", {"target": f"po:{po.id}", "as_of": "2026-03-01"}).status_code == 404
+    assert _count(db_session, JobPOAssignment) == 0
+    assert browser.post("/job-orders/new", _job_form(debtor, south)).status_code == 200  # not one of your branches
+    assert _count(db_session, JobOrder) == 2
+
+
+def test_assign_clear_and_group_po_by_as_of_date(db_session, login_as):
+    browser, _ = login_as("Consultant")
+    debtor = factories.debtor(db_session)
+    group = factories.po_group(db_session, debtor, "Cleaning")
+    factories.po(db_session, debtor, "H1", group=group, effective=D(2026, 1, 1), expiration=D(2026, 6, 30))
+    factories.po(db_session, debtor, "H2", group=group, effective=D(2026, 7, 1), expiration=D(2026, 12, 31))
+    job = factories.job(db_session, debtor)
+    response = browser.post(f"/assignments/jobs/{job.id}/assign", {"target": f"group:{group.id}", "as_of": "2026-03-01"})
+    assert "Assigned." in response.get_data(as_text=True)
+    before = browser.get(f"/assignments/?debtor_id={debtor.id}&as_of=2026-06-30").get_data(as_text=True)
+    after = browser.get(f"/assignments/?debtor_id={debtor.id}&as_of=2026-07-01").get_data(as_text=True)
+    assert '<td class="po-number">H1</td>' in before and '<td class="po-number">H2</td>' in after
+    again = browser.post(f"/assignments/jobs/{job.id}/assign", {"target": f"group:{group.id}", "as_of": "2026-04-01"})
+    assert "clear that assignment first" in again.get_data(as_text=True)
+    browser.post(f"/assignments/jobs/{job.id}/clear", {"as_of": "2026-05-01"})
+    row = db_session.scalars(select(JobPOAssignment)).one()
+    assert row.manual_end == D(2026, 4, 30)
+    browser.post(f"/assignments/jobs/{job.id}/assign", {"target": f"group:{group.id}", "as_of": "2026-08-01"})
+    browser.post(f"/assignments/jobs/{job.id}/clear", {"as_of": "2026-08-01"})  # on its start day: deleted
+    assert _count(db_session, JobPOAssignment) == 1
+
+
+def test_future_assignments_need_confirmation(db_session, login_as):
+    browser, _ = login_as("Billing Admin")
+    debtor = factories.debtor(db_session)
+    p1, p2 = factories.po(db_session, debtor, "P1"), factories.po(db_session, debtor, "P2")
+    job = factories.job(db_session, debtor)
+    factories.assignment(db_session, job, po=p1, start=D(2026, 9, 1))
+    first = browser.post(f"/assignments/jobs/{job.id}/assign", {"target": f"po:{p2.id}", "as_of": "2026-03-01"})
+    html = first.get_data(as_text=True)
+    assert "future assignment" in html and "2026-09-01" in html and 'name="remove_future"' in html
+    assert _count(db_session, JobPOAssignment) == 1
+    confirmed = browser.post(f"/assignments/jobs/{job.id}/assign", {"target": f"po:{p2.id}", "as_of": "2026-03-01",
+                                                                    "remove_future": "1"})
+    assert "Assigned." in confirmed.get_data(as_text=True)
+    assert [r.po_id for r in db_session.scalars(select(JobPOAssignment))] == [p2.id]
+
+
+def test_start_date_prompt_when_as_of_differs_from_effective(db_session, login_as):
+    browser, _ = login_as("Consultant")
+    debtor = factories.debtor(db_session)
+    po = factories.po(db_session, debtor, "P1", effective=D(2026, 1, 1))
+    job = factories.job(db_session, debtor)
+    html = browser.get(f"/assignments/jobs/{job.id}?as_of=2026-03-10&target=po:{po.id}").get_data(as_text=True)
+    assert "became effective on 2026-01-01" in html and 'value="2026-01-01"' in html and 'value="2026-03-10"' in html
+    browser.post(f"/assignments/jobs/{job.id}/assign", {"target": f"po:{po.id}", "as_of": "2026-03-10", "start": "2026-01-01"})
+    assert db_session.scalars(select(JobPOAssignment)).one().start_date == D(2026, 1, 1)
+
+
+def test_moved_job_keeps_old_assignments_read_only_under_old_debtor(db_session, login_as):
+    browser, _ = login_as("Billing Admin")
+    old, new = factories.debtor(db_session, "OLD"), factories.debtor(db_session, "NEW")
+    po = factories.po(db_session, old, "OLD-PO")
+    job = factories.job(db_session, old, title="Mover")
+    factories.assignment(db_session, job, po=po, start=D(2026, 1, 1))
+    job.debtor_id = new.id
+    db_session.commit()
+    assert "Mover" not in browser.get(f"/assignments/?debtor_id={old.id}&as_of=2026-03-01").get_data(as_text=True)
+    shown = browser.get(f"/assignments/?debtor_id={old.id}&as_of=2026-03-01&all=1").get_data(as_text=True)
+    assert "Mover" in shown and "read-only" in shown
+    response = browser.post(f"/assignments/jobs/{job.id}/clear", {"as_of": "2026-03-01"})
+    assert "no assignment" in response.get_data(as_text=True) or "read-only" in response.get_data(as_text=True)
+    assert db_session.scalars(select(JobPOAssignment)).one().manual_end is None
+
+
+def test_view_roles_cannot_assign(db_session, login_as):
+    browser, _ = login_as("Auditor")
+    debtor = factories.debtor(db_session)
+    po, job = factories.po(db_session, debtor), factories.job(db_session, debtor)
+    assert browser.post(f"/assignments/jobs/{job.id}/assign", {"target": f"po:{po.id}", "as_of": "2026-03-01"}).status_code == 403
+
+
+def test_grid_query_count_is_constant(db_session, login_as, count_queries):
+    from sqlalchemy import insert
+
+    browser, _ = login_as("Auditor")
+    debtor = factories.debtor(db_session)
+    branch = factories.branch(db_session)
+    po = factories.po(db_session, debtor)
+
+    def add(n):
+        ids = db_session.execute(insert(JobOrder).returning(JobOrder.id), [
+            {"title": f"J{i}", "debtor_id": debtor.id, "branch_id": branch.id, "start_date": D(2026, 1, 1), "site": ""}
+            for i in range(n)]).scalars().all()
+        db_session.execute(insert(JobPOAssignment), [{"job_id": i, "debtor_id": debtor.id, "po_id": po.id,
+                                                      "start_date": D(2026, 1, 1), "source": "bulk"} for i in ids])
+        db_session.commit()
+
+    def queries():
+        with count_queries() as statements:
+            assert browser.get(f"/assignments/?debtor_id={debtor.id}&as_of=2026-03-01").status_code == 200
+        return len(statements)
+
+    add(10)
+    small = queries()
+    add(500)
+    assert queries() == small
