@@ -42,6 +42,21 @@ def deliver_alerts(limit: int):
         raise SystemExit(1)
 
 
+@alerts_cli.command("scan")
+@click.option("--today", default=None, help="Date to scan as (YYYY-MM-DD); default today.")
+def scan_alerts(today: str | None):
+    """Raise the "expires in N days" alerts that are due."""
+    from datetime import date
+
+    from portal.services.alerts import scan_expiring
+
+    day = date.fromisoformat(today) if today else date.today()
+    subjects = scan_expiring(db.session, day)
+    for s in subjects:
+        click.echo(s)
+    click.echo(f"{len(subjects)} expiry alert(s) raised")
+
+
 @roles_cli.command("seed")
 def seed_roles():
     """Create the default roles and document types of DESIGN.md (adds only what is missing)."""

@@ -1,0 +1,207 @@
+"""PO budgets (seed 001's columns, DESIGN.md's measures and posting rules). Pure: no I/O."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+class BudgetError(Exception):
+    """A rule refuses the posting; the message says why."""
+
+
+def money(value) -> Decimal:
+    """Round half-up to cents (0.005 -> 0.01, -0.005 -> -0.01)."""
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def line_amount(quantity: Decimal, rate: Decimal) -> Decimal:
+    """A line's amount = quantity × rate, rounded half-up to cents; must fit NUMERIC(14,2)."""
+    amount = money(quantity * rate)
+    if abs(amount) > MAX_AMOUNT:
+        raise BudgetError("The line amount is larger than 999,999,999,999.99.")
+    return amount
+
+
+@dataclass(frozen=True)
+class Balance:
+    amount: Decimal
+    used: Decimal = ZERO
+    commitments: Decimal = ZERO
+    estimates: Decimal = ZERO
+
+    @property
+    def subtotal(self) -> Decimal:
+        return self.used + self.commitments + self.estimates
+
+    @property
+    def net_remaining(self) -> Decimal:
+        return self.amount - self.subtotal
+
+    @property
+    def net_unused(self) -> Decimal:
+        return self.amount - self.used
+
+    def plus(self, bucket: str, amount: Decimal) -> "Balance":
+        if bucket == "used":
+            return Balance(self.amount, self.used + amount, self.commitments, self.estimates)
+        if bucket == "commitment":
+            return Balance(self.amount, self.used, self.commitments + amount, self.estimates)
+        return Balance(self.amount, self.used, self.commitments, self.estimates + amount)
+
+
+def colour(balance: Balance, tolerance_pct: Decimal | None) -> str | None:
+    """Seed 001: red when Subtotal > Amount; yellow when Subtotal ≥ tolerance % × Amount."""
+    if balance.subtotal > balance.amount:
+        return "red"
+    if tolerance_pct is not None and balance.subtotal >= balance.amount * tolerance_pct / 100:
+        return "yellow"
+    return None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One ledger movement: `line` is the document line's key, `bucket` the balance column."""
+
+    line: int
+    po_id: int
+    po_line_id: int | None
+    bucket: str
+    amount: Decimal
+
+
+def posting_entries(lines: list[tuple[int, int, int | None, Decimal]], bucket: str, sign: int) -> list[Entry]:
+    """Posting draws each funded line on its bucket (credit memos negative on `used`)."""
+    return [Entry(line, po, po_line, bucket, money(amount) * sign) for line, po, po_line, amount in lines if po]
+
+
+def reversal(entries: list[Entry]) -> list[Entry]:
+    """Exactly what was drawn, taken back (voiding an open estimate or order)."""
+    totals: dict[tuple, Decimal] = {}
+    for e in entries:
+        key = (e.line, e.po_id, e.po_line_id, e.bucket)
+        totals[key] = totals.get(key, ZERO) + e.amount
+    return [Entry(line, po, pl, bucket, -amount) for (line, po, pl, bucket), amount in totals.items() if amount]
+
+
+def release(open_commitment: Decimal, invoiced: Decimal) -> Decimal:
+    """Invoicing from an order releases its commitment by the amount invoiced, never below zero."""
+    return min(max(open_commitment, ZERO), max(invoiced, ZERO))
+
+
+@dataclass(frozen=True)
+class Warning:
+    code: str
+    message: str
+    blocks: bool = False  # refused under the block policy (unless overridden)
+
+
+@dataclass(frozen=True)
+class LineCheck:
+    """What the posting check needs to know of one line."""
+
+    po_id: int | None
+    po_number: str | None
+    po_line_id: int | None
+    amount: Decimal
+    service_date: date
+    effective: date | None = None
+    expiration: date | None = None
+    eligible: bool = True
+    covered: bool = True  # a master PO line holds the bill code
+    bill_code: str = ""
+
+
+@dataclass
+class PostingCheck:
+    warnings: list[Warning] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        return any(w.blocks for w in self.warnings)
+
+
+def _fmt(value: Decimal) -> str:
+    return f"${value:,.2f}"
+
+
+def evaluate(lines: list[LineCheck], balances: dict[int, Balance], line_balances: dict[int, Balance], *,
+             bucket: str, sign: int, policy: str, enforce_pos: bool, tolerances: dict[int, Decimal | None],
+             releases: dict[int, Decimal] | None = None) -> PostingCheck:
+    """Every warning of seed 001 and DESIGN.md's measures for posting these lines.
+
+    Over the PO: Subtotal after posting > Amount (and per master line). Block policy: refused when
+    Used + Commitments + this document > Amount (estimates warn, never block). Credit memos skip
+    eligibility, date and block checks.
+    """
+    check = PostingCheck()
+    block = policy == "block" and bucket != "estimate" and sign > 0
+    credit = sign < 0
+    add = check.warnings.append
+    by_po: dict[int, Decimal] = {}
+    by_line: dict[int, Decimal] = {}
+    for n, line in enumerate(lines, start=1):
+        if line.po_id is None:
+            if enforce_pos and not credit:
+                add(Warning("no_po", f"Line {n}: no PO funds it, and the debtor enforces purchase orders.", block))
+            continue
+        by_po[line.po_id] = by_po.get(line.po_id, ZERO) + line.amount * sign
+        if line.po_line_id:
+            by_line[line.po_line_id] = by_line.get(line.po_line_id, ZERO) + line.amount * sign
+        if credit:
+            continue
+        if not line.eligible:
+            add(Warning("not_eligible", f"Line {n}: PO {line.po_number} is not eligible for this document type."))
+        if line.effective and line.expiration and not (line.effective <= line.service_date <= line.expiration):
+            add(Warning("outside_dates", f"Line {n}: service date {line.service_date.isoformat()} is outside PO "
+                                         f"{line.po_number}'s dates ({line.effective.isoformat()} to "
+                                         f"{line.expiration.isoformat()})."))
+        if not line.covered:
+            add(Warning("not_covered", f"Line {n}: bill code {line.bill_code} is on no line of master PO "
+                                       f"{line.po_number}.", policy == "block"))
+    numbers = {l.po_id: l.po_number for l in lines if l.po_id}
+    for po_id, delta in by_po.items():
+        before = balances[po_id]
+        after = before.plus(bucket, delta).plus("commitment", -(releases or {}).get(po_id, ZERO))
+        if after.subtotal > after.amount and delta > 0:
+            add(Warning("over_po", f"PO {numbers[po_id]} would be over its amount by {_fmt(after.subtotal - after.amount)} "
+                                   f"(Subtotal {_fmt(after.subtotal)} of {_fmt(after.amount)}).",
+                        block and after.used + after.commitments > after.amount))
+        tol = tolerances.get(po_id)
+        if tol is not None and delta > 0 and after.subtotal >= after.amount * tol / 100 > before.subtotal:
+            add(Warning("tolerance", f"PO {numbers[po_id]} reaches its {tol.normalize():f}% tolerance "
+                                     f"(Subtotal {_fmt(after.subtotal)} of {_fmt(after.amount)})."))
+        if credit and after.used < ZERO:
+            add(Warning("credit_floor", f"PO {numbers[po_id]}: the credit would take Used below zero.", True))
+    for line_id, delta in by_line.items():
+        before = line_balances.get(line_id)
+        if before is None:
+            continue
+        after = before.plus(bucket, delta)
+        if delta > 0 and after.subtotal > after.amount:
+            add(Warning("over_line", f"A master line would be over its budget by {_fmt(after.subtotal - after.amount)}.",
+                        block and after.used + after.commitments > after.amount))
+    return check
+
+
+def crossed_thresholds(before_subtotal: Decimal, after_subtotal: Decimal, amount: Decimal,
+                       thresholds: list[Decimal], fired: set[Decimal]) -> tuple[list[Decimal], list[Decimal]]:
+    """Alert thresholds to fire now (Subtotal ≥ t% × Amount, once per PO and threshold) and to
+    re-arm (Subtotal fell back below a fired one)."""
+    fire, rearm = [], []
+    for t in sorted(thresholds):
+        level = amount * t / 100
+        if after_subtotal >= level and t not in fired:
+            fire.append(t)
+        elif after_subtotal < level and t in fired:
+            rearm.append(t)
+    return fire, rearm
+
+
+def expiring(expiration: date, today: date, days_before: int | None) -> bool:
+    """'Expires in N days': due once today is within N days of the expiration (and not past it)."""
+    return days_before is not None and today <= expiration and (expiration - today).days <= days_before

@@ -1,0 +1,97 @@
+"""PO alerts: thresholds crossed by postings, and "expires in N days" (DESIGN.md "Alerts").
+
+Each alert is recorded once per PO and threshold, notified in-app to the template's recipients and
+queued for e-mail in the outbox, all in the transaction that raised it.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.domain import budget
+from portal.domain.alert_messages import render_alert
+from portal.models import Alert, AlertTemplate, POBalance, PurchaseOrder, Role, User
+from portal.services import notifications, outbox
+
+
+def _recipients(session: Session, template: AlertTemplate) -> list[User]:
+    role_ids = [r.id for r in template.recipient_roles]
+    users = {u.id: u for u in template.recipient_users if u.active}
+    if role_ids:
+        for u in session.scalars(select(User).where(User.active.is_(True), User.roles.any(Role.id.in_(role_ids)))):
+            users[u.id] = u
+    return list(users.values())
+
+
+def _raise(session: Session, po: PurchaseOrder, kind: str, threshold: Decimal, values: dict[str, str]) -> str:
+    template = po.alert_template
+    subject, message = render_alert(template.subject, template.message, values)
+    row = session.scalar(select(Alert).where(Alert.po_id == po.id, Alert.kind == kind, Alert.threshold == threshold))
+    if row is None:
+        session.add(Alert(po_id=po.id, kind=kind, threshold=threshold, armed=False, message=message,
+                          fired_at=datetime.now(timezone.utc)))
+    else:
+        row.armed, row.message, row.fired_at = False, message, datetime.now(timezone.utc)
+    session.flush()
+    alert_id = session.scalar(select(Alert.id).where(Alert.po_id == po.id, Alert.kind == kind, Alert.threshold == threshold))
+    users = _recipients(session, template)
+    notifications.notify(session, [u.id for u in users], subject, message, link=f"/purchase-orders/{po.id}",
+                         alert_id=alert_id)
+    for u in users:
+        outbox.queue(session, u.email, subject, message)
+    return subject
+
+
+def _values(po: PurchaseOrder, balance: budget.Balance, percentage: Decimal) -> dict[str, str]:
+    return {"debtor": po.debtor.name, "po_number": po.number, "percentage": f"{percentage.normalize():f}",
+            "remaining": f"{balance.net_remaining:,.2f}", "expiration": po.expiration.isoformat()}
+
+
+def after_change(session: Session, pos: dict[int, PurchaseOrder], before: dict[int, budget.Balance], *,
+                 today: date) -> list[str]:
+    """Fire thresholds the change crossed and re-arm those it fell back below; returns subjects fired."""
+    fired_subjects = []
+    with_template = {i: p for i, p in pos.items() if p.alert_template_id and p.alert_template and p.alert_template.active}
+    if not with_template:
+        return []
+    rows = {b.po_id: b for b in session.scalars(select(POBalance).where(POBalance.po_id.in_(list(with_template)))
+                                                .execution_options(populate_existing=True))}
+    fired = {}
+    for a in session.scalars(select(Alert).where(Alert.po_id.in_(list(with_template)), Alert.kind == "threshold")):
+        if not a.armed:
+            fired.setdefault(a.po_id, set()).add(a.threshold)
+    for po_id, po in with_template.items():
+        b = rows.get(po_id)
+        after = budget.Balance(po.amount, b.used, b.commitments, b.estimates) if b else budget.Balance(po.amount)
+        fire, rearm = budget.crossed_thresholds(before.get(po_id, after).subtotal, after.subtotal, po.amount,
+                                                list(po.alert_template.thresholds), fired.get(po_id, set()))
+        for t in fire:
+            fired_subjects.append(_raise(session, po, "threshold", t, _values(po, after, t)))
+        for t in rearm:
+            row = session.scalar(select(Alert).where(Alert.po_id == po_id, Alert.kind == "threshold", Alert.threshold == t))
+            row.armed = True
+    return fired_subjects
+
+
+def scan_expiring(session: Session, today: date) -> list[str]:
+    """Raise "expires in N days" alerts due today (once per PO and N); commit."""
+    subjects = []
+    stmt = (select(PurchaseOrder).join(AlertTemplate, AlertTemplate.id == PurchaseOrder.alert_template_id)
+            .where(AlertTemplate.active.is_(True), AlertTemplate.days_before_expiry.is_not(None),
+                   PurchaseOrder.expiration >= today))
+    for po in session.scalars(stmt):
+        days = po.alert_template.days_before_expiry
+        if not budget.expiring(po.expiration, today, days):
+            continue
+        if session.scalar(select(Alert.id).where(Alert.po_id == po.id, Alert.kind == "expiry",
+                                                 Alert.threshold == Decimal(days))):
+            continue
+        b = po.balance
+        balance = budget.Balance(po.amount, b.used, b.commitments, b.estimates) if b else budget.Balance(po.amount)
+        pct = (balance.subtotal * 100 / po.amount).quantize(Decimal("1")) if po.amount else Decimal("0")
+        subjects.append(_raise(session, po, "expiry", Decimal(days), _values(po, balance, pct)))
+    session.commit()
+    return subjects

@@ -1,0 +1,243 @@
+"""Documents (estimates, orders, invoices, credit memos): drafts, their lines and derived documents."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.domain import budget
+from portal.models import BillCode, Debtor, Document, DocumentLine, DocumentType, JobOrder, LedgerEntry, PurchaseOrder
+from portal.services import audit
+from portal.services.debtors import like_pattern
+from portal.services.errors import Conflict, NotFound, ValidationFailed
+from portal.services.funding import Funding, Resolver
+from portal.services.locks import locked
+from portal.services.paging import Page, paginate
+
+MAX_LINES = 500
+
+
+@dataclass(frozen=True)
+class LineInput:
+    job_id: int | None
+    bill_code_id: int | None
+    quantity: Decimal | None
+    rate: Decimal | None
+    service_date: date | None = None
+    description: str = ""
+    explicit_po_id: int | None = None
+    source_line_id: int | None = None
+
+
+@dataclass(frozen=True)
+class DocumentInput:
+    debtor_id: int | None
+    document_type_id: int | None
+    number: str
+    doc_date: date | None
+    bill_from: date | None = None
+    bill_to: date | None = None
+    po_number: str = ""
+    notes: str = ""
+    lines: tuple[LineInput, ...] = field(default_factory=tuple)
+
+
+def parse_decimal(text) -> Decimal | None:
+    if text is None or not str(text).strip():
+        return None
+    try:
+        value = Decimal(str(text).replace(",", "").strip())
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() and abs(value) < Decimal("1e12") else None
+
+
+def list_documents(session: Session, *, debtor_id: int | None = None, q: str = "", status: str = "",
+                   page: int = 1, per_page: int = 25) -> Page[Document]:
+    stmt = select(Document)
+    if debtor_id:
+        stmt = stmt.where(Document.debtor_id == debtor_id)
+    if status in ("draft", "posted", "void"):
+        stmt = stmt.where(Document.status == status)
+    if q.strip():
+        pattern = like_pattern(q.strip())
+        stmt = stmt.where(or_(Document.number.ilike(pattern), Document.po_number.ilike(pattern)))
+    return paginate(session, stmt.order_by(Document.doc_date.desc(), Document.id.desc()), page, per_page)
+
+
+def get_document(session: Session, doc_id: int) -> Document:
+    doc = session.get(Document, doc_id)
+    if doc is None:
+        raise NotFound("No such document.")
+    return doc
+
+
+def _validate(session: Session, user, data: DocumentInput) -> tuple[dict[str, list[str]], list[tuple[LineInput, Decimal]]]:
+    errors: dict[str, list[str]] = {}
+    add = lambda f, m: errors.setdefault(f, []).append(m)  # noqa: E731
+    debtor = session.get(Debtor, data.debtor_id) if data.debtor_id else None
+    doc_type = session.get(DocumentType, data.document_type_id) if data.document_type_id else None
+    if debtor is None:
+        add("debtor_id", "Choose the debtor.")
+    if doc_type is None or not doc_type.active:
+        add("document_type_id", "Choose a document type.")
+    if data.doc_date is None:
+        add("doc_date", "Enter the document date (YYYY-MM-DD).")
+    if data.bill_from and data.bill_to and data.bill_to < data.bill_from:
+        add("bill_to", "The bill period must end on or after it starts.")
+    if len(data.number) > 30:
+        add("number", "Use at most 30 characters.")
+    if len(data.po_number) > 50:
+        add("po_number", "Use at most 50 characters.")
+    if len(data.lines) > MAX_LINES:
+        add("lines", f"A document may have at most {MAX_LINES} lines.")
+    if not data.lines:
+        add("lines", "Add at least one line.")
+    priced: list[tuple[LineInput, Decimal]] = []
+    if errors.get("debtor_id") or errors.get("lines"):
+        return errors, priced
+    job_ids = {l.job_id for l in data.lines if l.job_id}
+    jobs = {j.id: j for j in session.scalars(select(JobOrder).where(JobOrder.id.in_(job_ids)))} if job_ids else {}
+    codes = {c.id: c for c in session.scalars(select(BillCode))}
+    po_ids = {l.explicit_po_id for l in data.lines if l.explicit_po_id}
+    pos = {p.id: p for p in session.scalars(select(PurchaseOrder).where(PurchaseOrder.id.in_(po_ids)))} if po_ids else {}
+    credit = doc_type is not None and doc_type.is_credit_memo
+    for n, line in enumerate(data.lines, start=1):
+        job = jobs.get(line.job_id) if line.job_id else None
+        if line.job_id and (job is None or job.debtor_id != debtor.id or
+                            (user.branch_ids and job.branch_id not in user.branch_ids)):
+            add("lines", f"Line {n}: choose one of {debtor.code}'s job orders.")
+        if line.bill_code_id not in codes or not codes[line.bill_code_id].active:
+            add("lines", f"Line {n}: choose an active bill code.")
+        if line.explicit_po_id and (line.explicit_po_id not in pos or pos[line.explicit_po_id].debtor_id != debtor.id):
+            add("lines", f"Line {n}: choose one of {debtor.code}'s purchase orders.")
+        if line.quantity is None or line.rate is None:
+            add("lines", f"Line {n}: enter the quantity and rate as numbers.")
+            continue
+        if line.quantity <= 0 and not credit or line.rate < 0:
+            add("lines", f"Line {n}: the quantity must be more than zero and the rate not negative "
+                         "(credit a posted invoice with a credit memo instead).")
+            continue
+        if len(line.description) > 300:
+            add("lines", f"Line {n}: the description may have at most 300 characters.")
+        try:
+            priced.append((line, budget.line_amount(line.quantity, line.rate)))
+        except budget.BudgetError as exc:
+            add("lines", f"Line {n}: {exc}")
+    if not errors:
+        total = sum((a for _, a in priced), Decimal("0"))
+        if total > budget.MAX_AMOUNT:
+            add("lines", "The document total is larger than 999,999,999,999.99.")
+    return errors, priced
+
+
+def _next_number(session: Session, doc_type: DocumentType) -> str:
+    count = session.scalar(select(func.count()).select_from(Document).where(
+        Document.document_type_id == doc_type.id)) or 0
+    return f"{doc_type.code}-{count + 1:05d}"
+
+
+def save_draft(session: Session, user, doc_id: int | None, data: DocumentInput, *,
+               expected_version: int | None = None, source_document_id: int | None = None) -> Document:
+    """Create or replace a draft and its lines; posted and void documents are never edited."""
+    errors, priced = _validate(session, user, data)
+    if errors:
+        raise ValidationFailed(errors)
+    audit.acting(session, user)
+    doc_type = session.get(DocumentType, data.document_type_id)
+    if doc_id is None:
+        number = data.number.strip() or _next_number(session, doc_type)
+        doc = Document(debtor_id=data.debtor_id, document_type_id=data.document_type_id, status="draft",
+                       source_document_id=source_document_id, number=number, doc_date=data.doc_date)
+        session.add(doc)
+    else:
+        doc = locked(session, Document, doc_id)
+        if doc is None:
+            raise NotFound("No such document.")
+        if doc.status != "draft":
+            session.rollback()
+            raise Conflict(f"{doc.number} is {doc.status}: only drafts can be edited.")
+        audit.check_version(doc, expected_version)
+        doc.document_type_id = data.document_type_id
+    doc.number = data.number.strip() or doc.number
+    doc.doc_date, doc.bill_from, doc.bill_to = data.doc_date, data.bill_from, data.bill_to
+    doc.po_number, doc.notes = data.po_number.strip() or None, data.notes.strip()
+    doc.lines.clear()
+    session.flush()
+    for n, (line, amount) in enumerate(priced, start=1):
+        doc.lines.append(DocumentLine(
+            line_no=n, job_id=line.job_id, bill_code_id=line.bill_code_id, service_date=line.service_date,
+            description=line.description.strip(), quantity=line.quantity, rate=line.rate, amount=amount,
+            po_id=line.explicit_po_id, explicit_po=bool(line.explicit_po_id), source_line_id=line.source_line_id))
+    doc.total = sum((a for _, a in priced), Decimal("0"))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ValidationFailed({"number": ["A document of this type with that number exists."]})
+    return doc
+
+
+def describe_funding(session: Session, user, data: DocumentInput) -> list[Funding | str]:
+    """For the line editor: each line's funding as it would resolve now, or why none does."""
+    debtor = session.get(Debtor, data.debtor_id) if data.debtor_id else None
+    doc_type = session.get(DocumentType, data.document_type_id) if data.document_type_id else None
+    if debtor is None or doc_type is None:
+        return ["choose the debtor and document type" for _ in data.lines]
+    resolver = Resolver(session, debtor.id)
+    job_ids = {l.job_id for l in data.lines if l.job_id}
+    jobs = {j.id: j for j in session.scalars(select(JobOrder).where(JobOrder.id.in_(job_ids), JobOrder.debtor_id == debtor.id))} if job_ids else {}
+    out: list[Funding | str] = []
+    for line in data.lines:
+        if not line.bill_code_id:
+            out.append("choose a bill code")
+            continue
+        out.append(resolver.resolve(type_id=doc_type.id, bill_code_id=line.bill_code_id,
+                                    day=line.service_date or data.doc_date or date.today(),
+                                    job=jobs.get(line.job_id), explicit_po_id=line.explicit_po_id))
+    return out
+
+
+def drawn_by_line(session: Session, line_ids: list[int]) -> dict[int, dict[str, Decimal]]:
+    """What each document line still draws, per bucket (from the ledger)."""
+    out: dict[int, dict[str, Decimal]] = {}
+    if not line_ids:
+        return out
+    for line_id, bucket, total in session.execute(
+            select(LedgerEntry.document_line_id, LedgerEntry.bucket, func.sum(LedgerEntry.amount))
+            .where(LedgerEntry.document_line_id.in_(line_ids)).group_by(LedgerEntry.document_line_id, LedgerEntry.bucket)):
+        out.setdefault(line_id, {})[bucket] = total
+    return out
+
+
+def derive(session: Session, user, source_id: int, target_type_id: int, *, quantities: dict[int, Decimal] | None = None,
+           doc_date: date | None = None) -> Document:
+    """A draft made from a posted document: an order or invoice from an estimate or order (in full
+    or in part), or a credit memo from an invoice. Each line keeps its source line, so posting
+    releases the order's commitment or reverses against the invoice line's PO."""
+    source = get_document(session, source_id)
+    target = session.get(DocumentType, target_type_id)
+    if target is None:
+        raise ValidationFailed({"document_type_id": ["Choose a document type."]})
+    allowed = ((source.document_type.is_estimate and (target.is_order or target.is_invoice))
+               or (source.document_type.is_order and target.is_invoice)
+               or (source.document_type.is_invoice and target.is_credit_memo))
+    if source.status != "posted" or not allowed:
+        raise ValidationFailed({"document_type_id": [
+            f"A {target.name} cannot be made from {source.document_type.name} {source.number} ({source.status})."]})
+    lines = []
+    for line in source.lines:
+        qty = (quantities or {}).get(line.id, line.quantity)
+        if qty is None or qty == 0:
+            continue
+        lines.append(LineInput(job_id=line.job_id, bill_code_id=line.bill_code_id, quantity=qty, rate=line.rate,
+                               service_date=line.service_date or source.doc_date, description=line.description,
+                               explicit_po_id=line.po_id if target.is_credit_memo else None, source_line_id=line.id))
+    data = DocumentInput(debtor_id=source.debtor_id, document_type_id=target.id, number="",
+                         doc_date=doc_date or date.today(), bill_from=source.bill_from, bill_to=source.bill_to,
+                         po_number=source.po_number or "", lines=tuple(lines))
+    return save_draft(session, user, None, data, source_document_id=source.id)

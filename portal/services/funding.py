@@ -1,0 +1,95 @@
+"""Which PO (and master line) funds a document line (DESIGN.md "Resolution").
+
+The job's assignment on the service date → the PO (via the group when assigned to a group) →
+the PO of that number eligible for the line's document type (seed 001's split PO) → the master
+line whose bill code group holds the line's bill code. A line may name a PO explicitly, limited to
+the debtor's POs eligible for its type. A job with an on-the-fly number carries it and draws on
+no budget.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.domain import assignment as tl
+from portal.models import JobOrder, JobPOAssignment, POEligibleType, PurchaseOrder
+from portal.services import coverage
+from portal.services.assignments import DebtorPOs, debtor_pos, to_value
+
+
+@dataclass(frozen=True)
+class Funding:
+    po: PurchaseOrder | None
+    po_line_id: int | None
+    po_number: str | None
+    note: str
+    eligible: bool = True
+    covered: bool = True
+
+    @property
+    def po_id(self) -> int | None:
+        return self.po.id if self.po else None
+
+
+class Resolver:
+    """Resolves many lines of one debtor with a handful of queries (cached per debtor)."""
+
+    def __init__(self, session: Session, debtor_id: int):
+        self.session = session
+        self.debtor_id = debtor_id
+        self.data: DebtorPOs = debtor_pos(session, debtor_id)
+        self.eligible: dict[int, set[int]] = {}
+        for po_id, type_id in session.execute(select(POEligibleType.po_id, POEligibleType.document_type_id)
+                                              .where(POEligibleType.debtor_id == debtor_id)):
+            self.eligible.setdefault(po_id, set()).add(type_id)
+        self.timelines: dict[int, list[tl.Assignment]] = {}
+
+    def timeline(self, job_id: int) -> list[tl.Assignment]:
+        if job_id not in self.timelines:
+            rows = self.session.scalars(select(JobPOAssignment).where(
+                JobPOAssignment.job_id == job_id, JobPOAssignment.debtor_id == self.debtor_id))
+            self.timelines[job_id] = [to_value(r) for r in rows]
+        return self.timelines[job_id]
+
+    def _eligible_twin(self, po: PurchaseOrder, type_id: int) -> tuple[PurchaseOrder, bool]:
+        if type_id in self.eligible.get(po.id, set()):
+            return po, True
+        for other in self.data.rows.values():  # the same number, eligible for this type (split PO)
+            if other.number_key == po.number_key and type_id in self.eligible.get(other.id, set()):
+                return other, True
+        return po, False
+
+    def _with_line(self, po: PurchaseOrder, bill_code_id: int, eligible: bool, note: str) -> Funding:
+        if po.kind != "multi_line_master":
+            return Funding(po, None, po.number, note, eligible)
+        line_id = coverage.line_for_bill_code(self.session, po.id, bill_code_id)
+        if line_id is None:
+            return Funding(po, None, po.number, note + "; its bill code is on no master line", eligible, False)
+        line = next(l for l in po.lines if l.id == line_id)
+        return Funding(po, line_id, po.number, note + f" / line {line.line_no} ({line.secondary_po_number})", eligible)
+
+    def resolve(self, *, type_id: int, bill_code_id: int, day: date, job: JobOrder | None,
+                explicit_po_id: int | None = None) -> Funding:
+        if explicit_po_id is not None:
+            po = self.data.rows.get(explicit_po_id)
+            if po is None:
+                return Funding(None, None, None, "that PO is not one of this debtor's")
+            eligible = type_id in self.eligible.get(po.id, set())
+            return self._with_line(po, bill_code_id, eligible, f"PO {po.number} (named on the line)")
+        if job is None:
+            return Funding(None, None, None, "no job order and no PO on the line")
+        current = tl.current_on(self.timeline(job.id), day, self.data.pos, self.data.groups)
+        if current is None:
+            if job.po_reference:
+                return Funding(None, None, job.po_reference, f"on-the-fly PO number {job.po_reference} (no budget)")
+            return Funding(None, None, None, f"job {job.number} has no PO assigned on {day.isoformat()}")
+        period = tl.po_shown(current, day, self.data.pos, self.data.groups)
+        if period is None and current.target.is_group:
+            return Funding(None, None, None, f"job {job.number}'s PO group has no PO valid on {day.isoformat()}")
+        po = self.data.rows[period.po_id if period else current.target.id]
+        po, eligible = self._eligible_twin(po, type_id)
+        via = " via its group" if current.target.is_group else ""
+        return self._with_line(po, bill_code_id, eligible, f"PO {po.number}{via}")

@@ -1,0 +1,264 @@
+"""Posting, voiding and reassigning documents: the ledger and the balances, in one transaction.
+
+Every change locks the POs it touches (SELECT … FOR UPDATE, in id order, so two postings never
+deadlock), reads their balances, checks the rules, writes ledger entries and moves the balance
+rows by the same amounts before committing: concurrent postings lose nothing, and
+`flask integrity check` can prove the balances from the ledger at any time.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import case, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from portal.domain import budget
+from portal.domain.budget import Balance, Entry, LineCheck, PostingCheck
+from portal.models import (Debtor, Document, DocumentLine, JobOrder, LedgerEntry, POBalance, POLine, POLineBalance,
+                           PurchaseOrder)
+from portal.services import alerts, audit
+from portal.services.documents import drawn_by_line
+from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from portal.services.funding import Resolver
+from portal.services.locks import locked
+
+ZERO = Decimal("0")
+
+
+@dataclass
+class PostResult:
+    check: PostingCheck
+    posted: bool = False
+    refused: bool = False
+    needs_confirmation: bool = False
+    overridden: bool = False
+    alerts: list[str] = field(default_factory=list)
+
+
+def lock_pos(session: Session, po_ids) -> dict[int, PurchaseOrder]:
+    """Lock the POs in id order (no deadlock between two postings) and return them fresh."""
+    ids = sorted({i for i in po_ids if i})
+    if not ids:
+        return {}
+    rows = session.scalars(select(PurchaseOrder).where(PurchaseOrder.id.in_(ids)).order_by(PurchaseOrder.id)
+                           .with_for_update(of=PurchaseOrder).execution_options(populate_existing=True)).all()
+    return {p.id: p for p in rows}
+
+
+def balances_of(session: Session, pos: dict[int, PurchaseOrder]) -> tuple[dict[int, Balance], dict[int, Balance]]:
+    po_rows = {b.po_id: b for b in session.scalars(select(POBalance).where(POBalance.po_id.in_(list(pos)))
+                                                   .execution_options(populate_existing=True))}
+    balances = {i: Balance(p.amount, po_rows[i].used, po_rows[i].commitments, po_rows[i].estimates)
+                if i in po_rows else Balance(p.amount) for i, p in pos.items()}
+    lines = {}
+    for line, b in session.execute(select(POLine, POLineBalance).outerjoin(POLineBalance, POLineBalance.po_line_id == POLine.id)
+                                   .where(POLine.po_id.in_(list(pos))).execution_options(populate_existing=True)):
+        lines[line.id] = Balance(line.budget, *(x for x in ((b.used, b.commitments, b.estimates) if b else (ZERO,) * 3)))
+    return balances, lines
+
+
+def write_entries(session: Session, doc: Document, entries: list[Entry], event: str, actor_id: int | None,
+                  bill_codes: dict[int, int]) -> None:
+    """Insert ledger rows and move the PO and master-line balance rows by the same sums."""
+    entries = [e for e in entries if e.amount]
+    if not entries:
+        return
+    now = datetime.now(timezone.utc)
+    session.execute(insert(LedgerEntry), [
+        {"document_id": doc.id, "document_line_id": e.line, "po_id": e.po_id, "po_line_id": e.po_line_id,
+         "bill_code_id": bill_codes[e.line], "bucket": e.bucket, "amount": e.amount, "event": event,
+         "actor_id": actor_id, "at": now} for e in entries])
+    column = {"used": "used", "commitment": "commitments", "estimate": "estimates"}
+    per_po: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    per_line: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for e in entries:
+        per_po[e.po_id][column[e.bucket]] += e.amount
+        if e.po_line_id:
+            per_line[e.po_line_id][column[e.bucket]] += e.amount
+    for po_id, sums in sorted(per_po.items()):
+        session.execute(update(POBalance).where(POBalance.po_id == po_id)
+                        .values({c: getattr(POBalance, c) + v for c, v in sums.items()}))
+    for line_id, sums in sorted(per_line.items()):
+        session.execute(update(POLineBalance).where(POLineBalance.po_line_id == line_id)
+                        .values({c: getattr(POLineBalance, c) + v for c, v in sums.items()}))
+
+
+def _source_lines(session: Session, doc: Document) -> dict[int, DocumentLine]:
+    ids = [l.source_line_id for l in doc.lines if l.source_line_id]
+    return {l.id: l for l in session.scalars(select(DocumentLine).where(DocumentLine.id.in_(ids)))} if ids else {}
+
+
+def post(session: Session, user, doc_id: int, *, confirmed: bool = False, override: bool = False,
+         today: date | None = None) -> PostResult:
+    """Post a draft: resolve each line's PO, show every warning first, then (after confirmation)
+    write the ledger and balances. Under the block policy a refusal stands unless the user has
+    po_override_budget and asks to override (audited)."""
+    audit.acting(session, user)
+    doc = locked(session, Document, doc_id)
+    if doc is None:
+        raise NotFound("No such document.")
+    if doc.status != "draft":
+        session.rollback()
+        raise Conflict(f"{doc.number} is already {doc.status}.")
+    doc_type, debtor = doc.document_type, session.get(Debtor, doc.debtor_id)
+    resolver = Resolver(session, doc.debtor_id)
+    sources = _source_lines(session, doc)
+    jobs = {j.id: j for j in session.scalars(select(JobOrder).where(
+        JobOrder.id.in_([l.job_id for l in doc.lines if l.job_id])))} if any(l.job_id for l in doc.lines) else {}
+    funded: list[tuple[DocumentLine, int | None, int | None, str | None, bool, bool]] = []
+    for line in doc.lines:
+        day = line.service_date or doc.doc_date
+        if doc_type.is_credit_memo and line.source_line_id in sources:
+            src = sources[line.source_line_id]  # reverses against the original invoice line's PO and line
+            funded.append((line, src.po_id, src.po_line_id, src.po_number, True, True))
+            continue
+        f = resolver.resolve(type_id=doc_type.id, bill_code_id=line.bill_code_id, day=day, job=jobs.get(line.job_id),
+                             explicit_po_id=line.po_id if line.explicit_po else None)
+        funded.append((line, f.po_id, f.po_line_id, f.po_number or doc.po_number, f.eligible, f.covered))
+    releases: dict[int, Decimal] = defaultdict(Decimal)
+    release_entries: list[Entry] = []
+    if doc_type.is_invoice:
+        drawn = drawn_by_line(session, [s.id for s in sources.values() if s.document.document_type.is_order])
+        for line in doc.lines:
+            src = sources.get(line.source_line_id)
+            if src is None or not src.document.document_type.is_order or not src.po_id:
+                continue
+            amount = budget.release(drawn.get(src.id, {}).get("commitment", ZERO), line.amount)
+            drawn.setdefault(src.id, {})["commitment"] = drawn.get(src.id, {}).get("commitment", ZERO) - amount
+            if amount:
+                releases[src.po_id] += amount
+                release_entries.append(Entry(src.id, src.po_id, src.po_line_id, "commitment", -amount))
+    pos = lock_pos(session, [f[1] for f in funded] + list(releases))
+    balances, line_balances = balances_of(session, pos)
+    checks = [LineCheck(po_id, number, po_line_id, line.amount, line.service_date or doc.doc_date,
+                        pos[po_id].effective if po_id else None, pos[po_id].expiration if po_id else None,
+                        eligible, covered, line.bill_code.code)
+              for line, po_id, po_line_id, number, eligible, covered in funded]
+    check = budget.evaluate(checks, balances, line_balances, bucket=doc_type.bucket, sign=doc_type.sign,
+                            policy=debtor.over_budget_policy, enforce_pos=debtor.enforce_purchase_orders,
+                            tolerances={i: p.tolerance_pct for i, p in pos.items()}, releases=releases)
+    if doc_type.is_credit_memo:
+        _credit_floor(session, doc, sources, check)
+    result = PostResult(check)
+    if check.blocked and not (override and user.can("po_override_budget")):
+        session.rollback()
+        result.refused = True
+        return result
+    if check.warnings and not confirmed:
+        session.rollback()
+        result.needs_confirmation = True
+        return result
+    entries = budget.posting_entries([(l.id, po_id, po_line_id, l.amount) for l, po_id, po_line_id, *_ in funded],
+                                     doc_type.bucket, doc_type.sign) + release_entries
+    codes = {l.id: l.bill_code_id for l in doc.lines} | {s.id: s.bill_code_id for s in sources.values()}
+    for line, po_id, po_line_id, number, *_ in funded:
+        line.po_id, line.po_line_id, line.po_number = po_id, po_line_id, number
+    write_entries(session, doc, entries, "post", user.id, codes)
+    doc.status, doc.posted_at, doc.posted_by_id = "posted", datetime.now(timezone.utc), user.id
+    if check.blocked:
+        doc.override_used = result.overridden = True
+        audit.acting(session, user, reason="Posted past a blocked PO budget (po_override_budget): "
+                     + " ".join(w.message for w in check.warnings if w.blocks))
+    session.flush()
+    result.alerts = alerts.after_change(session, pos, balances, today=today or date.today())
+    session.commit()
+    result.posted = True
+    return result
+
+
+def _credit_floor(session: Session, doc: Document, sources: dict[int, DocumentLine], check: PostingCheck) -> None:
+    """A credit memo may not take an invoice line's net below zero."""
+    if not sources:
+        return
+    credited = defaultdict(Decimal)
+    for line in doc.lines:
+        if line.source_line_id in sources:
+            credited[line.source_line_id] += line.amount
+    # the invoice line's own entries plus those of credit memo lines already posted against it
+    key = case((DocumentLine.id.in_(list(credited)), DocumentLine.id), else_=DocumentLine.source_line_id)
+    net = dict(session.execute(
+        select(key, func.sum(LedgerEntry.amount))
+        .join(LedgerEntry, LedgerEntry.document_line_id == DocumentLine.id)
+        .where(LedgerEntry.bucket == "used",
+               (DocumentLine.id.in_(list(credited))) | (DocumentLine.source_line_id.in_(list(credited))))
+        .group_by(key)).all())
+    for src_id, amount in credited.items():
+        if amount > net.get(src_id, ZERO):
+            check.warnings.append(budget.Warning(
+                "credit_floor", f"The credit of ${amount:,.2f} is more than the ${net.get(src_id, ZERO):,.2f} "
+                                f"left on invoice line {sources[src_id].line_no}.", True))
+
+
+def void(session: Session, user, doc_id: int, *, today: date | None = None) -> None:
+    """Void an open estimate or order, taking back exactly what it still draws. Posted invoices
+    are never voided: credit them with a credit memo."""
+    audit.acting(session, user)
+    doc = locked(session, Document, doc_id)
+    if doc is None:
+        raise NotFound("No such document.")
+    if doc.status != "posted" or doc.document_type.bucket == "used":
+        session.rollback()
+        raise Conflict(f"Only open (posted) estimates and orders can be voided; {doc.number} is "
+                       f"{doc.status if doc.status != 'posted' else 'an invoice or credit memo: credit it instead'}.")
+    rows = session.scalars(select(LedgerEntry).where(LedgerEntry.document_line_id.in_([l.id for l in doc.lines]))).all()
+    entries = budget.reversal([Entry(r.document_line_id, r.po_id, r.po_line_id, r.bucket, r.amount) for r in rows])
+    pos = lock_pos(session, [e.po_id for e in entries])
+    balances, _ = balances_of(session, pos)
+    write_entries(session, doc, entries, "void", user.id, {l.id: l.bill_code_id for l in doc.lines})
+    doc.status, doc.voided_at = "void", datetime.now(timezone.utc)
+    session.flush()
+    alerts.after_change(session, pos, balances, today=today or date.today())
+    session.commit()
+
+
+def reassign(session: Session, user, doc_id: int, line_ids: list[int], po_id: int, po_line_id: int | None, *,
+             reason: str, today: date | None = None) -> int:
+    """Move posted invoice lines (or lines that had no PO) to another PO or master line of the same
+    debtor; the consumption moves with them (seed 003's Purchase Order Assign Invoiced Item)."""
+    if not user.can("po_assign_invoiced_item"):
+        raise Forbidden("Assigning items on a posted invoice needs 'Assign / reassign items on a posted invoice'.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": ["Say why the lines move (kept in the history)."]})
+    audit.acting(session, user, reason=reason[:1000])
+    doc = locked(session, Document, doc_id)
+    if doc is None:
+        raise NotFound("No such document.")
+    if doc.status != "posted" or not doc.document_type.is_invoice:
+        session.rollback()
+        raise ValidationFailed({"": ["Only lines of a posted invoice can be reassigned."]})
+    target = session.get(PurchaseOrder, po_id)
+    if target is None or target.debtor_id != doc.debtor_id:
+        session.rollback()
+        raise ValidationFailed({"po_id": ["Choose one of this debtor's purchase orders."]})
+    if target.kind == "multi_line_master" and po_line_id not in {l.id for l in target.lines}:
+        session.rollback()
+        raise ValidationFailed({"po_line_id": ["Choose a line of that master PO."]})
+    if target.kind != "multi_line_master":
+        po_line_id = None
+    lines = [l for l in doc.lines if l.id in set(line_ids)]
+    if not lines or len(lines) != len(set(line_ids)):
+        session.rollback()
+        raise ValidationFailed({"lines": ["Choose lines of this invoice."]})
+    drawn = session.execute(select(LedgerEntry.document_line_id, LedgerEntry.po_id, LedgerEntry.po_line_id,
+                                   func.sum(LedgerEntry.amount))
+                            .where(LedgerEntry.document_line_id.in_([l.id for l in lines]), LedgerEntry.bucket == "used")
+                            .group_by(LedgerEntry.document_line_id, LedgerEntry.po_id, LedgerEntry.po_line_id)).all()
+    entries: list[Entry] = []
+    for line in lines:
+        held = [(p, pl, a) for lid, p, pl, a in drawn if lid == line.id and a]
+        for p, pl, amount in held:
+            entries.append(Entry(line.id, p, pl, "used", -amount))
+        moving = sum((a for _, _, a in held), ZERO) if held else line.amount
+        entries.append(Entry(line.id, target.id, po_line_id, "used", moving))
+        line.po_id, line.po_line_id, line.po_number, line.explicit_po = target.id, po_line_id, target.number, True
+    pos = lock_pos(session, [e.po_id for e in entries])
+    balances, _ = balances_of(session, pos)
+    write_entries(session, doc, entries, "reassign", user.id, {l.id: l.bill_code_id for l in lines})
+    session.flush()
+    alerts.after_change(session, pos, balances, today=today or date.today())
+    session.commit()
+    return len(lines)

@@ -1,0 +1,132 @@
+"""Seed 001's columns, DESIGN.md's measures and posting rules, without a database."""
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from portal.domain import budget
+from portal.domain.budget import Balance, Entry, LineCheck
+
+D = Decimal
+
+
+def test_seed_001_columns_on_a_worked_example():
+    b = Balance(D("10000"))
+    b = b.plus("used", D("3000"))            # a posted invoice
+    b = b.plus("used", D("-500"))            # a credit memo against it
+    b = b.plus("commitment", D("4000"))      # an open sales order
+    b = b.plus("used", D("1500")).plus("commitment", -budget.release(D("4000"), D("1500")))  # invoiced in part
+    b = b.plus("estimate", D("2000"))        # an estimate, converted to an order: still counted
+    assert (b.used, b.commitments, b.estimates) == (D("4000"), D("2500"), D("2000"))
+    assert b.subtotal == D("8500") and b.net_remaining == D("1500") and b.net_unused == D("6000")
+    b = b.plus("estimate", D("-2000"))       # voided: only now it stops counting
+    assert b.subtotal == D("6500") and b.net_remaining == D("3500")
+
+
+@pytest.mark.parametrize("qty,rate,amount", [("1", "0.005", "0.01"), ("-1", "0.005", "-0.01"), ("3", "33.333", "100.00"),
+                                             ("2.5", "10.01", "25.03"), ("1", "0.004", "0.00")])
+def test_line_amount_rounds_half_up_to_cents(qty, rate, amount):
+    assert budget.line_amount(D(qty), D(rate)) == D(amount)
+
+
+def test_line_amount_must_fit_numeric_14_2():
+    assert budget.line_amount(D("1"), D("999999999999.99")) == D("999999999999.99")
+    with pytest.raises(budget.BudgetError):
+        budget.line_amount(D("10"), D("999999999999.99"))
+
+
+def test_release_never_below_zero():
+    assert budget.release(D("100"), D("150")) == D("100")
+    assert budget.release(D("100"), D("40")) == D("40")
+    assert budget.release(D("0"), D("40")) == D("0")
+
+
+def test_reversal_takes_back_exactly_what_was_drawn():
+    entries = [Entry(1, 7, None, "commitment", D("100")), Entry(1, 7, None, "commitment", D("-40")),
+               Entry(2, 7, 3, "commitment", D("50"))]
+    assert budget.reversal(entries) == [Entry(1, 7, None, "commitment", D("-60")), Entry(2, 7, 3, "commitment", D("-50"))]
+
+
+def _check(amount, bucket="used", sign=1, policy="warn", balance=Balance(D("10000"), D("9000")), **kw):
+    line = LineCheck(1, "4500", None, D(amount), date(2026, 3, 1), date(2026, 1, 1), date(2026, 12, 31), **kw)
+    return budget.evaluate([line], {1: balance}, {}, bucket=bucket, sign=sign, policy=policy, enforce_pos=False,
+                           tolerances={1: D("90")})
+
+
+def test_over_the_po_warns_under_warn_and_blocks_under_block():
+    warn = _check("1500")
+    assert [w.code for w in warn.warnings] == ["over_po"] and not warn.blocked
+    assert "over its amount by $500.00" in warn.warnings[0].message
+    assert _check("1500", policy="block").blocked
+    assert not _check("1000", policy="block").blocked  # exactly the amount: allowed
+
+
+def test_estimates_warn_but_never_block():
+    result = _check("5000", bucket="estimate", policy="block")
+    assert "over_po" in [w.code for w in result.warnings] and not result.blocked
+
+
+def test_tolerance_warns_when_crossed():
+    result = _check("100", balance=Balance(D("10000"), D("8950")))
+    assert [w.code for w in result.warnings] == ["tolerance"]
+
+
+def test_outside_dates_and_not_eligible():
+    line = LineCheck(1, "4500", None, D("10"), date(2027, 1, 1), date(2026, 1, 1), date(2026, 12, 31), eligible=False)
+    codes = [w.code for w in budget.evaluate([line], {1: Balance(D("100"))}, {}, bucket="used", sign=1, policy="warn",
+                                             enforce_pos=False, tolerances={}).warnings]
+    assert codes == ["not_eligible", "outside_dates"]
+
+
+def test_not_covered_warns_under_warn_and_refuses_under_block():
+    assert not _check("10", covered=False, bill_code="OT").blocked
+    assert _check("10", covered=False, bill_code="OT", policy="block").blocked
+
+
+def test_no_po_for_an_enforcing_debtor():
+    line = LineCheck(None, None, None, D("10"), date(2026, 3, 1))
+    result = budget.evaluate([line], {}, {}, bucket="used", sign=1, policy="block", enforce_pos=True, tolerances={})
+    assert result.warnings[0].code == "no_po" and result.blocked
+
+
+def test_credit_memo_skips_checks_but_not_the_floor():
+    ok = _check("500", sign=-1, policy="block", eligible=False)
+    assert ok.warnings == []
+    floor = _check("9500", sign=-1, policy="block")
+    assert floor.blocked and floor.warnings[0].code == "credit_floor"
+
+
+def test_invoice_from_order_nets_its_release_for_the_block():
+    line = LineCheck(1, "4500", None, D("1000"), date(2026, 3, 1), date(2026, 1, 1), date(2026, 12, 31))
+    balance = Balance(D("10000"), D("5000"), D("5000"))
+    result = budget.evaluate([line], {1: balance}, {}, bucket="used", sign=1, policy="block", enforce_pos=False,
+                             tolerances={}, releases={1: D("1000")})
+    assert not result.blocked
+
+
+def test_master_line_over_its_budget():
+    line = LineCheck(1, "M1", 5, D("300"), date(2026, 3, 1), date(2026, 1, 1), date(2026, 12, 31))
+    result = budget.evaluate([line], {1: Balance(D("1000"))}, {5: Balance(D("200"))}, bucket="used", sign=1,
+                             policy="block", enforce_pos=False, tolerances={})
+    assert [w.code for w in result.warnings] == ["over_line"] and result.blocked
+
+
+def test_colour():
+    assert budget.colour(Balance(D("100"), D("90")), D("90")) == "yellow"
+    assert budget.colour(Balance(D("100"), D("100.01")), D("90")) == "red"
+    assert budget.colour(Balance(D("100"), D("99")), None) is None
+
+
+def test_thresholds_fire_once_and_rearm():
+    t = [D("75"), D("90"), D("100")]
+    assert budget.crossed_thresholds(D("0"), D("8000"), D("10000"), t, set()) == ([D("75")], [])
+    assert budget.crossed_thresholds(D("8000"), D("9500"), D("10000"), t, {D("75")}) == ([D("90")], [])
+    assert budget.crossed_thresholds(D("9500"), D("9600"), D("10000"), t, {D("75"), D("90")}) == ([], [])
+    assert budget.crossed_thresholds(D("9600"), D("7000"), D("10000"), t, {D("75"), D("90")}) == ([], [D("75"), D("90")])
+
+
+def test_expiring():
+    assert budget.expiring(date(2026, 12, 31), date(2026, 12, 1), 30)
+    assert not budget.expiring(date(2026, 12, 31), date(2026, 11, 30), 30)
+    assert not budget.expiring(date(2026, 12, 31), date(2027, 1, 1), 30)
+    assert not budget.expiring(date(2026, 12, 31), date(2026, 12, 1), None)
