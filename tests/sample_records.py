@@ -24,5 +24,19 @@ def sample_ids(session, owner=None) -> dict[str, int]:
     session.commit()
     ids["job_id"] = job.id
     ids["slug"] = "bill-codes"
+    from decimal import Decimal
+
+    from portal.models import Document, DocumentLine
+
+    invoice_type = factories.document_types(session)["Sales Invoice"]
+    doc = Document(debtor_id=debtor.id, document_type_id=invoice_type.id, number="S-1", doc_date=date(2026, 3, 1),
+                   status="draft", total=Decimal("10"))
+    session.add(doc)
+    session.flush()
+    code = factories.bill_code_group(session, "Doc group", ["DOC"]).bill_codes[0]
+    session.add(DocumentLine(document_id=doc.id, line_no=1, bill_code_id=code.id, quantity=Decimal("1"),
+                             rate=Decimal("10"), amount=Decimal("10"), po_id=ids["po_id"], explicit_po=True))
+    session.commit()
+    ids["doc_id"] = doc.id
     ids["item_id"] = factories.bill_code_group(session, "Sample group", ["SMP"]).bill_codes[0].id
     return ids

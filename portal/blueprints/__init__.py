@@ -7,6 +7,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.blueprints.assignments.views import bp as assignments_bp
     from portal.blueprints.auth.views import bp as auth_bp
     from portal.blueprints.debtors.views import bp as debtors_bp
+    from portal.blueprints.documents.views import bp as documents_bp
     from portal.blueprints.job_orders.views import bp as job_orders_bp
     from portal.blueprints.main.views import bp as main_bp
     from portal.blueprints.maintenance.views import bp as maintenance_bp
@@ -14,5 +15,5 @@ def register_blueprints(app: Flask) -> None:
     from portal.blueprints.purchase_orders.views import bp as purchase_orders_bp
 
     for bp in (auth_bp, main_bp, admin_bp, debtors_bp, notifications_bp, purchase_orders_bp, maintenance_bp,
-               job_orders_bp, assignments_bp):
+               job_orders_bp, assignments_bp, documents_bp):
         app.register_blueprint(bp)

@@ -17,8 +17,8 @@ from portal.services import audit, po_groups, purchase_orders as service
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 bp = Blueprint("purchase_orders", __name__, url_prefix="/purchase-orders")
-TABS = [("summary", "Summary"), ("lines", "Lines"), ("documents", "Documents"), ("assignments", "Job assignments"),
-        ("notes", "Notes"), ("history", "History")]
+TABS = [("summary", "Summary"), ("lines", "Lines"), ("documents", "Documents"), ("spend", "Spend by bill code"),
+        ("assignments", "Job assignments"), ("notes", "Notes"), ("history", "History")]
 
 
 def _int_arg(name: str) -> int | None:
@@ -96,9 +96,14 @@ def detail(po_id: int):
     if tab not in dict(TABS):
         tab = "summary"
     history = audit.history_of(db.session, "purchase_orders", po.id) if tab == "history" else []
-    from portal.services import assignments
+    from portal.services import assignments, reports
 
-    return render("purchase_orders/detail.html", "purchase_orders/_tab.html", po=po, tab=tab, tabs=TABS,
+    extra = {}
+    if tab == "documents":
+        extra["po_documents"] = reports.po_documents(db.session, po)
+    if tab == "spend":
+        extra["spend"] = reports.spend_by_bill_code(db.session, po.id)
+    return render("purchase_orders/detail.html", "purchase_orders/_tab.html", po=po, tab=tab, tabs=TABS, **extra,
                   po_assignments=lambda po_id: assignments.of_po(db.session, current_user, po_id),
                   history=history, figures=service.balance_figures(po), can_modify=service.can_modify(current_user, po),
                   today=date.today())

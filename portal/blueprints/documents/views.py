@@ -1,0 +1,223 @@
+"""Documents (item `documents`): drafts with an htmx line editor, posting, voiding, crediting."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.authz import requires
+from portal.blueprints.documents.forms import DocumentForm, document_input, lines_from
+from portal.blueprints.forms import apply_errors, page_arg
+from portal.blueprints.job_orders.forms import optional_int
+from portal.extensions import db
+from portal.htmx import render
+from portal.models import BillCode, Debtor, DocumentType, JobOrder, PurchaseOrder
+from portal.services import audit, documents as service, posting
+from portal.services.documents import parse_decimal
+from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from portal.services.job_orders import visible
+
+bp = Blueprint("documents", __name__, url_prefix="/documents")
+
+
+def _doc_or_404(doc_id: int):
+    try:
+        return service.get_document(db.session, doc_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/", strict_slashes=False)
+@requires("documents", "view")
+def index():
+    debtor_id = optional_int(request.args.get("debtor_id"))
+    q, status = request.args.get("q", "")[:100], request.args.get("status", "")
+    page = service.list_documents(db.session, debtor_id=debtor_id, q=q, status=status,
+                                  page=page_arg(request.args.get("page")), per_page=current_app.config["PAGE_SIZE"])
+    debtors = db.session.scalars(select(Debtor).order_by(Debtor.code)).all()
+    return render("documents/index.html", "documents/_rows.html", page=page, debtors=debtors, debtor_id=debtor_id,
+                  q=q, doc_status=status)
+
+
+def _editor_context(debtor_id: int | None) -> dict:
+    jobs, pos = [], []
+    if debtor_id:
+        jobs = db.session.scalars(visible(select(JobOrder), current_user).where(JobOrder.debtor_id == debtor_id)
+                                  .order_by(JobOrder.number).limit(1000)).all()
+        pos = db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.debtor_id == debtor_id)
+                                 .order_by(PurchaseOrder.number, PurchaseOrder.id)).all()
+    codes = db.session.scalars(select(BillCode).where(BillCode.active.is_(True)).order_by(BillCode.code)).all()
+    return {"jobs": jobs, "pos": pos, "codes": codes}
+
+
+def _choices(form: DocumentForm) -> None:
+    form.debtor_id.choices = [(None, "— choose —")] + [(d.id, str(d)) for d in db.session.scalars(
+        select(Debtor).where(Debtor.active.is_(True)).order_by(Debtor.code))]
+    form.document_type_id.choices = [(None, "— choose —")] + [(t.id, t.name) for t in db.session.scalars(
+        select(DocumentType).where(DocumentType.active.is_(True)).order_by(DocumentType.sort_order))]
+
+
+def _edit(doc=None):
+    form = DocumentForm(obj=doc) if request.method == "GET" else DocumentForm()
+    _choices(form)
+    if request.method == "GET":
+        if doc is None:
+            form.debtor_id.data = optional_int(request.args.get("debtor_id"))
+            form.document_type_id.data = optional_int(request.args.get("type_id"))
+            form.doc_date.data = date.today()
+        else:
+            form.row_version.data = str(doc.row_version)
+        lines = tuple(service.LineInput(l.job_id, l.bill_code_id, l.quantity, l.rate, l.service_date, l.description,
+                                        l.po_id if l.explicit_po else None) for l in doc.lines) if doc else ()
+        problems = []
+    else:
+        lines, problems = lines_from(request)
+    if form.validate_on_submit() and not problems:
+        try:
+            saved = service.save_draft(db.session, current_user, doc.id if doc else None, document_input(form, lines),
+                                       expected_version=form.expected_version() if doc else None)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except Conflict as exc:
+            form.form_errors = [str(exc)]
+        else:
+            flash(f"Draft {saved.number} saved.", "success")
+            return redirect(url_for("documents.detail", doc_id=saved.id))
+    if problems:
+        form.form_errors = list(form.form_errors or []) + problems
+    data = document_input(form, lines)
+    funding = service.describe_funding(db.session, current_user, data) if lines else []
+    return render_template("documents/form.html", form=form, doc=doc, lines=lines, funding=funding,
+                           **_editor_context(form.debtor_id.data))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("documents", "add_edit")
+def create():
+    return _edit()
+
+
+@bp.route("/<int:doc_id>/edit", methods=["GET", "POST"])
+@requires("documents", "add_edit")
+def edit(doc_id: int):
+    doc = _doc_or_404(doc_id)
+    if doc.status != "draft":
+        flash(f"{doc.number} is {doc.status}: only drafts can be edited.", "error")
+        return redirect(url_for("documents.detail", doc_id=doc_id))
+    return _edit(doc)
+
+
+@bp.post("/line-editor")
+@requires("documents", "add_edit")
+def line_editor():
+    """The line rows re-rendered with each line's funding ("PO 4500123 / line OT — $12,400 remaining")."""
+    form = DocumentForm()
+    _choices(form)
+    lines, _ = lines_from(request)
+    if request.form.get("add_row"):
+        lines = lines + (service.LineInput(None, None, None, None),)
+    funding = service.describe_funding(db.session, current_user, document_input(form, lines))
+    return render_template("documents/_lines.html", lines=lines, funding=funding,
+                           **_editor_context(form.debtor_id.data))
+
+
+@bp.get("/<int:doc_id>")
+@requires("documents", "view")
+def detail(doc_id: int):
+    doc = _doc_or_404(doc_id)
+    types = db.session.scalars(select(DocumentType).where(DocumentType.active.is_(True)).order_by(DocumentType.sort_order)).all()
+    history = audit.history_of(db.session, "documents", doc.id) if request.args.get("tab") == "history" else []
+    pos = db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.debtor_id == doc.debtor_id)
+                             .order_by(PurchaseOrder.number)).all() if doc.document_type.is_invoice else []
+    return render_template("documents/detail.html", doc=doc, types=types, history=history, result=None, pos=pos)
+
+
+@bp.post("/<int:doc_id>/post")
+@requires("documents", "add_edit")
+def post(doc_id: int):
+    doc = _doc_or_404(doc_id)
+    try:
+        result = posting.post(db.session, current_user, doc_id, confirmed=request.form.get("confirmed") == "1",
+                              override=request.form.get("override") == "1")
+    except Conflict as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("documents.detail", doc_id=doc_id))
+    if result.posted:
+        flash(f"{doc.number} posted." + (" Posted past a blocked budget (override recorded)." if result.overridden else ""),
+              "success")
+        for subject in result.alerts:
+            flash(f"Alert raised: {subject}", "warning")
+        return redirect(url_for("documents.detail", doc_id=doc_id))
+    doc = _doc_or_404(doc_id)
+    return render_template("documents/detail.html", doc=doc, types=[], history=[], result=result, pos=[])
+
+
+@bp.post("/<int:doc_id>/void")
+@requires("documents", "add_edit")
+def void(doc_id: int):
+    try:
+        posting.void(db.session, current_user, doc_id)
+    except NotFound:
+        abort(404)
+    except Conflict as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Voided: what it drew on its POs is released.", "success")
+    return redirect(url_for("documents.detail", doc_id=doc_id))
+
+
+@bp.post("/<int:doc_id>/derive")
+@requires("documents", "add_edit")
+def derive(doc_id: int):
+    source = _doc_or_404(doc_id)
+    quantities = {}
+    for line in source.lines:
+        raw = request.form.get(f"qty-{line.id}")
+        if raw is not None and raw.strip():
+            value = parse_decimal(raw)
+            if value is None or value < 0 or value > line.quantity:
+                flash(f"Line {line.line_no}: enter a quantity from 0 to {line.quantity.normalize():f}.", "error")
+                return redirect(url_for("documents.detail", doc_id=doc_id))
+            quantities[line.id] = value
+    try:
+        doc = service.derive(db.session, current_user, doc_id, optional_int(request.form.get("type_id")) or 0,
+                             quantities=quantities)
+    except ValidationFailed as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("documents.detail", doc_id=doc_id))
+    flash(f"Draft {doc.number} made from {source.number}: check it, then post it.", "success")
+    return redirect(url_for("documents.detail", doc_id=doc.id))
+
+
+@bp.post("/<int:doc_id>/reassign")
+@requires("po_assign_invoiced_item")
+def reassign(doc_id: int):
+    target = request.form.get("target", "")
+    po_id, _, line_id = target.partition(":")
+    line_ids = [optional_int(v) for v in request.form.getlist("line_id")]
+    try:
+        moved = posting.reassign(db.session, current_user, doc_id, [i for i in line_ids if i and i > 0],
+                                 optional_int(po_id) or 0, optional_int(line_id), reason=request.form.get("reason", ""))
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    except ValidationFailed as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"{moved} line(s) moved; the PO balances moved with them.", "success")
+    return redirect(url_for("documents.detail", doc_id=doc_id))
+
+
+@bp.get("/report")
+@requires("documents", "view")
+def report():
+    """Spend by PO number, on-the-fly numbers included (seed 003's reporting and invoice grouping)."""
+    from portal.services import reports
+
+    debtor_id = optional_int(request.args.get("debtor_id"))
+    debtors = {d.id: d for d in db.session.scalars(select(Debtor).order_by(Debtor.code))}
+    return render_template("documents/report.html", rows=reports.spend_by_po_number(db.session, debtor_id),
+                           debtors=debtors, debtor_id=debtor_id)
