@@ -163,7 +163,43 @@ def _job_orders(session: Session) -> None:
                        source="manual")
 
 
-STEPS: list[Callable[[Session], None]] = [_base, _maintenance, _purchase_orders, _job_orders]
+def _documents(session: Session) -> None:
+    from portal.models import BillCode, Document, DocumentType, JobOrder
+    from portal.services import documents, posting
+
+    if session.scalar(select(func.count()).select_from(Document)):
+        return
+    billing = session.scalar(select(User).where(User.username == "billing"))
+    types = {t.name: t.id for t in session.scalars(select(DocumentType))}
+    codes = {c.code: c.id for c in session.scalars(select(BillCode))}
+    debtors = {d.code: d for d in session.scalars(select(Debtor))}
+    jobs = {j.title: j for j in session.scalars(select(JobOrder))}
+    today = date.today()
+    day = max(date(today.year, 1, 15), today - timedelta(days=20))
+
+    def doc(debtor: str, type_name: str, lines: list[tuple[str, str, str, str]], post: bool = True):
+        data = documents.DocumentInput(
+            debtor_id=debtors[debtor].id, document_type_id=types[type_name], number="", doc_date=day,
+            bill_from=day - timedelta(days=13), bill_to=day,
+            lines=tuple(documents.LineInput(job_id=jobs[job].id, bill_code_id=codes[code], quantity=Decimal(qty),
+                                            rate=Decimal(rate), description=f"{code} hours") for job, code, qty, rate in lines))
+        draft = documents.save_draft(session, billing, None, data)
+        if post:
+            posting.post(session, billing, draft.id, confirmed=True, override=True, today=today)
+        return draft
+
+    doc("DELL", "Sales Invoice", [("Trainer — data centre course", "ORD", "120", "95.00"),
+                                  ("Course coordinator", "ORD", "80", "70.00")])
+    doc("DELL", "Estimate", [("Trainer — data centre course", "ORD", "40", "95.00")])
+    doc("ACME", "Sales Order", [("Warehouse picker", "ORD", "300", "32.50")])
+    doc("ACME", "Sales Invoice", [("Warehouse picker", "ORD", "600", "32.50"), ("Warehouse picker", "OT", "120", "48.75")])
+    doc("ACME", "Sales Invoice", [("Forklift driver", "ORD", "40", "35.00")])  # on-the-fly PO number, no budget
+    doc("GLOBEX", "Sales Invoice", [("Site supervisor", "ORD", "400", "85.00"), ("Site supervisor", "EXP", "1", "1850.00")])
+    doc("CITY", "Service Invoice", [("Cleaner 1", "ORD", "900", "28.00"), ("Cleaner 2", "ORD", "880", "28.00")])
+    doc("DELL", "Sales Invoice", [("Course coordinator", "ORD", "10", "70.00")], post=False)
+
+
+STEPS: list[Callable[[Session], None]] = [_base, _maintenance, _purchase_orders, _job_orders, _documents]
 
 
 def load(session: Session) -> list[str]:

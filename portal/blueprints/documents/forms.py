@@ -29,17 +29,23 @@ def _day(raw: str) -> date | None:
         return date.min  # refused below as a malformed date
 
 
-def lines_from(request: Request) -> tuple[tuple[LineInput, ...], list[str]]:
-    """The line editor's rows (parallel lists); blank rows are skipped; malformed dates reported."""
+COLUMNS = ("line_job", "line_code", "line_date", "line_description", "line_quantity", "line_rate", "line_po")
+
+
+def lines_from(request: Request, keys: list[str] | None = None) -> tuple[tuple[LineInput, ...], list[str]]:
+    """The line editor's rows (parallel lists); blank rows are skipped; malformed dates reported.
+    `keys`, when given, receives each kept row's editor key (so funding cells find their row)."""
     f = request.form
-    cols = {k: f.getlist(k) for k in ("line_job", "line_code", "line_date", "line_description", "line_quantity",
-                                      "line_rate", "line_po")}
+    cols = {k: f.getlist(k) for k in COLUMNS}
+    row_keys = f.getlist("line_key")
     count = max((len(v) for v in cols.values()), default=0)
     lines, problems = [], []
     for i in range(count):
         get = lambda k: cols[k][i] if i < len(cols[k]) else ""  # noqa: E731
         if not any(get(k).strip() for k in cols):
             continue
+        if keys is not None:
+            keys.append(row_keys[i] if i < len(row_keys) else "")
         day = _day(get("line_date"))
         if day == date.min:
             problems.append(f"Line {len(lines) + 1}: the service date must be YYYY-MM-DD.")

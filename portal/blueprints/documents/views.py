@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from uuid import uuid4
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -89,8 +90,8 @@ def _edit(doc=None):
         form.form_errors = list(form.form_errors or []) + problems
     data = document_input(form, lines)
     funding = service.describe_funding(db.session, current_user, data) if lines else []
-    return render_template("documents/form.html", form=form, doc=doc, lines=lines, funding=funding,
-                           **_editor_context(form.debtor_id.data))
+    return render_template("documents/form.html", form=form, doc=doc, rows=list(zip([uuid4().hex for _ in lines], lines,
+                           funding or [None] * len(lines))), **_editor_context(form.debtor_id.data))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -112,15 +113,23 @@ def edit(doc_id: int):
 @bp.post("/line-editor")
 @requires("documents", "add_edit")
 def line_editor():
-    """The line rows re-rendered with each line's funding ("PO 4500123 / line OT — $12,400 remaining")."""
+    """Each line's funding ("PO 4500123 / line 2 (OT) — 12,400.00 remaining"), as out-of-band
+    swaps of the rows' funding cells: the rows themselves (and what is being typed) are not replaced."""
     form = DocumentForm()
     _choices(form)
-    lines, _ = lines_from(request)
-    if request.form.get("add_row"):
-        lines = lines + (service.LineInput(None, None, None, None),)
+    keys: list[str] = []
+    lines, _ = lines_from(request, keys)
     funding = service.describe_funding(db.session, current_user, document_input(form, lines))
-    return render_template("documents/_lines.html", lines=lines, funding=funding,
-                           **_editor_context(form.debtor_id.data))
+    return render_template("documents/_funding.html", rows=list(zip(keys, funding)))
+
+
+@bp.post("/line-row")
+@requires("documents", "add_edit")
+def line_row():
+    """A blank line for the editor, with the debtor's jobs and POs."""
+    context = _editor_context(optional_int(request.form.get("debtor_id")))
+    return render_template("documents/_line_row.html", line=service.LineInput(None, None, None, None), key=uuid4().hex,
+                           f=None, **context)
 
 
 @bp.get("/<int:doc_id>")

@@ -1,0 +1,72 @@
+from datetime import date
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from e2e.conftest import shot
+from portal.models import AlertTemplate, BillCode, Role
+from tests import factories
+
+
+def test_posting_across_the_tolerance_warns_turns_the_po_yellow_and_notifies(page, sign_in, db_session):
+    sign_in(page, "Billing Admin")
+    role = db_session.scalar(select(Role).where(Role.name == "Billing Admin"))
+    template = AlertTemplate(name="Std", thresholds=[90], subject="PO {po_number} at {percentage}%",
+                             message="{remaining} left on PO {po_number}", recipient_roles=[role])
+    db_session.add_all([template, BillCode(code="ORD")])
+    db_session.commit()
+    debtor = factories.debtor(db_session, "ACME")
+    po = factories.po(db_session, debtor, "4500", amount="1000", tolerance=90, alert_template_id=template.id,
+                      effective=date(2020, 1, 1), expiration=date(2099, 12, 31))
+    job = factories.job(db_session, debtor, title="Picker")
+    factories.assignment(db_session, job, po=po, start=date(2020, 1, 1))
+    page.goto(f"/documents/new?debtor_id={debtor.id}")
+    page.select_option("#document_type_id", label="Sales Invoice")
+    page.click("text=Add line")
+    row = page.locator("#document-lines tr").first
+    row.locator("[name=line_job]").select_option(label=f"{job.number} Picker")
+    row.locator("[name=line_code]").select_option(label="ORD")
+    row.locator("[name=line_quantity]").fill("10")
+    row.locator("[name=line_rate]").fill("95")
+    row.locator("[name=line_rate]").press("Tab")
+    expect(page.locator("#document-lines td.funding").first).to_contain_text("PO 4500")
+    shot(page, "document-draft")
+    page.click("main button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("Sales Invoice")
+    page.click("main button:text-is('Post')")
+    expect(page.locator("#posting-check")).to_contain_text("reaches its 90% tolerance")
+    shot(page, "posting-check")
+    page.click("text=Post anyway")
+    expect(page.locator(".flash-warning")).to_contain_text("Alert raised: PO 4500 at 90%")
+    expect(page.locator("#unread-count")).to_have_text("1")
+    page.goto("/purchase-orders/")
+    expect(page.locator("tr.budget-yellow")).to_contain_text("4500")
+    shot(page, "po-list-yellow")
+    page.click("a.notifications-link")
+    expect(page.locator("#notification-rows")).to_contain_text("PO 4500 at 90%")
+
+
+def test_billing_admin_reassigns_an_invoiced_line(page, sign_in, db_session):
+    from decimal import Decimal
+
+    from portal.services import documents, posting
+
+    user = sign_in(page, "Billing Admin")
+    code = BillCode(code="ORD")
+    db_session.add(code)
+    db_session.commit()
+    debtor = factories.debtor(db_session, "ACME")
+    first, second = factories.po(db_session, debtor, "P-OLD"), factories.po(db_session, debtor, "P-NEW")
+    invoice = documents.save_draft(db_session, user, None, documents.DocumentInput(
+        debtor_id=debtor.id, document_type_id=factories.document_types(db_session)["Sales Invoice"].id, number="",
+        doc_date=date(2026, 3, 1), lines=(documents.LineInput(None, code.id, Decimal("1"), Decimal("250"),
+                                                              explicit_po_id=first.id),)))
+    posting.post(db_session, user, invoice.id, confirmed=True)
+    page.goto(f"/documents/{invoice.id}")
+    page.check("input[name=line_id]")
+    page.select_option("select[name=target]", label="P-NEW")
+    page.fill("input[name=reason]", "Client moved the work to the new PO")
+    page.click("text=Reassign lines")
+    expect(page.locator(".flash-success")).to_contain_text("1 line(s) moved")
+    expect(page.locator("main table").first).to_contain_text("P-NEW")
+    shot(page, "invoice-reassigned")

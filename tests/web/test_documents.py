@@ -1,0 +1,162 @@
+"""Documents through the web: drafts, bad input, posting with confirmation, double submit, reassignment."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from portal.models import BillCode, Document, DocumentLine, POBalance
+from tests import factories
+
+
+@pytest.fixture
+def setup(db_session):
+    debtor = factories.debtor(db_session, "ACME")
+    po = factories.po(db_session, debtor, "4500", amount="1000", tolerance=90)
+    job = factories.job(db_session, debtor)
+    factories.assignment(db_session, job, po=po, start=date(2026, 1, 1))
+    code = BillCode(code="ORD")
+    db_session.add(code)
+    db_session.commit()
+    return {"debtor": debtor, "po": po, "job": job, "code": code,
+            "invoice": factories.document_types(db_session)["Sales Invoice"]}
+
+
+def _form(s, **kw):
+    data = {"debtor_id": str(s["debtor"].id), "document_type_id": str(s["invoice"].id), "number": "",
+            "doc_date": "2026-03-01", "bill_from": "2026-02-16", "bill_to": "2026-03-01", "po_number": "", "notes": "",
+            "line_job": [str(s["job"].id)], "line_code": [str(s["code"].id)], "line_date": [""],
+            "line_description": ["hours"], "line_quantity": ["10"], "line_rate": ["95.00"], "line_po": [""],
+            "line_key": ["k1"]}
+    data.update(kw)
+    return data
+
+
+def _docs(session):
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(Document))
+
+
+def test_draft_post_with_confirmation_and_double_submit(db_session, login_as, setup):
+    browser, _ = login_as("Billing Admin")
+    response = browser.post("/documents/new", _form(setup))
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    doc = db_session.scalars(select(Document)).one()
+    assert doc.total == Decimal("950.00") and doc.number == "SI-00001"
+    check = browser.post(f"/documents/{doc.id}/post").get_data(as_text=True)
+    assert "reaches its 90% tolerance" in check and "Post anyway" in check
+    assert db_session.get(POBalance, setup["po"].id).used == 0
+    assert browser.post(f"/documents/{doc.id}/post", {"confirmed": "1"}).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(POBalance, setup["po"].id).used == Decimal("950.00")
+    again = browser.post(f"/documents/{doc.id}/post", {"confirmed": "1"}, follow_redirects=True)
+    assert "already posted" in again.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(POBalance, setup["po"].id).used == Decimal("950.00")
+
+
+BAD = [
+    ({"line_quantity": ["-1"]}, "the quantity must be more than zero"),
+    ({"line_rate": ["abc"]}, "enter the quantity and rate as numbers"),
+    ({"line_rate": ["999999999999"], "line_quantity": ["10"]}, "larger than 999,999,999,999.99"),
+    ({"line_code": ["99999"]}, "choose an active bill code"),
+    ({"line_job": ["99999"]}, "choose one of ACME"),
+    ({"line_po": ["99999"]}, "choose one of ACME"),
+    ({"doc_date": "2026-02-31"}, "Not a valid date"),
+    ({"line_date": ["31/12/2026"]}, "the service date must be YYYY-MM-DD"),
+    ({"bill_to": "2026-01-01"}, "bill period must end on or after"),
+    ({"line_job": [""], "line_code": [""], "line_description": [""], "line_quantity": [""], "line_rate": [""]}, "Add at least one line"),
+    ({"document_type_id": "abc"}, "Choose a document type"),
+]
+
+
+@pytest.mark.parametrize("change,message", BAD)
+def test_bad_input_is_refused_and_nothing_written(db_session, login_as, setup, change, message):
+    browser, _ = login_as("Billing Admin")
+    response = browser.post("/documents/new", _form(setup, **change))
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert _docs(db_session) == 0
+
+
+def test_another_debtors_job_is_refused(db_session, login_as, setup):
+    browser, _ = login_as("Billing Admin")
+    other = factories.debtor(db_session, "OTHER")
+    foreign = factories.job(db_session, other)
+    response = browser.post("/documents/new", _form(setup, line_job=[str(foreign.id)]))
+    assert "choose one of ACME" in response.get_data(as_text=True) and _docs(db_session) == 0
+
+
+def test_line_editor_shows_the_funding_as_typed(db_session, login_as, setup):
+    browser, _ = login_as("Billing Admin")
+    html = browser.post("/documents/line-editor", _form(setup), headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "PO 4500 — 1,000.00 remaining" in html and "hx-swap-oob" in html and "<html" not in html
+
+
+def test_stale_draft_is_refused(db_session, login_as, setup):
+    browser, _ = login_as("Billing Admin")
+    browser.post("/documents/new", _form(setup))
+    doc = db_session.scalars(select(Document)).one()
+    response = browser.post(f"/documents/{doc.id}/edit", _form(setup, line_rate=["1"], row_version="0"))
+    assert "changed by someone else" in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(Document, doc.id).total == Decimal("950.00")
+
+
+def test_view_roles_cannot_post_and_reassign_needs_its_grant(db_session, login_as, setup):
+    admin, _ = login_as("Billing Admin")
+    admin.post("/documents/new", _form(setup))
+    doc = db_session.scalars(select(Document)).one()
+    consultant, _ = login_as("Consultant")
+    assert consultant.post(f"/documents/{doc.id}/post", {"confirmed": "1"}).status_code == 403
+    admin.post(f"/documents/{doc.id}/post", {"confirmed": "1"})
+    other = factories.po(db_session, setup["debtor"], "4600")
+    line_id = db_session.scalars(select(DocumentLine.id)).one()
+    assert consultant.post(f"/documents/{doc.id}/reassign", {"line_id": [str(line_id)], "target": f"{other.id}:",
+                                                             "reason": "x"}).status_code == 403
+    response = admin.post(f"/documents/{doc.id}/reassign", {"line_id": [str(line_id)], "target": f"{other.id}:",
+                                                            "reason": "Billed to the wrong PO"}, follow_redirects=True)
+    assert "1 line(s) moved" in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(POBalance, other.id).used == Decimal("950.00")
+    assert db_session.get(POBalance, setup["po"].id).used == 0
+
+
+def test_invoiced_po_cannot_be_deleted_nor_dated_past_its_bill_periods(db_session, login_as, setup):
+    browser, lead = login_as("Relationship Lead")
+    admin, _ = login_as("Billing Admin")
+    admin.post("/documents/new", _form(setup))
+    doc = db_session.scalars(select(Document)).one()
+    admin.post(f"/documents/{doc.id}/post", {"confirmed": "1"})
+    po = setup["po"]
+    deleted = admin.post(f"/purchase-orders/{po.id}/delete", follow_redirects=True)
+    assert "cannot be deleted" in deleted.get_data(as_text=True)
+    po.created_by_id = lead.id  # the lead's own PO: add_edit may edit it, but not past the invoices (step 1)
+    db_session.commit()
+    form = {"number": po.number, "kind": po.kind, "effective": "2026-02-20", "expiration": "2027-12-31",
+            "amount": "1000.00", "tolerance_pct": "90", "description": "", "notes": "", "row_version": str(po.row_version)}
+    response = browser.post(f"/purchase-orders/{po.id}/edit", form)
+    assert "billed from 2026-02-16" in response.get_data(as_text=True)
+
+
+def test_document_list_query_count_is_constant(db_session, login_as, count_queries, setup):
+    browser, _ = login_as("Auditor")
+
+    def add(n, start):
+        db_session.execute(insert(Document), [
+            {"debtor_id": setup["debtor"].id, "document_type_id": setup["invoice"].id, "number": f"Q-{start + i}",
+             "doc_date": date(2026, 3, 1), "status": "draft", "total": Decimal("1"), "notes": "", "override_used": False}
+            for i in range(n)])
+        db_session.commit()
+
+    def queries():
+        with count_queries() as statements:
+            assert browser.get("/documents/").status_code == 200
+        return len(statements)
+
+    add(10, 0)
+    small = queries()
+    add(1000, 100)
+    assert queries() == small
