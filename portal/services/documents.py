@@ -142,7 +142,8 @@ def _next_number(session: Session, doc_type: DocumentType) -> str:
 
 
 def save_draft(session: Session, user, doc_id: int | None, data: DocumentInput, *,
-               expected_version: int | None = None, source_document_id: int | None = None) -> Document:
+               expected_version: int | None = None, source_document_id: int | None = None,
+               commit: bool = True) -> Document:
     """Create or replace a draft and its lines; posted and void documents are never edited."""
     errors, priced = _validate(session, user, data)
     if errors:
@@ -175,7 +176,7 @@ def save_draft(session: Session, user, doc_id: int | None, data: DocumentInput, 
             po_id=line.explicit_po_id, explicit_po=bool(line.explicit_po_id), source_line_id=line.source_line_id))
     doc.total = sum((a for _, a in priced), Decimal("0"))
     try:
-        session.commit()
+        session.commit() if commit else session.flush()
     except IntegrityError:
         session.rollback()
         raise ValidationFailed({"number": ["A document of this type with that number exists."]})

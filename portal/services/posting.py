@@ -92,7 +92,7 @@ def _source_lines(session: Session, doc: Document) -> dict[int, DocumentLine]:
 
 
 def post(session: Session, user, doc_id: int, *, confirmed: bool = False, override: bool = False,
-         today: date | None = None) -> PostResult:
+         today: date | None = None, commit: bool = True) -> PostResult:
     """Post a draft: resolve each line's PO, show every warning first, then (after confirmation)
     write the ledger and balances. Under the block policy a refusal stands unless the user has
     po_override_budget and asks to override (audited)."""
@@ -164,7 +164,10 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
                      + " ".join(w.message for w in check.warnings if w.blocks))
     session.flush()
     result.alerts = alerts.after_change(session, pos, balances, today=today or date.today())
-    session.commit()
+    if commit:
+        session.commit()
+    else:
+        session.flush()
     result.posted = True
     return result
 

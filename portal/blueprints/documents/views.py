@@ -230,3 +230,31 @@ def report():
     debtors = {d.id: d for d in db.session.scalars(select(Debtor).order_by(Debtor.code))}
     return render_template("documents/report.html", rows=reports.spend_by_po_number(db.session, debtor_id),
                            debtors=debtors, debtor_id=debtor_id)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@requires("documents", "add_edit")
+def csv_import():
+    """Upload a billing system's CSV export, preview it with per-row errors, then post it all or nothing."""
+    from portal.services import csv_import as importer
+
+    preview = outcome = None
+    text, error = "", None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        raw = upload.read() if upload else request.form.get("content", "").encode()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            error = "The file must be UTF-8 text (CSV)."
+        if not error and not text.strip():
+            error = "Choose a CSV file."
+        if not error and request.form.get("action") == "post":
+            try:
+                outcome = importer.post_all(db.session, current_user, text)
+            except ValidationFailed as exc:
+                error = str(exc)
+        if not error and outcome is None:
+            preview = importer.parse(db.session, current_user, text)
+    return render_template("documents/import.html", preview=preview, outcome=outcome, content=text, error=error,
+                           columns=importer.REQUIRED + importer.OPTIONAL)

@@ -1,0 +1,152 @@
+"""CSV import of documents from a billing system's export: preview with per-row errors, then post
+the whole valid file in one transaction, or nothing.
+
+Columns (header row, any order): document_type, number, date, bill_from, bill_to, debtor, job,
+bill_code, service_date, description, quantity, rate, po_number (optional: a PO named on the line).
+Rows with the same document type and number form one document.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.models import BillCode, Debtor, DocumentType, JobOrder, PurchaseOrder
+from portal.services import documents, posting
+from portal.services.documents import DocumentInput, LineInput, parse_decimal
+from portal.services.errors import ValidationFailed
+
+REQUIRED = ("document_type", "number", "date", "debtor", "bill_code", "quantity", "rate")
+OPTIONAL = ("bill_from", "bill_to", "job", "service_date", "description", "po_number")
+MAX_ROWS = 5000
+
+
+@dataclass
+class Preview:
+    documents: list[DocumentInput] = field(default_factory=list)
+    row_errors: list[tuple[int, str]] = field(default_factory=list)  # (row number, message)
+    rows: int = 0
+
+    @property
+    def valid(self) -> bool:
+        return not self.row_errors and bool(self.documents)
+
+
+def _day(raw: str) -> date | None:
+    return date.fromisoformat(raw.strip()) if raw and raw.strip() else None
+
+
+def parse(session: Session, user, text: str) -> Preview:
+    """Read the file and check every row; nothing is written."""
+    preview = Preview()
+    try:
+        reader = csv.DictReader(io.StringIO(text))
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        preview.row_errors.append((1, f"Not a readable CSV file: {exc}."))
+        return preview
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        preview.row_errors.append((1, f"Missing column(s): {', '.join(missing)}."))
+        return preview
+    types = {t.name.upper(): t for t in session.scalars(select(DocumentType))} | \
+            {t.code.upper(): t for t in session.scalars(select(DocumentType))}
+    debtors = {d.code.upper(): d for d in session.scalars(select(Debtor))}
+    codes = {c.code.upper(): c for c in session.scalars(select(BillCode))}
+    jobs = {j.number.upper(): j for j in session.scalars(select(JobOrder))}
+    grouped: dict[tuple, dict] = {}
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        preview.row_errors.append((1, f"Not a readable CSV file: {exc}."))
+        return preview
+    if len(rows) > MAX_ROWS:
+        preview.row_errors.append((1, f"At most {MAX_ROWS:,} rows per file."))
+        return preview
+    preview.rows = len(rows)
+    for n, raw in enumerate(rows, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        problems = []
+        doc_type, debtor = types.get(row.get("document_type", "").upper()), debtors.get(row.get("debtor", "").upper())
+        code, job = codes.get(row.get("bill_code", "").upper()), jobs.get(row.get("job", "").upper())
+        if doc_type is None:
+            problems.append(f"unknown document type “{row.get('document_type', '')[:40]}”")
+        if debtor is None:
+            problems.append(f"unknown debtor “{row.get('debtor', '')[:40]}”")
+        if code is None:
+            problems.append(f"unknown bill code “{row.get('bill_code', '')[:40]}”")
+        if row.get("job") and (job is None or (debtor and job.debtor_id != debtor.id)
+                               or (user.branch_ids and job.branch_id not in user.branch_ids)):
+            problems.append(f"unknown job “{row.get('job', '')[:40]}” for this debtor")
+        try:
+            doc_date, bill_from, bill_to, service = (_day(row.get(k, "")) for k in ("date", "bill_from", "bill_to", "service_date"))
+        except ValueError:
+            problems.append("dates must be YYYY-MM-DD")
+            doc_date = bill_from = bill_to = service = None
+        if doc_date is None and not any("dates" in p for p in problems):
+            problems.append("the date is missing")
+        quantity, rate = parse_decimal(row.get("quantity")), parse_decimal(row.get("rate"))
+        if quantity is None or rate is None:
+            problems.append("quantity and rate must be numbers")
+        po_id = None
+        if row.get("po_number") and debtor:
+            po_id = session.scalar(select(PurchaseOrder.id).where(
+                PurchaseOrder.debtor_id == debtor.id, PurchaseOrder.number_key == row["po_number"].upper())
+                .order_by(PurchaseOrder.id).limit(1))
+            if po_id is None:
+                problems.append(f"{debtor.code} has no PO {row['po_number'][:40]}")
+        if problems:
+            preview.row_errors.append((n, "; ".join(problems)))
+            continue
+        key = (doc_type.id, row["number"].upper())
+        doc = grouped.setdefault(key, {"debtor_id": debtor.id, "document_type_id": doc_type.id, "number": row["number"],
+                                       "doc_date": doc_date, "bill_from": bill_from, "bill_to": bill_to, "lines": [],
+                                       "row": n})
+        if doc["debtor_id"] != debtor.id:
+            preview.row_errors.append((n, f"document {row['number']} has rows for two debtors"))
+            continue
+        doc["lines"].append(LineInput(job_id=job.id if job else None, bill_code_id=code.id, quantity=quantity,
+                                      rate=rate, service_date=service, description=row.get("description", "")[:300],
+                                      explicit_po_id=po_id))
+    for key, doc in grouped.items():
+        first_row = doc.pop("row")
+        doc["lines"] = tuple(doc["lines"])
+        data = DocumentInput(**doc)
+        errors, _ = documents._validate(session, user, data)
+        for messages in errors.values():
+            for message in messages:
+                preview.row_errors.append((first_row, f"document {data.number}: {message}"))
+        preview.documents.append(data)
+    preview.row_errors.sort()
+    return preview
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    posted: list[str]
+    refused: str | None = None
+
+
+def post_all(session: Session, user, text: str, *, today: date | None = None) -> ImportResult:
+    """Create and post every document of a valid file in one transaction; any refusal, warning
+    under the block policy or error writes nothing."""
+    preview = parse(session, user, text)
+    if not preview.valid:
+        raise ValidationFailed({"file": [f"Row {n}: {m}" for n, m in preview.row_errors] or ["The file has no rows."]})
+    numbers = []
+    for data in preview.documents:
+        draft = documents.save_draft(session, user, None, data, commit=False)
+        result = posting.post(session, user, draft.id, confirmed=True, today=today, commit=False)
+        if not result.posted:
+            session.rollback()
+            reasons = "; ".join(w.message for w in result.check.warnings if w.blocks) or "refused"
+            return ImportResult([], f"Document {data.number} cannot be posted ({reasons}); nothing was imported.")
+        numbers.append(draft.number)
+    session.commit()
+    return ImportResult(numbers)
+
+
