@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import uuid
 
 import psycopg
@@ -29,12 +28,9 @@ TEST_CONFIG = {
 
 
 def _server_url() -> str:
-    url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
-    from portal.embedded_db import embedded_database_url
+    from portal.embedded_db import throwaway_server_url
 
-    return embedded_database_url(os.path.join(tempfile.gettempdir(), f"po-portal-test-pg-{os.getuid()}"))
+    return throwaway_server_url(("TEST_DATABASE_URL",), "po-portal-test-pg")
 
 
 @pytest.fixture(scope="session")

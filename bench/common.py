@@ -1,8 +1,6 @@
 """A throwaway database built by the real migrations, for benchmarks (not timed tests)."""
 from __future__ import annotations
 
-import os
-import tempfile
 import uuid
 from contextlib import contextmanager
 
@@ -11,12 +9,9 @@ from sqlalchemy.engine import make_url
 
 
 def server_url() -> str:
-    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
-    from portal.embedded_db import embedded_database_url
+    from portal.embedded_db import throwaway_server_url
 
-    return embedded_database_url(os.path.join(tempfile.gettempdir(), f"po-portal-bench-pg-{os.getuid()}"))
+    return throwaway_server_url(("BENCH_DATABASE_URL", "TEST_DATABASE_URL"), "po-portal-bench-pg")
 
 
 @contextmanager

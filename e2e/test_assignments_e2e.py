@@ -37,6 +37,7 @@ def test_group_assignment_follows_the_groups_po_across_the_boundary(page, sign_i
     job = factories.job(db_session, debtor, title="Cleaner 1")
     page.goto(f"/job-orders/{job.id}?as_of=2026-03-01")
     page.select_option(".assign-form select[name=target]", label="Group Cleaning (PO H1 on 2026-03-01)")
+    expect(page.locator(".job-panel")).to_have_attribute("data-pending", f"group:{group.id}")  # re-rendered for it
     page.click(".assign-form button[type=submit]")
     expect(page.locator(".job-panel")).to_contain_text("Assigned.")
     page.goto(f"/assignments/?debtor_id={debtor.id}&as_of=2026-06-30")
@@ -54,7 +55,7 @@ def test_bulk_assign_200_jobs(page, sign_in, db_session):
     sign_in(page, "Billing Admin")
     debtor = factories.debtor(db_session, "ACME")
     branch = factories.branch(db_session, "CTY")
-    po = factories.po(db_session, debtor, "BULK-1", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    factories.po(db_session, debtor, "BULK-1", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
     ids = db_session.execute(insert(JobOrder).returning(JobOrder.id), [
         {"title": f"Picker {i:03d}", "debtor_id": debtor.id, "branch_id": branch.id, "start_date": date(2026, 1, 1),
          "site": "Depot"} for i in range(201)]).scalars().all()

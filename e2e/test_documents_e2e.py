@@ -56,7 +56,8 @@ def test_billing_admin_reassigns_an_invoiced_line(page, sign_in, db_session):
     db_session.add(code)
     db_session.commit()
     debtor = factories.debtor(db_session, "ACME")
-    first, second = factories.po(db_session, debtor, "P-OLD"), factories.po(db_session, debtor, "P-NEW")
+    first = factories.po(db_session, debtor, "P-OLD")
+    factories.po(db_session, debtor, "P-NEW")
     invoice = documents.save_draft(db_session, user, None, documents.DocumentInput(
         debtor_id=debtor.id, document_type_id=factories.document_types(db_session)["Sales Invoice"].id, number="",
         doc_date=date(2026, 3, 1), lines=(documents.LineInput(None, code.id, Decimal("1"), Decimal("250"),

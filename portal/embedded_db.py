@@ -25,3 +25,15 @@ def embedded_database_url(data_dir: str) -> str:
             _servers[data_dir] = server  # held so the server lives as long as this process
     uri = server.get_uri()  # postgresql://postgres:@/postgres?host=<socket dir>
     return uri.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def throwaway_server_url(env_vars: tuple[str, ...], name: str) -> str:
+    """The server for throwaway databases (tests, benchmarks): the first of `env_vars` set, else a
+    private embedded server under the temp folder named `name`."""
+    import tempfile
+
+    for var in env_vars:
+        url = os.environ.get(var)
+        if url:
+            return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    return embedded_database_url(os.path.join(tempfile.gettempdir(), f"{name}-{os.getuid()}"))

@@ -43,7 +43,7 @@ def debtor(session, code: str | None = None, **kw) -> Debtor:
     return obj
 
 
-def document_types(session) -> dict[str, "DocumentType"]:
+def document_types(session) -> dict:
     from portal.models import DocumentType
 
     return {t.name: t for t in session.scalars(select(DocumentType))}

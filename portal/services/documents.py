@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.domain import budget
+from portal.domain.purchase_orders import parse_money
 from portal.models import BillCode, Debtor, Document, DocumentLine, DocumentType, JobOrder, LedgerEntry, PurchaseOrder
 from portal.services import audit
 from portal.services.debtors import like_pattern
@@ -47,13 +48,9 @@ class DocumentInput:
 
 
 def parse_decimal(text) -> Decimal | None:
-    if text is None or not str(text).strip():
-        return None
-    try:
-        value = Decimal(str(text).replace(",", "").strip())
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() and abs(value) < Decimal("1e12") else None
+    """A quantity or rate as typed; None when blank, not a number, or absurdly large."""
+    value = parse_money(text)
+    return value if value is not None and abs(value) < Decimal("1e12") else None
 
 
 def list_documents(session: Session, *, debtor_id: int | None = None, q: str = "", status: str = "",

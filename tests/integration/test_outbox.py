@@ -1,7 +1,6 @@
 """The outbox is delivered to a real SMTP server on loopback (aiosmtpd), failures are retried."""
 from __future__ import annotations
 
-import socket
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -11,6 +10,7 @@ from sqlalchemy import select
 
 from portal.models import OutboxEmail
 from portal.services import outbox
+from tests.ports import free_port
 
 
 class Inbox(Message):
@@ -22,16 +22,6 @@ class Inbox(Message):
         self.messages.append(message)
 
 
-def _closed_port() -> int:
-    """A loopback port below 32768 that nothing listens on."""
-    for port in range(20200, 20300):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.fail("no free port")
 
 
 @pytest.fixture
@@ -68,7 +58,7 @@ def test_unreachable_server_is_retried_later(db_session, smtp_server):
     inbox, port = smtp_server
     outbox.queue(db_session, "lead@example.test", "PO expiring", "PO 77 expires in 30 days.")
     db_session.commit()
-    dead = _closed_port()
+    dead = free_port(20200, 20300)  # nothing listens there
     now = datetime.now(timezone.utc)
     report = outbox.deliver(db_session, outbox.SmtpSettings("127.0.0.1", dead, "portal@example.test"), now=now)
     assert (report.sent, report.failed) == (0, 1)

@@ -1,13 +1,12 @@
 """Maintenance lists: permissions, bad input, the group edit that would break a master PO, list queries."""
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, insert, select
 
-from portal.models import AlertTemplate, BillCode, BillCodeGroup, DocumentType, POLine, PurchaseOrder, Role
+from portal.models import AlertTemplate, BillCode, BillCodeGroup, DocumentType, POLine
 from portal.services import coverage
 from tests import factories
 

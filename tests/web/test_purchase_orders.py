@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, insert, select
 
-from portal.models import AuditEntry, POBalance, POLine, PurchaseOrder
+from portal.models import AuditEntry, POBalance, PurchaseOrder
 from tests import factories
 
 
@@ -26,7 +26,7 @@ def _count(session, model=PurchaseOrder):
 def test_create_single_line_po_with_balance_row_and_audit(db_session, login_as):
     browser, user = login_as("Billing Admin")
     debtor = factories.debtor(db_session)
-    response = browser.post(f"/purchase-orders/new", _form(debtor_id=str(debtor.id)))
+    response = browser.post("/purchase-orders/new", _form(debtor_id=str(debtor.id)))
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     po = db_session.scalars(select(PurchaseOrder)).one()
     assert po.amount == Decimal("10000.00") and po.tolerance_pct == Decimal("90")

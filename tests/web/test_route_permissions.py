@@ -5,7 +5,6 @@ import pytest
 from werkzeug.routing import Rule
 
 from portal.authz import DEFAULT_ROLES, satisfies
-from tests import factories
 from tests.conftest import ROLE_NAMES
 
 OPEN = {"static"}
