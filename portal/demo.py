@@ -48,7 +48,7 @@ def _base(session: Session) -> None:
     existing = {u.username for u in session.scalars(select(User))}
     for username, full_name, role, branch in DEMO_USERS:
         if username not in existing:
-            session.add(User(username=username, full_name=full_name, email=f"{username}@example.test",
+            session.add(User(username=username, full_name=full_name, email=f"{username}@example.com",
                              password_hash=hash_password(DEMO_PASSWORD), roles=[roles[role]],
                              branches=[branches[branch]] if branch else []))
     codes = set(session.scalars(select(func.upper(Debtor.code))))

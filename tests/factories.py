@@ -19,7 +19,7 @@ def role(session, name: str) -> Role:
 def user(session, username: str | None = None, role_name: str = "Administrator", *, branches=(),
          active: bool = True) -> User:
     username = username or f"user{next(_seq)}"
-    obj = User(username=username, full_name=username.title(), email=f"{username}@example.test",
+    obj = User(username=username, full_name=username.title(), email=f"{username}@example.com",
                password_hash=hash_password(PASSWORD), roles=[role(session, role_name)] if role_name else [],
                branches=list(branches), active=active)
     session.add(obj)

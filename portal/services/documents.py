@@ -230,6 +230,8 @@ def derive(session: Session, user, source_id: int, target_type_id: int, *, quant
     lines = []
     for line in source.lines:
         qty = (quantities or {}).get(line.id, line.quantity)
+        if qty is None or qty < 0 or qty > line.quantity:
+            raise ValidationFailed({"lines": [f"Line {line.line_no}: enter a quantity from 0 to {line.quantity.normalize():f}."]})
         if qty is None or qty == 0:
             continue
         lines.append(LineInput(job_id=line.job_id, bill_code_id=line.bill_code_id, quantity=qty, rate=line.rate,

@@ -160,3 +160,19 @@ def test_document_list_query_count_is_constant(db_session, login_as, count_queri
     small = queries()
     add(1000, 100)
     assert queries() == small
+
+
+def test_deriving_more_than_the_source_quantity_is_refused(db_session, login_as, setup):
+    browser, _ = login_as("Billing Admin")
+    browser.post("/documents/new", _form(setup))
+    doc = db_session.scalars(select(Document)).one()
+    browser.post(f"/documents/{doc.id}/post", {"confirmed": "1"})
+    line_id = db_session.scalars(select(DocumentLine.id)).one()
+    credit_type = factories.document_types(db_session)["Credit Memo"]
+    for qty in ("99", "-1", "abc"):
+        response = browser.post(f"/documents/{doc.id}/derive", {"type_id": str(credit_type.id), f"qty-{line_id}": qty},
+                                follow_redirects=True)
+        assert "enter a quantity from 0 to 10" in response.get_data(as_text=True)
+    assert _docs(db_session) == 1
+    made = browser.post(f"/documents/{doc.id}/derive", {"type_id": str(credit_type.id), f"qty-{line_id}": "2"})
+    assert made.status_code == 302 and _docs(db_session) == 2

@@ -72,9 +72,12 @@ def assign(job_id: int):
     form = request.form
     as_of = parse_day(form.get("as_of"), date.today())
     target = parse_target(form.get("target"))
-    start = parse_day(form.get("start"), as_of) if form.get("start") else None
-    if form.get("start") and start == as_of and form.get("start") != as_of.isoformat():
-        return _panel(job_id, as_of, error="Enter the start date as YYYY-MM-DD.")
+    start = None
+    if form.get("start"):
+        try:
+            start = date.fromisoformat(form["start"])
+        except ValueError:
+            return _panel(job_id, as_of, error="Enter the start date as YYYY-MM-DD.")
     if target is None:
         return _panel(job_id, as_of, error="Choose a PO or PO group to assign.")
     try:

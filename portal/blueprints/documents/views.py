@@ -181,15 +181,8 @@ def void(doc_id: int):
 @requires("documents", "add_edit")
 def derive(doc_id: int):
     source = _doc_or_404(doc_id)
-    quantities = {}
-    for line in source.lines:
-        raw = request.form.get(f"qty-{line.id}")
-        if raw is not None and raw.strip():
-            value = parse_decimal(raw)
-            if value is None or value < 0 or value > line.quantity:
-                flash(f"Line {line.line_no}: enter a quantity from 0 to {line.quantity.normalize():f}.", "error")
-                return redirect(url_for("documents.detail", doc_id=doc_id))
-            quantities[line.id] = value
+    quantities = {line.id: parse_decimal(raw) if raw.strip() else line.quantity
+                  for line in source.lines if (raw := request.form.get(f"qty-{line.id}")) is not None}
     try:
         doc = service.derive(db.session, current_user, doc_id, optional_int(request.form.get("type_id")) or 0,
                              quantities=quantities)

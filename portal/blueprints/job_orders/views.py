@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.htmx import render
 from portal.models import Branch, Debtor, User
 from portal.services import assignments, audit, job_orders as service, purchase_orders
+from portal.services.settings import assignment_prompt
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 
 bp = Blueprint("job_orders", __name__, url_prefix="/job-orders")
@@ -117,8 +118,6 @@ def detail(job_id: int):
     history = assignments.job_history(db.session, current_user, job.id, as_of)
     audit_rows = audit.history_of(db.session, "job_orders", job.id) if request.args.get("tab") == "history" else []
     pos, groups = assignments.offer(db.session, job.debtor_id, as_of)
-    from portal.services.settings import assignment_prompt
-
     return render_template("job_orders/detail.html", job=job, history=history, as_of=as_of, audit_rows=audit_rows,
                            tab=request.args.get("tab", "assignments"), pos=pos, groups=groups,
                            prompt=assignment_prompt(db.session), start_options={}, chosen=None)
