@@ -20,7 +20,8 @@ TEST_CONFIG = {
     "SECRET_KEY": "test-secret-key",
     "SESSION_COOKIE_SECURE": False,
     "REMEMBER_COOKIE_SECURE": False,
-    "RATELIMIT_ENABLED": False,
+    "RATELIMIT_ENABLED": True,
+    "LOGIN_RATE_LIMIT": "100000 per minute",  # on, but out of the way; one test lowers it
     "PASSWORD_TIME_COST": 1,
     "PASSWORD_MEMORY_COST": 64,
     "PAGE_SIZE": 25,
