@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from portal.models import Debtor
 from portal.services import audit
 from portal.services.locks import locked
-from portal.services.errors import Conflict, NotFound, ValidationFailed
+from portal.services.errors import NotFound, ValidationFailed
 from portal.services.paging import Page, paginate
-from portal.services.references import references_of
+from portal.services.references import delete_unreferenced
 
 
 @dataclass(frozen=True)
@@ -104,13 +104,4 @@ def update_debtor(session: Session, debtor_id: int, data: DebtorInput, *, actor,
 
 def delete_debtor(session: Session, debtor_id: int, *, actor) -> None:
     """Delete a debtor nothing refers to (POs, jobs, documents register their checks)."""
-    audit.acting(session, actor)
-    debtor = locked(session, Debtor, debtor_id)
-    if debtor is None:
-        raise NotFound("No such debtor.")
-    refs = references_of(session, debtor)
-    if refs:
-        session.rollback()
-        raise Conflict(f"{debtor.code} cannot be deleted: {', '.join(refs)} refer to it.")
-    session.delete(debtor)
-    session.commit()
+    delete_unreferenced(session, Debtor, debtor_id, actor=actor, label=lambda d: d.code)

@@ -12,10 +12,10 @@ from portal.models import (AlertTemplate, BillCode, BillCodeGroup, Document, Doc
                            LedgerEntry, POEligibleType, POLine, PurchaseOrder, Role, User, bill_code_group_members)
 from portal.services import audit, coverage
 from portal.services.debtors import like_pattern
-from portal.services.errors import Conflict, NotFound, ValidationFailed
+from portal.services.errors import NotFound, ValidationFailed
 from portal.services.locks import locked
 from portal.services.paging import Page, paginate
-from portal.services.references import plural, reference_check, references_of
+from portal.services.references import delete_unreferenced, plural, reference_check
 
 MODELS = {"bill_codes": BillCode, "bill_code_groups": BillCodeGroup, "document_types": DocumentType,
           "alert_templates": AlertTemplate}
@@ -206,16 +206,7 @@ def save_alert_template(session: Session, item_id: int | None, *, actor, name: s
 
 
 def delete_item(session: Session, kind: str, item_id: int, *, actor) -> None:
-    audit.acting(session, actor)
-    obj = locked(session, MODELS[kind], item_id)
-    if obj is None:
-        raise NotFound("No such record.")
-    refs = references_of(session, obj)
-    if refs:
-        session.rollback()
-        raise Conflict(f"{obj} cannot be deleted: {', '.join(refs)} refer to it.")
-    session.delete(obj)
-    session.commit()
+    delete_unreferenced(session, MODELS[kind], item_id, actor=actor)
 
 
 def _count_where(session: Session, stmt, noun: str):

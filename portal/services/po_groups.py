@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 from portal.models import Debtor, JobPOAssignment, POGroup, PurchaseOrder
 from portal.services import audit
 from portal.services.locks import locked
-from portal.services.errors import Conflict, NotFound, ValidationFailed
-from portal.services.references import plural, reference_check, references_of
+from portal.services.errors import NotFound, ValidationFailed
+from portal.services.references import delete_unreferenced, plural, reference_check
 
 
 def groups_of(session: Session, debtor_id: int) -> list[tuple[POGroup, int]]:
@@ -57,16 +57,7 @@ def save_group(session: Session, debtor_id: int, group_id: int | None, *, actor,
 
 
 def delete_group(session: Session, group_id: int, *, actor) -> None:
-    audit.acting(session, actor)
-    group = locked(session, POGroup, group_id)
-    if group is None:
-        raise NotFound("No such PO group.")
-    refs = references_of(session, group)
-    if refs:
-        session.rollback()
-        raise Conflict(f"Group {group.description} cannot be deleted: {', '.join(refs)} refer to it.")
-    session.delete(group)
-    session.commit()
+    delete_unreferenced(session, POGroup, group_id, actor=actor, label=lambda g: f"Group {g.description}")
 
 
 @reference_check(POGroup)

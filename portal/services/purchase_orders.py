@@ -19,7 +19,7 @@ from portal.services.debtors import like_pattern
 from portal.services.locks import locked
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.services.paging import Page, paginate
-from portal.services.references import plural, reference_check, references_of
+from portal.services.references import delete_unreferenced, plural, reference_check
 
 # Later areas (job assignments: seed 004's edit steps 1–4) plug checks into PO edits here:
 # hook(session, po, before: POInput-like snapshot, after: POInput, actor, confirmed: bool) -> None
@@ -277,18 +277,12 @@ def update_po(session: Session, po_id: int, data: POInput, *, actor, expected_ve
 
 def delete_po(session: Session, po_id: int, *, actor) -> None:
     """Delete an unreferenced PO (no document line, ledger entry or job assignment; seed 004)."""
-    audit.acting(session, actor)
-    po = locked(session, PurchaseOrder, po_id)
-    if po is None:
-        raise NotFound("No such purchase order.")
-    if not can_modify(actor, po):
-        raise Forbidden("You may delete only purchase orders you created.")
-    refs = references_of(session, po)
-    if refs:
-        session.rollback()
-        raise Conflict(f"PO {po.number} cannot be deleted: {', '.join(refs)} refer to it.")
-    session.delete(po)
-    session.commit()
+    def mine(po: PurchaseOrder) -> None:
+        if not can_modify(actor, po):
+            session.rollback()
+            raise Forbidden("You may delete only purchase orders you created.")
+
+    delete_unreferenced(session, PurchaseOrder, po_id, actor=actor, label=lambda po: f"PO {po.number}", guard=mine)
 
 
 @reference_check(PurchaseOrder)

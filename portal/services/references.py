@@ -37,3 +37,26 @@ def references_of(session: Session, obj) -> list[str]:
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def delete_unreferenced(session: Session, model: type, pk, *, actor, label=str, guard=None) -> None:
+    """Delete a record under a row lock if nothing refers to it; NotFound or Conflict otherwise.
+
+    `guard(obj)` may raise first (an ownership rule); `label(obj)` names it in the message.
+    """
+    from portal.services import audit
+    from portal.services.errors import Conflict, NotFound
+    from portal.services.locks import locked
+
+    audit.acting(session, actor)
+    obj = locked(session, model, pk)
+    if obj is None:
+        raise NotFound("No such record.")
+    if guard is not None:
+        guard(obj)
+    refs = references_of(session, obj)
+    if refs:
+        session.rollback()
+        raise Conflict(f"{label(obj)} cannot be deleted: {', '.join(refs)} refer to it.")
+    session.delete(obj)
+    session.commit()
