@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.domain import assignment as tl
-from portal.models import JobOrder, JobPOAssignment, POEligibleType, PurchaseOrder
-from portal.services import coverage
+from portal.domain import funding as rules
+from portal.models import JobOrder, JobPOAssignment, POEligibleType, PurchaseOrder, po_line_bill_codes
 from portal.services.assignments import DebtorPOs, debtor_pos, to_value
 
 
@@ -46,6 +46,7 @@ class Resolver:
                                               .where(POEligibleType.debtor_id == debtor_id)):
             self.eligible.setdefault(po_id, set()).add(type_id)
         self.timelines: dict[int, list[tl.Assignment]] = {}
+        self.line_codes: dict[int, dict[int, frozenset[int]]] = {}
 
     def timeline(self, job_id: int) -> list[tl.Assignment]:
         if job_id not in self.timelines:
@@ -54,18 +55,29 @@ class Resolver:
             self.timelines[job_id] = [to_value(r) for r in rows]
         return self.timelines[job_id]
 
+    def _line_codes(self, po_id: int) -> dict[int, frozenset[int]]:
+        """A master PO's lines and the bill codes each covers (one query per PO, then cached)."""
+        if po_id not in self.line_codes:
+            codes: dict[int, set[int]] = {}
+            for line_id, code_id in self.session.execute(
+                    select(po_line_bill_codes.c.po_line_id, po_line_bill_codes.c.bill_code_id)
+                    .where(po_line_bill_codes.c.po_id == po_id)):
+                codes.setdefault(line_id, set()).add(code_id)
+            self.line_codes[po_id] = {k: frozenset(v) for k, v in codes.items()}
+        return self.line_codes[po_id]
+
+    def _candidate(self, po: PurchaseOrder) -> rules.Candidate:
+        return rules.Candidate(po.id, po.number_key, frozenset(self.eligible.get(po.id, set())))
+
     def _eligible_twin(self, po: PurchaseOrder, type_id: int) -> tuple[PurchaseOrder, bool]:
-        if type_id in self.eligible.get(po.id, set()):
-            return po, True
-        for other in self.data.rows.values():  # the same number, eligible for this type (split PO)
-            if other.number_key == po.number_key and type_id in self.eligible.get(other.id, set()):
-                return other, True
-        return po, False
+        chosen, eligible = rules.eligible_po(self._candidate(po), [self._candidate(p) for p in self.data.rows.values()],
+                                             type_id)
+        return self.data.rows[chosen.po_id], eligible
 
     def _with_line(self, po: PurchaseOrder, bill_code_id: int, eligible: bool, note: str) -> Funding:
         if po.kind != "multi_line_master":
             return Funding(po, None, po.number, note, eligible)
-        line_id = coverage.line_for_bill_code(self.session, po.id, bill_code_id)
+        line_id = rules.master_line(bill_code_id, self._line_codes(po.id))
         if line_id is None:
             return Funding(po, None, po.number, note + "; its bill code is on no master line", eligible, False)
         line = next(l for l in po.lines if l.id == line_id)
