@@ -40,7 +40,7 @@ def login():
             session.permanent = True
             return redirect(next_url)
         form.form_errors = ["Wrong username or password, or the account is locked. Try again later."]
-    return render_template("auth/login.html", form=form), (200 if request.method == "GET" or form.errors or form.form_errors else 200)
+    return render_template("auth/login.html", form=form)
 
 
 @bp.post("/logout")
