@@ -58,6 +58,17 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     web.init_app(app)
 
+    from werkzeug.routing import IntegerConverter
+
+    class IdConverter(IntegerConverter):
+        """<int:…> in URLs stops at PostgreSQL's INTEGER: a larger id is a 404, not a database error."""
+
+        def __init__(self, url_map, *args, **kwargs):
+            kwargs.setdefault("max", 2**31 - 1)
+            super().__init__(url_map, *args, **kwargs)
+
+    app.url_map.converters["int"] = IdConverter
+
     from portal.blueprints import register_blueprints
 
     register_blueprints(app)

@@ -29,6 +29,21 @@ def apply_errors(form: FlaskForm, exc: ValidationFailed) -> None:
             form.form_errors = list(getattr(form, "form_errors", []) or []) + list(messages)
 
 
+MAX_ID = 2**31 - 1  # PostgreSQL INTEGER: a larger id is no record's
+
+
+def int_or_none(value) -> int | None:
+    """An id from a form or query string: None when blank; -1 (matches nothing, so it is refused
+    with a message or a 404) when not a whole number or beyond any id."""
+    if value in (None, "", "None"):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return -1
+    return number if 0 < number <= MAX_ID else -1
+
+
 def page_arg(raw: str | None) -> int:
     try:
         return max(1, min(int(raw or 1), 1_000_000))

@@ -268,7 +268,7 @@ def next_date(timeline: list[Assignment], pos: dict[int, POPeriod], groups: dict
         end, _ = end_of(current, timeline, pos, groups, as_of)
         if end is not None and end > as_of:
             return end
-        if end == as_of:  # already on the end date: step to the day after, where what follows shows
+        if end == as_of and end < date.max:  # on the end date: step to the day after, where what follows shows
             return end + ONE_DAY
     future = future_after(timeline, as_of)
     return future[0].start if future else None

@@ -3,6 +3,8 @@ from wtforms import BooleanField, PasswordField, SelectMultipleField, StringFiel
 from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.blueprints.forms import int_or_none
+
 
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
@@ -15,8 +17,8 @@ class UserForm(FlaskForm):
     email = StringField("E-mail", validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
     password = PasswordField("Password", validators=[Optional(), Length(min=10, max=256)])
     active = BooleanField("Active", default=True)
-    roles = MultiCheckboxField("Roles", coerce=int)
-    branches = MultiCheckboxField("Limited to branches (none ticked: every branch)", coerce=int)
+    roles = MultiCheckboxField("Roles", coerce=int_or_none)
+    branches = MultiCheckboxField("Limited to branches (none ticked: every branch)", coerce=int_or_none)
 
 
 class RoleForm(FlaskForm):

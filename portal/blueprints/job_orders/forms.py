@@ -3,15 +3,11 @@ from __future__ import annotations
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal.blueprints.forms import VersionedForm
+from portal.blueprints.forms import VersionedForm, int_or_none
 from portal.domain.assignment import Target
 
 
-def optional_int(value):
-    try:
-        return int(value) if value not in (None, "", "None") else None
-    except (TypeError, ValueError):
-        return -1
+optional_int = int_or_none
 
 
 def parse_target(value: str | None) -> Target | None:
@@ -19,10 +15,8 @@ def parse_target(value: str | None) -> Target | None:
     if not value:
         return None
     kind, _, raw = value.partition(":")
-    try:
-        return Target(kind, int(raw)) if kind in ("po", "group") else Target("po", -1)
-    except ValueError:
-        return Target("po", -1)
+    number = int_or_none(raw)
+    return Target(kind, number) if kind in ("po", "group") and number and number > 0 else Target("po", -1)
 
 
 class JobForm(VersionedForm):

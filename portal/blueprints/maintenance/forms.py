@@ -2,7 +2,7 @@ from wtforms import (BooleanField, IntegerField, SelectField, SelectMultipleFiel
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.blueprints.forms import VersionedForm
+from portal.blueprints.forms import VersionedForm, int_or_none
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -20,7 +20,7 @@ class BillCodeGroupForm(VersionedForm):
     name = StringField("Name", validators=[DataRequired("Enter the name."), Length(max=80)])
     description = StringField("Description", validators=[Length(max=200)])
     active = BooleanField("Active", default=True)
-    bill_code_ids = MultiCheckboxField("Bill codes in the group", coerce=int, validate_choice=False)
+    bill_code_ids = MultiCheckboxField("Bill codes in the group", coerce=int_or_none, validate_choice=False)
 
 
 class DocumentTypeForm(VersionedForm):
@@ -38,8 +38,8 @@ class AlertTemplateForm(VersionedForm):
     thresholds = StringField("Thresholds (% of the PO amount, e.g. 75, 90, 100)", validators=[Length(max=200)])
     days_before_expiry = IntegerField("Days before expiry (blank: no expiry alert)",
                                       validators=[Optional(), NumberRange(0, 3650, "Use 0 to 3650 days.")])
-    role_ids = MultiCheckboxField("Recipients: roles", coerce=int, validate_choice=False)
-    user_ids = MultiCheckboxField("Recipients: users", coerce=int, validate_choice=False)
+    role_ids = MultiCheckboxField("Recipients: roles", coerce=int_or_none, validate_choice=False)
+    user_ids = MultiCheckboxField("Recipients: users", coerce=int_or_none, validate_choice=False)
     subject = StringField("Subject", validators=[DataRequired("Enter the subject."), Length(max=200)])
     message = TextAreaField("Message", validators=[DataRequired("Enter the message."), Length(max=5000)])
     active = BooleanField("Active", default=True)

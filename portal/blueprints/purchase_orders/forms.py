@@ -5,7 +5,7 @@ from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, S
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.blueprints.forms import VersionedForm
+from portal.blueprints.forms import VersionedForm, int_or_none
 from portal.domain.purchase_orders import KINDS, LineInput, POInput, parse_money
 
 
@@ -14,11 +14,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _optional_int(value):
-    try:
-        return int(value) if value not in (None, "", "None") else None
-    except (TypeError, ValueError):
-        return -1  # not one of the choices: refused by the service with a field message
+_optional_int = int_or_none  # not one of the choices (-1): refused by the service with a field message
 
 
 class POForm(VersionedForm):

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.authz import requires
-from portal.blueprints.forms import apply_errors, page_arg
+from portal.blueprints.forms import apply_errors, int_or_none, page_arg
 from portal.blueprints.purchase_orders.forms import GroupForm, POForm, lines_from, po_input
 from portal.domain.purchase_orders import master_amount
 from portal.extensions import db
@@ -22,10 +22,8 @@ TABS = [("summary", "Summary"), ("lines", "Lines"), ("documents", "Documents"), 
 
 
 def _int_arg(name: str) -> int | None:
-    try:
-        return int(request.args.get(name, ""))
-    except ValueError:
-        return None
+    value = int_or_none(request.args.get(name))
+    return value if value and value > 0 else None
 
 
 def _po_or_404(po_id: int):
