@@ -45,14 +45,15 @@ class Period:
 
 
 def parse_money(text: str | None) -> Decimal | None:
-    """'1,234.50' -> Decimal('1234.50'); None when blank or not a number."""
-    if text is None or not str(text).strip():
+    """'1,234.50' -> Decimal('1234.50'); None when blank, not a number, or beyond any amount
+    (|x| ≥ 10^15: money columns hold 14 digits)."""
+    if text is None or not str(text).strip() or len(str(text)) > 60:
         return None
     try:
         value = Decimal(str(text).replace(",", "").strip())
     except InvalidOperation:
         return None
-    return value if value.is_finite() else None
+    return value if value.is_finite() and abs(value) < Decimal("1e15") else None
 
 
 def money_errors(value: Decimal | None, label: str = "amount", *, required: bool = True) -> list[str]:

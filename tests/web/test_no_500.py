@@ -40,3 +40,33 @@ def test_ids_beyond_any_record_are_refused_cleanly(db_session, login_as):
     assert "Choose bill codes from the list" in group.get_data(as_text=True)
     bulk = browser.post("/assignments/bulk", {"debtor_id": huge, "target": "po:1"})
     assert bulk.status_code == 404
+
+
+POST_GARBAGE = {
+    "code": "x" * 300, "name": "", "number": "\x00bad", "title": "t" * 5000, "description": "d" * 5000,
+    "debtor_id": "abc", "document_type_id": "1e99", "kind": "??", "effective": "2026-99-99", "expiration": "yesterday",
+    "amount": "1e400", "tolerance_pct": "NaN", "group_id": "-5", "alert_template_id": "x", "document_type_ids": ["a"],
+    "line_id": ["z"], "line_budget": ["-1e30"], "line_group": ["q"], "line_secondary": [""], "branch_id": "",
+    "start_date": "31/12/2026", "discontinued_date": "x", "po_choice": "group:", "po_reference": "r" * 500,
+    "target": "po:", "as_of": "2026-02-30", "start": "bad", "remove_future": "1", "exclude": ["x"], "mode": "some",
+    "action": "apply", "doc_date": "", "line_job": ["1e9"], "line_code": ["-"], "line_quantity": ["inf"],
+    "line_rate": ["1e500"], "line_po": ["x"], "line_date": ["2026-13-40"], "confirmed": "1", "override": "1",
+    "type_id": "x", "reason": "", "thresholds": "1,,x,%", "days_before_expiry": "1e9", "subject": "{",
+    "message": "}", "bucket": "nope", "sign": "2", "sort_order": "x", "text": "", "password": "p",
+    "username": "", "full_name": "", "roles": ["x"], "row_version": "abc", "content": "a,b\n\"unterminated",
+    "over_budget_policy": "both", "q": "x",
+}
+
+
+def test_every_post_route_survives_garbage(app, db_session, login_as):
+    browser, user = login_as("Administrator")
+    ids = sample_ids(db_session, owner=user)
+    failures = []
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods or rule.endpoint in ("auth.logout",):
+            continue
+        url = rule.build({arg: ids[arg] for arg in rule.arguments})[1]
+        response = browser.post(url, POST_GARBAGE)
+        if response.status_code >= 500:
+            failures.append(f"{url}: {response.status_code}")
+    assert failures == []

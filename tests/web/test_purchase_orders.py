@@ -58,6 +58,7 @@ BAD = [
     ({"amount": "-10"}, "more than zero"),
     ({"amount": "ten"}, "as a number"),
     ({"amount": "1000000000000"}, "at most 999,999,999,999.99"),
+    ({"amount": "1e400"}, "as a number"),
     ({"expiration": "2025-12-31"}, "on or after the effective date"),
     ({"effective": "2026-02-30"}, "Not a valid date"),
     ({"effective": ""}, "Enter the effective date"),
