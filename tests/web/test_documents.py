@@ -176,3 +176,22 @@ def test_deriving_more_than_the_source_quantity_is_refused(db_session, login_as,
     assert _docs(db_session) == 1
     made = browser.post(f"/documents/{doc.id}/derive", {"type_id": str(credit_type.id), f"qty-{line_id}": "2"})
     assert made.status_code == 302 and _docs(db_session) == 2
+
+
+def test_po_documents_tab_spend_tab_and_report(db_session, login_as, setup):
+    browser, _ = login_as("Billing Admin")
+    setup["po"].kind = "multi_line"
+    setup["job"].po_reference = None
+    other_job = factories.job(db_session, setup["debtor"], title="Typed")
+    other_job.po_reference = "CUST-77"
+    db_session.commit()
+    browser.post("/documents/new", _form(setup))
+    browser.post("/documents/new", _form(setup, line_job=[str(other_job.id)], line_rate=["10"]))
+    for doc in db_session.scalars(select(Document).order_by(Document.id)):
+        browser.post(f"/documents/{doc.id}/post", {"confirmed": "1"})
+    tab = browser.get(f"/purchase-orders/{setup['po'].id}?tab=documents").get_data(as_text=True)
+    assert "SI-00001" in tab and "950.00" in tab and "50.00" in tab  # applied, then remaining 1,000 − 950
+    spend = browser.get(f"/purchase-orders/{setup['po'].id}?tab=spend").get_data(as_text=True)
+    assert "ORD" in spend and "950.00" in spend
+    report = browser.get("/documents/report").get_data(as_text=True)
+    assert "CUST-77" in report and "on the fly (no budget)" in report and "4500" in report
