@@ -6,10 +6,12 @@ from decimal import Decimal
 from flask import Flask, jsonify, make_response, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug import exceptions as werkzeug_exceptions
 from werkzeug.exceptions import HTTPException
 
 from portal.authz import CATALOGUE
 from portal.extensions import db, login_manager
+from portal.services.errors import Forbidden, NotFound
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -109,6 +111,17 @@ def init_app(app: Flask) -> None:
         }
         return _error_page(err.code or 500, titles.get(err.code, err.name),
                            messages.get(err.code, err.description or ""))
+
+    @app.errorhandler(NotFound)
+    def _not_found(err: NotFound):
+        # a service found no such record, or one the user may not know of (another branch's job)
+        db.session.rollback()
+        return _http(werkzeug_exceptions.NotFound())
+
+    @app.errorhandler(Forbidden)
+    def _forbidden(err: Forbidden):
+        db.session.rollback()
+        return _http(werkzeug_exceptions.Forbidden())
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):

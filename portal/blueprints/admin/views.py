@@ -12,7 +12,7 @@ from portal.blueprints.forms import apply_errors
 from portal.extensions import db
 from portal.models import Branch, Role, User
 from portal.services import security, settings as settings_service
-from portal.services.errors import Conflict, NotFound, ValidationFailed
+from portal.services.errors import Conflict, ValidationFailed
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -111,8 +111,6 @@ def edit_role(role_id: int | None):
 def delete_role(role_id: int):
     try:
         security.delete_role(db.session, role_id, actor=current_user)
-    except NotFound:
-        abort(404)
     except Conflict as exc:
         flash(str(exc), "error")
     else:

@@ -45,10 +45,7 @@ def grid():
 
 
 def _panel(job_id: int, as_of: date, **extra):
-    try:
-        job = job_orders.get_job(db.session, current_user, job_id)
-    except NotFound:
-        abort(404)
+    job = job_orders.get_job(db.session, current_user, job_id)
     history = service.job_history(db.session, current_user, job.id, as_of)
     pos, groups = service.offer(db.session, job.debtor_id, as_of)
     pending = parse_target(extra.get("pending_target"))
@@ -88,8 +85,6 @@ def assign(job_id: int):
                       pending_start=form.get("start", ""), error=str(exc))
     except tl.AssignmentError as exc:
         return _panel(job_id, as_of, error=str(exc), pending_target=form.get("target"))
-    except NotFound:
-        abort(404)
     except Conflict as exc:
         return _panel(job_id, as_of, error=str(exc))
     return _panel(job_id, as_of, notices=result.notices or ["Assigned."])
@@ -103,8 +98,6 @@ def clear(job_id: int):
         service.clear(db.session, current_user, job_id, as_of)
     except tl.AssignmentError as exc:
         return _panel(job_id, as_of, error=str(exc))
-    except NotFound:
-        abort(404)
     except Conflict as exc:
         return _panel(job_id, as_of, error=str(exc))
     return _panel(job_id, as_of, notices=["Cleared."])

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.authz import requires
@@ -9,7 +9,7 @@ from portal.blueprints.forms import apply_errors, page_arg
 from portal.extensions import db
 from portal.htmx import render
 from portal.services import audit, debtors as service
-from portal.services.errors import Conflict, NotFound, ValidationFailed
+from portal.services.errors import Conflict, ValidationFailed
 
 bp = Blueprint("debtors", __name__, url_prefix="/debtors")
 
@@ -21,13 +21,6 @@ def _input(form: DebtorForm) -> service.DebtorInput:
         over_budget_policy=form.over_budget_policy.data or "", active=bool(form.active.data),
         notes=form.notes.data or "",
     )
-
-
-def _debtor_or_404(debtor_id: int):
-    try:
-        return service.get_debtor(db.session, debtor_id)
-    except NotFound:
-        abort(404)
 
 
 @bp.get("/", strict_slashes=False)
@@ -57,7 +50,7 @@ def create():
 @bp.get("/<int:debtor_id>")
 @requires("debtors", "view")
 def detail(debtor_id: int):
-    debtor = _debtor_or_404(debtor_id)
+    debtor = service.get_debtor(db.session, debtor_id)
     tab = request.args.get("tab", "summary")
     history = audit.history_of(db.session, "debtors", debtor.id) if tab == "history" else []
     context = {}
@@ -76,7 +69,7 @@ def detail(debtor_id: int):
 @bp.route("/<int:debtor_id>/edit", methods=["GET", "POST"])
 @requires("debtors", "add_edit")
 def edit(debtor_id: int):
-    debtor = _debtor_or_404(debtor_id)
+    debtor = service.get_debtor(db.session, debtor_id)
     form = DebtorForm(obj=debtor)
     if request.method == "GET":
         form.row_version.data = str(debtor.row_version)
@@ -99,8 +92,6 @@ def edit(debtor_id: int):
 def delete(debtor_id: int):
     try:
         service.delete_debtor(db.session, debtor_id, actor=current_user)
-    except NotFound:
-        abort(404)
     except Conflict as exc:
         flash(str(exc), "error")
         return redirect(url_for("debtors.detail", debtor_id=debtor_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from uuid import uuid4
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -17,17 +17,10 @@ from portal.htmx import render
 from portal.models import BillCode, Debtor, DocumentType, JobOrder, PurchaseOrder
 from portal.services import audit, documents as service, posting
 from portal.services.documents import parse_decimal
-from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from portal.services.errors import Conflict, ValidationFailed
 from portal.services.job_orders import visible
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
-
-
-def _doc_or_404(doc_id: int):
-    try:
-        return service.get_document(db.session, doc_id)
-    except NotFound:
-        abort(404)
 
 
 @bp.get("/", strict_slashes=False)
@@ -103,7 +96,7 @@ def create():
 @bp.route("/<int:doc_id>/edit", methods=["GET", "POST"])
 @requires("documents", "add_edit")
 def edit(doc_id: int):
-    doc = _doc_or_404(doc_id)
+    doc = service.get_document(db.session, doc_id)
     if doc.status != "draft":
         flash(f"{doc.number} is {doc.status}: only drafts can be edited.", "error")
         return redirect(url_for("documents.detail", doc_id=doc_id))
@@ -135,7 +128,7 @@ def line_row():
 @bp.get("/<int:doc_id>")
 @requires("documents", "view")
 def detail(doc_id: int):
-    doc = _doc_or_404(doc_id)
+    doc = service.get_document(db.session, doc_id)
     types = db.session.scalars(select(DocumentType).where(DocumentType.active.is_(True)).order_by(DocumentType.sort_order)).all()
     history = audit.history_of(db.session, "documents", doc.id) if request.args.get("tab") == "history" else []
     pos = db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.debtor_id == doc.debtor_id)
@@ -146,7 +139,7 @@ def detail(doc_id: int):
 @bp.post("/<int:doc_id>/post")
 @requires("documents", "add_edit")
 def post(doc_id: int):
-    doc = _doc_or_404(doc_id)
+    doc = service.get_document(db.session, doc_id)
     try:
         result = posting.post(db.session, current_user, doc_id, confirmed=request.form.get("confirmed") == "1",
                               override=request.form.get("override") == "1")
@@ -159,7 +152,7 @@ def post(doc_id: int):
         for subject in result.alerts:
             flash(f"Alert raised: {subject}", "warning")
         return redirect(url_for("documents.detail", doc_id=doc_id))
-    doc = _doc_or_404(doc_id)
+    doc = service.get_document(db.session, doc_id)
     return render_template("documents/detail.html", doc=doc, types=[], history=[], result=result, pos=[])
 
 
@@ -168,8 +161,6 @@ def post(doc_id: int):
 def void(doc_id: int):
     try:
         posting.void(db.session, current_user, doc_id)
-    except NotFound:
-        abort(404)
     except Conflict as exc:
         flash(str(exc), "error")
     else:
@@ -180,7 +171,7 @@ def void(doc_id: int):
 @bp.post("/<int:doc_id>/derive")
 @requires("documents", "add_edit")
 def derive(doc_id: int):
-    source = _doc_or_404(doc_id)
+    source = service.get_document(db.session, doc_id)
     quantities = {line.id: parse_decimal(raw) if raw.strip() else line.quantity
                   for line in source.lines if (raw := request.form.get(f"qty-{line.id}")) is not None}
     try:
@@ -202,10 +193,6 @@ def reassign(doc_id: int):
     try:
         moved = posting.reassign(db.session, current_user, doc_id, [i for i in line_ids if i and i > 0],
                                  optional_int(po_id) or 0, optional_int(line_id), reason=request.form.get("reason", ""))
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
     except ValidationFailed as exc:
         flash(str(exc), "error")
     else:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -14,7 +14,7 @@ from portal.htmx import render
 from portal.models import Branch, Debtor, User
 from portal.services import assignments, audit, job_orders as service, purchase_orders
 from portal.services.settings import assignment_prompt
-from portal.services.errors import Conflict, NotFound, ValidationFailed
+from portal.services.errors import Conflict, ValidationFailed
 
 bp = Blueprint("job_orders", __name__, url_prefix="/job-orders")
 
@@ -24,13 +24,6 @@ def parse_day(raw: str | None, default: date) -> date:
         return date.fromisoformat(raw) if raw else default
     except ValueError:
         return default
-
-
-def _job_or_404(job_id: int):
-    try:
-        return service.get_job(db.session, current_user, job_id)
-    except NotFound:
-        abort(404)
 
 
 @bp.get("/", strict_slashes=False)
@@ -113,7 +106,7 @@ def po_picker():
 @bp.get("/<int:job_id>")
 @requires("job_orders", "view")
 def detail(job_id: int):
-    job = _job_or_404(job_id)
+    job = service.get_job(db.session, current_user, job_id)
     as_of = parse_day(request.args.get("as_of"), date.today())
     history = assignments.job_history(db.session, current_user, job.id, as_of)
     audit_rows = audit.history_of(db.session, "job_orders", job.id) if request.args.get("tab") == "history" else []
@@ -126,7 +119,7 @@ def detail(job_id: int):
 @bp.route("/<int:job_id>/edit", methods=["GET", "POST"])
 @requires("job_orders", "add_edit")
 def edit(job_id: int):
-    job = _job_or_404(job_id)
+    job = service.get_job(db.session, current_user, job_id)
     form = JobForm(obj=job)
     del form.po_choice  # a job's PO changes from its assignments, on an as-of date
     if request.method == "GET":
@@ -138,8 +131,6 @@ def edit(job_id: int):
             service.update_job(db.session, current_user, job_id, _input(form), expected_version=form.expected_version())
         except ValidationFailed as exc:
             apply_errors(form, exc)
-        except NotFound:
-            abort(404)
         except Conflict as exc:  # a stale form
             form.form_errors = [str(exc)]
         else:

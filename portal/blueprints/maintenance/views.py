@@ -1,7 +1,7 @@
 """Maintenance lists (item `maintenance`: view reads, add_edit creates and edits, full deletes)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.htmx import render
 from portal.models import BillCode, Role, User
 from portal.services import audit, maintenance as service
-from portal.services.errors import Conflict, NotFound, ValidationFailed
+from portal.services.errors import Conflict, ValidationFailed
 
 bp = Blueprint("maintenance", __name__, url_prefix="/maintenance")
 
@@ -97,10 +97,7 @@ def edit(slug: str, item_id: int | None):
     kind, title, form_class, _ = KINDS[slug]
     obj = None
     if item_id is not None:
-        try:
-            obj = service.get_item(db.session, kind, item_id)
-        except NotFound:
-            abort(404)
+        obj = service.get_item(db.session, kind, item_id)
     form = form_class(obj=obj) if request.method == "GET" else form_class()
     _choices(form)
     if request.method == "GET" and obj is not None:
@@ -112,8 +109,6 @@ def edit(slug: str, item_id: int | None):
             apply_errors(form, exc)
         except Conflict as exc:
             form.form_errors = [str(exc)]
-        except NotFound:
-            abort(404)
         else:
             flash(f"{saved} saved.", "success")
             return redirect(url_for("maintenance.items", slug=slug))
@@ -128,10 +123,7 @@ def edit(slug: str, item_id: int | None):
 @requires("maintenance", "view")
 def detail(slug: str, item_id: int):
     kind, title, form_class, _ = KINDS[slug]
-    try:
-        obj = service.get_item(db.session, kind, item_id)
-    except NotFound:
-        abort(404)
+    obj = service.get_item(db.session, kind, item_id)
     form = form_class(obj=obj)
     _choices(form)
     _fill(form, obj)
@@ -157,8 +149,6 @@ def delete(slug: str, item_id: int):
     kind = KINDS[slug][0]
     try:
         service.delete_item(db.session, kind, item_id, actor=current_user)
-    except NotFound:
-        abort(404)
     except Conflict as exc:
         flash(str(exc), "error")
         return redirect(url_for("maintenance.edit", slug=slug, item_id=item_id))

@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.htmx import render
 from portal.models import Debtor
 from portal.services import audit, po_groups, purchase_orders as service
-from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from portal.services.errors import Conflict, NotFound, ValidationFailed
 
 bp = Blueprint("purchase_orders", __name__, url_prefix="/purchase-orders")
 TABS = [("summary", "Summary"), ("lines", "Lines"), ("documents", "Documents"), ("spend", "Spend by bill code"),
@@ -24,13 +24,6 @@ TABS = [("summary", "Summary"), ("lines", "Lines"), ("documents", "Documents"), 
 def _int_arg(name: str) -> int | None:
     value = int_or_none(request.args.get(name))
     return value if value and value > 0 else None
-
-
-def _po_or_404(po_id: int):
-    try:
-        return service.get_po(db.session, po_id)
-    except NotFound:
-        abort(404)
 
 
 @bp.get("/", strict_slashes=False)
@@ -89,7 +82,7 @@ def create():
 @bp.get("/<int:po_id>")
 @requires("purchase_orders", "view")
 def detail(po_id: int):
-    po = _po_or_404(po_id)
+    po = service.get_po(db.session, po_id)
     tab = request.args.get("tab", "summary")
     if tab not in dict(TABS):
         tab = "summary"
@@ -110,7 +103,7 @@ def detail(po_id: int):
 @bp.route("/<int:po_id>/edit", methods=["GET", "POST"])
 @requires("purchase_orders", "add_edit")
 def edit(po_id: int):
-    po = _po_or_404(po_id)
+    po = service.get_po(db.session, po_id)
     if not service.can_modify(current_user, po):
         abort(403)
     form = POForm(obj=po)
@@ -135,10 +128,6 @@ def edit(po_id: int):
             apply_errors(form, exc)
         except Conflict as exc:
             notices = [str(exc)]
-        except Forbidden:
-            abort(403)
-        except NotFound:
-            abort(404)
         else:
             flash("PO saved.", "success")
             return redirect(url_for("purchase_orders.detail", po_id=po_id))
@@ -151,10 +140,6 @@ def edit(po_id: int):
 def delete(po_id: int):
     try:
         service.delete_po(db.session, po_id, actor=current_user)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
     except Conflict as exc:
         flash(str(exc), "error")
         return redirect(url_for("purchase_orders.detail", po_id=po_id))
@@ -196,10 +181,7 @@ def groups():
 def edit_group(group_id: int | None):
     group = None
     if group_id is not None:
-        try:
-            group = po_groups.get_group(db.session, group_id)
-        except NotFound:
-            abort(404)
+        group = po_groups.get_group(db.session, group_id)
         debtor = group.debtor
     else:
         debtor = db.session.get(Debtor, _int_arg("debtor_id") or 0) or abort(404)
@@ -214,8 +196,6 @@ def edit_group(group_id: int | None):
             apply_errors(form, exc)
         except Conflict as exc:
             form.form_errors = [str(exc)]
-        except NotFound:
-            abort(404)
         else:
             flash("PO group saved.", "success")
             return redirect(url_for("purchase_orders.groups", debtor_id=debtor.id))
@@ -229,8 +209,6 @@ def delete_group(group_id: int):
         group = po_groups.get_group(db.session, group_id)
         debtor_id = group.debtor_id
         po_groups.delete_group(db.session, group_id, actor=current_user)
-    except NotFound:
-        abort(404)
     except Conflict as exc:
         flash(str(exc), "error")
         return redirect(url_for("purchase_orders.groups", debtor_id=group.debtor_id))
