@@ -132,6 +132,28 @@ def _validate(session: Session, user, data: DocumentInput) -> tuple[dict[str, li
     return errors, priced
 
 
+def _check_sources(session: Session, data: DocumentInput, source_document_id: int | None,
+                   errors: dict[str, list[str]]) -> None:
+    """A derived draft's lines keep their source lines (so posting releases the order's commitment or
+    reverses against the invoice line's PO): each must be a line of the draft's source document, which
+    stays the same debtor's and a type this one may be made from."""
+    wanted = {l.source_line_id for l in data.lines if l.source_line_id}
+    if not wanted and source_document_id is None:
+        return
+    source = session.get(Document, source_document_id) if source_document_id else None
+    if source is None:
+        errors.setdefault("lines", []).append("Those lines were not made from another document: remove them and add new ones.")
+        return
+    target = session.get(DocumentType, data.document_type_id)
+    if data.debtor_id != source.debtor_id or not may_derive(source.document_type, target):
+        errors.setdefault("document_type_id", []).append(
+            f"This draft was made from {source.document_type.name} {source.number}: keep its debtor and a type "
+            "that can be made from it.")
+    if wanted - {line.id for line in source.lines}:
+        errors.setdefault("lines", []).append(
+            f"Some lines are not lines of {source.document_type.name} {source.number}.")
+
+
 def _next_number(session: Session, doc_type: DocumentType) -> str:
     count = session.scalar(select(func.count()).select_from(Document).where(
         Document.document_type_id == doc_type.id)) or 0
@@ -143,6 +165,10 @@ def save_draft(session: Session, user, doc_id: int | None, data: DocumentInput, 
                commit: bool = True) -> Document:
     """Create or replace a draft and its lines; posted and void documents are never edited."""
     errors, priced = _validate(session, user, data)
+    if not errors:
+        if doc_id is not None:
+            source_document_id = session.scalar(select(Document.source_document_id).where(Document.id == doc_id))
+        _check_sources(session, data, source_document_id, errors)
     if errors:
         raise ValidationFailed(errors)
     audit.acting(session, user)
@@ -212,6 +238,13 @@ def drawn_by_line(session: Session, line_ids: list[int]) -> dict[int, dict[str, 
     return out
 
 
+def may_derive(source: DocumentType, target: DocumentType) -> bool:
+    """Orders and invoices come from estimates, invoices from orders, credit memos from invoices."""
+    return ((source.is_estimate and (target.is_order or target.is_invoice))
+            or (source.is_order and target.is_invoice)
+            or (source.is_invoice and target.is_credit_memo))
+
+
 def derive(session: Session, user, source_id: int, target_type_id: int, *, quantities: dict[int, Decimal] | None = None,
            doc_date: date | None = None) -> Document:
     """A draft made from a posted document: an order or invoice from an estimate or order (in full
@@ -221,10 +254,7 @@ def derive(session: Session, user, source_id: int, target_type_id: int, *, quant
     target = session.get(DocumentType, target_type_id)
     if target is None:
         raise ValidationFailed({"document_type_id": ["Choose a document type."]})
-    allowed = ((source.document_type.is_estimate and (target.is_order or target.is_invoice))
-               or (source.document_type.is_order and target.is_invoice)
-               or (source.document_type.is_invoice and target.is_credit_memo))
-    if source.status != "posted" or not allowed:
+    if source.status != "posted" or not may_derive(source.document_type, target):
         raise ValidationFailed({"document_type_id": [
             f"A {target.name} cannot be made from {source.document_type.name} {source.number} ({source.status})."]})
     lines = []

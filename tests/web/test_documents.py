@@ -195,3 +195,41 @@ def test_po_documents_tab_spend_tab_and_report(db_session, login_as, setup):
     assert "ORD" in spend and "950.00" in spend
     report = browser.get("/documents/report").get_data(as_text=True)
     assert "CUST-77" in report and "on the fly (no budget)" in report and "4500" in report
+
+
+def test_editing_a_derived_draft_keeps_its_source_lines(db_session, login_as, setup):
+    """A credit memo edited before posting still reverses against the invoice line it was made from;
+    a forged source line or a type that cannot be made from the source is refused."""
+    browser, _ = login_as("Billing Admin")
+    browser.post("/documents/new", _form(setup))
+    invoice = db_session.scalars(select(Document)).one()
+    browser.post(f"/documents/{invoice.id}/post", {"confirmed": "1"})
+    invoice_line = db_session.scalars(select(DocumentLine.id)).one()
+    types = factories.document_types(db_session)
+    browser.post(f"/documents/{invoice.id}/derive", {"type_id": str(types["Credit Memo"].id), f"qty-{invoice_line}": "2"})
+    credit = db_session.scalars(select(Document).where(Document.id != invoice.id)).one()
+    page = browser.get(f"/documents/{credit.id}/edit").get_data(as_text=True)
+    assert f'name="line_source" value="{invoice_line}"' in page
+
+    def edit(**kw):
+        fields = {"document_type_id": str(types["Credit Memo"].id), "number": credit.number, "line_quantity": ["3"],
+                  "line_source": [str(invoice_line)], "row_version": str(credit.row_version)} | kw
+        return browser.post(f"/documents/{credit.id}/edit", _form(setup, **fields))
+
+    stranger = _form(setup, number="OTHER-1")
+    browser.post("/documents/new", stranger)
+    other_line = db_session.scalars(select(DocumentLine.id).order_by(DocumentLine.id.desc())).first()
+    forged = edit(line_source=[str(other_line)]).get_data(as_text=True)
+    assert "are not lines of Sales Invoice" in forged
+    retyped = edit(document_type_id=str(types["Sales Invoice"].id)).get_data(as_text=True)
+    assert "keep its debtor and a type" in retyped
+    db_session.expire_all()
+    assert db_session.get(DocumentLine, credit.lines[0].id).quantity == Decimal("2")  # nothing written
+
+    assert edit().status_code == 302
+    db_session.expire_all()
+    line = db_session.scalars(select(DocumentLine).where(DocumentLine.document_id == credit.id)).one()
+    assert line.source_line_id == invoice_line and line.quantity == Decimal("3")
+    assert browser.post(f"/documents/{credit.id}/post", {"confirmed": "1"}).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(POBalance, setup["po"].id).used == Decimal("950.00") - Decimal("285.00")

@@ -38,6 +38,7 @@ def lines_from(request: Request, keys: list[str] | None = None) -> tuple[tuple[L
     f = request.form
     cols = {k: f.getlist(k) for k in COLUMNS}
     row_keys = f.getlist("line_key")
+    sources = f.getlist("line_source")  # a derived draft's rows keep the line they were made from
     count = max((len(v) for v in cols.values()), default=0)
     lines, problems = [], []
     for i in range(count):
@@ -53,7 +54,8 @@ def lines_from(request: Request, keys: list[str] | None = None) -> tuple[tuple[L
         lines.append(LineInput(job_id=optional_int(get("line_job")), bill_code_id=optional_int(get("line_code")),
                                quantity=parse_decimal(get("line_quantity")), rate=parse_decimal(get("line_rate")),
                                service_date=day, description=get("line_description")[:400],
-                               explicit_po_id=optional_int(get("line_po"))))
+                               explicit_po_id=optional_int(get("line_po")),
+                               source_line_id=optional_int(sources[i]) if i < len(sources) else None))
     return tuple(lines), problems
 
 

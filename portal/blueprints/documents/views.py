@@ -64,7 +64,7 @@ def _edit(doc=None):
         else:
             form.row_version.data = str(doc.row_version)
         lines = tuple(service.LineInput(l.job_id, l.bill_code_id, l.quantity, l.rate, l.service_date, l.description,
-                                        l.po_id if l.explicit_po else None) for l in doc.lines) if doc else ()
+                                        l.po_id if l.explicit_po else None, l.source_line_id) for l in doc.lines) if doc else ()
         problems = []
     else:
         lines, problems = lines_from(request)
