@@ -36,3 +36,12 @@ document.addEventListener("change", function (event) {
     holder.appendChild(input);
   }
 });
+
+// Document line editor: a new document type or date can change every line's funding, so the rows recompute.
+document.addEventListener("change", function (event) {
+  var id = event.target.id;
+  if (event.target.form && event.target.form.id === "document-form" &&
+      (id === "document_type_id" || id === "doc_date")) {
+    document.body.dispatchEvent(new CustomEvent("lines-changed"));
+  }
+});

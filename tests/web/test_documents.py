@@ -233,3 +233,15 @@ def test_editing_a_derived_draft_keeps_its_source_lines(db_session, login_as, se
     assert browser.post(f"/documents/{credit.id}/post", {"confirmed": "1"}).status_code == 302
     db_session.expire_all()
     assert db_session.get(POBalance, setup["po"].id).used == Decimal("950.00") - Decimal("285.00")
+
+
+def test_the_rows_come_back_with_the_new_debtors_lists(db_session, login_as, setup):
+    browser, _ = login_as("Billing Admin")
+    other = factories.debtor(db_session, "GLOBEX")
+    welder = factories.job(db_session, other, title="Welder")
+    html = browser.post("/documents/lines", _form(setup, debtor_id=str(other.id), line_po=[str(setup["po"].id)])
+                        ).get_data(as_text=True)
+    assert 'id="document-lines"' in html and "Welder" in html and setup["job"].title not in html
+    assert 'value="10"' in html and 'value="k1"' in html  # what was typed, under the same row key
+    assert setup["job"].number not in html and ">4500" not in html  # ACME's job and PO are neither offered nor kept
+    assert f'<option value="{welder.id}" >{welder.number} Welder' in html

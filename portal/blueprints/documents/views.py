@@ -1,6 +1,7 @@
 """Documents (item `documents`): drafts with an htmx line editor, posting, voiding, crediting."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from uuid import uuid4
 
@@ -56,6 +57,9 @@ def _choices(form: DocumentForm) -> None:
 def _edit(doc=None):
     form = DocumentForm(obj=doc) if request.method == "GET" else DocumentForm()
     _choices(form)
+    # another debtor: the rows come back with that debtor's jobs and POs, what was typed kept
+    form.debtor_id.render_kw = {"hx-post": url_for("documents.lines"), "hx-trigger": "change",
+                                "hx-include": "#document-form", "hx-target": "#document-lines", "hx-swap": "outerHTML"}
     if request.method == "GET":
         if doc is None:
             form.debtor_id.data = optional_int(request.args.get("debtor_id"))
@@ -114,6 +118,25 @@ def line_editor():
     lines, _ = lines_from(request, keys)
     funding = service.describe_funding(db.session, current_user, document_input(form, lines))
     return render_template("documents/_funding.html", rows=list(zip(keys, funding)))
+
+
+@bp.post("/lines")
+@requires("documents", "add_edit")
+def lines():
+    """The editor's rows again after the debtor changed: quantities, rates, dates and descriptions stay;
+    a job or PO of the old debtor is dropped, and the lists offer the new debtor's."""
+    form = DocumentForm()
+    _choices(form)
+    keys: list[str] = []
+    rows, _ = lines_from(request, keys)
+    context = _editor_context(form.debtor_id.data)
+    jobs, pos = {j.id for j in context["jobs"]}, {p.id for p in context["pos"]}
+    rows = tuple(replace(l, job_id=l.job_id if l.job_id in jobs else None,
+                         explicit_po_id=l.explicit_po_id if l.explicit_po_id in pos else None) for l in rows)
+    if not rows:
+        keys, rows = [uuid4().hex], (service.LineInput(None, None, None, None),)
+    funding = service.describe_funding(db.session, current_user, document_input(form, rows))
+    return render_template("documents/_lines.html", rows=list(zip(keys, rows, funding)), **context)
 
 
 @bp.post("/line-row")
