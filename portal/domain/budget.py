@@ -34,6 +34,11 @@ class Balance:
     commitments: Decimal = ZERO
     estimates: Decimal = ZERO
 
+    @classmethod
+    def of(cls, amount: Decimal, row) -> "Balance":
+        """From a stored balance row (anything with used, commitments, estimates); None: nothing drawn."""
+        return cls(amount) if row is None else cls(amount, row.used, row.commitments, row.estimates)
+
     @property
     def subtotal(self) -> Decimal:
         return self.used + self.commitments + self.estimates

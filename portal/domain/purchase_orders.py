@@ -178,15 +178,6 @@ def bill_code_clashes(lines: list[tuple[int, set[str]]]) -> list[str]:
     return messages
 
 
-def balance_colour(amount: Decimal, subtotal: Decimal, tolerance_pct: Decimal | None) -> str | None:
-    """Seed 001: red when Subtotal > Amount; yellow when Subtotal ≥ tolerance % of Amount."""
-    if subtotal > amount:
-        return "red"
-    if tolerance_pct is not None and subtotal >= amount * tolerance_pct / Decimal("100"):
-        return "yellow"
-    return None
-
-
 def is_current_or_future(expiration: date, today: date) -> bool:
     """Seed 004's default filter: POs not yet expired."""
     return expiration >= today

@@ -65,7 +65,7 @@ def after_change(session: Session, pos: dict[int, PurchaseOrder], before: dict[i
             fired.setdefault(a.po_id, set()).add(a.threshold)
     for po_id, po in with_template.items():
         b = rows.get(po_id)
-        after = budget.Balance(po.amount, b.used, b.commitments, b.estimates) if b else budget.Balance(po.amount)
+        after = budget.Balance.of(po.amount, b)
         fire, rearm = budget.crossed_thresholds(before.get(po_id, after).subtotal, after.subtotal, po.amount,
                                                 list(po.alert_template.thresholds), fired.get(po_id, set()))
         for t in fire:
@@ -89,8 +89,7 @@ def scan_expiring(session: Session, today: date) -> list[str]:
         if session.scalar(select(Alert.id).where(Alert.po_id == po.id, Alert.kind == "expiry",
                                                  Alert.threshold == Decimal(days))):
             continue
-        b = po.balance
-        balance = budget.Balance(po.amount, b.used, b.commitments, b.estimates) if b else budget.Balance(po.amount)
+        balance = budget.Balance.of(po.amount, po.balance)
         pct = (balance.subtotal * 100 / po.amount).quantize(Decimal("1")) if po.amount else Decimal("0")
         subjects.append(_raise(session, po, "expiry", Decimal(days), _values(po, balance, pct)))
     session.commit()

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.domain import assignment as tl
+from portal.domain import budget
 from portal.domain import funding as rules
 from portal.models import JobOrder, JobPOAssignment, POEligibleType, PurchaseOrder, po_line_bill_codes
 from portal.services.assignments import DebtorPOs, debtor_pos, to_value
@@ -32,6 +34,11 @@ class Funding:
     @property
     def po_id(self) -> int | None:
         return self.po.id if self.po else None
+
+    @property
+    def remaining(self) -> Decimal | None:
+        """The funding PO's Net Remaining now (seed 001), for the line editor."""
+        return budget.Balance.of(self.po.amount, self.po.balance).net_remaining if self.po else None
 
 
 class Resolver:

@@ -51,12 +51,11 @@ def lock_pos(session: Session, po_ids) -> dict[int, PurchaseOrder]:
 def balances_of(session: Session, pos: dict[int, PurchaseOrder]) -> tuple[dict[int, Balance], dict[int, Balance]]:
     po_rows = {b.po_id: b for b in session.scalars(select(POBalance).where(POBalance.po_id.in_(list(pos)))
                                                    .execution_options(populate_existing=True))}
-    balances = {i: Balance(p.amount, po_rows[i].used, po_rows[i].commitments, po_rows[i].estimates)
-                if i in po_rows else Balance(p.amount) for i, p in pos.items()}
+    balances = {i: Balance.of(p.amount, po_rows.get(i)) for i, p in pos.items()}
     lines = {}
     for line, b in session.execute(select(POLine, POLineBalance).outerjoin(POLineBalance, POLineBalance.po_line_id == POLine.id)
                                    .where(POLine.po_id.in_(list(pos))).execution_options(populate_existing=True)):
-        lines[line.id] = Balance(line.budget, *(x for x in ((b.used, b.commitments, b.estimates) if b else (ZERO,) * 3)))
+        lines[line.id] = Balance.of(line.budget, b)
     return balances, lines
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 
+from portal.domain import budget
 from portal.domain import purchase_orders as rules
 from portal.domain.purchase_orders import LineInput, Period, POInput
 from portal.models import (AlertTemplate, BillCodeGroup, Debtor, DocumentLine, DocumentType, JobPOAssignment,
@@ -304,11 +305,22 @@ def _debtor_references(session: Session, debtor: Debtor):
             yield plural(count, noun)
 
 
-def balance_figures(po: PurchaseOrder) -> dict[str, Decimal]:
-    """Seed 001's columns for one PO from its balance row."""
-    b = po.balance
-    used, commitments, estimates = (b.used, b.commitments, b.estimates) if b else (Decimal("0"),) * 3
-    subtotal = used + commitments + estimates
-    return {"used": used, "commitments": commitments, "estimates": estimates, "subtotal": subtotal,
-            "net_remaining": po.amount - subtotal, "net_unused": po.amount - used,
-            "colour": rules.balance_colour(po.amount, subtotal, po.tolerance_pct)}
+@dataclass(frozen=True)
+class Figures(budget.Balance):
+    """Seed 001's columns for a PO or master line, read from its balance row, with its colour."""
+
+    colour: str | None = None
+
+
+def _figures(amount: Decimal, row, tolerance_pct: Decimal | None) -> Figures:
+    b = budget.Balance.of(amount, row)
+    return Figures(b.amount, b.used, b.commitments, b.estimates, budget.colour(b, tolerance_pct))
+
+
+def balance_figures(po: PurchaseOrder) -> Figures:
+    return _figures(po.amount, po.balance, po.tolerance_pct)
+
+
+def line_figures(line: POLine) -> Figures:
+    """A master line has no tolerance of its own: red when its Subtotal passes its budget."""
+    return _figures(line.budget, line.balance, None)

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from portal.domain import budget
 from portal.domain import purchase_orders as rules
 from portal.domain.purchase_orders import LineInput, Period, POInput
 
@@ -98,7 +99,7 @@ def test_no_bill_code_in_two_lines():
     (D("10000.01"), D("90"), "red"), (D("9999"), None, None), (D("10000.01"), None, "red"),
 ])
 def test_seed_001_colouring(subtotal, tolerance, colour):
-    assert rules.balance_colour(D("10000"), subtotal, tolerance) == colour
+    assert budget.colour(budget.Balance(D("10000"), used=subtotal), tolerance) == colour
 
 
 @pytest.mark.parametrize("text,value", [("1,234.50", D("1234.50")), (" 7 ", D("7")), ("abc", None), ("", None),

@@ -119,6 +119,13 @@ def test_master_po_amount_is_the_sum_of_its_lines(db_session, login_as):
     assert po.amount == Decimal("1000.50")
     assert [(l.line_no, l.secondary_po_number) for l in po.lines] == [(1, "M-A"), (2, "M-B")]
     assert all(l.balance is not None for l in po.lines)
+    po.lines[1].balance.used = Decimal("250.00")  # past the Expenses line's 200.50
+    po.lines[0].balance.commitments = Decimal("300.00")
+    db_session.commit()
+    tab = browser.get(f"/purchase-orders/{po.id}?tab=lines").get_data(as_text=True)
+    labour_row, expenses_row = tab.split("<td>M-A</td>")[0], tab.split("<td>M-A</td>")[1]
+    assert 'class="budget-red"' not in labour_row.rsplit("<tr", 1)[1] and "500.00" in expenses_row  # 800 − 300
+    assert 'class="budget-red"' in expenses_row and "(49.50)" in expenses_row  # 200.50 − 250
 
 
 def test_master_po_needs_a_bill_code_group_to_exist(db_session, login_as):

@@ -61,7 +61,7 @@ def _picker(form: JobForm, debtor_id: int | None) -> dict:
     form.po_choice.choices = [("", "— none —" if not debtor.enforce_purchase_orders else "— choose —")] + \
         [(f"group:{g.id}", f"Group {g.description} (PO {g.po_on(today).number if g.po_on(today) else 'none today'})")
          for g in groups] + \
-        [(f"po:{p.id}", f"PO {p.number} — {purchase_orders.balance_figures(p)['net_remaining']:,.2f} remaining"
+        [(f"po:{p.id}", f"PO {p.number} — {purchase_orders.balance_figures(p).net_remaining:,.2f} remaining"
           f" (to {p.expiration.isoformat()})") for p in pos]
     return {"debtor": debtor, "pos": pos, "groups": groups}
 

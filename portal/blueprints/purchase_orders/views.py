@@ -96,7 +96,7 @@ def detail(po_id: int):
         extra["spend"] = reports.spend_by_bill_code(db.session, po.id)
     return render("purchase_orders/detail.html", "purchase_orders/_tab.html", po=po, tab=tab, tabs=TABS, **extra,
                   po_assignments=lambda po_id: assignments.of_po(db.session, current_user, po_id),
-                  history=history, figures=service.balance_figures(po), can_modify=service.can_modify(current_user, po),
+                  history=history, figures=service.balance_figures(po), line_figures=service.line_figures, can_modify=service.can_modify(current_user, po),
                   today=date.today())
 
 
