@@ -1,0 +1,110 @@
+"""Pages that list records run the same number of SQL statements for a few rows as for a full page
+(no query per row). Each case grows its data between two visits and compares the counts."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import insert
+
+from portal.models import AlertTemplate, BillCode, Notification, Role
+from portal.services import documents, posting
+from tests import factories
+
+
+def _grow_jobs(s, world, n):
+    for _ in range(n):
+        job = factories.job(s, world["debtor"], world["branch"])
+        factories.assignment(s, job, po=world["po"], start=date(2026, 1, 1))
+
+
+def _grow_users(s, world, n):
+    for _ in range(n):
+        factories.user(s, role_name="Consultant", branches=[world["branch"]])
+
+
+def _grow_notifications(s, world, n):
+    s.execute(insert(Notification), [{"user_id": world["user"].id, "subject": f"PO at {i}%", "body": "", "link": ""}
+                                     for i in range(n)])
+    s.commit()
+
+
+def _grow_groups(s, world, n):
+    for _ in range(n):
+        group = factories.po_group(s, world["debtor"])
+        factories.po(s, world["debtor"], group=group)
+
+
+def _grow_code_groups(s, world, n):
+    for _ in range(n):
+        factories.bill_code_group(s, f"G{world['seq']}", [f"C{world['seq']}", f"D{world['seq']}"])
+        world["seq"] += 1
+
+
+def _grow_templates(s, world, n):
+    roles = s.query(Role).all()
+    for i in range(n):
+        s.add(AlertTemplate(name=f"T{world['seq']}-{i}", thresholds=[75, 90], subject="s", message="m",
+                            recipient_roles=roles[:2], recipient_users=[world["user"]]))
+    world["seq"] += 1
+    s.commit()
+
+
+def _grow_documents(s, world, n, *, new_pos=False):
+    for _ in range(n):
+        po = factories.po(s, world["debtor"]) if new_pos else world["po"]
+        doc = documents.save_draft(s, world["user"], None, documents.DocumentInput(
+            debtor_id=world["debtor"].id, document_type_id=world["invoice"].id, number="", doc_date=date(2026, 3, 1),
+            lines=(documents.LineInput(world["jobs"][0].id, world["code"].id, Decimal("1"), Decimal("10")),
+                   documents.LineInput(None, world["code"].id, Decimal("2"), Decimal("5"), explicit_po_id=po.id))))
+        posting.post(s, world["user"], doc.id, confirmed=True)
+
+
+def _grow_documents_on_new_pos(s, world, n):
+    _grow_documents(s, world, n, new_pos=True)
+
+
+CASES = {
+    "job orders": ("/job-orders/?debtor_id={debtor}&active=", _grow_jobs),
+    "users": ("/admin/users", _grow_users),
+    "notifications": ("/notifications/", _grow_notifications),
+    "PO groups": ("/purchase-orders/groups?debtor_id={debtor}", _grow_groups),
+    "debtor's POs": ("/debtors/{debtor}?tab=purchase_orders", _grow_groups),
+    "bill code groups": ("/maintenance/bill-code-groups/", _grow_code_groups),
+    "alert templates": ("/maintenance/alert-templates/", _grow_templates),
+    "PO documents tab": ("/purchase-orders/{po}?tab=documents", _grow_documents),
+    "PO assignments tab": ("/purchase-orders/{po}?tab=assignments", _grow_jobs),
+    "spend report": ("/documents/report", _grow_documents_on_new_pos),
+    "documents of a debtor": ("/documents/?debtor_id={debtor}", _grow_documents),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_list_pages_run_a_constant_number_of_queries(name, db_session, login_as, count_queries):
+    browser, user = login_as("Administrator")
+    debtor = factories.debtor(db_session, "ACME")
+    po = factories.po(db_session, debtor, "4500", amount="1000000", effective=date(2020, 1, 1),
+                      expiration=date(2099, 12, 31))
+    code = BillCode(code="ORD")
+    db_session.add(code)
+    db_session.commit()
+    world = {"user": user, "debtor": debtor, "po": po, "code": code, "branch": factories.branch(db_session), "seq": 0,
+             "invoice": factories.document_types(db_session)["Sales Invoice"]}
+    world["jobs"] = [factories.job(db_session, debtor, world["branch"])]
+    factories.assignment(db_session, world["jobs"][0], po=po, start=date(2020, 1, 1))
+    url_template, grow = CASES[name]
+    url = url_template.format(debtor=debtor.id, po=po.id)
+
+    def queries() -> tuple[int, int]:
+        with count_queries() as statements:
+            response = browser.get(url)
+            assert response.status_code == 200, response.get_data(as_text=True)[:500]
+        return len(statements), response.get_data(as_text=True).count("<tr")
+
+    grow(db_session, world, 2)
+    small, small_rows = queries()
+    grow(db_session, world, 20)
+    large, large_rows = queries()
+    assert large_rows > small_rows  # the page shows the new rows...
+    assert large == small  # ...with the same statements
