@@ -59,23 +59,48 @@ def spend_by_bill_code(session: Session, po_id: int) -> list[tuple[str, str, Dec
     return [tuple(r) for r in rows]
 
 
+REPORT_DOCUMENTS_PER_NUMBER = 50
+
+
 def spend_by_po_number(session: Session, debtor_id: int | None = None) -> list[tuple]:
-    """Posted document lines grouped by the PO number they carry (budgeted or typed on the fly)."""
+    """Posted document lines grouped by the PO number they carry (budgeted or typed on the fly), each
+    with its documents (the latest REPORT_DOCUMENTS_PER_NUMBER; the count says how many in all)."""
     number = func.coalesce(DocumentLine.po_number, Document.po_number, "(none)")
+    posted = [Document.status == "posted"] + ([Document.debtor_id == debtor_id] if debtor_id else [])
     stmt = (select(Document.debtor_id, number.label("po_number"), DocumentType.bucket,
                    func.sum(DocumentLine.amount * DocumentType.sign), func.count(func.distinct(Document.id)),
                    func.bool_or(DocumentLine.po_id.is_not(None)))
             .join(Document, Document.id == DocumentLine.document_id)
             .join(DocumentType, DocumentType.id == Document.document_type_id)
-            .where(Document.status == "posted"))
-    if debtor_id:
-        stmt = stmt.where(Document.debtor_id == debtor_id)
+            .where(*posted))
     rows = session.execute(stmt.group_by(Document.debtor_id, number, DocumentType.bucket).order_by(number)).all()
     table: dict[tuple, dict] = {}
     for debtor, po_number, bucket, amount, docs, budgeted in rows:
         entry = table.setdefault((debtor, po_number), {"used": Decimal("0"), "commitment": Decimal("0"),
-                                                       "estimate": Decimal("0"), "documents": 0, "budgeted": False})
+                                                       "estimate": Decimal("0"), "documents": 0, "budgeted": False,
+                                                       "items": []})
         entry[bucket] += amount
         entry["documents"] += docs
         entry["budgeted"] = entry["budgeted"] or budgeted
+    per_document = (select(Document.debtor_id, number.label("po_number"), Document.id, Document.number,
+                           Document.doc_date, DocumentType.name, func.sum(DocumentLine.amount * DocumentType.sign),
+                           func.row_number().over(partition_by=(Document.debtor_id, number),
+                                                  order_by=(Document.doc_date.desc(), Document.id.desc())).label("n"))
+                    .join(Document, Document.id == DocumentLine.document_id)
+                    .join(DocumentType, DocumentType.id == Document.document_type_id)
+                    .where(*posted)
+                    .group_by(Document.debtor_id, number, Document.id, DocumentType.name)).subquery()
+    for debtor, po_number, doc_id, doc_number, doc_date, type_name, amount, _ in session.execute(
+            select(per_document).where(per_document.c.n <= REPORT_DOCUMENTS_PER_NUMBER)
+            .order_by(per_document.c.doc_date.desc(), per_document.c.id.desc())):
+        table[(debtor, po_number)]["items"].append(ReportDocument(doc_id, doc_number, doc_date, type_name, amount))
     return [(debtor, number, v) for (debtor, number), v in table.items()]
+
+
+@dataclass(frozen=True)
+class ReportDocument:
+    document_id: int
+    number: str
+    doc_date: date
+    type_name: str
+    amount: Decimal

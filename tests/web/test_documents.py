@@ -195,6 +195,10 @@ def test_po_documents_tab_spend_tab_and_report(db_session, login_as, setup):
     assert "ORD" in spend and "950.00" in spend
     report = browser.get("/documents/report").get_data(as_text=True)
     assert "CUST-77" in report and "on the fly (no budget)" in report and "4500" in report
+    first, second = db_session.scalars(select(Document).order_by(Document.id)).all()
+    on_the_fly = report.split("CUST-77")[1].split("</tr>")[0]  # the documents grouped under each number
+    assert f'/documents/{second.id}">{second.number}' in on_the_fly and first.number not in on_the_fly
+    assert f'/documents/{first.id}">{first.number}' in report.split(">4500</a>")[1].split("</tr>")[0]
 
 
 def test_editing_a_derived_draft_keeps_its_source_lines(db_session, login_as, setup):
