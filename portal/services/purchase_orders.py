@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Callable
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 
@@ -42,6 +42,20 @@ class POFilter:
     include_expired: bool = False
     sort: str = "expiration"
     group_id: int | None = None
+    attention: bool = False  # yellow or red (seed 001), or expiring within ATTENTION_DAYS
+
+
+ATTENTION_DAYS = 30
+
+
+def _needs_attention(today: date):
+    """SQL for budget.colour(...) is not None (Subtotal past the tolerance or the amount), or an
+    expiration within ATTENTION_DAYS; tests hold it to the domain rule."""
+    subtotal = func.coalesce(POBalance.used + POBalance.commitments + POBalance.estimates, 0)
+    return or_(subtotal > PurchaseOrder.amount,
+               and_(PurchaseOrder.tolerance_pct.is_not(None),
+                    subtotal >= PurchaseOrder.amount * PurchaseOrder.tolerance_pct / 100),
+               PurchaseOrder.expiration <= today + timedelta(days=ATTENTION_DAYS))
 
 
 def can_modify(user, po: PurchaseOrder) -> bool:
@@ -62,6 +76,8 @@ def list_purchase_orders(session: Session, flt: POFilter, *, today: date, page: 
         stmt = stmt.where(PurchaseOrder.group_id == flt.group_id)
     if not flt.include_expired:
         stmt = stmt.where(PurchaseOrder.expiration >= today)
+    if flt.attention:
+        stmt = stmt.where(_needs_attention(today))
     if flt.q.strip():
         pattern = like_pattern(flt.q.strip())
         stmt = stmt.where(or_(PurchaseOrder.number.ilike(pattern), PurchaseOrder.description.ilike(pattern)))

@@ -31,12 +31,12 @@ def _int_arg(name: str) -> int | None:
 def index():
     flt = service.POFilter(debtor_id=_int_arg("debtor_id"), q=request.args.get("q", "")[:200],
                            include_expired=request.args.get("expired") == "1",
-                           sort=request.args.get("sort", "expiration"))
+                           sort=request.args.get("sort", "expiration"), attention=request.args.get("attention") == "1")
     page = service.list_purchase_orders(db.session, flt, today=date.today(), page=page_arg(request.args.get("page")),
                                         per_page=current_app.config["PAGE_SIZE"])
     debtors = db.session.scalars(select(Debtor).order_by(Debtor.code)).all()
     return render("purchase_orders/index.html", "purchase_orders/_rows.html", page=page, flt=flt,
-                  debtors=debtors, figures=service.balance_figures)
+                  debtors=debtors, figures=service.balance_figures, attention_days=service.ATTENTION_DAYS)
 
 
 def _fill_choices(form: POForm, debtor_id: int | None, po=None) -> service.FormChoices | None:

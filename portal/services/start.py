@@ -1,0 +1,34 @@
+"""The start page: what needs a billing admin's attention today, each part only for those who may see it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.models import Document, PurchaseOrder
+from portal.services import documents, job_orders, purchase_orders
+from portal.services.paging import Page
+
+ATTENTION_ROWS = 10
+
+
+@dataclass(frozen=True)
+class StartPage:
+    attention: Page[PurchaseOrder] | None  # yellow, red or expiring soon; least remaining first
+    drafts: Page[Document] | None  # documents not yet posted, newest first
+    unassigned_jobs: int | None  # active jobs with no PO or group today (their invoices find no budget)
+
+
+def start_page(session: Session, user, today: date) -> StartPage:
+    attention = drafts = unassigned = None
+    if user.can("purchase_orders", "view"):
+        attention = purchase_orders.list_purchase_orders(
+            session, purchase_orders.POFilter(attention=True, sort="remaining"), today=today, per_page=ATTENTION_ROWS)
+    if user.can("documents", "view"):
+        drafts = documents.list_documents(session, status="draft", per_page=5)
+    if user.can("job_orders", "view"):
+        stmt = job_orders.filtered(job_orders.JobFilter(unassigned=True), user, today)
+        unassigned = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    return StartPage(attention, drafts, unassigned)
