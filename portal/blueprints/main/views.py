@@ -8,6 +8,8 @@ from sqlalchemy import text
 
 from portal.authz import public, signed_in
 from portal.extensions import db
+from portal.services.purchase_orders import ATTENTION_DAYS, balance_figures
+from portal.services.start import start_page
 
 bp = Blueprint("main", __name__)
 
@@ -15,9 +17,6 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 @signed_in
 def home():
-    from portal.services.purchase_orders import ATTENTION_DAYS, balance_figures
-    from portal.services.start import start_page
-
     return render_template("main/home.html", start=start_page(db.session, current_user, date.today()),
                            figures=balance_figures, attention_days=ATTENTION_DAYS)
 
