@@ -137,12 +137,20 @@ def init_app(app: Flask) -> None:
             return [(ep, label) for ep, label, item, level in NAV
                     if ep.split(".")[0] in app.blueprints and current_user.can(item, level)]
 
+        def nav_current(endpoint: str) -> bool:
+            """The navigation entry of this page: its own entry, else the first entry of its blueprint."""
+            here = request.endpoint or ""
+            if here == endpoint or any(here == ep for ep, *_ in NAV):
+                return here == endpoint
+            blueprint = endpoint.split(".")[0]
+            return here.split(".")[0] == blueprint and next(ep for ep, *_ in NAV if ep.startswith(blueprint + ".")) == endpoint
+
         def unread_notifications() -> int:
             from portal.services.notifications import unread_count
 
             return unread_count(db.session, current_user.id) if current_user.is_authenticated else 0
 
-        return {"nav_items": nav_items, "catalogue": CATALOGUE, "unread_notifications": unread_notifications}
+        return {"nav_items": nav_items, "nav_current": nav_current, "catalogue": CATALOGUE, "unread_notifications": unread_notifications}
 
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["pct"] = percent

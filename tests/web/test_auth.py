@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pytest
+
 from sqlalchemy import select
 
 from portal.models import User
@@ -141,3 +143,14 @@ def test_admin_creates_users_and_edits_grants(db_session, login_as):
     assert not db_session.get(User, user.id).can("purchase_orders", "view")
     bad = admin.post(f"/admin/roles/{auditor.id}/edit", {"name": "Auditor", "grant-debtors": "superuser"})
     assert "not a valid grant" in bad.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path,current", [
+    ("/admin/settings", "Settings"), ("/admin/users", "Users &amp; roles"), ("/admin/roles", "Users &amp; roles"),
+    ("/debtors/new", "Debtors"),
+])
+def test_navigation_marks_one_current_entry(db_session, login_as, path, current):
+    browser, _ = login_as("Administrator")
+    header = browser.get(path).get_data(as_text=True).split("<main")[0]  # the site navigation, not page tabs
+    marked = [chunk.split(">", 1)[1].split("<", 1)[0] for chunk in header.split('aria-current="page"')[1:]]
+    assert marked == [current]

@@ -148,3 +148,14 @@ def test_list_query_count_is_constant(db_session, login_as, count_queries):
     db_session.execute(insert(BillCode), [{"code": f"K{n}", "description": "", "active": True} for n in range(1000)])
     db_session.commit()
     assert queries() == small
+
+
+@pytest.mark.parametrize("role_name,edit_shown", [("Auditor", False), ("Billing Admin", True)])
+def test_read_only_view_offers_edit_to_editors(db_session, login_as, role_name, edit_shown):
+    code = BillCode(code="ORD", description="Ordinary")
+    db_session.add(code)
+    db_session.commit()
+    browser, _ = login_as(role_name)
+    page = browser.get(f"/maintenance/bill-codes/{code.id}").get_data(as_text=True)
+    assert "<fieldset class=\"plain\" disabled>" in page
+    assert (f'/maintenance/bill-codes/{code.id}/edit"' in page) is edit_shown
