@@ -215,8 +215,18 @@ def describe_funding(session: Session, user, data: DocumentInput) -> list[Fundin
     resolver = Resolver(session, debtor.id)
     job_ids = {l.job_id for l in data.lines if l.job_id}
     jobs = {j.id: j for j in session.scalars(select(JobOrder).where(JobOrder.id.in_(job_ids), JobOrder.debtor_id == debtor.id))} if job_ids else {}
+    sources = {}
+    if doc_type.is_credit_memo and any(l.source_line_id for l in data.lines):
+        sources = {l.id: l for l in session.scalars(select(DocumentLine).join(Document).where(
+            DocumentLine.id.in_([l.source_line_id for l in data.lines if l.source_line_id]),
+            DocumentLine.po_id.is_not(None), Document.debtor_id == debtor.id))}
     out: list[Funding | str] = []
     for line in data.lines:
+        if (src := sources.get(line.source_line_id)) is not None:  # as posting will: against the invoice line
+            line_no = f" / line {src.po_line.line_no}" if src.po_line else ""
+            out.append(Funding(src.purchase_order, src.po_line_id, src.po_number,
+                               f"PO {src.po_number}{line_no}, reversing {src.document.number} line {src.line_no}"))
+            continue
         if not line.bill_code_id:
             out.append("choose a bill code")
             continue

@@ -214,6 +214,7 @@ def test_editing_a_derived_draft_keeps_its_source_lines(db_session, login_as, se
     credit = db_session.scalars(select(Document).where(Document.id != invoice.id)).one()
     page = browser.get(f"/documents/{credit.id}/edit").get_data(as_text=True)
     assert f'name="line_source" value="{invoice_line}"' in page
+    assert f"PO 4500, reversing {invoice.number} line 1" in page  # funded as posting will fund it
 
     def edit(**kw):
         fields = {"document_type_id": str(types["Credit Memo"].id), "number": credit.number, "line_quantity": ["3"],
