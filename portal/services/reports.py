@@ -2,6 +2,8 @@
 and spend by PO number (seed 003's reporting and invoice grouping, on-the-fly numbers included)."""
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -104,3 +106,19 @@ class ReportDocument:
     doc_date: date
     type_name: str
     amount: Decimal
+
+
+def spend_by_po_number_csv(rows: list[tuple], debtor_codes: dict[int, str]) -> str:
+    """The spend report as CSV for a spreadsheet: one row per debtor and PO number."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["debtor", "po_number", "budget", "documents", "invoiced_net", "orders", "estimates"])
+    for debtor, number, v in rows:
+        writer.writerow([_safe(debtor_codes[debtor]), _safe(number), "PO budget" if v["budgeted"] else "on the fly",
+                         v["documents"], f"{v['used']:.2f}", f"{v['commitment']:.2f}", f"{v['estimate']:.2f}"])
+    return out.getvalue()
+
+
+def _safe(text: str) -> str:
+    """A cell a spreadsheet would run as a formula (=, +, -, @) is quoted as text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -130,3 +130,4 @@ def test_expiring():
     assert not budget.expiring(date(2026, 12, 31), date(2026, 11, 30), 30)
     assert not budget.expiring(date(2026, 12, 31), date(2027, 1, 1), 30)
     assert not budget.expiring(date(2026, 12, 31), date(2026, 12, 1), None)
+

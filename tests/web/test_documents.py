@@ -199,6 +199,11 @@ def test_po_documents_tab_spend_tab_and_report(db_session, login_as, setup):
     on_the_fly = report.split("CUST-77")[1].split("</tr>")[0]  # the documents grouped under each number
     assert f'/documents/{second.id}">{second.number}' in on_the_fly and first.number not in on_the_fly
     assert f'/documents/{first.id}">{first.number}' in report.split(">4500</a>")[1].split("</tr>")[0]
+    download = browser.get(f"/documents/report?format=csv&debtor_id={setup['debtor'].id}")
+    assert download.mimetype == "text/csv" and "attachment" in download.headers["Content-Disposition"]
+    lines = download.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("debtor,po_number") and "ACME,4500,PO budget,1,950.00,0.00,0.00" in lines
+    assert "ACME,CUST-77,on the fly,1,100.00,0.00,0.00" in lines
 
 
 def test_editing_a_derived_draft_keeps_its_source_lines(db_session, login_as, setup):

@@ -231,8 +231,12 @@ def report():
 
     debtor_id = optional_int(request.args.get("debtor_id"))
     debtors = {d.id: d for d in db.session.scalars(select(Debtor).order_by(Debtor.code))}
-    return render_template("documents/report.html", rows=reports.spend_by_po_number(db.session, debtor_id),
-                           debtors=debtors, debtor_id=debtor_id)
+    rows = reports.spend_by_po_number(db.session, debtor_id)
+    if request.args.get("format") == "csv":
+        body = reports.spend_by_po_number_csv(rows, {i: d.code for i, d in debtors.items()})
+        return current_app.response_class(body, mimetype="text/csv", headers={
+            "Content-Disposition": f"attachment; filename=spend-by-po-number-{date.today().isoformat()}.csv"})
+    return render_template("documents/report.html", rows=rows, debtors=debtors, debtor_id=debtor_id)
 
 
 @bp.route("/import", methods=["GET", "POST"])
