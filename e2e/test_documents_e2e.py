@@ -41,6 +41,7 @@ def test_posting_across_the_tolerance_warns_turns_the_po_yellow_and_notifies(pag
     expect(page.locator("#unread-count")).to_have_text("1")
     page.goto("/purchase-orders/")
     expect(page.locator("tr.budget-yellow")).to_contain_text("4500")
+    expect(page.locator("tr.budget-yellow td").first).to_have_css("background-color", "rgb(255, 244, 194)")
     shot(page, "po-list-yellow")
     page.click("a.notifications-link")
     expect(page.locator("#notification-rows")).to_contain_text("PO 4500 at 90%")

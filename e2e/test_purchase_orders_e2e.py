@@ -1,3 +1,4 @@
+import re
 from datetime import date, timedelta
 
 from playwright.sync_api import expect
@@ -56,5 +57,27 @@ def test_split_po_and_coloured_rows(page, sign_in, db_session):
     page.goto("/purchase-orders/")
     expect(page.locator("tr.budget-yellow")).to_contain_text("NEAR")
     expect(page.locator("tr.budget-red")).to_contain_text("OVER")
+    # the colours show on odd (striped) rows and even rows alike
+    expect(page.locator("tr.budget-yellow td").first).to_have_css("background-color", "rgb(255, 244, 194)")
+    expect(page.locator("tr.budget-red td").first).to_have_css("background-color", "rgb(251, 213, 210)")
     expect(page.locator("#po-rows tbody tr", has_text="ACM-SPLIT")).to_have_count(2)
     shot(page, "po-list")
+
+
+def test_start_page_leads_to_the_pos_needing_attention(page, sign_in, db_session):
+    sign_in(page, "Billing Admin")
+    debtor = factories.debtor(db_session, "ACME")
+    factories.po(db_session, debtor, "HOT-1", amount="1000", tolerance=80, used="850",
+                 effective=date(2020, 1, 1), expiration=date(2099, 12, 31))
+    factories.po(db_session, debtor, "CALM-1", amount="1000", tolerance=80, used="100",
+                 effective=date(2020, 1, 1), expiration=date(2099, 12, 31))
+    page.goto("/")
+    expect(page.locator("#attention tr.budget-yellow")).to_contain_text("HOT-1")
+    expect(page.locator("#attention tr.budget-yellow td").first).to_have_css("background-color", "rgb(255, 244, 194)")
+    expect(page.locator("#attention")).not_to_contain_text("CALM-1")
+    shot(page, "start-page")
+    page.goto("/purchase-orders/")
+    page.check("input[name=attention]")
+    expect(page.locator("#po-rows")).not_to_contain_text("CALM-1")
+    expect(page.locator("#po-rows")).to_contain_text("HOT-1")
+    expect(page).to_have_url(re.compile(r"attention=1"))
