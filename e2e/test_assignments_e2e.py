@@ -48,6 +48,9 @@ def test_group_assignment_follows_the_groups_po_across_the_boundary(page, sign_i
     row.get_by_text("Jump to 2026-07-01").click()
     expect(page.locator(f"tr[data-job-id='{job.id}'] .po-number")).to_have_text("H2")
     assert "as_of=2026-07-01" in page.url
+    selected_po = page.locator("tr.selected[data-po-id]")  # the job's PO is highlighted in the PO list
+    expect(selected_po).to_contain_text("H2")
+    expect(selected_po.locator("td").first).to_have_css("background-color", "rgb(216, 232, 251)")
     shot(page, "grid-after-boundary")
 
 
