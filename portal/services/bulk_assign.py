@@ -71,13 +71,21 @@ def _selected(user, selection: Selection, today: date):
         raise ValidationFailed({"": [f"Select at most {MAX_LISTED_IDS:,} jobs by hand; use the filter for more."]})
     if selection.flt.debtor_id is None:
         raise ValidationFailed({"debtor_id": ["Choose the debtor."]})
-    # the filter's active-only test is replaced by the skip reasons, which name why a job is left out
-    stmt = filtered(JobFilter(**{**selection.flt.__dict__, "active_only": False}), user, today)
+    # without "active on the start date only", inactive jobs stay in and the skip reasons name them
+    stmt = filtered(selection.flt, user, today)
     if selection.excluded:
         stmt = stmt.where(JobOrder.id.not_in(selection.excluded))
     if selection.included is not None:
         stmt = stmt.where(JobOrder.id.in_(selection.included or {0}))
     return stmt
+
+
+LISTED = 500
+
+
+def listed(session: Session, user, flt: JobFilter, today: date) -> list[JobOrder]:
+    """The jobs the filter matches, for ticking (the first LISTED; the request carries the filter)."""
+    return list(session.scalars(_selected(user, Selection(flt), today).order_by(JobOrder.number).limit(LISTED)))
 
 
 def _target_problem(session: Session, debtor_id: int, target: Target, day: date) -> str | None:

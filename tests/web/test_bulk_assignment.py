@@ -103,3 +103,21 @@ def test_oversized_request_is_refused_cleanly(db_session, login_as, app):
     response = browser.post("/assignments/bulk", huge)
     assert response.status_code == 413
     assert db_session.scalar(select(func.count()).select_from(JobPOAssignment)) == 0
+
+
+def test_active_on_the_start_date_only_leaves_inactive_jobs_out_of_the_selection(db_session, login_as):
+    browser, _ = login_as("Billing Admin")
+    debtor, branch = factories.debtor(db_session), factories.branch(db_session)
+    po = factories.po(db_session, debtor, "BULK-PO", effective=D(2026, 1, 1), expiration=D(2026, 12, 31))
+    _jobs(db_session, debtor, branch, 3)
+    gone = factories.job(db_session, debtor, branch, discontinued=D(2026, 2, 1), title="Discontinued")
+    db_session.commit()
+    form = {"debtor_id": str(debtor.id), "target": f"po:{po.id}", "start": "2026-03-01", "mode": "all",
+            "action": "preview"}
+    everything = browser.post("/assignments/bulk", form, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "discontinued before the date" in everything
+    active = browser.post("/assignments/bulk", {**form, "active": "1"}, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'id="bulk-will-assign">3<' in active and "discontinued before the date" not in active
+    listing = browser.get(f"/assignments/bulk?debtor_id={debtor.id}&start=2026-03-01&active=1").get_data(as_text=True)
+    assert gone.number not in listing
+    assert gone.number in browser.get(f"/assignments/bulk?debtor_id={debtor.id}&start=2026-03-01").get_data(as_text=True)

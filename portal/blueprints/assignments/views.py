@@ -105,7 +105,7 @@ def clear(job_id: int):
 
 # ----- bulk assignment (seed 003), full only -----
 
-def _selection(source) -> tuple[bulk_assign.Selection, str | None]:
+def _selection(source, day: date) -> tuple[bulk_assign.Selection, str | None]:
     def ids(name):
         out = set()
         for raw in source.getlist(name):
@@ -117,7 +117,8 @@ def _selection(source) -> tuple[bulk_assign.Selection, str | None]:
 
     flt = job_orders.JobFilter(debtor_id=optional_int(source.get("debtor_id")), q=source.get("q", "")[:200],
                                branch_id=optional_int(source.get("branch_id")), site=source.get("site", "")[:120],
-                               unassigned=source.get("unassigned") == "1", active_only=True)
+                               unassigned=source.get("unassigned") == "1", active_only=source.get("active") == "1",
+                               as_of=day)  # both on the start date
     excluded, included = ids("exclude"), ids("include") if source.get("mode") == "some" else frozenset()
     if excluded is None or included is None:
         return bulk_assign.Selection(flt), "Job ids must be numbers."
@@ -130,11 +131,10 @@ def bulk():
     source = request.form if request.method == "POST" else request.args
     debtor = _debtor_or_404(optional_int(source.get("debtor_id")))
     day = parse_day(source.get("start"), date.today())
-    selection, problem = _selection(source)
-    jobs = list(db.session.scalars(bulk_assign._selected(current_user, bulk_assign.Selection(selection.flt), date.today())
-                                   .order_by("number").limit(500)))
+    selection, problem = _selection(source, day)
+    jobs = bulk_assign.listed(db.session, current_user, selection.flt, date.today())
     pos, groups = service.offer(db.session, debtor.id, day)
-    context = dict(debtor=debtor, day=day, selection=selection, jobs=jobs, pos=pos, groups=groups,
+    context = dict(debtor=debtor, day=day, selection=selection, jobs=jobs, listed_max=bulk_assign.LISTED, pos=pos, groups=groups,
                    branches=db.session.scalars(select(Branch).order_by(Branch.code)).all(),
                    target=source.get("target", ""), error=problem, preview=None, outcome=None)
     if request.method == "POST" and not problem:
