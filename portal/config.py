@@ -43,4 +43,5 @@ class Config:
         self.SMTP_USER = os.environ.get("SMTP_USER")
         self.SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD")
         self.SMTP_STARTTLS = _flag("SMTP_STARTTLS", False)
+        self.SMTP_CA_FILE = os.environ.get("SMTP_CA_FILE") or None
         self.MAIL_FROM = os.environ.get("MAIL_FROM", "po-portal@localhost")

@@ -6,6 +6,7 @@ of, the mail server, and no alert mail is lost or sent for a rolled-back posting
 from __future__ import annotations
 
 import smtplib
+import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
@@ -26,13 +27,14 @@ class SmtpSettings:
     user: str | None = None
     password: str | None = None
     starttls: bool = False
+    ca_file: str | None = None  # trust for STARTTLS beyond the system's CAs (a private mail server's CA)
     timeout: float = 10.0
 
     @classmethod
     def from_config(cls, config) -> "SmtpSettings":
         return cls(host=config["SMTP_HOST"], port=config["SMTP_PORT"], sender=config["MAIL_FROM"],
                    user=config.get("SMTP_USER"), password=config.get("SMTP_PASSWORD"),
-                   starttls=config.get("SMTP_STARTTLS", False))
+                   starttls=config.get("SMTP_STARTTLS", False), ca_file=config.get("SMTP_CA_FILE"))
 
 
 @dataclass(frozen=True)
@@ -72,19 +74,22 @@ def deliver(session: Session, smtp: SmtpSettings, *, limit: int = 200, now: date
     if not due:
         session.commit()
         return DeliveryReport(0, 0, 0)
+    server = None
     try:
         server = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
-    except OSError as exc:
+        if smtp.starttls:  # the server's certificate is verified (smtplib alone would not)
+            server.starttls(context=ssl.create_default_context(cafile=smtp.ca_file))
+        if smtp.user:
+            server.login(smtp.user, smtp.password or "")
+    except OSError as exc:  # unreachable, TLS refused or untrusted, sign-in refused (SMTPException is an OSError)
+        if server is not None:
+            server.close()
         for mail in due:
             failed += _failed(mail, exc, now)
         gave_up = sum(1 for m in due if m.attempts >= MAX_ATTEMPTS)
         session.commit()
         return DeliveryReport(0, failed, gave_up)
     with server:
-        if smtp.starttls:
-            server.starttls()
-        if smtp.user:
-            server.login(smtp.user, smtp.password or "")
         for mail in due:
             message = EmailMessage()
             message["From"], message["To"], message["Subject"] = smtp.sender, mail.to_address, mail.subject

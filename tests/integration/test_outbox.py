@@ -1,6 +1,8 @@
 """The outbox is delivered to a real SMTP server on loopback (aiosmtpd), failures are retried."""
 from __future__ import annotations
 
+import dataclasses
+import ssl
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -68,3 +70,51 @@ def test_unreachable_server_is_retried_later(db_session, smtp_server):
     assert outbox.deliver(db_session, live, now=now).sent == 0  # not due yet
     assert outbox.deliver(db_session, live, now=now + timedelta(minutes=2)).sent == 1
     assert len(inbox.messages) == 1
+
+
+@pytest.fixture
+def tls_smtp_server(tmp_path):
+    """A loopback SMTP server that requires STARTTLS and a sign-in, with a certificate from a private CA."""
+    import trustme
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    ca = trustme.CA()
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"portal", b"s3cret")
+        return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535 itself
+
+    inbox = Inbox()
+    for port in range(20400, 20500):
+        controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=server_context,
+                                require_starttls=True, authenticator=authenticator, auth_require_tls=True)
+        try:
+            controller.start()
+        except Exception:
+            continue
+        yield inbox, port, str(ca_file)
+        controller.stop()
+        return
+    pytest.fail("no free port for the test SMTP server")
+
+
+def test_starttls_verifies_the_server_and_signs_in(db_session, tls_smtp_server):
+    inbox, port, ca_file = tls_smtp_server
+    outbox.queue(db_session, "billing@example.test", "PO 4500 at 90%", "Over TLS.")
+    db_session.commit()
+    now = datetime.now(timezone.utc)
+    settings = outbox.SmtpSettings("127.0.0.1", port, "portal@example.test", user="portal", password="s3cret",
+                                   starttls=True)
+    untrusted = outbox.deliver(db_session, settings, now=now)  # the private CA is not trusted by default
+    assert (untrusted.sent, untrusted.failed) == (0, 1) and inbox.messages == []
+    assert "CERTIFICATE_VERIFY_FAILED" in db_session.scalars(select(OutboxEmail)).one().last_error
+    later = now + timedelta(hours=1)
+    wrong = outbox.deliver(db_session, dataclasses.replace(settings, ca_file=ca_file, password="nope"), now=later)
+    assert (wrong.sent, wrong.failed) == (0, 1) and inbox.messages == []  # refused sign-in: retried later
+    trusted = outbox.deliver(db_session, dataclasses.replace(settings, ca_file=ca_file), now=later + timedelta(hours=1))
+    assert (trusted.sent, trusted.failed) == (1, 0)
+    assert [m["Subject"] for m in inbox.messages] == ["PO 4500 at 90%"]
