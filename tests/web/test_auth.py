@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from urllib.parse import unquote
 
 import pytest
-
 from sqlalchemy import select
 
 from portal.models import User
@@ -51,10 +51,13 @@ def test_a_success_resets_the_failure_counter(db_session, browser):
     assert db_session.get(User, user.id).failed_logins == 0
 
 
-def test_next_is_never_an_open_redirect(db_session, browser):
+@pytest.mark.parametrize("target", ["https://evil.example/x", "//evil.example/x", "/\\evil.example/x",
+                                    "/%5Cevil.example/x", "/%09/evil.example", "javascript:alert(1)"])
+def test_next_is_never_an_open_redirect(db_session, browser, target):
     factories.user(db_session, "ada")
     browser.get("/login")
-    response = browser.post("/login?next=https://evil.example/x", {"username": "ada", "password": factories.PASSWORD})
+    response = browser.post("/login", {"username": "ada", "password": factories.PASSWORD},
+                            query_string={"next": unquote(target)})
     assert response.headers["Location"] == "/"
     browser.get("/")  # the page after sign-in carries the new session's token
     browser.post("/logout")
