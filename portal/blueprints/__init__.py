@@ -17,3 +17,7 @@ def register_blueprints(app: Flask) -> None:
     for bp in (auth_bp, main_bp, admin_bp, debtors_bp, notifications_bp, purchase_orders_bp, maintenance_bp,
                job_orders_bp, assignments_bp, documents_bp):
         app.register_blueprint(bp)
+
+    from portal.blueprints.ops.views import bp as ops_bp
+
+    app.register_blueprint(ops_bp)
