@@ -16,7 +16,8 @@ keepalive = 5
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
-# X-Forwarded-* are read by the portal's ProxyFix (PROXY_HOPS), not by gunicorn
+# X-Forwarded-* are read by the portal's ProxyFix (PROXY_HOPS) only, never by gunicorn as well
+secure_scheme_headers = {}
 forwarded_allow_ips = "127.0.0.1"
 # a worker restarts after this many requests (guards against slow leaks); jitter avoids all at once
 max_requests = int(os.environ.get("PORTAL_MAX_REQUESTS", 2000))

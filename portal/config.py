@@ -53,3 +53,11 @@ class Config:
         self.PROXY_X_PREFIX = int(os.environ.get("PROXY_X_PREFIX", 0))
         self.LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").strip().upper()
+        # single sign-on (OpenID Connect); local accounts can be turned off (break-glass: turn them on again)
+        self.OIDC_ISSUER = (os.environ.get("OIDC_ISSUER") or "").rstrip("/") or None
+        self.OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID") or None
+        self.OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET") or None
+        self.OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+        self.OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
+        self.OIDC_LABEL = os.environ.get("OIDC_LABEL", "company account")
+        self.LOCAL_LOGIN_ENABLED = _flag("LOCAL_LOGIN_ENABLED", True)

@@ -1,4 +1,4 @@
-"""One log line per request: request id, user, method, path, status, duration (JSON with LOG_FORMAT=json).
+"""One log line per request: request id, user, method, path, status, duration, worker pid (JSON with LOG_FORMAT=json).
 
 The request id comes from a trusted proxy's X-Request-ID when it looks like one, else is made here;
 it is sent back in the X-Request-ID header and shown on error pages so a user can quote it.
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -17,7 +18,7 @@ from flask import Flask, g, request
 
 LOGGER_NAME = "portal.requests"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-_FIELDS = ("request_id", "method", "path", "status", "duration_ms", "user_id", "remote_addr")
+_FIELDS = ("request_id", "method", "path", "status", "duration_ms", "user_id", "remote_addr", "pid")
 
 
 class JsonFormatter(logging.Formatter):
@@ -80,10 +81,10 @@ def init_app(app: Flask) -> None:
         response.headers["X-Request-ID"] = request_id
         fields = {"request_id": request_id, "method": request.method, "path": request.path,
                   "status": response.status_code, "duration_ms": duration_ms, "user_id": user_id,
-                  "remote_addr": request.remote_addr}
-        logger.info("%s %s %s %sms user=%s addr=%s id=%s", request.method, request.path, response.status_code,
-                    duration_ms, user_id if user_id is not None else "-", request.remote_addr, request_id,
-                    extra=fields)
+                  "remote_addr": request.remote_addr, "pid": os.getpid()}
+        logger.info("%s %s %s %sms user=%s addr=%s id=%s pid=%s", request.method, request.path,
+                    response.status_code, duration_ms, user_id if user_id is not None else "-", request.remote_addr,
+                    request_id, fields["pid"], extra=fields)
         return response
 
     @app.context_processor

@@ -43,8 +43,8 @@ def libpq(url: str) -> str:
 
 def operator_env(database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "FLASK_"))}
-    env.update(DATABASE_URL=database_url, SECRET_KEY="operator-test-secret", PASSWORD_TIME_COST="1",
-               PASSWORD_MEMORY_COST="64", PORTAL_INSTANCE_PATH=str(ROOT / "instance"), **extra)
+    env.update({"DATABASE_URL": database_url, "SECRET_KEY": "operator-test-secret", "PASSWORD_TIME_COST": "1",
+                "PASSWORD_MEMORY_COST": "64", "PORTAL_INSTANCE_PATH": str(ROOT / "instance"), **extra})
     return env
 
 
