@@ -1,7 +1,7 @@
 """single sign-on identities and group mappings
 
 Revision ID: de9cf2692502
-Revises: d135f5563596
+Revises: 7c1e0b5a9f21
 Create Date: 2026-11-26 06:59:46.567837
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'de9cf2692502'
-down_revision = 'd135f5563596'
+down_revision = '7c1e0b5a9f21'
 branch_labels = None
 depends_on = None
 

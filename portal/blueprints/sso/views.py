@@ -16,6 +16,8 @@ from portal.services import oidc
 from portal.services.errors import NotFound, ValidationFailed
 
 bp = Blueprint("sso", __name__)
+# the sign-in routes exist only when a provider is configured: nothing to probe otherwise
+login_bp = Blueprint("sso_login", __name__)
 NEXT_KEY = "sso_next"
 
 
@@ -28,6 +30,7 @@ def init_app(app: Flask) -> None:
             server_metadata_url=app.config["OIDC_ISSUER"] + "/.well-known/openid-configuration",
             client_kwargs={"scope": app.config["OIDC_SCOPES"]})
         app.extensions["portal_oidc"] = oauth
+        app.register_blueprint(login_bp)
 
     @app.before_request
     def _local_sign_in_off():
@@ -48,7 +51,7 @@ def _client():
     return oauth.company
 
 
-@bp.get("/login/sso")
+@login_bp.get("/login/sso")
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
 @public
 def start():
@@ -56,10 +59,10 @@ def start():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     session[NEXT_KEY] = _safe_next(request.args.get("next"))
-    return client.authorize_redirect(url_for("sso.callback", _external=True))
+    return client.authorize_redirect(url_for("sso_login.callback", _external=True))
 
 
-@bp.get("/login/sso/callback")
+@login_bp.get("/login/sso/callback")
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
 @public
 def callback():
