@@ -5,7 +5,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
-from portal.domain.numbers import AMOUNT, column_problem, parse_number
+from portal.domain.numbers import AMOUNT, PERCENT, column_problem, parse_number
 
 MAX_MONEY = AMOUNT.largest
 KINDS = {"single_line": "Single line", "multi_line": "Multi-line", "multi_line_master": "Multi-line master"}
@@ -119,6 +119,8 @@ def validate(data: POInput, *, known_type_ids: set[int], known_group_ids: set[in
         add("expiration", "The expiration date must be on or after the effective date.")
     if data.tolerance_pct is not None and not (Decimal("0") <= data.tolerance_pct <= Decimal("100")):
         add("tolerance_pct", "The tolerance must be between 0 and 100 percent (or blank for no warning).")
+    elif data.tolerance_pct is not None and (problem := column_problem(data.tolerance_pct, replace(PERCENT, label="tolerance"))):
+        add("tolerance_pct", problem)
     if len(data.description) > 200:
         add("description", "Use at most 200 characters.")
     if len(data.notes) > 10_000:

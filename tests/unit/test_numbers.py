@@ -85,3 +85,21 @@ def test_line_amount_is_half_up_to_cents(quantity, rate, amount):
 def test_a_line_amount_beyond_numeric_14_2_is_refused():
     with pytest.raises(numbers.OutOfRange, match="larger than 999,999,999,999.99"):
         numbers.line_amount(D("9999999999"), D("9999"))
+
+
+def test_a_po_tolerance_finer_than_its_column_is_refused_not_rounded():
+    from datetime import date
+
+    from portal.domain.purchase_orders import POInput, validate
+
+    data = POInput(number="4500", kind="single_line", effective=date(2026, 1, 1), expiration=date(2026, 12, 31),
+                   amount=D("1000"), tolerance_pct=D("90.555"))
+    assert validate(data, known_type_ids=set(), known_group_ids=set()) == {
+        "tolerance_pct": ["The tolerance may have at most two decimals."]}
+
+
+def test_alert_thresholds_read_through_the_same_parser():
+    from portal.services.maintenance import parse_thresholds
+
+    assert parse_thresholds("75, 90%, 100") == ([D("75"), D("90"), D("100")], [])
+    assert parse_thresholds("1e2")[1] == ["“1e2” is not a number."]
