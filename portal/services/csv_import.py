@@ -69,10 +69,12 @@ def parse(session: Session, user, text: str) -> Preview:
     codes = {c.code.upper(): c for c in session.scalars(select(BillCode))}
     jobs = {j.number.upper(): j for j in session.scalars(select(JobOrder))}
     grouped: dict[tuple, dict] = {}
+    rows: list[dict] = []
     try:
-        rows = list(reader)
-    except csv.Error as exc:
-        preview.row_errors.append((reader.line_num, _unreadable(exc)))
+        for raw in reader:
+            rows.append(raw)
+    except csv.Error as exc:  # the row after the last one read is the one that cannot be read
+        preview.row_errors.append((len(rows) + 2, _unreadable(exc)))
         return preview
     if not rows:
         preview.row_errors.append((1, "The file has no rows: add the documents' lines under the header row."))

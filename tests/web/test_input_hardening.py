@@ -156,6 +156,7 @@ def test_an_unterminated_quote_is_refused_not_swallowed(db_session, login_as, se
             f"Sales Invoice,EXT-2,2026-03-01,ACME,{job},ORD,1,10,\n")
     html = _upload(browser, text).get_data(as_text=True)
     assert "quote" in html and "Post all" not in html
+    assert "<td>2</td>" in html  # the row whose quote never closes
     posted = browser.post("/documents/import", {"action": "post", "content": text}).get_data(as_text=True)
     assert "quote" in posted and _count(db_session, Document) == 0
 
