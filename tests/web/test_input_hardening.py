@@ -80,6 +80,25 @@ def test_tab_cr_lf_stay_allowed_in_multi_line_text(db_session, login_as, setup):
     assert db_session.scalars(select(Document)).one().notes.startswith("first line\r\nsecond\tline")
 
 
+def test_every_route_refuses_a_nul_byte_in_the_one_place(app, db_session, login_as):
+    """Walks the URL map: a route added later is covered without anyone remembering it."""
+    from tests.sample_records import sample_ids
+
+    browser, user = login_as("Administrator")
+    ids = sample_ids(db_session, owner=user)
+    answers = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        url = rule.build({arg: ids[arg] for arg in rule.arguments})[1]
+        if "GET" in rule.methods:
+            answers[f"GET {url}"] = browser.get(url, query_string={"q": "x\x00"}).status_code
+        if "POST" in rule.methods and rule.endpoint != "auth.logout":
+            answers[f"POST {url}"] = browser.post(url, {"name": "x\x00", "notes": "ok"}).status_code
+    assert len(answers) > 40
+    assert {route: status for route, status in answers.items() if status != 400} == {}
+
+
 # --- 15 / 16: quantities and amounts against their columns; one number parser -------------------
 
 @pytest.mark.parametrize("quantity,rate,message", [
