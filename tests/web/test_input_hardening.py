@@ -224,6 +224,25 @@ def test_a_change_that_committed_before_the_page_failed_is_not_called_unsaved(db
     assert db_session.scalars(select(Debtor).where(Debtor.code == "SAVED")).one()
 
 
+def test_a_posting_whose_redirect_failed_says_it_was_posted(db_session, login_as, setup, monkeypatch):
+    from portal.blueprints.documents import views
+
+    browser, _ = login_as("Billing Admin")
+    browser.post("/documents/new", _doc_form(setup))
+    doc = db_session.scalars(select(Document)).one()
+
+    def broken_redirect(*args, **kwargs):
+        raise RuntimeError("the redirect after posting failed")
+
+    monkeypatch.setattr(views, "redirect", broken_redirect)
+    response = browser.post(f"/documents/{doc.id}/post", {"confirmed": "1"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500 and "was saved" in html and "nothing was saved" not in html
+    db_session.expire_all()
+    assert db_session.get(Document, doc.id).status == "posted"
+    assert db_session.get(POBalance, setup["po"].id).used == Decimal("950.00")
+
+
 def test_a_failure_before_any_commit_says_nothing_was_saved(db_session, login_as, monkeypatch):
     from portal.services import debtors
 
