@@ -13,9 +13,9 @@ from typing import Iterator
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
+from portal.domain.text import csv_cell
 from portal.models import AuditEntry, User
 from portal.services.paging import Page, paginate
-from portal.services.reports import _safe as spreadsheet_safe
 
 ACTIONS = ("create", "update", "delete")
 EXPORT_LIMIT = 100_000
@@ -97,14 +97,15 @@ def export_csv(session: Session, f: AuditFilter) -> Iterator[str]:
         out.truncate()
         return text
 
+    # every cell through the project's CSV writer rule (csv_cell): no cell runs as a formula
     writer.writerow(["id", "at_utc", "user", "action", "record_type", "record_id", "record", "changes", "reason"])
     yield flush()
     stmt = _statement(session, f).limit(EXPORT_LIMIT).execution_options(yield_per=1000)
     for n, entry in enumerate(session.scalars(stmt), start=1):
-        writer.writerow([entry.id, entry.at.astimezone(timezone.utc).isoformat(timespec="seconds"),
-                         spreadsheet_safe(entry.actor.username if entry.actor else "system"), entry.action,
-                         entry.entity_type, entry.entity_id, spreadsheet_safe(entry.summary or ""),
-                         spreadsheet_safe(changes_text(entry.changes)), spreadsheet_safe(entry.reason or "")])
+        writer.writerow([csv_cell(c) for c in (
+            entry.id, entry.at.astimezone(timezone.utc).isoformat(timespec="seconds"),
+            entry.actor.username if entry.actor else "system", entry.action, entry.entity_type, entry.entity_id,
+            entry.summary or "", changes_text(entry.changes), entry.reason or "")])
         if n % 500 == 0:
             yield flush()
     yield flush()
