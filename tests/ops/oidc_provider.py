@@ -32,7 +32,8 @@ class Provider:
 
 
 def start_provider(port_range=(26600, 27600)) -> Provider:
-    port = free_port(*port_range)
+    start = port_range[0] + os.getpid() % 400  # parallel test workers start apart
+    port = free_port(start, port_range[1])
     env = {**os.environ, "NO_COLOR": "1"}
     process = subprocess.Popen([sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)

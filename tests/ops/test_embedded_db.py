@@ -46,7 +46,7 @@ def test_embedded_server_stops_with_the_portal_and_keeps_its_data(data_dir):
     assert not _running(tmp_path)  # stopped when the command ended
 
     # `make run`'s server, stopped as a service manager or `kill` stops it
-    port = free_port(28800, 29800)
+    port = free_port(28800 + os.getpid() % 400, 29800)
     server = subprocess.Popen([*FLASK, "run", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT,
                               env={**_env(tmp_path), "PORTAL_COOKIE_SECURE": "0"}, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True)

@@ -6,6 +6,7 @@ Secure cookies itself. Which worker served a request is read from the portal's o
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -104,7 +105,7 @@ def production(redis_prefix, tmp_path):
         flask(database_url, "db", "upgrade")
         setup = flask(database_url, "setup", PORTAL_ADMIN_USERNAME="alice", PORTAL_ADMIN_PASSWORD="alice-admin-pass")
         assert "Administrator alice: created." in setup.stdout
-        port = free_port(27700, 28700)
+        port = free_port(27700 + os.getpid() % 400, 28700)
         env = operator_env(database_url, REDIS_URL="redis://127.0.0.1:6379/0", RATELIMIT_KEY_PREFIX=redis_prefix,
                            PROXY_HOPS="1", WEB_CONCURRENCY="2", PORTAL_BIND=f"127.0.0.1:{port}", LOG_FORMAT="json",
                            LOGIN_RATE_LIMIT="4 per minute", OIDC_ISSUER=provider.issuer,

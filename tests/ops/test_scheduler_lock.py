@@ -1,6 +1,7 @@
 """`flask alerts deliver` and `scan` on several hosts at once: an advisory lock, no mail sent twice."""
 from __future__ import annotations
 
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +33,7 @@ class SlowRecorder:
 @pytest.fixture
 def smtp():
     handler = SlowRecorder()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port(25500, 26500))
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(25500 + os.getpid() % 400, 26500))
     controller.start()
     yield handler, controller.port
     handler.release.set()
