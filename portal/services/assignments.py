@@ -6,48 +6,16 @@ from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from portal.domain import assignment as tl
-from portal.domain.assignment import Assignment, GroupInfo, POPeriod, Target
-from portal.models import JobOrder, JobPOAssignment, POGroup, PurchaseOrder
+from portal.domain.assignment import GroupInfo, POPeriod, Target
+from portal.domain.po_edit import POState, plan_po_edit
+from portal.models import Document, DocumentLine, DocumentType, JobOrder, JobPOAssignment, PurchaseOrder
 from portal.services import audit
 from portal.services.errors import Conflict, NotFound, ValidationFailed
-from portal.services.job_orders import active_on_clause, get_job, visible
-
-
-def to_value(row: JobPOAssignment) -> Assignment:
-    target = Target("group", row.group_id) if row.group_id else Target("po", row.po_id)
-    return Assignment(row.id, row.job_id, target, row.start_date, row.manual_end, row.source)
-
-
-def po_period(po: PurchaseOrder) -> POPeriod:
-    return POPeriod(po.id, po.number, po.effective, po.expiration, po.group_id)
-
-
-@dataclass(frozen=True)
-class DebtorPOs:
-    """A debtor's POs and groups as the timeline rules need them (two queries)."""
-
-    pos: dict[int, POPeriod]
-    groups: dict[int, GroupInfo]
-    rows: dict[int, PurchaseOrder]
-
-
-def debtor_pos(session: Session, debtor_id: int) -> DebtorPOs:
-    rows = {p.id: p for p in session.scalars(select(PurchaseOrder).where(PurchaseOrder.debtor_id == debtor_id))}
-    pos = {i: po_period(p) for i, p in rows.items()}
-    groups = {}
-    for g in session.scalars(select(POGroup).where(POGroup.debtor_id == debtor_id)):
-        members = tuple(sorted((p for p in pos.values() if p.group_id == g.id), key=lambda p: p.effective))
-        groups[g.id] = GroupInfo(g.id, g.description, g.active, members)
-    return DebtorPOs(pos, groups, rows)
-
-
-def timeline_of(session: Session, job_id: int) -> tuple[list[JobPOAssignment], list[Assignment]]:
-    rows = list(session.scalars(select(JobPOAssignment).where(JobPOAssignment.job_id == job_id)
-                                .order_by(JobPOAssignment.start_date)))
-    return rows, [to_value(r) for r in rows]
+from portal.services.job_visibility import active_on_clause, get_job, visible
+from portal.services.po_timeline import DebtorPOs, debtor_pos, timeline_of, to_value
 
 
 def _apply(session: Session, job: JobOrder, result: tl.Result, source: str) -> None:
@@ -224,22 +192,13 @@ def offer(session: Session, debtor_id: int, as_of: date) -> tuple[list[PurchaseO
 
 def of_po(session: Session, user, po_id: int, limit: int = 500) -> list[JobPOAssignment]:
     """Assignments made to a PO itself, limited by job security (one query, jobs joined)."""
-    from sqlalchemy.orm import contains_eager
-
     stmt = visible(select(JobPOAssignment).join(JobPOAssignment.job).options(contains_eager(JobPOAssignment.job)),
                    user).where(JobPOAssignment.po_id == po_id)
     return list(session.scalars(stmt.order_by(JobPOAssignment.start_date).limit(limit)))
 
 
-def count_for_po(session: Session, po_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(JobPOAssignment).where(JobPOAssignment.po_id == po_id)) or 0
-
-
-def _po_edit_steps(session: Session, po: PurchaseOrder, before, after, actor, confirmed: bool) -> None:
+def apply_po_edit_steps(session: Session, po: PurchaseOrder, before, after, actor, confirmed: bool) -> None:
     """Seed 004's steps 1–4 when a PO's dates or group change (skipped with po_override_validations)."""
-    from portal.domain.po_edit import POState, plan_po_edit
-    from portal.models import Document, DocumentLine, DocumentType
-
     if (before.effective, before.expiration, before.group_id) == (after.effective, after.expiration, after.group_id):
         return
     rows = list(session.scalars(select(JobPOAssignment).where(JobPOAssignment.po_id == po.id)))
@@ -266,13 +225,3 @@ def _po_edit_steps(session: Session, po: PurchaseOrder, before, after, actor, co
             session.delete(by_id[op.assignment_id])
         elif isinstance(op, tl.SetEnd):
             by_id[op.assignment_id].manual_end = op.manual_end
-
-
-def _register_hook() -> None:
-    from portal.services import purchase_orders
-
-    if _po_edit_steps not in purchase_orders.EDIT_HOOKS:
-        purchase_orders.EDIT_HOOKS.append(_po_edit_steps)
-
-
-_register_hook()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
-from sqlalchemy import and_, case, exists, func, insert, literal, or_, select, type_coerce
+from sqlalchemy import and_, case, exists, func, insert, literal, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -19,9 +19,10 @@ from portal.domain import assignment as tl
 from portal.domain.assignment import Target
 from portal.models import AuditEntry, JobOrder, JobPOAssignment
 from portal.services import audit
-from portal.services.assignments import debtor_pos
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.job_orders import JobFilter, filtered
+from portal.services.job_visibility import assigned_on_clause
+from portal.services.po_timeline import debtor_pos
 
 MAX_LISTED_IDS = 10_000
 REASONS = ("not active on the date", "discontinued before the date", "already assigned on the date",
@@ -54,13 +55,11 @@ class Outcome:
 
 
 def _reason(day: date):
-    covering = and_(JobPOAssignment.job_id == JobOrder.id, JobPOAssignment.start_date <= day,
-                    or_(JobPOAssignment.manual_end.is_(None), JobPOAssignment.manual_end >= day))
     future = and_(JobPOAssignment.job_id == JobOrder.id, JobPOAssignment.start_date > day)
     return case(
         (JobOrder.start_date > day, literal(REASONS[0])),
         (and_(JobOrder.discontinued_date.is_not(None), JobOrder.discontinued_date < day), literal(REASONS[1])),
-        (exists().where(covering), literal(REASONS[2])),
+        (assigned_on_clause(day), literal(REASONS[2])),
         (exists().where(future), literal(REASONS[3])),
         else_=literal(None),
     ).label("reason")

@@ -13,6 +13,7 @@ from portal.domain import budget
 from portal.domain.purchase_orders import parse_money
 from portal.models import BillCode, Debtor, Document, DocumentLine, DocumentType, JobOrder, LedgerEntry, PurchaseOrder
 from portal.services import audit
+from portal.services.job_visibility import may_see
 from portal.services.debtors import like_pattern
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.funding import Funding, Resolver
@@ -106,7 +107,7 @@ def _validate(session: Session, user, data: DocumentInput) -> tuple[dict[str, li
     for n, line in enumerate(data.lines, start=1):
         job = jobs.get(line.job_id) if line.job_id else None
         if line.job_id and (job is None or job.debtor_id != debtor.id or
-                            (user.branch_ids and job.branch_id not in user.branch_ids)):
+                            not may_see(user, job)):
             add("lines", f"Line {n}: choose one of {debtor.code}'s job orders.")
         if line.bill_code_id not in codes or not codes[line.bill_code_id].active:
             add("lines", f"Line {n}: choose an active bill code.")

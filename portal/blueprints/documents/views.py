@@ -19,7 +19,7 @@ from portal.models import BillCode, Debtor, DocumentType, JobOrder, PurchaseOrde
 from portal.services import audit, documents as service, posting
 from portal.services.documents import parse_decimal
 from portal.services.errors import Conflict, ValidationFailed
-from portal.services.job_orders import visible
+from portal.services.job_visibility import visible
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
