@@ -74,9 +74,9 @@ def assigned_on(timeline: list[Assignment], day: date, pos: dict[int, POPeriod],
     return timeline_rules.current_on(timeline, day, pos, groups) is not None
 
 
-def _lasting_end_sql():
-    """SQL for domain.assignment.lasting_end: the manual end, else the PO's expiration, else the
-    group's last PO's expiration (NULL: open-ended)."""
+def lasting_end_sql():
+    """SQL for domain.assignment.lasting_end, over JobPOAssignment: the manual end, else the PO's
+    expiration, else the group's last PO's expiration (NULL: open-ended)."""
     po_end = select(PurchaseOrder.expiration).where(PurchaseOrder.id == JobPOAssignment.po_id).scalar_subquery()
     group_end = (select(func.max(PurchaseOrder.expiration)).where(PurchaseOrder.group_id == JobPOAssignment.group_id)
                  .scalar_subquery())
@@ -85,9 +85,11 @@ def _lasting_end_sql():
 
 
 def covering_clause(day: date):
-    """SQL, over JobPOAssignment correlated to JobOrder: this row holds the job on `day`."""
-    return and_(JobPOAssignment.job_id == JobOrder.id, JobPOAssignment.start_date <= day,
-                or_(JobPOAssignment.manual_end.is_(None), JobPOAssignment.manual_end >= day))
+    """SQL, over JobPOAssignment correlated to JobOrder: this row of the job's current debtor holds
+    the job on `day` (see assigned_on)."""
+    end = lasting_end_sql()
+    return and_(JobPOAssignment.job_id == JobOrder.id, JobPOAssignment.debtor_id == JobOrder.debtor_id,
+                JobPOAssignment.start_date <= day, or_(end.is_(None), end >= day))
 
 
 def assigned_on_clause(day: date):
