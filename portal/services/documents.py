@@ -13,9 +13,9 @@ from portal.domain import budget
 from portal.domain.purchase_orders import parse_money
 from portal.models import BillCode, Debtor, Document, DocumentLine, DocumentType, JobOrder, LedgerEntry, PurchaseOrder
 from portal.services import audit
-from portal.services.job_visibility import may_see
+from portal.services.job_visibility import may_see, visible
 from portal.services.debtors import like_pattern
-from portal.services.errors import Conflict, NotFound, ValidationFailed
+from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.services.funding import Funding, Resolver
 from portal.services.locks import locked
 from portal.services.paging import Page, paginate
@@ -72,6 +72,25 @@ def get_document(session: Session, doc_id: int) -> Document:
     if doc is None:
         raise NotFound("No such document.")
     return doc
+
+
+def visible_lines(user, doc: Document) -> list[DocumentLine]:
+    """Job security on a document: the lines naming a job the user may see, or no job."""
+    return [line for line in doc.lines if may_see(user, line.job)]
+
+
+def lines_shown(user, doc: Document) -> dict:
+    """What a document page lists: the visible lines, and how many others it leaves out."""
+    lines = visible_lines(user, doc)
+    return {"lines": lines, "hidden_lines": len(doc.lines) - len(lines)}
+
+
+def check_lines_visible(user, lines) -> None:
+    """A user limited to branches may not change lines on other branches' jobs (nor a document
+    holding them: the change would show or rewrite what they may not see)."""
+    if any(not may_see(user, line.job) for line in lines):
+        raise Forbidden("This document has lines on job orders outside your branches; someone who sees "
+                        "those branches must change it.")
 
 
 def _validate(session: Session, user, data: DocumentInput) -> tuple[dict[str, list[str]], list[tuple[LineInput, Decimal]]]:
@@ -186,6 +205,9 @@ def save_draft(session: Session, user, doc_id: int | None, data: DocumentInput, 
         if doc.status != "draft":
             session.rollback()
             raise Conflict(f"{doc.number} is {doc.status}: only drafts can be edited.")
+        if not all(may_see(user, line.job) for line in doc.lines):
+            session.rollback()
+            check_lines_visible(user, doc.lines)
         audit.check_version(doc, expected_version)
         doc.document_type_id = data.document_type_id
     doc.number = data.number.strip() or doc.number
@@ -215,7 +237,8 @@ def describe_funding(session: Session, user, data: DocumentInput) -> list[Fundin
         return ["choose the debtor and document type" for _ in data.lines]
     resolver = Resolver(session, debtor.id)
     job_ids = {l.job_id for l in data.lines if l.job_id}
-    jobs = {j.id: j for j in session.scalars(select(JobOrder).where(JobOrder.id.in_(job_ids), JobOrder.debtor_id == debtor.id))} if job_ids else {}
+    jobs = {j.id: j for j in session.scalars(visible(select(JobOrder), user).where(
+        JobOrder.id.in_(job_ids), JobOrder.debtor_id == debtor.id))} if job_ids else {}
     sources = {}
     if doc_type.is_credit_memo and any(l.source_line_id for l in data.lines):
         sources = {l.id: l for l in session.scalars(select(DocumentLine).join(Document).where(

@@ -104,6 +104,7 @@ def edit(doc_id: int):
     if doc.status != "draft":
         flash(f"{doc.number} is {doc.status}: only drafts can be edited.", "error")
         return redirect(url_for("documents.detail", doc_id=doc_id))
+    service.check_lines_visible(current_user, doc.lines)
     return _edit(doc)
 
 
@@ -156,7 +157,8 @@ def detail(doc_id: int):
     history = audit.history_of(db.session, "documents", doc.id) if request.args.get("tab") == "history" else []
     pos = db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.debtor_id == doc.debtor_id)
                              .order_by(PurchaseOrder.number)).all() if doc.document_type.is_invoice else []
-    return render_template("documents/detail.html", doc=doc, types=types, history=history, result=None, pos=pos)
+    return render_template("documents/detail.html", doc=doc, types=types, history=history, result=None, pos=pos,
+                           **service.lines_shown(current_user, doc))
 
 
 @bp.post("/<int:doc_id>/post")
@@ -176,7 +178,8 @@ def post(doc_id: int):
             flash(f"Alert raised: {subject}", "warning")
         return redirect(url_for("documents.detail", doc_id=doc_id))
     doc = service.get_document(db.session, doc_id)
-    return render_template("documents/detail.html", doc=doc, types=[], history=[], result=result, pos=[])
+    return render_template("documents/detail.html", doc=doc, types=[], history=[], result=result, pos=[],
+                           **service.lines_shown(current_user, doc))
 
 
 @bp.post("/<int:doc_id>/void")
