@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session, contains_eager
 
 from portal.domain import assignment as tl
 from portal.domain.assignment import GroupInfo, POPeriod, Target
-from portal.domain.po_edit import POState, plan_po_edit
-from portal.models import Document, DocumentLine, DocumentType, JobOrder, JobPOAssignment, PurchaseOrder
+from portal.domain.po_edit import JobSpan, POState, plan_po_edit
+from portal.models import (Debtor, Document, DocumentLine, DocumentType, JobOrder, JobPOAssignment, POGroup,
+                           PurchaseOrder)
 from portal.services import audit
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.job_visibility import active_on_clause, get_job, visible
@@ -198,7 +199,8 @@ def of_po(session: Session, user, po_id: int, limit: int = 500) -> list[JobPOAss
 
 
 def apply_po_edit_steps(session: Session, po: PurchaseOrder, before, after, actor, confirmed: bool) -> None:
-    """Seed 004's steps 1–4 when a PO's dates or group change (skipped with po_override_validations)."""
+    """Seed 004's steps 1–4 when a PO's dates or group change (skipped with po_override_validations),
+    and the jobs its group would leave with no PO (asked, or refused for an enforcing debtor)."""
     if (before.effective, before.expiration, before.group_id) == (after.effective, after.expiration, after.group_id):
         return
     rows = list(session.scalars(select(JobPOAssignment).where(JobPOAssignment.po_id == po.id)))
@@ -211,10 +213,19 @@ def apply_po_edit_steps(session: Session, po: PurchaseOrder, before, after, acto
     bill_dates = [d for d in bill if d is not None]
     group_size = session.scalar(select(func.count()).select_from(PurchaseOrder).where(
         PurchaseOrder.group_id == before.group_id)) if before.group_id else 0
+    group_rows = list(session.scalars(select(JobPOAssignment).where(
+        JobPOAssignment.group_id == before.group_id))) if before.group_id else []
+    spans = {j.id: JobSpan(j.start_date, j.discontinued_date) for j in session.scalars(
+        select(JobOrder).where(JobOrder.id.in_({r.job_id for r in rows + group_rows})))} if rows or group_rows else {}
+    group = session.get(POGroup, before.group_id) if before.group_id else None
+    debtor = session.get(Debtor, po.debtor_id)
     plan = plan_po_edit(POState(before.effective, before.expiration, before.group_id),
                         POState(after.effective, after.expiration, after.group_id), [to_value(r) for r in rows],
                         bill_dates, group_size_before=group_size or 0,
-                        can_override=actor.can("po_override_validations"), confirmed=confirmed)
+                        can_override=actor.can("po_override_validations"), confirmed=confirmed,
+                        group_assignments=[to_value(r) for r in group_rows], jobs=spans,
+                        group_name=group.description if group else "",
+                        enforcing_debtor=debtor.code if debtor.enforce_purchase_orders else None)
     if plan.errors:
         raise ValidationFailed(plan.errors)
     if plan.confirmations:

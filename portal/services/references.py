@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Callable
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from portal.models import (AlertTemplate, BillCode, BillCodeGroup, Debtor, Document, DocumentLine, DocumentType,
-                           JobPOAssignment, LedgerEntry, POEligibleType, POGroup, POLine, PurchaseOrder,
+                           JobOrder, JobPOAssignment, LedgerEntry, POEligibleType, POGroup, POLine, PurchaseOrder,
                            bill_code_group_members)
 from portal.services import audit
 from portal.services.errors import Conflict, NotFound
@@ -22,12 +22,29 @@ def _count(table, *where) -> Select:
     return select(func.count()).select_from(table).where(*where)
 
 
+def _group_assignments_on(po: PurchaseOrder) -> Select:
+    """SQL for domain.po_edit.group_jobs_left_without_po on delete: assignments to the PO's group
+    that hold an active job on one of the PO's days (the group's jobs draw on it then)."""
+    if po.group_id is None:
+        return select(literal(0))
+    first, last = po.effective, po.expiration
+    return (select(func.count()).select_from(JobPOAssignment).join(JobOrder, JobOrder.id == JobPOAssignment.job_id)
+            .where(JobPOAssignment.group_id == po.group_id,
+                   JobPOAssignment.start_date <= last,
+                   or_(JobPOAssignment.manual_end.is_(None), JobPOAssignment.manual_end >= first),
+                   JobOrder.start_date <= last,
+                   or_(JobOrder.discontinued_date.is_(None), JobOrder.discontinued_date >= first),
+                   JobOrder.start_date <= func.coalesce(JobPOAssignment.manual_end, last),
+                   JobPOAssignment.start_date <= func.coalesce(JobOrder.discontinued_date, last)))
+
+
 # model -> [(count statement for an instance, noun)], in the order the message names them
 REFERENCES: dict[type, list[tuple[Callable[[object], Select], str]]] = {
     PurchaseOrder: [
         (lambda po: _count(DocumentLine, DocumentLine.po_id == po.id), "document line"),
         (lambda po: _count(LedgerEntry, LedgerEntry.po_id == po.id), "ledger entry"),
         (lambda po: _count(JobPOAssignment, JobPOAssignment.po_id == po.id), "job assignment"),
+        (lambda po: _group_assignments_on(po), "job assignment through its PO group"),
     ],
     Debtor: [
         (lambda d: _count(PurchaseOrder, PurchaseOrder.debtor_id == d.id), "purchase order"),
