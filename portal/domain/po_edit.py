@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from portal.domain.assignment import Assignment, Delete, Operation, SetEnd
+from portal.domain.assignment import Assignment, Delete, Operation, SetEnd, enforcement_refusal
 
 ONE_DAY = timedelta(days=1)
 
@@ -64,12 +64,6 @@ def group_jobs_left_without_po(before: POState, after: POState | None, group_ass
                and _overlaps(a.start, a.manual_end, span.start, span.end) for first, last in removed):
             out.append(a)
     return out
-
-
-def enforcement_refusal(debtor_code: str) -> str:
-    """Seed 003's rule, as every refusal that would leave a job of an enforcing debtor with no PO names it."""
-    return (f"{debtor_code} enforces purchase orders: every job order of it must be assigned to one of its POs "
-            "(assign those jobs another PO or PO group first).")
 
 
 def plan_po_edit(before: POState, after: POState, assignments: list[Assignment], bill_dates: list[date], *,

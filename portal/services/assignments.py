@@ -67,8 +67,9 @@ def assign(session: Session, user, job_id: int, target: Target, as_of: date, *, 
     return result
 
 
-def clear(session: Session, user, job_id: int, as_of: date) -> tl.Result:
-    """End the job's assignment the day before the as-of date, or delete it on its start day."""
+def clear(session: Session, user, job_id: int, as_of: date, *, replacement: Target | None = None) -> tl.Result:
+    """End the job's assignment the day before the as-of date, or delete it on its start day; then
+    assign `replacement` from the as-of date. A job of a debtor that enforces POs must get one (seed 003)."""
     audit.acting(session, user)
     job = get_job(session, user, job_id, lock=True)
     rows, timeline = timeline_of(session, job.id)
@@ -79,7 +80,17 @@ def clear(session: Session, user, job_id: int, as_of: date) -> tl.Result:
         raise tl.AssignmentError("This assignment was made under the job's previous debtor and is read-only.")
     try:
         result = tl.clear(timeline, as_of, data.pos, data.groups)
-    except tl.AssignmentError:
+        if replacement is None and tl.must_keep_po(job.debtor.enforce_purchase_orders, job.start_date,
+                                                   job.discontinued_date, as_of):
+            raise tl.AssignmentError(tl.enforcement_refusal(job.debtor.code))
+        if replacement is not None:
+            _check_target(data, replacement)
+            following = tl.assign(tl.apply(timeline, result), job.id, replacement, as_of,
+                                  po=data.pos.get(replacement.id) if not replacement.is_group else None,
+                                  group=data.groups.get(replacement.id) if replacement.is_group else None,
+                                  pos=data.pos, groups=data.groups)
+            result = tl.Result(result.operations + following.operations, following.notices)
+    except (tl.AssignmentError, NotFound):
         session.rollback()
         raise
     _apply(session, job, result, "manual")
@@ -87,13 +98,13 @@ def clear(session: Session, user, job_id: int, as_of: date) -> tl.Result:
     return result
 
 
-def assign_new_job(session: Session, job: JobOrder, target: Target) -> None:
-    """The PO or group chosen when the job was created, from the job's start date (or the first
-    day the PO or group is valid, if later)."""
+def assign_new_job(session: Session, job: JobOrder, target: Target, *, start: date | None = None) -> None:
+    """The PO or group chosen when the job was created (or moved to another debtor), from the job's
+    start date or `start` (or the first day the PO or group is valid, if later)."""
     data = debtor_pos(session, job.debtor_id)
     if target.is_group and target.id not in data.groups or not target.is_group and target.id not in data.pos:
         raise ValidationFailed({"po_choice": ["Choose a PO or PO group of this debtor."]})
-    start = job.start_date
+    start = max(start or job.start_date, job.start_date)
     if target.is_group:
         group = data.groups[target.id]
         if group.po_on(start) is None and (upcoming := group.next_po_after(start)):
@@ -108,6 +119,18 @@ def assign_new_job(session: Session, job: JobOrder, target: Target) -> None:
     except tl.AssignmentError as exc:
         raise ValidationFailed({"po_choice": [str(exc)]})
     _apply(session, job, result, "job_order")
+
+
+def end_for_move(session: Session, job: JobOrder, old_debtor_id: int, day: date) -> None:
+    """A job moving to another debtor on `day` keeps its old debtor's assignments, ended the day
+    before (those starting later are removed): the new debtor's PO takes over from `day`."""
+    for row in session.scalars(select(JobPOAssignment).where(JobPOAssignment.job_id == job.id,
+                                                             JobPOAssignment.debtor_id == old_debtor_id)):
+        if row.start_date >= day:
+            session.delete(row)
+        elif row.manual_end is None or row.manual_end >= day:
+            row.manual_end = day - tl.ONE_DAY
+    session.flush()
 
 
 @dataclass(frozen=True)

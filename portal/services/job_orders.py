@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from portal.domain.assignment import Target
+from portal.domain.assignment import Target, enforcement_refusal, must_keep_po
 from portal.models import Branch, Debtor, JobOrder, User
 from portal.services import audit
 from portal.services.debtors import like_pattern
@@ -133,8 +133,11 @@ def create_job(session: Session, user, data: JobInput, *, today: date) -> JobOrd
     return job
 
 
-def update_job(session: Session, user, job_id: int, data: JobInput, *, expected_version: int | None = None) -> JobOrder:
-    """Edit a job. A new debtor keeps the old assignments (shown under the old debtor, read-only)."""
+def update_job(session: Session, user, job_id: int, data: JobInput, *, expected_version: int | None = None,
+               today: date | None = None) -> JobOrder:
+    """Edit a job. A new debtor keeps the old assignments (shown under the old debtor, read-only,
+    ended the day before the move when a PO of the new debtor is chosen); moving to a debtor that
+    enforces POs needs one of its POs or groups (seed 003)."""
     errors = _validate(session, user, data)
     if errors:
         raise ValidationFailed(errors)
@@ -145,9 +148,23 @@ def update_job(session: Session, user, job_id: int, data: JobInput, *, expected_
     if data.po_reference.strip() and debtor.enforce_purchase_orders:
         session.rollback()
         raise ValidationFailed({"po_reference": [f"{debtor.code} enforces purchase orders: assign a PO instead."]})
+    old_debtor_id, move_day = job.debtor_id, max(today or date.today(), data.start_date)
+    moving = old_debtor_id != debtor.id
+    if moving and data.target is None and must_keep_po(debtor.enforce_purchase_orders, data.start_date,
+                                                      data.discontinued_date, move_day):
+        session.rollback()
+        raise ValidationFailed({"po_choice": [enforcement_refusal(debtor.code)]})
     job.title, job.debtor_id, job.branch_id = data.title.strip(), data.debtor_id, data.branch_id
     job.start_date, job.discontinued_date, job.site = data.start_date, data.discontinued_date, data.site.strip()
     job.consultant_id, job.po_reference = data.consultant_id, data.po_reference.strip() or None
+    if moving and data.target is not None:
+        try:
+            session.flush()
+            assignments.end_for_move(session, job, old_debtor_id, move_day)
+            assignments.assign_new_job(session, job, data.target, start=move_day)
+        except ValidationFailed:
+            session.rollback()
+            raise
     session.commit()
     return job
 

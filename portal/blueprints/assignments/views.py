@@ -95,10 +95,11 @@ def assign(job_id: int):
 def clear(job_id: int):
     as_of = parse_day(request.form.get("as_of"), date.today())
     try:
-        service.clear(db.session, current_user, job_id, as_of)
+        service.clear(db.session, current_user, job_id, as_of,
+                      replacement=parse_target(request.form.get("replacement")))
     except tl.AssignmentError as exc:
         return _panel(job_id, as_of, error=str(exc))
-    except Conflict as exc:
+    except (Conflict, NotFound) as exc:
         return _panel(job_id, as_of, error=str(exc))
     return _panel(job_id, as_of, notices=["Cleared."])
 

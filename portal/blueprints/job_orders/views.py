@@ -120,11 +120,12 @@ def detail(job_id: int):
 def edit(job_id: int):
     job = service.get_job(db.session, current_user, job_id)
     form = JobForm(obj=job)
-    del form.po_choice  # a job's PO changes from its assignments, on an as-of date
     if request.method == "GET":
         form.row_version.data = str(job.row_version)
         form.po_reference.data = job.po_reference or ""
+        form.po_choice.data = ""  # a job's PO changes from its assignments; this one only goes with a move
     _choices_no_picker(form)
+    _picker(form, form.debtor_id.data)
     if form.validate_on_submit():
         try:
             service.update_job(db.session, current_user, job_id, _input(form), expected_version=form.expected_version())
