@@ -283,6 +283,19 @@ def may_derive(source: DocumentType, target: DocumentType) -> bool:
             or (source.is_invoice and target.is_credit_memo))
 
 
+def may_void(doc: Document) -> bool:
+    """Open (posted) estimates and orders can be voided; invoices and credit memos are credited instead."""
+    return doc.status == "posted" and doc.document_type.bucket != "used"
+
+
+def derivable_types(session: Session, doc: Document) -> list[DocumentType]:
+    """The active types a draft can be made as from this document (none unless it is posted)."""
+    if doc.status != "posted":
+        return []
+    return [t for t in session.scalars(select(DocumentType).where(DocumentType.active.is_(True))
+                                       .order_by(DocumentType.sort_order)) if may_derive(doc.document_type, t)]
+
+
 def derive(session: Session, user, source_id: int, target_type_id: int, *, quantities: dict[int, Decimal] | None = None,
            doc_date: date | None = None) -> Document:
     """A draft made from a posted document: an order or invoice from an estimate or order (in full

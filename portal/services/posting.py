@@ -20,7 +20,7 @@ from portal.domain.budget import Balance, Entry, LineCheck, PostingCheck
 from portal.models import (Debtor, Document, DocumentLine, JobOrder, LedgerEntry, POBalance, POLine, POLineBalance,
                            PurchaseOrder)
 from portal.services import alerts, audit
-from portal.services.documents import check_lines_visible, drawn_by_line
+from portal.services.documents import check_lines_visible, drawn_by_line, may_void
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.services.funding import Resolver
 from portal.services.job_visibility import may_see
@@ -205,7 +205,7 @@ def void(session: Session, user, doc_id: int, *, today: date | None = None) -> N
     doc = locked(session, Document, doc_id)
     if doc is None:
         raise NotFound("No such document.")
-    if doc.status != "posted" or doc.document_type.bucket == "used":
+    if not may_void(doc):
         session.rollback()
         raise Conflict(f"Only open (posted) estimates and orders can be voided; {doc.number} is "
                        f"{doc.status if doc.status != 'posted' else 'an invoice or credit memo: credit it instead'}.")

@@ -301,11 +301,13 @@ class Figures(budget.Balance):
     """Seed 001's columns for a PO or master line, read from its balance row, with its colour."""
 
     colour: str | None = None
+    tolerance_mark: Decimal | None = None  # where the budget bar turns yellow
 
 
 def _figures(amount: Decimal, row, tolerance_pct: Decimal | None) -> Figures:
     b = budget.Balance.of(amount, row)
-    return Figures(b.amount, b.used, b.commitments, b.estimates, budget.colour(b, tolerance_pct))
+    return Figures(b.amount, b.used, b.commitments, b.estimates, budget.colour(b, tolerance_pct),
+                   budget.tolerance_mark(b.amount, tolerance_pct))
 
 
 def balance_figures(po: PurchaseOrder) -> Figures:

@@ -153,12 +153,12 @@ def line_row():
 @requires("documents", "view")
 def detail(doc_id: int):
     doc = service.get_document(db.session, doc_id)
-    types = db.session.scalars(select(DocumentType).where(DocumentType.active.is_(True)).order_by(DocumentType.sort_order)).all()
+    types = service.derivable_types(db.session, doc)
     history = audit.history_of(db.session, "documents", doc.id) if request.args.get("tab") == "history" else []
     pos = db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.debtor_id == doc.debtor_id)
                              .order_by(PurchaseOrder.number)).all() if doc.document_type.is_invoice else []
     return render_template("documents/detail.html", doc=doc, types=types, history=history, result=None, pos=pos,
-                           **service.lines_shown(current_user, doc))
+                           voidable=service.may_void(doc), **service.lines_shown(current_user, doc))
 
 
 @bp.post("/<int:doc_id>/post")
@@ -179,7 +179,7 @@ def post(doc_id: int):
         return redirect(url_for("documents.detail", doc_id=doc_id))
     doc = service.get_document(db.session, doc_id)
     return render_template("documents/detail.html", doc=doc, types=[], history=[], result=result, pos=[],
-                           **service.lines_shown(current_user, doc))
+                           voidable=service.may_void(doc), **service.lines_shown(current_user, doc))
 
 
 @bp.post("/<int:doc_id>/void")
