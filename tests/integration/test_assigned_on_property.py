@@ -1,5 +1,5 @@
-"""Defect 5: the SQL for "assigned on this day" and the domain rule give the same answer on random
-timelines (PO expiry, groups with gaps, manual ends, rows left under a previous debtor)."""
+"""Defect 5: the SQL for "assigned on this day" (and "active on this day") and the domain rule give the
+same answer on random timelines (PO expiry, groups with gaps, manual ends, rows left under a previous debtor)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import delete, select
 
+from portal.domain import assignment as timeline_rules
 from portal.models import JobOrder, JobPOAssignment, PurchaseOrder
 from portal.services import job_visibility, po_timeline
 from tests import factories
@@ -36,8 +37,9 @@ def po_dates(draw):
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=timelines(), a=po_dates(), b=po_dates(), g1=po_dates(), gap=st.integers(1, 20), days=st.lists(day, min_size=1, max_size=6))
-def test_sql_and_domain_agree_on_assigned_on(db_session, rows, a, b, g1, gap, days):
+@given(rows=timelines(), a=po_dates(), b=po_dates(), g1=po_dates(), gap=st.integers(1, 20),
+       days=st.lists(day, min_size=1, max_size=6), job_dates=po_dates(), open_job=st.booleans())
+def test_sql_and_domain_agree_on_assigned_on(db_session, rows, a, b, g1, gap, days, job_dates, open_job):
     session = db_session
     session.execute(delete(JobPOAssignment))
     session.execute(delete(JobOrder))
@@ -51,7 +53,7 @@ def test_sql_and_domain_agree_on_assigned_on(db_session, rows, a, b, g1, gap, da
            "old": factories.po(session, old_debtor, effective=d(0), expiration=d(40))}
     factories.po(session, debtor, effective=d(g1[0]), expiration=d(g1[1]), group=group)
     factories.po(session, debtor, effective=d(g1[1] + gap), expiration=d(g1[1] + gap + 30), group=group)
-    job = factories.job(session, debtor, start=BASE)
+    job = factories.job(session, debtor, start=d(job_dates[0]), discontinued=None if open_job else d(job_dates[1]))
     for start, end, kind in rows:
         debtor_id = old_debtor.id if kind == "old" else debtor.id
         session.add(JobPOAssignment(
@@ -66,6 +68,8 @@ def test_sql_and_domain_agree_on_assigned_on(db_session, rows, a, b, g1, gap, da
         python = job_visibility.assigned_on(own, d(n), data.pos, data.groups)
         sql = session.scalar(select(job_visibility.assigned_on_clause(d(n))).where(JobOrder.id == job.id))
         assert sql == python, (n, rows)
+        active_sql = session.scalar(select(job_visibility.active_on_clause(d(n))).where(JobOrder.id == job.id))
+        assert active_sql == timeline_rules.job_active_on(job.start_date, job.discontinued_date, d(n))
 
 
 def _debtors(session):
