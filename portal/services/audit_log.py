@@ -4,17 +4,14 @@ Deleted records stay findable here: their last values are in the `delete` entry'
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterator
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from portal.domain.text import csv_cell
-from portal.models import AuditEntry, User
+from portal.domain.text import csv_text
+from portal.models import AuditEntry, JobOrder, User
 from portal.services.paging import Page, paginate
 
 ACTIONS = ("create", "update", "delete")
@@ -31,6 +28,8 @@ class AuditFilter:
     date_from: date | None = None
     date_to: date | None = None
     text: str = ""
+    # job security (seed 004): a branch-limited reader sees no change to another branch's job
+    branch_ids: frozenset[int] | None = None
 
 
 def record_types(session: Session) -> list[str]:
@@ -42,6 +41,12 @@ def record_types(session: Session) -> list[str]:
 
 def _statement(session: Session, f: AuditFilter) -> Select:
     stmt = select(AuditEntry).options(joinedload(AuditEntry.actor))
+    if f.branch_ids is not None:
+        visible_jobs = select(JobOrder.id).where(JobOrder.branch_id.in_(f.branch_ids))
+        stmt = stmt.where(
+            or_(AuditEntry.entity_type != "job_orders", AuditEntry.entity_id.in_(visible_jobs)),
+            or_(AuditEntry.scope_type.is_(None), AuditEntry.scope_type != "job_orders",
+                AuditEntry.scope_id.in_(visible_jobs)))
     if f.username:
         if f.username.strip().lower() in ("system", "-"):
             stmt = stmt.where(AuditEntry.actor_id.is_(None))
@@ -86,26 +91,10 @@ def _value(v) -> str:
     return str(v)
 
 
-def export_csv(session: Session, f: AuditFilter) -> Iterator[str]:
-    """The matching entries as CSV, streamed in batches (at most EXPORT_LIMIT rows)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-
-    def flush() -> str:
-        text = out.getvalue()
-        out.seek(0)
-        out.truncate()
-        return text
-
-    # every cell through the project's CSV writer rule (csv_cell): no cell runs as a formula
-    writer.writerow(["id", "at_utc", "user", "action", "record_type", "record_id", "record", "changes", "reason"])
-    yield flush()
+def export_csv(session: Session, f: AuditFilter) -> str:
+    """The matching entries as CSV, newest first (at most EXPORT_LIMIT rows), through the one CSV writer."""
     stmt = _statement(session, f).limit(EXPORT_LIMIT).execution_options(yield_per=1000)
-    for n, entry in enumerate(session.scalars(stmt), start=1):
-        writer.writerow([csv_cell(c) for c in (
-            entry.id, entry.at.astimezone(timezone.utc).isoformat(timespec="seconds"),
-            entry.actor.username if entry.actor else "system", entry.action, entry.entity_type, entry.entity_id,
-            entry.summary or "", changes_text(entry.changes), entry.reason or "")])
-        if n % 500 == 0:
-            yield flush()
-    yield flush()
+    rows = ((e.id, e.at.astimezone(timezone.utc).isoformat(timespec="seconds"),
+             e.actor.username if e.actor else "system", e.action, e.entity_type, e.entity_id, e.summary or "",
+             changes_text(e.changes), e.reason or "") for e in session.scalars(stmt))
+    return csv_text(["id", "at_utc", "user", "action", "record_type", "record_id", "record", "changes", "reason"], rows)

@@ -96,3 +96,20 @@ def test_only_administrators_see_the_audit_log(login_as):
         browser, _ = login_as(role)
         assert browser.get("/audit-log/").status_code == 403
         assert browser.get("/audit-log/export.csv").status_code == 403
+
+
+def test_a_branch_limited_administrator_sees_no_change_to_another_branchs_job(login_as, db_session):
+    from portal.models import JobOrder
+
+    mine, other = factories.branch(db_session, "MINE"), factories.branch(db_session, "OTHR")
+    debtor = factories.debtor(db_session)
+    from datetime import date
+
+    for branch, title in ((mine, "Visible job"), (other, "Secret job")):
+        db_session.add(JobOrder(title=title, debtor_id=debtor.id, branch_id=branch.id, start_date=date(2026, 1, 1)))
+    db_session.commit()
+    browser, _ = login_as("Administrator", branches=[mine])
+    html = browser.get("/audit-log/?type=job_orders").get_data(as_text=True)
+    exported = browser.get("/audit-log/export.csv", buffered=True).get_data(as_text=True)
+    assert "Visible job" in html and "Visible job" in exported
+    assert "Secret job" not in html and "Secret job" not in exported

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, current_app, request, stream_with_context
+from flask import Blueprint, Response, current_app, request
+from flask_login import current_user
 
 from portal.authz import requires
 from portal.extensions import db
 from portal.htmx import render
 from portal.services import audit_log
+from portal.services.job_visibility import branch_limit
 
 bp = Blueprint("audit_log", __name__, url_prefix="/audit-log")
 
@@ -44,8 +46,10 @@ def _filters() -> tuple[audit_log.AuditFilter, dict[str, str], list[str]]:
         except ValueError:
             errors.append(f"'{args[key]}' is not a date (YYYY-MM-DD).")
             args[key], dates[key] = "", None
+    branch_ids = branch_limit(current_user)
     f = audit_log.AuditFilter(username=args["user"], entity_type=args["type"], entity_id=record,
-                              action=args["action"], date_from=dates["from"], date_to=dates["to"], text=args["q"])
+                              action=args["action"], date_from=dates["from"], date_to=dates["to"], text=args["q"],
+                              branch_ids=frozenset(branch_ids) if branch_ids is not None else None)
     return f, {k: v for k, v in args.items() if v}, errors
 
 
@@ -67,6 +71,6 @@ def index():
 @requires("security")
 def export():
     f, _, _ = _filters()
-    response = Response(stream_with_context(audit_log.export_csv(db.session, f)), mimetype="text/csv")
+    response = Response(audit_log.export_csv(db.session, f), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="audit-log-{date.today().isoformat()}.csv"'
     return response
