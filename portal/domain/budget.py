@@ -103,6 +103,7 @@ class Warning:
     code: str
     message: str
     blocks: bool = False  # refused under the block policy (unless overridden)
+    forbids: bool = False  # refused whatever the policy, no override (a credit past what was drawn)
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,11 @@ class PostingCheck:
     def blocked(self) -> bool:
         return any(w.blocks for w in self.warnings)
 
+    @property
+    def forbidden(self) -> bool:
+        """Refused outright: no policy and no override lets it through."""
+        return any(w.forbids for w in self.warnings)
+
 
 def _fmt(value: Decimal) -> str:
     return f"${value:,.2f}"
@@ -136,19 +142,21 @@ def _fmt(value: Decimal) -> str:
 
 def evaluate(lines: list[LineCheck], balances: dict[int, Balance], line_balances: dict[int, Balance], *,
              bucket: str, sign: int, policy: str, enforce_pos: bool, tolerances: dict[int, Decimal | None],
-             releases: dict[int, Decimal] | None = None) -> PostingCheck:
+             releases: dict[int, Decimal] | None = None, moved_out: dict[int, Decimal] | None = None,
+             line_moved_out: dict[int, Decimal] | None = None) -> PostingCheck:
     """Every warning of seed 001 and DESIGN.md's measures for posting these lines.
 
     Over the PO: Subtotal after posting > Amount (and per master line). Block policy: refused when
     Used + Commitments + this document > Amount (estimates warn, never block). Credit memos skip
-    eligibility, date and block checks.
+    eligibility, date and block checks. `moved_out` / `line_moved_out`: what a reassignment takes off
+    a PO / master line that is also its target (moving between lines of one PO adds nothing to it).
     """
     check = PostingCheck()
     block = policy == "block" and bucket != "estimate" and sign > 0
     credit = sign < 0
     add = check.warnings.append
-    by_po: dict[int, Decimal] = {}
-    by_line: dict[int, Decimal] = {}
+    by_po: dict[int, Decimal] = {p: -a for p, a in (moved_out or {}).items()}
+    by_line: dict[int, Decimal] = {l: -a for l, a in (line_moved_out or {}).items()}
     for n, line in enumerate(lines, start=1):
         if line.po_id is None:
             if enforce_pos and not credit:
@@ -181,7 +189,7 @@ def evaluate(lines: list[LineCheck], balances: dict[int, Balance], line_balances
             add(Warning("tolerance", f"PO {numbers[po_id]} reaches its {tol.normalize():f}% tolerance "
                                      f"(Subtotal {_fmt(after.subtotal)} of {_fmt(after.amount)})."))
         if credit and after.used < ZERO:
-            add(Warning("credit_floor", f"PO {numbers[po_id]}: the credit would take Used below zero.", True))
+            add(Warning("credit_floor", f"PO {numbers[po_id]}: the credit would take Used below zero.", True, True))
     for line_id, delta in by_line.items():
         before = line_balances.get(line_id)
         if before is None:
