@@ -59,6 +59,15 @@ class Balance:
         return Balance(self.amount, self.used, self.commitments, self.estimates + amount)
 
 
+def not_on_any_line(po: Balance, lines: list[Balance]) -> Balance:
+    """A master PO's consumption covered by none of its lines (bill codes no line holds): the PO's
+    figures less the sum of its lines', so that PO = lines + not on any line, bucket by bucket."""
+    return Balance(po.amount - sum((l.amount for l in lines), ZERO),
+                   po.used - sum((l.used for l in lines), ZERO),
+                   po.commitments - sum((l.commitments for l in lines), ZERO),
+                   po.estimates - sum((l.estimates for l in lines), ZERO))
+
+
 def colour(balance: Balance, tolerance_pct: Decimal | None) -> str | None:
     """Seed 001: red when Subtotal > Amount; yellow when Subtotal ≥ tolerance % × Amount."""
     if balance.subtotal > balance.amount:

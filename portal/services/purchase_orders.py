@@ -23,7 +23,7 @@ from portal.services.paging import Page, paginate
 from portal.services.references import delete_unreferenced, plural, reference_check
 
 # Later areas (job assignments: seed 004's edit steps 1–4) plug checks into PO edits here:
-# hook(session, po, before: POInput-like snapshot, after: POInput, actor, confirmed: bool) -> None
+# hook(session, po, before: POInput-like snapshot, after: POInput, actor, confirmed: bool) -> notices (or None)
 EDIT_HOOKS: list[Callable] = []
 
 CONSTRAINT_FIELDS = {
@@ -252,8 +252,10 @@ def snapshot(po: PurchaseOrder) -> POInput:
 
 
 def update_po(session: Session, po_id: int, data: POInput, *, actor, expected_version: int | None = None,
-              line_ids: tuple[int | None, ...] = (), confirmed: bool = False) -> PurchaseOrder:
+              line_ids: tuple[int | None, ...] = (), confirmed: bool = False,
+              notices: list[str] | None = None) -> PurchaseOrder:
     """Edit a PO: yours with add_edit, anyone's with full; the number only with po_override_validations.
+    `notices`, when given, receives what the edit hooks tell the user (seed 004 step 2's note).
 
     The PO row is locked (FOR UPDATE) so two edits, or an edit and a posting, apply one after the other.
     """
@@ -274,8 +276,9 @@ def update_po(session: Session, po_id: int, data: POInput, *, actor, expected_ve
         raise ValidationFailed(errors)
     before = snapshot(po)
     try:
+        said: list[str] = []
         for hook in EDIT_HOOKS:
-            hook(session, po, before, data, actor, confirmed)
+            said.extend(hook(session, po, before, data, actor, confirmed) or ())
         _apply(session, po, data)
         session.flush()
         if data.kind == "multi_line_master":
@@ -283,6 +286,8 @@ def update_po(session: Session, po_id: int, data: POInput, *, actor, expected_ve
         elif po.lines:
             _apply_lines(session, po, (), ())
         session.commit()
+        if notices is not None:
+            notices.extend(said)
     except IntegrityError as exc:
         session.rollback()
         raise ValidationFailed(_integrity_message(exc))
@@ -326,6 +331,7 @@ class Figures(budget.Balance):
     """Seed 001's columns for a PO or master line, read from its balance row, with its colour."""
 
     colour: str | None = None
+    not_on_any_line: budget.Balance | None = None  # master POs: drawn by bill codes no line holds
 
 
 def _figures(amount: Decimal, row, tolerance_pct: Decimal | None) -> Figures:
@@ -334,7 +340,12 @@ def _figures(amount: Decimal, row, tolerance_pct: Decimal | None) -> Figures:
 
 
 def balance_figures(po: PurchaseOrder) -> Figures:
-    return _figures(po.amount, po.balance, po.tolerance_pct)
+    """A PO's figures; a master PO's also say what is on none of its lines (PO = lines + that)."""
+    f = _figures(po.amount, po.balance, po.tolerance_pct)
+    if not po.is_master:
+        return f
+    unlined = budget.not_on_any_line(f, [budget.Balance.of(l.budget, l.balance) for l in po.lines])
+    return Figures(f.amount, f.used, f.commitments, f.estimates, f.colour, unlined)
 
 
 def line_figures(line: POLine) -> Figures:

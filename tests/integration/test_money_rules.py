@@ -181,3 +181,60 @@ def test_reassign_moves_the_credits_of_the_line_with_it(world):
     credit_line = s.scalars(select(DocumentLine).where(DocumentLine.source_line_id == invoice.lines[0].id)).one()
     assert credit_line.po_id == b.id
     assert integrity.check(s) == []
+
+
+# ----- defect 6: a master PO's "not on any line" figure; integrity proves PO = lines + that -----
+
+def test_master_po_figures_add_up_with_not_on_any_line(world):
+    from sqlalchemy import update
+
+    from portal.models import BillCode, POBalance, PurchaseOrder
+    from portal.services.purchase_orders import balance_figures
+
+    s = world["session"]
+    po, (a, b) = _master(s, world["debtor"])
+    exp = BillCode(code="EXP")
+    s.add(exp)
+    s.commit()
+    world["EXP"] = exp
+    post(world, draft(world, "Sales Invoice", [line(world, "150", po=po), line(world, "25", po=po, code="EXP")]))
+    s.expire_all()
+    f = balance_figures(s.get(PurchaseOrder, po.id))
+    assert f.used == D("175") and f.not_on_any_line.used == D("25")
+    assert integrity.check(s) == []
+    # a line balance drifting alone (PO row unchanged) breaks "PO = lines + not on any line"
+    s.execute(update(POLineBalance).where(POLineBalance.po_line_id == a.id).values(used=D("140")))
+    s.execute(update(POBalance).where(POBalance.po_id == po.id).values(used=D("165")))
+    s.commit()
+    kinds = {m.kind for m in integrity.check(s)}
+    assert "line" in kinds and "po" in kinds
+    s.execute(update(POLineBalance).where(POLineBalance.po_line_id == a.id).values(used=D("150")))
+    s.execute(update(POBalance).where(POBalance.po_id == po.id).values(used=D("175")))
+    s.commit()
+    # an entry drawn on a line of another PO is reported even when every sum agrees
+    other, (c, _) = _master(s, world["debtor"], "M2")
+    from portal.models import LedgerEntry
+    s.execute(update(LedgerEntry).where(LedgerEntry.po_line_id == a.id).values(po_line_id=c.id))
+    s.execute(update(POLineBalance).where(POLineBalance.po_line_id == a.id).values(used=D("0")))
+    s.execute(update(POLineBalance).where(POLineBalance.po_line_id == c.id).values(used=D("150")))
+    s.commit()
+    problems = [str(m) for m in integrity.check(s) if m.kind == "split"]
+    assert any("not a line of that master PO" in p for p in problems)
+    assert any("PO = lines + not on any line" in p for p in problems)
+
+
+# ----- defect 8: alert texts say the threshold and the draw -----
+
+def test_threshold_alert_says_the_threshold_and_the_actual_draw(world):
+    from portal.models import AlertTemplate, Notification, Role
+
+    s = world["session"]
+    role = s.scalar(select(Role).where(Role.name == "Billing Admin"))
+    template = AlertTemplate(name="Draw", thresholds=[D("75")], subject="PO {po_number} at {percentage}%",
+                             message="PO {po_number} has drawn {percentage}% of its amount.", recipient_roles=[role])
+    s.add(template)
+    s.commit()
+    po = factories.po(s, world["debtor"], "AL8", amount="1000", alert_template_id=template.id)
+    post(world, draft(world, "Sales Invoice", [line(world, "840", po=po)]))
+    body = s.scalars(select(Notification.body)).first()
+    assert "75%" in body and "84%" in body
