@@ -57,7 +57,6 @@ def _apply(session: Session, job: JobOrder, result: tl.Result, source: str) -> N
             session.delete(by_id[op.assignment_id])
         elif isinstance(op, tl.SetEnd):
             by_id[op.assignment_id].manual_end = op.manual_end
-    return plan.notices
     session.flush()
     for op in result.operations:
         if isinstance(op, tl.Insert):
