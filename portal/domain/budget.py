@@ -152,13 +152,15 @@ def _fmt(value: Decimal) -> str:
 def evaluate(lines: list[LineCheck], balances: dict[int, Balance], line_balances: dict[int, Balance], *,
              bucket: str, sign: int, policy: str, enforce_pos: bool, tolerances: dict[int, Decimal | None],
              releases: dict[int, Decimal] | None = None, moved_out: dict[int, Decimal] | None = None,
-             line_moved_out: dict[int, Decimal] | None = None) -> PostingCheck:
+             line_moved_out: dict[int, Decimal] | None = None,
+             line_releases: dict[int, Decimal] | None = None) -> PostingCheck:
     """Every warning of seed 001 and DESIGN.md's measures for posting these lines.
 
     Over the PO: Subtotal after posting > Amount (and per master line). Block policy: refused when
     Used + Commitments + this document > Amount (estimates warn, never block). Credit memos skip
     eligibility, date and block checks. `moved_out` / `line_moved_out`: what a reassignment takes off
     a PO / master line that is also its target (moving between lines of one PO adds nothing to it).
+    `releases` / `line_releases`: the commitment an invoice releases from its orders, per PO / line.
     """
     check = PostingCheck()
     block = policy == "block" and bucket != "estimate" and sign > 0
@@ -203,7 +205,7 @@ def evaluate(lines: list[LineCheck], balances: dict[int, Balance], line_balances
         before = line_balances.get(line_id)
         if before is None:
             continue
-        after = before.plus(bucket, delta)
+        after = before.plus(bucket, delta).plus("commitment", -(line_releases or {}).get(line_id, ZERO))
         if delta > 0 and after.subtotal > after.amount:
             add(Warning("over_line", f"A master line would be over its budget by {_fmt(after.subtotal - after.amount)}.",
                         block and after.used + after.commitments > after.amount))

@@ -119,6 +119,7 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
                              explicit_po_id=line.po_id if line.explicit_po else None)
         funded.append((line, f.po_id, f.po_line_id, f.po_number or doc.po_number, f.eligible, f.covered))
     releases: dict[int, Decimal] = defaultdict(Decimal)
+    line_releases: dict[int, Decimal] = defaultdict(Decimal)
     release_entries: list[Entry] = []
     if doc_type.is_invoice:
         drawn = drawn_by_line(session, [s.id for s in sources.values() if s.document.document_type.is_order])
@@ -130,6 +131,8 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
             drawn.setdefault(src.id, {})["commitment"] = drawn.get(src.id, {}).get("commitment", ZERO) - amount
             if amount:
                 releases[src.po_id] += amount
+                if src.po_line_id:
+                    line_releases[src.po_line_id] += amount
                 release_entries.append(Entry(src.id, src.po_id, src.po_line_id, "commitment", -amount))
     pos = lock_pos(session, [f[1] for f in funded] + list(releases))
     balances, line_balances = balances_of(session, pos)
@@ -139,7 +142,8 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
               for line, po_id, po_line_id, number, eligible, covered in funded]
     check = budget.evaluate(checks, balances, line_balances, bucket=doc_type.bucket, sign=doc_type.sign,
                             policy=debtor.over_budget_policy, enforce_pos=debtor.enforce_purchase_orders,
-                            tolerances={i: p.tolerance_pct for i, p in pos.items()}, releases=releases)
+                            tolerances={i: p.tolerance_pct for i, p in pos.items()}, releases=releases,
+                            line_releases=line_releases)
     if doc_type.is_credit_memo:
         _credit_floor(session, doc, sources, check)
     result = PostResult(check)

@@ -271,6 +271,7 @@ def update_po(session: Session, po_id: int, data: POInput, *, actor, expected_ve
         errors.setdefault("number", []).append("The PO number is locked once created (needs Override PO validations).")
     if data.kind != po.kind and (po.balance and (po.balance.used or po.balance.commitments or po.balance.estimates)):
         errors.setdefault("kind", []).append("The kind cannot change once documents draw on the PO.")
+    _check_cut(session, po, data, line_ids, errors)
     if errors:
         session.rollback()
         raise ValidationFailed(errors)
@@ -295,6 +296,26 @@ def update_po(session: Session, po_id: int, data: POInput, *, actor, expected_ve
         session.rollback()
         raise
     return po
+
+
+def _check_cut(session: Session, po: PurchaseOrder, data: POInput, line_ids: tuple[int | None, ...],
+               errors: dict[str, list[str]]) -> None:
+    """Under block, the amount (and a master line's budget) may not be cut below Used + Commitments."""
+    policy = session.scalar(select(Debtor.over_budget_policy).where(Debtor.id == po.debtor_id))
+    new_amount = rules.master_amount(data.lines) if data.kind == "multi_line_master" else data.amount
+    b = budget.Balance.of(po.amount, po.balance)
+    if new_amount is not None and (message := rules.cut_below_drawn(po.amount, new_amount, b.used, b.commitments, policy)):
+        errors.setdefault("lines" if data.kind == "multi_line_master" else "amount", []).append(message)
+    if data.kind != "multi_line_master":
+        return
+    existing = {line.id: line for line in po.lines}
+    for n, (line, lid) in enumerate(zip(data.lines, line_ids or ()), start=1):
+        old = existing.get(lid)
+        if old is None or line.budget is None:
+            continue
+        lb = budget.Balance.of(old.budget, old.balance)
+        if message := rules.cut_below_drawn(old.budget, line.budget, lb.used, lb.commitments, policy):
+            errors.setdefault("lines", []).append(f"Line {n}: {message}")
 
 
 def delete_po(session: Session, po_id: int, *, actor) -> None:

@@ -238,3 +238,37 @@ def test_threshold_alert_says_the_threshold_and_the_actual_draw(world):
     post(world, draft(world, "Sales Invoice", [line(world, "840", po=po)]))
     body = s.scalars(select(Notification.body)).first()
     assert "75%" in body and "84%" in body
+
+
+def test_invoicing_an_order_that_fills_a_master_line_is_not_blocked(world):
+    """The order's commitment released by the invoice counts on the master line as on the PO."""
+    s = world["session"]
+    world["debtor"].over_budget_policy = "block"
+    po, (a, _) = _master(s, world["debtor"])
+    order = draft(world, "Sales Order", [line(world, "200", po=po)])
+    assert post(world, order).posted
+    invoice = documents.derive(s, world["user"], order.id, world["types"]["Sales Invoice"].id)
+    clerk_like = factories.user(s, role_name="Billing Admin")
+    result = posting.post(s, clerk_like, invoice.id, confirmed=True)
+    assert result.posted and not result.overridden, [w.message for w in result.check.warnings]
+    s.expire_all()
+    assert (s.get(POLineBalance, a.id).used, s.get(POLineBalance, a.id).commitments) == (D("200"), D("0"))
+
+
+def test_block_refuses_cutting_a_po_amount_below_used_and_commitments(world):
+    from dataclasses import replace
+
+    from portal.services import purchase_orders
+
+    s = world["session"]
+    world["debtor"].over_budget_policy = "block"
+    po = factories.po(s, world["debtor"], "CUT", amount="1000")
+    assert post(world, draft(world, "Sales Order", [line(world, "600", po=po)])).posted
+    s.expire_all()
+    data = purchase_orders.snapshot(s.get(type(po), po.id))
+    with pytest.raises(ValidationFailed) as exc:
+        purchase_orders.update_po(s, po.id, replace(data, amount=D("599.99")), actor=world["user"])
+    assert "cannot be cut below Used + Commitments ($600.00)" in str(exc.value)
+    purchase_orders.update_po(s, po.id, replace(data, amount=D("600")), actor=world["user"])
+    s.expire_all()
+    assert s.get(type(po), po.id).amount == D("600")
