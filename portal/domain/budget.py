@@ -52,11 +52,14 @@ class Balance:
         return self.amount - self.used
 
     def plus(self, bucket: str, amount: Decimal) -> "Balance":
+        """This balance with `amount` added to one bucket (used, commitment or estimate)."""
         if bucket == "used":
             return Balance(self.amount, self.used + amount, self.commitments, self.estimates)
         if bucket == "commitment":
             return Balance(self.amount, self.used, self.commitments + amount, self.estimates)
-        return Balance(self.amount, self.used, self.commitments, self.estimates + amount)
+        if bucket == "estimate":
+            return Balance(self.amount, self.used, self.commitments, self.estimates + amount)
+        raise ValueError(f"unknown bucket {bucket!r}")
 
 
 def not_on_any_line(po: Balance, lines: list[Balance]) -> Balance:
