@@ -272,3 +272,19 @@ def test_block_refuses_cutting_a_po_amount_below_used_and_commitments(world):
     purchase_orders.update_po(s, po.id, replace(data, amount=D("600")), actor=world["user"])
     s.expire_all()
     assert s.get(type(po), po.id).amount == D("600")
+
+
+def test_credit_memo_reverses_on_the_invoice_lines_master_line(world):
+    """The credit comes off the master line the invoice line drew on, not only off the PO."""
+    s = world["session"]
+    po, (a, b) = _master(s, world["debtor"])
+    invoice = draft(world, "Sales Invoice", [line(world, "80", po=po, code="OT")])
+    assert post(world, invoice).posted
+    credit = documents.derive(s, world["user"], invoice.id, world["types"]["Credit Memo"].id,
+                              quantities={invoice.lines[0].id: D("0.25")})
+    assert credit.lines[0].po_id == po.id  # the draft shows the PO it reverses against
+    assert post(world, credit).posted
+    s.expire_all()
+    assert s.get(POLineBalance, b.id).used == D("60") and s.get(POLineBalance, a.id).used == D("0")
+    assert balance(s, po) == (D("60"), D("0"), D("0"))
+    assert integrity.check(s) == []
