@@ -1,10 +1,9 @@
 """Customer purchase orders: list with balances, create, edit, delete (seeds 001, 003, 004)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Callable
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -13,18 +12,14 @@ from sqlalchemy.orm import Session, contains_eager
 from portal.domain import budget
 from portal.domain import purchase_orders as rules
 from portal.domain.purchase_orders import LineInput, Period, POInput
-from portal.models import (AlertTemplate, BillCodeGroup, Debtor, DocumentLine, DocumentType, JobPOAssignment,
+from portal.models import (AlertTemplate, BillCodeGroup, Debtor, DocumentLine, DocumentType,
                            LedgerEntry, POBalance, POEligibleType, POGroup, POLine, POLineBalance, PurchaseOrder)
-from portal.services import audit, coverage
+from portal.services import assignments, audit, coverage
 from portal.services.debtors import like_pattern
 from portal.services.locks import locked
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.services.paging import Page, paginate
-from portal.services.references import delete_unreferenced, plural, reference_check
-
-# Later areas (job assignments: seed 004's edit steps 1–4) plug checks into PO edits here:
-# hook(session, po, before: POInput-like snapshot, after: POInput, actor, confirmed: bool) -> notices (or None)
-EDIT_HOOKS: list[Callable] = []
+from portal.services.references import delete_unreferenced
 
 CONSTRAINT_FIELDS = {
     "ex_purchase_orders_group_overlap": ("group_id", "Another PO of this group overlaps these dates."),
@@ -255,7 +250,7 @@ def update_po(session: Session, po_id: int, data: POInput, *, actor, expected_ve
               line_ids: tuple[int | None, ...] = (), confirmed: bool = False,
               notices: list[str] | None = None) -> PurchaseOrder:
     """Edit a PO: yours with add_edit, anyone's with full; the number only with po_override_validations.
-    `notices`, when given, receives what the edit hooks tell the user (seed 004 step 2's note).
+    `notices`, when given, receives what seed 004's edit steps tell the user (step 2's note).
 
     The PO row is locked (FOR UPDATE) so two edits, or an edit and a posting, apply one after the other.
     """
@@ -277,9 +272,7 @@ def update_po(session: Session, po_id: int, data: POInput, *, actor, expected_ve
         raise ValidationFailed(errors)
     before = snapshot(po)
     try:
-        said: list[str] = []
-        for hook in EDIT_HOOKS:
-            said.extend(hook(session, po, before, data, actor, confirmed) or ())
+        said = list(assignments.apply_po_edit_steps(session, po, before, data, actor, confirmed) or ())
         _apply(session, po, data)
         session.flush()
         if data.kind == "multi_line_master":
@@ -328,36 +321,19 @@ def delete_po(session: Session, po_id: int, *, actor) -> None:
     delete_unreferenced(session, PurchaseOrder, po_id, actor=actor, label=lambda po: f"PO {po.number}", guard=mine)
 
 
-@reference_check(PurchaseOrder)
-def _po_references(session: Session, po: PurchaseOrder):
-    checks = [
-        (select(func.count()).select_from(DocumentLine).where(DocumentLine.po_id == po.id), "document line"),
-        (select(func.count()).select_from(LedgerEntry).where(LedgerEntry.po_id == po.id), "ledger entry"),
-        (select(func.count()).select_from(JobPOAssignment).where(JobPOAssignment.po_id == po.id), "job assignment"),
-    ]
-    for stmt, noun in checks:
-        if count := session.scalar(stmt):
-            yield plural(count, noun)
-
-
-@reference_check(Debtor)
-def _debtor_references(session: Session, debtor: Debtor):
-    for model, noun in ((PurchaseOrder, "purchase order"), (POGroup, "PO group")):
-        if count := session.scalar(select(func.count()).select_from(model).where(model.debtor_id == debtor.id)):
-            yield plural(count, noun)
-
-
 @dataclass(frozen=True)
 class Figures(budget.Balance):
     """Seed 001's columns for a PO or master line, read from its balance row, with its colour."""
 
     colour: str | None = None
+    tolerance_mark: Decimal | None = None  # where the budget bar turns yellow
     not_on_any_line: budget.Balance | None = None  # master POs: drawn by bill codes no line holds
 
 
 def _figures(amount: Decimal, row, tolerance_pct: Decimal | None) -> Figures:
     b = budget.Balance.of(amount, row)
-    return Figures(b.amount, b.used, b.commitments, b.estimates, budget.colour(b, tolerance_pct))
+    return Figures(b.amount, b.used, b.commitments, b.estimates, budget.colour(b, tolerance_pct),
+                   budget.tolerance_mark(b.amount, tolerance_pct))
 
 
 def balance_figures(po: PurchaseOrder) -> Figures:
@@ -366,7 +342,7 @@ def balance_figures(po: PurchaseOrder) -> Figures:
     if not po.is_master:
         return f
     unlined = budget.not_on_any_line(f, [budget.Balance.of(l.budget, l.balance) for l in po.lines])
-    return Figures(f.amount, f.used, f.commitments, f.estimates, f.colour, unlined)
+    return replace(f, not_on_any_line=unlined)
 
 
 def line_figures(line: POLine) -> Figures:

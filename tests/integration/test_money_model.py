@@ -42,7 +42,7 @@ SALES = ("Estimate", "Sales Order", "Sales Invoice", "Credit Memo")
 SERVICE = ("Repair Order", "Service Invoice")
 DRAFTABLE = ("Estimate", "Sales Order", "Repair Order", "Sales Invoice", "Service Invoice")
 DEEP = os.environ.get("MONEY_MODEL") == "deep"
-GROUP_DELETE_FIXED = False
+GROUP_DELETE_FIXED = True  # defect 4 (a PO used through its group is not deleted) is fixed
 
 
 def money(value: Decimal) -> Decimal:
