@@ -288,3 +288,32 @@ def test_credit_memo_reverses_on_the_invoice_lines_master_line(world):
     assert s.get(POLineBalance, b.id).used == D("60") and s.get(POLineBalance, a.id).used == D("0")
     assert balance(s, po) == (D("60"), D("0"), D("0"))
     assert integrity.check(s) == []
+
+
+def test_posting_refuses_a_credit_memo_whose_source_was_forged(world):
+    """Posting checks the source itself (a draft edited outside the form): another debtor's invoice
+    line, an order line, or a draft invoice's line is refused, naming the line."""
+    from sqlalchemy import update
+
+    s = world["session"]
+    po = factories.po(s, world["debtor"], "FG1", amount="1000")
+    invoice = draft(world, "Sales Invoice", [line(world, "100", po=po), line(world, "50", po=po)])
+    assert post(world, invoice).posted
+    other = factories.debtor(s, "OTHER")
+    other_po = factories.po(s, other, "FG2", amount="1000")
+    foreign = documents.save_draft(s, world["user"], None, DocumentInput(
+        debtor_id=other.id, document_type_id=world["types"]["Sales Invoice"].id, number="", doc_date=date(2026, 3, 1),
+        lines=(LineInput(None, world["ORD"].id, D("1"), D("70"), explicit_po_id=other_po.id),)))
+    order = draft(world, "Sales Order", [line(world, "30", po=po)])
+    assert post(world, order).posted
+    unposted = draft(world, "Sales Invoice", [line(world, "20", po=po)])
+    for forged in (foreign.lines[0].id, order.lines[0].id, unposted.lines[0].id):
+        credit = documents.derive(s, world["user"], invoice.id, world["types"]["Credit Memo"].id,
+                                  quantities={invoice.lines[0].id: D("0"), invoice.lines[1].id: D("0.1")})
+        s.execute(update(DocumentLine).where(DocumentLine.id == credit.lines[0].id).values(source_line_id=forged))
+        s.commit()
+        result = posting.post(s, world["user"], credit.id, confirmed=True, override=True)
+        assert result.refused and not result.posted
+        assert ("Line 1: a credit memo line must take back a line of a posted invoice of this debtor."
+                in [w.message for w in result.check.warnings if w.forbids])
+    assert balance(s, po) == (D("150"), D("30"), D("0")) and balance(s, other_po) == (D("0"), D("0"), D("0"))
