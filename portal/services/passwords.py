@@ -26,15 +26,17 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-# A hash of nothing anyone knows, checked for unknown usernames so timing does not tell them apart.
-_DUMMY = None
+# A hash of nothing anyone knows, checked for unknown usernames so timing does not tell them apart;
+# one per hasher cost, so it always costs what a real user's hash costs.
+_DUMMIES: dict[tuple[int, int], str] = {}
 
 
 def verify_dummy(password: str) -> None:
-    global _DUMMY
-    if _DUMMY is None:
-        _DUMMY = hash_password("not-a-real-password-0")
-    verify_password(_DUMMY, password)
+    hasher = _hasher()
+    key = (hasher.time_cost, hasher.memory_cost)
+    if key not in _DUMMIES:
+        _DUMMIES[key] = hasher.hash("not-a-real-password-0")
+    verify_password(_DUMMIES[key], password)
 
 
 def password_problems(password: str) -> list[str]:

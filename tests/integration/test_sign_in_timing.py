@@ -60,3 +60,10 @@ def test_a_locked_account_stays_locked_even_with_the_right_password(db_session):
     assert authenticate(db_session, name, password, POLICY) is None
     db_session.expire_all()
     assert db_session.query(User).one().last_login_at is None
+
+
+def test_the_dummy_hash_follows_the_configured_cost(app, db_session, verifications, monkeypatch):
+    authenticate(db_session, "nobody", "whatever-password", POLICY)  # a dummy at the test cost exists now
+    monkeypatch.setitem(app.config, "PASSWORD_TIME_COST", app.config["PASSWORD_TIME_COST"] + 1)
+    authenticate(db_session, "nobody", "whatever-password", POLICY)
+    assert extract_parameters(verifications[-1]).time_cost == app.config["PASSWORD_TIME_COST"]
