@@ -43,6 +43,13 @@ class JobOrder(Tracked, db.Model):
         CheckConstraint("discontinued_date IS NULL OR discontinued_date >= start_date", name="dates_in_order"),
         CheckConstraint("length(trim(title)) > 0", name="title_not_blank"),
         Index("ix_job_orders_title_lower", func.lower(title)),
+        # search (portal/services/search.py): word prefixes of the title, number and reference prefixes
+        Index("ix_job_orders_title_words", text("to_tsvector('simple'::regconfig, title)"), postgresql_using="gin"),
+        Index("ix_job_orders_number_prefix", func.upper(number).label("number_upper"),
+              postgresql_ops={"number_upper": "varchar_pattern_ops"}),
+        Index("ix_job_orders_po_reference_prefix", func.upper(po_reference).label("po_reference_upper"),
+              postgresql_ops={"po_reference_upper": "varchar_pattern_ops"}),
+        Index("ix_job_orders_debtor_number", "debtor_id", "number"),
     )
 
     def __str__(self) -> str:

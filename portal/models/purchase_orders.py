@@ -90,6 +90,10 @@ class PurchaseOrder(Tracked, db.Model):
         Index("ix_purchase_orders_debtor_number", "debtor_id", "number_key"),
         Index("ix_purchase_orders_expiration", "expiration"),
         Index("ix_purchase_orders_group", "group_id"),
+        Index("ix_purchase_orders_number_prefix", "number_key", postgresql_ops={"number_key": "varchar_pattern_ops"}),
+        Index("ix_purchase_orders_description_words", text("to_tsvector('simple'::regconfig, description)"),
+              postgresql_using="gin"),
+        Index("ix_purchase_orders_debtor_expiration", "debtor_id", "expiration", "number_key"),
     )
 
     @property

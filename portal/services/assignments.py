@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from portal.domain import assignment as tl
 from portal.domain.assignment import Assignment, GroupInfo, POPeriod, Target
@@ -14,6 +14,7 @@ from portal.models import JobOrder, JobPOAssignment, POGroup, PurchaseOrder
 from portal.services import audit
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.job_orders import active_on_clause, get_job, visible
+from portal.services.paging import Page, paginate
 
 
 def to_value(row: JobPOAssignment) -> Assignment:
@@ -34,11 +35,20 @@ class DebtorPOs:
     rows: dict[int, PurchaseOrder]
 
 
-def debtor_pos(session: Session, debtor_id: int) -> DebtorPOs:
-    rows = {p.id: p for p in session.scalars(select(PurchaseOrder).where(PurchaseOrder.debtor_id == debtor_id))}
+def debtor_pos(session: Session, debtor_id: int, *, po_ids: set[int] | None = None,
+               group_ids: set[int] | None = None) -> DebtorPOs:
+    """The debtor's POs and groups; with `po_ids`/`group_ids`, only those POs, those groups and
+    their member POs (a page of the grid needs no more)."""
+    po_stmt = select(PurchaseOrder).where(PurchaseOrder.debtor_id == debtor_id)
+    group_stmt = select(POGroup).where(POGroup.debtor_id == debtor_id)
+    if po_ids is not None or group_ids is not None:
+        po_ids, group_ids = po_ids or set(), group_ids or set()
+        po_stmt = po_stmt.where(or_(PurchaseOrder.id.in_(po_ids), PurchaseOrder.group_id.in_(group_ids)))
+        group_stmt = group_stmt.where(POGroup.id.in_(group_ids))
+    rows = {p.id: p for p in session.scalars(po_stmt)}
     pos = {i: po_period(p) for i, p in rows.items()}
     groups = {}
-    for g in session.scalars(select(POGroup).where(POGroup.debtor_id == debtor_id)):
+    for g in session.scalars(group_stmt):
         members = tuple(sorted((p for p in pos.values() if p.group_id == g.id), key=lambda p: p.effective))
         groups[g.id] = GroupInfo(g.id, g.description, g.active, members)
     return DebtorPOs(pos, groups, rows)
@@ -153,8 +163,13 @@ class GridRow:
     start: date | None
 
 
-def grid(session: Session, user, debtor_id: int, as_of: date, *, active_only: bool = True) -> list[GridRow]:
-    """Seed 004's Job PO Assignments grid for a debtor on the as-of date, in a fixed number of queries.
+GRID_PAGE = 50
+
+
+def grid(session: Session, user, debtor_id: int, as_of: date, *, active_only: bool = True, page: int = 1,
+         per_page: int = GRID_PAGE) -> Page[GridRow]:
+    """Seed 004's Job PO Assignments grid for a debtor on the as-of date, one page of jobs at a time
+    in a fixed number of queries (only the POs and groups the page's assignments name are read).
 
     With "active jobs only" cleared it also shows jobs that have moved to another debtor but kept
     assignments under this one (read-only)."""
@@ -164,14 +179,16 @@ def grid(session: Session, user, debtor_id: int, as_of: date, *, active_only: bo
         stmt = stmt.where(JobOrder.debtor_id == debtor_id, active_on_clause(as_of))
     else:
         stmt = stmt.where((JobOrder.debtor_id == debtor_id) | JobOrder.id.in_(moved))
-    jobs = list(session.scalars(stmt.order_by(JobOrder.number)))
+    jobs_page = paginate(session, stmt.order_by(JobOrder.number, JobOrder.id), page, per_page)
+    jobs = list(jobs_page.items)
     rows_by_job: dict[int, list[JobPOAssignment]] = {j.id: [] for j in jobs}
     if jobs:
-        for row in session.scalars(select(JobPOAssignment).where(
-                JobPOAssignment.job_id.in_(select(stmt.with_only_columns(JobOrder.id).subquery().c.id)))
-                .order_by(JobPOAssignment.start_date)):
+        for row in session.scalars(select(JobPOAssignment).where(JobPOAssignment.job_id.in_(list(rows_by_job)))
+                                   .order_by(JobPOAssignment.start_date)):
             rows_by_job.setdefault(row.job_id, []).append(row)
-    data = debtor_pos(session, debtor_id)
+    named = [r for rows in rows_by_job.values() for r in rows if r.debtor_id == debtor_id]
+    data = debtor_pos(session, debtor_id, po_ids={r.po_id for r in named if r.po_id},
+                      group_ids={r.group_id for r in named if r.group_id})
     out = []
     for job in jobs:
         rows = [r for r in rows_by_job.get(job.id, []) if r.debtor_id == debtor_id]
@@ -188,7 +205,23 @@ def grid(session: Session, user, debtor_id: int, as_of: date, *, active_only: bo
                 reason = f"Next assignment {future[0].start.isoformat()}"
         out.append(GridRow(job, row, shown, end, reason, tl.next_date(timeline, data.pos, data.groups, as_of),
                            job.debtor_id != debtor_id, current.start if current else None))
-    return out
+    return Page(out, jobs_page.total, jobs_page.page, per_page)
+
+
+GRID_POS = 50
+
+
+def valid_pos(session: Session, debtor_id: int, as_of: date, *, limit: int = GRID_POS,
+              include: int | None = None) -> tuple[list[PurchaseOrder], int]:
+    """The debtor's POs valid on the as-of date by number (at most `limit`, plus `include` when it
+    is one of them) and how many there are in all."""
+    valid = [PurchaseOrder.debtor_id == debtor_id, PurchaseOrder.effective <= as_of, PurchaseOrder.expiration >= as_of]
+    total = session.scalar(select(func.count()).select_from(PurchaseOrder).where(*valid)) or 0
+    first = [(PurchaseOrder.id == include).desc()] if include else []
+    pos = session.scalars(select(PurchaseOrder).where(*valid).options(lazyload(PurchaseOrder.lines),
+                                                                      lazyload(PurchaseOrder.eligible))
+                          .order_by(*first, PurchaseOrder.number_key, PurchaseOrder.id).limit(limit)).all()
+    return sorted(pos, key=lambda p: p.number), total
 
 
 @dataclass(frozen=True)

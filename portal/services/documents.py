@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 from portal.domain import budget
 from portal.domain.purchase_orders import parse_money
 from portal.models import BillCode, Debtor, Document, DocumentLine, DocumentType, JobOrder, LedgerEntry, PurchaseOrder
-from portal.services import audit
-from portal.services.debtors import like_pattern
+from portal.services import audit, search
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.funding import Funding, Resolver
 from portal.services.locks import locked
@@ -61,8 +60,7 @@ def list_documents(session: Session, *, debtor_id: int | None = None, q: str = "
     if status in ("draft", "posted", "void"):
         stmt = stmt.where(Document.status == status)
     if q.strip():
-        pattern = like_pattern(q.strip())
-        stmt = stmt.where(or_(Document.number.ilike(pattern), Document.po_number.ilike(pattern)))
+        stmt = stmt.where(or_(search.starts_with(Document.number, q), search.starts_with(Document.po_number, q)))
     return paginate(session, stmt.order_by(Document.doc_date.desc(), Document.id.desc()), page, per_page)
 
 

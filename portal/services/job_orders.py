@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from portal.domain.assignment import Target
 from portal.models import Branch, Debtor, JobOrder, JobPOAssignment, User
-from portal.services import audit
+from portal.services import audit, search
 from portal.services.debtors import like_pattern
 from portal.services.errors import NotFound, ValidationFailed
 from portal.services.locks import locked
@@ -51,9 +51,9 @@ def filtered(flt: JobFilter, user, today: date) -> Select:
     if flt.active_only:
         stmt = stmt.where(active_on_clause(day))
     if flt.q.strip():
-        pattern = like_pattern(flt.q.strip())
-        stmt = stmt.where(or_(JobOrder.number.ilike(pattern), JobOrder.title.ilike(pattern),
-                              JobOrder.po_reference.ilike(pattern)))
+        q = flt.q.strip()  # see portal/services/search.py for what matches
+        stmt = stmt.where(or_(search.starts_with(JobOrder.number, q), search.words_match(JobOrder.title, q),
+                              search.starts_with(JobOrder.po_reference, q)))
     covering = and_(JobPOAssignment.job_id == JobOrder.id, JobPOAssignment.start_date <= day,
                     or_(JobPOAssignment.manual_end.is_(None), JobPOAssignment.manual_end >= day))
     if flt.unassigned:

@@ -15,8 +15,7 @@ from portal.domain import purchase_orders as rules
 from portal.domain.purchase_orders import LineInput, Period, POInput
 from portal.models import (AlertTemplate, BillCodeGroup, Debtor, DocumentLine, DocumentType, JobPOAssignment,
                            LedgerEntry, POBalance, POEligibleType, POGroup, POLine, POLineBalance, PurchaseOrder)
-from portal.services import audit, coverage
-from portal.services.debtors import like_pattern
+from portal.services import audit, coverage, search
 from portal.services.locks import locked
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.services.paging import Page, paginate
@@ -79,8 +78,9 @@ def list_purchase_orders(session: Session, flt: POFilter, *, today: date, page: 
     if flt.attention:
         stmt = stmt.where(_needs_attention(today))
     if flt.q.strip():
-        pattern = like_pattern(flt.q.strip())
-        stmt = stmt.where(or_(PurchaseOrder.number.ilike(pattern), PurchaseOrder.description.ilike(pattern)))
+        q = flt.q.strip()  # see portal/services/search.py for what matches
+        stmt = stmt.where(or_(PurchaseOrder.number_key.like(search.prefix_pattern(q)),
+                              search.words_match(PurchaseOrder.description, q)))
     order = {
         "expiration": (PurchaseOrder.expiration, PurchaseOrder.number_key),
         "-expiration": (PurchaseOrder.expiration.desc(), PurchaseOrder.number_key),
