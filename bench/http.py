@@ -147,7 +147,7 @@ def served(app: str, port: int, env: dict):
         proc.wait(30)
 
 
-def targets(dsn: str) -> dict:
+def targets(dsn: str, bulk: bool = True) -> dict:
     """Ids of the scale data set's biggest things, and a fresh debtor with 10,000 unassigned jobs."""
     with psycopg.connect(dsn) as conn:
         one = lambda sql, *a: conn.execute(sql, a).fetchone()[0]  # noqa: E731
@@ -164,6 +164,8 @@ def targets(dsn: str) -> dict:
             posting.append((debtor_id, jobs))
         invoice_type = one("SELECT id FROM document_types WHERE name = 'Sales Invoice'")
         ordinary = one("SELECT id FROM bill_codes WHERE code = 'ORD'")
+        if not bulk:
+            return dict(big_po=big_po, small_po=small_po, big_debtor=big_debtor, most_pos=most_pos)
         # bulk assignment: a new debtor with 10,000 jobs nobody assigned, and one PO
         code = f"BULK{int(time.time()) % 1_000_000}"
         bulk_debtor = one("INSERT INTO debtors (code, name, enforce_purchase_orders, over_budget_policy, active, notes)"

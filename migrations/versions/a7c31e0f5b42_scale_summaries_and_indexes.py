@@ -123,7 +123,35 @@ CREATE TRIGGER document_lines_spend_delete AFTER DELETE ON document_lines
     REFERENCING OLD TABLE AS old_lines FOR EACH STATEMENT EXECUTE FUNCTION spend_lines_changed();
 """
 
+MIRROR = """
+CREATE FUNCTION po_balances_fill_mirror() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    SELECT amount, tolerance_pct, expiration INTO NEW.amount, NEW.tolerance_pct, NEW.expiration
+    FROM purchase_orders WHERE id = NEW.po_id;
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER po_balances_mirror BEFORE INSERT ON po_balances
+    FOR EACH ROW EXECUTE FUNCTION po_balances_fill_mirror();
+
+CREATE FUNCTION purchase_orders_copy_mirror() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE po_balances SET amount = NEW.amount, tolerance_pct = NEW.tolerance_pct, expiration = NEW.expiration
+    WHERE po_id = NEW.id;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER purchase_orders_balance_mirror AFTER UPDATE OF amount, tolerance_pct, expiration ON purchase_orders
+    FOR EACH ROW WHEN ((OLD.amount, OLD.tolerance_pct, OLD.expiration)
+                       IS DISTINCT FROM (NEW.amount, NEW.tolerance_pct, NEW.expiration))
+    EXECUTE FUNCTION purchase_orders_copy_mirror();
+"""
+
 DROP_TRIGGERS = """
+DROP TRIGGER IF EXISTS purchase_orders_balance_mirror ON purchase_orders;
+DROP FUNCTION IF EXISTS purchase_orders_copy_mirror();
+DROP TRIGGER IF EXISTS po_balances_mirror ON po_balances;
+DROP FUNCTION IF EXISTS po_balances_fill_mirror();
 DROP TRIGGER IF EXISTS document_lines_spend_delete ON document_lines;
 DROP TRIGGER IF EXISTS document_lines_spend_update ON document_lines;
 DROP TRIGGER IF EXISTS document_lines_spend_insert ON document_lines;
@@ -197,6 +225,25 @@ def upgrade():
         FROM ledger_entries GROUP BY po_id, bill_code_id""")
     op.execute("SELECT spend_resync(ARRAY(SELECT id FROM documents WHERE status = 'posted'))")
 
+    # the start page's attention list from the balance rows alone: the PO's amount, tolerance and
+    # expiration copied there (by triggers), the colour rule's inputs in generated columns
+    op.add_column('po_balances', sa.Column('amount', sa.Numeric(precision=14, scale=2), nullable=True))
+    op.add_column('po_balances', sa.Column('tolerance_pct', sa.Numeric(precision=5, scale=2), nullable=True))
+    op.add_column('po_balances', sa.Column('expiration', sa.Date(), nullable=True))
+    op.execute("""UPDATE po_balances b SET amount = p.amount, tolerance_pct = p.tolerance_pct, expiration = p.expiration
+                  FROM purchase_orders p WHERE p.id = b.po_id""")
+    op.alter_column('po_balances', 'amount', nullable=False)
+    op.alter_column('po_balances', 'expiration', nullable=False)
+    op.add_column('po_balances', sa.Column('remaining', sa.Numeric(precision=16, scale=2), sa.Computed(
+        'amount - (used + commitments + estimates)', persisted=True), nullable=False))
+    op.add_column('po_balances', sa.Column('budget_attention', sa.Boolean(), sa.Computed(
+        '(used + commitments + estimates) > amount OR (tolerance_pct IS NOT NULL AND '
+        '(used + commitments + estimates) >= amount * tolerance_pct / 100)', persisted=True), nullable=False))
+    op.execute(MIRROR)
+    op.create_index('ix_po_balances_expiration', 'po_balances', ['expiration'])
+    op.create_index('ix_po_balances_budget_attention', 'po_balances', ['expiration'],
+                    postgresql_where=sa.text('budget_attention'))
+
     # paging and search (prefix search on normalised columns: no pg_trgm)
     op.create_index('ix_documents_date_id', 'documents', ['doc_date', 'id'], unique=False)
     op.drop_index('ix_documents_date', table_name='documents')
@@ -208,6 +255,7 @@ def upgrade():
     op.create_index('ix_purchase_orders_description_words', 'purchase_orders',
                     [sa.text("to_tsvector('simple'::regconfig, description)")], postgresql_using='gin')
     op.create_index('ix_purchase_orders_debtor_expiration', 'purchase_orders', ['debtor_id', 'expiration', 'number_key'])
+    op.create_index('ix_purchase_orders_expiration_number', 'purchase_orders', ['expiration', 'number_key', 'id'])
     op.create_index('ix_job_orders_title_words', 'job_orders', [sa.text("to_tsvector('simple'::regconfig, title)")],
                     postgresql_using='gin')
     op.create_index('ix_job_orders_number_prefix', 'job_orders', [sa.text('upper(number) varchar_pattern_ops')])
@@ -222,6 +270,7 @@ def downgrade():
     op.drop_index('ix_job_orders_po_reference_prefix', table_name='job_orders')
     op.drop_index('ix_job_orders_number_prefix', table_name='job_orders')
     op.drop_index('ix_job_orders_title_words', table_name='job_orders')
+    op.drop_index('ix_purchase_orders_expiration_number', table_name='purchase_orders')
     op.drop_index('ix_purchase_orders_debtor_expiration', table_name='purchase_orders')
     op.drop_index('ix_purchase_orders_description_words', table_name='purchase_orders')
     op.drop_index('ix_purchase_orders_number_prefix', table_name='purchase_orders')
@@ -231,6 +280,10 @@ def downgrade():
     op.create_index('ix_documents_date', 'documents', ['doc_date'], unique=False)
     op.drop_index('ix_documents_date_id', table_name='documents')
     op.execute(DROP_TRIGGERS)
+    op.drop_index('ix_po_balances_budget_attention', table_name='po_balances')
+    op.drop_index('ix_po_balances_expiration', table_name='po_balances')
+    for name in ('budget_attention', 'remaining', 'expiration', 'tolerance_pct', 'amount'):
+        op.drop_column('po_balances', name)
     op.drop_index('ix_po_number_spend_number', table_name='po_number_spend')
     op.drop_table('po_number_spend')
     op.drop_table('po_bill_code_totals')

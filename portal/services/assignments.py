@@ -205,7 +205,7 @@ def grid(session: Session, user, debtor_id: int, as_of: date, *, active_only: bo
                 reason = f"Next assignment {future[0].start.isoformat()}"
         out.append(GridRow(job, row, shown, end, reason, tl.next_date(timeline, data.pos, data.groups, as_of),
                            job.debtor_id != debtor_id, current.start if current else None))
-    return Page(out, jobs_page.total, jobs_page.page, per_page)
+    return Page(out, jobs_page.total, jobs_page.page, per_page, jobs_page.more)
 
 
 GRID_POS = 50

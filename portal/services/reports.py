@@ -148,6 +148,8 @@ class SpendPage:
     def total(self) -> int:
         return self.total_numbers
 
+    more = False  # every number is counted (the summary has one row per number)
+
 
 def _spend_rows(session: Session, debtor_id: int | None):
     s = PONumberSpend
