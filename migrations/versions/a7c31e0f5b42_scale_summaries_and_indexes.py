@@ -1,7 +1,7 @@
 """summaries kept by triggers (per-PO document totals, spend per PO number) and indexes for paging and search
 
 Revision ID: a7c31e0f5b42
-Revises: d135f5563596
+Revises: 7c1e0b5a9f21
 Create Date: 2026-11-26 07:20:00
 
 The summaries are kept by triggers so that every writer of the ledger or of posted documents'
@@ -16,7 +16,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = 'a7c31e0f5b42'
-down_revision = 'd135f5563596'
+down_revision = '7c1e0b5a9f21'
 branch_labels = None
 depends_on = None
 

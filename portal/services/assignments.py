@@ -167,12 +167,13 @@ GRID_PAGE = 50
 
 
 def grid(session: Session, user, debtor_id: int, as_of: date, *, active_only: bool = True, page: int = 1,
-         per_page: int = GRID_PAGE) -> Page[GridRow]:
+         per_page: int | None = None) -> Page[GridRow]:
     """Seed 004's Job PO Assignments grid for a debtor on the as-of date, one page of jobs at a time
     in a fixed number of queries (only the POs and groups the page's assignments name are read).
 
     With "active jobs only" cleared it also shows jobs that have moved to another debtor but kept
     assignments under this one (read-only)."""
+    per_page = per_page or GRID_PAGE
     stmt = visible(select(JobOrder), user)
     moved = select(JobPOAssignment.job_id).where(JobPOAssignment.debtor_id == debtor_id)
     if active_only:

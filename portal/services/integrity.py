@@ -74,6 +74,11 @@ _SUMMARY_SQL = {
                concat_ws(' / ', t.used, t.commitments, t.estimates), concat_ws(' / ', src.u, src.c, src.e)
         FROM po_bill_code_totals t FULL JOIN src ON src.po_id = t.po_id AND src.bill_code_id = t.bill_code_id
         WHERE (t.used, t.commitments, t.estimates) IS DISTINCT FROM (src.u, src.c, src.e)"""),
+    "PO balance copy of the PO": text("""
+        SELECT 'PO ' || p.number, concat_ws(' / ', b.amount, b.tolerance_pct, b.expiration),
+               concat_ws(' / ', p.amount, p.tolerance_pct, p.expiration)
+        FROM purchase_orders p JOIN po_balances b ON b.po_id = p.id
+        WHERE (b.amount, b.tolerance_pct, b.expiration) IS DISTINCT FROM (p.amount, p.tolerance_pct, p.expiration)"""),
     "spend by PO number": text("""
         WITH src AS (SELECT d.debtor_id, COALESCE(l.po_number, d.po_number, '(none)') AS po_number,
                             COALESCE(sum(l.amount * t.sign) FILTER (WHERE t.bucket = 'used'), 0) AS u,

@@ -56,13 +56,14 @@ def parse_cursor(raw: str | None) -> tuple[date, int] | None:
 
 
 def po_documents(session: Session, po: PurchaseOrder, before: str | None = None,
-                 per_page: int = PO_DOCUMENTS_PAGE) -> PODocumentsPage:
+                 per_page: int | None = None) -> PODocumentsPage:
     """The documents drawing on the PO, newest first, one keyset page at a time, each with the amount
     applied and the PO's remaining balance after it (credit memos negative). Reads the per-document
     totals kept with the ledger: four queries whatever the PO's size."""
-    t = PODocumentTotal
+    t, per_page = PODocumentTotal, per_page or PO_DOCUMENTS_PAGE
     cursor = parse_cursor(before)
-    newer = [tuple_(t.doc_date, t.document_id) > tuple_(*cursor)] if cursor else [false()]
+    # shown already: the cursor's document and every newer one
+    newer = [tuple_(t.doc_date, t.document_id) >= tuple_(*cursor)] if cursor else [false()]
     drawn, after_cursor, count = session.execute(
         select(func.coalesce(select(func.sum(t.applied)).where(t.po_id == po.id).scalar_subquery(), 0),
                func.coalesce(select(func.sum(t.applied)).where(t.po_id == po.id, *newer).scalar_subquery(), 0),
@@ -158,11 +159,11 @@ def _spend_rows(session: Session, debtor_id: int | None):
 
 
 def spend_by_po_number(session: Session, debtor_id: int | None = None, page: int = 1,
-                       per_page: int = REPORT_PAGE) -> SpendPage:
+                       per_page: int | None = None) -> SpendPage:
     """Posted documents grouped by the PO number their lines carry (budgeted or typed on the fly), one
     page of numbers at a time, from the summary kept in the posting transaction; each number with its
     latest REPORT_DOCUMENTS_PER_NUMBER documents. Four queries whatever the ledger's size."""
-    s = PONumberSpend
+    s, per_page = PONumberSpend, per_page or REPORT_PAGE
     page = max(1, min(page, 1_000_000))
     filtered = _spend_rows(session, debtor_id).subquery()
     count, used, commitments, estimates, documents = session.execute(
