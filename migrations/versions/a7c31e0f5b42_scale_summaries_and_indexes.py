@@ -244,6 +244,11 @@ def upgrade():
     op.create_index('ix_po_balances_budget_attention', 'po_balances', ['expiration'],
                     postgresql_where=sa.text('budget_attention'))
 
+    # next document numbers from a counter per type (a count of documents raced and collided)
+    op.add_column('document_types', sa.Column('last_number', sa.Integer(), server_default='0', nullable=False))
+    op.execute("""UPDATE document_types t SET last_number = (SELECT count(*) FROM documents d
+                                                            WHERE d.document_type_id = t.id)""")
+
     # paging and search (prefix search on normalised columns: no pg_trgm)
     op.create_index('ix_documents_date_id', 'documents', ['doc_date', 'id'], unique=False)
     op.drop_index('ix_documents_date', table_name='documents')
@@ -279,6 +284,7 @@ def downgrade():
     op.drop_index('ix_documents_drafts', table_name='documents')
     op.create_index('ix_documents_date', 'documents', ['doc_date'], unique=False)
     op.drop_index('ix_documents_date_id', table_name='documents')
+    op.drop_column('document_types', 'last_number')
     op.execute(DROP_TRIGGERS)
     op.drop_index('ix_po_balances_budget_attention', table_name='po_balances')
     op.drop_index('ix_po_balances_expiration', table_name='po_balances')

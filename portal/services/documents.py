@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -153,9 +153,16 @@ def _check_sources(session: Session, data: DocumentInput, source_document_id: in
 
 
 def _next_number(session: Session, doc_type: DocumentType) -> str:
-    count = session.scalar(select(func.count()).select_from(Document).where(
-        Document.document_type_id == doc_type.id)) or 0
-    return f"{doc_type.code}-{count + 1:05d}"
+    """The type's next free number. The counter row stays locked until the draft commits, so two
+    drafts saved at once never get the same number; numbers typed by hand are skipped."""
+    while True:
+        n = session.scalar(update(DocumentType).where(DocumentType.id == doc_type.id)
+                           .values(last_number=DocumentType.last_number + 1).returning(DocumentType.last_number))
+        number = f"{doc_type.code}-{n:05d}"
+        taken = session.scalar(select(Document.id).where(Document.document_type_id == doc_type.id,
+                                                         func.upper(Document.number) == number.upper()).limit(1))
+        if taken is None:
+            return number
 
 
 def save_draft(session: Session, user, doc_id: int | None, data: DocumentInput, *,
@@ -189,7 +196,11 @@ def save_draft(session: Session, user, doc_id: int | None, data: DocumentInput, 
     doc.doc_date, doc.bill_from, doc.bill_to = data.doc_date, data.bill_from, data.bill_to
     doc.po_number, doc.notes = data.po_number.strip() or None, data.notes.strip()
     doc.lines.clear()
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # a number typed by hand that another document of the type has
+        session.rollback()
+        raise ValidationFailed({"number": ["A document of this type with that number exists."]})
     for n, (line, amount) in enumerate(priced, start=1):
         doc.lines.append(DocumentLine(
             line_no=n, job_id=line.job_id, bill_code_id=line.bill_code_id, service_date=line.service_date,

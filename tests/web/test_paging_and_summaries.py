@@ -172,3 +172,26 @@ def test_search_matches_number_prefixes_and_title_words(db_session, login_as, bo
     for garbage in ("%", "_", "\\", "'", ":*", "a & b | !c", "x" * 300):
         assert browser.get(f"/job-orders/?q={garbage}").status_code == 200
         assert browser.get(f"/purchase-orders/?q={garbage}").status_code == 200
+
+
+def test_a_blank_number_never_collides_with_a_typed_one(db_session, books):
+    """The next number used to be "count of documents of the type + 1": a typed number (or two
+    drafts saved at once) took it, and a draft with a blank number was refused as a duplicate."""
+    types, user, debtor = books["types"], books["user"], books["debtor"]
+
+    def draft(number: str):
+        return documents.save_draft(db_session, user, None, documents.DocumentInput(
+            debtor_id=debtor.id, document_type_id=types["Sales Invoice"].id, number=number, doc_date=DAY,
+            lines=(documents.LineInput(job_id=books["job"].id, bill_code_id=db_session.scalar(select(BillCode.id)),
+                                       quantity=Decimal("1"), rate=Decimal("10")),)))
+
+    code = types["Sales Invoice"].code
+    typed = draft(f"{code}-00002")
+    first, second = draft(""), draft("")
+    assert len({typed.number, first.number, second.number}) == 3
+    assert first.number.startswith(f"{code}-") and second.number.startswith(f"{code}-")
+    from portal.services.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as refused:  # a typed duplicate is a form message, not a 500
+        draft(first.number.lower())
+    assert "number" in refused.value.errors
