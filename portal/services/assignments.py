@@ -43,7 +43,8 @@ def debtor_pos(session: Session, debtor_id: int, *, po_ids: set[int] | None = No
     group_stmt = select(POGroup).where(POGroup.debtor_id == debtor_id)
     if po_ids is not None or group_ids is not None:
         po_ids, group_ids = po_ids or set(), group_ids or set()
-        po_stmt = po_stmt.where(or_(PurchaseOrder.id.in_(po_ids), PurchaseOrder.group_id.in_(group_ids)))
+        wanted = [PurchaseOrder.id.in_(po_ids)] + ([PurchaseOrder.group_id.in_(group_ids)] if group_ids else [])
+        po_stmt = po_stmt.where(or_(*wanted)).options(lazyload(PurchaseOrder.lines), lazyload(PurchaseOrder.eligible))
         group_stmt = group_stmt.where(POGroup.id.in_(group_ids))
     rows = {p.id: p for p in session.scalars(po_stmt)}
     pos = {i: po_period(p) for i, p in rows.items()}
@@ -185,6 +186,7 @@ def grid(session: Session, user, debtor_id: int, as_of: date, *, active_only: bo
     rows_by_job: dict[int, list[JobPOAssignment]] = {j.id: [] for j in jobs}
     if jobs:
         for row in session.scalars(select(JobPOAssignment).where(JobPOAssignment.job_id.in_(list(rows_by_job)))
+                                   .options(lazyload(JobPOAssignment.purchase_order))  # the page reads POPeriods
                                    .order_by(JobPOAssignment.start_date)):
             rows_by_job.setdefault(row.job_id, []).append(row)
     named = [r for rows in rows_by_job.values() for r in rows if r.debtor_id == debtor_id]

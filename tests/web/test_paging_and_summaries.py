@@ -153,7 +153,7 @@ def test_assignment_grid_and_a_debtors_pos_are_paged(db_session, login_as, books
         assert rows == (2 if page < 3 else 1)
         seen |= {part.split('"')[0] for part in html.split('data-job-id="')[1:]}
     assert len(seen) == 5  # every job once, none twice
-    app.config["PAGE_SIZE"] = 1
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 1)  # the app is shared by the session
     tab = browser.get(f"/debtors/{books['debtor'].id}?tab=purchase_orders").get_data(as_text=True)
     assert tab.count("data-po-id=") == 1 and "Page 1 of 2" in tab and "tab=purchase_orders" in tab
 
