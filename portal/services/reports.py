@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import Integer, String, column, false, func, literal_column, select, true, tuple_, values
 from sqlalchemy.orm import Session
 
+from portal.domain.text import csv_cell
 from portal.models import (BillCode, Document, DocumentLine, DocumentType, JobOrder, POBillCodeTotal,
                            PODocumentTotal, PONumberSpend, PurchaseOrder, SpendDocument)
 
@@ -223,25 +224,21 @@ class ReportDocument:
 
 def spend_by_po_number_csv(rows, debtor_codes: dict[int, str]):
     """The spend report as CSV for a spreadsheet, one row per debtor and PO number, yielded line by
-    line so a long export streams."""
+    line so a long export streams; every cell through `csv_cell` (no formulas)."""
     out = io.StringIO()
     writer = csv.writer(out)
+    cent = Decimal("0.01")
 
-    def flush() -> str:
+    def line(cells) -> str:
+        writer.writerow([csv_cell(c) for c in cells])
         text = out.getvalue()
         out.seek(0)
         out.truncate()
         return text
 
-    writer.writerow(["debtor", "po_number", "budget", "documents", "invoiced_net", "orders", "estimates"])
-    yield flush()
+    yield line(["debtor", "po_number", "budget", "documents", "invoiced_net", "orders", "estimates"])
     for row in rows:
         debtor, number, v = (row.debtor_id, row.po_number, row) if isinstance(row, SpendRow) else row
-        writer.writerow([_safe(debtor_codes[debtor]), _safe(number), "PO budget" if v["budgeted"] else "on the fly",
-                         v["documents"], f"{v['used']:.2f}", f"{v['commitment']:.2f}", f"{v['estimate']:.2f}"])
-        yield flush()
-
-
-def _safe(text: str) -> str:
-    """A cell a spreadsheet would run as a formula (=, +, -, @) is quoted as text."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+        yield line([debtor_codes[debtor], number, "PO budget" if v["budgeted"] else "on the fly", v["documents"],
+                    Decimal(v["used"]).quantize(cent), Decimal(v["commitment"]).quantize(cent),
+                    Decimal(v["estimate"]).quantize(cent)])
