@@ -180,6 +180,7 @@ def load(session: Session, factor: float = 1.0, today: date | None = None,
         session.execute(text(sql), params)
     session.commit()
     progress("analyse")
-    session.execute(text("ANALYZE"))  # fresh statistics, or the planner guesses on empty tables
-    session.commit()
+    # fresh statistics and visibility maps, as autovacuum would leave them some minutes later
+    with session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
     return sizes

@@ -90,6 +90,7 @@ class DocumentLine(Tracked, db.Model):
     po_line = relationship("POLine", lazy="select")
     __table_args__ = (
         UniqueConstraint("document_id", "line_no", name="uq_document_lines_doc_line_no"),
+        Index("ix_document_lines_po_document", "po_id", "document_id"),
         CheckConstraint("po_line_id IS NULL OR po_id IS NOT NULL", name="line_needs_po"),
     )
 

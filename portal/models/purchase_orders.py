@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import (Boolean, CheckConstraint, Column, Computed, Date, FetchedValue, ForeignKey,
                         ForeignKeyConstraint, Index, Integer, Numeric, String, Table, Text,
                         UniqueConstraint, func, text)
-from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.dialects.postgresql import TSVECTOR, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -48,6 +48,9 @@ class PurchaseOrder(Tracked, db.Model):
     number_key: Mapped[str] = mapped_column(String(50), Computed("upper(number)", persisted=True))
     kind: Mapped[str] = mapped_column(String(20), default="single_line")
     description: Mapped[str] = mapped_column(String(200), default="")
+    # the description's words for search (portal/services/search.py), kept by the database
+    description_words: Mapped[str] = mapped_column(TSVECTOR, Computed(
+        "to_tsvector('simple'::regconfig, (description)::text)", persisted=True), deferred=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     effective: Mapped[date] = mapped_column(Date)
     expiration: Mapped[date] = mapped_column(Date)
@@ -91,8 +94,7 @@ class PurchaseOrder(Tracked, db.Model):
         Index("ix_purchase_orders_expiration", "expiration"),
         Index("ix_purchase_orders_group", "group_id"),
         Index("ix_purchase_orders_number_prefix", "number_key", postgresql_ops={"number_key": "varchar_pattern_ops"}),
-        Index("ix_purchase_orders_description_words", text("to_tsvector('simple'::regconfig, description)"),
-              postgresql_using="gin"),
+        Index("ix_purchase_orders_description_words", "description_words", postgresql_using="gin"),
         Index("ix_purchase_orders_debtor_expiration", "debtor_id", "expiration", "number_key"),
         Index("ix_purchase_orders_expiration_number", "expiration", "number_key", "id"),
     )

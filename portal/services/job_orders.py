@@ -52,7 +52,7 @@ def filtered(flt: JobFilter, user, today: date) -> Select:
         stmt = stmt.where(active_on_clause(day))
     if flt.q.strip():
         q = flt.q.strip()  # see portal/services/search.py for what matches
-        stmt = stmt.where(or_(search.starts_with(JobOrder.number, q), search.words_match(JobOrder.title, q),
+        stmt = stmt.where(or_(search.starts_with(JobOrder.number, q), search.words_match(JobOrder.title_words, q),
                               search.starts_with(JobOrder.po_reference, q)))
     covering = and_(JobPOAssignment.job_id == JobOrder.id, JobPOAssignment.start_date <= day,
                     or_(JobPOAssignment.manual_end.is_(None), JobPOAssignment.manual_end >= day))

@@ -79,7 +79,7 @@ def list_purchase_orders(session: Session, flt: POFilter, *, today: date, page: 
     if flt.q.strip():
         q = flt.q.strip()  # see portal/services/search.py for what matches
         stmt = stmt.where(or_(PurchaseOrder.number_key.like(search.prefix_pattern(q)),
-                              search.words_match(PurchaseOrder.description, q)))
+                              search.words_match(PurchaseOrder.description_words, q)))
     order = {
         "expiration": (PurchaseOrder.expiration, PurchaseOrder.number_key),
         "-expiration": (PurchaseOrder.expiration.desc(), PurchaseOrder.number_key),

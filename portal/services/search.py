@@ -32,13 +32,10 @@ def words_query(text: str) -> str | None:
     return " & ".join(f"'{w}':*" for w in words) or None
 
 
-def words_match(column, text: str):
-    """Every typed word starts a word of `column` (a GIN index on to_tsvector('simple', column))."""
+def words_match(words_column, text: str):
+    """Every typed word starts a word of the text whose `simple` tsvector is `words_column` (a stored
+    generated column with a GIN index)."""
     query = words_query(text)
     if query is None:
         return literal_column("false")
-    return func.to_tsvector(SIMPLE, column).op("@@")(func.to_tsquery(SIMPLE, query))
-
-
-def words_index_expression(column_name: str):
-    return literal_column(f"to_tsvector('simple'::regconfig, {column_name})")
+    return words_column.op("@@")(func.to_tsquery(SIMPLE, query))

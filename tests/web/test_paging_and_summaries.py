@@ -53,7 +53,7 @@ def test_po_documents_page_by_page_with_the_ledgers_running_remaining(db_session
     seen, cursor, pages = [], None, 0
     while True:
         page = reports.po_documents(db_session, po, cursor, per_page=2)
-        assert len(page.rows) <= 2 and page.total == 5
+        assert len(page.rows) <= 2
         seen += page.rows
         pages += 1
         cursor = page.next_cursor
@@ -75,7 +75,7 @@ def test_po_documents_tab_loads_more_as_a_fragment(db_session, login_as, books, 
     browser, _ = login_as("Billing Admin")
     html = browser.get(f"/purchase-orders/{books['po'].id}?tab=documents").get_data(as_text=True)
     assert html.count("/documents/") - html.count('href="/documents/"') >= 2 and "Load older documents" in html
-    assert "3 documents, newest first" in html
+    assert "Newest first" in html
     more = html.split('class="load-more"')[1].split('hx-get="')[1].split('"')[0].replace("&amp;", "&")
     fragment = browser.get(more, headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in fragment and fragment.count("<tr>") == 1 and "Load older" not in fragment
