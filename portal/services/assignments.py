@@ -164,7 +164,7 @@ class GridRow:
     start: date | None
 
 
-GRID_PAGE = 50
+GRID_PAGE = 25
 
 
 def grid(session: Session, user, debtor_id: int, as_of: date, *, active_only: bool = True, page: int = 1,

@@ -103,8 +103,8 @@ def spend_by_bill_code(session: Session, po_id: int) -> list[tuple[str, str, Dec
     return [tuple(r) for r in rows]
 
 
-REPORT_DOCUMENTS_PER_NUMBER = 10
-REPORT_PAGE = 50
+REPORT_DOCUMENTS_PER_NUMBER = 5
+REPORT_PAGE = 25
 
 
 @dataclass(frozen=True)
