@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from portal.domain.text import csv_cell
 from portal.models import (BillCode, Document, DocumentLine, DocumentType, JobOrder, POBillCodeTotal,
                            PODocumentTotal, PONumberSpend, PurchaseOrder, SpendDocument)
+from portal.services.job_visibility import visible
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,11 @@ def parse_cursor(raw: str | None) -> tuple[date, int] | None:
     return value if 0 < value[1] < 2**31 else None
 
 
-def po_documents(session: Session, po: PurchaseOrder, before: str | None = None,
+def po_documents(session: Session, user, po: PurchaseOrder, before: str | None = None,
                  per_page: int | None = None) -> PODocumentsPage:
     """The documents drawing on the PO, newest first, one keyset page at a time, each with the amount
-    applied and the PO's remaining balance after it (credit memos negative). Reads the per-document
+    applied and the PO's remaining balance after it (credit memos negative), naming only the
+    jobs the user may see. Reads the per-document
     totals kept with the ledger: two queries for the first page whatever the PO's size (a later page
     also sums what the pages before it showed)."""
     t, per_page = PODocumentTotal, per_page or PO_DOCUMENTS_PAGE
@@ -79,8 +81,8 @@ def po_documents(session: Session, po: PurchaseOrder, before: str | None = None,
     more = len(rows) > per_page
     rows = rows[:per_page]
     jobs = dict(session.execute(
-        select(DocumentLine.document_id, func.string_agg(func.distinct(JobOrder.number), ", "))
-        .join(JobOrder, JobOrder.id == DocumentLine.job_id)
+        visible(select(DocumentLine.document_id, func.string_agg(func.distinct(JobOrder.number), ", "))
+                .join(JobOrder, JobOrder.id == DocumentLine.job_id), user)
         .where(DocumentLine.po_id == po.id, DocumentLine.document_id.in_([r[0] for r in rows]))
         .group_by(DocumentLine.document_id)).all()) if rows else {}
     # remaining after a document = amount − everything drawn up to and including it

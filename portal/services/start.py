@@ -1,7 +1,7 @@
 """The start page: what needs a billing admin's attention today, each part only for those who may see it."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from portal.models import Document, PurchaseOrder
 from portal.services import documents, job_orders, purchase_orders
+from portal.services.job_visibility import branch_limit
 from portal.services.paging import Page
 
 ATTENTION_ROWS = 10
@@ -19,6 +20,7 @@ class StartPage:
     attention: Page[PurchaseOrder] | None  # yellow, red or expiring soon; least remaining first
     drafts: Page[Document] | None  # documents not yet posted, newest first
     unassigned_jobs: bool  # may see the count of active jobs with no PO or group today (loaded later)
+    branch_codes: list[str] = field(default_factory=list)  # the branches the user is limited to (empty: all)
 
 
 def start_page(session: Session, user, today: date) -> StartPage:
@@ -31,7 +33,8 @@ def start_page(session: Session, user, today: date) -> StartPage:
     # the count of active jobs without a PO reads every active job: the page loads it afterwards
     # (main.unassigned), so the page itself stays bounded
     unassigned = user.can("job_orders", "view")
-    return StartPage(attention, drafts, unassigned)
+    codes = [b.code for b in user.branches] if branch_limit(user) else []
+    return StartPage(attention, drafts, unassigned, codes)
 
 
 def unassigned_jobs(session: Session, user, today: date) -> int:

@@ -52,7 +52,7 @@ def test_po_documents_page_by_page_with_the_ledgers_running_remaining(db_session
     po = books["po"]
     seen, cursor, pages = [], None, 0
     while True:
-        page = reports.po_documents(db_session, po, cursor, per_page=2)
+        page = reports.po_documents(db_session, books["user"], po, cursor, per_page=2)
         assert len(page.rows) <= 2
         seen += page.rows
         pages += 1
@@ -84,7 +84,7 @@ def test_po_documents_tab_loads_more_as_a_fragment(db_session, login_as, books, 
 def test_garbage_cursor_is_the_first_page(db_session, books):
     books["post"]()
     for raw in ("", "x", "2026-13-01_1", "2026-01-01_-5", "2026-01-01_99999999999", "\x00"):
-        assert len(reports.po_documents(db_session, books["po"], raw).rows) == 1
+        assert len(reports.po_documents(db_session, books["user"], books["po"], raw).rows) == 1
 
 
 def test_spend_summary_follows_post_void_and_reassign(db_session, books):

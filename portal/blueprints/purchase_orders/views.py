@@ -91,7 +91,7 @@ def detail(po_id: int):
 
     extra = {}
     if tab == "documents":
-        extra["po_documents"] = reports.po_documents(db.session, po, request.args.get("before"))
+        extra["po_documents"] = reports.po_documents(db.session, current_user, po, request.args.get("before"))
         if request.args.get("before") and is_partial():  # "load more": just the next rows
             return render_template("purchase_orders/_document_rows.html", po=po, **extra)
     if tab == "spend":
