@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app portal
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-deep mutation install browser migrate check bench clean serve setup install-runtime
+.PHONY: run test test-deep mutation install browser migrate check bench bench-http clean serve setup install-runtime
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -69,7 +69,11 @@ check: $(STAMP)
 	$(FLASK) db upgrade && $(FLASK) db check
 
 bench: $(STAMP)
-	for b in bench/[a-z]*.py; do case $$b in *common.py) ;; *) $(BIN)/python -m bench.$$(basename $$b .py);; esac; done
+	for b in bench/[a-z]*.py; do case $$b in *common.py|*http.py|*floor.py|*explain.py) ;; *) $(BIN)/python -m bench.$$(basename $$b .py);; esac; done
+
+## Pages over HTTP against a SELECT 1 floor; DATABASE_URL must hold `flask demo scale` data.
+bench-http: $(STAMP)
+	$(BIN)/python -m bench.http $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -112,6 +112,24 @@ def load_demo():
         click.echo(line)
 
 
+@demo_cli.command("scale")
+@click.option("--factor", default=1.0, show_default=True, type=click.FloatRange(0.001, 10),
+              help="1 = 200 debtors, 10,000 POs, 50,000 jobs, 1,000,000 posted lines; 0.1 for quick runs.")
+def scale_demo(factor: float):
+    """Add a data set the size of a large agency (after the demo data) for measuring."""
+    import time
+
+    from portal.demo_scale import load
+
+    started = time.perf_counter()
+    try:
+        sizes = load(db.session, factor, progress=lambda step: click.echo(
+            f"{time.perf_counter() - started:7.1f}s {step}"))
+    except ValueError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"{time.perf_counter() - started:7.1f}s done: {sizes}")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(roles_cli)

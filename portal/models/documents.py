@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer,
-                        Numeric, String, Text, UniqueConstraint, func)
+                        Numeric, String, Text, UniqueConstraint, func, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -51,7 +51,12 @@ class Document(Tracked, db.Model):
         CheckConstraint("status IN ('draft', 'posted', 'void')", name="status"),
         CheckConstraint("bill_to IS NULL OR bill_from IS NULL OR bill_to >= bill_from", name="bill_period"),
         Index("ix_documents_source", "source_document_id"),
-        Index("ix_documents_date", "doc_date"),
+        Index("ix_documents_date_id", "doc_date", "id"),
+        Index("ix_documents_drafts", "doc_date", "id", postgresql_where=text("status = 'draft'")),
+        Index("ix_documents_number_prefix", func.upper(number).label("number_upper"),
+              postgresql_ops={"number_upper": "varchar_pattern_ops"}),
+        Index("ix_documents_po_number_prefix", func.upper(po_number).label("po_number_upper"),
+              postgresql_ops={"po_number_upper": "varchar_pattern_ops"}),
     )
 
     def __str__(self) -> str:
@@ -85,6 +90,7 @@ class DocumentLine(Tracked, db.Model):
     po_line = relationship("POLine", lazy="select")
     __table_args__ = (
         UniqueConstraint("document_id", "line_no", name="uq_document_lines_doc_line_no"),
+        Index("ix_document_lines_po_document", "po_id", "document_id"),
         CheckConstraint("po_line_id IS NULL OR po_id IS NOT NULL", name="line_needs_po"),
     )
 
@@ -152,7 +158,8 @@ class Notification(db.Model):
     link: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at", "id"),)
+    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at", "id"),
+                      Index("ix_notifications_user_id", "user_id", "id"))
 
 
 class OutboxEmail(db.Model):

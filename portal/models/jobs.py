@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import (CheckConstraint, Date, ForeignKey, ForeignKeyConstraint, Index, Integer, Sequence,
+from sqlalchemy import (CheckConstraint, Computed, Date, ForeignKey, ForeignKeyConstraint, Index, Integer, Sequence,
                         String, func, text)
-from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.dialects.postgresql import TSVECTOR, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -31,6 +31,9 @@ class JobOrder(Tracked, db.Model):
     consultant_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # seed 003's on-the-fly PO number: no budget, reporting and invoice grouping only
     po_reference: Mapped[str | None] = mapped_column(String(50))
+    # the title's words for search (portal/services/search.py), kept by the database
+    title_words: Mapped[str] = mapped_column(TSVECTOR, Computed("to_tsvector('simple'::regconfig, (title)::text)",
+                                                               persisted=True), deferred=True)
 
     debtor = relationship("Debtor", lazy="joined")
     branch = relationship("Branch", lazy="joined")
@@ -43,6 +46,13 @@ class JobOrder(Tracked, db.Model):
         CheckConstraint("discontinued_date IS NULL OR discontinued_date >= start_date", name="dates_in_order"),
         CheckConstraint("length(trim(title)) > 0", name="title_not_blank"),
         Index("ix_job_orders_title_lower", func.lower(title)),
+        # search (portal/services/search.py): word prefixes of the title, number and reference prefixes
+        Index("ix_job_orders_title_words", "title_words", postgresql_using="gin"),
+        Index("ix_job_orders_number_prefix", func.upper(number).label("number_upper"),
+              postgresql_ops={"number_upper": "varchar_pattern_ops"}),
+        Index("ix_job_orders_po_reference_prefix", func.upper(po_reference).label("po_reference_upper"),
+              postgresql_ops={"po_reference_upper": "varchar_pattern_ops"}),
+        Index("ix_job_orders_debtor_number", "debtor_id", "number"),
     )
 
     def __str__(self) -> str:

@@ -84,6 +84,8 @@ class DocumentType(Tracked, db.Model):
     sign: Mapped[int] = mapped_column(SmallInteger, default=1)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    # the last number given to a draft with a blank number (portal/services/documents.py)
+    last_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     __table_args__ = (
         Index("uq_document_types_name_upper", func.upper(name), unique=True),
         Index("uq_document_types_code_upper", func.upper(code), unique=True),

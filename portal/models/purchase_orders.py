@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import (Boolean, CheckConstraint, Column, Computed, Date, ForeignKey,
+from sqlalchemy import (Boolean, CheckConstraint, Column, Computed, Date, FetchedValue, ForeignKey,
                         ForeignKeyConstraint, Index, Integer, Numeric, String, Table, Text,
                         UniqueConstraint, func, text)
-from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.dialects.postgresql import TSVECTOR, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -48,6 +48,9 @@ class PurchaseOrder(Tracked, db.Model):
     number_key: Mapped[str] = mapped_column(String(50), Computed("upper(number)", persisted=True))
     kind: Mapped[str] = mapped_column(String(20), default="single_line")
     description: Mapped[str] = mapped_column(String(200), default="")
+    # the description's words for search (portal/services/search.py), kept by the database
+    description_words: Mapped[str] = mapped_column(TSVECTOR, Computed(
+        "to_tsvector('simple'::regconfig, (description)::text)", persisted=True), deferred=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     effective: Mapped[date] = mapped_column(Date)
     expiration: Mapped[date] = mapped_column(Date)
@@ -90,6 +93,10 @@ class PurchaseOrder(Tracked, db.Model):
         Index("ix_purchase_orders_debtor_number", "debtor_id", "number_key"),
         Index("ix_purchase_orders_expiration", "expiration"),
         Index("ix_purchase_orders_group", "group_id"),
+        Index("ix_purchase_orders_number_prefix", "number_key", postgresql_ops={"number_key": "varchar_pattern_ops"}),
+        Index("ix_purchase_orders_description_words", "description_words", postgresql_using="gin"),
+        Index("ix_purchase_orders_debtor_expiration", "debtor_id", "expiration", "number_key"),
+        Index("ix_purchase_orders_expiration_number", "expiration", "number_key", "id"),
     )
 
     @property
@@ -174,7 +181,22 @@ class POBalance(db.Model):
     used: Mapped[Decimal] = mapped_column(BALANCE, default=Decimal("0"), server_default="0")
     commitments: Mapped[Decimal] = mapped_column(BALANCE, default=Decimal("0"), server_default="0")
     estimates: Mapped[Decimal] = mapped_column(BALANCE, default=Decimal("0"), server_default="0")
+    # the PO's own figures, copied by database triggers (on insert here, on update of the PO), so
+    # the attention list is answered from this table's indexes alone
+    amount: Mapped[Decimal] = mapped_column(MONEY, server_default=FetchedValue())
+    tolerance_pct: Mapped[Decimal | None] = mapped_column(PERCENT, server_default=FetchedValue())
+    expiration: Mapped[date] = mapped_column(Date, server_default=FetchedValue())
+    remaining: Mapped[Decimal] = mapped_column(BALANCE, Computed("amount - (used + commitments + estimates)",
+                                                                 persisted=True))
+    # seed 001's yellow or red (budget.colour is not None), as the database sees it
+    budget_attention: Mapped[bool] = mapped_column(Boolean, Computed(
+        "(used + commitments + estimates) > amount OR (tolerance_pct IS NOT NULL AND "
+        "(used + commitments + estimates) >= amount * tolerance_pct / 100)", persisted=True))
     purchase_order: Mapped[PurchaseOrder] = relationship(back_populates="balance")
+    __table_args__ = (
+        Index("ix_po_balances_expiration", "expiration"),
+        Index("ix_po_balances_budget_attention", "expiration", postgresql_where=text("budget_attention")),
+    )
 
 
 class POLineBalance(db.Model):

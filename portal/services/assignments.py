@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session, contains_eager, lazyload
 
 from portal.domain import assignment as tl
 from portal.domain.assignment import GroupInfo, POPeriod, Target
@@ -17,6 +17,7 @@ from portal.services import audit
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.job_visibility import active_on_clause, get_job, visible
 from portal.services.po_timeline import DebtorPOs, debtor_pos, timeline_of, to_value
+from portal.services.paging import Page, paginate
 
 
 def _apply(session: Session, job: JobOrder, result: tl.Result, source: str) -> None:
@@ -145,25 +146,34 @@ class GridRow:
     start: date | None
 
 
-def grid(session: Session, user, debtor_id: int, as_of: date, *, active_only: bool = True) -> list[GridRow]:
-    """Seed 004's Job PO Assignments grid for a debtor on the as-of date, in a fixed number of queries.
+GRID_PAGE = 25
+
+
+def grid(session: Session, user, debtor_id: int, as_of: date, *, active_only: bool = True, page: int = 1,
+         per_page: int | None = None) -> Page[GridRow]:
+    """Seed 004's Job PO Assignments grid for a debtor on the as-of date, one page of jobs at a time
+    in a fixed number of queries (only the POs and groups the page's assignments name are read).
 
     With "active jobs only" cleared it also shows jobs that have moved to another debtor but kept
     assignments under this one (read-only)."""
+    per_page = per_page or GRID_PAGE
     stmt = visible(select(JobOrder), user)
     moved = select(JobPOAssignment.job_id).where(JobPOAssignment.debtor_id == debtor_id)
     if active_only:
         stmt = stmt.where(JobOrder.debtor_id == debtor_id, active_on_clause(as_of))
     else:
         stmt = stmt.where((JobOrder.debtor_id == debtor_id) | JobOrder.id.in_(moved))
-    jobs = list(session.scalars(stmt.order_by(JobOrder.number)))
+    jobs_page = paginate(session, stmt.order_by(JobOrder.number, JobOrder.id), page, per_page)
+    jobs = list(jobs_page.items)
     rows_by_job: dict[int, list[JobPOAssignment]] = {j.id: [] for j in jobs}
     if jobs:
-        for row in session.scalars(select(JobPOAssignment).where(
-                JobPOAssignment.job_id.in_(select(stmt.with_only_columns(JobOrder.id).subquery().c.id)))
-                .order_by(JobPOAssignment.start_date)):
+        for row in session.scalars(select(JobPOAssignment).where(JobPOAssignment.job_id.in_(list(rows_by_job)))
+                                   .options(lazyload(JobPOAssignment.purchase_order))  # the page reads POPeriods
+                                   .order_by(JobPOAssignment.start_date)):
             rows_by_job.setdefault(row.job_id, []).append(row)
-    data = debtor_pos(session, debtor_id)
+    named = [r for rows in rows_by_job.values() for r in rows if r.debtor_id == debtor_id]
+    data = debtor_pos(session, debtor_id, po_ids={r.po_id for r in named if r.po_id},
+                      group_ids={r.group_id for r in named if r.group_id})
     out = []
     for job in jobs:
         rows = [r for r in rows_by_job.get(job.id, []) if r.debtor_id == debtor_id]
@@ -180,7 +190,23 @@ def grid(session: Session, user, debtor_id: int, as_of: date, *, active_only: bo
                 reason = f"Next assignment {future[0].start.isoformat()}"
         out.append(GridRow(job, row, shown, end, reason, tl.next_date(timeline, data.pos, data.groups, as_of),
                            job.debtor_id != debtor_id, current.start if current else None))
-    return out
+    return Page(out, jobs_page.total, jobs_page.page, per_page, jobs_page.more)
+
+
+GRID_POS = 50
+
+
+def valid_pos(session: Session, debtor_id: int, as_of: date, *, limit: int = GRID_POS,
+              include: int | None = None) -> tuple[list[PurchaseOrder], int]:
+    """The debtor's POs valid on the as-of date by number (at most `limit`, plus `include` when it
+    is one of them) and how many there are in all."""
+    valid = [PurchaseOrder.debtor_id == debtor_id, PurchaseOrder.effective <= as_of, PurchaseOrder.expiration >= as_of]
+    total = session.scalar(select(func.count()).select_from(PurchaseOrder).where(*valid)) or 0
+    first = [(PurchaseOrder.id == include).desc()] if include else []
+    pos = session.scalars(select(PurchaseOrder).where(*valid).options(lazyload(PurchaseOrder.lines),
+                                                                      lazyload(PurchaseOrder.eligible))
+                          .order_by(*first, PurchaseOrder.number_key, PurchaseOrder.id).limit(limit)).all()
+    return sorted(pos, key=lambda p: p.number), total
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from portal.models.base import Tracked
 
 REDACTED = {"password_hash"}
 SKIPPED = {"created_at", "created_by_id", "changed_at", "changed_by_id", "row_version", "failed_logins",
-           "locked_until", "last_login_at"}
+           "locked_until", "last_login_at",
+           "title_words", "description_words"}  # search columns the database derives from the text
 ACTOR_KEY = "actor_id"
 REASON_KEY = "audit_reason"
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -14,9 +14,8 @@ from portal.domain import funding as funding_rules
 from portal.domain.numbers import QUANTITY, RATE, column_problem, parse_number
 from portal.models import (BillCode, Debtor, Document, DocumentLine, DocumentType, JobOrder, LedgerEntry,
                            POEligibleType, PurchaseOrder)
-from portal.services import audit
+from portal.services import audit, search
 from portal.services.job_visibility import may_see, visible
-from portal.services.debtors import like_pattern
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.services.funding import Funding, Resolver
 from portal.services.locks import locked
@@ -64,8 +63,7 @@ def list_documents(session: Session, *, debtor_id: int | None = None, q: str = "
     if status in ("draft", "posted", "void"):
         stmt = stmt.where(Document.status == status)
     if q.strip():
-        pattern = like_pattern(q.strip())
-        stmt = stmt.where(or_(Document.number.ilike(pattern), Document.po_number.ilike(pattern)))
+        stmt = stmt.where(or_(search.starts_with(Document.number, q), search.starts_with(Document.po_number, q)))
     return paginate(session, stmt.order_by(Document.doc_date.desc(), Document.id.desc()), page, per_page)
 
 
@@ -218,9 +216,16 @@ def _check_credit_size(session: Session, data: DocumentInput, source: Document, 
 
 
 def _next_number(session: Session, doc_type: DocumentType) -> str:
-    count = session.scalar(select(func.count()).select_from(Document).where(
-        Document.document_type_id == doc_type.id)) or 0
-    return f"{doc_type.code}-{count + 1:05d}"
+    """The type's next free number. The counter row stays locked until the draft commits, so two
+    drafts saved at once never get the same number; numbers typed by hand are skipped."""
+    while True:
+        n = session.scalar(update(DocumentType).where(DocumentType.id == doc_type.id)
+                           .values(last_number=DocumentType.last_number + 1).returning(DocumentType.last_number))
+        number = f"{doc_type.code}-{n:05d}"
+        taken = session.scalar(select(Document.id).where(Document.document_type_id == doc_type.id,
+                                                         func.upper(Document.number) == number.upper()).limit(1))
+        if taken is None:
+            return number
 
 
 def save_draft(session: Session, user, doc_id: int | None, data: DocumentInput, *,
@@ -257,7 +262,11 @@ def save_draft(session: Session, user, doc_id: int | None, data: DocumentInput, 
     doc.doc_date, doc.bill_from, doc.bill_to = data.doc_date, data.bill_from, data.bill_to
     doc.po_number, doc.notes = data.po_number.strip() or None, data.notes.strip()
     doc.lines.clear()
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # a number typed by hand that another document of the type has
+        session.rollback()
+        raise ValidationFailed({"number": ["A document of this type with that number exists."]})
     for n, (line, amount) in enumerate(priced, start=1):
         doc.lines.append(DocumentLine(
             line_no=n, job_id=line.job_id, bill_code_id=line.bill_code_id, service_date=line.service_date,

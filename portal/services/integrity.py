@@ -98,6 +98,60 @@ WHERE b.po_id <> l.po_id
 ORDER BY 1
 """)
 
+# the summaries kept by triggers (portal/models/summaries.py), each recomputed from its source;
+# every row of the FULL JOIN that differs is one mismatch: (label, stored, recomputed)
+_SUMMARY_SQL = {
+    "PO document total": text("""
+        WITH src AS (SELECT e.po_id, e.document_id, d.doc_date, sum(e.amount) AS applied
+                     FROM ledger_entries e JOIN documents d ON d.id = e.document_id
+                     GROUP BY e.po_id, e.document_id, d.doc_date)
+        SELECT 'PO ' || COALESCE(t.po_id, src.po_id) || ' document ' || COALESCE(t.document_id, src.document_id),
+               t.applied::text || ' on ' || t.doc_date, src.applied::text || ' on ' || src.doc_date
+        FROM po_document_totals t FULL JOIN src ON src.po_id = t.po_id AND src.document_id = t.document_id
+        WHERE t.applied IS DISTINCT FROM src.applied OR t.doc_date IS DISTINCT FROM src.doc_date"""),
+    "PO bill code total": text("""
+        WITH src AS (SELECT po_id, bill_code_id, COALESCE(sum(amount) FILTER (WHERE bucket = 'used'), 0) AS u,
+                            COALESCE(sum(amount) FILTER (WHERE bucket = 'commitment'), 0) AS c,
+                            COALESCE(sum(amount) FILTER (WHERE bucket = 'estimate'), 0) AS e
+                     FROM ledger_entries GROUP BY po_id, bill_code_id)
+        SELECT 'PO ' || COALESCE(t.po_id, src.po_id) || ' bill code ' || COALESCE(t.bill_code_id, src.bill_code_id),
+               concat_ws(' / ', t.used, t.commitments, t.estimates), concat_ws(' / ', src.u, src.c, src.e)
+        FROM po_bill_code_totals t FULL JOIN src ON src.po_id = t.po_id AND src.bill_code_id = t.bill_code_id
+        WHERE (t.used, t.commitments, t.estimates) IS DISTINCT FROM (src.u, src.c, src.e)"""),
+    "PO balance copy of the PO": text("""
+        SELECT 'PO ' || p.number, concat_ws(' / ', b.amount, b.tolerance_pct, b.expiration),
+               concat_ws(' / ', p.amount, p.tolerance_pct, p.expiration)
+        FROM purchase_orders p JOIN po_balances b ON b.po_id = p.id
+        WHERE (b.amount, b.tolerance_pct, b.expiration) IS DISTINCT FROM (p.amount, p.tolerance_pct, p.expiration)"""),
+    "spend by PO number": text("""
+        WITH src AS (SELECT d.debtor_id, COALESCE(l.po_number, d.po_number, '(none)') AS po_number,
+                            COALESCE(sum(l.amount * t.sign) FILTER (WHERE t.bucket = 'used'), 0) AS u,
+                            COALESCE(sum(l.amount * t.sign) FILTER (WHERE t.bucket = 'commitment'), 0) AS c,
+                            COALESCE(sum(l.amount * t.sign) FILTER (WHERE t.bucket = 'estimate'), 0) AS e,
+                            count(DISTINCT d.id) AS n
+                     FROM document_lines l JOIN documents d ON d.id = l.document_id
+                     JOIN document_types t ON t.id = d.document_type_id
+                     WHERE d.status = 'posted' GROUP BY 1, 2),
+             kept AS (SELECT * FROM po_number_spend WHERE documents <> 0 OR used <> 0 OR commitments <> 0
+                                                       OR estimates <> 0)
+        SELECT 'debtor ' || COALESCE(k.debtor_id, src.debtor_id) || ' number ' || COALESCE(k.po_number, src.po_number),
+               concat_ws(' / ', k.used, k.commitments, k.estimates, k.documents),
+               concat_ws(' / ', src.u, src.c, src.e, src.n)
+        FROM kept k FULL JOIN src ON src.debtor_id = k.debtor_id AND src.po_number = k.po_number
+        WHERE (k.used, k.commitments, k.estimates, k.documents) IS DISTINCT FROM (src.u, src.c, src.e, src.n)"""),
+}
+
+
+@dataclass(frozen=True)
+class SummaryMismatch:
+    summary: str
+    label: str
+    stored: str | None
+    recomputed: str | None
+
+    def __str__(self) -> str:
+        return f"{self.summary} {self.label}: kept {self.stored or 'nothing'} ≠ recomputed {self.recomputed or 'nothing'}"
+
 
 @dataclass(frozen=True)
 class Mismatch:
@@ -118,11 +172,14 @@ class Mismatch:
         return f"{self.kind} {self.label}: {', '.join(diffs)}"
 
 
-def check(session: Session) -> list[Mismatch]:
-    """Every PO and master-line balance row that differs from the sum of its ledger entries, and every
-    master PO whose figures are not its lines' plus what is on no line (kind "split")."""
-    out = []
+def check(session: Session) -> list[Mismatch | SummaryMismatch]:
+    """Every PO and master-line balance row that differs from the sum of its ledger entries, every
+    master PO whose figures are not its lines' plus what is on no line (kind "split"), and every
+    summary row that differs from its recomputation."""
+    out: list[Mismatch | SummaryMismatch] = []
     for kind, sql in (("po", _PO_SQL), ("line", _LINE_SQL), ("split", _SPLIT_SQL)):
         for row in session.execute(sql):
             out.append(Mismatch(kind, row[0], row[1], (row[2], row[3], row[4]), (row[5], row[6], row[7]), row[8]))
+    for summary, sql in _SUMMARY_SQL.items():
+        out.extend(SummaryMismatch(summary, *row) for row in session.execute(sql))
     return out

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from portal.domain.assignment import Target, enforcement_refusal, must_keep_po
 from portal.models import Branch, Debtor, JobOrder, User
-from portal.services import audit
+from portal.services import audit, search
 from portal.services.debtors import like_pattern
 from portal.services import assignments
 from portal.services.errors import ValidationFailed
@@ -43,9 +43,9 @@ def filtered(flt: JobFilter, user, today: date) -> Select:
     if flt.active_only:
         stmt = stmt.where(active_on_clause(day))
     if flt.q.strip():
-        pattern = like_pattern(flt.q.strip())
-        stmt = stmt.where(or_(JobOrder.number.ilike(pattern), JobOrder.title.ilike(pattern),
-                              JobOrder.po_reference.ilike(pattern)))
+        q = flt.q.strip()  # see portal/services/search.py for what matches
+        stmt = stmt.where(or_(search.starts_with(JobOrder.number, q), search.words_match(JobOrder.title_words, q),
+                              search.starts_with(JobOrder.po_reference, q)))
     if flt.unassigned:
         stmt = stmt.where(~assigned_on_clause(day))
     if flt.po_id:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, lazyload
 
 from portal.domain.assignment import Assignment, GroupInfo, POPeriod, Target
 from portal.models import JobPOAssignment, POGroup, PurchaseOrder
@@ -31,12 +31,22 @@ class DebtorPOs:
     rows: dict[int, PurchaseOrder]
 
 
-def debtor_pos(session: Session, debtor_id: int) -> DebtorPOs:
-    """Every PO and PO group of a debtor, each group with its members in date order."""
-    rows = {p.id: p for p in session.scalars(select(PurchaseOrder).where(PurchaseOrder.debtor_id == debtor_id))}
+def debtor_pos(session: Session, debtor_id: int, *, po_ids: set[int] | None = None,
+               group_ids: set[int] | None = None) -> DebtorPOs:
+    """Every PO and PO group of a debtor, each group with its members in date order; with
+    `po_ids`/`group_ids`, only those POs, those groups and their member POs (a page of the grid
+    needs no more)."""
+    po_stmt = select(PurchaseOrder).where(PurchaseOrder.debtor_id == debtor_id)
+    group_stmt = select(POGroup).where(POGroup.debtor_id == debtor_id)
+    if po_ids is not None or group_ids is not None:
+        po_ids, group_ids = po_ids or set(), group_ids or set()
+        wanted = [PurchaseOrder.id.in_(po_ids)] + ([PurchaseOrder.group_id.in_(group_ids)] if group_ids else [])
+        po_stmt = po_stmt.where(or_(*wanted)).options(lazyload(PurchaseOrder.lines), lazyload(PurchaseOrder.eligible))
+        group_stmt = group_stmt.where(POGroup.id.in_(group_ids))
+    rows = {p.id: p for p in session.scalars(po_stmt)}
     pos = {i: po_period(p) for i, p in rows.items()}
     groups = {}
-    for g in session.scalars(select(POGroup).where(POGroup.debtor_id == debtor_id)):
+    for g in session.scalars(group_stmt):
         members = tuple(sorted((p for p in pos.values() if p.group_id == g.id), key=lambda p: p.effective))
         groups[g.id] = GroupInfo(g.id, g.description, g.active, members)
     return DebtorPOs(pos, groups, rows)

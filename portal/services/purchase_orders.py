@@ -14,8 +14,7 @@ from portal.domain import purchase_orders as rules
 from portal.domain.purchase_orders import LineInput, Period, POInput
 from portal.models import (AlertTemplate, BillCodeGroup, Debtor, DocumentLine, DocumentType,
                            LedgerEntry, POBalance, POEligibleType, POGroup, POLine, POLineBalance, PurchaseOrder)
-from portal.services import assignments, audit, coverage
-from portal.services.debtors import like_pattern
+from portal.services import assignments, audit, coverage, search
 from portal.services.locks import locked
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.services.paging import Page, paginate
@@ -46,11 +45,8 @@ ATTENTION_DAYS = 30
 def _needs_attention(today: date):
     """SQL for budget.colour(...) is not None (Subtotal past the tolerance or the amount), or an
     expiration within ATTENTION_DAYS; tests hold it to the domain rule."""
-    subtotal = func.coalesce(POBalance.used + POBalance.commitments + POBalance.estimates, 0)
-    return or_(subtotal > PurchaseOrder.amount,
-               and_(PurchaseOrder.tolerance_pct.is_not(None),
-                    subtotal >= PurchaseOrder.amount * PurchaseOrder.tolerance_pct / 100),
-               PurchaseOrder.expiration <= today + timedelta(days=ATTENTION_DAYS))
+    # on the balance row alone (its copy of the PO's figures), so its partial index answers it
+    return or_(POBalance.budget_attention, POBalance.expiration <= today + timedelta(days=ATTENTION_DAYS))
 
 
 def can_modify(user, po: PurchaseOrder) -> bool:
@@ -73,15 +69,17 @@ def list_purchase_orders(session: Session, flt: POFilter, *, today: date, page: 
         stmt = stmt.where(PurchaseOrder.expiration >= today)
     if flt.attention:
         stmt = stmt.where(_needs_attention(today))
+        if not flt.include_expired:
+            stmt = stmt.where(POBalance.expiration >= today)
     if flt.q.strip():
-        pattern = like_pattern(flt.q.strip())
-        stmt = stmt.where(or_(PurchaseOrder.number.ilike(pattern), PurchaseOrder.description.ilike(pattern)))
+        q = flt.q.strip()  # see portal/services/search.py for what matches
+        stmt = stmt.where(or_(PurchaseOrder.number_key.like(search.prefix_pattern(q)),
+                              search.words_match(PurchaseOrder.description_words, q)))
     order = {
         "expiration": (PurchaseOrder.expiration, PurchaseOrder.number_key),
         "-expiration": (PurchaseOrder.expiration.desc(), PurchaseOrder.number_key),
         "number": (PurchaseOrder.number_key, PurchaseOrder.id),
-        "remaining": ((PurchaseOrder.amount - func.coalesce(POBalance.used + POBalance.commitments
-                                                            + POBalance.estimates, 0)), PurchaseOrder.id),
+        "remaining": (POBalance.remaining, PurchaseOrder.id),
     }.get(flt.sort, (PurchaseOrder.expiration, PurchaseOrder.number_key))
     return paginate(session, stmt.order_by(*order, PurchaseOrder.id), page, per_page)
 

@@ -1,16 +1,22 @@
 """Read-only figures: a PO's documents (seed 001's Fetch, seed 004's details), spend by bill code,
-and spend by PO number (seed 003's reporting and invoice grouping, on-the-fly numbers included)."""
+and spend by PO number (seed 003's reporting and invoice grouping, on-the-fly numbers included).
+
+Each reads a summary kept in the posting transaction (portal/models/summaries.py) and pages, so
+its work does not grow with the ledger."""
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, String, column, func, literal_column, select, true, tuple_, values
 from sqlalchemy.orm import Session
 
-from portal.domain.text import csv_text
-from portal.models import BillCode, Document, DocumentLine, DocumentType, JobOrder, LedgerEntry, PurchaseOrder
+from portal.domain.text import csv_cell
+from portal.models import (BillCode, Document, DocumentLine, DocumentType, JobOrder, POBillCodeTotal,
+                           PODocumentTotal, PONumberSpend, PurchaseOrder, SpendDocument)
 from portal.services.job_visibility import visible
 
 
@@ -26,77 +32,187 @@ class PODocumentRow:
     applied: Decimal
     remaining: Decimal
 
+    @property
+    def cursor(self) -> str:
+        return f"{self.doc_date.isoformat()}_{self.document_id}"
 
-def po_documents(session: Session, user, po: PurchaseOrder) -> list[PODocumentRow]:
-    """Every document drawing on the PO, oldest first, with the amount applied and the running
-    remaining balance (credit memos negative), naming only the jobs the user may see. Two queries."""
-    applied = (select(LedgerEntry.document_id, func.sum(LedgerEntry.amount).label("applied"))
-               .where(LedgerEntry.po_id == po.id).group_by(LedgerEntry.document_id).subquery())
-    jobs = (visible(select(DocumentLine.document_id, func.string_agg(func.distinct(JobOrder.number), ", ").label("jobs"))
-                    .join(JobOrder, JobOrder.id == DocumentLine.job_id), user).where(DocumentLine.po_id == po.id)
-            .group_by(DocumentLine.document_id).subquery())
+
+@dataclass(frozen=True)
+class PODocumentsPage:
+    rows: list[PODocumentRow]
+    next_cursor: str | None  # where "load more" goes on; None on the last page
+
+
+PO_DOCUMENTS_PAGE = 50
+
+
+def parse_cursor(raw: str | None) -> tuple[date, int] | None:
+    """A keyset position "YYYY-MM-DD_id"; anything else is the first page."""
+    day, _, ident = (raw or "").partition("_")
+    try:
+        value = date.fromisoformat(day), int(ident)
+    except ValueError:
+        return None
+    return value if 0 < value[1] < 2**31 else None
+
+
+def po_documents(session: Session, user, po: PurchaseOrder, before: str | None = None,
+                 per_page: int | None = None) -> PODocumentsPage:
+    """The documents drawing on the PO, newest first, one keyset page at a time, each with the amount
+    applied and the PO's remaining balance after it (credit memos negative), naming only the
+    jobs the user may see. Reads the per-document
+    totals kept with the ledger: two queries for the first page whatever the PO's size (a later page
+    also sums what the pages before it showed)."""
+    t, per_page = PODocumentTotal, per_page or PO_DOCUMENTS_PAGE
+    cursor = parse_cursor(before)
+    # everything drawn: the balance row (equal to the ledger, as `flask integrity check` proves)
+    drawn = po.balance.used + po.balance.commitments + po.balance.estimates if po.balance else Decimal("0")
+    after_cursor = Decimal("0")  # drawn by the documents shown already: the cursor's and every newer one
+    if cursor:
+        after_cursor = session.scalar(select(func.coalesce(func.sum(t.applied), 0)).where(
+            t.po_id == po.id, tuple_(t.doc_date, t.document_id) >= tuple_(*cursor)))
+    page = [t.po_id == po.id] + ([tuple_(t.doc_date, t.document_id) < tuple_(*cursor)] if cursor else [])
     rows = session.execute(
-        select(Document.id, Document.doc_date, Document.number, DocumentType.name, func.coalesce(jobs.c.jobs, ""),
-               Document.bill_to, Document.total * DocumentType.sign, applied.c.applied)
-        .join(applied, applied.c.document_id == Document.id)
+        select(t.document_id, t.doc_date, Document.number, DocumentType.name, Document.bill_to,
+               Document.total * DocumentType.sign, t.applied)
+        .join(Document, Document.id == t.document_id)
         .join(DocumentType, DocumentType.id == Document.document_type_id)
-        .outerjoin(jobs, jobs.c.document_id == Document.id)
-        .order_by(Document.doc_date, Document.id)).all()
-    out, running = [], Decimal("0")
-    for doc_id, day, number, type_name, job_numbers, bill_to, total, amount in rows:
-        running += amount
-        out.append(PODocumentRow(doc_id, day, number, type_name, job_numbers, bill_to, total, amount, po.amount - running))
-    return out
+        .where(*page).order_by(t.doc_date.desc(), t.document_id.desc()).limit(per_page + 1)).all()
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    jobs = dict(session.execute(
+        visible(select(DocumentLine.document_id, func.string_agg(func.distinct(JobOrder.number), ", "))
+                .join(JobOrder, JobOrder.id == DocumentLine.job_id), user)
+        .where(DocumentLine.po_id == po.id, DocumentLine.document_id.in_([r[0] for r in rows]))
+        .group_by(DocumentLine.document_id)).all()) if rows else {}
+    # remaining after a document = amount − everything drawn up to and including it
+    remaining = po.amount - (drawn - after_cursor)
+    out = []
+    for doc_id, day, number, type_name, bill_to, total, applied in rows:
+        out.append(PODocumentRow(doc_id, day, number, type_name, jobs.get(doc_id, ""), bill_to, total, applied,
+                                 remaining))
+        remaining += applied
+    return PODocumentsPage(out, out[-1].cursor if more else None)
 
 
 def spend_by_bill_code(session: Session, po_id: int) -> list[tuple[str, str, Decimal, Decimal, Decimal]]:
-    """Seed 003's multi-line PO: one budget, spend tracked per bill code (ordinary vs overtime)."""
+    """Seed 003's multi-line PO: one budget, spend tracked per bill code (ordinary vs overtime), from
+    the per-bill-code totals kept with the ledger."""
+    t = POBillCodeTotal
     rows = session.execute(
-        select(BillCode.code, BillCode.description,
-               func.coalesce(func.sum(LedgerEntry.amount).filter(LedgerEntry.bucket == "used"), 0),
-               func.coalesce(func.sum(LedgerEntry.amount).filter(LedgerEntry.bucket == "commitment"), 0),
-               func.coalesce(func.sum(LedgerEntry.amount).filter(LedgerEntry.bucket == "estimate"), 0))
-        .join(LedgerEntry, LedgerEntry.bill_code_id == BillCode.id).where(LedgerEntry.po_id == po_id)
-        .group_by(BillCode.code, BillCode.description).order_by(BillCode.code)).all()
+        select(BillCode.code, BillCode.description, t.used, t.commitments, t.estimates)
+        .join(t, t.bill_code_id == BillCode.id).where(t.po_id == po_id).order_by(BillCode.code)).all()
     return [tuple(r) for r in rows]
 
 
-REPORT_DOCUMENTS_PER_NUMBER = 50
+REPORT_DOCUMENTS_PER_NUMBER = 5
+REPORT_PAGE = 25
 
 
-def spend_by_po_number(session: Session, debtor_id: int | None = None) -> list[tuple]:
-    """Posted document lines grouped by the PO number they carry (budgeted or typed on the fly), each
-    with its documents (the latest REPORT_DOCUMENTS_PER_NUMBER; the count says how many in all)."""
-    number = func.coalesce(DocumentLine.po_number, Document.po_number, "(none)")
-    posted = [Document.status == "posted"] + ([Document.debtor_id == debtor_id] if debtor_id else [])
-    stmt = (select(Document.debtor_id, number.label("po_number"), DocumentType.bucket,
-                   func.sum(DocumentLine.amount * DocumentType.sign), func.count(func.distinct(Document.id)),
-                   func.bool_or(DocumentLine.po_id.is_not(None)))
-            .join(Document, Document.id == DocumentLine.document_id)
-            .join(DocumentType, DocumentType.id == Document.document_type_id)
-            .where(*posted))
-    rows = session.execute(stmt.group_by(Document.debtor_id, number, DocumentType.bucket).order_by(number)).all()
-    table: dict[tuple, dict] = {}
-    for debtor, po_number, bucket, amount, docs, budgeted in rows:
-        entry = table.setdefault((debtor, po_number), {"used": Decimal("0"), "commitment": Decimal("0"),
-                                                       "estimate": Decimal("0"), "documents": 0, "budgeted": False,
-                                                       "items": []})
-        entry[bucket] += amount
-        entry["documents"] += docs
-        entry["budgeted"] = entry["budgeted"] or budgeted
-    per_document = (select(Document.debtor_id, number.label("po_number"), Document.id, Document.number,
-                           Document.doc_date, DocumentType.name, func.sum(DocumentLine.amount * DocumentType.sign),
-                           func.row_number().over(partition_by=(Document.debtor_id, number),
-                                                  order_by=(Document.doc_date.desc(), Document.id.desc())).label("n"))
-                    .join(Document, Document.id == DocumentLine.document_id)
-                    .join(DocumentType, DocumentType.id == Document.document_type_id)
-                    .where(*posted)
-                    .group_by(Document.debtor_id, number, Document.id, DocumentType.name)).subquery()
-    for debtor, po_number, doc_id, doc_number, doc_date, type_name, amount, _ in session.execute(
-            select(per_document).where(per_document.c.n <= REPORT_DOCUMENTS_PER_NUMBER)
-            .order_by(per_document.c.doc_date.desc(), per_document.c.id.desc())):
-        table[(debtor, po_number)]["items"].append(ReportDocument(doc_id, doc_number, doc_date, type_name, amount))
-    return [(debtor, number, v) for (debtor, number), v in table.items()]
+@dataclass(frozen=True)
+class SpendRow:
+    debtor_id: int
+    po_number: str
+    used: Decimal
+    commitment: Decimal
+    estimate: Decimal
+    documents: int
+    budgeted: bool
+    items: list["ReportDocument"]
+
+    def __getitem__(self, key: str):  # the template and the CSV read it like the old dict
+        return getattr(self, key)
+
+    @property
+    def cursor(self) -> str:
+        return f"{self.debtor_id}_{self.po_number}"
+
+
+@dataclass(frozen=True)
+class SpendPage:
+    rows: list[SpendRow]
+    total_numbers: int
+    totals: tuple[Decimal, Decimal, Decimal, int]  # used, commitments, estimates, documents: summed by the database
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total_numbers // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def total(self) -> int:
+        return self.total_numbers
+
+    more = False  # every number is counted (the summary has one row per number)
+
+
+def _spend_rows(session: Session, debtor_id: int | None):
+    s = PONumberSpend
+    stmt = select(s).where(s.documents > 0)
+    return stmt.where(s.debtor_id == debtor_id) if debtor_id else stmt
+
+
+def spend_by_po_number(session: Session, debtor_id: int | None = None, page: int = 1,
+                       per_page: int | None = None) -> SpendPage:
+    """Posted documents grouped by the PO number their lines carry (budgeted or typed on the fly), one
+    page of numbers at a time, from the summary kept in the posting transaction; each number with its
+    latest REPORT_DOCUMENTS_PER_NUMBER documents. Four queries whatever the ledger's size."""
+    s, per_page = PONumberSpend, per_page or REPORT_PAGE
+    page = max(1, min(page, 1_000_000))
+    filtered = _spend_rows(session, debtor_id).subquery()
+    count, used, commitments, estimates, documents = session.execute(
+        select(func.count(), func.coalesce(func.sum(filtered.c.used), 0),
+               func.coalesce(func.sum(filtered.c.commitments), 0), func.coalesce(func.sum(filtered.c.estimates), 0),
+               func.coalesce(func.sum(filtered.c.documents), 0))).one()
+    numbers = session.scalars(_spend_rows(session, debtor_id).order_by(s.po_number, s.debtor_id)
+                              .limit(per_page).offset((page - 1) * per_page)).all()
+    items: dict[tuple[int, str], list[ReportDocument]] = {}
+    if numbers:
+        keys = [(n.debtor_id, n.po_number) for n in numbers]
+        sd = SpendDocument
+        latest = (select(sd.document_id).where(sd.debtor_id == literal_column("k.debtor_id"),
+                                              sd.po_number == literal_column("k.po_number"))
+                  .order_by(sd.doc_date.desc(), sd.document_id.desc()).limit(REPORT_DOCUMENTS_PER_NUMBER)
+                  .lateral("latest"))
+        k = values(column("debtor_id", Integer), column("po_number", String), name="k").data(keys)
+        stmt = (select(k.c.debtor_id, k.c.po_number, Document.id, Document.number, Document.doc_date,
+                       DocumentType.name, sd.used + sd.commitments + sd.estimates)
+                .select_from(k).join(latest, true())
+                .join(sd, (sd.document_id == latest.c.document_id) & (sd.po_number == k.c.po_number))
+                .join(Document, Document.id == sd.document_id)
+                .join(DocumentType, DocumentType.id == Document.document_type_id)
+                .order_by(Document.doc_date.desc(), Document.id.desc()))
+        for debtor, number, doc_id, doc_number, doc_date, type_name, amount in session.execute(stmt):
+            items.setdefault((debtor, number), []).append(ReportDocument(doc_id, doc_number, doc_date, type_name, amount))
+    rows = [SpendRow(n.debtor_id, n.po_number, n.used, n.commitments, n.estimates, n.documents,
+                     n.budgeted_documents > 0, items.get((n.debtor_id, n.po_number), [])) for n in numbers]
+    return SpendPage(rows, count, (used, commitments, estimates, documents), page, per_page)
+
+
+def spend_by_po_number_all(session: Session, debtor_id: int | None = None, chunk: int = 2000):
+    """Every (debtor, number) row for the export, read in keyset chunks so memory stays flat."""
+    s = PONumberSpend
+    after: tuple[str, int] | None = None
+    while True:
+        stmt = _spend_rows(session, debtor_id)
+        if after:
+            stmt = stmt.where(tuple_(s.po_number, s.debtor_id) > tuple_(*after))
+        batch = session.scalars(stmt.order_by(s.po_number, s.debtor_id).limit(chunk)).all()
+        for n in batch:
+            yield SpendRow(n.debtor_id, n.po_number, n.used, n.commitments, n.estimates, n.documents,
+                           n.budgeted_documents > 0, [])
+        if len(batch) < chunk:
+            return
+        after = (batch[-1].po_number, batch[-1].debtor_id)
 
 
 @dataclass(frozen=True)
@@ -108,10 +224,23 @@ class ReportDocument:
     amount: Decimal
 
 
-def spend_by_po_number_csv(rows: list[tuple], debtor_codes: dict[int, str]) -> str:
-    """The spend report as CSV for a spreadsheet: one row per debtor and PO number."""
+def spend_by_po_number_csv(rows, debtor_codes: dict[int, str]):
+    """The spend report as CSV for a spreadsheet, one row per debtor and PO number, yielded line by
+    line so a long export streams; every cell through `csv_cell` (no formulas)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
     cent = Decimal("0.01")
-    return csv_text(["debtor", "po_number", "budget", "documents", "invoiced_net", "orders", "estimates"],
-                    ([debtor_codes[debtor], number, "PO budget" if v["budgeted"] else "on the fly", v["documents"],
-                      Decimal(v["used"]).quantize(cent), Decimal(v["commitment"]).quantize(cent),
-                      Decimal(v["estimate"]).quantize(cent)] for debtor, number, v in rows))
+
+    def line(cells) -> str:
+        writer.writerow([csv_cell(c) for c in cells])
+        text = out.getvalue()
+        out.seek(0)
+        out.truncate()
+        return text
+
+    yield line(["debtor", "po_number", "budget", "documents", "invoiced_net", "orders", "estimates"])
+    for row in rows:
+        debtor, number, v = (row.debtor_id, row.po_number, row) if isinstance(row, SpendRow) else row
+        yield line([debtor_codes[debtor], number, "PO budget" if v["budgeted"] else "on the fly", v["documents"],
+                    Decimal(v["used"]).quantize(cent), Decimal(v["commitment"]).quantize(cent),
+                    Decimal(v["estimate"]).quantize(cent)])

@@ -44,3 +44,25 @@ def test_a_drifted_balance_is_reported_and_fails_the_command(db_session, app):
     assert "used 240.00 ≠ ledger 250.00" in str(mismatch)
     result = app.test_cli_runner().invoke(args=["integrity", "check"])
     assert result.exit_code == 1
+
+
+def test_summaries_follow_the_ledger_and_a_drifted_summary_is_reported(db_session, app):
+    """The per-document and per-bill-code totals and the spend per PO number are kept by the
+    database in the transaction that writes the ledger; a summary changed behind its back is a mismatch."""
+    from sqlalchemy import select
+
+    from portal.models import PODocumentTotal, PONumberSpend
+
+    po = _po_with_one_entry(db_session)
+    total = db_session.scalars(select(PODocumentTotal).where(PODocumentTotal.po_id == po.id)).one()
+    assert total.applied == Decimal("250.00")
+    spend = db_session.scalars(select(PONumberSpend)).one()
+    assert (spend.po_number, spend.used, spend.documents) == ("(none)", Decimal("250.00"), 1)
+    assert check(db_session) == []
+    db_session.execute(update(PODocumentTotal).values(applied=Decimal("1.00")))
+    db_session.execute(update(PONumberSpend).values(documents=2))
+    db_session.commit()
+    found = [str(m) for m in check(db_session)]
+    assert len(found) == 2
+    assert any("PO document total" in m and "kept 1.00" in m for m in found)
+    assert any("spend by PO number" in m for m in found)

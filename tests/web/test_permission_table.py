@@ -40,6 +40,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "main.health": PUBLIC,
     "auth.logout": SIGNED_IN,
     "main.home": SIGNED_IN,
+    "main.unassigned": ("job_orders", V),
     "notifications.index": SIGNED_IN,
     "notifications.read": SIGNED_IN,
     "notifications.read_all": SIGNED_IN,

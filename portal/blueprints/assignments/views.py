@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.authz import requires
+from portal.blueprints.forms import page_arg
 from portal.blueprints.job_orders.forms import optional_int, parse_target
 from portal.blueprints.job_orders.views import parse_day
 from portal.domain import assignment as tl
@@ -35,12 +36,14 @@ def grid():
     as_of = parse_day(request.args.get("as_of"), date.today())
     active_only = request.args.get("all") != "1"
     debtor = db.session.get(Debtor, debtor_id) if debtor_id else None
-    rows = service.grid(db.session, current_user, debtor.id, as_of, active_only=active_only) if debtor else []
-    pos, groups = service.offer(db.session, debtor.id, as_of) if debtor else ([], [])
+    page = service.grid(db.session, current_user, debtor.id, as_of, active_only=active_only,
+                        page=page_arg(request.args.get("page"))) if debtor else None
+    rows = page.items if page else []
     selected = optional_int(request.args.get("job_id"))
     selected_po = next((r.po.po_id for r in rows if r.job.id == selected and r.po), None)
+    pos, pos_total = service.valid_pos(db.session, debtor.id, as_of, include=selected_po) if debtor else ([], 0)
     return render("assignments/grid.html", "assignments/_grid.html", debtors=debtors, debtor=debtor, rows=rows,
-                  as_of=as_of, active_only=active_only, pos=pos, groups=groups, selected=selected,
+                  page=page, as_of=as_of, active_only=active_only, pos=pos, pos_total=pos_total, selected=selected,
                   selected_po=selected_po, prompt=settings.assignment_prompt(db.session))
 
 

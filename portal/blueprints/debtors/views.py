@@ -60,7 +60,9 @@ def detail(debtor_id: int):
         from portal.services import po_groups, purchase_orders
 
         flt = purchase_orders.POFilter(debtor_id=debtor.id, include_expired=request.args.get("expired") == "1")
-        context = {"page": purchase_orders.list_purchase_orders(db.session, flt, today=date.today(), per_page=200),
+        context = {"page": purchase_orders.list_purchase_orders(db.session, flt, today=date.today(),
+                                                                page=page_arg(request.args.get("page")),
+                                                                per_page=current_app.config["PAGE_SIZE"]),
                    "flt": flt, "figures": purchase_orders.balance_figures,
                    "groups": po_groups.groups_of(db.session, debtor.id)}
     return render("debtors/detail.html", "debtors/_tab.html", debtor=debtor, tab=tab, history=history, **context)

@@ -8,6 +8,7 @@ from uuid import uuid4
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from portal.authz import requires
 from portal.blueprints.documents.forms import DocumentForm, document_input, lines_from
@@ -245,12 +246,21 @@ def report():
 
     debtor_id = optional_int(request.args.get("debtor_id"))
     debtors = {d.id: d for d in db.session.scalars(select(Debtor).order_by(Debtor.code))}
-    rows = reports.spend_by_po_number(db.session, debtor_id)
+    if debtor_id not in debtors:
+        debtor_id = None
     if request.args.get("format") == "csv":
-        body = reports.spend_by_po_number_csv(rows, {i: d.code for i, d in debtors.items()})
-        return current_app.response_class(body, mimetype="text/csv", headers={
+        codes, engine = {i: d.code for i, d in debtors.items()}, db.engine
+
+        def rows():  # streamed after the view returns: its own session, not the request's
+            with Session(engine) as session:
+                yield from reports.spend_by_po_number_all(session, debtor_id)
+
+        return current_app.response_class(reports.spend_by_po_number_csv(rows(), codes),
+                                          mimetype="text/csv", headers={
             "Content-Disposition": f"attachment; filename=spend-by-po-number-{date.today().isoformat()}.csv"})
-    return render_template("documents/report.html", rows=rows, debtors=debtors, debtor_id=debtor_id)
+    page = reports.spend_by_po_number(db.session, debtor_id, page=page_arg(request.args.get("page")))
+    return render("documents/report.html", "documents/_report_rows.html", page=page, rows=page.rows,
+                  debtors=debtors, debtor_id=debtor_id)
 
 
 @bp.route("/import", methods=["GET", "POST"])

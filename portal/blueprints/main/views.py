@@ -6,10 +6,10 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 from sqlalchemy import text
 
-from portal.authz import public, signed_in
+from portal.authz import public, requires, signed_in
 from portal.extensions import db
 from portal.services.purchase_orders import ATTENTION_DAYS, balance_figures
-from portal.services.start import start_page
+from portal.services.start import start_page, unassigned_jobs
 
 bp = Blueprint("main", __name__)
 
@@ -19,6 +19,13 @@ bp = Blueprint("main", __name__)
 def home():
     return render_template("main/home.html", start=start_page(db.session, current_user, date.today()),
                            figures=balance_figures, attention_days=ATTENTION_DAYS)
+
+
+@bp.get("/start/unassigned-jobs")
+@requires("job_orders", "view")
+def unassigned():
+    """The start page's count of active jobs without a PO, loaded after the page (it reads every job)."""
+    return render_template("main/_unassigned.html", count=unassigned_jobs(db.session, current_user, date.today()))
 
 
 @bp.get("/health")

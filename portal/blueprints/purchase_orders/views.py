@@ -11,7 +11,7 @@ from portal.blueprints.forms import apply_errors, int_or_none, page_arg
 from portal.blueprints.purchase_orders.forms import GroupForm, POForm, lines_from, po_input
 from portal.domain.purchase_orders import master_amount
 from portal.extensions import db
-from portal.htmx import render
+from portal.htmx import is_partial, render
 from portal.models import Debtor
 from portal.services import audit, po_groups, purchase_orders as service
 from portal.services.errors import Conflict, NotFound, ValidationFailed
@@ -91,7 +91,9 @@ def detail(po_id: int):
 
     extra = {}
     if tab == "documents":
-        extra["po_documents"] = reports.po_documents(db.session, current_user, po)
+        extra["po_documents"] = reports.po_documents(db.session, current_user, po, request.args.get("before"))
+        if request.args.get("before") and is_partial():  # "load more": just the next rows
+            return render_template("purchase_orders/_document_rows.html", po=po, **extra)
     if tab == "spend":
         extra["spend"] = reports.spend_by_bill_code(db.session, po.id)
     return render("purchase_orders/detail.html", "purchase_orders/_tab.html", po=po, tab=tab, tabs=TABS, **extra,

@@ -1,0 +1,79 @@
+"""Summaries kept in the transaction that changes what they summarise, so pages read a few rows
+instead of the ledger.
+
+They are maintained by database triggers (see the migration that creates them), which fire in the
+posting, voiding and reassigning transactions whatever code path writes the ledger or the lines;
+`flask integrity check` recomputes them from their sources.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+from portal.models.purchase_orders import BALANCE
+
+
+class PODocumentTotal(db.Model):
+    """What one document has applied to one PO (the sum of its ledger entries there), with the
+    document's date: the PO's documents tab pages over these."""
+
+    __tablename__ = "po_document_totals"
+    __audit__ = False
+    po_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id", ondelete="CASCADE"), primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    doc_date: Mapped[date] = mapped_column(Date)
+    applied: Mapped[Decimal] = mapped_column(BALANCE)
+    __table_args__ = (
+        Index("ix_po_document_totals_po_date", "po_id", "doc_date", "document_id", postgresql_include=["applied"]),
+    )
+
+
+class POBillCodeTotal(db.Model):
+    """A PO's ledger summed per bill code and bucket (seed 003's multi-line PO: ordinary vs overtime)."""
+
+    __tablename__ = "po_bill_code_totals"
+    __audit__ = False
+    po_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id", ondelete="CASCADE"), primary_key=True)
+    bill_code_id: Mapped[int] = mapped_column(ForeignKey("bill_codes.id", ondelete="CASCADE"), primary_key=True)
+    used: Mapped[Decimal] = mapped_column(BALANCE)
+    commitments: Mapped[Decimal] = mapped_column(BALANCE)
+    estimates: Mapped[Decimal] = mapped_column(BALANCE)
+
+
+class SpendDocument(db.Model):
+    """A posted document's lines summed per PO number they carry (budgeted or typed on the fly)."""
+
+    __tablename__ = "spend_documents"
+    __audit__ = False
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    po_number: Mapped[str] = mapped_column(String(50), primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(Integer)
+    doc_date: Mapped[date] = mapped_column(Date)
+    used: Mapped[Decimal] = mapped_column(BALANCE)
+    commitments: Mapped[Decimal] = mapped_column(BALANCE)
+    estimates: Mapped[Decimal] = mapped_column(BALANCE)
+    budgeted: Mapped[bool] = mapped_column(Boolean)
+    __table_args__ = (
+        Index("ix_spend_documents_number_latest", "debtor_id", "po_number", "doc_date", "document_id"),
+    )
+
+
+class PONumberSpend(db.Model):
+    """Spend per (debtor, PO number): the sums of SpendDocument, read by the spend report."""
+
+    __tablename__ = "po_number_spend"
+    __audit__ = False
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id", ondelete="CASCADE"), primary_key=True)
+    po_number: Mapped[str] = mapped_column(String(50), primary_key=True)
+    used: Mapped[Decimal] = mapped_column(BALANCE)
+    commitments: Mapped[Decimal] = mapped_column(BALANCE)
+    estimates: Mapped[Decimal] = mapped_column(BALANCE)
+    documents: Mapped[int] = mapped_column(Integer)
+    budgeted_documents: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (
+        Index("ix_po_number_spend_number", "po_number", "debtor_id"),
+    )

@@ -1,0 +1,41 @@
+"""Search that indexes can answer without contrib extensions (no pg_trgm, so no substring search).
+
+Numbers (PO numbers, job and document numbers, typed PO references) match by their start, ignoring
+case, on btree indexes of the upper-cased column (varchar_pattern_ops). Titles and descriptions
+match word by word: every typed word must start a word of the text ("fork driv" finds "Forklift
+driver 12"), on a GIN index of the text's `simple` tsvector (built-in full-text search).
+"""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, literal_column
+
+WORD = re.compile(r"[^\W_]+", re.UNICODE)
+SIMPLE = literal_column("'simple'::regconfig")  # a constant, so the planner matches the index expression
+
+
+def prefix_pattern(text: str) -> str:
+    """A LIKE pattern for values starting with `text` (upper-cased), its own % and _ taken literally."""
+    escaped = text.strip().upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%"
+
+
+def starts_with(column, text: str):
+    """upper(column) LIKE 'TEXT%': answered by an index on upper(column) varchar_pattern_ops."""
+    return func.upper(column).like(prefix_pattern(text))
+
+
+def words_query(text: str) -> str | None:
+    """A tsquery where each typed word is a prefix ('fork':* & 'driv':*); None when no word is typed."""
+    words = WORD.findall(text.lower())[:8]
+    return " & ".join(f"'{w}':*" for w in words) or None
+
+
+def words_match(words_column, text: str):
+    """Every typed word starts a word of the text whose `simple` tsvector is `words_column` (a stored
+    generated column with a GIN index)."""
+    query = words_query(text)
+    if query is None:
+        return literal_column("false")
+    return words_column.op("@@")(func.to_tsquery(SIMPLE, query))

@@ -1,0 +1,197 @@
+"""Pages never return more than their page size, their figures equal what the database computes
+from the ledger and the lines, and the summaries they read follow posting, voiding and reassigning."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.models import BillCode, Document, DocumentLine, DocumentType, LedgerEntry
+from portal.services import documents, posting, reports
+from portal.services.integrity import check
+from tests import factories
+
+DAY = date(2026, 3, 1)
+
+
+@pytest.fixture()
+def books(db_session):
+    debtor = factories.debtor(db_session, "ACME")
+    po = factories.po(db_session, debtor, "4500", amount="100000", tolerance=90)
+    other = factories.po(db_session, debtor, "4600", amount="50000", tolerance=90)
+    job = factories.job(db_session, debtor)
+    factories.assignment(db_session, job, po=po, start=date(2026, 1, 1))
+    code = BillCode(code="ORD")
+    db_session.add(code)
+    db_session.commit()
+    user = factories.user(db_session, role_name="Administrator")
+    types = factories.document_types(db_session)
+
+    def post(type_name="Sales Invoice", day=DAY, qty="10", rate="95.00", lines=1) -> Document:
+        data = documents.DocumentInput(
+            debtor_id=debtor.id, document_type_id=types[type_name].id, number="", doc_date=day, bill_from=day,
+            bill_to=day, lines=tuple(documents.LineInput(job_id=job.id, bill_code_id=code.id, quantity=Decimal(qty),
+                                                         rate=Decimal(rate)) for _ in range(lines)))
+        draft = documents.save_draft(db_session, user, None, data)
+        result = posting.post(db_session, user, draft.id, confirmed=True, override=True, today=day)
+        assert result.posted
+        return draft
+
+    return {"debtor": debtor, "po": po, "other": other, "job": job, "user": user, "post": post, "types": types}
+
+
+def _applied_by_document(session, po_id):
+    return dict(session.execute(select(LedgerEntry.document_id, func.sum(LedgerEntry.amount))
+                                .where(LedgerEntry.po_id == po_id).group_by(LedgerEntry.document_id)).all())
+
+
+def test_po_documents_page_by_page_with_the_ledgers_running_remaining(db_session, books):
+    posted = [books["post"](day=DAY + timedelta(days=i), qty=str(i + 1)) for i in range(5)]
+    po = books["po"]
+    seen, cursor, pages = [], None, 0
+    while True:
+        page = reports.po_documents(db_session, books["user"], po, cursor, per_page=2)
+        assert len(page.rows) <= 2
+        seen += page.rows
+        pages += 1
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert pages == 3 and [r.document_id for r in seen] == [d.id for d in reversed(posted)]  # newest first
+    applied = _applied_by_document(db_session, po.id)
+    running = po.amount
+    for doc in posted:  # oldest first: what remains after each, from the ledger itself
+        running -= applied[doc.id]
+        row = next(r for r in seen if r.document_id == doc.id)
+        assert (row.applied, row.remaining) == (applied[doc.id], running)
+
+
+def test_po_documents_tab_loads_more_as_a_fragment(db_session, login_as, books, monkeypatch):
+    for i in range(3):
+        books["post"](day=DAY + timedelta(days=i))
+    monkeypatch.setattr(reports, "PO_DOCUMENTS_PAGE", 2)
+    browser, _ = login_as("Billing Admin")
+    html = browser.get(f"/purchase-orders/{books['po'].id}?tab=documents").get_data(as_text=True)
+    assert html.count("/documents/") - html.count('href="/documents/"') >= 2 and "Load older documents" in html
+    assert "Newest first" in html
+    more = html.split('class="load-more"')[1].split('hx-get="')[1].split('"')[0].replace("&amp;", "&")
+    fragment = browser.get(more, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and fragment.count("<tr>") == 1 and "Load older" not in fragment
+
+
+def test_garbage_cursor_is_the_first_page(db_session, books):
+    books["post"]()
+    for raw in ("", "x", "2026-13-01_1", "2026-01-01_-5", "2026-01-01_99999999999", "\x00"):
+        assert len(reports.po_documents(db_session, books["user"], books["po"], raw).rows) == 1
+
+
+def test_spend_summary_follows_post_void_and_reassign(db_session, books):
+    invoice = books["post"](lines=2)
+    order = books["post"]("Sales Order", qty="3")
+    report = reports.spend_by_po_number(db_session)
+    [row] = report.rows
+    assert (row.po_number, row.documents, row.used, row.commitment) == ("4500", 2, Decimal("1900.00"), Decimal("285.00"))
+    assert report.totals == (Decimal("1900.00"), Decimal("285.00"), Decimal("0"), 2)
+    posting.void(db_session, books["user"], order.id, today=DAY)
+    assert check(db_session) == []
+    [row] = reports.spend_by_po_number(db_session).rows
+    assert (row.documents, row.commitment) == (1, Decimal("0"))
+    line = db_session.scalars(select(DocumentLine).where(DocumentLine.document_id == invoice.id)
+                              .order_by(DocumentLine.line_no)).first()
+    posting.reassign(db_session, books["user"], invoice.id, [line.id], books["other"].id, None, reason="wrong PO",
+                     today=DAY)
+    assert check(db_session) == []
+    rows = {r.po_number: r for r in reports.spend_by_po_number(db_session).rows}
+    assert (rows["4500"].used, rows["4600"].used) == (Decimal("950.00"), Decimal("950.00"))
+    assert rows["4500"].documents == rows["4600"].documents == 1
+    assert [i.document_id for i in rows["4600"].items] == [invoice.id]
+
+
+def test_spend_report_pages_and_its_totals_are_the_databases(db_session, login_as, books, monkeypatch):
+    for n in range(5):  # five on-the-fly numbers
+        factories_job = factories.job(db_session, books["debtor"], title=f"Typed {n}")
+        factories_job.po_reference = f"REF-{n}"
+        db_session.commit()
+        types = books["types"]
+        data = documents.DocumentInput(
+            debtor_id=books["debtor"].id, document_type_id=types["Sales Invoice"].id, number="", doc_date=DAY,
+            lines=(documents.LineInput(job_id=factories_job.id, bill_code_id=db_session.scalar(select(BillCode.id)),
+                                       quantity=Decimal("1"), rate=Decimal(10 + n)),))
+        draft = documents.save_draft(db_session, books["user"], None, data)
+        posting.post(db_session, books["user"], draft.id, confirmed=True, override=True, today=DAY)
+    monkeypatch.setattr(reports, "REPORT_PAGE", 2)
+    browser, _ = login_as("Billing Admin")
+    first = browser.get("/documents/report").get_data(as_text=True)
+    assert first.count("on the fly (no budget)") == 2 and "Page 1 of 3" in first
+    last = browser.get("/documents/report?page=3", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in last and last.count("on the fly (no budget)") == 1
+    used = db_session.scalar(select(func.sum(DocumentLine.amount * DocumentType.sign))
+                             .join(Document, Document.id == DocumentLine.document_id)
+                             .join(DocumentType, DocumentType.id == Document.document_type_id)
+                             .where(Document.status == "posted"))
+    assert reports.spend_by_po_number(db_session).totals[0] == used == Decimal("60.00")
+    assert "60.00" in first.split("<tfoot>")[1]
+    csv = browser.get("/documents/report?format=csv").get_data(as_text=True).splitlines()
+    assert len(csv) == 6 and csv[0].startswith("debtor,po_number")
+
+
+def test_assignment_grid_and_a_debtors_pos_are_paged(db_session, login_as, books, monkeypatch, app):
+    from portal.services import assignments
+
+    for n in range(4):
+        job = factories.job(db_session, books["debtor"], start=date(2026, 1, 1), title=f"Extra {n}")
+        factories.assignment(db_session, job, po=books["po"], start=date(2026, 1, 1))
+    monkeypatch.setattr(assignments, "GRID_PAGE", 2)
+    browser, _ = login_as("Billing Admin")
+    seen = set()
+    for page in (1, 2, 3):
+        html = browser.get(f"/assignments/?debtor_id={books['debtor'].id}&as_of=2026-03-01&page={page}",
+                           headers={"HX-Request": "true"}).get_data(as_text=True)
+        rows = html.count("data-job-id=")
+        assert rows == (2 if page < 3 else 1)
+        seen |= {part.split('"')[0] for part in html.split('data-job-id="')[1:]}
+    assert len(seen) == 5  # every job once, none twice
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 1)  # the app is shared by the session
+    tab = browser.get(f"/debtors/{books['debtor'].id}?tab=purchase_orders").get_data(as_text=True)
+    assert tab.count("data-po-id=") == 1 and "Page 1 of 2" in tab and "tab=purchase_orders" in tab
+
+
+def test_search_matches_number_prefixes_and_title_words(db_session, login_as, books):
+    factories.job(db_session, books["debtor"], title="Forklift driver nights")
+    browser, _ = login_as("Billing Admin")
+    assert "Forklift driver nights" in browser.get("/job-orders/?q=fork+driv").get_data(as_text=True)
+    assert "Forklift driver nights" in browser.get("/job-orders/?q=NIGHT").get_data(as_text=True)
+    assert "Forklift driver nights" not in browser.get("/job-orders/?q=ift").get_data(as_text=True)
+    pos = browser.get("/purchase-orders/?q=45").get_data(as_text=True)
+    assert ">4500<" in pos and ">4600<" not in pos
+    books["post"]()
+    number = db_session.scalar(select(Document.number))
+    assert number in browser.get(f"/documents/?q={number[:3].lower()}").get_data(as_text=True)
+    for garbage in ("%", "_", "\\", "'", ":*", "a & b | !c", "x" * 300):
+        assert browser.get(f"/job-orders/?q={garbage}").status_code == 200
+        assert browser.get(f"/purchase-orders/?q={garbage}").status_code == 200
+
+
+def test_a_blank_number_never_collides_with_a_typed_one(db_session, books):
+    """The next number used to be "count of documents of the type + 1": a typed number (or two
+    drafts saved at once) took it, and a draft with a blank number was refused as a duplicate."""
+    types, user, debtor = books["types"], books["user"], books["debtor"]
+
+    def draft(number: str):
+        return documents.save_draft(db_session, user, None, documents.DocumentInput(
+            debtor_id=debtor.id, document_type_id=types["Sales Invoice"].id, number=number, doc_date=DAY,
+            lines=(documents.LineInput(job_id=books["job"].id, bill_code_id=db_session.scalar(select(BillCode.id)),
+                                       quantity=Decimal("1"), rate=Decimal("10")),)))
+
+    code = types["Sales Invoice"].code
+    typed = draft(f"{code}-00002")
+    first, second = draft(""), draft("")
+    assert len({typed.number, first.number, second.number}) == 3
+    assert first.number.startswith(f"{code}-") and second.number.startswith(f"{code}-")
+    from portal.services.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as refused:  # a typed duplicate is a form message, not a 500
+        draft(first.number.lower())
+    assert "number" in refused.value.errors
