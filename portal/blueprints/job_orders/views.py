@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from portal.authz import requires
 from portal.blueprints.forms import apply_errors, page_arg
-from portal.blueprints.job_orders.forms import JobForm, optional_int, parse_target
+from portal.blueprints.job_orders.forms import JobEditForm, JobForm, optional_int, parse_target
 from portal.extensions import db
 from portal.htmx import render
 from portal.models import Branch, Debtor, User
@@ -71,7 +71,7 @@ def _input(form: JobForm) -> service.JobInput:
         title=form.title.data or "", debtor_id=form.debtor_id.data, branch_id=form.branch_id.data,
         start_date=form.start_date.data, discontinued_date=form.discontinued_date.data, site=form.site.data or "",
         consultant_id=form.consultant_id.data, po_reference=form.po_reference.data or "",
-        target=parse_target(form.po_choice.data) if hasattr(form, "po_choice") else None)
+        target=parse_target(form.po_choice.data) if "po_choice" in form else None)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -120,8 +120,7 @@ def detail(job_id: int):
 @requires("job_orders", "add_edit")
 def edit(job_id: int):
     job = service.get_job(db.session, current_user, job_id)
-    form = JobForm(obj=job)
-    del form.po_choice  # a job's PO changes from its assignments, on an as-of date
+    form = JobEditForm(obj=job)
     if request.method == "GET":
         form.row_version.data = str(job.row_version)
         form.po_reference.data = job.po_reference or ""
