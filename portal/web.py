@@ -30,6 +30,23 @@ NAV = [
 ]
 
 
+SESSION_KEY = "sid"  # the cookie's entry holding the server-side session's token
+
+
+def session_policy():
+    """The session lifetime and idle limit from the settings."""
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from portal.domain.sessions import SessionPolicy
+
+    cfg = current_app.config
+    lifetime = cfg["PERMANENT_SESSION_LIFETIME"]
+    return SessionPolicy(lifetime=lifetime if isinstance(lifetime, timedelta) else timedelta(seconds=lifetime),
+                         idle=timedelta(seconds=cfg["SESSION_IDLE_SECONDS"]))
+
+
 def money(value) -> str:
     """1234.5 -> '1,234.50'; negative in parentheses as seed 004 shows credit memos."""
     if value is None:
@@ -54,13 +71,17 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(raw: str):
-        from portal.services.security import load_session_user
+        # the signed cookie names the user, but only a live session row in PostgreSQL signs them in
+        from flask import session as cookie
+
+        from portal.services import sessions
 
         try:
             user_id, version = (int(part) for part in raw.split(":", 1))
         except (TypeError, ValueError):
             return None
-        return load_session_user(db.session, user_id, version)
+        user = sessions.resolve(db.session, cookie.get(SESSION_KEY), user_id, session_policy())
+        return user if user is not None and user.session_version == version else None
 
     @login_manager.unauthorized_handler
     def unauthorized():

@@ -13,6 +13,7 @@ from portal.models import Branch, Role, RoleGrant, User
 from portal.services import audit
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.passwords import hash_password, password_problems, verify_dummy, verify_password
+from portal.services.sessions import end_all
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,9 @@ def update_user(session: Session, user_id: int, *, actor, full_name: str, email:
     user.full_name, user.email = full_name.strip(), email.strip()
     if user.active != active or password:
         user.session_version += 1
+    if password or (user.active and not active):  # their sessions end in the database, on every worker
+        end_all(session, user.id, actor_id=getattr(actor, "id", None), commit=False,
+                reason="password set by an administrator" if password else "deactivated")
     user.active = active
     user.roles, user.branches = roles, branches
     if password:

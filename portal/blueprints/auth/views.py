@@ -6,9 +6,13 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_user, logout_user
 
 from portal.authz import public, signed_in
-from portal.blueprints.auth.forms import LoginForm
+from portal.blueprints.auth.forms import LoginForm, PasswordForm
+from portal.blueprints.forms import apply_errors
 from portal.extensions import db, limiter
+from portal.services import sessions
+from portal.services.errors import ValidationFailed
 from portal.services.security import LoginPolicy, authenticate
+from portal.web import SESSION_KEY, session_policy
 
 bp = Blueprint("auth", __name__)
 
@@ -38,7 +42,10 @@ def login():
         if user is not None:
             next_url = _safe_next(request.args.get("next"))
             session.clear()  # no fixation: a fresh session for the signed-in user
+            token = sessions.start(db.session, user, session_policy(), ip=request.remote_addr or "",
+                                   user_agent=request.user_agent.string)
             login_user(user)
+            session[SESSION_KEY] = token
             session.permanent = True
             return redirect(next_url)
         form.form_errors = ["Wrong username or password, or the account is locked. Try again later."]
@@ -48,7 +55,27 @@ def login():
 @bp.post("/logout")
 @signed_in
 def logout():
+    sessions.end(db.session, session.get(SESSION_KEY))  # a copy of the cookie stops working too
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@signed_in
+def password():
+    """The signed-in user changes their own password; their other sessions end."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            ended = sessions.change_own_password(
+                db.session, current_user, current=form.current_password.data, new=form.new_password.data,
+                confirm=form.confirm_password.data, keep_token=session.get(SESSION_KEY))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            flash("Password changed." + (f" Signed out of {ended} other session(s)." if ended else ""), "success")
+            return redirect(url_for("main.home"))
+    return render_template("auth/password.html", form=form)
