@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app portal
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install browser migrate check bench clean
+.PHONY: run test install browser migrate check bench clean mutation-security
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,14 @@ check: $(STAMP)
 
 bench: $(STAMP)
 	for b in bench/[a-z]*.py; do case $$b in *common.py) ;; *) $(BIN)/python -m bench.$$(basename $$b .py);; esac; done
+
+## Mutation testing of the permission rules and server-side sessions (mutmut; slow, minutes to an hour).
+MUTATION_SECURITY := build/mutation-security
+mutation-security: $(STAMP)
+	rm -rf $(MUTATION_SECURITY) && mkdir -p $(MUTATION_SECURITY)
+	cp -r portal tests conftest.py migrations $(MUTATION_SECURITY)/
+	cp tests/mutation_security.toml $(MUTATION_SECURITY)/pyproject.toml
+	cd $(MUTATION_SECURITY) && $(abspath $(BIN))/mutmut run --max-children 1; $(abspath $(BIN))/mutmut results
 
 clean:
 	rm -rf $(VENV) .pytest_cache
