@@ -54,14 +54,6 @@ def authenticate(session: Session, username: str, password: str, policy: LoginPo
     return user
 
 
-def load_session_user(session: Session, user_id: int, version: int) -> User | None:
-    """The signed-in user behind a session cookie, if still active and the version still current."""
-    user = session.get(User, user_id)
-    if user is None or not user.active or user.session_version != version:
-        return None
-    return user
-
-
 def _user_errors(username: str, full_name: str, password: str | None) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not username.strip():
