@@ -52,6 +52,21 @@ def session_policy():
                          idle=timedelta(seconds=cfg["SESSION_IDLE_SECONDS"]))
 
 
+def sign_in_user(user) -> None:
+    """Sign `user` in on a fresh cookie backed by a new server-side session (every sign-in path uses this)."""
+    from flask import request, session as cookie
+    from flask_login import login_user
+
+    from portal.services import sessions
+
+    cookie.clear()  # no fixation: a fresh session for the signed-in user
+    token = sessions.start(db.session, user, session_policy(), ip=request.remote_addr or "",
+                           user_agent=request.user_agent.string)
+    login_user(user)
+    cookie[SESSION_KEY] = token
+    cookie.permanent = True
+
+
 def money(value) -> str:
     """1234.5 -> '1,234.50'; negative in parentheses as seed 004 shows credit memos."""
     if value is None:

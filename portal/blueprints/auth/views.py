@@ -3,7 +3,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from portal.authz import public, signed_in
 from portal.blueprints.auth.forms import LoginForm, PasswordForm
@@ -12,7 +12,7 @@ from portal.extensions import db, limiter
 from portal.services import sessions
 from portal.services.errors import ValidationFailed
 from portal.services.security import LoginPolicy, authenticate
-from portal.web import SESSION_KEY, session_policy
+from portal.web import SESSION_KEY, sign_in_user
 
 bp = Blueprint("auth", __name__)
 
@@ -41,12 +41,7 @@ def login():
         user = authenticate(db.session, form.username.data, form.password.data, policy)
         if user is not None:
             next_url = _safe_next(request.args.get("next"))
-            session.clear()  # no fixation: a fresh session for the signed-in user
-            token = sessions.start(db.session, user, session_policy(), ip=request.remote_addr or "",
-                                   user_agent=request.user_agent.string)
-            login_user(user)
-            session[SESSION_KEY] = token
-            session.permanent = True
+            sign_in_user(user)
             return redirect(next_url)
         form.form_errors = ["Wrong username or password, or the account is locked. Try again later."]
     return render_template("auth/login.html", form=form)
