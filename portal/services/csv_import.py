@@ -42,8 +42,11 @@ def _day(raw: str) -> date | None:
 
 
 def _unreadable(exc: csv.Error) -> str:
-    return (f"Not a readable CSV file ({exc}): a quoted value must end with a closing quote (\") before "
-            "the next comma or line, and a quote inside a value is written twice (\"\").")
+    reason = str(exc)
+    if "end of data" in reason or "expected after" in reason:
+        return (f"Not a readable CSV file ({reason}): a quoted value must end with a closing quote (\") before "
+                "the next comma or line, and a quote inside a value is written twice (\"\").")
+    return f"Not a readable CSV file ({reason})."
 
 
 def parse(session: Session, user, text: str) -> Preview:
