@@ -30,9 +30,3 @@ class JobForm(VersionedForm):
     po_choice = SelectField("Purchase order or PO group", validate_choice=False)
     po_reference = StringField("…or type a PO number (no budget: reporting and invoice grouping only)",
                                validators=[Length(max=50)])
-
-
-class JobEditForm(JobForm):
-    """Editing a job: its PO changes through its assignments on an as-of date, never here."""
-
-    po_choice = None

@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from portal.authz import requires
 from portal.blueprints.forms import apply_errors, page_arg
-from portal.blueprints.job_orders.forms import JobEditForm, JobForm, optional_int, parse_target
+from portal.blueprints.job_orders.forms import JobForm, optional_int, parse_target
 from portal.extensions import db
 from portal.htmx import render
-from portal.models import Branch, Debtor, User
+from portal.models import Debtor, User
 from portal.services import assignments, audit, job_orders as service, purchase_orders
 from portal.services.settings import assignment_prompt
 from portal.services.errors import Conflict, ValidationFailed
@@ -42,9 +42,8 @@ def index():
 def _choices(form: JobForm, debtor_id: int | None) -> dict:
     form.debtor_id.choices = [(None, "— choose —")] + [(d.id, str(d)) for d in db.session.scalars(
         select(Debtor).where(Debtor.active.is_(True)).order_by(Debtor.code))]
-    branches = db.session.scalars(select(Branch).order_by(Branch.code)).all()
-    limit = current_user.branch_ids
-    form.branch_id.choices = [(None, "— choose —")] + [(b.id, str(b)) for b in branches if not limit or b.id in limit]
+    form.branch_id.choices = [(None, "— choose —")] + [(b.id, str(b)) for b in
+                                                       service.branch_choices(db.session, current_user)]
     form.consultant_id.choices = [(None, "— none —")] + [(u.id, str(u)) for u in db.session.scalars(
         select(User).where(User.active.is_(True)).order_by(User.full_name))]
     return _picker(form, debtor_id)
@@ -71,7 +70,7 @@ def _input(form: JobForm) -> service.JobInput:
         title=form.title.data or "", debtor_id=form.debtor_id.data, branch_id=form.branch_id.data,
         start_date=form.start_date.data, discontinued_date=form.discontinued_date.data, site=form.site.data or "",
         consultant_id=form.consultant_id.data, po_reference=form.po_reference.data or "",
-        target=parse_target(form.po_choice.data) if "po_choice" in form else None)
+        target=parse_target(form.po_choice.data) if hasattr(form, "po_choice") else None)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -120,11 +119,13 @@ def detail(job_id: int):
 @requires("job_orders", "add_edit")
 def edit(job_id: int):
     job = service.get_job(db.session, current_user, job_id)
-    form = JobEditForm(obj=job)
+    form = JobForm(obj=job)
     if request.method == "GET":
         form.row_version.data = str(job.row_version)
         form.po_reference.data = job.po_reference or ""
+        form.po_choice.data = ""  # a job's PO changes from its assignments; this one only goes with a move
     _choices_no_picker(form)
+    _picker(form, form.debtor_id.data)
     if form.validate_on_submit():
         try:
             service.update_job(db.session, current_user, job_id, _input(form), expected_version=form.expected_version())
@@ -140,8 +141,6 @@ def edit(job_id: int):
 
 def _choices_no_picker(form: JobForm) -> None:
     form.debtor_id.choices = [(d.id, str(d)) for d in db.session.scalars(select(Debtor).order_by(Debtor.code))]
-    limit = current_user.branch_ids
-    form.branch_id.choices = [(b.id, str(b)) for b in db.session.scalars(select(Branch).order_by(Branch.code))
-                              if not limit or b.id in limit]
+    form.branch_id.choices = [(b.id, str(b)) for b in service.branch_choices(db.session, current_user)]
     form.consultant_id.choices = [(None, "— none —")] + [(u.id, str(u)) for u in db.session.scalars(
         select(User).where(User.active.is_(True)).order_by(User.full_name))]
