@@ -32,6 +32,7 @@ NAV = [
     ("maintenance.index", "Maintenance", "maintenance", "view"),
     ("admin.users", "Users & roles", "security", None),
     ("admin.settings", "Settings", "settings", None),
+    ("audit_log.index", "Audit log", "security", None),
 ]
 
 

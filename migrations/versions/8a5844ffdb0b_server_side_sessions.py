@@ -1,7 +1,7 @@
 """Server-side sessions: a signed-in session lives in user_sessions and can be ended there
 
 Revision ID: 8a5844ffdb0b
-Revises: 7c1e0b5a9f21
+Revises: de9cf2692502
 Create Date: 2026-11-26 07:05:03.296177
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '8a5844ffdb0b'
-down_revision = '7c1e0b5a9f21'
+down_revision = 'de9cf2692502'
 branch_labels = None
 depends_on = None
 

@@ -98,6 +98,14 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "maintenance.edit": ("maintenance", AE),
     "maintenance.preview": ("maintenance", AE),
     "maintenance.delete": ("maintenance", F),
+    "ops.healthz": PUBLIC,
+    "ops.readyz": PUBLIC,
+    "sso_login.start": PUBLIC,  # only when OIDC_ISSUER is set
+    "sso_login.callback": PUBLIC,
+    "audit_log.index": ("security", Y),
+    "audit_log.export": ("security", Y),
+    "sso.groups": ("security", Y),
+    "sso.delete_group": ("security", Y),
 }
 # Routes answering 404 rather than 403 where the rule is to hide what a role may not know of.
 HIDDEN: set[str] = set()
