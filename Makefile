@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app portal
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-deep mutation install browser migrate check bench bench-http clean serve setup install-runtime
+.PHONY: run test test-deep mutation mutation-security install browser migrate check bench bench-http clean serve setup install-runtime
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,14 @@ bench: $(STAMP)
 ## Pages over HTTP against a SELECT 1 floor; DATABASE_URL must hold `flask demo scale` data.
 bench-http: $(STAMP)
 	$(BIN)/python -m bench.http $(BENCH_ARGS)
+
+## Mutation testing of the permission rules and server-side sessions (mutmut; slow, minutes to an hour).
+MUTATION_SECURITY := build/mutation-security
+mutation-security: $(STAMP)
+	rm -rf $(MUTATION_SECURITY) && mkdir -p $(MUTATION_SECURITY)
+	cp -r portal tests conftest.py migrations $(MUTATION_SECURITY)/
+	cp tests/mutation_security.toml $(MUTATION_SECURITY)/pyproject.toml
+	cd $(MUTATION_SECURITY) && $(abspath $(BIN))/mutmut run --max-children 1; $(abspath $(BIN))/mutmut results
 
 clean:
 	rm -rf $(VENV) .pytest_cache

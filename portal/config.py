@@ -26,6 +26,8 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.PERMANENT_SESSION_LIFETIME = int(os.environ.get("SESSION_LIFETIME_SECONDS", 8 * 3600))
+        # a signed-in session unused this long ends on the server (its absolute end is the lifetime above)
+        self.SESSION_IDLE_SECONDS = int(os.environ.get("SESSION_IDLE_SECONDS", 2 * 3600))
         self.WTF_CSRF_TIME_LIMIT = None  # bound to the session instead of a clock
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 2 * 1024 * 1024))
         self.MAX_FORM_PARTS = 20_000

@@ -36,6 +36,38 @@ NAV = [
 ]
 
 
+SESSION_KEY = "sid"  # the cookie's entry holding the server-side session's token
+
+
+def session_policy():
+    """The session lifetime and idle limit from the settings."""
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from portal.domain.sessions import SessionPolicy
+
+    cfg = current_app.config
+    lifetime = cfg["PERMANENT_SESSION_LIFETIME"]
+    return SessionPolicy(lifetime=lifetime if isinstance(lifetime, timedelta) else timedelta(seconds=lifetime),
+                         idle=timedelta(seconds=cfg["SESSION_IDLE_SECONDS"]))
+
+
+def sign_in_user(user) -> None:
+    """Sign `user` in on a fresh cookie backed by a new server-side session (every sign-in path uses this)."""
+    from flask import request, session as cookie
+    from flask_login import login_user
+
+    from portal.services import sessions
+
+    cookie.clear()  # no fixation: a fresh session for the signed-in user
+    token = sessions.start(db.session, user, session_policy(), ip=request.remote_addr or "",
+                           user_agent=request.user_agent.string)
+    login_user(user)
+    cookie[SESSION_KEY] = token
+    cookie.permanent = True
+
+
 def money(value) -> str:
     """1234.5 -> '1,234.50'; negative in parentheses as seed 004 shows credit memos."""
     if value is None:
@@ -77,13 +109,17 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(raw: str):
-        from portal.services.security import load_session_user
+        # the signed cookie names the user, but only a live session row in PostgreSQL signs them in
+        from flask import session as cookie
+
+        from portal.services import sessions
 
         try:
             user_id, version = (int(part) for part in raw.split(":", 1))
         except (TypeError, ValueError):
             return None
-        return load_session_user(db.session, user_id, version)
+        user = sessions.resolve(db.session, cookie.get(SESSION_KEY), user_id, session_policy())
+        return user if user is not None and user.session_version == version else None
 
     @login_manager.unauthorized_handler
     def unauthorized():

@@ -8,6 +8,7 @@ from portal.models.maintenance import (AlertTemplate, BillCode, BillCodeGroup, D
 from portal.models.purchase_orders import (POBalance, POEligibleType, POGroup, POLine, POLineBalance,
                                            PurchaseOrder, po_line_bill_codes)
 from portal.models.security import Branch, Role, RoleGrant, User, user_branches, user_roles
+from portal.models.sessions import UserSession
 from portal.models.sso import SsoGroupMapping, SsoIdentity
 from portal.models.summaries import POBillCodeTotal, PODocumentTotal, PONumberSpend, SpendDocument
 
@@ -17,6 +18,7 @@ __all__ = [
     "POBalance", "POEligibleType", "POGroup", "POLine", "POLineBalance", "PurchaseOrder", "Role", "RoleGrant",
     "Setting", "User", "alert_template_roles", "alert_template_users", "bill_code_group_members",
     "po_line_bill_codes", "user_branches", "user_roles",
+    "UserSession",
     "SsoGroupMapping", "SsoIdentity",
     "POBillCodeTotal", "PODocumentTotal", "PONumberSpend", "SpendDocument",
 ]

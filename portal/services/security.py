@@ -13,6 +13,7 @@ from portal.models import Branch, Role, RoleGrant, User
 from portal.services import audit
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.passwords import hash_password, password_problems, verify_dummy, verify_password
+from portal.services.sessions import end_all
 
 
 @dataclass(frozen=True)
@@ -50,14 +51,6 @@ def authenticate(session: Session, username: str, password: str, policy: LoginPo
         failed_logins=0, locked_until=None, last_login_at=now))
     session.commit()
     session.refresh(user)
-    return user
-
-
-def load_session_user(session: Session, user_id: int, version: int) -> User | None:
-    """The signed-in user behind a session cookie, if still active and the version still current."""
-    user = session.get(User, user_id)
-    if user is None or not user.active or user.session_version != version:
-        return None
     return user
 
 
@@ -123,6 +116,9 @@ def update_user(session: Session, user_id: int, *, actor, full_name: str, email:
     user.full_name, user.email = full_name.strip(), email.strip()
     if user.active != active or password:
         user.session_version += 1
+    if password or (user.active and not active):  # their sessions end in the database, on every worker
+        end_all(session, user.id, actor_id=getattr(actor, "id", None), commit=False,
+                reason="password set by an administrator" if password else "deactivated")
     user.active = active
     user.roles, user.branches = roles, branches
     if password:

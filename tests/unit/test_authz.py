@@ -42,3 +42,31 @@ def test_a_bad_declaration_fails_at_import_time(item, level):
         check_declared(item, level)
     with pytest.raises(ValueError):
         requires(item, level)
+
+
+@pytest.mark.parametrize("granted", ["granted", "bogus", ""])
+def test_a_grant_that_is_no_level_satisfies_nothing(granted):
+    """A stale or corrupt grant on a levelled item (e.g. 'granted' left from a catalogue change) is no access."""
+    assert not satisfies(granted, "debtors", "view")
+
+
+def test_a_levelled_item_asked_without_a_level_means_view():
+    assert satisfies("view", "debtors", None)
+    assert not satisfies(None, "debtors", None)
+
+
+@pytest.mark.parametrize("item,level", [("security", None), ("security", "granted"), ("debtors", "view"),
+                                        ("po_override_budget", None)])
+def test_good_declarations_pass(item, level):
+    check_declared(item, level)
+    assert callable(requires(item, level))
+
+
+@pytest.mark.parametrize("item,level,message", [
+    ("debtor", "view", "unknown permission item 'debtor'"),
+    ("debtors", "admin", "'debtors' needs a level"),
+    ("security", "view", "'security' is granted or not"),
+])
+def test_a_bad_declaration_says_what_is_wrong(item, level, message):
+    with pytest.raises(ValueError, match=message):
+        check_declared(item, level)

@@ -281,7 +281,8 @@ def test_the_error_page_renders_without_the_database(app, database_url):
     with dead.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": agent}):
         identifier = _create_identifier()
     with client.session_transaction() as session:  # a signed-in user: every page loads them from the database
-        session.update({"_user_id": "1:0", "_fresh": True, "_id": identifier})
+        # (a signed-in cookie names its server-side session: loading it needs the database)
+        session.update({"_user_id": "1:0", "_fresh": True, "_id": identifier, "sid": "a-session-token"})
     for response in (client.get("/debtors/", headers={"User-Agent": agent}),
                      client.post("/login", data={"username": "ada", "password": "correct-horse-battery"})):
         html = response.get_data(as_text=True)

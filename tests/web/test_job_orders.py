@@ -194,3 +194,24 @@ def test_grid_query_count_is_constant(db_session, login_as, count_queries):
     small = queries()
     add(500)
     assert queries() == small
+
+
+def test_editing_a_job_order_saves_and_posting_it_back_unchanged_keeps_it(db_session, login_as):
+    """Defect: the edit form dropped its PO field and the view then read it (500 for every user)."""
+    browser, _ = login_as("Billing Admin")
+    debtor, branch = factories.debtor(db_session, "ACME"), factories.branch(db_session, "NTH")
+    job = factories.job(db_session, debtor, branch, start=D(2026, 2, 1), title="Forklift driver", site="Depot")
+    page = browser.get(f"/job-orders/{job.id}/edit")
+    assert page.status_code == 200
+    form = {"title": "Forklift driver", "debtor_id": str(debtor.id), "branch_id": str(branch.id), "site": "Depot",
+            "start_date": "2026-02-01", "discontinued_date": "", "consultant_id": "", "po_reference": "",
+            "row_version": str(job.row_version)}
+    same = browser.post(f"/job-orders/{job.id}/edit", form)
+    assert same.status_code == 302, same.get_data(as_text=True)[-1500:]
+    db_session.expire_all()
+    saved = db_session.get(JobOrder, job.id)
+    assert (saved.title, saved.site, saved.start_date) == ("Forklift driver", "Depot", D(2026, 2, 1))
+    changed = browser.post(f"/job-orders/{job.id}/edit", {**form, "site": "Quay 3", "row_version": str(saved.row_version)})
+    assert changed.status_code == 302
+    db_session.expire_all()
+    assert db_session.get(JobOrder, job.id).site == "Quay 3"

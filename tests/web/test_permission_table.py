@@ -39,6 +39,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "auth.login": PUBLIC,
     "main.health": PUBLIC,
     "auth.logout": SIGNED_IN,
+    "auth.password": SIGNED_IN,  # one's own password
     "main.home": SIGNED_IN,
     "main.unassigned": ("job_orders", V),
     "notifications.index": SIGNED_IN,
@@ -47,6 +48,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "admin.users": ("security", Y),
     "admin.new_user": ("security", Y),
     "admin.edit_user": ("security", Y),
+    "admin.sign_out_user": ("security", Y),
     "admin.roles": ("security", Y),
     "admin.edit_role": ("security", Y),
     "admin.delete_role": ("security", Y),

@@ -11,7 +11,7 @@ from portal.blueprints.maintenance.forms import SettingsForm
 from portal.blueprints.forms import apply_errors
 from portal.extensions import db
 from portal.models import Branch, Role, User
-from portal.services import security, settings as settings_service
+from portal.services import security, sessions as user_sessions, settings as settings_service
 from portal.services.errors import Conflict, ValidationFailed
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -69,7 +69,17 @@ def edit_user(user_id: int):
         else:
             flash("User saved.", "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user)
+    return render_template("admin/user_form.html", form=form, user=user,
+                           open_sessions=user_sessions.open_sessions(db.session, user.id))
+
+
+@bp.post("/users/<int:user_id>/sign-out")
+@requires("security")
+def sign_out_user(user_id: int):
+    """End every session of the user, on every worker: they must sign in again."""
+    ended = user_sessions.sign_out_everywhere(db.session, user_id, actor=current_user)
+    flash(f"Signed out everywhere: {ended} session(s) ended.", "success")
+    return redirect(url_for("admin.edit_user", user_id=user_id))
 
 
 @bp.get("/roles")

@@ -7,3 +7,14 @@ class LoginForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=80)], render_kw={"autocomplete": "username"})
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)],
                              render_kw={"autocomplete": "current-password"})
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password."),
+                                                                     Length(max=256)],
+                                     render_kw={"autocomplete": "current-password"})
+    new_password = PasswordField("New password", validators=[DataRequired("Enter a new password."), Length(max=256)],
+                                 render_kw={"autocomplete": "new-password"})
+    confirm_password = PasswordField("New password again", validators=[DataRequired("Enter the new password again."),
+                                                                       Length(max=256)],
+                                     render_kw={"autocomplete": "new-password"})

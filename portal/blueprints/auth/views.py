@@ -3,12 +3,16 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from portal.authz import public, signed_in
-from portal.blueprints.auth.forms import LoginForm
+from portal.blueprints.auth.forms import LoginForm, PasswordForm
+from portal.blueprints.forms import apply_errors
 from portal.extensions import db, limiter
+from portal.services import sessions
+from portal.services.errors import ValidationFailed
 from portal.services.security import LoginPolicy, authenticate
+from portal.web import SESSION_KEY, sign_in_user
 
 bp = Blueprint("auth", __name__)
 
@@ -37,9 +41,7 @@ def login():
         user = authenticate(db.session, form.username.data, form.password.data, policy)
         if user is not None:
             next_url = _safe_next(request.args.get("next"))
-            session.clear()  # no fixation: a fresh session for the signed-in user
-            login_user(user)
-            session.permanent = True
+            sign_in_user(user)
             return redirect(next_url)
         form.form_errors = ["Wrong username or password, or the account is locked. Try again later."]
     return render_template("auth/login.html", form=form)
@@ -48,7 +50,27 @@ def login():
 @bp.post("/logout")
 @signed_in
 def logout():
+    sessions.end(db.session, session.get(SESSION_KEY))  # a copy of the cookie stops working too
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@signed_in
+def password():
+    """The signed-in user changes their own password; their other sessions end."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            ended = sessions.change_own_password(
+                db.session, current_user, current=form.current_password.data, new=form.new_password.data,
+                confirm=form.confirm_password.data, keep_token=session.get(SESSION_KEY))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            flash("Password changed." + (f" Signed out of {ended} other session(s)." if ended else ""), "success")
+            return redirect(url_for("main.home"))
+    return render_template("auth/password.html", form=form)

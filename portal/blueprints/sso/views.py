@@ -5,7 +5,7 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.flask_client import OAuth
 from flask import (Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session,
                    url_for)
-from flask_login import current_user, login_user
+from flask_login import current_user
 from sqlalchemy import select
 
 from portal.authz import public, requires
@@ -14,6 +14,7 @@ from portal.extensions import db, limiter
 from portal.models import Branch, Role
 from portal.services import oidc
 from portal.services.errors import NotFound, ValidationFailed
+from portal.web import sign_in_user
 
 bp = Blueprint("sso", __name__)
 # the sign-in routes exist only when a provider is configured: nothing to probe otherwise
@@ -83,9 +84,7 @@ def callback():
     except oidc.SignInRefused as exc:
         return render_template("sso/refused.html", message=str(exc)), 403
     next_url = _safe_next(session.pop(NEXT_KEY, None))
-    session.clear()  # no fixation: a fresh session for the signed-in user
-    login_user(user)
-    session.permanent = True
+    sign_in_user(user)  # a fresh cookie on a new server-side session (no fixation)
     return redirect(next_url)
 
 
