@@ -19,6 +19,7 @@ class StartPage:
     attention: Page[PurchaseOrder] | None  # yellow, red or expiring soon; least remaining first
     drafts: Page[Document] | None  # documents not yet posted, newest first
     unassigned_jobs: int | None  # active jobs with no PO or group today (their invoices find no budget)
+    opportunities: object = None  # a lead's open opportunities and POs expiring with a balance (seed 000)
 
 
 def start_page(session: Session, user, today: date) -> StartPage:
@@ -31,4 +32,6 @@ def start_page(session: Session, user, today: date) -> StartPage:
     if user.can("job_orders", "view"):
         stmt = job_orders.filtered(job_orders.JobFilter(unassigned=True), user, today)
         unassigned = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    return StartPage(attention, drafts, unassigned)
+    from portal.services import opportunities
+
+    return StartPage(attention, drafts, unassigned, opportunities.start_for(session, user, today))
