@@ -61,6 +61,11 @@ DEFAULT_ROLES: dict[str, dict[str, str]] = {
         "debtors": V, "purchase_orders": V, "assignments": V, "job_orders": V, "documents": V,
         "maintenance": V, "opportunities": V, "equipment_pricing": V, "contracts": V,
     },
+    # posts within the block policy: documents add_edit, no override of any kind
+    "Billing Clerk": {
+        "debtors": V, "purchase_orders": V, "assignments": AE, "job_orders": V, "documents": AE,
+        "maintenance": V, "equipment_pricing": V, "contracts": V,
+    },
 }
 
 

@@ -1,7 +1,7 @@
 """contracts, deliveries, notes and opportunities (seed 000)
 
 Revision ID: b8dbdeb08326
-Revises: d135f5563596
+Revises: 7c1e0b5a9f21
 Create Date: 2026-11-26 06:42:04.007057
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b8dbdeb08326'
-down_revision = 'd135f5563596'
+down_revision = '7c1e0b5a9f21'
 branch_labels = None
 depends_on = None
 
