@@ -98,6 +98,15 @@ def deliveries_of(session: Session, contract_id: int) -> list[Delivery]:
                                 .order_by(Delivery.delivery_date, Delivery.id)))
 
 
+def orders_of(session: Session, contract_id: int) -> dict[int, tuple[int, str]]:
+    """Each delivery's Sales Order: delivery id -> (document id, number), in one query."""
+    from portal.models import Document
+
+    return {d_id: (doc_id, number) for d_id, doc_id, number in session.execute(
+        select(Delivery.id, Document.id, Document.number).join(DocumentLine, DocumentLine.id == Delivery.document_line_id)
+        .join(Document, Document.id == DocumentLine.document_id).where(Delivery.contract_id == contract_id))}
+
+
 def scheduled_total(session: Session, contract_id: int) -> Decimal:
     """What the contract has scheduled: its deliveries not cancelled."""
     return session.scalar(select(func.coalesce(func.sum(Delivery.amount), 0)).where(
@@ -377,8 +386,9 @@ def cancel_deliveries(session: Session, user, contract_id: int, delivery_ids: li
             f"{d.delivery_date} {d.description} has been invoiced: credit the invoice instead."
             for d in chosen if d.document_line_id in invoiced]})
     by_doc: dict[int, list[int]] = defaultdict(list)
+    orders = orders_of(session, contract.id)
     for d in chosen:
-        by_doc[d.document_line.document_id].append(d.document_line_id)
+        by_doc[orders[d.id][0]].append(d.document_line_id)
     given_back = ZERO
     try:
         for doc_id, line_ids in sorted(by_doc.items()):

@@ -250,3 +250,22 @@ def test_relationship_leads_are_linked_on_the_debtor(dell, login_as):
     assert {u.username for u in contracts.relationship_leads(w["s"], w["debtor"].id)} == {"lee", "rita"}
     consultant, _ = login_as("Consultant")
     assert consultant.post(f"/contracts/debtors/{w['debtor'].id}/leads", {"user_id": []}).status_code == 403
+
+
+def test_contract_page_queries_do_not_grow_with_deliveries(dell, login_as, count_queries):
+    w = dell
+    contract = _contract(w)
+    browser, _ = login_as("Auditor")
+
+    def queries():
+        with count_queries() as statements:
+            assert browser.get(f"/contracts/{contract.id}").status_code == 200
+        return len(statements)
+
+    before = queries()
+    lc = factories.user(w["s"], role_name="Consultant")
+    contracts.schedule_more(w["s"], lc, contract.id, tuple(
+        DeliveryInput(w["code"].id, date(2026, 5, n), f"Extra {n}", D("1"), D("100")) for n in range(1, 6)),
+        today=date(2026, 3, 1), confirmed=True)
+    assert queries() == before
+    assert "Extra 5" in browser.get(f"/contracts/{contract.id}").get_data(as_text=True)

@@ -79,7 +79,7 @@ def detail(contract_id: int):
 
     schedule = service.po_schedule(db.session, current_user, contract.purchase_order)
     opp = schedule.pop("opportunity")
-    orders = sorted({(d.document_line.document_id, d.document_line.document.number) for d in deliveries})
+    orders = sorted(set(service.orders_of(db.session, contract.id).values()))
     tab = request.args.get("tab", "summary")
     history = audit.history_of(db.session, "contracts", contract.id) if tab == "history" else []
     schedule.pop("contract")
