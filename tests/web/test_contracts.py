@@ -131,11 +131,14 @@ def test_schedule_more_cancel_and_notes_through_the_pages(dell, login_as):
     browser.post(f"/contracts/{contract.id}/cancel", {"delivery_id": [str(class_b.id)]})
     w["s"].expire_all()
     assert contracts.figures(w["s"], w["po"]).unscheduled == D("122000.00")
-    assert browser.post(f"/contracts/{contract.id}/notes", {"text": "Client confirmed \x00 dates"}).status_code == 302
+    assert browser.post(f"/contracts/{contract.id}/notes", {"text": "Client confirmed \x00 dates"}).status_code == 400
+    assert browser.post(f"/contracts/{contract.id}/notes", {"text": "Client confirmed the dates"}).status_code == 302
     html = browser.get(f"/contracts/{contract.id}").get_data(as_text=True)
     assert "classes added 12,000.00; PO balance remaining 120,000.00" in html
     assert "classes cancelled 2,000.00; PO balance remaining 122,000.00" in html
-    assert "Client confirmed  dates" in html
+    assert "Client confirmed the dates" in html and "Client confirmed \x00" not in html
+    w["s"].expire_all()
+    assert len(contracts.notes_of(w["s"], contract.id)) == 4
 
 
 def test_another_contracts_delivery_cannot_be_cancelled_here(dell, login_as):

@@ -52,6 +52,6 @@ def deliveries_from(request: Request) -> tuple[tuple[Delivery, ...], list[dict]]
             continue
         typed.append(row)
         out.append(Delivery(bill_code_id=int_or_none(row["delivery_code"]), delivery_date=_day(row["delivery_date"]),
-                            description=row["delivery_description"].replace("\x00", ""),
+                            description=row["delivery_description"],
                             quantity=parse_decimal(row["delivery_quantity"]), rate=parse_decimal(row["delivery_rate"])))
     return tuple(out), typed

@@ -17,10 +17,6 @@ from portal.services.job_orders import visible
 bp = Blueprint("contracts", __name__, url_prefix="/contracts")
 
 
-def clean(text: str | None) -> str:
-    return (text or "").replace("\x00", "")
-
-
 def _codes():
     return db.session.scalars(select(BillCode).where(BillCode.active.is_(True)).order_by(BillCode.code)).all()
 
@@ -54,7 +50,7 @@ def create():
     if form.validate_on_submit():
         data = service.ContractInput(
             debtor_id=int_or_none(request.form.get("debtor_id")) or po.debtor_id, po_id=po.id,
-            title=clean(form.title.data), owner_id=form.owner_id.data if leads else None, job_id=form.job_id.data,
+            title=form.title.data or "", owner_id=form.owner_id.data if leads else None, job_id=form.job_id.data,
             deliveries=deliveries)
         try:
             result = service.enter_contract(db.session, current_user, data,
@@ -135,7 +131,7 @@ def add_note(contract_id: int):
         flash("Keep a note to 2,000 characters.", "error")
     else:
         try:
-            service.add_note(db.session, current_user, contract_id, clean(form.text.data))
+            service.add_note(db.session, current_user, contract_id, form.text.data or "")
         except ValidationFailed as exc:
             flash(str(exc), "error")
         else:

@@ -29,7 +29,7 @@ def index():
     args = request.args
     status = args.get("status", "open")
     flt = service.PipelineFilter(owner_id=int_or_none(args.get("owner_id")), debtor_id=int_or_none(args.get("debtor_id")),
-                                 q=args.get("q", "")[:100].replace("\x00", ""),
+                                 q=args.get("q", "")[:100],
                                  status=status if status in ("open", "won", "lost", "expired", "all") else "open",
                                  sort=args.get("sort", "amount") if args.get("sort") in service.SORTS else "amount",
                                  mine=args.get("mine") == "1")
@@ -66,7 +66,7 @@ def _change(opportunity_id: int, action):
 @bp.post("/<int:opportunity_id>/lose")
 @requires("opportunities", "add_edit")
 def lose(opportunity_id: int):
-    reason = request.form.get("reason", "").replace("\x00", "")
+    reason = request.form.get("reason", "")
 
     def act(version):
         service.lose(db.session, current_user, opportunity_id, reason, expected_version=version)
