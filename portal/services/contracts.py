@@ -21,7 +21,7 @@ from portal.domain.contracts import Delivery as DeliveryInput
 from portal.domain.contracts import POFigures
 from portal.models import (BillCode, Contract, ContractNote, Debtor, Delivery, DocumentLine, DocumentType, JobOrder,
                            LedgerEntry, Opportunity, POBalance, PurchaseOrder, User, debtor_relationship_leads)
-from portal.services import audit, documents, posting
+from portal.services import audit, documents, job_visibility, posting
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.locks import locked
 from portal.services.posting import PostResult
@@ -74,7 +74,7 @@ def figures(session: Session, po: PurchaseOrder) -> POFigures:
 
 def visible(user, contract: Contract) -> bool:
     """Job security (seed 004): a contract on another branch's job is not the user's to see."""
-    return not (contract.job_id and user.branch_ids and contract.job.branch_id not in user.branch_ids)
+    return contract.job_id is None or job_visibility.may_see(user, contract.job)
 
 
 def get_contract(session: Session, user, contract_id: int) -> Contract:
@@ -264,7 +264,7 @@ def enter_contract(session: Session, user, data: ContractInput, *, confirmed: bo
         errors.setdefault("po_id", []).append(f"PO {po.number} is not one of this debtor's purchase orders.")
     if data.job_id is not None:
         job = session.get(JobOrder, data.job_id)
-        if job is None or job.debtor_id != po.debtor_id or (user.branch_ids and job.branch_id not in user.branch_ids):
+        if job is None or job.debtor_id != po.debtor_id or not job_visibility.may_see(user, job):
             errors.setdefault("job_id", []).append(f"Choose one of {po.debtor.code}'s job orders.")
     leads = relationship_leads(session, po.debtor_id)
     owner_id = data.owner_id
@@ -423,7 +423,7 @@ def add_note(session: Session, user, contract_id: int, text: str) -> ContractNot
 
 def on_po_edit(session: Session, po: PurchaseOrder, before, after, actor, confirmed: bool) -> None:
     """A PO edit (amount or dates) writes a note on its contract, and the opportunity follows.
-    Runs inside `update_po`, which already holds the PO's lock."""
+    `update_po` calls it holding the PO's lock, before the edit is applied."""
     from portal.domain.purchase_orders import master_amount
 
     contract = contract_of_po(session, po.id)
@@ -513,12 +513,3 @@ def integrity_problems(session: Session) -> list[str]:
             for _, number, stored, ledger in session.execute(text(_OPPORTUNITY_SQL))]
     return out
 
-
-def _register_hook() -> None:
-    from portal.services import purchase_orders
-
-    if on_po_edit not in purchase_orders.EDIT_HOOKS:
-        purchase_orders.EDIT_HOOKS.append(on_po_edit)
-
-
-_register_hook()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from portal.domain import contracts as rules
 from portal.models import Contract, ContractNote, Debtor, JobOrder, Opportunity, POBalance, PurchaseOrder, User
-from portal.services import audit, posting
+from portal.services import audit, job_visibility, posting
 from portal.services.contracts import figures, sync_opportunity
 from portal.services.debtors import like_pattern
 from portal.services.errors import Forbidden, NotFound, ValidationFailed
@@ -65,11 +65,11 @@ def can_manage(user, opp: Opportunity) -> bool:
 
 def _visible(stmt, user):
     """Job security: opportunities of contracts on another branch's job are left out."""
-    if not user.branch_ids:
+    limit = job_visibility.branch_limit(user)
+    if not limit:
         return stmt
     job = aliased(JobOrder)
-    return stmt.outerjoin(job, job.id == Contract.job_id).where(or_(Contract.job_id.is_(None),
-                                                                     job.branch_id.in_(user.branch_ids)))
+    return stmt.outerjoin(job, job.id == Contract.job_id).where(or_(Contract.job_id.is_(None), job.branch_id.in_(limit)))
 
 
 def _filtered(stmt, user, flt: PipelineFilter):
@@ -119,7 +119,7 @@ def get_opportunity(session: Session, user, opp_id: int) -> Opportunity:
     if opp is None:
         raise NotFound("No such opportunity.")
     contract = session.get(Contract, opp.contract_id)
-    if contract.job_id and user.branch_ids and contract.job.branch_id not in user.branch_ids:
+    if contract.job_id and not job_visibility.may_see(user, contract.job):
         raise NotFound("No such opportunity.")
     return opp
 

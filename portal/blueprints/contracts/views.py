@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.models import BillCode, JobOrder, PurchaseOrder
 from portal.services import audit, contracts as service
 from portal.services.errors import NotFound, ValidationFailed
-from portal.services.job_orders import visible
+from portal.services.job_visibility import visible
 
 bp = Blueprint("contracts", __name__, url_prefix="/contracts")
 
