@@ -33,6 +33,7 @@ NAV = [
     ("opportunities.index", "Pipeline", "opportunities", "view"),
     ("admin.users", "Users & roles", "security", None),
     ("admin.settings", "Settings", "settings", None),
+    ("audit_log.index", "Audit log", "security", None),
 ]
 
 

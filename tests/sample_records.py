@@ -50,4 +50,10 @@ def sample_ids(session, owner=None) -> dict[str, int]:
     session.add(opp)
     session.commit()
     ids["contract_id"], ids["opportunity_id"] = contract.id, opp.id
+    from portal.models import SsoGroupMapping
+
+    mapping = SsoGroupMapping(group_name="sample-group", role_id=ids["role_id"])
+    session.add(mapping)
+    session.commit()
+    ids["mapping_id"] = mapping.id
     return ids

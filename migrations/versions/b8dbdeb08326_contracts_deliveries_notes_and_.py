@@ -1,7 +1,7 @@
 """contracts, deliveries, notes and opportunities (seed 000)
 
 Revision ID: b8dbdeb08326
-Revises: 7c1e0b5a9f21
+Revises: de9cf2692502
 Create Date: 2026-11-26 06:42:04.007057
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b8dbdeb08326'
-down_revision = '7c1e0b5a9f21'
+down_revision = 'de9cf2692502'
 branch_labels = None
 depends_on = None
 

@@ -19,3 +19,16 @@ def register_blueprints(app: Flask) -> None:
     for bp in (auth_bp, main_bp, admin_bp, debtors_bp, notifications_bp, purchase_orders_bp, maintenance_bp,
                job_orders_bp, assignments_bp, documents_bp, contracts_bp, opportunities_bp):
         app.register_blueprint(bp)
+
+    from portal.blueprints.ops.views import bp as ops_bp
+
+    app.register_blueprint(ops_bp)
+
+    from portal.blueprints.audit_log.views import bp as audit_log_bp
+
+    app.register_blueprint(audit_log_bp)
+
+    from portal.blueprints.sso.views import bp as sso_bp, init_app as init_sso
+
+    app.register_blueprint(sso_bp)
+    init_sso(app)

@@ -9,6 +9,7 @@ from portal.models.maintenance import (AlertTemplate, BillCode, BillCodeGroup, D
 from portal.models.purchase_orders import (POBalance, POEligibleType, POGroup, POLine, POLineBalance,
                                            PurchaseOrder, po_line_bill_codes)
 from portal.models.security import Branch, Role, RoleGrant, User, user_branches, user_roles
+from portal.models.sso import SsoGroupMapping, SsoIdentity
 
 __all__ = [
     "Alert", "AlertTemplate", "AuditEntry", "BillCode", "BillCodeGroup", "Branch", "Debtor", "Document",
@@ -17,4 +18,5 @@ __all__ = [
     "Setting", "User", "alert_template_roles", "alert_template_users", "bill_code_group_members",
     "po_line_bill_codes", "user_branches", "user_roles",
     "Contract", "ContractNote", "Delivery", "Opportunity", "debtor_relationship_leads",
+    "SsoGroupMapping", "SsoIdentity",
 ]

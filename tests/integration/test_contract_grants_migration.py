@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from tests.integration.test_role_migration import fresh_database  # noqa: F401  (fixture)
 
-BEFORE = "7c1e0b5a9f21"
+BEFORE = "de9cf2692502"
 
 
 def _grants(session, item):

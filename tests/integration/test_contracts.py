@@ -102,8 +102,6 @@ def test_the_dell_story_moves_value_between_contract_and_opportunity(dell):
     assert integrity.check(w["s"]) == [] and contracts.integrity_problems(w["s"]) == []
 
 
-@pytest.mark.xfail(reason="main's make-from flow drops the order line's PO on the invoice; fixed where derived lines "
-                          "keep their source line's PO", strict=False)
 def test_invoicing_from_the_contracts_order_leaves_the_opportunity_unchanged(dell):
     w = dell
     contract = enter(w, "12000.00", "6000.00").contract

@@ -108,6 +108,14 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "opportunities.detail": ("opportunities", V),
     "opportunities.lose": ("opportunities", AE),  # own only; `full` anyone's (checked in the service)
     "opportunities.reopen": ("opportunities", AE),
+    "ops.healthz": PUBLIC,
+    "ops.readyz": PUBLIC,
+    "sso_login.start": PUBLIC,  # only when OIDC_ISSUER is set
+    "sso_login.callback": PUBLIC,
+    "audit_log.index": ("security", Y),
+    "audit_log.export": ("security", Y),
+    "sso.groups": ("security", Y),
+    "sso.delete_group": ("security", Y),
 }
 # Routes answering 404 rather than 403 where the rule is to hide what a role may not know of.
 HIDDEN: set[str] = set()
