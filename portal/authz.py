@@ -22,29 +22,30 @@ DEFAULT_ROLES: dict[str, dict[str, str]] = {
         "debtors": F, "purchase_orders": F, "assignments": F, "job_orders": F, "documents": F,
         "maintenance": F, "opportunities": F, "equipment_pricing": F,
         "po_assign_invoiced_item": G, "po_override_validations": G, "po_override_budget": G,
-        "settings": G, "security": G,
+        "settings": G, "security": G, "contracts": F,
     },
     "Billing Admin": {
         "debtors": F, "purchase_orders": F, "assignments": F, "job_orders": AE, "documents": F,
         "maintenance": F, "opportunities": V, "equipment_pricing": AE,
         "po_assign_invoiced_item": G, "po_override_validations": G, "po_override_budget": G,
+        "contracts": F,
     },
     "Consultant": {
         "debtors": V, "purchase_orders": V, "assignments": AE, "job_orders": AE, "documents": V,
-        "opportunities": V,
+        "opportunities": V, "contracts": AE,
     },
     "Relationship Lead": {
         "debtors": AE, "purchase_orders": AE, "assignments": V, "job_orders": V, "documents": V,
-        "maintenance": V, "opportunities": AE,
+        "maintenance": V, "opportunities": AE, "contracts": AE,
     },
     "Auditor": {
         "debtors": V, "purchase_orders": V, "assignments": V, "job_orders": V, "documents": V,
-        "maintenance": V, "opportunities": V, "equipment_pricing": V,
+        "maintenance": V, "opportunities": V, "equipment_pricing": V, "contracts": V,
     },
     # posts within the block policy: documents add_edit, no override of any kind
     "Billing Clerk": {
         "debtors": V, "purchase_orders": V, "assignments": AE, "job_orders": V, "documents": AE,
-        "maintenance": V, "equipment_pricing": V,
+        "maintenance": V, "equipment_pricing": V, "contracts": V,
     },
 }
 

@@ -18,9 +18,10 @@ integrity_cli = AppGroup("integrity", help="Consistency checks.")
 @integrity_cli.command("check")
 def integrity_check():
     """Recompute every PO and master-line balance from the ledger; exit 1 on any mismatch."""
+    from portal.services.contracts import integrity_problems
     from portal.services.integrity import check
 
-    mismatches = check(db.session)
+    mismatches = check(db.session) + integrity_problems(db.session)
     for m in mismatches:
         click.echo(str(m), err=True)
     click.echo(f"{len(mismatches)} mismatch(es)")
@@ -51,7 +52,7 @@ def deliver_alerts(limit: int):
 @alerts_cli.command("scan")
 @click.option("--today", default=None, help="Date to scan as (YYYY-MM-DD); default today.")
 def scan_alerts(today: str | None):
-    """Raise the "expires in N days" alerts that are due."""
+    """Raise the "expires in N days" alerts that are due; expire, win or reopen opportunities (seed 000)."""
     from datetime import date
 
     from portal.services.alerts import scan_expiring
@@ -67,6 +68,12 @@ def scan_alerts(today: str | None):
     for s in subjects:
         click.echo(s)
     click.echo(f"{len(subjects)} expiry alert(s) raised")
+    from portal.services.opportunities import scan
+
+    changes = scan(db.session, day)
+    for line in changes:
+        click.echo(line)
+    click.echo(f"{len(changes)} opportunit{'y' if len(changes) == 1 else 'ies'} changed status")
 
 
 @roles_cli.command("seed")

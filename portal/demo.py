@@ -216,3 +216,54 @@ def load(session: Session) -> list[str]:
 
 
 assert Role  # re-exported for steps that need it
+
+
+def _contracts(session: Session) -> None:
+    """Seed 000's Dell story: a PO for 150,000 with 18,000 scheduled (balance 132,000 as the lead's
+    opportunity), 12,000 more scheduled on 2 March (120,000), 2,000 cancelled on 5 March (122,000)."""
+    from portal.domain.contracts import Delivery as DeliveryInput
+    from portal.domain.purchase_orders import POInput
+    from portal.models import BillCode, Contract, PurchaseOrder, debtor_relationship_leads
+    from portal.services import contracts, purchase_orders
+
+    if session.scalar(select(func.count()).select_from(Contract)):
+        return
+    audit.acting(session, None)
+    users = {u.username: u for u in session.scalars(select(User))}
+    debtors = {d.code: d for d in session.scalars(select(Debtor))}
+    code = session.scalar(select(BillCode).where(BillCode.code == "TRN"))
+    if code is None:
+        code = BillCode(code="TRN", description="Training classes")
+        session.add(code)
+    linked = set(session.execute(select(debtor_relationship_leads.c.debtor_id, debtor_relationship_leads.c.user_id)))
+    for debtor in debtors.values():
+        if (debtor.id, users["lead"].id) not in linked:
+            session.execute(debtor_relationship_leads.insert().values(debtor_id=debtor.id, user_id=users["lead"].id))
+    session.commit()
+    year = date.today().year
+    po = session.scalar(select(PurchaseOrder).where(PurchaseOrder.number == "4500150"))
+    if po is None:
+        po = purchase_orders.create_po(session, debtors["DELL"].id, POInput(
+            number="4500150", kind="single_line", effective=date(year, 1, 1), expiration=date(year, 12, 31),
+            amount=Decimal("150000.00"), description="Training classes 2026: ~20k scheduled so far",
+            tolerance_pct=Decimal("90")), actor=users["billing"])
+
+    def classes(*rows):
+        return tuple(DeliveryInput(code.id, date(year, m, d), text, Decimal(qty), Decimal(rate))
+                     for m, d, text, qty, rate in rows)
+
+    lc = users["consultant"]
+    contract = contracts.enter_contract(session, lc, contracts.ContractInput(
+        debtors["DELL"].id, po.id, "Data centre training programme", None, None, classes(
+            (3, 9, "Data centre fundamentals — class 1", "4", "1500.00"),
+            (3, 16, "Data centre fundamentals — class 2", "4", "1500.00"),
+            (4, 13, "Storage administration", "6", "1000.00"))),
+        today=date(year, 2, 10), confirmed=True).contract
+    contracts.schedule_more(session, users["lead"], contract.id, classes(
+        (5, 4, "Networking essentials", "10", "1000.00"), (5, 11, "Networking lab day", "2", "1000.00")),
+        today=date(year, 3, 2), confirmed=True)
+    lab = next(d for d in contracts.deliveries_of(session, contract.id) if d.description == "Networking lab day")
+    contracts.cancel_deliveries(session, lc, contract.id, [lab.id], today=date(year, 3, 5))
+    contracts.add_note(session, users["lead"], contract.id, "Client expects to schedule the cloud track in the autumn.")
+
+STEPS.append(_contracts)

@@ -30,6 +30,7 @@ NAV = [
     ("assignments.grid", "Assignments", "assignments", "view"),
     ("documents.index", "Documents", "documents", "view"),
     ("maintenance.index", "Maintenance", "maintenance", "view"),
+    ("opportunities.index", "Pipeline", "opportunities", "view"),
     ("admin.users", "Users & roles", "security", None),
     ("admin.settings", "Settings", "settings", None),
     ("audit_log.index", "Audit log", "security", None),

@@ -39,6 +39,17 @@ def sample_ids(session, owner=None) -> dict[str, int]:
     session.commit()
     ids["doc_id"] = doc.id
     ids["item_id"] = factories.bill_code_group(session, "Sample group", ["SMP"]).bill_codes[0].id
+    from portal.models import Contract, Opportunity
+
+    contract = Contract(po_id=ids["po_id"], debtor_id=debtor.id, title="Sample contract")
+    session.add(contract)
+    session.flush()
+    # owned by the signed-in user, so add_edit (own only) may change it
+    opp = Opportunity(po_id=ids["po_id"], contract_id=contract.id, owner_id=(owner or factories.user(session)).id,
+                      status="open")
+    session.add(opp)
+    session.commit()
+    ids["contract_id"], ids["opportunity_id"] = contract.id, opp.id
     from portal.models import SsoGroupMapping
 
     mapping = SsoGroupMapping(group_name="sample-group", role_id=ids["role_id"])

@@ -13,9 +13,11 @@ def register_blueprints(app: Flask) -> None:
     from portal.blueprints.maintenance.views import bp as maintenance_bp
     from portal.blueprints.notifications.views import bp as notifications_bp
     from portal.blueprints.purchase_orders.views import bp as purchase_orders_bp
+    from portal.blueprints.contracts.views import bp as contracts_bp
+    from portal.blueprints.opportunities.views import bp as opportunities_bp
 
     for bp in (auth_bp, main_bp, admin_bp, debtors_bp, notifications_bp, purchase_orders_bp, maintenance_bp,
-               job_orders_bp, assignments_bp, documents_bp):
+               job_orders_bp, assignments_bp, documents_bp, contracts_bp, opportunities_bp):
         app.register_blueprint(bp)
 
     from portal.blueprints.ops.views import bp as ops_bp

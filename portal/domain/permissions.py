@@ -24,6 +24,7 @@ CATALOGUE: dict[str, tuple[str, bool]] = {
     "po_override_budget": ("Post past a blocked PO budget", False),
     "settings": ("Settings", False),
     "security": ("Security (users and roles)", False),
+    "contracts": ("Contracts (scheduled work on a PO)", True),
 }
 
 

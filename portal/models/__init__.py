@@ -1,6 +1,7 @@
 """Every model, imported so that Alembic and the mappers see them all."""
 from portal.models.audit import AuditEntry
 from portal.models.debtors import Debtor
+from portal.models.contracts import Contract, ContractNote, Delivery, Opportunity, debtor_relationship_leads
 from portal.models.documents import Alert, Document, DocumentLine, LedgerEntry, Notification, OutboxEmail
 from portal.models.jobs import JobOrder, JobPOAssignment
 from portal.models.maintenance import (AlertTemplate, BillCode, BillCodeGroup, DocumentType, Setting,
@@ -19,6 +20,7 @@ __all__ = [
     "Setting", "User", "alert_template_roles", "alert_template_users", "bill_code_group_members",
     "po_line_bill_codes", "user_branches", "user_roles",
     "UserSession",
+    "Contract", "ContractNote", "Delivery", "Opportunity", "debtor_relationship_leads",
     "SsoGroupMapping", "SsoIdentity",
     "POBillCodeTotal", "PODocumentTotal", "PONumberSpend", "SpendDocument",
 ]

@@ -360,3 +360,31 @@ def reassign(session: Session, user, doc_id: int, line_ids: list[int], po_id: in
     session.commit()
     result.moved = len(lines)
     return result
+
+
+def void_lines(session: Session, user, doc_id: int, line_ids: list[int], *, today: date | None = None,
+               commit: bool = True) -> Decimal:
+    """Void part of an open order (cancelled deliveries of a contract): take back exactly what
+    those lines still draw, as `void` does for the whole order; the order stays open for the rest.
+    Returns the commitment given back."""
+    audit.acting(session, user)
+    doc = locked(session, Document, doc_id)
+    if doc is None:
+        raise NotFound("No such document.")
+    if doc.status != "posted" or not doc.document_type.is_order:
+        session.rollback()
+        raise Conflict(f"Only lines of an open (posted) order can be voided; {doc.number} is {doc.status}.")
+    lines = [l for l in doc.lines if l.id in set(line_ids)]
+    if not lines or len(lines) != len(set(line_ids)):
+        session.rollback()
+        raise ValidationFailed({"lines": ["Choose lines of this order."]})
+    rows = session.scalars(select(LedgerEntry).where(LedgerEntry.document_line_id.in_([l.id for l in lines]))).all()
+    entries = budget.reversal([Entry(r.document_line_id, r.po_id, r.po_line_id, r.bucket, r.amount) for r in rows])
+    pos = lock_pos(session, [e.po_id for e in entries])
+    balances, _ = balances_of(session, pos)
+    write_entries(session, doc, entries, "void", user.id, {l.id: l.bill_code_id for l in lines})
+    session.flush()
+    alerts.after_change(session, pos, balances, today=today or date.today())
+    if commit:
+        session.commit()
+    return -sum((e.amount for e in entries if e.bucket == "commitment"), ZERO)

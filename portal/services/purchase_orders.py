@@ -14,7 +14,8 @@ from portal.domain import purchase_orders as rules
 from portal.domain.purchase_orders import LineInput, Period, POInput
 from portal.models import (AlertTemplate, BillCodeGroup, Debtor, DocumentLine, DocumentType,
                            LedgerEntry, POBalance, POEligibleType, POGroup, POLine, POLineBalance, PurchaseOrder)
-from portal.services import assignments, audit, coverage, search
+from portal.services import assignments, audit, contracts, coverage, search
+from portal.services.debtors import like_pattern
 from portal.services.locks import locked
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.services.paging import Page, paginate
@@ -271,6 +272,7 @@ def update_po(session: Session, po_id: int, data: POInput, *, actor, expected_ve
     before = snapshot(po)
     try:
         said = list(assignments.apply_po_edit_steps(session, po, before, data, actor, confirmed) or ())
+        contracts.on_po_edit(session, po, before, data, actor, confirmed)  # seed 000: note, opportunity
         _apply(session, po, data)
         session.flush()
         if data.kind == "multi_line_master":

@@ -21,6 +21,7 @@ class StartPage:
     drafts: Page[Document] | None  # documents not yet posted, newest first
     unassigned_jobs: bool  # may see the count of active jobs with no PO or group today (loaded later)
     branch_codes: list[str] = field(default_factory=list)  # the branches the user is limited to (empty: all)
+    opportunities: object = None  # a lead's open opportunities and POs expiring with a balance (seed 000)
 
 
 def start_page(session: Session, user, today: date) -> StartPage:
@@ -34,7 +35,9 @@ def start_page(session: Session, user, today: date) -> StartPage:
     # (main.unassigned), so the page itself stays bounded
     unassigned = user.can("job_orders", "view")
     codes = [b.code for b in user.branches] if branch_limit(user) else []
-    return StartPage(attention, drafts, unassigned, codes)
+    from portal.services import opportunities
+
+    return StartPage(attention, drafts, unassigned, codes, opportunities.start_for(session, user, today))
 
 
 def unassigned_jobs(session: Session, user, today: date) -> int:

@@ -6,14 +6,15 @@ from portal.authz import DEFAULT_ROLES, check_declared, requires, satisfies
 # DESIGN.md's table, written out again: a change to either must be deliberate
 ITEMS = ["debtors", "purchase_orders", "assignments", "job_orders", "documents", "maintenance", "opportunities",
          "equipment_pricing", "po_assign_invoiced_item", "po_override_validations", "po_override_budget",
-         "settings", "security"]
+         "settings", "security", "contracts"]
 TABLE = {
-    "Administrator": ["full", "full", "full", "full", "full", "full", "full", "full", "✓", "✓", "✓", "✓", "✓"],
-    "Billing Admin": ["full", "full", "full", "add_edit", "full", "full", "view", "add_edit", "✓", "✓", "✓", "—", "—"],
-    "Billing Clerk": ["view", "view", "add_edit", "view", "add_edit", "view", "—", "view", "—", "—", "—", "—", "—"],
-    "Consultant": ["view", "view", "add_edit", "add_edit", "view", "—", "view", "—", "—", "—", "—", "—", "—"],
-    "Relationship Lead": ["add_edit", "add_edit", "view", "view", "view", "view", "add_edit", "—", "—", "—", "—", "—", "—"],
-    "Auditor": ["view", "view", "view", "view", "view", "view", "view", "view", "—", "—", "—", "—", "—"],
+    "Administrator": ["full", "full", "full", "full", "full", "full", "full", "full", "✓", "✓", "✓", "✓", "✓", "full"],
+    "Billing Admin": ["full", "full", "full", "add_edit", "full", "full", "view", "add_edit", "✓", "✓", "✓", "—", "—", "full"],
+    "Billing Clerk": ["view", "view", "add_edit", "view", "add_edit", "view", "—", "view", "—", "—", "—", "—", "—", "view"],
+    "Consultant": ["view", "view", "add_edit", "add_edit", "view", "—", "view", "—", "—", "—", "—", "—", "—", "add_edit"],
+    "Relationship Lead": ["add_edit", "add_edit", "view", "view", "view", "view", "add_edit", "—", "—", "—", "—", "—", "—",
+                          "add_edit"],
+    "Auditor": ["view", "view", "view", "view", "view", "view", "view", "view", "—", "—", "—", "—", "—", "view"],
 }
 
 

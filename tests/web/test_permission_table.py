@@ -99,6 +99,18 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "maintenance.edit": ("maintenance", AE),
     "maintenance.preview": ("maintenance", AE),
     "maintenance.delete": ("maintenance", F),
+    # seed 000: contracts on a PO, the opportunity for its unscheduled balance
+    "contracts.create": ("contracts", AE),
+    "contracts.detail": ("contracts", V),
+    "contracts.schedule": ("contracts", AE),
+    "contracts.cancel": ("contracts", AE),
+    "contracts.add_note": ("contracts", AE),
+    "contracts.delivery_row": ("contracts", AE),
+    "contracts.leads": ("debtors", AE),  # a debtor's relationship leads are part of the debtor
+    "opportunities.index": ("opportunities", V),
+    "opportunities.detail": ("opportunities", V),
+    "opportunities.lose": ("opportunities", AE),  # own only; `full` anyone's (checked in the service)
+    "opportunities.reopen": ("opportunities", AE),
     "ops.healthz": PUBLIC,
     "ops.readyz": PUBLIC,
     "sso_login.start": PUBLIC,  # only when OIDC_ISSUER is set

@@ -65,6 +65,14 @@ def detail(debtor_id: int):
                                                                 per_page=current_app.config["PAGE_SIZE"]),
                    "flt": flt, "figures": purchase_orders.balance_figures,
                    "groups": po_groups.groups_of(db.session, debtor.id)}
+    if tab == "contracts":  # seed 000: its contracts and open opportunities
+        from portal.services import contracts, opportunities
+
+        context = {"contracts": contracts.contracts_of_debtor(db.session, current_user, debtor.id)
+                   if current_user.can("contracts", "view") else None,
+                   "opportunities": opportunities.open_of_debtor(db.session, current_user, debtor.id)
+                   if current_user.can("opportunities", "view") else None,
+                   "leads": contracts.relationship_leads(db.session, debtor.id)}
     return render("debtors/detail.html", "debtors/_tab.html", debtor=debtor, tab=tab, history=history, **context)
 
 

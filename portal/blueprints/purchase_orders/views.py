@@ -18,7 +18,7 @@ from portal.services.errors import Conflict, NotFound, ValidationFailed
 
 bp = Blueprint("purchase_orders", __name__, url_prefix="/purchase-orders")
 TABS = [("summary", "Summary"), ("lines", "Lines"), ("documents", "Documents"), ("spend", "Spend by bill code"),
-        ("assignments", "Job assignments"), ("notes", "Notes"), ("history", "History")]
+        ("assignments", "Job assignments"), ("notes", "Notes"), ("history", "History"), ("schedule", "Schedule")]
 
 
 def _int_arg(name: str) -> int | None:
@@ -96,6 +96,10 @@ def detail(po_id: int):
             return render_template("purchase_orders/_document_rows.html", po=po, **extra)
     if tab == "spend":
         extra["spend"] = reports.spend_by_bill_code(db.session, po.id)
+    if tab == "schedule":  # seed 000: the contract and the opportunity for the unscheduled balance
+        from portal.services import contracts
+
+        extra["schedule"] = contracts.po_schedule(db.session, current_user, po)
     return render("purchase_orders/detail.html", "purchase_orders/_tab.html", po=po, tab=tab, tabs=TABS, **extra,
                   po_assignments=lambda po_id: assignments.of_po(db.session, current_user, po_id),
                   history=history, figures=service.balance_figures(po), line_figures=service.line_figures, can_modify=service.can_modify(current_user, po),

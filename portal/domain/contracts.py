@@ -1,0 +1,188 @@
+"""Scheduled work and the unscheduled balance (seed 000). Pure: no Flask, no SQLAlchemy.
+
+A contract records only what the client has scheduled against a PO (its deliveries, posted as a
+Sales Order: a commitment on the PO). What the PO leaves over is not unscheduled work but an
+opportunity owned by the relationship lead: PO Amount − Used − Commitments, computed from the
+PO's balance row, never typed. The contract's notes tell the story, one dated line per change.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from portal.domain.budget import MAX_AMOUNT, BudgetError, line_amount
+
+ZERO = Decimal("0")
+OPEN, WON, LOST, EXPIRED = "open", "won", "lost", "expired"
+STATUSES = (OPEN, WON, LOST, EXPIRED)
+NOTE_KINDS = ("opening", "scheduled", "cancelled", "po_amount", "manual", "status")
+MAX_DELIVERIES = 200
+MAX_NOTE = 2000
+MAX_REASON = 500
+
+
+class ContractRuleError(Exception):
+    """A rule refuses the change; the message says why (shown to the user as it is)."""
+
+
+def amount_text(value: Decimal) -> str:
+    """150000 -> '150,000.00' (the notes' figures; negative with a minus sign)."""
+    return f"{Decimal(value).quantize(Decimal('0.01')):,.2f}"
+
+
+@dataclass(frozen=True)
+class POFigures:
+    """What the unscheduled balance is made of: the PO's amount and its Used and Commitments."""
+
+    amount: Decimal
+    used: Decimal = ZERO
+    commitments: Decimal = ZERO
+
+    @property
+    def unscheduled(self) -> Decimal:
+        """Seed 000's balance: PO Amount − Used − Commitments (estimates are not scheduled work)."""
+        return self.amount - self.used - self.commitments
+
+    def scheduling(self, amount: Decimal) -> "POFigures":
+        """After posting `amount` more as a commitment (negative: cancelled)."""
+        return POFigures(self.amount, self.used, self.commitments + amount)
+
+    def invoicing(self, amount: Decimal) -> "POFigures":
+        """Invoicing from the order moves commitment into Used: the balance does not change."""
+        return POFigures(self.amount, self.used + amount, self.commitments - amount)
+
+    def with_amount(self, amount: Decimal) -> "POFigures":
+        return POFigures(amount, self.used, self.commitments)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A scheduled class or session: its product (bill code), date, description, quantity and rate."""
+
+    bill_code_id: int | None
+    delivery_date: date | None
+    description: str
+    quantity: Decimal | None
+    rate: Decimal | None
+
+
+def delivery_amounts(deliveries: list[Delivery] | tuple[Delivery, ...]) -> tuple[list[Decimal], list[str]]:
+    """Each delivery's amount (quantity × rate, half-up to cents) and the messages that refuse
+    the lot: nothing to schedule, a zero or negative quantity, rate or amount, a missing date."""
+    errors: list[str] = []
+    amounts: list[Decimal] = []
+    if not deliveries:
+        return [], ["Add at least one delivery (date, description, quantity and rate)."]
+    if len(deliveries) > MAX_DELIVERIES:
+        return [], [f"Schedule at most {MAX_DELIVERIES} deliveries at once."]
+    for n, d in enumerate(deliveries, start=1):
+        if d.bill_code_id is None:
+            errors.append(f"Delivery {n}: choose the product (bill code).")
+        if d.delivery_date is None:
+            errors.append(f"Delivery {n}: enter the date (YYYY-MM-DD).")
+        if not d.description.strip():
+            errors.append(f"Delivery {n}: describe the class or session.")
+        elif len(d.description) > 300:
+            errors.append(f"Delivery {n}: the description may have at most 300 characters.")
+        if d.quantity is None or d.rate is None:
+            errors.append(f"Delivery {n}: enter the quantity and rate as numbers.")
+            continue
+        if d.quantity <= 0 or d.rate <= 0:
+            errors.append(f"Delivery {n}: the quantity and rate must be more than zero.")
+            continue
+        try:
+            amount = line_amount(d.quantity, d.rate)
+        except BudgetError as exc:
+            errors.append(f"Delivery {n}: {exc}")
+            continue
+        if amount <= 0:
+            errors.append(f"Delivery {n}: the amount rounds to zero; schedule at least 0.01.")
+            continue
+        amounts.append(amount)
+    if not errors and sum(amounts, ZERO) > MAX_AMOUNT:
+        errors.append("The deliveries add up to more than 999,999,999,999.99.")
+    return amounts, errors
+
+
+def opening_note(po_number: str, figures: POFigures, scheduled: Decimal) -> str:
+    """The contract's first note (seed 000 step 2): the PO amount, the amount scheduled and the balance."""
+    return (f"PO {po_number}: PO amount {amount_text(figures.amount)}; scheduled {amount_text(scheduled)}; "
+            f"balance {amount_text(figures.unscheduled)}")
+
+
+def scheduled_note(day: date, added: Decimal, figures: POFigures) -> str:
+    """Seed 000 step 4: the date classes were added and the PO dollars remaining."""
+    return (f"{day.isoformat()}: classes added {amount_text(added)}; "
+            f"PO balance remaining {amount_text(figures.unscheduled)}")
+
+
+def cancelled_note(day: date, cancelled: Decimal, figures: POFigures) -> str:
+    """Cancelled deliveries give their value back to the opportunity."""
+    return (f"{day.isoformat()}: classes cancelled {amount_text(cancelled)}; "
+            f"PO balance remaining {amount_text(figures.unscheduled)}")
+
+
+def amount_changed_note(old: Decimal, new: Decimal, figures: POFigures) -> str:
+    """A PO amount change, with the balance the opportunity now follows."""
+    return f"PO amount changed {amount_text(old)} → {amount_text(new)}; balance {amount_text(figures.unscheduled)}"
+
+
+def status_note(day: date, status: str, reason: str = "") -> str:
+    words = {OPEN: "opportunity reopened", WON: "opportunity won: the PO balance is fully scheduled",
+             LOST: "opportunity lost", EXPIRED: "opportunity expired with the PO"}
+    text = f"{day.isoformat()}: {words[status]}"
+    return f"{text} ({reason})" if reason else text
+
+
+def po_current(effective: date, expiration: date, today: date) -> bool:
+    """Whether the PO can still be scheduled against (not expired; a future PO counts as current)."""
+    return today <= expiration
+
+
+def automatic_status(status: str, balance: Decimal, current: bool) -> str:
+    """The status the opportunity moves to by itself after its balance or its PO changed.
+
+    open → won when the balance reaches zero; open → expired when the PO expires; won or expired
+    → open again when value comes back while the PO is current. Lost is a person's decision and
+    stays until someone reopens it.
+    """
+    if status == OPEN:
+        if not current:
+            return EXPIRED
+        return WON if balance <= 0 else OPEN
+    if status in (WON, EXPIRED):
+        return OPEN if current and balance > 0 else status
+    return status
+
+
+def check_lose(status: str, reason: str) -> str:
+    """Only an open opportunity is lost, and always with a reason (kept in its history)."""
+    reason = (reason or "").strip()
+    if status != OPEN:
+        raise ContractRuleError(f"Only an open opportunity can be marked lost; this one is {status}.")
+    if not reason:
+        raise ContractRuleError("Say why the opportunity is lost.")
+    if len(reason) > MAX_REASON:
+        raise ContractRuleError(f"Keep the reason to {MAX_REASON} characters.")
+    return reason
+
+
+def check_reopen(status: str, balance: Decimal, current: bool) -> None:
+    """A lost (or won, or expired) opportunity reopens only while its PO is current and has a balance."""
+    if status == OPEN:
+        raise ContractRuleError("The opportunity is already open.")
+    if not current:
+        raise ContractRuleError("The PO has expired: extend it before reopening the opportunity.")
+    if balance <= 0:
+        raise ContractRuleError("Nothing is left unscheduled on the PO, so there is nothing to reopen.")
+
+
+def check_note(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ContractRuleError("Write the note.")
+    if len(text) > MAX_NOTE:
+        raise ContractRuleError(f"Keep a note to {MAX_NOTE} characters.")
+    return text
+

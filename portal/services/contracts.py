@@ -1,0 +1,515 @@
+"""Contracts (seed 000): scheduled work posted as Sales Orders through the documents and posting
+services, and the notes that tell the PO's story.
+
+Every change locks the PO first (as posting does, so a PO edit, a posting and a scheduling run one
+after the other), posts through `posting.post` in the same transaction, then reads the PO's
+balance row to write the note and move the opportunity: the figures are never kept anywhere else.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.domain import contracts as rules
+from portal.domain.contracts import Delivery as DeliveryInput
+from portal.domain.contracts import POFigures
+from portal.models import (BillCode, Contract, ContractNote, Debtor, Delivery, DocumentLine, DocumentType, JobOrder,
+                           LedgerEntry, Opportunity, POBalance, PurchaseOrder, User, debtor_relationship_leads)
+from portal.services import audit, documents, job_visibility, posting
+from portal.services.errors import Conflict, NotFound, ValidationFailed
+from portal.services.locks import locked
+from portal.services.posting import PostResult
+
+ZERO = Decimal("0")
+SALES_ORDER = "Sales Order"
+
+CONSTRAINT_MESSAGES = {
+    "uq_contracts_po_id": "This PO already has a contract: schedule more on it instead.",
+    "uq_opportunities_open_po": "This PO already has an open opportunity.",
+    "fk_contracts_po_same_debtor": "That PO is not one of this debtor's.",
+}
+
+
+@dataclass(frozen=True)
+class ContractInput:
+    debtor_id: int | None
+    po_id: int | None
+    title: str
+    owner_id: int | None
+    job_id: int | None
+    deliveries: tuple[DeliveryInput, ...]
+
+
+@dataclass
+class ScheduleResult:
+    """What scheduling did: posted (with the contract), or the posting check to show first."""
+
+    posting: PostResult | None
+    contract: Contract | None = None
+    amount: Decimal = ZERO
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return bool(self.posting and self.posting.needs_confirmation)
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.posting and self.posting.refused)
+
+
+# ----- reading -----
+
+def figures(session: Session, po: PurchaseOrder) -> POFigures:
+    """The PO's amount, Used and Commitments, read fresh from its balance row."""
+    row = session.scalars(select(POBalance).where(POBalance.po_id == po.id)
+                          .execution_options(populate_existing=True)).first()
+    return POFigures(po.amount, row.used if row else ZERO, row.commitments if row else ZERO)
+
+
+def visible(user, contract: Contract) -> bool:
+    """Job security (seed 004): a contract on another branch's job is not the user's to see."""
+    return contract.job_id is None or job_visibility.may_see(user, contract.job)
+
+
+def get_contract(session: Session, user, contract_id: int) -> Contract:
+    contract = session.get(Contract, contract_id)
+    if contract is None or not visible(user, contract):
+        raise NotFound("No such contract.")
+    return contract
+
+
+def contract_of_po(session: Session, po_id: int) -> Contract | None:
+    return session.scalar(select(Contract).where(Contract.po_id == po_id))
+
+
+def notes_of(session: Session, contract_id: int, limit: int = 500) -> list[ContractNote]:
+    return list(session.scalars(select(ContractNote).where(ContractNote.contract_id == contract_id)
+                                .order_by(ContractNote.id).limit(limit)))
+
+
+def deliveries_of(session: Session, contract_id: int) -> list[Delivery]:
+    return list(session.scalars(select(Delivery).where(Delivery.contract_id == contract_id)
+                                .order_by(Delivery.delivery_date, Delivery.id)))
+
+
+def orders_of(session: Session, contract_id: int) -> dict[int, tuple[int, str]]:
+    """Each delivery's Sales Order: delivery id -> (document id, number), in one query."""
+    from portal.models import Document
+
+    return {d_id: (doc_id, number) for d_id, doc_id, number in session.execute(
+        select(Delivery.id, Document.id, Document.number).join(DocumentLine, DocumentLine.id == Delivery.document_line_id)
+        .join(Document, Document.id == DocumentLine.document_id).where(Delivery.contract_id == contract_id))}
+
+
+def scheduled_total(session: Session, contract_id: int) -> Decimal:
+    """What the contract has scheduled: its deliveries not cancelled."""
+    return session.scalar(select(func.coalesce(func.sum(Delivery.amount), 0)).where(
+        Delivery.contract_id == contract_id, Delivery.cancelled_on.is_(None))) or ZERO
+
+
+def products_of(deliveries: list[Delivery]) -> list[tuple[BillCode, Decimal]]:
+    """The contract's products (bill codes) and the dollars scheduled on each."""
+    totals: dict[int, Decimal] = defaultdict(Decimal)
+    codes: dict[int, BillCode] = {}
+    for d in deliveries:
+        if d.cancelled_on is None:
+            totals[d.bill_code_id] += d.amount
+            codes[d.bill_code_id] = d.bill_code
+    return sorted(((codes[i], a) for i, a in totals.items()), key=lambda pair: pair[0].code)
+
+
+def invoiced_lines(session: Session, line_ids: list[int]) -> set[int]:
+    """Order lines some invoice has been made from (their commitment was released into Used)."""
+    if not line_ids:
+        return set()
+    return set(session.scalars(select(LedgerEntry.document_line_id).join(
+        DocumentLine, DocumentLine.id == LedgerEntry.document_line_id).where(
+        LedgerEntry.document_line_id.in_(line_ids), LedgerEntry.document_id != DocumentLine.document_id,
+        LedgerEntry.event == "post")))
+
+
+def relationship_leads(session: Session, debtor_id: int) -> list[User]:
+    """The debtor's relationship leads able to own opportunities (active, opportunities add_edit)."""
+    users = session.scalars(select(User).join(debtor_relationship_leads, debtor_relationship_leads.c.user_id == User.id)
+                            .where(debtor_relationship_leads.c.debtor_id == debtor_id).order_by(User.full_name)).all()
+    return [u for u in users if u.active and u.can("opportunities", "add_edit")]
+
+
+def lead_candidates(session: Session) -> list[User]:
+    """Users who may be linked to a debtor as its relationship lead."""
+    return [u for u in session.scalars(select(User).where(User.active.is_(True)).order_by(User.full_name))
+            if u.can("opportunities", "add_edit")]
+
+
+def set_leads(session: Session, user, debtor_id: int, user_ids: list[int]) -> list[User]:
+    """Replace the debtor's relationship leads (each must be able to own opportunities)."""
+    audit.acting(session, user)
+    debtor = locked(session, Debtor, debtor_id)
+    if debtor is None:
+        raise NotFound("No such debtor.")
+    allowed = {u.id: u for u in lead_candidates(session)}
+    if any(i not in allowed for i in user_ids):
+        session.rollback()
+        raise ValidationFailed({"leads": ["Choose users who can own opportunities (Relationship Lead)."]})
+    before = {u.id for u in relationship_leads(session, debtor_id)}
+    session.execute(debtor_relationship_leads.delete().where(debtor_relationship_leads.c.debtor_id == debtor_id))
+    if user_ids:
+        session.execute(debtor_relationship_leads.insert(), [{"debtor_id": debtor_id, "user_id": i}
+                                                             for i in sorted(set(user_ids))])
+    audit.insert_rows(session, [{
+        "actor_id": user.id, "entity_type": "debtors", "entity_id": debtor_id, "scope_type": None, "scope_id": None,
+        "action": "update", "summary": str(debtor), "reason": None,
+        "changes": {"relationship_leads": [sorted(str(allowed.get(i, i)) for i in before),
+                                           sorted(str(allowed[i]) for i in set(user_ids))]}}])
+    session.commit()
+    return relationship_leads(session, debtor_id)
+
+
+# ----- writing -----
+
+def _note(session: Session, contract: Contract, kind: str, text: str, author_id: int | None) -> None:
+    session.add(ContractNote(contract_id=contract.id, kind=kind, text=text, author_id=author_id))
+
+
+def sync_opportunity(session: Session, contract: Contract, po_id: int, figs: POFigures, current: bool, today: date,
+                     author_id: int | None) -> Opportunity | None:
+    """Move the PO's opportunity by itself (won at zero, expired with the PO, reopened when value
+    comes back while the PO is current); the change is in its history and in a contract note."""
+    opp = session.scalar(select(Opportunity).where(Opportunity.po_id == po_id)
+                         .order_by((Opportunity.status == "open").desc(), Opportunity.id.desc()).limit(1)
+                         .with_for_update(of=Opportunity).execution_options(populate_existing=True))
+    if opp is None:
+        return None
+    new = rules.automatic_status(opp.status, figs.unscheduled, current)
+    if new != opp.status:
+        if new == rules.OPEN and session.scalar(select(Opportunity.id).where(
+                Opportunity.po_id == po_id, Opportunity.status == "open", Opportunity.id != opp.id)):
+            return opp
+        opp.status, opp.status_changed_on, opp.lost_reason = new, today, None
+        _note(session, contract, "status", rules.status_note(today, new), author_id)
+    return opp
+
+
+def _sales_order_type(session: Session) -> DocumentType:
+    doc_type = session.scalar(select(DocumentType).where(func.upper(DocumentType.name) == SALES_ORDER.upper(),
+                                                         DocumentType.active.is_(True)))
+    if doc_type is None or not doc_type.is_order:
+        raise ValidationFailed("The Sales Order document type is missing or inactive (Maintenance → Document types).")
+    return doc_type
+
+
+def _check_deliveries(session: Session, deliveries: tuple[DeliveryInput, ...]) -> list[Decimal]:
+    amounts, errors = rules.delivery_amounts(deliveries)
+    active = set(session.scalars(select(BillCode.id).where(BillCode.active.is_(True))))
+    for n, d in enumerate(deliveries, start=1):
+        if d.bill_code_id is not None and d.bill_code_id not in active:
+            errors.append(f"Delivery {n}: choose an active product (bill code).")
+    if errors:
+        raise ValidationFailed({"deliveries": errors})
+    return amounts
+
+
+def _post_order(session: Session, user, po: PurchaseOrder, job_id: int | None, title: str,
+                deliveries: tuple[DeliveryInput, ...], *, confirmed: bool, override: bool,
+                today: date) -> tuple[PostResult, list[DocumentLine]]:
+    """Draft and post the Sales Order the contract makes (explicitly on its PO), without committing."""
+    doc_type = _sales_order_type(session)
+    data = documents.DocumentInput(
+        debtor_id=po.debtor_id, document_type_id=doc_type.id, number="", doc_date=today,
+        notes=f"Scheduled on contract {title}"[:1000],
+        lines=tuple(documents.LineInput(job_id=job_id, bill_code_id=d.bill_code_id, quantity=d.quantity, rate=d.rate,
+                                        service_date=d.delivery_date, description=d.description.strip(),
+                                        explicit_po_id=po.id) for d in deliveries))
+    try:
+        draft = documents.save_draft(session, user, None, data, commit=False)
+    except ValidationFailed as exc:
+        session.rollback()
+        raise ValidationFailed({"deliveries": [m for msgs in exc.errors.values() for m in msgs]})
+    result = posting.post(session, user, draft.id, confirmed=confirmed, override=override, today=today, commit=False)
+    if not result.posted:
+        return result, []
+    return result, list(draft.lines)
+
+
+def _lock_po(session: Session, po_id: int | None) -> PurchaseOrder:
+    po = posting.lock_pos(session, [po_id]).get(po_id) if po_id else None
+    if po is None:
+        session.rollback()
+        raise ValidationFailed({"po_id": ["Choose the purchase order."]})
+    return po
+
+
+def enter_contract(session: Session, user, data: ContractInput, *, confirmed: bool = False, override: bool = False,
+                   today: date | None = None) -> ScheduleResult:
+    """Seed 000 steps 1–3: the contract for only what is scheduled (posted as a Sales Order on the
+    PO), its first note, and the opportunity for the rest, owned by the debtor's relationship lead."""
+    today = today or date.today()
+    audit.acting(session, user)
+    errors: dict[str, list[str]] = {}
+    title = (data.title or "").strip()
+    if not title:
+        errors["title"] = ["Name the contract (e.g. the programme or course)."]
+    elif len(title) > 200:
+        errors["title"] = ["Use at most 200 characters."]
+    po = session.get(PurchaseOrder, data.po_id) if data.po_id else None
+    if po is None:
+        raise NotFound("No such purchase order.")
+    if data.debtor_id is not None and data.debtor_id != po.debtor_id:
+        errors.setdefault("po_id", []).append(f"PO {po.number} is not one of this debtor's purchase orders.")
+    if data.job_id is not None:
+        job = session.get(JobOrder, data.job_id)
+        if job is None or job.debtor_id != po.debtor_id or not job_visibility.may_see(user, job):
+            errors.setdefault("job_id", []).append(f"Choose one of {po.debtor.code}'s job orders.")
+    leads = relationship_leads(session, po.debtor_id)
+    owner_id = data.owner_id
+    if not leads:
+        errors.setdefault("owner_id", []).append(
+            f"{po.debtor.code} has no relationship lead to own the opportunity: link one on the debtor first.")
+    elif owner_id is None and len(leads) == 1:
+        owner_id = leads[0].id
+    elif owner_id not in {u.id for u in leads}:
+        errors.setdefault("owner_id", []).append("Choose which of the debtor's relationship leads owns the opportunity.")
+    if contract_of_po(session, po.id) is not None:
+        errors.setdefault("po_id", []).append(CONSTRAINT_MESSAGES["uq_contracts_po_id"])
+    if session.scalar(select(Opportunity.id).where(Opportunity.po_id == po.id, Opportunity.status == "open")):
+        errors.setdefault("po_id", []).append(CONSTRAINT_MESSAGES["uq_opportunities_open_po"])
+    try:
+        amounts = _check_deliveries(session, data.deliveries)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if errors:
+        session.rollback()
+        raise ValidationFailed(errors)
+    po = _lock_po(session, po.id)
+    result, lines = _post_order(session, user, po, data.job_id, title, data.deliveries,
+                                confirmed=confirmed, override=override, today=today)
+    if not result.posted:
+        return ScheduleResult(result)
+    contract = Contract(po_id=po.id, debtor_id=po.debtor_id, job_id=data.job_id, title=title, last_scheduled_on=today)
+    session.add(contract)
+    session.flush()
+    _add_deliveries(session, contract, data.deliveries, amounts, lines, today)
+    scheduled = sum(amounts, ZERO)
+    figs = figures(session, po)
+    _note(session, contract, "opening", rules.opening_note(po.number, figs, scheduled), user.id)
+    session.add(Opportunity(po_id=po.id, contract_id=contract.id, owner_id=owner_id, status="open",
+                            status_changed_on=today))
+    _commit(session, contract, po, figs, today, user.id)
+    return ScheduleResult(result, contract, scheduled)
+
+
+def _add_deliveries(session: Session, contract: Contract, deliveries, amounts, lines, today: date) -> None:
+    for d, amount, line in zip(deliveries, amounts, lines):
+        session.add(Delivery(contract_id=contract.id, document_line_id=line.id, bill_code_id=d.bill_code_id,
+                             delivery_date=d.delivery_date, description=d.description.strip(), quantity=d.quantity,
+                             rate=d.rate, amount=amount, scheduled_on=today))
+
+
+def _commit(session: Session, contract: Contract, po: PurchaseOrder, figs: POFigures, today: date,
+            author_id: int | None) -> None:
+    session.flush()
+    sync_opportunity(session, contract, po.id, figs, rules.po_current(po.effective, po.expiration, today), today,
+                     author_id)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        for name, message in CONSTRAINT_MESSAGES.items():
+            if name in str(exc.orig):
+                raise ValidationFailed({"po_id": [message]})
+        raise
+
+
+def _lock_contract(session: Session, user, contract_id: int) -> tuple[Contract, PurchaseOrder]:
+    """The PO first, then the contract: the order posting and PO edits lock in."""
+    po_id = session.scalar(select(Contract.po_id).where(Contract.id == contract_id))
+    if po_id is None:
+        raise NotFound("No such contract.")
+    po = _lock_po(session, po_id)
+    contract = locked(session, Contract, contract_id)
+    if contract is None or not visible(user, contract):
+        session.rollback()
+        raise NotFound("No such contract.")
+    return contract, po
+
+
+def schedule_more(session: Session, user, contract_id: int, deliveries: tuple[DeliveryInput, ...], *,
+                  confirmed: bool = False, override: bool = False, today: date | None = None) -> ScheduleResult:
+    """Seed 000 step 4: more classes from the PO, posted as a Sales Order; the opportunity shrinks
+    by as much and the contract gets a dated note with the PO dollars remaining."""
+    today = today or date.today()
+    audit.acting(session, user)
+    get_contract(session, user, contract_id)
+    amounts = _check_deliveries(session, deliveries)
+    contract, po = _lock_contract(session, user, contract_id)
+    result, lines = _post_order(session, user, po, contract.job_id, contract.title, deliveries,
+                                confirmed=confirmed, override=override, today=today)
+    if not result.posted:
+        return ScheduleResult(result)
+    contract = locked(session, Contract, contract_id)
+    _add_deliveries(session, contract, deliveries, amounts, lines, today)
+    contract.last_scheduled_on = today
+    added = sum(amounts, ZERO)
+    figs = figures(session, po)
+    _note(session, contract, "scheduled", rules.scheduled_note(today, added, figs), user.id)
+    _commit(session, contract, po, figs, today, user.id)
+    return ScheduleResult(result, contract, added)
+
+
+def cancel_deliveries(session: Session, user, contract_id: int, delivery_ids: list[int], *,
+                      today: date | None = None) -> Decimal:
+    """Cancel scheduled deliveries: void those lines of the contract's order, which gives their
+    value back to the opportunity, with a dated note. Invoiced deliveries are credited instead."""
+    today = today or date.today()
+    audit.acting(session, user)
+    get_contract(session, user, contract_id)
+    contract, po = _lock_contract(session, user, contract_id)
+    wanted = set(delivery_ids)
+    chosen = [d for d in session.scalars(select(Delivery).where(Delivery.contract_id == contract.id, Delivery.id.in_(wanted))
+                                         .with_for_update(of=Delivery).execution_options(populate_existing=True))]
+    if not wanted or len(chosen) != len(wanted):
+        session.rollback()
+        raise ValidationFailed({"deliveries": ["Choose deliveries of this contract."]})
+    if done := [d for d in chosen if d.cancelled_on is not None]:
+        session.rollback()
+        raise ValidationFailed({"deliveries": [f"{d.delivery_date} {d.description} is already cancelled." for d in done]})
+    invoiced = invoiced_lines(session, [d.document_line_id for d in chosen])
+    if invoiced:
+        session.rollback()
+        raise ValidationFailed({"deliveries": [
+            f"{d.delivery_date} {d.description} has been invoiced: credit the invoice instead."
+            for d in chosen if d.document_line_id in invoiced]})
+    by_doc: dict[int, list[int]] = defaultdict(list)
+    orders = orders_of(session, contract.id)
+    for d in chosen:
+        by_doc[orders[d.id][0]].append(d.document_line_id)
+    given_back = ZERO
+    try:
+        for doc_id, line_ids in sorted(by_doc.items()):
+            given_back += posting.void_lines(session, user, doc_id, line_ids, today=today, commit=False)
+    except Conflict as exc:
+        session.rollback()
+        raise ValidationFailed({"deliveries": [str(exc)]})
+    contract = locked(session, Contract, contract_id)
+    for d in chosen:
+        d.cancelled_on = today
+    figs = figures(session, po)
+    _note(session, contract, "cancelled", rules.cancelled_note(today, given_back, figs), user.id)
+    _commit(session, contract, po, figs, today, user.id)
+    return given_back
+
+
+def add_note(session: Session, user, contract_id: int, text: str) -> ContractNote:
+    """A manual line in the contract's story (notes are never edited or deleted)."""
+    audit.acting(session, user)
+    contract = get_contract(session, user, contract_id)
+    try:
+        text = rules.check_note(text)
+    except rules.ContractRuleError as exc:
+        raise ValidationFailed({"text": [str(exc)]})
+    note = ContractNote(contract_id=contract.id, kind="manual", text=text, author_id=user.id)
+    session.add(note)
+    session.commit()
+    return note
+
+
+# ----- the PO's side -----
+
+def on_po_edit(session: Session, po: PurchaseOrder, before, after, actor, confirmed: bool) -> None:
+    """A PO edit (amount or dates) writes a note on its contract, and the opportunity follows.
+    `update_po` calls it holding the PO's lock, before the edit is applied."""
+    from portal.domain.purchase_orders import master_amount
+
+    contract = contract_of_po(session, po.id)
+    if contract is None:
+        return
+    new_amount = master_amount(after.lines) if after.kind == "multi_line_master" else after.amount
+    if new_amount is None:
+        return
+    today = date.today()
+    figs = figures(session, po).with_amount(new_amount)
+    actor_id = getattr(actor, "id", None)
+    if new_amount != before.amount:
+        _note(session, contract, "po_amount", rules.amount_changed_note(before.amount, new_amount, figs), actor_id)
+    if new_amount != before.amount or after.expiration != before.expiration:
+        sync_opportunity(session, contract, po.id, figs, rules.po_current(after.effective, after.expiration, today),
+                         today, actor_id)
+
+
+def po_schedule(session: Session, user, po: PurchaseOrder) -> dict:
+    """The PO's Schedule tab: Amount, scheduled, unscheduled, the contract, its notes and opportunity."""
+    contract = contract_of_po(session, po.id)
+    if contract is not None and not visible(user, contract):
+        contract = None
+    figs = figures(session, po)
+    opportunity = session.scalar(select(Opportunity).where(Opportunity.po_id == po.id)
+                                 .order_by((Opportunity.status == "open").desc(), Opportunity.id.desc()).limit(1))
+    return {"contract": contract, "figures": figs, "opportunity": opportunity if contract else None,
+            "scheduled": scheduled_total(session, contract.id) if contract else ZERO,
+            "notes": notes_of(session, contract.id) if contract else []}
+
+
+def contracts_of_debtor(session: Session, user, debtor_id: int, limit: int = 100) -> list[tuple[Contract, Decimal]]:
+    """A debtor's contracts with what each has scheduled (two queries, at most `limit` rows)."""
+    rows = session.execute(
+        select(Contract, func.coalesce(func.sum(Delivery.amount).filter(Delivery.cancelled_on.is_(None)), 0))
+        .outerjoin(Delivery, Delivery.contract_id == Contract.id).where(Contract.debtor_id == debtor_id)
+        .group_by(Contract.id).order_by(Contract.id.desc()).limit(limit)).all()
+    return [(c, total) for c, total in rows if visible(user, c)]
+
+
+# ----- integrity -----
+
+_CONTRACT_SQL = """
+WITH scheduled AS (
+    SELECT contract_id, SUM(amount) FILTER (WHERE cancelled_on IS NULL) AS scheduled
+    FROM contract_deliveries GROUP BY contract_id
+), posted AS (
+    -- what the contract's own orders posted and voided (not what invoices released)
+    SELECT d.contract_id, SUM(le.amount) AS posted
+    FROM contract_deliveries d
+    JOIN document_lines dl ON dl.id = d.document_line_id
+    JOIN ledger_entries le ON le.document_line_id = dl.id AND le.document_id = dl.document_id
+                          AND le.bucket = 'commitment'
+    GROUP BY d.contract_id
+)
+SELECT c.id, c.number, COALESCE(s.scheduled, 0), COALESCE(p.posted, 0)
+FROM contracts c LEFT JOIN scheduled s ON s.contract_id = c.id LEFT JOIN posted p ON p.contract_id = c.id
+WHERE COALESCE(s.scheduled, 0) <> COALESCE(p.posted, 0)
+ORDER BY c.id
+"""
+
+_OPPORTUNITY_SQL = """
+WITH ledger AS (
+    SELECT po_id, COALESCE(SUM(amount) FILTER (WHERE bucket IN ('used', 'commitment')), 0) AS drawn
+    FROM ledger_entries GROUP BY po_id
+)
+SELECT o.id, po.number, po.amount - COALESCE(b.used, 0) - COALESCE(b.commitments, 0),
+       po.amount - COALESCE(l.drawn, 0)
+FROM opportunities o
+JOIN purchase_orders po ON po.id = o.po_id
+LEFT JOIN po_balances b ON b.po_id = po.id
+LEFT JOIN ledger l ON l.po_id = po.id
+WHERE o.status = 'open'
+  AND po.amount - COALESCE(b.used, 0) - COALESCE(b.commitments, 0) <> po.amount - COALESCE(l.drawn, 0)
+ORDER BY o.id
+"""
+
+
+def integrity_problems(session: Session) -> list[str]:
+    """Contracts whose scheduled total differs from what their orders posted in the ledger, and
+    open opportunities whose amount (from the balance row) differs from the ledger's."""
+    from sqlalchemy import text
+
+    out = [f"contract {number}: scheduled {scheduled} ≠ ledger {posted}"
+           for _, number, scheduled, posted in session.execute(text(_CONTRACT_SQL))]
+    out += [f"opportunity on PO {number}: amount {stored} ≠ ledger {ledger}"
+            for _, number, stored, ledger in session.execute(text(_OPPORTUNITY_SQL))]
+    return out
+

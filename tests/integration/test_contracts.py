@@ -1,0 +1,277 @@
+"""Contracts and opportunities (seed 000) through the services, on PostgreSQL: the ledger link."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from portal.domain.contracts import Delivery as DeliveryInput
+from portal.domain.purchase_orders import POInput
+from portal.models import (BillCode, Contract, ContractNote, Delivery, Document, LedgerEntry, Opportunity, POBalance,
+                           debtor_relationship_leads)
+from portal.services import contracts, documents, integrity, opportunities, posting, purchase_orders
+from portal.services.errors import NotFound, ValidationFailed
+from tests import factories
+
+DAY = date(2026, 2, 10)
+
+
+@pytest.fixture
+def dell(db_session):
+    lead = factories.user(db_session, "lee", role_name="Relationship Lead")
+    lc = factories.user(db_session, "connie", role_name="Consultant")
+    admin = factories.user(db_session, "bill", role_name="Billing Admin")
+    debtor = factories.debtor(db_session, "DELL")
+    po = factories.po(db_session, debtor, "4500123", amount="150000.00", effective=date(2026, 1, 1),
+                      expiration=date(2026, 12, 31), created_by=admin)
+    code = BillCode(code="TRN", description="Training")
+    db_session.add(code)
+    db_session.execute(debtor_relationship_leads.insert().values(debtor_id=debtor.id, user_id=lead.id))
+    db_session.commit()
+    return {"lead": lead, "lc": lc, "admin": admin, "debtor": debtor, "po": po, "code": code, "s": db_session}
+
+
+def deliveries(w, *amounts, day=date(2026, 3, 10)):
+    return tuple(DeliveryInput(w["code"].id, day, f"Class {n}", D("1"), D(a)) for n, a in enumerate(amounts, start=1))
+
+
+def enter(w, *amounts, user=None, **kw):
+    data = contracts.ContractInput(debtor_id=w["debtor"].id, po_id=w["po"].id, title="Data centre course",
+                                   owner_id=kw.pop("owner_id", None), job_id=kw.pop("job_id", None),
+                                   deliveries=deliveries(w, *amounts, **kw))
+    return contracts.enter_contract(w["s"], user or w["lc"], data, today=DAY, confirmed=True)
+
+
+def opp_amount(w):
+    w["s"].expire_all()
+    return contracts.figures(w["s"], w["po"]).unscheduled
+
+
+def notes(w, contract_id):
+    return [n.text for n in contracts.notes_of(w["s"], contract_id)]
+
+
+def opportunity(w):
+    w["s"].expire_all()
+    return w["s"].scalar(select(Opportunity).where(Opportunity.po_id == w["po"].id))
+
+
+def test_the_dell_story_moves_value_between_contract_and_opportunity(dell):
+    w = dell
+    result = enter(w, "12000.00", "6000.00")
+    contract = result.contract
+    assert result.amount == D("18000.00")
+    assert w["s"].get(POBalance, w["po"].id).commitments == D("18000.00")
+    assert opp_amount(w) == D("132000.00")
+    assert notes(w, contract.id) == ["PO 4500123: PO amount 150,000.00; scheduled 18,000.00; balance 132,000.00"]
+    opp = opportunity(w)
+    assert (opp.status, opp.owner_id, opp.contract_id) == ("open", w["lead"].id, contract.id)
+    order = w["s"].scalar(select(Document).join(Document.lines).where(
+        Document.lines.any(id=w["s"].scalar(select(Delivery.document_line_id).limit(1)))))
+    assert order.document_type.name == "Sales Order" and order.status == "posted"
+    assert all(l.po_id == w["po"].id for l in order.lines)
+
+    contracts.schedule_more(w["s"], w["lead"], contract.id, deliveries(w, "12000.00"), today=date(2026, 3, 2),
+                            confirmed=True)
+    assert opp_amount(w) == D("120000.00")
+    assert notes(w, contract.id)[-1] == "2026-03-02: classes added 12,000.00; PO balance remaining 120,000.00"
+    assert contracts.scheduled_total(w["s"], contract.id) == D("30000.00")
+
+    two_k = contracts.schedule_more(w["s"], w["lc"], contract.id, deliveries(w, "2000.00"), today=date(2026, 3, 3),
+                                    confirmed=True)
+    assert opp_amount(w) == D("118000.00")
+    delivery = w["s"].scalar(select(Delivery).where(Delivery.amount == D("2000.00")))
+    given = contracts.cancel_deliveries(w["s"], w["lc"], contract.id, [delivery.id], today=date(2026, 3, 5))
+    assert given == D("2000.00") and two_k.amount == D("2000.00")
+    assert opp_amount(w) == D("120000.00")
+    assert notes(w, contract.id)[-1] == "2026-03-05: classes cancelled 2,000.00; PO balance remaining 120,000.00"
+    assert contracts.scheduled_total(w["s"], contract.id) == D("30000.00")
+    assert opportunity(w).status == "open"
+
+    contracts.schedule_more(w["s"], w["lc"], contract.id, deliveries(w, "100000.00", "20000.00"),
+                            today=date(2026, 4, 1), confirmed=True)
+    assert opp_amount(w) == 0
+    opp = opportunity(w)
+    assert opp.status == "won"
+    assert notes(w, contract.id)[-2:] == [
+        "2026-04-01: classes added 120,000.00; PO balance remaining 0.00",
+        "2026-04-01: opportunity won: the PO balance is fully scheduled"]
+    assert integrity.check(w["s"]) == [] and contracts.integrity_problems(w["s"]) == []
+
+
+def test_invoicing_from_the_contracts_order_leaves_the_opportunity_unchanged(dell):
+    w = dell
+    contract = enter(w, "12000.00", "6000.00").contract
+    order_id = w["s"].scalar(select(Document.id).where(Document.status == "posted"))
+    invoice = documents.derive(w["s"], w["admin"], order_id, factories.document_types(w["s"])["Sales Invoice"].id,
+                               doc_date=date(2026, 3, 31))
+    assert posting.post(w["s"], w["admin"], invoice.id, confirmed=True, today=date(2026, 3, 31)).posted
+    balance = w["s"].get(POBalance, w["po"].id)
+    w["s"].refresh(balance)
+    assert (balance.used, balance.commitments) == (D("18000.00"), D("0.00"))
+    assert opp_amount(w) == D("132000.00")
+    assert opportunity(w).status == "open"
+    assert contracts.integrity_problems(w["s"]) == []
+    # an invoiced delivery is credited, not cancelled
+    first = w["s"].scalar(select(Delivery).order_by(Delivery.id).limit(1))
+    with pytest.raises(ValidationFailed, match="invoiced"):
+        contracts.cancel_deliveries(w["s"], w["lc"], contract.id, [first.id], today=date(2026, 4, 1))
+    assert opp_amount(w) == D("132000.00")
+
+
+def test_bad_input_writes_nothing(dell):
+    w = dell
+    for amounts in (("0",), ("-100",)):
+        with pytest.raises(ValidationFailed, match="more than zero"):
+            enter(w, *amounts)
+    other = factories.debtor(w["s"], "ACME")
+    data = contracts.ContractInput(debtor_id=other.id, po_id=w["po"].id, title="x", owner_id=None, job_id=None,
+                                   deliveries=deliveries(w, "100"))
+    with pytest.raises(ValidationFailed, match="not one of this debtor"):
+        contracts.enter_contract(w["s"], w["lc"], data, today=DAY, confirmed=True)
+    foreign_job = factories.job(w["s"], other)
+    with pytest.raises(ValidationFailed, match="job orders"):
+        enter(w, "100", job_id=foreign_job.id)
+    assert w["s"].scalar(select(func.count()).select_from(Contract)) == 0
+    assert w["s"].scalar(select(func.count()).select_from(Document)) == 0
+    assert w["s"].scalar(select(func.count()).select_from(LedgerEntry)) == 0
+
+
+def test_a_second_contract_or_open_opportunity_on_one_po_is_refused(dell):
+    w = dell
+    enter(w, "18000")
+    with pytest.raises(ValidationFailed, match="already has a contract"):
+        enter(w, "100")
+    # the database holds it too: a second open opportunity on the PO
+    opp = opportunity(w)
+    w["s"].add(Opportunity(po_id=w["po"].id, contract_id=opp.contract_id, owner_id=w["lead"].id, status="open"))
+    with pytest.raises(Exception, match="uq_opportunities_open_po"):
+        w["s"].commit()
+    w["s"].rollback()
+    assert opp_amount(w) == D("132000.00")
+
+
+def test_the_owner_is_the_debtors_lead_chosen_when_more_than_one(dell):
+    w = dell
+    second = factories.user(w["s"], "rita", role_name="Relationship Lead")
+    w["s"].execute(debtor_relationship_leads.insert().values(debtor_id=w["debtor"].id, user_id=second.id))
+    w["s"].commit()
+    with pytest.raises(ValidationFailed, match="Choose which"):
+        enter(w, "100")
+    with pytest.raises(ValidationFailed, match="Choose which"):
+        enter(w, "100", owner_id=w["lc"].id)  # not one of the debtor's leads
+    enter(w, "100", owner_id=second.id)
+    assert opportunity(w).owner_id == second.id
+
+
+def test_no_lead_on_the_debtor_is_a_clear_message(dell):
+    w = dell
+    w["s"].execute(debtor_relationship_leads.delete())
+    w["s"].commit()
+    with pytest.raises(ValidationFailed, match="no relationship lead"):
+        enter(w, "100")
+
+
+def test_warn_and_block_policies_apply_exactly_as_posting(dell):
+    w = dell
+    contract = enter(w, "18000").contract
+    result = contracts.schedule_more(w["s"], w["lc"], contract.id, deliveries(w, "140000"), today=DAY)
+    assert result.needs_confirmation and any(x.code == "over_po" for x in result.posting.check.warnings)
+    assert opp_amount(w) == D("132000.00") and len(notes(w, contract.id)) == 1
+    outside = contracts.schedule_more(w["s"], w["lc"], contract.id, deliveries(w, "100", day=date(2027, 2, 1)),
+                                      today=DAY)
+    assert outside.needs_confirmation and [x.code for x in outside.posting.check.warnings] == ["outside_dates"]
+    assert contracts.scheduled_total(w["s"], contract.id) == D("18000.00")
+    w["debtor"].over_budget_policy = "block"
+    w["s"].commit()
+    refused = contracts.schedule_more(w["s"], w["lc"], contract.id, deliveries(w, "140000"), today=DAY, confirmed=True)
+    assert refused.refused and refused.contract is None
+    assert opp_amount(w) == D("132000.00")
+    overridden = contracts.schedule_more(w["s"], w["admin"], contract.id, deliveries(w, "140000"), today=DAY,
+                                         confirmed=True, override=True)
+    assert overridden.contract is not None and opp_amount(w) == D("-8000.00")
+    assert opportunity(w).status == "won"
+
+
+def test_po_amount_change_writes_a_note_and_the_opportunity_follows(dell):
+    w = dell
+    contract = enter(w, "18000").contract
+    po = w["po"]
+
+    def edit(amount, expiration=date(2026, 12, 31)):
+        data = purchase_orders.snapshot(w["s"].get(type(po), po.id))
+        data = POInput(**{**data.__dict__, "amount": D(amount), "expiration": expiration})
+        purchase_orders.update_po(w["s"], po.id, data, actor=w["admin"])
+
+    edit("160000.00")
+    assert notes(w, contract.id)[-1] == "PO amount changed 150,000.00 → 160,000.00; balance 142,000.00"
+    assert opp_amount(w) == D("142000.00")
+    edit("18000.00")
+    assert opportunity(w).status == "won"
+    edit("20000.00")
+    assert opportunity(w).status == "open"
+    assert notes(w, contract.id)[-1].endswith("opportunity reopened")
+
+
+def test_lost_reopened_and_expired(dell):
+    w = dell
+    enter(w, "18000")
+    opp = opportunity(w)
+    other_lead = factories.user(w["s"], "otto", role_name="Relationship Lead")
+    with pytest.raises(Exception, match="owner"):
+        opportunities.lose(w["s"], other_lead, opp.id, "no budget", today=DAY)
+    with pytest.raises(ValidationFailed, match="why"):
+        opportunities.lose(w["s"], w["lead"], opp.id, "  ", today=DAY)
+    opportunities.lose(w["s"], w["lead"], opp.id, "Client froze training budgets", today=DAY)
+    assert opportunity(w).status == "lost" and opportunity(w).lost_reason == "Client froze training budgets"
+    assert opportunities.scan(w["s"], DAY) == []  # lost stays lost
+    opportunities.reopen(w["s"], w["lead"], opp.id, today=DAY)
+    assert opportunity(w).status == "open"
+    assert opportunities.scan(w["s"], date(2027, 1, 1)) == ["Opportunity on PO 4500123: open → expired"]
+    assert opportunity(w).status == "expired"
+    with pytest.raises(ValidationFailed, match="expired"):
+        opportunities.reopen(w["s"], w["lead"], opp.id, today=date(2027, 1, 2))
+    history = w["s"].execute(text("SELECT count(*) FROM audit_entries WHERE entity_type = 'opportunities' "
+                                  "AND entity_id = :id"), {"id": opp.id}).scalar()
+    assert history >= 4  # created, lost, reopened, expired
+
+
+def test_notes_are_append_only(dell):
+    w = dell
+    contract = enter(w, "18000").contract
+    contracts.add_note(w["s"], w["lc"], contract.id, "Client confirmed the March dates")
+    assert notes(w, contract.id)[-1] == "Client confirmed the March dates"
+    for sql in ("UPDATE contract_notes SET text = 'rewritten'", "DELETE FROM contract_notes"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            w["s"].execute(text(sql))
+        w["s"].rollback()
+    assert len(notes(w, contract.id)) == 2
+    with pytest.raises(ValidationFailed):
+        contracts.add_note(w["s"], w["lc"], contract.id, "   ")
+
+
+def test_branch_security_applies_to_contracts_on_jobs(dell):
+    w = dell
+    north, south = factories.branch(w["s"], "NTH"), factories.branch(w["s"], "STH")
+    job = factories.job(w["s"], w["debtor"], north)
+    contract = enter(w, "18000", job_id=job.id).contract
+    southerner = factories.user(w["s"], "sam", role_name="Consultant", branches=[south])
+    with pytest.raises(NotFound):
+        contracts.get_contract(w["s"], southerner, contract.id)
+    with pytest.raises(NotFound):
+        contracts.schedule_more(w["s"], southerner, contract.id, deliveries(w, "100"), today=DAY, confirmed=True)
+    page, _ = opportunities.pipeline(w["s"], southerner, opportunities.PipelineFilter())
+    assert page.items == []
+    assert contracts.integrity_problems(w["s"]) == []
+
+
+def test_integrity_check_catches_a_contract_out_of_step_with_the_ledger(dell):
+    w = dell
+    contract = enter(w, "18000").contract
+    w["s"].execute(text("UPDATE contract_deliveries SET amount = amount + 1"))
+    w["s"].commit()
+    assert contracts.integrity_problems(w["s"]) == [f"contract {contract.number}: scheduled 18001.00 ≠ ledger 18000.00"]
+    assert ContractNote

@@ -1,0 +1,274 @@
+"""Contracts and the pipeline through the web: forms, permissions, bad input, pages."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.domain.contracts import Delivery as DeliveryInput
+from portal.models import BillCode, Contract, ContractNote, Document, Opportunity, debtor_relationship_leads
+from portal.services import contracts
+from tests import factories
+
+
+@pytest.fixture
+def dell(db_session):
+    lead = factories.user(db_session, "lee", role_name="Relationship Lead")
+    debtor = factories.debtor(db_session, "DELL")
+    po = factories.po(db_session, debtor, "4500123", amount="150000.00", effective=date(2026, 1, 1),
+                      expiration=date(2026, 12, 31))
+    code = BillCode(code="TRN", description="Training")
+    db_session.add(code)
+    db_session.execute(debtor_relationship_leads.insert().values(debtor_id=debtor.id, user_id=lead.id))
+    db_session.commit()
+    return {"lead": lead, "debtor": debtor, "po": po, "code": code, "s": db_session}
+
+
+def rows(w, *amounts, day="2026-03-10"):
+    n = len(amounts)
+    return {"delivery_code": [str(w["code"].id)] * n, "delivery_date": [day] * n,
+            "delivery_description": [f"Class {i}" for i in range(n)], "delivery_quantity": ["1"] * n,
+            "delivery_rate": list(amounts)}
+
+
+def counts(s):
+    s.expire_all()
+    return tuple(s.scalar(select(func.count()).select_from(m)) for m in (Contract, Document, Opportunity, ContractNote))
+
+
+def test_a_consultant_enters_the_contract_and_the_lead_gets_the_opportunity(dell, login_as):
+    w = dell
+    browser, _ = login_as("Consultant")
+    page = browser.get(f"/contracts/new?po_id={w['po'].id}")
+    assert page.status_code == 200 and "Lee" in page.get_data(as_text=True)
+    response = browser.post(f"/contracts/new?po_id={w['po'].id}", {"title": "Data centre course",
+                                                                   **rows(w, "12000", "6000")})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    contract = w["s"].scalar(select(Contract))
+    html = browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "PO 4500123: PO amount 150,000.00; scheduled 18,000.00; balance 132,000.00" in html
+    opp = w["s"].scalar(select(Opportunity))
+    assert opp.owner_id == w["lead"].id and opp.contract_id == contract.id
+    schedule = browser.get(f"/purchase-orders/{w['po'].id}?tab=schedule").get_data(as_text=True)
+    assert "132,000.00" in schedule and contract.number in schedule
+    # the form posted back unchanged is refused: one contract per PO
+    again = browser.post(f"/contracts/new?po_id={w['po'].id}", {"title": "Data centre course",
+                                                                **rows(w, "12000", "6000")})
+    assert again.status_code == 200 and "already has a contract" in again.get_data(as_text=True)
+    assert counts(w["s"]) == (1, 1, 1, 1)
+
+
+@pytest.mark.parametrize("amount", ["0", "-100", "abc", "1e400", ""])
+def test_zero_negative_or_malformed_amounts_are_refused(dell, login_as, amount):
+    w = dell
+    browser, _ = login_as("Relationship Lead")
+    data = {"title": "x", **rows(w, amount)}
+    if amount == "":
+        data["delivery_quantity"] = [""]
+    response = browser.post(f"/contracts/new?po_id={w['po'].id}", data)
+    assert response.status_code == 200
+    assert "Delivery 1:" in response.get_data(as_text=True)
+    assert counts(w["s"]) == (0, 0, 0, 0)
+
+
+def test_deliveries_outside_the_po_dates_warn_as_posting_does(dell, login_as):
+    w = dell
+    browser, _ = login_as("Relationship Lead")
+    data = {"title": "Late course", **rows(w, "500", day="2027-02-01")}
+    first = browser.post(f"/contracts/new?po_id={w['po'].id}", data)
+    html = first.get_data(as_text=True)
+    assert first.status_code == 200 and "outside PO 4500123" in html and "Schedule anyway" in html
+    assert counts(w["s"]) == (0, 0, 0, 0)
+    confirmed = browser.post(f"/contracts/new?po_id={w['po'].id}", {**data, "confirmed": "1"})
+    assert confirmed.status_code == 302
+    assert counts(w["s"]) == (1, 1, 1, 1)
+
+
+def test_a_contract_on_a_po_of_another_debtor_is_refused(dell, login_as):
+    w = dell
+    other = factories.debtor(w["s"], "ACME")
+    browser, _ = login_as("Relationship Lead")
+    response = browser.post(f"/contracts/new?po_id={w['po'].id}", {"title": "x", "debtor_id": str(other.id),
+                                                                   **rows(w, "100")})
+    assert response.status_code == 200 and "not one of this debtor" in response.get_data(as_text=True)
+    assert counts(w["s"]) == (0, 0, 0, 0)
+    assert browser.get("/contracts/new?po_id=999999").status_code == 404
+
+
+def test_missing_csrf_and_wrong_roles_write_nothing(dell, login_as):
+    w = dell
+    browser, _ = login_as("Relationship Lead")
+    assert browser.post(f"/contracts/new?po_id={w['po'].id}", {"title": "x", **rows(w, "1")}, csrf=False).status_code == 400
+    auditor, _ = login_as("Auditor")
+    assert auditor.get(f"/contracts/new?po_id={w['po'].id}").status_code == 403
+    assert auditor.post(f"/contracts/new?po_id={w['po'].id}", {"title": "x", **rows(w, "1")}).status_code == 403
+    assert counts(w["s"]) == (0, 0, 0, 0)
+
+
+def _contract(w):
+    lc = factories.user(w["s"], role_name="Consultant")
+    return contracts.enter_contract(w["s"], lc, contracts.ContractInput(
+        w["debtor"].id, w["po"].id, "Data centre course", None, None,
+        (DeliveryInput(w["code"].id, date(2026, 3, 10), "Class A", D("1"), D("16000")),
+         DeliveryInput(w["code"].id, date(2026, 3, 11), "Class B", D("1"), D("2000")))),
+        today=date(2026, 2, 10), confirmed=True).contract
+
+
+def test_schedule_more_cancel_and_notes_through_the_pages(dell, login_as):
+    w = dell
+    contract = _contract(w)
+    browser, _ = login_as("Consultant")
+    response = browser.post(f"/contracts/{contract.id}/schedule", rows(w, "12000"))
+    assert response.status_code == 302
+    assert contracts.figures(w["s"], w["po"]).unscheduled == D("120000.00")
+    class_b = next(d for d in contracts.deliveries_of(w["s"], contract.id) if d.description == "Class B")
+    assert browser.post(f"/contracts/{contract.id}/cancel", {"delivery_id": [str(class_b.id)]}).status_code == 302
+    w["s"].expire_all()
+    assert contracts.figures(w["s"], w["po"]).unscheduled == D("122000.00")
+    # the same form posted back: already cancelled, nothing moves
+    browser.post(f"/contracts/{contract.id}/cancel", {"delivery_id": [str(class_b.id)]})
+    w["s"].expire_all()
+    assert contracts.figures(w["s"], w["po"]).unscheduled == D("122000.00")
+    assert browser.post(f"/contracts/{contract.id}/notes", {"text": "Client confirmed \x00 dates"}).status_code == 400
+    assert browser.post(f"/contracts/{contract.id}/notes", {"text": "Client confirmed the dates"}).status_code == 302
+    html = browser.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    assert "classes added 12,000.00; PO balance remaining 120,000.00" in html
+    assert "classes cancelled 2,000.00; PO balance remaining 122,000.00" in html
+    assert "Client confirmed the dates" in html and "Client confirmed \x00" not in html
+    w["s"].expire_all()
+    assert len(contracts.notes_of(w["s"], contract.id)) == 4
+
+
+def test_another_contracts_delivery_cannot_be_cancelled_here(dell, login_as):
+    w = dell
+    contract = _contract(w)
+    other_po = factories.po(w["s"], w["debtor"], "OTHER", amount="5000")
+    lc = factories.user(w["s"], role_name="Consultant")
+    other = contracts.enter_contract(w["s"], lc, contracts.ContractInput(
+        w["debtor"].id, other_po.id, "Other", None, None,
+        (DeliveryInput(w["code"].id, date(2026, 3, 10), "X", D("1"), D("100")),)), today=date(2026, 2, 10),
+        confirmed=True).contract
+    foreign = contracts.deliveries_of(w["s"], other.id)[0]
+    browser, _ = login_as("Consultant")
+    browser.post(f"/contracts/{contract.id}/cancel", {"delivery_id": [str(foreign.id)]})
+    w["s"].expire_all()
+    assert foreign.cancelled_on is None
+    assert contracts.figures(w["s"], other_po).unscheduled == D("4900.00")
+
+
+def test_only_the_owner_or_full_may_lose_an_opportunity(dell, login_as):
+    w = dell
+    _contract(w)
+    opp = w["s"].scalar(select(Opportunity))
+    other_lead, _ = login_as("Relationship Lead")
+    assert other_lead.post(f"/opportunities/{opp.id}/lose", {"reason": "x", "row_version": "1"}).status_code == 403
+    billing, _ = login_as("Billing Admin")  # opportunities view
+    assert billing.post(f"/opportunities/{opp.id}/lose", {"reason": "x", "row_version": "1"}).status_code == 403
+    w["s"].expire_all()
+    assert w["s"].get(Opportunity, opp.id).status == "open"
+    from tests.conftest import Browser
+
+    lee = Browser(other_lead.client.application.test_client(), w["s"])
+    lee.login("lee")
+    assert lee.post(f"/opportunities/{opp.id}/lose", {"reason": "", "row_version": "1"}).status_code == 302
+    w["s"].expire_all()
+    assert w["s"].get(Opportunity, opp.id).status == "open"  # no reason: refused
+    lee.post(f"/opportunities/{opp.id}/lose", {"reason": "Budget frozen", "row_version": "1"})
+    w["s"].expire_all()
+    assert w["s"].get(Opportunity, opp.id).status == "lost"
+    html = lee.get(f"/opportunities/{opp.id}").get_data(as_text=True)
+    assert "Budget frozen" in html and "Reopen" in html
+
+
+def test_branch_security_hides_a_contract_on_another_branchs_job(dell, login_as):
+    w = dell
+    north, south = factories.branch(w["s"], "NTH"), factories.branch(w["s"], "STH")
+    job = factories.job(w["s"], w["debtor"], north)
+    lc = factories.user(w["s"], role_name="Consultant")
+    contract = contracts.enter_contract(w["s"], lc, contracts.ContractInput(
+        w["debtor"].id, w["po"].id, "North course", None, job.id,
+        (DeliveryInput(w["code"].id, date(2026, 3, 10), "X", D("1"), D("100")),)), today=date(2026, 2, 10),
+        confirmed=True).contract
+    browser, _ = login_as("Consultant", branches=[south])
+    assert browser.get(f"/contracts/{contract.id}").status_code == 404
+    assert browser.post(f"/contracts/{contract.id}/schedule", rows(w, "100")).status_code == 404
+    assert browser.post(f"/contracts/{contract.id}/notes", {"text": "x"}).status_code == 404
+    assert "North course" not in browser.get("/opportunities/").get_data(as_text=True)
+
+
+def test_pipeline_groups_by_owner_with_totals_in_constant_queries(dell, login_as, count_queries):
+    w = dell
+    _contract(w)
+    browser, _ = login_as("Auditor")
+    html = browser.get("/opportunities/").get_data(as_text=True)
+    assert "Lee" in html and "132,000.00" in html and "4500123" in html
+
+    def queries():
+        with count_queries() as statements:
+            assert browser.get("/opportunities/?sort=expiry").status_code == 200
+        return len(statements)
+
+    before = queries()
+    lead2 = factories.user(w["s"], "rita", role_name="Relationship Lead")
+    for n in range(4):
+        debtor = factories.debtor(w["s"])
+        po = factories.po(w["s"], debtor, f"P{n}", amount="1000")
+        w["s"].execute(debtor_relationship_leads.insert().values(debtor_id=debtor.id, user_id=lead2.id))
+        w["s"].commit()
+        contracts.enter_contract(w["s"], lead2, contracts.ContractInput(
+            debtor.id, po.id, f"C{n}", None, None, (DeliveryInput(w["code"].id, date(2026, 3, 1), "x", D("1"), D("100")),)),
+            today=date(2026, 2, 10), confirmed=True)
+    assert queries() == before
+    html = browser.get("/opportunities/").get_data(as_text=True)
+    assert "3,600.00" in html and "135,600.00" in html  # rita's total, all owners'
+    filtered = browser.get(f"/opportunities/?owner_id={lead2.id}&q=P1").get_data(as_text=True)
+    assert "P1" in filtered and "4500123" not in filtered
+
+
+def test_debtor_page_and_start_page(dell, login_as):
+    w = dell
+    contract = _contract(w)
+    browser, _ = login_as("Auditor")
+    html = browser.get(f"/debtors/{w['debtor'].id}?tab=contracts").get_data(as_text=True)
+    assert contract.number in html and "132,000.00" in html and "Lee" in html
+    from tests.conftest import Browser
+
+    lee = Browser(browser.client.application.test_client(), w["s"])
+    lee.login("lee")
+    start = lee.get("/").get_data(as_text=True)
+    assert "Your open opportunities" in start and "132,000.00" in start
+
+
+def test_relationship_leads_are_linked_on_the_debtor(dell, login_as):
+    w = dell
+    browser, _ = login_as("Billing Admin")
+    rita = factories.user(w["s"], "rita", role_name="Relationship Lead")
+    auditor = factories.user(w["s"], "audrey", role_name="Auditor")
+    bad = browser.post(f"/contracts/debtors/{w['debtor'].id}/leads", {"user_id": [str(auditor.id)]})
+    assert bad.status_code == 200 and "can own opportunities" in bad.get_data(as_text=True)
+    ok = browser.post(f"/contracts/debtors/{w['debtor'].id}/leads", {"user_id": [str(w["lead"].id), str(rita.id)]})
+    assert ok.status_code == 302
+    assert {u.username for u in contracts.relationship_leads(w["s"], w["debtor"].id)} == {"lee", "rita"}
+    consultant, _ = login_as("Consultant")
+    assert consultant.post(f"/contracts/debtors/{w['debtor'].id}/leads", {"user_id": []}).status_code == 403
+
+
+def test_contract_page_queries_do_not_grow_with_deliveries(dell, login_as, count_queries):
+    w = dell
+    contract = _contract(w)
+    browser, _ = login_as("Auditor")
+
+    def queries():
+        with count_queries() as statements:
+            assert browser.get(f"/contracts/{contract.id}").status_code == 200
+        return len(statements)
+
+    before = queries()
+    lc = factories.user(w["s"], role_name="Consultant")
+    contracts.schedule_more(w["s"], lc, contract.id, tuple(
+        DeliveryInput(w["code"].id, date(2026, 5, n), f"Extra {n}", D("1"), D("100")) for n in range(1, 6)),
+        today=date(2026, 3, 1), confirmed=True)
+    assert queries() == before
+    assert "Extra 5" in browser.get(f"/contracts/{contract.id}").get_data(as_text=True)
