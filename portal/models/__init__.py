@@ -1,6 +1,9 @@
 """Every model, imported so that Alembic and the mappers see them all."""
 from portal.models.audit import AuditEntry
 from portal.models.debtors import Debtor
+from portal.models.equipment import (CatalogCharge, EquipmentCatalog, EquipmentType, EquipmentUnit,
+                                     ServiceDeskCharge, ServiceDeskEquipment, ServiceDeskItem, Supplier,
+                                     SupplierPO, SupplierPOLine)
 from portal.models.documents import Alert, Document, DocumentLine, LedgerEntry, Notification, OutboxEmail
 from portal.models.jobs import JobOrder, JobPOAssignment
 from portal.models.maintenance import (AlertTemplate, BillCode, BillCodeGroup, DocumentType, Setting,
@@ -15,4 +18,6 @@ __all__ = [
     "POBalance", "POEligibleType", "POGroup", "POLine", "POLineBalance", "PurchaseOrder", "Role", "RoleGrant",
     "Setting", "User", "alert_template_roles", "alert_template_users", "bill_code_group_members",
     "po_line_bill_codes", "user_branches", "user_roles",
+    "CatalogCharge", "EquipmentCatalog", "EquipmentType", "EquipmentUnit", "ServiceDeskCharge",
+    "ServiceDeskEquipment", "ServiceDeskItem", "Supplier", "SupplierPO", "SupplierPOLine",
 ]
