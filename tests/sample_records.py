@@ -39,4 +39,30 @@ def sample_ids(session, owner=None) -> dict[str, int]:
     session.commit()
     ids["doc_id"] = doc.id
     ids["item_id"] = factories.bill_code_group(session, "Sample group", ["SMP"]).bill_codes[0].id
+    _equipment(session, ids, debtor)
     return ids
+
+
+def _equipment(session, ids: dict[str, int], debtor) -> None:
+    """Equipment pricing: a catalog and its charge, a supplier PO, its line and unit, a service desk item."""
+    from portal.models import ServiceDeskItem
+    from portal.services import equipment_desk
+
+    eq = factories.equipment_setup(session)
+    ids["record_id"] = eq["supplier"].id
+    ids["list_slug"] = "suppliers"
+    ids["catalog_id"] = eq["catalog"].id
+    ids["charge_id"] = eq["priced"].id
+    ids["spo_id"] = eq["spo_1001"].id
+    ids["spo_line_id"] = eq["spo_1001"].lines[0].id
+    ids["unit_id"] = eq["spo_1001"].lines[0].units[0].id
+    item = ServiceDeskItem(debtor_id=debtor.id, description="Sample router swap", status="open")
+    session.add(item)
+    session.commit()
+    ids["desk_item_id"] = item.id
+    line = equipment_desk.save_equipment(session, session.get(__import__("portal.models", fromlist=["User"]).User,
+                                                              ids["user_id"]), item.id, None,
+                                         equipment_desk.EquipmentInput(catalog_id=eq["catalog"].id, quantity="1",
+                                                                       fulfilment="order"))
+    ids["equipment_id"] = line.id
+    ids["desk_charge_id"] = line.item.charges[0].id

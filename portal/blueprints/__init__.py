@@ -17,3 +17,9 @@ def register_blueprints(app: Flask) -> None:
     for bp in (auth_bp, main_bp, admin_bp, debtors_bp, notifications_bp, purchase_orders_bp, maintenance_bp,
                job_orders_bp, assignments_bp, documents_bp):
         app.register_blueprint(bp)
+
+    from portal.blueprints.equipment.service_desk import bp as service_desk_bp
+    from portal.blueprints.equipment.views import bp as equipment_bp
+
+    app.register_blueprint(equipment_bp)
+    app.register_blueprint(service_desk_bp)

@@ -45,3 +45,16 @@ document.addEventListener("change", function (event) {
     document.body.dispatchEvent(new CustomEvent("lines-changed"));
   }
 });
+
+// Catalog charge form: enabling PO pricing clears and disables the override amount and shows the markups.
+document.addEventListener("change", function (event) {
+  if (event.target.id !== "po_pricing" || !event.target.form || event.target.form.id !== "charge-form") { return; }
+  var form = event.target.form, override = form.querySelector("#override_amount");
+  if (event.target.checked) {
+    form.setAttribute("data-po-pricing", "on");
+    if (override) { override.value = ""; override.disabled = true; }
+  } else {
+    form.removeAttribute("data-po-pricing");
+    if (override) { override.disabled = false; }
+  }
+});
