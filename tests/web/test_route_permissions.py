@@ -70,6 +70,17 @@ EXPLICIT = [  # DESIGN.md's table, spelt out for the debtor and security routes
     ("debtors.delete", {"Administrator", "Billing Admin"}),
     ("admin.users", {"Administrator"}),
     ("admin.edit_role", {"Administrator"}),
+    # equipment pricing (seed 002): full / add_edit / view / — / — / view
+    ("equipment.index", {"Administrator", "Billing Admin", "Auditor"}),
+    ("equipment.supplier_po", {"Administrator", "Billing Admin", "Auditor"}),
+    ("equipment.edit_charge", {"Administrator", "Billing Admin"}),
+    ("equipment.add_line", {"Administrator", "Billing Admin"}),
+    ("equipment.delete_charge", {"Administrator"}),
+    ("service_desk.index", {"Administrator", "Billing Admin", "Auditor"}),
+    ("service_desk.edit_equipment", {"Administrator", "Billing Admin"}),
+    ("service_desk.override_charge", {"Administrator", "Billing Admin"}),
+    ("service_desk.close", {"Administrator", "Billing Admin"}),
+    ("admin.po_pricing", {"Administrator"}),
 ]
 
 
