@@ -498,3 +498,14 @@ def test_closing_needs_the_documents_grant_and_an_open_item(db_session, login_as
     assert auditor.get(f"/service-desk/{item.id}").status_code == 200
     db_session.expire_all()
     assert db_session.get(ServiceDeskItem, item.id).status == "open"
+
+
+def test_demo_prices_the_router_as_the_issue_shows(app, db_session):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0  # idempotent
+    db_session.expire_all()
+    charge = db_session.scalars(select(ServiceDeskCharge).where(ServiceDeskCharge.name == "Router")).one()
+    assert charge.rate == D("137.00")
+    assert charge.source_description == ("PO pricing: Average of 3 units on SPO-1001, SPO-1007 = 110.00; "
+                                         "+20% = 132.00; +5.00 = 137.00")
