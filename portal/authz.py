@@ -49,14 +49,20 @@ DEFAULT_ROLES: dict[str, dict[str, str]] = {
     },
     "Consultant": {
         "debtors": V, "purchase_orders": V, "assignments": AE, "job_orders": AE, "documents": V,
+        "opportunities": V,
     },
     "Relationship Lead": {
         "debtors": AE, "purchase_orders": AE, "assignments": V, "job_orders": V, "documents": V,
-        "maintenance": V, "opportunities": F,
+        "maintenance": V, "opportunities": AE,
     },
     "Auditor": {
         "debtors": V, "purchase_orders": V, "assignments": V, "job_orders": V, "documents": V,
         "maintenance": V, "opportunities": V, "equipment_pricing": V,
+    },
+    # posts within the block policy: documents add_edit, no override of any kind
+    "Billing Clerk": {
+        "debtors": V, "purchase_orders": V, "assignments": AE, "job_orders": V, "documents": AE,
+        "maintenance": V, "equipment_pricing": V,
     },
 }
 

@@ -22,6 +22,7 @@ DEMO_PASSWORD = "demo-pass-2026"
 DEMO_USERS = [
     ("admin", "Ada Admin", "Administrator", None),
     ("billing", "Bill Ingram", "Billing Admin", None),
+    ("clerk", "Clara Clerk", "Billing Clerk", None),
     ("consultant", "Connie Sultan", "Consultant", None),
     ("consultant.north", "Nora North", "Consultant", "NTH"),
     ("lead", "Lee Relations", "Relationship Lead", None),

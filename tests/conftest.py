@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from conftest import csrf_from
 from tests import factories
 
-ROLE_NAMES = ["Administrator", "Billing Admin", "Consultant", "Relationship Lead", "Auditor"]
+ROLE_NAMES = ["Administrator", "Billing Admin", "Billing Clerk", "Consultant", "Relationship Lead", "Auditor"]
 
 
 class Browser:

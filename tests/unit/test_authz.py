@@ -10,8 +10,9 @@ ITEMS = ["debtors", "purchase_orders", "assignments", "job_orders", "documents",
 TABLE = {
     "Administrator": ["full", "full", "full", "full", "full", "full", "full", "full", "✓", "✓", "✓", "✓", "✓"],
     "Billing Admin": ["full", "full", "full", "add_edit", "full", "full", "view", "add_edit", "✓", "✓", "✓", "—", "—"],
-    "Consultant": ["view", "view", "add_edit", "add_edit", "view", "—", "—", "—", "—", "—", "—", "—", "—"],
-    "Relationship Lead": ["add_edit", "add_edit", "view", "view", "view", "view", "full", "—", "—", "—", "—", "—", "—"],
+    "Billing Clerk": ["view", "view", "add_edit", "view", "add_edit", "view", "—", "view", "—", "—", "—", "—", "—"],
+    "Consultant": ["view", "view", "add_edit", "add_edit", "view", "—", "view", "—", "—", "—", "—", "—", "—"],
+    "Relationship Lead": ["add_edit", "add_edit", "view", "view", "view", "view", "add_edit", "—", "—", "—", "—", "—", "—"],
     "Auditor": ["view", "view", "view", "view", "view", "view", "view", "view", "—", "—", "—", "—", "—"],
 }
 

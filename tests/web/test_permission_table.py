@@ -1,0 +1,177 @@
+"""Every route, for every default role, answers exactly as DESIGN.md's grant table says.
+
+Both tables below are written by hand from DESIGN.md ("Permissions") and the route list: the
+expected answer is never read from a route's own decorator, so a wrong or missing `@requires`
+fails here. A new route fails `test_every_route_is_in_the_table` until it is added to ROUTES.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ROLE_NAMES
+
+F, AE, V, Y = "full", "add_edit", "view", "granted"
+ROLES = ["Administrator", "Billing Admin", "Billing Clerk", "Consultant", "Relationship Lead", "Auditor"]
+
+# DESIGN.md's grant table, row by row (None = "—").
+DESIGN_GRANTS: dict[str, tuple] = {
+    #                        Admin Billing Clerk Consultant Lead Auditor
+    "debtors":                 (F, F, V, V, AE, V),
+    "purchase_orders":         (F, F, V, V, AE, V),
+    "assignments":             (F, F, AE, AE, V, V),
+    "job_orders":              (F, AE, V, AE, V, V),
+    "documents":               (F, F, AE, V, V, V),
+    "maintenance":             (F, F, V, None, V, V),
+    "opportunities":           (F, V, None, V, AE, V),
+    "contracts":               (F, F, V, AE, AE, V),
+    "equipment_pricing":       (F, AE, V, None, None, V),
+    "po_assign_invoiced_item": (Y, Y, None, None, None, None),
+    "po_override_validations": (Y, Y, None, None, None, None),
+    "po_override_budget":      (Y, Y, None, None, None, None),
+    "settings":                (Y, None, None, None, None, None),
+    "security":                (Y, None, None, None, None, None),
+}
+RANK = {V: 1, AE: 2, F: 3, Y: 1}
+
+SIGNED_IN, PUBLIC = ("signed_in", None), ("public", None)
+# endpoint -> what it needs: (item, level), or SIGNED_IN / PUBLIC. Written from DESIGN.md, not the code.
+ROUTES: dict[str, tuple[str, str | None]] = {
+    "auth.login": PUBLIC,
+    "main.health": PUBLIC,
+    "auth.logout": SIGNED_IN,
+    "main.home": SIGNED_IN,
+    "notifications.index": SIGNED_IN,
+    "notifications.read": SIGNED_IN,
+    "notifications.read_all": SIGNED_IN,
+    "admin.users": ("security", Y),
+    "admin.new_user": ("security", Y),
+    "admin.edit_user": ("security", Y),
+    "admin.roles": ("security", Y),
+    "admin.edit_role": ("security", Y),
+    "admin.delete_role": ("security", Y),
+    "admin.branches": ("security", Y),
+    "admin.edit_branch": ("security", Y),
+    "admin.settings": ("settings", Y),
+    "debtors.index": ("debtors", V),
+    "debtors.detail": ("debtors", V),
+    "debtors.create": ("debtors", AE),
+    "debtors.edit": ("debtors", AE),
+    "debtors.delete": ("debtors", F),
+    "purchase_orders.index": ("purchase_orders", V),
+    "purchase_orders.detail": ("purchase_orders", V),
+    "purchase_orders.groups": ("purchase_orders", V),
+    "purchase_orders.create": ("purchase_orders", AE),
+    "purchase_orders.edit": ("purchase_orders", AE),
+    "purchase_orders.delete": ("purchase_orders", AE),  # own POs; `full` anyone's (checked in the service)
+    "purchase_orders.line_row": ("purchase_orders", AE),
+    "purchase_orders.lines_total": ("purchase_orders", AE),
+    "purchase_orders.edit_group": ("purchase_orders", AE),
+    "purchase_orders.delete_group": ("purchase_orders", F),
+    "assignments.grid": ("assignments", V),
+    "assignments.job_panel": ("assignments", V),
+    "assignments.assign": ("assignments", AE),  # per job
+    "assignments.clear": ("assignments", AE),
+    "assignments.bulk": ("assignments", F),  # bulk needs full
+    "job_orders.index": ("job_orders", V),
+    "job_orders.detail": ("job_orders", V),
+    "job_orders.create": ("job_orders", AE),
+    "job_orders.edit": ("job_orders", AE),
+    "job_orders.po_picker": ("job_orders", AE),
+    "documents.index": ("documents", V),
+    "documents.detail": ("documents", V),
+    "documents.report": ("documents", V),
+    "documents.create": ("documents", AE),
+    "documents.edit": ("documents", AE),
+    "documents.csv_import": ("documents", AE),
+    "documents.derive": ("documents", AE),
+    "documents.line_editor": ("documents", AE),
+    "documents.line_row": ("documents", AE),
+    "documents.lines": ("documents", AE),
+    "documents.post": ("documents", AE),
+    "documents.void": ("documents", AE),
+    "documents.reassign": ("po_assign_invoiced_item", Y),
+    "maintenance.index": ("maintenance", V),
+    "maintenance.items": ("maintenance", V),
+    "maintenance.detail": ("maintenance", V),
+    "maintenance.edit": ("maintenance", AE),
+    "maintenance.preview": ("maintenance", AE),
+    "maintenance.delete": ("maintenance", F),
+}
+# Routes answering 404 rather than 403 where the rule is to hide what a role may not know of.
+HIDDEN: set[str] = set()
+
+
+def grant(role: str, item: str) -> str | None:
+    return DESIGN_GRANTS[item][ROLES.index(role)]
+
+
+def expected_allowed(role: str, endpoint: str) -> bool:
+    item, level = ROUTES[endpoint]
+    if item in ("signed_in", "public"):
+        return True
+    granted = grant(role, item)
+    return granted is not None and RANK[granted] >= RANK[level]
+
+
+def test_every_route_is_in_the_table(app):
+    missing = sorted({r.endpoint for r in app.url_map.iter_rules() if r.endpoint != "static"} - set(ROUTES))
+    assert missing == [], f"add these routes to ROUTES in {__name__} (from DESIGN.md's table): {missing}"
+
+
+def test_the_roles_under_test_are_the_default_roles():
+    from portal.authz import DEFAULT_ROLES
+
+    assert sorted(ROLE_NAMES) == sorted(ROLES) == sorted(DEFAULT_ROLES)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_default_roles_grant_exactly_design_md(role):
+    """The seeded grants are DESIGN.md's, for every item of the catalogue (and no item outside it)."""
+    from portal.authz import CATALOGUE, DEFAULT_ROLES
+
+    assert set(CATALOGUE) <= set(DESIGN_GRANTS), "a catalogue item is missing from DESIGN_GRANTS"
+    expected = {item: grant(role, item) for item in CATALOGUE if grant(role, item) is not None}
+    assert DEFAULT_ROLES[role] == expected
+
+
+def test_public_routes_answer_anonymous_users(app, browser):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in ROUTES and ROUTES[rule.endpoint] == PUBLIC and "GET" in rule.methods:
+            assert browser.get(rule.build({})[1]).status_code == 200, rule.endpoint
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in ROUTES and ROUTES[rule.endpoint] != PUBLIC and not rule.arguments:
+            response = browser.get(rule.rule) if "GET" in rule.methods else browser.post(rule.rule, {})
+            assert response.status_code in (302, 401), rule.endpoint
+
+
+def _requests(rule):
+    """Every method the rule answers, GET first; POSTs carry an empty form (nothing valid to save)."""
+    return [m for m in ("GET", "POST") if m in rule.methods]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_answers_each_role_as_design_md_grants(app, db_session, login_as, role):
+    """Allowed: anything but 403 (and never 5xx); denied: 403, or 404 where hiding is the rule."""
+    from tests.sample_records import sample_ids as make
+
+    browser, user = login_as(role)
+    ids = make(db_session, owner=user)
+    wrong = []
+    rules = sorted((r for r in app.url_map.iter_rules() if r.endpoint in ROUTES), key=lambda r: r.rule)
+    for rule in rules:
+        if rule.endpoint == "auth.logout":
+            continue  # signing out would end the walk; tested on its own
+        values = {arg: ids[arg] for arg in rule.arguments}
+        url = rule.build(values)[1]
+        allowed = expected_allowed(role, rule.endpoint)
+        for method in _requests(rule):
+            response = browser.get(url) if method == "GET" else browser.post(url, {})
+            status = response.status_code
+            if status >= 500:
+                wrong.append(f"{method} {url}: {status}")
+            elif allowed and status == 403:
+                wrong.append(f"{method} {url}: 403, but {role} holds {ROUTES[rule.endpoint]}")
+            elif not allowed and status != 403 and not (rule.endpoint in HIDDEN and status == 404):
+                wrong.append(f"{method} {url}: {status}, but {role} lacks {ROUTES[rule.endpoint]}")
+    assert wrong == []
+    assert browser.post("/logout").status_code == 302
