@@ -96,6 +96,30 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "maintenance.edit": ("maintenance", AE),
     "maintenance.preview": ("maintenance", AE),
     "maintenance.delete": ("maintenance", F),
+    "admin.po_pricing": ("settings", Y),  # the Settings tab "Purchase order pricing"
+    "equipment.index": ("equipment_pricing", V),
+    "equipment.named": ("equipment_pricing", V),
+    "equipment.edit_named": ("equipment_pricing", AE),
+    "equipment.catalogs": ("equipment_pricing", V),
+    "equipment.catalog": ("equipment_pricing", V),
+    "equipment.edit_catalog": ("equipment_pricing", AE),
+    "equipment.edit_charge": ("equipment_pricing", AE),
+    "equipment.delete_charge": ("equipment_pricing", F),
+    "equipment.supplier_pos": ("equipment_pricing", V),
+    "equipment.supplier_po": ("equipment_pricing", V),
+    "equipment.edit_supplier_po": ("equipment_pricing", AE),
+    "equipment.add_line": ("equipment_pricing", AE),
+    "equipment.delete_line": ("equipment_pricing", AE),
+    "equipment.receive_unit": ("equipment_pricing", AE),
+    "equipment.unit_status": ("equipment_pricing", AE),
+    "service_desk.index": ("equipment_pricing", V),
+    "service_desk.detail": ("equipment_pricing", V),
+    "service_desk.edit": ("equipment_pricing", AE),
+    "service_desk.edit_equipment": ("equipment_pricing", AE),
+    "service_desk.delete_equipment": ("equipment_pricing", AE),
+    "service_desk.override_charge": ("equipment_pricing", AE),
+    "service_desk.close": ("equipment_pricing", AE),  # makes a Repair Order: documents add_edit as well
+    "service_desk.invoice": ("equipment_pricing", AE),  # makes a Service Invoice: documents add_edit as well
 }
 # Routes answering 404 rather than 403 where the rule is to hide what a role may not know of.
 HIDDEN: set[str] = set()
