@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from portal.domain import pricing
 from portal.domain.purchase_orders import parse_money
 from portal.models import (CatalogCharge, Debtor, Document, DocumentType, EquipmentCatalog, EquipmentUnit,
-                           PurchaseOrder, ServiceDeskCharge, ServiceDeskEquipment, ServiceDeskItem, SupplierPO,
+                           JobOrder, PurchaseOrder, ServiceDeskCharge, ServiceDeskEquipment, ServiceDeskItem, SupplierPO,
                            SupplierPOLine)
 from portal.services import audit, documents, equipment
 from portal.services.debtors import like_pattern
@@ -25,8 +25,17 @@ from portal.services.paging import Page, paginate
 REPAIR_ORDER, SERVICE_INVOICE = "Repair Order", "Service Invoice"
 
 
-def list_items(session: Session, *, q: str = "", status: str = "", page: int = 1, per_page: int = 25) -> Page:
-    stmt = select(ServiceDeskItem)
+def visible_items(stmt, user):
+    """Job security: an item tied to a job outside the user's branches is not listed."""
+    branch_ids = user.branch_ids
+    if not branch_ids:
+        return stmt
+    return stmt.outerjoin(JobOrder, JobOrder.id == ServiceDeskItem.job_id).where(
+        ServiceDeskItem.job_id.is_(None) | JobOrder.branch_id.in_(branch_ids))
+
+
+def list_items(session: Session, user, *, q: str = "", status: str = "", page: int = 1, per_page: int = 25) -> Page:
+    stmt = visible_items(select(ServiceDeskItem), user)
     if status in ("open", "closed", "invoiced"):
         stmt = stmt.where(ServiceDeskItem.status == status)
     if q.strip():
@@ -36,9 +45,9 @@ def list_items(session: Session, *, q: str = "", status: str = "", page: int = 1
     return paginate(session, stmt.order_by(ServiceDeskItem.id.desc()), page, per_page)
 
 
-def recent_items(session: Session) -> list[ServiceDeskItem]:
-    """The supplier PO form's picker: the most recent service desk items."""
-    return list(session.scalars(select(ServiceDeskItem).order_by(ServiceDeskItem.id.desc())
+def recent_items(session: Session, user) -> list[ServiceDeskItem]:
+    """The supplier PO form's picker: the most recent service desk items the user may see."""
+    return list(session.scalars(visible_items(select(ServiceDeskItem), user).order_by(ServiceDeskItem.id.desc())
                                 .limit(equipment.PICKER_LIMIT)))
 
 

@@ -424,6 +424,8 @@ def test_branch_security_hides_another_branchs_item(db_session, login_as, custom
     elsewhere = factories.branch(db_session)
     browser, _ = login_as("Billing Admin", branches=[elsewhere])
     assert browser.get(f"/service-desk/{item.id}").status_code == 404
+    assert item.number not in browser.get("/service-desk/").get_data(as_text=True)
+    assert item.number in admin_browser.get("/service-desk/").get_data(as_text=True)
     assert _add(browser, item, eq).status_code == 404
     refused = browser.post("/service-desk/new", {"debtor_id": str(customer["debtor"].id), "job_id": str(customer["job"].id),
                                                  "description": "x"})

@@ -25,7 +25,7 @@ bp = Blueprint("service_desk", __name__, url_prefix="/service-desk")
 @requires("equipment_pricing", "view")
 def index():
     q, status = request.args.get("q", "")[:200], request.args.get("status", "")[:20]
-    page = desk.list_items(db.session, q=q, status=status, page=page_arg(request.args.get("page")),
+    page = desk.list_items(db.session, current_user, q=q, status=status, page=page_arg(request.args.get("page")),
                            per_page=current_app.config["PAGE_SIZE"])
     return render("equipment/items.html", "equipment/_item_rows.html", page=page, q=q, status_filter=status)
 

@@ -199,7 +199,7 @@ def edit_supplier_po(spo_id: int | None):
         (s.id, s.name) for s in db.session.scalars(select(Supplier).order_by(func.upper(Supplier.name))
                                                    .limit(service.PICKER_LIMIT))]
     form.service_desk_item_id.choices = [(None, "— none —")] + [
-        (i.id, f"{i.number} — {i.description[:60]}") for i in desk.recent_items(db.session)]
+        (i.id, f"{i.number} — {i.description[:60]}") for i in desk.recent_items(db.session, current_user)]
     if request.method == "GET" and obj is not None:
         form.row_version.data = str(obj.row_version)
     if form.validate_on_submit():
