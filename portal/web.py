@@ -3,13 +3,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Flask, jsonify, make_response, render_template, request, url_for
+from flask import Flask, abort, g, has_request_context, jsonify, make_response, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session as OrmSession
 from werkzeug import exceptions as werkzeug_exceptions
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from portal.authz import CATALOGUE
+from portal.domain.text import CONTROL_MESSAGE, has_control_characters
 from portal.extensions import db, login_manager
 from portal.services.errors import Forbidden, NotFound
 
@@ -50,6 +55,23 @@ def percent(value) -> str:
     return format(Decimal(value).normalize(), "f")
 
 
+def _holds_control_characters(values: MultiDict) -> bool:
+    return any(has_control_characters(key) or has_control_characters(value)
+               for key, value in values.items(multi=True))
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _note_saved(session) -> None:
+    """Remember that this request changed something, so a later failure does not claim nothing was saved."""
+    if has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS"):
+        g.saved = True
+
+
+def _database_unreachable(err: Exception) -> bool:
+    return isinstance(err, (OperationalError, InterfaceError)) or (
+        isinstance(err, DBAPIError) and err.connection_invalidated)
+
+
 def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
@@ -78,6 +100,14 @@ def init_app(app: Flask) -> None:
         return redirect(target)
 
     @app.before_request
+    def _refuse_control_characters():
+        """NUL and other control characters are refused here, once, for every query string and
+        form (sign-in included): PostgreSQL cannot store NUL, and the rest only hide text."""
+        if _holds_control_characters(request.args) or (
+                request.method not in ("GET", "HEAD", "OPTIONS") and _holds_control_characters(request.form)):
+            abort(400, description=CONTROL_MESSAGE)
+
+    @app.before_request
     def _actor():
         # the audit listener reads who is acting from the session (services also set it)
         if current_user.is_authenticated:
@@ -95,10 +125,27 @@ def init_app(app: Flask) -> None:
         response.vary.add("HX-Request")
         return response
 
-    def _error_page(status: int, title: str, message: str):
+    def _error_page(status: int, title: str, message: str, *, full: bool = True):
+        """The error page in the portal's layout; without the layout when drawing it fails (the
+        layout asks the database for the signed-in user), so an error page always answers."""
         if request.accept_mimetypes.best == "application/json":
             return jsonify(error=title, message=message), status
-        return render_template("errors/error.html", status=status, title=title, message=message), status
+        context = {"status": status, "title": title, "message": message}
+        if full:
+            try:
+                return render_template("errors/error.html", **context), status
+            except Exception:  # noqa: BLE001 - the error page itself must not fail
+                app.logger.exception("the error page could not be drawn in the layout")
+                _rollback()
+        # straight from the Jinja environment: render_template would run the context processors,
+        # and Flask-Login's loads the signed-in user from the database
+        return app.jinja_env.get_template("errors/standalone.html").render(**context), status
+
+    def _rollback():
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - a dead connection cannot roll back; it is discarded
+            app.logger.warning("rollback after an error failed", exc_info=True)
 
     @app.errorhandler(CSRFError)
     def _csrf(err):
@@ -130,7 +177,19 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
         app.logger.exception("unhandled error")
-        db.session.rollback()
+        _rollback()
+        if g.get("saved"):
+            # committed before the failure (e.g. while redirecting): saying "nothing was saved" would
+            # invite the user to do it twice
+            return _error_page(500, "Saved, but the page failed",
+                               "Your change was saved, but the next page could not be shown. Open the record "
+                               "to check it before you try again. The error was logged.", full=not _database_unreachable(err))
+        if _database_unreachable(err):
+            response = make_response(_error_page(
+                503, "Database unavailable", "The portal cannot reach its database just now (it may be "
+                "restarting). Nothing was saved; try again in a minute.", full=False))
+            response.headers["Retry-After"] = "30"
+            return response
         return _error_page(500, "Something went wrong", "The error was logged; nothing was saved.")
 
     @app.context_processor

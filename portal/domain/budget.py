@@ -5,9 +5,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from portal.domain import numbers
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
-MAX_AMOUNT = Decimal("999999999999.99")
+MAX_AMOUNT = numbers.AMOUNT.largest
 
 
 class BudgetError(Exception):
@@ -21,10 +23,10 @@ def money(value) -> Decimal:
 
 def line_amount(quantity: Decimal, rate: Decimal) -> Decimal:
     """A line's amount = quantity × rate, rounded half-up to cents; must fit NUMERIC(14,2)."""
-    amount = money(quantity * rate)
-    if abs(amount) > MAX_AMOUNT:
-        raise BudgetError("The line amount is larger than 999,999,999,999.99.")
-    return amount
+    try:
+        return numbers.line_amount(quantity, rate)
+    except numbers.OutOfRange as exc:
+        raise BudgetError(str(exc)) from None
 
 
 @dataclass(frozen=True)

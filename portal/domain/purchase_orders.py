@@ -1,11 +1,13 @@
 """Customer purchase order rules (seeds 001, 003, 004 as DESIGN.md reconciles them). Pure: no I/O."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-MAX_MONEY = Decimal("999999999999.99")
+from portal.domain.numbers import AMOUNT, PERCENT, column_problem, parse_number
+
+MAX_MONEY = AMOUNT.largest
 KINDS = {"single_line": "Single line", "multi_line": "Multi-line", "multi_line_master": "Multi-line master"}
 
 
@@ -45,15 +47,8 @@ class Period:
 
 
 def parse_money(text: str | None) -> Decimal | None:
-    """'1,234.50' -> Decimal('1234.50'); None when blank, not a number, or beyond any amount
-    (|x| ≥ 10^15: money columns hold 14 digits)."""
-    if text is None or not str(text).strip() or len(str(text)) > 60:
-        return None
-    try:
-        value = Decimal(str(text).replace(",", "").strip())
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() and abs(value) < Decimal("1e15") else None
+    """'1,234.50' -> Decimal('1234.50'); None when blank or not a number (see numbers.parse_number)."""
+    return parse_number(text)
 
 
 def money_errors(value: Decimal | None, label: str = "amount", *, required: bool = True) -> list[str]:
@@ -62,11 +57,8 @@ def money_errors(value: Decimal | None, label: str = "amount", *, required: bool
         return [f"Enter the {label} as a number, e.g. 10000.00."] if required else []
     if value <= 0:
         return [f"The {label} must be more than zero."]
-    if value > MAX_MONEY:
-        return [f"The {label} may be at most 999,999,999,999.99."]
-    if value != value.quantize(Decimal("0.01")):
-        return [f"The {label} may have at most two decimals."]
-    return []
+    problem = column_problem(value, replace(AMOUNT, label=label))
+    return [problem] if problem else []
 
 
 def days_in_common(a_start: date, a_end: date, b_start: date, b_end: date) -> int:
@@ -127,6 +119,8 @@ def validate(data: POInput, *, known_type_ids: set[int], known_group_ids: set[in
         add("expiration", "The expiration date must be on or after the effective date.")
     if data.tolerance_pct is not None and not (Decimal("0") <= data.tolerance_pct <= Decimal("100")):
         add("tolerance_pct", "The tolerance must be between 0 and 100 percent (or blank for no warning).")
+    elif data.tolerance_pct is not None and (problem := column_problem(data.tolerance_pct, replace(PERCENT, label="tolerance"))):
+        add("tolerance_pct", problem)
     if len(data.description) > 200:
         add("description", "Use at most 200 characters.")
     if len(data.notes) > 10_000:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models import BillCode, Debtor, DocumentType, JobOrder, PurchaseOrder
+from portal.domain.text import CONTROL_MESSAGE, first_control_line
 from portal.services import documents, posting
 from portal.services.documents import DocumentInput, LineInput, parse_decimal
 from portal.services.errors import ValidationFailed
@@ -40,14 +41,23 @@ def _day(raw: str) -> date | None:
     return date.fromisoformat(raw.strip()) if raw and raw.strip() else None
 
 
+def _unreadable(exc: csv.Error) -> str:
+    return (f"Not a readable CSV file ({exc}): a quoted value must end with a closing quote (\") before "
+            "the next comma or line, and a quote inside a value is written twice (\"\").")
+
+
 def parse(session: Session, user, text: str) -> Preview:
     """Read the file and check every row; nothing is written."""
     preview = Preview()
+    if (line := first_control_line(text)) is not None:
+        preview.row_errors.append((line, CONTROL_MESSAGE))
+        return preview
+    # strict: a quote opened and never closed is an error, not the rest of the file read as one value
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     try:
-        reader = csv.DictReader(io.StringIO(text))
         header = [h.strip().lower() for h in (reader.fieldnames or [])]
     except csv.Error as exc:
-        preview.row_errors.append((1, f"Not a readable CSV file: {exc}."))
+        preview.row_errors.append((reader.line_num or 1, _unreadable(exc)))
         return preview
     missing = [c for c in REQUIRED if c not in header]
     if missing:
@@ -59,10 +69,15 @@ def parse(session: Session, user, text: str) -> Preview:
     codes = {c.code.upper(): c for c in session.scalars(select(BillCode))}
     jobs = {j.number.upper(): j for j in session.scalars(select(JobOrder))}
     grouped: dict[tuple, dict] = {}
+    rows: list[dict] = []
     try:
-        rows = list(reader)
-    except csv.Error as exc:
-        preview.row_errors.append((1, f"Not a readable CSV file: {exc}."))
+        for raw in reader:
+            rows.append(raw)
+    except csv.Error as exc:  # the row after the last one read is the one that cannot be read
+        preview.row_errors.append((len(rows) + 2, _unreadable(exc)))
+        return preview
+    if not rows:
+        preview.row_errors.append((1, "The file has no rows: add the documents' lines under the header row."))
         return preview
     if len(rows) > MAX_ROWS:
         preview.row_errors.append((1, f"At most {MAX_ROWS:,} rows per file."))

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.domain import budget
-from portal.domain.purchase_orders import parse_money
+from portal.domain.numbers import QUANTITY, RATE, column_problem, parse_number
 from portal.models import BillCode, Debtor, Document, DocumentLine, DocumentType, JobOrder, LedgerEntry, PurchaseOrder
 from portal.services import audit
 from portal.services.debtors import like_pattern
@@ -48,9 +48,9 @@ class DocumentInput:
 
 
 def parse_decimal(text) -> Decimal | None:
-    """A quantity or rate as typed; None when blank, not a number, or absurdly large."""
-    value = parse_money(text)
-    return value if value is not None and abs(value) < Decimal("1e12") else None
+    """A quantity or rate as typed; None when blank or not a number (whether it fits its column is
+    `_validate`'s question, so the user hears which limit it broke)."""
+    return parse_number(text)
 
 
 def list_documents(session: Session, *, debtor_id: int | None = None, q: str = "", status: str = "",
@@ -114,6 +114,10 @@ def _validate(session: Session, user, data: DocumentInput) -> tuple[dict[str, li
             add("lines", f"Line {n}: choose one of {debtor.code}'s purchase orders.")
         if line.quantity is None or line.rate is None:
             add("lines", f"Line {n}: enter the quantity and rate as numbers.")
+            continue
+        if beyond := [p for p in (column_problem(line.quantity, QUANTITY), column_problem(line.rate, RATE)) if p]:
+            for problem in beyond:  # refused, never rounded: amount = quantity × rate as typed
+                add("lines", f"Line {n}: {problem}")
             continue
         if line.quantity <= 0 and not credit or line.rate < 0:
             add("lines", f"Line {n}: the quantity must be more than zero and the rate not negative "

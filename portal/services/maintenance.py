@@ -1,13 +1,14 @@
 """Maintenance lists (seed 003): bill codes, bill code groups, document types, alert templates."""
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.domain.alert_messages import placeholder_errors
+from portal.domain.numbers import parse_number
 from portal.models import (AlertTemplate, BillCode, BillCodeGroup, Document, DocumentLine, DocumentType,
                            LedgerEntry, POEligibleType, POLine, PurchaseOrder, Role, User, bill_code_group_members)
 from portal.services import audit, coverage
@@ -151,12 +152,11 @@ def parse_thresholds(text: str) -> tuple[list[Decimal], list[str]]:
     for part in (p.strip() for p in (text or "").replace(";", ",").split(",")):
         if not part:
             continue
-        try:
-            value = Decimal(part.rstrip("%"))
-        except InvalidOperation:
+        value = parse_number(part.rstrip("%"))
+        if value is None:
             problems.append(f"“{part[:20]}” is not a number.")
             continue
-        if not value.is_finite() or value <= 0 or value > 200:
+        if value <= 0 or value > 200:
             problems.append(f"{part[:20]} must be more than 0 and at most 200.")
         elif value != value.quantize(Decimal("0.01")):
             problems.append(f"{part[:20]} may have at most two decimals.")

@@ -2,8 +2,6 @@
 and spend by PO number (seed 003's reporting and invoice grouping, on-the-fly numbers included)."""
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -11,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal.domain.text import csv_text
 from portal.models import BillCode, Document, DocumentLine, DocumentType, JobOrder, LedgerEntry, PurchaseOrder
 
 
@@ -110,15 +109,8 @@ class ReportDocument:
 
 def spend_by_po_number_csv(rows: list[tuple], debtor_codes: dict[int, str]) -> str:
     """The spend report as CSV for a spreadsheet: one row per debtor and PO number."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["debtor", "po_number", "budget", "documents", "invoiced_net", "orders", "estimates"])
-    for debtor, number, v in rows:
-        writer.writerow([_safe(debtor_codes[debtor]), _safe(number), "PO budget" if v["budgeted"] else "on the fly",
-                         v["documents"], f"{v['used']:.2f}", f"{v['commitment']:.2f}", f"{v['estimate']:.2f}"])
-    return out.getvalue()
-
-
-def _safe(text: str) -> str:
-    """A cell a spreadsheet would run as a formula (=, +, -, @) is quoted as text."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    cent = Decimal("0.01")
+    return csv_text(["debtor", "po_number", "budget", "documents", "invoiced_net", "orders", "estimates"],
+                    ([debtor_codes[debtor], number, "PO budget" if v["budgeted"] else "on the fly", v["documents"],
+                      Decimal(v["used"]).quantize(cent), Decimal(v["commitment"]).quantize(cent),
+                      Decimal(v["estimate"]).quantize(cent)] for debtor, number, v in rows))

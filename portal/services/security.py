@@ -32,9 +32,11 @@ def authenticate(session: Session, username: str, password: str, policy: LoginPo
     if user is None:
         verify_dummy(password)
         return None
+    # verified before the lock is looked at: a locked account answers as slowly as a wrong password
+    password_ok = verify_password(user.password_hash, password)
     if user.locked_until and user.locked_until > now:
         return None
-    if not verify_password(user.password_hash, password) or not user.active:
+    if not password_ok or not user.active:
         failures = session.scalar(
             update(User).where(User.id == user.id)
             .values(failed_logins=User.failed_logins + 1).returning(User.failed_logins)

@@ -58,3 +58,26 @@ document.addEventListener("change", function (event) {
     if (override) { override.disabled = false; }
   }
 });
+
+// htmx 2 does not swap an error answer (400 for a control character, 403, 500 …): show the error
+// page's message above the content instead of leaving the click without any visible answer.
+document.addEventListener("htmx:responseError", function (event) {
+  var xhr = event.detail.xhr;
+  var page = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+  var text = page.querySelector(".error-page p");
+  var box = document.getElementById("request-error");
+  if (!box) {
+    box = document.createElement("p");
+    box.id = "request-error";
+    box.className = "flash flash-error";
+    box.setAttribute("role", "alert");
+    document.querySelector("main").prepend(box);
+  }
+  box.textContent = text ? text.textContent : "The request failed (" + xhr.status + "). Reload the page and try again.";
+});
+
+// the next good answer clears the error shown above
+document.addEventListener("htmx:afterSwap", function () {
+  var box = document.getElementById("request-error");
+  if (box) { box.remove(); }
+});

@@ -92,3 +92,78 @@ def test_assignment_po_must_belong_to_the_jobs_debtor(db_session):
     with pytest.raises(IntegrityError, match="fk_job_po_assignments_po_same_debtor"):
         db_session.flush()
     db_session.rollback()
+
+
+# --- the migrations and the models declare the same constraints ----------------------------------
+# `flask db check` compares columns and plain indexes but not CHECK or EXCLUDE constraints, nor a
+# partial index's WHERE. So PostgreSQL itself renders both sides: the migrated test database, and a
+# scratch database built from the models alone (create_all here only draws the models' schema to
+# compare with; no test data ever lives in it). Any difference in name, kind or definition fails.
+
+SCHEMA_SQL = """
+SELECT c.conrelid::regclass::text AS tbl, c.conname, c.contype::text, pg_get_constraintdef(c.oid, true)
+  FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+ WHERE n.nspname = 'public' AND c.conrelid <> 0 AND c.conrelid::regclass::text <> 'alembic_version'
+UNION ALL
+SELECT tablename, indexname, 'index', indexdef
+  FROM pg_indexes WHERE schemaname = 'public' AND tablename <> 'alembic_version'
+"""
+
+
+def _schema(connection) -> dict[tuple[str, str, str], str]:
+    """(table, name, kind) -> definition; kind is pg_constraint's contype (c, f, p, u, x) or "index"."""
+    return {(tbl, name, kind): definition for tbl, name, kind, definition in connection.execute(text(SCHEMA_SQL))}
+
+
+@pytest.fixture(scope="module")
+def declared_schema(database_url):
+    """Constraints and indexes as the models declare them, rendered by PostgreSQL."""
+    import uuid
+
+    import psycopg
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from portal.extensions import db
+
+    url = make_url(database_url)
+    name = f"portal_models_{uuid.uuid4().hex[:8]}"
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    engine = create_engine(url.set(database=name))
+    try:
+        db.metadata.create_all(engine)
+        with engine.connect() as connection:
+            yield _schema(connection)
+    finally:
+        engine.dispose()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _drift(migrated: dict, declared: dict) -> list[str]:
+    out = [f"only in the migrations: {key} {migrated[key]}" for key in sorted(migrated.keys() - declared.keys())]
+    out += [f"only in the models: {key} {declared[key]}" for key in sorted(declared.keys() - migrated.keys())]
+    out += [f"differs: {key}: migrations {migrated[key]} vs models {declared[key]}"
+            for key in sorted(migrated.keys() & declared.keys()) if migrated[key] != declared[key]]
+    return out
+
+
+def test_migrated_constraints_match_the_models(db_session, declared_schema):
+    kinds = {kind for _, _, kind in declared_schema}
+    assert {"c", "x", "u", "f", "p", "index"} <= kinds  # the comparison covers every kind, not nothing
+    assert ("purchase_orders", "ex_purchase_orders_group_overlap", "x") in declared_schema
+    assert ("outbox_emails", "ix_outbox_emails_pending", "index") in declared_schema
+    assert _drift(_schema(db_session.connection()), declared_schema) == []
+
+
+def test_drift_in_a_check_constraint_is_caught(db_session, declared_schema):
+    connection = db_session.connection()
+    connection.execute(text("ALTER TABLE purchase_orders DROP CONSTRAINT ck_purchase_orders_amount_positive"))
+    connection.execute(text("ALTER TABLE purchase_orders ADD CONSTRAINT ck_purchase_orders_amount_positive CHECK (amount >= 0)"))
+    connection.execute(text("ALTER TABLE debtors ADD CONSTRAINT ck_debtors_extra CHECK (length(code) < 99)"))
+    drift = _drift(_schema(connection), declared_schema)
+    db_session.rollback()
+    assert any("ck_purchase_orders_amount_positive" in d and d.startswith("differs") for d in drift)
+    assert any("ck_debtors_extra" in d and d.startswith("only in the migrations") for d in drift)

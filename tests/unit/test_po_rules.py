@@ -103,6 +103,6 @@ def test_seed_001_colouring(subtotal, tolerance, colour):
 
 
 @pytest.mark.parametrize("text,value", [("1,234.50", D("1234.50")), (" 7 ", D("7")), ("abc", None), ("", None),
-                                        ("NaN", None), ("Infinity", None), ("1e3", D("1000"))])
+                                        ("NaN", None), ("Infinity", None), ("1e3", None), ("1,2,3", None), ("10,00", None)])
 def test_parse_money(text, value):
     assert rules.parse_money(text) == value

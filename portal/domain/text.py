@@ -1,0 +1,54 @@
+"""Text coming in and going out. Pure: no I/O.
+
+In: control characters (NUL, ESC, DEL, C1 …) are refused everywhere; PostgreSQL refuses NUL and the
+rest only hide text. Tab, CR and LF stay allowed (multi-line notes, pasted tables).
+Out: every CSV export writes its cells through `csv_cell`, so a spreadsheet never runs a cell as a
+formula (OWASP "CSV injection": text starting with = + - @ tab or CR gets a leading apostrophe).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CONTROL_MESSAGE = ("The text contains a control character (such as a NUL byte) that the portal does not "
+                   "accept. Remove it and try again.")
+
+
+def has_control_characters(value: str) -> bool:
+    """True when `value` holds a control character other than tab, CR and LF."""
+    return bool(_CONTROL.search(value))
+
+
+def first_control_line(value: str) -> int | None:
+    """The 1-based line holding the first refused control character, or None."""
+    match = _CONTROL.search(value)
+    return None if match is None else value.count("\n", 0, match.start()) + 1
+
+
+def csv_cell(value):
+    """A cell as a CSV export writes it: numbers stay numbers, dates ISO, None blank, and text a
+    spreadsheet would run as a formula gets a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, (bool, int, Decimal, float)):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence]) -> str:
+    """A whole CSV file (header first), every cell through `csv_cell`: the one writer for all exports."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([csv_cell(h) for h in header])
+    for row in rows:
+        writer.writerow([csv_cell(c) for c in row])
+    return out.getvalue()
