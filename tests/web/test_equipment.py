@@ -412,8 +412,10 @@ def test_item_refuses_other_debtors_jobs_and_pos(db_session, login_as, customer)
                                                   "customer_po_id": str(other_po.id), "description": "x"})
     text = response.get_data(as_text=True)
     assert "Choose one of the debtor&#39;s job orders" in text and "Choose one of the debtor&#39;s purchase orders" in text
-    empty = browser.post("/service-desk/new", {"debtor_id": "", "description": " \x00 "}).get_data(as_text=True)
+    empty = browser.post("/service-desk/new", {"debtor_id": "", "description": "   "}).get_data(as_text=True)
     assert "Choose the debtor" in empty and "Describe what the customer needs" in empty
+    nul = browser.post("/service-desk/new", {"debtor_id": str(customer["debtor"].id), "description": "a\x00b"})
+    assert 400 <= nul.status_code < 500
     assert db_session.scalar(select(func.count()).select_from(ServiceDeskItem)) == 0
 
 
