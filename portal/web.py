@@ -154,7 +154,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
-        titles = {403: "Not allowed", 404: "Not found", 413: "Too large", 429: "Too many attempts"}
+        titles = {400: "Not accepted", 403: "Not allowed", 404: "Not found", 413: "Too large", 429: "Too many attempts"}
         messages = {
             403: "Your role does not allow this. Ask an administrator if you need it.",
             404: "There is nothing here, or it is not yours to see.",

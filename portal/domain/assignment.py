@@ -104,6 +104,18 @@ def job_active_on(start: date, discontinued: date | None, day: date) -> bool:
     return start <= day and (discontinued is None or day <= discontinued)
 
 
+def must_keep_po(enforcing: bool, start: date, discontinued: date | None, day: date) -> bool:
+    """Seed 003: every job order of a debtor that enforces POs must stay assigned to one of its POs,
+    from `day` on, while it is (or will be) active then."""
+    return enforcing and (discontinued is None or discontinued >= max(day, start))
+
+
+def enforcement_refusal(debtor_code: str) -> str:
+    """Seed 003's rule, as every refusal that would leave a job of an enforcing debtor with no PO names it."""
+    return (f"{debtor_code} enforces purchase orders: every job order of it must be assigned to one of its POs "
+            "or PO groups; choose the one that follows.")
+
+
 def lasting_end(a: Assignment, pos: dict[int, POPeriod] | None, groups: dict[int, GroupInfo] | None) -> date | None:
     """The last day an assignment can fund: its manual end, else its PO's expiration (for a group,
     its last PO's). An open-ended row whose PO has expired no longer holds the job."""

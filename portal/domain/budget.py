@@ -61,11 +61,17 @@ class Balance:
         return Balance(self.amount, self.used, self.commitments, self.estimates + amount)
 
 
+def tolerance_mark(amount: Decimal, tolerance_pct: Decimal | None) -> Decimal | None:
+    """Seed 001: the Subtotal at which a PO turns yellow, tolerance % × Amount (None: no tolerance)."""
+    return None if tolerance_pct is None else amount * tolerance_pct / 100
+
+
 def colour(balance: Balance, tolerance_pct: Decimal | None) -> str | None:
     """Seed 001: red when Subtotal > Amount; yellow when Subtotal ≥ tolerance % × Amount."""
     if balance.subtotal > balance.amount:
         return "red"
-    if tolerance_pct is not None and balance.subtotal >= balance.amount * tolerance_pct / 100:
+    mark = tolerance_mark(balance.amount, tolerance_pct)
+    if mark is not None and balance.subtotal >= mark:
         return "yellow"
     return None
 

@@ -6,9 +6,11 @@ the refusal to delete an invoiced or assigned PO (those live elsewhere).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
-from portal.domain.assignment import Assignment, Delete, Operation, SetEnd
+from portal.domain.assignment import Assignment, Delete, Operation, SetEnd, enforcement_refusal
+
+ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -26,16 +28,68 @@ class EditPlan:
     notices: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class JobSpan:
+    """The days a job order is active: its start date to its discontinued date (None: open)."""
+
+    start: date
+    end: date | None = None
+
+
+def _overlaps(a_start: date, a_end: date | None, b_start: date, b_end: date | None) -> bool:
+    return a_start <= (b_end or date.max) and b_start <= (a_end or date.max)
+
+
+def days_no_longer_funded(before: POState, after: POState | None) -> list[tuple[date, date]]:
+    """The days on which the PO funded its (old) group's jobs and no longer will: all of its period
+    when it is deleted or leaves the group, else the days a later effective or earlier expiration cuts off."""
+    if before.group_id is None:
+        return []
+    if after is None or after.group_id != before.group_id:
+        return [(before.effective, before.expiration)]
+    cut = [(before.effective, min(after.effective - ONE_DAY, before.expiration)),
+           (max(after.expiration + ONE_DAY, before.effective), before.expiration)]
+    return [(a, b) for a, b in cut if a <= b]
+
+
+def group_jobs_left_without_po(before: POState, after: POState | None, group_assignments: list[Assignment],
+                               jobs: dict[int, JobSpan]) -> list[Assignment]:
+    """Defect 4: the group's assignments that hold an active job on a day this PO stops funding
+    (the group's members never overlap, so on those days the job would have no PO)."""
+    removed = days_no_longer_funded(before, after)
+    out = []
+    for a in group_assignments:
+        span = jobs.get(a.job_id, JobSpan(date.min))
+        if any(_overlaps(a.start, a.manual_end, first, last) and _overlaps(span.start, span.end, first, last)
+               and _overlaps(a.start, a.manual_end, span.start, span.end) for first, last in removed):
+            out.append(a)
+    return out
+
+
 def plan_po_edit(before: POState, after: POState, assignments: list[Assignment], bill_dates: list[date], *,
-                 group_size_before: int, can_override: bool, confirmed: bool) -> EditPlan:
+                 group_size_before: int, can_override: bool, confirmed: bool,
+                 group_assignments: list[Assignment] = (), jobs: dict[int, JobSpan] | None = None,
+                 group_name: str = "", enforcing_debtor: str | None = None) -> EditPlan:
     """What saving `after` over `before` must check and change.
 
-    `assignments` are the job assignments made to this PO itself (not to its group); `bill_dates`
-    are the Bill To period dates of the posted invoices drawing on it; `group_size_before` is how
-    many POs the old group holds (this one included).
+    `assignments` are the job assignments made to this PO itself; `group_assignments` those made to
+    its old group, with `jobs` the active spans of the jobs of both; `bill_dates` are the Bill To
+    period dates of the posted invoices drawing on it; `group_size_before` is how many POs the old
+    group holds (this one included); `enforcing_debtor` names the debtor when it enforces POs (seed 003).
+    Jobs left with no PO through the group are asked about (refused for an enforcing debtor) even
+    with po_override_validations, which skips only steps 1-4.
     """
+    jobs = jobs or {}
+    stranded = group_jobs_left_without_po(before, after, list(group_assignments), jobs)
+    if stranded and enforcing_debtor:
+        return EditPlan(errors={"group_id" if after.group_id != before.group_id else "expiration": [
+            f"{len(stranded)} job assignment(s) through group {group_name} would have no PO on days this PO no "
+            f"longer covers. " + enforcement_refusal(enforcing_debtor)]})
+    asked = [] if confirmed or not stranded else [
+        f"{len(stranded)} job assignment(s) through group {group_name} would have no PO on days this PO no longer "
+        "covers. Continue?"]
     if can_override:
-        return EditPlan()
+        return EditPlan(confirmations=asked)
     errors: dict[str, list[str]] = {}
     ops: list[Operation] = []
     confirmations: list[str] = []
@@ -75,7 +129,14 @@ def plan_po_edit(before: POState, after: POState, assignments: list[Assignment],
     if after.group_id is not None and after.group_id != before.group_id and assignments and not confirmed:
         confirmations.append("Manual assignments to this PO exist and will not be updated to the group "
                              "automatically. Continue?")
-    return EditPlan(errors={}, operations=ops, confirmations=confirmations, notices=notices)
+    if enforcing_debtor:  # seed 003: a removed assignment may not leave an active job with no PO
+        removed = [a for a in assignments if a.id is not None and Delete(a.id) in ops]
+        if any(_overlaps(a.start, None, jobs.get(a.job_id, JobSpan(date.min)).start,
+                         jobs.get(a.job_id, JobSpan(date.min)).end) for a in removed):
+            return EditPlan(errors={"expiration": [
+                f"{len(removed)} job assignment(s) start after the new expiration and would be removed. "
+                + enforcement_refusal(enforcing_debtor)]})
+    return EditPlan(errors={}, operations=ops, confirmations=asked + confirmations, notices=notices)
 
 
 @dataclass(frozen=True)

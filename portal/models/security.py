@@ -8,7 +8,7 @@ from sqlalchemy import (Boolean, CheckConstraint, Column, DateTime, ForeignKey, 
                         String, Table, func)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.authz import satisfies
+from portal.domain.permissions import satisfies
 from portal.extensions import db
 from portal.models.base import Tracked
 
@@ -104,11 +104,6 @@ class User(UserMixin, Tracked, db.Model):
 
     def can(self, item: str, level: str | None = None) -> bool:
         return satisfies(self.grant_of(item), item, level)
-
-    @property
-    def branch_ids(self) -> set[int] | None:
-        """Branches the user is limited to; None means every branch (job security, seed 004)."""
-        return {b.id for b in self.branches} or None
 
     def __str__(self) -> str:
         return self.full_name or self.username

@@ -6,48 +6,17 @@ from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from portal.domain import assignment as tl
-from portal.domain.assignment import Assignment, GroupInfo, POPeriod, Target
-from portal.models import JobOrder, JobPOAssignment, POGroup, PurchaseOrder
+from portal.domain.assignment import GroupInfo, POPeriod, Target
+from portal.domain.po_edit import JobSpan, POState, plan_po_edit
+from portal.models import (Debtor, Document, DocumentLine, DocumentType, JobOrder, JobPOAssignment, POGroup,
+                           PurchaseOrder)
 from portal.services import audit
 from portal.services.errors import Conflict, NotFound, ValidationFailed
-from portal.services.job_orders import active_on_clause, get_job, visible
-
-
-def to_value(row: JobPOAssignment) -> Assignment:
-    target = Target("group", row.group_id) if row.group_id else Target("po", row.po_id)
-    return Assignment(row.id, row.job_id, target, row.start_date, row.manual_end, row.source)
-
-
-def po_period(po: PurchaseOrder) -> POPeriod:
-    return POPeriod(po.id, po.number, po.effective, po.expiration, po.group_id)
-
-
-@dataclass(frozen=True)
-class DebtorPOs:
-    """A debtor's POs and groups as the timeline rules need them (two queries)."""
-
-    pos: dict[int, POPeriod]
-    groups: dict[int, GroupInfo]
-    rows: dict[int, PurchaseOrder]
-
-
-def debtor_pos(session: Session, debtor_id: int) -> DebtorPOs:
-    rows = {p.id: p for p in session.scalars(select(PurchaseOrder).where(PurchaseOrder.debtor_id == debtor_id))}
-    pos = {i: po_period(p) for i, p in rows.items()}
-    groups = {}
-    for g in session.scalars(select(POGroup).where(POGroup.debtor_id == debtor_id)):
-        members = tuple(sorted((p for p in pos.values() if p.group_id == g.id), key=lambda p: p.effective))
-        groups[g.id] = GroupInfo(g.id, g.description, g.active, members)
-    return DebtorPOs(pos, groups, rows)
-
-
-def timeline_of(session: Session, job_id: int) -> tuple[list[JobPOAssignment], list[Assignment]]:
-    rows = list(session.scalars(select(JobPOAssignment).where(JobPOAssignment.job_id == job_id)
-                                .order_by(JobPOAssignment.start_date)))
-    return rows, [to_value(r) for r in rows]
+from portal.services.job_visibility import active_on_clause, get_job, visible
+from portal.services.po_timeline import DebtorPOs, debtor_pos, timeline_of, to_value
 
 
 def _apply(session: Session, job: JobOrder, result: tl.Result, source: str) -> None:
@@ -98,8 +67,9 @@ def assign(session: Session, user, job_id: int, target: Target, as_of: date, *, 
     return result
 
 
-def clear(session: Session, user, job_id: int, as_of: date) -> tl.Result:
-    """End the job's assignment the day before the as-of date, or delete it on its start day."""
+def clear(session: Session, user, job_id: int, as_of: date, *, replacement: Target | None = None) -> tl.Result:
+    """End the job's assignment the day before the as-of date, or delete it on its start day; then
+    assign `replacement` from the as-of date. A job of a debtor that enforces POs must get one (seed 003)."""
     audit.acting(session, user)
     job = get_job(session, user, job_id, lock=True)
     rows, timeline = timeline_of(session, job.id)
@@ -110,7 +80,17 @@ def clear(session: Session, user, job_id: int, as_of: date) -> tl.Result:
         raise tl.AssignmentError("This assignment was made under the job's previous debtor and is read-only.")
     try:
         result = tl.clear(timeline, as_of, data.pos, data.groups)
-    except tl.AssignmentError:
+        if replacement is None and tl.must_keep_po(job.debtor.enforce_purchase_orders, job.start_date,
+                                                   job.discontinued_date, as_of):
+            raise tl.AssignmentError(tl.enforcement_refusal(job.debtor.code))
+        if replacement is not None:
+            _check_target(data, replacement)
+            following = tl.assign(tl.apply(timeline, result), job.id, replacement, as_of,
+                                  po=data.pos.get(replacement.id) if not replacement.is_group else None,
+                                  group=data.groups.get(replacement.id) if replacement.is_group else None,
+                                  pos=data.pos, groups=data.groups)
+            result = tl.Result(result.operations + following.operations, following.notices)
+    except (tl.AssignmentError, NotFound):
         session.rollback()
         raise
     _apply(session, job, result, "manual")
@@ -118,13 +98,13 @@ def clear(session: Session, user, job_id: int, as_of: date) -> tl.Result:
     return result
 
 
-def assign_new_job(session: Session, job: JobOrder, target: Target) -> None:
-    """The PO or group chosen when the job was created, from the job's start date (or the first
-    day the PO or group is valid, if later)."""
+def assign_new_job(session: Session, job: JobOrder, target: Target, *, start: date | None = None) -> None:
+    """The PO or group chosen when the job was created (or moved to another debtor), from the job's
+    start date or `start` (or the first day the PO or group is valid, if later)."""
     data = debtor_pos(session, job.debtor_id)
     if target.is_group and target.id not in data.groups or not target.is_group and target.id not in data.pos:
         raise ValidationFailed({"po_choice": ["Choose a PO or PO group of this debtor."]})
-    start = job.start_date
+    start = max(start or job.start_date, job.start_date)
     if target.is_group:
         group = data.groups[target.id]
         if group.po_on(start) is None and (upcoming := group.next_po_after(start)):
@@ -139,6 +119,18 @@ def assign_new_job(session: Session, job: JobOrder, target: Target) -> None:
     except tl.AssignmentError as exc:
         raise ValidationFailed({"po_choice": [str(exc)]})
     _apply(session, job, result, "job_order")
+
+
+def end_for_move(session: Session, job: JobOrder, old_debtor_id: int, day: date) -> None:
+    """A job moving to another debtor on `day` keeps its old debtor's assignments, ended the day
+    before (those starting later are removed): the new debtor's PO takes over from `day`."""
+    for row in session.scalars(select(JobPOAssignment).where(JobPOAssignment.job_id == job.id,
+                                                             JobPOAssignment.debtor_id == old_debtor_id)):
+        if row.start_date >= day:
+            session.delete(row)
+        elif row.manual_end is None or row.manual_end >= day:
+            row.manual_end = day - tl.ONE_DAY
+    session.flush()
 
 
 @dataclass(frozen=True)
@@ -224,22 +216,14 @@ def offer(session: Session, debtor_id: int, as_of: date) -> tuple[list[PurchaseO
 
 def of_po(session: Session, user, po_id: int, limit: int = 500) -> list[JobPOAssignment]:
     """Assignments made to a PO itself, limited by job security (one query, jobs joined)."""
-    from sqlalchemy.orm import contains_eager
-
     stmt = visible(select(JobPOAssignment).join(JobPOAssignment.job).options(contains_eager(JobPOAssignment.job)),
                    user).where(JobPOAssignment.po_id == po_id)
     return list(session.scalars(stmt.order_by(JobPOAssignment.start_date).limit(limit)))
 
 
-def count_for_po(session: Session, po_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(JobPOAssignment).where(JobPOAssignment.po_id == po_id)) or 0
-
-
-def _po_edit_steps(session: Session, po: PurchaseOrder, before, after, actor, confirmed: bool) -> None:
-    """Seed 004's steps 1–4 when a PO's dates or group change (skipped with po_override_validations)."""
-    from portal.domain.po_edit import POState, plan_po_edit
-    from portal.models import Document, DocumentLine, DocumentType
-
+def apply_po_edit_steps(session: Session, po: PurchaseOrder, before, after, actor, confirmed: bool) -> None:
+    """Seed 004's steps 1–4 when a PO's dates or group change (skipped with po_override_validations),
+    and the jobs its group would leave with no PO (asked, or refused for an enforcing debtor)."""
     if (before.effective, before.expiration, before.group_id) == (after.effective, after.expiration, after.group_id):
         return
     rows = list(session.scalars(select(JobPOAssignment).where(JobPOAssignment.po_id == po.id)))
@@ -252,10 +236,19 @@ def _po_edit_steps(session: Session, po: PurchaseOrder, before, after, actor, co
     bill_dates = [d for d in bill if d is not None]
     group_size = session.scalar(select(func.count()).select_from(PurchaseOrder).where(
         PurchaseOrder.group_id == before.group_id)) if before.group_id else 0
+    group_rows = list(session.scalars(select(JobPOAssignment).where(
+        JobPOAssignment.group_id == before.group_id))) if before.group_id else []
+    spans = {j.id: JobSpan(j.start_date, j.discontinued_date) for j in session.scalars(
+        select(JobOrder).where(JobOrder.id.in_({r.job_id for r in rows + group_rows})))} if rows or group_rows else {}
+    group = session.get(POGroup, before.group_id) if before.group_id else None
+    debtor = session.get(Debtor, po.debtor_id)
     plan = plan_po_edit(POState(before.effective, before.expiration, before.group_id),
                         POState(after.effective, after.expiration, after.group_id), [to_value(r) for r in rows],
                         bill_dates, group_size_before=group_size or 0,
-                        can_override=actor.can("po_override_validations"), confirmed=confirmed)
+                        can_override=actor.can("po_override_validations"), confirmed=confirmed,
+                        group_assignments=[to_value(r) for r in group_rows], jobs=spans,
+                        group_name=group.description if group else "",
+                        enforcing_debtor=debtor.code if debtor.enforce_purchase_orders else None)
     if plan.errors:
         raise ValidationFailed(plan.errors)
     if plan.confirmations:
@@ -266,13 +259,3 @@ def _po_edit_steps(session: Session, po: PurchaseOrder, before, after, actor, co
             session.delete(by_id[op.assignment_id])
         elif isinstance(op, tl.SetEnd):
             by_id[op.assignment_id].manual_end = op.manual_end
-
-
-def _register_hook() -> None:
-    from portal.services import purchase_orders
-
-    if _po_edit_steps not in purchase_orders.EDIT_HOOKS:
-        purchase_orders.EDIT_HOOKS.append(_po_edit_steps)
-
-
-_register_hook()

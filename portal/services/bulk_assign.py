@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
-from sqlalchemy import and_, case, exists, func, insert, literal, or_, select, type_coerce
+from sqlalchemy import and_, case, exists, func, insert, literal, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -19,9 +19,10 @@ from portal.domain import assignment as tl
 from portal.domain.assignment import Target
 from portal.models import AuditEntry, JobOrder, JobPOAssignment
 from portal.services import audit
-from portal.services.assignments import debtor_pos
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.job_orders import JobFilter, filtered
+from portal.services.job_visibility import assigned_on_clause, lasting_end_sql
+from portal.services.po_timeline import debtor_pos
 
 MAX_LISTED_IDS = 10_000
 REASONS = ("not active on the date", "discontinued before the date", "already assigned on the date",
@@ -54,13 +55,11 @@ class Outcome:
 
 
 def _reason(day: date):
-    covering = and_(JobPOAssignment.job_id == JobOrder.id, JobPOAssignment.start_date <= day,
-                    or_(JobPOAssignment.manual_end.is_(None), JobPOAssignment.manual_end >= day))
     future = and_(JobPOAssignment.job_id == JobOrder.id, JobPOAssignment.start_date > day)
     return case(
         (JobOrder.start_date > day, literal(REASONS[0])),
         (and_(JobOrder.discontinued_date.is_not(None), JobOrder.discontinued_date < day), literal(REASONS[1])),
-        (exists().where(covering), literal(REASONS[2])),
+        (assigned_on_clause(day), literal(REASONS[2])),
         (exists().where(future), literal(REASONS[3])),
         else_=literal(None),
     ).label("reason")
@@ -112,6 +111,26 @@ def preview(session: Session, user, selection: Selection, target: Target, day: d
     return Preview(to_assign, counts, [tuple(r) for r in sample], problem)
 
 
+def _close_expired(session: Session, user, job_ids, day: date, now: datetime) -> None:
+    """Open-ended rows whose PO expired before `day` no longer hold their job (domain: lasting_end):
+    end them at that expiration, as assigning one job does, so the new row never overlaps (one statement)."""
+    end = lasting_end_sql()
+    closed = (update(JobPOAssignment)
+              .where(JobPOAssignment.job_id.in_(job_ids), JobPOAssignment.manual_end.is_(None),
+                     JobPOAssignment.start_date <= day, end < day)
+              .values(manual_end=end, changed_by_id=user.id, changed_at=now,
+                      row_version=JobPOAssignment.row_version + 1)
+              .returning(JobPOAssignment.id, JobPOAssignment.job_id, JobPOAssignment.manual_end)
+              .cte("closed"))
+    changes = type_coerce(func.jsonb_build_object(
+        "manual_end", func.jsonb_build_array(None, func.to_char(closed.c.manual_end, "YYYY-MM-DD"))), JSONB)
+    session.execute(insert(AuditEntry).from_select(
+        ["actor_id", "entity_type", "entity_id", "scope_type", "scope_id", "action", "summary", "changes", "at"],
+        select(literal(user.id), literal("job_po_assignments"), closed.c.id, literal("job_orders"), closed.c.job_id,
+               literal("update"), literal(f"ended at its PO's expiration (bulk assignment from {day.isoformat()})"),
+               changes, literal(now)).select_from(closed)))
+
+
 def apply(session: Session, user, selection: Selection, target: Target, day: date, *, today: date) -> Outcome:
     """Assign every selected job that nothing skips, with its audit row, in one INSERT … SELECT."""
     summary = preview(session, user, selection, target, day, today=today)
@@ -124,6 +143,7 @@ def apply(session: Session, user, selection: Selection, target: Target, day: dat
     jobs = _selected(user, selection, today).subquery()
     eligible = (select(JobOrder.id, JobOrder.debtor_id).join(jobs, jobs.c.id == JobOrder.id)
                 .where(_reason(day).is_(None))).subquery()
+    _close_expired(session, user, select(eligible.c.id), day, now)
     po_id, group_id = (None, target.id) if target.is_group else (target.id, None)
     inserted = (
         insert(JobPOAssignment)

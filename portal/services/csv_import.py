@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from portal.models import BillCode, Debtor, DocumentType, JobOrder, PurchaseOrder
 from portal.domain.text import CONTROL_MESSAGE, first_control_line
 from portal.services import documents, posting
+from portal.services.job_visibility import may_see
 from portal.services.documents import DocumentInput, LineInput, parse_decimal
 from portal.services.errors import ValidationFailed
 
@@ -42,8 +43,11 @@ def _day(raw: str) -> date | None:
 
 
 def _unreadable(exc: csv.Error) -> str:
-    return (f"Not a readable CSV file ({exc}): a quoted value must end with a closing quote (\") before "
-            "the next comma or line, and a quote inside a value is written twice (\"\").")
+    reason = str(exc)
+    if "end of data" in reason or "expected after" in reason:
+        return (f"Not a readable CSV file ({reason}): a quoted value must end with a closing quote (\") before "
+                "the next comma or line, and a quote inside a value is written twice (\"\").")
+    return f"Not a readable CSV file ({reason})."
 
 
 def parse(session: Session, user, text: str) -> Preview:
@@ -95,7 +99,7 @@ def parse(session: Session, user, text: str) -> Preview:
         if code is None:
             problems.append(f"unknown bill code “{row.get('bill_code', '')[:40]}”")
         if row.get("job") and (job is None or (debtor and job.debtor_id != debtor.id)
-                               or (user.branch_ids and job.branch_id not in user.branch_ids)):
+                               or not may_see(user, job)):
             problems.append(f"unknown job “{row.get('job', '')[:40]}” for this debtor")
         try:
             doc_date, bill_from, bill_to, service = (_day(row.get(k, "")) for k in ("date", "bill_from", "bill_to", "service_date"))

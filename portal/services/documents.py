@@ -13,8 +13,9 @@ from portal.domain import budget
 from portal.domain.numbers import QUANTITY, RATE, column_problem, parse_number
 from portal.models import BillCode, Debtor, Document, DocumentLine, DocumentType, JobOrder, LedgerEntry, PurchaseOrder
 from portal.services import audit
+from portal.services.job_visibility import may_see, visible
 from portal.services.debtors import like_pattern
-from portal.services.errors import Conflict, NotFound, ValidationFailed
+from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.services.funding import Funding, Resolver
 from portal.services.locks import locked
 from portal.services.paging import Page, paginate
@@ -73,6 +74,25 @@ def get_document(session: Session, doc_id: int) -> Document:
     return doc
 
 
+def visible_lines(user, doc: Document) -> list[DocumentLine]:
+    """Job security on a document: the lines naming a job the user may see, or no job."""
+    return [line for line in doc.lines if may_see(user, line.job)]
+
+
+def lines_shown(user, doc: Document) -> dict:
+    """What a document page lists: the visible lines, and how many others it leaves out."""
+    lines = visible_lines(user, doc)
+    return {"lines": lines, "hidden_lines": len(doc.lines) - len(lines)}
+
+
+def check_lines_visible(user, lines) -> None:
+    """A user limited to branches may not change lines on other branches' jobs (nor a document
+    holding them: the change would show or rewrite what they may not see)."""
+    if any(not may_see(user, line.job) for line in lines):
+        raise Forbidden("This document has lines on job orders outside your branches; someone who sees "
+                        "those branches must change it.")
+
+
 def _validate(session: Session, user, data: DocumentInput) -> tuple[dict[str, list[str]], list[tuple[LineInput, Decimal]]]:
     errors: dict[str, list[str]] = {}
     add = lambda f, m: errors.setdefault(f, []).append(m)  # noqa: E731
@@ -106,7 +126,7 @@ def _validate(session: Session, user, data: DocumentInput) -> tuple[dict[str, li
     for n, line in enumerate(data.lines, start=1):
         job = jobs.get(line.job_id) if line.job_id else None
         if line.job_id and (job is None or job.debtor_id != debtor.id or
-                            (user.branch_ids and job.branch_id not in user.branch_ids)):
+                            not may_see(user, job)):
             add("lines", f"Line {n}: choose one of {debtor.code}'s job orders.")
         if line.bill_code_id not in codes or not codes[line.bill_code_id].active:
             add("lines", f"Line {n}: choose an active bill code.")
@@ -189,6 +209,9 @@ def save_draft(session: Session, user, doc_id: int | None, data: DocumentInput, 
         if doc.status != "draft":
             session.rollback()
             raise Conflict(f"{doc.number} is {doc.status}: only drafts can be edited.")
+        if not all(may_see(user, line.job) for line in doc.lines):
+            session.rollback()
+            check_lines_visible(user, doc.lines)
         audit.check_version(doc, expected_version)
         doc.document_type_id = data.document_type_id
     doc.number = data.number.strip() or doc.number
@@ -218,7 +241,8 @@ def describe_funding(session: Session, user, data: DocumentInput) -> list[Fundin
         return ["choose the debtor and document type" for _ in data.lines]
     resolver = Resolver(session, debtor.id)
     job_ids = {l.job_id for l in data.lines if l.job_id}
-    jobs = {j.id: j for j in session.scalars(select(JobOrder).where(JobOrder.id.in_(job_ids), JobOrder.debtor_id == debtor.id))} if job_ids else {}
+    jobs = {j.id: j for j in session.scalars(visible(select(JobOrder), user).where(
+        JobOrder.id.in_(job_ids), JobOrder.debtor_id == debtor.id))} if job_ids else {}
     sources = {}
     if doc_type.is_credit_memo and any(l.source_line_id for l in data.lines):
         sources = {l.id: l for l in session.scalars(select(DocumentLine).join(Document).where(
@@ -257,6 +281,19 @@ def may_derive(source: DocumentType, target: DocumentType) -> bool:
     return ((source.is_estimate and (target.is_order or target.is_invoice))
             or (source.is_order and target.is_invoice)
             or (source.is_invoice and target.is_credit_memo))
+
+
+def may_void(doc: Document) -> bool:
+    """Open (posted) estimates and orders can be voided; invoices and credit memos are credited instead."""
+    return doc.status == "posted" and doc.document_type.bucket != "used"
+
+
+def derivable_types(session: Session, doc: Document) -> list[DocumentType]:
+    """The active types a draft can be made as from this document (none unless it is posted)."""
+    if doc.status != "posted":
+        return []
+    return [t for t in session.scalars(select(DocumentType).where(DocumentType.active.is_(True))
+                                       .order_by(DocumentType.sort_order)) if may_derive(doc.document_type, t)]
 
 
 def derive(session: Session, user, source_id: int, target_type_id: int, *, quantities: dict[int, Decimal] | None = None,

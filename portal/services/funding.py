@@ -19,7 +19,7 @@ from portal.domain import assignment as tl
 from portal.domain import budget
 from portal.domain import funding as rules
 from portal.models import JobOrder, JobPOAssignment, POEligibleType, PurchaseOrder, po_line_bill_codes
-from portal.services.assignments import DebtorPOs, debtor_pos, to_value
+from portal.services.po_timeline import DebtorPOs, debtor_pos, to_value
 
 
 @dataclass(frozen=True)

@@ -4,26 +4,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from portal.domain.assignment import Target
-from portal.models import Branch, Debtor, JobOrder, JobPOAssignment, User
+from portal.domain.assignment import Target, enforcement_refusal, must_keep_po
+from portal.models import Branch, Debtor, JobOrder, User
 from portal.services import audit
 from portal.services.debtors import like_pattern
-from portal.services.errors import NotFound, ValidationFailed
-from portal.services.locks import locked
+from portal.services import assignments
+from portal.services.errors import ValidationFailed
+from portal.services.job_visibility import (active_on_clause, assigned_on_clause, assigned_to_po_on_clause,
+                                           branch_limit, get_job, visible)
 from portal.services.paging import Page, paginate
-
-
-def visible(stmt: Select, user) -> Select:
-    """Job security: limit any statement over JobOrder to the user's branches (if limited)."""
-    branch_ids = user.branch_ids
-    return stmt.where(JobOrder.branch_id.in_(branch_ids)) if branch_ids else stmt
-
-
-def active_on_clause(day: date):
-    return and_(JobOrder.start_date <= day, or_(JobOrder.discontinued_date.is_(None), JobOrder.discontinued_date >= day))
 
 
 @dataclass(frozen=True)
@@ -54,26 +46,23 @@ def filtered(flt: JobFilter, user, today: date) -> Select:
         pattern = like_pattern(flt.q.strip())
         stmt = stmt.where(or_(JobOrder.number.ilike(pattern), JobOrder.title.ilike(pattern),
                               JobOrder.po_reference.ilike(pattern)))
-    covering = and_(JobPOAssignment.job_id == JobOrder.id, JobPOAssignment.start_date <= day,
-                    or_(JobPOAssignment.manual_end.is_(None), JobPOAssignment.manual_end >= day))
     if flt.unassigned:
-        stmt = stmt.where(~exists().where(covering))
+        stmt = stmt.where(~assigned_on_clause(day))
     if flt.po_id:
-        stmt = stmt.where(exists().where(covering, JobPOAssignment.po_id == flt.po_id))
+        stmt = stmt.where(assigned_to_po_on_clause(day, flt.po_id))
     return stmt
+
+
+def branch_choices(session: Session, user) -> list[Branch]:
+    """The branches a user may put a job in: their own, or every branch when not limited."""
+    limit = branch_limit(user)
+    stmt = select(Branch).order_by(Branch.code)
+    return list(session.scalars(stmt.where(Branch.id.in_(limit)) if limit else stmt))
 
 
 def list_jobs(session: Session, user, flt: JobFilter, *, today: date, page: int = 1, per_page: int = 25) -> Page[JobOrder]:
     stmt = filtered(flt, user, today).order_by(JobOrder.number.desc())
     return paginate(session, stmt, page, per_page)
-
-
-def get_job(session: Session, user, job_id: int, *, lock: bool = False) -> JobOrder:
-    """The job, or NotFound when it does not exist or lies outside the user's branches."""
-    job = locked(session, JobOrder, job_id) if lock else session.get(JobOrder, job_id)
-    if job is None or (user.branch_ids and job.branch_id not in user.branch_ids):
-        raise NotFound("No such job order.")
-    return job
 
 
 @dataclass(frozen=True)
@@ -104,7 +93,7 @@ def _validate(session: Session, user, data: JobInput) -> dict[str, list[str]]:
     if data.debtor_id is None or session.get(Debtor, data.debtor_id) is None:
         errors["debtor_id"] = ["Choose the debtor."]
     if data.branch_id is None or session.get(Branch, data.branch_id) is None or \
-            (user.branch_ids and data.branch_id not in user.branch_ids):
+            (branch_limit(user) and data.branch_id not in branch_limit(user)):
         errors["branch_id"] = ["Choose one of your branches."]
     if data.consultant_id is not None and session.get(User, data.consultant_id) is None:
         errors["consultant_id"] = ["Choose a consultant from the list."]
@@ -116,8 +105,6 @@ def _validate(session: Session, user, data: JobInput) -> dict[str, list[str]]:
 def create_job(session: Session, user, data: JobInput, *, today: date) -> JobOrder:
     """A new job order. For a debtor that enforces POs a PO or group must be chosen (seed 003);
     otherwise one may be chosen, or a PO number typed on the fly (no budget: reporting only)."""
-    from portal.services import assignments
-
     errors = _validate(session, user, data)
     debtor = session.get(Debtor, data.debtor_id) if data.debtor_id else None
     if debtor is not None and debtor.enforce_purchase_orders and data.target is None:
@@ -146,8 +133,11 @@ def create_job(session: Session, user, data: JobInput, *, today: date) -> JobOrd
     return job
 
 
-def update_job(session: Session, user, job_id: int, data: JobInput, *, expected_version: int | None = None) -> JobOrder:
-    """Edit a job. A new debtor keeps the old assignments (shown under the old debtor, read-only)."""
+def update_job(session: Session, user, job_id: int, data: JobInput, *, expected_version: int | None = None,
+               today: date | None = None) -> JobOrder:
+    """Edit a job. A new debtor keeps the old assignments (shown under the old debtor, read-only,
+    ended the day before the move when a PO of the new debtor is chosen); moving to a debtor that
+    enforces POs needs one of its POs or groups (seed 003)."""
     errors = _validate(session, user, data)
     if errors:
         raise ValidationFailed(errors)
@@ -158,9 +148,23 @@ def update_job(session: Session, user, job_id: int, data: JobInput, *, expected_
     if data.po_reference.strip() and debtor.enforce_purchase_orders:
         session.rollback()
         raise ValidationFailed({"po_reference": [f"{debtor.code} enforces purchase orders: assign a PO instead."]})
+    old_debtor_id, move_day = job.debtor_id, max(today or date.today(), data.start_date)
+    moving = old_debtor_id != debtor.id
+    if moving and data.target is None and must_keep_po(debtor.enforce_purchase_orders, data.start_date,
+                                                      data.discontinued_date, move_day):
+        session.rollback()
+        raise ValidationFailed({"po_choice": [enforcement_refusal(debtor.code)]})
     job.title, job.debtor_id, job.branch_id = data.title.strip(), data.debtor_id, data.branch_id
     job.start_date, job.discontinued_date, job.site = data.start_date, data.discontinued_date, data.site.strip()
     job.consultant_id, job.po_reference = data.consultant_id, data.po_reference.strip() or None
+    if moving and data.target is not None:
+        try:
+            session.flush()
+            assignments.end_for_move(session, job, old_debtor_id, move_day)
+            assignments.assign_new_job(session, job, data.target, start=move_day)
+        except ValidationFailed:
+            session.rollback()
+            raise
     session.commit()
     return job
 

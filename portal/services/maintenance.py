@@ -9,14 +9,13 @@ from sqlalchemy.orm import Session
 
 from portal.domain.alert_messages import placeholder_errors
 from portal.domain.numbers import parse_number
-from portal.models import (AlertTemplate, BillCode, BillCodeGroup, Document, DocumentLine, DocumentType,
-                           LedgerEntry, POEligibleType, POLine, PurchaseOrder, Role, User, bill_code_group_members)
+from portal.models import AlertTemplate, BillCode, BillCodeGroup, Document, DocumentType, Role, User
 from portal.services import audit, coverage
 from portal.services.debtors import like_pattern
 from portal.services.errors import NotFound, ValidationFailed
 from portal.services.locks import locked
 from portal.services.paging import Page, paginate
-from portal.services.references import delete_unreferenced, plural, reference_check
+from portal.services.references import delete_unreferenced
 
 MODELS = {"bill_codes": BillCode, "bill_code_groups": BillCodeGroup, "document_types": DocumentType,
           "alert_templates": AlertTemplate}
@@ -207,38 +206,3 @@ def save_alert_template(session: Session, item_id: int | None, *, actor, name: s
 
 def delete_item(session: Session, kind: str, item_id: int, *, actor) -> None:
     delete_unreferenced(session, MODELS[kind], item_id, actor=actor)
-
-
-def _count_where(session: Session, stmt, noun: str):
-    if count := session.scalar(stmt):
-        yield plural(count, noun)
-
-
-@reference_check(BillCode)
-def _bill_code_refs(session: Session, obj: BillCode):
-    yield from _count_where(session, select(func.count()).select_from(bill_code_group_members).where(
-        bill_code_group_members.c.bill_code_id == obj.id), "bill code group")
-    yield from _count_where(session, select(func.count()).select_from(DocumentLine).where(
-        DocumentLine.bill_code_id == obj.id), "document line")
-    yield from _count_where(session, select(func.count()).select_from(LedgerEntry).where(
-        LedgerEntry.bill_code_id == obj.id), "ledger entry")
-
-
-@reference_check(BillCodeGroup)
-def _group_refs(session: Session, obj: BillCodeGroup):
-    yield from _count_where(session, select(func.count()).select_from(POLine).where(
-        POLine.bill_code_group_id == obj.id), "PO line")
-
-
-@reference_check(DocumentType)
-def _type_refs(session: Session, obj: DocumentType):
-    yield from _count_where(session, select(func.count()).select_from(Document).where(
-        Document.document_type_id == obj.id), "document")
-    yield from _count_where(session, select(func.count()).select_from(POEligibleType).where(
-        POEligibleType.document_type_id == obj.id), "purchase order eligibility")
-
-
-@reference_check(AlertTemplate)
-def _template_refs(session: Session, obj: AlertTemplate):
-    yield from _count_where(session, select(func.count()).select_from(PurchaseOrder).where(
-        PurchaseOrder.alert_template_id == obj.id), "purchase order")

@@ -5,11 +5,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.models import Debtor, JobPOAssignment, POGroup, PurchaseOrder
+from portal.models import Debtor, POGroup, PurchaseOrder
 from portal.services import audit
 from portal.services.locks import locked
 from portal.services.errors import NotFound, ValidationFailed
-from portal.services.references import delete_unreferenced, plural, reference_check
+from portal.services.references import delete_unreferenced
 
 
 def groups_of(session: Session, debtor_id: int) -> list[tuple[POGroup, int]]:
@@ -58,10 +58,3 @@ def save_group(session: Session, debtor_id: int, group_id: int | None, *, actor,
 
 def delete_group(session: Session, group_id: int, *, actor) -> None:
     delete_unreferenced(session, POGroup, group_id, actor=actor, label=lambda g: f"Group {g.description}")
-
-
-@reference_check(POGroup)
-def _group_references(session: Session, group: POGroup):
-    for model, noun in ((PurchaseOrder, "purchase order"), (JobPOAssignment, "job assignment")):
-        if count := session.scalar(select(func.count()).select_from(model).where(model.group_id == group.id)):
-            yield plural(count, noun)

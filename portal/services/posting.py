@@ -20,9 +20,10 @@ from portal.domain.budget import Balance, Entry, LineCheck, PostingCheck
 from portal.models import (Debtor, Document, DocumentLine, JobOrder, LedgerEntry, POBalance, POLine, POLineBalance,
                            PurchaseOrder)
 from portal.services import alerts, audit
-from portal.services.documents import drawn_by_line
+from portal.services.documents import check_lines_visible, drawn_by_line, may_void
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.services.funding import Resolver
+from portal.services.job_visibility import may_see
 from portal.services.locks import locked
 
 ZERO = Decimal("0")
@@ -102,6 +103,9 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
     if doc.status != "draft":
         session.rollback()
         raise Conflict(f"{doc.number} is already {doc.status}.")
+    if not all(may_see(user, line.job) for line in doc.lines):  # its warnings would name those jobs
+        session.rollback()
+        check_lines_visible(user, doc.lines)
     doc_type, debtor = doc.document_type, session.get(Debtor, doc.debtor_id)
     resolver = Resolver(session, doc.debtor_id)
     sources = _source_lines(session, doc)
@@ -201,7 +205,7 @@ def void(session: Session, user, doc_id: int, *, today: date | None = None) -> N
     doc = locked(session, Document, doc_id)
     if doc is None:
         raise NotFound("No such document.")
-    if doc.status != "posted" or doc.document_type.bucket == "used":
+    if not may_void(doc):
         session.rollback()
         raise Conflict(f"Only open (posted) estimates and orders can be voided; {doc.number} is "
                        f"{doc.status if doc.status != 'posted' else 'an invoice or credit memo: credit it instead'}.")
@@ -241,7 +245,7 @@ def reassign(session: Session, user, doc_id: int, line_ids: list[int], po_id: in
         raise ValidationFailed({"po_line_id": ["Choose a line of that master PO."]})
     if target.kind != "multi_line_master":
         po_line_id = None
-    lines = [l for l in doc.lines if l.id in set(line_ids)]
+    lines = [l for l in doc.lines if l.id in set(line_ids) and may_see(user, l.job)]
     if not lines or len(lines) != len(set(line_ids)):
         session.rollback()
         raise ValidationFailed({"lines": ["Choose lines of this invoice."]})

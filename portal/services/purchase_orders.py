@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Callable
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -13,18 +12,14 @@ from sqlalchemy.orm import Session, contains_eager
 from portal.domain import budget
 from portal.domain import purchase_orders as rules
 from portal.domain.purchase_orders import LineInput, Period, POInput
-from portal.models import (AlertTemplate, BillCodeGroup, Debtor, DocumentLine, DocumentType, JobPOAssignment,
+from portal.models import (AlertTemplate, BillCodeGroup, Debtor, DocumentLine, DocumentType,
                            LedgerEntry, POBalance, POEligibleType, POGroup, POLine, POLineBalance, PurchaseOrder)
-from portal.services import audit, coverage
+from portal.services import assignments, audit, coverage
 from portal.services.debtors import like_pattern
 from portal.services.locks import locked
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.services.paging import Page, paginate
-from portal.services.references import delete_unreferenced, plural, reference_check
-
-# Later areas (job assignments: seed 004's edit steps 1–4) plug checks into PO edits here:
-# hook(session, po, before: POInput-like snapshot, after: POInput, actor, confirmed: bool) -> None
-EDIT_HOOKS: list[Callable] = []
+from portal.services.references import delete_unreferenced
 
 CONSTRAINT_FIELDS = {
     "ex_purchase_orders_group_overlap": ("group_id", "Another PO of this group overlaps these dates."),
@@ -274,8 +269,7 @@ def update_po(session: Session, po_id: int, data: POInput, *, actor, expected_ve
         raise ValidationFailed(errors)
     before = snapshot(po)
     try:
-        for hook in EDIT_HOOKS:
-            hook(session, po, before, data, actor, confirmed)
+        assignments.apply_po_edit_steps(session, po, before, data, actor, confirmed)
         _apply(session, po, data)
         session.flush()
         if data.kind == "multi_line_master":
@@ -302,35 +296,18 @@ def delete_po(session: Session, po_id: int, *, actor) -> None:
     delete_unreferenced(session, PurchaseOrder, po_id, actor=actor, label=lambda po: f"PO {po.number}", guard=mine)
 
 
-@reference_check(PurchaseOrder)
-def _po_references(session: Session, po: PurchaseOrder):
-    checks = [
-        (select(func.count()).select_from(DocumentLine).where(DocumentLine.po_id == po.id), "document line"),
-        (select(func.count()).select_from(LedgerEntry).where(LedgerEntry.po_id == po.id), "ledger entry"),
-        (select(func.count()).select_from(JobPOAssignment).where(JobPOAssignment.po_id == po.id), "job assignment"),
-    ]
-    for stmt, noun in checks:
-        if count := session.scalar(stmt):
-            yield plural(count, noun)
-
-
-@reference_check(Debtor)
-def _debtor_references(session: Session, debtor: Debtor):
-    for model, noun in ((PurchaseOrder, "purchase order"), (POGroup, "PO group")):
-        if count := session.scalar(select(func.count()).select_from(model).where(model.debtor_id == debtor.id)):
-            yield plural(count, noun)
-
-
 @dataclass(frozen=True)
 class Figures(budget.Balance):
     """Seed 001's columns for a PO or master line, read from its balance row, with its colour."""
 
     colour: str | None = None
+    tolerance_mark: Decimal | None = None  # where the budget bar turns yellow
 
 
 def _figures(amount: Decimal, row, tolerance_pct: Decimal | None) -> Figures:
     b = budget.Balance.of(amount, row)
-    return Figures(b.amount, b.used, b.commitments, b.estimates, budget.colour(b, tolerance_pct))
+    return Figures(b.amount, b.used, b.commitments, b.estimates, budget.colour(b, tolerance_pct),
+                   budget.tolerance_mark(b.amount, tolerance_pct))
 
 
 def balance_figures(po: PurchaseOrder) -> Figures:

@@ -1,42 +1,88 @@
 """What still refers to a record, so it is never deleted while referenced.
 
-Each area registers, for the model it points at, a function naming what refers to an instance
-("3 purchase orders"); `references_of` asks every one. Later areas add their own checks here
-instead of editing the delete services.
+One registry, filled here and nowhere else: for each model, the queries counting what refers to an
+instance ("3 purchase orders"). A delete service calls `delete_unreferenced`, which asks it.
 """
 from __future__ import annotations
 
-from collections import defaultdict
-from typing import Callable, Iterable
+from typing import Callable
 
+from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-Check = Callable[[Session, object], Iterable[str]]
-_checks: dict[type, list[Check]] = defaultdict(list)
+from portal.models import (AlertTemplate, BillCode, BillCodeGroup, Debtor, Document, DocumentLine, DocumentType,
+                           JobOrder, JobPOAssignment, LedgerEntry, POEligibleType, POGroup, POLine, PurchaseOrder,
+                           bill_code_group_members)
+from portal.services import audit
+from portal.services.errors import Conflict, NotFound
+from portal.services.locks import locked
 
 
-def reference_check(model: type) -> Callable[[Check], Check]:
-    """Register a function listing what refers to an instance of `model`."""
+def _count(table, *where) -> Select:
+    return select(func.count()).select_from(table).where(*where)
 
-    def register(fn: Check) -> Check:
-        _checks[model].append(fn)
-        return fn
 
-    return register
+def _group_assignments_on(po: PurchaseOrder) -> Select:
+    """SQL for domain.po_edit.group_jobs_left_without_po on delete: assignments to the PO's group
+    that hold an active job on one of the PO's days (the group's jobs draw on it then)."""
+    if po.group_id is None:
+        return select(literal(0))
+    first, last = po.effective, po.expiration
+    return (select(func.count()).select_from(JobPOAssignment).join(JobOrder, JobOrder.id == JobPOAssignment.job_id)
+            .where(JobPOAssignment.group_id == po.group_id,
+                   JobPOAssignment.start_date <= last,
+                   or_(JobPOAssignment.manual_end.is_(None), JobPOAssignment.manual_end >= first),
+                   JobOrder.start_date <= last,
+                   or_(JobOrder.discontinued_date.is_(None), JobOrder.discontinued_date >= first),
+                   JobOrder.start_date <= func.coalesce(JobPOAssignment.manual_end, last),
+                   JobPOAssignment.start_date <= func.coalesce(JobOrder.discontinued_date, last)))
+
+
+# model -> [(count statement for an instance, noun)], in the order the message names them
+REFERENCES: dict[type, list[tuple[Callable[[object], Select], str]]] = {
+    PurchaseOrder: [
+        (lambda po: _count(DocumentLine, DocumentLine.po_id == po.id), "document line"),
+        (lambda po: _count(LedgerEntry, LedgerEntry.po_id == po.id), "ledger entry"),
+        (lambda po: _count(JobPOAssignment, JobPOAssignment.po_id == po.id), "job assignment"),
+        (lambda po: _group_assignments_on(po), "job assignment through its PO group"),
+    ],
+    Debtor: [
+        (lambda d: _count(PurchaseOrder, PurchaseOrder.debtor_id == d.id), "purchase order"),
+        (lambda d: _count(POGroup, POGroup.debtor_id == d.id), "PO group"),
+    ],
+    POGroup: [
+        (lambda g: _count(PurchaseOrder, PurchaseOrder.group_id == g.id), "purchase order"),
+        (lambda g: _count(JobPOAssignment, JobPOAssignment.group_id == g.id), "job assignment"),
+    ],
+    BillCode: [
+        (lambda c: _count(bill_code_group_members, bill_code_group_members.c.bill_code_id == c.id), "bill code group"),
+        (lambda c: _count(DocumentLine, DocumentLine.bill_code_id == c.id), "document line"),
+        (lambda c: _count(LedgerEntry, LedgerEntry.bill_code_id == c.id), "ledger entry"),
+    ],
+    BillCodeGroup: [
+        (lambda g: _count(POLine, POLine.bill_code_group_id == g.id), "PO line"),
+    ],
+    DocumentType: [
+        (lambda t: _count(Document, Document.document_type_id == t.id), "document"),
+        (lambda t: _count(POEligibleType, POEligibleType.document_type_id == t.id), "purchase order eligibility"),
+    ],
+    AlertTemplate: [
+        (lambda t: _count(PurchaseOrder, PurchaseOrder.alert_template_id == t.id), "purchase order"),
+    ],
+}
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def references_of(session: Session, obj) -> list[str]:
     """Human-readable list of what refers to `obj` (empty: safe to delete)."""
     found: list[str] = []
-    for model, checks in _checks.items():
-        if isinstance(obj, model):
-            for check in checks:
-                found.extend(check(session, obj))
+    for statement, noun in REFERENCES.get(type(obj), []):
+        if count := session.scalar(statement(obj)):
+            found.append(plural(count, noun))
     return found
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def delete_unreferenced(session: Session, model: type, pk, *, actor, label=str, guard=None) -> None:
@@ -44,10 +90,6 @@ def delete_unreferenced(session: Session, model: type, pk, *, actor, label=str, 
 
     `guard(obj)` may raise first (an ownership rule); `label(obj)` names it in the message.
     """
-    from portal.services import audit
-    from portal.services.errors import Conflict, NotFound
-    from portal.services.locks import locked
-
     audit.acting(session, actor)
     obj = locked(session, model, pk)
     if obj is None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from portal.domain.text import csv_text
 from portal.models import BillCode, Document, DocumentLine, DocumentType, JobOrder, LedgerEntry, PurchaseOrder
+from portal.services.job_visibility import visible
 
 
 @dataclass(frozen=True)
@@ -26,13 +27,13 @@ class PODocumentRow:
     remaining: Decimal
 
 
-def po_documents(session: Session, po: PurchaseOrder) -> list[PODocumentRow]:
+def po_documents(session: Session, user, po: PurchaseOrder) -> list[PODocumentRow]:
     """Every document drawing on the PO, oldest first, with the amount applied and the running
-    remaining balance (credit memos negative). Two queries."""
+    remaining balance (credit memos negative), naming only the jobs the user may see. Two queries."""
     applied = (select(LedgerEntry.document_id, func.sum(LedgerEntry.amount).label("applied"))
                .where(LedgerEntry.po_id == po.id).group_by(LedgerEntry.document_id).subquery())
-    jobs = (select(DocumentLine.document_id, func.string_agg(func.distinct(JobOrder.number), ", ").label("jobs"))
-            .join(JobOrder, JobOrder.id == DocumentLine.job_id).where(DocumentLine.po_id == po.id)
+    jobs = (visible(select(DocumentLine.document_id, func.string_agg(func.distinct(JobOrder.number), ", ").label("jobs"))
+                    .join(JobOrder, JobOrder.id == DocumentLine.job_id), user).where(DocumentLine.po_id == po.id)
             .group_by(DocumentLine.document_id).subquery())
     rows = session.execute(
         select(Document.id, Document.doc_date, Document.number, DocumentType.name, func.coalesce(jobs.c.jobs, ""),

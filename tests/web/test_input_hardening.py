@@ -58,6 +58,7 @@ def test_control_characters_in_a_query_string_are_a_400(db_session, login_as):
     for url in ("/debtors/?q=%00", "/purchase-orders/?q=a%00b", "/documents/?q=%1b", "/debtors/?%00=1"):
         response = browser.get(url)
         assert response.status_code == 400, url
+        assert "400 · Not accepted" in response.get_data(as_text=True)
         assert "control character" in response.get_data(as_text=True)
 
 
@@ -178,6 +179,18 @@ def test_an_unterminated_quote_is_refused_not_swallowed(db_session, login_as, se
     assert "<td>2</td>" in html  # the row whose quote never closes
     posted = browser.post("/documents/import", {"action": "post", "content": text}).get_data(as_text=True)
     assert "quote" in posted and _count(db_session, Document) == 0
+
+
+def test_a_quote_inside_an_unquoted_value_or_a_huge_cell_is_refused(db_session, login_as, setup):
+    browser, _ = login_as("Billing Admin")
+    job = setup["job"].number
+    stray = HEADER + f'Sales Invoice,EXT-1,2026-03-01,ACME,{job},ORD,"1"0,10,\n'
+    html = _upload(browser, stray).get_data(as_text=True)
+    assert "closing quote" in html and "Post all" not in html
+    huge = HEADER + f'Sales Invoice,EXT-1,2026-03-01,ACME,{job},ORD,1,10,"{"x" * 200_000}"\n'
+    response = _upload(browser, huge)
+    assert response.status_code in (200, 413) and "Post all" not in response.get_data(as_text=True)
+    assert _count(db_session, Document) == 0
 
 
 @pytest.mark.parametrize("quantity,rate,message", [

@@ -14,7 +14,7 @@ from portal.domain import assignment as tl
 from portal.extensions import db
 from portal.htmx import render
 from portal.models import Branch, Debtor
-from portal.services import assignments as service, bulk_assign, job_orders, settings
+from portal.services import assignments as service, bulk_assign, job_orders, po_timeline, settings
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
@@ -50,7 +50,7 @@ def _panel(job_id: int, as_of: date, **extra):
     pos, groups = service.offer(db.session, job.debtor_id, as_of)
     pending = parse_target(extra.get("pending_target"))
     chosen = next((p for p in pos if pending and not pending.is_group and p.id == pending.id), None)
-    options = tl.start_date_options(service.po_period(chosen), as_of) if chosen and chosen.effective != as_of else {}
+    options = tl.start_date_options(po_timeline.po_period(chosen), as_of) if chosen and chosen.effective != as_of else {}
     return render_template("assignments/_job_panel.html", job=job, history=history, as_of=as_of, pos=pos,
                            groups=groups, prompt=settings.assignment_prompt(db.session), start_options=options,
                            chosen=chosen, **extra)
@@ -95,10 +95,11 @@ def assign(job_id: int):
 def clear(job_id: int):
     as_of = parse_day(request.form.get("as_of"), date.today())
     try:
-        service.clear(db.session, current_user, job_id, as_of)
+        service.clear(db.session, current_user, job_id, as_of,
+                      replacement=parse_target(request.form.get("replacement")))
     except tl.AssignmentError as exc:
         return _panel(job_id, as_of, error=str(exc))
-    except Conflict as exc:
+    except (Conflict, NotFound) as exc:
         return _panel(job_id, as_of, error=str(exc))
     return _panel(job_id, as_of, notices=["Cleared."])
 

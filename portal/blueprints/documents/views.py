@@ -19,7 +19,7 @@ from portal.models import BillCode, Debtor, DocumentType, JobOrder, PurchaseOrde
 from portal.services import audit, documents as service, posting
 from portal.services.documents import parse_decimal
 from portal.services.errors import Conflict, ValidationFailed
-from portal.services.job_orders import visible
+from portal.services.job_visibility import visible
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
@@ -104,6 +104,7 @@ def edit(doc_id: int):
     if doc.status != "draft":
         flash(f"{doc.number} is {doc.status}: only drafts can be edited.", "error")
         return redirect(url_for("documents.detail", doc_id=doc_id))
+    service.check_lines_visible(current_user, doc.lines)
     return _edit(doc)
 
 
@@ -152,11 +153,12 @@ def line_row():
 @requires("documents", "view")
 def detail(doc_id: int):
     doc = service.get_document(db.session, doc_id)
-    types = db.session.scalars(select(DocumentType).where(DocumentType.active.is_(True)).order_by(DocumentType.sort_order)).all()
+    types = service.derivable_types(db.session, doc)
     history = audit.history_of(db.session, "documents", doc.id) if request.args.get("tab") == "history" else []
     pos = db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.debtor_id == doc.debtor_id)
                              .order_by(PurchaseOrder.number)).all() if doc.document_type.is_invoice else []
-    return render_template("documents/detail.html", doc=doc, types=types, history=history, result=None, pos=pos)
+    return render_template("documents/detail.html", doc=doc, types=types, history=history, result=None, pos=pos,
+                           voidable=service.may_void(doc), **service.lines_shown(current_user, doc))
 
 
 @bp.post("/<int:doc_id>/post")
@@ -176,7 +178,8 @@ def post(doc_id: int):
             flash(f"Alert raised: {subject}", "warning")
         return redirect(url_for("documents.detail", doc_id=doc_id))
     doc = service.get_document(db.session, doc_id)
-    return render_template("documents/detail.html", doc=doc, types=[], history=[], result=result, pos=[])
+    return render_template("documents/detail.html", doc=doc, types=[], history=[], result=result, pos=[],
+                           voidable=service.may_void(doc), **service.lines_shown(current_user, doc))
 
 
 @bp.post("/<int:doc_id>/void")

@@ -11,7 +11,7 @@ from portal.blueprints.forms import apply_errors, page_arg
 from portal.blueprints.job_orders.forms import JobForm, optional_int, parse_target
 from portal.extensions import db
 from portal.htmx import render
-from portal.models import Branch, Debtor, User
+from portal.models import Debtor, User
 from portal.services import assignments, audit, job_orders as service, purchase_orders
 from portal.services.settings import assignment_prompt
 from portal.services.errors import Conflict, ValidationFailed
@@ -42,9 +42,8 @@ def index():
 def _choices(form: JobForm, debtor_id: int | None) -> dict:
     form.debtor_id.choices = [(None, "— choose —")] + [(d.id, str(d)) for d in db.session.scalars(
         select(Debtor).where(Debtor.active.is_(True)).order_by(Debtor.code))]
-    branches = db.session.scalars(select(Branch).order_by(Branch.code)).all()
-    limit = current_user.branch_ids
-    form.branch_id.choices = [(None, "— choose —")] + [(b.id, str(b)) for b in branches if not limit or b.id in limit]
+    form.branch_id.choices = [(None, "— choose —")] + [(b.id, str(b)) for b in
+                                                       service.branch_choices(db.session, current_user)]
     form.consultant_id.choices = [(None, "— none —")] + [(u.id, str(u)) for u in db.session.scalars(
         select(User).where(User.active.is_(True)).order_by(User.full_name))]
     return _picker(form, debtor_id)
@@ -121,11 +120,12 @@ def detail(job_id: int):
 def edit(job_id: int):
     job = service.get_job(db.session, current_user, job_id)
     form = JobForm(obj=job)
-    del form.po_choice  # a job's PO changes from its assignments, on an as-of date
     if request.method == "GET":
         form.row_version.data = str(job.row_version)
         form.po_reference.data = job.po_reference or ""
+        form.po_choice.data = ""  # a job's PO changes from its assignments; this one only goes with a move
     _choices_no_picker(form)
+    _picker(form, form.debtor_id.data)
     if form.validate_on_submit():
         try:
             service.update_job(db.session, current_user, job_id, _input(form), expected_version=form.expected_version())
@@ -141,8 +141,6 @@ def edit(job_id: int):
 
 def _choices_no_picker(form: JobForm) -> None:
     form.debtor_id.choices = [(d.id, str(d)) for d in db.session.scalars(select(Debtor).order_by(Debtor.code))]
-    limit = current_user.branch_ids
-    form.branch_id.choices = [(b.id, str(b)) for b in db.session.scalars(select(Branch).order_by(Branch.code))
-                              if not limit or b.id in limit]
+    form.branch_id.choices = [(b.id, str(b)) for b in service.branch_choices(db.session, current_user)]
     form.consultant_id.choices = [(None, "— none —")] + [(u.id, str(u)) for u in db.session.scalars(
         select(User).where(User.active.is_(True)).order_by(User.full_name))]

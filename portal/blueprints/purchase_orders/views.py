@@ -91,7 +91,7 @@ def detail(po_id: int):
 
     extra = {}
     if tab == "documents":
-        extra["po_documents"] = reports.po_documents(db.session, po)
+        extra["po_documents"] = reports.po_documents(db.session, current_user, po)
     if tab == "spend":
         extra["spend"] = reports.spend_by_bill_code(db.session, po.id)
     return render("purchase_orders/detail.html", "purchase_orders/_tab.html", po=po, tab=tab, tabs=TABS, **extra,

@@ -1,0 +1,102 @@
+"""Which jobs a user may see (job security, seed 004) and whether a job is assigned on a day.
+
+One home for both rules, in Python and in SQL: every query that returns jobs, or rows that name a
+job, is limited by `visible`/`visible_rows`; every "assigned on this day" (grid, job lists, the
+"unassigned" filter, bulk assignment, the start page) asks `assigned_on` or `assigned_on_clause`,
+which a property test holds to the same answer. Imports only models and the pure domain.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from portal.domain import assignment as timeline_rules
+from portal.domain.assignment import Assignment, GroupInfo, POPeriod
+from portal.models import JobOrder, JobPOAssignment, PurchaseOrder
+from portal.services.errors import NotFound
+from portal.services.locks import locked
+
+
+def branch_limit(user) -> set[int] | None:
+    """The branches a user is limited to; None (no branch on the user) means every branch."""
+    return {b.id for b in user.branches} or None
+
+
+def may_see_branch(user, branch_id: int | None) -> bool:
+    """Job security for one job's branch."""
+    limit = branch_limit(user)
+    return limit is None or branch_id in limit
+
+
+def may_see(user, job: JobOrder | None) -> bool:
+    """Whether the user may see this job (None: no job, nothing to hide)."""
+    return job is None or may_see_branch(user, job.branch_id)
+
+
+def visible(stmt: Select, user) -> Select:
+    """Job security: limit any statement over JobOrder to the user's branches (if limited)."""
+    limit = branch_limit(user)
+    return stmt.where(JobOrder.branch_id.in_(limit)) if limit else stmt
+
+
+def visible_job_ids(user):
+    """The ids of the jobs the user may see, as a subquery (None when every job is visible)."""
+    limit = branch_limit(user)
+    return select(JobOrder.id).where(JobOrder.branch_id.in_(limit)) if limit else None
+
+
+def visible_rows(stmt: Select, job_id_column, user) -> Select:
+    """Limit a statement over rows that name a job (assignments, document lines) to the visible
+    jobs; rows naming no job stay."""
+    ids = visible_job_ids(user)
+    return stmt if ids is None else stmt.where(or_(job_id_column.is_(None), job_id_column.in_(ids)))
+
+
+def get_job(session: Session, user, job_id: int, *, lock: bool = False) -> JobOrder:
+    """The job, or NotFound when it does not exist or lies outside the user's branches."""
+    job = locked(session, JobOrder, job_id) if lock else session.get(JobOrder, job_id)
+    if job is None or not may_see(user, job):
+        raise NotFound("No such job order.")
+    return job
+
+
+def active_on_clause(day: date):
+    """SQL for domain.assignment.job_active_on: started on or before the day, not discontinued before it."""
+    return and_(JobOrder.start_date <= day, or_(JobOrder.discontinued_date.is_(None), JobOrder.discontinued_date >= day))
+
+
+def assigned_on(timeline: list[Assignment], day: date, pos: dict[int, POPeriod],
+                groups: dict[int, GroupInfo]) -> bool:
+    """A job is assigned on a day when one of its (current debtor's) assignments is current then:
+    started, not manually ended, and its PO (for a group, the group's last PO) not yet expired."""
+    return timeline_rules.current_on(timeline, day, pos, groups) is not None
+
+
+def lasting_end_sql():
+    """SQL for domain.assignment.lasting_end, over JobPOAssignment: the manual end, else the PO's
+    expiration, else the group's last PO's expiration (NULL: open-ended)."""
+    po_end = select(PurchaseOrder.expiration).where(PurchaseOrder.id == JobPOAssignment.po_id).scalar_subquery()
+    group_end = (select(func.max(PurchaseOrder.expiration)).where(PurchaseOrder.group_id == JobPOAssignment.group_id)
+                 .scalar_subquery())
+    return case((JobPOAssignment.manual_end.is_not(None), JobPOAssignment.manual_end),
+                (JobPOAssignment.po_id.is_not(None), po_end), else_=group_end)
+
+
+def covering_clause(day: date):
+    """SQL, over JobPOAssignment correlated to JobOrder: this row of the job's current debtor holds
+    the job on `day` (see assigned_on)."""
+    end = lasting_end_sql()
+    return and_(JobPOAssignment.job_id == JobOrder.id, JobPOAssignment.debtor_id == JobOrder.debtor_id,
+                JobPOAssignment.start_date <= day, or_(end.is_(None), end >= day))
+
+
+def assigned_on_clause(day: date):
+    """SQL for `assigned_on`, correlated to JobOrder."""
+    return exists().where(covering_clause(day))
+
+
+def assigned_to_po_on_clause(day: date, po_id: int):
+    """SQL: the job is assigned to this PO itself on `day`."""
+    return exists().where(covering_clause(day), JobPOAssignment.po_id == po_id)

@@ -1,0 +1,49 @@
+"""A debtor's POs over time as the assignment rules read them: periods, groups and their members,
+and a job's assignment rows as domain values. Imports only models and the pure domain."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.domain.assignment import Assignment, GroupInfo, POPeriod, Target
+from portal.models import JobPOAssignment, POGroup, PurchaseOrder
+
+
+def to_value(row: JobPOAssignment) -> Assignment:
+    """An assignment row as the domain's value."""
+    target = Target("group", row.group_id) if row.group_id else Target("po", row.po_id)
+    return Assignment(row.id, row.job_id, target, row.start_date, row.manual_end, row.source)
+
+
+def po_period(po: PurchaseOrder) -> POPeriod:
+    """A PO's validity period (and group) as the domain's value."""
+    return POPeriod(po.id, po.number, po.effective, po.expiration, po.group_id)
+
+
+@dataclass(frozen=True)
+class DebtorPOs:
+    """A debtor's POs and groups as the timeline rules need them (two queries)."""
+
+    pos: dict[int, POPeriod]
+    groups: dict[int, GroupInfo]
+    rows: dict[int, PurchaseOrder]
+
+
+def debtor_pos(session: Session, debtor_id: int) -> DebtorPOs:
+    """Every PO and PO group of a debtor, each group with its members in date order."""
+    rows = {p.id: p for p in session.scalars(select(PurchaseOrder).where(PurchaseOrder.debtor_id == debtor_id))}
+    pos = {i: po_period(p) for i, p in rows.items()}
+    groups = {}
+    for g in session.scalars(select(POGroup).where(POGroup.debtor_id == debtor_id)):
+        members = tuple(sorted((p for p in pos.values() if p.group_id == g.id), key=lambda p: p.effective))
+        groups[g.id] = GroupInfo(g.id, g.description, g.active, members)
+    return DebtorPOs(pos, groups, rows)
+
+
+def timeline_of(session: Session, job_id: int) -> tuple[list[JobPOAssignment], list[Assignment]]:
+    """A job's assignment rows (every debtor's), by start date, and their domain values."""
+    rows = list(session.scalars(select(JobPOAssignment).where(JobPOAssignment.job_id == job_id)
+                                .order_by(JobPOAssignment.start_date)))
+    return rows, [to_value(r) for r in rows]
