@@ -49,8 +49,7 @@ class ItemForm(VersionedForm):
     debtor_id = SelectField("Debtor", coerce=int_or_none, validate_choice=False)
     job_id = SelectField("Job order (optional)", coerce=int_or_none, validate_choice=False)
     customer_po_id = SelectField("Customer PO (optional; else the job's PO)", coerce=int_or_none, validate_choice=False)
-    description = StringField("Description", validators=[DataRequired("Describe what the customer needs."),
-                                                         Length(max=300)])
+    description = StringField("Description", validators=[Length(max=300)])  # required: the service says so
     supplier_po_id = SelectField("Supplier PO", coerce=int_or_none, validate_choice=False)
 
 
