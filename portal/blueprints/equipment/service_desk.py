@@ -16,7 +16,7 @@ from portal.htmx import render
 from portal.models import Debtor, EquipmentCatalog, JobOrder, PurchaseOrder
 from portal.services import audit, equipment, equipment_desk as desk
 from portal.services.errors import Conflict, ValidationFailed
-from portal.services.job_orders import visible
+from portal.services.job_visibility import visible
 
 bp = Blueprint("service_desk", __name__, url_prefix="/service-desk")
 
