@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_login import UserMixin
 from sqlalchemy import (Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer,
                         String, Table, func)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -66,7 +65,7 @@ class RoleGrant(db.Model):
     )
 
 
-class User(UserMixin, Tracked, db.Model):
+class User(Tracked, db.Model):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80))
@@ -85,13 +84,31 @@ class User(UserMixin, Tracked, db.Model):
     )
     __table_args__ = (Index("uq_users_username_lower", func.lower(username), unique=True),)
 
-    # Flask-Login: the id carries the session version, so a bump signs the user out everywhere
+    # What Flask-Login asks of a user (its UserMixin's behaviour, without a Flask import in the models).
+    # The id carries the session version, so a bump signs the user out everywhere.
+    __hash__ = object.__hash__
+
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:
         return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.is_active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def __eq__(self, other):
+        return self.get_id() == other.get_id() if isinstance(other, User) else NotImplemented
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
 
     def grant_of(self, item: str) -> str | None:
         """The user's highest grant of `item` across roles."""

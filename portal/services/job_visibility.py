@@ -1,9 +1,10 @@
 """Which jobs a user may see (job security, seed 004) and whether a job is assigned on a day.
 
 One home for both rules, in Python and in SQL: every query that returns jobs, or rows that name a
-job, is limited by `visible`/`visible_rows`; every "assigned on this day" (grid, job lists, the
-"unassigned" filter, bulk assignment, the start page) asks `assigned_on` or `assigned_on_clause`,
-which a property test holds to the same answer. Imports only models and the pure domain.
+job, is limited by `visible` (SQL) or `may_see` (a loaded job); every "assigned on this day" (grid,
+job lists, the "unassigned" filter, bulk assignment, the start page) asks `assigned_on` or
+`assigned_on_clause`, which a property test holds to the same answer. Imports only models and the
+pure domain.
 """
 from __future__ import annotations
 
@@ -39,19 +40,6 @@ def visible(stmt: Select, user) -> Select:
     """Job security: limit any statement over JobOrder to the user's branches (if limited)."""
     limit = branch_limit(user)
     return stmt.where(JobOrder.branch_id.in_(limit)) if limit else stmt
-
-
-def visible_job_ids(user):
-    """The ids of the jobs the user may see, as a subquery (None when every job is visible)."""
-    limit = branch_limit(user)
-    return select(JobOrder.id).where(JobOrder.branch_id.in_(limit)) if limit else None
-
-
-def visible_rows(stmt: Select, job_id_column, user) -> Select:
-    """Limit a statement over rows that name a job (assignments, document lines) to the visible
-    jobs; rows naming no job stay."""
-    ids = visible_job_ids(user)
-    return stmt if ids is None else stmt.where(or_(job_id_column.is_(None), job_id_column.in_(ids)))
 
 
 def get_job(session: Session, user, job_id: int, *, lock: bool = False) -> JobOrder:

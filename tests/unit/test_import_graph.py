@@ -89,6 +89,14 @@ def test_visibility_and_timeline_modules_import_no_other_service_area():
         assert graph[module] <= allowed, graph[module] - allowed
 
 
+def test_models_import_no_flask_module_themselves():
+    for path in (ROOT / "models").glob("*.py"):
+        imported = {alias.name if isinstance(node, ast.Import) else node.module
+                    for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, (ast.Import, ast.ImportFrom))
+                    for alias in node.names}
+        assert not {m for m in imported if m and m.split(".")[0] in ("flask", "flask_login", "flask_wtf")}, path
+
+
 def test_models_import_nothing_bound_to_flask_but_the_extensions():
     graph = import_graph()
     for module, imported in graph.items():
