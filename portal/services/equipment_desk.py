@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 from portal.domain import pricing
 from portal.domain.purchase_orders import parse_money
 from portal.models import (CatalogCharge, Debtor, Document, DocumentType, EquipmentCatalog, EquipmentUnit,
-                           PurchaseOrder, ServiceDeskCharge, ServiceDeskEquipment, ServiceDeskItem, SupplierPO,
+                           JobOrder, PurchaseOrder, ServiceDeskCharge, ServiceDeskEquipment, ServiceDeskItem, SupplierPO,
                            SupplierPOLine)
 from portal.services import audit, documents, equipment
 from portal.services.debtors import like_pattern
 from portal.services.errors import Conflict, NotFound, ValidationFailed
-from portal.services.job_visibility import get_job, visible_rows
+from portal.services.job_visibility import branch_limit, get_job
 from portal.services.locks import locked
 from portal.services.paging import Page, paginate
 
@@ -27,7 +27,11 @@ REPAIR_ORDER, SERVICE_INVOICE = "Repair Order", "Service Invoice"
 
 def visible_items(stmt, user):
     """Job security: an item tied to a job outside the user's branches is not listed."""
-    return visible_rows(stmt, ServiceDeskItem.job_id, user)
+    limit = branch_limit(user)
+    if limit is None:
+        return stmt
+    return stmt.where(ServiceDeskItem.job_id.is_(None)
+                      | ServiceDeskItem.job_id.in_(select(JobOrder.id).where(JobOrder.branch_id.in_(limit))))
 
 
 def list_items(session: Session, user, *, q: str = "", status: str = "", page: int = 1, per_page: int = 25) -> Page:
