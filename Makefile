@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app portal
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install browser migrate check bench clean
+.PHONY: run test test-deep mutation install browser migrate check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,15 @@ run: $(STAMP)
 ## Every test: unit, integration, web and browser (TEST_DATABASE_URL picks the server; default: a private one).
 test: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The model-based money test with many more and longer random sequences (minutes, not seconds).
+test-deep: $(STAMP)
+	MONEY_MODEL=deep $(BIN)/python -m pytest -p no:cacheprovider -q tests/integration/test_money_model.py $(PYTEST_ARGS)
+
+## Mutation testing of the pure rules (portal/domain) with the unit tests; not part of `make test`.
+mutation: $(STAMP)
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
 
 migrate: $(STAMP)
 	$(FLASK) db upgrade

@@ -79,7 +79,7 @@ def _maintenance(session: Session) -> None:
         session.add(AlertTemplate(
             name="Standard", thresholds=[Decimal("75"), Decimal("90"), Decimal("100")], days_before_expiry=30,
             subject="PO {po_number} for {debtor} at {percentage}%",
-            message="PO {po_number} of {debtor} has drawn {percentage}% of its amount; {remaining} remains. "
+            message="PO {po_number} of {debtor} has passed {percentage}% of its amount (now at {drawn}%); {remaining} remains. "
                     "It expires on {expiration}.", recipient_roles=list(roles)))
     session.commit()
 

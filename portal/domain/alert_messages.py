@@ -1,12 +1,14 @@
 """Alert template messages: {placeholders} filled from a fixed set of names, safely. Pure."""
 from __future__ import annotations
 
+from decimal import ROUND_DOWN, Decimal
 from string import Formatter
 
 PLACEHOLDERS = {
     "debtor": "Dell Technologies",
     "po_number": "4500123",
     "percentage": "90",
+    "drawn": "93.4",
     "remaining": "15,000.00",
     "expiration": "2026-12-31",
 }
@@ -46,3 +48,28 @@ def render_alert(subject_template: str, message_template: str, values: dict[str,
         return template if placeholder_errors(template) else render_text(template, values)
 
     return safe(subject_template), safe(message_template)
+
+
+def drawn_percent(subtotal: Decimal, amount: Decimal) -> Decimal:
+    """How much of the amount Subtotal has drawn, in %, cut (not rounded) to one decimal: 84.99 -> 84.9,
+    so a PO short of a threshold never reads as at it."""
+    if amount <= 0:
+        return Decimal("0")
+    return (subtotal * 100 / amount).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+
+
+def percent_text(value: Decimal) -> str:
+    """84.0 -> "84", 84.5 -> "84.5"."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def with_threshold_and_draw(message_template: str, message: str, threshold: Decimal, drawn: Decimal) -> str:
+    """A threshold alert says both the threshold and the actual draw ("passed 75%, now at 84%"): a
+    template that does not name both gets a closing sentence that does."""
+    names = {name for _, name, _, _ in Formatter().parse(message_template) if name} \
+        if not placeholder_errors(message_template) else set()
+    if {"percentage", "drawn"} <= names:
+        return message
+    closing = f"Alert threshold {percent_text(threshold)}%; drawn {percent_text(drawn)}% of the amount."
+    return f"{message.rstrip()} {closing}" if message.strip() else closing

@@ -54,11 +54,23 @@ class Balance:
         return self.amount - self.used
 
     def plus(self, bucket: str, amount: Decimal) -> "Balance":
+        """This balance with `amount` added to one bucket (used, commitment or estimate)."""
         if bucket == "used":
             return Balance(self.amount, self.used + amount, self.commitments, self.estimates)
         if bucket == "commitment":
             return Balance(self.amount, self.used, self.commitments + amount, self.estimates)
-        return Balance(self.amount, self.used, self.commitments, self.estimates + amount)
+        if bucket == "estimate":
+            return Balance(self.amount, self.used, self.commitments, self.estimates + amount)
+        raise ValueError(f"unknown bucket {bucket!r}")
+
+
+def not_on_any_line(po: Balance, lines: list[Balance]) -> Balance:
+    """A master PO's consumption covered by none of its lines (bill codes no line holds): the PO's
+    figures less the sum of its lines', so that PO = lines + not on any line, bucket by bucket."""
+    return Balance(po.amount - sum((l.amount for l in lines), ZERO),
+                   po.used - sum((l.used for l in lines), ZERO),
+                   po.commitments - sum((l.commitments for l in lines), ZERO),
+                   po.estimates - sum((l.estimates for l in lines), ZERO))
 
 
 def tolerance_mark(amount: Decimal, tolerance_pct: Decimal | None) -> Decimal | None:
@@ -111,6 +123,7 @@ class Warning:
     code: str
     message: str
     blocks: bool = False  # refused under the block policy (unless overridden)
+    forbids: bool = False  # refused whatever the policy, no override (a credit past what was drawn)
 
 
 @dataclass(frozen=True)
@@ -137,6 +150,11 @@ class PostingCheck:
     def blocked(self) -> bool:
         return any(w.blocks for w in self.warnings)
 
+    @property
+    def forbidden(self) -> bool:
+        """Refused outright: no policy and no override lets it through."""
+        return any(w.forbids for w in self.warnings)
+
 
 def _fmt(value: Decimal) -> str:
     return f"${value:,.2f}"
@@ -144,19 +162,23 @@ def _fmt(value: Decimal) -> str:
 
 def evaluate(lines: list[LineCheck], balances: dict[int, Balance], line_balances: dict[int, Balance], *,
              bucket: str, sign: int, policy: str, enforce_pos: bool, tolerances: dict[int, Decimal | None],
-             releases: dict[int, Decimal] | None = None) -> PostingCheck:
+             releases: dict[int, Decimal] | None = None, moved_out: dict[int, Decimal] | None = None,
+             line_moved_out: dict[int, Decimal] | None = None,
+             line_releases: dict[int, Decimal] | None = None) -> PostingCheck:
     """Every warning of seed 001 and DESIGN.md's measures for posting these lines.
 
     Over the PO: Subtotal after posting > Amount (and per master line). Block policy: refused when
     Used + Commitments + this document > Amount (estimates warn, never block). Credit memos skip
-    eligibility, date and block checks.
+    eligibility, date and block checks. `moved_out` / `line_moved_out`: what a reassignment takes off
+    a PO / master line that is also its target (moving between lines of one PO adds nothing to it).
+    `releases` / `line_releases`: the commitment an invoice releases from its orders, per PO / line.
     """
     check = PostingCheck()
     block = policy == "block" and bucket != "estimate" and sign > 0
     credit = sign < 0
     add = check.warnings.append
-    by_po: dict[int, Decimal] = {}
-    by_line: dict[int, Decimal] = {}
+    by_po: dict[int, Decimal] = {p: -a for p, a in (moved_out or {}).items()}
+    by_line: dict[int, Decimal] = {l: -a for l, a in (line_moved_out or {}).items()}
     for n, line in enumerate(lines, start=1):
         if line.po_id is None:
             if enforce_pos and not credit:
@@ -189,12 +211,12 @@ def evaluate(lines: list[LineCheck], balances: dict[int, Balance], line_balances
             add(Warning("tolerance", f"PO {numbers[po_id]} reaches its {tol.normalize():f}% tolerance "
                                      f"(Subtotal {_fmt(after.subtotal)} of {_fmt(after.amount)})."))
         if credit and after.used < ZERO:
-            add(Warning("credit_floor", f"PO {numbers[po_id]}: the credit would take Used below zero.", True))
+            add(Warning("credit_floor", f"PO {numbers[po_id]}: the credit would take Used below zero.", True, True))
     for line_id, delta in by_line.items():
         before = line_balances.get(line_id)
         if before is None:
             continue
-        after = before.plus(bucket, delta)
+        after = before.plus(bucket, delta).plus("commitment", -(line_releases or {}).get(line_id, ZERO))
         if delta > 0 and after.subtotal > after.amount:
             add(Warning("over_line", f"A master line would be over its budget by {_fmt(after.subtotal - after.amount)}.",
                         block and after.used + after.commitments > after.amount))

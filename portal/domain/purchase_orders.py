@@ -175,3 +175,14 @@ def bill_code_clashes(lines: list[tuple[int, set[str]]]) -> list[str]:
 def is_current_or_future(expiration: date, today: date) -> bool:
     """Seed 004's default filter: POs not yet expired."""
     return expiration >= today
+
+
+def cut_below_drawn(old_amount: Decimal, new_amount: Decimal, used: Decimal, commitments: Decimal,
+                    policy: str) -> str | None:
+    """Under the block policy an amount may not be cut below Used + Commitments (what posting itself
+    would refuse to reach); raising it, or any change under warn, is fine. None: allowed."""
+    drawn = used + commitments
+    if policy != "block" or new_amount >= old_amount or new_amount >= drawn:
+        return None
+    return (f"The debtor blocks over-budget postings: the amount cannot be cut below Used + Commitments "
+            f"(${drawn:,.2f}).")

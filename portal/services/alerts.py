@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.domain import budget
-from portal.domain.alert_messages import render_alert
+from portal.domain.alert_messages import drawn_percent, percent_text, render_alert, with_threshold_and_draw
 from portal.models import Alert, AlertTemplate, POBalance, PurchaseOrder, Role, User
 from portal.services import notifications, outbox
 
@@ -29,6 +29,8 @@ def _recipients(session: Session, template: AlertTemplate) -> list[User]:
 def _raise(session: Session, po: PurchaseOrder, kind: str, threshold: Decimal, values: dict[str, str]) -> str:
     template = po.alert_template
     subject, message = render_alert(template.subject, template.message, values)
+    if kind == "threshold":
+        message = with_threshold_and_draw(template.message, message, threshold, Decimal(values["drawn"]))
     row = session.scalar(select(Alert).where(Alert.po_id == po.id, Alert.kind == kind, Alert.threshold == threshold))
     if row is None:
         session.add(Alert(po_id=po.id, kind=kind, threshold=threshold, armed=False, message=message,
@@ -46,7 +48,9 @@ def _raise(session: Session, po: PurchaseOrder, kind: str, threshold: Decimal, v
 
 
 def _values(po: PurchaseOrder, balance: budget.Balance, percentage: Decimal) -> dict[str, str]:
+    """{percentage}: the threshold crossed (for an expiry alert: the draw); {drawn}: Subtotal's % now."""
     return {"debtor": po.debtor.name, "po_number": po.number, "percentage": f"{percentage.normalize():f}",
+            "drawn": percent_text(drawn_percent(balance.subtotal, balance.amount)),
             "remaining": f"{balance.net_remaining:,.2f}", "expiration": po.expiration.isoformat()}
 
 

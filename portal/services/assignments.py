@@ -221,11 +221,11 @@ def of_po(session: Session, user, po_id: int, limit: int = 500) -> list[JobPOAss
     return list(session.scalars(stmt.order_by(JobPOAssignment.start_date).limit(limit)))
 
 
-def apply_po_edit_steps(session: Session, po: PurchaseOrder, before, after, actor, confirmed: bool) -> None:
+def apply_po_edit_steps(session: Session, po: PurchaseOrder, before, after, actor, confirmed: bool) -> list[str]:
     """Seed 004's steps 1–4 when a PO's dates or group change (skipped with po_override_validations),
     and the jobs its group would leave with no PO (asked, or refused for an enforcing debtor)."""
     if (before.effective, before.expiration, before.group_id) == (after.effective, after.expiration, after.group_id):
-        return
+        return []
     rows = list(session.scalars(select(JobPOAssignment).where(JobPOAssignment.po_id == po.id)))
     bill = session.execute(
         select(func.min(func.coalesce(Document.bill_from, Document.doc_date)),
@@ -259,3 +259,4 @@ def apply_po_edit_steps(session: Session, po: PurchaseOrder, before, after, acto
             session.delete(by_id[op.assignment_id])
         elif isinstance(op, tl.SetEnd):
             by_id[op.assignment_id].manual_end = op.manual_end
+    return plan.notices

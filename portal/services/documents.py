@@ -7,11 +7,13 @@ from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from portal.domain import budget
+from portal.domain import funding as funding_rules
 from portal.domain.numbers import QUANTITY, RATE, column_problem, parse_number
-from portal.models import BillCode, Debtor, Document, DocumentLine, DocumentType, JobOrder, LedgerEntry, PurchaseOrder
+from portal.models import (BillCode, Debtor, Document, DocumentLine, DocumentType, JobOrder, LedgerEntry,
+                           POEligibleType, PurchaseOrder)
 from portal.services import audit
 from portal.services.job_visibility import may_see, visible
 from portal.services.debtors import like_pattern
@@ -139,9 +141,10 @@ def _validate(session: Session, user, data: DocumentInput) -> tuple[dict[str, li
             for problem in beyond:  # refused, never rounded: amount = quantity × rate as typed
                 add("lines", f"Line {n}: {problem}")
             continue
-        if line.quantity <= 0 and not credit or line.rate < 0:
+        if line.quantity <= 0 or line.rate < 0:
             add("lines", f"Line {n}: the quantity must be more than zero and the rate not negative "
-                         "(credit a posted invoice with a credit memo instead).")
+                         + ("(a credit memo line says how much of the invoice line it takes back)." if credit else
+                            "(credit a posted invoice with a credit memo instead)."))
             continue
         if len(line.description) > 300:
             add("lines", f"Line {n}: the description may have at most 300 characters.")
@@ -157,18 +160,23 @@ def _validate(session: Session, user, data: DocumentInput) -> tuple[dict[str, li
 
 
 def _check_sources(session: Session, data: DocumentInput, source_document_id: int | None,
-                   errors: dict[str, list[str]]) -> None:
+                   errors: dict[str, list[str]], own_doc_id: int | None = None) -> None:
     """A derived draft's lines keep their source lines (so posting releases the order's commitment or
     reverses against the invoice line's PO): each must be a line of the draft's source document, which
     stays the same debtor's and a type this one may be made from."""
     wanted = {l.source_line_id for l in data.lines if l.source_line_id}
+    target = session.get(DocumentType, data.document_type_id)
+    if target.is_credit_memo and (source_document_id is None or len(wanted) < len(data.lines)):
+        errors.setdefault("lines", []).append(
+            "A credit memo takes back lines of a posted invoice: open the invoice and make the credit memo from it "
+            "(each line credits one of the invoice's lines).")
+        return
     if not wanted and source_document_id is None:
         return
     source = session.get(Document, source_document_id) if source_document_id else None
     if source is None:
         errors.setdefault("lines", []).append("Those lines were not made from another document: remove them and add new ones.")
         return
-    target = session.get(DocumentType, data.document_type_id)
     if data.debtor_id != source.debtor_id or not may_derive(source.document_type, target):
         errors.setdefault("document_type_id", []).append(
             f"This draft was made from {source.document_type.name} {source.number}: keep its debtor and a type "
@@ -176,6 +184,37 @@ def _check_sources(session: Session, data: DocumentInput, source_document_id: in
     if wanted - {line.id for line in source.lines}:
         errors.setdefault("lines", []).append(
             f"Some lines are not lines of {source.document_type.name} {source.number}.")
+    elif target.is_credit_memo:
+        _check_credit_size(session, data, source, errors, own_doc_id)
+
+
+def credit_left(session: Session, source_line_ids, *, except_doc_id: int | None = None) -> dict[int, Decimal]:
+    """What each invoice line still holds: its amount less the posted credit memo lines against it."""
+    ids = list(source_line_ids)
+    if not ids:
+        return {}
+    credit = aliased(DocumentLine)
+    credited = (select(func.coalesce(func.sum(credit.amount), 0)).join(Document, Document.id == credit.document_id)
+                .where(credit.source_line_id == DocumentLine.id, Document.status == "posted",
+                       Document.id != (except_doc_id or 0)).scalar_subquery())
+    return {i: amount - used for i, amount, used in session.execute(
+        select(DocumentLine.id, DocumentLine.amount, credited).where(DocumentLine.id.in_(ids)))}
+
+
+def _check_credit_size(session: Session, data: DocumentInput, source: Document, errors: dict[str, list[str]],
+                       own_doc_id: int | None) -> None:
+    """A credit memo only reduces what its invoice lines drew: each line positive, and together no more
+    than what is left on the invoice line after the credit memos already posted against it."""
+    left = credit_left(session, {l.source_line_id for l in data.lines}, except_doc_id=own_doc_id)
+    asked: dict[int, Decimal] = {}
+    for line in data.lines:
+        asked[line.source_line_id] = asked.get(line.source_line_id, Decimal("0")) + budget.line_amount(line.quantity, line.rate)
+    numbers = {l.id: l.line_no for l in source.lines}
+    for src_id, amount in asked.items():
+        if amount > left.get(src_id, Decimal("0")):
+            errors.setdefault("lines", []).append(
+                f"The credit of ${amount:,.2f} is more than the ${left.get(src_id, Decimal('0')):,.2f} left on "
+                f"{source.number} line {numbers.get(src_id)}: a credit memo may only take back what the invoice drew.")
 
 
 def _next_number(session: Session, doc_type: DocumentType) -> str:
@@ -192,7 +231,7 @@ def save_draft(session: Session, user, doc_id: int | None, data: DocumentInput, 
     if not errors:
         if doc_id is not None:
             source_document_id = session.scalar(select(Document.source_document_id).where(Document.id == doc_id))
-        _check_sources(session, data, source_document_id, errors)
+        _check_sources(session, data, source_document_id, errors, doc_id)
     if errors:
         raise ValidationFailed(errors)
     audit.acting(session, user)
@@ -283,6 +322,25 @@ def may_derive(source: DocumentType, target: DocumentType) -> bool:
             or (source.is_invoice and target.is_credit_memo))
 
 
+def carried_po(session: Session, debtor_id: int, po_ids: list[int], target: DocumentType) -> dict[int, int]:
+    """The PO a derived line keeps from its source line: the same PO, or (seed 001's split PO) the PO of
+    the same number eligible for the new type. A credit memo keeps the invoice line's PO as it is."""
+    if not po_ids:
+        return {}
+    if target.is_credit_memo:
+        return {i: i for i in po_ids}
+    keys = select(PurchaseOrder.number_key).where(PurchaseOrder.id.in_(po_ids))
+    candidates: dict[int, tuple[str, set[int]]] = {}
+    for po_id, key, type_id in session.execute(
+            select(PurchaseOrder.id, PurchaseOrder.number_key, POEligibleType.document_type_id)
+            .outerjoin(POEligibleType, POEligibleType.po_id == PurchaseOrder.id)
+            .where(PurchaseOrder.debtor_id == debtor_id, PurchaseOrder.number_key.in_(keys))):
+        candidates.setdefault(po_id, (key, set()))[1].add(type_id)
+    values = [funding_rules.Candidate(i, key, frozenset(types)) for i, (key, types) in candidates.items()]
+    by_id = {c.po_id: c for c in values}
+    return {i: funding_rules.eligible_po(by_id[i], values, target.id)[0].po_id for i in set(po_ids) if i in by_id}
+
+
 def may_void(doc: Document) -> bool:
     """Open (posted) estimates and orders can be voided; invoices and credit memos are credited instead."""
     return doc.status == "posted" and doc.document_type.bucket != "used"
@@ -300,7 +358,8 @@ def derive(session: Session, user, source_id: int, target_type_id: int, *, quant
            doc_date: date | None = None) -> Document:
     """A draft made from a posted document: an order or invoice from an estimate or order (in full
     or in part), or a credit memo from an invoice. Each line keeps its source line, so posting
-    releases the order's commitment or reverses against the invoice line's PO."""
+    releases the order's commitment or reverses against the invoice line's PO, and its funding: the
+    source line's PO is named on the new line (the user may change it in the draft)."""
     source = get_document(session, source_id)
     target = session.get(DocumentType, target_type_id)
     if target is None:
@@ -308,6 +367,7 @@ def derive(session: Session, user, source_id: int, target_type_id: int, *, quant
     if source.status != "posted" or not may_derive(source.document_type, target):
         raise ValidationFailed({"document_type_id": [
             f"A {target.name} cannot be made from {source.document_type.name} {source.number} ({source.status})."]})
+    carried = carried_po(session, source.debtor_id, [l.po_id for l in source.lines if l.po_id], target)
     lines = []
     for line in source.lines:
         qty = (quantities or {}).get(line.id, line.quantity)
@@ -317,7 +377,7 @@ def derive(session: Session, user, source_id: int, target_type_id: int, *, quant
             continue
         lines.append(LineInput(job_id=line.job_id, bill_code_id=line.bill_code_id, quantity=qty, rate=line.rate,
                                service_date=line.service_date or source.doc_date, description=line.description,
-                               explicit_po_id=line.po_id if target.is_credit_memo else None, source_line_id=line.id))
+                               explicit_po_id=carried.get(line.po_id), source_line_id=line.id))
     data = DocumentInput(debtor_id=source.debtor_id, document_type_id=target.id, number="",
                          doc_date=doc_date or date.today(), bill_from=source.bill_from, bill_to=source.bill_to,
                          po_number=source.po_number or "", lines=tuple(lines))

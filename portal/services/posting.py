@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from portal.domain import budget
 from portal.domain.budget import Balance, Entry, LineCheck, PostingCheck
 from portal.models import (Debtor, Document, DocumentLine, JobOrder, LedgerEntry, POBalance, POLine, POLineBalance,
-                           PurchaseOrder)
+                           PurchaseOrder, po_line_bill_codes)
 from portal.services import alerts, audit
-from portal.services.documents import check_lines_visible, drawn_by_line, may_void
+from portal.services.documents import check_lines_visible, credit_left, drawn_by_line, may_void
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.services.funding import Resolver
 from portal.services.job_visibility import may_see
@@ -61,14 +61,15 @@ def balances_of(session: Session, pos: dict[int, PurchaseOrder]) -> tuple[dict[i
 
 
 def write_entries(session: Session, doc: Document, entries: list[Entry], event: str, actor_id: int | None,
-                  bill_codes: dict[int, int]) -> None:
-    """Insert ledger rows and move the PO and master-line balance rows by the same sums."""
+                  bill_codes: dict[int, int], documents_of: dict[int, int] | None = None) -> None:
+    """Insert ledger rows and move the PO and master-line balance rows by the same sums
+    (`documents_of`: the document of each line when they are not all `doc`'s)."""
     entries = [e for e in entries if e.amount]
     if not entries:
         return
     now = datetime.now(timezone.utc)
     session.execute(insert(LedgerEntry), [
-        {"document_id": doc.id, "document_line_id": e.line, "po_id": e.po_id, "po_line_id": e.po_line_id,
+        {"document_id": (documents_of or {}).get(e.line, doc.id), "document_line_id": e.line, "po_id": e.po_id, "po_line_id": e.po_line_id,
          "bill_code_id": bill_codes[e.line], "bucket": e.bucket, "amount": e.amount, "event": event,
          "actor_id": actor_id, "at": now} for e in entries])
     column = {"used": "used", "commitment": "commitments", "estimate": "estimates"}
@@ -122,6 +123,7 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
                              explicit_po_id=line.po_id if line.explicit_po else None)
         funded.append((line, f.po_id, f.po_line_id, f.po_number or doc.po_number, f.eligible, f.covered))
     releases: dict[int, Decimal] = defaultdict(Decimal)
+    line_releases: dict[int, Decimal] = defaultdict(Decimal)
     release_entries: list[Entry] = []
     if doc_type.is_invoice:
         drawn = drawn_by_line(session, [s.id for s in sources.values() if s.document.document_type.is_order])
@@ -133,6 +135,8 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
             drawn.setdefault(src.id, {})["commitment"] = drawn.get(src.id, {}).get("commitment", ZERO) - amount
             if amount:
                 releases[src.po_id] += amount
+                if src.po_line_id:
+                    line_releases[src.po_line_id] += amount
                 release_entries.append(Entry(src.id, src.po_id, src.po_line_id, "commitment", -amount))
     pos = lock_pos(session, [f[1] for f in funded] + list(releases))
     balances, line_balances = balances_of(session, pos)
@@ -142,11 +146,12 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
               for line, po_id, po_line_id, number, eligible, covered in funded]
     check = budget.evaluate(checks, balances, line_balances, bucket=doc_type.bucket, sign=doc_type.sign,
                             policy=debtor.over_budget_policy, enforce_pos=debtor.enforce_purchase_orders,
-                            tolerances={i: p.tolerance_pct for i, p in pos.items()}, releases=releases)
+                            tolerances={i: p.tolerance_pct for i, p in pos.items()}, releases=releases,
+                            line_releases=line_releases)
     if doc_type.is_credit_memo:
         _credit_floor(session, doc, sources, check)
     result = PostResult(check)
-    if check.blocked and not (override and user.can("po_override_budget")):
+    if check.forbidden or check.blocked and not (override and user.can("po_override_budget")):
         session.rollback()
         result.refused = True
         return result
@@ -176,26 +181,31 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
 
 
 def _credit_floor(session: Session, doc: Document, sources: dict[int, DocumentLine], check: PostingCheck) -> None:
-    """A credit memo may not take an invoice line's net below zero."""
-    if not sources:
-        return
+    """A credit memo only takes back what its invoice lines drew: every line credits a line of a posted
+    invoice of the debtor, by a positive amount, and no line's credits pass its amount. Refused outright
+    (no override): a credit past what was drawn would add to Used or take it below zero."""
+    invoices = sorted({s.document_id for s in sources.values()})
+    for invoice_id in invoices:  # two credit memos of one invoice post one after the other
+        locked(session, Document, invoice_id)
     credited = defaultdict(Decimal)
-    for line in doc.lines:
-        if line.source_line_id in sources:
-            credited[line.source_line_id] += line.amount
-    # the invoice line's own entries plus those of credit memo lines already posted against it
-    key = case((DocumentLine.id.in_(list(credited)), DocumentLine.id), else_=DocumentLine.source_line_id)
-    net = dict(session.execute(
-        select(key, func.sum(LedgerEntry.amount))
-        .join(LedgerEntry, LedgerEntry.document_line_id == DocumentLine.id)
-        .where(LedgerEntry.bucket == "used",
-               (DocumentLine.id.in_(list(credited))) | (DocumentLine.source_line_id.in_(list(credited))))
-        .group_by(key)).all())
-    for src_id, amount in credited.items():
-        if amount > net.get(src_id, ZERO):
+    for n, line in enumerate(doc.lines, start=1):
+        src = sources.get(line.source_line_id)
+        if (src is None or src.document.status != "posted" or not src.document.document_type.is_invoice
+                or src.document.debtor_id != doc.debtor_id):
             check.warnings.append(budget.Warning(
-                "credit_floor", f"The credit of ${amount:,.2f} is more than the ${net.get(src_id, ZERO):,.2f} "
-                                f"left on invoice line {sources[src_id].line_no}.", True))
+                "credit_source", f"Line {n}: a credit memo line must take back a line of a posted invoice of "
+                                 "this debtor.", True, True))
+        elif line.amount <= 0:
+            check.warnings.append(budget.Warning(
+                "credit_sign", f"Line {n}: a credit memo line takes back a positive amount.", True, True))
+        else:
+            credited[src.id] += line.amount
+    left = credit_left(session, credited, except_doc_id=doc.id)
+    for src_id, amount in credited.items():
+        if amount > left.get(src_id, ZERO):
+            check.warnings.append(budget.Warning(
+                "credit_floor", f"The credit of ${amount:,.2f} is more than the ${left.get(src_id, ZERO):,.2f} "
+                                f"left on invoice line {sources[src_id].line_no}.", True, True))
 
 
 def void(session: Session, user, doc_id: int, *, today: date | None = None) -> None:
@@ -220,10 +230,24 @@ def void(session: Session, user, doc_id: int, *, today: date | None = None) -> N
     session.commit()
 
 
+@dataclass
+class ReassignResult:
+    check: PostingCheck
+    moved: int = 0
+    refused: bool = False
+    needs_confirmation: bool = False
+    overridden: bool = False
+    alerts: list[str] = field(default_factory=list)
+
+
 def reassign(session: Session, user, doc_id: int, line_ids: list[int], po_id: int, po_line_id: int | None, *,
-             reason: str, today: date | None = None) -> int:
+             reason: str, confirmed: bool = False, override: bool = False,
+             today: date | None = None) -> ReassignResult:
     """Move posted invoice lines (or lines that had no PO) to another PO or master line of the same
-    debtor; the consumption moves with them (seed 003's Purchase Order Assign Invoiced Item)."""
+    debtor; the consumption moves with them, the credit memos posted against them included (seed 003's
+    Purchase Order Assign Invoiced Item). The target gets posting's checks: it must be eligible for the
+    invoice's type and (master) its line must hold the bill code; dates, tolerance and "over the PO"
+    warn first; the block policy refuses unless the user holds po_override_budget and overrides (audited)."""
     if not user.can("po_assign_invoiced_item"):
         raise Forbidden("Assigning items on a posted invoice needs 'Assign / reassign items on a posted invoice'.")
     reason = (reason or "").strip()
@@ -233,38 +257,106 @@ def reassign(session: Session, user, doc_id: int, line_ids: list[int], po_id: in
     doc = locked(session, Document, doc_id)
     if doc is None:
         raise NotFound("No such document.")
+    refuse = lambda field_, message: (session.rollback(), ValidationFailed({field_: [message]}))[1]  # noqa: E731
     if doc.status != "posted" or not doc.document_type.is_invoice:
-        session.rollback()
-        raise ValidationFailed({"": ["Only lines of a posted invoice can be reassigned."]})
+        raise refuse("", "Only lines of a posted invoice can be reassigned.")
     target = session.get(PurchaseOrder, po_id)
     if target is None or target.debtor_id != doc.debtor_id:
-        session.rollback()
-        raise ValidationFailed({"po_id": ["Choose one of this debtor's purchase orders."]})
+        raise refuse("po_id", "Choose one of this debtor's purchase orders.")
+    if doc.document_type_id not in {e.document_type_id for e in target.eligible}:
+        raise refuse("po_id", f"PO {target.number} is not eligible for {doc.document_type.name}: choose a PO "
+                              "eligible for this document type.")
     if target.kind == "multi_line_master" and po_line_id not in {l.id for l in target.lines}:
-        session.rollback()
-        raise ValidationFailed({"po_line_id": ["Choose a line of that master PO."]})
-    if target.kind != "multi_line_master":
-        po_line_id = None
+        raise refuse("po_line_id", "Choose a line of that master PO.")
     lines = [l for l in doc.lines if l.id in set(line_ids) and may_see(user, l.job)]
     if not lines or len(lines) != len(set(line_ids)):
-        session.rollback()
-        raise ValidationFailed({"lines": ["Choose lines of this invoice."]})
-    drawn = session.execute(select(LedgerEntry.document_line_id, LedgerEntry.po_id, LedgerEntry.po_line_id,
-                                   func.sum(LedgerEntry.amount))
-                            .where(LedgerEntry.document_line_id.in_([l.id for l in lines]), LedgerEntry.bucket == "used")
-                            .group_by(LedgerEntry.document_line_id, LedgerEntry.po_id, LedgerEntry.po_line_id)).all()
+        raise refuse("lines", "Choose lines of this invoice.")
+    destination: dict[int, int | None] = {}
+    covered: dict[int, bool] = {}
+    if target.kind == "multi_line_master":
+        on_any = {code: line_id for line_id, code in session.execute(
+            select(po_line_bill_codes.c.po_line_id, po_line_bill_codes.c.bill_code_id)
+            .where(po_line_bill_codes.c.po_id == target.id))}
+        codes = {code for code, line_id in on_any.items() if line_id == po_line_id}
+        for line in lines:
+            if line.bill_code_id in codes:
+                destination[line.id], covered[line.id] = po_line_id, True
+            elif line.bill_code_id in on_any:
+                chosen = next(l for l in target.lines if l.id == on_any[line.bill_code_id])
+                raise refuse("po_line_id", f"Line {line.line_no}: bill code {line.bill_code.code} draws on line "
+                                           f"{chosen.line_no} ({chosen.secondary_po_number}) of PO {target.number}.")
+            else:  # as posting: on the PO, on no line, with the "not covered" warning
+                destination[line.id], covered[line.id] = None, False
+    else:
+        destination = {l.id: None for l in lines}
+        covered = {l.id: True for l in lines}
+    # the invoice lines and the posted credit memo lines that take them back move together
+    credits = list(session.scalars(select(DocumentLine).join(Document, Document.id == DocumentLine.document_id)
+                                   .where(DocumentLine.source_line_id.in_([l.id for l in lines]),
+                                          Document.status == "posted", Document.id != doc.id)))
+    moving_lines = lines + credits
+    held: dict[int, list[tuple[int, int | None, Decimal]]] = defaultdict(list)
+    for lid, p, pl, amount in session.execute(
+            select(LedgerEntry.document_line_id, LedgerEntry.po_id, LedgerEntry.po_line_id, func.sum(LedgerEntry.amount))
+            .where(LedgerEntry.document_line_id.in_([l.id for l in moving_lines]), LedgerEntry.bucket == "used")
+            .group_by(LedgerEntry.document_line_id, LedgerEntry.po_id, LedgerEntry.po_line_id)):
+        if amount:
+            held[lid].append((p, pl, amount))
+    credit_ids = {c.id for c in credits}
+
+    def invoice_line_of(line: DocumentLine) -> int:
+        return line.source_line_id if line.id in credit_ids else line.id
+
+    drawn_before = {invoice_line_of(l) for l in moving_lines if held.get(l.id)}
     entries: list[Entry] = []
-    for line in lines:
-        held = [(p, pl, a) for lid, p, pl, a in drawn if lid == line.id and a]
-        for p, pl, amount in held:
+    documents_of: dict[int, int] = {}
+    net: dict[int, Decimal] = {}  # per invoice line: what lands on the target
+    for line in moving_lines:
+        documents_of[line.id] = line.document_id
+        invoice_line_id = invoice_line_of(line)
+        for p, pl, amount in held.get(line.id, []):
             entries.append(Entry(line.id, p, pl, "used", -amount))
-        moving = sum((a for _, _, a in held), ZERO) if held else line.amount
-        entries.append(Entry(line.id, target.id, po_line_id, "used", moving))
-        line.po_id, line.po_line_id, line.po_number, line.explicit_po = target.id, po_line_id, target.number, True
+        if invoice_line_id in drawn_before:
+            moving = sum((a for _, _, a in held.get(line.id, [])), ZERO)
+        else:  # a line that had no PO: the invoice line less its posted credits
+            moving = -line.amount if line.id in credit_ids else line.amount
+        entries.append(Entry(line.id, target.id, destination[invoice_line_id], "used", moving))
+        net[invoice_line_id] = net.get(invoice_line_id, ZERO) + moving
     pos = lock_pos(session, [e.po_id for e in entries])
-    balances, _ = balances_of(session, pos)
-    write_entries(session, doc, entries, "reassign", user.id, {l.id: l.bill_code_id for l in lines})
+    balances, line_balances = balances_of(session, pos)
+    # what already sits on the target (moving between lines of one PO adds nothing to the PO)
+    moved_out = sum((a for hs in held.values() for p, _, a in hs if p == target.id), ZERO)
+    line_moved_out: dict[int, Decimal] = {}
+    for hs in held.values():
+        for _, pl, a in hs:
+            if pl is not None and pl in destination.values():
+                line_moved_out[pl] = line_moved_out.get(pl, ZERO) + a
+    checks = [LineCheck(target.id, target.number, destination[l.id], net.get(l.id, ZERO), l.service_date or doc.doc_date,
+                        target.effective, target.expiration, True, covered[l.id], l.bill_code.code) for l in lines]
+    debtor = session.get(Debtor, doc.debtor_id)
+    check = budget.evaluate(checks, balances, line_balances, bucket="used", sign=1, policy=debtor.over_budget_policy,
+                            enforce_pos=False, tolerances={target.id: target.tolerance_pct},
+                            moved_out={target.id: moved_out}, line_moved_out=line_moved_out)
+    result = ReassignResult(check)
+    if check.blocked and not (override and user.can("po_override_budget")):
+        session.rollback()
+        result.refused = True
+        return result
+    if check.warnings and not confirmed:
+        session.rollback()
+        result.needs_confirmation = True
+        return result
+    if check.blocked:
+        result.overridden = True
+        audit.acting(session, user, reason=(reason + " — moved past a blocked PO budget (po_override_budget): "
+                                            + " ".join(w.message for w in check.warnings if w.blocks))[:1000])
+    for line in moving_lines:
+        line.po_id, line.po_line_id, line.po_number = target.id, destination[invoice_line_of(line)], target.number
+        line.explicit_po = True
+    write_entries(session, doc, entries, "reassign", user.id, {l.id: l.bill_code_id for l in moving_lines},
+                  documents_of)
     session.flush()
-    alerts.after_change(session, pos, balances, today=today or date.today())
+    result.alerts = alerts.after_change(session, pos, balances, today=today or date.today())
     session.commit()
-    return len(lines)
+    result.moved = len(lines)
+    return result

@@ -1,7 +1,7 @@
 """Customer purchase orders: list with balances, create, edit, delete (seeds 001, 003, 004)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -247,8 +247,10 @@ def snapshot(po: PurchaseOrder) -> POInput:
 
 
 def update_po(session: Session, po_id: int, data: POInput, *, actor, expected_version: int | None = None,
-              line_ids: tuple[int | None, ...] = (), confirmed: bool = False) -> PurchaseOrder:
+              line_ids: tuple[int | None, ...] = (), confirmed: bool = False,
+              notices: list[str] | None = None) -> PurchaseOrder:
     """Edit a PO: yours with add_edit, anyone's with full; the number only with po_override_validations.
+    `notices`, when given, receives what seed 004's edit steps tell the user (step 2's note).
 
     The PO row is locked (FOR UPDATE) so two edits, or an edit and a posting, apply one after the other.
     """
@@ -264,12 +266,13 @@ def update_po(session: Session, po_id: int, data: POInput, *, actor, expected_ve
         errors.setdefault("number", []).append("The PO number is locked once created (needs Override PO validations).")
     if data.kind != po.kind and (po.balance and (po.balance.used or po.balance.commitments or po.balance.estimates)):
         errors.setdefault("kind", []).append("The kind cannot change once documents draw on the PO.")
+    _check_cut(session, po, data, line_ids, errors)
     if errors:
         session.rollback()
         raise ValidationFailed(errors)
     before = snapshot(po)
     try:
-        assignments.apply_po_edit_steps(session, po, before, data, actor, confirmed)
+        said = list(assignments.apply_po_edit_steps(session, po, before, data, actor, confirmed) or ())
         _apply(session, po, data)
         session.flush()
         if data.kind == "multi_line_master":
@@ -277,6 +280,8 @@ def update_po(session: Session, po_id: int, data: POInput, *, actor, expected_ve
         elif po.lines:
             _apply_lines(session, po, (), ())
         session.commit()
+        if notices is not None:
+            notices.extend(said)
     except IntegrityError as exc:
         session.rollback()
         raise ValidationFailed(_integrity_message(exc))
@@ -284,6 +289,26 @@ def update_po(session: Session, po_id: int, data: POInput, *, actor, expected_ve
         session.rollback()
         raise
     return po
+
+
+def _check_cut(session: Session, po: PurchaseOrder, data: POInput, line_ids: tuple[int | None, ...],
+               errors: dict[str, list[str]]) -> None:
+    """Under block, the amount (and a master line's budget) may not be cut below Used + Commitments."""
+    policy = session.scalar(select(Debtor.over_budget_policy).where(Debtor.id == po.debtor_id))
+    new_amount = rules.master_amount(data.lines) if data.kind == "multi_line_master" else data.amount
+    b = budget.Balance.of(po.amount, po.balance)
+    if new_amount is not None and (message := rules.cut_below_drawn(po.amount, new_amount, b.used, b.commitments, policy)):
+        errors.setdefault("lines" if data.kind == "multi_line_master" else "amount", []).append(message)
+    if data.kind != "multi_line_master":
+        return
+    existing = {line.id: line for line in po.lines}
+    for n, (line, lid) in enumerate(zip(data.lines, line_ids or ()), start=1):
+        old = existing.get(lid)
+        if old is None or line.budget is None:
+            continue
+        lb = budget.Balance.of(old.budget, old.balance)
+        if message := rules.cut_below_drawn(old.budget, line.budget, lb.used, lb.commitments, policy):
+            errors.setdefault("lines", []).append(f"Line {n}: {message}")
 
 
 def delete_po(session: Session, po_id: int, *, actor) -> None:
@@ -302,6 +327,7 @@ class Figures(budget.Balance):
 
     colour: str | None = None
     tolerance_mark: Decimal | None = None  # where the budget bar turns yellow
+    not_on_any_line: budget.Balance | None = None  # master POs: drawn by bill codes no line holds
 
 
 def _figures(amount: Decimal, row, tolerance_pct: Decimal | None) -> Figures:
@@ -311,7 +337,12 @@ def _figures(amount: Decimal, row, tolerance_pct: Decimal | None) -> Figures:
 
 
 def balance_figures(po: PurchaseOrder) -> Figures:
-    return _figures(po.amount, po.balance, po.tolerance_pct)
+    """A PO's figures; a master PO's also say what is on none of its lines (PO = lines + that)."""
+    f = _figures(po.amount, po.balance, po.tolerance_pct)
+    if not po.is_master:
+        return f
+    unlined = budget.not_on_any_line(f, [budget.Balance.of(l.budget, l.balance) for l in po.lines])
+    return replace(f, not_on_any_line=unlined)
 
 
 def line_figures(line: POLine) -> Figures:

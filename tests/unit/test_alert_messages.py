@@ -27,3 +27,21 @@ def test_literal_braces_and_unbalanced_braces():
 
 def test_a_broken_template_renders_unfilled_instead_of_failing():
     assert render_alert("{debtor.__class__}", "ok", PLACEHOLDERS) == ("{debtor.__class__}", "ok")
+
+
+def test_threshold_alerts_say_the_threshold_and_the_draw():
+    from decimal import Decimal
+
+    from portal.domain.alert_messages import drawn_percent, percent_text, with_threshold_and_draw
+
+    assert drawn_percent(Decimal("840"), Decimal("1000")) == Decimal("84.0")
+    assert drawn_percent(Decimal("749.99"), Decimal("1000")) == Decimal("74.9")  # cut, never rounded up to 75
+    assert drawn_percent(Decimal("5"), Decimal("0")) == Decimal("0")
+    assert percent_text(Decimal("84.0")) == "84" and percent_text(Decimal("84.5")) == "84.5"
+    assert percent_text(Decimal("100")) == "100"
+    only_threshold = "PO {po_number} has drawn {percentage}%"
+    said = with_threshold_and_draw(only_threshold, "PO 1 has drawn 75%", Decimal("75"), Decimal("84"))
+    assert said == "PO 1 has drawn 75% Alert threshold 75%; drawn 84% of the amount."
+    both = "passed {percentage}%, now {drawn}%"
+    assert with_threshold_and_draw(both, "passed 75%, now 84%", Decimal("75"), Decimal("84")) == "passed 75%, now 84%"
+    assert with_threshold_and_draw("", "", Decimal("75"), Decimal("84")) == "Alert threshold 75%; drawn 84% of the amount."

@@ -8,6 +8,7 @@ from portal.domain import budget
 from portal.domain.budget import Balance, Entry, LineCheck
 
 D = Decimal
+ZERO = Decimal("0")
 
 
 def test_seed_001_columns_on_a_worked_example():
@@ -131,3 +132,32 @@ def test_expiring():
     assert not budget.expiring(date(2026, 12, 31), date(2027, 1, 1), 30)
     assert not budget.expiring(date(2026, 12, 31), date(2026, 12, 1), None)
 
+
+
+def test_invoice_from_order_nets_its_release_on_the_master_line_too():
+    """Invoicing an order that filled a master line moves commitment to used on that line: not over it."""
+    line = LineCheck(1, "M1", 5, D("200"), date(2026, 3, 1), date(2026, 1, 1), date(2026, 12, 31))
+    po, master_line = Balance(D("1000"), ZERO, D("200")), Balance(D("200"), ZERO, D("200"))
+    result = budget.evaluate([line], {1: po}, {5: master_line}, bucket="used", sign=1, policy="block",
+                             enforce_pos=False, tolerances={}, releases={1: D("200")}, line_releases={5: D("200")})
+    assert result.warnings == [] and not result.blocked
+
+
+def test_block_counts_used_and_commitments_not_estimates():
+    """Block: Used + Commitments + this document > Amount; estimates warn (over the PO) but never block."""
+    balance = Balance(D("1000"), D("400"), D("300"), D("250"))
+    assert not _check("300", policy="block", balance=balance).blocked       # 1000 of 1000 (+250 estimates)
+    assert _check("300.01", policy="block", balance=balance).blocked
+    over = _check("300", policy="block", balance=balance)
+    assert [w.code for w in over.warnings] == ["over_po"]  # Subtotal 1250 > 1000: warned, not blocked
+
+
+def test_master_line_block_boundary():
+    line = LineCheck(1, "M1", 5, D("100"), date(2026, 3, 1), date(2026, 1, 1), date(2026, 12, 31))
+    at = budget.evaluate([line], {1: Balance(D("1000"))}, {5: Balance(D("200"), D("100"))}, bucket="used", sign=1,
+                         policy="block", enforce_pos=False, tolerances={})
+    assert not at.blocked and at.warnings == []
+    line = LineCheck(1, "M1", 5, D("100.01"), date(2026, 3, 1), date(2026, 1, 1), date(2026, 12, 31))
+    past = budget.evaluate([line], {1: Balance(D("1000"))}, {5: Balance(D("200"), D("100"))}, bucket="used", sign=1,
+                           policy="block", enforce_pos=False, tolerances={})
+    assert past.blocked and "over its budget by $0.01" in past.warnings[0].message

@@ -106,3 +106,14 @@ def test_seed_001_colouring(subtotal, tolerance, colour):
                                         ("NaN", None), ("Infinity", None), ("1e3", None), ("1,2,3", None), ("10,00", None)])
 def test_parse_money(text, value):
     assert rules.parse_money(text) == value
+
+
+def test_block_refuses_cutting_the_amount_below_what_is_drawn():
+    from decimal import Decimal as D
+
+    from portal.domain.purchase_orders import cut_below_drawn
+
+    assert cut_below_drawn(D("1000"), D("700"), D("500"), D("200"), "block") is None      # exactly drawn
+    assert "700.00" in cut_below_drawn(D("1000"), D("699.99"), D("500"), D("200"), "block")
+    assert cut_below_drawn(D("1000"), D("100"), D("500"), D("200"), "warn") is None
+    assert cut_below_drawn(D("500"), D("600"), D("500"), D("200"), "block") is None       # raising is fine

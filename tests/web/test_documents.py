@@ -255,3 +255,27 @@ def test_the_rows_come_back_with_the_new_debtors_lists(db_session, login_as, set
     assert 'value="10"' in html and 'value="k1"' in html  # what was typed, under the same row key
     assert setup["job"].number not in html and ">4500" not in html  # ACME's job and PO are neither offered nor kept
     assert f'<option value="{welder.id}" >{welder.number} Welder' in html
+
+
+def test_reassign_asks_first_then_the_form_posted_back_moves_the_lines(db_session, login_as, setup):
+    """The warning page carries the choice back unchanged; under block only the override moves the lines."""
+    admin, _ = login_as("Billing Admin")
+    admin.post("/documents/new", _form(setup))
+    doc = db_session.scalars(select(Document)).one()
+    admin.post(f"/documents/{doc.id}/post", {"confirmed": "1"})
+    small = factories.po(db_session, setup["debtor"], "4700", amount="100")
+    line_id = db_session.scalars(select(DocumentLine.id)).one()
+    setup["debtor"].over_budget_policy = "block"
+    db_session.commit()
+    page = admin.post(f"/documents/{doc.id}/reassign", {"line_id": [str(line_id)], "target": f"{small.id}:",
+                                                        "reason": "Billed to the wrong PO"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Reassignment refused" in html and "Override and move" in html
+    db_session.expire_all()
+    assert db_session.get(POBalance, small.id).used == 0
+    moved = admin.post(f"/documents/{doc.id}/reassign", {"line_id": [str(line_id)], "target": f"{small.id}:",
+                                                         "reason": "Billed to the wrong PO", "confirmed": "1",
+                                                         "override": "1"}, follow_redirects=True)
+    assert "override recorded" in moved.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(POBalance, small.id).used == Decimal("950.00")

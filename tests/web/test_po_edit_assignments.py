@@ -62,3 +62,17 @@ def test_step_4_only_po_keeps_its_group_unless_overridden(db_session, login_as):
     assert allowed.status_code == 302
     db_session.expire_all()
     assert db_session.get(PurchaseOrder, po.id).group_id is None
+
+
+def test_step_2_later_effective_date_shows_its_notice(db_session, login_as):
+    """Seed 004 step 2: assignments before the new effective date stay, and the user is told so."""
+    browser, lead = login_as("Relationship Lead")
+    debtor = factories.debtor(db_session)
+    po = factories.po(db_session, debtor, "P2", effective=D(2026, 1, 1), expiration=D(2026, 12, 31), created_by=lead)
+    kept = factories.assignment(db_session, factories.job(db_session, debtor), po=po, start=D(2026, 2, 1))
+    response = browser.post(f"/purchase-orders/{po.id}/edit", _form(po, effective="2026-03-01"), follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "PO saved." in html
+    assert "Assignments starting before the new effective date are kept" in html
+    db_session.expire_all()
+    assert db_session.get(JobPOAssignment, kept.id).start_date == D(2026, 2, 1)

@@ -215,15 +215,26 @@ def derive(doc_id: int):
 def reassign(doc_id: int):
     target = request.form.get("target", "")
     po_id, _, line_id = target.partition(":")
-    line_ids = [optional_int(v) for v in request.form.getlist("line_id")]
+    line_ids = [i for i in (optional_int(v) for v in request.form.getlist("line_id")) if i and i > 0]
+    reason = request.form.get("reason", "")
     try:
-        moved = posting.reassign(db.session, current_user, doc_id, [i for i in line_ids if i and i > 0],
-                                 optional_int(po_id) or 0, optional_int(line_id), reason=request.form.get("reason", ""))
+        result = posting.reassign(db.session, current_user, doc_id, line_ids, optional_int(po_id) or 0,
+                                  optional_int(line_id), reason=reason,
+                                  confirmed=request.form.get("confirmed") == "1",
+                                  override=request.form.get("override") == "1")
     except ValidationFailed as exc:
         flash(str(exc), "error")
-    else:
-        flash(f"{moved} line(s) moved; the PO balances moved with them.", "success")
-    return redirect(url_for("documents.detail", doc_id=doc_id))
+        return redirect(url_for("documents.detail", doc_id=doc_id))
+    if result.moved:
+        flash(f"{result.moved} line(s) moved; the PO balances moved with them."
+              + (" Moved past a blocked budget (override recorded)." if result.overridden else ""), "success")
+        for subject in result.alerts:
+            flash(f"Alert raised: {subject}", "warning")
+        return redirect(url_for("documents.detail", doc_id=doc_id))
+    doc = service.get_document(db.session, doc_id)
+    return render_template("documents/detail.html", doc=doc, types=[], history=[], result=None, pos=[],
+                           voidable=service.may_void(doc), **service.lines_shown(current_user, doc),
+                           reassign=result, reassign_form={"target": target, "line_ids": line_ids, "reason": reason})
 
 
 @bp.get("/report")

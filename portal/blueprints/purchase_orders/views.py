@@ -120,16 +120,19 @@ def edit(po_id: int):
     choices = _fill_choices(form, po.debtor_id, po)
     notices: list[str] = []
     if form.validate_on_submit():
+        said: list[str] = []
         try:
             service.update_po(db.session, po_id, po_input(form, lines), actor=current_user,
                               expected_version=form.expected_version(), line_ids=line_ids,
-                              confirmed=bool(form.confirmed.data))
+                              confirmed=bool(form.confirmed.data), notices=said)
         except ValidationFailed as exc:
             apply_errors(form, exc)
         except Conflict as exc:
             notices = [str(exc)]
         else:
             flash("PO saved.", "success")
+            for notice in said:
+                flash(notice, "warning")
             return redirect(url_for("purchase_orders.detail", po_id=po_id))
     return render_template("purchase_orders/form.html", form=form, po=po, choices=choices, lines=lines,
                            line_ids=line_ids, total=master_amount(lines), notices=notices)
