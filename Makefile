@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app portal
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-deep mutation install browser migrate check bench clean
+.PHONY: run test test-deep mutation install browser migrate check bench clean serve setup install-runtime
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## Production install: the portal and its runtime dependencies only (no test tools), `pip install .`.
+install-runtime:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check .
 
 ## Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
 browser:
@@ -30,6 +35,18 @@ run: $(STAMP)
 	$(FLASK) demo load
 	@echo "Serving on http://$(HOST):$(PORT)/ — sign in with one of the demo users above."
 	PORTAL_COOKIE_SECURE=$${PORTAL_COOKIE_SECURE:-0} $(FLASK) run --host $(HOST) --port $(PORT)
+
+## Production: gunicorn with gunicorn.conf.py (PORTAL_BIND, WEB_CONCURRENCY …); migrates first.
+serve:
+	@test -x $(BIN)/gunicorn || $(MAKE) install-runtime
+	$(FLASK) db upgrade
+	$(BIN)/gunicorn -c gunicorn.conf.py
+
+## First run on a real server: reference data, a first branch and the first administrator (idempotent).
+setup:
+	@test -x $(BIN)/flask || $(MAKE) install-runtime
+	$(FLASK) db upgrade
+	$(FLASK) setup
 
 ## Every test: unit, integration, web and browser (TEST_DATABASE_URL picks the server; default: a private one).
 test: $(STAMP) browser

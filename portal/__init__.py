@@ -58,6 +58,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     web.init_app(app)
 
+    from portal import ops
+
+    ops.init_app(app)
+
     from werkzeug.routing import IntegerConverter
 
     class IdConverter(IntegerConverter):

@@ -36,7 +36,13 @@ def deliver_alerts(limit: int):
 
     from portal.services import outbox
 
-    report = outbox.deliver(db.session, outbox.SmtpSettings.from_config(current_app.config), limit=limit)
+    from portal.ops.locks import exclusive_run
+
+    with exclusive_run(db.engine, "alerts deliver") as held:
+        if not held:  # another host's run is sending: it will send these mails, exactly once
+            click.echo("another delivery run holds the lock; nothing done")
+            return
+        report = outbox.deliver(db.session, outbox.SmtpSettings.from_config(current_app.config), limit=limit)
     click.echo(f"sent {report.sent}, failed {report.failed} (will retry), gave up {report.gave_up}")
     if report.failed and not report.sent:
         raise SystemExit(1)
@@ -50,8 +56,14 @@ def scan_alerts(today: str | None):
 
     from portal.services.alerts import scan_expiring
 
+    from portal.ops.locks import exclusive_run
+
     day = date.fromisoformat(today) if today else date.today()
-    subjects = scan_expiring(db.session, day)
+    with exclusive_run(db.engine, "alerts scan") as held:
+        if not held:
+            click.echo("another scan holds the lock; nothing done")
+            return
+        subjects = scan_expiring(db.session, day)
     for s in subjects:
         click.echo(s)
     click.echo(f"{len(subjects)} expiry alert(s) raised")
@@ -106,3 +118,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(alerts_cli)
     app.cli.add_command(integrity_cli)
+
+    from portal.ops.cli import register as register_ops_commands
+
+    register_ops_commands(app)

@@ -29,7 +29,10 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None  # bound to the session instead of a clock
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 2 * 1024 * 1024))
         self.MAX_FORM_PARTS = 20_000
-        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        # shared state across gunicorn workers and hosts lives in Redis when REDIS_URL is set
+        self.REDIS_URL = os.environ.get("REDIS_URL") or None
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or self.REDIS_URL or "memory://"
+        self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "po-portal")
         self.RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "20 per minute")
         self.LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", 5))
@@ -45,3 +48,16 @@ class Config:
         self.SMTP_STARTTLS = _flag("SMTP_STARTTLS", False)
         self.SMTP_CA_FILE = os.environ.get("SMTP_CA_FILE") or None
         self.MAIL_FROM = os.environ.get("MAIL_FROM", "po-portal@localhost")
+        # production serving (portal/ops): trusted proxy hops for X-Forwarded-*, request log format
+        self.PROXY_HOPS = int(os.environ.get("PROXY_HOPS", 0))
+        self.PROXY_X_PREFIX = int(os.environ.get("PROXY_X_PREFIX", 0))
+        self.LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
+        self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").strip().upper()
+        # single sign-on (OpenID Connect); local accounts can be turned off (break-glass: turn them on again)
+        self.OIDC_ISSUER = (os.environ.get("OIDC_ISSUER") or "").rstrip("/") or None
+        self.OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID") or None
+        self.OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET") or None
+        self.OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+        self.OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
+        self.OIDC_LABEL = os.environ.get("OIDC_LABEL", "company account")
+        self.LOCAL_LOGIN_ENABLED = _flag("LOCAL_LOGIN_ENABLED", True)

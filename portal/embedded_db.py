@@ -1,7 +1,9 @@
 """The embedded PostgreSQL used when DATABASE_URL is unset (the `pgserver` package).
 
 It keeps its data under the instance folder and stops when the last process using it exits,
-so `make run` on a fresh machine needs no database set-up.
+so `make run` on a fresh machine needs no database set-up. pgserver stops it from an atexit hook,
+which Python skips on SIGTERM and SIGHUP (a closed terminal, `kill`, a service manager): those
+signals are turned into a normal exit here, so the server stops whichever way the portal stops.
 """
 from __future__ import annotations
 
@@ -23,8 +25,25 @@ def embedded_database_url(data_dir: str) -> str:
             os.makedirs(os.path.dirname(data_dir), exist_ok=True)
             server = pgserver.get_server(data_dir, cleanup_mode="stop")
             _servers[data_dir] = server  # held so the server lives as long as this process
+            _exit_cleanly_on_signals()
     uri = server.get_uri()  # postgresql://postgres:@/postgres?host=<socket dir>
     return uri.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def _exit_cleanly_on_signals() -> None:
+    """SIGTERM / SIGHUP exit through SystemExit (atexit hooks run) where nothing else handles them."""
+    import signal
+    import sys
+
+    def _exit(signum, frame):
+        sys.exit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            if signal.getsignal(sig) in (signal.SIG_DFL, None):
+                signal.signal(sig, _exit)
+        except ValueError:  # not the main thread: the process's own handlers stay
+            pass
 
 
 def throwaway_server_url(env_vars: tuple[str, ...], name: str) -> str:

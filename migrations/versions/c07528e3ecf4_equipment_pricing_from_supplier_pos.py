@@ -1,7 +1,7 @@
 """equipment pricing from supplier POs
 
 Revision ID: c07528e3ecf4
-Revises: 7c1e0b5a9f21
+Revises: de9cf2692502
 Create Date: 2026-11-26 06:41:43.936128
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c07528e3ecf4'
-down_revision = '7c1e0b5a9f21'
+down_revision = 'de9cf2692502'
 branch_labels = None
 depends_on = None
 

@@ -11,6 +11,7 @@ from portal.models.maintenance import (AlertTemplate, BillCode, BillCodeGroup, D
 from portal.models.purchase_orders import (POBalance, POEligibleType, POGroup, POLine, POLineBalance,
                                            PurchaseOrder, po_line_bill_codes)
 from portal.models.security import Branch, Role, RoleGrant, User, user_branches, user_roles
+from portal.models.sso import SsoGroupMapping, SsoIdentity
 
 __all__ = [
     "Alert", "AlertTemplate", "AuditEntry", "BillCode", "BillCodeGroup", "Branch", "Debtor", "Document",
@@ -18,6 +19,10 @@ __all__ = [
     "POBalance", "POEligibleType", "POGroup", "POLine", "POLineBalance", "PurchaseOrder", "Role", "RoleGrant",
     "Setting", "User", "alert_template_roles", "alert_template_users", "bill_code_group_members",
     "po_line_bill_codes", "user_branches", "user_roles",
+<<<<<<< HEAD
     "CatalogCharge", "EquipmentCatalog", "EquipmentType", "EquipmentUnit", "ServiceDeskCharge",
     "ServiceDeskEquipment", "ServiceDeskItem", "Supplier", "SupplierPO", "SupplierPOLine",
+=======
+    "SsoGroupMapping", "SsoIdentity",
+>>>>>>> main
 ]

@@ -149,7 +149,9 @@ class Model:
             if target is None or day < target[2]:
                 return None, None
             kind, ident, _ = target
-            if kind == "po":
+            if kind == "po":  # an assignment to a PO lasts while the PO is valid (DESIGN.md: "PO expires")
+                if not self.pos[ident].effective <= day <= self.pos[ident].expiration:
+                    return None, None
                 po = ident
             else:
                 valid = [p for p in sorted(self.pos) if self.pos[p].group == ident
