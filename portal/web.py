@@ -32,12 +32,9 @@ NAV = [
     ("maintenance.index", "Maintenance", "maintenance", "view"),
     ("admin.users", "Users & roles", "security", None),
     ("admin.settings", "Settings", "settings", None),
-<<<<<<< HEAD
     ("service_desk.index", "Service desk", "equipment_pricing", "view"),
     ("equipment.index", "Equipment", "equipment_pricing", "view"),
-=======
     ("audit_log.index", "Audit log", "security", None),
->>>>>>> main
 ]
 # pages that belong to another blueprint's navigation entry (a Settings tab served by `admin`)
 NAV_ALIASES = {"admin.po_pricing": "admin.settings"}

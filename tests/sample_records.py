@@ -39,16 +39,13 @@ def sample_ids(session, owner=None) -> dict[str, int]:
     session.commit()
     ids["doc_id"] = doc.id
     ids["item_id"] = factories.bill_code_group(session, "Sample group", ["SMP"]).bill_codes[0].id
-<<<<<<< HEAD
     _equipment(session, ids, debtor)
-=======
     from portal.models import SsoGroupMapping
 
     mapping = SsoGroupMapping(group_name="sample-group", role_id=ids["role_id"])
     session.add(mapping)
     session.commit()
     ids["mapping_id"] = mapping.id
->>>>>>> main
     return ids
 
 

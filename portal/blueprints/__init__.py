@@ -18,13 +18,11 @@ def register_blueprints(app: Flask) -> None:
                job_orders_bp, assignments_bp, documents_bp):
         app.register_blueprint(bp)
 
-<<<<<<< HEAD
     from portal.blueprints.equipment.service_desk import bp as service_desk_bp
     from portal.blueprints.equipment.views import bp as equipment_bp
 
     app.register_blueprint(equipment_bp)
     app.register_blueprint(service_desk_bp)
-=======
     from portal.blueprints.ops.views import bp as ops_bp
 
     app.register_blueprint(ops_bp)
@@ -37,4 +35,3 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(sso_bp)
     init_sso(app)
->>>>>>> main

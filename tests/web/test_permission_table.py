@@ -96,7 +96,6 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "maintenance.edit": ("maintenance", AE),
     "maintenance.preview": ("maintenance", AE),
     "maintenance.delete": ("maintenance", F),
-<<<<<<< HEAD
     "admin.po_pricing": ("settings", Y),  # the Settings tab "Purchase order pricing"
     "equipment.index": ("equipment_pricing", V),
     "equipment.named": ("equipment_pricing", V),
@@ -121,7 +120,6 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "service_desk.override_charge": ("equipment_pricing", AE),
     "service_desk.close": ("equipment_pricing", AE),  # makes a Repair Order: documents add_edit as well
     "service_desk.invoice": ("equipment_pricing", AE),  # makes a Service Invoice: documents add_edit as well
-=======
     "ops.healthz": PUBLIC,
     "ops.readyz": PUBLIC,
     "sso_login.start": PUBLIC,  # only when OIDC_ISSUER is set
@@ -130,7 +128,6 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "audit_log.export": ("security", Y),
     "sso.groups": ("security", Y),
     "sso.delete_group": ("security", Y),
->>>>>>> main
 }
 # Routes answering 404 rather than 403 where the rule is to hide what a role may not know of.
 HIDDEN: set[str] = set()
