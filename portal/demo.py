@@ -201,7 +201,52 @@ def _documents(session: Session) -> None:
     doc("DELL", "Sales Invoice", [("Course coordinator", "ORD", "10", "70.00")], post=False)
 
 
-STEPS: list[Callable[[Session], None]] = [_base, _maintenance, _purchase_orders, _job_orders, _documents]
+def _equipment(session: Session) -> None:
+    """Seed 002: a supplier, two supplier POs of routers, a catalog with a PO-priced charge, PO pricing
+    on (All, Average, +20%, +5.00) and an open service desk item priced from them (137.00)."""
+    from portal.models import BillCode, JobOrder, PurchaseOrder, Setting, Supplier
+    from portal.services import equipment, equipment_desk
+
+    if session.scalar(select(func.count()).select_from(Supplier)):
+        return
+    billing = session.scalar(select(User).where(User.username == "billing"))
+    audit.acting(session, billing)
+    if not session.scalar(select(BillCode).where(BillCode.code == "EQP")):
+        session.add(BillCode(code="EQP", description="Equipment"))
+    if session.get(Setting, equipment.PO_PRICING) is None:
+        session.add(Setting(key=equipment.PO_PRICING, value={"selection": "all", "pricing": "average",
+                                                              "markup_percent": "20", "markup_flat": "5.00"}))
+    session.commit()
+    code = session.scalar(select(BillCode).where(BillCode.code == "EQP"))
+    supplier = equipment.save_named(session, "suppliers", None, actor=billing, name="Netgear Wholesale", active=True)
+    router = equipment.save_named(session, "equipment_types", None, actor=billing, name="Router", active=True)
+    catalog = equipment.save_catalog(session, None, actor=billing, name="Office router", equipment_type_id=router.id,
+                                     active=True)
+    equipment.save_charge(session, catalog.id, None, equipment.ChargeInput(
+        name="Router", bill_code_id=code.id, charge_type="non_recurring", override_allowed=True,
+        default_amount="75.00", po_pricing=True, markup_percent="", markup_flat=""), actor=billing)
+    equipment.save_charge(session, catalog.id, None, equipment.ChargeInput(
+        name="Router monitoring", bill_code_id=code.id, charge_type="recurring", override_allowed=False,
+        default_amount="10.00"), actor=billing)
+    today = date.today()
+    for number, days_ago, qty, price in (("SPO-1001", 60, "2", "100.0000"), ("SPO-1007", 20, "1", "130.0000")):
+        spo = equipment.save_supplier_po(session, None, actor=billing, supplier_id=supplier.id, number=number,
+                                         order_date=today - timedelta(days=days_ago), notes="")
+        line = equipment.add_line(session, spo.id, actor=billing, equipment_type_id=router.id, quantity=qty,
+                                  purchase_price=price)
+        for n in range(int(qty)):
+            equipment.receive_unit(session, spo.id, line.id, actor=billing, serial=f"{number}-RT{n + 1}")
+    acme = session.scalar(select(Debtor).where(Debtor.code == "ACME"))
+    job = session.scalar(select(JobOrder).where(JobOrder.title == "Service technician"))
+    po = session.scalar(select(PurchaseOrder).where(PurchaseOrder.number == "ACM-2026-01"))
+    item = equipment_desk.save_item(session, billing, None, equipment_desk.ItemInput(
+        debtor_id=acme.id, description="Replace the router in the city depot office",
+        job_id=job.id if job else None, customer_po_id=po.id if po else None))
+    equipment_desk.save_equipment(session, billing, item.id, None, equipment_desk.EquipmentInput(
+        catalog_id=catalog.id, quantity="1", fulfilment="order"))
+
+
+STEPS: list[Callable[[Session], None]] = [_base, _maintenance, _purchase_orders, _job_orders, _documents, _equipment]
 
 
 def load(session: Session) -> list[str]:

@@ -33,8 +33,12 @@ NAV = [
     ("opportunities.index", "Pipeline", "opportunities", "view"),
     ("admin.users", "Users & roles", "security", None),
     ("admin.settings", "Settings", "settings", None),
+    ("service_desk.index", "Service desk", "equipment_pricing", "view"),
+    ("equipment.index", "Equipment", "equipment_pricing", "view"),
     ("audit_log.index", "Audit log", "security", None),
 ]
+# pages that belong to another blueprint's navigation entry (a Settings tab served by `admin`)
+NAV_ALIASES = {"admin.po_pricing": "admin.settings"}
 
 
 SESSION_KEY = "sid"  # the cookie's entry holding the server-side session's token
@@ -236,7 +240,7 @@ def init_app(app: Flask) -> None:
 
         def nav_current(endpoint: str) -> bool:
             """The navigation entry of this page: its own entry, else the first entry of its blueprint."""
-            here = request.endpoint or ""
+            here = NAV_ALIASES.get(request.endpoint or "", request.endpoint or "")
             if here == endpoint or any(here == ep for ep, *_ in NAV):
                 return here == endpoint
             blueprint = endpoint.split(".")[0]

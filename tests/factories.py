@@ -118,3 +118,45 @@ def assignment(session, job_obj, *, po=None, group=None, start, end=None, source
     session.add(obj)
     session.commit()
     return obj
+
+
+def equipment_setup(session, *, selection="off", pricing_method="average", percent=None, flat=None):
+    """Routers: a supplier, an equipment type, a catalog with a PO-priced charge (default 75.00) and a
+    recurring one, two supplier POs (SPO-1001: 2 @ 100; SPO-1007: 1 @ 130 and 3 @ 90.50) and an
+    in-stock unit on each line; the PO pricing settings as given."""
+    from datetime import date
+    from decimal import Decimal
+
+    from portal.models import (BillCode, CatalogCharge, EquipmentCatalog, EquipmentType, EquipmentUnit, Setting,
+                               Supplier, SupplierPO, SupplierPOLine)
+
+    n = next(_seq)
+    code = session.scalar(select(BillCode).where(BillCode.code == "EQP")) or BillCode(code="EQP", description="Equipment")
+    session.add(code)
+    supplier = Supplier(name=f"Netgear {n}")
+    router = EquipmentType(name=f"Router {n}")
+    catalog = EquipmentCatalog(name=f"Router catalog {n}", equipment_type=router)
+    session.add_all([supplier, router, catalog])
+    session.flush()
+    priced = CatalogCharge(catalog_id=catalog.id, name="Router", bill_code_id=code.id, charge_type="non_recurring",
+                           override_allowed=True, default_amount=Decimal("75.00"), po_pricing=True,
+                           markup_percent=Decimal(percent) if percent is not None else None,
+                           markup_flat=Decimal(flat) if flat is not None else None)
+    monthly = CatalogCharge(catalog_id=catalog.id, name="Monitoring", bill_code_id=code.id, charge_type="recurring",
+                            override_allowed=False, default_amount=Decimal("10.00"))
+    pos = []
+    for number, day, lines in ((f"SPO-1001-{n}", date(2026, 1, 10), [(2, "100.0000")]),
+                               (f"SPO-1007-{n}", date(2026, 2, 1), [(1, "130.0000"), (3, "90.5000")])):
+        po = SupplierPO(supplier=supplier, number=number, order_date=day, notes="")
+        for no, (qty, price) in enumerate(lines, 1):
+            line = SupplierPOLine(line_no=no, equipment_type=router, quantity=qty, purchase_price=Decimal(price))
+            line.units.append(EquipmentUnit(serial=f"RT-{n}-{number}-{no}", status="in_stock"))
+            po.lines.append(line)
+        pos.append(po)
+    session.add_all([priced, monthly, *pos])
+    row = session.get(Setting, "po_pricing") or Setting(key="po_pricing", value={})
+    row.value = {"selection": selection, "pricing": pricing_method, "markup_percent": None, "markup_flat": None}
+    session.add(row)
+    session.commit()
+    return {"supplier": supplier, "type": router, "catalog": catalog, "priced": priced, "monthly": monthly,
+            "spo_1001": pos[0], "spo_1007": pos[1], "bill_code": code}

@@ -50,6 +50,7 @@ def sample_ids(session, owner=None) -> dict[str, int]:
     session.add(opp)
     session.commit()
     ids["contract_id"], ids["opportunity_id"] = contract.id, opp.id
+    _equipment(session, ids, debtor)
     from portal.models import SsoGroupMapping
 
     mapping = SsoGroupMapping(group_name="sample-group", role_id=ids["role_id"])
@@ -57,3 +58,28 @@ def sample_ids(session, owner=None) -> dict[str, int]:
     session.commit()
     ids["mapping_id"] = mapping.id
     return ids
+
+
+def _equipment(session, ids: dict[str, int], debtor) -> None:
+    """Equipment pricing: a catalog and its charge, a supplier PO, its line and unit, a service desk item."""
+    from portal.models import ServiceDeskItem
+    from portal.services import equipment_desk
+
+    eq = factories.equipment_setup(session)
+    ids["record_id"] = eq["supplier"].id
+    ids["list_slug"] = "suppliers"
+    ids["catalog_id"] = eq["catalog"].id
+    ids["charge_id"] = eq["priced"].id
+    ids["spo_id"] = eq["spo_1001"].id
+    ids["spo_line_id"] = eq["spo_1001"].lines[0].id
+    ids["unit_id"] = eq["spo_1001"].lines[0].units[0].id
+    item = ServiceDeskItem(debtor_id=debtor.id, description="Sample router swap", status="open")
+    session.add(item)
+    session.commit()
+    ids["desk_item_id"] = item.id
+    line = equipment_desk.save_equipment(session, session.get(__import__("portal.models", fromlist=["User"]).User,
+                                                              ids["user_id"]), item.id, None,
+                                         equipment_desk.EquipmentInput(catalog_id=eq["catalog"].id, quantity="1",
+                                                                       fulfilment="order"))
+    ids["equipment_id"] = line.id
+    ids["desk_charge_id"] = line.item.charges[0].id

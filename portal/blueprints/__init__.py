@@ -20,6 +20,11 @@ def register_blueprints(app: Flask) -> None:
                job_orders_bp, assignments_bp, documents_bp, contracts_bp, opportunities_bp):
         app.register_blueprint(bp)
 
+    from portal.blueprints.equipment.service_desk import bp as service_desk_bp
+    from portal.blueprints.equipment.views import bp as equipment_bp
+
+    app.register_blueprint(equipment_bp)
+    app.register_blueprint(service_desk_bp)
     from portal.blueprints.ops.views import bp as ops_bp
 
     app.register_blueprint(ops_bp)

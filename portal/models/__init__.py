@@ -2,6 +2,9 @@
 from portal.models.audit import AuditEntry
 from portal.models.debtors import Debtor
 from portal.models.contracts import Contract, ContractNote, Delivery, Opportunity, debtor_relationship_leads
+from portal.models.equipment import (CatalogCharge, EquipmentCatalog, EquipmentType, EquipmentUnit,
+                                     ServiceDeskCharge, ServiceDeskEquipment, ServiceDeskItem, Supplier,
+                                     SupplierPO, SupplierPOLine)
 from portal.models.documents import Alert, Document, DocumentLine, LedgerEntry, Notification, OutboxEmail
 from portal.models.jobs import JobOrder, JobPOAssignment
 from portal.models.maintenance import (AlertTemplate, BillCode, BillCodeGroup, DocumentType, Setting,
@@ -21,6 +24,8 @@ __all__ = [
     "po_line_bill_codes", "user_branches", "user_roles",
     "UserSession",
     "Contract", "ContractNote", "Delivery", "Opportunity", "debtor_relationship_leads",
+    "CatalogCharge", "EquipmentCatalog", "EquipmentType", "EquipmentUnit", "ServiceDeskCharge",
+    "ServiceDeskEquipment", "ServiceDeskItem", "Supplier", "SupplierPO", "SupplierPOLine",
     "SsoGroupMapping", "SsoIdentity",
     "POBillCodeTotal", "PODocumentTotal", "PONumberSpend", "SpendDocument",
 ]

@@ -46,6 +46,19 @@ document.addEventListener("change", function (event) {
   }
 });
 
+// Catalog charge form: enabling PO pricing clears and disables the override amount and shows the markups.
+document.addEventListener("change", function (event) {
+  if (event.target.id !== "po_pricing" || !event.target.form || event.target.form.id !== "charge-form") { return; }
+  var form = event.target.form, override = form.querySelector("#override_amount");
+  if (event.target.checked) {
+    form.setAttribute("data-po-pricing", "on");
+    if (override) { override.value = ""; override.disabled = true; }
+  } else {
+    form.removeAttribute("data-po-pricing");
+    if (override) { override.disabled = false; }
+  }
+});
+
 // htmx 2 does not swap an error answer (400 for a control character, 403, 500 …): show the error
 // page's message above the content instead of leaving the click without any visible answer.
 document.addEventListener("htmx:responseError", function (event) {

@@ -65,6 +65,23 @@ def _grow_documents_on_new_pos(s, world, n):
     _grow_documents(s, world, n, new_pos=True)
 
 
+def _grow_equipment(s, world, n):
+    for _ in range(n):
+        factories.equipment_setup(s)
+
+
+def _grow_desk_items(s, world, n):
+    from portal.services import equipment_desk
+
+    eq = world.get("eq") or factories.equipment_setup(s, selection="all")
+    world["eq"] = eq
+    for i in range(n):
+        item = equipment_desk.save_item(s, world["user"], None, equipment_desk.ItemInput(
+            debtor_id=world["debtor"].id, description=f"Router {i}", job_id=world["jobs"][0].id))
+        equipment_desk.save_equipment(s, world["user"], item.id, None, equipment_desk.EquipmentInput(
+            catalog_id=eq["catalog"].id, quantity="1", fulfilment="order"))
+
+
 CASES = {
     "job orders": ("/job-orders/?debtor_id={debtor}&active=", _grow_jobs),
     "users": ("/admin/users", _grow_users),
@@ -77,6 +94,9 @@ CASES = {
     "PO assignments tab": ("/purchase-orders/{po}?tab=assignments", _grow_jobs),
     "spend report": ("/documents/report", _grow_documents_on_new_pos),
     "documents of a debtor": ("/documents/?debtor_id={debtor}", _grow_documents),
+    "supplier POs": ("/equipment/supplier-pos/", _grow_equipment),
+    "equipment catalogs": ("/equipment/catalogs/", _grow_equipment),
+    "service desk items": ("/service-desk/", _grow_desk_items),
 }
 
 

@@ -111,6 +111,30 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "opportunities.detail": ("opportunities", V),
     "opportunities.lose": ("opportunities", AE),  # own only; `full` anyone's (checked in the service)
     "opportunities.reopen": ("opportunities", AE),
+    "admin.po_pricing": ("settings", Y),  # the Settings tab "Purchase order pricing"
+    "equipment.index": ("equipment_pricing", V),
+    "equipment.named": ("equipment_pricing", V),
+    "equipment.edit_named": ("equipment_pricing", AE),
+    "equipment.catalogs": ("equipment_pricing", V),
+    "equipment.catalog": ("equipment_pricing", V),
+    "equipment.edit_catalog": ("equipment_pricing", AE),
+    "equipment.edit_charge": ("equipment_pricing", AE),
+    "equipment.delete_charge": ("equipment_pricing", F),
+    "equipment.supplier_pos": ("equipment_pricing", V),
+    "equipment.supplier_po": ("equipment_pricing", V),
+    "equipment.edit_supplier_po": ("equipment_pricing", AE),
+    "equipment.add_line": ("equipment_pricing", AE),
+    "equipment.delete_line": ("equipment_pricing", AE),
+    "equipment.receive_unit": ("equipment_pricing", AE),
+    "equipment.unit_status": ("equipment_pricing", AE),
+    "service_desk.index": ("equipment_pricing", V),
+    "service_desk.detail": ("equipment_pricing", V),
+    "service_desk.edit": ("equipment_pricing", AE),
+    "service_desk.edit_equipment": ("equipment_pricing", AE),
+    "service_desk.delete_equipment": ("equipment_pricing", AE),
+    "service_desk.override_charge": ("equipment_pricing", AE),
+    "service_desk.close": ("equipment_pricing", AE),  # makes a Repair Order: documents add_edit as well
+    "service_desk.invoice": ("equipment_pricing", AE),  # makes a Service Invoice: documents add_edit as well
     "ops.healthz": PUBLIC,
     "ops.readyz": PUBLIC,
     "sso_login.start": PUBLIC,  # only when OIDC_ISSUER is set

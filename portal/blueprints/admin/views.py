@@ -169,3 +169,29 @@ def settings():
             flash("Settings saved.", "success")
             return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form)
+
+
+@bp.route("/settings/po-pricing", methods=["GET", "POST"])
+@requires("settings")
+def po_pricing():
+    """Settings tab "Purchase order pricing" (seed 002): Off by default."""
+    from portal.blueprints.equipment.forms import PricingSettingsForm
+    from portal.services import equipment
+
+    current = equipment.pricing_settings(db.session)
+    form = PricingSettingsForm()
+    if request.method == "GET":
+        form.selection.data, form.pricing.data = current.selection, current.pricing
+        form.markup_percent.data = format(current.markup_percent, "f") if current.markup_percent is not None else ""
+        form.markup_flat.data = format(current.markup_flat, "f") if current.markup_flat is not None else ""
+    if form.validate_on_submit():
+        try:
+            equipment.save_pricing_settings(db.session, actor=current_user, selection=form.selection.data or "",
+                                            method=form.pricing.data or "", markup_percent=form.markup_percent.data or "",
+                                            markup_flat=form.markup_flat.data or "")
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            flash("Purchase order pricing saved.", "success")
+            return redirect(url_for("admin.po_pricing"))
+    return render_template("admin/po_pricing.html", form=form)

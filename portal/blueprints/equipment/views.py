@@ -1,0 +1,295 @@
+"""Equipment pricing maintenance (item `equipment_pricing`: view reads, add_edit edits, full deletes):
+suppliers, equipment types, catalogs with default charges, supplier POs with lines and units."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from portal.authz import requires
+from portal.blueprints.equipment.forms import CatalogForm, ChargeForm, NamedForm, SupplierPOForm
+from portal.blueprints.forms import apply_errors, int_or_none, page_arg
+from portal.extensions import db
+from portal.htmx import render
+from portal.models import (BillCode, CatalogCharge, EquipmentCatalog, EquipmentType, EquipmentUnit, Supplier,
+                           SupplierPO)
+from portal.services import audit, equipment as service, equipment_desk as desk
+from portal.services.errors import Conflict, NotFound, ValidationFailed
+
+bp = Blueprint("equipment", __name__, url_prefix="/equipment")
+
+NAMED = {"suppliers": ("suppliers", "Suppliers"), "equipment-types": ("equipment_types", "Equipment types")}
+NAMED_RULE = '<any("suppliers", "equipment-types"):list_slug>'
+
+
+@bp.get("/", strict_slashes=False)
+@requires("equipment_pricing", "view")
+def index():
+    counts = {name: db.session.scalar(select(func.count()).select_from(model)) or 0 for name, model in
+              (("suppliers", Supplier), ("equipment_types", EquipmentType), ("catalogs", EquipmentCatalog),
+               ("supplier_pos", SupplierPO))}
+    return render_template("equipment/index.html", counts=counts, settings=service.pricing_settings(db.session))
+
+
+@bp.get(f"/{NAMED_RULE}/")
+@requires("equipment_pricing", "view")
+def named(list_slug: str):
+    kind, title = NAMED[list_slug]
+    q = request.args.get("q", "")[:200]
+    page = service.list_named(db.session, kind, q=q, page=page_arg(request.args.get("page")),
+                              per_page=current_app.config["PAGE_SIZE"])
+    return render("equipment/named.html", "equipment/_named_rows.html", list_slug=list_slug, title=title, page=page, q=q)
+
+
+@bp.route(f"/{NAMED_RULE}/new", methods=["GET", "POST"], defaults={"record_id": None})
+@bp.route(f"/{NAMED_RULE}/<int:record_id>/edit", methods=["GET", "POST"])
+@requires("equipment_pricing", "add_edit")
+def edit_named(list_slug: str, record_id: int | None):
+    kind, title = NAMED[list_slug]
+    obj = service.get(db.session, service.NAMED[kind], record_id) if record_id else None
+    form = NamedForm(obj=obj) if request.method == "GET" else NamedForm()
+    if request.method == "GET" and obj is not None:
+        form.row_version.data = str(obj.row_version)
+    if form.validate_on_submit():
+        try:
+            saved = service.save_named(db.session, kind, record_id, actor=current_user, name=form.name.data,
+                                       active=bool(form.active.data), expected_version=form.expected_version())
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except Conflict as exc:
+            form.form_errors = [str(exc)]
+        else:
+            flash(f"{saved} saved.", "success")
+            return redirect(url_for("equipment.named", list_slug=list_slug))
+    history = audit.history_of(db.session, service.NAMED[kind].__tablename__, obj.id) if obj else []
+    return render_template("equipment/form.html", form=form, obj=obj, title=title,
+                           back=url_for("equipment.named", list_slug=list_slug), history=history)
+
+
+# ---- catalogs -------------------------------------------------------------------------------
+
+@bp.get("/catalogs/")
+@requires("equipment_pricing", "view")
+def catalogs():
+    q = request.args.get("q", "")[:200]
+    page = service.list_catalogs(db.session, q=q, page=page_arg(request.args.get("page")),
+                                 per_page=current_app.config["PAGE_SIZE"])
+    return render("equipment/catalogs.html", "equipment/_catalog_rows.html", page=page, q=q)
+
+
+def _type_choices(form) -> None:
+    form.equipment_type_id.choices = [(None, "— choose —")] + [
+        (t.id, t.name) for t in db.session.scalars(select(EquipmentType).order_by(func.upper(EquipmentType.name))
+                                                    .limit(service.PICKER_LIMIT))]
+
+
+@bp.route("/catalogs/new", methods=["GET", "POST"], defaults={"catalog_id": None})
+@bp.route("/catalogs/<int:catalog_id>/edit", methods=["GET", "POST"])
+@requires("equipment_pricing", "add_edit")
+def edit_catalog(catalog_id: int | None):
+    obj = service.get(db.session, EquipmentCatalog, catalog_id, "catalog") if catalog_id else None
+    form = CatalogForm(obj=obj) if request.method == "GET" else CatalogForm()
+    _type_choices(form)
+    if request.method == "GET" and obj is not None:
+        form.row_version.data = str(obj.row_version)
+    if form.validate_on_submit():
+        try:
+            saved = service.save_catalog(db.session, catalog_id, actor=current_user, name=form.name.data,
+                                         equipment_type_id=form.equipment_type_id.data, active=bool(form.active.data),
+                                         expected_version=form.expected_version())
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except Conflict as exc:
+            form.form_errors = [str(exc)]
+        else:
+            flash(f"Catalog {saved} saved.", "success")
+            return redirect(url_for("equipment.catalog", catalog_id=saved.id))
+    return render_template("equipment/form.html", form=form, obj=obj, title="Catalogs",
+                           back=url_for("equipment.catalogs"), history=[])
+
+
+@bp.get("/catalogs/<int:catalog_id>")
+@requires("equipment_pricing", "view")
+def catalog(catalog_id: int):
+    obj = service.get(db.session, EquipmentCatalog, catalog_id, "catalog")
+    return render_template("equipment/catalog.html", catalog=obj, settings=service.pricing_settings(db.session),
+                           history=audit.history_of(db.session, "equipment_catalogs", obj.id, limit=50))
+
+
+def _charge_form(settings, charge: CatalogCharge | None) -> ChargeForm:
+    form = ChargeForm(obj=charge) if request.method == "GET" else ChargeForm()
+    form.bill_code_id.choices = [(None, "— choose —")] + [
+        (c.id, f"{c.code} — {c.description}" if c.description else c.code)
+        for c in db.session.scalars(select(BillCode).where(BillCode.active.is_(True)).order_by(BillCode.code))]
+    if request.method == "GET":
+        if charge is not None:
+            form.row_version.data = str(charge.row_version)
+            for name in ("default_amount", "override_amount", "markup_percent", "markup_flat"):
+                value = getattr(charge, name)
+                getattr(form, name).data = format(value, "f") if value is not None else ""
+    return form
+
+
+@bp.route("/catalogs/<int:catalog_id>/charges/new", methods=["GET", "POST"], defaults={"charge_id": None})
+@bp.route("/catalogs/<int:catalog_id>/charges/<int:charge_id>/edit", methods=["GET", "POST"])
+@requires("equipment_pricing", "add_edit")
+def edit_charge(catalog_id: int, charge_id: int | None):
+    catalog_obj = service.get(db.session, EquipmentCatalog, catalog_id, "catalog")
+    charge = None
+    if charge_id is not None:
+        charge = db.session.get(CatalogCharge, charge_id)
+        if charge is None or charge.catalog_id != catalog_id:
+            raise NotFound("No such charge.")
+    settings = service.pricing_settings(db.session)
+    form = _charge_form(settings, charge)
+    if form.validate_on_submit():
+        data = service.ChargeInput(
+            name=form.name.data, bill_code_id=form.bill_code_id.data, charge_type=form.charge_type.data or "",
+            override_allowed=bool(form.override_allowed.data), default_amount=form.default_amount.data or "",
+            override_amount=form.override_amount.data or "",
+            # while the feature is Off its fields are not on the form: leave them as they are
+            po_pricing=bool(form.po_pricing.data) if settings.enabled else None,
+            markup_percent=(form.markup_percent.data or "") if settings.enabled else None,
+            markup_flat=(form.markup_flat.data or "") if settings.enabled else None)
+        try:
+            saved = service.save_charge(db.session, catalog_id, charge_id, data, actor=current_user,
+                                        expected_version=form.expected_version())
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except Conflict as exc:
+            form.form_errors = [str(exc)]
+        else:
+            flash(f"Charge {saved} saved.", "success")
+            return redirect(url_for("equipment.catalog", catalog_id=catalog_id))
+    return render_template("equipment/charge_form.html", form=form, catalog=catalog_obj, charge=charge,
+                           settings=settings)
+
+
+@bp.post("/catalogs/<int:catalog_id>/charges/<int:charge_id>/delete")
+@requires("equipment_pricing", "full")
+def delete_charge(catalog_id: int, charge_id: int):
+    try:
+        service.delete_charge(db.session, catalog_id, charge_id, actor=current_user)
+    except Conflict as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Charge deleted.", "success")
+    return redirect(url_for("equipment.catalog", catalog_id=catalog_id))
+
+
+# ---- supplier POs ---------------------------------------------------------------------------
+
+@bp.get("/supplier-pos/")
+@requires("equipment_pricing", "view")
+def supplier_pos():
+    q = request.args.get("q", "")[:200]
+    page = service.list_supplier_pos(db.session, q=q, page=page_arg(request.args.get("page")),
+                                     per_page=current_app.config["PAGE_SIZE"])
+    return render("equipment/supplier_pos.html", "equipment/_supplier_po_rows.html", page=page, q=q)
+
+
+@bp.route("/supplier-pos/new", methods=["GET", "POST"], defaults={"spo_id": None})
+@bp.route("/supplier-pos/<int:spo_id>/edit", methods=["GET", "POST"])
+@requires("equipment_pricing", "add_edit")
+def edit_supplier_po(spo_id: int | None):
+    obj = service.get(db.session, SupplierPO, spo_id, "supplier PO") if spo_id else None
+    settings = service.pricing_settings(db.session)
+    form = SupplierPOForm(obj=obj) if request.method == "GET" else SupplierPOForm()
+    form.supplier_id.choices = [(None, "— choose —")] + [
+        (s.id, s.name) for s in db.session.scalars(select(Supplier).order_by(func.upper(Supplier.name))
+                                                   .limit(service.PICKER_LIMIT))]
+    form.service_desk_item_id.choices = [(None, "— none —")] + [
+        (i.id, f"{i.number} — {i.description[:60]}") for i in desk.recent_items(db.session, current_user)]
+    if request.method == "GET" and obj is not None:
+        form.row_version.data = str(obj.row_version)
+    if form.validate_on_submit():
+        try:
+            saved = service.save_supplier_po(
+                db.session, spo_id, actor=current_user, supplier_id=form.supplier_id.data, number=form.number.data,
+                order_date=form.order_date.data, notes=form.notes.data or "",
+                service_desk_item_id=form.service_desk_item_id.data, set_item=settings.specific,
+                expected_version=form.expected_version())
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except Conflict as exc:
+            form.form_errors = [str(exc)]
+        else:
+            flash(f"Supplier PO {saved} saved.", "success")
+            return redirect(url_for("equipment.supplier_po", spo_id=saved.id))
+    if not settings.specific:
+        del form.service_desk_item_id  # the picker is there only with a Specific mode
+    return render_template("equipment/form.html", form=form, obj=obj, title="Supplier POs",
+                           back=url_for("equipment.supplier_pos"), history=[])
+
+
+@bp.get("/supplier-pos/<int:spo_id>")
+@requires("equipment_pricing", "view")
+def supplier_po(spo_id: int):
+    obj = service.get(db.session, SupplierPO, spo_id, "supplier PO")
+    types = list(db.session.scalars(select(EquipmentType).where(EquipmentType.active.is_(True))
+                                    .order_by(func.upper(EquipmentType.name)).limit(service.PICKER_LIMIT)))
+    return render_template("equipment/supplier_po.html", po=obj, types=types, errors={},
+                           settings=service.pricing_settings(db.session),
+                           history=audit.history_of(db.session, "supplier_pos", obj.id, limit=50))
+
+
+def _po_page_with(spo_id: int, errors: dict, form: dict):
+    obj = service.get(db.session, SupplierPO, spo_id, "supplier PO")
+    types = list(db.session.scalars(select(EquipmentType).where(EquipmentType.active.is_(True))
+                                    .order_by(func.upper(EquipmentType.name)).limit(service.PICKER_LIMIT)))
+    return render_template("equipment/supplier_po.html", po=obj, types=types, errors=errors, form=form,
+                           settings=service.pricing_settings(db.session),
+                           history=audit.history_of(db.session, "supplier_pos", obj.id, limit=50)), 200
+
+
+@bp.post("/supplier-pos/<int:spo_id>/lines")
+@requires("equipment_pricing", "add_edit")
+def add_line(spo_id: int):
+    f = request.form
+    try:
+        service.add_line(db.session, spo_id, actor=current_user, equipment_type_id=int_or_none(f.get("equipment_type_id")),
+                         quantity=f.get("quantity", "")[:40], purchase_price=f.get("purchase_price", "")[:60])
+    except ValidationFailed as exc:
+        return _po_page_with(spo_id, exc.errors, f)
+    flash("Line added.", "success")
+    return redirect(url_for("equipment.supplier_po", spo_id=spo_id))
+
+
+@bp.post("/supplier-pos/<int:spo_id>/lines/<int:spo_line_id>/delete")
+@requires("equipment_pricing", "add_edit")
+def delete_line(spo_id: int, spo_line_id: int):
+    try:
+        service.delete_line(db.session, spo_id, spo_line_id, actor=current_user)
+    except Conflict as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Line deleted.", "success")
+    return redirect(url_for("equipment.supplier_po", spo_id=spo_id))
+
+
+@bp.post("/supplier-pos/<int:spo_id>/lines/<int:spo_line_id>/units")
+@requires("equipment_pricing", "add_edit")
+def receive_unit(spo_id: int, spo_line_id: int):
+    try:
+        service.receive_unit(db.session, spo_id, spo_line_id, actor=current_user, serial=request.form.get("serial", "")[:200])
+    except ValidationFailed as exc:
+        return _po_page_with(spo_id, {f"serial-{spo_line_id}": exc.errors.get("serial", list(exc.errors.values())[0])},
+                             request.form)
+    flash("Unit received.", "success")
+    return redirect(url_for("equipment.supplier_po", spo_id=spo_id))
+
+
+@bp.post("/supplier-pos/<int:spo_id>/units/<int:unit_id>/status")
+@requires("equipment_pricing", "add_edit")
+def unit_status(spo_id: int, unit_id: int):
+    try:
+        service.set_unit_status(db.session, spo_id, unit_id, actor=current_user,
+                                status=request.form.get("status", "")[:20])
+    except (Conflict, ValidationFailed) as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Unit saved.", "success")
+    return redirect(url_for("equipment.supplier_po", spo_id=spo_id))
+
+
+__all__ = ["bp", "EquipmentUnit"]

@@ -1,0 +1,181 @@
+"""Seed 002's PO pricing rules, table-tested on one fixture and by properties (no database)."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from hypothesis import given, settings as hsettings, strategies as st
+
+from portal.domain import pricing
+from portal.domain.pricing import Settings, SupplierLine
+
+# two supplier POs of routers with uneven quantities and prices
+SPO_1001 = [SupplierLine(1, "SPO-1001", date(2026, 1, 10), 1, 2, D("100.0000"))]
+SPO_1007 = [SupplierLine(7, "SPO-1007", date(2026, 2, 1), 1, 1, D("130.0000")),
+            SupplierLine(7, "SPO-1007", date(2026, 2, 1), 2, 3, D("90.5000"))]
+LINES = SPO_1001 + SPO_1007
+
+
+def _price(selection, pricing_name, chosen=None, pct=None, flat=None, **kw):
+    return pricing.price(Settings(selection, pricing_name), LINES, markup_percent=pct, markup_flat=flat,
+                         chosen_po_id=chosen, **kw)
+
+
+# (selection, chosen supplier PO, pricing) -> amount
+TABLE = [
+    # All: 2@100 + 1@130 + 3@90.50 = 601.50 over 6 units
+    ("all", None, "average", D("100.25")),
+    ("all", None, "highest", D("130.00")),
+    ("all", None, "lowest", D("90.50")),
+    ("all", None, "exact", D("90.50")),        # by order: the newest line
+    # Last: SPO-1007 (latest order date): 1@130 + 3@90.50 = 401.50 over 4 units = 100.375 -> half-up
+    ("last", None, "average", D("100.38")),
+    ("last", None, "highest", D("130.00")),
+    ("last", None, "lowest", D("90.50")),
+    ("last", None, "exact", D("90.50")),
+    # Specific: the chosen PO only
+    ("specific", 1, "average", D("100.00")),
+    ("specific", 1, "highest", D("100.00")),
+    ("specific", 1, "lowest", D("100.00")),
+    ("specific", 1, "exact", D("100.00")),
+    ("specific", 7, "average", D("100.38")),
+    ("specific", 7, "highest", D("130.00")),
+    ("specific", 7, "lowest", D("90.50")),
+    # Last or Specific: the chosen PO, else the last one
+    ("last_or_specific", 1, "average", D("100.00")),
+    ("last_or_specific", None, "average", D("100.38")),
+    ("last_or_specific", None, "highest", D("130.00")),
+    ("last_or_specific", 1, "lowest", D("100.00")),
+    ("last_or_specific", None, "exact", D("90.50")),
+]
+
+
+@pytest.mark.parametrize("selection,chosen,pricing_name,expected", TABLE)
+def test_every_selection_and_pricing_on_two_supplier_pos(selection, chosen, pricing_name, expected):
+    result = _price(selection, pricing_name, chosen)
+    assert result.from_pos and result.amount == expected
+
+
+def test_every_combination_is_in_the_table():
+    combos = {(s, p) for s, _, p, _ in TABLE}
+    assert combos == {(s, p) for s in pricing.SELECTIONS if s != "off" for p in pricing.PRICINGS}
+
+
+@pytest.mark.parametrize("pct,flat,expected", [
+    (D("20"), None, D("60.00")), (None, D("5.00"), D("55.00")), (D("20"), D("5.00"), D("65.00")),
+    (None, None, D("50.00")),
+])
+def test_seed_markup_examples(pct, flat, expected):
+    assert pricing.with_markups(D("50.00"), pct, flat) == expected
+
+
+def test_percent_markup_comes_before_flat():
+    # (50 + 20%) + 5 = 65, never (50 + 5) + 20% = 66
+    assert pricing.with_markups(D("50"), D("20"), D("5")) == D("65.00")
+
+
+def test_rounding_is_half_up_to_cents():
+    assert pricing.with_markups(D("0.125"), None, None) == D("0.13")
+    assert pricing.with_markups(D("10.005"), None, None) == D("10.01")
+
+
+def test_source_description_names_method_pos_and_markups():
+    lines = SPO_1001 + [SPO_1007[0]]  # 2@100 + 1@130 = 330 / 3 = 110
+    result = pricing.price(Settings("all", "average"), lines, markup_percent=D("20"), markup_flat=D("5.00"))
+    assert result.amount == D("137.00")
+    assert result.description == "PO pricing: Average of 3 units on SPO-1001, SPO-1007 = 110.00; +20% = 132.00; +5.00 = 137.00"
+
+
+def test_highest_description_counts_lines():
+    result = _price("last", "highest")
+    assert result.description == "PO pricing: Highest of 2 lines on SPO-1007 = 130.00"
+
+
+def test_exact_with_inventory_waits_for_a_unit():
+    waiting = _price("all", "exact", inventory=True)
+    assert waiting.awaiting_unit and waiting.from_pos and "awaiting unit" in waiting.description
+    picked = _price("all", "exact", inventory=True, unit=SPO_1001[0], unit_serial="RT-1", pct=D("10"))
+    assert picked.amount == D("110.00")
+    assert picked.description == "PO pricing: Exact, unit RT-1 on SPO-1001 = 100.00; +10% = 110.00"
+
+
+def test_other_pricings_ignore_inventory_and_price_at_once():
+    assert _price("all", "average", inventory=True).amount == D("100.25")
+
+
+def test_no_supplier_po_with_the_type_keeps_the_catalog_default_and_says_why():
+    result = pricing.price(Settings("all", "average"), [], markup_percent=None, markup_flat=None,
+                           default_text=" 75.00")
+    assert not result.from_pos and result.amount is None
+    assert result.description == "Catalog default 75.00: no supplier PO has this equipment type"
+
+
+def test_specific_without_a_chosen_po_keeps_the_default():
+    result = _price("specific", "average")
+    assert not result.from_pos and "no supplier PO chosen" in result.description
+
+
+def test_chosen_po_without_the_type_keeps_the_default():
+    result = _price("specific", "average", chosen=99)
+    assert not result.from_pos and "has no line of this equipment type" in result.description
+
+
+def test_off_prices_nothing():
+    result = _price("off", "average")
+    assert result.amount is None and not result.from_pos and result.description == ""
+
+
+def test_last_breaks_order_date_ties_by_number():
+    a = SupplierLine(1, "SPO-2", date(2026, 3, 1), 1, 1, D("10"))
+    b = SupplierLine(2, "SPO-10", date(2026, 3, 1), 1, 1, D("20"))
+    assert pricing.last_po_id([a, b]) == 1  # 'SPO-2' > 'SPO-10' as text
+
+
+def test_overridden_description_keeps_the_source_once():
+    text = pricing.overridden("PO pricing: Highest of 2 lines on SPO-1007 = 130.00", D("120"))
+    assert text == "PO pricing: Highest of 2 lines on SPO-1007 = 130.00 | Overridden by hand: 120.00"
+    assert pricing.overridden(text, D("99")).count("Overridden") == 1
+
+
+@pytest.mark.parametrize("charge_type,override,messages", [
+    ("non_recurring", True, 0), ("recurring", True, 1), ("non_recurring", False, 1), ("recurring", False, 2),
+])
+def test_eligibility_says_which_rule(charge_type, override, messages):
+    errors = pricing.eligibility_errors(charge_type=charge_type, override_allowed=override)
+    assert len(errors) == messages
+    if charge_type == "recurring":
+        assert any("non-recurring" in e for e in errors)
+
+
+@pytest.mark.parametrize("value,places,ok", [
+    (D("1.2345"), 4, True), (D("1.23456"), 4, False), (D("1.234"), 2, False), (D("-1"), 2, False),
+    (D("0"), 2, True), (D("1e20"), 2, False),
+])
+def test_decimal_errors(value, places, ok):
+    assert (pricing.decimal_errors(value, "price", places=places, maximum=pricing.MAX_PRICE) == []) == ok
+
+
+prices = st.decimals(min_value=D("0"), max_value=D("100000"), places=4)
+line = st.tuples(st.integers(1, 50), prices, st.integers(0, 2))
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.lists(line, min_size=1, max_size=8))
+def test_lowest_le_average_le_highest(raw):
+    lines = [SupplierLine(po, f"SPO-{po}", date(2026, 1, 1 + po), n, q, p) for n, (q, p, po) in enumerate(raw, 1)]
+    low, avg, high = (pricing.cost(lines, p) for p in ("lowest", "average", "highest"))
+    assert low <= avg <= high
+    amounts = [pricing.price(Settings("all", p), lines, markup_percent=None, markup_flat=None).amount
+               for p in ("lowest", "average", "highest")]
+    assert amounts == sorted(amounts)
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(prices, st.decimals(min_value=D("0"), max_value=D("500"), places=2),
+       st.decimals(min_value=D("0"), max_value=D("10000"), places=2))
+def test_markups_apply_percent_then_flat(base, pct, flat):
+    result = pricing.with_markups(base, pct, flat)
+    assert result == pricing.half_up(base * (1 + pct / 100) + flat)
+    assert result >= pricing.half_up(base)
+    assert result == result.quantize(D("0.01"))
