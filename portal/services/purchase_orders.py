@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 
@@ -15,7 +15,6 @@ from portal.domain.purchase_orders import LineInput, Period, POInput
 from portal.models import (AlertTemplate, BillCodeGroup, Debtor, DocumentLine, DocumentType,
                            LedgerEntry, POBalance, POEligibleType, POGroup, POLine, POLineBalance, PurchaseOrder)
 from portal.services import assignments, audit, contracts, coverage, search
-from portal.services.debtors import like_pattern
 from portal.services.locks import locked
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.services.paging import Page, paginate
