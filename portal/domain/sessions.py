@@ -31,6 +31,11 @@ def why_unusable(*, ended_at: datetime | None, expires_at: datetime, last_seen_a
     return None
 
 
+def touch_before(now: datetime, policy: SessionPolicy) -> datetime:
+    """`last seen` older than this (or equal) is written anew: at most once per `touch_every`."""
+    return now - policy.touch_every
+
+
 def needs_touch(last_seen_at: datetime, now: datetime, policy: SessionPolicy) -> bool:
-    """Whether to write `last seen` now (at most once per `touch_every`, not on every request)."""
-    return now - last_seen_at >= policy.touch_every
+    """Whether `last seen` is due to be written now (the rule `touch_before` gives to SQL)."""
+    return last_seen_at <= touch_before(now, policy)

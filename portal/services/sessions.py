@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from portal.domain.sessions import SessionPolicy, expiry, needs_touch, why_unusable
+from portal.domain.sessions import SessionPolicy, expiry, touch_before, why_unusable
 from portal.models import User, UserSession
 from portal.services import audit
 from portal.services.errors import NotFound, ValidationFailed
@@ -51,7 +51,9 @@ def start(session: Session, user: User, policy: SessionPolicy, *, ip: str = "", 
 def resolve(session: Session, token: str | None, user_id: int, policy: SessionPolicy) -> User | None:
     """The user of a live session, or None (unknown token, another user's, ended, expired, idle, inactive).
 
-    An expired or idle session is ended on the spot; `last seen` is written at most once a minute.
+    An expired or idle session is ended on the spot. `last seen` is written by one conditional UPDATE
+    on every request, which changes the row at most once a minute: the same statements on every
+    page (constant query counts), and the user is loaded after the commit, so nothing is reloaded.
     """
     if not token or not isinstance(token, str) or len(token) > 200:
         return None
@@ -66,12 +68,13 @@ def resolve(session: Session, token: str | None, user_id: int, policy: SessionPo
             row.ended_at, row.end_reason = now, reason
             session.commit()
         return None
-    user = session.get(User, row.user_id)
+    session.execute(update(UserSession).where(UserSession.id == row.id,
+                                              UserSession.last_seen_at <= touch_before(now, policy))
+                    .values(last_seen_at=now).execution_options(synchronize_session=False))
+    session.commit()
+    user = session.get(User, user_id)  # (the row is expired by the commit: not read again)
     if user is None or not user.active:
         return None
-    if needs_touch(row.last_seen_at, now, policy):
-        row.last_seen_at = now
-        session.commit()
     return user
 
 
