@@ -23,8 +23,9 @@ BOOKKEEPING = {"changed_at", "changed_by_id", "row_version", "last_login_at", "f
                "last_seen_at", "created_at", "created_by_id"}
 UNCOMPARED_TABLES = {"audit_entries", "user_sessions"}
 # pages opened from another page with a query string naming their subject
-QUERY = {"assignments.bulk": "debtor_id"}
-# pages under a record's id whose form adds to it (a blank form answers with messages, like a "new" page)
+# (endpoint: (query argument, sample id)); a contract is entered on a PO that has none yet
+QUERY = {"assignments.bulk": ("debtor_id", "debtor_id"), "contracts.create": ("po_id", "uncontracted_po_id")}
+# pages under a record's id whose form adds to it (besides every ".../new" page) (a blank form answers with messages, like a "new" page)
 ADDS_TO_RECORD = {"contracts.schedule"}
 
 
@@ -59,13 +60,21 @@ def _urls(rule, ids, maintenance) -> list[str]:
     if "slug" in rule.arguments:
         return [rule.build({"slug": slug, **({"item_id": item} if "item_id" in needed else {})})[1]
                 for slug, item in maintenance.items()]
-    query = {QUERY[rule.endpoint]: ids[QUERY[rule.endpoint]]} if rule.endpoint in QUERY else {}
+    query = {}
+    if rule.endpoint in QUERY:
+        argument, sample = QUERY[rule.endpoint]
+        query = {argument: ids[sample]}
     return [rule.build({**{a: ids[a] for a in needed}, **query})[1]]
 
 
 def test_every_form_page_posted_back_unchanged_keeps_its_record(app, db_session, login_as):
     browser, user = login_as("Administrator")
     ids = sample_ids(db_session, owner=user)
+    from portal.models import PurchaseOrder
+    from tests import factories
+
+    debtor = db_session.get(PurchaseOrder, ids["po_id"]).debtor
+    ids["uncontracted_po_id"] = factories.po(db_session, debtor, number="UNCONTRACTED", created_by=user).id
     maintenance = _maintenance_items(db_session, ids)
     problems, visited = [], set()
     # a form page answers GET and POST; forms on GET-only pages post elsewhere (their buttons' formaction)
@@ -82,7 +91,7 @@ def test_every_form_page_posted_back_unchanged_keeps_its_record(app, db_session,
                     continue  # a button to another route (delete, post, void): not this page's form
                 visited.add(rule.endpoint)
                 editing = (bool(set(rule.arguments) - set(rule.defaults or {}) - {"slug"})  # a record's own page
-                           and rule.endpoint not in ADDS_TO_RECORD)
+                           and not rule.rule.endswith("/new") and rule.endpoint not in ADDS_TO_RECORD)
                 db_session.commit()
                 before = snapshot()
                 response = browser.post(url, form.data())
