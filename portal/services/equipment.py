@@ -21,6 +21,7 @@ from portal.models.equipment import ServiceDeskItem
 from portal.services import audit
 from portal.services.debtors import like_pattern
 from portal.services.errors import Conflict, NotFound, ValidationFailed
+from portal.services.job_visibility import may_see
 from portal.services.locks import locked
 from portal.services.paging import Page, paginate
 
@@ -291,6 +292,12 @@ def recent_supplier_pos(session: Session) -> list[SupplierPO]:
                                 .limit(PICKER_LIMIT)))
 
 
+def linked_item(user, po: SupplierPO) -> ServiceDeskItem | None:
+    """The supplier PO's service desk item, if the user may see it (job security)."""
+    item = po.service_desk_item
+    return item if item is not None and may_see(user, item.job) else None
+
+
 def save_supplier_po(session: Session, po_id: int | None, *, actor, supplier_id: int | None, number: str,
                      order_date: date | None, notes: str, service_desk_item_id: int | None = None,
                      set_item: bool = False, expected_version: int | None = None) -> SupplierPO:
@@ -304,8 +311,12 @@ def save_supplier_po(session: Session, po_id: int | None, *, actor, supplier_id:
         errors["supplier_id"] = ["Choose the supplier."]
     if order_date is None:
         errors["order_date"] = ["Enter the order date (YYYY-MM-DD)."]
-    if set_item and service_desk_item_id is not None and session.get(ServiceDeskItem, service_desk_item_id) is None:
-        errors["service_desk_item_id"] = ["Choose a service desk item from the list."]
+    if set_item and service_desk_item_id is not None:
+        item = session.get(ServiceDeskItem, service_desk_item_id)
+        current = session.get(SupplierPO, po_id).service_desk_item_id if po_id else None
+        # job security: only an item the actor may see can be linked (an unchanged link is kept)
+        if item is None or (service_desk_item_id != current and not may_see(actor, item.job)):
+            errors["service_desk_item_id"] = ["Choose a service desk item from the list."]
     if errors:
         raise ValidationFailed(errors)
     audit.acting(session, actor)

@@ -513,3 +513,35 @@ def test_demo_prices_the_router_as_the_issue_shows(app, db_session):
     assert charge.rate == D("137.00")
     assert charge.source_description == ("PO pricing: Average of 3 units on SPO-1001, SPO-1007 = 110.00; "
                                          "+20% = 132.00; +5.00 = 137.00")
+
+
+def test_supplier_po_never_links_or_names_another_branchs_service_desk_item(db_session, login_as, customer):
+    eq = factories.equipment_setup(db_session, selection="specific")
+    admin_browser, _ = login_as("Administrator")
+    item = _item(admin_browser, db_session, customer)
+    spo, other = eq["spo_1001"], eq["spo_1007"]
+    elsewhere = factories.branch(db_session)
+    browser, _ = login_as("Billing Admin", branches=[elsewhere])
+    # linking another branch's item by its id is refused, and nothing is written
+    refused = browser.post(f"/equipment/supplier-pos/{other.id}/edit", {
+        "supplier_id": str(eq["supplier"].id), "number": other.number, "order_date": "2026-01-10", "notes": "",
+        "service_desk_item_id": str(item.id), "row_version": str(other.row_version)})
+    assert "Choose a service desk item from the list" in refused.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(type(other), other.id).service_desk_item_id is None
+    # a supplier PO linked (by someone who may) to that item does not name it to this user
+    linked = admin_browser.post(f"/equipment/supplier-pos/{spo.id}/edit", {
+        "supplier_id": str(eq["supplier"].id), "number": spo.number, "order_date": "2026-01-10", "notes": "",
+        "service_desk_item_id": str(item.id), "row_version": str(spo.row_version)})
+    assert linked.status_code == 302
+    assert item.number in admin_browser.get(f"/equipment/supplier-pos/{spo.id}").get_data(as_text=True)
+    assert item.number not in browser.get(f"/equipment/supplier-pos/{spo.id}").get_data(as_text=True)
+    # posting that supplier PO's form back unchanged keeps the link it cannot see
+    db_session.expire_all()
+    spo = db_session.get(type(spo), spo.id)
+    kept = browser.post(f"/equipment/supplier-pos/{spo.id}/edit", {
+        "supplier_id": str(eq["supplier"].id), "number": spo.number, "order_date": "2026-01-10", "notes": "",
+        "service_desk_item_id": str(item.id), "row_version": str(spo.row_version)})
+    assert kept.status_code == 302
+    db_session.expire_all()
+    assert db_session.get(type(spo), spo.id).service_desk_item_id == item.id

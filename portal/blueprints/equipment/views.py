@@ -230,6 +230,7 @@ def supplier_po(spo_id: int):
                                     .order_by(func.upper(EquipmentType.name)).limit(service.PICKER_LIMIT)))
     return render_template("equipment/supplier_po.html", po=obj, types=types, errors={},
                            settings=service.pricing_settings(db.session),
+                           linked_item=service.linked_item(current_user, obj),
                            history=audit.history_of(db.session, "supplier_pos", obj.id, limit=50))
 
 
@@ -239,6 +240,7 @@ def _po_page_with(spo_id: int, errors: dict, form: dict):
                                     .order_by(func.upper(EquipmentType.name)).limit(service.PICKER_LIMIT)))
     return render_template("equipment/supplier_po.html", po=obj, types=types, errors=errors, form=form,
                            settings=service.pricing_settings(db.session),
+                           linked_item=service.linked_item(current_user, obj),
                            history=audit.history_of(db.session, "supplier_pos", obj.id, limit=50)), 200
 
 
