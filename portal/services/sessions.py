@@ -53,7 +53,7 @@ def resolve(session: Session, token: str | None, user_id: int, policy: SessionPo
 
     An expired or idle session is ended on the spot. `last seen` is written by one conditional UPDATE
     on every request, which changes the row at most once a minute: the same statements on every
-    page (constant query counts), and the user is loaded after the commit, so nothing is reloaded.
+    page (constant query counts).
     """
     if not token or not isinstance(token, str) or len(token) > 200:
         return None
@@ -68,11 +68,13 @@ def resolve(session: Session, token: str | None, user_id: int, policy: SessionPo
             row.ended_at, row.end_reason = now, reason
             session.commit()
         return None
-    session.execute(update(UserSession).where(UserSession.id == row.id,
-                                              UserSession.last_seen_at <= touch_before(now, policy))
-                    .values(last_seen_at=now).execution_options(synchronize_session=False))
-    session.commit()
-    user = session.get(User, user_id)  # (the row is expired by the commit: not read again)
+    # on its own connection and transaction: the request's own unit of work (and whether it saved
+    # anything) stays the user's; the ORM session is not committed, so nothing loaded is expired
+    with session.get_bind().begin() as conn:
+        conn.execute(update(UserSession).where(UserSession.id == row.id,
+                                               UserSession.last_seen_at <= touch_before(now, policy))
+                     .values(last_seen_at=now))
+    user = session.get(User, user_id)
     if user is None or not user.active:
         return None
     return user
