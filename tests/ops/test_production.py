@@ -5,9 +5,11 @@ Secure cookies itself. Which worker served a request is read from the portal's o
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -120,18 +122,30 @@ def production(redis_prefix, tmp_path):
             stop_provider(provider)
 
 
-def _on_other_worker(server: Gunicorn, browser: ProxiedBrowser, path: str, not_pid: int) -> requests.Response:
-    """Repeat a GET until the other worker serves it (each request is a new connection)."""
-    for _ in range(60):
-        response = browser.get(path)
-        if server.served_by(response.request_id) != not_pid:
-            return response
-    pytest.fail("the second worker never answered")
+def _worker_pids(server: Gunicorn) -> set[int]:
+    return {int(l.split("pid: ")[1].split(")")[0].strip()) for l in server.lines if "Booting worker" in l}
+
+
+@contextlib.contextmanager
+def only_worker(server: Gunicorn, pid: int):
+    """Pause every other worker (SIGSTOP), so the kernel hands new connections to `pid` alone.
+
+    Which idle worker accepts a connection is the kernel's choice; pausing the others makes the
+    cross-worker checks deterministic instead of hoping the load spreads.
+    """
+    others = _worker_pids(server) - {pid}
+    for other in others:
+        os.kill(other, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for other in others:
+            os.kill(other, signal.SIGCONT)
 
 
 def test_readme_production_sequence_with_two_workers(production):
     server, provider, base = production
-    pids = {int(l.split("pid: ")[1].split(")")[0]) for l in server.lines if "Booting worker" in l}
+    pids = _worker_pids(server)
     assert len(pids) == 2
 
     anonymous = ProxiedBrowser(base, "203.0.113.10")
@@ -165,16 +179,18 @@ def test_readme_production_sequence_with_two_workers(production):
     # the sign-in rate limit (4 a minute per address) holds across both workers: Redis counts for all
     attacker = ProxiedBrowser(base, "198.51.100.66")
     token = csrf_from(attacker.get("/login").text)
-    served: dict[int, list[int]] = {}
-    statuses = []
-    for _ in range(40):
-        response = attacker.post("/login", {"username": "alice", "password": "guess-guess-guess", "csrf_token": token})
-        statuses.append(response.status_code)
-        served.setdefault(server.served_by(response.request_id), []).append(response.status_code)
-        if len(served) == 2 and all(429 in codes for codes in served.values()):
-            break
-    assert statuses[:4] == [200] * 4 and statuses.count(200) == 4
-    assert len(served) == 2 and all(429 in codes for codes in served.values()), served
+    guess = {"username": "alice", "password": "guess-guess-guess", "csrf_token": token}
+    first, second = sorted(pids)
+    with only_worker(server, first):
+        tries = [attacker.post("/login", guess) for _ in range(4)]
+        assert [t.status_code for t in tries] == [200] * 4
+        assert {server.served_by(t.request_id) for t in tries} == {first}
+        assert attacker.post("/login", guess).status_code == 429
+    with only_worker(server, second):
+        # the other worker has seen none of the four tries, yet refuses the fifth
+        refused = attacker.post("/login", guess)
+        assert server.served_by(refused.request_id) == second
+        assert refused.status_code == 429
 
 
 def test_signed_out_cookie_is_dead_on_the_other_worker(production):
@@ -186,7 +202,10 @@ def test_signed_out_cookie_is_dead_on_the_other_worker(production):
     assert page.status_code == 200
     old_cookies = dict(alice.cookies)
     signed_out_on = server.served_by(alice.post("/logout", {"csrf_token": csrf_from(page.text)}).request_id)
+    other = (_worker_pids(server) - {signed_out_on}).pop()
     replay = ProxiedBrowser(base, "203.0.113.11")
     replay.cookies = old_cookies
-    after = _on_other_worker(server, replay, "/debtors/", not_pid=signed_out_on)
+    with only_worker(server, other):
+        after = replay.get("/debtors/")
+        assert server.served_by(after.request_id) == other
     assert after.status_code == 302 and "/login" in after.headers["Location"]
