@@ -13,7 +13,7 @@ from portal.domain.purchase_orders import master_amount
 from portal.extensions import db
 from portal.htmx import is_partial, render
 from portal.models import Debtor
-from portal.services import audit, po_groups, purchase_orders as service
+from portal.services import audit, forecasts, po_groups, purchase_orders as service
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 
 bp = Blueprint("purchase_orders", __name__, url_prefix="/purchase-orders")
@@ -96,6 +96,8 @@ def detail(po_id: int):
             return render_template("purchase_orders/_document_rows.html", po=po, **extra)
     if tab == "spend":
         extra["spend"] = reports.spend_by_bill_code(db.session, po.id)
+    if tab == "summary":  # the burn-down chart and forecast
+        extra["burn"] = forecasts.burn_down(db.session, po, date.today())
     if tab == "schedule":  # seed 000: the contract and the opportunity for the unscheduled balance
         from portal.services import contracts
 

@@ -1,0 +1,141 @@
+"""PO burn-down: the series of cumulative Used and Used + Commitments over time, and the forecast of
+when a PO reaches its tolerance and runs out (the rule is portal/domain/forecast.py).
+
+Both read the ledger summed per day of the documents' dates in SQL (the PO's entries through
+ix_ledger_entries_po), so a PO with a quarter of a million entries returns at most MAX_POINTS rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.orm import Session
+
+from portal.domain import forecast as rules
+from portal.models import PurchaseOrder
+
+MAX_POINTS = 120
+ZERO = Decimal("0")
+
+# Used per PO and document date, summed to what the forecast needs (rules.UsedHistory)
+_HISTORY_SQL = text("""
+WITH days AS (
+    SELECT le.po_id, d.doc_date AS day, sum(le.amount) AS used
+    FROM ledger_entries le JOIN documents d ON d.id = le.document_id
+    WHERE le.po_id IN :ids AND le.bucket = 'used'
+    GROUP BY le.po_id, d.doc_date
+    HAVING sum(le.amount) <> 0
+)
+SELECT po_id, sum(used),
+       coalesce(sum(used) FILTER (WHERE day BETWEEN :start AND :today), 0),
+       min(day),
+       count(*) FILTER (WHERE day BETWEEN :start AND :today)
+FROM days GROUP BY po_id
+""").bindparams(bindparam("ids", expanding=True))
+
+# one PO's Used and Commitments per day, then per bucket of n days so that at most :cap rows return;
+# each bucket is dated by its last day (the figures are as of that day)
+_SERIES_SQL = text("""
+WITH daily AS (
+    SELECT d.doc_date AS day,
+           coalesce(sum(le.amount) FILTER (WHERE le.bucket = 'used'), 0) AS used,
+           coalesce(sum(le.amount) FILTER (WHERE le.bucket = 'commitment'), 0) AS commitments
+    FROM ledger_entries le JOIN documents d ON d.id = le.document_id
+    WHERE le.po_id = :po_id AND le.bucket IN ('used', 'commitment')
+    GROUP BY d.doc_date
+), span AS (
+    SELECT min(day) AS lo, max(day) AS hi,
+           greatest(1, ceil((max(day) - min(day) + 1) / CAST(:cap AS numeric)))::int AS n
+    FROM daily
+)
+SELECT least(span.lo + ((daily.day - span.lo) / span.n) * span.n + span.n - 1, span.hi) AS day,
+       sum(daily.used), sum(daily.commitments)
+FROM daily CROSS JOIN span
+GROUP BY 1 ORDER BY 1
+""")
+
+
+def used_histories(session: Session, po_ids, today: date) -> dict[int, rules.UsedHistory]:
+    """The Used history of each PO (one set-based query; a PO with no Used is absent)."""
+    ids = sorted(set(po_ids))
+    if not ids:
+        return {}
+    rows = session.execute(_HISTORY_SQL, {"ids": ids, "start": rules.window_start(today), "today": today})
+    return {po_id: rules.UsedHistory(used=used, window_used=window_used, first_day=first_day, postings=postings)
+            for po_id, used, window_used, first_day, postings in rows}
+
+
+def forecast_of(po: PurchaseOrder, history: rules.UsedHistory | None, today: date) -> rules.Forecast:
+    """The PO's forecast from its history (none: no Used yet)."""
+    return rules.forecast(history or rules.UsedHistory(ZERO, ZERO, None, 0), po.amount, po.tolerance_pct, today)
+
+
+def forecasts(session: Session, pos, today: date) -> dict[int, rules.Forecast]:
+    """The forecast of each PO in `pos`, in one query."""
+    pos = list(pos)
+    histories = used_histories(session, [p.id for p in pos], today)
+    return {p.id: forecast_of(p, histories.get(p.id), today) for p in pos}
+
+
+@dataclass(frozen=True)
+class Point:
+    day: date
+    used: Decimal         # cumulative Used as of the day
+    committed: Decimal    # cumulative Used + Commitments as of the day
+
+
+@dataclass(frozen=True)
+class BurnDown:
+    points: list[Point]
+    forecast: rules.Forecast
+    text: str
+    projection: list[Point]   # from today's Used along the run rate (committed repeats used)
+
+    def chart(self, po: PurchaseOrder) -> dict:
+        """The chart's data for the page's data attribute (display only, so numbers are floats)."""
+        f = self.forecast
+        return {
+            "points": [{"day": p.day.isoformat(), "used": float(p.used), "committed": float(p.committed)}
+                       for p in self.points],
+            "projection": [{"day": p.day.isoformat(), "used": float(p.used)} for p in self.projection],
+            "amount": float(po.amount),
+            "tolerance": float(f.tolerance_amount) if f.tolerance_amount is not None else None,
+            "tolerancePct": float(f.tolerance_pct) if f.tolerance_pct is not None else None,
+            "today": f.today.isoformat(),
+            "effective": po.effective.isoformat(),
+            "expiration": po.expiration.isoformat(),
+        }
+
+
+def series(session: Session, po_id: int, max_points: int = MAX_POINTS) -> list[Point]:
+    """Cumulative Used and Used + Commitments by document date, at most `max_points` points."""
+    points, used, committed = [], ZERO, ZERO
+    for day, day_used, day_commitments in session.execute(_SERIES_SQL, {"po_id": po_id, "cap": max_points}):
+        used += day_used
+        committed += day_used + day_commitments
+        points.append(Point(day, used, committed))
+    return points
+
+
+def _projection(f: rules.Forecast, expiration: date) -> list[Point]:
+    if f.state != rules.PROJECTED or not f.rate:
+        return []
+    end = f.runs_out_on or max(expiration, f.today + timedelta(days=rules.WINDOW_DAYS))
+    if f.runs_out_on is None and end > f.today + timedelta(days=rules.HORIZON_DAYS):
+        end = f.today + timedelta(days=rules.HORIZON_DAYS)
+    points = [Point(f.today, f.used, f.used)]
+    if f.tolerance_on:
+        level = f.tolerance_amount
+        points.append(Point(f.tolerance_on, level, level))
+    level = f.amount if f.runs_out_on else (f.used + f.rate * (end - f.today).days).quantize(rules.CENT)
+    points.append(Point(end, level, level))
+    return points
+
+
+def burn_down(session: Session, po: PurchaseOrder, today: date) -> BurnDown:
+    """The PO's burn-down: its series (bounded), forecast and sentence (two queries)."""
+    f = forecast_of(po, used_histories(session, [po.id], today).get(po.id), today)
+    return BurnDown(points=series(session, po.id), forecast=f, text=rules.describe(f, po.expiration),
+                    projection=_projection(f, po.expiration))

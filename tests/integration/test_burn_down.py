@@ -1,0 +1,92 @@
+"""The burn-down series and the forecast's history, summed in SQL from the real ledger."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import text
+
+from portal.domain import forecast as rules
+from portal.services import forecasts
+from tests import burn_down_data
+
+TODAY = date(2026, 6, 30)
+D = Decimal
+
+
+def test_series_is_cumulative_by_document_date_with_commitments(db_session):
+    world = burn_down_data.setup(db_session)
+    po = world["po"]
+    burn_down_data.post(db_session, world, TODAY - timedelta(days=60), "1000")
+    burn_down_data.post(db_session, world, TODAY - timedelta(days=40), "1000")
+    burn_down_data.post(db_session, world, TODAY - timedelta(days=30), "2000", "Sales Order")
+    burn_down_data.post(db_session, world, TODAY - timedelta(days=20), "1000")
+    burn_down_data.post(db_session, world, TODAY - timedelta(days=20), "250.50")
+    burn_down_data.post(db_session, world, TODAY - timedelta(days=10), "300", "Estimate")  # not drawn
+    points = forecasts.series(db_session, po.id)
+    assert [(p.day, p.used, p.committed) for p in points] == [
+        (TODAY - timedelta(days=60), D("1000.00"), D("1000.00")),
+        (TODAY - timedelta(days=40), D("2000.00"), D("2000.00")),
+        (TODAY - timedelta(days=30), D("2000.00"), D("4000.00")),
+        (TODAY - timedelta(days=20), D("3250.50"), D("5250.50")),
+    ]
+    # at most two points: each covers a run of days and is dated by its last day
+    capped = forecasts.series(db_session, po.id, max_points=2)
+    assert [(p.day, p.used, p.committed) for p in capped] == [
+        (TODAY - timedelta(days=40), D("2000.00"), D("2000.00")),
+        (TODAY - timedelta(days=20), D("3250.50"), D("5250.50")),
+    ]
+    history = forecasts.used_histories(db_session, [po.id], TODAY)[po.id]
+    assert history == rules.UsedHistory(used=D("3250.50"), window_used=D("3250.50"),
+                                         first_day=TODAY - timedelta(days=60), postings=3)
+    assert history == rules.summarise([(TODAY - timedelta(days=60), D("1000")), (TODAY - timedelta(days=40), D("1000")),
+                                       (TODAY - timedelta(days=20), D("1250.50"))], TODAY)
+    burn = forecasts.burn_down(db_session, po, TODAY)
+    assert burn.forecast.state == rules.PROJECTED
+    assert burn.forecast.rate == D("3250.50") / 61
+    # 90% of 10,000 = 9,000: 5,749.50 more at 53.29 a day -> 108 days; the amount 6,749.50 -> 127 days
+    assert burn.forecast.tolerance_on == TODAY + timedelta(days=108)
+    assert burn.forecast.runs_out_on == TODAY + timedelta(days=127)
+    assert burn.text == ("At this rate (53.29 a day, the last 90 days' average) it reaches 90% about 2026-10-16 "
+                         "and runs out about 2026-11-04.")
+    assert [p.day for p in burn.projection] == [TODAY, TODAY + timedelta(days=108), TODAY + timedelta(days=127)]
+
+
+def test_a_credit_memo_lowers_used_on_its_own_date(db_session):
+    world = burn_down_data.setup(db_session)
+    invoice = burn_down_data.post(db_session, world, TODAY - timedelta(days=30), "1000")
+    from portal.services import documents, posting
+
+    memo = documents.save_draft(db_session, world["user"], None, documents.DocumentInput(
+        debtor_id=world["debtor"].id, document_type_id=world["types"]["Credit Memo"].id, number="",
+        doc_date=TODAY - timedelta(days=5), lines=(documents.LineInput(
+            None, world["code"].id, D("1"), D("400"), source_line_id=invoice.lines[0].id),)),
+        source_document_id=invoice.id)
+    assert posting.post(db_session, world["user"], memo.id, confirmed=True, today=TODAY).posted
+    points = forecasts.series(db_session, world["po"].id)
+    assert [(p.day, p.used) for p in points] == [(TODAY - timedelta(days=30), D("1000.00")),
+                                                  (TODAY - timedelta(days=5), D("600.00"))]
+
+
+def test_a_po_with_many_entries_returns_at_most_the_cap(db_session):
+    """20,000 ledger entries over 1,000 days come back as at most MAX_POINTS rows, summing to Used."""
+    world = burn_down_data.setup(db_session, amount="99999999.00")
+    doc = burn_down_data.post(db_session, world, date(2023, 1, 1), "1.00")
+    line_id = doc.lines[0].id
+    # one document per day (the series dates entries by their document), 20 entries each
+    db_session.execute(text("""
+        WITH days AS (SELECT g AS n FROM generate_series(1, 1000) g),
+        docs AS (
+            INSERT INTO documents (debtor_id, document_type_id, number, doc_date, status, notes, total, override_used, row_version)
+            SELECT d.debtor_id, d.document_type_id, 'BULK-' || n, date '2023-01-01' + n, 'posted', '', 20, false, 1
+            FROM days CROSS JOIN documents d WHERE d.id = :doc RETURNING id)
+        INSERT INTO ledger_entries (document_id, document_line_id, po_id, bill_code_id, bucket, amount, event)
+        SELECT docs.id, :line, :po, :code, 'used', 1.00, 'post' FROM docs CROSS JOIN generate_series(1, 20)
+    """), {"doc": doc.id, "line": line_id, "po": world["po"].id, "code": world["code"].id})
+    db_session.commit()
+    points = forecasts.series(db_session, world["po"].id)
+    assert 100 <= len(points) <= forecasts.MAX_POINTS
+    assert points[-1].used == D("20001.00") and points[-1].day == date(2025, 9, 27)
+    assert [p.day for p in points] == sorted(p.day for p in points)
+    history = forecasts.used_histories(db_session, [world["po"].id], date(2025, 9, 27))[world["po"].id]
+    assert history.postings == 90 and history.window_used == D("1800.00") and history.first_day == date(2023, 1, 1)
