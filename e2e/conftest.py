@@ -38,7 +38,7 @@ def chromium():
 
 @pytest.fixture
 def page(chromium, live_server, db_session):
-    context = chromium.new_context(base_url=live_server, viewport={"width": 1400, "height": 900})
+    context = chromium.new_context(base_url=live_server, viewport={"width": 1366, "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.console_messages_seen = []

@@ -1,7 +1,6 @@
 """Request plumbing: sign-in loading, security headers, error pages, template helpers."""
 from __future__ import annotations
 
-from decimal import Decimal
 
 from flask import Flask, abort, g, has_request_context, jsonify, make_response, render_template, request, url_for
 from flask_login import current_user
@@ -14,6 +13,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from portal.authz import CATALOGUE
+from portal.domain import formatting
+
 from portal.domain.text import CONTROL_MESSAGE, has_control_characters
 from portal.extensions import db, login_manager
 from portal.services.errors import Forbidden, NotFound
@@ -71,22 +72,6 @@ def sign_in_user(user) -> None:
     login_user(user)
     cookie[SESSION_KEY] = token
     cookie.permanent = True
-
-
-def money(value) -> str:
-    """1234.5 -> '1,234.50'; negative in parentheses as seed 004 shows credit memos."""
-    if value is None:
-        return ""
-    value = Decimal(value).quantize(Decimal("0.01"))
-    text = f"{abs(value):,.2f}"
-    return f"({text})" if value < 0 else text
-
-
-def percent(value) -> str:
-    """Decimal('90.00') -> '90'; Decimal('87.50') -> '87.5' (never exponent notation)."""
-    if value is None:
-        return ""
-    return format(Decimal(value).normalize(), "f")
 
 
 def _holds_control_characters(values: MultiDict) -> bool:
@@ -253,5 +238,10 @@ def init_app(app: Flask) -> None:
 
         return {"nav_items": nav_items, "nav_current": nav_current, "catalogue": CATALOGUE, "unread_notifications": unread_notifications}
 
-    app.jinja_env.filters["money"] = money
-    app.jinja_env.filters["pct"] = percent
+    # the one set of display formats: every template shows money, dates, percentages and counts through these
+    app.jinja_env.filters["money"] = formatting.money
+    app.jinja_env.filters["pct"] = formatting.percent
+    app.jinja_env.filters["day"] = formatting.day
+    app.jinja_env.filters["moment"] = formatting.moment
+    app.jinja_env.filters["plural"] = formatting.plural
+    app.jinja_env.globals["verb"] = formatting.verb

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from portal.domain import numbers
+from portal.domain import formatting, numbers
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -157,7 +157,14 @@ class PostingCheck:
 
 
 def _fmt(value: Decimal) -> str:
-    return f"${value:,.2f}"
+    return formatting.money(value)
+
+
+def _block_figure(after: Balance) -> str:
+    """The figure the block policy decides on (estimates left out), quoted when it refuses."""
+    drawn = after.used + after.commitments
+    return (f" Blocked: Used + Commitments with this document come to {_fmt(drawn)} of {_fmt(after.amount)} "
+            f"(over by {_fmt(drawn - after.amount)}); estimates do not count toward the block.")
 
 
 def evaluate(lines: list[LineCheck], balances: dict[int, Balance], line_balances: dict[int, Balance], *,
@@ -203,9 +210,10 @@ def evaluate(lines: list[LineCheck], balances: dict[int, Balance], line_balances
         before = balances[po_id]
         after = before.plus(bucket, delta).plus("commitment", -(releases or {}).get(po_id, ZERO))
         if after.subtotal > after.amount and delta > 0:
+            blocks = block and after.used + after.commitments > after.amount
             add(Warning("over_po", f"PO {numbers[po_id]} would be over its amount by {_fmt(after.subtotal - after.amount)} "
-                                   f"(Subtotal {_fmt(after.subtotal)} of {_fmt(after.amount)}).",
-                        block and after.used + after.commitments > after.amount))
+                                   f"(Subtotal {_fmt(after.subtotal)} of {_fmt(after.amount)})."
+                                   + (_block_figure(after) if blocks else ""), blocks))
         tol = tolerances.get(po_id)
         if tol is not None and delta > 0 and after.subtotal >= after.amount * tol / 100 > before.subtotal:
             add(Warning("tolerance", f"PO {numbers[po_id]} reaches its {tol.normalize():f}% tolerance "
@@ -218,8 +226,9 @@ def evaluate(lines: list[LineCheck], balances: dict[int, Balance], line_balances
             continue
         after = before.plus(bucket, delta).plus("commitment", -(line_releases or {}).get(line_id, ZERO))
         if delta > 0 and after.subtotal > after.amount:
-            add(Warning("over_line", f"A master line would be over its budget by {_fmt(after.subtotal - after.amount)}.",
-                        block and after.used + after.commitments > after.amount))
+            blocks = block and after.used + after.commitments > after.amount
+            add(Warning("over_line", f"A master line would be over its budget by {_fmt(after.subtotal - after.amount)}."
+                                     + (_block_figure(after) if blocks else ""), blocks))
     return check
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
+from portal.domain import formatting
 from portal.domain.numbers import AMOUNT, PERCENT, column_problem, parse_number
 
 MAX_MONEY = AMOUNT.largest
@@ -185,4 +186,4 @@ def cut_below_drawn(old_amount: Decimal, new_amount: Decimal, used: Decimal, com
     if policy != "block" or new_amount >= old_amount or new_amount >= drawn:
         return None
     return (f"The debtor blocks over-budget postings: the amount cannot be cut below Used + Commitments "
-            f"(${drawn:,.2f}).")
+            f"({formatting.money(drawn)}).")

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from portal.domain import budget
+from portal.domain import budget, formatting
 from portal.domain import funding as funding_rules
 from portal.domain.numbers import QUANTITY, RATE, column_problem, parse_number
 from portal.models import (BillCode, Debtor, Document, DocumentLine, DocumentType, JobOrder, LedgerEntry,
@@ -211,7 +211,7 @@ def _check_credit_size(session: Session, data: DocumentInput, source: Document, 
     for src_id, amount in asked.items():
         if amount > left.get(src_id, Decimal("0")):
             errors.setdefault("lines", []).append(
-                f"The credit of ${amount:,.2f} is more than the ${left.get(src_id, Decimal('0')):,.2f} left on "
+                f"The credit of {formatting.money(amount)} is more than the {formatting.money(left.get(src_id, Decimal('0')))} left on "
                 f"{source.number} line {numbers.get(src_id)}: a credit memo may only take back what the invoice drew.")
 
 
@@ -312,6 +312,18 @@ def describe_funding(session: Session, user, data: DocumentInput) -> list[Fundin
     return out
 
 
+def draft_funding(session: Session, user, doc: Document, lines: list[DocumentLine]) -> dict[int, Funding | str]:
+    """A saved draft's funding per line, worked out exactly as the editor shows it (posting decides)."""
+    if doc.status != "draft" or not lines:
+        return {}
+    data = DocumentInput(debtor_id=doc.debtor_id, document_type_id=doc.document_type_id, number=doc.number,
+                         doc_date=doc.doc_date, bill_from=doc.bill_from, bill_to=doc.bill_to,
+                         po_number=doc.po_number or "", lines=tuple(
+                             LineInput(l.job_id, l.bill_code_id, l.quantity, l.rate, l.service_date, l.description,
+                                       l.po_id if l.explicit_po else None, l.source_line_id) for l in lines))
+    return dict(zip([l.id for l in lines], describe_funding(session, user, data)))
+
+
 def drawn_by_line(session: Session, line_ids: list[int]) -> dict[int, dict[str, Decimal]]:
     """What each document line still draws, per bucket (from the ledger)."""
     out: dict[int, dict[str, Decimal]] = {}
@@ -363,8 +375,20 @@ def derivable_types(session: Session, doc: Document) -> list[DocumentType]:
                                        .order_by(DocumentType.sort_order)) if may_derive(doc.document_type, t)]
 
 
+def suggested_number(session: Session, doc_type: DocumentType) -> str:
+    """The number the type's counter would give next (not taken), to pre-fill a form; nothing is reserved.
+    Kept as typed, it is skipped by the counter later like any number typed by hand."""
+    n = doc_type.last_number or 0
+    while True:
+        n += 1
+        number = f"{doc_type.code}-{n:05d}"
+        if session.scalar(select(Document.id).where(Document.document_type_id == doc_type.id,
+                                                    func.upper(Document.number) == number.upper()).limit(1)) is None:
+            return number
+
+
 def derive(session: Session, user, source_id: int, target_type_id: int, *, quantities: dict[int, Decimal] | None = None,
-           doc_date: date | None = None) -> Document:
+           doc_date: date | None = None, number: str = "") -> Document:
     """A draft made from a posted document: an order or invoice from an estimate or order (in full
     or in part), or a credit memo from an invoice. Each line keeps its source line, so posting
     releases the order's commitment or reverses against the invoice line's PO, and its funding: the
@@ -387,7 +411,7 @@ def derive(session: Session, user, source_id: int, target_type_id: int, *, quant
         lines.append(LineInput(job_id=line.job_id, bill_code_id=line.bill_code_id, quantity=qty, rate=line.rate,
                                service_date=line.service_date or source.doc_date, description=line.description,
                                explicit_po_id=carried.get(line.po_id), source_line_id=line.id))
-    data = DocumentInput(debtor_id=source.debtor_id, document_type_id=target.id, number="",
+    data = DocumentInput(debtor_id=source.debtor_id, document_type_id=target.id, number=number.strip()[:30],
                          doc_date=doc_date or date.today(), bill_from=source.bill_from, bill_to=source.bill_to,
                          po_number=source.po_number or "", lines=tuple(lines))
     return save_draft(session, user, None, data, source_document_id=source.id)

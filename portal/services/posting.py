@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from portal.domain import budget
+from portal.domain import budget, formatting
 from portal.domain.budget import Balance, Entry, LineCheck, PostingCheck
 from portal.models import (Debtor, Document, DocumentLine, JobOrder, LedgerEntry, POBalance, POLine, POLineBalance,
                            PurchaseOrder, po_line_bill_codes)
@@ -93,10 +93,10 @@ def _source_lines(session: Session, doc: Document) -> dict[int, DocumentLine]:
 
 
 def post(session: Session, user, doc_id: int, *, confirmed: bool = False, override: bool = False,
-         today: date | None = None, commit: bool = True) -> PostResult:
+         today: date | None = None, commit: bool = True, check_only: bool = False) -> PostResult:
     """Post a draft: resolve each line's PO, show every warning first, then (after confirmation)
     write the ledger and balances. Under the block policy a refusal stands unless the user has
-    po_override_budget and asks to override (audited)."""
+    po_override_budget and asks to override (audited). `check_only`: the warnings, nothing written."""
     audit.acting(session, user)
     doc = locked(session, Document, doc_id)
     if doc is None:
@@ -155,7 +155,7 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
         session.rollback()
         result.refused = True
         return result
-    if check.warnings and not confirmed:
+    if check_only or check.warnings and not confirmed:
         session.rollback()
         result.needs_confirmation = True
         return result
@@ -204,7 +204,7 @@ def _credit_floor(session: Session, doc: Document, sources: dict[int, DocumentLi
     for src_id, amount in credited.items():
         if amount > left.get(src_id, ZERO):
             check.warnings.append(budget.Warning(
-                "credit_floor", f"The credit of ${amount:,.2f} is more than the ${left.get(src_id, ZERO):,.2f} "
+                "credit_floor", f"The credit of {formatting.money(amount)} is more than the {formatting.money(left.get(src_id, ZERO))} "
                                 f"left on invoice line {sources[src_id].line_no}.", True, True))
 
 
@@ -242,7 +242,7 @@ class ReassignResult:
 
 def reassign(session: Session, user, doc_id: int, line_ids: list[int], po_id: int, po_line_id: int | None, *,
              reason: str, confirmed: bool = False, override: bool = False,
-             today: date | None = None) -> ReassignResult:
+             today: date | None = None, check_only: bool = False) -> ReassignResult:
     """Move posted invoice lines (or lines that had no PO) to another PO or master line of the same
     debtor; the consumption moves with them, the credit memos posted against them included (seed 003's
     Purchase Order Assign Invoiced Item). The target gets posting's checks: it must be eligible for the
@@ -342,7 +342,7 @@ def reassign(session: Session, user, doc_id: int, line_ids: list[int], po_id: in
         session.rollback()
         result.refused = True
         return result
-    if check.warnings and not confirmed:
+    if check_only or check.warnings and not confirmed:
         session.rollback()
         result.needs_confirmation = True
         return result

@@ -34,7 +34,9 @@ def test_exactly_the_amount_is_neither_over_nor_blocked():
     assert _evaluate([_line("1000")]).warnings == []
     over = _evaluate([_line("1000.01")])
     assert _codes(over) == ["over_po"] and over.blocked
-    assert over.warnings[0].message == "PO 4500 would be over its amount by $0.01 (Subtotal $1,000.01 of $1,000.00)."
+    assert over.warnings[0].message == (
+        "PO 4500 would be over its amount by 0.01 (Subtotal 1,000.01 of 1,000.00). Blocked: Used + Commitments "
+        "with this document come to 1,000.01 of 1,000.00 (over by 0.01); estimates do not count toward the block.")
 
 
 def test_a_small_draw_past_the_amount_still_warns():
@@ -81,7 +83,7 @@ def test_warning_texts_name_the_line_and_the_po():
 def test_tolerance_reached_exactly_warns_once():
     at = _evaluate([_line("100")], Balance(D("1000"), D("800")), policy="warn", tolerances={1: D("90")})
     assert [(w.code, w.message) for w in at.warnings] == [
-        ("tolerance", "PO 4500 reaches its 90% tolerance (Subtotal $900.00 of $1,000.00).")]
+        ("tolerance", "PO 4500 reaches its 90% tolerance (Subtotal 900.00 of 1,000.00).")]
     below = _evaluate([_line("99.99")], Balance(D("1000"), D("800")), policy="warn", tolerances={1: D("90")})
     assert below.warnings == []
     small = _evaluate([_line("0.50")], Balance(D("1000"), D("899.60")), policy="warn", tolerances={1: D("90")})
@@ -93,7 +95,7 @@ def test_release_moves_commitment_not_estimates():
     balance = Balance(D("1000"), D("500"), D("500"), D("200"))
     check = _evaluate([_line("300")], balance, releases={1: D("300")})
     assert _codes(check) == ["over_po"] and not check.blocked  # Subtotal 1,200: over, within the block
-    assert check.warnings[0].message.endswith("(Subtotal $1,200.00 of $1,000.00).")
+    assert check.warnings[0].message.endswith("(Subtotal 1,200.00 of 1,000.00).")
 
 
 def test_moving_within_one_po_adds_nothing_to_it():
@@ -165,3 +167,15 @@ def test_expiring_on_the_last_day_and_n_days_before():
     assert budget.expiring(DEC, DEC, 0) and budget.expiring(DEC, date(2026, 12, 1), 30)
     assert not budget.expiring(DEC, date(2026, 11, 30), 30) and not budget.expiring(DEC, date(2027, 1, 1), 30)
     assert not budget.expiring(DEC, DEC, None)
+
+
+def test_a_block_quotes_the_figure_that_decides_not_the_subtotal_with_estimates():
+    """Amount 10,000; Used 8,000 and estimates 2,300 already: an invoice of 1,000 takes the Subtotal
+    1,300 over, but the block decides on Used + Commitments + this document = 9,000 + ... (here 9,000)."""
+    held = Balance(D("10000"), used=D("8000"), estimates=D("2300"))
+    fine = _evaluate([_line("1000")], held)
+    assert not fine.blocked and "over by" not in fine.warnings[0].message.split("Blocked")[0][-20:]
+    assert "would be over its amount by 1,300.00" in fine.warnings[0].message and "Blocked" not in fine.warnings[0].message
+    refused = _evaluate([_line("2500")], held)
+    assert refused.blocked
+    assert "Used + Commitments with this document come to 10,500.00 of 10,000.00 (over by 500.00)" in refused.warnings[0].message

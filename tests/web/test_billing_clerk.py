@@ -50,9 +50,11 @@ def test_the_clerk_is_refused_past_a_block_and_cannot_override(db_session, login
     clerk, _ = login_as("Billing Clerk")
     clerk.post("/documents/new", _invoice(blocked, "11"))
     doc = db_session.scalars(select(Document)).one()
-    refused = clerk.post(f"/documents/{doc.id}/post", {"confirmed": "1"}).get_data(as_text=True)
+    refused = clerk.post(f"/documents/{doc.id}/post", {"confirmed": "1"}, follow_redirects=True).get_data(as_text=True)
     assert "Posting refused" in refused and "Override and post" not in refused
-    forced = clerk.post(f"/documents/{doc.id}/post", {"confirmed": "1", "override": "1"}).get_data(as_text=True)
+    assert "Used + Commitments with this document come to" in refused  # the figure that decides
+    forced = clerk.post(f"/documents/{doc.id}/post", {"confirmed": "1", "override": "1"},
+                        follow_redirects=True).get_data(as_text=True)
     assert "Posting refused" in forced
     db_session.expire_all()
     assert db_session.get(Document, doc.id).status == "draft"

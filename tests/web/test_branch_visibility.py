@@ -104,7 +104,7 @@ def test_a_document_with_lines_on_hidden_jobs_is_shown_without_them_and_not_chan
     browser, user = login_as("Administrator", branches=[branch_a])
     mixed_draft = ids["doc_ids"][3]
     page = browser.get(f"/documents/{mixed_draft}").get_data(as_text=True)
-    assert "1 line(s) on job orders outside your branches are not shown" in page
+    assert "1 line on job orders outside your branches is not shown" in page
     assert browser.get(f"/documents/{mixed_draft}/edit").status_code == 403
     assert browser.post(f"/documents/{mixed_draft}/post", {"confirmed": "1"}).status_code == 403
     assert db_session.get(documents.Document, mixed_draft).status == "draft"

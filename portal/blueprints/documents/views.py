@@ -150,21 +150,47 @@ def line_row():
                            f=None, **context)
 
 
+def _detail(doc, **extra):
+    """The document page: its lines (job security applied) and the action panels the user may use."""
+    shown = service.lines_shown(current_user, doc)
+    busy = extra.get("result") is not None or extra.get("reassign") is not None
+    types = [] if busy else service.derivable_types(db.session, doc)
+    pos = db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.debtor_id == doc.debtor_id)
+                             .order_by(PurchaseOrder.number)).all() if (
+        not busy and doc.status == "posted" and doc.document_type.is_invoice
+        and current_user.can("po_assign_invoiced_item")) else []
+    context = {"doc": doc, "types": types, "pos": pos, "history": [], "result": None, "reassign": None,
+               "voidable": service.may_void(doc), "funding": service.draft_funding(db.session, current_user, doc, shown["lines"]),
+               "suggested_number": service.suggested_number(db.session, types[0]) if types else ""}
+    context.update(shown)
+    context.update(extra)
+    return render_template("documents/detail.html", **context)
+
+
 @bp.get("/<int:doc_id>")
 @requires("documents", "view")
 def detail(doc_id: int):
     doc = service.get_document(db.session, doc_id)
-    types = service.derivable_types(db.session, doc)
     history = audit.history_of(db.session, "documents", doc.id) if request.args.get("tab") == "history" else []
-    pos = db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.debtor_id == doc.debtor_id)
-                             .order_by(PurchaseOrder.number)).all() if doc.document_type.is_invoice else []
-    return render_template("documents/detail.html", doc=doc, types=types, history=history, result=None, pos=pos,
-                           voidable=service.may_void(doc), **service.lines_shown(current_user, doc))
+    return _detail(doc, history=history)
+
+
+@bp.get("/<int:doc_id>/derive-number")
+@requires("documents", "add_edit")
+def derive_number(doc_id: int):
+    """The number field of the "make a draft" panel, pre-filled for the type chosen."""
+    doc = service.get_document(db.session, doc_id)
+    types = {t.id: t for t in service.derivable_types(db.session, doc)}
+    chosen = types.get(optional_int(request.args.get("type_id")))
+    return render_template("documents/_derive_number.html",
+                           suggested_number=service.suggested_number(db.session, chosen) if chosen else "")
 
 
 @bp.post("/<int:doc_id>/post")
 @requires("documents", "add_edit")
 def post(doc_id: int):
+    """Post, or (warnings, a block) send the user to the check page: a page of its own that a reload
+    or a bookmark shows again (post/redirect/get), with Cancel."""
     doc = service.get_document(db.session, doc_id)
     try:
         result = posting.post(db.session, current_user, doc_id, confirmed=request.form.get("confirmed") == "1",
@@ -178,9 +204,19 @@ def post(doc_id: int):
         for subject in result.alerts:
             flash(f"Alert raised: {subject}", "warning")
         return redirect(url_for("documents.detail", doc_id=doc_id))
+    return redirect(url_for("documents.confirm_post", doc_id=doc_id))
+
+
+@bp.get("/<int:doc_id>/post")
+@requires("documents", "add_edit")
+def confirm_post(doc_id: int):
+    """The check before posting: every warning (the figure a block decides on included); nothing is written."""
     doc = service.get_document(db.session, doc_id)
-    return render_template("documents/detail.html", doc=doc, types=[], history=[], result=result, pos=[],
-                           voidable=service.may_void(doc), **service.lines_shown(current_user, doc))
+    if doc.status != "draft":
+        flash(f"{doc.number} is already {doc.status}.", "info")
+        return redirect(url_for("documents.detail", doc_id=doc_id))
+    result = posting.post(db.session, current_user, doc_id, check_only=True)
+    return _detail(service.get_document(db.session, doc_id), result=result)
 
 
 @bp.post("/<int:doc_id>/void")
@@ -199,11 +235,20 @@ def void(doc_id: int):
 @requires("documents", "add_edit")
 def derive(doc_id: int):
     source = service.get_document(db.session, doc_id)
-    quantities = {line.id: parse_decimal(raw) if raw.strip() else line.quantity
-                  for line in source.lines if (raw := request.form.get(f"qty-{line.id}")) is not None}
+    service.check_lines_visible(current_user, source.lines)
+    quantities = {}
+    for line in source.lines:
+        raw = request.form.get(f"qty-{line.id}")
+        if raw is None:
+            continue
+        qty = parse_decimal(raw) if raw.strip() else line.quantity
+        if qty is None:
+            flash(f"Line {line.line_no}: enter a quantity from 0 to {line.quantity.normalize():f}.", "error")
+            return redirect(url_for("documents.detail", doc_id=doc_id))
+        quantities[line.id] = qty
     try:
         doc = service.derive(db.session, current_user, doc_id, optional_int(request.form.get("type_id")) or 0,
-                             quantities=quantities)
+                             quantities=quantities, number=request.form.get("number", ""))
     except ValidationFailed as exc:
         flash(str(exc), "error")
         return redirect(url_for("documents.detail", doc_id=doc_id))
@@ -211,13 +256,18 @@ def derive(doc_id: int):
     return redirect(url_for("documents.detail", doc_id=doc.id))
 
 
+def _reassign_args(values) -> tuple[str, list[int], str]:
+    target = values.get("target", "")[:40]
+    line_ids = [i for i in (optional_int(v) for v in values.getlist("line_id")[:500]) if i and i > 0]
+    return target, line_ids, values.get("reason", "")[:1000]
+
+
 @bp.post("/<int:doc_id>/reassign")
 @requires("po_assign_invoiced_item")
 def reassign(doc_id: int):
-    target = request.form.get("target", "")
+    """Move the lines, or (warnings, a block) send the user to the check page (post/redirect/get)."""
+    target, line_ids, reason = _reassign_args(request.form)
     po_id, _, line_id = target.partition(":")
-    line_ids = [i for i in (optional_int(v) for v in request.form.getlist("line_id")) if i and i > 0]
-    reason = request.form.get("reason", "")
     try:
         result = posting.reassign(db.session, current_user, doc_id, line_ids, optional_int(po_id) or 0,
                                   optional_int(line_id), reason=reason,
@@ -227,15 +277,28 @@ def reassign(doc_id: int):
         flash(str(exc), "error")
         return redirect(url_for("documents.detail", doc_id=doc_id))
     if result.moved:
-        flash(f"{result.moved} line(s) moved; the PO balances moved with them."
+        flash(f"{result.moved} line{'s' if result.moved != 1 else ''} moved; the PO balances moved with them."
               + (" Moved past a blocked budget (override recorded)." if result.overridden else ""), "success")
         for subject in result.alerts:
             flash(f"Alert raised: {subject}", "warning")
         return redirect(url_for("documents.detail", doc_id=doc_id))
-    doc = service.get_document(db.session, doc_id)
-    return render_template("documents/detail.html", doc=doc, types=[], history=[], result=None, pos=[],
-                           voidable=service.may_void(doc), **service.lines_shown(current_user, doc),
-                           reassign=result, reassign_form={"target": target, "line_ids": line_ids, "reason": reason})
+    return redirect(url_for("documents.confirm_reassign", doc_id=doc_id, target=target, line_id=line_ids, reason=reason))
+
+
+@bp.get("/<int:doc_id>/reassign")
+@requires("po_assign_invoiced_item")
+def confirm_reassign(doc_id: int):
+    """The check before moving posted lines; nothing is written."""
+    target, line_ids, reason = _reassign_args(request.args)
+    po_id, _, line_id = target.partition(":")
+    try:
+        result = posting.reassign(db.session, current_user, doc_id, line_ids, optional_int(po_id) or 0,
+                                  optional_int(line_id), reason=reason, check_only=True)
+    except ValidationFailed as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("documents.detail", doc_id=doc_id))
+    return _detail(service.get_document(db.session, doc_id), reassign=result,
+                   reassign_form={"target": target, "line_ids": line_ids, "reason": reason})
 
 
 @bp.get("/report")

@@ -1,0 +1,65 @@
+"""How figures read on screen and in messages: one money, date, percent and count format everywhere.
+
+Pure: no Flask. The templates reach these through the filters `money`, `day`, `moment`, `pct` and
+`plural` (portal/web.py); service and domain messages call them directly, so a warning quotes a
+figure exactly as the page beside it shows it.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+CENT = Decimal("0.01")
+
+
+def money(value) -> str:
+    """1234.5 -> '1,234.50'; a negative amount in parentheses, as seed 004 shows credit memos."""
+    if value is None or value == "":
+        return ""
+    amount = Decimal(value).quantize(CENT)
+    text = f"{abs(amount):,.2f}"
+    return f"({text})" if amount < 0 else text
+
+
+def percent(value) -> str:
+    """Decimal('90.00') -> '90'; Decimal('87.50') -> '87.5' (never exponent notation)."""
+    if value is None or value == "":
+        return ""
+    return format(Decimal(value).normalize(), "f")
+
+
+def day(value) -> str:
+    """A date as the portal shows every date: ISO 8601 (2026-07-01); a timestamp shows its date."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def moment(value, seconds: bool = False) -> str:
+    """A timestamp to the minute (or second): 2026-07-01 14:05."""
+    if value is None:
+        return ""
+    return value.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def plural(count: int, singular: str, plural_form: str | None = None, *, number: bool = True) -> str:
+    """'1 job assignment', '2 job assignments', '3 ledger entries': English plurals, one helper.
+    `plural_form` for irregular words; words ending in consonant + y take -ies, s/x/ch/sh take -es."""
+    if count == 1:
+        word = singular
+    elif plural_form:
+        word = plural_form
+    elif singular.endswith("y") and singular[-2:-1] not in tuple("aeiou"):
+        word = singular[:-1] + "ies"
+    elif singular.endswith(("s", "x", "ch", "sh")):
+        word = singular + "es"
+    else:
+        word = singular + "s"
+    return f"{count:,} {word}" if number else word
+
+
+def verb(count: int, singular: str, plural_form: str) -> str:
+    """The verb agreeing with a count: verb(1, 'refers', 'refer') -> 'refers'."""
+    return singular if count == 1 else plural_form
