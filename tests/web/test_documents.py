@@ -286,3 +286,46 @@ def test_reassign_asks_first_then_the_form_posted_back_moves_the_lines(db_sessio
     assert "override recorded" in moved.get_data(as_text=True)
     db_session.expire_all()
     assert db_session.get(POBalance, small.id).used == Decimal("950.00")
+
+
+def test_posted_invoice_panels_follow_the_users_grants_and_the_credit_asks_for_its_number(db_session, login_as, setup):
+    """Each action is its own panel, shown only to a role that may use it; no boxes inside the lines table."""
+    admin, _ = login_as("Billing Admin")
+    admin.post("/documents/new", _form(setup))
+    doc = db_session.scalars(select(Document)).one()
+    admin.post(f"/documents/{doc.id}/post", {"confirmed": "1"})
+    line_id = db_session.scalars(select(DocumentLine.id)).one()
+    page = admin.get(f"/documents/{doc.id}").get_data(as_text=True)
+    assert 'id="derive-panel"' in page and "Credit this invoice" in page and 'value="CM-00001"' in page
+    assert 'id="reassign-panel"' in page and "credit it instead" in page
+    assert f'href="/job-orders/{setup["job"].id}"' in page  # the Job column links to the job
+    table = page.split('id="document-lines-table"')[1].split("</table>")[0]
+    assert "<input" not in table
+    clerk, _ = login_as("Billing Clerk")  # documents add_edit, but not po_assign_invoiced_item
+    clerk_page = clerk.get(f"/documents/{doc.id}").get_data(as_text=True)
+    assert 'id="derive-panel"' in clerk_page and 'id="reassign-panel"' not in clerk_page
+    auditor, _ = login_as("Auditor")
+    seen = auditor.get(f"/documents/{doc.id}").get_data(as_text=True)
+    assert 'id="derive-panel"' not in seen and 'id="reassign-panel"' not in seen and 'id="void-panel"' not in seen
+    assert auditor.get(f"/documents/{doc.id}/post").status_code == 403
+    credit = factories.document_types(db_session)["Credit Memo"]
+    assert admin.get(f"/documents/{doc.id}/derive-number?type_id={credit.id}").get_data(as_text=True).count("CM-00001") == 1
+    made = admin.post(f"/documents/{doc.id}/derive", {"type_id": str(credit.id), "number": "CM-CLIENT-7",
+                                                      f"qty-{line_id}": "1"})
+    assert made.status_code == 302
+    memo = db_session.scalars(select(Document).where(Document.id != doc.id)).one()
+    assert memo.number == "CM-CLIENT-7" and memo.status == "draft"
+    memo_page = admin.get(f"/documents/{memo.id}").get_data(as_text=True)
+    assert "Make a draft" not in memo_page and 'id="derive-panel"' not in memo_page
+    # a view-only role posting the panel's form anyway: refused, nothing made
+    assert auditor.post(f"/documents/{doc.id}/derive", {"type_id": str(credit.id), "number": "X"}).status_code == 403
+    assert auditor.get(f"/documents/{doc.id}/derive-number?type_id={credit.id}").status_code == 403
+    assert _docs(db_session) == 2
+
+
+def test_a_draft_shows_the_same_funding_as_the_editor(db_session, login_as, setup):
+    admin, _ = login_as("Billing Admin")
+    admin.post("/documents/new", _form(setup))
+    doc = db_session.scalars(select(Document)).one()
+    page = admin.get(f"/documents/{doc.id}").get_data(as_text=True)
+    assert "resolved on posting" not in page and "PO 4500" in page and "remaining" in page
