@@ -484,7 +484,7 @@ def test_block_policy_applies_to_the_repair_order(db_session, login_as):
     assert browser.post(f"/service-desk/{item.id}/close").status_code == 302
     db_session.expire_all()
     order = db_session.get(ServiceDeskItem, item.id).repair_order
-    refused = browser.post(f"/documents/{order.id}/post", {"confirmed": "1"}).get_data(as_text=True)
+    refused = browser.post(f"/documents/{order.id}/post", {"confirmed": "1"}, follow_redirects=True).get_data(as_text=True)
     assert "Posting refused" in refused
     db_session.expire_all()
     assert db_session.get(POBalance, po.id).commitments == 0
