@@ -12,6 +12,8 @@ from werkzeug import exceptions as werkzeug_exceptions
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
+from portal.api.problems import from_http_exception as problem_from_http_exception, is_api_request
+from portal.api.problems import problem as api_problem
 from portal.authz import CATALOGUE
 from portal.domain import formatting
 
@@ -177,6 +179,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
+        if is_api_request():
+            return problem_from_http_exception(err)
         titles = {400: "Not accepted", 403: "Not allowed", 404: "Not found", 413: "Too large", 429: "Too many attempts"}
         messages = {
             403: "Your role does not allow this. Ask an administrator if you need it.",
@@ -201,6 +205,12 @@ def init_app(app: Flask) -> None:
     def _unexpected(err: Exception):
         app.logger.exception("unhandled error")
         _rollback()
+        if is_api_request():
+            if _database_unreachable(err):
+                return api_problem(503, "The database is unavailable; nothing was saved. Try again in a minute.",
+                                   headers={"Retry-After": "30"})
+            return api_problem(500, "The error was logged." + (" The change was saved." if g.get("saved") else
+                                                                " Nothing was saved."))
         if g.get("saved"):
             # committed before the failure (e.g. while redirecting): saying "nothing was saved" would
             # invite the user to do it twice

@@ -57,6 +57,13 @@ def sample_ids(session, owner=None) -> dict[str, int]:
     session.add(mapping)
     session.commit()
     ids["mapping_id"] = mapping.id
+    from datetime import timedelta
+
+    from portal.services import api_tokens
+
+    token, _ = api_tokens.create(session, owner or factories.user(session), name="sample",
+                                 expires_on=date.today() + timedelta(days=30))
+    ids["token_id"] = token.id
     return ids
 
 

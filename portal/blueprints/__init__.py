@@ -37,3 +37,11 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(sso_bp)
     init_sso(app)
+
+    from portal.blueprints.api_tokens.views import bp as api_tokens_bp
+
+    app.register_blueprint(api_tokens_bp)
+
+    from portal.api import init_app as init_api
+
+    init_api(app)

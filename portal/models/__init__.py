@@ -1,4 +1,5 @@
 """Every model, imported so that Alembic and the mappers see them all."""
+from portal.models.api_tokens import ApiToken
 from portal.models.audit import AuditEntry
 from portal.models.debtors import Debtor
 from portal.models.contracts import Contract, ContractNote, Delivery, Opportunity, debtor_relationship_leads
@@ -17,7 +18,7 @@ from portal.models.sso import SsoGroupMapping, SsoIdentity
 from portal.models.summaries import POBillCodeTotal, PODocumentTotal, PONumberSpend, SpendDocument
 
 __all__ = [
-    "Alert", "AlertTemplate", "AuditEntry", "BillCode", "BillCodeGroup", "Branch", "Debtor", "Document",
+    "Alert", "AlertTemplate", "ApiToken", "AuditEntry", "BillCode", "BillCodeGroup", "Branch", "Debtor", "Document",
     "DocumentLine", "DocumentType", "JobOrder", "JobPOAssignment", "LedgerEntry", "Notification", "OutboxEmail",
     "POBalance", "POEligibleType", "POGroup", "POLine", "POLineBalance", "PurchaseOrder", "Role", "RoleGrant",
     "Setting", "User", "alert_template_roles", "alert_template_users", "bill_code_group_members",

@@ -42,6 +42,33 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "auth.password": SIGNED_IN,  # one's own password
     "main.home": SIGNED_IN,
     "main.unassigned": ("job_orders", V),
+    # personal API tokens and the API's docs: one's own tokens, so a sign-in is enough
+    "api_tokens.index": SIGNED_IN,
+    "api_tokens.create": SIGNED_IN,
+    "api_tokens.revoke": SIGNED_IN,
+    "api_tokens.docs": SIGNED_IN,
+    "api_tokens.docs_spec": SIGNED_IN,
+    # the REST API (a token acts with its user's grants): the same items and levels as the pages
+    "api_core.me": SIGNED_IN,
+    "api_core.openapi_json": SIGNED_IN,
+    "api_debtors.list_debtors": ("debtors", V),
+    "api_debtors.get_debtor": ("debtors", V),
+    "api_debtors.list_groups": ("purchase_orders", V),
+    "api_debtors.get_group": ("purchase_orders", V),
+    "api_purchase_orders.list_purchase_orders": ("purchase_orders", V),
+    "api_purchase_orders.get_purchase_order": ("purchase_orders", V),
+    "api_jobs.list_job_orders": ("job_orders", V),
+    "api_jobs.get_job_order": ("job_orders", V),
+    "api_jobs.list_assignments": ("assignments", V),
+    "api_jobs.assign": ("assignments", AE),
+    "api_jobs.clear": ("assignments", AE),
+    "api_documents.list_documents": ("documents", V),
+    "api_documents.get_document": ("documents", V),
+    "api_documents.create_document": ("documents", AE),
+    "api_documents.post_document": ("documents", AE),
+    "api_documents.list_document_types": ("documents", V),
+    "api_documents.list_bill_codes": ("documents", V),
+    "api_documents.spend_by_po_number": ("documents", V),
     "notifications.index": SIGNED_IN,
     "notifications.read": SIGNED_IN,
     "notifications.read_all": SIGNED_IN,
@@ -201,8 +228,11 @@ def test_every_route_answers_each_role_as_design_md_grants(app, db_session, logi
     """Allowed: anything but 403 (and never 5xx); denied: 403, or 404 where hiding is the rule."""
     from tests.sample_records import sample_ids as make
 
+    from tests.api.conftest import ApiClient, make_token
+
     browser, user = login_as(role)
     ids = make(db_session, owner=user)
+    api = ApiClient(app, db_session, make_token(db_session, user)[1])  # the API takes the user's token, not the cookie
     wrong = []
     rules = sorted((r for r in app.url_map.iter_rules() if r.endpoint in ROUTES), key=lambda r: r.rule)
     for rule in rules:
@@ -212,7 +242,10 @@ def test_every_route_answers_each_role_as_design_md_grants(app, db_session, logi
         url = rule.build(values)[1]
         allowed = expected_allowed(role, rule.endpoint)
         for method in _requests(rule):
-            response = browser.get(url) if method == "GET" else browser.post(url, {})
+            if rule.rule.startswith("/api/"):
+                response = api.get(url) if method == "GET" else api.post(url, json={})
+            else:
+                response = browser.get(url) if method == "GET" else browser.post(url, {})
             status = response.status_code
             if status >= 500:
                 wrong.append(f"{method} {url}: {status}")

@@ -1,0 +1,109 @@
+"""Personal API tokens: created and revoked by their owner, resolved on every API request.
+
+A token acts as its user: the same grants, the same branches, checked by the same decorators and
+services as the pages. The secret is shown once and stored as its SHA-256; creation and revocation
+are written to the user's audit history.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import date, datetime, timezone
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from portal.domain import api_tokens as rules
+from portal.domain.text import CONTROL_MESSAGE, has_control_characters
+from portal.models import ApiToken, User
+from portal.services import audit
+from portal.services.errors import NotFound, ValidationFailed
+
+MAX_OPEN = 20  # live tokens a user may hold at once
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _audit(session: Session, token: ApiToken, action: str, summary: str, actor_id: int) -> None:
+    audit.insert_rows(session, [{
+        "actor_id": actor_id, "entity_type": "users", "entity_id": token.user_id, "scope_type": None,
+        "scope_id": None, "action": action, "summary": summary[:300], "reason": None,
+        "changes": {"token": [None, f"{token.name} ({token.prefix}…)"],
+                    "expires_at": [None, token.expires_at.isoformat()]}}])
+
+
+def list_tokens(session: Session, user: User) -> list[ApiToken]:
+    """The user's tokens, newest first (revoked ones stay listed as revoked)."""
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                .order_by(ApiToken.id.desc()).limit(100)))
+
+
+def create(session: Session, user: User, *, name: str, expires_on: date | None, today: date | None = None) -> tuple[ApiToken, str]:
+    """A new token for `user`; returns the row and the secret (shown once, never stored)."""
+    today = today or _now().date()
+    name = (name or "").strip()
+    errors: dict[str, list[str]] = {}
+    if problems := rules.name_problems(name):
+        errors["name"] = problems
+    elif has_control_characters(name):
+        errors["name"] = [CONTROL_MESSAGE]
+    if problems := rules.expiry_problems(expires_on, today):
+        errors["expires_on"] = problems
+    live = session.scalars(select(ApiToken.id).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None),
+                                                     ApiToken.expires_at > _now())).all()
+    if len(live) >= MAX_OPEN:
+        errors.setdefault("", []).append(f"You hold {MAX_OPEN} live tokens; revoke one you no longer use first.")
+    if errors:
+        raise ValidationFailed(errors)
+    secret = rules.PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, token_hash=_digest(secret), prefix=secret[:len(rules.PREFIX) + 6],
+                     created_at=_now(), expires_at=rules.expires_at(expires_on))
+    session.add(token)
+    session.flush()
+    _audit(session, token, "api_token_created", f"API token {name} created", user.id)
+    session.commit()
+    return token, secret
+
+
+def revoke(session: Session, user: User, token_id: int) -> ApiToken:
+    """The owner revokes one of their tokens; it stops working at once. Another user's token is a 404."""
+    token = session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id)
+                           .with_for_update())
+    if token is None:
+        session.rollback()
+        raise NotFound("No such token.")
+    if token.revoked_at is None:
+        token.revoked_at = _now()
+        _audit(session, token, "api_token_revoked", f"API token {token.name} revoked", user.id)
+    session.commit()
+    return token
+
+
+def resolve(session: Session, secret: str | None) -> tuple[User | None, str]:
+    """The user behind a bearer token, or (None, why) — unknown, revoked, expired, or an inactive user.
+
+    Last use is written by one conditional UPDATE on its own connection (at most once a minute), so
+    the request's own transaction stays the API call's.
+    """
+    if not rules.looks_like_token(secret):
+        return None, "unknown"
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    if token is None:
+        return None, "unknown"
+    user = session.get(User, token.user_id)
+    now = _now()
+    why = rules.why_unusable(rules.TokenState(token.expires_at, token.revoked_at, bool(user and user.active)), now)
+    if why is not None:
+        return None, why
+    with session.get_bind().begin() as conn:
+        conn.execute(update(ApiToken).where(ApiToken.id == token.id,
+                                            (ApiToken.last_used_at.is_(None))
+                                            | (ApiToken.last_used_at <= now - rules.TOUCH_EVERY))
+                     .values(last_used_at=now))
+    return user, ""
