@@ -21,8 +21,10 @@ REASONS = {
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="po-portal"'}
 
 
-def authenticate():
-    """On /api/: sign in the token's user for this request only, or answer 401."""
+def identify():
+    """On /api/: the token's user for this request only, or nobody (never the cookie's user).
+    Runs first of all hooks; a refusal is answered by `refuse_unidentified`, after the portal's
+    own request checks (control characters) and the request log's timer have run."""
     if not is_api_request():
         return None
     from flask import request
@@ -32,17 +34,26 @@ def authenticate():
     g._login_user = AnonymousUserMixin()  # whatever the cookie says, this request is nobody's yet
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        return problem(401, "Send a personal API token: Authorization: Bearer <token>.", kind="unauthorized",
-                       headers=CHALLENGE)
+        g.api_refusal = "Send a personal API token: Authorization: Bearer <token>."
+        return None
     user, why = api_tokens.resolve(db.session, secret.strip())
     if user is None:
         db.session.rollback()
-        return problem(401, REASONS.get(why, REASONS["unknown"]), kind="unauthorized", headers=CHALLENGE)
+        g.api_refusal = REASONS.get(why, REASONS["unknown"])
+        return None
     g._login_user = user
     db.session.info["actor_id"] = user.id
     return None
 
 
+def refuse_unidentified():
+    """401 problem for an API request without a usable token."""
+    if is_api_request() and g.get("api_refusal"):
+        return problem(401, g.api_refusal, kind="unauthorized", headers=CHALLENGE)
+    return None
+
+
 def init_app(app: Flask) -> None:
     # first of all request hooks: nothing may read the cookie's user on /api/ before this runs
-    app.before_request_funcs.setdefault(None, []).insert(0, authenticate)
+    app.before_request_funcs.setdefault(None, []).insert(0, identify)
+    app.before_request(refuse_unidentified)
