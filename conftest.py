@@ -73,6 +73,8 @@ def db_session(app, _table_names):
     from portal.services.reference_data import seed_reference_data
 
     with app.app_context():
+        # a lock wait past a minute fails the test instead of hanging the run
+        db.session.execute(text("SET lock_timeout = '60s'"))
         db.session.execute(text(f"TRUNCATE {', '.join(_table_names)} RESTART IDENTITY CASCADE"))
         db.session.commit()
         seed_reference_data(db.session)

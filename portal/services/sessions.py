@@ -8,7 +8,9 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, func, or_, select, update
+from psycopg.errors import LockNotAvailable
+from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from portal.domain.sessions import SessionPolicy, expiry, touch_before, why_unusable
@@ -69,11 +71,18 @@ def resolve(session: Session, token: str | None, user_id: int, policy: SessionPo
             session.commit()
         return None
     # on its own connection and transaction: the request's own unit of work (and whether it saved
-    # anything) stays the user's; the ORM session is not committed, so nothing loaded is expired
-    with session.get_bind().begin() as conn:
-        conn.execute(update(UserSession).where(UserSession.id == row.id,
-                                               UserSession.last_seen_at <= touch_before(now, policy))
-                     .values(last_seen_at=now))
+    # anything) stays the user's; the ORM session is not committed, so nothing loaded is expired.
+    # Best effort: it gives up after a moment rather than wait behind a table lock queued after this
+    # request's own open read (a migration's, say), which would wait for this request in turn.
+    try:
+        with session.get_bind().begin() as conn:
+            conn.execute(text("SET LOCAL lock_timeout = '2s'"))
+            conn.execute(update(UserSession).where(UserSession.id == row.id,
+                                                   UserSession.last_seen_at <= touch_before(now, policy))
+                         .values(last_seen_at=now))
+    except OperationalError as error:
+        if not isinstance(error.orig, LockNotAvailable):
+            raise
     user = session.get(User, user_id)
     if user is None or not user.active:
         return None

@@ -113,3 +113,42 @@ def test_a_refused_password_change_changes_nothing(db_session, current, new, con
     assert sessions.resolve(db_session, other, user.id, POLICY) is not None
     assert db_session.scalar(select(func.count()).select_from(AuditEntry)
                              .where(AuditEntry.action == "sessions_ended")) == 0
+
+
+def test_touching_last_seen_gives_up_rather_than_wait_on_its_own_request(db_session):
+    """A table lock queued behind the request's open read (a migration's, a test's TRUNCATE) would wait
+    for the request, while the request's touch, on its own connection, waited for that lock: both for
+    ever. The touch gives up after a moment and the request goes on."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    user = factories.user(db_session)
+    token = sessions.start(db_session, user, POLICY)
+    later = POLICY.idle / 2  # due a touch
+    db_session.execute(update(UserSession).values(last_seen_at=UserSession.last_seen_at - later))
+    db_session.commit()
+    db_session.scalar(select(UserSession.id))  # the request's open read: ACCESS SHARE on user_sessions
+    engine = db_session.get_bind()
+    locker_done = threading.Event()
+
+    def lock_table():
+        with engine.begin() as conn:
+            conn.execute(text("SET LOCAL lock_timeout = '20s'"))
+            conn.execute(text("LOCK TABLE user_sessions IN ACCESS EXCLUSIVE MODE"))
+        locker_done.set()
+
+    locker = threading.Thread(target=lock_table, daemon=True)
+    locker.start()
+    deadline = time.monotonic() + 10
+    with engine.connect() as watch:  # wait until the LOCK is queued behind our read
+        while not watch.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted AND mode = 'AccessExclusiveLock'"
+                                     " AND relation = 'user_sessions'::regclass")).scalar():
+            assert time.monotonic() < deadline, "the LOCK never queued"
+    started = time.monotonic()
+    assert sessions.resolve(db_session, token, user.id, POLICY).id == user.id
+    assert time.monotonic() - started < 10
+    db_session.rollback()  # the request ends: the queued lock goes through
+    assert locker_done.wait(20)
+    locker.join(5)
