@@ -287,10 +287,11 @@ def describe_funding(session: Session, user, data: DocumentInput) -> list[Fundin
     doc_type = session.get(DocumentType, data.document_type_id) if data.document_type_id else None
     if debtor is None or doc_type is None:
         return ["choose the debtor and document type" for _ in data.lines]
-    resolver = Resolver(session, debtor.id)
     job_ids = {l.job_id for l in data.lines if l.job_id}
     jobs = {j.id: j for j in session.scalars(visible(select(JobOrder), user).where(
         JobOrder.id.in_(job_ids), JobOrder.debtor_id == debtor.id))} if job_ids else {}
+    resolver = Resolver(session, debtor.id, job_ids=set(jobs),
+                        explicit_po_ids={l.explicit_po_id for l in data.lines if l.explicit_po_id})
     sources = {}
     if doc_type.is_credit_memo and any(l.source_line_id for l in data.lines):
         sources = {l.id: l for l in session.scalars(select(DocumentLine).join(Document).where(

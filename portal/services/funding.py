@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from portal.domain import assignment as tl
 from portal.domain import budget
@@ -42,22 +42,40 @@ class Funding:
 
 
 class Resolver:
-    """Resolves many lines of one debtor with a handful of queries (cached per debtor)."""
+    """Resolves many lines of one debtor with a handful of queries, however many lines and jobs."""
 
-    def __init__(self, session: Session, debtor_id: int):
+    def __init__(self, session: Session, debtor_id: int, *, job_ids: set[int] | None = None,
+                 explicit_po_ids: set[int] = frozenset()):
+        """Without `job_ids`, loads every PO of the debtor. With the lines' jobs (and the POs lines
+        name), loads only what those lines can resolve to: the jobs' assignments (one query), the POs
+        and groups these and the lines name, and the POs sharing their numbers (split POs)."""
         self.session = session
         self.debtor_id = debtor_id
-        self.data: DebtorPOs = debtor_pos(session, debtor_id)
-        self.eligible: dict[int, set[int]] = {}
-        for po_id, type_id in session.execute(select(POEligibleType.po_id, POEligibleType.document_type_id)
-                                              .where(POEligibleType.debtor_id == debtor_id)):
-            self.eligible.setdefault(po_id, set()).add(type_id)
         self.timelines: dict[int, list[tl.Assignment]] = {}
         self.line_codes: dict[int, dict[int, frozenset[int]]] = {}
+        if job_ids is None:
+            self.data: DebtorPOs = debtor_pos(session, debtor_id)
+        else:
+            self.timelines = {job_id: [] for job_id in job_ids}
+            if job_ids:
+                for row in session.scalars(select(JobPOAssignment).options(lazyload("*")).where(
+                        JobPOAssignment.job_id.in_(job_ids), JobPOAssignment.debtor_id == debtor_id)):
+                    self.timelines[row.job_id].append(to_value(row))
+            targets = [a.target for t in self.timelines.values() for a in t]
+            self.data = debtor_pos(session, debtor_id,
+                                   po_ids={t.id for t in targets if not t.is_group} | set(explicit_po_ids),
+                                   group_ids={t.id for t in targets if t.is_group}, same_numbers=True)
+        self.eligible: dict[int, set[int]] = {}
+        eligible = select(POEligibleType.po_id, POEligibleType.document_type_id).where(
+            POEligibleType.debtor_id == debtor_id)
+        if job_ids is not None:
+            eligible = eligible.where(POEligibleType.po_id.in_(list(self.data.rows)))
+        for po_id, type_id in session.execute(eligible):
+            self.eligible.setdefault(po_id, set()).add(type_id)
 
     def timeline(self, job_id: int) -> list[tl.Assignment]:
         if job_id not in self.timelines:
-            rows = self.session.scalars(select(JobPOAssignment).where(
+            rows = self.session.scalars(select(JobPOAssignment).options(lazyload("*")).where(
                 JobPOAssignment.job_id == job_id, JobPOAssignment.debtor_id == self.debtor_id))
             self.timelines[job_id] = [to_value(r) for r in rows]
         return self.timelines[job_id]

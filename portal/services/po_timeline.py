@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, aliased, lazyload
 
 from portal.domain.assignment import Assignment, GroupInfo, POPeriod, Target
 from portal.models import JobPOAssignment, POGroup, PurchaseOrder
@@ -32,15 +32,21 @@ class DebtorPOs:
 
 
 def debtor_pos(session: Session, debtor_id: int, *, po_ids: set[int] | None = None,
-               group_ids: set[int] | None = None) -> DebtorPOs:
+               group_ids: set[int] | None = None, same_numbers: bool = False) -> DebtorPOs:
     """Every PO and PO group of a debtor, each group with its members in date order; with
     `po_ids`/`group_ids`, only those POs, those groups and their member POs (a page of the grid
-    needs no more)."""
+    needs no more) and, with `same_numbers`, the POs sharing their numbers (a split PO's twins,
+    which funding chooses between by document type)."""
     po_stmt = select(PurchaseOrder).where(PurchaseOrder.debtor_id == debtor_id)
     group_stmt = select(POGroup).where(POGroup.debtor_id == debtor_id)
     if po_ids is not None or group_ids is not None:
         po_ids, group_ids = po_ids or set(), group_ids or set()
         wanted = [PurchaseOrder.id.in_(po_ids)] + ([PurchaseOrder.group_id.in_(group_ids)] if group_ids else [])
+        if same_numbers:
+            named = aliased(PurchaseOrder)
+            wanted.append(PurchaseOrder.number_key.in_(
+                select(named.number_key).where(named.debtor_id == debtor_id, or_(
+                    named.id.in_(po_ids), named.group_id.in_(group_ids)))))
         po_stmt = po_stmt.where(or_(*wanted)).options(lazyload(PurchaseOrder.lines), lazyload(PurchaseOrder.eligible))
         group_stmt = group_stmt.where(POGroup.id.in_(group_ids))
     rows = {p.id: p for p in session.scalars(po_stmt)}

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from portal.domain import budget, formatting
 from portal.domain.budget import Balance, Entry, LineCheck, PostingCheck
-from portal.models import (Debtor, Document, DocumentLine, JobOrder, LedgerEntry, POBalance, POLine, POLineBalance,
+from portal.models import (BillCode, Debtor, Document, DocumentLine, JobOrder, LedgerEntry, POBalance, POLine, POLineBalance,
                            PurchaseOrder, po_line_bill_codes)
 from portal.services import alerts, audit
 from portal.services.documents import check_lines_visible, credit_left, drawn_by_line, may_void
@@ -104,14 +104,17 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
     if doc.status != "draft":
         session.rollback()
         raise Conflict(f"{doc.number} is already {doc.status}.")
+    job_ids = {l.job_id for l in doc.lines if l.job_id}
+    # one query each for the lines' jobs and bill codes (the lines' lazy loads then find them loaded)
+    jobs = {j.id: j for j in session.scalars(select(JobOrder).where(JobOrder.id.in_(job_ids)))} if job_ids else {}
+    session.scalars(select(BillCode).where(BillCode.id.in_({l.bill_code_id for l in doc.lines}))).all()
     if not all(may_see(user, line.job) for line in doc.lines):  # its warnings would name those jobs
         session.rollback()
         check_lines_visible(user, doc.lines)
     doc_type, debtor = doc.document_type, session.get(Debtor, doc.debtor_id)
-    resolver = Resolver(session, doc.debtor_id)
+    resolver = Resolver(session, doc.debtor_id, job_ids=job_ids,
+                        explicit_po_ids={l.po_id for l in doc.lines if l.explicit_po and l.po_id})
     sources = _source_lines(session, doc)
-    jobs = {j.id: j for j in session.scalars(select(JobOrder).where(
-        JobOrder.id.in_([l.job_id for l in doc.lines if l.job_id])))} if any(l.job_id for l in doc.lines) else {}
     funded: list[tuple[DocumentLine, int | None, int | None, str | None, bool, bool]] = []
     for line in doc.lines:
         day = line.service_date or doc.doc_date
