@@ -9,43 +9,43 @@ from __future__ import annotations
 from functools import wraps
 from typing import Callable
 
-from flask import abort, current_app, request
+from flask import abort, current_app
 from flask_login import current_user
 
 from portal.domain.permissions import CATALOGUE, GRANTED, LEVEL_RANK, LEVELS, check_declared, satisfies  # noqa: F401
 
 # The catalogue itself is pure data (models read it too): portal/domain/permissions.py
-F, AE, V, G = "full", "add_edit", "view", GRANTED
+FULL, ADD_EDIT, VIEW = "full", "add_edit", "view"
 # DESIGN.md's seeded grants, exactly.
 DEFAULT_ROLES: dict[str, dict[str, str]] = {
     "Administrator": {
-        "debtors": F, "purchase_orders": F, "assignments": F, "job_orders": F, "documents": F,
-        "maintenance": F, "opportunities": F, "equipment_pricing": F,
-        "po_assign_invoiced_item": G, "po_override_validations": G, "po_override_budget": G,
-        "settings": G, "security": G, "contracts": F,
+        "debtors": FULL, "purchase_orders": FULL, "assignments": FULL, "job_orders": FULL, "documents": FULL,
+        "maintenance": FULL, "opportunities": FULL, "equipment_pricing": FULL,
+        "po_assign_invoiced_item": GRANTED, "po_override_validations": GRANTED, "po_override_budget": GRANTED,
+        "settings": GRANTED, "security": GRANTED, "contracts": FULL,
     },
     "Billing Admin": {
-        "debtors": F, "purchase_orders": F, "assignments": F, "job_orders": AE, "documents": F,
-        "maintenance": F, "opportunities": V, "equipment_pricing": AE,
-        "po_assign_invoiced_item": G, "po_override_validations": G, "po_override_budget": G,
-        "contracts": F,
+        "debtors": FULL, "purchase_orders": FULL, "assignments": FULL, "job_orders": ADD_EDIT, "documents": FULL,
+        "maintenance": FULL, "opportunities": VIEW, "equipment_pricing": ADD_EDIT,
+        "po_assign_invoiced_item": GRANTED, "po_override_validations": GRANTED, "po_override_budget": GRANTED,
+        "contracts": FULL,
     },
     "Consultant": {
-        "debtors": V, "purchase_orders": V, "assignments": AE, "job_orders": AE, "documents": V,
-        "opportunities": V, "contracts": AE,
+        "debtors": VIEW, "purchase_orders": VIEW, "assignments": ADD_EDIT, "job_orders": ADD_EDIT, "documents": VIEW,
+        "opportunities": VIEW, "contracts": ADD_EDIT,
     },
     "Relationship Lead": {
-        "debtors": AE, "purchase_orders": AE, "assignments": V, "job_orders": V, "documents": V,
-        "maintenance": V, "opportunities": AE, "contracts": AE,
+        "debtors": ADD_EDIT, "purchase_orders": ADD_EDIT, "assignments": VIEW, "job_orders": VIEW, "documents": VIEW,
+        "maintenance": VIEW, "opportunities": ADD_EDIT, "contracts": ADD_EDIT,
     },
     "Auditor": {
-        "debtors": V, "purchase_orders": V, "assignments": V, "job_orders": V, "documents": V,
-        "maintenance": V, "opportunities": V, "equipment_pricing": V, "contracts": V,
+        "debtors": VIEW, "purchase_orders": VIEW, "assignments": VIEW, "job_orders": VIEW, "documents": VIEW,
+        "maintenance": VIEW, "opportunities": VIEW, "equipment_pricing": VIEW, "contracts": VIEW,
     },
     # posts within the block policy: documents add_edit, no override of any kind
     "Billing Clerk": {
-        "debtors": V, "purchase_orders": V, "assignments": AE, "job_orders": V, "documents": AE,
-        "maintenance": V, "equipment_pricing": V, "contracts": V,
+        "debtors": VIEW, "purchase_orders": VIEW, "assignments": ADD_EDIT, "job_orders": VIEW, "documents": ADD_EDIT,
+        "maintenance": VIEW, "equipment_pricing": VIEW, "contracts": VIEW,
     },
 }
 
@@ -88,12 +88,3 @@ def signed_in(view: Callable) -> Callable:
 def public(view: Callable) -> Callable:
     """Open to anyone: the sign-in page and health check only."""
     return _mark(view, ("public",))
-
-
-def declared_permission(endpoint: str):
-    view = current_app.view_functions[endpoint]
-    return getattr(view, "permission", None)
-
-
-def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"

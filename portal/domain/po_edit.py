@@ -137,27 +137,3 @@ def plan_po_edit(before: POState, after: POState, assignments: list[Assignment],
                 f"{len(removed)} job assignment(s) start after the new expiration and would be removed. "
                 + enforcement_refusal(enforcing_debtor)]})
     return EditPlan(errors={}, operations=ops, confirmations=asked + confirmations, notices=notices)
-
-
-@dataclass(frozen=True)
-class BulkJob:
-    job_id: int
-    start: date
-    discontinued: date | None
-    timeline: list[Assignment]
-
-
-def classify_for_bulk(job: BulkJob, day: date, target_problem: str | None) -> str | None:
-    """Why bulk assignment skips a job on `day` (None: it will be assigned). The same rules as
-    assigning one job, minus the prompts: nothing is cleared or removed in bulk."""
-    from portal.domain.assignment import current_on, future_after, job_active_on
-
-    if target_problem:
-        return "PO not valid on the date"
-    if not job_active_on(job.start, job.discontinued, day):
-        return "not active on the date" if job.start > day else "discontinued before the date"
-    if current_on(job.timeline, day) is not None:
-        return "already assigned on the date"
-    if future_after(job.timeline, day):
-        return "has future assignments"
-    return None

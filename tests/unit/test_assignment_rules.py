@@ -5,7 +5,7 @@ import pytest
 
 from portal.domain import assignment as tl
 from portal.domain.assignment import Assignment, GroupInfo, NeedsConfirmation, POPeriod, Target
-from portal.domain.po_edit import BulkJob, POState, classify_for_bulk, plan_po_edit
+from portal.domain.po_edit import POState, plan_po_edit
 
 D = date
 PO1 = POPeriod(1, "P-1", D(2026, 1, 1), D(2026, 6, 30), group_id=None)
@@ -183,18 +183,6 @@ def test_override_skips_exactly_steps_1_to_4():
     plan = plan_po_edit(POState(D(2026, 1, 1), D(2026, 12, 31), 5), POState(D(2026, 3, 1), D(2026, 4, 30), None),
                         [a(1, D(2026, 5, 1))], [D(2026, 2, 1)], group_size_before=1, can_override=True, confirmed=False)
     assert plan == plan.__class__()
-
-
-@pytest.mark.parametrize("job,problem,reason", [
-    (BulkJob(1, D(2026, 1, 1), None, []), None, None),
-    (BulkJob(1, D(2026, 1, 1), None, []), "not valid", "PO not valid on the date"),
-    (BulkJob(1, D(2026, 1, 1), D(2026, 1, 31), []), None, "discontinued before the date"),
-    (BulkJob(1, D(2026, 3, 1), None, []), None, "not active on the date"),
-    (BulkJob(1, D(2026, 1, 1), None, [a(1, D(2026, 1, 1))]), None, "already assigned on the date"),
-    (BulkJob(1, D(2026, 1, 1), None, [a(1, D(2026, 6, 1))]), None, "has future assignments"),
-])
-def test_bulk_skip_reasons(job, problem, reason):
-    assert classify_for_bulk(job, D(2026, 2, 1), problem) == reason
 
 
 def test_an_expired_po_no_longer_holds_the_job():

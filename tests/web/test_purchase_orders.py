@@ -249,3 +249,17 @@ def test_list_query_count_is_constant(db_session, login_as, count_queries):
     db_session.execute(insert(PurchaseOrder), rows)
     db_session.commit()
     assert queries() == small
+
+
+def test_a_groups_po_count_links_to_that_groups_pos_only(db_session, login_as):
+    browser, _ = login_as("Billing Admin")
+    debtor = factories.debtor(db_session)
+    group = factories.po_group(db_session, debtor, "Winter staffing")
+    factories.po(db_session, debtor, "GR-IN", group=group, effective=date(2026, 1, 1), expiration=date(2026, 6, 30))
+    factories.po(db_session, debtor, "NOT-IN", effective=date(2026, 1, 1), expiration=date(2026, 6, 30))
+    groups_page = browser.get(f"/purchase-orders/groups?debtor_id={debtor.id}").get_data(as_text=True)
+    import re
+    link = re.search(r'<td class="num"><a href="([^"]+)">1</a>', groups_page).group(1).replace("&amp;", "&")
+    listed = browser.get(link).get_data(as_text=True)
+    assert "GR-IN" in listed and "NOT-IN" not in listed
+    assert f'name="group_id" value="{group.id}"' in listed  # the filters keep to the group

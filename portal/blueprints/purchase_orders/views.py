@@ -31,7 +31,8 @@ def _int_arg(name: str) -> int | None:
 def index():
     flt = service.POFilter(debtor_id=_int_arg("debtor_id"), q=request.args.get("q", "")[:200],
                            include_expired=request.args.get("expired") == "1",
-                           sort=request.args.get("sort", "expiration"), attention=request.args.get("attention") == "1")
+                           sort=request.args.get("sort", "expiration"), attention=request.args.get("attention") == "1",
+                           group_id=_int_arg("group_id"))
     page = service.list_purchase_orders(db.session, flt, today=date.today(), page=page_arg(request.args.get("page")),
                                         per_page=current_app.config["PAGE_SIZE"])
     debtors = db.session.scalars(select(Debtor).order_by(Debtor.code)).all()
