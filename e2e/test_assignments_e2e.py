@@ -71,3 +71,45 @@ def test_bulk_assign_200_jobs(page, sign_in, db_session):
     page.click("button[value=apply]")
     expect(page.locator("#bulk-assigned")).to_have_text("200")
     shot(page, "bulk-result")
+
+
+def test_grid_assigns_and_clears_in_the_row_and_the_url_follows_the_date(page, sign_in, db_session):
+    """Billing admin's grid: picking a debtor shows its heading and Bulk assign at once; assign and
+    clear happen in the row; jumping moves the as-of field and the address to the next change."""
+    sign_in(page, "Billing Admin")
+    debtor = factories.debtor(db_session, "CITY")
+    factories.po(db_session, debtor, "P-SPRING", effective=date(2026, 1, 1), expiration=date(2026, 6, 30))
+    job = factories.job(db_session, debtor, title="Cleaner 1")
+    page.goto("/assignments/?as_of=2026-03-01")
+    expect(page.locator("#bulk-assign")).to_have_count(0)
+    page.get_by_label("Debtor").select_option(label="CITY — Debtor CITY")
+    expect(page.locator("#grid-title")).to_contain_text("CITY")
+    expect(page.locator("#bulk-assign")).to_be_visible()  # no reload needed
+    assert "debtor_id=" in page.url and "as_of=2026-03-01" in page.url
+    row = page.locator(f"tr[data-job-id='{job.id}']")
+    row.get_by_label(f"PO or group for {job.number}").select_option(label="PO P-SPRING")
+    row.get_by_role("button", name="Assign").click()
+    expect(page.locator(f"tr[data-job-id='{job.id}'] .po-number")).to_have_text("P-SPRING")
+    expect(page.locator(f"tr[data-job-id='{job.id}'] .row-notice")).to_contain_text("Assigned")
+    shot(page, "grid-assigned-in-row")
+    page.locator(f"tr[data-job-id='{job.id}']").get_by_text("Jump to 2026-07-01").click()
+    expect(page.locator("#as-of")).to_have_value("2026-07-01")
+    page.wait_for_url("**as_of=2026-07-01**")
+    expect(page.locator("#grid-title")).to_contain_text("2026-07-01")
+    page.go_back()
+    expect(page.locator("#as-of")).to_have_value("2026-03-01")
+    page.locator(f"tr[data-job-id='{job.id}']").get_by_role("button", name="Clear").click()
+    expect(page.locator(f"tr[data-job-id='{job.id}'] .row-notice")).to_contain_text("Cleared as of 2026-03-01")
+    expect(page.locator(f"tr[data-job-id='{job.id}'] .po-number")).to_have_text("")
+    shot(page, "grid-cleared-in-row")
+
+
+def test_a_consultant_sees_the_grid_without_bulk_and_an_auditor_without_any_action(page, sign_in, db_session):
+    debtor = factories.debtor(db_session, "CITY")
+    factories.po(db_session, debtor, "P-1", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    factories.job(db_session, debtor, title="Cleaner 1")
+    sign_in(page, "Auditor")
+    page.goto(f"/assignments/?debtor_id={debtor.id}&as_of=2026-03-01")
+    expect(page.locator("#grid-title")).to_contain_text("CITY")
+    expect(page.locator("#bulk-assign")).to_have_count(0)
+    expect(page.locator(".grid-table form")).to_have_count(0)

@@ -272,15 +272,18 @@ def end_of(assignment: Assignment, timeline: list[Assignment], pos: dict[int, PO
 
 def next_date(timeline: list[Assignment], pos: dict[int, POPeriod], groups: dict[int, GroupInfo],
               as_of: date) -> date | None:
-    """'Jump to next date': the current assignment's end date (the day after, when the as-of date
-    is that end), else the next assignment's start; None (button disabled) when the job has no
-    current or future assignment."""
+    """'Jump to the next change': the first day after the as-of date on which the grid shows this job
+    differently. The day after the current assignment ends (the next assignment, the group's next PO or
+    nothing begins then); for a group between two POs, the day its next PO starts; with nothing current,
+    the next assignment's start. None when nothing changes any more."""
     current = current_on(timeline, as_of, pos, groups)
     if current is not None:
         end, _ = end_of(current, timeline, pos, groups, as_of)
-        if end is not None and end > as_of:
-            return end
-        if end == as_of and end < date.max:  # on the end date: step to the day after, where what follows shows
-            return end + ONE_DAY
+        if end is not None:
+            return end + ONE_DAY if end < date.max else None
+        group = groups.get(current.target.id) if current.target.is_group else None
+        upcoming = group.next_po_after(max(as_of, current.start)) if group is not None and group.pos else None
+        if upcoming is not None and upcoming.effective > as_of:
+            return upcoming.effective
     future = future_after(timeline, as_of)
     return future[0].start if future else None

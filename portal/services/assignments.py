@@ -150,9 +150,10 @@ GRID_PAGE = 25
 
 
 def grid(session: Session, user, debtor_id: int, as_of: date, *, active_only: bool = True, page: int = 1,
-         per_page: int | None = None) -> Page[GridRow]:
+         per_page: int | None = None, job_id: int | None = None) -> Page[GridRow]:
     """Seed 004's Job PO Assignments grid for a debtor on the as-of date, one page of jobs at a time
     in a fixed number of queries (only the POs and groups the page's assignments name are read).
+    `job_id`: that job's row only (a row redrawn after assigning or clearing in the grid).
 
     With "active jobs only" cleared it also shows jobs that have moved to another debtor but kept
     assignments under this one (read-only)."""
@@ -163,6 +164,8 @@ def grid(session: Session, user, debtor_id: int, as_of: date, *, active_only: bo
         stmt = stmt.where(JobOrder.debtor_id == debtor_id, active_on_clause(as_of))
     else:
         stmt = stmt.where((JobOrder.debtor_id == debtor_id) | JobOrder.id.in_(moved))
+    if job_id is not None:
+        stmt = stmt.where(JobOrder.id == job_id)
     jobs_page = paginate(session, stmt.order_by(JobOrder.number, JobOrder.id), page, per_page)
     jobs = list(jobs_page.items)
     rows_by_job: dict[int, list[JobPOAssignment]] = {j.id: [] for j in jobs}
@@ -231,6 +234,20 @@ def job_history(session: Session, user, job_id: int, as_of: date) -> list[Histor
             out.append(HistoryRow(next(r for r in rows if r.id == value.id), end, reason,
                                   current is not None and current.id == value.id))
     return sorted(out, key=lambda h: h.row.start_date)
+
+
+def target_names(session: Session, targets) -> dict[tuple[str, int], str]:
+    """How users know assignment targets: ("po", 18) -> "PO P3", ("group", 2) -> "group Cleaning"."""
+    po_ids = {t.id for t in targets if not t.is_group}
+    group_ids = {t.id for t in targets if t.is_group}
+    names: dict[tuple[str, int], str] = {}
+    if po_ids:
+        names |= {("po", i): f"PO {n}" for i, n in session.execute(
+            select(PurchaseOrder.id, PurchaseOrder.number).where(PurchaseOrder.id.in_(po_ids)))}
+    if group_ids:
+        names |= {("group", i): f"group {d}" for i, d in session.execute(
+            select(POGroup.id, POGroup.description).where(POGroup.id.in_(group_ids)))}
+    return names
 
 
 def offer(session: Session, debtor_id: int, as_of: date) -> tuple[list[PurchaseOrder], list[GroupInfo]]:

@@ -117,9 +117,12 @@ def test_extending_a_po_extends_the_displayed_end():
 
 def test_jump_to_next_date():
     timeline = [a(1, D(2026, 1, 1), D(2026, 1, 31)), a(2, D(2026, 3, 1))]
-    assert tl.next_date(timeline, POS, GROUPS, D(2026, 1, 10)) == D(2026, 1, 31)
+    # the next day on which anything changes: the day after an end, never the end itself
+    assert tl.next_date(timeline, POS, GROUPS, D(2026, 1, 10)) == D(2026, 2, 1)
+    assert tl.next_date(timeline, POS, GROUPS, D(2026, 1, 31)) == D(2026, 2, 1)
     assert tl.next_date(timeline, POS, GROUPS, D(2026, 2, 10)) == D(2026, 3, 1)
-    assert tl.next_date(timeline, POS, GROUPS, D(2026, 6, 30)) == D(2026, 7, 1)  # on the end date: the day after
+    assert tl.next_date(timeline, POS, GROUPS, D(2026, 3, 10)) == D(2026, 7, 1)
+    assert tl.next_date(timeline, POS, GROUPS, D(2026, 6, 30)) == D(2026, 7, 1)
     assert tl.next_date(timeline, POS, GROUPS, D(2026, 7, 1)) is None
     assert tl.next_date([], POS, GROUPS, D(2026, 1, 1)) is None
 
@@ -194,3 +197,11 @@ def test_an_expired_po_no_longer_holds_the_job():
     assert [(x.start, x.manual_end) for x in after] == [(D(2026, 1, 1), D(2026, 6, 30)), (D(2026, 7, 1), None)]
     with pytest.raises(tl.AssignmentError, match="no assignment"):
         tl.clear(timeline, D(2026, 7, 1), POS, GROUPS)
+
+
+def test_jump_walks_a_group_through_its_gap_to_the_next_po():
+    """H-1 ends 03-31, H-2 starts 05-01: the grid changes on 04-01 (gap) and again on 05-01 (next PO)."""
+    timeline = [a(1, D(2026, 1, 1), target=GRP)]
+    assert tl.next_date(timeline, POS, GROUPS, D(2026, 3, 10)) == D(2026, 4, 1)
+    assert tl.next_date(timeline, POS, GROUPS, D(2026, 4, 10)) == D(2026, 5, 1)
+    assert tl.end_of(timeline[0], timeline, POS, GROUPS, D(2026, 4, 10))[1] == "Next PO starts 2026-05-01"

@@ -42,9 +42,61 @@ def grid():
     selected = optional_int(request.args.get("job_id"))
     selected_po = next((r.po.po_id for r in rows if r.job.id == selected and r.po), None)
     pos, pos_total = service.valid_pos(db.session, debtor.id, as_of, include=selected_po) if debtor else ([], 0)
+    offer_pos, offer_groups = _offer(debtor, as_of)
     return render("assignments/grid.html", "assignments/_grid.html", debtors=debtors, debtor=debtor, rows=rows,
                   page=page, as_of=as_of, active_only=active_only, pos=pos, pos_total=pos_total, selected=selected,
-                  selected_po=selected_po, prompt=settings.assignment_prompt(db.session))
+                  selected_po=selected_po, prompt=settings.assignment_prompt(db.session),
+                  offer_pos=offer_pos, offer_groups=offer_groups)
+
+
+def _offer(debtor, as_of: date):
+    """What the grid's rows offer to assign (only to users who may assign)."""
+    if debtor is None or not current_user.can("assignments", "add_edit"):
+        return [], []
+    return service.offer(db.session, debtor.id, as_of)
+
+
+def _grid_row(job_id: int, as_of: date, *, notice: str | None = None, error: str | None = None):
+    """One row of the grid, redrawn in place after assigning or clearing there."""
+    db.session.rollback()
+    job = job_orders.get_job(db.session, current_user, job_id)  # another branch's job: 404
+    active_only = request.form.get("all") != "1"
+    found = service.grid(db.session, current_user, job.debtor_id, as_of, active_only=False, job_id=job.id).items
+    if not found:
+        abort(404)
+    offer_pos, offer_groups = _offer(job.debtor, as_of)
+    return render_template("assignments/_grid_row.html", r=found[0], debtor=job.debtor, as_of=as_of,
+                           active_only=active_only, selected=None, offer_pos=offer_pos, offer_groups=offer_groups,
+                           row_notice=notice, row_error=error)
+
+
+@bp.post("/grid/<int:job_id>/assign")
+@requires("assignments", "add_edit")
+def grid_assign(job_id: int):
+    """Assign from the grid row, starting on the as-of date; anything needing a choice (future
+    assignments to remove, a start date) is sent to the job's own page."""
+    as_of = parse_day(request.form.get("as_of"), date.today())
+    target = parse_target(request.form.get("target"))
+    if target is None:
+        return _grid_row(job_id, as_of, error="Choose a PO or PO group.")
+    try:
+        result = service.assign(db.session, current_user, job_id, target, as_of)
+    except tl.NeedsConfirmation as exc:
+        return _grid_row(job_id, as_of, error=str(exc))
+    except (tl.AssignmentError, Conflict, NotFound) as exc:  # another branch's job: 404 from _grid_row
+        return _grid_row(job_id, as_of, error=str(exc))
+    return _grid_row(job_id, as_of, notice=" ".join(result.notices) or f"Assigned from {as_of.isoformat()}.")
+
+
+@bp.post("/grid/<int:job_id>/clear")
+@requires("assignments", "add_edit")
+def grid_clear(job_id: int):
+    as_of = parse_day(request.form.get("as_of"), date.today())
+    try:
+        service.clear(db.session, current_user, job_id, as_of)
+    except (tl.AssignmentError, Conflict, NotFound) as exc:
+        return _grid_row(job_id, as_of, error=str(exc))
+    return _grid_row(job_id, as_of, notice=f"Cleared as of {as_of.isoformat()}.")
 
 
 def _panel(job_id: int, as_of: date, **extra):
@@ -52,11 +104,19 @@ def _panel(job_id: int, as_of: date, **extra):
     history = service.job_history(db.session, current_user, job.id, as_of)
     pos, groups = service.offer(db.session, job.debtor_id, as_of)
     pending = parse_target(extra.get("pending_target"))
-    chosen = next((p for p in pos if pending and not pending.is_group and p.id == pending.id), None)
-    options = tl.start_date_options(po_timeline.po_period(chosen), as_of) if chosen and chosen.effective != as_of else {}
+    chosen = chosen_group = None
+    if pending and pending.is_group:
+        # a group starts on its PO of the day: that PO gets the same start-date prompt as a PO chosen itself
+        chosen_group = next((g for g in groups if g.id == pending.id), None)
+        chosen = chosen_group.po_on(as_of) if chosen_group else None
+    elif pending:
+        po = next((p for p in pos if p.id == pending.id), None)
+        chosen = po_timeline.po_period(po) if po else None
+    options = tl.start_date_options(chosen, as_of) if chosen and chosen.effective != as_of else {}
+    names = service.target_names(db.session, [f.target for f in extra.get("confirm_future") or []])
     return render_template("assignments/_job_panel.html", job=job, history=history, as_of=as_of, pos=pos,
                            groups=groups, prompt=settings.assignment_prompt(db.session), start_options=options,
-                           chosen=chosen, **extra)
+                           chosen=chosen, chosen_group=chosen_group, target_names=names, **extra)
 
 
 @bp.get("/jobs/<int:job_id>")
@@ -73,9 +133,10 @@ def assign(job_id: int):
     as_of = parse_day(form.get("as_of"), date.today())
     target = parse_target(form.get("target"))
     start = None
-    if form.get("start"):
+    raw_start = form.get("start_other", "").strip() or form.get("start", "")  # a date typed beats the radio
+    if raw_start:
         try:
-            start = date.fromisoformat(form["start"])
+            start = date.fromisoformat(raw_start)
         except ValueError:
             return _panel(job_id, as_of, error="Enter the start date as YYYY-MM-DD.")
     if target is None:
@@ -85,7 +146,7 @@ def assign(job_id: int):
                                 remove_future=form.get("remove_future") == "1")
     except tl.NeedsConfirmation as exc:
         return _panel(job_id, as_of, confirm_future=exc.future, pending_target=form.get("target"),
-                      pending_start=form.get("start", ""), error=str(exc))
+                      pending_start=raw_start, error=str(exc))
     except tl.AssignmentError as exc:
         return _panel(job_id, as_of, error=str(exc), pending_target=form.get("target"))
     except Conflict as exc:

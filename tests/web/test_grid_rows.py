@@ -1,0 +1,77 @@
+"""The assignment grid: assign and clear in a job's row (htmx), job security, grants, bad input."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+
+from portal.models import JobPOAssignment
+from tests import factories
+
+
+def _setup(db_session):
+    debtor = factories.debtor(db_session, "CITY")
+    nth, sth = factories.branch(db_session, "NTH"), factories.branch(db_session, "STH")
+    po = factories.po(db_session, debtor, "P-1", effective=date(2026, 1, 1), expiration=date(2026, 6, 30))
+    mine = factories.job(db_session, debtor, nth, title="Mine")
+    theirs = factories.job(db_session, debtor, sth, title="Theirs")
+    return debtor, nth, po, mine, theirs
+
+
+def _count(db_session):
+    db_session.expire_all()
+    return db_session.scalar(select(func.count()).select_from(JobPOAssignment))
+
+
+def test_assign_and_clear_in_the_row_answer_the_row(db_session, login_as):
+    debtor, _, po, mine, _ = _setup(db_session)
+    browser, _ = login_as("Billing Clerk")  # assignments add_edit: per job, no bulk
+    grid = browser.get(f"/assignments/?debtor_id={debtor.id}&as_of=2026-03-01").get_data(as_text=True)
+    assert 'id="bulk-assign"' not in grid and f'action="/assignments/grid/{mine.id}/assign"' in grid
+    row = browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": "2026-03-01", "target": f"po:{po.id}"},
+                       headers={"HX-Request": "true"})
+    html = row.get_data(as_text=True)
+    assert row.status_code == 200 and html.lstrip().startswith("{#") is False and html.strip().startswith("<tr")
+    assert "P-1" in html and "Assigned" in html and "Jump to 2026-07-01" in html and "Clear" in html
+    assert _count(db_session) == 1
+    # posting the same form back: refused in the row with the reason, nothing doubled
+    again = browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": "2026-03-01", "target": f"po:{po.id}"})
+    assert "already assigned" in again.get_data(as_text=True) and _count(db_session) == 1
+    cleared = browser.post(f"/assignments/grid/{mine.id}/clear", {"as_of": "2026-03-01"}).get_data(as_text=True)
+    assert "Cleared as of 2026-03-01" in cleared and _count(db_session) == 0  # cleared on its start day: deleted
+
+
+def test_bad_input_in_the_row_is_a_message_not_an_error(db_session, login_as):
+    debtor, _, po, mine, _ = _setup(db_session)
+    other = factories.po(db_session, factories.debtor(db_session, "ELSE"), "X-1")
+    browser, _ = login_as("Billing Admin")
+    for target in ("", "po:abc", "po:-3", f"po:{other.id}", "group:99999", "x" * 500):
+        response = browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": "2026-03-01", "target": target})
+        assert response.status_code == 200 and "field-error" in response.get_data(as_text=True), target
+    assert browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": "not-a-date", "target": f"po:{po.id}"}).status_code == 200
+    assert browser.post("/assignments/grid/999999/assign", {"as_of": "2026-03-01", "target": f"po:{po.id}"}).status_code == 404
+    assert _count(db_session) <= 1
+
+
+def test_other_branches_jobs_and_view_roles_are_refused(db_session, login_as):
+    debtor, nth, po, mine, theirs = _setup(db_session)
+    north, _ = login_as("Billing Admin", branches=[nth])
+    assert north.post(f"/assignments/grid/{theirs.id}/assign", {"as_of": "2026-03-01", "target": f"po:{po.id}"}).status_code == 404
+    assert north.post(f"/assignments/grid/{theirs.id}/clear", {"as_of": "2026-03-01"}).status_code == 404
+    grid = north.get(f"/assignments/?debtor_id={debtor.id}&as_of=2026-03-01").get_data(as_text=True)
+    assert "Theirs" not in grid and "Mine" in grid
+    auditor, _ = login_as("Auditor")
+    assert auditor.post(f"/assignments/grid/{mine.id}/assign", {"as_of": "2026-03-01", "target": f"po:{po.id}"}).status_code == 403
+    seen = auditor.get(f"/assignments/?debtor_id={debtor.id}&as_of=2026-03-01").get_data(as_text=True)
+    assert "/assignments/grid/" not in seen
+    assert _count(db_session) == 0
+
+
+def test_future_removal_names_the_po_as_users_know_it(db_session, login_as):
+    debtor, _, po, mine, _ = _setup(db_session)
+    later = factories.po(db_session, debtor, "P3", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    factories.assignment(db_session, mine, po=later, start=date(2026, 5, 1))
+    browser, _ = login_as("Billing Admin")
+    html = browser.post(f"/assignments/jobs/{mine.id}/assign", {"as_of": "2026-03-01", "target": f"po:{po.id}"}).get_data(as_text=True)
+    assert "PO P3" in html and f"po {later.id}" not in html
+    assert html.count("<mark>") == 1  # the prompt once, not once per block
