@@ -368,6 +368,20 @@ def may_void(doc: Document) -> bool:
     return doc.status == "posted" and doc.document_type.bucket != "used"
 
 
+def void_blocker(session: Session, doc: Document) -> str | None:
+    """Why an open order may not be voided here (None: nothing stops it): a contract's order is
+    cancelled delivery by delivery on its contract, so the schedule and the opportunity follow."""
+    from portal.models import Contract, Delivery
+
+    contract = session.scalar(select(Contract).join(Delivery, Delivery.contract_id == Contract.id)
+                              .join(DocumentLine, DocumentLine.id == Delivery.document_line_id)
+                              .where(DocumentLine.document_id == doc.id).limit(1))
+    if contract is None:
+        return None
+    return (f"{doc.number} holds the deliveries of contract {contract.number}: cancel its deliveries on the "
+            "contract, so its schedule and opportunity follow.")
+
+
 def derivable_types(session: Session, doc: Document) -> list[DocumentType]:
     """The active types a draft can be made as from this document (none unless it is posted)."""
     if doc.status != "posted":
@@ -388,6 +402,20 @@ def suggested_number(session: Session, doc_type: DocumentType) -> str:
             return number
 
 
+def open_quantities(session: Session, order: Document) -> dict[int, Decimal]:
+    """What is still open on each order line, as a quantity: its commitment left (not yet invoiced,
+    not cancelled) over its rate. An invoice made from the order carries that much by default."""
+    drawn = drawn_by_line(session, [l.id for l in order.lines])
+    out = {}
+    for line in order.lines:
+        if not line.rate or not line.po_id:  # nothing committed to measure by: the whole line
+            continue
+        committed = drawn.get(line.id, {}).get("commitment", Decimal("0"))
+        out[line.id] = min(line.quantity, max(Decimal("0"), committed / line.rate)).quantize(
+            Decimal("0.0001"), rounding="ROUND_DOWN")
+    return out
+
+
 def derive(session: Session, user, source_id: int, target_type_id: int, *, quantities: dict[int, Decimal] | None = None,
            doc_date: date | None = None, number: str = "") -> Document:
     """A draft made from a posted document: an order or invoice from an estimate or order (in full
@@ -403,8 +431,9 @@ def derive(session: Session, user, source_id: int, target_type_id: int, *, quant
             f"A {target.name} cannot be made from {source.document_type.name} {source.number} ({source.status})."]})
     carried = carried_po(session, source.debtor_id, [l.po_id for l in source.lines if l.po_id], target)
     lines = []
+    left = open_quantities(session, source) if target.is_invoice and source.document_type.is_order else {}
     for line in source.lines:
-        qty = (quantities or {}).get(line.id, line.quantity)
+        qty = (quantities or {}).get(line.id, left.get(line.id, line.quantity))
         if qty is None or qty < 0 or qty > line.quantity:
             raise ValidationFailed({"lines": [f"Line {line.line_no}: enter a quantity from 0 to {line.quantity.normalize():f}."]})
         if qty is None or qty == 0:

@@ -20,7 +20,7 @@ from portal.domain.budget import Balance, Entry, LineCheck, PostingCheck
 from portal.models import (BillCode, Debtor, Document, DocumentLine, JobOrder, LedgerEntry, POBalance, POLine, POLineBalance,
                            PurchaseOrder, po_line_bill_codes)
 from portal.services import alerts, audit
-from portal.services.documents import check_lines_visible, credit_left, drawn_by_line, may_void
+from portal.services.documents import check_lines_visible, credit_left, drawn_by_line, may_void, void_blocker
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.services.funding import Resolver
 from portal.services.job_visibility import may_see
@@ -222,6 +222,9 @@ def void(session: Session, user, doc_id: int, *, today: date | None = None) -> N
         session.rollback()
         raise Conflict(f"Only open (posted) estimates and orders can be voided; {doc.number} is "
                        f"{doc.status if doc.status != 'posted' else 'an invoice or credit memo: credit it instead'}.")
+    if blocker := void_blocker(session, doc):
+        session.rollback()
+        raise Conflict(blocker)
     rows = session.scalars(select(LedgerEntry).where(LedgerEntry.document_line_id.in_([l.id for l in doc.lines]))).all()
     entries = budget.reversal([Entry(r.document_line_id, r.po_id, r.po_line_id, r.bucket, r.amount) for r in rows])
     pos = lock_pos(session, [e.po_id for e in entries])

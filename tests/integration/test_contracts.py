@@ -275,3 +275,29 @@ def test_integrity_check_catches_a_contract_out_of_step_with_the_ledger(dell):
     w["s"].commit()
     assert contracts.integrity_problems(w["s"]) == [f"contract {contract.number}: scheduled 18001.00 ≠ ledger 18000.00"]
     assert ContractNote
+
+
+def test_a_contracts_order_is_not_voided_from_documents_and_an_invoice_from_it_skips_cancelled_deliveries(dell):
+    """Voiding the whole order outside the contract left its deliveries 'scheduled'; an invoice made
+    from the order offered a cancelled delivery at its full quantity."""
+    from portal.services.errors import Conflict
+
+    w = dell
+    contract = enter(w, "12000.00", "6000.00").contract
+    order_id = w["s"].scalar(select(Document.id).join(Document.lines).where(
+        Document.lines.any(id=w["s"].scalar(select(Delivery.document_line_id).order_by(Delivery.id).limit(1)))))
+    with pytest.raises(Conflict, match=f"contract {contract.number}"):
+        posting.void(w["s"], w["admin"], order_id)
+    assert w["s"].get(POBalance, w["po"].id).commitments == D("18000.00")
+    second = w["s"].scalars(select(Delivery).order_by(Delivery.id)).all()[1]
+    contracts.cancel_deliveries(w["s"], w["lead"], contract.id, [second.id], today=date(2026, 3, 3))
+    invoice_type = factories.document_types(w["s"])["Sales Invoice"]
+    draft = documents.derive(w["s"], w["admin"], order_id, invoice_type.id)
+    assert [(l.quantity, l.amount) for l in draft.lines] == [(D("1"), D("12000.00"))]
+    assert posting.post(w["s"], w["admin"], draft.id, confirmed=True).posted
+    w["s"].expire_all()
+    # all of it invoiced or cancelled: nothing is left to carry
+    with pytest.raises(ValidationFailed):
+        documents.derive(w["s"], w["admin"], order_id, invoice_type.id)
+    assert w["s"].get(POBalance, w["po"].id).commitments == D("0.00")
+    assert w["s"].get(POBalance, w["po"].id).used == D("12000.00")
