@@ -236,6 +236,37 @@ def job_history(session: Session, user, job_id: int, as_of: date) -> list[Histor
     return sorted(out, key=lambda h: h.row.start_date)
 
 
+def current_po_numbers(session: Session, jobs, day: date) -> dict[int, str]:
+    """Each listed job's PO on `day` (a group's PO of the day), for the job list: two queries per page.
+    Assignments made under a job's previous debtor do not count; a PO past its expiration funds nothing."""
+    jobs = list(jobs)
+    if not jobs:
+        return {}
+    debtor_of = {j.id: j.debtor_id for j in jobs}
+    rows = session.execute(
+        select(JobPOAssignment.job_id, JobPOAssignment.debtor_id, JobPOAssignment.po_id, JobPOAssignment.group_id,
+               PurchaseOrder.number, PurchaseOrder.expiration)
+        .outerjoin(PurchaseOrder, PurchaseOrder.id == JobPOAssignment.po_id)
+        .where(JobPOAssignment.job_id.in_(list(debtor_of)), JobPOAssignment.start_date <= day,
+               (JobPOAssignment.manual_end.is_(None)) | (JobPOAssignment.manual_end >= day))
+        .order_by(JobPOAssignment.job_id, JobPOAssignment.start_date)).all()
+    current = {r.job_id: r for r in rows if r.debtor_id == debtor_of[r.job_id]}  # the latest start wins
+    group_ids = {r.group_id for r in current.values() if r.group_id}
+    group_po = {}
+    if group_ids:
+        group_po = {g: n for g, n in session.execute(
+            select(PurchaseOrder.group_id, PurchaseOrder.number).where(
+                PurchaseOrder.group_id.in_(group_ids), PurchaseOrder.effective <= day, PurchaseOrder.expiration >= day))}
+    out = {}
+    for job_id, r in current.items():
+        if r.group_id:
+            if r.group_id in group_po:
+                out[job_id] = group_po[r.group_id]
+        elif r.number is not None and r.expiration >= day:
+            out[job_id] = r.number
+    return out
+
+
 def target_names(session: Session, targets) -> dict[tuple[str, int], str]:
     """How users know assignment targets: ("po", 18) -> "PO P3", ("group", 2) -> "group Cleaning"."""
     po_ids = {t.id for t in targets if not t.is_group}

@@ -56,14 +56,32 @@ def parse_decimal(text) -> Decimal | None:
 
 
 def list_documents(session: Session, *, debtor_id: int | None = None, q: str = "", status: str = "",
-                   page: int = 1, per_page: int = 25) -> Page[Document]:
+                   type_id: int | None = None, po: str = "", date_from: date | None = None,
+                   date_to: date | None = None, page: int = 1, per_page: int = 25) -> Page[Document]:
+    """The documents list. `q` finds a number or typed PO number by its start, or a type by its name
+    or code ("inv" finds every invoice type); `po` the documents with a line on that PO number."""
     stmt = select(Document)
     if debtor_id:
         stmt = stmt.where(Document.debtor_id == debtor_id)
     if status in ("draft", "posted", "void"):
         stmt = stmt.where(Document.status == status)
+    if type_id:
+        stmt = stmt.where(Document.document_type_id == type_id)
+    if date_from:
+        stmt = stmt.where(Document.doc_date >= date_from)
+    if date_to:
+        stmt = stmt.where(Document.doc_date <= date_to)
+    if po.strip():
+        po_ids = select(PurchaseOrder.id).where(search.starts_with(PurchaseOrder.number, po))
+        stmt = stmt.where(or_(search.starts_with(Document.po_number, po), select(DocumentLine.id).where(
+            DocumentLine.document_id == Document.id,
+            or_(search.starts_with(DocumentLine.po_number, po), DocumentLine.po_id.in_(po_ids))).exists()))
     if q.strip():
-        stmt = stmt.where(or_(search.starts_with(Document.number, q), search.starts_with(Document.po_number, q)))
+        needle = q.strip().lower()
+        type_ids = [t.id for t in session.scalars(select(DocumentType))
+                    if needle in t.name.lower() or t.code.lower().startswith(needle)]
+        stmt = stmt.where(or_(search.starts_with(Document.number, q), search.starts_with(Document.po_number, q),
+                              Document.document_type_id.in_(type_ids)))
     return paginate(session, stmt.order_by(Document.doc_date.desc(), Document.id.desc()), page, per_page)
 
 
@@ -286,7 +304,8 @@ def describe_funding(session: Session, user, data: DocumentInput) -> list[Fundin
     debtor = session.get(Debtor, data.debtor_id) if data.debtor_id else None
     doc_type = session.get(DocumentType, data.document_type_id) if data.document_type_id else None
     if debtor is None or doc_type is None:
-        return ["choose the debtor and document type" for _ in data.lines]
+        missing = " and ".join(n for n, v in (("the debtor", debtor), ("the document type", doc_type)) if v is None)
+        return [f"choose {missing}" for _ in data.lines]
     job_ids = {l.job_id for l in data.lines if l.job_id}
     jobs = {j.id: j for j in session.scalars(visible(select(JobOrder), user).where(
         JobOrder.id.in_(job_ids), JobOrder.debtor_id == debtor.id))} if job_ids else {}

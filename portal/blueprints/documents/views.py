@@ -14,6 +14,7 @@ from portal.authz import requires
 from portal.blueprints.documents.forms import DocumentForm, document_input, lines_from
 from portal.blueprints.forms import apply_errors, page_arg
 from portal.blueprints.job_orders.forms import optional_int
+from portal.blueprints.job_orders.views import parse_day
 from portal.extensions import db
 from portal.htmx import render
 from portal.models import BillCode, Debtor, DocumentType, JobOrder, PurchaseOrder
@@ -28,13 +29,21 @@ bp = Blueprint("documents", __name__, url_prefix="/documents")
 @bp.get("/", strict_slashes=False)
 @requires("documents", "view")
 def index():
-    debtor_id = optional_int(request.args.get("debtor_id"))
-    q, status = request.args.get("q", "")[:100], request.args.get("status", "")
-    page = service.list_documents(db.session, debtor_id=debtor_id, q=q, status=status,
-                                  page=page_arg(request.args.get("page")), per_page=current_app.config["PAGE_SIZE"])
+    args = request.args
+    debtor_id, type_id = optional_int(args.get("debtor_id")), optional_int(args.get("type_id"))
+    q, status, po = args.get("q", "")[:100], args.get("status", ""), args.get("po", "")[:50]
+    date_from, date_to = parse_day(args.get("from"), None), parse_day(args.get("to"), None)
+    page = service.list_documents(db.session, debtor_id=debtor_id, q=q, status=status, type_id=type_id, po=po,
+                                  date_from=date_from, date_to=date_to,
+                                  page=page_arg(args.get("page")), per_page=current_app.config["PAGE_SIZE"])
     debtors = db.session.scalars(select(Debtor).order_by(Debtor.code)).all()
+    types = db.session.scalars(select(DocumentType).order_by(DocumentType.sort_order, DocumentType.id)).all()
+    params = {k: v for k, v in (("q", q), ("debtor_id", debtor_id), ("status", status), ("type_id", type_id),
+                                ("po", po), ("from", date_from and date_from.isoformat()),
+                                ("to", date_to and date_to.isoformat())) if v}
     return render("documents/index.html", "documents/_rows.html", page=page, debtors=debtors, debtor_id=debtor_id,
-                  q=q, doc_status=status)
+                  q=q, doc_status=status, types=types, type_id=type_id, po=po, date_from=date_from, date_to=date_to,
+                  params=params)
 
 
 def _editor_context(debtor_id: int | None) -> dict:
@@ -61,15 +70,19 @@ def _edit(doc=None):
     # another debtor: the rows come back with that debtor's jobs and POs, what was typed kept
     form.debtor_id.render_kw = {"hx-post": url_for("documents.lines"), "hx-trigger": "change",
                                 "hx-include": "#document-form", "hx-target": "#document-lines", "hx-swap": "outerHTML"}
+    lines: tuple = ()
     if request.method == "GET":
         if doc is None:
             form.debtor_id.data = optional_int(request.args.get("debtor_id"))
             form.document_type_id.data = optional_int(request.args.get("type_id"))
             form.doc_date.data = date.today()
+            job_id = optional_int(request.args.get("job_id"))  # "New invoice" on a job's page: a first line for it
+            if job_id and form.debtor_id.data and job_id in {j.id for j in _editor_context(form.debtor_id.data)["jobs"]}:
+                lines = (service.LineInput(job_id, None, None, None),)
         else:
             form.row_version.data = str(doc.row_version)
         lines = tuple(service.LineInput(l.job_id, l.bill_code_id, l.quantity, l.rate, l.service_date, l.description,
-                                        l.po_id if l.explicit_po else None, l.source_line_id) for l in doc.lines) if doc else ()
+                                        l.po_id if l.explicit_po else None, l.source_line_id) for l in doc.lines) if doc else lines
         problems = []
     else:
         lines, problems = lines_from(request)
@@ -135,8 +148,6 @@ def lines():
     jobs, pos = {j.id for j in context["jobs"]}, {p.id for p in context["pos"]}
     rows = tuple(replace(l, job_id=l.job_id if l.job_id in jobs else None,
                          explicit_po_id=l.explicit_po_id if l.explicit_po_id in pos else None) for l in rows)
-    if not rows:
-        keys, rows = [uuid4().hex], (service.LineInput(None, None, None, None),)
     funding = service.describe_funding(db.session, current_user, document_input(form, rows))
     return render_template("documents/_lines.html", rows=list(zip(keys, rows, funding)), **context)
 

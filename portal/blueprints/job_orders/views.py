@@ -11,7 +11,7 @@ from portal.blueprints.forms import apply_errors, page_arg
 from portal.blueprints.job_orders.forms import JobForm, optional_int, parse_target
 from portal.extensions import db
 from portal.htmx import render
-from portal.models import Debtor, User
+from portal.models import Debtor, DocumentType, User
 from portal.services import assignments, audit, job_orders as service, purchase_orders
 from portal.services.settings import assignment_prompt
 from portal.services.errors import Conflict, ValidationFailed
@@ -36,7 +36,9 @@ def index():
     page = service.list_jobs(db.session, current_user, flt, today=date.today(), page=page_arg(args.get("page")),
                              per_page=current_app.config["PAGE_SIZE"])
     debtors = db.session.scalars(select(Debtor).order_by(Debtor.code)).all()
-    return render("job_orders/index.html", "job_orders/_rows.html", page=page, flt=flt, debtors=debtors)
+    current_pos = assignments.current_po_numbers(db.session, page.items, date.today())
+    return render("job_orders/index.html", "job_orders/_rows.html", page=page, flt=flt, debtors=debtors,
+                  current_pos=current_pos, today=date.today())
 
 
 def _choices(form: JobForm, debtor_id: int | None) -> dict:
@@ -110,9 +112,15 @@ def detail(job_id: int):
     history = assignments.job_history(db.session, current_user, job.id, as_of)
     audit_rows = audit.history_of(db.session, "job_orders", job.id) if request.args.get("tab") == "history" else []
     pos, groups = assignments.offer(db.session, job.debtor_id, as_of)
+    invoice_type = None
+    if current_user.can("documents", "add_edit"):
+        invoice_type = db.session.scalars(select(DocumentType).where(
+            DocumentType.active.is_(True), DocumentType.bucket == "used", DocumentType.sign == 1)
+            .order_by(DocumentType.sort_order, DocumentType.id).limit(1)).first()
     return render_template("job_orders/detail.html", job=job, history=history, as_of=as_of, audit_rows=audit_rows,
                            tab=request.args.get("tab", "assignments"), pos=pos, groups=groups,
-                           prompt=assignment_prompt(db.session), start_options={}, chosen=None)
+                           prompt=assignment_prompt(db.session), start_options={}, chosen=None,
+                           invoice_type=invoice_type)
 
 
 @bp.route("/<int:job_id>/edit", methods=["GET", "POST"])

@@ -61,6 +61,9 @@ def create():
     if request.method == "GET":
         form.debtor_id.data = debtor_id
     choices = _fill_choices(form, debtor_id)
+    if request.method == "GET":  # a new PO starts with the "Standard" alert template when there is one
+        form.alert_template_id.data = next((i for i, name in form.alert_template_id.choices
+                                            if i and str(name).lower() == "standard"), None)
     lines, line_ids = lines_from(request) if request.method == "POST" else ((), ())
     if form.validate_on_submit():
         if not debtor_id or choices is None:

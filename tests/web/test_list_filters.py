@@ -1,0 +1,92 @@
+"""Lists and forms as a new user meets them: document filters, the job list's PO, New invoice, defaults."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from portal.models import AlertTemplate, BillCode, Document
+from portal.services import documents
+from tests import factories
+
+
+def _doc(db_session, user, debtor, type_name, day, po=None, number=""):
+    code = db_session.scalar(select(BillCode).where(BillCode.code == "ORD"))
+    if code is None:
+        code = BillCode(code="ORD")
+        db_session.add(code)
+        db_session.commit()
+    types = factories.document_types(db_session)
+    return documents.save_draft(db_session, user, None, documents.DocumentInput(
+        debtor_id=debtor.id, document_type_id=types[type_name].id, number=number, doc_date=day,
+        lines=(documents.LineInput(None, code.id, Decimal("1"), Decimal("10"), explicit_po_id=po.id if po else None),)))
+
+
+def test_documents_filter_by_type_status_po_and_date_and_inv_finds_invoices(db_session, login_as):
+    browser, user = login_as("Billing Admin")
+    debtor = factories.debtor(db_session, "ACME")
+    po = factories.po(db_session, debtor, "NC-2026-01", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    invoice = _doc(db_session, user, debtor, "Sales Invoice", date(2026, 3, 1), po)
+    estimate = _doc(db_session, user, debtor, "Estimate", date(2026, 5, 1))
+    types = factories.document_types(db_session)
+
+    def listed(query):
+        html = browser.get("/documents/?" + query).get_data(as_text=True)
+        return {d.number for d in (invoice, estimate) if f">{d.number}</a>" in html}
+
+    assert listed("q=INV") == {invoice.number}  # numbers start SI-: the type's name finds it
+    assert listed(f"type_id={types['Estimate'].id}") == {estimate.number}
+    assert listed("po=nc-2026") == {invoice.number}
+    assert listed("from=2026-04-01") == {estimate.number}
+    assert listed("to=2026-04-01&status=draft") == {invoice.number}
+    assert listed("status=posted") == set()
+    for bad in ("from=31/12/2026", "to=2026-13-45", "type_id=abc", "po=" + "x" * 500, "q=%25%25"):
+        assert browser.get("/documents/?" + bad).status_code == 200, bad
+    # the pager keeps the filters
+    page = browser.get(f"/documents/?type_id={types['Estimate'].id}&po=X").get_data(as_text=True)
+    assert "No documents match" in page
+
+
+def test_job_list_shows_the_po_of_today_and_a_job_offers_new_invoice(db_session, login_as):
+    browser, _ = login_as("Billing Admin")
+    debtor = factories.debtor(db_session, "ACME")
+    po = factories.po(db_session, debtor, "P-NOW", effective=date(2020, 1, 1), expiration=date(2099, 12, 31))
+    job = factories.job(db_session, debtor, title="Picker")
+    idle = factories.job(db_session, debtor, title="Idle")
+    factories.assignment(db_session, job, po=po, start=date(2020, 1, 1))
+    html = browser.get("/job-orders/").get_data(as_text=True)
+    row = html.split(f">{job.number}</a>")[1].split("</tr>")[0]
+    assert "P-NOW" in row
+    assert "P-NOW" not in html.split(f">{idle.number}</a>")[1].split("</tr>")[0]
+    page = browser.get(f"/job-orders/{job.id}").get_data(as_text=True)
+    assert 'id="new-invoice"' in page
+    link = page.split('id="new-invoice" href="')[1].split('"')[0].replace("&amp;", "&")
+    editor = browser.get(link).get_data(as_text=True)
+    assert f'<option value="{job.id}" selected>' in editor  # a first line for the job
+    consultant, _ = login_as("Consultant")  # documents: view only
+    assert 'id="new-invoice"' not in consultant.get(f"/job-orders/{job.id}").get_data(as_text=True)
+
+
+def test_new_po_defaults_to_the_standard_alert_template_and_marks_required_fields(db_session, login_as):
+    browser, _ = login_as("Billing Admin")
+    debtor = factories.debtor(db_session, "ACME")
+    db_session.add_all([AlertTemplate(name="Quiet", thresholds=[95], subject="s", message="m"),
+                        AlertTemplate(name="Standard", thresholds=[90], subject="s", message="m")])
+    db_session.commit()
+    standard = db_session.scalar(select(AlertTemplate).where(AlertTemplate.name == "Standard"))
+    html = browser.get(f"/purchase-orders/new?debtor_id={debtor.id}").get_data(as_text=True)
+    assert f'<option selected value="{standard.id}">' in html or f'<option value="{standard.id}" selected>' in html
+    job_form = browser.get("/job-orders/new").get_data(as_text=True)
+    assert job_form.split('for="branch_id"')[1].split("</label>")[0].count('class="req"') == 1
+    assert 'class="req"' in job_form.split('for="debtor_id"')[1].split("</label>")[0]
+    assert "Saved in capitals" in browser.get("/debtors/new").get_data(as_text=True)
+
+
+def test_choosing_a_debtor_adds_no_blank_line(db_session, login_as):
+    browser, _ = login_as("Billing Admin")
+    debtor = factories.debtor(db_session, "ACME")
+    types = factories.document_types(db_session)
+    rows = browser.post("/documents/lines", {"debtor_id": str(debtor.id), "document_type_id": str(types["Sales Invoice"].id),
+                                             "doc_date": "2026-03-01", "number": ""}).get_data(as_text=True)
+    assert "<tr" not in rows
