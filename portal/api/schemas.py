@@ -33,8 +33,17 @@ def QueryId(**kw) -> fields.Integer:  # noqa: N802
     return fields.Integer(validate=validate.Range(1, MAX_ID), **kw)
 
 
+DECIMAL_DOC = {"type": "string", "format": "decimal", "example": "1234.50"}
+
+
 def Money(**kw) -> fields.Decimal:  # noqa: N802
-    return fields.Decimal(as_string=True, places=2, **kw)
+    """Money as a decimal string with cents (never a float)."""
+    return fields.Decimal(as_string=True, places=2, metadata=DECIMAL_DOC | kw.pop("metadata", {}), **kw)
+
+
+def DecimalText(**kw) -> fields.Decimal:  # noqa: N802
+    """A quantity, rate or percent as a decimal string ("7.5"); NaN and infinities are refused."""
+    return fields.Decimal(as_string=True, allow_nan=False, metadata=DECIMAL_DOC | kw.pop("metadata", {}), **kw)
 
 
 class Strict(Schema):
@@ -167,7 +176,7 @@ class PurchaseOrderSchema(Schema):
     description = fields.String(required=True)
     effective = fields.Date(required=True)
     expiration = fields.Date(required=True)
-    tolerance_pct = fields.Decimal(as_string=True, allow_none=True, required=True)
+    tolerance_pct = DecimalText(allow_none=True, required=True)
     group_id = fields.Integer(allow_none=True, required=True)
     figures = fields.Nested(FiguresSchema, required=True)
 
@@ -255,8 +264,8 @@ class DocumentQuery(PageQuery):
 
 class LineInput(Strict):
     bill_code_id = Id(required=True)
-    quantity = fields.Decimal(required=True, as_string=True, allow_nan=False)
-    rate = fields.Decimal(required=True, as_string=True, allow_nan=False)
+    quantity = DecimalText(required=True)
+    rate = DecimalText(required=True)
     job_id = Id(allow_none=True)
     service_date = fields.Date(allow_none=True)
     description = Text(max_length=300, load_default="")
@@ -282,8 +291,8 @@ class DocumentLineSchema(Schema):
     bill_code_id = fields.Integer(required=True)
     service_date = fields.Date(allow_none=True, required=True)
     description = fields.String(required=True)
-    quantity = fields.Decimal(as_string=True, required=True)
-    rate = fields.Decimal(as_string=True, required=True)
+    quantity = DecimalText(required=True)
+    rate = DecimalText(required=True)
     amount = Money(required=True)
     po_id = fields.Integer(allow_none=True, required=True)
     po_line_id = fields.Integer(allow_none=True, required=True)
