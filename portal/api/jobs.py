@@ -17,7 +17,7 @@ from portal.api.schemas import (AsOfQuery, AssignInput, AssignmentsSchema, Clear
 from portal.authz import requires
 from portal.domain import assignment as tl
 from portal.extensions import db
-from portal.services import assignments as service, job_orders, po_timeline, settings
+from portal.services import assignments as service, job_orders, settings
 
 blp = new_blueprint("api_jobs", "", "Job orders and their date-effective PO assignments.")
 
@@ -64,22 +64,23 @@ def list_assignments(job_id: int, as_of: date | None = None):
 
 
 def _start_prompt(job_id: int, target: tl.Target, as_of: date):
-    """Seed 004's start-date prompt (as the job panel asks it): a PO whose effective date is not the
-    as-of date starts on its effective date, the as-of date, or a day between — the client chooses."""
+    """Seed 004's start-date prompt, asked where the job's page asks it (services.assignments.start_choice):
+    the client repeats the request with `start` (a choice, or a day between)."""
     job = job_orders.get_job(db.session, current_user, job_id)
-    pos, _ = service.offer(db.session, job.debtor_id, as_of)
-    chosen = next((p for p in pos if not target.is_group and p.id == target.id), None)
-    if chosen is None or chosen.effective == as_of:
+    pos, groups = service.offer(db.session, job.debtor_id, as_of)
+    choice = service.start_choice(pos, groups, target, as_of)
+    if not choice.options:
         return None
-    options = tl.start_date_options(po_timeline.po_period(chosen), as_of)
     labels = {"effective": "the PO's effective date", "as_of": "the as-of date"}
     db.session.rollback()
-    return problem(409, f"PO {chosen.number} is valid from {chosen.effective.isoformat()}: choose when the assignment "
-                        "starts and repeat the request with `start` (one of the choices, or a day between).",
+    whose = f"Group {choice.group.description} starts on PO {choice.po.number}, which is" if choice.group else \
+        f"PO {choice.po.number} is"
+    return problem(409, f"{whose} valid from {choice.po.effective.isoformat()}: choose when the assignment starts "
+                        "and repeat the request with `start` (one of the choices, or a day between).",
                    kind="start-date-required", title="Choose the start date",
                    prompt=settings.assignment_prompt(db.session),
                    choices=[{"field": "start", "value": day.isoformat(), "label": labels[key]}
-                            for key, day in options.items()])
+                            for key, day in choice.options.items()])
 
 
 @blp.post("/job-orders/<int:job_id>/assignments")

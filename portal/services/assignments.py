@@ -16,7 +16,7 @@ from portal.models import (Debtor, Document, DocumentLine, DocumentType, JobOrde
 from portal.services import audit
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.job_visibility import active_on_clause, get_job, visible
-from portal.services.po_timeline import DebtorPOs, debtor_pos, timeline_of, to_value
+from portal.services.po_timeline import DebtorPOs, debtor_pos, po_period, timeline_of, to_value
 from portal.services.paging import Page, paginate
 
 
@@ -286,6 +286,28 @@ def offer(session: Session, debtor_id: int, as_of: date) -> tuple[list[PurchaseO
     data = debtor_pos(session, debtor_id)
     pos = sorted((data.rows[i] for i, p in data.pos.items() if p.valid_on(as_of)), key=lambda p: p.number)
     return pos, tl.offerable_groups(sorted(data.groups.values(), key=lambda g: g.description))
+
+
+@dataclass(frozen=True)
+class StartChoice:
+    po: POPeriod | None          # the PO the assignment starts on (a group's PO of the as-of date)
+    group: GroupInfo | None
+    options: dict[str, date]     # seed 004's start-date prompt; empty: no question to ask
+
+
+def start_choice(pos: list[PurchaseOrder], groups: list[GroupInfo], target: Target | None, as_of: date) -> StartChoice:
+    """Whether assigning `target` (out of `offer`'s POs and groups) on the as-of date asks for the start
+    date: when its PO's effective date is not the as-of date. A group starts on its PO of the day, and
+    that PO gets the same prompt as a PO chosen itself."""
+    po = group = None
+    if target is not None and target.is_group:
+        group = next((g for g in groups if g.id == target.id), None)
+        po = group.po_on(as_of) if group else None
+    elif target is not None:
+        row = next((p for p in pos if p.id == target.id), None)
+        po = po_period(row) if row else None
+    options = tl.start_date_options(po, as_of) if po and po.effective != as_of else {}
+    return StartChoice(po, group, options)
 
 
 def of_po(session: Session, user, po_id: int, limit: int = 500) -> list[JobPOAssignment]:

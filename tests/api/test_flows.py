@@ -237,3 +237,19 @@ def test_paging_and_filters_follow_one_convention(api_as, db_session):
     is_problem(client.open("POST", "/api/v1/documents", data="{not json", headers={"Content-Type": "application/json"}), 403)
     admin, _ = api_as("Billing Admin")
     is_problem(admin.open("POST", "/api/v1/documents", data="{not json", headers={"Content-Type": "application/json"}), 400)
+
+
+def test_a_group_asks_for_the_start_date_of_its_po_of_the_day(api_as, db_session):
+    debtor = factories.debtor(db_session, "ACME")
+    group = factories.po_group(db_session, debtor, "Cleaning")
+    factories.po(db_session, debtor, "P1", group=group, effective=date(2026, 1, 1), expiration=date(2026, 6, 30))
+    job = factories.job(db_session, debtor, start=date(2026, 1, 1))
+    client, _ = api_as("Consultant")
+    url = f"/api/v1/job-orders/{job.id}/assignments"
+    ask = {"target": {"kind": "group", "id": group.id}, "as_of": "2026-04-15"}
+    asked = is_problem(client.post(url, json=ask), 409)
+    assert "Group Cleaning starts on PO P1" in asked["detail"]
+    assert [c["value"] for c in asked["choices"]] == ["2026-01-01", "2026-04-15"]
+    done = client.post(url, json=ask | {"start": "2026-04-15"})
+    assert done.status_code == 200
+    assert [(a["start_date"], a["target"]["kind"]) for a in done.get_json()["assignments"]] == [("2026-04-15", "group")]

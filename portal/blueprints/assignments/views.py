@@ -15,7 +15,7 @@ from portal.domain import assignment as tl
 from portal.extensions import db
 from portal.htmx import render
 from portal.models import Branch, Debtor
-from portal.services import assignments as service, bulk_assign, job_orders, po_timeline, settings
+from portal.services import assignments as service, bulk_assign, job_orders, settings
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
@@ -103,16 +103,8 @@ def _panel(job_id: int, as_of: date, **extra):
     job = job_orders.get_job(db.session, current_user, job_id)
     history = service.job_history(db.session, current_user, job.id, as_of)
     pos, groups = service.offer(db.session, job.debtor_id, as_of)
-    pending = parse_target(extra.get("pending_target"))
-    chosen = chosen_group = None
-    if pending and pending.is_group:
-        # a group starts on its PO of the day: that PO gets the same start-date prompt as a PO chosen itself
-        chosen_group = next((g for g in groups if g.id == pending.id), None)
-        chosen = chosen_group.po_on(as_of) if chosen_group else None
-    elif pending:
-        po = next((p for p in pos if p.id == pending.id), None)
-        chosen = po_timeline.po_period(po) if po else None
-    options = tl.start_date_options(chosen, as_of) if chosen and chosen.effective != as_of else {}
+    choice = service.start_choice(pos, groups, parse_target(extra.get("pending_target")), as_of)
+    chosen, chosen_group, options = choice.po, choice.group, choice.options
     names = service.target_names(db.session, [f.target for f in extra.get("confirm_future") or []])
     return render_template("assignments/_job_panel.html", job=job, history=history, as_of=as_of, pos=pos,
                            groups=groups, prompt=settings.assignment_prompt(db.session), start_options=options,
