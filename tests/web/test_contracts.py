@@ -272,3 +272,22 @@ def test_contract_page_queries_do_not_grow_with_deliveries(dell, login_as, count
         today=date(2026, 3, 1), confirmed=True)
     assert queries() == before
     assert "Extra 5" in browser.get(f"/contracts/{contract.id}").get_data(as_text=True)
+
+
+def test_the_contracts_order_page_offers_no_void_and_carries_only_open_deliveries(dell, login_as):
+    import re
+
+    w = dell
+    contract = _contract(w)
+    class_b = next(d for d in contracts.deliveries_of(w["s"], contract.id) if d.description == "Class B")
+    contracts.cancel_deliveries(w["s"], w["lead"], contract.id, [class_b.id], today=date(2026, 3, 1))
+    order = w["s"].scalar(select(Document).where(Document.lines.any(id=class_b.document_line_id)))
+    browser, _ = login_as("Billing Admin")
+    html = browser.get(f"/documents/{order.id}").get_data(as_text=True)
+    assert "cancel its deliveries on the contract" in html and f"Void {order.number}" not in html
+    quantities = dict(re.findall(r'name="qty-(\d+)" inputmode="decimal" value="([^"]*)"', html))
+    assert quantities == {str(class_b.document_line_id - 1): "1", str(class_b.document_line_id): "0"}
+    refused = browser.post(f"/documents/{order.id}/void", follow_redirects=True).get_data(as_text=True)
+    assert f"contract {contract.number}" in refused
+    w["s"].expire_all()
+    assert w["s"].get(Document, order.id).status == "posted"

@@ -171,6 +171,7 @@ def _detail(doc, **extra):
         not busy and doc.status == "posted" and doc.document_type.is_invoice
         and current_user.can("po_assign_invoiced_item")) else []
     context = {"doc": doc, "types": types, "pos": pos, "history": [], "result": None, "reassign": None,
+               "open_qty": service.open_quantities(db.session, doc) if types and doc.document_type.is_order else {},
                "voidable": service.may_void(doc), "void_blocker": service.may_void(doc) and service.void_blocker(db.session, doc), "funding": service.draft_funding(db.session, current_user, doc, shown["lines"]),
                "suggested_number": service.suggested_number(db.session, types[0]) if types else ""}
     context.update(shown)
