@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app portal
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-deep mutation mutation-security install browser migrate check bench bench-http clean serve setup install-runtime
+.PHONY: run test test-deep mutation mutation-security mutation-services install browser migrate check bench bench-http clean serve setup install-runtime
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -82,6 +82,19 @@ mutation-security: $(STAMP)
 	cp -r portal tests conftest.py migrations $(MUTATION_SECURITY)/
 	cp tests/mutation_security.toml $(MUTATION_SECURITY)/pyproject.toml
 	cd $(MUTATION_SECURITY) && $(abspath $(BIN))/mutmut run --max-children 1; $(abspath $(BIN))/mutmut results
+
+## Mutation testing of the money path in the services (posting, funding, documents) with the tests that drive it.
+MUTATION_SERVICES := build/mutation-services
+# the check-and-write functions (each mutant runs the database tests that reach it); SERVICES_MUTANTS= runs all three files
+SERVICES_MUTANTS ?= 'portal.services.posting.x_post__mutmut_*' 'portal.services.posting.x__credit_floor__mutmut_*' \
+	'portal.services.posting.x_void__mutmut_*' 'portal.services.posting.x_reassign__mutmut_*' \
+	'portal.services.posting.x_write_entries__mutmut_*' 'portal.services.documents.x__check_credit_size__mutmut_*' \
+	'portal.services.documents.x_credit_left__mutmut_*' 'portal.services.documents.x_carried_po__mutmut_*'
+mutation-services: $(STAMP)
+	rm -rf $(MUTATION_SERVICES) && mkdir -p $(MUTATION_SERVICES)
+	cp -r portal tests conftest.py migrations $(MUTATION_SERVICES)/
+	cp tests/mutation_services.toml $(MUTATION_SERVICES)/pyproject.toml
+	cd $(MUTATION_SERVICES) && $(abspath $(BIN))/mutmut run --max-children 1 $(SERVICES_MUTANTS); $(abspath $(BIN))/mutmut results
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -323,7 +323,7 @@ class MoneyMachine(RuleBasedStateMachine):
         members = [p for p in self.model.pos.values() if p.group == group]
         if len(members) >= 2:
             return members[0].id
-        dates = H1 if not members else H2
+        dates = H2 if any(p.effective == H1[0] for p in members) else H1  # the half-year no member holds
         self.numbers += 1
         return self._create(f"P{self.numbers}", "single_line", amount, "all", group, dates, (), ())
 

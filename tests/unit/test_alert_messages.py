@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from portal.domain.alert_messages import PLACEHOLDERS, placeholder_errors, render_alert
 
 
@@ -45,3 +47,43 @@ def test_threshold_alerts_say_the_threshold_and_the_draw():
     both = "passed {percentage}%, now {drawn}%"
     assert with_threshold_and_draw(both, "passed 75%, now 84%", Decimal("75"), Decimal("84")) == "passed 75%, now 84%"
     assert with_threshold_and_draw("", "", Decimal("75"), Decimal("84")) == "Alert threshold 75%; drawn 84% of the amount."
+
+
+# ---- survivors of `make mutation` (portal/domain/alert_messages.py)
+
+def test_problems_after_a_literal_brace_are_still_found():
+    assert placeholder_errors("Price {{fixed}} for {bogus}") == [
+        "Unknown placeholder {bogus}; use one of {debtor}, {po_number}, {percentage}, {drawn}, {remaining}, "
+        "{expiration}."]
+
+
+def test_a_format_or_conversion_is_refused_by_name():
+    assert placeholder_errors("{po_number:>10} {debtor!r}") == [
+        "Write {po_number} without a format or conversion.", "Write {debtor} without a format or conversion."]
+
+
+def test_a_template_with_a_format_spec_renders_unfilled():
+    assert render_alert("PO {po_number:>10} at {percentage}%", "ok", PLACEHOLDERS) == (
+        "PO {po_number:>10} at {percentage}%", "ok")
+
+
+def test_render_text_fills_known_names_only_and_a_missing_value_as_nothing():
+    from portal.domain.alert_messages import render_text
+
+    assert render_text("PO {po_number}: {other}", {}) == "PO : {other}"
+
+
+def test_a_one_dollar_po_reads_its_draw():
+    from portal.domain.alert_messages import drawn_percent
+
+    assert drawn_percent(Decimal("0.5"), Decimal("1")) == Decimal("50.0")
+
+
+def test_the_closing_sentence_follows_a_broken_template_and_trims_only_the_end():
+    from portal.domain.alert_messages import with_threshold_and_draw
+
+    closing = "Alert threshold 75%; drawn 84% of the amount."
+    assert with_threshold_and_draw("{", "{", Decimal("75"), Decimal("84")) == "{ " + closing
+    assert with_threshold_and_draw("{percentage} {drawn} {bogus}", "{percentage} {drawn} {bogus}", Decimal("75"),
+                                   Decimal("84")) == "{percentage} {drawn} {bogus} " + closing
+    assert with_threshold_and_draw("  Hi  ", "  Hi  ", Decimal("75"), Decimal("84")) == "  Hi " + closing

@@ -179,3 +179,47 @@ def test_a_block_quotes_the_figure_that_decides_not_the_subtotal_with_estimates(
     refused = _evaluate([_line("2500")], held)
     assert refused.blocked
     assert "Used + Commitments with this document come to 10,500.00 of 10,000.00 (over by 500.00)" in refused.warnings[0].message
+
+
+# ---- survivors of `make mutation` (portal/domain/budget.py), each a behaviour a user would notice
+
+def test_an_estimate_past_the_amount_warns_but_never_blocks():
+    """DESIGN.md: the block policy counts Used + Commitments; estimates warn, never block."""
+    check = _evaluate([_line("1500")], bucket="estimate")
+    assert _codes(check) == ["over_po"] and not check.blocked
+
+
+def test_a_line_without_a_po_does_not_end_the_check_of_the_lines_after_it():
+    check = _evaluate([_line("10", po=None), _line("1500")])
+    assert _codes(check) == ["over_po"] and check.blocked
+
+
+def test_a_zero_line_on_a_po_already_over_adds_no_warning():
+    over = Balance(D("1000"), used=D("1200"))
+    assert _evaluate([_line("0")], over, policy="warn").warnings == []
+
+
+def test_a_master_line_missing_from_the_balances_does_not_end_the_check_of_the_next_line():
+    lines = {8: Balance(D("100"))}
+    check = _evaluate([_line("10", po_line=7), _line("150", po_line=8)], line_balances=lines)
+    assert _codes(check) == ["over_line"] and check.blocked
+
+
+def test_a_master_line_warns_on_a_small_draw_and_not_on_nothing():
+    full = {7: Balance(D("100"), used=D("100"))}
+    assert _codes(_evaluate([_line("0.50", po_line=7)], line_balances=full, policy="warn")) == ["over_line"]
+    assert _evaluate([_line("0", po_line=7)], line_balances=full, policy="warn").warnings == []
+
+
+def test_a_master_line_at_exactly_its_budget_in_used_and_commitments_is_not_blocked():
+    """The block boundary on a master line: Used + Commitments = budget passes (estimates only warn)."""
+    line = {7: Balance(D("100"), estimates=D("10"))}
+    check = _evaluate([_line("100", po_line=7)], line_balances=line, bucket="commitment")
+    assert _codes(check) == ["over_line"] and not check.blocked
+    past = _evaluate([_line("100.01", po_line=7)], line_balances=line, bucket="commitment")
+    assert past.blocked
+
+
+def test_an_unknown_bucket_is_named():
+    with pytest.raises(ValueError, match="unknown bucket 'paid'"):
+        Balance(D("1")).plus("paid", D("1"))

@@ -117,3 +117,84 @@ def test_block_refuses_cutting_the_amount_below_what_is_drawn():
     assert "700.00" in cut_below_drawn(D("1000"), D("699.99"), D("500"), D("200"), "block")
     assert cut_below_drawn(D("1000"), D("100"), D("500"), D("200"), "warn") is None
     assert cut_below_drawn(D("500"), D("600"), D("500"), D("200"), "block") is None       # raising is fine
+
+
+# ---- survivors of `make mutation` (portal/domain/purchase_orders.py): each field's message under its own name
+
+def test_every_field_error_is_under_its_field_and_says_what_to_do():
+    data = POInput(number=" ", kind="double", effective=None, expiration=None, amount=None, description="d" * 201,
+                   notes="n" * 10_001, tolerance_pct=D("101"), document_type_ids=(1, 99))
+    assert _errors(data) == {
+        "number": ["Enter the PO number."],
+        "kind": ["Choose single line, multi-line or multi-line master."],
+        "effective": ["Enter the effective date (YYYY-MM-DD)."],
+        "expiration": ["Enter the expiration date (YYYY-MM-DD)."],
+        "tolerance_pct": ["The tolerance must be between 0 and 100 percent (or blank for no warning)."],
+        "description": ["Use at most 200 characters."],
+        "notes": ["Use at most 10,000 characters."],
+        "document_type_ids": ["Choose document types from the list."],
+        "amount": ["Enter the amount as a number, e.g. 10000.00."],
+    }
+    assert _errors(_po(effective=date(2026, 2, 1), expiration=date(2026, 1, 31))) == {
+        "expiration": ["The expiration date must be on or after the effective date."]}
+
+
+def test_text_lengths_at_and_past_their_limits():
+    at = _po(number="N" * 50, description="d" * 200, notes="n" * 10_000)
+    assert _errors(at) == {}
+    assert _errors(_po(number="N" * 51)) == {"number": ["Use at most 50 characters."]}
+    line = LineInput(D("10"), 1, "S" * 50)
+    assert _errors(_po(kind="multi_line_master", amount=None, lines=(line,))) == {}
+    long = LineInput(D("10"), 1, "S" * 51)
+    assert _errors(_po(kind="multi_line_master", amount=None, lines=(long,))) == {
+        "lines": ["Line 1: the secondary PO number may have at most 50 characters."]}
+
+
+def test_a_master_po_needs_lines_and_its_total_must_fit():
+    assert _errors(_po(kind="multi_line_master", amount=None)) == {
+        "lines": ["Add at least one line: a master PO's amount is the sum of its lines."]}
+    huge = (LineInput(D("600000000000"), 1, "A"), LineInput(D("600000000000"), 2, "B"))
+    assert _errors(_po(kind="multi_line_master", amount=None, lines=huge)) == {
+        "lines": ["The total of the line budgets may be at most 999,999,999,999.99."]}
+    bad = (LineInput(D("0"), 1, "A"),)  # a line's own error, not also a total error
+    assert _errors(_po(kind="multi_line_master", amount=None, lines=bad)) == {
+        "lines": ["Line 1: The budget must be more than zero."]}
+
+
+def test_money_errors_edges():
+    assert rules.money_errors(None, required=False) == []
+    assert rules.money_errors(D("0.50")) == []
+    assert rules.money_errors(D("1.005"), "budget") == ["The budget may have at most two decimals."]
+
+
+def test_ranges_apart_share_no_day_and_are_no_overlap():
+    assert rules.days_in_common(date(2026, 1, 1), date(2026, 1, 10), date(2026, 1, 20), date(2026, 1, 30)) == 0
+    assert rules.group_overlaps(date(2026, 1, 1), date(2026, 1, 10),
+                                [Period(2, "B", date(2026, 1, 20), date(2026, 1, 30))]) == []
+
+
+def test_group_overlaps_are_listed_by_date_and_a_single_day_reads_as_one():
+    others = [Period(3, "C", date(2026, 6, 1), date(2026, 12, 31)), Period(2, "B", date(2025, 1, 1), date(2026, 1, 1))]
+    assert rules.group_overlaps(date(2026, 1, 1), date(2026, 6, 2), others) == [
+        "Overlaps PO B (2025-01-01 to 2026-01-01) on 1 day: 2026-01-01.",
+        "Overlaps PO C (2026-06-01 to 2026-12-31) on 2 days: 2026-06-01 to 2026-06-02."]
+
+
+def test_a_number_clash_names_every_shared_type():
+    other = Period(2, "4500", date(2026, 1, 1), date(2026, 12, 31), frozenset({1, 2, 7}))
+    assert rules.number_clashes(frozenset({1, 2, 7}), [other], {1: "Sales Invoice", 2: "Estimate"}) == [
+        "PO number 4500 is already used for 7, Estimate, Sales Invoice: the same number may repeat only for other "
+        "document types."]
+
+
+def test_master_amount_counts_a_blank_budget_as_nothing():
+    assert rules.master_amount([LineInput(None, 1, "A"), LineInput(D("5"), 2, "B")]) == D("5")
+
+
+def test_a_po_expiring_today_is_current():
+    assert rules.is_current_or_future(date(2026, 3, 1), date(2026, 3, 1))
+    assert not rules.is_current_or_future(date(2026, 2, 28), date(2026, 3, 1))
+
+
+def test_saving_an_unchanged_amount_is_not_a_cut_even_past_an_overridden_draw():
+    assert rules.cut_below_drawn(D("100"), D("100"), D("150"), D("0"), "block") is None
