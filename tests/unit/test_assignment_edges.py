@@ -154,6 +154,6 @@ def test_end_of_for_unknown_targets_and_a_group_past_its_pos():
 
 def test_next_date_follows_a_group_assignment():
     group_row = a(1, D(2026, 1, 1), target=GROUP)
-    assert tl.next_date([group_row], POS, GROUPS, D(2026, 2, 1)) == D(2026, 3, 31)
-    assert tl.next_date([group_row], POS, GROUPS, D(2026, 3, 31)) == D(2026, 4, 1)
+    assert tl.next_date([group_row], POS, GROUPS, D(2026, 2, 1)) == D(2026, 4, 1)
+    assert tl.next_date([group_row], POS, GROUPS, D(2026, 4, 15)) == D(2026, 5, 1)
     assert tl.next_date([group_row], POS, GROUPS, D(2026, 8, 31)) == D(2026, 9, 1)

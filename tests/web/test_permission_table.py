@@ -106,6 +106,8 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "assignments.assign": ("assignments", AE),  # per job
     "assignments.clear": ("assignments", AE),
     "assignments.bulk": ("assignments", F),  # bulk needs full
+    "assignments.grid_assign": ("assignments", AE),  # per job, from its row in the grid
+    "assignments.grid_clear": ("assignments", AE),
     "job_orders.index": ("job_orders", V),
     "job_orders.detail": ("job_orders", V),
     "job_orders.create": ("job_orders", AE),
@@ -124,6 +126,9 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "documents.post": ("documents", AE),
     "documents.void": ("documents", AE),
     "documents.reassign": ("po_assign_invoiced_item", Y),
+    "documents.confirm_reassign": ("po_assign_invoiced_item", Y),  # the reassign form
+    "documents.confirm_post": ("documents", AE),  # the posting check page
+    "documents.derive_number": ("documents", AE),  # the number a derived draft will take
     "maintenance.index": ("maintenance", V),
     "maintenance.items": ("maintenance", V),
     "maintenance.detail": ("maintenance", V),
