@@ -52,10 +52,11 @@ def deliver_alerts(limit: int):
 @alerts_cli.command("scan")
 @click.option("--today", default=None, help="Date to scan as (YYYY-MM-DD); default today.")
 def scan_alerts(today: str | None):
-    """Raise the "expires in N days" alerts that are due; expire, win or reopen opportunities (seed 000)."""
+    """Raise the "expires in N days" alerts that are due; store every current PO's forecast and raise the
+    "forecast to run out within N days" alerts; expire, win or reopen opportunities (seed 000)."""
     from datetime import date
 
-    from portal.services.alerts import scan_expiring
+    from portal.services.alerts import scan_expiring, scan_forecasts
 
     from portal.ops.locks import exclusive_run
 
@@ -65,9 +66,13 @@ def scan_alerts(today: str | None):
             click.echo("another scan holds the lock; nothing done")
             return
         subjects = scan_expiring(db.session, day)
+        forecast_subjects = scan_forecasts(db.session, day)
     for s in subjects:
         click.echo(s)
     click.echo(f"{len(subjects)} expiry alert(s) raised")
+    for s in forecast_subjects:
+        click.echo(s)
+    click.echo(f"{len(forecast_subjects)} forecast alert(s) raised")
     from portal.services.opportunities import scan
 
     changes = scan(db.session, day)

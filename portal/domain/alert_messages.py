@@ -11,6 +11,7 @@ PLACEHOLDERS = {
     "drawn": "93.4",
     "remaining": "15,000.00",
     "expiration": "2026-12-31",
+    "runs_out_on": "2026-10-02",  # the forecast run-out date (forecast alerts; else blank)
 }
 
 

@@ -10,7 +10,7 @@ from portal.models.documents import Alert, Document, DocumentLine, LedgerEntry, 
 from portal.models.jobs import JobOrder, JobPOAssignment
 from portal.models.maintenance import (AlertTemplate, BillCode, BillCodeGroup, DocumentType, Setting,
                                        alert_template_roles, alert_template_users, bill_code_group_members)
-from portal.models.purchase_orders import (POBalance, POEligibleType, POGroup, POLine, POLineBalance,
+from portal.models.purchase_orders import (POBalance, POEligibleType, POForecast, POGroup, POLine, POLineBalance,
                                            PurchaseOrder, po_line_bill_codes)
 from portal.models.security import Branch, Role, RoleGrant, User, user_branches, user_roles
 from portal.models.sessions import UserSession
@@ -20,7 +20,7 @@ from portal.models.summaries import POBillCodeTotal, PODocumentTotal, PONumberSp
 __all__ = [
     "Alert", "AlertTemplate", "ApiToken", "AuditEntry", "BillCode", "BillCodeGroup", "Branch", "Debtor", "Document",
     "DocumentLine", "DocumentType", "JobOrder", "JobPOAssignment", "LedgerEntry", "Notification", "OutboxEmail",
-    "POBalance", "POEligibleType", "POGroup", "POLine", "POLineBalance", "PurchaseOrder", "Role", "RoleGrant",
+    "POBalance", "POEligibleType", "POForecast", "POGroup", "POLine", "POLineBalance", "PurchaseOrder", "Role", "RoleGrant",
     "Setting", "User", "alert_template_roles", "alert_template_users", "bill_code_group_members",
     "po_line_bill_codes", "user_branches", "user_roles",
     "UserSession",

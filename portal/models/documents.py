@@ -133,15 +133,15 @@ class Alert(db.Model):
     __audit__ = False
     id: Mapped[int] = mapped_column(primary_key=True)
     po_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(10))  # threshold | expiry
-    threshold: Mapped[Decimal] = mapped_column(PERCENT, default=Decimal("0"))  # % (threshold) or days (expiry)
+    kind: Mapped[str] = mapped_column(String(10))  # threshold | expiry | forecast
+    threshold: Mapped[Decimal] = mapped_column(PERCENT, default=Decimal("0"))  # % (threshold) or days (expiry, forecast)
     armed: Mapped[bool] = mapped_column(Boolean, default=False)  # False: fired and not re-armed
     fired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     message: Mapped[str] = mapped_column(Text, default="")
     purchase_order = relationship("PurchaseOrder", lazy="joined")
     __table_args__ = (
         UniqueConstraint("po_id", "kind", "threshold", name="uq_alerts_po_kind_threshold"),
-        CheckConstraint("kind IN ('threshold', 'expiry')", name="kind"),
+        CheckConstraint("kind IN ('threshold', 'expiry', 'forecast')", name="kind"),
     )
 
 

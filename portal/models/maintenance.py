@@ -122,6 +122,8 @@ class AlertTemplate(Tracked, db.Model):
     name: Mapped[str] = mapped_column(String(80))
     thresholds: Mapped[list[Decimal]] = mapped_column(ARRAY(Numeric(5, 2)), default=list)
     days_before_expiry: Mapped[int | None] = mapped_column(Integer)
+    # "forecast to run out within N days" (portal/domain/forecast.py), checked by `flask alerts scan`
+    forecast_days: Mapped[int | None] = mapped_column(Integer)
     subject: Mapped[str] = mapped_column(String(200))
     message: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -130,6 +132,7 @@ class AlertTemplate(Tracked, db.Model):
     __table_args__ = (
         Index("uq_alert_templates_name_upper", func.upper(name), unique=True),
         CheckConstraint("days_before_expiry IS NULL OR days_before_expiry BETWEEN 0 AND 3650", name="days"),
+        CheckConstraint("forecast_days IS NULL OR forecast_days BETWEEN 1 AND 365", name="forecast_days"),
     )
 
     def __str__(self) -> str:

@@ -73,6 +73,10 @@ class PurchaseOrder(Tracked, db.Model):
     balance: Mapped["POBalance"] = relationship(
         back_populates="purchase_order", cascade="all, delete-orphan", lazy="joined", uselist=False
     )
+    forecast: Mapped["POForecast | None"] = relationship(
+        back_populates="purchase_order", cascade="all, delete-orphan", lazy="joined", uselist=False,
+        passive_deletes=True,
+    )
 
     __table_args__ = (
         UniqueConstraint("id", "debtor_id", name="uq_purchase_orders_id_debtor"),
@@ -210,3 +214,25 @@ class POLineBalance(db.Model):
     commitments: Mapped[Decimal] = mapped_column(BALANCE, default=Decimal("0"), server_default="0")
     estimates: Mapped[Decimal] = mapped_column(BALANCE, default=Decimal("0"), server_default="0")
     po_line: Mapped[POLine] = relationship(back_populates="balance")
+
+
+class POForecast(db.Model):
+    """A PO's burn-down forecast as last computed (portal/services/forecasts.py): by the nightly
+    `flask alerts scan` for every current PO and by each posting for the POs it touches, so PO lists
+    filter and sort on it with an index. The PO page computes its own forecast afresh."""
+
+    __tablename__ = "po_forecasts"
+    __audit__ = False
+    po_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id", ondelete="CASCADE"), primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(20))
+    rate: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))  # Used per day
+    tolerance_on: Mapped[date | None] = mapped_column(Date)
+    # the projected day Used reaches the amount; for a PO already over, the day that was found
+    runs_out_on: Mapped[date | None] = mapped_column(Date)
+    purchase_order: Mapped[PurchaseOrder] = relationship(back_populates="forecast")
+    __table_args__ = (
+        CheckConstraint("state IN ('no_history', 'too_little_history', 'over', 'not_rising', 'projected')",
+                        name="state"),
+        Index("ix_po_forecasts_runs_out_on", "runs_out_on"),
+    )

@@ -1,4 +1,5 @@
-"""PO alerts: thresholds crossed by postings, and "expires in N days" (DESIGN.md "Alerts").
+"""PO alerts: thresholds crossed by postings, "expires in N days" (DESIGN.md "Alerts") and "forecast to
+run out within N days" (portal/domain/forecast.py).
 
 Each alert is recorded once per PO and threshold, notified in-app to the template's recipients and
 queued for e-mail in the outbox, all in the transaction that raised it.
@@ -12,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.domain import budget
+from portal.domain import forecast as forecast_rules
 from portal.domain.alert_messages import drawn_percent, percent_text, render_alert, with_threshold_and_draw
 from portal.models import Alert, AlertTemplate, POBalance, PurchaseOrder, Role, User
-from portal.services import notifications, outbox
+from portal.services import forecasts, notifications, outbox
 
 
 def _recipients(session: Session, template: AlertTemplate) -> list[User]:
@@ -26,11 +28,14 @@ def _recipients(session: Session, template: AlertTemplate) -> list[User]:
     return list(users.values())
 
 
-def _raise(session: Session, po: PurchaseOrder, kind: str, threshold: Decimal, values: dict[str, str]) -> str:
+def _raise(session: Session, po: PurchaseOrder, kind: str, threshold: Decimal, values: dict[str, str],
+           closing: str = "") -> str:
     template = po.alert_template
     subject, message = render_alert(template.subject, template.message, values)
     if kind == "threshold":
         message = with_threshold_and_draw(template.message, message, threshold, Decimal(values["drawn"]))
+    if closing:
+        message = f"{message.rstrip()} {closing}" if message.strip() else closing
     row = session.scalar(select(Alert).where(Alert.po_id == po.id, Alert.kind == kind, Alert.threshold == threshold))
     if row is None:
         session.add(Alert(po_id=po.id, kind=kind, threshold=threshold, armed=False, message=message,
@@ -51,7 +56,7 @@ def _values(po: PurchaseOrder, balance: budget.Balance, percentage: Decimal) -> 
     """{percentage}: the threshold crossed (for an expiry alert: the draw); {drawn}: Subtotal's % now."""
     return {"debtor": po.debtor.name, "po_number": po.number, "percentage": f"{percentage.normalize():f}",
             "drawn": percent_text(drawn_percent(balance.subtotal, balance.amount)),
-            "remaining": f"{balance.net_remaining:,.2f}", "expiration": po.expiration.isoformat()}
+            "remaining": f"{balance.net_remaining:,.2f}", "expiration": po.expiration.isoformat(), "runs_out_on": ""}
 
 
 def after_change(session: Session, pos: dict[int, PurchaseOrder], before: dict[int, budget.Balance], *,
@@ -96,5 +101,35 @@ def scan_expiring(session: Session, today: date) -> list[str]:
         balance = budget.Balance.of(po.amount, po.balance)
         pct = (balance.subtotal * 100 / po.amount).quantize(Decimal("1")) if po.amount else Decimal("0")
         subjects.append(_raise(session, po, "expiry", Decimal(days), _values(po, balance, pct)))
+    session.commit()
+    return subjects
+
+
+def scan_forecasts(session: Session, today: date) -> list[str]:
+    """Store every current PO's forecast, then raise "forecast to run out within N days" alerts: once
+    per PO and N, re-armed when a later forecast moves the run-out past N days; the message names the
+    dates. Commit."""
+    forecasts.refresh_current(session, today)
+    pos = session.scalars(select(PurchaseOrder).join(AlertTemplate, AlertTemplate.id == PurchaseOrder.alert_template_id)
+                          .where(AlertTemplate.active.is_(True), AlertTemplate.forecast_days.is_not(None),
+                                 PurchaseOrder.expiration >= today).order_by(PurchaseOrder.id)).all()
+    if not pos:
+        return []
+    computed = forecasts.forecasts(session, pos, today)
+    rows = {(a.po_id, a.threshold): a for a in session.scalars(
+        select(Alert).where(Alert.po_id.in_([p.id for p in pos]), Alert.kind == "forecast"))}
+    subjects = []
+    for po in pos:
+        days, f = po.alert_template.forecast_days, computed[po.id]
+        row = rows.get((po.id, Decimal(days)))
+        if f.runs_out_within(days):
+            if row is None or row.armed:
+                balance = budget.Balance.of(po.amount, po.balance)
+                values = _values(po, balance, drawn_percent(balance.subtotal, balance.amount))
+                values["runs_out_on"] = (f.runs_out_on or today).isoformat()
+                closing = f"Forecast (runs out within {days} days): {forecast_rules.describe(f, po.expiration)}"
+                subjects.append(_raise(session, po, "forecast", Decimal(days), values, closing))
+        elif row is not None and not row.armed:
+            row.armed = True
     session.commit()
     return subjects

@@ -10,13 +10,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from portal.domain import forecast as rules
-from portal.models import PurchaseOrder
+from portal.models import POForecast, PurchaseOrder
 
 MAX_POINTS = 120
+REFRESH_BATCH = 500
 ZERO = Decimal("0")
 
 # Used per PO and document date, summed to what the forecast needs (rules.UsedHistory)
@@ -139,3 +141,41 @@ def burn_down(session: Session, po: PurchaseOrder, today: date) -> BurnDown:
     f = forecast_of(po, used_histories(session, [po.id], today).get(po.id), today)
     return BurnDown(points=series(session, po.id), forecast=f, text=rules.describe(f, po.expiration),
                     projection=_projection(f, po.expiration))
+
+
+def stored_values(po_id: int, f: rules.Forecast) -> dict:
+    """The po_forecasts row of a forecast: an over PO is stored as running out on the day it was found."""
+    return {"po_id": po_id, "as_of": f.today, "state": f.state,
+            "rate": None if f.rate is None else f.rate.quantize(Decimal("0.0001")),
+            "tolerance_on": f.tolerance_on, "runs_out_on": f.today if f.state == rules.OVER else f.runs_out_on}
+
+
+def refresh(session: Session, po_ids, today: date) -> dict[int, rules.Forecast]:
+    """Recompute and store the forecasts of these POs (three statements whatever their number);
+    the caller commits. Posting calls it for the POs it touched, the nightly scan for every current PO."""
+    ids = sorted({i for i in po_ids if i})
+    if not ids:
+        return {}
+    pos = session.execute(select(PurchaseOrder.id, PurchaseOrder.amount, PurchaseOrder.tolerance_pct)
+                          .where(PurchaseOrder.id.in_(ids)).order_by(PurchaseOrder.id)).all()
+    computed = forecasts(session, pos, today)
+    if computed:
+        stmt = insert(POForecast)
+        stmt = stmt.on_conflict_do_update(index_elements=[POForecast.po_id], set_={
+            c: stmt.excluded[c] for c in ("as_of", "state", "rate", "tolerance_on", "runs_out_on")})
+        session.execute(stmt, [stored_values(i, f) for i, f in computed.items()])
+    return computed
+
+
+def refresh_current(session: Session, today: date, batch: int = REFRESH_BATCH) -> int:
+    """Store the forecast of every PO not expired before today, a batch at a time (each committed)."""
+    last, count = 0, 0
+    while True:
+        ids = session.scalars(select(PurchaseOrder.id).where(PurchaseOrder.expiration >= today,
+                                                             PurchaseOrder.id > last)
+                              .order_by(PurchaseOrder.id).limit(batch)).all()
+        if not ids:
+            return count
+        refresh(session, ids, today)
+        session.commit()
+        last, count = ids[-1], count + len(ids)

@@ -170,7 +170,8 @@ def parse_thresholds(text: str) -> tuple[list[Decimal], list[str]]:
 
 def save_alert_template(session: Session, item_id: int | None, *, actor, name: str, thresholds: str,
                         days_before_expiry: int | None, subject: str, message: str, role_ids: list[int],
-                        user_ids: list[int], active: bool, expected_version: int | None = None) -> AlertTemplate:
+                        user_ids: list[int], active: bool, expected_version: int | None = None,
+                        forecast_days: int | None = None) -> AlertTemplate:
     errors: dict[str, list[str]] = {}
     name = _text(errors, "name", name, 80, "name")
     subject = _text(errors, "subject", subject, 200, "subject")
@@ -180,8 +181,10 @@ def save_alert_template(session: Session, item_id: int | None, *, actor, name: s
         errors["thresholds"] = problems
     if days_before_expiry is not None and not 0 <= days_before_expiry <= 3650:
         errors["days_before_expiry"] = ["Use a number of days from 0 to 3650, or leave it blank."]
-    if not values and days_before_expiry is None and "thresholds" not in errors:
-        errors["thresholds"] = ["Give at least one threshold, or days before expiry."]
+    if forecast_days is not None and not 1 <= forecast_days <= 365:
+        errors["forecast_days"] = ["Use a number of days from 1 to 365, or leave it blank."]
+    if not values and days_before_expiry is None and forecast_days is None and "thresholds" not in errors:
+        errors["thresholds"] = ["Give at least one threshold, days before expiry, or days to a forecast run-out."]
     for field, text in (("subject", subject), ("message", message)):
         if text and (issues := placeholder_errors(text)):
             errors.setdefault(field, []).extend(issues)
@@ -198,6 +201,7 @@ def save_alert_template(session: Session, item_id: int | None, *, actor, name: s
     audit.acting(session, actor)
     obj = _load(session, "alert_templates", item_id, expected_version)
     obj.name, obj.thresholds, obj.days_before_expiry = name, values, days_before_expiry
+    obj.forecast_days = forecast_days
     obj.subject, obj.message, obj.active = subject, message, active
     obj.recipient_roles, obj.recipient_users = roles, users
     _commit(session, "name", f"An alert template named {name} exists.")

@@ -19,7 +19,7 @@ from portal.domain import budget, formatting
 from portal.domain.budget import Balance, Entry, LineCheck, PostingCheck
 from portal.models import (BillCode, Debtor, Document, DocumentLine, JobOrder, LedgerEntry, POBalance, POLine, POLineBalance,
                            PurchaseOrder, po_line_bill_codes)
-from portal.services import alerts, audit
+from portal.services import alerts, audit, forecasts
 from portal.services.documents import check_lines_visible, credit_left, drawn_by_line, may_void, void_blocker
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.services.funding import Resolver
@@ -85,6 +85,8 @@ def write_entries(session: Session, doc: Document, entries: list[Entry], event: 
     for line_id, sums in sorted(per_line.items()):
         session.execute(update(POLineBalance).where(POLineBalance.po_line_id == line_id)
                         .values({c: getattr(POLineBalance, c) + v for c, v in sums.items()}))
+    # the stored forecasts the PO lists filter on follow the postings that move Used
+    forecasts.refresh(session, [po_id for po_id, sums in per_po.items() if "used" in sums], date.today())
 
 
 def _source_lines(session: Session, doc: Document) -> dict[int, DocumentLine]:

@@ -13,7 +13,7 @@ from portal.domain import budget
 from portal.domain import purchase_orders as rules
 from portal.domain.purchase_orders import LineInput, Period, POInput
 from portal.models import (AlertTemplate, BillCodeGroup, Debtor, DocumentLine, DocumentType,
-                           LedgerEntry, POBalance, POEligibleType, POGroup, POLine, POLineBalance, PurchaseOrder)
+                           LedgerEntry, POBalance, POEligibleType, POForecast, POGroup, POLine, POLineBalance, PurchaseOrder)
 from portal.services import assignments, audit, contracts, coverage, search
 from portal.services.locks import locked
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -37,9 +37,11 @@ class POFilter:
     sort: str = "expiration"
     group_id: int | None = None
     attention: bool = False  # yellow or red (seed 001), or expiring within ATTENTION_DAYS
+    runs_out_within: int | None = None  # days: the stored forecast runs out by then (or has run out)
 
 
 ATTENTION_DAYS = 30
+RUNS_OUT_DAYS = 30  # the lists' "runs out within 30 days" filter
 
 
 def _needs_attention(today: date):
@@ -60,7 +62,8 @@ def list_purchase_orders(session: Session, flt: POFilter, *, today: date, page: 
                          per_page: int = 25) -> Page[PurchaseOrder]:
     """POs with their balances in one query (plus one count), current and future by default."""
     stmt = (select(PurchaseOrder)
-            .outerjoin(PurchaseOrder.balance).options(contains_eager(PurchaseOrder.balance)))
+            .outerjoin(PurchaseOrder.balance).options(contains_eager(PurchaseOrder.balance))
+            .outerjoin(PurchaseOrder.forecast).options(contains_eager(PurchaseOrder.forecast)))
     if flt.debtor_id:
         stmt = stmt.where(PurchaseOrder.debtor_id == flt.debtor_id)
     if flt.group_id:
@@ -71,6 +74,10 @@ def list_purchase_orders(session: Session, flt: POFilter, *, today: date, page: 
         stmt = stmt.where(_needs_attention(today))
         if not flt.include_expired:
             stmt = stmt.where(POBalance.expiration >= today)
+    if flt.runs_out_within is not None:
+        # stored by posting and the nightly scan (portal/services/forecasts.py); an over PO's date is
+        # the day it was found over, so it is within any horizon
+        stmt = stmt.where(POForecast.runs_out_on <= today + timedelta(days=flt.runs_out_within))
     if flt.q.strip():
         q = flt.q.strip()  # see portal/services/search.py for what matches
         stmt = stmt.where(or_(PurchaseOrder.number_key.like(search.prefix_pattern(q)),
@@ -80,6 +87,7 @@ def list_purchase_orders(session: Session, flt: POFilter, *, today: date, page: 
         "-expiration": (PurchaseOrder.expiration.desc(), PurchaseOrder.number_key),
         "number": (PurchaseOrder.number_key, PurchaseOrder.id),
         "remaining": (POBalance.remaining, PurchaseOrder.id),
+        "runs_out": (POForecast.runs_out_on.asc().nulls_last(), PurchaseOrder.expiration),
     }.get(flt.sort, (PurchaseOrder.expiration, PurchaseOrder.number_key))
     return paginate(session, stmt.order_by(*order, PurchaseOrder.id), page, per_page)
 

@@ -22,13 +22,17 @@ class StartPage:
     unassigned_jobs: bool  # may see the count of active jobs with no PO or group today (loaded later)
     branch_codes: list[str] = field(default_factory=list)  # the branches the user is limited to (empty: all)
     opportunities: object = None  # a lead's open opportunities and POs expiring with a balance (seed 000)
+    running_out: Page[PurchaseOrder] | None = None  # forecast to run out within RUNS_OUT_DAYS; soonest first
 
 
 def start_page(session: Session, user, today: date) -> StartPage:
-    attention = drafts = None
+    attention = drafts = running_out = None
     if user.can("purchase_orders", "view"):
         attention = purchase_orders.list_purchase_orders(
             session, purchase_orders.POFilter(attention=True, sort="remaining"), today=today, per_page=ATTENTION_ROWS)
+        running_out = purchase_orders.list_purchase_orders(
+            session, purchase_orders.POFilter(runs_out_within=purchase_orders.RUNS_OUT_DAYS, sort="runs_out"),
+            today=today, per_page=ATTENTION_ROWS)
     if user.can("documents", "view"):
         drafts = documents.list_documents(session, status="draft", per_page=5)
     # the count of active jobs without a PO reads every active job: the page loads it afterwards
@@ -37,7 +41,8 @@ def start_page(session: Session, user, today: date) -> StartPage:
     codes = [b.code for b in user.branches] if branch_limit(user) else []
     from portal.services import opportunities
 
-    return StartPage(attention, drafts, unassigned, codes, opportunities.start_for(session, user, today))
+    return StartPage(attention, drafts, unassigned, codes, opportunities.start_for(session, user, today),
+                     running_out=running_out)
 
 
 def unassigned_jobs(session: Session, user, today: date) -> int:

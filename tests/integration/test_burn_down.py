@@ -90,3 +90,95 @@ def test_a_po_with_many_entries_returns_at_most_the_cap(db_session):
     assert [p.day for p in points] == sorted(p.day for p in points)
     history = forecasts.used_histories(db_session, [world["po"].id], date(2025, 9, 27))[world["po"].id]
     assert history.postings == 90 and history.window_used == D("1800.00") and history.first_day == date(2023, 1, 1)
+
+
+def _forecast_template(session, days=30):
+    from portal.models import AlertTemplate, Role
+
+    role = session.query(Role).filter_by(name="Billing Admin").one()
+    template = AlertTemplate(name=f"Run-out {days}", thresholds=[], forecast_days=days, recipient_roles=[role],
+                             subject="PO {po_number} runs out about {runs_out_on}", message="{debtor}: {remaining} left.")
+    session.add(template)
+    session.commit()
+    return template
+
+
+def test_posting_stores_the_forecast_the_lists_read(db_session):
+    from portal.models import POForecast
+
+    today = date.today()
+    world = burn_down_data.setup(db_session, amount="4000.00")
+    for days_ago in (30, 20, 10):
+        burn_down_data.post(db_session, world, today - timedelta(days=days_ago), "1000")
+    stored = db_session.get(POForecast, world["po"].id)
+    db_session.refresh(stored)
+    assert stored.state == rules.PROJECTED and stored.as_of == today
+    assert stored.runs_out_on == forecasts.burn_down(db_session, world["po"], today).forecast.runs_out_on
+    burn_down_data.post(db_session, world, today - timedelta(days=5), "1500")  # now over
+    db_session.refresh(stored)
+    assert stored.state == rules.OVER and stored.runs_out_on == today
+    # an order moves no Used: the stored forecast is left as it was
+    burn_down_data.post(db_session, world, today, "10", "Sales Order")
+    db_session.refresh(stored)
+    assert stored.state == rules.OVER
+
+
+def test_forecast_alert_fires_once_names_the_dates_and_rearms(app, db_session):
+    from sqlalchemy import func, select
+
+    from portal.models import Alert, Notification, OutboxEmail, POForecast
+    from tests import factories
+
+    admin = factories.user(db_session, role_name="Billing Admin")
+    template = _forecast_template(db_session, 30)
+    today = date.today()
+    world = burn_down_data.setup(db_session, amount="5000.00", tolerance=80, alert_template_id=template.id,
+                                 number="RUN-1")
+    quiet = burn_down_data.setup(db_session, amount="900000.00", debtor=world["debtor"], user=world["user"],
+                                 alert_template_id=template.id, number="SLOW-1")
+    for days_ago in (60, 40, 20):
+        burn_down_data.post(db_session, world, today - timedelta(days=days_ago), "1000")  # 3,000 at 49.18 a day
+        burn_down_data.post(db_session, quiet, today - timedelta(days=days_ago), "10")
+    # (5,000 - 3,000) / (3,000 / 61) = 40.7 days: not within 30 yet
+    db_session.execute(text("DELETE FROM po_forecasts"))  # the scan stores them afresh
+    db_session.commit()
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["alerts", "scan", "--today", today.isoformat()])
+    assert "0 forecast alert(s) raised" in first.output, first.output
+    assert db_session.scalar(select(func.count()).select_from(POForecast)) == 2
+    burn_down_data.post(db_session, world, today - timedelta(days=2), "1000")  # 4,000: 1,000 left at 65.57 a day
+    f = forecasts.burn_down(db_session, world["po"], today).forecast
+    assert f.runs_out_on == today + timedelta(days=16)
+    due = runner.invoke(args=["alerts", "scan", "--today", today.isoformat()])
+    subject = f"PO RUN-1 runs out about {f.runs_out_on.isoformat()}"
+    assert subject in due.output and "1 forecast alert(s) raised" in due.output, due.output
+    note = db_session.scalars(select(Notification).where(Notification.user_id == admin.id)).one()
+    assert note.subject == subject
+    assert "1,000.00 left." in note.body
+    assert f"is past its 80% tolerance and runs out about {f.runs_out_on.isoformat()}" in note.body
+    assert "Forecast (runs out within 30 days)" in note.body
+    assert db_session.scalar(select(func.count()).select_from(OutboxEmail).where(OutboxEmail.subject == subject)) >= 1
+    again = runner.invoke(args=["alerts", "scan", "--today", today.isoformat()])
+    assert "0 forecast alert(s) raised" in again.output  # once per PO and N
+    # a credit memo takes Used back down: the forecast moves past 30 days and the alert re-arms
+    from portal.services import documents, posting
+
+    last = db_session.scalars(select(Alert).where(Alert.kind == "forecast")).one()
+    invoice_line = [d for d in db_session.scalars(select(documents.Document).where(
+        documents.Document.doc_date == today - timedelta(days=2)))][0].lines[0]
+    memo = documents.save_draft(db_session, world["user"], None, documents.DocumentInput(
+        debtor_id=world["debtor"].id, document_type_id=world["types"]["Credit Memo"].id, number="",
+        doc_date=today, lines=(documents.LineInput(None, world["code"].id, D("1"), D("1000"),
+                                                  source_line_id=invoice_line.id),)),
+        source_document_id=invoice_line.document_id)
+    assert posting.post(db_session, world["user"], memo.id, confirmed=True).posted
+    runner.invoke(args=["alerts", "scan", "--today", today.isoformat()])
+    db_session.refresh(last)
+    assert last.armed
+    burn_down_data.post(db_session, world, today, "2500")  # 5,500 of 5,000: over, fires again
+    refired = runner.invoke(args=["alerts", "scan", "--today", today.isoformat()])
+    assert "1 forecast alert(s) raised" in refired.output, refired.output
+    assert db_session.scalar(select(func.count()).select_from(Alert).where(Alert.kind == "forecast")) == 1
+    latest = db_session.scalars(select(Notification).where(Notification.user_id == admin.id)
+                                .order_by(Notification.id.desc())).first()
+    assert "Used is over the amount by 500.00" in latest.body

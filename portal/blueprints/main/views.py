@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from portal.authz import public, requires, signed_in
 from portal.extensions import db
-from portal.services.purchase_orders import ATTENTION_DAYS, balance_figures
+from portal.services.purchase_orders import ATTENTION_DAYS, RUNS_OUT_DAYS, balance_figures
 from portal.services.start import start_page, unassigned_jobs
 
 bp = Blueprint("main", __name__)
@@ -18,7 +18,7 @@ bp = Blueprint("main", __name__)
 @signed_in
 def home():
     return render_template("main/home.html", start=start_page(db.session, current_user, date.today()),
-                           figures=balance_figures, attention_days=ATTENTION_DAYS)
+                           figures=balance_figures, attention_days=ATTENTION_DAYS, runs_out_days=RUNS_OUT_DAYS)
 
 
 @bp.get("/start/unassigned-jobs")

@@ -38,6 +38,8 @@ class AlertTemplateForm(VersionedForm):
     thresholds = StringField("Thresholds (% of the PO amount, e.g. 75, 90, 100)", validators=[Length(max=200)])
     days_before_expiry = IntegerField("Days before expiry (blank: no expiry alert)",
                                       validators=[Optional(), NumberRange(0, 3650, "Use 0 to 3650 days.")])
+    forecast_days = IntegerField("Forecast to run out within N days (blank: no forecast alert)",
+                                 validators=[Optional(), NumberRange(1, 365, "Use 1 to 365 days.")])
     role_ids = MultiCheckboxField("Recipients: roles", coerce=int_or_none, validate_choice=False)
     user_ids = MultiCheckboxField("Recipients: users", coerce=int_or_none, validate_choice=False)
     subject = StringField("Subject", validators=[DataRequired("Enter the subject."), Length(max=200)])

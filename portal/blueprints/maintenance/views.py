@@ -25,7 +25,7 @@ KINDS = {  # url slug -> (service kind, title, form, columns)
                        [("name", "Name"), ("code", "Prefix"), ("bucket", "Draws on"), ("sign", "Sign"), ("active", "Active")]),
     "alert-templates": ("alert_templates", "Alert templates", AlertTemplateForm,
                         [("name", "Name"), ("thresholds", "Thresholds %"), ("days_before_expiry", "Days before expiry"),
-                         ("active", "Active")]),
+                         ("forecast_days", "Runs out within (days)"), ("active", "Active")]),
 }
 KIND_RULE = "<any(" + ", ".join(f'"{k}"' for k in KINDS) + "):slug>"
 
@@ -74,7 +74,7 @@ def _save(kind: str, item_id: int | None, form):
                                           sort_order=form.sort_order.data or 0, **common)
     return service.save_alert_template(
         db.session, item_id, name=form.name.data, thresholds=form.thresholds.data or "",
-        days_before_expiry=form.days_before_expiry.data, subject=form.subject.data, message=form.message.data,
+        days_before_expiry=form.days_before_expiry.data, forecast_days=form.forecast_days.data, subject=form.subject.data, message=form.message.data,
         role_ids=form.role_ids.data or [], user_ids=form.user_ids.data or [], active=bool(form.active.data), **common)
 
 

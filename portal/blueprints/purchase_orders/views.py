@@ -26,18 +26,25 @@ def _int_arg(name: str) -> int | None:
     return value if value and value > 0 else None
 
 
+def _days_arg(name: str) -> int | None:
+    """A number of days from 1 to 365 (anything else: no such filter)."""
+    value = int_or_none(request.args.get(name))
+    return value if value is not None and 1 <= value <= 365 else None
+
+
 @bp.get("/", strict_slashes=False)
 @requires("purchase_orders", "view")
 def index():
     flt = service.POFilter(debtor_id=_int_arg("debtor_id"), q=request.args.get("q", "")[:200],
                            include_expired=request.args.get("expired") == "1",
                            sort=request.args.get("sort", "expiration"), attention=request.args.get("attention") == "1",
-                           group_id=_int_arg("group_id"))
+                           group_id=_int_arg("group_id"), runs_out_within=_days_arg("runs_out"))
     page = service.list_purchase_orders(db.session, flt, today=date.today(), page=page_arg(request.args.get("page")),
                                         per_page=current_app.config["PAGE_SIZE"])
     debtors = db.session.scalars(select(Debtor).order_by(Debtor.code)).all()
     return render("purchase_orders/index.html", "purchase_orders/_rows.html", page=page, flt=flt,
-                  debtors=debtors, figures=service.balance_figures, attention_days=service.ATTENTION_DAYS)
+                  debtors=debtors, figures=service.balance_figures, attention_days=service.ATTENTION_DAYS,
+                  runs_out_days=service.RUNS_OUT_DAYS)
 
 
 def _fill_choices(form: POForm, debtor_id: int | None, po=None) -> service.FormChoices | None:
