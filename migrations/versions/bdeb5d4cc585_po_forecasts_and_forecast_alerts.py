@@ -1,7 +1,7 @@
 """PO forecasts (burn-down) and the "forecast to run out within N days" alert condition
 
 Revision ID: bdeb5d4cc585
-Revises: c07528e3ecf4
+Revises: 0b9ed954f716
 Create Date: 2026-11-26 09:53:16.647939
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'bdeb5d4cc585'
-down_revision = 'c07528e3ecf4'
+down_revision = '0b9ed954f716'
 branch_labels = None
 depends_on = None
 
