@@ -36,9 +36,11 @@ def detail_body(doc) -> dict:
 @errors(blp)
 @blp.arguments(DocumentQuery, location="query", as_kwargs=True)
 @blp.response(200, page_of(DocumentSchema))
-def list_documents(page: int, per_page: int, q: str, debtor_id: int | None = None, status: str = ""):
-    """Documents, newest first; `q` matches the start of the number or PO number."""
-    result = service.list_documents(db.session, debtor_id=debtor_id, q=q, status=status, page=page, per_page=per_page)
+def list_documents(page: int, per_page: int, q: str, po: str, debtor_id: int | None = None, status: str = "",
+                   document_type_id: int | None = None, date_from=None, date_to=None):
+    """Documents, newest first, filtered as the documents list filters them."""
+    result = service.list_documents(db.session, debtor_id=debtor_id, q=q, status=status, type_id=document_type_id,
+                                    po=po, date_from=date_from, date_to=date_to, page=page, per_page=per_page)
     return page_body(result, result.items)
 
 

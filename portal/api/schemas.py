@@ -258,8 +258,12 @@ class ClearInput(Strict):
 
 class DocumentQuery(PageQuery):
     debtor_id = QueryId()
+    document_type_id = QueryId()
     status = fields.String(validate=validate.OneOf(["draft", "posted", "void"]))
-    q = Text(max_length=100, load_default="")
+    q = Text(max_length=100, load_default="", metadata={"description": "number or typed PO number (start), or a type"})
+    po = Text(max_length=50, load_default="", metadata={"description": "documents with a line on this PO number"})
+    date_from = fields.Date()
+    date_to = fields.Date()
 
 
 class LineInput(Strict):

@@ -1,7 +1,7 @@
 """Personal API tokens: a user's key to the REST API, acting with exactly that user's grants and branches."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import DateTime, ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -26,6 +26,11 @@ class ApiToken(db.Model):
     user = relationship("User", lazy="select")
 
     __table_args__ = (Index("ix_api_tokens_user_id", "user_id", "id"),)
+
+    @property
+    def works_until(self) -> date:
+        """The last day (UTC) the token works: it stops at the following midnight."""
+        return (self.expires_at - timedelta(microseconds=1)).date()
 
     def __str__(self) -> str:
         return f"API token {self.name} ({self.prefix}…)"
