@@ -6,6 +6,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from portal.domain import formatting
 from portal.extensions import db
 
 users_cli = AppGroup("users", help="Manage users.")
@@ -69,10 +70,10 @@ def scan_alerts(today: str | None):
         forecast_subjects = scan_forecasts(db.session, day)
     for s in subjects:
         click.echo(s)
-    click.echo(f"{len(subjects)} expiry alert(s) raised")
+    click.echo(f"{formatting.plural(len(subjects), 'expiry alert')} raised")
     for s in forecast_subjects:
         click.echo(s)
-    click.echo(f"{len(forecast_subjects)} forecast alert(s) raised")
+    click.echo(f"{formatting.plural(len(forecast_subjects), 'forecast alert')} raised")
     from portal.services.opportunities import scan
 
     changes = scan(db.session, day)

@@ -255,3 +255,11 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["moment"] = formatting.moment
     app.jinja_env.filters["plural"] = formatting.plural
     app.jinja_env.globals["verb"] = formatting.verb
+
+    def readable_history(entries):
+        """History rows with labels and record names (a global: the history macro is imported without context)."""
+        from portal.services.history_labels import readable
+
+        return readable(db.session, entries)
+
+    app.jinja_env.globals["readable_history"] = readable_history

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from portal.domain import formatting
 from portal.domain.assignment import Assignment, Delete, Operation, SetEnd, enforcement_refusal
 
 ONE_DAY = timedelta(days=1)
@@ -83,11 +84,11 @@ def plan_po_edit(before: POState, after: POState, assignments: list[Assignment],
     stranded = group_jobs_left_without_po(before, after, list(group_assignments), jobs)
     if stranded and enforcing_debtor:
         return EditPlan(errors={"group_id" if after.group_id != before.group_id else "expiration": [
-            f"{len(stranded)} job assignment(s) through group {group_name} would have no PO on days this PO no "
-            f"longer covers. " + enforcement_refusal(enforcing_debtor)]})
+            f"{formatting.plural(len(stranded), 'job assignment')} through group {group_name} would have no PO on days "
+            f"this PO no longer covers. " + enforcement_refusal(enforcing_debtor)]})
     asked = [] if confirmed or not stranded else [
-        f"{len(stranded)} job assignment(s) through group {group_name} would have no PO on days this PO no longer "
-        "covers. Continue?"]
+        f"{formatting.plural(len(stranded), 'job assignment')} through group {group_name} would have no PO on days "
+        "this PO no longer covers. Continue?"]
     if can_override:
         return EditPlan(confirmations=asked)
     errors: dict[str, list[str]] = {}
@@ -134,6 +135,7 @@ def plan_po_edit(before: POState, after: POState, assignments: list[Assignment],
         if any(_overlaps(a.start, None, jobs.get(a.job_id, JobSpan(date.min)).start,
                          jobs.get(a.job_id, JobSpan(date.min)).end) for a in removed):
             return EditPlan(errors={"expiration": [
-                f"{len(removed)} job assignment(s) start after the new expiration and would be removed. "
+                f"{formatting.plural(len(removed), 'job assignment')} {formatting.verb(len(removed), 'starts', 'start')} after the "
+                "new expiration and would be removed. "
                 + enforcement_refusal(enforcing_debtor)]})
     return EditPlan(errors={}, operations=ops, confirmations=asked + confirmations, notices=notices)

@@ -173,8 +173,15 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
     doc.status, doc.posted_at, doc.posted_by_id = "posted", datetime.now(timezone.utc), user.id
     if check.blocked:
         doc.override_used = result.overridden = True
-        audit.acting(session, user, reason="Posted past a blocked PO budget (po_override_budget): "
-                     + " ".join(w.message for w in check.warnings if w.blocks))
+        why = ("Posted past a blocked PO budget (po_override_budget): "
+               + " ".join(w.message for w in check.warnings if w.blocks))[:1000]
+        audit.acting(session, user, reason=why)
+        # the PO's own history shows the override too, not only the document's
+        audit.insert_rows(session, [{
+            "actor_id": user.id, "entity_type": "purchase_orders", "entity_id": po_id, "scope_type": None,
+            "scope_id": None, "action": "override", "changes": {}, "reason": why,
+            "summary": f"{doc_type.name} {doc.number} posted past the blocked budget"}
+            for po_id in sorted({f[1] for f in funded if f[1]})])
     session.flush()
     result.alerts = alerts.after_change(session, pos, balances, today=today or date.today())
     if commit:

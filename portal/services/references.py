@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from portal.models import (AlertTemplate, BillCode, BillCodeGroup, Debtor, Document, DocumentLine, DocumentType,
                            JobOrder, JobPOAssignment, LedgerEntry, POEligibleType, POGroup, POLine, PurchaseOrder,
                            bill_code_group_members)
+from portal.domain import formatting
 from portal.services import audit
 from portal.services.errors import Conflict, NotFound
 from portal.services.locks import locked
@@ -72,8 +73,7 @@ REFERENCES: dict[type, list[tuple[Callable[[object], Select], str]]] = {
 }
 
 
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+plural = formatting.plural  # "1 ledger entry", "2 ledger entries": one helper for the whole portal
 
 
 def references_of(session: Session, obj) -> list[str]:
@@ -99,6 +99,7 @@ def delete_unreferenced(session: Session, model: type, pk, *, actor, label=str, 
     refs = references_of(session, obj)
     if refs:
         session.rollback()
-        raise Conflict(f"{label(obj)} cannot be deleted: {', '.join(refs)} refer to it.")
+        one = len(refs) == 1 and refs[0].startswith("1 ")
+        raise Conflict(f"{label(obj)} cannot be deleted: {', '.join(refs)} {formatting.verb(1 if one else 2, 'refers', 'refer')} to it.")
     session.delete(obj)
     session.commit()

@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal.domain import formatting
 from portal.authz import CATALOGUE, DEFAULT_ROLES, GRANTED, LEVELS, check_declared
 from portal.models import Branch, Role, RoleGrant, User
 from portal.services import audit
@@ -179,7 +180,7 @@ def delete_role(session: Session, role_id: int, *, actor) -> None:
         raise NotFound("No such role.")
     in_use = session.scalar(select(func.count()).select_from(User).where(User.roles.any(Role.id == role_id)))
     if in_use:
-        raise Conflict(f"{in_use} user(s) still have this role.")
+        raise Conflict(f"{formatting.plural(in_use, 'user')} still {formatting.verb(in_use, 'has', 'have')} this role.")
     audit.acting(session, actor)
     session.delete(role)
     session.commit()

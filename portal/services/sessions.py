@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from portal.domain import formatting
 from portal.domain.sessions import SessionPolicy, expiry, touch_before, why_unusable
 from portal.models import User, UserSession
 from portal.services import audit
@@ -111,7 +112,7 @@ def end_all(session: Session, user_id: int, *, actor_id: int | None, reason: str
     if keep_token:
         stmt = stmt.where(UserSession.token_hash != _digest(keep_token))
     ended = len(session.execute(stmt).all())
-    _audit(session, user_id, "sessions_ended", f"Signed out everywhere ({reason}): {ended} session(s)", actor_id,
+    _audit(session, user_id, "sessions_ended", f"Signed out everywhere ({reason}): {formatting.plural(ended, 'session')}", actor_id,
            sessions_ended=ended)
     if commit:
         session.commit()

@@ -74,7 +74,7 @@ def test_scan_skips_while_another_host_scans(make_app, db_session):
         result = app.test_cli_runner().invoke(args=["alerts", "scan"])
     assert "another scan holds the lock" in result.output
     after = app.test_cli_runner().invoke(args=["alerts", "scan"])
-    assert "expiry alert(s) raised" in after.output
+    assert "expiry alert" in after.output and "raised" in after.output
 
 
 def test_the_lock_is_one_per_job_name(make_app):

@@ -41,9 +41,9 @@ def test_preview_then_post_all(db_session, login_as):
     debtor, po, job = _setup(db_session)
     text = GOOD.format(job=job.number)
     preview = _upload(browser, text).get_data(as_text=True)
-    assert "3 row(s), 2 document(s)" in preview and _count(db_session) == 0
+    assert "3 rows, 2 documents" in preview and _count(db_session) == 0
     done = browser.post("/documents/import", {"action": "post", "content": text}).get_data(as_text=True)
-    assert "2 document(s) posted" in done
+    assert "2 documents posted" in done
     db_session.expire_all()
     assert db_session.get(POBalance, po.id).used == 650
 

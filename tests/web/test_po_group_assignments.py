@@ -51,7 +51,7 @@ def test_shortening_a_group_po_under_its_group_jobs_asks_first(db_session, group
     factories.assignment(db_session, job, group=group, start=D(2026, 8, 1))
     first_try = browser.post(f"/purchase-orders/{second.id}/edit", _form(second, expiration="2026-09-30"))
     text = first_try.get_data(as_text=True)
-    assert first_try.status_code == 200 and "1 job assignment(s) through group Rolling" in text
+    assert first_try.status_code == 200 and "1 job assignment through group Rolling" in text
     db_session.expire_all()
     assert db_session.get(PurchaseOrder, second.id).expiration == D(2026, 12, 31)
     confirmed = browser.post(f"/purchase-orders/{second.id}/edit",

@@ -120,7 +120,7 @@ def test_users_change_their_own_password_and_their_other_sessions_end(app, db_se
     assert _signed_in(elsewhere.get("/job-orders/"))
     done = browser.post("/account/password", {"current_password": factories.PASSWORD, "new_password": "a-new-pass-2026",
                                               "confirm_password": "a-new-pass-2026"}, follow_redirects=True)
-    assert "Password changed. Signed out of 1 other session(s)." in done.get_data(as_text=True)
+    assert "Password changed. Signed out of 1 other session." in done.get_data(as_text=True)
     assert _signed_in(browser.get("/job-orders/")), "the session that changed it stays signed in"
     assert elsewhere.get("/job-orders/").status_code == 302
     fresh = Browser(app.test_client(), db_session)
@@ -142,7 +142,7 @@ def test_an_administrator_signs_a_user_out_everywhere(app, db_session, login_as)
     assert "Sign out everywhere" in page and page.count("<tr><td>") >= 2
     assert browser.post(f"/admin/users/{user.id}/sign-out").status_code == 403  # not their own to do
     done = admin.post(f"/admin/users/{user.id}/sign-out", follow_redirects=True)
-    assert "Signed out everywhere: 2 session(s) ended." in done.get_data(as_text=True)
+    assert "Signed out everywhere: 2 sessions ended." in done.get_data(as_text=True)
     assert browser.get("/documents/").status_code == 302 and other.get("/documents/").status_code == 302
     assert _signed_in(admin.get("/admin/users"))
     entry = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "sessions_ended",

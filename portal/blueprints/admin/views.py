@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
+from portal.domain import formatting
 from portal.authz import CATALOGUE, LEVELS, requires
 from portal.blueprints.admin.forms import BranchForm, RoleForm, UserForm
 from portal.blueprints.maintenance.forms import SettingsForm
@@ -78,7 +79,7 @@ def edit_user(user_id: int):
 def sign_out_user(user_id: int):
     """End every session of the user, on every worker: they must sign in again."""
     ended = user_sessions.sign_out_everywhere(db.session, user_id, actor=current_user)
-    flash(f"Signed out everywhere: {ended} session(s) ended.", "success")
+    flash(f"Signed out everywhere: {formatting.plural(ended, 'session')} ended.", "success")
     return redirect(url_for("admin.edit_user", user_id=user_id))
 
 

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
+from portal.domain import formatting
 from portal.authz import public, signed_in
 from portal.blueprints.auth.forms import LoginForm, PasswordForm
 from portal.blueprints.forms import apply_errors
@@ -71,6 +72,6 @@ def password():
             db.session.rollback()
             apply_errors(form, exc)
         else:
-            flash("Password changed." + (f" Signed out of {ended} other session(s)." if ended else ""), "success")
+            flash("Password changed." + (f" Signed out of {formatting.plural(ended, 'other session')}." if ended else ""), "success")
             return redirect(url_for("main.home"))
     return render_template("auth/password.html", form=form)

@@ -48,5 +48,5 @@ class AlertTemplateForm(VersionedForm):
 
 
 class SettingsForm(VersionedForm):
-    text = TextAreaField("Assignment prompt message (seed 004's InvoiceGenerationMessage)",
+    text = TextAreaField("Assignment prompt message",
                          validators=[DataRequired("Enter the message."), Length(max=1000)])

@@ -1,0 +1,128 @@
+"""History as users read it: field labels instead of column names, records by their names instead of
+ids, kinds in words; bookkeeping columns (row versions, search keys) left out."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.domain import formatting
+from portal.models import (AlertTemplate, BillCode, BillCodeGroup, Branch, Debtor, DocumentType, JobOrder, POGroup,
+                           PurchaseOrder, User)
+
+HIDDEN = {"id", "row_version", "number_key", "created_at", "created_by_id", "changed_at", "changed_by_id",
+          "password_hash", "session_version"}
+
+LABELS = {
+    "debtor_id": "Debtor", "po_id": "PO", "group_id": "PO group", "alert_template_id": "Alert template",
+    "document_type_id": "Document type", "branch_id": "Branch", "job_id": "Job order", "bill_code_id": "Bill code",
+    "bill_code_group_id": "Bill code group", "consultant_id": "Consultant", "po_line_id": "PO line",
+    "source_document_id": "Made from", "source_line_id": "Made from line", "tolerance_pct": "Tolerance %",
+    "effective": "Effective", "expiration": "Expires", "enforce_purchase_orders": "Enforces purchase orders",
+    "over_budget_policy": "Over-budget policy", "po_reference": "On-the-fly PO number", "start_date": "Start",
+    "discontinued_date": "Discontinued", "manual_end": "Ended by hand on", "secondary_po_number": "Secondary PO number",
+    "doc_date": "Date", "bill_from": "Bill period from", "bill_to": "Bill period to", "po_number": "PO number",
+    "explicit_po": "PO named on the line", "line_no": "Line", "override_used": "Posted past a blocked budget",
+    "posted_at": "Posted at", "posted_by_id": "Posted by", "voided_at": "Voided at", "is_master": "Master PO",
+}
+VALUES = {
+    "kind": {"single_line": "Single line", "multi_line": "Multi-line", "multi_line_master": "Multi-line master"},
+    "over_budget_policy": {"warn": "Warn", "block": "Block"},
+    "source": {"manual": "By hand", "bulk": "Bulk assignment", "po_edit": "PO change", "job_order": "New job order"},
+}
+ENTITIES = {
+    "purchase_orders": "purchase order", "po_lines": "PO line", "po_groups": "PO group", "job_orders": "job order",
+    "job_po_assignments": "job PO assignment", "documents": "document", "document_lines": "document line",
+    "debtors": "debtor", "bill_codes": "bill code", "bill_code_groups": "bill code group",
+    "document_types": "document type", "alert_templates": "alert template", "po_eligible_types": "eligible document type",
+}
+# *_id columns and how their record is named
+NAMED = {
+    "debtor_id": (Debtor, lambda d: str(d)), "po_id": (PurchaseOrder, lambda p: f"PO {p.number}"),
+    "group_id": (POGroup, lambda g: g.description), "alert_template_id": (AlertTemplate, lambda t: t.name),
+    "document_type_id": (DocumentType, lambda t: t.name), "branch_id": (Branch, lambda b: b.code),
+    "job_id": (JobOrder, lambda j: f"{j.number} {j.title}"), "bill_code_id": (BillCode, lambda c: c.code),
+    "bill_code_group_id": (BillCodeGroup, lambda g: g.name), "consultant_id": (User, lambda u: u.username),
+    "posted_by_id": (User, lambda u: u.username),
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    actor: str
+    action: str
+    what: str
+    summary: str
+    reason: str | None
+    changes: list[Change]
+
+
+def label(field: str) -> str:
+    return LABELS.get(field) or field.replace("_", " ").capitalize()
+
+
+def _shown(field: str, value, names: dict) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if field in NAMED and isinstance(value, int):
+        return names.get((field, value), f"(removed, #{value})")
+    if field in VALUES and isinstance(value, str):
+        return VALUES[field].get(value, value)
+    if value is True:
+        return "Yes"
+    if value is False:
+        return "No"
+    if isinstance(value, list):
+        return ", ".join(_shown(field, v, names) for v in value) or "—"
+    if isinstance(value, str):
+        if field in ("amount", "budget", "total", "rate") or field.endswith("_amount"):
+            try:
+                return formatting.money(Decimal(value))
+            except InvalidOperation:
+                return value
+        if len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
+            try:
+                return formatting.day(date.fromisoformat(value[:10])) + value[10:16].replace("T", " ")
+            except ValueError:
+                return value
+    return str(value)
+
+
+def readable(session: Session, entries) -> list[Entry]:
+    """The entries as a History table shows them; the records named are read in one query per kind."""
+    entries = list(entries)
+    wanted: dict[str, set[int]] = {}
+    for e in entries:
+        for field, pair in (e.changes or {}).items():
+            if field in NAMED:
+                for v in pair if isinstance(pair, list) else [pair]:
+                    if isinstance(v, int):
+                        wanted.setdefault(field, set()).add(v)
+    names: dict[tuple[str, int], str] = {}
+    for field, ids in wanted.items():
+        model, name = NAMED[field]
+        for obj in session.scalars(select(model).where(model.id.in_(ids))):
+            names[(field, obj.id)] = name(obj)
+    out = []
+    for e in entries:
+        changes = []
+        for field, pair in (e.changes or {}).items():
+            if field in HIDDEN:
+                continue
+            old, new = (pair if isinstance(pair, list) and len(pair) == 2 else (None, pair))
+            changes.append(Change(label(field), _shown(field, old, names), _shown(field, new, names)))
+        out.append(Entry(e.at, str(e.actor) if e.actor else "system", e.action,
+                         ENTITIES.get(e.entity_type, e.entity_type.replace("_", " ")), e.summary or "", e.reason,
+                         changes))
+    return out
