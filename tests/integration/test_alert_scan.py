@@ -18,11 +18,11 @@ def test_expiry_alerts_are_raised_once_when_due(app, db_session):
     factories.po(db_session, debtor, "EXP-1", expiration=date(2026, 12, 31), alert_template_id=template.id, used="100")
     runner = app.test_cli_runner()
     early = runner.invoke(args=["alerts", "scan", "--today", "2026-11-30"])
-    assert "0 expiry alert(s)" in early.output
+    assert "0 expiry alerts" in early.output
     due = runner.invoke(args=["alerts", "scan", "--today", "2026-12-01"])
-    assert "PO EXP-1 expires 2026-12-31" in due.output and "1 expiry alert(s)" in due.output
+    assert "PO EXP-1 expires 2026-12-31" in due.output and "1 expiry alert raised" in due.output
     again = runner.invoke(args=["alerts", "scan", "--today", "2026-12-02"])
-    assert "0 expiry alert(s)" in again.output
+    assert "0 expiry alerts" in again.output
     db_session.expire_all()
     assert db_session.scalar(select(func.count()).select_from(Alert)) == 1
     note = db_session.scalars(select(Notification)).one()
