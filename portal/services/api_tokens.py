@@ -10,7 +10,9 @@ import hashlib
 import secrets
 from datetime import date, datetime, timezone
 
-from sqlalchemy import select, update
+from psycopg.errors import LockNotAvailable
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from portal.domain import api_tokens as rules
@@ -101,9 +103,16 @@ def resolve(session: Session, secret: str | None) -> tuple[User | None, str]:
     why = rules.why_unusable(rules.TokenState(token.expires_at, token.revoked_at, bool(user and user.active)), now)
     if why is not None:
         return None, why
-    with session.get_bind().begin() as conn:
-        conn.execute(update(ApiToken).where(ApiToken.id == token.id,
-                                            (ApiToken.last_used_at.is_(None))
-                                            | (ApiToken.last_used_at <= now - rules.TOUCH_EVERY))
-                     .values(last_used_at=now))
+    # best effort, as a session's last seen: it gives up after a moment rather than wait behind a
+    # table lock queued after this request's own open read (which would wait for this request in turn)
+    try:
+        with session.get_bind().begin() as conn:
+            conn.execute(text("SET LOCAL lock_timeout = '2s'"))
+            conn.execute(update(ApiToken).where(ApiToken.id == token.id,
+                                                (ApiToken.last_used_at.is_(None))
+                                                | (ApiToken.last_used_at <= now - rules.TOUCH_EVERY))
+                         .values(last_used_at=now))
+    except OperationalError as error:
+        if not isinstance(error.orig, LockNotAvailable):
+            raise
     return user, ""
