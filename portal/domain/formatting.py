@@ -21,6 +21,13 @@ def money(value) -> str:
     return f"({text})" if amount < 0 else text
 
 
+def input_amount(value) -> str:
+    """An amount as a form field holds it: 1234.50 (no thousands separator, no parentheses)."""
+    if value is None or value == "":
+        return ""
+    return f"{Decimal(value).quantize(CENT):f}"
+
+
 def percent(value) -> str:
     """Decimal('90.00') -> '90'; Decimal('87.50') -> '87.5' (never exponent notation)."""
     if value is None or value == "":

@@ -1,0 +1,64 @@
+"""Money, dates, percentages and counts are formatted in one place (portal/domain/formatting.py, the
+filters money, day, moment, pct, input_amount and plural): no template formats a figure by hand."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from portal.domain import formatting
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "portal" / "templates"
+
+HAND_FORMATTING = {
+    "strftime": re.compile(r"\.strftime\("),
+    "isoformat": re.compile(r"\.isoformat\(\)"),
+    "printf money": re.compile(r"'%[0-9.,]*[df]'\s*%|\"%[0-9.,]*[df]\"\s*%"),
+    "format filter": re.compile(r"\|\s*format\b"),
+    "format spec": re.compile(r",\.2f|:\.2f"),
+    "round filter": re.compile(r"\|\s*round\b"),
+    "dollar sign": re.compile(r"\$\{\{|\$\s*\{\{"),
+    "(s) plural": re.compile(r"\w\(s\)"),
+    # a money figure printed bare as text (attribute values such as <meter value=…> are machine values)
+    "bare money": re.compile(r"(?<![=\"'])\{\{\s*[\w.]*\b(amount|budget|used|commitments|estimates|net_remaining|"
+                             r"net_unused|subtotal|rate)\s*\}\}"),
+    "spec words": re.compile(r"\bseed 00\d|InvoiceGenerationMessage"),
+}
+
+
+def _templates():
+    return sorted(TEMPLATES.rglob("*.html"))
+
+
+def test_templates_exist():
+    assert len(_templates()) > 50
+
+
+@pytest.mark.parametrize("rule", sorted(HAND_FORMATTING))
+def test_no_template_formats_by_hand(rule):
+    found = []
+    for path in _templates():
+        text = re.sub(r"\{#.*?#\}", "", path.read_text(), flags=re.S)  # comments may say anything
+        for n, line in enumerate(text.splitlines(), start=1):
+            if HAND_FORMATTING[rule].search(line):
+                found.append(f"{path.relative_to(TEMPLATES)}:{n}: {line.strip()[:120]}")
+    assert found == [], f"{rule}: use the money/day/moment/pct/plural filters\n" + "\n".join(found)
+
+
+def test_the_formats():
+    assert formatting.money(Decimal("1234.5")) == "1,234.50"
+    assert formatting.money(Decimal("-1300")) == "(1,300.00)"
+    assert formatting.money(None) == ""
+    assert formatting.input_amount(Decimal("1234.5")) == "1234.50"
+    assert formatting.percent(Decimal("87.50")) == "87.5"
+    assert formatting.day(date(2026, 7, 1)) == "2026-07-01" and formatting.day(None) == ""
+    assert formatting.day(datetime(2026, 7, 1, 14, 5)) == "2026-07-01"
+    assert formatting.moment(datetime(2026, 7, 1, 14, 5, 9)) == "2026-07-01 14:05"
+    assert formatting.plural(1, "job assignment") == "1 job assignment"
+    assert formatting.plural(2, "ledger entry") == "2 ledger entries"
+    assert formatting.plural(3, "day") == "3 days" and formatting.plural(2, "box") == "2 boxes"
+    assert formatting.plural(1200, "line") == "1,200 lines"
+    assert formatting.verb(1, "refers", "refer") == "refers" and formatting.verb(2, "refers", "refer") == "refer"
