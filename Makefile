@@ -8,17 +8,17 @@ FLASK := $(BIN)/flask --app portal
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-deep mutation mutation-security mutation-services install browser migrate check bench bench-http clean serve setup install-runtime
+.PHONY: run test test-deep mutation mutation-security mutation-services install browser pdf-libs migrate check bench bench-http clean serve setup install-runtime
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: pdf-libs $(STAMP)
 
 ## Production install: the portal and its runtime dependencies only (no test tools), `pip install .`.
-install-runtime:
+install-runtime: pdf-libs
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check .
 
@@ -28,6 +28,13 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests..."; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+## Pango for WeasyPrint (PDF statements): Debian's libraries, installed only when missing.
+pdf-libs:
+	@/sbin/ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' || { \
+	  echo "Installing Debian's pango for the PDF statements..."; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; }
 
 ## Serve the portal with demo data on http://$(HOST):$(PORT) (embedded PostgreSQL unless DATABASE_URL is set).
 run: $(STAMP)

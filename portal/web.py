@@ -264,3 +264,6 @@ def init_app(app: Flask) -> None:
         return readable(db.session, entries)
 
     app.jinja_env.globals["readable_history"] = readable_history
+    from portal.blueprints.exporting import export_url
+
+    app.jinja_env.globals["export_url"] = export_url  # a global: imported macros see no context

@@ -158,6 +158,14 @@ def grid(session: Session, user, debtor_id: int, as_of: date, *, active_only: bo
     With "active jobs only" cleared it also shows jobs that have moved to another debtor but kept
     assignments under this one (read-only)."""
     per_page = per_page or GRID_PAGE
+    jobs_page = paginate(session, grid_query(user, debtor_id, as_of, active_only=active_only, job_id=job_id),
+                         page, per_page)
+    out = grid_rows(session, list(jobs_page.items), debtor_id, as_of)
+    return Page(out, jobs_page.total, jobs_page.page, per_page, jobs_page.more)
+
+
+def grid_query(user, debtor_id: int, as_of: date, *, active_only: bool = True, job_id: int | None = None):
+    """The grid's jobs (page and export), by number, limited by job security (`job_id`: that job only)."""
     stmt = visible(select(JobOrder), user)
     moved = select(JobPOAssignment.job_id).where(JobPOAssignment.debtor_id == debtor_id)
     if active_only:
@@ -166,20 +174,25 @@ def grid(session: Session, user, debtor_id: int, as_of: date, *, active_only: bo
         stmt = stmt.where((JobOrder.debtor_id == debtor_id) | JobOrder.id.in_(moved))
     if job_id is not None:
         stmt = stmt.where(JobOrder.id == job_id)
-    jobs_page = paginate(session, stmt.order_by(JobOrder.number, JobOrder.id), page, per_page)
-    jobs = list(jobs_page.items)
+    return stmt.order_by(JobOrder.number, JobOrder.id)
+
+
+def grid_rows(session: Session, jobs: list[JobOrder], debtor_id: int, as_of: date) -> list[GridRow]:
+    """Each job's assignment under this debtor on the as-of date, its end and reason: three queries
+    for any number of jobs (the grid's page, an export's chunk, a job list's current PO)."""
     rows_by_job: dict[int, list[JobPOAssignment]] = {j.id: [] for j in jobs}
     if jobs:
-        for row in session.scalars(select(JobPOAssignment).where(JobPOAssignment.job_id.in_(list(rows_by_job)))
+        for row in session.scalars(select(JobPOAssignment).where(JobPOAssignment.job_id.in_(list(rows_by_job)),
+                                                                JobPOAssignment.debtor_id == debtor_id)
                                    .options(lazyload(JobPOAssignment.purchase_order))  # the page reads POPeriods
                                    .order_by(JobPOAssignment.start_date)):
             rows_by_job.setdefault(row.job_id, []).append(row)
-    named = [r for rows in rows_by_job.values() for r in rows if r.debtor_id == debtor_id]
+    named = [r for rows in rows_by_job.values() for r in rows]
     data = debtor_pos(session, debtor_id, po_ids={r.po_id for r in named if r.po_id},
                       group_ids={r.group_id for r in named if r.group_id})
     out = []
     for job in jobs:
-        rows = [r for r in rows_by_job.get(job.id, []) if r.debtor_id == debtor_id]
+        rows = rows_by_job.get(job.id, [])
         timeline = [to_value(r) for r in rows]
         current = tl.current_on(timeline, as_of, data.pos, data.groups)
         row = next((r for r in rows if current and r.id == current.id), None)
@@ -193,7 +206,7 @@ def grid(session: Session, user, debtor_id: int, as_of: date, *, active_only: bo
                 reason = f"Next assignment {future[0].start.isoformat()}"
         out.append(GridRow(job, row, shown, end, reason, tl.next_date(timeline, data.pos, data.groups, as_of),
                            job.debtor_id != debtor_id, current.start if current else None))
-    return Page(out, jobs_page.total, jobs_page.page, per_page, jobs_page.more)
+    return out
 
 
 GRID_POS = 50

@@ -33,13 +33,18 @@ def like_pattern(text: str) -> str:
 
 def list_debtors(session: Session, *, q: str = "", active_only: bool = False, page: int = 1,
                  per_page: int = 25) -> Page[Debtor]:
+    return paginate(session, debtors_query(q=q, active_only=active_only), page, per_page)
+
+
+def debtors_query(*, q: str = "", active_only: bool = False):
+    """The debtors a list (or its export) shows, by code."""
     stmt = select(Debtor)
     if q.strip():
         pattern = like_pattern(q.strip())
         stmt = stmt.where(or_(Debtor.code.ilike(pattern), Debtor.name.ilike(pattern)))
     if active_only:
         stmt = stmt.where(Debtor.active.is_(True))
-    return paginate(session, stmt.order_by(func.upper(Debtor.code)), page, per_page)
+    return stmt.order_by(func.upper(Debtor.code), Debtor.id)
 
 
 def get_debtor(session: Session, debtor_id: int) -> Debtor:

@@ -60,6 +60,14 @@ def list_documents(session: Session, *, debtor_id: int | None = None, q: str = "
                    date_to: date | None = None, page: int = 1, per_page: int = 25) -> Page[Document]:
     """The documents list. `q` finds a number or typed PO number by its start, or a type by its name
     or code ("inv" finds every invoice type); `po` the documents with a line on that PO number."""
+    return paginate(session, documents_query(session, debtor_id=debtor_id, q=q, status=status, type_id=type_id, po=po,
+                                             date_from=date_from, date_to=date_to), page, per_page)
+
+
+def documents_query(session: Session, *, debtor_id: int | None = None, q: str = "", status: str = "",
+                    type_id: int | None = None, po: str = "", date_from: date | None = None,
+                    date_to: date | None = None):
+    """The document list's statement (page and export), newest first."""
     stmt = select(Document)
     if debtor_id:
         stmt = stmt.where(Document.debtor_id == debtor_id)
@@ -82,7 +90,7 @@ def list_documents(session: Session, *, debtor_id: int | None = None, q: str = "
                     if needle in t.name.lower() or t.code.lower().startswith(needle)]
         stmt = stmt.where(or_(search.starts_with(Document.number, q), search.starts_with(Document.po_number, q),
                               Document.document_type_id.in_(type_ids)))
-    return paginate(session, stmt.order_by(Document.doc_date.desc(), Document.id.desc()), page, per_page)
+    return stmt.order_by(Document.doc_date.desc(), Document.id.desc())
 
 
 def get_document(session: Session, doc_id: int) -> Document:

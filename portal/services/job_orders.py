@@ -61,8 +61,12 @@ def branch_choices(session: Session, user) -> list[Branch]:
 
 
 def list_jobs(session: Session, user, flt: JobFilter, *, today: date, page: int = 1, per_page: int = 25) -> Page[JobOrder]:
-    stmt = filtered(flt, user, today).order_by(JobOrder.number.desc())
-    return paginate(session, stmt, page, per_page)
+    return paginate(session, jobs_query(flt, user, today), page, per_page)
+
+
+def jobs_query(flt: JobFilter, user, today: date) -> Select:
+    """The job list's statement (page and export): the filter, job security, newest number first."""
+    return filtered(flt, user, today).order_by(JobOrder.number.desc(), JobOrder.id.desc())
 
 
 @dataclass(frozen=True)

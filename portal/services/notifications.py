@@ -24,10 +24,15 @@ def unread_count(session: Session, user_id: int) -> int:
 
 
 def list_for(session: Session, user_id: int, *, unread_only: bool = False, page: int = 1, per_page: int = 25) -> Page:
+    return paginate(session, notifications_query(user_id, unread_only=unread_only), page, per_page)
+
+
+def notifications_query(user_id: int, *, unread_only: bool = False):
+    """A user's own notifications, newest first (page and export)."""
     stmt = select(Notification).where(Notification.user_id == user_id)
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
-    return paginate(session, stmt.order_by(Notification.id.desc()), page, per_page)
+    return stmt.order_by(Notification.id.desc())
 
 
 def mark_read(session: Session, user_id: int, notification_id: int | None = None) -> int:

@@ -93,14 +93,18 @@ def _filtered(stmt, user, flt: PipelineFilter):
     return stmt
 
 
+def pipeline_query(user, flt: PipelineFilter):
+    """The pipeline's rows (opportunity, unscheduled amount, PO, debtor, owner, contract) in its order."""
+    order = SORTS.get(flt.sort, SORTS["amount"])
+    return _filtered(select(Opportunity, UNSCHEDULED, PurchaseOrder, Debtor, User, Contract),
+                     user, flt).order_by(User.full_name, User.id, order, Opportunity.id)
+
+
 def pipeline(session: Session, user, flt: PipelineFilter, *, page: int = 1,
              per_page: int = 50) -> tuple[Page[PipelineRow], list[tuple[User, int, Decimal]]]:
     """Opportunities grouped by owner (owner's name, then the chosen sort), one page of them, and
     each owner's count and total over the whole filter: three queries whatever the data."""
-    order = SORTS.get(flt.sort, SORTS["amount"])
-    stmt = _filtered(select(Opportunity, UNSCHEDULED, PurchaseOrder, Debtor, User, Contract),
-                     user, flt).order_by(User.full_name, User.id, order, Opportunity.id)
-    raw = paginate(session, stmt, page, per_page, scalars=False)
+    raw = paginate(session, pipeline_query(user, flt), page, per_page, scalars=False)
     rows = [PipelineRow(o, amount, po, d, u, c) for o, amount, po, d, u, c in raw.items]
     totals_stmt = _filtered(select(User, func.count(Opportunity.id), func.sum(UNSCHEDULED)), user, flt) \
         .group_by(User.id).order_by(User.full_name, User.id)

@@ -61,6 +61,11 @@ def can_modify(user, po: PurchaseOrder) -> bool:
 def list_purchase_orders(session: Session, flt: POFilter, *, today: date, page: int = 1,
                          per_page: int = 25) -> Page[PurchaseOrder]:
     """POs with their balances in one query (plus one count), current and future by default."""
+    return paginate(session, po_query(flt, today=today), page, per_page)
+
+
+def po_query(flt: POFilter, *, today: date):
+    """The POs a filter selects, with their balance rows, in the filter's order (page and export)."""
     stmt = (select(PurchaseOrder)
             .outerjoin(PurchaseOrder.balance).options(contains_eager(PurchaseOrder.balance))
             .outerjoin(PurchaseOrder.forecast).options(contains_eager(PurchaseOrder.forecast)))
@@ -89,7 +94,7 @@ def list_purchase_orders(session: Session, flt: POFilter, *, today: date, page: 
         "remaining": (POBalance.remaining, PurchaseOrder.id),
         "runs_out": (POForecast.runs_out_on.asc().nulls_last(), PurchaseOrder.expiration),
     }.get(flt.sort, (PurchaseOrder.expiration, PurchaseOrder.number_key))
-    return paginate(session, stmt.order_by(*order, PurchaseOrder.id), page, per_page)
+    return stmt.order_by(*order, PurchaseOrder.id)
 
 
 def get_po(session: Session, po_id: int) -> PurchaseOrder:
@@ -350,6 +355,16 @@ def balance_figures(po: PurchaseOrder) -> Figures:
         return f
     unlined = budget.not_on_any_line(f, [budget.Balance.of(l.budget, l.balance) for l in po.lines])
     return replace(f, not_on_any_line=unlined)
+
+
+def figures_of(amount: Decimal, sums, tolerance_pct: Decimal | None) -> Figures:
+    """Figures of an amount and its drawn sums (anything with used, commitments, estimates; None: nothing)."""
+    return _figures(amount, sums, tolerance_pct)
+
+
+def row_figures(po: PurchaseOrder) -> Figures:
+    """A PO's figures from its balance row alone (a list or export row: no master lines read)."""
+    return _figures(po.amount, po.balance, po.tolerance_pct)
 
 
 def line_figures(line: POLine) -> Figures:

@@ -5,8 +5,6 @@ Each reads a summary kept in the posting transaction (portal/models/summaries.py
 its work does not grow with the ledger."""
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -14,7 +12,6 @@ from decimal import Decimal
 from sqlalchemy import Integer, String, column, func, literal_column, select, true, tuple_, values
 from sqlalchemy.orm import Session
 
-from portal.domain.text import csv_cell
 from portal.models import (BillCode, Document, DocumentLine, DocumentType, JobOrder, POBillCodeTotal,
                            PODocumentTotal, PONumberSpend, PurchaseOrder, SpendDocument)
 from portal.services.job_visibility import visible
@@ -222,25 +219,3 @@ class ReportDocument:
     doc_date: date
     type_name: str
     amount: Decimal
-
-
-def spend_by_po_number_csv(rows, debtor_codes: dict[int, str]):
-    """The spend report as CSV for a spreadsheet, one row per debtor and PO number, yielded line by
-    line so a long export streams; every cell through `csv_cell` (no formulas)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    cent = Decimal("0.01")
-
-    def line(cells) -> str:
-        writer.writerow([csv_cell(c) for c in cells])
-        text = out.getvalue()
-        out.seek(0)
-        out.truncate()
-        return text
-
-    yield line(["debtor", "po_number", "budget", "documents", "invoiced_net", "orders", "estimates"])
-    for row in rows:
-        debtor, number, v = (row.debtor_id, row.po_number, row) if isinstance(row, SpendRow) else row
-        yield line([debtor_codes[debtor], number, "PO budget" if v["budgeted"] else "on the fly", v["documents"],
-                    Decimal(v["used"]).quantize(cent), Decimal(v["commitment"]).quantize(cent),
-                    Decimal(v["estimate"]).quantize(cent)])

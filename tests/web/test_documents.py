@@ -207,7 +207,7 @@ def test_po_documents_tab_spend_tab_and_report(db_session, login_as, setup):
     download = browser.get(f"/documents/report?format=csv&debtor_id={setup['debtor'].id}")
     assert download.mimetype == "text/csv" and "attachment" in download.headers["Content-Disposition"]
     lines = download.get_data(as_text=True).splitlines()
-    assert lines[0].startswith("debtor,po_number") and "ACME,4500,PO budget,1,950.00,0.00,0.00" in lines
+    assert lines[0].startswith("Debtor,PO number") and "ACME,4500,PO budget,1,950.00,0.00,0.00" in lines
     assert "ACME,CUST-77,on the fly,1,100.00,0.00,0.00" in lines
 
 

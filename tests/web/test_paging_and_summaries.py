@@ -134,7 +134,7 @@ def test_spend_report_pages_and_its_totals_are_the_databases(db_session, login_a
     assert reports.spend_by_po_number(db_session).totals[0] == used == Decimal("60.00")
     assert "60.00" in first.split("<tfoot>")[1]
     csv = browser.get("/documents/report?format=csv").get_data(as_text=True).splitlines()
-    assert len(csv) == 6 and csv[0].startswith("debtor,po_number")
+    assert len(csv) == 6 and csv[0].startswith("Debtor,PO number")
 
 
 def test_assignment_grid_and_a_debtors_pos_are_paged(db_session, login_as, books, monkeypatch, app):

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.authz import requires
+from portal.blueprints import exporting
 from portal.blueprints.forms import page_arg
 from portal.blueprints.job_orders.forms import optional_int, parse_target
 from portal.blueprints.job_orders.views import parse_day
@@ -36,6 +37,13 @@ def grid():
     as_of = parse_day(request.args.get("as_of"), date.today())
     active_only = request.args.get("all") != "1"
     debtor = db.session.get(Debtor, debtor_id) if debtor_id else None
+    if fmt := exporting.requested_format():
+        from portal.services import export_lists
+
+        if debtor is None:
+            abort(404)
+        return exporting.send(lambda s, u: export_lists.grid_export(s, u, s.get(Debtor, debtor_id), as_of,
+                                                                    active_only=active_only), fmt)
     page = service.grid(db.session, current_user, debtor.id, as_of, active_only=active_only,
                         page=page_arg(request.args.get("page"))) if debtor else None
     rows = page.items if page else []

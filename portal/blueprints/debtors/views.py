@@ -4,6 +4,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 
 from portal.authz import requires
+from portal.blueprints import exporting
 from portal.blueprints.debtors.forms import DebtorForm
 from portal.blueprints.forms import apply_errors, page_arg
 from portal.extensions import db
@@ -27,6 +28,10 @@ def _input(form: DebtorForm) -> service.DebtorInput:
 @requires("debtors", "view")
 def index():
     q = request.args.get("q", "")[:200]
+    if fmt := exporting.requested_format():
+        from portal.services import export_lists
+
+        return exporting.send(lambda s, u: export_lists.debtors_export(s, q=q), fmt)
     page = service.list_debtors(db.session, q=q, page=page_arg(request.args.get("page")),
                                 per_page=current_app.config["PAGE_SIZE"])
     return render("debtors/index.html", "debtors/_rows.html", page=page, q=q)

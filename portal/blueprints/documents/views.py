@@ -8,9 +8,9 @@ from uuid import uuid4
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from portal.authz import requires
+from portal.blueprints import exporting
 from portal.blueprints.documents.forms import DocumentForm, document_input, lines_from
 from portal.blueprints.forms import apply_errors, page_arg
 from portal.blueprints.job_orders.forms import optional_int
@@ -33,6 +33,12 @@ def index():
     debtor_id, type_id = optional_int(args.get("debtor_id")), optional_int(args.get("type_id"))
     q, status, po = args.get("q", "")[:100], args.get("status", ""), args.get("po", "")[:50]
     date_from, date_to = parse_day(args.get("from"), None), parse_day(args.get("to"), None)
+    filters = {"debtor_id": debtor_id, "q": q, "status": status, "type_id": type_id, "po": po,
+               "date_from": date_from, "date_to": date_to}
+    if fmt := exporting.requested_format():
+        from portal.services import export_lists
+
+        return exporting.send(lambda s, u: export_lists.documents_export(s, **filters), fmt)
     page = service.list_documents(db.session, debtor_id=debtor_id, q=q, status=status, type_id=type_id, po=po,
                                   date_from=date_from, date_to=date_to,
                                   page=page_arg(args.get("page")), per_page=current_app.config["PAGE_SIZE"])
@@ -323,16 +329,11 @@ def report():
     debtors = {d.id: d for d in db.session.scalars(select(Debtor).order_by(Debtor.code))}
     if debtor_id not in debtors:
         debtor_id = None
-    if request.args.get("format") == "csv":
-        codes, engine = {i: d.code for i, d in debtors.items()}, db.engine
+    if fmt := exporting.requested_format():
+        from portal.services import export_lists
 
-        def rows():  # streamed after the view returns: its own session, not the request's
-            with Session(engine) as session:
-                yield from reports.spend_by_po_number_all(session, debtor_id)
-
-        return current_app.response_class(reports.spend_by_po_number_csv(rows(), codes),
-                                          mimetype="text/csv", headers={
-            "Content-Disposition": f"attachment; filename=spend-by-po-number-{date.today().isoformat()}.csv"})
+        codes = {i: d.code for i, d in debtors.items()}
+        return exporting.send(lambda s, u: export_lists.spend_export(s, codes, debtor_id), fmt)
     page = reports.spend_by_po_number(db.session, debtor_id, page=page_arg(request.args.get("page")))
     return render("documents/report.html", "documents/_report_rows.html", page=page, rows=page.rows,
                   debtors=debtors, debtor_id=debtor_id)

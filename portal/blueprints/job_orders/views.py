@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.authz import requires
+from portal.blueprints import exporting
 from portal.blueprints.forms import apply_errors, page_arg
 from portal.blueprints.job_orders.forms import JobForm, optional_int, parse_target
 from portal.extensions import db
@@ -33,6 +34,10 @@ def index():
     flt = service.JobFilter(debtor_id=optional_int(args.get("debtor_id")), q=args.get("q", "")[:200],
                             active_only=args.get("all") != "1", po_id=optional_int(args.get("po_id")),
                             unassigned=args.get("unassigned") == "1", as_of=parse_day(args.get("as_of"), date.today()))
+    if fmt := exporting.requested_format():
+        from portal.services import export_lists
+
+        return exporting.send(lambda s, u: export_lists.job_orders_export(s, u, flt, today=date.today()), fmt)
     page = service.list_jobs(db.session, current_user, flt, today=date.today(), page=page_arg(args.get("page")),
                              per_page=current_app.config["PAGE_SIZE"])
     debtors = db.session.scalars(select(Debtor).order_by(Debtor.code)).all()

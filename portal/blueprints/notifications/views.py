@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, request, url_for
 from flask_login import current_user
 
 from portal.authz import signed_in
+from portal.blueprints import exporting
 from portal.blueprints.forms import page_arg
 from portal.extensions import db
 from portal.htmx import redirect_to, render
@@ -16,6 +17,10 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 @signed_in
 def index():
     unread_only = request.args.get("unread") == "1"
+    if fmt := exporting.requested_format():
+        from portal.services import export_lists
+
+        return exporting.send(lambda s, u: export_lists.notifications_export(s, u, unread_only=unread_only), fmt)
     page = service.list_for(db.session, current_user.id, unread_only=unread_only,
                             page=page_arg(request.args.get("page")), per_page=current_app.config["PAGE_SIZE"])
     return render("notifications/index.html", "notifications/_rows.html", page=page, unread_only=unread_only)

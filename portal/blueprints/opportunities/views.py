@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.authz import requires
+from portal.blueprints import exporting
 from portal.blueprints.forms import VersionedForm, int_or_none, page_arg
 from portal.extensions import db
 from portal.htmx import render
@@ -33,6 +34,10 @@ def index():
                                  status=status if status in ("open", "won", "lost", "expired", "all") else "open",
                                  sort=args.get("sort", "amount") if args.get("sort") in service.SORTS else "amount",
                                  mine=args.get("mine") == "1")
+    if fmt := exporting.requested_format():
+        from portal.services import export_lists
+
+        return exporting.send(lambda s, u: export_lists.opportunities_export(s, u, flt), fmt)
     page, totals = service.pipeline(db.session, current_user, flt, page=page_arg(args.get("page")), per_page=PER_PAGE)
     return render("opportunities/index.html", "opportunities/_rows.html", page=page, totals=totals, flt=flt,
                   owners=service.owners(db.session), today=date.today(),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -7,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.authz import requires
+from portal.blueprints import exporting
 from portal.blueprints.forms import apply_errors, int_or_none, page_arg
 from portal.blueprints.purchase_orders.forms import GroupForm, POForm, lines_from, po_input
 from portal.domain.purchase_orders import master_amount
@@ -39,6 +41,10 @@ def index():
                            include_expired=request.args.get("expired") == "1",
                            sort=request.args.get("sort", "expiration"), attention=request.args.get("attention") == "1",
                            group_id=_int_arg("group_id"), runs_out_within=_days_arg("runs_out"))
+    if fmt := exporting.requested_format():
+        from portal.services import export_lists
+
+        return exporting.send(lambda s, u: export_lists.purchase_orders_export(s, flt, today=date.today()), fmt)
     page = service.list_purchase_orders(db.session, flt, today=date.today(), page=page_arg(request.args.get("page")),
                                         per_page=current_app.config["PAGE_SIZE"])
     debtors = db.session.scalars(select(Debtor).order_by(Debtor.code)).all()
@@ -101,6 +107,10 @@ def detail(po_id: int):
     from portal.services import assignments, reports
 
     extra = {}
+    if tab == "documents" and (fmt := exporting.requested_format()):
+        from portal.services import export_lists
+
+        return exporting.send(lambda s, u: export_lists.po_documents_export(s, u, service.get_po(s, po_id)), fmt)
     if tab == "documents":
         extra["po_documents"] = reports.po_documents(db.session, current_user, po, request.args.get("before"))
         if request.args.get("before") and is_partial():  # "load more": just the next rows
@@ -117,6 +127,53 @@ def detail(po_id: int):
                   po_assignments=lambda po_id: assignments.of_po(db.session, current_user, po_id),
                   history=history, figures=service.balance_figures(po), line_figures=service.line_figures, can_modify=service.can_modify(current_user, po),
                   today=date.today())
+
+
+def _statement_date() -> tuple[date, str | None]:
+    """The statement date from the query string (default today) and why it cannot be used, if so."""
+    raw, today = request.args.get("date", "").strip(), date.today()
+    if not raw:
+        return today, None
+    try:
+        value = date.fromisoformat(raw[:10]) if len(raw) == 10 else None
+    except ValueError:
+        value = None
+    from portal.services.statements import statement_date_error
+
+    error = statement_date_error(value, today)
+    return (value if error is None else today), error
+
+
+@bp.get("/<int:po_id>/statement")
+@requires("purchase_orders", "view")
+def statement(po_id: int):
+    """The client's PO statement as a page that prints as the statement (print stylesheet)."""
+    from portal.services import statements
+
+    po = service.get_po(db.session, po_id)
+    as_of, error = _statement_date()
+    return render_template("purchase_orders/statement.html", s=statements.statement(db.session, po, as_of),
+                           date_error=error, typed=request.args.get("date", "")[:40])
+
+
+@bp.get("/<int:po_id>/statement.pdf")
+@requires("purchase_orders", "view")
+def statement_pdf(po_id: int):
+    """The same statement as a PDF (WeasyPrint); a bad date answers the page with its message."""
+    from portal.services import statements
+    from portal.blueprints.purchase_orders.pdf import render_pdf
+
+    po = service.get_po(db.session, po_id)
+    as_of, error = _statement_date()
+    if error:
+        return render_template("purchase_orders/statement.html", s=statements.statement(db.session, po, as_of),
+                               date_error=error, typed=request.args.get("date", "")[:40]), 400
+    html = render_template("purchase_orders/statement_pdf.html", s=statements.statement(db.session, po, as_of))
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", f"statement-{po.debtor.code}-{po.number}-{as_of.isoformat()}.pdf")
+    response = current_app.response_class(render_pdf(html), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/<int:po_id>/edit", methods=["GET", "POST"])

@@ -1,0 +1,115 @@
+"""A PO statement for the client: the PO's header, its figures as of a statement date, every document
+drawn on it with the running balance, and a master PO's lines with their secondary numbers.
+
+"As of" a date means the ledger as it stood at the end of that day: every movement recorded up to
+then (postings, releases by invoicing, voids, reassignments), none after. The figures are the same
+sums the balance rows keep, so a statement dated today equals the PO page.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from portal.domain import budget
+from portal.models import Document, DocumentType, LedgerEntry, POLine, PurchaseOrder
+from portal.services.purchase_orders import Figures, figures_of
+
+ZERO = Decimal("0")
+EARLIEST = date(2000, 1, 1)
+
+
+@dataclass(frozen=True)
+class Sums:
+    used: Decimal = ZERO
+    commitments: Decimal = ZERO
+    estimates: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class StatementDocument:
+    doc_date: date
+    number: str
+    type_name: str
+    bill_from: date | None
+    bill_to: date | None
+    status: str
+    used: Decimal
+    commitments: Decimal
+    estimates: Decimal
+    remaining: Decimal  # the PO's Net Remaining after this document
+
+    @property
+    def applied(self) -> Decimal:
+        return self.used + self.commitments + self.estimates
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    line: POLine
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class Statement:
+    po: PurchaseOrder
+    as_of: date
+    figures: Figures
+    documents: list[StatementDocument]
+    lines: list[StatementLine]
+
+
+def statement_date_error(value: date | None, today: date) -> str | None:
+    """Why a statement date cannot be used, or None."""
+    if value is None:
+        return "Enter the statement date as YYYY-MM-DD."
+    if value > today:
+        return "The statement date cannot be in the future."
+    if value < EARLIEST:
+        return f"The statement date must be on or after {EARLIEST.isoformat()}."
+    return None
+
+
+def _cutoff(as_of: date) -> datetime:
+    return datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=timezone.utc)
+
+
+def _bucket_sums():
+    le = LedgerEntry
+    return [func.coalesce(func.sum(case((le.bucket == b, le.amount))), 0) for b in ("used", "commitment", "estimate")]
+
+
+def statement(session: Session, po: PurchaseOrder, as_of: date) -> Statement:
+    """The PO's statement as of the end of `as_of` (UTC): three queries whatever the PO's kind.
+    Documents oldest first, each with what it has applied and the Net Remaining after it."""
+    le, cutoff = LedgerEntry, _cutoff(as_of)
+    rows = session.execute(
+        select(Document.doc_date, Document.number, DocumentType.name, Document.bill_from, Document.bill_to,
+               Document.status, *_bucket_sums())
+        .join(Document, Document.id == le.document_id).join(DocumentType, DocumentType.id == Document.document_type_id)
+        .where(le.po_id == po.id, le.at < cutoff)
+        .group_by(Document.id, DocumentType.name).order_by(Document.doc_date, Document.id)).all()
+    documents, total, remaining = [], Sums(), po.amount
+    for doc_date, number, type_name, bill_from, bill_to, status, used, commitments, estimates in rows:
+        if not (used or commitments or estimates):
+            continue  # posted and voided before the statement date: nothing drawn
+        remaining -= used + commitments + estimates
+        documents.append(StatementDocument(doc_date, number, type_name, bill_from, bill_to, status,
+                                           used, commitments, estimates, remaining))
+        total = Sums(total.used + used, total.commitments + commitments, total.estimates + estimates)
+    lines = []
+    if po.is_master:
+        per_line = {line_id: Sums(*sums) for line_id, *sums in session.execute(
+            select(le.po_line_id, *_bucket_sums()).where(le.po_id == po.id, le.at < cutoff, le.po_line_id.is_not(None))
+            .group_by(le.po_line_id))}
+        lines = [StatementLine(line, figures_of(line.budget, per_line.get(line.id), None))
+                 for line in sorted(po.lines, key=lambda l: l.line_no)]
+    figures = figures_of(po.amount, total, po.tolerance_pct)
+    if po.is_master:
+        unlined = budget.not_on_any_line(figures, [budget.Balance.of(l.line.budget, l.figures) for l in lines])
+        figures = Figures(figures.amount, figures.used, figures.commitments, figures.estimates, figures.colour,
+                          figures.tolerance_mark, unlined)
+    return Statement(po, as_of, figures, documents, lines)
