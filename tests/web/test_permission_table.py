@@ -93,6 +93,8 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "debtors.delete": ("debtors", F),
     "purchase_orders.index": ("purchase_orders", V),
     "purchase_orders.detail": ("purchase_orders", V),
+    "purchase_orders.statement": ("purchase_orders", V),  # the client's statement: what the PO page shows
+    "purchase_orders.statement_pdf": ("purchase_orders", V),
     "purchase_orders.groups": ("purchase_orders", V),
     "purchase_orders.create": ("purchase_orders", AE),
     "purchase_orders.edit": ("purchase_orders", AE),
