@@ -55,10 +55,11 @@ PO_COLUMNS = (
     C("Subtotal", lambda r: r[1].subtotal, "money"), C("Net remaining", lambda r: r[1].net_remaining, "money"),
     C("Net unused", lambda r: r[1].net_unused, "money"),
     C("Status", lambda r: {"yellow": "at or past tolerance", "red": "over the amount"}.get(r[1].colour, ""), width=18),
+    C("Forecast runs out", lambda r: r[0].forecast.runs_out_on if r[0].forecast else None, "date", 12),
 )
 
 PO_SORTS = {"expiration": "expiring first", "-expiration": "expiring last", "number": "PO number",
-            "remaining": "least remaining"}
+            "remaining": "least remaining", "runs_out": "runs out first"}
 
 
 def purchase_orders_export(session: Session, flt, *, today: date) -> Export:
@@ -67,7 +68,7 @@ def purchase_orders_export(session: Session, flt, *, today: date) -> Export:
                                          ("PO group", group.description if group else None), ("search", flt.q),
                                          ("expired included", flt.include_expired),
                                          ("needs attention", flt.attention),
-                                         ("runs out within (days)", getattr(flt, "runs_out_within", None)),
+                                         ("runs out within (days)", flt.runs_out_within),
                                          ("sort", PO_SORTS.get(flt.sort, flt.sort))])
     rows = (_po_row(po) for po in flatten(stream(session, purchase_orders.po_query(flt, today=today))))
     return Export("purchase-orders", title, PO_COLUMNS, rows)
