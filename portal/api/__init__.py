@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
     api = PortalApi()
     api.init_app(app, spec_kwargs={
         "info": {"description": "The PO Portal's REST API. Send `Authorization: Bearer <token>` (a personal API "
-                                "token from your account menu). Errors are application/problem+json."},
+                                "token from *API tokens* in the portal's header). Errors are application/problem+json."},
         "security": [{"bearer": []}],
         "servers": [{"url": "/"}],
     })

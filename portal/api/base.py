@@ -25,9 +25,24 @@ class StrictParser(FlaskParser):
 class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = StrictParser()
 
+    def __init__(self, *args, tag: str, **kw):
+        super().__init__(*args, **kw)
+        self.tag = tag  # the heading its operations are listed under in the docs
+
+    def route(self, rule, *, parameters=None, tags=None, **options):
+        return super().route(rule, parameters=parameters, tags=tags or [self.tag], **options)
+
 
 class PortalApi(Api):
     ERROR_SCHEMA = ProblemSchema
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        """As flask-smorest's, but the docs' heading is the blueprint's tag, not its endpoint prefix."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        blp.register_views_in_doc(self, self._app, self.spec, name=name, parameters=parameters)
+        self.spec.tag({"name": blp.tag, "description": blp.description})
 
     def _register_error_handlers(self):
         """The portal's own error handlers answer problem+json on /api/ (portal/web.py); an app-wide
@@ -59,13 +74,13 @@ def errors(blp: Blueprint, *codes: int):
     return decorator
 
 
-def new_blueprint(name: str, url_prefix: str, description: str) -> ApiBlueprint:
+def new_blueprint(name: str, url_prefix: str, tag: str, description: str) -> ApiBlueprint:
     """An API blueprint whose service errors become problems (409, 422) with nothing half-written."""
     from portal.domain.assignment import AssignmentError
     from portal.extensions import db
     from portal.services.errors import Conflict, ValidationFailed
 
-    blp = ApiBlueprint(name, __name__, url_prefix=PREFIX + url_prefix, description=description)
+    blp = ApiBlueprint(name, __name__, url_prefix=PREFIX + url_prefix, description=description, tag=tag)
 
     @blp.errorhandler(ValidationFailed)
     def _invalid(err: ValidationFailed):

@@ -8,7 +8,7 @@ from portal.api.base import errors, new_blueprint, spec_of
 from portal.api.schemas import MeSchema
 from portal.authz import signed_in
 
-blp = new_blueprint("api_core", "", "The token's user and this API's OpenAPI document.")
+blp = new_blueprint("api_core", "", "Your token", "The token's user and this API's OpenAPI document.")
 
 
 @blp.get("/me")

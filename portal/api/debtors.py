@@ -11,7 +11,7 @@ from portal.models import POGroup, PurchaseOrder
 from portal.services import debtors as service, po_groups
 from portal.services.paging import paginate
 
-blp = new_blueprint("api_debtors", "", "Debtors (clients) and their PO groups.")
+blp = new_blueprint("api_debtors", "", "Debtors and PO groups", "Debtors (clients) and their PO groups.")
 
 
 @blp.get("/debtors")

@@ -20,7 +20,7 @@ from portal.models import BillCode, DocumentType
 from portal.services import documents as service, posting, reports
 from portal.services.paging import paginate
 
-blp = new_blueprint("api_documents", "", "Documents, posting with warnings, and spend by PO number.")
+blp = new_blueprint("api_documents", "", "Documents and reports", "Documents, posting with warnings, and spend by PO number.")
 
 
 def detail_body(doc) -> dict:

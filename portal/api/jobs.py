@@ -19,7 +19,7 @@ from portal.domain import assignment as tl
 from portal.extensions import db
 from portal.services import assignments as service, job_orders, settings
 
-blp = new_blueprint("api_jobs", "", "Job orders and their date-effective PO assignments.")
+blp = new_blueprint("api_jobs", "", "Job orders and assignments", "Job orders and their date-effective PO assignments.")
 
 
 @blp.get("/job-orders")

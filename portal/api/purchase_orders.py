@@ -10,7 +10,7 @@ from portal.authz import requires
 from portal.extensions import db
 from portal.services import purchase_orders as service
 
-blp = new_blueprint("api_purchase_orders", "", "Customer purchase orders with their figures.")
+blp = new_blueprint("api_purchase_orders", "", "Purchase orders", "Customer purchase orders with their figures.")
 
 
 def figures_body(f) -> dict:
