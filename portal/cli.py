@@ -50,6 +50,37 @@ def deliver_alerts(limit: int):
         raise SystemExit(1)
 
 
+@alerts_cli.command("digest")
+@click.option("--day", default=None, help="The day whose alerts to send (YYYY-MM-DD, UTC); default today.")
+def digest_alerts(day: str | None):
+    """E-mail each digest user one message listing the day's alerts (once a day), then deliver the outbox."""
+    from datetime import date
+
+    from flask import current_app
+
+    from portal.ops.locks import exclusive_run
+    from portal.services import digest, outbox
+
+    try:
+        when = date.fromisoformat(day) if day else date.today()
+    except ValueError:
+        raise click.BadParameter("use YYYY-MM-DD", param_hint="--day") from None
+    with exclusive_run(db.engine, "alerts digest") as held:
+        if not held:
+            click.echo("another digest run holds the lock; nothing done")
+            return
+        report = digest.queue_digests(db.session, when)
+    click.echo(f"{report.queued} digest(s) queued listing {report.alerts} alert(s)")
+    with exclusive_run(db.engine, "alerts deliver") as held:
+        if not held:
+            click.echo("another delivery run holds the lock: it will send them")
+            return
+        sent = outbox.deliver(db.session, outbox.SmtpSettings.from_config(current_app.config))
+    click.echo(f"sent {sent.sent}, failed {sent.failed} (will retry), gave up {sent.gave_up}")
+    if sent.failed and not sent.sent:
+        raise SystemExit(1)
+
+
 @alerts_cli.command("scan")
 @click.option("--today", default=None, help="Date to scan as (YYYY-MM-DD); default today.")
 def scan_alerts(today: str | None):

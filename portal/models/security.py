@@ -1,9 +1,9 @@
 """Users, roles, grants and branches."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import (Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer,
+from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer,
                         String, Table, func)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -78,11 +78,15 @@ class User(Tracked, db.Model):
     # bumped on password change or deactivation: every session carrying the old value ends
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # alert e-mails: "immediate" (one per alert) or "digest" (one a day, `flask alerts digest`)
+    alert_email: Mapped[str] = mapped_column(String(10), default="immediate", server_default="immediate")
+    digest_sent_on: Mapped[date | None] = mapped_column(Date)  # the last day a digest was queued for
     roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin", order_by=Role.name)
     branches: Mapped[list[Branch]] = relationship(
         secondary=user_branches, lazy="selectin", order_by=Branch.code
     )
-    __table_args__ = (Index("uq_users_username_lower", func.lower(username), unique=True),)
+    __table_args__ = (Index("uq_users_username_lower", func.lower(username), unique=True),
+                      CheckConstraint("alert_email IN ('immediate', 'digest')", name="alert_email"))
 
     # What Flask-Login asks of a user (its UserMixin's behaviour, without a Flask import in the models).
     # The id carries the session version, so a bump signs the user out everywhere.

@@ -48,7 +48,8 @@ def _raise(session: Session, po: PurchaseOrder, kind: str, threshold: Decimal, v
     notifications.notify(session, [u.id for u in users], subject, message, link=f"/purchase-orders/{po.id}",
                          alert_id=alert_id)
     for u in users:
-        outbox.queue(session, u.email, subject, message)
+        if u.alert_email != "digest":  # digest users get it in `flask alerts digest`'s daily mail
+            outbox.queue(session, u.email, subject, message)
     return subject
 
 

@@ -44,6 +44,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "main.health": PUBLIC,
     "auth.logout": SIGNED_IN,
     "auth.password": SIGNED_IN,  # one's own password
+    "auth.settings": SIGNED_IN,  # one's own alert e-mail choice
     "main.home": SIGNED_IN,
     "main.unassigned": ("job_orders", V),
     # personal API tokens and the API's docs: one's own tokens, so a sign-in is enough

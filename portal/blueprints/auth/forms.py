@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, Length
 
 
@@ -18,3 +18,7 @@ class PasswordForm(FlaskForm):
     confirm_password = PasswordField("New password again", validators=[DataRequired("Enter the new password again."),
                                                                        Length(max=256)],
                                      render_kw={"autocomplete": "new-password"})
+
+
+class SettingsForm(FlaskForm):
+    alert_email = RadioField("Alert e-mails", choices=[], validators=[DataRequired("Choose how alert e-mails reach you.")])

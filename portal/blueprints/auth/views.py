@@ -7,7 +7,7 @@ from flask_login import current_user, logout_user
 
 from portal.domain import formatting
 from portal.authz import public, signed_in
-from portal.blueprints.auth.forms import LoginForm, PasswordForm
+from portal.blueprints.auth.forms import LoginForm, PasswordForm, SettingsForm
 from portal.blueprints.forms import apply_errors
 from portal.extensions import db, limiter
 from portal.services import sessions
@@ -75,3 +75,25 @@ def password():
             flash("Password changed." + (f" Signed out of {formatting.plural(ended, 'other session')}." if ended else ""), "success")
             return redirect(url_for("main.home"))
     return render_template("auth/password.html", form=form)
+
+
+@bp.route("/account/settings", methods=["GET", "POST"])
+@signed_in
+def settings():
+    """The signed-in user's own settings: alert e-mails one by one or as a daily digest."""
+    from portal.services import digest
+
+    form = SettingsForm()
+    form.alert_email.choices = list(digest.PREFERENCES)
+    if request.method == "GET":
+        form.alert_email.data = current_user.alert_email
+    elif form.validate_on_submit():
+        try:
+            digest.set_preference(db.session, current_user, form.alert_email.data)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            flash("Settings saved.", "success")
+            return redirect(url_for("auth.settings"))
+    return render_template("auth/settings.html", form=form)
