@@ -50,7 +50,7 @@ class Preview:
 
 @dataclass(frozen=True)
 class Outcome:
-    assigned: list[tuple[str, str]]  # (job number, title)
+    assigned: list[tuple[str, str, int | None]]  # (job number, title, job id) for the summary's links
     preview: Preview
 
 
@@ -171,9 +171,9 @@ def apply(session: Session, user, selection: Selection, target: Target, day: dat
     )
     try:
         job_ids = [r[0] for r in session.execute(audit_rows)]
-        assigned = session.execute(select(JobOrder.number, JobOrder.title).where(JobOrder.id.in_(job_ids))
+        assigned = session.execute(select(JobOrder.number, JobOrder.title, JobOrder.id).where(JobOrder.id.in_(job_ids))
                                    .order_by(JobOrder.number)).all() if len(job_ids) <= 2000 else \
-            [(f"{len(job_ids)} jobs", "")]
+            [(f"{len(job_ids)} jobs", "", None)]
         session.commit()
     except IntegrityError:
         session.rollback()

@@ -120,4 +120,9 @@ def test_active_on_the_start_date_only_leaves_inactive_jobs_out_of_the_selection
     assert 'id="bulk-will-assign">3<' in active and "discontinued before the date" not in active
     listing = browser.get(f"/assignments/bulk?debtor_id={debtor.id}&start=2026-03-01&active=1").get_data(as_text=True)
     assert gone.number not in listing
-    assert gone.number in browser.get(f"/assignments/bulk?debtor_id={debtor.id}&start=2026-03-01").get_data(as_text=True)
+    # opened from a link, the active filter is on; cleared, the discontinued job is listed but not ticked
+    assert gone.number not in browser.get(f"/assignments/bulk?debtor_id={debtor.id}&start=2026-03-01").get_data(as_text=True)
+    cleared = browser.get(f"/assignments/bulk?debtor_id={debtor.id}&start=2026-03-01&filtered=1").get_data(as_text=True)
+    assert gone.number in cleared and f'class="bulk-pick" value="{gone.id}"' not in cleared
+    assert f"{gone.number} is not active on 2026-03-01: skipped" in cleared
+    assert 'type="radio"' not in cleared and "Job number or title contains" in cleared

@@ -68,3 +68,15 @@ def test_demo_data_loads_twice_and_balances(app, db_session):
     assert counts[0] >= 6 and counts[1] >= 5
     integrity = runner.invoke(args=["integrity", "check"])
     assert integrity.exit_code == 0 and "0 mismatch" in integrity.output
+
+
+def test_start_tiles_show_figures_not_the_navigation(db_session, login_as):
+    browser, _ = login_as("Billing Admin")
+    html = browser.get("/").get_data(as_text=True)
+    tiles = html.split('id="start-tiles"')[1].split("</div>\n")[0]
+    assert 'id="tile-attention-count"' in tiles and 'id="tile-drafts-count"' in tiles and "/start/unassigned-jobs?tile=1" in tiles
+    assert ">Debtors<" not in tiles  # the top navigation is not repeated
+    consultant, _ = login_as("Consultant")  # documents view: drafts tile; no maintenance figures
+    assert 'id="tile-drafts-count"' in consultant.get("/").get_data(as_text=True)
+    count = browser.get("/start/unassigned-jobs?tile=1").get_data(as_text=True)
+    assert 'id="tile-unassigned-count"' in count

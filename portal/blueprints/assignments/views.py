@@ -170,7 +170,7 @@ def clear(job_id: int):
 
 # ----- bulk assignment (seed 003), full only -----
 
-def _selection(source, day: date) -> tuple[bulk_assign.Selection, str | None]:
+def _selection(source, day: date, opening: bool = False) -> tuple[bulk_assign.Selection, str | None]:
     def ids(name):
         out = set()
         for raw in source.getlist(name):
@@ -182,7 +182,9 @@ def _selection(source, day: date) -> tuple[bulk_assign.Selection, str | None]:
 
     flt = job_orders.JobFilter(debtor_id=optional_int(source.get("debtor_id")), q=source.get("q", "")[:200],
                                branch_id=optional_int(source.get("branch_id")), site=source.get("site", "")[:120],
-                               unassigned=source.get("unassigned") == "1", active_only=source.get("active") == "1",
+                               unassigned=source.get("unassigned") == "1",
+                               # opened from a link (no filter posted yet): active jobs only, the box ticked
+                               active_only=source.get("active") == "1" or (opening and not source.get("filtered")),
                                as_of=day)  # both on the start date
     excluded, included = ids("exclude"), ids("include") if source.get("mode") == "some" else frozenset()
     if excluded is None or included is None:
@@ -196,7 +198,7 @@ def bulk():
     source = request.form if request.method == "POST" else request.args
     debtor = _debtor_or_404(optional_int(source.get("debtor_id")))
     day = parse_day(source.get("start"), date.today())
-    selection, problem = _selection(source, day)
+    selection, problem = _selection(source, day, opening=request.method == "GET")
     jobs = bulk_assign.listed(db.session, current_user, selection.flt, date.today())
     pos, groups = service.offer(db.session, debtor.id, day)
     context = dict(debtor=debtor, day=day, selection=selection, jobs=jobs, listed_max=bulk_assign.LISTED, pos=pos, groups=groups,

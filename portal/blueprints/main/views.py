@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -25,7 +25,8 @@ def home():
 @requires("job_orders", "view")
 def unassigned():
     """The start page's count of active jobs without a PO, loaded after the page (it reads every job)."""
-    return render_template("main/_unassigned.html", count=unassigned_jobs(db.session, current_user, date.today()))
+    return render_template("main/_unassigned.html", count=unassigned_jobs(db.session, current_user, date.today()),
+                           tile=request.args.get("tile") == "1")
 
 
 @bp.get("/health")
