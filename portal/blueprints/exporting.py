@@ -34,8 +34,8 @@ def requested_format() -> str | None:
 
 
 def export_url(fmt: str) -> str:
-    """This page's URL with its current query string (less the pager's), asking for `fmt`."""
-    args = {k: v for k, v in request.args.items() if k not in SKIPPED_ARGS}
+    """This page's URL with its current query string (less the pager's and blank fields), asking for `fmt`."""
+    args = {k: v for k, v in request.args.items() if k not in SKIPPED_ARGS and v != ""}
     return url_for(request.endpoint, **(request.view_args or {}), **args, format=fmt)
 
 
