@@ -39,3 +39,24 @@ def test_po_summary_draws_the_burn_down_and_forecast(page, sign_in, db_session):
     expect(page.locator("#burn-down-chart")).to_have_count(0)
     page.click("nav.tabs >> text=Summary")
     expect(page.locator("canvas#burn-down-chart")).to_have_attribute("data-drawn", "1")
+
+
+def test_runs_out_filter_on_the_list_and_the_start_page(page, sign_in, db_session):
+    user = sign_in(page, "Billing Admin")
+    today = date.today()
+    soon = burn_down_data.setup(db_session, number="SOON-1", amount="3500.00", user=user)
+    later = burn_down_data.setup(db_session, number="LATER-1", amount="12000.00", debtor=soon["debtor"], user=user)
+    for days_ago in (60, 40, 20):
+        burn_down_data.post(db_session, soon, today - timedelta(days=days_ago), "1000")
+        burn_down_data.post(db_session, later, today - timedelta(days=days_ago), "1000")
+    page.goto("/")
+    section = page.locator("#running-out")
+    expect(section).to_contain_text("SOON-1")
+    expect(section).not_to_contain_text("LATER-1")
+    page.goto("/purchase-orders/")
+    expect(page.locator("#po-rows")).to_contain_text("LATER-1")
+    page.get_by_label("Runs out within 30 days").check()  # htmx swaps the rows
+    expect(page.locator("#po-rows")).not_to_contain_text("LATER-1")
+    expect(page.locator("#po-rows")).to_contain_text("SOON-1")
+    page.wait_for_url("**runs_out=30**")
+    shot(page, "po-list-runs-out")

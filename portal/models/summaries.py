@@ -32,6 +32,18 @@ class PODocumentTotal(db.Model):
     )
 
 
+class PODayTotal(db.Model):
+    """A PO's Used and Commitments summed per document date: the burn-down's series and its forecast's
+    history (portal/services/forecasts.py) read a PO's days, not its ledger entries."""
+
+    __tablename__ = "po_day_totals"
+    __audit__ = False
+    po_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    used: Mapped[Decimal] = mapped_column(BALANCE)
+    commitments: Mapped[Decimal] = mapped_column(BALANCE)
+
+
 class POBillCodeTotal(db.Model):
     """A PO's ledger summed per bill code and bucket (seed 003's multi-line PO: ordinary vs overtime)."""
 

@@ -118,6 +118,15 @@ _SUMMARY_SQL = {
                concat_ws(' / ', t.used, t.commitments, t.estimates), concat_ws(' / ', src.u, src.c, src.e)
         FROM po_bill_code_totals t FULL JOIN src ON src.po_id = t.po_id AND src.bill_code_id = t.bill_code_id
         WHERE (t.used, t.commitments, t.estimates) IS DISTINCT FROM (src.u, src.c, src.e)"""),
+    "PO day total": text("""
+        WITH src AS (SELECT e.po_id, d.doc_date AS day, COALESCE(sum(e.amount) FILTER (WHERE e.bucket = 'used'), 0) AS u,
+                            COALESCE(sum(e.amount) FILTER (WHERE e.bucket = 'commitment'), 0) AS c
+                     FROM ledger_entries e JOIN documents d ON d.id = e.document_id
+                     WHERE e.bucket IN ('used', 'commitment') GROUP BY e.po_id, d.doc_date)
+        SELECT 'PO ' || COALESCE(t.po_id, src.po_id) || ' on ' || COALESCE(t.day, src.day),
+               concat_ws(' / ', t.used, t.commitments), concat_ws(' / ', src.u, src.c)
+        FROM po_day_totals t FULL JOIN src ON src.po_id = t.po_id AND src.day = t.day
+        WHERE (t.used, t.commitments) IS DISTINCT FROM (src.u, src.c)"""),
     "PO balance copy of the PO": text("""
         SELECT 'PO ' || p.number, concat_ws(' / ', b.amount, b.tolerance_pct, b.expiration),
                concat_ws(' / ', p.amount, p.tolerance_pct, p.expiration)

@@ -14,7 +14,7 @@ from portal.domain import purchase_orders as rules
 from portal.domain.purchase_orders import LineInput, Period, POInput
 from portal.models import (AlertTemplate, BillCodeGroup, Debtor, DocumentLine, DocumentType,
                            LedgerEntry, POBalance, POEligibleType, POForecast, POGroup, POLine, POLineBalance, PurchaseOrder)
-from portal.services import assignments, audit, contracts, coverage, search
+from portal.services import assignments, audit, contracts, coverage, forecasts, search
 from portal.services.locks import locked
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.services.paging import Page, paginate
@@ -291,6 +291,8 @@ def update_po(session: Session, po_id: int, data: POInput, *, actor, expected_ve
             _apply_lines(session, po, data.lines, line_ids or tuple(None for _ in data.lines))
         elif po.lines:
             _apply_lines(session, po, (), ())
+        if po.forecast is not None:  # the stored forecast follows a new amount or tolerance
+            forecasts.refresh(session, [po.id], date.today())
         session.commit()
         if notices is not None:
             notices.extend(said)

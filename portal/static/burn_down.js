@@ -50,7 +50,7 @@
           y: { beginAtZero: true, ticks: { callback: function (v) { return money(v); } } }
         },
         plugins: {
-          legend: { position: "bottom" },
+          legend: { position: "bottom", labels: { boxWidth: 28, boxHeight: 2 } },
           tooltip: { callbacks: {
             title: function (items) { return items.length ? isoOf(items[0].parsed.x) : ""; },
             label: function (item) { return item.dataset.label + ": " + money(item.parsed.y); }

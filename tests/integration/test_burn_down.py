@@ -182,3 +182,38 @@ def test_forecast_alert_fires_once_names_the_dates_and_rearms(app, db_session):
     latest = db_session.scalars(select(Notification).where(Notification.user_id == admin.id)
                                 .order_by(Notification.id.desc())).first()
     assert "Used is over the amount by 500.00" in latest.body
+
+
+def test_editing_the_amount_refreshes_the_stored_forecast(db_session):
+    from dataclasses import replace
+
+    from portal.models import POForecast
+    from portal.services import purchase_orders
+
+    today = date.today()
+    world = burn_down_data.setup(db_session, amount="4000.00")
+    for days_ago in (30, 20, 10):
+        burn_down_data.post(db_session, world, today - timedelta(days=days_ago), "1000")
+    po = world["po"]
+    before = db_session.get(POForecast, po.id).runs_out_on
+    purchase_orders.update_po(db_session, po.id, replace(purchase_orders.snapshot(po), amount=D("2500.00")),
+                              actor=world["user"])
+    stored = db_session.get(POForecast, po.id)
+    db_session.refresh(stored)
+    assert before > today and stored.state == rules.OVER and stored.runs_out_on == today
+
+
+def test_day_totals_follow_the_ledger_and_drift_is_reported(db_session, app):
+    from portal.services import integrity
+
+    world = burn_down_data.setup(db_session)
+    burn_down_data.post(db_session, world, TODAY - timedelta(days=3), "100")
+    burn_down_data.post(db_session, world, TODAY - timedelta(days=3), "50", "Sales Order")
+    rows = db_session.execute(text("SELECT day, used, commitments FROM po_day_totals WHERE po_id = :p"),
+                              {"p": world["po"].id}).all()
+    assert rows == [(TODAY - timedelta(days=3), D("100.00"), D("50.00"))]
+    assert [m for m in integrity.check(db_session) if getattr(m, "summary", "") == "PO day total"] == []
+    db_session.execute(text("UPDATE po_day_totals SET used = used + 1"))
+    db_session.commit()
+    drift = [str(m) for m in integrity.check(db_session) if getattr(m, "summary", "") == "PO day total"]
+    assert drift == [f"PO day total PO {world['po'].id} on {TODAY - timedelta(days=3)}: kept 101.00 / 50.00 ≠ recomputed 100.00 / 50.00"]

@@ -30,8 +30,10 @@ def test_summary_shows_the_chart_forecast_and_figures(db_session, login_as):
     assert text.startswith("At this rate (") and "reaches 90% about" in text and "runs out about" in text
     chart = _chart(html)
     assert chart["amount"] == 10000.0 and chart["tolerance"] == 9000.0
-    assert [p["used"] for p in chart["points"]] == [1000.0, 2000.0, 2000.0, 3000.0]
-    assert [p["committed"] for p in chart["points"]] == [1000.0, 2000.0, 2500.0, 3500.0]
+    # by document date, then level to today
+    assert [p["used"] for p in chart["points"]] == [1000.0, 2000.0, 2000.0, 3000.0, 3000.0]
+    assert [p["committed"] for p in chart["points"]] == [1000.0, 2000.0, 2500.0, 3500.0, 3500.0]
+    assert chart["points"][-1]["day"] == today.isoformat()
     assert chart["projection"][0] == {"day": today.isoformat(), "used": 3000.0}
     assert chart["projection"][-1]["used"] == 10000.0
     # the figures for screen readers: every date and a forecast row
