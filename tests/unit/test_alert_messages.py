@@ -54,7 +54,7 @@ def test_threshold_alerts_say_the_threshold_and_the_draw():
 def test_problems_after_a_literal_brace_are_still_found():
     assert placeholder_errors("Price {{fixed}} for {bogus}") == [
         "Unknown placeholder {bogus}; use one of {debtor}, {po_number}, {percentage}, {drawn}, {remaining}, "
-        "{expiration}."]
+        "{expiration}, {runs_out_on}."]
 
 
 def test_a_format_or_conversion_is_refused_by_name():
