@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, lazyload
 
-from portal.domain import assignment as tl
+from portal.domain import assignment as tl, formatting
 from portal.domain.assignment import GroupInfo, POPeriod, Target
 from portal.domain.po_edit import JobSpan, POState, plan_po_edit
 from portal.models import (Debtor, Document, DocumentLine, DocumentType, JobOrder, JobPOAssignment, POGroup,
@@ -363,9 +363,25 @@ def apply_po_edit_steps(session: Session, po: PurchaseOrder, before, after, acto
     if plan.confirmations:
         raise Conflict(" ".join(plan.confirmations))
     by_id = {r.id: r for r in rows}
+    removed, ended = [], []
     for op in plan.operations:
         if isinstance(op, tl.Delete):
+            removed.append(by_id[op.assignment_id])
             session.delete(by_id[op.assignment_id])
         elif isinstance(op, tl.SetEnd):
+            ended.append((by_id[op.assignment_id], op.manual_end))
             by_id[op.assignment_id].manual_end = op.manual_end
-    return plan.notices
+    said = list(plan.notices)
+    numbers = {j.id: j.number for j in session.scalars(select(JobOrder).where(
+        JobOrder.id.in_({r.job_id for r in removed} | {r.job_id for r, _ in ended})))} if removed or ended else {}
+    if ended:  # say what changed, job by job (a shortened PO ends or removes assignments)
+        said.append(f"{formatting.plural(len(ended), 'job assignment')} to PO {po.number} now "
+                    f"{formatting.verb(len(ended), 'ends', 'end')}: " + ", ".join(
+                        f"{numbers.get(r.job_id, r.job_id)} on {end.isoformat()}" for r, end in ended[:20])
+                    + (" …" if len(ended) > 20 else "") + ".")
+    if removed:
+        said.append(f"{formatting.plural(len(removed), 'job assignment')} to PO {po.number} starting after the new "
+                    f"dates {formatting.verb(len(removed), 'was', 'were')} removed: " + ", ".join(
+                        f"{numbers.get(r.job_id, r.job_id)} (from {r.start_date.isoformat()})" for r in removed[:20])
+                    + (" …" if len(removed) > 20 else "") + ".")
+    return said

@@ -72,7 +72,23 @@ def test_step_2_later_effective_date_shows_its_notice(db_session, login_as):
     kept = factories.assignment(db_session, factories.job(db_session, debtor), po=po, start=D(2026, 2, 1))
     response = browser.post(f"/purchase-orders/{po.id}/edit", _form(po, effective="2026-03-01"), follow_redirects=True)
     html = response.get_data(as_text=True)
-    assert response.status_code == 200 and "PO saved." in html
+    assert response.status_code == 200 and "PO P2 saved." in html
     assert "Assignments starting before the new effective date are kept" in html
     db_session.expire_all()
     assert db_session.get(JobPOAssignment, kept.id).start_date == D(2026, 2, 1)
+
+
+def test_shortening_a_po_says_which_assignments_end_and_which_go(db_session, login_as):
+    """Step 3 ends assignments at the new expiration and removes those starting after it: the page says so."""
+    browser, lead = login_as("Relationship Lead")  # without po_override_validations, which skips the steps
+    debtor = factories.debtor(db_session)
+    po = factories.po(db_session, debtor, "P5", effective=D(2026, 1, 1), expiration=D(2026, 12, 31), created_by=lead)
+    running = factories.job(db_session, debtor)
+    later = factories.job(db_session, debtor)
+    factories.assignment(db_session, running, po=po, start=D(2026, 2, 1), end=D(2026, 9, 30))
+    factories.assignment(db_session, later, po=po, start=D(2026, 9, 1))
+    response = browser.post(f"/purchase-orders/{po.id}/edit", _form(po, expiration="2026-06-30"), follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "PO P5 saved." in html
+    assert f"1 job assignment to PO P5 now ends: {running.number} on 2026-06-30." in html
+    assert f"1 job assignment to PO P5 starting after the new dates was removed: {later.number} (from 2026-09-01)." in html

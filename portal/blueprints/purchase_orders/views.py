@@ -206,7 +206,7 @@ def edit(po_id: int):
         except Conflict as exc:
             notices = [str(exc)]
         else:
-            flash("PO saved.", "success")
+            flash(f"PO {form.number.data or ''} saved.".replace("PO  ", "PO "), "success")
             for notice in said:
                 flash(notice, "warning")
             return redirect(url_for("purchase_orders.detail", po_id=po_id))
