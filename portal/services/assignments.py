@@ -177,16 +177,18 @@ def grid_query(user, debtor_id: int, as_of: date, *, active_only: bool = True, j
     return stmt.order_by(JobOrder.number, JobOrder.id)
 
 
-def grid_rows(session: Session, jobs: list[JobOrder], debtor_id: int, as_of: date) -> list[GridRow]:
-    """Each job's assignment under this debtor on the as-of date, its end and reason: three queries
-    for any number of jobs (the grid's page, an export's chunk, a job list's current PO)."""
+def grid_rows(session: Session, jobs: list[JobOrder], debtor_id: int | None, as_of: date) -> list[GridRow]:
+    """Each job's assignment under this debtor (None: under each job's own debtor) on the as-of date,
+    its end and reason: three queries for any number of jobs (the grid's page, an export's chunk, a
+    job list's current PO)."""
+    under = {j.id: debtor_id if debtor_id is not None else j.debtor_id for j in jobs}
     rows_by_job: dict[int, list[JobPOAssignment]] = {j.id: [] for j in jobs}
     if jobs:
-        for row in session.scalars(select(JobPOAssignment).where(JobPOAssignment.job_id.in_(list(rows_by_job)),
-                                                                JobPOAssignment.debtor_id == debtor_id)
+        for row in session.scalars(select(JobPOAssignment).where(JobPOAssignment.job_id.in_(list(rows_by_job)))
                                    .options(lazyload(JobPOAssignment.purchase_order))  # the page reads POPeriods
                                    .order_by(JobPOAssignment.start_date)):
-            rows_by_job.setdefault(row.job_id, []).append(row)
+            if row.debtor_id == under[row.job_id]:
+                rows_by_job[row.job_id].append(row)
     named = [r for rows in rows_by_job.values() for r in rows]
     data = debtor_pos(session, debtor_id, po_ids={r.po_id for r in named if r.po_id},
                       group_ids={r.group_id for r in named if r.group_id})
@@ -205,7 +207,7 @@ def grid_rows(session: Session, jobs: list[JobOrder], debtor_id: int, as_of: dat
             if future:
                 reason = f"Next assignment {future[0].start.isoformat()}"
         out.append(GridRow(job, row, shown, end, reason, tl.next_date(timeline, data.pos, data.groups, as_of),
-                           job.debtor_id != debtor_id, current.start if current else None))
+                           job.debtor_id != under[job.id], current.start if current else None))
     return out
 
 

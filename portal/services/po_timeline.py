@@ -31,14 +31,17 @@ class DebtorPOs:
     rows: dict[int, PurchaseOrder]
 
 
-def debtor_pos(session: Session, debtor_id: int, *, po_ids: set[int] | None = None,
+def debtor_pos(session: Session, debtor_id: int | None, *, po_ids: set[int] | None = None,
                group_ids: set[int] | None = None, same_numbers: bool = False) -> DebtorPOs:
     """Every PO and PO group of a debtor, each group with its members in date order; with
     `po_ids`/`group_ids`, only those POs, those groups and their member POs (a page of the grid
-    needs no more) and, with `same_numbers`, the POs sharing their numbers (a split PO's twins,
-    which funding chooses between by document type)."""
-    po_stmt = select(PurchaseOrder).where(PurchaseOrder.debtor_id == debtor_id)
-    group_stmt = select(POGroup).where(POGroup.debtor_id == debtor_id)
+    needs no more; `debtor_id` None then reads them whatever their debtors) and, with
+    `same_numbers`, the POs sharing their numbers (a split PO's twins, which funding chooses
+    between by document type)."""
+    po_stmt, group_stmt = select(PurchaseOrder), select(POGroup)
+    if debtor_id is not None or (po_ids is None and group_ids is None):
+        po_stmt = po_stmt.where(PurchaseOrder.debtor_id == debtor_id)
+        group_stmt = group_stmt.where(POGroup.debtor_id == debtor_id)
     if po_ids is not None or group_ids is not None:
         po_ids, group_ids = po_ids or set(), group_ids or set()
         wanted = [PurchaseOrder.id.in_(po_ids)] + ([PurchaseOrder.group_id.in_(group_ids)] if group_ids else [])

@@ -181,3 +181,32 @@ def test_export_links_carry_the_current_query_string(db_session, login_as, books
     for url in ("/debtors/", "/documents/", "/documents/report", "/notifications/",
                 f"/assignments/?debtor_id={books['debtor'].id}"):
         assert "format=xlsx" in browser.get(url).get_data(as_text=True), url
+
+
+def test_an_exports_statements_do_not_grow_with_its_rows(db_session, count_queries, books):
+    """Job orders (current PO from the grid's rules), POs and documents: the same statements for a few
+    rows as for many, across many debtors."""
+    from portal.services import export_lists, exports
+    from portal.services.job_orders import JobFilter
+    from portal.services.purchase_orders import POFilter
+
+    admin = factories.user(db_session, role_name="Billing Admin")
+    today = date(2026, 3, 1)
+
+    def statements():
+        builds = [export_lists.job_orders_export(db_session, admin, JobFilter(active_only=False), today=today),
+                  export_lists.purchase_orders_export(db_session, POFilter(include_expired=True), today=today),
+                  export_lists.documents_export(db_session)]
+        with count_queries() as seen:
+            lines = sum(1 for build in builds for _ in exports.csv_lines(build))
+        return len(seen), lines
+
+    few, few_lines = statements()
+    for n in range(6):
+        debtor = factories.debtor(db_session, f"MANY{n}")
+        po = factories.po(db_session, debtor, f"M-{n}", effective=date(2026, 1, 1), expiration=date(2027, 12, 31))
+        for _ in range(3):
+            job = factories.job(db_session, debtor, books["north"], start=date(2026, 1, 1))
+            factories.assignment(db_session, job, po=po, start=date(2026, 1, 1))
+    many, many_lines = statements()
+    assert many_lines == few_lines + 6 * 3 + 6 and many == few
