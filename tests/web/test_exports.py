@@ -158,6 +158,14 @@ def test_documents_notifications_spend_and_grid_export(db_session, login_as, boo
     db_session.commit()
     notes = _csv(browser.get("/notifications/?format=csv"))
     assert [r[1] for r in notes[1:]] == ["Mine =1"]
+    sheet = _xlsx(browser.get("/notifications/?format=xlsx"))
+    assert [r[1] for r in _rows(sheet)] == ["Mine =1"] and sheet["A3"].is_date and sheet["D3"].value is None
+    docs = _xlsx(browser.get("/documents/?status=posted&format=xlsx"))
+    header = [c.value for c in docs[2]]
+    assert "status: posted" in docs["A1"].value and docs.freeze_panes == "A3"
+    total = docs.cell(row=3, column=header.index("Total") + 1)
+    assert total.data_type == "n" and total.number_format == MONEY_FORMAT and total.value in (1000, 500)
+    assert docs["A3"].is_date and docs["A3"].value == datetime(2026, 3, 1)
 
 
 def test_export_needs_the_pages_permission_and_a_known_format(db_session, login_as, books, browser):
