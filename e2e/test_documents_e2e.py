@@ -106,3 +106,37 @@ def test_choosing_another_debtor_refills_the_lines_and_keeps_what_was_typed(page
     expect(row.locator("[name=line_job] option", has_text="Picker")).to_have_count(0)
     expect(row.locator("[name=line_quantity]")).to_have_value("4")
     expect(page.locator("#document-lines td.funding").first).not_to_contain_text("PO 4500")
+
+
+def test_clerk_sees_the_deciding_figure_and_the_check_page_survives_a_reload(page, sign_in, db_session):
+    """Billing Clerk posts past a blocked budget: the check page shows Used + Commitments + this
+    document against the Amount, keeps its address on reload, offers no override, and Cancel goes back."""
+    from decimal import Decimal
+
+    from portal.services import documents
+
+    user = sign_in(page, "Billing Clerk")
+    code = BillCode(code="ORD")
+    db_session.add(code)
+    db_session.commit()
+    debtor = factories.debtor(db_session, "ACME", over_budget_policy="block")
+    po = factories.po(db_session, debtor, "NC-2026-01", amount="1000", effective=date(2020, 1, 1),
+                      expiration=date(2099, 12, 31))
+    draft = documents.save_draft(db_session, user, None, documents.DocumentInput(
+        debtor_id=debtor.id, document_type_id=factories.document_types(db_session)["Sales Invoice"].id, number="",
+        doc_date=date(2026, 3, 1), lines=(documents.LineInput(None, code.id, Decimal("11"), Decimal("100"),
+                                                              explicit_po_id=po.id),)))
+    page.goto(f"/documents/{draft.id}")
+    expect(page.locator("#document-lines-table")).to_contain_text("PO NC-2026-01")  # as the editor says
+    page.get_by_role("button", name="Post", exact=True).click()
+    page.wait_for_url(f"**/documents/{draft.id}/post")
+    check = page.locator("#posting-check")
+    expect(check).to_contain_text("Posting refused")
+    expect(check).to_contain_text("Used + Commitments with this document come to 1,100.00 of 1,000.00 (over by 100.00)")
+    expect(check.get_by_role("button", name="Override and post")).to_have_count(0)  # the clerk may not
+    shot(page, "posting-refused-clerk")
+    page.reload()
+    expect(page.locator("#posting-check")).to_contain_text("Posting refused")
+    page.get_by_role("button", name="Cancel").click()
+    page.wait_for_url(f"**/documents/{draft.id}")
+    expect(page.locator("#posting-check")).to_have_count(0)
