@@ -12,8 +12,10 @@ import uuid
 
 import psycopg
 import pytest
+from psycopg.errors import DeadlockDetected
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 TEST_CONFIG = {
     "TESTING": True,
@@ -73,10 +75,18 @@ def db_session(app, _table_names):
     from portal.services.reference_data import seed_reference_data
 
     with app.app_context():
-        # a lock wait past a minute fails the test instead of hanging the run
+        # a lock wait past a minute fails the test instead of hanging the run; a deadlock with a request
+        # still finishing in a live server (browser tests) is tried again once that request is done
         db.session.execute(text("SET lock_timeout = '60s'"))
-        db.session.execute(text(f"TRUNCATE {', '.join(_table_names)} RESTART IDENTITY CASCADE"))
-        db.session.commit()
+        for attempt in range(3):
+            try:
+                db.session.execute(text(f"TRUNCATE {', '.join(_table_names)} RESTART IDENTITY CASCADE"))
+                db.session.commit()
+                break
+            except OperationalError as error:
+                db.session.rollback()
+                if attempt == 2 or not isinstance(error.orig, DeadlockDetected):
+                    raise
         seed_reference_data(db.session)
         yield db.session
         db.session.rollback()

@@ -17,13 +17,48 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
+class InFlight:
+    """WSGI wrapper counting the requests still being served (their database session closed
+    included), so a test's end can wait until the server is idle before the next test empties the
+    tables: a request left running (a page still loading when the test ended) would otherwise hold
+    locks the next test's TRUNCATE waits on."""
+
+    def __init__(self, app):
+        self.app, self.count, self.cond = app, 0, threading.Condition()
+
+    def __call__(self, environ, start_response):
+        with self.cond:
+            self.count += 1
+        try:
+            body = self.app(environ, start_response)
+            try:
+                return list(body)
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+        finally:
+            with self.cond:
+                self.count -= 1
+                self.cond.notify_all()
+
+    def wait_idle(self, timeout: float = 30) -> bool:
+        with self.cond:
+            return self.cond.wait_for(lambda: self.count == 0, timeout)
+
+
 @pytest.fixture(scope="session")
-def live_server(app):
-    server = make_server("127.0.0.1", free_port(21000 + os.getpid() % 500, 23000), app, threaded=True)
+def _served(app):
+    served = InFlight(app)
+    server = make_server("127.0.0.1", free_port(21000 + os.getpid() % 500, 23000), served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield f"http://127.0.0.1:{server.server_port}", served
     server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def live_server(_served):
+    return _served[0]
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +72,8 @@ def chromium():
 
 
 @pytest.fixture
-def page(chromium, live_server, db_session):
+def page(chromium, _served, db_session):
+    live_server, served = _served
     context = chromium.new_context(base_url=live_server, viewport={"width": 1366, "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -45,6 +81,7 @@ def page(chromium, live_server, db_session):
     page.on("console", lambda m: page.console_messages_seen.append(m.text + (" @" + str(m.location) if "Content Security" in m.text else "")))
     yield page
     context.close()
+    assert served.wait_idle(), "a request of this test was still being served 30 s after it ended"
     csp = [m for m in page.console_messages_seen if "Content Security Policy" in m]
     assert csp == [], csp
 
