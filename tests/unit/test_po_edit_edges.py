@@ -29,7 +29,7 @@ def test_step_3_for_an_enforcing_debtor_refuses_to_remove_an_active_jobs_assignm
     rows = [a(1, 10, D(2026, 10, 1))]
     refused = plan(YEAR, JUNE, rows, jobs={10: JobSpan(D(2026, 1, 1))}, enforcing_debtor="ACME")
     assert refused.errors == {"expiration": [
-        "1 job assignment(s) start after the new expiration and would be removed. " + enforcement_refusal("ACME")]}
+        "1 job assignment starts after the new expiration and would be removed. " + enforcement_refusal("ACME")]}
     assert refused.operations == []
     unknown_job = plan(YEAR, JUNE, rows, enforcing_debtor="ACME")  # a job we know nothing of counts as active
     assert unknown_job.errors
@@ -86,10 +86,10 @@ def test_group_jobs_without_po_are_asked_about_by_name_and_refused_under_the_rig
     shortened = POState(D(2026, 1, 1), D(2026, 9, 30), 7)
     asked = plan(GROUPED, shortened, group_assignments=[row], jobs=jobs, group_name="North")
     assert asked.confirmations == [
-        "1 job assignment(s) through group North would have no PO on days this PO no longer covers. Continue?"]
+        "1 job assignment through group North would have no PO on days this PO no longer covers. Continue?"]
     refused = plan(GROUPED, shortened, group_assignments=[row], jobs=jobs, group_name="North", enforcing_debtor="ACME")
     assert refused.errors == {"expiration": [
-        "1 job assignment(s) through group North would have no PO on days this PO no longer covers. "
+        "1 job assignment through group North would have no PO on days this PO no longer covers. "
         + enforcement_refusal("ACME")]}
     left = plan(GROUPED, YEAR, group_assignments=[row], jobs=jobs, group_name="North", enforcing_debtor="ACME")
     assert list(left.errors) == ["group_id"]
