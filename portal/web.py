@@ -261,7 +261,7 @@ def init_app(app: Flask) -> None:
         """History rows with labels and record names (a global: the history macro is imported without context)."""
         from portal.services.history_labels import readable
 
-        return readable(db.session, entries)
+        return readable(db.session, entries, current_user if current_user.is_authenticated else None)
 
     app.jinja_env.globals["readable_history"] = readable_history
     from portal.blueprints.exporting import export_url

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.domain import formatting
+from portal.services.job_visibility import may_see
 from portal.models import (AlertTemplate, BillCode, BillCodeGroup, Branch, Debtor, DocumentType, JobOrder, POGroup,
                            PurchaseOrder, User)
 
@@ -99,8 +100,9 @@ def _shown(field: str, value, names: dict) -> str:
     return str(value)
 
 
-def readable(session: Session, entries) -> list[Entry]:
-    """The entries as a History table shows them; the records named are read in one query per kind."""
+def readable(session: Session, entries, user=None) -> list[Entry]:
+    """The entries as a History table shows them; the records named are read in one query per kind.
+    A job order outside the user's branches is not named (job security), only said to be hidden."""
     entries = list(entries)
     wanted: dict[str, set[int]] = {}
     for e in entries:
@@ -113,7 +115,8 @@ def readable(session: Session, entries) -> list[Entry]:
     for field, ids in wanted.items():
         model, name = NAMED[field]
         for obj in session.scalars(select(model).where(model.id.in_(ids))):
-            names[(field, obj.id)] = name(obj)
+            hidden = model is JobOrder and user is not None and not may_see(user, obj)
+            names[(field, obj.id)] = "a job order of another branch" if hidden else name(obj)
     out = []
     for e in entries:
         changes = []
