@@ -34,6 +34,7 @@ def expiry_problems(expires_on: date | None, today: date) -> list[str]:
 
 
 def name_problems(name: str) -> list[str]:
+    """Why a token's name is refused: blank, or longer than NAME_MAX characters (empty: it is fine)."""
     if not name.strip():
         return ["Name the token (what uses it, e.g. \"billing sync\")."]
     if len(name.strip()) > NAME_MAX:

@@ -30,6 +30,7 @@ class Target:
 
     @property
     def is_group(self) -> bool:
+        """Whether the job is assigned to a PO group (its PO follows the group by date) rather than one PO."""
         return self.kind == "group"
 
 
@@ -43,6 +44,7 @@ class Assignment:
     source: str = "manual"
 
     def covers(self, day: date) -> bool:
+        """Whether the assignment holds on `day`: from its start through its manual end, open-ended without one."""
         return self.start <= day and (self.manual_end is None or day <= self.manual_end)
 
 
@@ -55,6 +57,7 @@ class POPeriod:
     group_id: int | None = None
 
     def valid_on(self, day: date) -> bool:
+        """Whether the PO is valid on `day`: effective through expiration, both days included."""
         return self.effective <= day <= self.expiration
 
 
@@ -70,6 +73,7 @@ class GroupInfo:
         return next((p for p in self.pos if p.valid_on(day)), None)
 
     def next_po_after(self, day: date) -> POPeriod | None:
+        """The group's PO that becomes effective first after `day` (None: no later PO in the group)."""
         later = [p for p in self.pos if p.effective > day]
         return min(later, key=lambda p: p.effective) if later else None
 

@@ -43,14 +43,17 @@ class Balance:
 
     @property
     def subtotal(self) -> Decimal:
+        """Subtotal = Used + Commitments + Estimates."""
         return self.used + self.commitments + self.estimates
 
     @property
     def net_remaining(self) -> Decimal:
+        """Net Remaining = PO Amount − Subtotal (negative when the PO is over budget)."""
         return self.amount - self.subtotal
 
     @property
     def net_unused(self) -> Decimal:
+        """Net Unused = PO Amount − Used (commitments and estimates not yet taken off)."""
         return self.amount - self.used
 
     def plus(self, bucket: str, amount: Decimal) -> "Balance":
@@ -148,6 +151,7 @@ class PostingCheck:
 
     @property
     def blocked(self) -> bool:
+        """Whether any warning blocks the posting (a block policy, short of an override)."""
         return any(w.blocks for w in self.warnings)
 
     @property

@@ -53,6 +53,7 @@ class POFigures:
         return POFigures(self.amount, self.used + amount, self.commitments - amount)
 
     def with_amount(self, amount: Decimal) -> "POFigures":
+        """The same PO figures after a PO amount change (Used and Commitments kept)."""
         return POFigures(amount, self.used, self.commitments)
 
 
@@ -129,6 +130,7 @@ def amount_changed_note(old: Decimal, new: Decimal, figures: POFigures) -> str:
 
 
 def status_note(day: date, status: str, reason: str = "") -> str:
+    """The opportunity's history note for a status change on `day`, with the reason when one was given."""
     words = {OPEN: "opportunity reopened", WON: "opportunity won: the PO balance is fully scheduled",
              LOST: "opportunity lost", EXPIRED: "opportunity expired with the PO"}
     text = f"{day.isoformat()}: {words[status]}"
@@ -179,6 +181,7 @@ def check_reopen(status: str, balance: Decimal, current: bool) -> None:
 
 
 def check_note(text: str) -> str:
+    """A contract note as kept: trimmed, refused when blank or over MAX_NOTE characters."""
     text = (text or "").strip()
     if not text:
         raise ContractRuleError("Write the note.")

@@ -75,12 +75,14 @@ class Forecast:
 
     @property
     def tolerance_amount(self) -> Decimal | None:
+        """Tolerance % × PO Amount, half-up to cents (None: the PO has no tolerance)."""
         if self.tolerance_pct is None:
             return None
         return (self.amount * self.tolerance_pct / 100).quantize(CENT, rounding=ROUND_HALF_UP)
 
     @property
     def days_left(self) -> int | None:
+        """Days from today until the PO is projected to run out (None: not projected, or beyond the horizon)."""
         return (self.runs_out_on - self.today).days if self.runs_out_on else None
 
     def runs_out_within(self, days: int) -> bool:

@@ -25,10 +25,12 @@ class Column:
 
     @property
     def largest(self) -> Decimal:
+        """The largest value the column holds: 9,999,999,999.9999 for NUMERIC(14, 4)."""
         return Decimal(10) ** (self.digits - self.places) - Decimal(1).scaleb(-self.places)
 
     @property
     def step(self) -> Decimal:
+        """The smallest step the column keeps: 0.0001 for 4 places, 0.01 for 2."""
         return Decimal(1).scaleb(-self.places)
 
 

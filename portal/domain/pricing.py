@@ -32,10 +32,12 @@ def half_up(value: Decimal) -> Decimal:
 
 
 def shown(value: Decimal) -> str:
+    """A money figure as the charge descriptions show it: half-up to cents, thousands separated ('1,234.50')."""
     return f"{half_up(value):,.2f}"
 
 
 def shown_percent(value: Decimal) -> str:
+    """A percentage without trailing zeros ('12.50' → '12.5', '100' stays '100')."""
     return format(value.normalize(), "f")
 
 
@@ -50,6 +52,7 @@ class Settings:
 
     @property
     def enabled(self) -> bool:
+        """Whether PO pricing is on: any selection but 'off'."""
         return self.selection != "off"
 
     @property
@@ -80,6 +83,7 @@ class Priced:
 
     @property
     def awaiting_unit(self) -> bool:
+        """Whether the charge waits for a unit before it has an amount (Exact pricing from inventory)."""
         return self.amount is None
 
 

@@ -32,6 +32,7 @@ def acting(session: Session, actor, reason: str | None = None) -> None:
 
 
 def actor_id(session: Session) -> int | None:
+    """The user the session's history entries are recorded against (None: no one is acting)."""
     return session.info.get(ACTOR_KEY)
 
 

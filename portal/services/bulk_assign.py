@@ -45,6 +45,7 @@ class Preview:
 
     @property
     def total(self) -> int:
+        """Every job the bulk assignment looked at: those it will assign plus those it skips."""
         return self.to_assign + sum(self.skipped.values())
 
 

@@ -56,10 +56,12 @@ class ScheduleResult:
 
     @property
     def needs_confirmation(self) -> bool:
+        """Whether scheduling waits for the user to confirm the posting's warnings."""
         return bool(self.posting and self.posting.needs_confirmation)
 
     @property
     def refused(self) -> bool:
+        """Whether the posting check refused the scheduled deliveries."""
         return bool(self.posting and self.posting.refused)
 
 
@@ -78,6 +80,7 @@ def visible(user, contract: Contract) -> bool:
 
 
 def get_contract(session: Session, user, contract_id: int) -> Contract:
+    """The contract, if the user may see it; NotFound otherwise (another branch's looks missing)."""
     contract = session.get(Contract, contract_id)
     if contract is None or not visible(user, contract):
         raise NotFound("No such contract.")
@@ -85,15 +88,18 @@ def get_contract(session: Session, user, contract_id: int) -> Contract:
 
 
 def contract_of_po(session: Session, po_id: int) -> Contract | None:
+    """The contract opened on a PO (a PO has at most one; None: none yet)."""
     return session.scalar(select(Contract).where(Contract.po_id == po_id))
 
 
 def notes_of(session: Session, contract_id: int, limit: int = 500) -> list[ContractNote]:
+    """A contract's notes, oldest first (at most `limit`)."""
     return list(session.scalars(select(ContractNote).where(ContractNote.contract_id == contract_id)
                                 .order_by(ContractNote.id).limit(limit)))
 
 
 def deliveries_of(session: Session, contract_id: int) -> list[Delivery]:
+    """A contract's deliveries by delivery date, in the order they were scheduled on a day."""
     return list(session.scalars(select(Delivery).where(Delivery.contract_id == contract_id)
                                 .order_by(Delivery.delivery_date, Delivery.id)))
 

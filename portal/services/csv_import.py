@@ -35,6 +35,7 @@ class Preview:
 
     @property
     def valid(self) -> bool:
+        """Whether the import may go ahead: no row has an error and there is a document to create."""
         return not self.row_errors and bool(self.documents)
 
 

@@ -33,6 +33,7 @@ def like_pattern(text: str) -> str:
 
 def list_debtors(session: Session, *, q: str = "", active_only: bool = False, page: int = 1,
                  per_page: int = 25) -> Page[Debtor]:
+    """One page of debtors matching the search (code or name), optionally active ones only."""
     return paginate(session, debtors_query(q=q, active_only=active_only), page, per_page)
 
 
@@ -48,6 +49,7 @@ def debtors_query(*, q: str = "", active_only: bool = False):
 
 
 def get_debtor(session: Session, debtor_id: int) -> Debtor:
+    """The debtor by id; NotFound when there is none."""
     debtor = session.get(Debtor, debtor_id)
     if debtor is None:
         raise NotFound("No such debtor.")

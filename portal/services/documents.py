@@ -94,6 +94,7 @@ def documents_query(session: Session, *, debtor_id: int | None = None, q: str = 
 
 
 def get_document(session: Session, doc_id: int) -> Document:
+    """The document by id; NotFound when there is none."""
     doc = session.get(Document, doc_id)
     if doc is None:
         raise NotFound("No such document.")

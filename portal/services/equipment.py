@@ -46,6 +46,7 @@ def pricing_settings(session: Session) -> pricing.Settings:
 
 
 def markup_errors(percent: Decimal | None, flat: Decimal | None, *, prefix: str = "markup") -> dict[str, list[str]]:
+    """Messages for a markup: percent up to MAX_PERCENT and flat amount up to MAX_AMOUNT, 2 places each."""
     errors: dict[str, list[str]] = {}
     if e := pricing.decimal_errors(percent, "markup percent", places=2, maximum=MAX_PERCENT):
         errors[f"{prefix}_percent"] = e
@@ -89,6 +90,7 @@ NAMED = {"suppliers": Supplier, "equipment_types": EquipmentType}
 
 
 def list_named(session: Session, kind: str, *, q: str = "", page: int = 1, per_page: int = 25) -> Page:
+    """One page of a named list (e.g. equipment types), by name, matching the search."""
     model = NAMED[kind]
     stmt = select(model)
     if q.strip():
@@ -97,6 +99,7 @@ def list_named(session: Session, kind: str, *, q: str = "", page: int = 1, per_p
 
 
 def get(session: Session, model, record_id: int | None, what: str = "record"):
+    """The record by id; NotFound naming `what` when there is none."""
     obj = session.get(model, record_id) if record_id else None
     if obj is None:
         raise NotFound(f"No such {what}.")
@@ -134,6 +137,7 @@ def _commit(session: Session, field: str, message: str) -> None:
 
 def save_named(session: Session, kind: str, record_id: int | None, *, actor, name: str, active: bool,
                expected_version: int | None = None):
+    """Add or rename a named record: a name is required and unique (a stale edit is refused)."""
     errors: dict[str, list[str]] = {}
     name = _name(errors, name)
     if errors:
@@ -148,6 +152,7 @@ def save_named(session: Session, kind: str, record_id: int | None, *, actor, nam
 # ---- catalogs and their default charges ---------------------------------------------------
 
 def list_catalogs(session: Session, *, q: str = "", page: int = 1, per_page: int = 25) -> Page:
+    """One page of equipment catalogs by name, matching the search."""
     stmt = select(EquipmentCatalog)
     if q.strip():
         stmt = stmt.where(EquipmentCatalog.name.ilike(like_pattern(q.strip())))
@@ -156,6 +161,7 @@ def list_catalogs(session: Session, *, q: str = "", page: int = 1, per_page: int
 
 def save_catalog(session: Session, catalog_id: int | None, *, actor, name: str, equipment_type_id: int | None,
                  active: bool, expected_version: int | None = None) -> EquipmentCatalog:
+    """Add or change a catalog: a unique name and an existing equipment type are required."""
     errors: dict[str, list[str]] = {}
     name = _name(errors, name)
     if not equipment_type_id or session.get(EquipmentType, equipment_type_id) is None:
@@ -262,6 +268,7 @@ def save_charge(session: Session, catalog_id: int, charge_id: int | None, data: 
 
 
 def delete_charge(session: Session, catalog_id: int, charge_id: int, *, actor) -> None:
+    """Delete a catalog charge, unless a service desk item is charged with it."""
     from portal.models import ServiceDeskCharge
 
     audit.acting(session, actor)
@@ -279,6 +286,7 @@ def delete_charge(session: Session, catalog_id: int, charge_id: int, *, actor) -
 # ---- supplier POs, their lines and units --------------------------------------------------
 
 def list_supplier_pos(session: Session, *, q: str = "", page: int = 1, per_page: int = 25) -> Page:
+    """One page of supplier POs, newest order first, matching the PO number or supplier name."""
     stmt = select(SupplierPO)
     if q.strip():
         stmt = stmt.join(Supplier).where(SupplierPO.number.ilike(like_pattern(q.strip()))
@@ -358,6 +366,7 @@ def add_line(session: Session, po_id: int, *, actor, equipment_type_id: int | No
 
 
 def delete_line(session: Session, po_id: int, line_id: int, *, actor) -> None:
+    """Delete a supplier PO line, unless units were received on it."""
     audit.acting(session, actor)
     line = locked(session, SupplierPOLine, line_id)
     if line is None or line.supplier_po_id != po_id:

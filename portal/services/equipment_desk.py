@@ -35,6 +35,7 @@ def visible_items(stmt, user):
 
 
 def list_items(session: Session, user, *, q: str = "", status: str = "", page: int = 1, per_page: int = 25) -> Page:
+    """One page of the service desk items the user may see, newest first, by status and search."""
     stmt = visible_items(select(ServiceDeskItem), user)
     if status in ("open", "closed", "invoiced"):
         stmt = stmt.where(ServiceDeskItem.status == status)
@@ -247,6 +248,7 @@ def save_equipment(session: Session, user, item_id: int, line_id: int | None, da
 
 
 def remove_equipment(session: Session, user, item_id: int, line_id: int) -> None:
+    """Take equipment off an open item: its unit goes back in stock and its charges go with it."""
     item = _open(session, user, item_id)
     line = next((e for e in item.equipment if e.id == line_id), None)
     if line is None:
@@ -352,6 +354,7 @@ def invoice_item(session: Session, user, item_id: int) -> Document:
 
 
 def charges_total(item: ServiceDeskItem) -> Decimal:
+    """The item's charges added up; a charge still awaiting its unit counts nothing."""
     return sum((c.amount for c in item.charges if c.amount is not None), Decimal("0"))
 
 

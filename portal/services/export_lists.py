@@ -34,6 +34,7 @@ DEBTOR_COLUMNS = (
 
 
 def debtors_export(session: Session, *, q: str = "") -> Export:
+    """The debtor list as exported, filtered by the same search as the page."""
     return Export("debtors", describe("Debtors", [("search", q)]), DEBTOR_COLUMNS,
                   flatten(stream(session, debtors.debtors_query(q=q))))
 
@@ -62,6 +63,7 @@ PO_SORTS = {"expiration": "expiring first", "-expiration": "expiring last", "num
 
 
 def purchase_orders_export(session: Session, flt, *, today: date) -> Export:
+    """The PO list as exported, with the page's filters and sort spelled out in the title."""
     group = session.get(POGroup, flt.group_id) if flt.group_id else None
     title = describe("Purchase orders", [("debtor", _debtor_label(session, flt.debtor_id)),
                                          ("PO group", group.description if group else None), ("search", flt.q),
@@ -94,6 +96,7 @@ def po_documents_rows(session: Session, user, po):
 
 
 def po_documents_export(session: Session, user, po) -> Export:
+    """The documents drawing on one PO, newest first, as exported from the PO page."""
     title = f"Documents drawing on PO {po.number} ({po.debtor.code}), newest first — amount {po.amount:,.2f}"
     return Export(f"po-{po.number}-documents", title, PO_DOCUMENT_COLUMNS, po_documents_rows(session, user, po))
 
@@ -121,6 +124,7 @@ def _with_current(session: Session, chunks, as_of: date):
 
 
 def job_orders_export(session: Session, user, flt, *, today: date) -> Export:
+    """The job list as exported, each job with its PO on the day the list is as of."""
     as_of = flt.as_of or today
     title = describe("Job orders", [("debtor", _debtor_label(session, flt.debtor_id)), ("search", flt.q),
                                     ("active on", as_of if flt.active_only else None),
@@ -140,6 +144,7 @@ GRID_COLUMNS = (
 
 
 def grid_export(session: Session, user, debtor, as_of: date, *, active_only: bool) -> Export:
+    """A debtor's job PO assignment grid as of a day, as exported."""
     title = describe("Job PO assignments", [("debtor", debtor.code), ("as of", as_of), ("active jobs only", active_only)])
     chunks = stream(session, assignments.grid_query(user, debtor.id, as_of, active_only=active_only))
     rows = (row for jobs in chunks for row in assignments.grid_rows(session, list(jobs), debtor.id, as_of))
@@ -158,6 +163,7 @@ DOCUMENT_COLUMNS = (
 def documents_export(session: Session, *, debtor_id: int | None = None, q: str = "", status: str = "",
                      type_id: int | None = None, po: str = "", date_from: date | None = None,
                      date_to: date | None = None) -> Export:
+    """The document list as exported, with the page's filters spelled out in the title."""
     doc_type = session.get(DocumentType, type_id) if type_id else None
     title = describe("Documents", [("debtor", _debtor_label(session, debtor_id)), ("search", q), ("status", status),
                                    ("type", doc_type.name if doc_type else None), ("PO number", po),
@@ -174,6 +180,7 @@ NOTIFICATION_COLUMNS = (
 
 
 def notifications_export(session: Session, user, *, unread_only: bool) -> Export:
+    """The user's own notifications as exported (unread only if asked)."""
     title = describe(f"Notifications of {user.full_name}", [("unread only", unread_only)])
     stmt = notifications.notifications_query(user.id, unread_only=unread_only)
     return Export("notifications", title, NOTIFICATION_COLUMNS, flatten(stream(session, stmt)))
@@ -188,6 +195,7 @@ SPEND_COLUMNS = (
 
 
 def spend_export(session: Session, debtor_codes: dict[int, str], debtor_id: int | None) -> Export:
+    """Spend by PO number, for one debtor or all, as exported."""
     title = describe("Spend by PO number", [("debtor", debtor_codes.get(debtor_id))])
     rows = ((r, debtor_codes.get(r.debtor_id, "")) for r in reports.spend_by_po_number_all(session, debtor_id, CHUNK))
     return Export("spend-by-po-number", title, SPEND_COLUMNS, rows)
@@ -205,6 +213,7 @@ OPPORTUNITY_COLUMNS = (
 
 
 def opportunities_export(session: Session, user, flt) -> Export:
+    """The opportunities and contracts list as exported, with the page's filters in the title."""
     owner = None
     if flt.owner_id:
         owner = next((u.full_name for u in opportunities.owners(session) if u.id == flt.owner_id), None)

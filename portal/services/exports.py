@@ -52,6 +52,7 @@ class Export:
     rows: Iterable = field(default=())
 
     def filename(self, fmt: str, today: date) -> str:
+        """The download's file name: the list's name and today's date, e.g. debtors-2026-01-31.csv."""
         return f"{self.name}-{today.isoformat()}.{fmt}"
 
 
@@ -73,6 +74,7 @@ def stream(session: Session, stmt: Select, *, scalars: bool = True, chunk: int =
 
 
 def flatten(chunks: Iterable[Iterable]) -> Iterator:
+    """Rows from a stream of chunks, one by one."""
     for part in chunks:
         yield from part
 

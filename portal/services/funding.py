@@ -33,6 +33,7 @@ class Funding:
 
     @property
     def po_id(self) -> int | None:
+        """The id of the PO the line draws on (None: no budget found)."""
         return self.po.id if self.po else None
 
     @property
@@ -74,6 +75,7 @@ class Resolver:
             self.eligible.setdefault(po_id, set()).add(type_id)
 
     def timeline(self, job_id: int) -> list[tl.Assignment]:
+        """A job's assignments on this debtor, loaded once per resolver."""
         if job_id not in self.timelines:
             rows = self.session.scalars(select(JobPOAssignment).options(lazyload("*")).where(
                 JobPOAssignment.job_id == job_id, JobPOAssignment.debtor_id == self.debtor_id))
@@ -110,6 +112,7 @@ class Resolver:
 
     def resolve(self, *, type_id: int, bill_code_id: int, day: date, job: JobOrder | None,
                 explicit_po_id: int | None = None) -> Funding:
+        """Which PO pays for a line: the PO named on it, else the job's (or its group's) PO on the day, else none."""
         if explicit_po_id is not None:
             po = self.data.rows.get(explicit_po_id)
             if po is None:

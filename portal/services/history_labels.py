@@ -70,6 +70,7 @@ class Entry:
 
 
 def label(field: str) -> str:
+    """A field's name as users read it in the history: its label, else the name in words ('due_date' → 'Due date')."""
     return LABELS.get(field) or field.replace("_", " ").capitalize()
 
 

@@ -61,6 +61,7 @@ def branch_choices(session: Session, user) -> list[Branch]:
 
 
 def list_jobs(session: Session, user, flt: JobFilter, *, today: date, page: int = 1, per_page: int = 25) -> Page[JobOrder]:
+    """One page of the jobs the user may see, matching the filter as of `today`."""
     return paginate(session, jobs_query(flt, user, today), page, per_page)
 
 

@@ -22,6 +22,7 @@ MODELS = {"bill_codes": BillCode, "bill_code_groups": BillCodeGroup, "document_t
 
 
 def list_items(session: Session, kind: str, *, q: str = "", page: int = 1, per_page: int = 25) -> Page:
+    """One page of a maintenance list matching the search, by code (document types by their order)."""
     model = MODELS[kind]
     label = model.code if hasattr(model, "code") and model is not DocumentType else model.name
     stmt = select(model)
@@ -34,10 +35,12 @@ def list_items(session: Session, kind: str, *, q: str = "", page: int = 1, per_p
 
 
 def counts(session: Session) -> dict[str, int]:
+    """How many records each maintenance list holds."""
     return {kind: session.scalar(select(func.count()).select_from(model)) or 0 for kind, model in MODELS.items()}
 
 
 def get_item(session: Session, kind: str, item_id: int):
+    """A maintenance record by kind and id; NotFound when there is none."""
     obj = session.get(MODELS[kind], item_id)
     if obj is None:
         raise NotFound("No such record.")
@@ -76,6 +79,7 @@ def _commit(session: Session, field: str, message: str) -> None:
 
 def save_bill_code(session: Session, item_id: int | None, *, actor, code: str, description: str, active: bool,
                    expected_version: int | None = None) -> BillCode:
+    """Add or change a bill code: a code is required, kept upper case and unique."""
     errors: dict[str, list[str]] = {}
     code = _text(errors, "code", code, 20, "code").upper()
     description = _text(errors, "description", description, 200, "description", required=False)
@@ -172,6 +176,7 @@ def save_alert_template(session: Session, item_id: int | None, *, actor, name: s
                         days_before_expiry: int | None, subject: str, message: str, role_ids: list[int],
                         user_ids: list[int], active: bool, expected_version: int | None = None,
                         forecast_days: int | None = None) -> AlertTemplate:
+    """Add or change an alert template; every field is checked before anything is saved."""
     errors: dict[str, list[str]] = {}
     name = _text(errors, "name", name, 80, "name")
     subject = _text(errors, "subject", subject, 200, "subject")
@@ -209,4 +214,5 @@ def save_alert_template(session: Session, item_id: int | None, *, actor, name: s
 
 
 def delete_item(session: Session, kind: str, item_id: int, *, actor) -> None:
+    """Delete a maintenance record, unless something still refers to it."""
     delete_unreferenced(session, MODELS[kind], item_id, actor=actor)

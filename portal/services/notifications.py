@@ -19,11 +19,13 @@ def notify(session: Session, user_ids, subject: str, body: str = "", link: str =
 
 
 def unread_count(session: Session, user_id: int) -> int:
+    """How many of the user's notifications are unread."""
     return session.scalar(select(func.count()).select_from(Notification).where(
         Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
 
 
 def list_for(session: Session, user_id: int, *, unread_only: bool = False, page: int = 1, per_page: int = 25) -> Page:
+    """One page of the user's own notifications, optionally unread ones only."""
     return paginate(session, notifications_query(user_id, unread_only=unread_only), page, per_page)
 
 

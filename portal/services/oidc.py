@@ -88,6 +88,7 @@ def _apply(session: Session, issuer: str, subject: str, claims: dict, access: ss
 
 
 def list_mappings(session: Session) -> list[SsoGroupMapping]:
+    """Every SSO group mapping, by group name."""
     return list(session.scalars(select(SsoGroupMapping).order_by(func.upper(SsoGroupMapping.group_name),
                                                                   SsoGroupMapping.id)))
 
@@ -118,6 +119,7 @@ def add_mapping(session: Session, *, actor, group_name: str, role_id: int | None
 
 
 def delete_mapping(session: Session, mapping_id: int, *, actor) -> None:
+    """Delete an SSO group mapping; users keep their roles until they next sign in."""
     mapping = session.get(SsoGroupMapping, mapping_id)
     if mapping is None:
         raise NotFound("No such mapping.")

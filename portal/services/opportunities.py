@@ -52,9 +52,11 @@ class PipelineRow:
 
     @property
     def last_scheduled_on(self) -> date | None:
+        """The last day a delivery was scheduled on the contract (None: never)."""
         return self.contract.last_scheduled_on
 
     def age_days(self, today: date) -> int:
+        """Days since the opportunity was opened."""
         return (today - self.opportunity.created_at.date()).days
 
 
@@ -119,6 +121,7 @@ def owners(session: Session) -> list[User]:
 
 
 def get_opportunity(session: Session, user, opp_id: int) -> Opportunity:
+    """The opportunity, if the user may see its contract's job; NotFound otherwise."""
     opp = session.get(Opportunity, opp_id)
     if opp is None:
         raise NotFound("No such opportunity.")
@@ -129,6 +132,7 @@ def get_opportunity(session: Session, user, opp_id: int) -> Opportunity:
 
 
 def amount_of(session: Session, opp: Opportunity) -> Decimal:
+    """An opportunity's amount: its PO's balance not yet scheduled."""
     return figures(session, opp.purchase_order).unscheduled
 
 
@@ -228,6 +232,7 @@ def start_for(session: Session, user, today: date, rows: int = 10) -> LeadStart 
 
 
 def open_of_debtor(session: Session, user, debtor_id: int, limit: int = 100) -> list[PipelineRow]:
+    """A debtor's opportunities in the pipeline the user may see (at most `limit`)."""
     page, _ = pipeline(session, user, PipelineFilter(debtor_id=debtor_id), per_page=limit)
     return list(page.items)
 

@@ -32,6 +32,7 @@ class SmtpSettings:
 
     @classmethod
     def from_config(cls, config) -> "SmtpSettings":
+        """The mail server settings from the app's configuration."""
         return cls(host=config["SMTP_HOST"], port=config["SMTP_PORT"], sender=config["MAIL_FROM"],
                    user=config.get("SMTP_USER"), password=config.get("SMTP_PASSWORD"),
                    starttls=config.get("SMTP_STARTTLS", False), ca_file=config.get("SMTP_CA_FILE"))

@@ -25,14 +25,17 @@ class Page(Generic[T]):
 
     @property
     def pages(self) -> int:
+        """How many pages the rows fill (at least one, even with no rows)."""
         return max(1, -(-self.total // self.per_page))
 
     @property
     def has_prev(self) -> bool:
+        """Whether a page comes before this one."""
         return self.page > 1
 
     @property
     def has_next(self) -> bool:
+        """Whether a page comes after this one."""
         return self.page < self.pages
 
 

@@ -16,10 +16,12 @@ def _hasher() -> PasswordHasher:
 
 
 def hash_password(password: str) -> str:
+    """The password's argon2id hash, as stored."""
     return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    """Whether the password matches the stored hash (a malformed hash never matches)."""
     try:
         return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -32,6 +34,7 @@ _DUMMIES: dict[tuple[int, int], str] = {}
 
 
 def verify_dummy(password: str) -> None:
+    """Spend the time of a real check when no user matches, so a sign-in does not reveal who exists."""
     hasher = _hasher()
     key = (hasher.time_cost, hasher.memory_cost)
     if key not in _DUMMIES:
@@ -40,6 +43,7 @@ def verify_dummy(password: str) -> None:
 
 
 def password_problems(password: str) -> list[str]:
+    """Why a new password is refused: shorter than MIN_LENGTH or longer than 256 characters."""
     problems = []
     if len(password) < MIN_LENGTH:
         problems.append(f"Use at least {MIN_LENGTH} characters.")

@@ -22,6 +22,7 @@ def groups_of(session: Session, debtor_id: int) -> list[tuple[POGroup, int]]:
 
 
 def get_group(session: Session, group_id: int) -> POGroup:
+    """The PO group by id; NotFound when there is none."""
     group = session.get(POGroup, group_id)
     if group is None:
         raise NotFound("No such PO group.")
@@ -57,4 +58,5 @@ def save_group(session: Session, debtor_id: int, group_id: int | None, *, actor,
 
 
 def delete_group(session: Session, group_id: int, *, actor) -> None:
+    """Delete a PO group, unless a PO or a job assignment still refers to it."""
     delete_unreferenced(session, POGroup, group_id, actor=actor, label=lambda g: f"Group {g.description}")

@@ -50,6 +50,7 @@ def lock_pos(session: Session, po_ids) -> dict[int, PurchaseOrder]:
 
 
 def balances_of(session: Session, pos: dict[int, PurchaseOrder]) -> tuple[dict[int, Balance], dict[int, Balance]]:
+    """The POs' balances and their lines' balances as stored now, keyed by PO id and line id."""
     po_rows = {b.po_id: b for b in session.scalars(select(POBalance).where(POBalance.po_id.in_(list(pos)))
                                                    .execution_options(populate_existing=True))}
     balances = {i: Balance.of(p.amount, po_rows.get(i)) for i, p in pos.items()}

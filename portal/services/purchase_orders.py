@@ -98,6 +98,7 @@ def po_query(flt: POFilter, *, today: date):
 
 
 def get_po(session: Session, po_id: int) -> PurchaseOrder:
+    """The purchase order by id; NotFound when there is none."""
     po = session.get(PurchaseOrder, po_id)
     if po is None:
         raise NotFound("No such purchase order.")

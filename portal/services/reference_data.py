@@ -24,6 +24,7 @@ DEFAULT_DOCUMENT_TYPES = [
 
 
 def seed_document_types(session: Session) -> None:
+    """Add the default document types that are missing (by name), in their default order."""
     existing = set(session.scalars(select(func.upper(DocumentType.name))))
     for order, (name, code, bucket, sign) in enumerate(DEFAULT_DOCUMENT_TYPES, start=1):
         if name.upper() not in existing:

@@ -31,6 +31,7 @@ class PODocumentRow:
 
     @property
     def cursor(self) -> str:
+        """Where the next page starts: the document's date and id."""
         return f"{self.doc_date.isoformat()}_{self.document_id}"
 
 
@@ -122,6 +123,7 @@ class SpendRow:
 
     @property
     def cursor(self) -> str:
+        """Where the next page starts: the debtor and the PO number."""
         return f"{self.debtor_id}_{self.po_number}"
 
 
@@ -135,18 +137,22 @@ class SpendPage:
 
     @property
     def pages(self) -> int:
+        """How many pages the PO numbers fill (at least one)."""
         return max(1, -(-self.total_numbers // self.per_page))
 
     @property
     def has_prev(self) -> bool:
+        """Whether a page comes before this one."""
         return self.page > 1
 
     @property
     def has_next(self) -> bool:
+        """Whether a page comes after this one."""
         return self.page < self.pages
 
     @property
     def total(self) -> int:
+        """How many PO numbers the report lists."""
         return self.total_numbers
 
     more = False  # every number is counted (the summary has one row per number)

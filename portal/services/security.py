@@ -175,6 +175,7 @@ def save_role(session: Session, role_id: int | None, *, actor, name: str, descri
 
 
 def delete_role(session: Session, role_id: int, *, actor) -> None:
+    """Delete a role, unless a user still has it."""
     role = session.get(Role, role_id)
     if role is None:
         raise NotFound("No such role.")
@@ -187,6 +188,7 @@ def delete_role(session: Session, role_id: int, *, actor) -> None:
 
 
 def save_branch(session: Session, branch_id: int | None, *, actor, code: str, name: str) -> Branch:
+    """Add or change a branch: a code (upper case, unique) and a name, each within its length."""
     errors = {}
     if not code.strip() or len(code) > 20:
         errors["code"] = ["Enter a code of at most 20 characters."]

@@ -14,15 +14,18 @@ DEFAULT_ASSIGNMENT_PROMPT = ("Invoices are generated from the PO assigned on eac
 
 
 def get_setting(session: Session, key: str, default: dict | None = None) -> dict:
+    """A stored setting's value, or a copy of `default` when it was never set."""
     row = session.get(Setting, key)
     return dict(row.value) if row else dict(default or {})
 
 
 def assignment_prompt(session: Session) -> str:
+    """The message shown in assignment prompts (the default until an admin sets one)."""
     return get_setting(session, ASSIGNMENT_PROMPT, {"text": DEFAULT_ASSIGNMENT_PROMPT}).get("text") or DEFAULT_ASSIGNMENT_PROMPT
 
 
 def set_assignment_prompt(session: Session, text: str, *, actor) -> None:
+    """Change the assignment prompt's message: required, at most 1,000 characters."""
     text = (text or "").strip()
     if not text:
         raise ValidationFailed({"text": ["Enter the message shown in assignment prompts."]})

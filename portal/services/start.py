@@ -26,6 +26,7 @@ class StartPage:
 
 
 def start_page(session: Session, user, today: date) -> StartPage:
+    """What the start page shows the user: only the lists their grants allow, each bounded."""
     attention = drafts = running_out = None
     if user.can("purchase_orders", "view"):
         attention = purchase_orders.list_purchase_orders(

@@ -44,6 +44,7 @@ class StatementDocument:
 
     @property
     def applied(self) -> Decimal:
+        """What the document put on the PO: Used + Commitments + Estimates."""
         return self.used + self.commitments + self.estimates
 
 
