@@ -93,6 +93,7 @@ class Forecast:
 
 
 def _reached_on(level: Decimal, target: Decimal, rate: Decimal, today: date) -> date | None:
+    """The day `level` reaches `target` at `rate` a day, rounded up to a whole day; None beyond HORIZON_DAYS."""
     days = ((target - level) / rate).to_integral_value(rounding=ROUND_CEILING)
     if days > HORIZON_DAYS:
         return None

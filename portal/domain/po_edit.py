@@ -38,6 +38,7 @@ class JobSpan:
 
 
 def _overlaps(a_start: date, a_end: date | None, b_start: date, b_end: date | None) -> bool:
+    """Whether two date ranges share a day (a range without an end runs on for ever)."""
     return a_start <= (b_end or date.max) and b_start <= (a_end or date.max)
 
 

@@ -88,6 +88,7 @@ class Priced:
 
 
 def _po_key(line: SupplierLine) -> tuple[date, str]:
+    """Supplier POs are ordered by order date, then PO number ignoring case."""
     return (line.order_date, line.po_number.upper())
 
 
@@ -140,6 +141,7 @@ def with_markups(base: Decimal, percent: Decimal | None, flat: Decimal | None) -
 
 
 def _markup_text(base: Decimal, percent: Decimal | None, flat: Decimal | None) -> str:
+    """How a markup reads in a charge's description: the percent, then the flat amount, each with the running total."""
     parts, value = [], base
     if percent:
         value = value + value * percent / HUNDRED
@@ -151,6 +153,7 @@ def _markup_text(base: Decimal, percent: Decimal | None, flat: Decimal | None) -
 
 
 def _numbers(lines: list[SupplierLine]) -> str:
+    """The supplier PO numbers a price came from, oldest first, each named once."""
     seen: dict[str, None] = {}
     for l in sorted(lines, key=_po_key):
         seen.setdefault(l.po_number, None)

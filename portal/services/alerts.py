@@ -20,6 +20,7 @@ from portal.services import forecasts, notifications, outbox
 
 
 def _recipients(session: Session, template: AlertTemplate) -> list[User]:
+    """Who an alert goes to: the template's active users and every active user holding one of its roles."""
     role_ids = [r.id for r in template.recipient_roles]
     users = {u.id: u for u in template.recipient_users if u.active}
     if role_ids:
@@ -30,6 +31,7 @@ def _recipients(session: Session, template: AlertTemplate) -> list[User]:
 
 def _raise(session: Session, po: PurchaseOrder, kind: str, threshold: Decimal, values: dict[str, str],
            closing: str = "") -> str:
+    """Fire a PO's alert (disarmed until re-armed): notify its recipients and mail those not on the daily digest."""
     template = po.alert_template
     subject, message = render_alert(template.subject, template.message, values)
     if kind == "threshold":

@@ -21,6 +21,7 @@ from portal.services.paging import Page, paginate
 
 
 def _apply(session: Session, job: JobOrder, result: tl.Result, source: str) -> None:
+    """Write a timeline change to the job's assignment rows: deletions and ends first, so a new row never overlaps."""
     by_id = {r.id: r for r in session.scalars(select(JobPOAssignment).where(JobPOAssignment.job_id == job.id))}
     for op in result.operations:  # deletions and ends first, so the new row never overlaps
         if isinstance(op, tl.Delete):
@@ -42,6 +43,7 @@ def _apply(session: Session, job: JobOrder, result: tl.Result, source: str) -> N
 
 
 def _check_target(data: DebtorPOs, target: Target) -> None:
+    """A job is assigned only to a PO or PO group of its own debtor."""
     if target.is_group and target.id not in data.groups or not target.is_group and target.id not in data.pos:
         raise NotFound("Choose a PO or PO group of the job's debtor.")
 

@@ -52,10 +52,12 @@ def to_json(value):
 
 
 def _audited(obj) -> bool:
+    """Whether a record's changes go into the history (a model opts out with `__audit__ = False`)."""
     return getattr(type(obj), "__audit__", True)
 
 
 def _scope(obj) -> tuple[str | None, int | None]:
+    """The record whose history also lists this one's entries (a PO under its debtor); none by default."""
     scope = getattr(obj, "audit_scope", None)
     return scope() if callable(scope) else (None, None)
 
@@ -107,6 +109,7 @@ def _changes(obj, *, created: bool = False, deleted: bool = False) -> dict:
 
 @event.listens_for(Session, "before_flush")
 def _stamp(session: Session, flush_context, instances) -> None:
+    """Every flush stamps who created or last changed a tracked record, and when."""
     who = actor_id(session)
     now = datetime.now(timezone.utc)
     for obj in session.new:
@@ -124,6 +127,7 @@ def _stamp(session: Session, flush_context, instances) -> None:
 
 @event.listens_for(Session, "after_flush")
 def _write_history(session: Session, flush_context) -> None:
+    """Every flush writes a history entry per record created, changed or deleted, with the fields that changed."""
     rows = []
     who = actor_id(session)
     reason = session.info.get(REASON_KEY)

@@ -40,6 +40,7 @@ def record_types(session: Session) -> list[str]:
 
 
 def _statement(session: Session, f: AuditFilter) -> Select:
+    """The history entries matching the filter; a branch-limited user sees none about another branch's jobs."""
     stmt = select(AuditEntry).options(joinedload(AuditEntry.actor))
     if f.branch_ids is not None:
         visible_jobs = select(JobOrder.id).where(JobOrder.branch_id.in_(f.branch_ids))

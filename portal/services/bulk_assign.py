@@ -56,6 +56,7 @@ class Outcome:
 
 
 def _reason(day: date):
+    """Why a job is skipped on `day` (the first that applies): not started, discontinued, assigned, or assigned later."""
     future = and_(JobPOAssignment.job_id == JobOrder.id, JobPOAssignment.start_date > day)
     return case(
         (JobOrder.start_date > day, literal(REASONS[0])),
@@ -67,6 +68,7 @@ def _reason(day: date):
 
 
 def _selected(user, selection: Selection, today: date):
+    """The jobs a bulk assignment covers: the filter's (one debtor), less those unticked or only those ticked."""
     if len(selection.excluded) > MAX_LISTED_IDS or (selection.included and len(selection.included) > MAX_LISTED_IDS):
         raise ValidationFailed({"": [f"Select at most {MAX_LISTED_IDS:,} jobs by hand; use the filter for more."]})
     if selection.flt.debtor_id is None:
@@ -89,6 +91,7 @@ def listed(session: Session, user, flt: JobFilter, today: date) -> list[JobOrder
 
 
 def _target_problem(session: Session, debtor_id: int, target: Target, day: date) -> str | None:
+    """Why the PO or group cannot take jobs from `day` (None: it can); NotFound unless it is the debtor's."""
     data = debtor_pos(session, debtor_id)
     if target.is_group and target.id not in data.groups or not target.is_group and target.id not in data.pos:
         raise NotFound("Choose a PO or PO group of this debtor.")

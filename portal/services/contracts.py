@@ -203,6 +203,7 @@ def sync_opportunity(session: Session, contract: Contract, po_id: int, figs: POF
 
 
 def _sales_order_type(session: Session) -> DocumentType:
+    """Deliveries are scheduled on the active Sales Order document type; refused while it is missing."""
     doc_type = session.scalar(select(DocumentType).where(func.upper(DocumentType.name) == SALES_ORDER.upper(),
                                                          DocumentType.active.is_(True)))
     if doc_type is None or not doc_type.is_order:
@@ -211,6 +212,7 @@ def _sales_order_type(session: Session) -> DocumentType:
 
 
 def _check_deliveries(session: Session, deliveries: tuple[DeliveryInput, ...]) -> list[Decimal]:
+    """Each delivery's amount; every problem refused at once, an inactive product (bill code) included."""
     amounts, errors = rules.delivery_amounts(deliveries)
     active = set(session.scalars(select(BillCode.id).where(BillCode.active.is_(True))))
     for n, d in enumerate(deliveries, start=1):
@@ -244,6 +246,7 @@ def _post_order(session: Session, user, po: PurchaseOrder, job_id: int | None, t
 
 
 def _lock_po(session: Session, po_id: int | None) -> PurchaseOrder:
+    """The contract's PO, locked for the change; refused when none is chosen."""
     po = posting.lock_pos(session, [po_id]).get(po_id) if po_id else None
     if po is None:
         session.rollback()
@@ -319,6 +322,7 @@ def _add_deliveries(session: Session, contract: Contract, deliveries, amounts, l
 
 def _commit(session: Session, contract: Contract, po: PurchaseOrder, figs: POFigures, today: date,
             author_id: int | None) -> None:
+    """Bring the opportunity in line with the PO's figures and commit; a clash on the PO becomes a form message."""
     session.flush()
     sync_opportunity(session, contract, po.id, figs, rules.po_current(po.effective, po.expiration, today), today,
                      author_id)

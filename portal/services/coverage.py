@@ -17,6 +17,7 @@ from portal.services.errors import ValidationFailed
 
 
 def _insert_for(session: Session, line_filter) -> None:
+    """Each PO line covers every bill code of its bill code group."""
     rows = (
         select(POLine.po_id, POLine.id, bill_code_group_members.c.bill_code_id)
         .join(bill_code_group_members, bill_code_group_members.c.group_id == POLine.bill_code_group_id)
@@ -45,6 +46,7 @@ def _clashes(session: Session, line_filter) -> list[str]:
 
 
 def _sync(session: Session, line_filter, field: str) -> None:
+    """Rebuild the bill codes the lines cover; a bill code on two lines of one PO is refused, naming each clash."""
     # the sub-transaction lets the caller report every clash instead of a bare IntegrityError
     try:
         with session.begin_nested():

@@ -40,6 +40,7 @@ class Preview:
 
 
 def _day(raw: str) -> date | None:
+    """A CSV cell's ISO date; a blank cell is no date."""
     return date.fromisoformat(raw.strip()) if raw and raw.strip() else None
 
 

@@ -57,6 +57,7 @@ def get_debtor(session: Session, debtor_id: int) -> Debtor:
 
 
 def _validate(data: DebtorInput) -> None:
+    """A debtor needs a code (20 characters at most), a name (200) and a warn or block policy; notes up to 10,000."""
     errors: dict[str, list[str]] = {}
     if not data.code.strip():
         errors["code"] = ["Enter a code."]
@@ -75,6 +76,7 @@ def _validate(data: DebtorInput) -> None:
 
 
 def _save(session: Session, debtor: Debtor, data: DebtorInput) -> Debtor:
+    """Save the debtor with its code upper case; a code another debtor has is refused."""
     debtor.code = data.code.strip().upper()
     debtor.name = data.name.strip()
     debtor.enforce_purchase_orders = data.enforce_purchase_orders

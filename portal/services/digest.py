@@ -30,6 +30,7 @@ class DigestReport:
 
 
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    """A digest's day runs from midnight to midnight UTC."""
     start = datetime.combine(day, time.min, tzinfo=timezone.utc)
     return start, start + timedelta(days=1)
 

@@ -121,6 +121,7 @@ def check_lines_visible(user, lines) -> None:
 
 
 def _validate(session: Session, user, data: DocumentInput) -> tuple[dict[str, list[str]], list[tuple[LineInput, Decimal]]]:
+    """Every problem with a document at once, and each valid line with its amount (quantity × rate, never rounded)."""
     errors: dict[str, list[str]] = {}
     add = lambda f, m: errors.setdefault(f, []).append(m)  # noqa: E731
     debtor = session.get(Debtor, data.debtor_id) if data.debtor_id else None

@@ -107,6 +107,7 @@ def get(session: Session, model, record_id: int | None, what: str = "record"):
 
 
 def _name(errors: dict, value: str, limit: int = 120, field: str = "name", label: str = "name") -> str:
+    """A name as kept: NUL characters dropped, trimmed, required and at most `limit` characters."""
     value = (value or "").replace("\x00", "").strip()
     if not value:
         errors.setdefault(field, []).append(f"Enter the {label}.")
@@ -116,6 +117,7 @@ def _name(errors: dict, value: str, limit: int = 120, field: str = "name", label
 
 
 def _load(session: Session, model, record_id: int | None, expected_version: int | None):
+    """A new record, or the existing one locked; an edit made on an older version is refused."""
     if record_id is None:
         obj = model()
         session.add(obj)
@@ -190,6 +192,7 @@ class ChargeInput:
 
 
 def _amount(errors: dict, field: str, text: str | None, label: str, *, required: bool) -> Decimal | None:
+    """A typed money figure or percent: 2 places at most, up to MAX_AMOUNT (a percent up to MAX_PERCENT)."""
     text = (text or "").strip()
     if not text:
         if required:

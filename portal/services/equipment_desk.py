@@ -63,6 +63,7 @@ def get_item(session: Session, user, item_id: int, *, lock: bool = False) -> Ser
 
 
 def _open(session: Session, user, item_id: int) -> ServiceDeskItem:
+    """The item, locked; only an open item can be changed."""
     item = get_item(session, user, item_id, lock=True)
     if item.status != "open":
         session.rollback()
@@ -81,6 +82,7 @@ class ItemInput:
 
 
 def _validate_item(session: Session, user, data: ItemInput) -> dict[str, list[str]]:
+    """An item needs a description and a debtor; its job and customer PO, if chosen, are the debtor's."""
     errors: dict[str, list[str]] = {}
     description = (data.description or "").replace("\x00", "").strip()
     if not description:
@@ -185,6 +187,7 @@ def _price_charges(session: Session, line: ServiceDeskEquipment, settings: prici
 
 def _validate_equipment(session: Session, item: ServiceDeskItem, data: EquipmentInput,
                         current: ServiceDeskEquipment | None) -> tuple[dict, EquipmentCatalog | None, int, EquipmentUnit | None]:
+    """Equipment needs a catalog and a whole quantity (1 to 10,000); a picked unit is in stock, of the type, one."""
     errors: dict[str, list[str]] = {}
     catalog = session.get(EquipmentCatalog, data.catalog_id) if data.catalog_id else None
     if catalog is None:

@@ -98,6 +98,7 @@ def csv_lines(export: Export) -> Iterator[str]:
 
 
 def _csv_value(column: Column, value):
+    """A CSV cell's value: money to cents, a time to the second without its zone."""
     if value is None:
         return None
     if column.kind == "money":
@@ -140,6 +141,7 @@ def xlsx_file(export: Export) -> IO[bytes]:
 
 
 def _write_cell(sheet, r: int, i: int, kind: str, value, formats) -> None:
+    """An XLSX cell: money and numbers as numbers, dates as dates, text guarded so it never runs as a formula."""
     if value is None or value == "":
         return
     if kind == "money":

@@ -117,6 +117,7 @@ def series(session: Session, po_id: int, max_points: int = MAX_POINTS) -> list[P
 
 
 def _projection(f: rules.Forecast, expiration: date) -> list[Point]:
+    """The chart's projected line: from today's Used to the tolerance day and the run-out day (or the horizon)."""
     if f.state != rules.PROJECTED or not f.rate:
         return []
     end = f.runs_out_on or max(expiration, f.today + timedelta(days=rules.WINDOW_DAYS))

@@ -97,11 +97,13 @@ class Resolver:
         return rules.Candidate(po.id, po.number_key, frozenset(self.eligible.get(po.id, set())))
 
     def _eligible_twin(self, po: PurchaseOrder, type_id: int) -> tuple[PurchaseOrder, bool]:
+        """The PO of the same number eligible for the document type (a split PO), else this one, not eligible."""
         chosen, eligible = rules.eligible_po(self._candidate(po), [self._candidate(p) for p in self.data.rows.values()],
                                              type_id)
         return self.data.rows[chosen.po_id], eligible
 
     def _with_line(self, po: PurchaseOrder, bill_code_id: int, eligible: bool, note: str) -> Funding:
+        """A master PO pays from its line holding the bill code; with no such line the draw is not covered."""
         if po.kind != "multi_line_master":
             return Funding(po, None, po.number, note, eligible)
         line_id = rules.master_line(bill_code_id, self._line_codes(po.id))

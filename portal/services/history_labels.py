@@ -75,6 +75,7 @@ def label(field: str) -> str:
 
 
 def _shown(field: str, value, names: dict) -> str:
+    """A value as the history shows it: a record's name for its id (or '(removed, #id)'), Yes/No, — for blank."""
     if value is None or value == "" or value == []:
         return "—"
     if field in NAMED and isinstance(value, int):

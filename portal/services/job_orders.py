@@ -84,6 +84,7 @@ class JobInput:
 
 
 def _validate(session: Session, user, data: JobInput) -> dict[str, list[str]]:
+    """A job needs a title, a start date (not after its discontinued date), a debtor and one of the user's branches."""
     errors: dict[str, list[str]] = {}
     if not data.title.strip():
         errors["title"] = ["Enter the job title."]

@@ -48,6 +48,7 @@ def get_item(session: Session, kind: str, item_id: int):
 
 
 def _text(errors: dict, name: str, value: str, limit: int, label: str, required: bool = True) -> str:
+    """Text as kept: trimmed, required unless said otherwise, and at most `limit` characters."""
     value = (value or "").strip()
     if required and not value:
         errors.setdefault(name, []).append(f"Enter the {label}.")
@@ -57,6 +58,7 @@ def _text(errors: dict, name: str, value: str, limit: int, label: str, required:
 
 
 def _load(session: Session, kind: str, item_id: int | None, expected_version: int | None):
+    """A new record, or the existing one locked; an edit made on an older version is refused."""
     model = MODELS[kind]
     if item_id is None:
         obj = model()

@@ -30,6 +30,7 @@ def _rules(session: Session) -> list[sso.GroupRule]:
 
 
 def _free_username(session: Session, base: str) -> str:
+    """The first candidate username no user has (ignoring case); refused when every one is taken."""
     for name in sso.candidate_usernames(base):
         if not session.scalar(select(User.id).where(func.lower(User.username) == name.lower())):
             return name
@@ -56,6 +57,7 @@ def sign_in(session: Session, *, issuer: str, claims: dict, groups_claim: str = 
 
 
 def _apply(session: Session, issuer: str, subject: str, claims: dict, access: sso.Access) -> User:
+    """Find or create the user of a provider identity and give them the roles and branches their groups map to."""
     audit.acting(session, None, reason="single sign-on")
     identity = session.scalar(select(SsoIdentity).where(SsoIdentity.issuer == issuer, SsoIdentity.subject == subject))
     roles = list(session.scalars(select(Role).where(Role.id.in_(access.role_ids)).order_by(Role.name)))

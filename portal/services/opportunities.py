@@ -75,6 +75,7 @@ def _visible(stmt, user):
 
 
 def _filtered(stmt, user, flt: PipelineFilter):
+    """The pipeline rows the user may see, narrowed by the filter."""
     stmt = (stmt.select_from(Opportunity).join(PurchaseOrder, PurchaseOrder.id == Opportunity.po_id)
             .outerjoin(POBalance, POBalance.po_id == PurchaseOrder.id)
             .join(Debtor, Debtor.id == PurchaseOrder.debtor_id).join(Contract, Contract.id == Opportunity.contract_id)
@@ -137,6 +138,7 @@ def amount_of(session: Session, opp: Opportunity) -> Decimal:
 
 
 def _lock(session: Session, user, opp_id: int) -> tuple[Opportunity, PurchaseOrder]:
+    """Only the owner, or someone with full opportunities, changes an opportunity; its PO is locked first."""
     opp = get_opportunity(session, user, opp_id)
     if not can_manage(user, opp):
         raise Forbidden("Only the opportunity's owner (or someone with full opportunities) may change it.")

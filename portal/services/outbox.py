@@ -108,6 +108,7 @@ def deliver(session: Session, smtp: SmtpSettings, *, limit: int = 200, now: date
 
 
 def _failed(mail: OutboxEmail, exc: Exception, now: datetime) -> int:
+    """A failed send counts an attempt and waits longer before the next (retry_delay)."""
     mail.attempts += 1
     mail.last_error = f"{type(exc).__name__}: {exc}"[:2000]
     mail.next_attempt_at = now + retry_delay(mail.attempts)

@@ -130,6 +130,7 @@ def form_choices(session: Session, debtor_id: int, current_group_id: int | None 
 
 
 def _check_rules(session: Session, debtor_id: int, data: POInput, po: PurchaseOrder | None) -> dict[str, list[str]]:
+    """Every problem with the PO form: one number per document type, and no overlap with its group's other POs."""
     choices = form_choices(session, debtor_id, po.group_id if po else None)
     type_ids = {t.id for t in session.scalars(select(DocumentType))}
     errors = rules.validate(data, known_type_ids=type_ids, known_group_ids={g.id for g in choices.bill_code_groups}
@@ -164,6 +165,7 @@ def _check_rules(session: Session, debtor_id: int, data: POInput, po: PurchaseOr
 
 
 def _apply(session: Session, po: PurchaseOrder, data: POInput) -> None:
+    """Copy the form onto the PO: a master PO's amount is its lines' total; no type ticked makes every type eligible."""
     po.number = data.number.strip()
     po.kind = data.kind
     po.description = data.description.strip()
@@ -187,6 +189,7 @@ def _apply(session: Session, po: PurchaseOrder, data: POInput) -> None:
 
 
 def _apply_lines(session: Session, po: PurchaseOrder, lines: tuple[LineInput, ...], line_ids: tuple[int | None, ...]) -> None:
+    """Save a master PO's lines in the form's order; a line with documents drawn on it cannot be removed."""
     existing = {line.id: line for line in po.lines}
     keep = {lid for lid in line_ids if lid in existing}
     for lid, line in existing.items():
@@ -214,6 +217,7 @@ def _apply_lines(session: Session, po: PurchaseOrder, lines: tuple[LineInput, ..
 
 
 def _integrity_message(exc: IntegrityError) -> dict[str, list[str]]:
+    """The form message for the database constraint a save broke (e.g. a PO number in use)."""
     text = str(exc.orig)
     for name, (fld, message) in CONSTRAINT_FIELDS.items():
         if name in text:
@@ -346,6 +350,7 @@ class Figures(budget.Balance):
 
 
 def _figures(amount: Decimal, row, tolerance_pct: Decimal | None) -> Figures:
+    """A PO's figures as listed: the balance, its colour and the tolerance mark."""
     b = budget.Balance.of(amount, row)
     return Figures(b.amount, b.used, b.commitments, b.estimates, budget.colour(b, tolerance_pct),
                    budget.tolerance_mark(b.amount, tolerance_pct))

@@ -159,6 +159,7 @@ class SpendPage:
 
 
 def _spend_rows(session: Session, debtor_id: int | None):
+    """Spend by PO number, only numbers with at least one document, for one debtor or all."""
     s = PONumberSpend
     stmt = select(s).where(s.documents > 0)
     return stmt.where(s.debtor_id == debtor_id) if debtor_id else stmt

@@ -56,6 +56,7 @@ def authenticate(session: Session, username: str, password: str, policy: LoginPo
 
 
 def _user_errors(username: str, full_name: str, password: str | None) -> dict[str, list[str]]:
+    """A user needs a username (80 characters at most) and a name (200); a new password must pass password_problems."""
     errors: dict[str, list[str]] = {}
     if not username.strip():
         errors["username"] = ["Enter a username."]
@@ -71,6 +72,7 @@ def _user_errors(username: str, full_name: str, password: str | None) -> dict[st
 
 
 def _roles_and_branches(session: Session, role_ids, branch_ids) -> tuple[list[Role], list[Branch]]:
+    """The chosen roles and branches; an id not in the lists is refused."""
     roles = list(session.scalars(select(Role).where(Role.id.in_(role_ids)))) if role_ids else []
     branches = list(session.scalars(select(Branch).where(Branch.id.in_(branch_ids)))) if branch_ids else []
     if len(roles) != len(set(role_ids or [])):

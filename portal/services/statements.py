@@ -75,6 +75,7 @@ def statement_date_error(value: date | None, today: date) -> str | None:
 
 
 def _cutoff(as_of: date) -> datetime:
+    """A statement as of a day counts what was recorded up to the end of that day (UTC)."""
     return datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=timezone.utc)
 
 
