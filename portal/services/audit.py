@@ -57,7 +57,7 @@ def _audited(obj) -> bool:
 
 
 def _scope(obj) -> tuple[str | None, int | None]:
-    """The record whose history also lists this one's entries (a PO under its debtor); none by default."""
+    """The record whose history also lists this one's entries (a PO group under its debtor); none by default."""
     scope = getattr(obj, "audit_scope", None)
     return scope() if callable(scope) else (None, None)
 
