@@ -15,7 +15,7 @@ from portal.api.problems import problem
 from portal.api.schemas import (AsOfQuery, AssignInput, AssignmentsSchema, ClearInput, JobOrderSchema, JobQuery,
                                 page_body, page_of)
 from portal.authz import requires
-from portal.domain import assignment as tl
+from portal.domain import assignment as assignment_rules
 from portal.extensions import db
 from portal.services import assignments as service, job_orders, settings
 
@@ -63,7 +63,7 @@ def list_assignments(job_id: int, as_of: date | None = None):
     return _assignments(job_id, as_of or date.today())
 
 
-def _start_prompt(job_id: int, target: tl.Target, as_of: date):
+def _start_prompt(job_id: int, target: assignment_rules.Target, as_of: date):
     """Seed 004's start-date prompt, asked where the job's page asks it (services.assignments.start_choice):
     the client repeats the request with `start` (a choice, or a day between)."""
     job = job_orders.get_job(db.session, current_user, job_id)
@@ -90,13 +90,13 @@ def _start_prompt(job_id: int, target: tl.Target, as_of: date):
 @blp.response(200, AssignmentsSchema)
 def assign(job_id: int, target: dict, as_of: date, remove_future: bool, start: date | None = None):
     """Assign a PO or PO group on the as-of date (the current assignment must be cleared first)."""
-    chosen = tl.Target(target["kind"], target["id"])
+    chosen = assignment_rules.Target(target["kind"], target["id"])
     if start is None and (prompt := _start_prompt(job_id, chosen, as_of)) is not None:
         return prompt
     try:
         result = service.assign(db.session, current_user, job_id, chosen, as_of, start=start,
                                 remove_future=remove_future)
-    except tl.NeedsConfirmation as exc:
+    except assignment_rules.NeedsConfirmation as exc:
         db.session.rollback()
         return problem(409, str(exc) + " Repeat the request with `remove_future: true` to remove them.",
                        kind="confirm-remove-future", title="Future assignments would be removed",
@@ -117,5 +117,5 @@ def clear(job_id: int, as_of: date, replacement: dict | None = None):
     """End the assignment the day before the as-of date (delete it on its start day); optionally
     assign `replacement` from the as-of date (a debtor that enforces POs needs one)."""
     result = service.clear(db.session, current_user, job_id, as_of,
-                           replacement=tl.Target(replacement["kind"], replacement["id"]) if replacement else None)
+                           replacement=assignment_rules.Target(replacement["kind"], replacement["id"]) if replacement else None)
     return _assignments(job_id, as_of, result.notices)

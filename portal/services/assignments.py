@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, lazyload
 
-from portal.domain import assignment as tl, formatting
+from portal.domain import assignment as assignment_rules, formatting
 from portal.domain.assignment import GroupInfo, POPeriod, Target
 from portal.domain.po_edit import JobSpan, POState, plan_po_edit
 from portal.models import (Debtor, Document, DocumentLine, DocumentType, JobOrder, JobPOAssignment, POGroup,
@@ -20,17 +20,18 @@ from portal.services.po_timeline import DebtorPOs, debtor_pos, po_period, timeli
 from portal.services.paging import Page, paginate
 
 
-def _apply(session: Session, job: JobOrder, result: tl.Result, source: str) -> None:
+def _write_timeline_change(session: Session, job: JobOrder, result: assignment_rules.Result,
+                           source: str) -> None:
     """Write a timeline change to the job's assignment rows: deletions and ends first, so a new row never overlaps."""
     by_id = {r.id: r for r in session.scalars(select(JobPOAssignment).where(JobPOAssignment.job_id == job.id))}
     for op in result.operations:  # deletions and ends first, so the new row never overlaps
-        if isinstance(op, tl.Delete):
+        if isinstance(op, assignment_rules.Delete):
             session.delete(by_id[op.assignment_id])
-        elif isinstance(op, tl.SetEnd):
+        elif isinstance(op, assignment_rules.SetEnd):
             by_id[op.assignment_id].manual_end = op.manual_end
     session.flush()
     for op in result.operations:
-        if isinstance(op, tl.Insert):
+        if isinstance(op, assignment_rules.Insert):
             a = op.assignment
             session.add(JobPOAssignment(job_id=job.id, debtor_id=job.debtor_id, start_date=a.start, source=source,
                                         po_id=None if a.target.is_group else a.target.id,
@@ -49,7 +50,7 @@ def _check_target(data: DebtorPOs, target: Target) -> None:
 
 
 def assign(session: Session, user, job_id: int, target: Target, as_of: date, *, start: date | None = None,
-           remove_future: bool = False, source: str = "manual") -> tl.Result:
+           remove_future: bool = False, source: str = "manual") -> assignment_rules.Result:
     """Assign a PO or group to a job on the as-of date (seed 004); the job row is locked so two
     people changing one job's assignments apply one after the other."""
     audit.acting(session, user)
@@ -58,45 +59,45 @@ def assign(session: Session, user, job_id: int, target: Target, as_of: date, *, 
     _check_target(data, target)
     _, timeline = timeline_of(session, job.id)
     try:
-        result = tl.assign(timeline, job.id, target, as_of, start=start, remove_future=remove_future,
-                           po=data.pos.get(target.id) if not target.is_group else None,
-                           group=data.groups.get(target.id) if target.is_group else None, source=source,
-                           pos=data.pos, groups=data.groups)
-    except tl.AssignmentError:
+        result = assignment_rules.assign(timeline, job.id, target, as_of, start=start, remove_future=remove_future,
+                                         po=data.pos.get(target.id) if not target.is_group else None,
+                                         group=data.groups.get(target.id) if target.is_group else None, source=source,
+                                         pos=data.pos, groups=data.groups)
+    except assignment_rules.AssignmentError:
         session.rollback()
         raise
-    _apply(session, job, result, source)
+    _write_timeline_change(session, job, result, source)
     session.commit()
     return result
 
 
-def clear(session: Session, user, job_id: int, as_of: date, *, replacement: Target | None = None) -> tl.Result:
+def clear(session: Session, user, job_id: int, as_of: date, *, replacement: Target | None = None) -> assignment_rules.Result:
     """End the job's assignment the day before the as-of date, or delete it on its start day; then
     assign `replacement` from the as-of date. A job of a debtor that enforces POs must get one (seed 003)."""
     audit.acting(session, user)
     job = get_job(session, user, job_id, lock=True)
     rows, timeline = timeline_of(session, job.id)
     data = debtor_pos(session, job.debtor_id)
-    current = tl.current_on(timeline, as_of, data.pos, data.groups)
+    current = assignment_rules.current_on(timeline, as_of, data.pos, data.groups)
     if current is not None and next(r for r in rows if r.id == current.id).debtor_id != job.debtor_id:
         session.rollback()
-        raise tl.AssignmentError("This assignment was made under the job's previous debtor and is read-only.")
+        raise assignment_rules.AssignmentError("This assignment was made under the job's previous debtor and is read-only.")
     try:
-        result = tl.clear(timeline, as_of, data.pos, data.groups)
-        if replacement is None and tl.must_keep_po(job.debtor.enforce_purchase_orders, job.start_date,
-                                                   job.discontinued_date, as_of):
-            raise tl.AssignmentError(tl.enforcement_refusal(job.debtor.code))
+        result = assignment_rules.clear(timeline, as_of, data.pos, data.groups)
+        if replacement is None and assignment_rules.must_keep_po(job.debtor.enforce_purchase_orders, job.start_date,
+                                                                 job.discontinued_date, as_of):
+            raise assignment_rules.AssignmentError(assignment_rules.enforcement_refusal(job.debtor.code))
         if replacement is not None:
             _check_target(data, replacement)
-            following = tl.assign(tl.apply(timeline, result), job.id, replacement, as_of,
-                                  po=data.pos.get(replacement.id) if not replacement.is_group else None,
-                                  group=data.groups.get(replacement.id) if replacement.is_group else None,
-                                  pos=data.pos, groups=data.groups)
-            result = tl.Result(result.operations + following.operations, following.notices)
-    except (tl.AssignmentError, NotFound):
+            following = assignment_rules.assign(assignment_rules.apply(timeline, result), job.id, replacement, as_of,
+                                                po=data.pos.get(replacement.id) if not replacement.is_group else None,
+                                                group=data.groups.get(replacement.id) if replacement.is_group else None,
+                                                pos=data.pos, groups=data.groups)
+            result = assignment_rules.Result(result.operations + following.operations, following.notices)
+    except (assignment_rules.AssignmentError, NotFound):
         session.rollback()
         raise
-    _apply(session, job, result, "manual")
+    _write_timeline_change(session, job, result, "manual")
     session.commit()
     return result
 
@@ -117,11 +118,11 @@ def assign_new_job(session: Session, job: JobOrder, target: Target, *, start: da
     if job.discontinued_date and start > job.discontinued_date:
         raise ValidationFailed({"po_choice": ["That PO is not valid while the job is active."]})
     try:
-        result = tl.assign([], job.id, target, start, po=data.pos.get(target.id) if not target.is_group else None,
-                           group=data.groups.get(target.id) if target.is_group else None, source="job_order")
-    except tl.AssignmentError as exc:
+        result = assignment_rules.assign([], job.id, target, start, po=data.pos.get(target.id) if not target.is_group else None,
+                                         group=data.groups.get(target.id) if target.is_group else None, source="job_order")
+    except assignment_rules.AssignmentError as exc:
         raise ValidationFailed({"po_choice": [str(exc)]})
-    _apply(session, job, result, "job_order")
+    _write_timeline_change(session, job, result, "job_order")
 
 
 def end_for_move(session: Session, job: JobOrder, old_debtor_id: int, day: date) -> None:
@@ -132,7 +133,7 @@ def end_for_move(session: Session, job: JobOrder, old_debtor_id: int, day: date)
         if row.start_date >= day:
             session.delete(row)
         elif row.manual_end is None or row.manual_end >= day:
-            row.manual_end = day - tl.ONE_DAY
+            row.manual_end = day - assignment_rules.ONE_DAY
     session.flush()
 
 
@@ -198,17 +199,17 @@ def grid_rows(session: Session, jobs: list[JobOrder], debtor_id: int | None, as_
     for job in jobs:
         rows = rows_by_job.get(job.id, [])
         timeline = [to_value(r) for r in rows]
-        current = tl.current_on(timeline, as_of, data.pos, data.groups)
+        current = assignment_rules.current_on(timeline, as_of, data.pos, data.groups)
         row = next((r for r in rows if current and r.id == current.id), None)
         if current is not None:
-            end, reason = tl.end_of(current, timeline, data.pos, data.groups, as_of)
-            shown = tl.po_shown(current, as_of, data.pos, data.groups)
+            end, reason = assignment_rules.end_of(current, timeline, data.pos, data.groups, as_of)
+            shown = assignment_rules.po_shown(current, as_of, data.pos, data.groups)
         else:
             end, reason, shown = None, "", None
-            future = tl.future_after(timeline, as_of)
+            future = assignment_rules.future_after(timeline, as_of)
             if future:
                 reason = f"Next assignment {future[0].start.isoformat()}"
-        out.append(GridRow(job, row, shown, end, reason, tl.next_date(timeline, data.pos, data.groups, as_of),
+        out.append(GridRow(job, row, shown, end, reason, assignment_rules.next_date(timeline, data.pos, data.groups, as_of),
                            job.debtor_id != under[job.id], current.start if current else None))
     return out
 
@@ -245,9 +246,9 @@ def job_history(session: Session, user, job_id: int, as_of: date) -> list[Histor
     for debtor_id in {r.debtor_id for r in rows}:
         data = debtor_pos(session, debtor_id)
         own = [t for t, r in zip(timeline, rows) if r.debtor_id == debtor_id]
-        current = tl.current_on(own, as_of, data.pos, data.groups) if debtor_id == job.debtor_id else None
+        current = assignment_rules.current_on(own, as_of, data.pos, data.groups) if debtor_id == job.debtor_id else None
         for value in own:
-            end, reason = tl.end_of(value, own, data.pos, data.groups, as_of)
+            end, reason = assignment_rules.end_of(value, own, data.pos, data.groups, as_of)
             out.append(HistoryRow(next(r for r in rows if r.id == value.id), end, reason,
                                   current is not None and current.id == value.id))
     return sorted(out, key=lambda h: h.row.start_date)
@@ -302,7 +303,7 @@ def offer(session: Session, debtor_id: int, as_of: date) -> tuple[list[PurchaseO
     """What may be assigned on the as-of date: POs valid then, and active groups with at least one PO."""
     data = debtor_pos(session, debtor_id)
     pos = sorted((data.rows[i] for i, p in data.pos.items() if p.valid_on(as_of)), key=lambda p: p.number)
-    return pos, tl.offerable_groups(sorted(data.groups.values(), key=lambda g: g.description))
+    return pos, assignment_rules.offerable_groups(sorted(data.groups.values(), key=lambda g: g.description))
 
 
 @dataclass(frozen=True)
@@ -323,7 +324,7 @@ def start_choice(pos: list[PurchaseOrder], groups: list[GroupInfo], target: Targ
     elif target is not None:
         row = next((p for p in pos if p.id == target.id), None)
         po = po_period(row) if row else None
-    options = tl.start_date_options(po, as_of) if po and po.effective != as_of else {}
+    options = assignment_rules.start_date_options(po, as_of) if po and po.effective != as_of else {}
     return StartChoice(po, group, options)
 
 
@@ -369,10 +370,10 @@ def apply_po_edit_steps(session: Session, po: PurchaseOrder, before, after, acto
     by_id = {r.id: r for r in rows}
     removed, ended = [], []
     for op in plan.operations:
-        if isinstance(op, tl.Delete):
+        if isinstance(op, assignment_rules.Delete):
             removed.append(by_id[op.assignment_id])
             session.delete(by_id[op.assignment_id])
-        elif isinstance(op, tl.SetEnd):
+        elif isinstance(op, assignment_rules.SetEnd):
             ended.append((by_id[op.assignment_id], op.manual_end))
             by_id[op.assignment_id].manual_end = op.manual_end
     said = list(plan.notices)

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.domain import assignment as tl
+from portal.domain import assignment as assignment_rules
 from portal.domain.assignment import Target
 from portal.models import AuditEntry, JobOrder, JobPOAssignment
 from portal.services import audit
@@ -95,7 +95,7 @@ def _target_problem(session: Session, debtor_id: int, target: Target, day: date)
     data = debtor_pos(session, debtor_id)
     if target.is_group and target.id not in data.groups or not target.is_group and target.id not in data.pos:
         raise NotFound("Choose a PO or PO group of this debtor.")
-    return tl.target_valid_on(target, day, data.pos.get(target.id), data.groups.get(target.id))
+    return assignment_rules.target_valid_on(target, day, data.pos.get(target.id), data.groups.get(target.id))
 
 
 def preview(session: Session, user, selection: Selection, target: Target, day: date, *, today: date,

@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
-from portal.domain import assignment as tl
+from portal.domain import assignment as assignment_rules
 from portal.domain import budget
 from portal.domain import funding as rules
 from portal.models import JobOrder, JobPOAssignment, POEligibleType, PurchaseOrder, po_line_bill_codes
@@ -52,7 +52,7 @@ class Resolver:
         and groups these and the lines name, and the POs sharing their numbers (split POs)."""
         self.session = session
         self.debtor_id = debtor_id
-        self.timelines: dict[int, list[tl.Assignment]] = {}
+        self.timelines: dict[int, list[assignment_rules.Assignment]] = {}
         self.line_codes: dict[int, dict[int, frozenset[int]]] = {}
         if job_ids is None:
             self.data: DebtorPOs = debtor_pos(session, debtor_id)
@@ -74,7 +74,7 @@ class Resolver:
         for po_id, type_id in session.execute(eligible):
             self.eligible.setdefault(po_id, set()).add(type_id)
 
-    def timeline(self, job_id: int) -> list[tl.Assignment]:
+    def timeline(self, job_id: int) -> list[assignment_rules.Assignment]:
         """A job's assignments on this debtor, loaded once per resolver."""
         if job_id not in self.timelines:
             rows = self.session.scalars(select(JobPOAssignment).options(lazyload("*")).where(
@@ -123,12 +123,12 @@ class Resolver:
             return self._with_line(po, bill_code_id, eligible, f"PO {po.number} (named on the line)")
         if job is None:
             return Funding(None, None, None, "no job order and no PO on the line")
-        current = tl.current_on(self.timeline(job.id), day, self.data.pos, self.data.groups)
+        current = assignment_rules.current_on(self.timeline(job.id), day, self.data.pos, self.data.groups)
         if current is None:
             if job.po_reference:
                 return Funding(None, None, job.po_reference, f"on-the-fly PO number {job.po_reference} (no budget)")
             return Funding(None, None, None, f"job {job.number} has no PO assigned on {day.isoformat()}")
-        period = tl.po_shown(current, day, self.data.pos, self.data.groups)
+        period = assignment_rules.po_shown(current, day, self.data.pos, self.data.groups)
         if period is None and current.target.is_group:
             return Funding(None, None, None, f"job {job.number}'s PO group has no PO valid on {day.isoformat()}")
         po = self.data.rows[period.po_id if period else current.target.id]

@@ -48,7 +48,7 @@ def sign_in(session: Session, *, issuer: str, claims: dict, groups_claim: str = 
                             "Ask an administrator to map one of your groups to a role.")
     for attempt in range(2):
         try:
-            return _apply(session, issuer, subject, claims, access)
+            return _sync_sso_user(session, issuer, subject, claims, access)
         except IntegrityError:  # the same person's first sign-in on another worker won the race
             session.rollback()
             if attempt:
@@ -56,7 +56,7 @@ def sign_in(session: Session, *, issuer: str, claims: dict, groups_claim: str = 
     raise AssertionError("unreachable")
 
 
-def _apply(session: Session, issuer: str, subject: str, claims: dict, access: sso.Access) -> User:
+def _sync_sso_user(session: Session, issuer: str, subject: str, claims: dict, access: sso.Access) -> User:
     """Find or create the user of a provider identity and give them the roles and branches their groups map to."""
     audit.acting(session, None, reason="single sign-on")
     identity = session.scalar(select(SsoIdentity).where(SsoIdentity.issuer == issuer, SsoIdentity.subject == subject))

@@ -164,7 +164,7 @@ def _check_rules(session: Session, debtor_id: int, data: POInput, po: PurchaseOr
     return errors
 
 
-def _apply(session: Session, po: PurchaseOrder, data: POInput) -> None:
+def _apply_form_to_po(session: Session, po: PurchaseOrder, data: POInput) -> None:
     """Copy the form onto the PO: a master PO's amount is its lines' total; no type ticked makes every type eligible."""
     po.number = data.number.strip()
     po.kind = data.kind
@@ -236,7 +236,7 @@ def create_po(session: Session, debtor_id: int, data: POInput, *, actor,
     if errors:
         raise ValidationFailed(errors)
     po = PurchaseOrder(debtor_id=debtor_id, balance=POBalance())
-    _apply(session, po, data)
+    _apply_form_to_po(session, po, data)
     session.add(po)
     try:
         session.flush()
@@ -290,7 +290,7 @@ def update_po(session: Session, po_id: int, data: POInput, *, actor, expected_ve
     try:
         said = list(assignments.apply_po_edit_steps(session, po, before, data, actor, confirmed) or ())
         contracts.on_po_edit(session, po, before, data, actor, confirmed)  # seed 000: note, opportunity
-        _apply(session, po, data)
+        _apply_form_to_po(session, po, data)
         session.flush()
         if data.kind == "multi_line_master":
             _apply_lines(session, po, data.lines, line_ids or tuple(None for _ in data.lines))

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from portal.domain import assignment as tl
+from portal.domain import assignment as assignment_rules
 from portal.domain.assignment import (Assignment, AssignmentError, Delete, GroupInfo, Insert, NeedsConfirmation,
                                       POPeriod, Result, SetEnd, Target)
 
@@ -32,7 +32,7 @@ def test_an_assignment_covers_its_first_and_last_day():
 
 
 def test_a_job_is_active_on_its_start_day():
-    assert tl.job_active_on(D(2026, 1, 1), None, D(2026, 1, 1))
+    assert assignment_rules.job_active_on(D(2026, 1, 1), None, D(2026, 1, 1))
 
 
 def test_the_next_po_of_a_group_is_the_earliest_starting_after_the_day():
@@ -51,73 +51,73 @@ def test_the_next_po_of_a_group_is_the_earliest_starting_after_the_day():
     (True, D(2026, 5, 2), D(2026, 5, 1), D(2026, 3, 1), False),   # (a job ending before it starts is never active)
 ])
 def test_must_keep_po(enforcing, start, discontinued, day, keep):
-    assert tl.must_keep_po(enforcing, start, discontinued, day) is keep
+    assert assignment_rules.must_keep_po(enforcing, start, discontinued, day) is keep
 
 
 def test_the_enforcement_refusal_names_the_rule():
-    assert tl.enforcement_refusal("ACME") == (
+    assert assignment_rules.enforcement_refusal("ACME") == (
         "ACME enforces purchase orders: every job order of it must be assigned to one of its POs or PO groups; "
         "choose the one that follows.")
 
 
 def test_a_group_assignment_lasts_to_its_last_pos_expiration():
     row = a(1, D(2026, 1, 1), target=GROUP)
-    assert tl.lasting_end(row, POS, GROUPS) == D(2026, 8, 31)
-    assert tl.lasting_end(row, POS, {}) is None and tl.lasting_end(row, POS, None) is None
-    assert tl.lasting_end(a(1, D(2026, 1, 1), target=Target("po", 99)), POS, GROUPS) is None
-    assert tl.lasting_end(row, POS, {7: GroupInfo(7, "Empty", True)}) is None
-    assert tl.current_on([row], D(2026, 8, 31), POS, GROUPS) == row
-    assert tl.current_on([row], D(2026, 9, 1), POS, GROUPS) is None
+    assert assignment_rules.lasting_end(row, POS, GROUPS) == D(2026, 8, 31)
+    assert assignment_rules.lasting_end(row, POS, {}) is None and assignment_rules.lasting_end(row, POS, None) is None
+    assert assignment_rules.lasting_end(a(1, D(2026, 1, 1), target=Target("po", 99)), POS, GROUPS) is None
+    assert assignment_rules.lasting_end(row, POS, {7: GroupInfo(7, "Empty", True)}) is None
+    assert assignment_rules.current_on([row], D(2026, 8, 31), POS, GROUPS) == row
+    assert assignment_rules.current_on([row], D(2026, 9, 1), POS, GROUPS) is None
 
 
 def test_target_messages():
-    assert tl.target_valid_on(GROUP, D(2026, 2, 1), None, GroupInfo(7, "North", False, (G_H1,))) == \
+    assert assignment_rules.target_valid_on(GROUP, D(2026, 2, 1), None, GroupInfo(7, "North", False, (G_H1,))) == \
         "The PO group is not active."
-    assert tl.target_valid_on(GROUP, D(2026, 2, 1), None, None) == "The PO group is not active."
-    assert tl.target_valid_on(GROUP, D(2026, 2, 1), None, GroupInfo(7, "North", True)) == \
+    assert assignment_rules.target_valid_on(GROUP, D(2026, 2, 1), None, None) == "The PO group is not active."
+    assert assignment_rules.target_valid_on(GROUP, D(2026, 2, 1), None, GroupInfo(7, "North", True)) == \
         "The PO group has no purchase orders."
-    assert tl.target_valid_on(PO, D(2026, 2, 1), None, None) == "Unknown purchase order."
+    assert assignment_rules.target_valid_on(PO, D(2026, 2, 1), None, None) == "Unknown purchase order."
 
 
 def test_assign_inserts_the_job_target_and_source_and_suggests_the_group():
-    result = tl.assign([], 10, Target("po", 2), D(2026, 2, 1), po=G_H1, source="bulk")
+    result = assignment_rules.assign([], 10, Target("po", 2), D(2026, 2, 1), po=G_H1, source="bulk")
     assert result.operations == [Insert(Assignment(None, 10, Target("po", 2), D(2026, 2, 1), None, "bulk"))]
     assert result.notices == ["PO G-1 belongs to a PO group: assigning the group instead lets the job follow the "
                               "group's next PO automatically."]
-    default = tl.assign([], 10, PO, D(2026, 2, 1), po=P1)
+    default = assignment_rules.assign([], 10, PO, D(2026, 2, 1), po=P1)
     assert default.operations[0].assignment.source == "manual" and default.notices == []
-    group = tl.assign([], 10, GROUP, D(2026, 2, 1), group=G, po=G_H1)
+    group = assignment_rules.assign([], 10, GROUP, D(2026, 2, 1), group=G, po=G_H1)
     assert group.notices == []
 
 
 def test_assign_sees_a_group_assignment_still_current_and_says_what_to_confirm():
     row = a(1, D(2026, 1, 1), target=GROUP)
     with pytest.raises(AssignmentError, match="already assigned on 2026-06-01"):
-        tl.assign([row], 10, PO, D(2026, 6, 1), po=P1, pos=POS, groups=GROUPS)
+        assignment_rules.assign([row], 10, PO, D(2026, 6, 1), po=P1, pos=POS, groups=GROUPS)
     with pytest.raises(NeedsConfirmation) as asked:
-        tl.assign([a(1, D(2026, 5, 1))], 10, PO, D(2026, 2, 1), po=P1)
+        assignment_rules.assign([a(1, D(2026, 5, 1))], 10, PO, D(2026, 2, 1), po=P1)
     assert str(asked.value) == ("The job has 1 future assignment(s); they must be removed to change its assignment. "
                                 "Confirm to remove them.")
 
 
 def test_assign_closes_an_expired_open_row_at_its_expiration_but_not_one_ending_the_day_before_it_starts():
     expired = a(1, D(2026, 1, 1))  # P1 expires 2026-06-30
-    ops = tl.assign([expired], 10, PO, D(2026, 7, 1), po=POPeriod(1, "4500", D(2026, 1, 1), D(2026, 12, 31)),
-                    pos=POS).operations
+    ops = assignment_rules.assign([expired], 10, PO, D(2026, 7, 1), po=POPeriod(1, "4500", D(2026, 1, 1), D(2026, 12, 31)),
+                                  pos=POS).operations
     assert SetEnd(1, D(2026, 6, 30)) in ops
     one_day = a(2, D(2026, 6, 30))  # starts on its PO's last day
-    ops = tl.assign([one_day], 10, PO, D(2026, 7, 1), po=POPeriod(1, "4500", D(2026, 1, 1), D(2026, 12, 31)),
-                    pos=POS).operations
+    ops = assignment_rules.assign([one_day], 10, PO, D(2026, 7, 1), po=POPeriod(1, "4500", D(2026, 1, 1), D(2026, 12, 31)),
+                                  pos=POS).operations
     assert SetEnd(2, D(2026, 6, 30)) in ops
     group_row = a(3, D(2026, 1, 1), target=GROUP)
-    ops = tl.assign([group_row], 10, PO, D(2026, 9, 1), po=POPeriod(1, "4500", D(2026, 1, 1), D(2026, 12, 31)),
-                    pos=POS, groups=GROUPS).operations
+    ops = assignment_rules.assign([group_row], 10, PO, D(2026, 9, 1), po=POPeriod(1, "4500", D(2026, 1, 1), D(2026, 12, 31)),
+                                  pos=POS, groups=GROUPS).operations
     assert SetEnd(3, D(2026, 8, 31)) in ops
 
 
 def test_clear_finds_a_group_assignment_current_through_its_pos():
     row = a(1, D(2026, 1, 1), target=GROUP)
-    assert tl.clear([row], D(2026, 6, 1), POS, GROUPS).operations == [SetEnd(1, D(2026, 5, 31))]
+    assert assignment_rules.clear([row], D(2026, 6, 1), POS, GROUPS).operations == [SetEnd(1, D(2026, 5, 31))]
 
 
 def test_apply_keeps_every_field_and_numbers_new_rows_in_turn():
@@ -125,35 +125,35 @@ def test_apply_keeps_every_field_and_numbers_new_rows_in_turn():
     result = Result([SetEnd(1, D(2026, 1, 31)), Delete(2), Delete(99),
                      Insert(Assignment(None, 10, GROUP, D(2026, 4, 1), D(2026, 4, 30), "bulk")),
                      Insert(Assignment(None, 10, PO, D(2026, 5, 1), None, "manual"))])
-    assert tl.apply(timeline, result, next_id=50) == [
+    assert assignment_rules.apply(timeline, result, next_id=50) == [
         Assignment(1, 10, PO, D(2026, 1, 1), D(2026, 1, 31), "bulk"),
         Assignment(50, 10, GROUP, D(2026, 4, 1), D(2026, 4, 30), "bulk"),
         Assignment(51, 10, PO, D(2026, 5, 1), None, "manual")]
 
 
 def test_po_shown_is_the_po_valid_that_day_or_the_groups():
-    assert tl.po_shown(a(1, D(2026, 1, 1)), D(2026, 6, 30), POS, GROUPS) == P1
-    assert tl.po_shown(a(1, D(2026, 1, 1)), D(2026, 7, 1), POS, GROUPS) is None
-    assert tl.po_shown(a(1, D(2026, 1, 1), target=Target("po", 99)), D(2026, 2, 1), POS, GROUPS) is None
+    assert assignment_rules.po_shown(a(1, D(2026, 1, 1)), D(2026, 6, 30), POS, GROUPS) == P1
+    assert assignment_rules.po_shown(a(1, D(2026, 1, 1)), D(2026, 7, 1), POS, GROUPS) is None
+    assert assignment_rules.po_shown(a(1, D(2026, 1, 1), target=Target("po", 99)), D(2026, 2, 1), POS, GROUPS) is None
     group_row = a(1, D(2026, 1, 1), target=GROUP)
-    assert tl.po_shown(group_row, D(2026, 2, 1), POS, GROUPS) == G_H1
-    assert tl.po_shown(group_row, D(2026, 5, 1), POS, GROUPS) == G_H2
-    assert tl.po_shown(group_row, D(2026, 4, 15), POS, GROUPS) is None
-    assert tl.po_shown(group_row, D(2026, 2, 1), POS, {}) is None
+    assert assignment_rules.po_shown(group_row, D(2026, 2, 1), POS, GROUPS) == G_H1
+    assert assignment_rules.po_shown(group_row, D(2026, 5, 1), POS, GROUPS) == G_H2
+    assert assignment_rules.po_shown(group_row, D(2026, 4, 15), POS, GROUPS) is None
+    assert assignment_rules.po_shown(group_row, D(2026, 2, 1), POS, {}) is None
 
 
 def test_end_of_for_unknown_targets_and_a_group_past_its_pos():
-    assert tl.end_of(a(1, D(2026, 1, 1), target=Target("po", 99)), [], POS, GROUPS, D(2026, 2, 1)) == (None, "")
+    assert assignment_rules.end_of(a(1, D(2026, 1, 1), target=Target("po", 99)), [], POS, GROUPS, D(2026, 2, 1)) == (None, "")
     group_row = a(1, D(2026, 1, 1), target=GROUP)
-    assert tl.end_of(group_row, [], POS, {}, D(2026, 2, 1)) == (None, "")
-    assert tl.end_of(group_row, [], POS, {7: GroupInfo(7, "Empty", True)}, D(2026, 2, 1)) == (None, "")
-    assert tl.end_of(group_row, [], POS, GROUPS, D(2026, 10, 1)) == (D(2026, 8, 31), "PO expires")
+    assert assignment_rules.end_of(group_row, [], POS, {}, D(2026, 2, 1)) == (None, "")
+    assert assignment_rules.end_of(group_row, [], POS, {7: GroupInfo(7, "Empty", True)}, D(2026, 2, 1)) == (None, "")
+    assert assignment_rules.end_of(group_row, [], POS, GROUPS, D(2026, 10, 1)) == (D(2026, 8, 31), "PO expires")
     mixed = GroupInfo(7, "North", True, (G_H2, POPeriod(4, "G-0", D(2025, 1, 1), D(2025, 6, 30), 7), G_H1))
-    assert tl.end_of(group_row, [], POS, {7: mixed}, D(2026, 10, 1)) == (D(2026, 8, 31), "PO expires")
+    assert assignment_rules.end_of(group_row, [], POS, {7: mixed}, D(2026, 10, 1)) == (D(2026, 8, 31), "PO expires")
 
 
 def test_next_date_follows_a_group_assignment():
     group_row = a(1, D(2026, 1, 1), target=GROUP)
-    assert tl.next_date([group_row], POS, GROUPS, D(2026, 2, 1)) == D(2026, 4, 1)
-    assert tl.next_date([group_row], POS, GROUPS, D(2026, 4, 15)) == D(2026, 5, 1)
-    assert tl.next_date([group_row], POS, GROUPS, D(2026, 8, 31)) == D(2026, 9, 1)
+    assert assignment_rules.next_date([group_row], POS, GROUPS, D(2026, 2, 1)) == D(2026, 4, 1)
+    assert assignment_rules.next_date([group_row], POS, GROUPS, D(2026, 4, 15)) == D(2026, 5, 1)
+    assert assignment_rules.next_date([group_row], POS, GROUPS, D(2026, 8, 31)) == D(2026, 9, 1)

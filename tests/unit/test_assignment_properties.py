@@ -3,7 +3,7 @@ from datetime import date, timedelta
 
 from hypothesis import given, settings, strategies as st
 
-from portal.domain import assignment as tl
+from portal.domain import assignment as assignment_rules
 from portal.domain.assignment import GroupInfo, POPeriod, Target
 
 BASE = date(2026, 1, 1)
@@ -15,13 +15,13 @@ action = st.tuples(st.sampled_from(["assign_po", "assign_group", "clear"]), st.i
 def _step(timeline, kind, day, remove_future, next_id):
     try:
         if kind == "clear":
-            result = tl.clear(timeline, day)
+            result = assignment_rules.clear(timeline, day)
         else:
             target = Target("po", 1) if kind == "assign_po" else Target("group", 5)
-            result = tl.assign(timeline, 7, target, day, po=PO, group=GROUP, remove_future=remove_future)
-    except tl.AssignmentError:
+            result = assignment_rules.assign(timeline, 7, target, day, po=PO, group=GROUP, remove_future=remove_future)
+    except assignment_rules.AssignmentError:
         return timeline, None
-    return tl.apply(timeline, result, next_id=next_id), result
+    return assignment_rules.apply(timeline, result, next_id=next_id), result
 
 
 @settings(max_examples=150, deadline=None)

@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from portal.domain import assignment as tl
+from portal.domain import assignment as assignment_rules
 from portal.domain.assignment import Assignment, GroupInfo, NeedsConfirmation, POPeriod, Target
 from portal.domain.po_edit import POState, plan_po_edit
 
@@ -23,72 +23,74 @@ def a(id, start, end=None, target=PO):
 
 
 def test_assigning_starts_on_the_as_of_date():
-    [op] = tl.assign([], 7, PO, D(2026, 2, 1), po=PO1).operations
+    [op] = assignment_rules.assign([], 7, PO, D(2026, 2, 1), po=PO1).operations
     assert op.assignment.start == D(2026, 2, 1) and op.assignment.manual_end is None
 
 
 def test_assigning_requires_the_current_assignment_cleared_first():
-    with pytest.raises(tl.AssignmentError, match="clear that assignment first"):
-        tl.assign([a(1, D(2026, 1, 1))], 7, Target("po", 2), D(2026, 2, 1), po=PO2)
+    with pytest.raises(assignment_rules.AssignmentError, match="clear that assignment first"):
+        assignment_rules.assign([a(1, D(2026, 1, 1))], 7, Target("po", 2), D(2026, 2, 1), po=PO2)
 
 
 def test_clearing_ends_the_assignment_the_day_before_the_as_of_date():
-    assert tl.clear([a(1, D(2026, 1, 1))], D(2026, 2, 1)).operations == [tl.SetEnd(1, D(2026, 1, 31))]
+    assert assignment_rules.clear([a(1, D(2026, 1, 1))], D(2026, 2, 1)).operations == [
+        assignment_rules.SetEnd(1, D(2026, 1, 31))]
 
 
 def test_clearing_on_the_start_day_deletes_the_assignment():
-    assert tl.clear([a(1, D(2026, 1, 1))], D(2026, 1, 1)).operations == [tl.Delete(1)]
+    assert assignment_rules.clear([a(1, D(2026, 1, 1))], D(2026, 1, 1)).operations == [assignment_rules.Delete(1)]
 
 
 def test_clearing_with_nothing_assigned_is_refused():
-    with pytest.raises(tl.AssignmentError, match="no assignment"):
-        tl.clear([a(1, D(2026, 1, 1), D(2026, 1, 31))], D(2026, 2, 1))
+    with pytest.raises(assignment_rules.AssignmentError, match="no assignment"):
+        assignment_rules.clear([a(1, D(2026, 1, 1), D(2026, 1, 31))], D(2026, 2, 1))
 
 
 def test_one_po_or_group_per_job_per_day():
     timeline = [a(1, D(2026, 1, 1), D(2026, 1, 31))]
-    with pytest.raises(tl.AssignmentError):
-        tl.assign(timeline, 7, GRP, D(2026, 1, 31), group=GROUP)
-    result = tl.assign(timeline, 7, GRP, D(2026, 2, 1), group=GROUP)
-    after = tl.apply(timeline, result)
+    with pytest.raises(assignment_rules.AssignmentError):
+        assignment_rules.assign(timeline, 7, GRP, D(2026, 1, 31), group=GROUP)
+    result = assignment_rules.assign(timeline, 7, GRP, D(2026, 2, 1), group=GROUP)
+    after = assignment_rules.apply(timeline, result)
     assert [x.start for x in after] == [D(2026, 1, 1), D(2026, 2, 1)]
 
 
 def test_a_group_can_be_assigned_cleared_and_reassigned_many_times():
     timeline: list[Assignment] = []
     for month in (1, 5, 9):
-        timeline = tl.apply(timeline, tl.assign(timeline, 7, GRP, D(2026, month, 1), group=GROUP), next_id=month)
-        timeline = tl.apply(timeline, tl.clear(timeline, D(2026, month + 1, 1)))
+        timeline = assignment_rules.apply(timeline, assignment_rules.assign(timeline, 7, GRP, D(2026, month, 1), group=GROUP),
+                                          next_id=month)
+        timeline = assignment_rules.apply(timeline, assignment_rules.clear(timeline, D(2026, month + 1, 1)))
     assert [(x.start, x.manual_end) for x in timeline] == [
         (D(2026, 1, 1), D(2026, 1, 31)), (D(2026, 5, 1), D(2026, 5, 31)), (D(2026, 9, 1), D(2026, 9, 30))]
 
 
 def test_start_date_prompt_offers_effective_or_as_of_and_refuses_outside_the_po():
-    assert tl.start_date_options(PO1, D(2026, 3, 15)) == {"effective": D(2026, 1, 1), "as_of": D(2026, 3, 15)}
-    assert tl.start_date_options(PO1, D(2026, 8, 1)) == {"effective": D(2026, 1, 1)}
-    [op] = tl.assign([], 7, PO, D(2026, 3, 15), start=D(2026, 2, 10), po=PO1).operations
+    assert assignment_rules.start_date_options(PO1, D(2026, 3, 15)) == {"effective": D(2026, 1, 1), "as_of": D(2026, 3, 15)}
+    assert assignment_rules.start_date_options(PO1, D(2026, 8, 1)) == {"effective": D(2026, 1, 1)}
+    [op] = assignment_rules.assign([], 7, PO, D(2026, 3, 15), start=D(2026, 2, 10), po=PO1).operations
     assert op.assignment.start == D(2026, 2, 10)
-    with pytest.raises(tl.AssignmentError, match="valid from 2026-01-01 to 2026-06-30"):
-        tl.assign([], 7, PO, D(2026, 3, 15), start=D(2026, 7, 1), po=PO1)
+    with pytest.raises(assignment_rules.AssignmentError, match="valid from 2026-01-01 to 2026-06-30"):
+        assignment_rules.assign([], 7, PO, D(2026, 3, 15), start=D(2026, 7, 1), po=PO1)
 
 
 def test_changing_with_future_assignments_needs_confirmation_listing_them():
     timeline = [a(1, D(2026, 1, 1), D(2026, 1, 31)), a(2, D(2026, 6, 1))]
     with pytest.raises(NeedsConfirmation) as info:
-        tl.assign(timeline, 7, Target("po", 2), D(2026, 2, 1), po=PO2)
+        assignment_rules.assign(timeline, 7, Target("po", 2), D(2026, 2, 1), po=PO2)
     assert [f.id for f in info.value.future] == [2]
-    ops = tl.assign(timeline, 7, Target("po", 2), D(2026, 2, 1), po=PO2, remove_future=True).operations
-    assert ops[0] == tl.Delete(2) and isinstance(ops[1], tl.Insert)
+    ops = assignment_rules.assign(timeline, 7, Target("po", 2), D(2026, 2, 1), po=PO2, remove_future=True).operations
+    assert ops[0] == assignment_rules.Delete(2) and isinstance(ops[1], assignment_rules.Insert)
 
 
 def test_a_po_in_a_group_suggests_the_group():
-    result = tl.assign([], 7, Target("po", 11), D(2026, 2, 1), po=H1)
+    result = assignment_rules.assign([], 7, Target("po", 11), D(2026, 2, 1), po=H1)
     assert "belongs to a PO group" in result.notices[0]
 
 
 def test_only_active_groups_with_pos_are_offered():
     groups = [GROUP, GroupInfo(6, "Empty", True, ()), GroupInfo(7, "Off", False, (H1,))]
-    assert [g.id for g in tl.offerable_groups(groups)] == [5]
+    assert [g.id for g in assignment_rules.offerable_groups(groups)] == [5]
 
 
 def test_choosing_a_group_shows_the_po_valid_on_the_as_of_date():
@@ -106,32 +108,32 @@ def test_choosing_a_group_shows_the_po_valid_on_the_as_of_date():
     ([a(1, D(2026, 1, 1), target=GRP)], D(2026, 6, 1), (D(2026, 12, 31), "PO expires")),
 ])
 def test_end_reason_precedence(timeline, as_of, expected):
-    assert tl.end_of(timeline[0], timeline, POS, GROUPS, as_of) == expected
+    assert assignment_rules.end_of(timeline[0], timeline, POS, GROUPS, as_of) == expected
 
 
 def test_extending_a_po_extends_the_displayed_end():
     timeline = [a(1, D(2026, 1, 1))]
     longer = {**POS, 1: POPeriod(1, "P-1", D(2026, 1, 1), D(2026, 9, 30))}
-    assert tl.end_of(timeline[0], timeline, longer, GROUPS, D(2026, 2, 1))[0] == D(2026, 9, 30)
+    assert assignment_rules.end_of(timeline[0], timeline, longer, GROUPS, D(2026, 2, 1))[0] == D(2026, 9, 30)
 
 
 def test_jump_to_next_date():
     timeline = [a(1, D(2026, 1, 1), D(2026, 1, 31)), a(2, D(2026, 3, 1))]
     # the next day on which anything changes: the day after an end, never the end itself
-    assert tl.next_date(timeline, POS, GROUPS, D(2026, 1, 10)) == D(2026, 2, 1)
-    assert tl.next_date(timeline, POS, GROUPS, D(2026, 1, 31)) == D(2026, 2, 1)
-    assert tl.next_date(timeline, POS, GROUPS, D(2026, 2, 10)) == D(2026, 3, 1)
-    assert tl.next_date(timeline, POS, GROUPS, D(2026, 3, 10)) == D(2026, 7, 1)
-    assert tl.next_date(timeline, POS, GROUPS, D(2026, 6, 30)) == D(2026, 7, 1)
-    assert tl.next_date(timeline, POS, GROUPS, D(2026, 7, 1)) is None
-    assert tl.next_date([], POS, GROUPS, D(2026, 1, 1)) is None
+    assert assignment_rules.next_date(timeline, POS, GROUPS, D(2026, 1, 10)) == D(2026, 2, 1)
+    assert assignment_rules.next_date(timeline, POS, GROUPS, D(2026, 1, 31)) == D(2026, 2, 1)
+    assert assignment_rules.next_date(timeline, POS, GROUPS, D(2026, 2, 10)) == D(2026, 3, 1)
+    assert assignment_rules.next_date(timeline, POS, GROUPS, D(2026, 3, 10)) == D(2026, 7, 1)
+    assert assignment_rules.next_date(timeline, POS, GROUPS, D(2026, 6, 30)) == D(2026, 7, 1)
+    assert assignment_rules.next_date(timeline, POS, GROUPS, D(2026, 7, 1)) is None
+    assert assignment_rules.next_date([], POS, GROUPS, D(2026, 1, 1)) is None
 
 
 def test_active_on_uses_start_and_discontinued_dates():
-    assert tl.job_active_on(D(2026, 1, 1), None, D(2030, 1, 1))
-    assert tl.job_active_on(D(2026, 1, 1), D(2026, 3, 31), D(2026, 3, 31))
-    assert not tl.job_active_on(D(2026, 1, 1), D(2026, 3, 31), D(2026, 4, 1))
-    assert not tl.job_active_on(D(2026, 1, 2), None, D(2026, 1, 1))
+    assert assignment_rules.job_active_on(D(2026, 1, 1), None, D(2030, 1, 1))
+    assert assignment_rules.job_active_on(D(2026, 1, 1), D(2026, 3, 31), D(2026, 3, 31))
+    assert not assignment_rules.job_active_on(D(2026, 1, 1), D(2026, 3, 31), D(2026, 4, 1))
+    assert not assignment_rules.job_active_on(D(2026, 1, 2), None, D(2026, 1, 1))
 
 
 # --- PO edit steps 1–4 -------------------------------------------------------------------------
@@ -164,7 +166,8 @@ def test_step_3_earlier_expiration_ends_or_removes_assignments():
     timeline = [a(1, D(2026, 1, 1), D(2026, 8, 31)), a(2, D(2026, 9, 1), D(2026, 9, 30)), a(3, D(2026, 10, 1))]
     plan = plan_po_edit(BEFORE, POState(D(2026, 1, 1), D(2026, 6, 30), None), timeline, [],
                         group_size_before=0, can_override=False, confirmed=False)
-    assert plan.operations == [tl.SetEnd(1, D(2026, 6, 30)), tl.Delete(2), tl.Delete(3)]
+    assert plan.operations == [assignment_rules.SetEnd(1, D(2026, 6, 30)), assignment_rules.Delete(2),
+                               assignment_rules.Delete(3)]
 
 
 def test_step_4_adding_a_group_needs_confirmation_and_the_only_po_keeps_its_group():
@@ -190,18 +193,18 @@ def test_override_skips_exactly_steps_1_to_4():
 
 def test_an_expired_po_no_longer_holds_the_job():
     timeline = [a(1, D(2026, 1, 1))]  # PO-1 expires 2026-06-30
-    assert tl.current_on(timeline, D(2026, 7, 1), POS, GROUPS) is None
-    result = tl.assign(timeline, 7, Target("po", 2), D(2026, 7, 1), po=PO2, pos=POS, groups=GROUPS)
-    assert result.operations[0] == tl.SetEnd(1, D(2026, 6, 30))  # the stored row is closed at the expiry
-    after = tl.apply(timeline, result)
+    assert assignment_rules.current_on(timeline, D(2026, 7, 1), POS, GROUPS) is None
+    result = assignment_rules.assign(timeline, 7, Target("po", 2), D(2026, 7, 1), po=PO2, pos=POS, groups=GROUPS)
+    assert result.operations[0] == assignment_rules.SetEnd(1, D(2026, 6, 30))  # the stored row is closed at the expiry
+    after = assignment_rules.apply(timeline, result)
     assert [(x.start, x.manual_end) for x in after] == [(D(2026, 1, 1), D(2026, 6, 30)), (D(2026, 7, 1), None)]
-    with pytest.raises(tl.AssignmentError, match="no assignment"):
-        tl.clear(timeline, D(2026, 7, 1), POS, GROUPS)
+    with pytest.raises(assignment_rules.AssignmentError, match="no assignment"):
+        assignment_rules.clear(timeline, D(2026, 7, 1), POS, GROUPS)
 
 
 def test_jump_walks_a_group_through_its_gap_to_the_next_po():
     """H-1 ends 03-31, H-2 starts 05-01: the grid changes on 04-01 (gap) and again on 05-01 (next PO)."""
     timeline = [a(1, D(2026, 1, 1), target=GRP)]
-    assert tl.next_date(timeline, POS, GROUPS, D(2026, 3, 10)) == D(2026, 4, 1)
-    assert tl.next_date(timeline, POS, GROUPS, D(2026, 4, 10)) == D(2026, 5, 1)
-    assert tl.end_of(timeline[0], timeline, POS, GROUPS, D(2026, 4, 10))[1] == "Next PO starts 2026-05-01"
+    assert assignment_rules.next_date(timeline, POS, GROUPS, D(2026, 3, 10)) == D(2026, 4, 1)
+    assert assignment_rules.next_date(timeline, POS, GROUPS, D(2026, 4, 10)) == D(2026, 5, 1)
+    assert assignment_rules.end_of(timeline[0], timeline, POS, GROUPS, D(2026, 4, 10))[1] == "Next PO starts 2026-05-01"

@@ -12,7 +12,7 @@ from portal.blueprints import exporting
 from portal.blueprints.forms import page_arg
 from portal.blueprints.job_orders.forms import optional_int, parse_target
 from portal.blueprints.job_orders.views import parse_day
-from portal.domain import assignment as tl
+from portal.domain import assignment as assignment_rules
 from portal.extensions import db
 from portal.htmx import render
 from portal.models import Branch, Debtor
@@ -89,9 +89,9 @@ def grid_assign(job_id: int):
         return _grid_row(job_id, as_of, error="Choose a PO or PO group.")
     try:
         result = service.assign(db.session, current_user, job_id, target, as_of)
-    except tl.NeedsConfirmation as exc:
+    except assignment_rules.NeedsConfirmation as exc:
         return _grid_row(job_id, as_of, error=str(exc))
-    except (tl.AssignmentError, Conflict, NotFound) as exc:  # another branch's job: 404 from _grid_row
+    except (assignment_rules.AssignmentError, Conflict, NotFound) as exc:  # another branch's job: 404 from _grid_row
         return _grid_row(job_id, as_of, error=str(exc))
     return _grid_row(job_id, as_of, notice=" ".join(result.notices) or f"Assigned from {as_of.isoformat()}.")
 
@@ -102,7 +102,7 @@ def grid_clear(job_id: int):
     as_of = parse_day(request.form.get("as_of"), date.today())
     try:
         service.clear(db.session, current_user, job_id, as_of)
-    except (tl.AssignmentError, Conflict, NotFound) as exc:
+    except (assignment_rules.AssignmentError, Conflict, NotFound) as exc:
         return _grid_row(job_id, as_of, error=str(exc))
     return _grid_row(job_id, as_of, notice=f"Cleared as of {as_of.isoformat()}.")
 
@@ -144,10 +144,10 @@ def assign(job_id: int):
     try:
         result = service.assign(db.session, current_user, job_id, target, as_of, start=start,
                                 remove_future=form.get("remove_future") == "1")
-    except tl.NeedsConfirmation as exc:
+    except assignment_rules.NeedsConfirmation as exc:
         return _panel(job_id, as_of, confirm_future=exc.future, pending_target=form.get("target"),
                       pending_start=raw_start, error=str(exc))
-    except tl.AssignmentError as exc:
+    except assignment_rules.AssignmentError as exc:
         return _panel(job_id, as_of, error=str(exc), pending_target=form.get("target"))
     except Conflict as exc:
         return _panel(job_id, as_of, error=str(exc))
@@ -161,7 +161,7 @@ def clear(job_id: int):
     try:
         service.clear(db.session, current_user, job_id, as_of,
                       replacement=parse_target(request.form.get("replacement")))
-    except tl.AssignmentError as exc:
+    except assignment_rules.AssignmentError as exc:
         return _panel(job_id, as_of, error=str(exc))
     except (Conflict, NotFound) as exc:
         return _panel(job_id, as_of, error=str(exc))
