@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.models import AuditEntry, DocumentLine, POLine, POLineBalance
+from portal.domain import budget
 from portal.services import coverage, documents, integrity, posting
 from portal.services.documents import DocumentInput, LineInput
 from portal.services.errors import ValidationFailed
@@ -314,6 +315,6 @@ def test_posting_refuses_a_credit_memo_whose_source_was_forged(world):
         s.commit()
         result = posting.post(s, world["user"], credit.id, confirmed=True, override=True)
         assert result.refused and not result.posted
-        assert ("Line 1: a credit memo line must take back a line of a posted invoice of this debtor."
-                in [w.message for w in result.check.warnings if w.forbids])
+        assert budget.Warning("credit_source", "Line 1: a credit memo line must take back a line of a posted "
+                                               "invoice of this debtor.", True, True) in result.check.warnings
     assert balance(s, po) == (D("150"), D("30"), D("0")) and balance(s, other_po) == (D("0"), D("0"), D("0"))

@@ -157,3 +157,18 @@ def test_next_date_follows_a_group_assignment():
     assert assignment_rules.next_date([group_row], POS, GROUPS, D(2026, 2, 1)) == D(2026, 4, 1)
     assert assignment_rules.next_date([group_row], POS, GROUPS, D(2026, 4, 15)) == D(2026, 5, 1)
     assert assignment_rules.next_date([group_row], POS, GROUPS, D(2026, 8, 31)) == D(2026, 9, 1)
+
+
+def test_a_group_assignment_past_its_last_po_is_not_current_to_clear_or_jump_from():
+    group_row = a(1, D(2026, 1, 1), target=GROUP)
+    with pytest.raises(AssignmentError, match="no assignment on 2026-09-15"):
+        assignment_rules.clear([group_row], D(2026, 9, 15), POS, GROUPS)
+    assert assignment_rules.next_date([group_row], POS, GROUPS, D(2026, 9, 15)) is None
+
+
+def test_jump_from_an_assignment_to_an_unknown_group_or_a_po_without_end():
+    assert assignment_rules.next_date([a(1, D(2026, 1, 1), target=Target("group", 99))], POS, GROUPS, D(2026, 2, 1)) is None
+    assert assignment_rules.next_date([a(1, D(2026, 1, 1), target=GROUP)], POS, {7: GroupInfo(7, "Empty", True)},
+                                      D(2026, 2, 1)) is None
+    forever = {1: POPeriod(1, "4500", D(2026, 1, 1), date.max)}
+    assert assignment_rules.next_date([a(1, D(2026, 1, 1))], forever, {}, D(2026, 2, 1)) is None

@@ -208,7 +208,30 @@ def test_a_master_line_missing_from_the_balances_does_not_end_the_check_of_the_n
 def test_a_master_line_warns_on_a_small_draw_and_not_on_nothing():
     full = {7: Balance(D("100"), used=D("100"))}
     assert _codes(_evaluate([_line("0.50", po_line=7)], line_balances=full, policy="warn")) == ["over_line"]
-    assert _evaluate([_line("0", po_line=7)], line_balances=full, policy="warn").warnings == []
+    over = {7: Balance(D("100"), used=D("120"))}
+    assert _evaluate([_line("0", po_line=7)], line_balances=over, policy="warn").warnings == []
+
+
+def test_a_master_lines_message_quotes_the_block_figure_only_when_it_blocks():
+    line = {7: Balance(D("100"), used=D("50"), commitments=D("30"), estimates=D("10"))}
+    [warned] = _evaluate([_line("15", po_line=7)], line_balances=line, bucket="commitment").warnings
+    assert warned.message == "A master line would be over its budget by 5.00." and not warned.blocks
+    [blocked] = _evaluate([_line("40", po_line=7)], line_balances=line, bucket="commitment").warnings
+    assert blocked.blocks and blocked.message == (
+        "A master line would be over its budget by 30.00. Blocked: Used + Commitments with this document come to "
+        "120.00 of 100.00 (over by 20.00); estimates do not count toward the block.")
+
+
+def test_an_estimate_without_a_po_for_an_enforcing_debtor_warns_but_never_blocks():
+    check = _evaluate([_line("10", po=None)], bucket="estimate", enforce_pos=True)
+    assert _codes(check) == ["no_po"] and not check.blocked
+    assert _evaluate([_line("10", po=None)], bucket="commitment", enforce_pos=True).blocked
+
+
+def test_every_line_of_a_credit_memo_counts_toward_the_floor():
+    held = Balance(D("1000"), used=D("100"))
+    assert _evaluate([_line("60"), _line("60")], held, sign=-1).forbidden
+    assert not _evaluate([_line("60"), _line("40")], held, sign=-1).warnings
 
 
 def test_a_master_line_at_exactly_its_budget_in_used_and_commitments_is_not_blocked():

@@ -112,3 +112,24 @@ def test_group_assignment_edges_on_the_first_and_last_day_cut():
             4: JobSpan(D(2026, 1, 1), D(2026, 9, 30))}
     assert [r.id for r in group_jobs_left_without_po(GROUPED, after, rows, jobs)] == [1, 3]
     assert [r.id for r in group_jobs_left_without_po(GROUPED, after, rows[2:3], {})] == [3]  # unknown job: active
+
+
+def test_a_group_assignment_counts_only_if_it_and_its_job_meet_the_days_cut():
+    group = Target("group", 7)
+    later_start = POState(D(2026, 3, 1), D(2026, 12, 31), 7)  # cuts 2026-01-01 to 2026-02-28
+    rows = [a(1, 1, D(2026, 6, 1), None, group),                  # starts after the days cut
+            a(2, 2, D(2026, 1, 1), None, group)]                  # its job starts after them
+    jobs = {1: JobSpan(D(2026, 1, 1)), 2: JobSpan(D(2026, 6, 1))}
+    assert group_jobs_left_without_po(GROUPED, later_start, rows, jobs) == []
+    ended = [a(3, 3, D(2026, 1, 1), D(2026, 1, 31), group)]      # ended before its job began
+    assert group_jobs_left_without_po(GROUPED, None, ended, {3: JobSpan(D(2026, 2, 15))}) == []
+
+
+def test_shortening_asks_only_about_the_days_it_cuts():
+    row = a(1, 10, D(2026, 2, 1), D(2026, 2, 28), Target("group", 7))
+    shortened = POState(D(2026, 1, 1), D(2026, 9, 30), 7)
+    assert plan(GROUPED, shortened, group_assignments=[row], jobs={10: JobSpan(D(2026, 1, 1))}).confirmations == []
+
+
+def test_an_edit_that_keeps_the_expiration_touches_no_assignment():
+    assert plan(YEAR, YEAR, [a(1, 10, D(2027, 1, 5))]).operations == []
