@@ -318,3 +318,28 @@ def test_posting_refuses_a_credit_memo_whose_source_was_forged(world):
         assert budget.Warning("credit_source", "Line 1: a credit memo line must take back a line of a posted "
                                                "invoice of this debtor.", True, True) in result.check.warnings
     assert balance(s, po) == (D("150"), D("30"), D("0")) and balance(s, other_po) == (D("0"), D("0"), D("0"))
+
+
+
+def test_posting_refuses_a_credit_memo_line_forged_to_nothing_and_takes_a_small_one(world):
+    """Posting checks a credit line's sign itself (a draft edited outside the form): zero or less is
+    refused outright, naming the line; a credit of cents is a credit."""
+    from sqlalchemy import update
+
+    s = world["session"]
+    po = factories.po(s, world["debtor"], "FZ1", amount="1000")
+    invoice = draft(world, "Sales Invoice", [line(world, "100", po=po)])
+    assert post(world, invoice).posted
+    for amount in (D("0"), D("-5")):
+        credit = documents.derive(s, world["user"], invoice.id, world["types"]["Credit Memo"].id,
+                                  quantities={invoice.lines[0].id: D("0.1")})
+        s.execute(update(DocumentLine).where(DocumentLine.id == credit.lines[0].id).values(amount=amount))
+        s.commit()
+        result = posting.post(s, world["user"], credit.id, confirmed=True, override=True)
+        assert result.refused and not result.posted
+        assert budget.Warning("credit_sign", "Line 1: a credit memo line takes back a positive amount.", True,
+                              True) in result.check.warnings
+    small = documents.derive(s, world["user"], invoice.id, world["types"]["Credit Memo"].id,
+                             quantities={invoice.lines[0].id: D("0.005")})
+    assert post(world, small).posted
+    assert balance(s, po) == (D("99.50"), D("0"), D("0"))

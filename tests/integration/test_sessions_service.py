@@ -152,3 +152,16 @@ def test_touching_last_seen_gives_up_rather_than_wait_on_its_own_request(db_sess
     db_session.rollback()  # the request ends: the queued lock goes through
     assert locker_done.wait(20)
     locker.join(5)
+
+
+def test_signing_out_twice_keeps_the_first_end_and_audits_once_as_the_user(db_session):
+    user = factories.user(db_session)
+    token = sessions.start(db_session, user, POLICY)
+    sessions.end(db_session, token)
+    first = _rows(db_session, user)[0]
+    ended_at = first.ended_at
+    sessions.end(db_session, token, reason="again")
+    again = _rows(db_session, user)[0]
+    assert (again.ended_at, again.end_reason) == (ended_at, "signed out")
+    outs = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "sign_out")).all()
+    assert [(e.actor_id, e.entity_id, e.summary) for e in outs] == [(user.id, user.id, "Signed out (signed out)")]
