@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from portal.models import Debtor, POGroup, PurchaseOrder
 from portal.services import audit
@@ -12,12 +12,14 @@ from portal.services.errors import NotFound, ValidationFailed
 from portal.services.references import delete_unreferenced
 
 
-def groups_of(session: Session, debtor_id: int) -> list[tuple[POGroup, int]]:
-    """A debtor's groups with how many POs each holds (one query)."""
+def groups_of(session: Session, debtor_id: int | None, limit: int = 500) -> list[tuple[POGroup, int]]:
+    """A debtor's groups (every debtor's, at most `limit`, when None) with how many POs each holds (one query)."""
     counts = (select(PurchaseOrder.group_id, func.count().label("n")).group_by(PurchaseOrder.group_id).subquery())
-    rows = session.execute(
-        select(POGroup, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.group_id == POGroup.id)
-        .where(POGroup.debtor_id == debtor_id).order_by(POGroup.description))
+    stmt = (select(POGroup, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.group_id == POGroup.id)
+            .options(joinedload(POGroup.debtor)))
+    if debtor_id is not None:
+        stmt = stmt.where(POGroup.debtor_id == debtor_id)
+    rows = session.execute(stmt.order_by(POGroup.debtor_id, POGroup.description).limit(limit))
     return [(g, n) for g, n in rows]
 
 

@@ -90,3 +90,17 @@ def test_choosing_a_debtor_adds_no_blank_line(db_session, login_as):
     rows = browser.post("/documents/lines", {"debtor_id": str(debtor.id), "document_type_id": str(types["Sales Invoice"].id),
                                              "doc_date": "2026-03-01", "number": ""}).get_data(as_text=True)
     assert "<tr" not in rows
+
+
+def test_po_groups_are_reachable_from_the_po_list_without_a_debtor(db_session, login_as):
+    browser, _ = login_as("Auditor")
+    acme, globex = factories.debtor(db_session, "ACME"), factories.debtor(db_session, "GLOBEX")
+    factories.po_group(db_session, acme, "Cleaning")
+    factories.po_group(db_session, globex, "Security")
+    assert 'href="/purchase-orders/groups"' in browser.get("/purchase-orders/").get_data(as_text=True)
+    every = browser.get("/purchase-orders/groups").get_data(as_text=True)
+    assert "Cleaning" in every and "Security" in every and "New group" not in every
+    one = browser.get(f"/purchase-orders/groups?debtor_id={acme.id}").get_data(as_text=True)
+    assert "Cleaning" in one and "Security" not in one
+    assert browser.get("/purchase-orders/groups?debtor_id=999999").status_code == 404
+    assert browser.get("/purchase-orders/groups?debtor_id=abc").status_code == 200

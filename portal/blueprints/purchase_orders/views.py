@@ -249,9 +249,11 @@ def lines_total():
 def groups():
     debtor_id = _int_arg("debtor_id")
     debtor = db.session.get(Debtor, debtor_id) if debtor_id else None
-    if debtor is None:
+    if debtor_id and debtor is None:
         abort(404)
-    return render_template("purchase_orders/groups.html", debtor=debtor, groups=po_groups.groups_of(db.session, debtor.id))
+    debtors = db.session.scalars(select(Debtor).order_by(Debtor.code)).all()
+    return render_template("purchase_orders/groups.html", debtor=debtor, debtors=debtors,
+                           groups=po_groups.groups_of(db.session, debtor.id if debtor else None))
 
 
 @bp.route("/groups/new", methods=["GET", "POST"], defaults={"group_id": None})
