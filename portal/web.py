@@ -251,6 +251,8 @@ def init_app(app: Flask) -> None:
     # the one set of display formats: every template shows money, dates, percentages and counts through these
     app.jinja_env.filters["money"] = formatting.money
     app.jinja_env.filters["pct"] = formatting.percent
+    app.jinja_env.filters["quantity"] = formatting.quantity
+    app.jinja_env.filters["input_rate"] = formatting.input_rate
     app.jinja_env.filters["input_amount"] = formatting.input_amount
     app.jinja_env.filters["day"] = formatting.day
     app.jinja_env.filters["moment"] = formatting.moment

@@ -1,8 +1,8 @@
 """How figures read on screen and in messages: one money, date, percent and count format everywhere.
 
-Pure: no Flask. The templates reach these through the filters `money`, `day`, `moment`, `pct` and
-`plural` (portal/web.py); service and domain messages call them directly, so a warning quotes a
-figure exactly as the page beside it shows it.
+Pure: no Flask. The templates reach these through the filters `money`, `day`, `moment`, `pct` (percentages
+only), `quantity`, `input_rate` and `plural` (portal/web.py); service and domain messages call them
+directly, so a warning quotes a figure exactly as the page beside it shows it.
 """
 from __future__ import annotations
 
@@ -30,6 +30,23 @@ def input_amount(value) -> str:
 
 def percent(value) -> str:
     """Decimal('90.00') -> '90'; Decimal('87.50') -> '87.5' (never exponent notation)."""
+    if value is None or value == "":
+        return ""
+    return format(Decimal(value).normalize(), "f")
+
+
+def quantity(value) -> str:
+    """A quantity as shown and typed back: Decimal('2.5000') -> '2.5', Decimal('10') -> '10' (no separators,
+    never exponent notation, so a form posts it back unchanged)."""
+    return _bare(value)
+
+
+def input_rate(value) -> str:
+    """A rate as a form field holds it: its four places without trailing zeros (Decimal('12.5000') -> '12.5')."""
+    return _bare(value)
+
+
+def _bare(value) -> str:
     if value is None or value == "":
         return ""
     return format(Decimal(value).normalize(), "f")

@@ -1,5 +1,6 @@
 """Money, dates, percentages and counts are formatted in one place (portal/domain/formatting.py, the
-filters money, day, moment, pct, input_amount and plural): no template formats a figure by hand."""
+filters money, day, moment, pct, quantity, input_amount, input_rate and plural): no template formats a figure
+by hand, and `pct` formats only percentages."""
 from __future__ import annotations
 
 import re
@@ -46,6 +47,21 @@ def test_no_template_formats_by_hand(rule):
             if HAND_FORMATTING[rule].search(line):
                 found.append(f"{path.relative_to(TEMPLATES)}:{n}: {line.strip()[:120]}")
     assert found == [], f"{rule}: use the money/day/moment/pct/plural filters\n" + "\n".join(found)
+
+
+def test_pct_is_kept_for_percentages():
+    """Quantities and rates have their own filters (quantity, input_rate): `pct` on them reads as a percentage."""
+    on_a_number = re.compile(r"\b(quantity|qty|rate)\b[^|{}]*\|\s*pct\b")
+    found = [f"{path.relative_to(TEMPLATES)}:{n}: {line.strip()[:120]}" for path in _templates()
+             for n, line in enumerate(path.read_text().splitlines(), start=1) if on_a_number.search(line)]
+    assert found == [], "use | quantity (or | input_rate in a rate field)\n" + "\n".join(found)
+
+
+def test_a_quantity_and_a_rate_read_as_typed():
+    assert formatting.quantity(Decimal("2.5000")) == "2.5" and formatting.quantity(Decimal("10")) == "10"
+    assert formatting.quantity(Decimal("1E+1")) == "10" and formatting.quantity(Decimal("1234.0001")) == "1234.0001"
+    assert formatting.quantity(None) == "" and formatting.quantity("") == ""
+    assert formatting.input_rate(Decimal("12.5000")) == "12.5" and formatting.input_rate(Decimal("0.0001")) == "0.0001"
 
 
 def test_the_formats():
