@@ -343,3 +343,27 @@ def test_posting_refuses_a_credit_memo_line_forged_to_nothing_and_takes_a_small_
                              quantities={invoice.lines[0].id: D("0.005")})
     assert post(world, small).posted
     assert balance(s, po) == (D("99.50"), D("0"), D("0"))
+
+
+def test_posting_sums_the_credit_memo_lines_that_take_back_one_invoice_line(world):
+    """Two lines of one credit memo against the same invoice line (a draft edited outside the form) count
+    together: each fits what is left, both do not."""
+    from sqlalchemy import insert
+
+    s = world["session"]
+    po = factories.po(s, world["debtor"], "FS1", amount="1000")
+    invoice = draft(world, "Sales Invoice", [line(world, "100", po=po)])
+    assert post(world, invoice).posted
+    assert post(world, draft(world, "Sales Invoice", [line(world, "500", po=po)])).posted  # the PO keeps Used
+    credit = documents.derive(s, world["user"], invoice.id, world["types"]["Credit Memo"].id,
+                              quantities={invoice.lines[0].id: D("0.6")})
+    first = credit.lines[0]
+    s.execute(insert(DocumentLine).values(
+        document_id=credit.id, line_no=2, bill_code_id=first.bill_code_id, quantity=D("0.6"), rate=first.rate,
+        amount=D("60.00"), po_id=first.po_id, explicit_po=first.explicit_po, description="", source_line_id=first.source_line_id))
+    s.commit()
+    result = posting.post(s, world["user"], credit.id, confirmed=True, override=True)
+    assert result.refused and not result.posted
+    [floor] = [w for w in result.check.warnings if w.forbids]
+    assert floor.code == "credit_floor" and "120.00" in floor.message and "100.00 left" in floor.message
+    assert balance(s, po) == (D("600"), D("0"), D("0"))
