@@ -70,7 +70,7 @@ def digest_alerts(day: str | None):
             click.echo("another digest run holds the lock; nothing done")
             return
         report = digest.queue_digests(db.session, when)
-    click.echo(f"{report.queued} digest(s) queued listing {report.alerts} alert(s)")
+    click.echo(f"{formatting.plural(report.queued, 'digest')} queued listing {formatting.plural(report.alerts, 'alert')}")
     with exclusive_run(db.engine, "alerts deliver") as held:
         if not held:
             click.echo("another delivery run holds the lock: it will send them")

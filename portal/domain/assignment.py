@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from portal.domain.formatting import plural, verb
+
 ONE_DAY = timedelta(days=1)
 
 
@@ -195,7 +197,7 @@ def assign(timeline: list[Assignment], job_id: int, target: Target, as_of: date,
                               f"{current.start.isoformat()}): clear that assignment first.")
     future = future_after(timeline, start)
     if future and not remove_future:
-        raise NeedsConfirmation(f"The job has {len(future)} future assignment(s); they must be removed to change "
+        raise NeedsConfirmation(f"The job has {plural(len(future), 'future assignment')}; {verb(len(future), 'it', 'they')} must be removed to change "
                                 "its assignment. Confirm to remove them.", future)
     ops: list[Operation] = [Delete(a.id) for a in future if a.id is not None]
     for a in timeline:  # an open-ended row whose PO expired earlier is closed at its PO's expiration

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models import BillCode, Debtor, DocumentType, JobOrder, PurchaseOrder
+from portal.domain.formatting import plural
 from portal.domain.text import CONTROL_MESSAGE, first_control_line
 from portal.services import documents, posting
 from portal.services.job_visibility import may_see
@@ -67,7 +68,7 @@ def parse(session: Session, user, text: str) -> Preview:
         return preview
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        preview.row_errors.append((1, f"Missing column(s): {', '.join(missing)}."))
+        preview.row_errors.append((1, f"Missing {plural(len(missing), 'column', number=False)}: {', '.join(missing)}."))
         return preview
     types = {t.name.upper(): t for t in session.scalars(select(DocumentType))} | \
             {t.code.upper(): t for t in session.scalars(select(DocumentType))}

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from portal.domain.formatting import plural
 from portal.models import Notification, User
 from portal.services import audit, outbox
 from portal.services.errors import ValidationFailed
@@ -43,7 +44,7 @@ def _of_day(user_id: int, start: datetime, end: datetime) -> list:
 
 def digest_body(user: User, day: date, alerts: list[Notification], more: int) -> str:
     """The digest's text: each alert's time, subject, message and link."""
-    lines = [f"Hello {user.full_name},", "", f"{len(alerts) + more} PO alert(s) on {day.isoformat()} (UTC):", ""]
+    lines = [f"Hello {user.full_name},", "", f"{plural(len(alerts) + more, 'PO alert')} on {day.isoformat()} (UTC):", ""]
     for n in alerts:
         lines.append(f"- {n.created_at.astimezone(timezone.utc).strftime('%H:%M')}  {n.subject}")
         lines.extend(f"    {line}" for line in (n.body or "").splitlines() if line.strip())

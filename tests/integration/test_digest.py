@@ -48,7 +48,7 @@ def test_digest_users_get_one_mail_a_day_listing_the_days_alerts(app, db_session
     runner = app.test_cli_runner()
     first = runner.invoke(args=["alerts", "digest"])
     assert first.exit_code == 0, first.output
-    assert "1 digest(s) queued listing 2 alert(s)" in first.output
+    assert "1 digest queued listing 2 alerts" in first.output
     digests = [m for m in inbox.messages if m["To"] == daily.email]
     assert len(digests) == 1 and len(inbox.messages) == 3  # the immediate user's two mails went out too
     body = digests[0].get_payload()
@@ -56,11 +56,11 @@ def test_digest_users_get_one_mail_a_day_listing_the_days_alerts(app, db_session
     assert "PO EXP-1 expires 2026-12-31" in body and "PO EXP-2 expires 2026-12-31" in body and "9,900.00 unused" in body
     assert "/purchase-orders/" in body
     again = runner.invoke(args=["alerts", "digest"])
-    assert "0 digest(s) queued" in again.output and len(inbox.messages) == 3  # the same day: nothing sent twice
+    assert "0 digests queued" in again.output and len(inbox.messages) == 3  # the same day: nothing sent twice
     db_session.expire_all()
     assert db_session.get(User, daily.id).digest_sent_on == date.today()
     assert db_session.get(User, alerted["quiet"].id).digest_sent_on is None  # no address: nothing to send
-    assert "0 digest(s)" in runner.invoke(args=["alerts", "digest", "--day",
+    assert "0 digests" in runner.invoke(args=["alerts", "digest", "--day",
                                                 (date.today() + timedelta(days=1)).isoformat()]).output
     bad = runner.invoke(args=["alerts", "digest", "--day", "2026-02-30"])
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output

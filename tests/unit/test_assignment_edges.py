@@ -96,7 +96,7 @@ def test_assign_sees_a_group_assignment_still_current_and_says_what_to_confirm()
         assignment_rules.assign([row], 10, PO, D(2026, 6, 1), po=P1, pos=POS, groups=GROUPS)
     with pytest.raises(NeedsConfirmation) as asked:
         assignment_rules.assign([a(1, D(2026, 5, 1))], 10, PO, D(2026, 2, 1), po=P1)
-    assert str(asked.value) == ("The job has 1 future assignment(s); they must be removed to change its assignment. "
+    assert str(asked.value) == ("The job has 1 future assignment; it must be removed to change its assignment. "
                                 "Confirm to remove them.")
 
 
