@@ -53,21 +53,13 @@ def _item_choices(form: ItemForm, debtor_id: int | None, settings) -> None:
 def edit(desk_item_id: int | None):
     item = desk.get_item(db.session, current_user, desk_item_id) if desk_item_id else None
     settings = equipment.pricing_settings(db.session)
-    form = ItemForm(obj=item) if request.method == "GET" else ItemForm()
-    if request.method == "GET" and item is not None:
-        form.row_version.data = str(item.row_version)
-    if request.method == "GET" and item is None and request.args.get("debtor_id"):
-        form.debtor_id.process_data(request.args.get("debtor_id"))
-        form.debtor_id.data = form.debtor_id.coerce(request.args.get("debtor_id"))
-    _item_choices(form, form.debtor_id.data if form.debtor_id.data and form.debtor_id.data > 0 else None, settings)
+    form = _item_form(item, settings)
     if request.method == "POST" and request.form.get("refresh"):
         pass  # the debtor changed: show its jobs and POs, save nothing
     elif form.validate_on_submit():
-        data = desk.ItemInput(debtor_id=form.debtor_id.data, description=form.description.data or "",
-                              job_id=form.job_id.data, customer_po_id=form.customer_po_id.data,
-                              supplier_po_id=form.supplier_po_id.data, set_supplier_po=settings.specific)
         try:
-            saved = desk.save_item(db.session, current_user, desk_item_id, data, expected_version=form.expected_version())
+            saved = desk.save_item(db.session, current_user, desk_item_id, _item_input(form, settings),
+                                   expected_version=form.expected_version())
         except ValidationFailed as exc:
             apply_errors(form, exc)
         except Conflict as exc:
@@ -87,6 +79,51 @@ def detail(desk_item_id: int):
     return render_template("equipment/item.html", item=item, settings=equipment.pricing_settings(db.session),
                            total=desk.charges_total(item), errors={},
                            history=audit.history_of(db.session, "service_desk_items", item.id, limit=50))
+
+
+def _item_form(item, settings) -> ItemForm:
+    """The item form: on GET filled from the item (or the debtor_id in the query), with its choices."""
+    form = ItemForm(obj=item) if request.method == "GET" else ItemForm()
+    if request.method == "GET" and item is not None:
+        form.row_version.data = str(item.row_version)
+    if request.method == "GET" and item is None and request.args.get("debtor_id"):
+        form.debtor_id.process_data(request.args.get("debtor_id"))
+        form.debtor_id.data = form.debtor_id.coerce(request.args.get("debtor_id"))
+    _item_choices(form, form.debtor_id.data if form.debtor_id.data and form.debtor_id.data > 0 else None, settings)
+    return form
+
+
+def _item_input(form: ItemForm, settings) -> desk.ItemInput:
+    """The item form's fields as the service's input."""
+    return desk.ItemInput(debtor_id=form.debtor_id.data, description=form.description.data or "",
+                          job_id=form.job_id.data, customer_po_id=form.customer_po_id.data,
+                          supplier_po_id=form.supplier_po_id.data, set_supplier_po=settings.specific)
+
+
+def _equipment_form(item, line, settings) -> EquipmentForm:
+    """The equipment form: on GET filled from the line (or the catalog_id in the query), with its choices."""
+    form = EquipmentForm(obj=line) if request.method == "GET" else EquipmentForm()
+    if request.method == "GET" and line is not None:
+        form.quantity.data = str(line.quantity)
+    if request.method == "GET" and request.args.get("catalog_id"):
+        form.catalog_id.data = form.catalog_id.coerce(request.args.get("catalog_id"))
+    _equipment_choices(form, item, line, settings)
+    if request.method == "GET" and line is None and settings.specific:
+        _default_supplier_po(form, item, settings)
+    return form
+
+
+def _default_supplier_po(form: EquipmentForm, item, settings) -> None:
+    """Pre-select the supplier PO the desk would pick for the chosen catalog item."""
+    catalog = db.session.get(EquipmentCatalog, form.catalog_id.data) if form.catalog_id.data and form.catalog_id.data > 0 else None
+    form.supplier_po_id.data = desk.default_supplier_po_id(db.session, item, catalog, settings)
+
+
+def _equipment_input(form: EquipmentForm, settings) -> desk.EquipmentInput:
+    """The equipment form's fields as the service's input."""
+    return desk.EquipmentInput(catalog_id=form.catalog_id.data, quantity=form.quantity.data or "",
+                               fulfilment=form.fulfilment.data or "", unit_id=form.unit_id.data,
+                               supplier_po_id=form.supplier_po_id.data, set_supplier_po=settings.specific)
 
 
 def _equipment_choices(form: EquipmentForm, item, line, settings) -> None:
@@ -112,25 +149,13 @@ def edit_equipment(desk_item_id: int, equipment_id: int | None):
     if equipment_id and line is None:
         abort(404)
     settings = equipment.pricing_settings(db.session)
-    form = EquipmentForm(obj=line) if request.method == "GET" else EquipmentForm()
-    if request.method == "GET" and line is not None:
-        form.quantity.data = str(line.quantity)
-    if request.method == "GET" and request.args.get("catalog_id"):
-        form.catalog_id.data = form.catalog_id.coerce(request.args.get("catalog_id"))
-    _equipment_choices(form, item, line, settings)
-    if request.method == "GET" and line is None and settings.specific:
-        catalog = db.session.get(EquipmentCatalog, form.catalog_id.data) if form.catalog_id.data and form.catalog_id.data > 0 else None
-        form.supplier_po_id.data = desk.default_supplier_po_id(db.session, item, catalog, settings)
+    form = _equipment_form(item, line, settings)
     if request.method == "POST" and request.form.get("refresh"):
         if settings.specific and line is None and not form.supplier_po_id.data:
-            catalog = db.session.get(EquipmentCatalog, form.catalog_id.data) if form.catalog_id.data and form.catalog_id.data > 0 else None
-            form.supplier_po_id.data = desk.default_supplier_po_id(db.session, item, catalog, settings)
+            _default_supplier_po(form, item, settings)
     elif form.validate_on_submit():
-        data = desk.EquipmentInput(catalog_id=form.catalog_id.data, quantity=form.quantity.data or "",
-                                   fulfilment=form.fulfilment.data or "", unit_id=form.unit_id.data,
-                                   supplier_po_id=form.supplier_po_id.data, set_supplier_po=settings.specific)
         try:
-            desk.save_equipment(db.session, current_user, desk_item_id, equipment_id, data)
+            desk.save_equipment(db.session, current_user, desk_item_id, equipment_id, _equipment_input(form, settings))
         except ValidationFailed as exc:
             apply_errors(form, exc)
         except Conflict as exc:
