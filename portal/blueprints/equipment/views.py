@@ -116,6 +116,31 @@ def catalog(catalog_id: int):
                            history=audit.history_of(db.session, "equipment_catalogs", obj.id, limit=50))
 
 
+def _charge_input(form: ChargeForm, settings) -> service.ChargeInput:
+    """The charge form's fields as the service's input."""
+    return service.ChargeInput(
+        name=form.name.data, bill_code_id=form.bill_code_id.data, charge_type=form.charge_type.data or "",
+        override_allowed=bool(form.override_allowed.data), default_amount=form.default_amount.data or "",
+        override_amount=form.override_amount.data or "",
+        # while the feature is Off its fields are not on the form: leave them as they are
+        po_pricing=bool(form.po_pricing.data) if settings.enabled else None,
+        markup_percent=(form.markup_percent.data or "") if settings.enabled else None,
+        markup_flat=(form.markup_flat.data or "") if settings.enabled else None)
+
+
+def _supplier_po_form(obj) -> SupplierPOForm:
+    """The supplier PO form with its supplier and service desk item choices; on GET filled from the PO."""
+    form = SupplierPOForm(obj=obj) if request.method == "GET" else SupplierPOForm()
+    form.supplier_id.choices = [(None, "— choose —")] + [
+        (s.id, s.name) for s in db.session.scalars(select(Supplier).order_by(func.upper(Supplier.name))
+                                                   .limit(service.PICKER_LIMIT))]
+    form.service_desk_item_id.choices = [(None, "— none —")] + [
+        (i.id, f"{i.number} — {i.description[:60]}") for i in desk.recent_items(db.session, current_user)]
+    if request.method == "GET" and obj is not None:
+        form.row_version.data = str(obj.row_version)
+    return form
+
+
 def _charge_form(settings, charge: CatalogCharge | None) -> ChargeForm:
     form = ChargeForm(obj=charge) if request.method == "GET" else ChargeForm()
     form.bill_code_id.choices = [(None, "— choose —")] + [
@@ -143,16 +168,9 @@ def edit_charge(catalog_id: int, charge_id: int | None):
     settings = service.pricing_settings(db.session)
     form = _charge_form(settings, charge)
     if form.validate_on_submit():
-        data = service.ChargeInput(
-            name=form.name.data, bill_code_id=form.bill_code_id.data, charge_type=form.charge_type.data or "",
-            override_allowed=bool(form.override_allowed.data), default_amount=form.default_amount.data or "",
-            override_amount=form.override_amount.data or "",
-            # while the feature is Off its fields are not on the form: leave them as they are
-            po_pricing=bool(form.po_pricing.data) if settings.enabled else None,
-            markup_percent=(form.markup_percent.data or "") if settings.enabled else None,
-            markup_flat=(form.markup_flat.data or "") if settings.enabled else None)
         try:
-            saved = service.save_charge(db.session, catalog_id, charge_id, data, actor=current_user,
+            saved = service.save_charge(db.session, catalog_id, charge_id, _charge_input(form, settings),
+                                        actor=current_user,
                                         expected_version=form.expected_version())
         except ValidationFailed as exc:
             apply_errors(form, exc)
@@ -194,14 +212,7 @@ def supplier_pos():
 def edit_supplier_po(spo_id: int | None):
     obj = service.get(db.session, SupplierPO, spo_id, "supplier PO") if spo_id else None
     settings = service.pricing_settings(db.session)
-    form = SupplierPOForm(obj=obj) if request.method == "GET" else SupplierPOForm()
-    form.supplier_id.choices = [(None, "— choose —")] + [
-        (s.id, s.name) for s in db.session.scalars(select(Supplier).order_by(func.upper(Supplier.name))
-                                                   .limit(service.PICKER_LIMIT))]
-    form.service_desk_item_id.choices = [(None, "— none —")] + [
-        (i.id, f"{i.number} — {i.description[:60]}") for i in desk.recent_items(db.session, current_user)]
-    if request.method == "GET" and obj is not None:
-        form.row_version.data = str(obj.row_version)
+    form = _supplier_po_form(obj)
     if form.validate_on_submit():
         try:
             saved = service.save_supplier_po(
