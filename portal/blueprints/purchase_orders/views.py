@@ -66,9 +66,8 @@ def _fill_choices(form: POForm, debtor_id: int | None, po=None) -> service.FormC
     return choices
 
 
-@bp.route("/new", methods=["GET", "POST"])
-@requires("purchase_orders", "add_edit")
-def create():
+def _new_po_form():
+    """A new PO's form: the debtor posted (or in the query), its choices, the "Standard" alert template on GET."""
     form = POForm()
     debtor_id = form.debtor_id.data if request.method == "POST" else _int_arg("debtor_id")
     if request.method == "GET":
@@ -77,6 +76,13 @@ def create():
     if request.method == "GET":  # a new PO starts with the "Standard" alert template when there is one
         form.alert_template_id.data = next((i for i, name in form.alert_template_id.choices
                                             if i and str(name).lower() == "standard"), None)
+    return form, debtor_id, choices
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("purchase_orders", "add_edit")
+def create():
+    form, debtor_id, choices = _new_po_form()
     lines, line_ids = lines_from(request) if request.method == "POST" else ((), ())
     if form.validate_on_submit():
         if not debtor_id or choices is None:
@@ -96,6 +102,21 @@ def create():
                            line_ids=line_ids, total=master_amount(lines))
 
 
+def _tab_extras(po, tab: str) -> dict:
+    """What the chosen tab shows beyond the PO itself: its documents, spend, burn-down or schedule."""
+    from portal.services import contracts, reports
+
+    if tab == "documents":
+        return {"po_documents": reports.po_documents(db.session, current_user, po, request.args.get("before"))}
+    if tab == "spend":
+        return {"spend": reports.spend_by_bill_code(db.session, po.id)}
+    if tab == "summary":  # the burn-down chart and forecast
+        return {"burn": forecasts.burn_down(db.session, po, date.today())}
+    if tab == "schedule":  # seed 000: the contract and the opportunity for the unscheduled balance
+        return {"schedule": contracts.po_schedule(db.session, current_user, po)}
+    return {}
+
+
 @bp.get("/<int:po_id>")
 @requires("purchase_orders", "view")
 def detail(po_id: int):
@@ -104,25 +125,15 @@ def detail(po_id: int):
     if tab not in dict(TABS):
         tab = "summary"
     history = audit.history_of(db.session, "purchase_orders", po.id) if tab == "history" else []
-    from portal.services import assignments, reports
+    from portal.services import assignments
 
-    extra = {}
     if tab == "documents" and (fmt := exporting.requested_format()):
         from portal.services import export_lists
 
         return exporting.send(lambda s, u: export_lists.po_documents_export(s, u, service.get_po(s, po_id)), fmt)
-    if tab == "documents":
-        extra["po_documents"] = reports.po_documents(db.session, current_user, po, request.args.get("before"))
-        if request.args.get("before") and is_partial():  # "load more": just the next rows
-            return render_template("purchase_orders/_document_rows.html", po=po, **extra)
-    if tab == "spend":
-        extra["spend"] = reports.spend_by_bill_code(db.session, po.id)
-    if tab == "summary":  # the burn-down chart and forecast
-        extra["burn"] = forecasts.burn_down(db.session, po, date.today())
-    if tab == "schedule":  # seed 000: the contract and the opportunity for the unscheduled balance
-        from portal.services import contracts
-
-        extra["schedule"] = contracts.po_schedule(db.session, current_user, po)
+    extra = _tab_extras(po, tab)
+    if tab == "documents" and request.args.get("before") and is_partial():  # "load more": just the next rows
+        return render_template("purchase_orders/_document_rows.html", po=po, **extra)
     return render("purchase_orders/detail.html", "purchase_orders/_tab.html", po=po, tab=tab, tabs=TABS, **extra,
                   po_assignments=lambda po_id: assignments.of_po(db.session, current_user, po_id),
                   history=history, figures=service.balance_figures(po), line_figures=service.line_figures, can_modify=service.can_modify(current_user, po),
@@ -176,12 +187,8 @@ def statement_pdf(po_id: int):
     return response
 
 
-@bp.route("/<int:po_id>/edit", methods=["GET", "POST"])
-@requires("purchase_orders", "add_edit")
-def edit(po_id: int):
-    po = service.get_po(db.session, po_id)
-    if not service.can_modify(current_user, po):
-        abort(403)
+def _edit_po_form(po):
+    """The PO's form, its lines (the PO's on GET, the posted ones on POST) and its choices."""
     form = POForm(obj=po)
     if request.method == "GET":
         form.row_version.data = str(po.row_version)
@@ -193,7 +200,16 @@ def edit(po_id: int):
     else:
         lines, line_ids = lines_from(request)
     form.debtor_id.data = po.debtor_id
-    choices = _fill_choices(form, po.debtor_id, po)
+    return form, lines, line_ids, _fill_choices(form, po.debtor_id, po)
+
+
+@bp.route("/<int:po_id>/edit", methods=["GET", "POST"])
+@requires("purchase_orders", "add_edit")
+def edit(po_id: int):
+    po = service.get_po(db.session, po_id)
+    if not service.can_modify(current_user, po):
+        abort(403)
+    form, lines, line_ids, choices = _edit_po_form(po)
     notices: list[str] = []
     if form.validate_on_submit():
         said: list[str] = []
