@@ -205,20 +205,21 @@ def bulk():
                    branches=db.session.scalars(select(Branch).order_by(Branch.code)).all(),
                    target=source.get("target", ""), error=problem, preview=None, outcome=None)
     if request.method == "POST" and not problem:
-        target = parse_target(source.get("target"))
-        if target is None:
-            context["error"] = "Choose a PO or PO group."
-        else:
-            try:
-                if source.get("action") == "apply":
-                    context["outcome"] = bulk_assign.apply(db.session, current_user, selection, target, day,
-                                                           today=date.today())
-                else:
-                    context["preview"] = bulk_assign.preview(db.session, current_user, selection, target, day,
-                                                             today=date.today())
-            except ValidationFailed as exc:
-                context["error"] = str(exc)
-            except (NotFound, Conflict) as exc:
-                context["error"] = str(exc)
+        context.update(_bulk_run(source, selection, day))
     return render("assignments/bulk.html", "assignments/_bulk_result.html", **context)
+
+
+def _bulk_run(source, selection, day: date) -> dict:
+    """Preview or apply the posted bulk assignment: the page's error, preview or outcome."""
+    target = parse_target(source.get("target"))
+    if target is None:
+        return {"error": "Choose a PO or PO group."}
+    try:
+        if source.get("action") == "apply":
+            return {"outcome": bulk_assign.apply(db.session, current_user, selection, target, day,
+                                                 today=date.today())}
+        return {"preview": bulk_assign.preview(db.session, current_user, selection, target, day,
+                                               today=date.today())}
+    except (ValidationFailed, NotFound, Conflict) as exc:
+        return {"error": str(exc)}
 

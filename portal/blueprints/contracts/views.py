@@ -29,6 +29,25 @@ def _editor(template: str, form, *, po, contract=None, typed=(), result=None, st
                            figures=service.figures(db.session, po), **context), status
 
 
+def _contract_form(po: PurchaseOrder):
+    """The new contract's form with its owner (the debtor's relationship leads) and job choices, and the leads."""
+    form = ContractForm()
+    leads = service.relationship_leads(db.session, po.debtor_id)
+    form.owner_id.choices = [(None, "— choose —")] + [(u.id, str(u)) for u in leads]
+    jobs = db.session.scalars(visible(select(JobOrder), current_user).where(JobOrder.debtor_id == po.debtor_id)
+                              .order_by(JobOrder.number).limit(500)).all()
+    form.job_id.choices = [(None, "— none —")] + [(j.id, f"{j.number} {j.title}") for j in jobs]
+    return form, leads
+
+
+def _contract_input(form: ContractForm, po: PurchaseOrder, leads, deliveries) -> service.ContractInput:
+    """The contract form's fields and typed deliveries as the service's input."""
+    return service.ContractInput(
+        debtor_id=int_or_none(request.form.get("debtor_id")) or po.debtor_id, po_id=po.id,
+        title=form.title.data or "", owner_id=form.owner_id.data if leads else None, job_id=form.job_id.data,
+        deliveries=deliveries)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @requires("contracts", "add_edit")
 def create():
@@ -39,21 +58,12 @@ def create():
     if existing is not None and request.method == "GET":
         flash(f"PO {po.number} already has contract {existing.number}: schedule more on it.", "info")
         return redirect(url_for("contracts.detail", contract_id=existing.id))
-    form = ContractForm()
-    leads = service.relationship_leads(db.session, po.debtor_id)
-    form.owner_id.choices = [(None, "— choose —")] + [(u.id, str(u)) for u in leads]
-    jobs = db.session.scalars(visible(select(JobOrder), current_user).where(JobOrder.debtor_id == po.debtor_id)
-                              .order_by(JobOrder.number).limit(500)).all()
-    form.job_id.choices = [(None, "— none —")] + [(j.id, f"{j.number} {j.title}") for j in jobs]
+    form, leads = _contract_form(po)
     deliveries, typed = deliveries_from(request) if request.method == "POST" else ((), [])
     result = None
     if form.validate_on_submit():
-        data = service.ContractInput(
-            debtor_id=int_or_none(request.form.get("debtor_id")) or po.debtor_id, po_id=po.id,
-            title=form.title.data or "", owner_id=form.owner_id.data if leads else None, job_id=form.job_id.data,
-            deliveries=deliveries)
         try:
-            result = service.enter_contract(db.session, current_user, data,
+            result = service.enter_contract(db.session, current_user, _contract_input(form, po, leads, deliveries),
                                             confirmed=form.confirmed.data == "1" or bool(form.override.data),
                                             override=bool(form.override.data))
         except ValidationFailed as exc:
