@@ -147,6 +147,17 @@ def relationship_leads(session: Session, debtor_id: int) -> list[User]:
     return [u for u in users if u.active and u.can("opportunities", "add_edit")]
 
 
+def active_bill_codes(session: Session) -> list[BillCode]:
+    """The bill codes a delivery may be scheduled on: the active ones, by code."""
+    return list(session.scalars(select(BillCode).where(BillCode.active.is_(True)).order_by(BillCode.code)))
+
+
+def jobs_for_contract(session: Session, user: User, debtor_id: int) -> list[JobOrder]:
+    """The debtor's job orders the user may see, by number (at most 500), that a new contract may name."""
+    return list(session.scalars(job_visibility.visible(select(JobOrder), user).where(JobOrder.debtor_id == debtor_id)
+                                .order_by(JobOrder.number).limit(500)))
+
+
 def lead_candidates(session: Session) -> list[User]:
     """Users who may be linked to a debtor as its relationship lead."""
     return [u for u in session.scalars(select(User).where(User.active.is_(True)).order_by(User.full_name))

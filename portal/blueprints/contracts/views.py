@@ -3,22 +3,20 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal.authz import requires
 from portal.blueprints.contracts.forms import BLANK_ROWS, ContractForm, NoteForm, ScheduleForm, deliveries_from
 from portal.blueprints.forms import apply_errors, int_or_none
 from portal.extensions import db
-from portal.models import BillCode, JobOrder, PurchaseOrder
+from portal.models import PurchaseOrder
 from portal.services import audit, contracts as service
 from portal.services.errors import NotFound, ValidationFailed
-from portal.services.job_visibility import visible
 
 bp = Blueprint("contracts", __name__, url_prefix="/contracts")
 
 
 def _codes():
-    return db.session.scalars(select(BillCode).where(BillCode.active.is_(True)).order_by(BillCode.code)).all()
+    return service.active_bill_codes(db.session)
 
 
 def _editor(template: str, form, *, po, contract=None, typed=(), result=None, status=200, **context):
@@ -34,8 +32,7 @@ def _contract_form(po: PurchaseOrder):
     form = ContractForm()
     leads = service.relationship_leads(db.session, po.debtor_id)
     form.owner_id.choices = [(None, "— choose —")] + [(u.id, str(u)) for u in leads]
-    jobs = db.session.scalars(visible(select(JobOrder), current_user).where(JobOrder.debtor_id == po.debtor_id)
-                              .order_by(JobOrder.number).limit(500)).all()
+    jobs = service.jobs_for_contract(db.session, current_user, po.debtor_id)
     form.job_id.choices = [(None, "— none —")] + [(j.id, f"{j.number} {j.title}") for j in jobs]
     return form, leads
 
