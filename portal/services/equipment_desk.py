@@ -18,7 +18,7 @@ from portal.models import (CatalogCharge, Debtor, Document, DocumentType, Equipm
 from portal.services import audit, documents, equipment
 from portal.services.debtors import like_pattern
 from portal.services.errors import Conflict, NotFound, ValidationFailed
-from portal.services.job_visibility import branch_limit, get_job
+from portal.services.job_visibility import branch_limit, get_job, visible
 from portal.services.locks import locked
 from portal.services.paging import Page, paginate
 
@@ -44,6 +44,29 @@ def list_items(session: Session, user, *, q: str = "", status: str = "", page: i
         stmt = stmt.join(Debtor).where(ServiceDeskItem.number.ilike(pattern) | ServiceDeskItem.description.ilike(pattern)
                                        | Debtor.name.ilike(pattern) | Debtor.code.ilike(pattern))
     return paginate(session, stmt.order_by(ServiceDeskItem.id.desc()), page, per_page)
+
+
+def pickable_debtors(session: Session) -> list[Debtor]:
+    """The debtors a service desk item may be for: the active ones, by code (at most 500)."""
+    return list(session.scalars(select(Debtor).where(Debtor.active.is_(True)).order_by(Debtor.code).limit(500)))
+
+
+def pickable_jobs(session: Session, user, debtor_id: int) -> list[JobOrder]:
+    """The debtor's job orders the user may see, newest number first, that an item may be raised against."""
+    return list(session.scalars(visible(select(JobOrder), user).where(JobOrder.debtor_id == debtor_id)
+                                .order_by(JobOrder.number.desc()).limit(equipment.PICKER_LIMIT)))
+
+
+def pickable_customer_pos(session: Session, debtor_id: int) -> list[PurchaseOrder]:
+    """The debtor's POs, latest expiry first, that an item may be billed on."""
+    return list(session.scalars(select(PurchaseOrder).where(PurchaseOrder.debtor_id == debtor_id)
+                                .order_by(PurchaseOrder.expiration.desc()).limit(equipment.PICKER_LIMIT)))
+
+
+def pickable_catalog(session: Session) -> list[EquipmentCatalog]:
+    """The active catalog entries, by name, that equipment on an item may be."""
+    return list(session.scalars(select(EquipmentCatalog).where(EquipmentCatalog.active.is_(True))
+                                .order_by(EquipmentCatalog.name).limit(equipment.PICKER_LIMIT)))
 
 
 def recent_items(session: Session, user) -> list[ServiceDeskItem]:

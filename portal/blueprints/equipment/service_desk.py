@@ -6,17 +6,15 @@ from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal.authz import requires
 from portal.blueprints.equipment.forms import EquipmentForm, ItemForm
 from portal.blueprints.forms import apply_errors, page_arg
 from portal.extensions import db
 from portal.htmx import render
-from portal.models import Debtor, EquipmentCatalog, JobOrder, PurchaseOrder
+from portal.models import EquipmentCatalog
 from portal.services import audit, equipment, equipment_desk as desk
 from portal.services.errors import Conflict, ValidationFailed
-from portal.services.job_visibility import visible
 
 bp = Blueprint("service_desk", __name__, url_prefix="/service-desk")
 
@@ -32,14 +30,11 @@ def index():
 
 def _item_choices(form: ItemForm, debtor_id: int | None, settings) -> None:
     form.debtor_id.choices = [(None, "— choose —")] + [
-        (d.id, str(d)) for d in db.session.scalars(select(Debtor).where(Debtor.active.is_(True))
-                                                   .order_by(Debtor.code).limit(500))]
+        (d.id, str(d)) for d in desk.pickable_debtors(db.session)]
     jobs = pos = []
     if debtor_id:
-        jobs = db.session.scalars(visible(select(JobOrder), current_user).where(JobOrder.debtor_id == debtor_id)
-                                  .order_by(JobOrder.number.desc()).limit(equipment.PICKER_LIMIT))
-        pos = db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.debtor_id == debtor_id)
-                                 .order_by(PurchaseOrder.expiration.desc()).limit(equipment.PICKER_LIMIT))
+        jobs = desk.pickable_jobs(db.session, current_user, debtor_id)
+        pos = desk.pickable_customer_pos(db.session, debtor_id)
     form.job_id.choices = [(None, "— none —")] + [(j.id, f"{j.number} — {j.title}") for j in jobs]
     form.customer_po_id.choices = [(None, "— none —")] + [(p.id, f"{p.number} ({p.effective} – {p.expiration})")
                                                          for p in pos]
@@ -128,9 +123,7 @@ def _equipment_input(form: EquipmentForm, settings) -> desk.EquipmentInput:
 
 def _equipment_choices(form: EquipmentForm, item, line, settings) -> None:
     form.catalog_id.choices = [(None, "— choose —")] + [
-        (c.id, f"{c.name} ({c.equipment_type})") for c in db.session.scalars(
-            select(EquipmentCatalog).where(EquipmentCatalog.active.is_(True)).order_by(EquipmentCatalog.name)
-            .limit(equipment.PICKER_LIMIT))]
+        (c.id, f"{c.name} ({c.equipment_type})") for c in desk.pickable_catalog(db.session)]
     catalog = db.session.get(EquipmentCatalog, form.catalog_id.data) if form.catalog_id.data and form.catalog_id.data > 0 else None
     units = desk.units_in_stock(db.session, catalog.equipment_type_id if catalog else None,
                                 keep_unit_id=line.unit_id if line else None)
