@@ -61,6 +61,15 @@ def live_server(_served):
     return _served[0]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _patient_expect():
+    """Assertions wait up to 10 s (Playwright's default is 5 s), as actions do: on a loaded CI machine
+    an htmx swap can take longer than 5 s without anything being wrong."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=10_000)
+
+
 @pytest.fixture(scope="session")
 def chromium():
     from playwright.sync_api import sync_playwright

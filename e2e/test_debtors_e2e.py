@@ -25,7 +25,7 @@ def test_admin_creates_filters_and_reads_history(page, sign_in, db_session):
     shot(page, "debtors-list")
     page.click("text=DELL")
     page.click("nav.tabs >> text=History")
-    expect(page.locator("#tab-panel")).to_contain_text("create debtors")
+    expect(page.locator("#tab-panel")).to_contain_text("Created debtor: DELL")
     expect(page.locator("#tab-panel")).to_contain_text("Dell Technologies")
     shot(page, "debtor-history")
 
