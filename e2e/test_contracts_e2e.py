@@ -82,6 +82,7 @@ def test_the_dell_story(page, sign_in, db_session, chromium, live_server):
     lead_page.click("nav >> text=Pipeline")
     expect(lead_page.locator("table.pipeline")).to_contain_text("Lee.Lead")
     expect(lead_page.locator("table.pipeline tbody.owner-group")).to_contain_text("122,000.00")
+    lead_page.wait_for_load_state("load")  # htmx has bound the filters' change trigger
     lead_page.select_option("select[name=sort]", "expiry")
     expect(lead_page).to_have_url(re.compile(r"sort=expiry"))
     expect(lead_page.locator("table.pipeline")).to_contain_text("4500123")
