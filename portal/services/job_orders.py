@@ -8,7 +8,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from portal.domain.assignment import Target, enforcement_refusal, must_keep_po
-from portal.models import Branch, Debtor, JobOrder, User
+from portal.models import Branch, Debtor, DocumentType, JobOrder, User
 from portal.services import audit, search
 from portal.services.debtors import like_pattern
 from portal.services import assignments
@@ -51,6 +51,24 @@ def filtered(flt: JobFilter, user, today: date) -> Select:
     if flt.po_id:
         stmt = stmt.where(assigned_to_po_on_clause(day, flt.po_id))
     return stmt
+
+
+def debtors(session: Session, *, active_only: bool = False) -> list[Debtor]:
+    """The debtors a job order may be for (only the active ones when asked), by code."""
+    stmt = select(Debtor).order_by(Debtor.code)
+    return list(session.scalars(stmt.where(Debtor.active.is_(True)) if active_only else stmt))
+
+
+def consultants(session: Session) -> list[User]:
+    """The users a job order may name as its consultant: the active ones, by name."""
+    return list(session.scalars(select(User).where(User.active.is_(True)).order_by(User.full_name)))
+
+
+def invoice_type(session: Session) -> DocumentType | None:
+    """The document type a job's "invoice it" link opens: the first active one that draws on a PO (used, +1)."""
+    return session.scalars(select(DocumentType).where(
+        DocumentType.active.is_(True), DocumentType.bucket == "used", DocumentType.sign == 1)
+        .order_by(DocumentType.sort_order, DocumentType.id).limit(1)).first()
 
 
 def branch_choices(session: Session, user) -> list[Branch]:

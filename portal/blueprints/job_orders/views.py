@@ -4,7 +4,6 @@ from datetime import date
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal.authz import requires
 from portal.blueprints import exporting
@@ -12,7 +11,7 @@ from portal.blueprints.forms import apply_errors, page_arg
 from portal.blueprints.job_orders.forms import JobForm, optional_int, parse_target
 from portal.extensions import db
 from portal.htmx import render
-from portal.models import Debtor, DocumentType, User
+from portal.models import Debtor
 from portal.services import assignments, audit, job_orders as service, purchase_orders
 from portal.services.settings import assignment_prompt
 from portal.services.errors import Conflict, ValidationFailed
@@ -40,19 +39,17 @@ def index():
         return exporting.send(lambda s, u: export_lists.job_orders_export(s, u, flt, today=date.today()), fmt)
     page = service.list_jobs(db.session, current_user, flt, today=date.today(), page=page_arg(args.get("page")),
                              per_page=current_app.config["PAGE_SIZE"])
-    debtors = db.session.scalars(select(Debtor).order_by(Debtor.code)).all()
+    debtors = service.debtors(db.session)
     current_pos = assignments.current_po_numbers(db.session, page.items, date.today())
     return render("job_orders/index.html", "job_orders/_rows.html", page=page, flt=flt, debtors=debtors,
                   current_pos=current_pos, today=date.today())
 
 
 def _choices(form: JobForm, debtor_id: int | None) -> dict:
-    form.debtor_id.choices = [(None, "— choose —")] + [(d.id, str(d)) for d in db.session.scalars(
-        select(Debtor).where(Debtor.active.is_(True)).order_by(Debtor.code))]
+    form.debtor_id.choices = [(None, "— choose —")] + [(d.id, str(d)) for d in service.debtors(db.session, active_only=True)]
     form.branch_id.choices = [(None, "— choose —")] + [(b.id, str(b)) for b in
                                                        service.branch_choices(db.session, current_user)]
-    form.consultant_id.choices = [(None, "— none —")] + [(u.id, str(u)) for u in db.session.scalars(
-        select(User).where(User.active.is_(True)).order_by(User.full_name))]
+    form.consultant_id.choices = [(None, "— none —")] + [(u.id, str(u)) for u in service.consultants(db.session)]
     return _picker(form, debtor_id)
 
 
@@ -119,9 +116,7 @@ def detail(job_id: int):
     pos, groups = assignments.offer(db.session, job.debtor_id, as_of)
     invoice_type = None
     if current_user.can("documents", "add_edit"):
-        invoice_type = db.session.scalars(select(DocumentType).where(
-            DocumentType.active.is_(True), DocumentType.bucket == "used", DocumentType.sign == 1)
-            .order_by(DocumentType.sort_order, DocumentType.id).limit(1)).first()
+        invoice_type = service.invoice_type(db.session)
     return render_template("job_orders/detail.html", job=job, history=history, as_of=as_of, audit_rows=audit_rows,
                            tab=request.args.get("tab", "assignments"), pos=pos, groups=groups,
                            prompt=assignment_prompt(db.session), start_options={}, chosen=None,
@@ -153,7 +148,6 @@ def edit(job_id: int):
 
 
 def _choices_no_picker(form: JobForm) -> None:
-    form.debtor_id.choices = [(d.id, str(d)) for d in db.session.scalars(select(Debtor).order_by(Debtor.code))]
+    form.debtor_id.choices = [(d.id, str(d)) for d in service.debtors(db.session)]
     form.branch_id.choices = [(b.id, str(b)) for b in service.branch_choices(db.session, current_user)]
-    form.consultant_id.choices = [(None, "— none —")] + [(u.id, str(u)) for u in db.session.scalars(
-        select(User).where(User.active.is_(True)).order_by(User.full_name))]
+    form.consultant_id.choices = [(None, "— none —")] + [(u.id, str(u)) for u in service.consultants(db.session)]
