@@ -30,6 +30,12 @@ PICKER_LIMIT = 200  # pickers list the most recent records, never the whole tabl
 MAX_PERCENT = Decimal("1000")
 
 
+def active_equipment_types(session: Session) -> list[EquipmentType]:
+    """The equipment types a supplier PO line may be for: the active ones, by name (at most PICKER_LIMIT)."""
+    return list(session.scalars(select(EquipmentType).where(EquipmentType.active.is_(True))
+                                .order_by(func.upper(EquipmentType.name)).limit(PICKER_LIMIT)))
+
+
 # ---- settings ------------------------------------------------------------------------------
 
 def _dec(value) -> Decimal | None:

@@ -237,8 +237,7 @@ def edit_supplier_po(spo_id: int | None):
 @requires("equipment_pricing", "view")
 def supplier_po(spo_id: int):
     obj = service.get(db.session, SupplierPO, spo_id, "supplier PO")
-    types = list(db.session.scalars(select(EquipmentType).where(EquipmentType.active.is_(True))
-                                    .order_by(func.upper(EquipmentType.name)).limit(service.PICKER_LIMIT)))
+    types = service.active_equipment_types(db.session)
     return render_template("equipment/supplier_po.html", po=obj, types=types, errors={},
                            settings=service.pricing_settings(db.session),
                            linked_item=service.linked_item(current_user, obj),
@@ -247,8 +246,7 @@ def supplier_po(spo_id: int):
 
 def _po_page_with(spo_id: int, errors: dict, form: dict):
     obj = service.get(db.session, SupplierPO, spo_id, "supplier PO")
-    types = list(db.session.scalars(select(EquipmentType).where(EquipmentType.active.is_(True))
-                                    .order_by(func.upper(EquipmentType.name)).limit(service.PICKER_LIMIT)))
+    types = service.active_equipment_types(db.session)
     return render_template("equipment/supplier_po.html", po=obj, types=types, errors=errors, form=form,
                            settings=service.pricing_settings(db.session),
                            linked_item=service.linked_item(current_user, obj),
