@@ -82,6 +82,10 @@ bench: $(STAMP)
 bench-http: $(STAMP)
 	$(BIN)/python -m bench.http $(BENCH_ARGS)
 
+## The database-backed mutation runs copy each mutant's test database from this one, migrated once per run
+## (TEST_TEMPLATE_DATABASE, see conftest.py) instead of migrating per mutant.
+MUTATION_TEMPLATE ?= mut_template
+
 ## Mutation testing of the permission rules and server-side sessions (mutmut; slow, minutes to an hour).
 MUTATION_SECURITY := build/mutation-security
 # e.g. SECURITY_MUTANTS="'portal.authz.*' 'portal.domain.*'" for the pure rules alone (the services' mutants run web tests)
@@ -90,7 +94,9 @@ mutation-security: $(STAMP)
 	rm -rf $(MUTATION_SECURITY) && mkdir -p $(MUTATION_SECURITY)
 	cp -r portal tests conftest.py migrations $(MUTATION_SECURITY)/
 	cp tests/mutation_security.toml $(MUTATION_SECURITY)/pyproject.toml
-	cd $(MUTATION_SECURITY) && $(abspath $(BIN))/mutmut run --max-children 1 $(SECURITY_MUTANTS); $(abspath $(BIN))/mutmut results
+	cd $(MUTATION_SECURITY) && $(abspath $(BIN))/python -m tests.template_db $(MUTATION_TEMPLATE)
+	cd $(MUTATION_SECURITY) && TEST_TEMPLATE_DATABASE=$(MUTATION_TEMPLATE) $(abspath $(BIN))/mutmut run --max-children 1 $(SECURITY_MUTANTS); \
+		$(abspath $(BIN))/mutmut results
 
 ## Mutation testing of the money path in the services (posting, funding, documents) with the tests that drive it.
 MUTATION_SERVICES := build/mutation-services
@@ -101,7 +107,9 @@ mutation-services: $(STAMP)
 	rm -rf $(MUTATION_SERVICES) && mkdir -p $(MUTATION_SERVICES)
 	cp -r portal tests conftest.py migrations $(MUTATION_SERVICES)/
 	cp tests/mutation_services.toml $(MUTATION_SERVICES)/pyproject.toml
-	cd $(MUTATION_SERVICES) && $(abspath $(BIN))/mutmut run --max-children 2 $(SERVICES_MUTANTS); $(abspath $(BIN))/mutmut results
+	cd $(MUTATION_SERVICES) && $(abspath $(BIN))/python -m tests.template_db $(MUTATION_TEMPLATE)
+	cd $(MUTATION_SERVICES) && TEST_TEMPLATE_DATABASE=$(MUTATION_TEMPLATE) $(abspath $(BIN))/mutmut run --max-children 1 $(SERVICES_MUTANTS); \
+		$(abspath $(BIN))/mutmut results
 
 clean:
 	rm -rf $(VENV) .pytest_cache

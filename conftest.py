@@ -3,6 +3,12 @@
 TEST_DATABASE_URL (any database on the server; CI: the local PostgreSQL) names the server to
 create the throwaway database on; without it a private server is started with `pgserver`.
 Tables are truncated between tests.
+
+TEST_TEMPLATE_DATABASE (optional; the mutation targets set it) names a database on that server already
+migrated to head (`python -m tests.template_db NAME` builds one): the throwaway database is then copied
+from it (`CREATE DATABASE ... TEMPLATE`, well under a second) instead of running every migration. A copy
+whose alembic version is not the head is dropped, and the database is built through the migrations as
+without the variable.
 """
 from __future__ import annotations
 
@@ -36,14 +42,49 @@ def _server_url() -> str:
     return throwaway_server_url(("TEST_DATABASE_URL",), "po-portal-test-pg")
 
 
+# the throwaway databases copied at head from TEST_TEMPLATE_DATABASE (the app fixture skips their migrations)
+_COPIED_AT_HEAD: set[str] = set()
+
+
+def migrations_head() -> str:
+    """The head revision of migrations/ (one head: the project never branches its migrations)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations"))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def _copy_of_template(admin_url: str, name: str, template: str) -> bool:
+    """Create `name` as a copy of `template`; True when the copy is at the migrations' head (else it is dropped)."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    copy_url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(copy_url, autocommit=True) as conn:
+        migrated = conn.execute("SELECT to_regclass('alembic_version')").fetchone()[0] is not None
+        versions = [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")] if migrated else []
+    if versions == [migrations_head()]:
+        return True
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    return False
+
+
 @pytest.fixture(scope="session")
 def database_url():
     server = make_url(_server_url())
     name = f"portal_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield server.set(database=name).render_as_string(hide_password=False)
+    url = server.set(database=name).render_as_string(hide_password=False)
+    template = os.environ.get("TEST_TEMPLATE_DATABASE")
+    if template and _copy_of_template(admin, name, template):
+        _COPIED_AT_HEAD.add(url)
+    else:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    yield url
+    _COPIED_AT_HEAD.discard(url)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -55,8 +96,9 @@ def app(database_url):
     from portal import create_app
 
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
-    with app.app_context():
-        upgrade()
+    if database_url not in _COPIED_AT_HEAD:
+        with app.app_context():
+            upgrade()
     return app
 
 
