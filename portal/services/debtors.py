@@ -48,6 +48,17 @@ def debtors_query(*, q: str = "", active_only: bool = False):
     return stmt.order_by(func.upper(Debtor.code), Debtor.id)
 
 
+def all_debtors(session: Session, *, active_only: bool = False) -> list[Debtor]:
+    """Every debtor (only the active ones when asked) by code, for a picker or a filter."""
+    stmt = select(Debtor).order_by(Debtor.code)
+    return list(session.scalars(stmt.where(Debtor.active.is_(True)) if active_only else stmt))
+
+
+def find_debtor(session: Session, debtor_id: int | None) -> Debtor | None:
+    """The debtor by id; None when no id is given or there is no such debtor."""
+    return session.get(Debtor, debtor_id) if debtor_id else None
+
+
 def get_debtor(session: Session, debtor_id: int) -> Debtor:
     """The debtor by id; NotFound when there is none."""
     debtor = session.get(Debtor, debtor_id)

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from portal.authz import requires
 from portal.blueprints import exporting
-from portal.blueprints.forms import page_arg
-from portal.blueprints.job_orders.forms import optional_int, parse_target
+from portal.blueprints.forms import int_or_none, page_arg
+from portal.blueprints.job_orders.forms import parse_target
 from portal.blueprints.job_orders.views import parse_day
 from portal.domain import assignment as assignment_rules
 from portal.extensions import db
@@ -33,7 +33,7 @@ def _debtor_or_404(debtor_id):
 @requires("assignments", "view")
 def grid():
     debtors = db.session.scalars(select(Debtor).order_by(Debtor.code)).all()
-    debtor_id = optional_int(request.args.get("debtor_id"))
+    debtor_id = int_or_none(request.args.get("debtor_id"))
     as_of = parse_day(request.args.get("as_of"), date.today())
     active_only = request.args.get("all") != "1"
     debtor = db.session.get(Debtor, debtor_id) if debtor_id else None
@@ -47,7 +47,7 @@ def grid():
     page = service.grid(db.session, current_user, debtor.id, as_of, active_only=active_only,
                         page=page_arg(request.args.get("page"))) if debtor else None
     rows = page.items if page else []
-    selected = optional_int(request.args.get("job_id"))
+    selected = int_or_none(request.args.get("job_id"))
     selected_po = next((r.po.po_id for r in rows if r.job.id == selected and r.po), None)
     pos, pos_total = service.valid_pos(db.session, debtor.id, as_of, include=selected_po) if debtor else ([], 0)
     offer_pos, offer_groups = _offer(debtor, as_of)
@@ -174,14 +174,14 @@ def _selection(source, day: date, opening: bool = False) -> tuple[bulk_assign.Se
     def ids(name):
         out = set()
         for raw in source.getlist(name):
-            value = optional_int(raw)
+            value = int_or_none(raw)
             if value is None or value < 0:
                 return None
             out.add(value)
         return frozenset(out)
 
-    flt = job_orders.JobFilter(debtor_id=optional_int(source.get("debtor_id")), q=source.get("q", "")[:200],
-                               branch_id=optional_int(source.get("branch_id")), site=source.get("site", "")[:120],
+    flt = job_orders.JobFilter(debtor_id=int_or_none(source.get("debtor_id")), q=source.get("q", "")[:200],
+                               branch_id=int_or_none(source.get("branch_id")), site=source.get("site", "")[:120],
                                unassigned=source.get("unassigned") == "1",
                                # opened from a link (no filter posted yet): active jobs only, the box ticked
                                active_only=source.get("active") == "1" or (opening and not source.get("filtered")),
@@ -196,7 +196,7 @@ def _selection(source, day: date, opening: bool = False) -> tuple[bulk_assign.Se
 @requires("assignments", "full")
 def bulk():
     source = request.form if request.method == "POST" else request.args
-    debtor = _debtor_or_404(optional_int(source.get("debtor_id")))
+    debtor = _debtor_or_404(int_or_none(source.get("debtor_id")))
     day = parse_day(source.get("start"), date.today())
     selection, problem = _selection(source, day, opening=request.method == "GET")
     jobs = bulk_assign.listed(db.session, current_user, selection.flt, date.today())

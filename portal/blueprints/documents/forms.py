@@ -6,14 +6,13 @@ from flask import Request
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from portal.blueprints.forms import VersionedForm
-from portal.blueprints.job_orders.forms import optional_int
+from portal.blueprints.forms import VersionedForm, int_or_none
 from portal.services.documents import DocumentInput, LineInput, parse_decimal
 
 
 class DocumentForm(VersionedForm):
-    debtor_id = SelectField("Debtor", coerce=optional_int, validate_choice=False)
-    document_type_id = SelectField("Document type", coerce=optional_int, validate_choice=False)
+    debtor_id = SelectField("Debtor", coerce=int_or_none, validate_choice=False)
+    document_type_id = SelectField("Document type", coerce=int_or_none, validate_choice=False)
     number = StringField("Number (blank: the next one)", validators=[Length(max=30)])
     doc_date = DateField("Document date", validators=[InputRequired("Enter the document date (YYYY-MM-DD).")])
     bill_from = DateField("Bill period from", validators=[Optional()])
@@ -51,11 +50,11 @@ def lines_from(request: Request, keys: list[str] | None = None) -> tuple[tuple[L
         if day == date.min:
             problems.append(f"Line {len(lines) + 1}: the service date must be YYYY-MM-DD.")
             day = None
-        lines.append(LineInput(job_id=optional_int(get("line_job")), bill_code_id=optional_int(get("line_code")),
+        lines.append(LineInput(job_id=int_or_none(get("line_job")), bill_code_id=int_or_none(get("line_code")),
                                quantity=parse_decimal(get("line_quantity")), rate=parse_decimal(get("line_rate")),
                                service_date=day, description=get("line_description")[:400],
-                               explicit_po_id=optional_int(get("line_po")),
-                               source_line_id=optional_int(sources[i]) if i < len(sources) else None))
+                               explicit_po_id=int_or_none(get("line_po")),
+                               source_line_id=int_or_none(sources[i]) if i < len(sources) else None))
     return tuple(lines), problems
 
 

@@ -7,21 +7,17 @@ from uuid import uuid4
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal.authz import requires
 from portal.blueprints import exporting
 from portal.blueprints.documents.forms import DocumentForm, document_input, lines_from
-from portal.blueprints.forms import apply_errors, page_arg
-from portal.blueprints.job_orders.forms import optional_int
+from portal.blueprints.forms import apply_errors, int_or_none, page_arg
 from portal.blueprints.job_orders.views import parse_day
 from portal.extensions import db
 from portal.htmx import render
-from portal.models import BillCode, Debtor, DocumentType, JobOrder, PurchaseOrder
-from portal.services import audit, documents as service, posting
+from portal.services import audit, document_choices, documents as service, posting
 from portal.services.documents import parse_decimal
 from portal.services.errors import Conflict, ValidationFailed
-from portal.services.job_visibility import visible
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
@@ -30,7 +26,7 @@ bp = Blueprint("documents", __name__, url_prefix="/documents")
 @requires("documents", "view")
 def index():
     args = request.args
-    debtor_id, type_id = optional_int(args.get("debtor_id")), optional_int(args.get("type_id"))
+    debtor_id, type_id = int_or_none(args.get("debtor_id")), int_or_none(args.get("type_id"))
     q, status, po = args.get("q", "")[:100], args.get("status", ""), args.get("po", "")[:50]
     date_from, date_to = parse_day(args.get("from"), None), parse_day(args.get("to"), None)
     filters = {"debtor_id": debtor_id, "q": q, "status": status, "type_id": type_id, "po": po,
@@ -42,32 +38,23 @@ def index():
     page = service.list_documents(db.session, debtor_id=debtor_id, q=q, status=status, type_id=type_id, po=po,
                                   date_from=date_from, date_to=date_to,
                                   page=page_arg(args.get("page")), per_page=current_app.config["PAGE_SIZE"])
-    debtors = db.session.scalars(select(Debtor).order_by(Debtor.code)).all()
-    types = db.session.scalars(select(DocumentType).order_by(DocumentType.sort_order, DocumentType.id)).all()
+    choices = document_choices.list_filters(db.session)
     params = {k: v for k, v in (("q", q), ("debtor_id", debtor_id), ("status", status), ("type_id", type_id),
                                 ("po", po), ("from", date_from and date_from.isoformat()),
                                 ("to", date_to and date_to.isoformat())) if v}
-    return render("documents/index.html", "documents/_rows.html", page=page, debtors=debtors, debtor_id=debtor_id,
-                  q=q, doc_status=status, types=types, type_id=type_id, po=po, date_from=date_from, date_to=date_to,
-                  params=params)
+    return render("documents/index.html", "documents/_rows.html", page=page, debtors=choices.debtors,
+                  debtor_id=debtor_id, q=q, doc_status=status, types=choices.document_types, type_id=type_id, po=po,
+                  date_from=date_from, date_to=date_to, params=params)
 
 
 def _editor_context(debtor_id: int | None) -> dict:
-    jobs, pos = [], []
-    if debtor_id:
-        jobs = db.session.scalars(visible(select(JobOrder), current_user).where(JobOrder.debtor_id == debtor_id)
-                                  .order_by(JobOrder.number).limit(1000)).all()
-        pos = db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.debtor_id == debtor_id)
-                                 .order_by(PurchaseOrder.number, PurchaseOrder.id)).all()
-    codes = db.session.scalars(select(BillCode).where(BillCode.active.is_(True)).order_by(BillCode.code)).all()
-    return {"jobs": jobs, "pos": pos, "codes": codes}
+    return document_choices.editor_choices(db.session, current_user, debtor_id)
 
 
 def _choices(form: DocumentForm) -> None:
-    form.debtor_id.choices = [(None, "— choose —")] + [(d.id, str(d)) for d in db.session.scalars(
-        select(Debtor).where(Debtor.active.is_(True)).order_by(Debtor.code))]
-    form.document_type_id.choices = [(None, "— choose —")] + [(t.id, t.name) for t in db.session.scalars(
-        select(DocumentType).where(DocumentType.active.is_(True)).order_by(DocumentType.sort_order))]
+    choices = document_choices.form_choices(db.session)
+    form.debtor_id.choices = [(None, "— choose —")] + [(d.id, str(d)) for d in choices.debtors]
+    form.document_type_id.choices = [(None, "— choose —")] + [(t.id, t.name) for t in choices.document_types]
 
 
 def _edit(doc=None):
@@ -79,10 +66,10 @@ def _edit(doc=None):
     lines: tuple = ()
     if request.method == "GET":
         if doc is None:
-            form.debtor_id.data = optional_int(request.args.get("debtor_id"))
-            form.document_type_id.data = optional_int(request.args.get("type_id"))
+            form.debtor_id.data = int_or_none(request.args.get("debtor_id"))
+            form.document_type_id.data = int_or_none(request.args.get("type_id"))
             form.doc_date.data = date.today()
-            job_id = optional_int(request.args.get("job_id"))  # "New invoice" on a job's page: a first line for it
+            job_id = int_or_none(request.args.get("job_id"))  # "New invoice" on a job's page: a first line for it
             if job_id and form.debtor_id.data and job_id in {j.id for j in _editor_context(form.debtor_id.data)["jobs"]}:
                 lines = (service.LineInput(job_id, None, None, None),)
         else:
@@ -162,7 +149,7 @@ def lines():
 @requires("documents", "add_edit")
 def line_row():
     """A blank line for the editor, with the debtor's jobs and POs."""
-    context = _editor_context(optional_int(request.form.get("debtor_id")))
+    context = _editor_context(int_or_none(request.form.get("debtor_id")))
     return render_template("documents/_line_row.html", line=service.LineInput(None, None, None, None), key=uuid4().hex,
                            f=None, **context)
 
@@ -172,8 +159,7 @@ def _detail(doc, **extra):
     shown = service.lines_shown(current_user, doc)
     busy = extra.get("result") is not None or extra.get("reassign") is not None
     types = [] if busy else service.derivable_types(db.session, doc)
-    pos = db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.debtor_id == doc.debtor_id)
-                             .order_by(PurchaseOrder.number)).all() if (
+    pos = document_choices.reassign_targets(db.session, doc.debtor_id) if (
         not busy and doc.status == "posted" and doc.document_type.is_invoice
         and current_user.can("po_assign_invoiced_item")) else []
     context = {"doc": doc, "types": types, "pos": pos, "history": [], "result": None, "reassign": None,
@@ -199,7 +185,7 @@ def derive_number(doc_id: int):
     """The number field of the "make a draft" panel, pre-filled for the type chosen."""
     doc = service.get_document(db.session, doc_id)
     types = {t.id: t for t in service.derivable_types(db.session, doc)}
-    chosen = types.get(optional_int(request.args.get("type_id")))
+    chosen = types.get(int_or_none(request.args.get("type_id")))
     return render_template("documents/_derive_number.html",
                            suggested_number=service.suggested_number(db.session, chosen) if chosen else "")
 
@@ -265,7 +251,7 @@ def derive(doc_id: int):
             return redirect(url_for("documents.detail", doc_id=doc_id))
         quantities[line.id] = qty
     try:
-        doc = service.derive(db.session, current_user, doc_id, optional_int(request.form.get("type_id")) or 0,
+        doc = service.derive(db.session, current_user, doc_id, int_or_none(request.form.get("type_id")) or 0,
                              quantities=quantities, number=request.form.get("number", ""))
     except ValidationFailed as exc:
         flash(str(exc), "error")
@@ -276,7 +262,7 @@ def derive(doc_id: int):
 
 def _reassign_args(values) -> tuple[str, list[int], str]:
     target = values.get("target", "")[:40]
-    line_ids = [i for i in (optional_int(v) for v in values.getlist("line_id")[:500]) if i and i > 0]
+    line_ids = [i for i in (int_or_none(v) for v in values.getlist("line_id")[:500]) if i and i > 0]
     return target, line_ids, values.get("reason", "")[:1000]
 
 
@@ -287,8 +273,8 @@ def reassign(doc_id: int):
     target, line_ids, reason = _reassign_args(request.form)
     po_id, _, line_id = target.partition(":")
     try:
-        result = posting.reassign(db.session, current_user, doc_id, line_ids, optional_int(po_id) or 0,
-                                  optional_int(line_id), reason=reason,
+        result = posting.reassign(db.session, current_user, doc_id, line_ids, int_or_none(po_id) or 0,
+                                  int_or_none(line_id), reason=reason,
                                   confirmed=request.form.get("confirmed") == "1",
                                   override=request.form.get("override") == "1")
     except ValidationFailed as exc:
@@ -310,8 +296,8 @@ def confirm_reassign(doc_id: int):
     target, line_ids, reason = _reassign_args(request.args)
     po_id, _, line_id = target.partition(":")
     try:
-        result = posting.reassign(db.session, current_user, doc_id, line_ids, optional_int(po_id) or 0,
-                                  optional_int(line_id), reason=reason, check_only=True)
+        result = posting.reassign(db.session, current_user, doc_id, line_ids, int_or_none(po_id) or 0,
+                                  int_or_none(line_id), reason=reason, check_only=True)
     except ValidationFailed as exc:
         flash(str(exc), "error")
         return redirect(url_for("documents.detail", doc_id=doc_id))
@@ -325,8 +311,8 @@ def report():
     """Spend by PO number, on-the-fly numbers included (seed 003's reporting and invoice grouping)."""
     from portal.services import reports
 
-    debtor_id = optional_int(request.args.get("debtor_id"))
-    debtors = {d.id: d for d in db.session.scalars(select(Debtor).order_by(Debtor.code))}
+    debtor_id = int_or_none(request.args.get("debtor_id"))
+    debtors = document_choices.debtors_by_id(db.session)
     if debtor_id not in debtors:
         debtor_id = None
     if fmt := exporting.requested_format():

@@ -7,9 +7,6 @@ from portal.blueprints.forms import VersionedForm, int_or_none
 from portal.domain.assignment import Target
 
 
-optional_int = int_or_none
-
-
 def parse_target(value: str | None) -> Target | None:
     """'po:12' / 'group:3' -> Target; blank -> None; anything else -> an impossible target (refused)."""
     if not value:
@@ -21,12 +18,12 @@ def parse_target(value: str | None) -> Target | None:
 
 class JobForm(VersionedForm):
     title = StringField("Title", validators=[DataRequired("Enter the job title."), Length(max=200)])
-    debtor_id = SelectField("Debtor", coerce=optional_int, validate_choice=False)
-    branch_id = SelectField("Branch", coerce=optional_int, validate_choice=False)
+    debtor_id = SelectField("Debtor", coerce=int_or_none, validate_choice=False)
+    branch_id = SelectField("Branch", coerce=int_or_none, validate_choice=False)
     site = StringField("Site", validators=[Length(max=120)])
     start_date = DateField("Date to start", validators=[InputRequired("Enter the start date (YYYY-MM-DD).")])
     discontinued_date = DateField("Date discontinued", validators=[Optional()])
-    consultant_id = SelectField("Consultant", coerce=optional_int, validate_choice=False)
+    consultant_id = SelectField("Consultant", coerce=int_or_none, validate_choice=False)
     po_choice = SelectField("Purchase order or PO group", validate_choice=False)
     po_reference = StringField("…or type a PO number (no budget: reporting and invoice grouping only)",
                                validators=[Length(max=50)])

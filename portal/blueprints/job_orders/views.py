@@ -7,12 +7,12 @@ from flask_login import current_user
 
 from portal.authz import requires
 from portal.blueprints import exporting
-from portal.blueprints.forms import apply_errors, page_arg
-from portal.blueprints.job_orders.forms import JobForm, optional_int, parse_target
+from portal.blueprints.forms import apply_errors, int_or_none, page_arg
+from portal.blueprints.job_orders.forms import JobForm, parse_target
 from portal.extensions import db
 from portal.htmx import render
-from portal.models import Debtor
 from portal.services import assignments, audit, job_orders as service, purchase_orders
+from portal.services.debtors import find_debtor
 from portal.services.settings import assignment_prompt
 from portal.services.errors import Conflict, ValidationFailed
 
@@ -30,8 +30,8 @@ def parse_day(raw: str | None, default: date) -> date:
 @requires("job_orders", "view")
 def index():
     args = request.args
-    flt = service.JobFilter(debtor_id=optional_int(args.get("debtor_id")), q=args.get("q", "")[:200],
-                            active_only=args.get("all") != "1", po_id=optional_int(args.get("po_id")),
+    flt = service.JobFilter(debtor_id=int_or_none(args.get("debtor_id")), q=args.get("q", "")[:200],
+                            active_only=args.get("all") != "1", po_id=int_or_none(args.get("po_id")),
                             unassigned=args.get("unassigned") == "1", as_of=parse_day(args.get("as_of"), date.today()))
     if fmt := exporting.requested_format():
         from portal.services import export_lists
@@ -55,7 +55,7 @@ def _choices(form: JobForm, debtor_id: int | None) -> dict:
 
 def _picker(form: JobForm, debtor_id: int | None) -> dict:
     """The debtor's current POs and groups, with Net Remaining, for the PO picker."""
-    debtor = db.session.get(Debtor, debtor_id) if debtor_id else None
+    debtor = find_debtor(db.session, debtor_id)
     if debtor is None:
         form.po_choice.choices = [("", "— choose a debtor first —")]
         return {"debtor": None, "pos": [], "groups": []}
@@ -81,7 +81,7 @@ def _input(form: JobForm) -> service.JobInput:
 @requires("job_orders", "add_edit")
 def create():
     form = JobForm()
-    debtor_id = form.debtor_id.data if request.method == "POST" else optional_int(request.args.get("debtor_id"))
+    debtor_id = form.debtor_id.data if request.method == "POST" else int_or_none(request.args.get("debtor_id"))
     if request.method == "GET":
         form.debtor_id.data = debtor_id
         form.start_date.data = date.today()
@@ -102,7 +102,7 @@ def create():
 def po_picker():
     """The PO picker for the chosen debtor, swapped in by htmx when the debtor changes."""
     form = JobForm(formdata=None)
-    picker = _picker(form, optional_int(request.args.get("debtor_id")))
+    picker = _picker(form, int_or_none(request.args.get("debtor_id")))
     return render_template("job_orders/_po_picker.html", form=form, **picker)
 
 

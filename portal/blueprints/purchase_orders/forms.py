@@ -14,11 +14,8 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-_optional_int = int_or_none  # not one of the choices (-1): refused by the service with a field message
-
-
 class POForm(VersionedForm):
-    debtor_id = SelectField("Debtor", coerce=_optional_int, validate_choice=False)
+    debtor_id = SelectField("Debtor", coerce=int_or_none, validate_choice=False)
     number = StringField("PO number", validators=[DataRequired("Enter the PO number."), Length(max=50)])
     kind = SelectField("Kind", choices=list(KINDS.items()), validate_choice=False)
     description = StringField("Description", validators=[Length(max=200)])
@@ -26,9 +23,9 @@ class POForm(VersionedForm):
     expiration = DateField("Expiration date", validators=[InputRequired("Enter the expiration date (YYYY-MM-DD).")])
     amount = StringField("Amount")
     tolerance_pct = StringField("Tolerance % (blank: no yellow warning)")
-    group_id = SelectField("PO group", coerce=_optional_int, validate_choice=False)
-    alert_template_id = SelectField("Alert template", coerce=_optional_int, validate_choice=False)
-    document_type_ids = MultiCheckboxField("Eligible document types (none ticked: all)", coerce=_optional_int,
+    group_id = SelectField("PO group", coerce=int_or_none, validate_choice=False)
+    alert_template_id = SelectField("Alert template", coerce=int_or_none, validate_choice=False)
+    document_type_ids = MultiCheckboxField("Eligible document types (none ticked: all)", coerce=int_or_none,
                                            validate_choice=False)
     notes = TextAreaField("Notes", validators=[Length(max=10_000)])
     confirmed = BooleanField("I have read the notices above and want to save anyway")
@@ -56,8 +53,8 @@ def lines_from(request: Request) -> tuple[tuple[LineInput, ...], tuple[int | Non
         desc = descriptions[i] if i < len(descriptions) else ""
         if not (budget.strip() or group.strip() or secondary.strip() or desc.strip()):
             continue
-        lines.append(LineInput(parse_money(budget), _optional_int(group), secondary[:60], desc[:200]))
-        line_ids.append(_optional_int(ids[i]) if i < len(ids) else None)
+        lines.append(LineInput(parse_money(budget), int_or_none(group), secondary[:60], desc[:200]))
+        line_ids.append(int_or_none(ids[i]) if i < len(ids) else None)
     return tuple(lines), tuple(line_ids)
 
 
