@@ -21,7 +21,7 @@ from portal.domain.contracts import Delivery as DeliveryInput
 from portal.domain.contracts import POFigures
 from portal.models import (BillCode, Contract, ContractNote, Debtor, Delivery, DocumentLine, DocumentType, JobOrder,
                            LedgerEntry, Opportunity, POBalance, PurchaseOrder, User, debtor_relationship_leads)
-from portal.services import audit, documents, job_visibility, posting
+from portal.services import audit, documents, job_visibility, maintenance, posting
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.locks import locked
 from portal.services.posting import PostResult
@@ -149,7 +149,7 @@ def relationship_leads(session: Session, debtor_id: int) -> list[User]:
 
 def active_bill_codes(session: Session) -> list[BillCode]:
     """The bill codes a delivery may be scheduled on: the active ones, by code."""
-    return list(session.scalars(select(BillCode).where(BillCode.active.is_(True)).order_by(BillCode.code)))
+    return maintenance.active_bill_codes(session)
 
 
 def jobs_for_contract(session: Session, user: User, debtor_id: int) -> list[JobOrder]:

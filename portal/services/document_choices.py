@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.models import BillCode, Debtor, DocumentType, JobOrder, PurchaseOrder
+from portal.models import Debtor, DocumentType, JobOrder, PurchaseOrder
 from portal.services.debtors import all_debtors
 from portal.services.job_visibility import visible
+from portal.services.maintenance import active_bill_codes
 
 MAX_JOBS = 1000  # the editor's job list for one debtor
 
@@ -42,8 +43,7 @@ def editor_choices(session: Session, user, debtor_id: int | None) -> dict:
                                     .order_by(JobOrder.number).limit(MAX_JOBS)))
         pos = list(session.scalars(select(PurchaseOrder).where(PurchaseOrder.debtor_id == debtor_id)
                                    .order_by(PurchaseOrder.number, PurchaseOrder.id)))
-    codes = list(session.scalars(select(BillCode).where(BillCode.active.is_(True)).order_by(BillCode.code)))
-    return {"jobs": jobs, "pos": pos, "codes": codes}
+    return {"jobs": jobs, "pos": pos, "codes": active_bill_codes(session)}
 
 
 def reassign_targets(session: Session, debtor_id: int) -> list[PurchaseOrder]:

@@ -10,7 +10,6 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.domain import pricing
@@ -20,6 +19,7 @@ from portal.models import (BillCode, CatalogCharge, EquipmentCatalog, EquipmentT
 from portal.models.equipment import ServiceDeskItem
 from portal.services import audit
 from portal.services.debtors import like_pattern
+from portal.services.edits import commit_unique, record_to_edit
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.job_visibility import may_see
 from portal.services.locks import locked
@@ -34,6 +34,28 @@ def active_equipment_types(session: Session) -> list[EquipmentType]:
     """The equipment types a supplier PO line may be for: the active ones, by name (at most PICKER_LIMIT)."""
     return list(session.scalars(select(EquipmentType).where(EquipmentType.active.is_(True))
                                 .order_by(func.upper(EquipmentType.name)).limit(PICKER_LIMIT)))
+
+
+def record_counts(session: Session) -> dict[str, int]:
+    """How many suppliers, equipment types, catalogs and supplier POs there are (the equipment start page)."""
+    return {name: session.scalar(select(func.count()).select_from(model)) or 0 for name, model in
+            (("suppliers", Supplier), ("equipment_types", EquipmentType), ("catalogs", EquipmentCatalog),
+             ("supplier_pos", SupplierPO))}
+
+
+def equipment_type_choices(session: Session) -> list[EquipmentType]:
+    """The equipment types a catalog may be for, inactive ones included, by name (at most PICKER_LIMIT)."""
+    return list(session.scalars(select(EquipmentType).order_by(func.upper(EquipmentType.name)).limit(PICKER_LIMIT)))
+
+
+def supplier_choices(session: Session) -> list[Supplier]:
+    """The suppliers a supplier PO may be from, by name (at most PICKER_LIMIT)."""
+    return list(session.scalars(select(Supplier).order_by(func.upper(Supplier.name)).limit(PICKER_LIMIT)))
+
+
+def find_catalog(session: Session, catalog_id: int | None) -> EquipmentCatalog | None:
+    """The catalog item chosen on a form; None when none (or an impossible id) is chosen or it does not exist."""
+    return session.get(EquipmentCatalog, catalog_id) if catalog_id and catalog_id > 0 else None
 
 
 # ---- settings ------------------------------------------------------------------------------
@@ -122,27 +144,6 @@ def _name(errors: dict, value: str, limit: int = 120, field: str = "name", label
     return value
 
 
-def _load(session: Session, model, record_id: int | None, expected_version: int | None):
-    """A new record, or the existing one locked; an edit made on an older version is refused."""
-    if record_id is None:
-        obj = model()
-        session.add(obj)
-        return obj
-    obj = locked(session, model, record_id)
-    if obj is None:
-        raise NotFound("No such record.")
-    audit.check_version(obj, expected_version)
-    return obj
-
-
-def _commit(session: Session, field: str, message: str) -> None:
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise ValidationFailed({field: [message]})
-
-
 def save_named(session: Session, kind: str, record_id: int | None, *, actor, name: str, active: bool,
                expected_version: int | None = None):
     """Add or rename a named record: a name is required and unique (a stale edit is refused)."""
@@ -151,9 +152,9 @@ def save_named(session: Session, kind: str, record_id: int | None, *, actor, nam
     if errors:
         raise ValidationFailed(errors)
     audit.acting(session, actor)
-    obj = _load(session, NAMED[kind], record_id, expected_version)
+    obj = record_to_edit(session, NAMED[kind], record_id, expected_version)
     obj.name, obj.active = name, active
-    _commit(session, "name", f"{name} exists already.")
+    commit_unique(session, "name", f"{name} exists already.")
     return obj
 
 
@@ -177,9 +178,9 @@ def save_catalog(session: Session, catalog_id: int | None, *, actor, name: str, 
     if errors:
         raise ValidationFailed(errors)
     audit.acting(session, actor)
-    obj = _load(session, EquipmentCatalog, catalog_id, expected_version)
+    obj = record_to_edit(session, EquipmentCatalog, catalog_id, expected_version)
     obj.name, obj.equipment_type_id, obj.active = name, equipment_type_id, active
-    _commit(session, "name", f"A catalog named {name} exists.")
+    commit_unique(session, "name", f"A catalog named {name} exists.")
     return obj
 
 
@@ -272,7 +273,15 @@ def save_charge(session: Session, catalog_id: int, charge_id: int | None, data: 
     charge.override_allowed, charge.default_amount = data.override_allowed, default
     charge.override_amount = override
     charge.po_pricing, charge.markup_percent, charge.markup_flat = po_pricing, percent, flat
-    _commit(session, "po_pricing", "Only one charge per catalog can use PO pricing.")
+    commit_unique(session, "po_pricing", "Only one charge per catalog can use PO pricing.")
+    return charge
+
+
+def get_charge(session: Session, catalog_id: int, charge_id: int) -> CatalogCharge:
+    """The catalog's charge; NotFound when there is none or it belongs to another catalog."""
+    charge = session.get(CatalogCharge, charge_id)
+    if charge is None or charge.catalog_id != catalog_id:
+        raise NotFound("No such charge.")
     return charge
 
 
@@ -337,11 +346,11 @@ def save_supplier_po(session: Session, po_id: int | None, *, actor, supplier_id:
     if errors:
         raise ValidationFailed(errors)
     audit.acting(session, actor)
-    obj = _load(session, SupplierPO, po_id, expected_version)
+    obj = record_to_edit(session, SupplierPO, po_id, expected_version)
     obj.supplier_id, obj.number, obj.order_date, obj.notes = supplier_id, number, order_date, notes
     if set_item:
         obj.service_desk_item_id = service_desk_item_id
-    _commit(session, "number", f"Supplier PO {number} exists.")
+    commit_unique(session, "number", f"Supplier PO {number} exists.")
     return obj
 
 
@@ -402,7 +411,7 @@ def receive_unit(session: Session, po_id: int, line_id: int, *, actor, serial: s
     audit.acting(session, actor)
     unit = EquipmentUnit(supplier_po_line_id=line.id, serial=serial, status="in_stock")
     session.add(unit)
-    _commit(session, "serial", f"A unit with serial {serial} exists.")
+    commit_unique(session, "serial", f"A unit with serial {serial} exists.")
     return unit
 
 

@@ -12,8 +12,8 @@ from portal.domain.numbers import parse_number
 from portal.models import AlertTemplate, BillCode, BillCodeGroup, Document, DocumentType, Role, User
 from portal.services import audit, coverage
 from portal.services.debtors import like_pattern
+from portal.services.edits import commit_unique, record_to_edit
 from portal.services.errors import NotFound, ValidationFailed
-from portal.services.locks import locked
 from portal.services.paging import Page, paginate
 from portal.services.references import delete_unreferenced
 
@@ -39,6 +39,11 @@ def counts(session: Session) -> dict[str, int]:
     return {kind: session.scalar(select(func.count()).select_from(model)) or 0 for kind, model in MODELS.items()}
 
 
+def active_bill_codes(session: Session) -> list[BillCode]:
+    """The bill codes a new charge, line or delivery may use: the active ones, by code."""
+    return list(session.scalars(select(BillCode).where(BillCode.active.is_(True)).order_by(BillCode.code)))
+
+
 def get_item(session: Session, kind: str, item_id: int):
     """A maintenance record by kind and id; NotFound when there is none."""
     obj = session.get(MODELS[kind], item_id)
@@ -57,28 +62,6 @@ def _text(errors: dict, name: str, value: str, limit: int, label: str, required:
     return value
 
 
-def _load(session: Session, kind: str, item_id: int | None, expected_version: int | None):
-    """A new record, or the existing one locked; an edit made on an older version is refused."""
-    model = MODELS[kind]
-    if item_id is None:
-        obj = model()
-        session.add(obj)
-        return obj
-    obj = locked(session, model, item_id)
-    if obj is None:
-        raise NotFound("No such record.")
-    audit.check_version(obj, expected_version)
-    return obj
-
-
-def _commit(session: Session, field: str, message: str) -> None:
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise ValidationFailed({field: [message]})
-
-
 def save_bill_code(session: Session, item_id: int | None, *, actor, code: str, description: str, active: bool,
                    expected_version: int | None = None) -> BillCode:
     """Add or change a bill code: a code is required, kept upper case and unique."""
@@ -88,9 +71,9 @@ def save_bill_code(session: Session, item_id: int | None, *, actor, code: str, d
     if errors:
         raise ValidationFailed(errors)
     audit.acting(session, actor)
-    obj = _load(session, "bill_codes", item_id, expected_version)
+    obj = record_to_edit(session, BillCode, item_id, expected_version)
     obj.code, obj.description, obj.active = code, description, active
-    _commit(session, "code", f"Bill code {code} exists.")
+    commit_unique(session, "code", f"Bill code {code} exists.")
     return obj
 
 
@@ -108,7 +91,7 @@ def save_bill_code_group(session: Session, item_id: int | None, *, actor, name: 
     if errors:
         raise ValidationFailed(errors)
     audit.acting(session, actor)
-    obj = _load(session, "bill_code_groups", item_id, expected_version)
+    obj = record_to_edit(session, BillCodeGroup, item_id, expected_version)
     obj.name, obj.description, obj.active, obj.bill_codes = name, description, active, codes
     try:
         session.flush()
@@ -120,7 +103,7 @@ def save_bill_code_group(session: Session, item_id: int | None, *, actor, name: 
     except ValidationFailed:
         session.rollback()
         raise
-    _commit(session, "name", f"A bill code group named {name} exists.")
+    commit_unique(session, "name", f"A bill code group named {name} exists.")
     return obj
 
 
@@ -141,13 +124,13 @@ def save_document_type(session: Session, item_id: int | None, *, actor, name: st
     if errors:
         raise ValidationFailed(errors)
     audit.acting(session, actor)
-    obj = _load(session, "document_types", item_id, expected_version)
+    obj = record_to_edit(session, DocumentType, item_id, expected_version)
     if item_id is not None and (obj.bucket != bucket or obj.sign != sign):
         if session.scalar(select(func.count()).select_from(Document).where(Document.document_type_id == obj.id)):
             session.rollback()
             raise ValidationFailed({"bucket": ["Documents of this type exist: its bucket and sign cannot change."]})
     obj.name, obj.code, obj.bucket, obj.sign, obj.active, obj.sort_order = name, code, bucket, sign, active, sort_order
-    _commit(session, "name", "A document type with that name or number prefix exists.")
+    commit_unique(session, "name", "A document type with that name or number prefix exists.")
     return obj
 
 
@@ -206,12 +189,12 @@ def save_alert_template(session: Session, item_id: int | None, *, actor, name: s
     if errors:
         raise ValidationFailed(errors)
     audit.acting(session, actor)
-    obj = _load(session, "alert_templates", item_id, expected_version)
+    obj = record_to_edit(session, AlertTemplate, item_id, expected_version)
     obj.name, obj.thresholds, obj.days_before_expiry = name, values, days_before_expiry
     obj.forecast_days = forecast_days
     obj.subject, obj.message, obj.active = subject, message, active
     obj.recipient_roles, obj.recipient_users = roles, users
-    _commit(session, "name", f"An alert template named {name} exists.")
+    commit_unique(session, "name", f"An alert template named {name} exists.")
     return obj
 
 

@@ -1,7 +1,7 @@
 """Contracts (item `contracts`, seed 000): enter one on a PO, schedule more, cancel deliveries, notes."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.authz import requires
@@ -9,8 +9,8 @@ from portal.blueprints.contracts.forms import BLANK_ROWS, ContractForm, NoteForm
 from portal.blueprints.forms import apply_errors, int_or_none
 from portal.extensions import db
 from portal.models import PurchaseOrder
-from portal.services import audit, contracts as service
-from portal.services.errors import NotFound, ValidationFailed
+from portal.services import audit, contracts as service, debtors, purchase_orders
+from portal.services.errors import ValidationFailed
 
 bp = Blueprint("contracts", __name__, url_prefix="/contracts")
 
@@ -48,9 +48,7 @@ def _contract_input(form: ContractForm, po: PurchaseOrder, leads, deliveries) ->
 @bp.route("/new", methods=["GET", "POST"])
 @requires("contracts", "add_edit")
 def create():
-    po = db.session.get(PurchaseOrder, int_or_none(request.args.get("po_id")) or 0)
-    if po is None:
-        abort(404)
+    po = purchase_orders.get_po(db.session, int_or_none(request.args.get("po_id")) or 0)
     existing = service.contract_of_po(db.session, po.id)
     if existing is not None and request.method == "GET":
         flash(f"PO {po.number} already has contract {existing.number}: schedule more on it.", "info")
@@ -157,11 +155,7 @@ def delivery_row():
 @requires("debtors", "add_edit")
 def leads(debtor_id: int):
     """A debtor's relationship leads: who owns the opportunities of its POs."""
-    from portal.models import Debtor
-
-    debtor = db.session.get(Debtor, debtor_id)
-    if debtor is None:
-        raise NotFound("No such debtor.")
+    debtor = debtors.get_debtor(db.session, debtor_id)
     error = None
     if request.method == "POST":
         form = NoteForm()  # CSRF only

@@ -8,11 +8,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from portal.authz import requires
+from portal.blueprints.actions import run_and_return
 from portal.blueprints.equipment.forms import EquipmentForm, ItemForm
 from portal.blueprints.forms import apply_errors, page_arg
 from portal.extensions import db
 from portal.htmx import render
-from portal.models import EquipmentCatalog
 from portal.services import audit, equipment, equipment_desk as desk
 from portal.services.errors import Conflict, ValidationFailed
 
@@ -110,7 +110,7 @@ def _equipment_form(item, line, settings) -> EquipmentForm:
 
 def _default_supplier_po(form: EquipmentForm, item, settings) -> None:
     """Pre-select the supplier PO the desk would pick for the chosen catalog item."""
-    catalog = db.session.get(EquipmentCatalog, form.catalog_id.data) if form.catalog_id.data and form.catalog_id.data > 0 else None
+    catalog = equipment.find_catalog(db.session, form.catalog_id.data)
     form.supplier_po_id.data = desk.default_supplier_po_id(db.session, item, catalog, settings)
 
 
@@ -124,7 +124,7 @@ def _equipment_input(form: EquipmentForm, settings) -> desk.EquipmentInput:
 def _equipment_choices(form: EquipmentForm, item, line, settings) -> None:
     form.catalog_id.choices = [(None, "— choose —")] + [
         (c.id, f"{c.name} ({c.equipment_type})") for c in desk.pickable_catalog(db.session)]
-    catalog = db.session.get(EquipmentCatalog, form.catalog_id.data) if form.catalog_id.data and form.catalog_id.data > 0 else None
+    catalog = equipment.find_catalog(db.session, form.catalog_id.data)
     units = desk.units_in_stock(db.session, catalog.equipment_type_id if catalog else None,
                                 keep_unit_id=line.unit_id if line else None)
     form.unit_id.choices = [(None, "— not picked yet —")] + [
@@ -164,13 +164,8 @@ def edit_equipment(desk_item_id: int, equipment_id: int | None):
 @bp.post("/<int:desk_item_id>/equipment/<int:equipment_id>/delete")
 @requires("equipment_pricing", "add_edit")
 def delete_equipment(desk_item_id: int, equipment_id: int):
-    try:
-        desk.remove_equipment(db.session, current_user, desk_item_id, equipment_id)
-    except Conflict as exc:
-        flash(str(exc), "error")
-    else:
-        flash("Equipment removed with its charges.", "success")
-    return redirect(url_for("service_desk.detail", desk_item_id=desk_item_id))
+    return run_and_return(lambda: desk.remove_equipment(db.session, current_user, desk_item_id, equipment_id),
+                          "Equipment removed with its charges.", url_for("service_desk.detail", desk_item_id=desk_item_id))
 
 
 @bp.post("/<int:desk_item_id>/charges/<int:desk_charge_id>")

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from portal.authz import requires
+from portal.blueprints.actions import run_and_return
 from portal.blueprints.equipment.forms import CatalogForm, ChargeForm, NamedForm, SupplierPOForm
 from portal.blueprints.forms import apply_errors, int_or_none, page_arg
 from portal.extensions import db
 from portal.htmx import render
-from portal.models import (BillCode, CatalogCharge, EquipmentCatalog, EquipmentType, EquipmentUnit, Supplier,
-                           SupplierPO)
-from portal.services import audit, equipment as service, equipment_desk as desk
-from portal.services.errors import Conflict, NotFound, ValidationFailed
+from portal.models import CatalogCharge, EquipmentCatalog, EquipmentUnit, SupplierPO
+from portal.services import audit, equipment as service, equipment_desk as desk, maintenance
+from portal.services.errors import Conflict, ValidationFailed
 
 bp = Blueprint("equipment", __name__, url_prefix="/equipment")
 
@@ -25,10 +24,8 @@ NAMED_RULE = '<any("suppliers", "equipment-types"):list_slug>'
 @bp.get("/", strict_slashes=False)
 @requires("equipment_pricing", "view")
 def index():
-    counts = {name: db.session.scalar(select(func.count()).select_from(model)) or 0 for name, model in
-              (("suppliers", Supplier), ("equipment_types", EquipmentType), ("catalogs", EquipmentCatalog),
-               ("supplier_pos", SupplierPO))}
-    return render_template("equipment/index.html", counts=counts, settings=service.pricing_settings(db.session))
+    return render_template("equipment/index.html", counts=service.record_counts(db.session),
+                           settings=service.pricing_settings(db.session))
 
 
 @bp.get(f"/{NAMED_RULE}/")
@@ -79,8 +76,7 @@ def catalogs():
 
 def _type_choices(form) -> None:
     form.equipment_type_id.choices = [(None, "— choose —")] + [
-        (t.id, t.name) for t in db.session.scalars(select(EquipmentType).order_by(func.upper(EquipmentType.name))
-                                                    .limit(service.PICKER_LIMIT))]
+        (t.id, t.name) for t in service.equipment_type_choices(db.session)]
 
 
 @bp.route("/catalogs/new", methods=["GET", "POST"], defaults={"catalog_id": None})
@@ -131,9 +127,7 @@ def _charge_input(form: ChargeForm, settings) -> service.ChargeInput:
 def _supplier_po_form(obj) -> SupplierPOForm:
     """The supplier PO form with its supplier and service desk item choices; on GET filled from the PO."""
     form = SupplierPOForm(obj=obj) if request.method == "GET" else SupplierPOForm()
-    form.supplier_id.choices = [(None, "— choose —")] + [
-        (s.id, s.name) for s in db.session.scalars(select(Supplier).order_by(func.upper(Supplier.name))
-                                                   .limit(service.PICKER_LIMIT))]
+    form.supplier_id.choices = [(None, "— choose —")] + [(s.id, s.name) for s in service.supplier_choices(db.session)]
     form.service_desk_item_id.choices = [(None, "— none —")] + [
         (i.id, f"{i.number} — {i.description[:60]}") for i in desk.recent_items(db.session, current_user)]
     if request.method == "GET" and obj is not None:
@@ -145,7 +139,7 @@ def _charge_form(settings, charge: CatalogCharge | None) -> ChargeForm:
     form = ChargeForm(obj=charge) if request.method == "GET" else ChargeForm()
     form.bill_code_id.choices = [(None, "— choose —")] + [
         (c.id, f"{c.code} — {c.description}" if c.description else c.code)
-        for c in db.session.scalars(select(BillCode).where(BillCode.active.is_(True)).order_by(BillCode.code))]
+        for c in maintenance.active_bill_codes(db.session)]
     if request.method == "GET":
         if charge is not None:
             form.row_version.data = str(charge.row_version)
@@ -160,11 +154,7 @@ def _charge_form(settings, charge: CatalogCharge | None) -> ChargeForm:
 @requires("equipment_pricing", "add_edit")
 def edit_charge(catalog_id: int, charge_id: int | None):
     catalog_obj = service.get(db.session, EquipmentCatalog, catalog_id, "catalog")
-    charge = None
-    if charge_id is not None:
-        charge = db.session.get(CatalogCharge, charge_id)
-        if charge is None or charge.catalog_id != catalog_id:
-            raise NotFound("No such charge.")
+    charge = service.get_charge(db.session, catalog_id, charge_id) if charge_id is not None else None
     settings = service.pricing_settings(db.session)
     form = _charge_form(settings, charge)
     if form.validate_on_submit():
@@ -186,13 +176,8 @@ def edit_charge(catalog_id: int, charge_id: int | None):
 @bp.post("/catalogs/<int:catalog_id>/charges/<int:charge_id>/delete")
 @requires("equipment_pricing", "full")
 def delete_charge(catalog_id: int, charge_id: int):
-    try:
-        service.delete_charge(db.session, catalog_id, charge_id, actor=current_user)
-    except Conflict as exc:
-        flash(str(exc), "error")
-    else:
-        flash("Charge deleted.", "success")
-    return redirect(url_for("equipment.catalog", catalog_id=catalog_id))
+    return run_and_return(lambda: service.delete_charge(db.session, catalog_id, charge_id, actor=current_user),
+                          "Charge deleted.", url_for("equipment.catalog", catalog_id=catalog_id))
 
 
 # ---- supplier POs ---------------------------------------------------------------------------
@@ -269,13 +254,8 @@ def add_line(spo_id: int):
 @bp.post("/supplier-pos/<int:spo_id>/lines/<int:spo_line_id>/delete")
 @requires("equipment_pricing", "add_edit")
 def delete_line(spo_id: int, spo_line_id: int):
-    try:
-        service.delete_line(db.session, spo_id, spo_line_id, actor=current_user)
-    except Conflict as exc:
-        flash(str(exc), "error")
-    else:
-        flash("Line deleted.", "success")
-    return redirect(url_for("equipment.supplier_po", spo_id=spo_id))
+    return run_and_return(lambda: service.delete_line(db.session, spo_id, spo_line_id, actor=current_user),
+                          "Line deleted.", url_for("equipment.supplier_po", spo_id=spo_id))
 
 
 @bp.post("/supplier-pos/<int:spo_id>/lines/<int:spo_line_id>/units")
@@ -293,14 +273,10 @@ def receive_unit(spo_id: int, spo_line_id: int):
 @bp.post("/supplier-pos/<int:spo_id>/units/<int:unit_id>/status")
 @requires("equipment_pricing", "add_edit")
 def unit_status(spo_id: int, unit_id: int):
-    try:
-        service.set_unit_status(db.session, spo_id, unit_id, actor=current_user,
-                                status=request.form.get("status", "")[:20])
-    except (Conflict, ValidationFailed) as exc:
-        flash(str(exc), "error")
-    else:
-        flash("Unit saved.", "success")
-    return redirect(url_for("equipment.supplier_po", spo_id=spo_id))
+    status = request.form.get("status", "")[:20]
+    return run_and_return(lambda: service.set_unit_status(db.session, spo_id, unit_id, actor=current_user, status=status),
+                          "Unit saved.", url_for("equipment.supplier_po", spo_id=spo_id),
+                          refusals=(Conflict, ValidationFailed))
 
 
 __all__ = ["bp", "EquipmentUnit"]
