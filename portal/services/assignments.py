@@ -301,7 +301,7 @@ def target_names(session: Session, targets) -> dict[tuple[str, int], str]:
 
 def offer(session: Session, debtor_id: int, as_of: date) -> tuple[list[PurchaseOrder], list[GroupInfo]]:
     """What may be assigned on the as-of date: POs valid then, and active groups with at least one PO."""
-    data = debtor_pos(session, debtor_id)
+    data = debtor_pos(session, debtor_id, valid_on=as_of)
     pos = sorted((data.rows[i] for i, p in data.pos.items() if p.valid_on(as_of)), key=lambda p: p.number)
     return pos, assignment_rules.offerable_groups(sorted(data.groups.values(), key=lambda g: g.description))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased, lazyload
 
 from portal.domain.assignment import Assignment, GroupInfo, POPeriod, Target
@@ -32,12 +32,13 @@ class DebtorPOs:
 
 
 def debtor_pos(session: Session, debtor_id: int | None, *, po_ids: set[int] | None = None,
-               group_ids: set[int] | None = None, same_numbers: bool = False) -> DebtorPOs:
+               group_ids: set[int] | None = None, same_numbers: bool = False,
+               valid_on: date | None = None) -> DebtorPOs:
     """Every PO and PO group of a debtor, each group with its members in date order; with
     `po_ids`/`group_ids`, only those POs, those groups and their member POs (a page of the grid
     needs no more; `debtor_id` None then reads them whatever their debtors) and, with
     `same_numbers`, the POs sharing their numbers (a split PO's twins, which funding chooses
-    between by document type)."""
+    between by document type); with `valid_on`, only the POs valid that day and the grouped ones."""
     po_stmt, group_stmt = select(PurchaseOrder), select(POGroup)
     if debtor_id is not None or (po_ids is None and group_ids is None):
         po_stmt = po_stmt.where(PurchaseOrder.debtor_id == debtor_id)
@@ -50,8 +51,14 @@ def debtor_pos(session: Session, debtor_id: int | None, *, po_ids: set[int] | No
             wanted.append(PurchaseOrder.number_key.in_(
                 select(named.number_key).where(named.debtor_id == debtor_id, or_(
                     named.id.in_(po_ids), named.group_id.in_(group_ids)))))
-        po_stmt = po_stmt.where(or_(*wanted)).options(lazyload(PurchaseOrder.lines), lazyload(PurchaseOrder.eligible))
+        po_stmt = po_stmt.where(or_(*wanted))
         group_stmt = group_stmt.where(POGroup.id.in_(group_ids))
+    if valid_on is not None:  # the POs valid that day, and every grouped PO (a group's members make its timeline)
+        po_stmt = po_stmt.where(or_(and_(PurchaseOrder.effective <= valid_on, PurchaseOrder.expiration >= valid_on),
+                                    PurchaseOrder.group_id.is_not(None)))
+    # the timeline needs the PO rows, not their lines, eligible types, balances or forecasts (loaded when asked)
+    po_stmt = po_stmt.options(lazyload(PurchaseOrder.lines), lazyload(PurchaseOrder.eligible),
+                              lazyload(PurchaseOrder.balance), lazyload(PurchaseOrder.forecast))
     rows = {p.id: p for p in session.scalars(po_stmt)}
     pos = {i: po_period(p) for i, p in rows.items()}
     groups = {}
