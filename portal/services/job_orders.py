@@ -44,8 +44,9 @@ def filtered(flt: JobFilter, user, today: date) -> Select:
         stmt = stmt.where(active_on_clause(day))
     if flt.q.strip():
         q = flt.q.strip()  # see portal/services/search.py for what matches
-        stmt = stmt.where(or_(search.starts_with(JobOrder.number, q), search.words_match(JobOrder.title_words, q),
-                              search.starts_with(JobOrder.po_reference, q)))
+        stmt = stmt.where(search.any_of(JobOrder.id, search.starts_with(JobOrder.number, q),
+                                        search.words_match(JobOrder.title_words, q),
+                                        search.starts_with(JobOrder.po_reference, q)))
     if flt.unassigned:
         stmt = stmt.where(~assigned_on_clause(day))
     if flt.po_id:

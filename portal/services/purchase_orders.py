@@ -85,8 +85,8 @@ def po_query(flt: POFilter, *, today: date):
         stmt = stmt.where(POForecast.runs_out_on <= today + timedelta(days=flt.runs_out_within))
     if flt.q.strip():
         q = flt.q.strip()  # see portal/services/search.py for what matches
-        stmt = stmt.where(or_(PurchaseOrder.number_key.like(search.prefix_pattern(q)),
-                              search.words_match(PurchaseOrder.description_words, q)))
+        stmt = stmt.where(search.any_of(PurchaseOrder.id, PurchaseOrder.number_key.like(search.prefix_pattern(q)),
+                                        search.words_match(PurchaseOrder.description_words, q)))
     order = {
         "expiration": (PurchaseOrder.expiration, PurchaseOrder.number_key),
         "-expiration": (PurchaseOrder.expiration.desc(), PurchaseOrder.number_key),
