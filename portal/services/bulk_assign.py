@@ -86,8 +86,12 @@ LISTED = 500
 
 
 def listed(session: Session, user, flt: JobFilter, today: date) -> list[JobOrder]:
-    """The jobs the filter matches, for ticking (the first LISTED; the request carries the filter)."""
-    return list(session.scalars(_selected(user, Selection(flt), today).order_by(JobOrder.number).limit(LISTED)))
+    """The jobs the filter matches, for ticking (the first LISTED; the request carries the filter).
+    Detached from the session: applying commits, and the page then shows them without re-reading each."""
+    jobs = list(session.scalars(_selected(user, Selection(flt), today).order_by(JobOrder.number).limit(LISTED)))
+    for job in jobs:
+        session.expunge(job)
+    return jobs
 
 
 def _target_problem(session: Session, debtor_id: int, target: Target, day: date) -> str | None:
