@@ -199,6 +199,7 @@ class POBalance(db.Model):
     purchase_order: Mapped[PurchaseOrder] = relationship(back_populates="balance")
     __table_args__ = (
         Index("ix_po_balances_expiration", "expiration"),
+        Index("ix_po_balances_remaining", "remaining", "po_id"),  # least remaining first (start page, PO list)
         Index("ix_po_balances_budget_attention", "expiration", postgresql_where=text("budget_attention")),
     )
 

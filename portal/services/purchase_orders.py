@@ -73,12 +73,12 @@ def po_query(flt: POFilter, *, today: date):
         stmt = stmt.where(PurchaseOrder.debtor_id == flt.debtor_id)
     if flt.group_id:
         stmt = stmt.where(PurchaseOrder.group_id == flt.group_id)
-    if not flt.include_expired:
-        stmt = stmt.where(PurchaseOrder.expiration >= today)
-    if flt.attention:
+    if flt.attention:  # on the balance rows alone, so their indexes answer it in order (the start page)
         stmt = stmt.where(_needs_attention(today))
         if not flt.include_expired:
             stmt = stmt.where(POBalance.expiration >= today)
+    elif not flt.include_expired:
+        stmt = stmt.where(PurchaseOrder.expiration >= today)
     if flt.runs_out_within is not None:
         # stored by posting and the nightly scan (portal/services/forecasts.py); an over PO's date is
         # the day it was found over, so it is within any horizon
@@ -91,7 +91,7 @@ def po_query(flt: POFilter, *, today: date):
         "expiration": (PurchaseOrder.expiration, PurchaseOrder.number_key),
         "-expiration": (PurchaseOrder.expiration.desc(), PurchaseOrder.number_key),
         "number": (PurchaseOrder.number_key, PurchaseOrder.id),
-        "remaining": (POBalance.remaining, PurchaseOrder.id),
+        "remaining": (POBalance.remaining, POBalance.po_id),  # ix_po_balances_remaining
         "runs_out": (POForecast.runs_out_on.asc().nulls_last(), PurchaseOrder.expiration),
     }.get(flt.sort, (PurchaseOrder.expiration, PurchaseOrder.number_key))
     return stmt.order_by(*order, PurchaseOrder.id)
