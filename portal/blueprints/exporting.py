@@ -44,15 +44,10 @@ def send(build: Build, fmt: str) -> Response:
     its own session (the request's is gone by then) with the user loaded again there; XLSX is
     written to a temporary file first, on the request's session, and streamed from the file."""
     if fmt == "csv":
-        engine, user_id = db.engine, current_user.id
-
-        def lines():
-            with Session(engine) as session:
-                yield from exports.csv_lines(build(session, session.get(User, user_id)))
-
         # the name (and the title's look-ups) from a build on the request's session; its rows are never read
         name = _filename(build(db.session, current_user._get_current_object()), fmt)
-        response = current_app.response_class(lines(), mimetype="text/csv")
+        response = current_app.response_class(exports.csv_lines_on_own_session(db.engine, current_user.id, build),
+                                              mimetype="text/csv")
     else:
         export = build(db.session, current_user._get_current_object())
         fh = exports.xlsx_file(export)

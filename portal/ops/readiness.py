@@ -7,6 +7,7 @@ import logging
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +18,11 @@ def migration_heads(directory: str) -> frozenset[str]:
     config = AlembicConfig()
     config.set_main_option("script_location", directory)
     return frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
+def ping(session) -> None:
+    """Ask the database for SELECT 1; an unreachable database raises (the caller answers 500)."""
+    session.execute(text("SELECT 1"))
 
 
 def readiness(db, directory: str) -> bool:

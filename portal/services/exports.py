@@ -22,6 +22,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from portal.domain.text import csv_cell
+from portal.models import User
 
 FORMATS = ("csv", "xlsx")
 CHUNK = 1000  # rows per fetch from a server-side cursor
@@ -77,6 +78,13 @@ def flatten(chunks: Iterable[Iterable]) -> Iterator:
     """Rows from a stream of chunks, one by one."""
     for part in chunks:
         yield from part
+
+
+def csv_lines_on_own_session(engine, user_id: int, build: Callable[[Session, User], Export]) -> Iterator[str]:
+    """The export's CSV lines, built on a session of its own with its user loaded again there: they are
+    streamed after the request (and its session) has ended."""
+    with Session(engine) as session:
+        yield from csv_lines(build(session, session.get(User, user_id)))
 
 
 def csv_lines(export: Export) -> Iterator[str]:

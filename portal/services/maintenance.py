@@ -39,6 +39,11 @@ def counts(session: Session) -> dict[str, int]:
     return {kind: session.scalar(select(func.count()).select_from(model)) or 0 for kind, model in MODELS.items()}
 
 
+def all_bill_codes(session: Session) -> list[BillCode]:
+    """Every bill code, inactive ones included, by code (a bill code group's members)."""
+    return list(session.scalars(select(BillCode).order_by(BillCode.code)))
+
+
 def active_bill_codes(session: Session) -> list[BillCode]:
     """The bill codes a new charge, line or delivery may use: the active ones, by code."""
     return list(session.scalars(select(BillCode).where(BillCode.active.is_(True)).order_by(BillCode.code)))

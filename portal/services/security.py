@@ -71,6 +71,50 @@ def _user_errors(username: str, full_name: str, password: str | None) -> dict[st
     return errors
 
 
+def all_users(session: Session) -> list[User]:
+    """Every user, by username (the users page)."""
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def active_users(session: Session) -> list[User]:
+    """The active users, by username (e.g. an alert template's recipients)."""
+    return list(session.scalars(select(User).where(User.active.is_(True)).order_by(User.username)))
+
+
+def all_roles(session: Session) -> list[Role]:
+    """Every role, by name."""
+    return list(session.scalars(select(Role).order_by(Role.name)))
+
+
+def all_branches(session: Session) -> list[Branch]:
+    """Every branch, by code."""
+    return list(session.scalars(select(Branch).order_by(Branch.code)))
+
+
+def get_user(session: Session, user_id: int) -> User:
+    """The user by id; NotFound when there is none."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def get_role(session: Session, role_id: int) -> Role:
+    """The role by id; NotFound when there is none."""
+    role = session.get(Role, role_id)
+    if role is None:
+        raise NotFound("No such role.")
+    return role
+
+
+def get_branch(session: Session, branch_id: int) -> Branch:
+    """The branch by id; NotFound when there is none."""
+    branch = session.get(Branch, branch_id)
+    if branch is None:
+        raise NotFound("No such branch.")
+    return branch
+
+
 def _roles_and_branches(session: Session, role_ids, branch_ids) -> tuple[list[Role], list[Branch]]:
     """The chosen roles and branches; an id not in the lists is refused."""
     roles = list(session.scalars(select(Role).where(Role.id.in_(role_ids)))) if role_ids else []

@@ -1,9 +1,8 @@
 """Users, roles and branches (item `security`)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal.domain import formatting
 from portal.authz import CATALOGUE, LEVELS, requires
@@ -11,7 +10,6 @@ from portal.blueprints.admin.forms import BranchForm, RoleForm, UserForm
 from portal.blueprints.maintenance.forms import SettingsForm
 from portal.blueprints.forms import apply_errors
 from portal.extensions import db
-from portal.models import Branch, Role, User
 from portal.services import security, sessions as user_sessions, settings as settings_service
 from portal.services.errors import Conflict, ValidationFailed
 
@@ -19,15 +17,14 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _choices(form: UserForm) -> None:
-    form.roles.choices = [(r.id, r.name) for r in db.session.scalars(select(Role).order_by(Role.name))]
-    form.branches.choices = [(b.id, str(b)) for b in db.session.scalars(select(Branch).order_by(Branch.code))]
+    form.roles.choices = [(r.id, r.name) for r in security.all_roles(db.session)]
+    form.branches.choices = [(b.id, str(b)) for b in security.all_branches(db.session)]
 
 
 @bp.get("/users")
 @requires("security")
 def users():
-    rows = db.session.scalars(select(User).order_by(User.username)).all()
-    return render_template("admin/users.html", users=rows)
+    return render_template("admin/users.html", users=security.all_users(db.session))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -52,7 +49,7 @@ def new_user():
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
 @requires("security")
 def edit_user(user_id: int):
-    user = db.session.get(User, user_id) or abort(404)
+    user = security.get_user(db.session, user_id)
     form = UserForm(obj=user)
     _choices(form)
     if request.method == "GET":
@@ -86,8 +83,7 @@ def sign_out_user(user_id: int):
 @bp.get("/roles")
 @requires("security")
 def roles():
-    rows = db.session.scalars(select(Role).order_by(Role.name)).all()
-    return render_template("admin/roles.html", roles=rows, catalogue=CATALOGUE)
+    return render_template("admin/roles.html", roles=security.all_roles(db.session), catalogue=CATALOGUE)
 
 
 def _grants_from_request() -> dict[str, str]:
@@ -100,7 +96,7 @@ def _grants_from_request() -> dict[str, str]:
 def edit_role(role_id: int | None):
     role = None
     if role_id is not None:
-        role = db.session.get(Role, role_id) or abort(404)
+        role = security.get_role(db.session, role_id)
     form = RoleForm(obj=role)
     grants = role.grant_map() if role else {}
     if form.validate_on_submit():
@@ -132,8 +128,7 @@ def delete_role(role_id: int):
 @bp.get("/branches")
 @requires("security")
 def branches():
-    rows = db.session.scalars(select(Branch).order_by(Branch.code)).all()
-    return render_template("admin/branches.html", branches=rows, form=BranchForm())
+    return render_template("admin/branches.html", branches=security.all_branches(db.session), form=BranchForm())
 
 
 @bp.route("/branches/new", methods=["GET", "POST"], defaults={"branch_id": None})
@@ -142,7 +137,7 @@ def branches():
 def edit_branch(branch_id: int | None):
     branch = None
     if branch_id is not None:
-        branch = db.session.get(Branch, branch_id) or abort(404)
+        branch = security.get_branch(db.session, branch_id)
     form = BranchForm(obj=branch)
     if form.validate_on_submit():
         try:

@@ -5,7 +5,6 @@ from datetime import date
 
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal.authz import requires
 from portal.blueprints import exporting
@@ -15,34 +14,30 @@ from portal.blueprints.job_orders.views import parse_day
 from portal.domain import assignment as assignment_rules
 from portal.extensions import db
 from portal.htmx import render
-from portal.models import Branch, Debtor
-from portal.services import assignments as service, bulk_assign, job_orders, settings
+from portal.services import assignments as service, bulk_assign, job_orders, security, settings
+from portal.services.debtors import all_debtors, find_debtor
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
 
 
 def _debtor_or_404(debtor_id):
-    debtor = db.session.get(Debtor, debtor_id) if debtor_id else None
-    if debtor is None:
-        abort(404)
-    return debtor
+    return find_debtor(db.session, debtor_id) or abort(404)
 
 
 @bp.get("/", strict_slashes=False)
 @requires("assignments", "view")
 def grid():
-    debtors = db.session.scalars(select(Debtor).order_by(Debtor.code)).all()
     debtor_id = int_or_none(request.args.get("debtor_id"))
     as_of = parse_day(request.args.get("as_of"), date.today())
     active_only = request.args.get("all") != "1"
-    debtor = db.session.get(Debtor, debtor_id) if debtor_id else None
+    debtor = find_debtor(db.session, debtor_id)
     if fmt := exporting.requested_format():
         from portal.services import export_lists
 
         if debtor is None:
             abort(404)
-        return exporting.send(lambda s, u: export_lists.grid_export(s, u, s.get(Debtor, debtor_id), as_of,
+        return exporting.send(lambda s, u: export_lists.grid_export(s, u, find_debtor(s, debtor_id), as_of,
                                                                     active_only=active_only), fmt)
     page = service.grid(db.session, current_user, debtor.id, as_of, active_only=active_only,
                         page=page_arg(request.args.get("page"))) if debtor else None
@@ -51,8 +46,8 @@ def grid():
     selected_po = next((r.po.po_id for r in rows if r.job.id == selected and r.po), None)
     pos, pos_total = service.valid_pos(db.session, debtor.id, as_of, include=selected_po) if debtor else ([], 0)
     offer_pos, offer_groups = _offer(debtor, as_of)
-    return render("assignments/grid.html", "assignments/_grid.html", debtors=debtors, debtor=debtor, rows=rows,
-                  page=page, as_of=as_of, active_only=active_only, pos=pos, pos_total=pos_total, selected=selected,
+    return render("assignments/grid.html", "assignments/_grid.html", debtors=all_debtors(db.session), debtor=debtor,
+                  rows=rows, page=page, as_of=as_of, active_only=active_only, pos=pos, pos_total=pos_total, selected=selected,
                   selected_po=selected_po, prompt=settings.assignment_prompt(db.session),
                   offer_pos=offer_pos, offer_groups=offer_groups)
 
@@ -202,7 +197,7 @@ def bulk():
     jobs = bulk_assign.listed(db.session, current_user, selection.flt, date.today())
     pos, groups = service.offer(db.session, debtor.id, day)
     context = dict(debtor=debtor, day=day, selection=selection, jobs=jobs, listed_max=bulk_assign.LISTED, pos=pos, groups=groups,
-                   branches=db.session.scalars(select(Branch).order_by(Branch.code)).all(),
+                   branches=security.all_branches(db.session),
                    target=source.get("target", ""), error=problem, preview=None, outcome=None)
     if request.method == "POST" and not problem:
         context.update(_bulk_run(source, selection, day))

@@ -4,10 +4,10 @@ from datetime import date
 
 from flask import Blueprint, render_template, request
 from flask_login import current_user
-from sqlalchemy import text
 
 from portal.authz import public, requires, signed_in
 from portal.extensions import db
+from portal.ops.readiness import ping
 from portal.services.purchase_orders import ATTENTION_DAYS, RUNS_OUT_DAYS, balance_figures
 from portal.services.start import start_page, unassigned_jobs
 
@@ -32,5 +32,5 @@ def unassigned():
 @bp.get("/health")
 @public
 def health():
-    db.session.execute(text("SELECT 1"))
+    ping(db.session)
     return {"status": "ok"}

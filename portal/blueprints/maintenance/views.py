@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal.authz import requires
 from portal.blueprints.forms import apply_errors, page_arg
@@ -11,8 +10,7 @@ from portal.blueprints.maintenance.forms import AlertTemplateForm, BillCodeForm,
 from portal.domain.alert_messages import PLACEHOLDERS, placeholder_errors, render_alert
 from portal.extensions import db
 from portal.htmx import render
-from portal.models import BillCode, Role, User
-from portal.services import audit, maintenance as service
+from portal.services import audit, maintenance as service, security
 from portal.services.errors import Conflict, ValidationFailed
 
 bp = Blueprint("maintenance", __name__, url_prefix="/maintenance")
@@ -51,11 +49,10 @@ def items(slug: str):
 def _choices(form) -> None:
     if isinstance(form, BillCodeGroupForm):
         form.bill_code_ids.choices = [(c.id, f"{c.code} — {c.description}" if c.description else c.code)
-                                      for c in db.session.scalars(select(BillCode).order_by(BillCode.code))]
+                                      for c in service.all_bill_codes(db.session)]
     if isinstance(form, AlertTemplateForm):
-        form.role_ids.choices = [(r.id, r.name) for r in db.session.scalars(select(Role).order_by(Role.name))]
-        form.user_ids.choices = [(u.id, f"{u.full_name} ({u.username})") for u in
-                                 db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))]
+        form.role_ids.choices = [(r.id, r.name) for r in security.all_roles(db.session)]
+        form.user_ids.choices = [(u.id, f"{u.full_name} ({u.username})") for u in security.active_users(db.session)]
 
 
 def _save(kind: str, item_id: int | None, form):

@@ -5,15 +5,14 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal.authz import requires
 from portal.blueprints import exporting
 from portal.blueprints.forms import VersionedForm, int_or_none, page_arg
 from portal.extensions import db
 from portal.htmx import render
-from portal.models import Debtor
 from portal.services import audit, contracts, opportunities as service
+from portal.services.debtors import all_debtors
 from portal.services.errors import Conflict, ValidationFailed
 
 bp = Blueprint("opportunities", __name__, url_prefix="/opportunities")
@@ -41,7 +40,7 @@ def index():
     page, totals = service.pipeline(db.session, current_user, flt, page=page_arg(args.get("page")), per_page=PER_PAGE)
     return render("opportunities/index.html", "opportunities/_rows.html", page=page, totals=totals, flt=flt,
                   owners=service.owners(db.session), today=date.today(),
-                  debtors=db.session.scalars(select(Debtor).order_by(Debtor.code)).all())
+                  debtors=all_debtors(db.session))
 
 
 @bp.get("/<int:opportunity_id>")

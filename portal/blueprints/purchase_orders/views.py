@@ -5,7 +5,6 @@ from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal.authz import requires
 from portal.blueprints import exporting
@@ -14,8 +13,8 @@ from portal.blueprints.purchase_orders.forms import GroupForm, POForm, lines_fro
 from portal.domain.purchase_orders import master_amount
 from portal.extensions import db
 from portal.htmx import is_partial, render
-from portal.models import Debtor
 from portal.services import audit, forecasts, po_groups, purchase_orders as service
+from portal.services.debtors import all_debtors, find_debtor, get_debtor
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 
 bp = Blueprint("purchase_orders", __name__, url_prefix="/purchase-orders")
@@ -47,15 +46,14 @@ def index():
         return exporting.send(lambda s, u: export_lists.purchase_orders_export(s, flt, today=date.today()), fmt)
     page = service.list_purchase_orders(db.session, flt, today=date.today(), page=page_arg(request.args.get("page")),
                                         per_page=current_app.config["PAGE_SIZE"])
-    debtors = db.session.scalars(select(Debtor).order_by(Debtor.code)).all()
     return render("purchase_orders/index.html", "purchase_orders/_rows.html", page=page, flt=flt,
-                  debtors=debtors, figures=service.balance_figures, attention_days=service.ATTENTION_DAYS,
+                  debtors=all_debtors(db.session), figures=service.balance_figures, attention_days=service.ATTENTION_DAYS,
                   runs_out_days=service.RUNS_OUT_DAYS)
 
 
 def _fill_choices(form: POForm, debtor_id: int | None, po=None) -> service.FormChoices | None:
-    debtors = db.session.scalars(select(Debtor).where(Debtor.active.is_(True)).order_by(Debtor.code)).all()
-    form.debtor_id.choices = [(None, "— choose a debtor —")] + [(d.id, str(d)) for d in debtors]
+    form.debtor_id.choices = [(None, "— choose a debtor —")] + [
+        (d.id, str(d)) for d in all_debtors(db.session, active_only=True)]
     if not debtor_id:
         form.group_id.choices, form.alert_template_id.choices, form.document_type_ids.choices = [(None, "—")], [(None, "—")], []
         return None
@@ -264,11 +262,10 @@ def lines_total():
 @requires("purchase_orders", "view")
 def groups():
     debtor_id = _int_arg("debtor_id")
-    debtor = db.session.get(Debtor, debtor_id) if debtor_id else None
+    debtor = find_debtor(db.session, debtor_id)
     if debtor_id and debtor is None:
         abort(404)
-    debtors = db.session.scalars(select(Debtor).order_by(Debtor.code)).all()
-    return render_template("purchase_orders/groups.html", debtor=debtor, debtors=debtors,
+    return render_template("purchase_orders/groups.html", debtor=debtor, debtors=all_debtors(db.session),
                            groups=po_groups.groups_of(db.session, debtor.id if debtor else None))
 
 
@@ -281,7 +278,7 @@ def edit_group(group_id: int | None):
         group = po_groups.get_group(db.session, group_id)
         debtor = group.debtor
     else:
-        debtor = db.session.get(Debtor, _int_arg("debtor_id") or 0) or abort(404)
+        debtor = get_debtor(db.session, _int_arg("debtor_id") or 0)
     form = GroupForm(obj=group)
     if request.method == "GET" and group:
         form.row_version.data = str(group.row_version)

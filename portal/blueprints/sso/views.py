@@ -6,13 +6,11 @@ from authlib.integrations.flask_client import OAuth
 from flask import (Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session,
                    url_for)
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal.authz import public, requires
 from portal.blueprints.auth.views import _safe_next
 from portal.extensions import db, limiter
-from portal.models import Branch, Role
-from portal.services import oidc
+from portal.services import oidc, security
 from portal.services.errors import NotFound, ValidationFailed
 from portal.web import sign_in_user
 
@@ -101,8 +99,7 @@ def groups():
         except ValidationFailed as exc:
             errors = exc.errors
     return render_template("sso/groups.html", mappings=oidc.list_mappings(db.session), errors=errors,
-                           roles=db.session.scalars(select(Role).order_by(Role.name)).all(),
-                           branches=db.session.scalars(select(Branch).order_by(Branch.code)).all(),
+                           roles=security.all_roles(db.session), branches=security.all_branches(db.session),
                            form=request.form if request.method == "POST" else {}), 200
 
 
