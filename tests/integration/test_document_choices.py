@@ -1,0 +1,54 @@
+"""What the document pages offer to choose from (services/document_choices), on PostgreSQL: job security
+on the editor's jobs, active records only on the form, the debtor's own POs."""
+from __future__ import annotations
+
+from portal.models import BillCode, DocumentType
+from portal.services import document_choices
+from tests import factories
+
+
+def test_the_editor_offers_only_the_jobs_of_the_users_branches(db_session):
+    mine, other = factories.branch(db_session, "OWN"), factories.branch(db_session, "OTH")
+    debtor, elsewhere = factories.debtor(db_session, "EDIT"), factories.debtor(db_session, "ELSE")
+    seen = factories.job(db_session, debtor, mine, title="Seen")
+    hidden = factories.job(db_session, debtor, other, title="Hidden")
+    factories.job(db_session, elsewhere, mine, title="Another debtor's")
+    limited = factories.user(db_session, "lim", role_name="Billing Admin", branches=[mine])
+    unlimited = factories.user(db_session, "all", role_name="Billing Admin")
+
+    assert [j.id for j in document_choices.editor_choices(db_session, limited, debtor.id)["jobs"]] == [seen.id]
+    assert {j.id for j in document_choices.editor_choices(db_session, unlimited, debtor.id)["jobs"]} == {seen.id,
+                                                                                                      hidden.id}
+
+
+def test_the_editor_offers_the_debtors_pos_and_the_active_bill_codes(db_session):
+    debtor, other = factories.debtor(db_session, "POS"), factories.debtor(db_session, "NOPE")
+    own = factories.po(db_session, debtor, "B-2")
+    first = factories.po(db_session, debtor, "A-1")
+    factories.po(db_session, other, "C-3")
+    db_session.add_all([BillCode(code="ZZON", description="on"), BillCode(code="ZZOFF", description="off", active=False)])
+    db_session.commit()
+    user = factories.user(db_session, "ed", role_name="Billing Admin")
+
+    choices = document_choices.editor_choices(db_session, user, debtor.id)
+    assert [p.id for p in choices["pos"]] == [first.id, own.id]
+    codes = [c.code for c in choices["codes"]]
+    assert "ZZON" in codes and "ZZOFF" not in codes
+    assert [p.id for p in document_choices.reassign_targets(db_session, debtor.id)] == [first.id, own.id]
+    nothing = document_choices.editor_choices(db_session, user, None)
+    assert nothing["jobs"] == [] and nothing["pos"] == [] and "ZZON" in [c.code for c in nothing["codes"]]
+
+
+def test_the_form_offers_active_debtors_and_types_and_the_list_filters_every_one(db_session):
+    active, retired = factories.debtor(db_session, "LIVE"), factories.debtor(db_session, "GONE", active=False)
+    retired_type = DocumentType(name="Old Quote", code="OQ", bucket="estimate", sign=1, active=False, sort_order=99)
+    db_session.add(retired_type)
+    db_session.commit()
+
+    form = document_choices.form_choices(db_session)
+    assert active in form.debtors and retired not in form.debtors
+    assert retired_type not in form.document_types and form.document_types
+    listed = document_choices.list_filters(db_session)
+    assert active in listed.debtors and retired in listed.debtors
+    assert retired_type in listed.document_types
+    assert list(document_choices.debtors_by_id(db_session)) == [d.id for d in listed.debtors]
