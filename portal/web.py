@@ -136,7 +136,7 @@ def init_app(app: Flask) -> None:
     def _actor():
         # the audit listener reads who is acting from the session (services also set it)
         if current_user.is_authenticated:
-            db.session.info["actor_id"] = current_user.id
+            db.session.info["actor_id"] = g.user_id = current_user.id  # g.user_id: the request log's, read after commits
 
     @app.after_request
     def _headers(response):

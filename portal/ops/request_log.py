@@ -74,10 +74,12 @@ def init_app(app: Flask) -> None:
         request_id = g.get("request_id") or new_request_id(None)
         started = g.get("request_started")
         duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
-        try:
-            user_id = current_user.id if current_user.is_authenticated else None
-        except Exception:  # a broken session must not stop the log line
-            user_id = None
+        user_id = g.get("user_id")  # set before the view: reading current_user after a commit reloads it
+        if user_id is None:  # signed in by this very request, or not at all
+            try:
+                user_id = current_user.id if current_user.is_authenticated else None
+            except Exception:  # a broken session must not stop the log line
+                user_id = None
         response.headers["X-Request-ID"] = request_id
         fields = {"request_id": request_id, "method": request.method, "path": request.path,
                   "status": response.status_code, "duration_ms": duration_ms, "user_id": user_id,

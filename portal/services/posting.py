@@ -37,6 +37,7 @@ class PostResult:
     needs_confirmation: bool = False
     overridden: bool = False
     alerts: list[str] = field(default_factory=list)
+    number: str = ""  # the document's number, read before the commit (so saying it costs no reload)
 
 
 def lock_pos(session: Session, po_ids) -> dict[int, PurchaseOrder]:
@@ -156,7 +157,7 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
                             line_releases=line_releases)
     if doc_type.is_credit_memo:
         _credit_floor(session, doc, sources, check)
-    result = PostResult(check)
+    result = PostResult(check, number=doc.number)
     if check.forbidden or check.blocked and not (override and user.can("po_override_budget")):
         session.rollback()
         result.refused = True

@@ -195,7 +195,6 @@ def derive_number(doc_id: int):
 def post(doc_id: int):
     """Post, or (warnings, a block) send the user to the check page: a page of its own that a reload
     or a bookmark shows again (post/redirect/get), with Cancel."""
-    doc = service.get_document(db.session, doc_id)
     try:
         result = posting.post(db.session, current_user, doc_id, confirmed=request.form.get("confirmed") == "1",
                               override=request.form.get("override") == "1")
@@ -203,7 +202,7 @@ def post(doc_id: int):
         flash(str(exc), "error")
         return redirect(url_for("documents.detail", doc_id=doc_id))
     if result.posted:
-        flash(f"{doc.number} posted." + (" Posted past a blocked budget (override recorded)." if result.overridden else ""),
+        flash(f"{result.number} posted." + (" Posted past a blocked budget (override recorded)." if result.overridden else ""),
               "success")
         for subject in result.alerts:
             flash(f"Alert raised: {subject}", "warning")
