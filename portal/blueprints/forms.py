@@ -1,10 +1,14 @@
 """Form pieces shared by every blueprint."""
 from __future__ import annotations
 
+from typing import Callable, TypeVar
+
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField
 
-from portal.services.errors import ValidationFailed
+from portal.services.errors import Conflict, ValidationFailed
+
+T = TypeVar("T")
 
 
 class VersionedForm(FlaskForm):
@@ -29,6 +33,18 @@ def apply_errors(form: FlaskForm, exc: ValidationFailed) -> None:
             form.form_errors = list(getattr(form, "form_errors", []) or []) + list(messages)
 
 
+def saved_or_shown(form: FlaskForm, save: Callable[[], T]) -> T | None:
+    """What `save` returns; None when the service refused, its messages then on the form (beside their
+    fields, or above the form for a stale edit)."""
+    try:
+        return save()
+    except ValidationFailed as exc:
+        apply_errors(form, exc)
+    except Conflict as exc:
+        form.form_errors = [str(exc)]
+    return None
+
+
 MAX_ID = 2**31 - 1  # PostgreSQL INTEGER: a larger id is no record's
 
 
@@ -51,4 +67,4 @@ def page_arg(raw: str | None) -> int:
         return 1
 
 
-__all__ = ["VersionedForm", "apply_errors", "page_arg", "IntegerField"]
+__all__ = ["VersionedForm", "apply_errors", "saved_or_shown", "page_arg", "IntegerField"]

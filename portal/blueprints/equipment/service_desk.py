@@ -10,7 +10,7 @@ from flask_login import current_user
 from portal.authz import requires
 from portal.blueprints.actions import run_and_return
 from portal.blueprints.equipment.forms import EquipmentForm, ItemForm
-from portal.blueprints.forms import apply_errors, page_arg
+from portal.blueprints.forms import page_arg, saved_or_shown
 from portal.extensions import db
 from portal.htmx import render
 from portal.services import audit, equipment, equipment_desk as desk
@@ -52,14 +52,9 @@ def edit(desk_item_id: int | None):
     if request.method == "POST" and request.form.get("refresh"):
         pass  # the debtor changed: show its jobs and POs, save nothing
     elif form.validate_on_submit():
-        try:
-            saved = desk.save_item(db.session, current_user, desk_item_id, _item_input(form, settings),
-                                   expected_version=form.expected_version())
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        except Conflict as exc:
-            form.form_errors = [str(exc)]
-        else:
+        saved = saved_or_shown(form, lambda: desk.save_item(
+            db.session, current_user, desk_item_id, _item_input(form, settings), expected_version=form.expected_version()))
+        if saved is not None:
             flash(f"Service desk item {saved.number} saved.", "success")
             return redirect(url_for("service_desk.detail", desk_item_id=saved.id))
     if not settings.specific:
@@ -147,13 +142,9 @@ def edit_equipment(desk_item_id: int, equipment_id: int | None):
         if settings.specific and line is None and not form.supplier_po_id.data:
             _default_supplier_po(form, item, settings)
     elif form.validate_on_submit():
-        try:
-            desk.save_equipment(db.session, current_user, desk_item_id, equipment_id, _equipment_input(form, settings))
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        except Conflict as exc:
-            form.form_errors = [str(exc)]
-        else:
+        saved = saved_or_shown(form, lambda: desk.save_equipment(
+            db.session, current_user, desk_item_id, equipment_id, _equipment_input(form, settings)))
+        if saved is not None:
             flash("Equipment saved; its charges are priced.", "success")
             return redirect(url_for("service_desk.detail", desk_item_id=desk_item_id))
     if not settings.specific:

@@ -8,7 +8,7 @@ from flask_login import current_user
 from portal.authz import requires
 from portal.blueprints.actions import run_and_return
 from portal.blueprints.equipment.forms import CatalogForm, ChargeForm, NamedForm, SupplierPOForm
-from portal.blueprints.forms import apply_errors, int_or_none, page_arg
+from portal.blueprints.forms import int_or_none, page_arg, saved_or_shown
 from portal.extensions import db
 from portal.htmx import render
 from portal.models import CatalogCharge, EquipmentCatalog, EquipmentUnit, SupplierPO
@@ -48,14 +48,10 @@ def edit_named(list_slug: str, record_id: int | None):
     if request.method == "GET" and obj is not None:
         form.row_version.data = str(obj.row_version)
     if form.validate_on_submit():
-        try:
-            saved = service.save_named(db.session, kind, record_id, actor=current_user, name=form.name.data,
-                                       active=bool(form.active.data), expected_version=form.expected_version())
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        except Conflict as exc:
-            form.form_errors = [str(exc)]
-        else:
+        saved = saved_or_shown(form, lambda: service.save_named(
+            db.session, kind, record_id, actor=current_user, name=form.name.data, active=bool(form.active.data),
+            expected_version=form.expected_version()))
+        if saved is not None:
             flash(f"{saved} saved.", "success")
             return redirect(url_for("equipment.named", list_slug=list_slug))
     history = audit.history_of(db.session, service.NAMED[kind].__tablename__, obj.id) if obj else []
@@ -89,15 +85,11 @@ def edit_catalog(catalog_id: int | None):
     if request.method == "GET" and obj is not None:
         form.row_version.data = str(obj.row_version)
     if form.validate_on_submit():
-        try:
-            saved = service.save_catalog(db.session, catalog_id, actor=current_user, name=form.name.data,
-                                         equipment_type_id=form.equipment_type_id.data, active=bool(form.active.data),
-                                         expected_version=form.expected_version())
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        except Conflict as exc:
-            form.form_errors = [str(exc)]
-        else:
+        saved = saved_or_shown(form, lambda: service.save_catalog(
+            db.session, catalog_id, actor=current_user, name=form.name.data,
+            equipment_type_id=form.equipment_type_id.data, active=bool(form.active.data),
+            expected_version=form.expected_version()))
+        if saved is not None:
             flash(f"Catalog {saved} saved.", "success")
             return redirect(url_for("equipment.catalog", catalog_id=saved.id))
     return render_template("equipment/form.html", form=form, obj=obj, title="Catalogs",
@@ -158,15 +150,10 @@ def edit_charge(catalog_id: int, charge_id: int | None):
     settings = service.pricing_settings(db.session)
     form = _charge_form(settings, charge)
     if form.validate_on_submit():
-        try:
-            saved = service.save_charge(db.session, catalog_id, charge_id, _charge_input(form, settings),
-                                        actor=current_user,
-                                        expected_version=form.expected_version())
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        except Conflict as exc:
-            form.form_errors = [str(exc)]
-        else:
+        saved = saved_or_shown(form, lambda: service.save_charge(
+            db.session, catalog_id, charge_id, _charge_input(form, settings), actor=current_user,
+            expected_version=form.expected_version()))
+        if saved is not None:
             flash(f"Charge {saved} saved.", "success")
             return redirect(url_for("equipment.catalog", catalog_id=catalog_id))
     return render_template("equipment/charge_form.html", form=form, catalog=catalog_obj, charge=charge,
@@ -199,17 +186,12 @@ def edit_supplier_po(spo_id: int | None):
     settings = service.pricing_settings(db.session)
     form = _supplier_po_form(obj)
     if form.validate_on_submit():
-        try:
-            saved = service.save_supplier_po(
-                db.session, spo_id, actor=current_user, supplier_id=form.supplier_id.data, number=form.number.data,
-                order_date=form.order_date.data, notes=form.notes.data or "",
-                service_desk_item_id=form.service_desk_item_id.data, set_item=settings.specific,
-                expected_version=form.expected_version())
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        except Conflict as exc:
-            form.form_errors = [str(exc)]
-        else:
+        saved = saved_or_shown(form, lambda: service.save_supplier_po(
+            db.session, spo_id, actor=current_user, supplier_id=form.supplier_id.data, number=form.number.data,
+            order_date=form.order_date.data, notes=form.notes.data or "",
+            service_desk_item_id=form.service_desk_item_id.data, set_item=settings.specific,
+            expected_version=form.expected_version()))
+        if saved is not None:
             flash(f"Supplier PO {saved} saved.", "success")
             return redirect(url_for("equipment.supplier_po", spo_id=saved.id))
     if not settings.specific:
