@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from portal.domain import formatting
-from portal.domain.sessions import SessionPolicy, expiry, touch_before, why_unusable
+from portal.domain.sessions import SessionPolicy, expiry, needs_touch, touch_before, why_unusable
 from portal.models import User, UserSession
 from portal.services import audit
 from portal.services.errors import NotFound, ValidationFailed
@@ -54,9 +54,8 @@ def start(session: Session, user: User, policy: SessionPolicy, *, ip: str = "", 
 def resolve(session: Session, token: str | None, user_id: int, policy: SessionPolicy) -> User | None:
     """The user of a live session, or None (unknown token, another user's, ended, expired, idle, inactive).
 
-    An expired or idle session is ended on the spot. `last seen` is written by one conditional UPDATE
-    on every request, which changes the row at most once a minute: the same statements on every
-    page (constant query counts).
+    An expired or idle session is ended on the spot. `last seen` is written at most once a minute:
+    only when the row read says it is due, by a conditional UPDATE (two workers may both find it due).
     """
     if not token or not isinstance(token, str) or len(token) > 200:
         return None
@@ -75,15 +74,16 @@ def resolve(session: Session, token: str | None, user_id: int, policy: SessionPo
     # anything) stays the user's; the ORM session is not committed, so nothing loaded is expired.
     # Best effort: it gives up after a moment rather than wait behind a table lock queued after this
     # request's own open read (a migration's, say), which would wait for this request in turn.
-    try:
-        with session.get_bind().begin() as conn:
-            conn.execute(text("SET LOCAL lock_timeout = '2s'"))
-            conn.execute(update(UserSession).where(UserSession.id == row.id,
-                                                   UserSession.last_seen_at <= touch_before(now, policy))
-                         .values(last_seen_at=now))
-    except OperationalError as error:
-        if not isinstance(error.orig, LockNotAvailable):
-            raise
+    if needs_touch(row.last_seen_at, now, policy):
+        try:
+            with session.get_bind().begin() as conn:
+                conn.execute(text("SET LOCAL lock_timeout = '2s'"))
+                conn.execute(update(UserSession).where(UserSession.id == row.id,
+                                                       UserSession.last_seen_at <= touch_before(now, policy))
+                             .values(last_seen_at=now))
+        except OperationalError as error:
+            if not isinstance(error.orig, LockNotAvailable):
+                raise
     user = session.get(User, user_id)
     if user is None or not user.active:
         return None
