@@ -81,6 +81,48 @@ def test_job_has_one_assignment_per_day(db_session):
     db_session.rollback()
 
 
+def test_one_per_day_refuses_exactly_the_overlapping_pairs(db_session):
+    """The box key against the rule it stands for: every pair of a job's periods over a few days
+    (closed, or open-ended as None) is refused iff they share a day; another job's never is."""
+    from itertools import combinations_with_replacement
+
+    debtor, branch = factories.debtor(db_session), factories.branch(db_session)
+    po = _po(db_session, debtor, "P1", date(2026, 1, 1), date(2026, 12, 31))
+    jobs = [JobOrder(title=f"Job {i}", debtor_id=debtor.id, branch_id=branch.id, start_date=date(2026, 1, 1))
+            for i in range(2)]
+    db_session.add_all(jobs)
+    db_session.flush()
+    days = [date(2026, 3, d) for d in (1, 2, 3, 4)]
+    periods = [(s, e) for s in days for e in [*days, None] if e is None or e >= s]
+
+    def share_a_day(a, b):
+        far = date(9999, 12, 31)
+        return a[0] <= (b[1] or far) and b[0] <= (a[1] or far)
+
+    def refused(first, second, other_job):
+        savepoint = db_session.begin_nested()
+        db_session.add(JobPOAssignment(job_id=jobs[0].id, debtor_id=debtor.id, po_id=po.id,
+                                       start_date=first[0], manual_end=first[1]))
+        db_session.flush()
+        db_session.add(JobPOAssignment(job_id=jobs[1 if other_job else 0].id, debtor_id=debtor.id, po_id=po.id,
+                                       start_date=second[0], manual_end=second[1]))
+        try:
+            db_session.flush()
+            return False
+        except IntegrityError as error:
+            assert "ex_job_po_assignments_one_per_day" in str(error)
+            return True
+        finally:
+            savepoint.rollback()
+
+    pairs = list(combinations_with_replacement(periods, 2))
+    assert len(pairs) > 50 and any(share_a_day(a, b) for a, b in pairs) and not all(share_a_day(a, b) for a, b in pairs)
+    for a, b in pairs:
+        assert refused(a, b, other_job=False) == share_a_day(a, b), (a, b)
+        assert not refused(a, b, other_job=True), (a, b)
+    db_session.rollback()
+
+
 def test_assignment_po_must_belong_to_the_jobs_debtor(db_session):
     debtor, other = factories.debtor(db_session), factories.debtor(db_session)
     branch = factories.branch(db_session)
