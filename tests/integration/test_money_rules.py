@@ -365,5 +365,7 @@ def test_posting_sums_the_credit_memo_lines_that_take_back_one_invoice_line(worl
     result = posting.post(s, world["user"], credit.id, confirmed=True, override=True)
     assert result.refused and not result.posted
     [floor] = [w for w in result.check.warnings if w.forbids]
-    assert floor.code == "credit_floor" and "120.00" in floor.message and "100.00 left" in floor.message
+    # refused outright, and shown with the "blocks" badge like every refusal
+    assert floor == budget.Warning("credit_floor", "The credit of 120.00 is more than the 100.00 left on invoice line 1.",
+                                   True, True)
     assert balance(s, po) == (D("600"), D("0"), D("0"))
