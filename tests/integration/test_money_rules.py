@@ -369,3 +369,18 @@ def test_posting_sums_the_credit_memo_lines_that_take_back_one_invoice_line(worl
     assert floor == budget.Warning("credit_floor", "The credit of 120.00 is more than the 100.00 left on invoice line 1.",
                                    True, True)
     assert balance(s, po) == (D("600"), D("0"), D("0"))
+
+
+def test_a_new_credit_memo_draft_counts_the_credits_already_posted(world):
+    """The form refuses a credit memo past what is left after the credit memos already posted against
+    the invoice line (not only past the line's amount), and takes what is left."""
+    s = world["session"]
+    po = factories.po(s, world["debtor"], "CL1", amount="1000")
+    invoice = draft(world, "Sales Invoice", [line(world, "100", po=po)])
+    assert post(world, invoice).posted
+    assert post(world, _credit(world, invoice, "0.7")).posted
+    with pytest.raises(ValidationFailed) as exc:
+        _credit(world, invoice, "0.7")
+    assert "The credit of 70.00 is more than the 30.00 left on" in str(exc.value)
+    assert post(world, _credit(world, invoice, "0.3")).posted
+    assert balance(s, po) == (D("0"), D("0"), D("0"))
