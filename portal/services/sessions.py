@@ -11,11 +11,11 @@ from datetime import datetime, timedelta, timezone
 from psycopg.errors import LockNotAvailable
 from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from portal.domain import formatting
 from portal.domain.sessions import SessionPolicy, expiry, needs_touch, touch_before, why_unusable
-from portal.models import User, UserSession
+from portal.models import Role, User, UserSession
 from portal.services import audit
 from portal.services.errors import NotFound, ValidationFailed
 from portal.services.passwords import hash_password, password_problems, verify_password
@@ -59,7 +59,12 @@ def resolve(session: Session, token: str | None, user_id: int, policy: SessionPo
     """
     if not token or not isinstance(token, str) or len(token) > 200:
         return None
-    row = session.scalar(select(UserSession).where(UserSession.token_hash == _digest(token)))
+    # the session row with its user, roles, grants and branches in one round trip (every request)
+    found = session.execute(
+        select(UserSession, User).outerjoin(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == _digest(token))
+        .options(joinedload(User.roles).joinedload(Role.grants), joinedload(User.branches))).unique().first()
+    row = found[0] if found else None
     if row is None or row.user_id != user_id:
         return None
     now = _now()
