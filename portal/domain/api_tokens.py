@@ -47,6 +47,15 @@ def expires_at(expires_on: date) -> datetime:
     return datetime.combine(expires_on + timedelta(days=1), time.min, tzinfo=timezone.utc)
 
 
+def status(expires_at: datetime, revoked_at: datetime | None, now: datetime) -> str:
+    """What the owner's token list says of a token now: revoked, expired (from its expiry instant on) or active."""
+    if revoked_at is not None:
+        return "revoked"
+    if now >= expires_at:
+        return "expired"
+    return "active"
+
+
 def why_unusable(state: TokenState, now: datetime) -> str | None:
     """None when the token may be used now; else why not (said in the 401, never which secret)."""
     if state.revoked_at is not None:

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import DateTime, ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.domain import api_tokens as token_rules
 from portal.extensions import db
 
 
@@ -31,6 +32,10 @@ class ApiToken(db.Model):
     def works_until(self) -> date:
         """The last day (UTC) the token works: it stops at the following midnight."""
         return (self.expires_at - timedelta(microseconds=1)).date()
+
+    def status_at(self, now: datetime) -> str:
+        """revoked, expired or active at `now`."""
+        return token_rules.status(self.expires_at, self.revoked_at, now)
 
     def __str__(self) -> str:
         return f"API token {self.name} ({self.prefix}…)"
