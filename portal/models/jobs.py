@@ -8,6 +8,7 @@ from sqlalchemy import (CheckConstraint, Computed, Date, ForeignKey, ForeignKeyC
 from sqlalchemy.dialects.postgresql import TSVECTOR, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.domain.assignment import job_active_on
 from portal.extensions import db
 from portal.models.base import Tracked
 
@@ -57,6 +58,10 @@ class JobOrder(Tracked, db.Model):
               postgresql_ops={"po_reference_upper": "varchar_pattern_ops"}),
         Index("ix_job_orders_debtor_number", "debtor_id", "number"),
     )
+
+    def active_on(self, day: date) -> bool:
+        """Between its start date and its discontinued date on `day` (seed 004)."""
+        return job_active_on(self.start_date, self.discontinued_date, day)
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"

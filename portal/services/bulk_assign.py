@@ -54,6 +54,11 @@ class Outcome:
     assigned: list[tuple[str, str, int | None]]  # (job number, title, job id) for the summary's links
     preview: Preview
 
+    @property
+    def count(self) -> int:
+        """How many jobs were assigned: those listed, or the preview's count when one summary row stands for them."""
+        return len(self.assigned) if self.assigned and self.assigned[0][1] else self.preview.to_assign
+
 
 def _reason(day: date):
     """Why a job is skipped on `day` (the first that applies): not started, discontinued, assigned, or assigned later."""
