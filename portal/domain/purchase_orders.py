@@ -178,6 +178,20 @@ def is_current_or_future(expiration: date, today: date) -> bool:
     return expiration >= today
 
 
+def assignment_start(effective: date, today: date) -> date:
+    """Jobs assigned to a PO from its page start on its effective date, or today if that has passed."""
+    return max(effective, today)
+
+
+def has_tab(kind: str, tab: str) -> bool:
+    """A PO's page shows Lines only on a multi-line master and Spend by bill code only on a multi-line PO."""
+    if tab == "lines":
+        return kind == "multi_line_master"
+    if tab == "spend":
+        return kind == "multi_line"
+    return True
+
+
 def cut_below_drawn(old_amount: Decimal, new_amount: Decimal, used: Decimal, commitments: Decimal,
                     policy: str) -> str | None:
     """Under the block policy an amount may not be cut below Used + Commitments (what posting itself

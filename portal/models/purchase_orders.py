@@ -10,6 +10,7 @@ from sqlalchemy import (Boolean, CheckConstraint, Column, Computed, Date, Fetche
 from sqlalchemy.dialects.postgresql import TSVECTOR, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.domain import purchase_orders as po_rules
 from portal.extensions import db
 from portal.models.base import Tracked
 
@@ -106,6 +107,18 @@ class PurchaseOrder(Tracked, db.Model):
     @property
     def is_master(self) -> bool:
         return self.kind == "multi_line_master"
+
+    def expired_on(self, today: date) -> bool:
+        """Past its expiration date on `today`."""
+        return not po_rules.is_current_or_future(self.expiration, today)
+
+    def assignment_start(self, today: date) -> date:
+        """The start date its page offers for assigning jobs to it: its effective date, or today once that passed."""
+        return po_rules.assignment_start(self.effective, today)
+
+    def shown_tabs(self, tabs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The (key, label) tabs of its page that apply to its kind."""
+        return [t for t in tabs if po_rules.has_tab(self.kind, t[0])]
 
     def __str__(self) -> str:
         return self.number

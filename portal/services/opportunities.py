@@ -216,6 +216,11 @@ class LeadStart:
     amount: Decimal
     expiring: list[PipelineRow]
 
+    @property
+    def has_unlisted(self) -> bool:
+        """The lead has more open opportunities than the start page lists."""
+        return self.total > len(self.opportunities)
+
 
 def start_for(session: Session, user, today: date, rows: int = 10) -> LeadStart | None:
     """The start page of an opportunity owner: their open opportunities (largest first) and the

@@ -38,6 +38,11 @@ class Page(Generic[T]):
         """Whether a page comes after this one."""
         return self.page < self.pages
 
+    @property
+    def has_unlisted(self) -> bool:
+        """More rows match than this page lists: a link to the whole list is worth showing."""
+        return self.total > len(self.items)
+
 
 def paginate(session: Session, stmt: Select, page: int, per_page: int, *, scalars: bool = True,
              count_ahead: int = COUNT_AHEAD) -> Page:
