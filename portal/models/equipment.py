@@ -162,6 +162,11 @@ class SupplierPOLine(Tracked, db.Model):
     def audit_scope(self):
         return ("supplier_pos", self.supplier_po_id)
 
+    @property
+    def awaits_units(self) -> bool:
+        """A line takes units until as many as its quantity are received."""
+        return len(self.units) < self.quantity
+
     def __str__(self) -> str:
         return f"line {self.line_no}"
 

@@ -403,7 +403,7 @@ def receive_unit(session: Session, po_id: int, line_id: int, *, actor, serial: s
         raise NotFound("No such line.")
     errors: dict[str, list[str]] = {}
     serial = _name(errors, serial, 80, "serial", "serial number")
-    if not errors and len(line.units) >= line.quantity:
+    if not errors and not line.awaits_units:
         errors["serial"] = [f"Line {line.line_no} ordered {line.quantity}; all of them are received."]
     if errors:
         session.rollback()
