@@ -59,6 +59,15 @@ class Document(Tracked, db.Model):
               postgresql_ops={"po_number_upper": "varchar_pattern_ops"}),
     )
 
+    def signed(self, amount: Decimal) -> Decimal:
+        """An amount of this document as its type counts it: negative on a credit memo."""
+        return amount * self.document_type.sign
+
+    @property
+    def lines_reassignable(self) -> bool:
+        """Only the lines of a posted invoice move to another PO (seed 003)."""
+        return self.status == "posted" and self.document_type.is_invoice
+
     def __str__(self) -> str:
         return self.number
 

@@ -275,7 +275,7 @@ def reassign(session: Session, user, doc_id: int, line_ids: list[int], po_id: in
     if doc is None:
         raise NotFound("No such document.")
     refuse = lambda field_, message: (session.rollback(), ValidationFailed({field_: [message]}))[1]  # noqa: E731
-    if doc.status != "posted" or not doc.document_type.is_invoice:
+    if not doc.lines_reassignable:
         raise refuse("", "Only lines of a posted invoice can be reassigned.")
     target = session.get(PurchaseOrder, po_id)
     if target is None or target.debtor_id != doc.debtor_id:

@@ -122,6 +122,11 @@ class SpendRow:
         return getattr(self, key)
 
     @property
+    def earlier_documents(self) -> int:
+        """How many of the number's documents the report leaves out (it lists the latest few)."""
+        return max(0, self.documents - len(self.items))
+
+    @property
     def cursor(self) -> str:
         """Where the next page starts: the debtor and the PO number."""
         return f"{self.debtor_id}_{self.po_number}"
