@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from portal.models import AuditEntry, POLineBalance
+from portal.models import Alert, AlertTemplate, AuditEntry, LedgerEntry, POLineBalance, Role
 from portal.services import audit, documents, integrity, posting
 from portal.services.errors import Conflict, NotFound
 from tests import factories
@@ -71,3 +71,33 @@ def test_voiding_an_order_on_a_master_line_takes_the_commitment_off_that_line(wo
     assert balance(s, po) == (D("0"), D("0"), D("0"))
     assert integrity.check(s) == []
     assert documents.get_document(s, order.id).status == "void"
+
+
+def test_the_voids_ledger_rows_say_void_and_name_the_user(world):
+    s = world["session"]
+    po = factories.po(s, world["debtor"], "V3", amount="1000")
+    order = draft(world, "Sales Order", [line(world, "25", po=po)])
+    assert post(world, order).posted
+    posting.void(s, world["user"], order.id)
+    rows = s.scalars(select(LedgerEntry).where(LedgerEntry.document_id == order.id).order_by(LedgerEntry.id)).all()
+    assert [(r.event, r.actor_id, r.bucket, r.amount) for r in rows] == [
+        ("post", world["user"].id, "commitment", D("25.00")), ("void", world["user"].id, "commitment", D("-25.00"))]
+
+
+def test_voiding_an_order_re_arms_the_threshold_it_had_fired(world):
+    """Voided back below a threshold, the threshold fires again at the next crossing."""
+    s = world["session"]
+    role = s.scalar(select(Role).where(Role.name == "Billing Admin"))
+    template = AlertTemplate(name="Void", thresholds=[D("50")], subject="PO {po_number} at {percentage}%",
+                             message="{remaining} left", recipient_roles=[role])
+    s.add(template)
+    s.commit()
+    po = factories.po(s, world["debtor"], "V4", amount="1000", alert_template_id=template.id)
+    order = draft(world, "Sales Order", [line(world, "600", po=po)])
+    assert post(world, order).posted
+    [alert] = s.scalars(select(Alert).where(Alert.po_id == po.id)).all()
+    assert not alert.armed
+    posting.void(s, world["user"], order.id)
+    s.expire_all()
+    assert s.get(Alert, alert.id).armed
+    assert post(world, draft(world, "Sales Order", [line(world, "700", po=po)])).alerts == ["PO V4 at 50%"]
