@@ -87,6 +87,17 @@ def test_invoice_from_estimate_on_a_split_po_takes_the_twin_eligible_for_invoice
     assert balance(s, inv_po) == (D("100"), D("0"), D("0"))
 
 
+def test_a_derived_line_never_takes_another_debtors_po_of_the_same_number(world):
+    """Split POs are one debtor's: another debtor's PO of the same number, eligible for invoices, is no twin."""
+    s, types = world["session"], world["types"]
+    other = factories.po(s, factories.debtor(s, "OTHER"), "SPX", amount="500", types=[types["Sales Invoice"]])
+    est_po = factories.po(s, world["debtor"], "SPX", amount="500", types=[types["Estimate"]])
+    estimate = draft(world, "Estimate", [line(world, "100", po=est_po)])
+    assert post(world, estimate).posted
+    invoice = documents.derive(s, world["user"], estimate.id, types["Sales Invoice"].id)
+    assert invoice.lines[0].po_id == est_po.id != other.id
+
+
 # ----- defect 2: a credit memo only reduces what its source lines drew -----
 
 def _credit(world, invoice, qty, rate=None, source=True):
