@@ -98,6 +98,19 @@ def test_a_derived_line_never_takes_another_debtors_po_of_the_same_number(world)
     assert invoice.lines[0].po_id == est_po.id != other.id
 
 
+def test_derived_lines_on_two_po_numbers_each_keep_their_own_numbers_twin(world):
+    """An estimate drawing on two PO numbers: the line whose number has an invoice twin takes it, the other
+    keeps its own PO (never the other number's twin)."""
+    s, types = world["session"], world["types"]
+    alone = factories.po(s, world["debtor"], "NA1", amount="500", types=[types["Estimate"]])
+    split_est = factories.po(s, world["debtor"], "NB1", amount="500", types=[types["Estimate"]])
+    split_inv = factories.po(s, world["debtor"], "NB1", amount="500", types=[types["Sales Invoice"]])
+    estimate = draft(world, "Estimate", [line(world, "100", po=alone), line(world, "50", po=split_est)])
+    assert post(world, estimate).posted
+    invoice = documents.derive(s, world["user"], estimate.id, types["Sales Invoice"].id)
+    assert [l.po_id for l in invoice.lines] == [alone.id, split_inv.id]
+
+
 # ----- defect 2: a credit memo only reduces what its source lines drew -----
 
 def _credit(world, invoice, qty, rate=None, source=True):
@@ -392,7 +405,8 @@ def test_a_new_credit_memo_draft_counts_the_credits_already_posted(world):
     assert post(world, _credit(world, invoice, "0.7")).posted
     with pytest.raises(ValidationFailed) as exc:
         _credit(world, invoice, "0.7")
-    [message] = exc.value.errors["lines"]  # shown with the lines, where the amounts are
-    assert message.startswith("The credit of 70.00 is more than the 30.00 left on ")
+    # shown with the lines, naming the invoice line
+    assert exc.value.errors["lines"] == [f"The credit of 70.00 is more than the 30.00 left on {invoice.number} line 1: a "
+                                         "credit memo may only take back what the invoice drew."]
     assert post(world, _credit(world, invoice, "0.3")).posted
     assert balance(s, po) == (D("0"), D("0"), D("0"))

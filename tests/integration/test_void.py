@@ -2,6 +2,7 @@
 what it takes back (the master line too)."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -78,10 +79,12 @@ def test_the_voids_ledger_rows_say_void_and_name_the_user(world):
     po = factories.po(s, world["debtor"], "V3", amount="1000")
     order = draft(world, "Sales Order", [line(world, "25", po=po)])
     assert post(world, order).posted
+    start = datetime.now(timezone.utc)
     posting.void(s, world["user"], order.id)
     rows = s.scalars(select(LedgerEntry).where(LedgerEntry.document_id == order.id).order_by(LedgerEntry.id)).all()
     assert [(r.event, r.actor_id, r.bucket, r.amount) for r in rows] == [
         ("post", world["user"].id, "commitment", D("25.00")), ("void", world["user"].id, "commitment", D("-25.00"))]
+    assert start <= rows[1].at <= datetime.now(timezone.utc)  # when it was voided
 
 
 def test_voiding_an_order_re_arms_the_threshold_it_had_fired(world):
