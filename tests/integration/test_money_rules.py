@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from portal.models import AuditEntry, DocumentLine, POLine, POLineBalance
+from portal.models import AuditEntry, DocumentLine, LedgerEntry, POLine, POLineBalance
 from portal.domain import budget
 from portal.services import coverage, documents, integrity, posting
 from portal.services.documents import DocumentInput, LineInput
@@ -205,6 +205,12 @@ def test_reassign_moves_the_credits_of_the_line_with_it(world):
     assert balance(s, a)[0] == D("0") and balance(s, b)[0] == D("70")
     credit_line = s.scalars(select(DocumentLine).where(DocumentLine.source_line_id == invoice.lines[0].id)).one()
     assert credit_line.po_id == b.id
+    # each moved line's ledger rows stay under its own document (the credit memo's under the credit memo)
+    moved = s.execute(select(LedgerEntry.document_line_id, LedgerEntry.document_id, LedgerEntry.po_id, LedgerEntry.amount)
+                      .where(LedgerEntry.event == "reassign").order_by(LedgerEntry.id)).all()
+    assert sorted(moved) == sorted([(invoice.lines[0].id, invoice.id, a.id, D("-100")), (invoice.lines[0].id, invoice.id, b.id, D("100")),
+                                    (credit_line.id, credit_line.document_id, a.id, D("30")),
+                                    (credit_line.id, credit_line.document_id, b.id, D("-30"))])
     assert integrity.check(s) == []
 
 
