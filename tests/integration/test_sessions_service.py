@@ -85,6 +85,17 @@ def test_open_sessions_leave_out_expired_ones(db_session):
     assert [s.id for s in sessions.open_sessions(db_session, user.id)] == [_rows(db_session, user)[1].id]
 
 
+def test_an_administrators_sign_out_everywhere_is_recorded_as_such(db_session):
+    """The ended sessions and the user's history say an administrator signed them out, and who."""
+    admin, user = factories.user(db_session), factories.user(db_session)
+    sessions.start(db_session, user, POLICY)
+    sessions.start(db_session, user, POLICY)
+    assert sessions.sign_out_everywhere(db_session, user.id, actor=admin) == 2
+    assert [r.end_reason for r in _rows(db_session, user)] == ["signed out by an administrator"] * 2
+    entry = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "sessions_ended")).one()
+    assert (entry.actor_id, entry.summary) == (admin.id, "Signed out everywhere (signed out by an administrator): 2 sessions")
+
+
 def test_signing_out_everywhere_an_unknown_user_is_not_found(db_session):
     admin = factories.user(db_session)
     with pytest.raises(NotFound):
