@@ -102,6 +102,19 @@ def test_signing_out_everywhere_an_unknown_user_is_not_found(db_session):
         sessions.sign_out_everywhere(db_session, 999999, actor=admin)
 
 
+@pytest.mark.parametrize("current,new,confirm,errors", [
+    ("wrong-password", "a-new-pass-2026", "a-new-pass-2027",
+     {"current_password": ["That is not your current password."], "confirm_password": ["The two new passwords differ."]}),
+    (factories.PASSWORD, factories.PASSWORD, factories.PASSWORD,
+     {"new_password": ["Choose a password other than the current one."]}),
+])
+def test_a_refused_password_change_says_why_under_each_field(db_session, current, new, confirm, errors):
+    user = factories.user(db_session)
+    with pytest.raises(ValidationFailed) as refused:
+        sessions.change_own_password(db_session, user, current=current, new=new, confirm=confirm, keep_token=None)
+    assert refused.value.errors == errors
+
+
 @pytest.mark.parametrize("current,new,confirm,fields", [
     ("wrong-password", "a-new-pass-2026", "a-new-pass-2026", {"current_password"}),
     ("wrong-password", "short", "other", {"current_password", "new_password"}),
