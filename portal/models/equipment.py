@@ -221,6 +221,11 @@ class ServiceDeskItem(Tracked, db.Model):
         CheckConstraint("status = 'open' OR repair_order_id IS NOT NULL", name="closed_has_repair_order"),
     )
 
+    @property
+    def charges_total(self) -> Decimal:
+        """Its charges added up; a charge still awaiting its unit counts nothing."""
+        return sum((c.amount for c in self.charges if c.amount is not None), Decimal("0"))
+
     def __str__(self) -> str:
         return self.number or "new service desk item"
 

@@ -44,9 +44,14 @@ class Preview:
     target_problem: str | None = None
 
     @property
+    def skipped_count(self) -> int:
+        """How many jobs it skips, whatever the reason."""
+        return sum(self.skipped.values())
+
+    @property
     def total(self) -> int:
         """Every job the bulk assignment looked at: those it will assign plus those it skips."""
-        return self.to_assign + sum(self.skipped.values())
+        return self.to_assign + self.skipped_count
 
 
 @dataclass(frozen=True)

@@ -381,7 +381,7 @@ def invoice_item(session: Session, user, item_id: int) -> Document:
 
 def charges_total(item: ServiceDeskItem) -> Decimal:
     """The item's charges added up; a charge still awaiting its unit counts nothing."""
-    return sum((c.amount for c in item.charges if c.amount is not None), Decimal("0"))
+    return item.charges_total
 
 
 def units_in_stock(session: Session, equipment_type_id: int | None = None, keep_unit_id: int | None = None) -> list[EquipmentUnit]:

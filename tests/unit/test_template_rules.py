@@ -50,3 +50,15 @@ def test_the_counts_the_pages_ask_of_their_rows():
     row = SpendRow(1, "P1", Decimal("0"), Decimal("0"), Decimal("0"), documents=7, budgeted=True, items=[None] * 5)
     assert row.earlier_documents == 2
     assert SpendRow(1, "P1", Decimal("0"), Decimal("0"), Decimal("0"), 5, True, [None] * 5).earlier_documents == 0
+
+
+def test_a_bulk_preview_counts_its_skipped_jobs_and_an_item_its_charges():
+    from portal.models import ServiceDeskCharge, ServiceDeskItem
+    from portal.services.bulk_assign import Preview
+
+    preview = Preview(to_assign=4, skipped={"discontinued before the date": 2, "already assigned on the date": 3})
+    assert (preview.skipped_count, preview.total) == (5, 9)
+    item = ServiceDeskItem(charges=[ServiceDeskCharge(amount=Decimal("10.50")), ServiceDeskCharge(amount=None),
+                                    ServiceDeskCharge(amount=Decimal("2.25"))])
+    assert item.charges_total == Decimal("12.75")  # a charge awaiting its unit counts nothing
+    assert ServiceDeskItem().charges_total == Decimal("0")
