@@ -189,3 +189,39 @@ def test_signing_out_twice_keeps_the_first_end_and_audits_once_as_the_user(db_se
     assert (again.ended_at, again.end_reason) == (ended_at, "signed out")
     outs = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "sign_out")).all()
     assert [(e.actor_id, e.entity_id, e.summary) for e in outs] == [(user.id, user.id, "Signed out (signed out)")]
+
+
+def test_a_password_change_ends_the_other_sessions_and_is_recorded_as_the_users_own(db_session):
+    user = factories.user(db_session)
+    keep = sessions.start(db_session, user, POLICY)
+    sessions.start(db_session, user, POLICY)
+    sessions.start(db_session, user, POLICY)
+    before = db_session.scalar(select(func.max(AuditEntry.id)))
+    assert sessions.change_own_password(db_session, user, current=factories.PASSWORD, new="a-new-pass-2026",
+                                        confirm="a-new-pass-2026", keep_token=keep) == 2
+    db_session.commit()
+    assert [r.end_reason for r in _rows(db_session, user)] == [None, "password changed", "password changed"]
+    entries = db_session.scalars(select(AuditEntry).where(AuditEntry.id > before).order_by(AuditEntry.id)).all()
+    changed = [e for e in entries if e.action != "sessions_ended"]
+    [ended] = [e for e in entries if e.action == "sessions_ended"]
+    assert changed and {(e.actor_id, e.reason) for e in changed} == {(user.id, "Changed their own password")}
+    assert (ended.actor_id, ended.summary) == (user.id, "Signed out everywhere (password changed): 2 sessions")
+
+
+def test_end_all_leaves_sessions_already_ended_as_they_were(db_session):
+    admin, user = factories.user(db_session), factories.user(db_session)
+    first = sessions.start(db_session, user, POLICY)
+    sessions.end(db_session, first)
+    ended_at = _rows(db_session, user)[0].ended_at
+    sessions.start(db_session, user, POLICY)
+    assert sessions.end_all(db_session, user.id, actor_id=admin.id, reason="test") == 1
+    assert [(r.end_reason, r.ended_at == ended_at) for r in _rows(db_session, user)] == [("signed out", True), ("test", False)]
+
+
+def test_open_sessions_are_the_users_own_newest_first_at_most_50(db_session):
+    user, other = factories.user(db_session), factories.user(db_session)
+    for _ in range(51):
+        sessions.start(db_session, user, POLICY)
+    sessions.start(db_session, other, POLICY)  # the newest session, not the user's
+    rows = _rows(db_session, user)
+    assert [s.id for s in sessions.open_sessions(db_session, user.id)] == [r.id for r in reversed(rows)][:50]
