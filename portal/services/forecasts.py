@@ -156,7 +156,7 @@ def refresh(session: Session, po_ids, today: date) -> dict[int, rules.Forecast]:
                           .where(PurchaseOrder.id.in_(ids)).order_by(PurchaseOrder.id)).all()
     computed = forecasts(session, pos, today)
     if computed:
-        stmt = insert(POForecast)
+        stmt = insert(POForecast.__table__)  # the table, not the entity: one executemany whatever is None
         stmt = stmt.on_conflict_do_update(index_elements=[POForecast.po_id], set_={
             c: stmt.excluded[c] for c in ("as_of", "state", "rate", "tolerance_on", "runs_out_on")})
         session.execute(stmt, [stored_values(i, f) for i, f in computed.items()])

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from portal.domain import budget, formatting
@@ -81,14 +81,26 @@ def write_entries(session: Session, doc: Document, entries: list[Entry], event: 
         per_po[e.po_id][column[e.bucket]] += e.amount
         if e.po_line_id:
             per_line[e.po_line_id][column[e.bucket]] += e.amount
-    for po_id, sums in sorted(per_po.items()):
-        session.execute(update(POBalance).where(POBalance.po_id == po_id)
-                        .values({c: getattr(POBalance, c) + v for c, v in sums.items()}))
-    for line_id, sums in sorted(per_line.items()):
-        session.execute(update(POLineBalance).where(POLineBalance.po_line_id == line_id)
-                        .values({c: getattr(POLineBalance, c) + v for c, v in sums.items()}))
+    _add_to_balances(session, POBalance, "po_id", per_po)
+    _add_to_balances(session, POLineBalance, "po_line_id", per_line)
     # the stored forecasts the PO lists filter on follow the postings that move Used
     forecasts.refresh(session, [po_id for po_id, sums in per_po.items() if "used" in sums], date.today())
+
+
+def _add_to_balances(session: Session, model, key: str, sums: dict[int, dict[str, Decimal]]) -> None:
+    """Add each row's sums to its balance row (keyed by its primary key `key`): one UPDATE per row,
+    sent together (one round trip), in key order (two postings lock shared rows in the same order);
+    the rows this session holds are expired, so reading them again sees the new figures."""
+    if not sums:
+        return
+    table, columns = model.__table__, ("used", "commitments", "estimates")
+    stmt = (update(table).where(table.c[key] == bindparam("row_key"))
+            .values({c: table.c[c] + bindparam(f"add_{c}") for c in columns}))
+    session.execute(stmt, [{"row_key": k, **{f"add_{c}": v.get(c, ZERO) for c in columns}}
+                           for k, v in sorted(sums.items())])
+    for row in [o for o in session.identity_map.values() if isinstance(o, model)]:
+        if inspect(row).identity[0] in sums:
+            session.expire(row)
 
 
 def _source_lines(session: Session, doc: Document) -> dict[int, DocumentLine]:
