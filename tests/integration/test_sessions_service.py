@@ -225,3 +225,16 @@ def test_open_sessions_are_the_users_own_newest_first_at_most_50(db_session):
     sessions.start(db_session, other, POLICY)  # the newest session, not the user's
     rows = _rows(db_session, user)
     assert [s.id for s in sessions.open_sessions(db_session, user.id)] == [r.id for r in reversed(rows)][:50]
+
+
+def test_resolving_touches_only_its_own_sessions_last_seen(db_session):
+    """Another session due for a touch keeps its own `last seen` (else it would never go idle)."""
+    user, other = factories.user(db_session), factories.user(db_session)
+    mine, theirs = sessions.start(db_session, user, POLICY), sessions.start(db_session, other, POLICY)
+    earlier = datetime.now(timezone.utc) - timedelta(minutes=30)
+    db_session.execute(update(UserSession).values(last_seen_at=earlier))
+    db_session.commit()
+    assert sessions.resolve(db_session, mine, user.id, POLICY) is not None
+    assert [r.last_seen_at > earlier for r in _rows(db_session, user)] == [True]
+    assert [r.last_seen_at for r in _rows(db_session, other)] == [earlier]
+    assert sessions.resolve(db_session, theirs, other.id, POLICY) is not None
