@@ -51,7 +51,8 @@ class JobOrder(Tracked, db.Model):
         CheckConstraint("length(trim(title)) > 0", name="title_not_blank"),
         Index("ix_job_orders_title_lower", func.lower(title)),
         # search (portal/services/search.py): word prefixes of the title, number and reference prefixes
-        Index("ix_job_orders_title_words", "title_words", postgresql_using="gin"),
+        Index("ix_job_orders_title_words", "title_words", postgresql_using="gin",
+              postgresql_with={"fastupdate": "off"}),  # no pending list: searches stay on the index
         Index("ix_job_orders_number_prefix", func.upper(number).label("number_upper"),
               postgresql_ops={"number_upper": "varchar_pattern_ops"}),
         Index("ix_job_orders_po_reference_prefix", func.upper(po_reference).label("po_reference_upper"),

@@ -99,7 +99,8 @@ class PurchaseOrder(Tracked, db.Model):
         Index("ix_purchase_orders_expiration", "expiration"),
         Index("ix_purchase_orders_group", "group_id"),
         Index("ix_purchase_orders_number_prefix", "number_key", postgresql_ops={"number_key": "varchar_pattern_ops"}),
-        Index("ix_purchase_orders_description_words", "description_words", postgresql_using="gin"),
+        Index("ix_purchase_orders_description_words", "description_words", postgresql_using="gin",
+              postgresql_with={"fastupdate": "off"}),  # no pending list: searches stay on the index
         Index("ix_purchase_orders_debtor_expiration", "debtor_id", "expiration", "number_key"),
         Index("ix_purchase_orders_expiration_number", "expiration", "number_key", "id"),
     )
