@@ -45,16 +45,17 @@ def grid():
     selected = int_or_none(request.args.get("job_id"))
     selected_po = next((r.po.po_id for r in rows if r.job.id == selected and r.po), None)
     pos, pos_total = service.valid_pos(db.session, debtor.id, as_of, include=selected_po) if debtor else ([], 0)
-    offer_pos, offer_groups = _offer(debtor, as_of)
+    offer_pos, offer_groups = _offer(debtor, as_of, rows)
     return render("assignments/grid.html", "assignments/_grid.html", debtors=all_debtors(db.session), debtor=debtor,
                   rows=rows, page=page, as_of=as_of, active_only=active_only, pos=pos, pos_total=pos_total, selected=selected,
                   selected_po=selected_po, prompt=settings.assignment_prompt(db.session),
                   offer_pos=offer_pos, offer_groups=offer_groups)
 
 
-def _offer(debtor, as_of: date):
-    """What the grid's rows offer to assign (only to users who may assign)."""
-    if debtor is None or not current_user.can("assignments", "add_edit"):
+def _offer(debtor, as_of: date, rows):
+    """What the grid's rows offer to assign (only to users who may assign, only when a row shown has
+    nothing assigned: the picker is drawn in those rows alone)."""
+    if debtor is None or not current_user.can("assignments", "add_edit") or all(r.assignment for r in rows):
         return [], []
     return service.offer(db.session, debtor.id, as_of)
 
@@ -67,7 +68,7 @@ def _grid_row(job_id: int, as_of: date, *, notice: str | None = None, error: str
     found = service.grid(db.session, current_user, job.debtor_id, as_of, active_only=False, job_id=job.id).items
     if not found:
         abort(404)
-    offer_pos, offer_groups = _offer(job.debtor, as_of)
+    offer_pos, offer_groups = _offer(job.debtor, as_of, found)
     return render_template("assignments/_grid_row.html", r=found[0], debtor=job.debtor, as_of=as_of,
                            active_only=active_only, selected=None, offer_pos=offer_pos, offer_groups=offer_groups,
                            row_notice=notice, row_error=error)
