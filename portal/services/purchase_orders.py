@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ARRAY, Integer, any_, cast, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 
@@ -82,7 +82,11 @@ def po_query(flt: POFilter, *, today: date):
     if flt.runs_out_within is not None:
         # stored by posting and the nightly scan (portal/services/forecasts.py); an over PO's date is
         # the day it was found over, so it is within any horizon
-        stmt = stmt.where(POForecast.runs_out_on <= today + timedelta(days=flt.runs_out_within))
+        # the forecasts' few PO ids first (one array, by their index), then those POs by id: a join
+        # here had the planner walk every PO in id order to meet them
+        soon = select(func.array_agg(POForecast.po_id)).where(
+            POForecast.runs_out_on <= today + timedelta(days=flt.runs_out_within)).correlate(None)
+        stmt = stmt.where(PurchaseOrder.id == any_(cast(soon.scalar_subquery(), ARRAY(Integer))))
     if flt.q.strip():
         q = flt.q.strip()  # see portal/services/search.py for what matches
         stmt = stmt.where(search.any_of(PurchaseOrder.id, PurchaseOrder.number_key.like(search.prefix_pattern(q)),
