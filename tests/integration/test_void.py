@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from portal.models import Alert, AlertTemplate, AuditEntry, LedgerEntry, POLineBalance, Role
 from portal.services import audit, documents, integrity, posting
@@ -85,6 +85,25 @@ def test_the_voids_ledger_rows_say_void_and_name_the_user(world):
     assert [(r.event, r.actor_id, r.bucket, r.amount) for r in rows] == [
         ("post", world["user"].id, "commitment", D("25.00")), ("void", world["user"].id, "commitment", D("-25.00"))]
     assert start <= rows[1].at <= datetime.now(timezone.utc)  # when it was voided
+
+
+def test_the_ledger_records_the_instant_whatever_the_databases_time_zone(world):
+    """The posting and the void stamp their ledger rows with an aware UTC time: a naive one would be read
+    in the database session's zone, here 14 hours ahead of this machine's, and land half a day off."""
+    s = world["session"]
+    po = factories.po(s, world["debtor"], "V3Z", amount="1000")
+    order = draft(world, "Sales Order", [line(world, "25", po=po)])
+    start = datetime.now(timezone.utc)
+    s.execute(text("SET LOCAL TIME ZONE 'Pacific/Kiritimati'"))  # UTC+14, for this transaction only
+    assert post(world, order).posted
+    s.execute(text("SET LOCAL TIME ZONE 'Pacific/Kiritimati'"))
+    posting.void(s, world["user"], order.id)
+    rows = s.scalars(select(LedgerEntry).where(LedgerEntry.document_id == order.id).order_by(LedgerEntry.id)).all()
+    assert [r.event for r in rows] == ["post", "void"]
+    end = datetime.now(timezone.utc)
+    assert all(start <= r.at <= end for r in rows), [r.at for r in rows]
+    s.refresh(order)
+    assert start <= order.posted_at <= order.voided_at <= end
 
 
 def test_voiding_an_order_re_arms_the_threshold_it_had_fired(world):
