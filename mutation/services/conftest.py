@@ -1,1 +1,0 @@
-../../conftest.py
