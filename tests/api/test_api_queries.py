@@ -1,13 +1,11 @@
 """API lists run the same number of SQL statements for a few rows as for a full page (no query per row)."""
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from portal.models import BillCode
 from tests import factories
-from tests.web.test_list_queries import _grow_documents, _grow_documents_on_new_pos, _grow_groups, _grow_jobs
+from tests.web.test_list_queries import (_grow_documents, _grow_documents_on_new_pos, _grow_groups, _grow_jobs,
+                                        growth_world)
 
 
 def _grow_master_pos(s, world, n):
@@ -39,16 +37,8 @@ CASES = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_api_lists_run_a_constant_number_of_queries(name, db_session, api_as, count_queries):
     client, user = api_as("Administrator")
-    debtor = factories.debtor(db_session, "ACME")
-    po = factories.po(db_session, debtor, "4500", amount="1000000", effective=date(2020, 1, 1),
-                      expiration=date(2099, 12, 31))
-    code = BillCode(code="ORD")
-    db_session.add(code)
-    db_session.commit()
-    world = {"user": user, "debtor": debtor, "po": po, "code": code, "branch": factories.branch(db_session), "seq": 0,
-             "invoice": factories.document_types(db_session)["Sales Invoice"]}
-    world["jobs"] = [factories.job(db_session, debtor, world["branch"])]
-    factories.assignment(db_session, world["jobs"][0], po=po, start=date(2020, 1, 1))
+    world = growth_world(db_session, user)
+    debtor = world["debtor"]
     url = CASES[name][0].format(debtor=debtor.id)
 
     def queries() -> tuple[int, int]:

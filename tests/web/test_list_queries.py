@@ -82,6 +82,21 @@ def _grow_desk_items(s, world, n):
             catalog_id=eq["catalog"].id, quantity="1", fulfilment="order"))
 
 
+def growth_world(s, user) -> dict:
+    """The rows every growth case starts from: one debtor with one long PO, a bill code, a branch and one job
+    assigned to the PO (the `_grow_*` functions add rows to it)."""
+    debtor = factories.debtor(s, "ACME")
+    po = factories.po(s, debtor, "4500", amount="1000000", effective=date(2020, 1, 1), expiration=date(2099, 12, 31))
+    code = BillCode(code="ORD")
+    s.add(code)
+    s.commit()
+    world = {"user": user, "debtor": debtor, "po": po, "code": code, "branch": factories.branch(s), "seq": 0,
+             "invoice": factories.document_types(s)["Sales Invoice"]}
+    world["jobs"] = [factories.job(s, debtor, world["branch"])]
+    factories.assignment(s, world["jobs"][0], po=po, start=date(2020, 1, 1))
+    return world
+
+
 CASES = {
     "job orders": ("/job-orders/?debtor_id={debtor}&active=", _grow_jobs),
     "users": ("/admin/users", _grow_users),
@@ -103,16 +118,8 @@ CASES = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_list_pages_run_a_constant_number_of_queries(name, db_session, login_as, count_queries):
     browser, user = login_as("Administrator")
-    debtor = factories.debtor(db_session, "ACME")
-    po = factories.po(db_session, debtor, "4500", amount="1000000", effective=date(2020, 1, 1),
-                      expiration=date(2099, 12, 31))
-    code = BillCode(code="ORD")
-    db_session.add(code)
-    db_session.commit()
-    world = {"user": user, "debtor": debtor, "po": po, "code": code, "branch": factories.branch(db_session), "seq": 0,
-             "invoice": factories.document_types(db_session)["Sales Invoice"]}
-    world["jobs"] = [factories.job(db_session, debtor, world["branch"])]
-    factories.assignment(db_session, world["jobs"][0], po=po, start=date(2020, 1, 1))
+    world = growth_world(db_session, user)
+    debtor, po = world["debtor"], world["po"]
     url_template, grow = CASES[name]
     url = url_template.format(debtor=debtor.id, po=po.id)
 
