@@ -1,0 +1,164 @@
+"""Which PO funds a line, as the line editor shows it and as posting then draws (services/funding.py):
+each way a line resolves, with the note, the eligibility and the coverage the editor's funding cell shows."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from portal.models import BillCode, POLine, POLineBalance
+from portal.services import coverage, documents
+from portal.services.documents import DocumentInput, LineInput
+from tests import factories
+from tests.integration.test_posting import line, world  # noqa: F401  (fixture)
+
+D = Decimal
+DAY = date(2026, 3, 1)
+
+
+def shown(w, type_name, lines, *, doc_date=DAY):
+    """Each line's funding as the editor shows it: (PO number, master line id, number, note, eligible, covered)."""
+    data = DocumentInput(debtor_id=w["debtor"].id, document_type_id=w["types"][type_name].id, number="",
+                         doc_date=doc_date, lines=tuple(lines))
+    return [f if isinstance(f, str) else (f.po.number if f.po else None, f.po_line_id, f.po_number, f.note,
+                                          f.eligible, f.covered)
+            for f in documents.describe_funding(w["session"], w["user"], data)]
+
+
+def master(s, debtor, number="M1"):
+    labour = factories.bill_code_group(s, f"Labour {number}", ["ORD"])
+    extra = factories.bill_code_group(s, f"Overtime {number}", ["OT"])
+    po = factories.po(s, debtor, number, kind="multi_line_master", amount="300")
+    lines = [POLine(po_id=po.id, line_no=1, budget=D("200"), bill_code_group_id=labour.id, secondary_po_number="A",
+                    balance=POLineBalance(po_id=po.id)),
+             POLine(po_id=po.id, line_no=2, budget=D("100"), bill_code_group_id=extra.id, secondary_po_number="B",
+                    balance=POLineBalance(po_id=po.id))]
+    s.add_all(lines)
+    s.flush()
+    coverage.sync_po(s, po.id)
+    s.commit()
+    return po, lines
+
+
+def test_a_line_naming_one_of_the_debtors_pos_draws_on_it_and_says_so(world):
+    s, types = world["session"], world["types"]
+    po = factories.po(s, world["debtor"], "4500", types=[types["Sales Invoice"]])
+    assert shown(world, "Sales Invoice", [line(world, "10", po=po)]) == [
+        ("4500", None, "4500", "PO 4500 (named on the line)", True, True)]
+
+
+def test_a_line_naming_a_po_not_eligible_for_its_type_says_not_eligible(world):
+    """The named PO stays (no twin is looked for), marked not eligible."""
+    s, types = world["session"], world["types"]
+    po = factories.po(s, world["debtor"], "4500", types=[types["Sales Order"]])
+    factories.po(s, world["debtor"], "4500", types=[types["Sales Invoice"]])
+    assert shown(world, "Sales Invoice", [line(world, "10", po=po)]) == [
+        ("4500", None, "4500", "PO 4500 (named on the line)", False, True)]
+
+
+def test_a_line_naming_another_debtors_po_draws_on_nothing(world):
+    s = world["session"]
+    other = factories.po(s, factories.debtor(s, "OTHER"), "4500")
+    assert shown(world, "Sales Invoice", [line(world, "10", po=other)]) == [
+        (None, None, None, "that PO is not one of this debtor's", True, True)]
+
+
+def test_a_line_without_job_or_po_draws_on_nothing(world):
+    assert shown(world, "Sales Invoice", [line(world, "10")]) == [
+        (None, None, None, "no job order and no PO on the line", True, True)]
+
+
+def test_a_job_without_an_assignment_on_the_day_says_so_by_number_and_date(world):
+    s = world["session"]
+    job = factories.job(s, world["debtor"])
+    factories.assignment(s, job, po=factories.po(s, world["debtor"], "4500"), start=date(2026, 4, 1))
+    assert shown(world, "Sales Invoice", [line(world, "10", job)]) == [
+        (None, None, None, f"job {job.number} has no PO assigned on 2026-03-01", True, True)]
+
+
+def test_a_job_with_an_on_the_fly_number_carries_it_and_draws_on_no_budget(world):
+    s = world["session"]
+    job = factories.job(s, world["debtor"])
+    job.po_reference = "FLY-7"
+    s.commit()
+    assert shown(world, "Sales Invoice", [line(world, "10", job)]) == [
+        (None, None, "FLY-7", "on-the-fly PO number FLY-7 (no budget)", True, True)]
+
+
+def test_a_job_draws_on_the_po_assigned_on_the_lines_service_date(world):
+    """The service date, not the document date, picks the assignment."""
+    s = world["session"]
+    job = factories.job(s, world["debtor"])
+    factories.assignment(s, job, po=factories.po(s, world["debtor"], "JAN"), start=date(2026, 1, 1),
+                         end=date(2026, 1, 31))
+    factories.assignment(s, job, po=factories.po(s, world["debtor"], "FEB"), start=date(2026, 2, 1))
+    in_january = LineInput(job_id=job.id, bill_code_id=world["ORD"].id, quantity=D("1"), rate=D("10"),
+                           service_date=date(2026, 1, 15))
+    assert shown(world, "Sales Invoice", [in_january, line(world, "10", job)]) == [
+        ("JAN", None, "JAN", "PO JAN", True, True), ("FEB", None, "FEB", "PO FEB", True, True)]
+
+
+def test_a_job_assigned_to_a_group_draws_on_the_groups_po_valid_that_day(world):
+    s, debtor = world["session"], world["debtor"]
+    group = factories.po_group(s, debtor)
+    factories.po(s, debtor, "G-JAN", group=group, effective=date(2026, 1, 1), expiration=date(2026, 1, 31))
+    factories.po(s, debtor, "G-MAR", group=group, effective=date(2026, 3, 1), expiration=date(2026, 12, 31))
+    job = factories.job(s, debtor)
+    factories.assignment(s, job, group=group, start=date(2026, 1, 1))
+    assert shown(world, "Sales Invoice", [line(world, "10", job)]) == [
+        ("G-MAR", None, "G-MAR", "PO G-MAR via its group", True, True)]
+
+
+def test_a_job_whose_group_has_no_po_valid_that_day_draws_on_nothing(world):
+    """Between two of its group's POs the job is still assigned, but no PO pays."""
+    s, debtor = world["session"], world["debtor"]
+    group = factories.po_group(s, debtor)
+    factories.po(s, debtor, "G-JAN", group=group, effective=date(2026, 1, 1), expiration=date(2026, 1, 31))
+    factories.po(s, debtor, "G-APR", group=group, effective=date(2026, 4, 1), expiration=date(2026, 12, 31))
+    job = factories.job(s, debtor)
+    factories.assignment(s, job, group=group, start=date(2026, 1, 1))
+    assert shown(world, "Sales Invoice", [line(world, "10", job)]) == [
+        (None, None, None, f"job {job.number}'s PO group has no PO valid on 2026-03-01", True, True)]
+
+
+def test_a_job_on_a_split_po_draws_on_the_twin_eligible_for_the_type(world):
+    s, types = world["session"], world["types"]
+    inventory = factories.po(s, world["debtor"], "SPLIT", types=[types["Sales Order"], types["Sales Invoice"]])
+    factories.po(s, world["debtor"], "split", types=[types["Repair Order"], types["Service Invoice"]])
+    job = factories.job(s, world["debtor"])
+    factories.assignment(s, job, po=inventory, start=date(2026, 1, 1))
+    assert shown(world, "Service Invoice", [line(world, "10", job)]) == [
+        ("split", None, "split", "PO split", True, True)]
+
+
+def test_a_job_on_a_po_not_eligible_for_the_type_never_takes_a_po_of_another_number(world):
+    """Another PO of the debtor eligible for the type (here named on the next line) is not a twin:
+    the job's PO stays, marked not eligible."""
+    s, types = world["session"], world["types"]
+    orders_only = factories.po(s, world["debtor"], "4500", types=[types["Sales Order"]])
+    invoices = factories.po(s, world["debtor"], "9900", types=[types["Sales Invoice"]])
+    job = factories.job(s, world["debtor"])
+    factories.assignment(s, job, po=orders_only, start=date(2026, 1, 1))
+    assert shown(world, "Sales Invoice", [line(world, "10", job), line(world, "5", po=invoices)]) == [
+        ("4500", None, "4500", "PO 4500", False, True),
+        ("9900", None, "9900", "PO 9900 (named on the line)", True, True)]
+
+
+def test_a_job_on_a_master_po_draws_on_the_line_holding_the_bill_code(world):
+    s = world["session"]
+    po, lines = master(s, world["debtor"])
+    job = factories.job(s, world["debtor"])
+    factories.assignment(s, job, po=po, start=date(2026, 1, 1))
+    assert shown(world, "Sales Invoice", [line(world, "10", job), line(world, "5", job, code="OT")]) == [
+        ("M1", lines[0].id, "M1", "PO M1 / line 1 (A)", True, True),
+        ("M1", lines[1].id, "M1", "PO M1 / line 2 (B)", True, True)]
+
+
+def test_a_bill_code_on_no_line_of_the_master_po_is_not_covered(world):
+    s = world["session"]
+    po, _ = master(s, world["debtor"])
+    exp = BillCode(code="EXP")
+    s.add(exp)
+    s.commit()
+    on_no_line = LineInput(job_id=None, bill_code_id=exp.id, quantity=D("1"), rate=D("10"), explicit_po_id=po.id)
+    assert shown(world, "Sales Invoice", [on_no_line]) == [
+        ("M1", None, "M1", "PO M1 (named on the line); its bill code is on no master line", True, False)]
