@@ -162,3 +162,45 @@ def test_a_bill_code_on_no_line_of_the_master_po_is_not_covered(world):
     on_no_line = LineInput(job_id=None, bill_code_id=exp.id, quantity=D("1"), rate=D("10"), explicit_po_id=po.id)
     assert shown(world, "Sales Invoice", [on_no_line]) == [
         ("M1", None, "M1", "PO M1 (named on the line); its bill code is on no master line", True, False)]
+
+
+def test_each_job_on_the_document_draws_on_its_own_assignment(world):
+    s = world["session"]
+    first, second = factories.job(s, world["debtor"]), factories.job(s, world["debtor"])
+    factories.assignment(s, first, po=factories.po(s, world["debtor"], "FIRST"), start=date(2026, 1, 1))
+    factories.assignment(s, second, po=factories.po(s, world["debtor"], "SECOND"), start=date(2026, 1, 1))
+    factories.assignment(s, factories.job(s, world["debtor"]), po=factories.po(s, world["debtor"], "ELSE"),
+                         start=date(2026, 1, 1))  # a job of the debtor not on the document
+    assert shown(world, "Sales Invoice", [line(world, "10", second), line(world, "5", first)]) == [
+        ("SECOND", None, "SECOND", "PO SECOND", True, True), ("FIRST", None, "FIRST", "PO FIRST", True, True)]
+
+
+def test_an_open_ended_assignment_stops_funding_when_its_po_expires(world):
+    s = world["session"]
+    job = factories.job(s, world["debtor"])
+    po = factories.po(s, world["debtor"], "4500", expiration=date(2026, 2, 28))
+    factories.assignment(s, job, po=po, start=date(2026, 1, 1))
+    assert shown(world, "Sales Invoice", [line(world, "10", job)]) == [
+        (None, None, None, f"job {job.number} has no PO assigned on 2026-03-01", True, True)]
+
+
+def test_a_group_assignment_stops_funding_when_the_groups_last_po_expires(world):
+    s, debtor = world["session"], world["debtor"]
+    group = factories.po_group(s, debtor)
+    factories.po(s, debtor, "G-JAN", group=group, effective=date(2026, 1, 1), expiration=date(2026, 1, 31))
+    job = factories.job(s, debtor)
+    factories.assignment(s, job, group=group, start=date(2026, 1, 1))
+    assert shown(world, "Sales Invoice", [line(world, "10", job)]) == [
+        (None, None, None, f"job {job.number} has no PO assigned on 2026-03-01", True, True)]
+
+
+def test_a_job_moved_from_another_debtor_never_draws_on_that_debtors_po(world):
+    """A job whose debtor changes keeps its old assignments, under the old debtor only (DESIGN.md)."""
+    s = world["session"]
+    old = factories.debtor(s, "OLD")
+    job = factories.job(s, old)
+    factories.assignment(s, job, po=factories.po(s, old, "OLD-1"), start=date(2026, 1, 1))
+    job.debtor_id = world["debtor"].id
+    s.commit()
+    assert shown(world, "Sales Invoice", [line(world, "10", job)]) == [
+        (None, None, None, f"job {job.number} has no PO assigned on 2026-03-01", True, True)]
