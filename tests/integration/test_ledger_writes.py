@@ -1,0 +1,75 @@
+"""How posting reads and moves the balance rows (services/posting.py's lock_pos, balances_of, write_entries):
+the checks use the figures as they are once the POs are locked, and the session sees the new figures after."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from portal.extensions import db
+from portal.models import POBalance, POLineBalance, PurchaseOrder, User
+from portal.services import posting
+from tests import factories
+from tests.integration.test_money_rules import _master
+from tests.integration.test_posting import draft, line, post, world  # noqa: F401  (fixture)
+
+D = Decimal
+
+
+def _post_elsewhere(app, user_id, doc_id):
+    """Post a document from another connection (another user's request), committed."""
+    with app.app_context(), Session(db.engine) as other:
+        assert posting.post(other, other.get(User, user_id), doc_id, confirmed=True).posted
+
+
+def test_after_posting_without_committing_the_session_reads_the_new_balances(world):
+    """A caller that goes on in the same transaction (a CSV import, a contract) reads the moved rows,
+    not the figures the posting read before writing."""
+    s = world["session"]
+    po, lines = _master(s, world["debtor"])
+    job = factories.job(s, world["debtor"])
+    factories.assignment(s, job, po=po, start=date(2026, 1, 1))
+    doc = draft(world, "Sales Invoice", [line(world, "150", job), line(world, "80", job, code="OT")])
+    assert posting.post(s, world["user"], doc.id, confirmed=True, commit=False).posted
+    assert (s.get(POBalance, po.id).used, s.get(POLineBalance, lines[0].id).used,
+            s.get(POLineBalance, lines[1].id).used) == (D("230"), D("150"), D("80"))
+    s.rollback()
+
+
+def test_posting_checks_the_po_as_locked_not_as_read_earlier_in_its_transaction(app, world):
+    """Read in this transaction first, then cut to 700 and drawn 400 by others: 500 more is past the
+    amount (block) though the figures read first (1,000, nothing drawn) would have let it through."""
+    s = world["session"]
+    world["debtor"].over_budget_policy = "block"
+    po = factories.po(s, world["debtor"], "B1", amount="1000")
+    job = factories.job(s, world["debtor"])
+    factories.assignment(s, job, po=po, start=date(2026, 1, 1))
+    theirs = draft(world, "Sales Invoice", [line(world, "400", job)])
+    ours = draft(world, "Sales Invoice", [line(world, "500", job)])
+    assert (po.amount, po.balance.used) == (D("1000"), D("0"))  # this transaction has read them
+    _post_elsewhere(app, world["user"].id, theirs.id)
+    with app.app_context(), Session(db.engine) as other:
+        other.execute(update(PurchaseOrder).where(PurchaseOrder.id == po.id).values(amount=D("700")))
+        other.commit()
+    result = posting.post(s, world["user"], ours.id, confirmed=True)
+    assert result.refused and [w.code for w in result.check.warnings if w.blocks] == ["over_po"]
+    s.expire_all()
+    assert s.get(POBalance, po.id).used == D("400")
+
+
+def test_posting_checks_a_master_line_as_locked_not_as_read_earlier_in_its_transaction(app, world):
+    """Line A (budget 200) read in this transaction, then drawn 150 by another posting: 100 more on it
+    is past the line's budget (block)."""
+    s = world["session"]
+    world["debtor"].over_budget_policy = "block"
+    po, lines = _master(s, world["debtor"], budgets=("200", "1000"))
+    job = factories.job(s, world["debtor"])
+    factories.assignment(s, job, po=po, start=date(2026, 1, 1))
+    theirs = draft(world, "Sales Invoice", [line(world, "150", job)])
+    ours = draft(world, "Sales Invoice", [line(world, "100", job)])
+    assert (lines[0].budget, lines[0].balance.used) == (D("200"), D("0"))  # this transaction has read them
+    _post_elsewhere(app, world["user"].id, theirs.id)
+    result = posting.post(s, world["user"], ours.id, confirmed=True)
+    assert result.refused and [w.code for w in result.check.warnings if w.blocks] == ["over_line"]
