@@ -2,10 +2,13 @@
 the checks use the figures as they are once the POs are locked, and the session sees the new figures after."""
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
@@ -73,3 +76,49 @@ def test_posting_checks_a_master_line_as_locked_not_as_read_earlier_in_its_trans
     _post_elsewhere(app, world["user"].id, theirs.id)
     result = posting.post(s, world["user"], ours.id, confirmed=True)
     assert result.refused and [w.code for w in result.check.warnings if w.blocks] == ["over_line"]
+
+
+def test_posting_locks_its_pos_in_id_order_whatever_order_the_database_reads_them_in(app, world):
+    """Two postings take the POs they share in the same order, so neither holds one the other waits on
+    (no deadlock). PO 2 is held elsewhere; PO 1's rows now sit after PO 2's (edited since) and the posting's
+    connection reads without indexes: it must take PO 1 first, then wait on PO 2 holding it."""
+    s = world["session"]
+    first, second = factories.po(s, world["debtor"], "P1"), factories.po(s, world["debtor"], "P2")
+    s.execute(update(PurchaseOrder).where(PurchaseOrder.id == first.id).values(description="edited"))
+    s.execute(update(POBalance).where(POBalance.po_id == first.id).values(estimates=POBalance.estimates))
+    s.commit()
+    doc = draft(world, "Sales Invoice", [line(world, "10", po=second), line(world, "10", po=first)])
+    first_id, second_id, doc_id, user_id = first.id, second.id, doc.id, world["user"].id
+    outcome: dict[str, object] = {}
+
+    def post_it():
+        with app.app_context(), Session(db.engine) as session:
+            session.execute(text("SET enable_indexscan = off"))
+            session.execute(text("SET enable_bitmapscan = off"))
+            try:
+                outcome["posted"] = posting.post(session, session.get(User, user_id), doc_id, confirmed=True).posted
+            except Exception as error:  # noqa: BLE001  (reported by the assertion below)
+                outcome["posted"] = repr(error)
+
+    with Session(db.engine) as holder:
+        holder.execute(select(PurchaseOrder.id).where(PurchaseOrder.id == second_id).with_for_update()).all()
+        holder_pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        racer = threading.Thread(target=post_it)
+        racer.start()
+        deadline = time.monotonic() + 60
+        with db.engine.connect() as watcher:
+            while racer.is_alive() and time.monotonic() < deadline:
+                if watcher.execute(text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))"),
+                                   {"pid": holder_pid}).scalar_one():
+                    break
+        with db.engine.connect() as probe:
+            try:
+                probe.execute(text("SELECT id FROM purchase_orders WHERE id = :id FOR UPDATE NOWAIT"), {"id": first_id})
+                first_free = True
+            except OperationalError:
+                first_free = False
+            probe.rollback()
+        holder.commit()
+    racer.join(timeout=60)
+    assert not racer.is_alive()
+    assert (first_free, outcome) == (False, {"posted": True})
