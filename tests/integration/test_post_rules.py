@@ -181,3 +181,135 @@ def test_a_draft_saved_in_the_same_transaction_posts_without_committing(world):
     assert s.get(Document, doc_id).status == "posted" and balance(s, po) == (D("40"), D("0"), D("0"))
     s.rollback()
     assert s.get(Document, doc_id) is None and balance(s, po) == (D("0"), D("0"), D("0"))
+
+
+def _order_then_invoice(world, order_lines, invoice_lines=None):
+    """Post a Sales Order, then save (not post) an invoice of it: derived, or with the given lines."""
+    s, types = world["session"], world["types"]
+    order = draft(world, "Sales Order", order_lines)
+    assert post(world, order).posted
+    if invoice_lines is None:
+        return order, documents.derive(s, world["user"], order.id, types["Sales Invoice"].id)
+    data = DocumentInput(debtor_id=world["debtor"].id, document_type_id=types["Sales Invoice"].id, number="",
+                         doc_date=date(2026, 3, 2), lines=tuple(invoice_lines(order)))
+    return order, documents.save_draft(s, world["user"], None, data, source_document_id=order.id)
+
+
+def test_invoicing_two_order_lines_on_one_master_line_releases_both_commitments(world):
+    """Both releases count on the PO and on the master line: a fully committed order invoiced in full is not
+    over either, so the block policy lets it post."""
+    s = world["session"]
+    world["debtor"].over_budget_policy = "block"
+    s.commit()
+    po, (a, _) = _master(s, world["debtor"])
+    order, invoice = _order_then_invoice(world, [line(world, "120", po=po), line(world, "80", po=po)])
+    result = posting.post(s, world["user"], invoice.id)
+    assert result.posted and not result.overridden and result.check.warnings == []
+    s.expire_all()
+    assert balance(s, po) == (D("200"), D("0"), D("0"))
+    assert (s.get(POLineBalance, a.id).used, s.get(POLineBalance, a.id).commitments) == (D("200"), D("0"))
+
+
+def test_two_invoice_lines_from_one_order_line_release_its_commitment_once(world):
+    """The second line releases only what the first left (30 of 100), never more nor less."""
+    s = world["session"]
+    po = factories.po(s, world["debtor"], "REL1", amount="1000")
+    order, invoice = _order_then_invoice(world, [line(world, "100", po=po)], lambda order: [
+        LineInput(None, world["ORD"].id, D("0.7"), D("100"), explicit_po_id=po.id, source_line_id=order.lines[0].id),
+        LineInput(None, world["ORD"].id, D("0.6"), D("100"), explicit_po_id=po.id, source_line_id=order.lines[0].id)])
+    assert post(world, invoice).posted
+    assert balance(s, po) == (D("130"), D("0"), D("0"))
+    releases = s.execute(select(LedgerEntry.document_id, LedgerEntry.document_line_id, LedgerEntry.amount)
+                         .where(LedgerEntry.bucket == "commitment", LedgerEntry.event == "post",
+                                LedgerEntry.document_id == invoice.id).order_by(LedgerEntry.id)).all()
+    assert [tuple(r) for r in releases] == [(invoice.id, order.lines[0].id, D("-70.00")),
+                                            (invoice.id, order.lines[0].id, D("-30.00"))]
+
+
+def test_an_order_line_without_po_does_not_stop_the_release_of_the_lines_after_it(world):
+    s = world["session"]
+    po = factories.po(s, world["debtor"], "REL2", amount="1000")
+    order, invoice = _order_then_invoice(world, [line(world, "5"), line(world, "100", po=po)])
+    assert post(world, invoice).posted
+    assert balance(s, po) == (D("100"), D("0"), D("0"))
+
+
+def test_invoicing_a_free_order_line_posts(world):
+    """A line at rate 0 drew nothing (no ledger row): invoicing it releases nothing and the rest as usual."""
+    s = world["session"]
+    po = factories.po(s, world["debtor"], "REL3", amount="1000")
+    order, invoice = _order_then_invoice(world, [line(world, "0", po=po), line(world, "100", po=po)])
+    assert post(world, invoice).posted
+    assert balance(s, po) == (D("100"), D("0"), D("0"))
+
+
+def test_a_line_draws_on_the_po_assigned_on_its_service_date(world):
+    """Not the PO assigned on the document date."""
+    s = world["session"]
+    before = factories.po(s, world["debtor"], "FEB", amount="1000")
+    after = factories.po(s, world["debtor"], "MAR", amount="1000")
+    job = factories.job(s, world["debtor"])
+    factories.assignment(s, job, po=before, start=date(2026, 1, 1), end=date(2026, 2, 28))
+    factories.assignment(s, job, po=after, start=date(2026, 3, 1))
+    doc = draft(world, "Sales Invoice", [LineInput(job.id, world["ORD"].id, D("1"), D("40"), date(2026, 2, 15)),
+                                         line(world, "7", job)], doc_date=date(2026, 3, 1))
+    assert post(world, doc).posted
+    assert balance(s, before)[0] == D("40") and balance(s, after)[0] == D("7")
+    s.expire_all()
+    assert [(l.po_id, l.po_number) for l in s.get(Document, doc.id).lines] == [(before.id, "FEB"), (after.id, "MAR")]
+
+
+def test_a_line_without_po_posts_on_none_and_keeps_the_documents_po_number(world):
+    """Without an enforcing debtor a line no PO funds posts without a warning and draws on nothing; it shows
+    the PO number typed on the document, a funded line its own PO's number."""
+    s = world["session"]
+    po = factories.po(s, world["debtor"], "OWN", amount="1000")
+    doc = draft(world, "Sales Invoice", [line(world, "10"), line(world, "20", po=po)], po_number="CUST-77")
+    result = posting.post(s, world["user"], doc.id)
+    assert result.posted and result.check.warnings == []
+    s.expire_all()
+    assert [(l.po_id, l.po_number) for l in s.get(Document, doc.id).lines] == [(None, "CUST-77"), (po.id, "OWN")]
+    assert [r[1] for r in ledger_of(s, doc)] == [po.id]
+
+
+def test_every_line_of_a_credit_memo_takes_back_its_own_invoice_line(world):
+    s = world["session"]
+    first = factories.po(s, world["debtor"], "CM1", amount="1000")
+    second = factories.po(s, world["debtor"], "CM2", amount="1000")
+    invoice = draft(world, "Sales Invoice", [line(world, "100", po=first), line(world, "50", po=second)])
+    assert post(world, invoice).posted
+    credit = documents.derive(s, world["user"], invoice.id, world["types"]["Credit Memo"].id,
+                              quantities={invoice.lines[0].id: D("0.1"), invoice.lines[1].id: D("0.2")})
+    assert post(world, credit).posted
+    assert balance(s, first)[0] == D("90") and balance(s, second)[0] == D("40")
+
+
+def test_a_credit_of_an_invoice_line_that_had_no_po_draws_on_no_po(world):
+    """It takes back what the invoice line drew (nothing), even though its job has a PO by now."""
+    s = world["session"]
+    job = factories.job(s, world["debtor"])
+    invoice = draft(world, "Sales Invoice", [line(world, "100", job)])
+    assert post(world, invoice).posted
+    po = factories.po(s, world["debtor"], "LATE", amount="1000")
+    factories.assignment(s, job, po=po, start=date(2026, 1, 1))
+    credit = documents.derive(s, world["user"], invoice.id, world["types"]["Credit Memo"].id,
+                              quantities={invoice.lines[0].id: D("0.5")})
+    result = posting.post(s, world["user"], credit.id, confirmed=True)
+    assert result.posted and result.check.warnings == []
+    assert ledger_of(s, credit) == [] and balance(s, po) == (D("0"), D("0"), D("0"))
+
+
+def test_the_alerts_a_posting_raises_come_back_with_it(world):
+    """The page flashes each one ("Alert raised: …")."""
+    from portal.models import AlertTemplate, Role
+
+    s = world["session"]
+    role = s.scalar(select(Role).where(Role.name == "Billing Admin"))
+    template = AlertTemplate(name="Flash", thresholds=[D("50"), D("75")], subject="PO {po_number} at {percentage}%",
+                             message="{remaining} left", recipient_roles=[role])
+    s.add(template)
+    s.commit()
+    po = factories.po(s, world["debtor"], "ALR", amount="1000", alert_template_id=template.id)
+    assert post(world, draft(world, "Sales Invoice", [line(world, "800", po=po)])).alerts == ["PO ALR at 50%",
+                                                                                           "PO ALR at 75%"]
+    assert post(world, draft(world, "Sales Invoice", [line(world, "10", po=po)])).alerts == []
