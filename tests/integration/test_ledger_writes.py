@@ -7,16 +7,19 @@ import time
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select, text, update
+import pytest
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
-from portal.models import POBalance, POLineBalance, PurchaseOrder, User
-from portal.services import posting
+from portal.models import AuditEntry, Delivery, Document, POBalance, POLineBalance, PurchaseOrder, User
+from portal.services import contracts, posting
+from portal.services.errors import Conflict, NotFound, ValidationFailed
 from tests import factories
+from tests.integration.test_contracts import dell, enter  # noqa: F401  (fixture)
 from tests.integration.test_money_rules import _master
-from tests.integration.test_posting import draft, line, post, world  # noqa: F401  (fixture)
+from tests.integration.test_posting import balance, draft, line, post, world  # noqa: F401  (fixture)
 
 D = Decimal
 
@@ -122,3 +125,77 @@ def test_posting_locks_its_pos_in_id_order_whatever_order_the_database_reads_the
     racer.join(timeout=60)
     assert not racer.is_alive()
     assert (first_free, outcome) == (False, {"posted": True})
+
+
+# ----- voiding some lines of an open order (a contract's cancelled deliveries) -----
+
+def _order(world, po, *amounts):
+    order = draft(world, "Sales Order", [line(world, a, po=po) for a in amounts])
+    assert post(world, order).posted
+    return order
+
+
+def test_voiding_lines_of_a_missing_document_is_not_found(world):
+    with pytest.raises(NotFound) as exc:
+        posting.void_lines(world["session"], world["user"], 999, [1])
+    assert str(exc.value) == "No such document."
+
+
+def test_voiding_lines_refuses_anything_but_an_open_order_and_says_what_it_is(world):
+    """A posted invoice's Used is never taken back this way (credit it), nor a voided order's lines again."""
+    s = world["session"]
+    po = factories.po(s, world["debtor"], "V1", amount="1000")
+    invoice = draft(world, "Sales Invoice", [line(world, "40", po=po)])
+    assert post(world, invoice).posted
+    voided = _order(world, po, "25")
+    posting.void(s, world["user"], voided.id)
+    for doc, status in ((invoice, "posted"), (voided, "void")):
+        with pytest.raises(Conflict) as exc:
+            posting.void_lines(s, world["user"], doc.id, [doc.lines[0].id])
+        assert str(exc.value) == f"Only lines of an open (posted) order can be voided; {doc.number} is {status}."
+    assert balance(s, po) == (D("40"), D("0"), D("0"))
+
+
+def test_voiding_lines_refuses_a_line_of_another_document_among_them_and_voids_none(world):
+    s = world["session"]
+    po = factories.po(s, world["debtor"], "V1", amount="1000")
+    order, other = _order(world, po, "25", "10"), _order(world, po, "5")
+    with pytest.raises(ValidationFailed) as exc:
+        posting.void_lines(s, world["user"], order.id, [order.lines[0].id, other.lines[0].id])
+    assert exc.value.errors == {"lines": ["Choose lines of this order."]}
+    assert balance(s, po) == (D("0"), D("40"), D("0"))
+
+
+def test_voiding_lines_takes_back_only_those_lines_and_commits(app, world):
+    """What another connection reads: the commitment of the voided line is gone, the rest of the order stays."""
+    s = world["session"]
+    po = factories.po(s, world["debtor"], "V1", amount="1000")
+    order = _order(world, po, "25", "10")
+    assert posting.void_lines(s, world["user"], order.id, [order.lines[0].id]) == D("25")
+    with app.app_context(), Session(db.engine) as other:
+        assert other.get(POBalance, po.id).commitments == D("10")
+        assert other.get(Document, order.id).status == "posted"
+
+
+def test_voiding_a_line_on_a_master_line_takes_its_commitment_off_that_line(world):
+    s = world["session"]
+    po, lines = _master(s, world["debtor"])
+    job = factories.job(s, world["debtor"])
+    factories.assignment(s, job, po=po, start=date(2026, 1, 1))
+    order = draft(world, "Sales Order", [line(world, "150", job), line(world, "80", job, code="OT")])
+    assert post(world, order).posted
+    assert posting.void_lines(s, world["user"], order.id, [order.lines[0].id]) == D("150")
+    s.expire_all()
+    assert (s.get(POLineBalance, lines[0].id).commitments, s.get(POLineBalance, lines[1].id).commitments,
+            s.get(POBalance, po.id).commitments) == (D("0"), D("80"), D("80"))
+
+
+def test_cancelling_a_contracts_delivery_records_the_user_in_every_history_entry(dell):
+    """Voiding the order's line in the middle of the cancellation keeps the user as the author of what follows."""
+    w = dell
+    contract = enter(w, "12000.00", "6000.00").contract
+    delivery = w["s"].scalar(select(Delivery).where(Delivery.amount == D("6000.00")))
+    before = w["s"].scalar(select(func.max(AuditEntry.id)))
+    contracts.cancel_deliveries(w["s"], w["lc"], contract.id, [delivery.id], today=date(2026, 3, 5))
+    entries = w["s"].scalars(select(AuditEntry).where(AuditEntry.id > before)).all()
+    assert entries and {e.actor_id for e in entries} == {w["lc"].id}
