@@ -13,7 +13,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
-from portal.models import AuditEntry, Delivery, Document, POBalance, POLineBalance, PurchaseOrder, User
+from portal.models import (Alert, AlertTemplate, AuditEntry, Delivery, Document, LedgerEntry, POBalance, POLineBalance,
+                           PurchaseOrder, Role, User)
 from portal.services import contracts, posting
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from tests import factories
@@ -199,3 +200,31 @@ def test_cancelling_a_contracts_delivery_records_the_user_in_every_history_entry
     contracts.cancel_deliveries(w["s"], w["lc"], contract.id, [delivery.id], today=date(2026, 3, 5))
     entries = w["s"].scalars(select(AuditEntry).where(AuditEntry.id > before)).all()
     assert entries and {e.actor_id for e in entries} == {w["lc"].id}
+
+
+def test_the_ledger_rows_of_voided_lines_say_void_and_name_the_user(world):
+    s = world["session"]
+    po = factories.po(s, world["debtor"], "V1", amount="1000")
+    order = _order(world, po, "25", "10")
+    posting.void_lines(s, world["user"], order.id, [order.lines[0].id])
+    rows = s.scalars(select(LedgerEntry).where(LedgerEntry.document_line_id == order.lines[0].id)
+                     .order_by(LedgerEntry.id)).all()
+    assert [(r.event, r.actor_id, r.bucket, r.amount) for r in rows] == [
+        ("post", world["user"].id, "commitment", D("25.00")), ("void", world["user"].id, "commitment", D("-25.00"))]
+
+
+def test_voiding_lines_back_below_a_threshold_re_arms_it(world):
+    """Voided back below a threshold, the threshold fires again at the next crossing."""
+    s = world["session"]
+    role = s.scalar(select(Role).where(Role.name == "Billing Admin"))
+    template = AlertTemplate(name="Lines", thresholds=[D("50")], subject="PO {po_number} at {percentage}%",
+                             message="{remaining} left", recipient_roles=[role])
+    s.add(template)
+    s.commit()
+    po = factories.po(s, world["debtor"], "V4", amount="1000", alert_template_id=template.id)
+    order = _order(world, po, "400", "200")
+    [alert] = s.scalars(select(Alert).where(Alert.po_id == po.id)).all()
+    assert not alert.armed
+    posting.void_lines(s, world["user"], order.id, [order.lines[0].id])
+    s.expire_all()
+    assert s.get(Alert, alert.id).armed
