@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from portal.domain.sessions import SessionPolicy
 from portal.models import AuditEntry, Branch, Role, User, UserSession
 from portal.services import security, sessions
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.passwords import verify_password
+from portal.services.security import LoginPolicy
 from tests import factories
 
 SESSION_POLICY = SessionPolicy(lifetime=timedelta(hours=8), idle=timedelta(hours=2))
@@ -54,6 +56,14 @@ def test_a_new_user_is_stored_trimmed_with_a_hashed_password_and_recorded_as_the
     assert (entry.action, entry.actor_id) == ("create", admin.id)
     assert entry.changes["password_hash"] == [None, "•••"]
     assert entry.changes["roles"] == [[], ["Auditor"]]
+
+
+def test_a_new_user_without_an_email_address_has_none(db_session):
+    admin = factories.user(db_session)
+    user = security.create_user(db_session, actor=admin, username="someone", full_name="Some One",
+                                password=NEW_PASSWORD)
+    db_session.expire_all()
+    assert db_session.get(User, user.id).email == ""
 
 
 @pytest.mark.parametrize("username,full_name,password,errors", [
@@ -130,9 +140,18 @@ def test_an_administrator_cannot_take_away_their_own_security_access(db_session)
     assert not db_session.get(User, other.id).can("security")
 
 
+def test_an_administrator_may_edit_their_own_name_keeping_a_role_with_security(db_session):
+    admin = factories.user(db_session, "admin")
+    lead = factories.role(db_session, "Relationship Lead")
+    _edit(db_session, admin, admin, full_name="The Admin", role_ids=[lead.id] + [r.id for r in admin.roles])
+    db_session.expire_all()
+    assert db_session.get(User, admin.id).full_name == "The Admin"
+    assert [r.name for r in db_session.get(User, admin.id).roles] == ["Administrator", "Relationship Lead"]
+
+
 def test_editing_a_missing_user_is_not_found(db_session):
     admin = factories.user(db_session)
-    with pytest.raises(NotFound, match="No such user."):
+    with pytest.raises(NotFound, match=r"^No such user\.$"):
         security.update_user(db_session, 999999, actor=admin, full_name="X", email="", active=True)
 
 
@@ -164,6 +183,30 @@ def test_deactivating_a_user_or_setting_their_password_ends_every_session_as_the
         assert changed["password_hash"] == ["•••", "•••"]
     else:
         assert changed["active"] == [True, False]
+
+
+def test_a_sign_in_racing_a_password_set_by_an_administrator_gets_no_session_that_outlives_it(db_session):
+    """The sessions end and the password changes in one transaction: a sign-in with the old password made the
+    moment anything of the edit is committed finds the new password, so no session opened on the old one lives."""
+    admin, user = factories.user(db_session, "admin"), factories.user(db_session, "ada", "Auditor")
+    sessions.start(db_session, user, SESSION_POLICY)
+    racer = []
+
+    def sign_in_with_the_old_password(committed):
+        if racer:
+            return
+        with Session(bind=db_session.get_bind()) as other:
+            found = security.authenticate(other, "ada", factories.PASSWORD, LoginPolicy(5, 15))
+            racer.append(found is not None and sessions.start(other, found, SESSION_POLICY))
+
+    real = db_session()
+    event.listen(real, "after_commit", sign_in_with_the_old_password)
+    try:
+        _edit(db_session, user, admin, password=NEW_PASSWORD)
+    finally:
+        event.remove(real, "after_commit", sign_in_with_the_old_password)
+    assert racer == [False]
+    assert all(r.ended_at is not None for r in _sessions(db_session, user))
 
 
 def test_an_edit_that_neither_deactivates_nor_sets_a_password_leaves_sessions_and_password_alone(db_session):
@@ -250,7 +293,7 @@ def test_a_role_name_taken_in_any_case_is_refused(db_session):
 
 def test_saving_a_missing_role_is_not_found(db_session):
     admin = factories.user(db_session)
-    with pytest.raises(NotFound, match="No such role."):
+    with pytest.raises(NotFound, match=r"^No such role\.$"):
         security.save_role(db_session, 999999, actor=admin, name="Gone", description="", grants={})
 
 
@@ -277,7 +320,7 @@ def test_deleting_a_role_no_one_has_is_recorded_as_the_administrators(db_session
     assert db_session.get(Role, role.id) is None
     [entry] = _entries(db_session, "roles", role.id, "delete")
     assert entry.actor_id == admin.id
-    with pytest.raises(NotFound, match="No such role."):
+    with pytest.raises(NotFound, match=r"^No such role\.$"):
         security.delete_role(db_session, role.id, actor=admin)
 
 
@@ -324,5 +367,5 @@ def test_a_branch_code_taken_in_any_case_is_refused(db_session):
 
 def test_saving_a_missing_branch_is_not_found(db_session):
     admin = factories.user(db_session)
-    with pytest.raises(NotFound, match="No such branch."):
+    with pytest.raises(NotFound, match=r"^No such branch\.$"):
         security.save_branch(db_session, 999999, actor=admin, code="X", name="X")
