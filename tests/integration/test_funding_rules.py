@@ -204,3 +204,14 @@ def test_a_job_moved_from_another_debtor_never_draws_on_that_debtors_po(world):
     s.commit()
     assert shown(world, "Sales Invoice", [line(world, "10", job)]) == [
         (None, None, None, f"job {job.number} has no PO assigned on 2026-03-01", True, True)]
+
+
+def test_a_line_naming_a_master_po_not_eligible_for_its_type_draws_on_its_line_marked_not_eligible(world):
+    s, types = world["session"], world["types"]
+    po, lines = master(s, world["debtor"])
+    for row in list(po.eligible):
+        if row.document_type_id != types["Sales Order"].id:
+            po.eligible.remove(row)
+    s.commit()
+    assert shown(world, "Sales Invoice", [line(world, "10", po=po)]) == [
+        ("M1", lines[0].id, "M1", "PO M1 (named on the line) / line 1 (A)", False, True)]
