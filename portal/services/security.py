@@ -202,6 +202,8 @@ def save_role(session: Session, role_id: int | None, *, actor, name: str, descri
         role = session.get(Role, role_id)
         if role is None:
             raise NotFound("No such role.")
+        if "security" not in clean and _loses_security(actor, role):
+            raise ValidationFailed({"grants": ["You cannot remove your own access to security."]})
         role.name, role.description = name.strip(), description.strip()
     current = {g.item: g for g in role.grants}
     for item, grant in current.items():
@@ -218,6 +220,12 @@ def save_role(session: Session, role_id: int | None, *, actor, name: str, descri
         session.rollback()
         raise ValidationFailed({"name": ["A role with that name exists."]})
     return role
+
+
+def _loses_security(actor, role: Role) -> bool:
+    """Whether taking security from `role` leaves the acting user with no role that grants it."""
+    held = getattr(actor, "roles", [])
+    return any(r.id == role.id for r in held) and not any(r.grant_map().get("security") for r in held if r.id != role.id)
 
 
 def delete_role(session: Session, role_id: int, *, actor) -> None:

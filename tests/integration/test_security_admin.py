@@ -271,6 +271,26 @@ def test_editing_a_role_adds_changes_and_removes_grants(db_session):
     assert db_session.get(Role, role.id).name == "Reviewers"
 
 
+def test_an_administrator_cannot_take_security_from_the_only_role_that_gives_it_to_them(db_session):
+    """As with their own user record: a role edit that would leave the administrator without security access is
+    refused (else one save locks them, or everyone, out of the security pages); another role keeping it is fine."""
+    admin = factories.user(db_session)
+    role = factories.role(db_session, "Administrator")
+    grants = {g.item: g.level for g in role.grants if g.item != "security"}
+    assert _refused(lambda: security.save_role(db_session, role.id, actor=admin, name="Administrator",
+                                               description="", grants=grants)) == {
+        "grants": ["You cannot remove your own access to security."]}
+    assert "security" in _grants(db_session, role.id)
+    spare = security.save_role(db_session, None, actor=admin, name="Security keeper", description="",
+                               grants={"security": "granted"})
+    admin = db_session.get(User, admin.id)
+    admin.roles.append(db_session.get(Role, spare.id))
+    db_session.commit()
+    security.save_role(db_session, role.id, actor=admin, name="Administrator", description="", grants=grants)
+    assert "security" not in _grants(db_session, role.id)
+    assert db_session.get(User, admin.id).can("security")
+
+
 def test_a_role_is_refused_with_a_message_for_its_name_and_each_wrong_grant(db_session):
     admin = factories.user(db_session)
     before = len(db_session.scalars(select(Role.id)).all())
