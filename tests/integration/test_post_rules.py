@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import AuditEntry, BillCode, Document, LedgerEntry, POLineBalance
+from portal.models import AuditEntry, Document, LedgerEntry, POLineBalance
 from portal.services import documents, posting
 from portal.services.documents import DocumentInput, LineInput
 from tests import factories
@@ -314,21 +314,3 @@ def test_the_alerts_a_posting_raises_come_back_with_it(world):
                                                                                            "PO ALR at 75%"]
     assert post(world, draft(world, "Sales Invoice", [line(world, "10", po=po)])).alerts == []
 
-
-def test_posting_queries_do_not_grow_with_the_bill_codes(world, count_queries):
-    """The lines' bill codes are read in one query, not one per code (each warning may name a line's code)."""
-    s = world["session"]
-    po = factories.po(s, world["debtor"], "BC1", amount="99999999")
-    for n in range(12):
-        world[f"C{n}"] = BillCode(code=f"C{n}")
-        s.add(world[f"C{n}"])
-    s.commit()
-
-    def statements(codes: int) -> int:
-        doc = draft(world, "Sales Invoice", [line(world, "1", po=po, code=f"C{n}") for n in range(codes)])
-        s.expire_all()
-        with count_queries() as seen:
-            assert posting.post(s, world["user"], doc.id, confirmed=True).posted
-        return len(seen)
-
-    assert statements(12) == statements(2)
