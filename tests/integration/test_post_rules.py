@@ -21,7 +21,8 @@ D = Decimal
 def written(s) -> tuple[int, int]:
     """How many ledger rows and history entries exist (a refusal or a question adds none)."""
     s.expire_all()
-    return s.scalar(select(func.count()).select_from(LedgerEntry)), s.scalar(select(func.count()).select_from(AuditEntry))
+    count = lambda model: s.scalar(select(func.count()).select_from(model))  # noqa: E731
+    return count(LedgerEntry), count(AuditEntry)
 
 
 def ledger_of(s, doc) -> list[tuple]:
@@ -91,7 +92,8 @@ def test_a_block_refusal_writes_nothing(world):
     before = written(s)
     for user, asks in ((world["user"], {}), (no_grant, {"override": True})):  # overriding is asked for, never assumed
         result = posting.post(s, user, doc.id, confirmed=True, **asks)
-        assert (result.posted, result.refused, result.needs_confirmation, result.overridden) == (False, True, False, False)
+        flags = (result.posted, result.refused, result.needs_confirmation, result.overridden)
+        assert flags == (False, True, False, False)
         assert [w.message for w in result.check.warnings] == [_over("P4", "20.00", "120.00", "100.00")]
     assert written(s) == before
     s.expire_all()
@@ -102,7 +104,8 @@ def test_a_block_refusal_writes_nothing(world):
 
 def _over(po, by, subtotal, amount):
     return (f"PO {po} would be over its amount by {by} (Subtotal {subtotal} of {amount}). Blocked: Used + Commitments "
-            f"with this document come to {subtotal} of {amount} (over by {by}); estimates do not count toward the block.")
+            f"with this document come to {subtotal} of {amount} (over by {by}); estimates do not count toward "
+            "the block.")
 
 
 def test_an_override_is_recorded_on_the_document_and_on_each_po_it_passed(world):
