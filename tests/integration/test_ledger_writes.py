@@ -13,8 +13,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
-from portal.models import (Alert, AlertTemplate, AuditEntry, Delivery, Document, LedgerEntry, POBalance, POLineBalance,
-                           PurchaseOrder, Role, User)
+from portal.models import (Alert, AlertTemplate, AuditEntry, Delivery, Document, LedgerEntry, POBalance, POForecast,
+                           POLineBalance, PurchaseOrder, Role, User)
 from portal.services import contracts, posting
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from tests import factories
@@ -228,3 +228,14 @@ def test_voiding_lines_back_below_a_threshold_re_arms_it(world):
     posting.void_lines(s, world["user"], order.id, [order.lines[0].id])
     s.expire_all()
     assert s.get(Alert, alert.id).armed
+
+
+def test_a_posting_that_moves_used_stores_the_pos_forecast_and_one_that_does_not_leaves_it(world):
+    """The PO lists filter on the stored forecast ("runs out within"), so a posting moving Used refreshes it."""
+    s = world["session"]
+    ordered, invoiced = factories.po(s, world["debtor"], "O1"), factories.po(s, world["debtor"], "I1")
+    _order(world, ordered, "25")
+    assert post(world, draft(world, "Sales Invoice", [line(world, "40", po=invoiced)])).posted
+    s.expire_all()
+    assert s.get(POForecast, ordered.id) is None
+    assert s.get(POForecast, invoiced.id).as_of == date.today()
