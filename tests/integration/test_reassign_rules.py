@@ -321,15 +321,17 @@ def test_an_override_reason_is_cut_at_1000_characters(world):
 
 # ----- what a move writes -----
 
-def test_the_ledger_rows_of_a_move_name_the_mover(world):
+def test_the_ledger_rows_of_a_move_carry_the_line_bill_code_and_name_the_mover(world):
+    """Spend per bill code (multi-line POs report it) and who moved it are read from these rows."""
     s = world["session"]
     a, b = factories.po(s, world["debtor"], "LA1"), factories.po(s, world["debtor"], "LA2")
-    invoice = _invoice(world, a, "70")
+    invoice = _invoice(world, a, "70", code="OT")
     mover = factories.user(s, role_name="Billing Admin")
     posting.reassign(s, mover, invoice.id, [invoice.lines[0].id], b.id, None, reason="x", confirmed=True)
-    rows = s.execute(select(LedgerEntry.po_id, LedgerEntry.amount, LedgerEntry.actor_id)
+    rows = s.execute(select(LedgerEntry.po_id, LedgerEntry.amount, LedgerEntry.bill_code_id, LedgerEntry.actor_id)
                      .where(LedgerEntry.event == "reassign")).all()
-    assert sorted(rows) == sorted([(a.id, D("-70"), mover.id), (b.id, D("70"), mover.id)])
+    ot = world["OT"].id
+    assert sorted(rows) == sorted([(a.id, D("-70"), ot, mover.id), (b.id, D("70"), ot, mover.id)])
 
 
 def test_a_move_that_crosses_a_threshold_of_the_target_reports_its_alert(world):
