@@ -215,3 +215,13 @@ def test_a_line_naming_a_master_po_not_eligible_for_its_type_draws_on_its_line_m
     s.commit()
     assert shown(world, "Sales Invoice", [line(world, "10", po=po)]) == [
         ("M1", lines[0].id, "M1", "PO M1 (named on the line) / line 1 (A)", False, True)]
+
+
+def test_a_job_assigned_before_its_pos_effective_date_still_names_that_po(world):
+    """A PO moved to start later leaves earlier assignments alone (seed 004 step 2): a line dated before
+    the PO starts still resolves to it (posting then warns that the date is outside the PO's)."""
+    s = world["session"]
+    job = factories.job(s, world["debtor"])
+    po = factories.po(s, world["debtor"], "LATE", effective=date(2026, 4, 1))
+    factories.assignment(s, job, po=po, start=date(2026, 1, 1))
+    assert shown(world, "Sales Invoice", [line(world, "10", job)]) == [("LATE", None, "LATE", "PO LATE", True, True)]
