@@ -38,7 +38,8 @@ def test_after_posting_without_committing_the_session_reads_the_new_balances(wor
     po, lines = _master(s, world["debtor"])
     job = factories.job(s, world["debtor"])
     factories.assignment(s, job, po=po, start=date(2026, 1, 1))
-    doc = draft(world, "Sales Invoice", [line(world, "150", job), line(world, "80", job, code="OT")])
+    doc = draft(world, "Sales Invoice", [line(world, "100", job), line(world, "50", job),
+                                         line(world, "80", job, code="OT")])  # two lines on line A
     assert posting.post(s, world["user"], doc.id, confirmed=True, commit=False).posted
     assert (s.get(POBalance, po.id).used, s.get(POLineBalance, lines[0].id).used,
             s.get(POLineBalance, lines[1].id).used) == (D("230"), D("150"), D("80"))
@@ -112,8 +113,8 @@ def test_posting_locks_its_pos_in_id_order_whatever_order_the_database_reads_the
         deadline = time.monotonic() + 60
         with db.engine.connect() as watcher:
             while racer.is_alive() and time.monotonic() < deadline:
-                if watcher.execute(text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))"),
-                                   {"pid": holder_pid}).scalar_one():
+                if watcher.execute(text("SELECT count(*) FROM pg_stat_activity "
+                                        "WHERE :pid = ANY(pg_blocking_pids(pid))"), {"pid": holder_pid}).scalar_one():
                     break
         with db.engine.connect() as probe:
             try:
