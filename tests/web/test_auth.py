@@ -148,6 +148,17 @@ def test_admin_creates_users_and_edits_grants(db_session, login_as):
     assert "not a valid grant" in bad.get_data(as_text=True)
 
 
+def test_the_role_form_refuses_to_take_security_from_the_administrators_only_role(db_session, login_as):
+    admin, _ = login_as("Administrator")
+    role = factories.role(db_session, "Administrator")
+    grants = {f"grant-{g.item}": g.level for g in role.grants if g.item != "security"}
+    refused = admin.post(f"/admin/roles/{role.id}/edit", {"name": "Administrator", "description": "", **grants})
+    assert refused.status_code == 200
+    assert "You cannot remove your own access to security." in refused.get_data(as_text=True)
+    db_session.expire_all()
+    assert "security" in factories.role(db_session, "Administrator").grant_map()
+
+
 @pytest.mark.parametrize("path,current", [
     ("/admin/settings", "Settings"), ("/admin/users", "Users &amp; roles"), ("/admin/roles", "Users &amp; roles"),
     ("/debtors/new", "Debtors"),
