@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from portal.domain import budget, formatting
 from portal.domain.budget import Balance, Entry, LineCheck, PostingCheck
-from portal.models import (BillCode, Debtor, Document, DocumentLine, JobOrder, LedgerEntry, POBalance, POLine, POLineBalance,
+from portal.models import (Debtor, Document, DocumentLine, JobOrder, LedgerEntry, POBalance, POLine, POLineBalance,
                            PurchaseOrder, po_line_bill_codes)
 from portal.services import alerts, audit, forecasts
 from portal.services.documents import check_lines_visible, credit_left, drawn_by_line, may_void, void_blocker
@@ -121,9 +121,8 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
         session.rollback()
         raise Conflict(f"{doc.number} is already {doc.status}.")
     job_ids = {l.job_id for l in doc.lines if l.job_id}
-    # one query each for the lines' jobs and bill codes (the lines' lazy loads then find them loaded)
+    # one query for the lines' jobs (the lines' lazy loads then find them loaded); their bill codes come joined
     jobs = {j.id: j for j in session.scalars(select(JobOrder).where(JobOrder.id.in_(job_ids)))} if job_ids else {}
-    session.scalars(select(BillCode).where(BillCode.id.in_({l.bill_code_id for l in doc.lines}))).all()
     if not all(may_see(user, line.job) for line in doc.lines):  # its warnings would name those jobs
         session.rollback()
         check_lines_visible(user, doc.lines)
