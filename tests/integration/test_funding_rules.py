@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from portal.models import BillCode, POLine, POLineBalance
-from portal.services import coverage, documents
+from portal.models import BillCode
+from portal.services import documents
 from portal.services.documents import DocumentInput, LineInput
 from tests import factories
+from tests.integration.test_money_rules import _master as master
 from tests.integration.test_posting import line, world  # noqa: F401  (fixture)
 
 D = Decimal
@@ -22,21 +23,6 @@ def shown(w, type_name, lines, *, doc_date=DAY):
     return [f if isinstance(f, str) else (f.po.number if f.po else None, f.po_line_id, f.po_number, f.note,
                                           f.eligible, f.covered)
             for f in documents.describe_funding(w["session"], w["user"], data)]
-
-
-def master(s, debtor, number="M1"):
-    labour = factories.bill_code_group(s, f"Labour {number}", ["ORD"])
-    extra = factories.bill_code_group(s, f"Overtime {number}", ["OT"])
-    po = factories.po(s, debtor, number, kind="multi_line_master", amount="300")
-    lines = [POLine(po_id=po.id, line_no=1, budget=D("200"), bill_code_group_id=labour.id, secondary_po_number="A",
-                    balance=POLineBalance(po_id=po.id)),
-             POLine(po_id=po.id, line_no=2, budget=D("100"), bill_code_group_id=extra.id, secondary_po_number="B",
-                    balance=POLineBalance(po_id=po.id))]
-    s.add_all(lines)
-    s.flush()
-    coverage.sync_po(s, po.id)
-    s.commit()
-    return po, lines
 
 
 def test_a_line_naming_one_of_the_debtors_pos_draws_on_it_and_says_so(world):
