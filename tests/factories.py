@@ -160,3 +160,18 @@ def equipment_setup(session, *, selection="off", pricing_method="average", perce
     session.commit()
     return {"supplier": supplier, "type": router, "catalog": catalog, "priced": priced, "monthly": monthly,
             "spo_1001": pos[0], "spo_1007": pos[1], "bill_code": code}
+
+
+def threshold_template(session, name: str, thresholds, *, message: str = "{remaining} left"):
+    """An alert template firing at the given draw percentages, subject "PO {po_number} at {percentage}%",
+    sent to the Billing Admin role."""
+    from decimal import Decimal
+
+    from portal.models import AlertTemplate
+
+    template = AlertTemplate(name=name, thresholds=[Decimal(str(t)) for t in thresholds],
+                             subject="PO {po_number} at {percentage}%", message=message,
+                             recipient_roles=[role(session, "Billing Admin")])
+    session.add(template)
+    session.commit()
+    return template

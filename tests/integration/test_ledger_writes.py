@@ -13,8 +13,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
-from portal.models import (Alert, AlertTemplate, AuditEntry, Delivery, Document, LedgerEntry, POBalance, POForecast,
-                           POLineBalance, PurchaseOrder, Role, User)
+from portal.models import (Alert, AuditEntry, Delivery, Document, LedgerEntry, POBalance, POForecast,
+                           POLineBalance, PurchaseOrder, User)
 from portal.services import contracts, posting
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from tests import factories
@@ -217,11 +217,7 @@ def test_the_ledger_rows_of_voided_lines_say_void_and_name_the_user(world):
 def test_voiding_lines_back_below_a_threshold_re_arms_it(world):
     """Voided back below a threshold, the threshold fires again at the next crossing."""
     s = world["session"]
-    role = s.scalar(select(Role).where(Role.name == "Billing Admin"))
-    template = AlertTemplate(name="Lines", thresholds=[D("50")], subject="PO {po_number} at {percentage}%",
-                             message="{remaining} left", recipient_roles=[role])
-    s.add(template)
-    s.commit()
+    template = factories.threshold_template(s, "Lines", ["50"])
     po = factories.po(s, world["debtor"], "V4", amount="1000", alert_template_id=template.id)
     order = _order(world, po, "400", "200")
     [alert] = s.scalars(select(Alert).where(Alert.po_id == po.id)).all()

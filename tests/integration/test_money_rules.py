@@ -257,14 +257,10 @@ def test_master_po_figures_add_up_with_not_on_any_line(world):
 # ----- defect 8: alert texts say the threshold and the draw -----
 
 def test_threshold_alert_says_the_threshold_and_the_actual_draw(world):
-    from portal.models import AlertTemplate, Notification, Role
+    from portal.models import Notification
 
     s = world["session"]
-    role = s.scalar(select(Role).where(Role.name == "Billing Admin"))
-    template = AlertTemplate(name="Draw", thresholds=[D("75")], subject="PO {po_number} at {percentage}%",
-                             message="PO {po_number} has drawn {percentage}% of its amount.", recipient_roles=[role])
-    s.add(template)
-    s.commit()
+    template = factories.threshold_template(s, "Draw", ["75"], message="PO {po_number} has drawn {percentage}% of its amount.")
     po = factories.po(s, world["debtor"], "AL8", amount="1000", alert_template_id=template.id)
     post(world, draft(world, "Sales Invoice", [line(world, "840", po=po)]))
     body = s.scalars(select(Notification.body)).first()

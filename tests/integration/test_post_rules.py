@@ -304,14 +304,8 @@ def test_a_credit_of_an_invoice_line_that_had_no_po_draws_on_no_po(world):
 
 def test_the_alerts_a_posting_raises_come_back_with_it(world):
     """The page flashes each one ("Alert raised: …")."""
-    from portal.models import AlertTemplate, Role
-
     s = world["session"]
-    role = s.scalar(select(Role).where(Role.name == "Billing Admin"))
-    template = AlertTemplate(name="Flash", thresholds=[D("50"), D("75")], subject="PO {po_number} at {percentage}%",
-                             message="{remaining} left", recipient_roles=[role])
-    s.add(template)
-    s.commit()
+    template = factories.threshold_template(s, "Flash", ["50", "75"])
     po = factories.po(s, world["debtor"], "ALR", amount="1000", alert_template_id=template.id)
     assert post(world, draft(world, "Sales Invoice", [line(world, "800", po=po)])).alerts == ["PO ALR at 50%",
                                                                                            "PO ALR at 75%"]

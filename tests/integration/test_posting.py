@@ -168,14 +168,8 @@ def test_reassigning_an_invoiced_line_moves_its_consumption(world):
 
 
 def test_thresholds_alert_once_with_notification_and_mail(world):
-    from portal.models import AlertTemplate, Role
-
     s = world["session"]
-    role = s.scalar(select(Role).where(Role.name == "Billing Admin"))
-    template = AlertTemplate(name="Std", thresholds=[D("75"), D("90")], subject="PO {po_number} at {percentage}%",
-                             message="{remaining} left", recipient_roles=[role])
-    s.add(template)
-    s.commit()
+    template = factories.threshold_template(s, "Std", ["75", "90"])
     po = factories.po(s, world["debtor"], "AL1", amount="1000", alert_template_id=template.id)
     post(world, draft(world, "Sales Invoice", [line(world, "800", po=po)]))
     post(world, draft(world, "Sales Invoice", [line(world, "10", po=po)]))

@@ -335,14 +335,8 @@ def test_the_ledger_rows_of_a_move_carry_the_line_bill_code_and_name_the_mover(w
 
 
 def test_a_move_that_crosses_a_threshold_of_the_target_reports_its_alert(world):
-    from portal.models import AlertTemplate, Role
-
     s = world["session"]
-    role = s.scalar(select(Role).where(Role.name == "Billing Admin"))
-    template = AlertTemplate(name="Half", thresholds=[D("50")], subject="PO {po_number} at {percentage}%",
-                             message="{remaining} left", recipient_roles=[role])
-    s.add(template)
-    s.commit()
+    template = factories.threshold_template(s, "Half", ["50"])
     a = factories.po(s, world["debtor"], "AT1")
     b = factories.po(s, world["debtor"], "AT2", amount="100", alert_template_id=template.id)
     invoice = _invoice(world, a, "70")

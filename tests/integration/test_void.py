@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, text
 
-from portal.models import Alert, AlertTemplate, AuditEntry, LedgerEntry, POLineBalance, Role
+from portal.models import Alert, AuditEntry, LedgerEntry, POLineBalance
 from portal.services import audit, documents, integrity, posting
 from portal.services.errors import Conflict, NotFound
 from tests import factories
@@ -109,11 +109,7 @@ def test_the_ledger_records_the_instant_whatever_the_databases_time_zone(world):
 def test_voiding_an_order_re_arms_the_threshold_it_had_fired(world):
     """Voided back below a threshold, the threshold fires again at the next crossing."""
     s = world["session"]
-    role = s.scalar(select(Role).where(Role.name == "Billing Admin"))
-    template = AlertTemplate(name="Void", thresholds=[D("50")], subject="PO {po_number} at {percentage}%",
-                             message="{remaining} left", recipient_roles=[role])
-    s.add(template)
-    s.commit()
+    template = factories.threshold_template(s, "Void", ["50"])
     po = factories.po(s, world["debtor"], "V4", amount="1000", alert_template_id=template.id)
     order = draft(world, "Sales Order", [line(world, "600", po=po)])
     assert post(world, order).posted
