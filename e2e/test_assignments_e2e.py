@@ -113,3 +113,24 @@ def test_a_consultant_sees_the_grid_without_bulk_and_an_auditor_without_any_acti
     expect(page.locator("#grid-title")).to_contain_text("CITY")
     expect(page.locator("#bulk-assign")).to_have_count(0)
     expect(page.locator(".grid-table form")).to_have_count(0)
+
+
+def test_bulk_filter_change_narrows_the_list_and_keeps_the_form(page, sign_in, db_session):
+    """Changing a filter re-reads the page's form (htmx GET): the form stays, listing only the matching jobs."""
+    sign_in(page, "Billing Admin")
+    debtor = factories.debtor(db_session, "ACME")
+    branch = factories.branch(db_session, "CTY")
+    factories.po(db_session, debtor, "BULK-1", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    db_session.execute(insert(JobOrder), [
+        {"title": f"Picker {i}", "debtor_id": debtor.id, "branch_id": branch.id, "start_date": date(2026, 1, 1),
+         "site": "Harbour" if i < 2 else "Depot"} for i in range(5)])
+    db_session.commit()
+    page.goto(f"/assignments/bulk?debtor_id={debtor.id}&start=2026-03-01")
+    expect(page.locator("input.bulk-pick")).to_have_count(5)
+    page.get_by_label("Site contains").fill("harb")
+    page.get_by_label("Site contains").press("Tab")
+    expect(page.locator("input.bulk-pick")).to_have_count(2)
+    expect(page.locator("#bulk-form button[value=preview]")).to_be_visible()
+    page.select_option("select[name=target]", label="PO BULK-1 (2026-01-01 to 2026-12-31)")
+    page.click("button[value=preview]")
+    expect(page.locator("#bulk-will-assign")).to_have_text("2")

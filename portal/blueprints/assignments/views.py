@@ -13,7 +13,7 @@ from portal.blueprints.job_orders.forms import parse_target
 from portal.blueprints.job_orders.views import parse_day
 from portal.domain import assignment as assignment_rules
 from portal.extensions import db
-from portal.htmx import render
+from portal.htmx import is_partial, render
 from portal.services import assignments as service, bulk_assign, job_orders, security, settings
 from portal.services.debtors import all_debtors, find_debtor
 from portal.services.errors import Conflict, NotFound, ValidationFailed
@@ -195,14 +195,17 @@ def bulk():
     debtor = _debtor_or_404(int_or_none(source.get("debtor_id")))
     day = parse_day(source.get("start"), date.today())
     selection, problem = _selection(source, day, opening=request.method == "GET")
-    jobs = bulk_assign.listed(db.session, current_user, selection.flt, date.today())
-    pos, groups = service.offer(db.session, debtor.id, day)
-    context = dict(debtor=debtor, day=day, selection=selection, jobs=jobs, listed_max=bulk_assign.LISTED, pos=pos, groups=groups,
-                   branches=security.all_branches(db.session),
-                   target=source.get("target", ""), error=problem, preview=None, outcome=None)
+    context = dict(debtor=debtor, day=day, selection=selection, target=source.get("target", ""), error=problem,
+                   preview=None, outcome=None)
+    if request.method == "GET" or not is_partial():  # the whole page: its form and the jobs to tick
+        pos, groups = service.offer(db.session, debtor.id, day)
+        context.update(jobs=bulk_assign.listed(db.session, current_user, selection.flt, date.today()),
+                       listed_max=bulk_assign.LISTED, pos=pos, groups=groups, branches=security.all_branches(db.session))
     if request.method == "POST" and not problem:
         context.update(_bulk_run(source, selection, day))
-    return render("assignments/bulk.html", "assignments/_bulk_result.html", **context)
+    # a filter's change (an htmx GET) swaps in the page's new form; a preview or an apply, only its result
+    fragment = "assignments/_bulk_result.html" if request.method == "POST" else "assignments/bulk.html"
+    return render("assignments/bulk.html", fragment, **context)
 
 
 def _bulk_run(source, selection, day: date) -> dict:
