@@ -2,16 +2,17 @@
 
 The request carries the job filter plus exclusions (or an explicit inclusion list), never 10,000
 ids. Preview and apply each run a fixed number of SQL statements whatever the number of jobs:
-the skip reasons are one CASE expression, and the assignments and their audit rows are written by
-a single INSERT … SELECT with a data-modifying CTE.
+the skip reasons are one CASE expression. Applying reads each job's reason once, and writes the
+assignments and their audit rows by a single INSERT … SELECT over that one array of job ids, with
+a data-modifying CTE.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
-from sqlalchemy import and_, case, exists, func, insert, literal, select, type_coerce, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Integer, and_, any_, case, exists, func, insert, literal, select, type_coerce, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -114,7 +115,7 @@ def _target_problem(session: Session, debtor_id: int, target: Target, day: date)
 
 def preview(session: Session, user, selection: Selection, target: Target, day: date, *, today: date,
             examples: int = 50) -> Preview:
-    """How many jobs would be assigned, and which are skipped and why (three statements)."""
+    """How many jobs would be assigned, and which are skipped and why (two statements, three with skips)."""
     problem = _target_problem(session, selection.flt.debtor_id, target, day)
     jobs = _selected(user, selection, today).subquery()
     reason = _reason(day)
@@ -122,11 +123,26 @@ def preview(session: Session, user, selection: Selection, target: Target, day: d
     counts = dict(session.execute(select(base.c.reason, func.count()).group_by(base.c.reason)).all())
     to_assign = counts.pop(None, 0)
     sample = session.execute(select(base.c.number, base.c.title, base.c.reason).where(base.c.reason.is_not(None))
-                             .order_by(base.c.number).limit(examples)).all()
+                             .order_by(base.c.number).limit(examples)).all() if counts else []
     if problem:
         counts = {"PO not valid on the date": to_assign + sum(counts.values())}
         to_assign = 0
     return Preview(to_assign, counts, [tuple(r) for r in sample], problem)
+
+
+def _decided(session: Session, user, selection: Selection, day: date, today: date,
+             examples: int = 50) -> tuple[list[int], Preview]:
+    """The ids of the selected jobs nothing skips, and the preview's summary of them all: each job's
+    skip reason read once (one statement), so writing does not work out the reasons again."""
+    jobs = _selected(user, selection, today).subquery()
+    rows = session.execute(select(JobOrder.id, JobOrder.number, JobOrder.title, _reason(day))
+                           .join(jobs, jobs.c.id == JobOrder.id).order_by(JobOrder.number)).all()
+    skipped = [r for r in rows if r.reason is not None]
+    counts: dict[str, int] = {}
+    for r in skipped:
+        counts[r.reason] = counts.get(r.reason, 0) + 1
+    eligible = [r.id for r in rows if r.reason is None]
+    return eligible, Preview(len(eligible), counts, [(r.number, r.title, r.reason) for r in skipped[:examples]])
 
 
 def _close_expired(session: Session, user, job_ids, day: date, now: datetime) -> None:
@@ -134,7 +150,7 @@ def _close_expired(session: Session, user, job_ids, day: date, now: datetime) ->
     end them at that expiration, as assigning one job does, so the new row never overlaps (one statement)."""
     end = lasting_end_sql()
     closed = (update(JobPOAssignment)
-              .where(JobPOAssignment.job_id.in_(job_ids), JobPOAssignment.manual_end.is_(None),
+              .where(JobPOAssignment.job_id == any_(job_ids), JobPOAssignment.manual_end.is_(None),
                      JobPOAssignment.start_date <= day, end < day)
               .values(manual_end=end, changed_by_id=user.id, changed_at=now,
                       row_version=JobPOAssignment.row_version + 1)
@@ -151,33 +167,32 @@ def _close_expired(session: Session, user, job_ids, day: date, now: datetime) ->
 
 def apply(session: Session, user, selection: Selection, target: Target, day: date, *, today: date) -> Outcome:
     """Assign every selected job that nothing skips, with its audit row, in one INSERT … SELECT."""
-    summary = preview(session, user, selection, target, day, today=today)
-    if summary.target_problem:
-        raise ValidationFailed({"target": [summary.target_problem]})
-    if summary.to_assign == 0:
+    problem = _target_problem(session, selection.flt.debtor_id, target, day)
+    if problem:
+        raise ValidationFailed({"target": [problem]})
+    job_ids, summary = _decided(session, user, selection, day, today)
+    if not job_ids:
         raise ValidationFailed({"": ["No job in the selection can be assigned on that date."]})
     audit.acting(session, user)
     now = datetime.now(timezone.utc)
-    jobs = _selected(user, selection, today).subquery()
-    eligible = (select(JobOrder.id, JobOrder.debtor_id).join(jobs, jobs.c.id == JobOrder.id)
-                .where(_reason(day).is_(None))).subquery()
-    _close_expired(session, user, select(eligible.c.id), day, now)
+    ids = literal(job_ids, ARRAY(Integer))
+    _close_expired(session, user, ids, day, now)
     po_id, group_id = (None, target.id) if target.is_group else (target.id, None)
     inserted = (
         insert(JobPOAssignment)
         .from_select(
             ["job_id", "debtor_id", "po_id", "group_id", "start_date", "source", "created_by_id", "changed_by_id",
              "created_at", "changed_at", "row_version"],
-            select(eligible.c.id, eligible.c.debtor_id, literal(po_id, JobPOAssignment.po_id.type),
+            select(JobOrder.id, JobOrder.debtor_id, literal(po_id, JobPOAssignment.po_id.type),
                    literal(group_id, JobPOAssignment.group_id.type), literal(day), literal("bulk"),
-                   literal(user.id), literal(user.id), literal(now), literal(now), literal(1)).select_from(eligible),
+                   literal(user.id), literal(user.id), literal(now), literal(now), literal(1))
+            .where(JobOrder.id == any_(ids)),
         )
         .returning(JobPOAssignment.id, JobPOAssignment.job_id)
         .cte("inserted")
     )
-    changes = type_coerce(func.jsonb_build_object(
-        "start_date", literal(["", day.isoformat()], JSONB), "po_id", literal([None, po_id], JSONB),
-        "group_id", literal([None, group_id], JSONB), "source", literal([None, "bulk"], JSONB)), JSONB)
+    changes = literal({"start_date": ["", day.isoformat()], "po_id": [None, po_id], "group_id": [None, group_id],
+                       "source": [None, "bulk"]}, JSONB)  # the same for every row: built once
     audit_rows = (
         insert(AuditEntry)
         .from_select(["actor_id", "entity_type", "entity_id", "scope_type", "scope_id", "action", "summary",
@@ -188,10 +203,11 @@ def apply(session: Session, user, selection: Selection, target: Target, day: dat
         .returning(AuditEntry.scope_id)
     )
     try:
-        job_ids = [r[0] for r in session.execute(audit_rows)]
-        assigned = session.execute(select(JobOrder.number, JobOrder.title, JobOrder.id).where(JobOrder.id.in_(job_ids))
-                                   .order_by(JobOrder.number)).all() if len(job_ids) <= 2000 else \
-            [(f"{len(job_ids)} jobs", "", None)]
+        assigned_ids = [r[0] for r in session.execute(audit_rows)]
+        assigned = session.execute(select(JobOrder.number, JobOrder.title, JobOrder.id)
+                                   .where(JobOrder.id.in_(assigned_ids))
+                                   .order_by(JobOrder.number)).all() if len(assigned_ids) <= 2000 else \
+            [(f"{len(assigned_ids)} jobs", "", None)]
         session.commit()
     except IntegrityError:
         session.rollback()

@@ -136,6 +136,22 @@ def test_assignment_po_must_belong_to_the_jobs_debtor(db_session):
     db_session.rollback()
 
 
+
+@pytest.mark.parametrize("via", ["po", "group"])
+def test_assignment_naming_a_debtor_that_does_not_exist_is_refused(db_session, via):
+    """The debtor is checked through the PO's or group's (id, debtor_id) key: no key of its own is needed."""
+    debtor, branch = factories.debtor(db_session), factories.branch(db_session)
+    po = _po(db_session, debtor, "P1", date(2026, 1, 1), date(2026, 12, 31))
+    group = POGroup(debtor_id=debtor.id, description="G")
+    job = JobOrder(title="Picker", debtor_id=debtor.id, branch_id=branch.id, start_date=date(2026, 1, 1))
+    db_session.add_all([group, job])
+    db_session.flush()
+    target = {"po_id": po.id} if via == "po" else {"group_id": group.id}
+    db_session.add(JobPOAssignment(job_id=job.id, debtor_id=debtor.id + 10_000, start_date=date(2026, 1, 1), **target))
+    with pytest.raises(IntegrityError, match=f"fk_job_po_assignments_{via}_same_debtor"):
+        db_session.flush()
+    db_session.rollback()
+
 # --- the migrations and the models declare the same constraints ----------------------------------
 # `flask db check` compares columns and plain indexes but not CHECK or EXCLUDE constraints, nor a
 # partial index's WHERE. So PostgreSQL itself renders both sides: the migrated test database, and a

@@ -128,3 +128,44 @@ def test_active_on_the_start_date_only_leaves_inactive_jobs_out_of_the_selection
     assert gone.number in cleared and f'class="bulk-pick" value="{gone.id}"' not in cleared
     assert f"{gone.number} is not active on 2026-03-01: skipped" in cleared
     assert 'type="radio"' not in cleared and "Job number or title contains" in cleared
+
+
+def test_apply_reports_what_the_preview_said_and_touches_only_the_jobs_it_assigns(db_session):
+    """Applying decides each job once: its summary is the preview's (counts, the first 50 skipped by
+    number), and a skipped job keeps its rows as they were, even an open-ended one on an expired PO."""
+    from portal.services import bulk_assign, job_orders
+
+    debtor, branch = factories.debtor(db_session), factories.branch(db_session)
+    admin = factories.user(db_session, role_name="Billing Admin")
+    old = factories.po(db_session, debtor, "OLD-PO", effective=D(2026, 1, 1), expiration=D(2026, 1, 31))
+    po = factories.po(db_session, debtor, "NEW-PO", effective=D(2026, 1, 1), expiration=D(2026, 12, 31))
+    free = _jobs(db_session, debtor, branch, 7)
+    late = _jobs(db_session, debtor, branch, 60, start_date=D(2026, 6, 1))
+    expired_held = factories.job(db_session, debtor, branch, title="Expired, reassigned")
+    factories.assignment(db_session, expired_held, po=old, start=D(2026, 1, 1))  # open-ended on an expired PO
+    expired_gone = factories.job(db_session, debtor, branch, discontinued=D(2026, 2, 1), title="Expired, gone")
+    factories.assignment(db_session, expired_gone, po=old, start=D(2026, 1, 1))
+    future = factories.job(db_session, debtor, branch, title="Future row")
+    factories.assignment(db_session, future, po=po, start=D(2026, 9, 1))
+    db_session.commit()
+    selection = bulk_assign.Selection(job_orders.JobFilter(debtor_id=debtor.id, active_only=False))
+    target = bulk_assign.Target("po", po.id)
+    preview = bulk_assign.preview(db_session, admin, selection, target, D(2026, 3, 1), today=D(2026, 3, 1))
+    outcome = bulk_assign.apply(db_session, admin, selection, target, D(2026, 3, 1), today=D(2026, 3, 1))
+    assert (preview.to_assign, preview.skipped) == (8, {
+        "not active on the date": 60, "discontinued before the date": 1, "has future assignments": 1})
+    assert outcome.preview == preview
+    assert len(outcome.preview.examples) == 50
+    assert outcome.count == 8
+    assert {r[2] for r in outcome.assigned} == set(free) | {expired_held.id}
+    ends = dict(db_session.execute(select(JobPOAssignment.job_id, JobPOAssignment.manual_end)
+                                   .where(JobPOAssignment.po_id == old.id)).all())
+    assert ends == {expired_held.id: D(2026, 1, 31), expired_gone.id: None}
+    assert not set(late) & set(db_session.scalars(select(JobPOAssignment.job_id)))
+    history = db_session.execute(select(AuditEntry.scope_id, AuditEntry.action, AuditEntry.changes, AuditEntry.actor_id)
+                                 .where(AuditEntry.entity_type == "job_po_assignments",
+                                        AuditEntry.summary == "bulk assignment from 2026-03-01")).all()
+    assert sorted(h.scope_id for h in history) == sorted(set(free) | {expired_held.id})
+    assert {(h.action, h.actor_id) for h in history} == {("create", admin.id)}
+    assert all(h.changes == {"start_date": ["", "2026-03-01"], "po_id": [None, po.id], "group_id": [None, None],
+                             "source": [None, "bulk"]} for h in history)
