@@ -76,7 +76,7 @@ check: $(STAMP)
 	$(FLASK) db upgrade && $(FLASK) db check
 
 bench: $(STAMP)
-	for b in bench/[a-z]*.py; do case $$b in *common.py|*http.py|*floor.py|*explain.py) ;; *) $(BIN)/python -m bench.$$(basename $$b .py);; esac; done
+	for b in bench/[a-z]*.py; do case $$b in *common.py|*http.py|*floor.py|*explain.py|*profile.py) ;; *) $(BIN)/python -m bench.$$(basename $$b .py);; esac; done
 
 ## Pages over HTTP against a SELECT 1 floor; DATABASE_URL must hold `flask demo scale` data.
 bench-http: $(STAMP)
