@@ -157,7 +157,9 @@ def targets(dsn: str, bulk: bool = True) -> dict:
         small_po = one("SELECT po_id FROM ledger_entries GROUP BY po_id ORDER BY count(*) LIMIT 1")
         # posting: each client invoices jobs of its own debtor, each job assigned to a PO of that debtor
         posting = []
-        for (debtor_id,) in conn.execute("SELECT debtor_id FROM job_po_assignments GROUP BY debtor_id "
+        # (not an earlier run's bulk debtor: its 10,000 jobs all draw on one PO)
+        for (debtor_id,) in conn.execute("SELECT debtor_id FROM job_po_assignments WHERE debtor_id NOT IN "
+                                         "(SELECT id FROM debtors WHERE code LIKE 'BULK%%') GROUP BY debtor_id "
                                          "HAVING count(*) >= 20 ORDER BY debtor_id DESC LIMIT %s", (CLIENTS,)):
             jobs = [r[0] for r in conn.execute("SELECT job_id FROM job_po_assignments WHERE debtor_id = %s "
                                                "ORDER BY job_id LIMIT 20", (debtor_id,))]

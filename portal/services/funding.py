@@ -54,6 +54,7 @@ class Resolver:
         self.debtor_id = debtor_id
         self.timelines: dict[int, list[assignment_rules.Assignment]] = {}
         self.line_codes: dict[int, dict[int, frozenset[int]]] = {}
+        self._candidates: list[rules.Candidate] | None = None
         if job_ids is None:
             self.data: DebtorPOs = debtor_pos(session, debtor_id)
         else:
@@ -98,8 +99,9 @@ class Resolver:
 
     def _eligible_twin(self, po: PurchaseOrder, type_id: int) -> tuple[PurchaseOrder, bool]:
         """The PO of the same number eligible for the document type (a split PO), else this one, not eligible."""
-        chosen, eligible = rules.eligible_po(self._candidate(po), [self._candidate(p) for p in self.data.rows.values()],
-                                             type_id)
+        if self._candidates is None:  # the same POs for every line: built once
+            self._candidates = [self._candidate(p) for p in self.data.rows.values()]
+        chosen, eligible = rules.eligible_po(self._candidate(po), self._candidates, type_id)
         return self.data.rows[chosen.po_id], eligible
 
     def _with_line(self, po: PurchaseOrder, bill_code_id: int, eligible: bool, note: str) -> Funding:

@@ -13,7 +13,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import bindparam, func, insert, inspect, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from portal.domain import budget, formatting
 from portal.domain.budget import Balance, Entry, LineCheck, PostingCheck
@@ -45,7 +45,10 @@ def lock_pos(session: Session, po_ids) -> dict[int, PurchaseOrder]:
     ids = sorted({i for i in po_ids if i})
     if not ids:
         return {}
+    # the PO rows only: their balances are read next (balances_of), their lines, types and forecast when asked
     rows = session.scalars(select(PurchaseOrder).where(PurchaseOrder.id.in_(ids)).order_by(PurchaseOrder.id)
+                           .options(lazyload(PurchaseOrder.lines), lazyload(PurchaseOrder.eligible),
+                                    lazyload(PurchaseOrder.balance), lazyload(PurchaseOrder.forecast))
                            .with_for_update(of=PurchaseOrder).execution_options(populate_existing=True)).all()
     return {p.id: p for p in rows}
 
