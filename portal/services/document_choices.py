@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.models import Debtor, DocumentType, JobOrder, PurchaseOrder
-from portal.services.debtors import all_debtors
+from portal.models import DocumentType, JobOrder, PurchaseOrder
+from portal.services.debtors import DebtorOption, all_debtors
 from portal.services.job_visibility import visible
 from portal.services.maintenance import active_bill_codes
 
@@ -17,7 +17,7 @@ MAX_JOBS = 1000  # the editor's job list for one debtor
 
 @dataclass(frozen=True)
 class FormChoices:
-    debtors: list[Debtor]
+    debtors: list[DebtorOption]
     document_types: list[DocumentType]
 
 
@@ -52,6 +52,6 @@ def reassign_targets(session: Session, debtor_id: int) -> list[PurchaseOrder]:
                                 .order_by(PurchaseOrder.number)))
 
 
-def debtors_by_id(session: Session) -> dict[int, Debtor]:
+def debtors_by_id(session: Session) -> dict[int, DebtorOption]:
     """Every debtor by id, in code order (the spend report's filter and its export's codes)."""
     return {d.id: d for d in all_debtors(session)}

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from portal.domain.assignment import Target, enforcement_refusal, must_keep_po
 from portal.models import Branch, Debtor, DocumentType, JobOrder, User
 from portal.services import audit, search
-from portal.services.debtors import all_debtors, like_pattern
+from portal.services.debtors import DebtorOption, all_debtors, like_pattern
 from portal.services import assignments
 from portal.services.errors import ValidationFailed
 from portal.services.job_visibility import (active_on_clause, assigned_on_clause, assigned_to_po_on_clause,
@@ -54,7 +54,7 @@ def filtered(flt: JobFilter, user, today: date) -> Select:
     return stmt
 
 
-def debtors(session: Session, *, active_only: bool = False) -> list[Debtor]:
+def debtors(session: Session, *, active_only: bool = False) -> list[DebtorOption]:
     """The debtors a job order may be for (only the active ones when asked), by code."""
     return all_debtors(session, active_only=active_only)
 
