@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import ARRAY, Integer, any_, cast, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session, contains_eager, lazyload
 
 from portal.domain import budget
 from portal.domain import purchase_orders as rules
@@ -65,10 +65,13 @@ def list_purchase_orders(session: Session, flt: POFilter, *, today: date, page: 
 
 
 def po_query(flt: POFilter, *, today: date):
-    """The POs a filter selects, with their balance rows, in the filter's order (page and export)."""
+    """The POs a filter selects, with their balance rows, in the filter's order (page and export); a
+    list row shows no eligible document types, so they are not read (master lines are: a master PO's
+    figures say what is on none of its lines)."""
     stmt = (select(PurchaseOrder)
             .outerjoin(PurchaseOrder.balance).options(contains_eager(PurchaseOrder.balance))
-            .outerjoin(PurchaseOrder.forecast).options(contains_eager(PurchaseOrder.forecast)))
+            .outerjoin(PurchaseOrder.forecast).options(contains_eager(PurchaseOrder.forecast))
+            .options(lazyload(PurchaseOrder.eligible)))
     if flt.debtor_id:
         stmt = stmt.where(PurchaseOrder.debtor_id == flt.debtor_id)
     if flt.group_id:
