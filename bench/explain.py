@@ -24,6 +24,7 @@ def main(paths: list[str]) -> None:
     from portal.extensions import db
 
     os.environ.setdefault("SECRET_KEY", "bench-secret")
+    os.environ.setdefault("PORTAL_COOKIE_SECURE", "0")  # served over plain HTTP here
     app = create_app({"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
     dsn = app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg://", "postgresql://")
     if not paths:

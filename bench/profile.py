@@ -12,6 +12,7 @@ import logging
 import os
 import pstats
 import time
+from contextlib import contextmanager
 
 
 def main() -> None:
@@ -22,6 +23,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--post", type=int, default=0, help="also draft and post this many 20-line invoices")
     parser.add_argument("--plain", action="store_true", help="post without the profiler (the time as served)")
+    parser.add_argument("--sql", action="store_true", help="print each statement of one more request, with its time")
     args = parser.parse_args()
     from portal import create_app
 
@@ -45,9 +47,40 @@ def main() -> None:
         for _ in range(args.repeat):
             client.get(path)
         print(f"   {(time.perf_counter() - plain) * 1000 / args.repeat:.1f} ms per request without it")
+        if args.sql:
+            with _statements(app) as last:
+                client.get(path)
+            print("\n".join(last))
         pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
     if args.post:
         posting(app, client, args)
+
+
+@contextmanager
+def _statements(app):
+    """Each statement run inside the block: its time, rows and text (shortened)."""
+    from sqlalchemy import event
+
+    from portal.extensions import db
+
+    last: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        conn.info["t0"] = time.perf_counter()
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        last.append(f"{(time.perf_counter() - conn.info['t0']) * 1000:6.2f} ms {cursor.rowcount:5} rows "
+                    f"{' '.join(statement.split())[:150]}")
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", before)
+        event.listen(db.engine, "after_cursor_execute", after)
+    try:
+        yield last
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", before)
+            event.remove(db.engine, "after_cursor_execute", after)
 
 
 def posting(app, client, args) -> None:
