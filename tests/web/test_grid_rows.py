@@ -75,3 +75,22 @@ def test_future_removal_names_the_po_as_users_know_it(db_session, login_as):
     html = browser.post(f"/assignments/jobs/{mine.id}/assign", {"as_of": "2026-03-01", "target": f"po:{po.id}"}).get_data(as_text=True)
     assert "PO P3" in html and f"po {later.id}" not in html
     assert html.count("<mark>") == 1  # the prompt once, not once per block
+
+
+def test_every_unassigned_row_offers_the_debtors_groups_and_pos(db_session, login_as):
+    """The grid renders the picker's options once for all its rows; a row answered alone renders its own."""
+    debtor, _, po, mine, theirs = _setup(db_session)
+    group = factories.po_group(db_session, debtor, "Cleaning")
+    factories.po(db_session, debtor, "G-1", group=group, effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    db_session.commit()
+    browser, _ = login_as("Billing Admin")
+    options = [f'<option value="group:{group.id}">Group Cleaning (PO G-1)</option>',
+               f'<option value="po:{po.id}">PO P-1</option>']
+    grid = browser.get(f"/assignments/?debtor_id={debtor.id}&as_of=2026-03-01").get_data(as_text=True)
+    for job in (mine, theirs):
+        picker = grid.split(f'aria-label="PO or group for {job.number}"', 1)[1].split("</select>", 1)[0]
+        assert all(o in picker for o in options), picker
+    browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": "2026-03-01", "target": f"po:{po.id}"})
+    row = browser.post(f"/assignments/grid/{mine.id}/clear", {"as_of": "2026-03-01"}).get_data(as_text=True)
+    picker = row.split(f'aria-label="PO or group for {mine.number}"', 1)[1].split("</select>", 1)[0]
+    assert all(o in picker for o in options), picker
