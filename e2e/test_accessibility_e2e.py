@@ -2,11 +2,15 @@
 1366x900 screenshot of each main page in e2e/artifacts/ (Billing Admin's view, Administrator's for admin)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from e2e.conftest import shot
+from tests import factories
 from portal import demo
 from portal.models import (AlertTemplate, Contract, Debtor, Document, JobOrder, Opportunity, POGroup, PurchaseOrder,
                            ServiceDeskItem, SupplierPO)
@@ -89,3 +93,45 @@ def test_every_main_page_passes_axe_for_every_role(page, sign_in, demo_pages, ro
             shot(page, f"page-start-{role.lower().replace(' ', '-')}")
     assert seen >= 10, (role, seen)
     assert found == [], f"{role}: {len(found)} serious/critical axe violations\n" + "\n".join(found)
+
+
+def test_what_htmx_swaps_in_passes_axe_too(page, sign_in, db_session):
+    """The fragments htmx swaps into a page (a list's filtered rows, a job's assignment panel, the bulk
+    preview and result, the document editor's lines for another debtor) meet the same bar as the pages."""
+    demo.load(db_session)
+    sign_in(page, "Billing Admin")
+    job = _first(db_session, JobOrder)
+    found = []
+
+    def check(where: str) -> None:
+        found.extend(f"{where}: {v}" for v in _serious(page))
+
+    page.goto("/purchase-orders/")
+    with page.expect_response(lambda r: "/purchase-orders/?" in r.url and r.request.headers.get("hx-request")):
+        page.get_by_label("Debtor").select_option(index=1)
+    page.wait_for_load_state("networkidle")
+    check("PO list filtered by debtor")
+
+    po = _first(db_session, PurchaseOrder, PurchaseOrder.kind == "single_line")
+    free = factories.job(db_session, db_session.get(Debtor, po.debtor_id), title="Not assigned yet")
+    db_session.commit()
+    page.goto(f"/job-orders/{free.id}")
+    picker = page.locator(".assign-form select[name=target]")  # the panel may load after the page
+    expect(picker).to_be_visible()
+    picker.select_option(index=1)
+    expect(page.locator(".job-panel")).to_have_attribute("data-pending", re.compile(r"^(po|group):\d+$"))
+    check("job panel re-rendered for a chosen PO")
+
+    page.goto(f"/assignments/bulk?debtor_id={job.debtor_id}")
+    page.select_option("select[name=target]", index=1)
+    page.click("button[value=preview]")
+    expect(page.locator(".bulk-preview")).to_be_visible()
+    check("bulk preview")
+
+    debtors = db_session.scalars(select(Debtor).where(Debtor.active.is_(True)).order_by(Debtor.code)).all()
+    page.goto(f"/documents/new?debtor_id={debtors[0].id}")
+    with page.expect_response(lambda r: r.url.endswith("/documents/lines")):
+        page.select_option("#debtor_id", str(debtors[-1].id))
+    page.wait_for_load_state("networkidle")
+    check("document editor's lines for another debtor")
+    assert found == [], f"{len(found)} serious/critical axe violations after htmx swaps\n" + "\n".join(found)
