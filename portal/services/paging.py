@@ -50,8 +50,10 @@ def paginate(session: Session, stmt: Select, page: int, per_page: int, *, scalar
     Rows are counted only up to `count_ahead` pages past this one."""
     page = max(1, min(page, 1_000_000))
     cap = (page + count_ahead) * per_page
-    # counted in the list's own order, so the index that pages it also stops the count
-    counted = session.scalar(select(func.count()).select_from(stmt.limit(cap + 1).subquery())) or 0
+    # counted without the list's order: any cap+1 rows count the same, and a search whose matches come
+    # from several indexes then stops at the cap instead of sorting them all first ("weld": 5,000 jobs,
+    # 15-21 ms to 6 ms); an index that pages the list still stops the count as early
+    counted = session.scalar(select(func.count()).select_from(stmt.order_by(None).limit(cap + 1).subquery())) or 0
     result = session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
     items = result.scalars().all() if scalars else result.all()
     return Page(items=items, total=min(counted, cap), page=page, per_page=per_page, more=counted > cap)

@@ -195,3 +195,23 @@ def test_a_blank_number_never_collides_with_a_typed_one(db_session, books):
     with pytest.raises(ValidationFailed) as refused:  # a typed duplicate is a form message, not a 500
         draft(first.number.lower())
     assert "number" in refused.value.errors
+
+
+def test_a_search_counts_up_to_its_cap_and_pages_in_its_order(db_session):
+    """The count stops a few pages on whatever order the rows come in; the page itself keeps the list's order."""
+    from portal.services import job_orders
+    from portal.services.paging import paginate
+
+    debtor, branch = factories.debtor(db_session), factories.branch(db_session)
+    admin = factories.user(db_session, role_name="Billing Admin")
+    for i in range(9):
+        factories.job(db_session, debtor, branch, title=f"Welder {i}")
+    factories.job(db_session, debtor, branch, title="Driver")
+    db_session.commit()
+    stmt = job_orders.filtered(job_orders.JobFilter(q="weld", active_only=False), admin, date.today()) \
+        .order_by(None).order_by(job_orders.JobOrder.title.desc())
+    first = paginate(db_session, stmt, 1, 2, count_ahead=2)  # counts up to (1 + 2) pages of 2: 6
+    assert (first.total, first.more, first.pages) == (6, True, 3)
+    assert [j.title for j in first.items] == ["Welder 8", "Welder 7"]
+    last = paginate(db_session, stmt, 5, 2, count_ahead=2)
+    assert (last.total, last.more) == (9, False) and [j.title for j in last.items] == ["Welder 0"]
