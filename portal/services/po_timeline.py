@@ -22,6 +22,11 @@ def po_period(po: PurchaseOrder) -> POPeriod:
     return POPeriod(po.id, po.number, po.effective, po.expiration, po.group_id)
 
 
+# the POs a split PO's twins are found through; made once (building an alias of the mapper each call
+# cost a posting ~1.5 ms)
+_SAME_NUMBER = aliased(PurchaseOrder, name="same_number")
+
+
 @dataclass(frozen=True)
 class DebtorPOs:
     """A debtor's POs and groups as the timeline rules need them (two queries)."""
@@ -47,7 +52,7 @@ def debtor_pos(session: Session, debtor_id: int | None, *, po_ids: set[int] | No
         po_ids, group_ids = po_ids or set(), group_ids or set()
         wanted = [PurchaseOrder.id.in_(po_ids)] + ([PurchaseOrder.group_id.in_(group_ids)] if group_ids else [])
         if same_numbers:
-            named = aliased(PurchaseOrder)
+            named = _SAME_NUMBER
             wanted.append(PurchaseOrder.number_key.in_(
                 select(named.number_key).where(named.debtor_id == debtor_id, or_(
                     named.id.in_(po_ids), named.group_id.in_(group_ids)))))
