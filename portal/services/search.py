@@ -41,6 +41,12 @@ def words_match(words_column, text: str):
     return words_column.op("@@")(func.to_tsquery(SIMPLE, query))
 
 
+def unindexed(column):
+    """`column || ''`: sorts as the column does, but no index on the column can deliver that order, so
+    the planner answers a search from its own indexes and sorts the matches (see job_orders.jobs_query)."""
+    return column.op("||")(literal_column("''"))
+
+
 def any_of(id_column, *conditions):
     """`id IN (one SELECT per condition, UNION ALL)`: each condition is answered by its own index
     (the number's btree, the words' GIN) instead of one scan that tests all of them on every row."""

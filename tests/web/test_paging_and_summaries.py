@@ -215,3 +215,30 @@ def test_a_search_counts_up_to_its_cap_and_pages_in_its_order(db_session):
     assert [j.title for j in first.items] == ["Welder 8", "Welder 7"]
     last = paginate(db_session, stmt, 5, 2, count_ahead=2)
     assert (last.total, last.more) == (9, False) and [j.title for j in last.items] == ["Welder 0"]
+
+
+def test_a_search_pages_its_matches_in_number_order_within_the_users_branches(db_session):
+    """A search finds its page first and joins only that page (a deferred join): every page holds exactly
+    the matches the user may see (title word, number or typed PO reference), newest number first, none
+    twice, and a job of another branch or no longer active never appears."""
+    from portal.services import job_orders
+
+    debtor, north, south = factories.debtor(db_session), factories.branch(db_session), factories.branch(db_session)
+    limited = factories.user(db_session, role_name="Billing Admin", branches=[north])
+    jobs = [factories.job(db_session, debtor, north, title=f"Welder {i}") for i in range(5)]
+    by_reference = factories.job(db_session, debtor, north, title="Driver")
+    by_reference.po_reference = "WELD-77"
+    factories.job(db_session, debtor, south, title="Welder south")  # another branch
+    factories.job(db_session, debtor, north, title="Welder gone", start=date(2020, 1, 1),
+                  discontinued=date(2020, 2, 1))  # not active today
+    factories.job(db_session, debtor, north, title="Painter")
+    db_session.commit()
+    expected = [j.number for j in sorted(jobs + [by_reference], key=lambda j: (j.number, j.id), reverse=True)]
+    flt = job_orders.JobFilter(q="weld")
+    pages = [job_orders.list_jobs(db_session, limited, flt, today=date.today(), page=n, per_page=4) for n in (1, 2, 3)]
+    assert [[j.number for j in p.items] for p in pages] == [expected[:4], expected[4:], []]
+    assert (pages[0].total, pages[0].pages) == (6, 2)
+    assert all(j.debtor.code == debtor.code and j.branch.code == north.code for p in pages for j in p.items)
+    by_number = job_orders.list_jobs(db_session, limited, job_orders.JobFilter(q=jobs[2].number.lower()),
+                                     today=date.today())
+    assert jobs[2].number in [j.number for j in by_number.items]
