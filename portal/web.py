@@ -132,6 +132,15 @@ def init_app(app: Flask) -> None:
                 request.method not in ("GET", "HEAD", "OPTIONS") and _holds_control_characters(request.form)):
             abort(400, description=CONTROL_MESSAGE)
 
+    @app.teardown_appcontext
+    def _end_read_only(error):
+        # before Flask-SQLAlchemy's own teardown (registered earlier, run later) closes the session:
+        # a request that wrote nothing commits, so its connection keeps its prepared statements
+        if error is None:
+            from portal.services.read_only import end_if_read_only
+
+            end_if_read_only(db.session())
+
     @app.before_request
     def _actor():
         # the audit listener reads who is acting from the session (services also set it)

@@ -1,0 +1,84 @@
+"""A unit of work that wrote nothing ends with COMMIT (its connection keeps its prepared statements);
+one that wrote, locked or holds unsaved changes is never committed by it, whatever the request did."""
+from __future__ import annotations
+
+from sqlalchemy import event, func, select, text
+
+from portal.models import Branch
+from portal.services.read_only import end_if_read_only
+from tests import factories
+
+
+def _branches(session) -> int:
+    session.rollback()
+    return session.scalar(select(func.count()).select_from(Branch))
+
+
+def test_a_transaction_that_only_read_is_committed(db_session):
+    factories.branch(db_session)
+    assert db_session.scalar(select(func.count()).select_from(Branch)) == 1
+    assert end_if_read_only(db_session()) is True
+    assert not db_session().in_transaction()
+
+
+def test_a_flushed_write_is_left_to_the_rollback(db_session):
+    db_session.add(Branch(code="FLUSHED", name="Flushed"))
+    db_session.flush()  # in the database, not committed: the transaction now has an id
+    assert end_if_read_only(db_session()) is False
+    assert db_session().in_transaction()
+    assert _branches(db_session) == 0
+
+
+def test_a_write_made_in_plain_sql_is_left_to_the_rollback(db_session):
+    db_session.execute(text("INSERT INTO branches (code, name, created_at, changed_at, row_version) "
+                            "VALUES ('SQL', 'Plain SQL', now(), now(), 1)"))
+    assert end_if_read_only(db_session()) is False
+    assert _branches(db_session) == 0
+
+
+def test_unsaved_changes_are_neither_flushed_nor_committed(db_session):
+    branch = factories.branch(db_session)
+    branch.name = "Renamed in memory"  # dirty, never flushed
+    db_session.add(Branch(code="NEW", name="Pending"))  # new, never flushed
+    assert end_if_read_only(db_session()) is False
+    db_session.rollback()
+    assert db_session.scalars(select(Branch.name)).all() == [branch.name] != ["Renamed in memory"]
+
+
+def test_a_row_locked_but_not_changed_is_left_to_the_rollback(db_session):
+    branch = factories.branch(db_session)
+    db_session.scalar(select(Branch).where(Branch.id == branch.id).with_for_update())
+    assert end_if_read_only(db_session()) is False
+    assert db_session().in_transaction()
+
+
+def test_an_aborted_transaction_is_left_to_the_rollback(db_session):
+    factories.branch(db_session)
+    try:
+        db_session.execute(text("SELECT 1/0"))
+    except Exception:  # noqa: BLE001 - the statement fails on purpose
+        pass
+    assert end_if_read_only(db_session()) is False
+    db_session.rollback()
+    assert _branches(db_session) == 1
+
+
+def test_a_page_view_ends_with_a_commit_and_a_refused_form_with_a_rollback(app, login_as):
+    from portal.extensions import db
+
+    browser, _ = login_as("Billing Admin")
+    ended: list[str] = []
+    listeners = {"commit": lambda conn: ended.append("commit"), "rollback": lambda conn: ended.append("rollback")}
+    for name, fn in listeners.items():
+        event.listen(db.engine, name, fn)
+    try:
+        assert browser.get("/purchase-orders/").status_code == 200
+        page_view, ended[:] = list(ended), []
+        # a debtor form refused for its blank fields writes nothing: still no transaction id, so a commit
+        refused = browser.post("/debtors/new", {"code": "", "name": ""})
+        form_refusal = list(ended)
+    finally:
+        for name, fn in listeners.items():
+            event.remove(db.engine, name, fn)
+    assert page_view == ["commit"]
+    assert refused.status_code in (200, 400) and form_refusal == ["commit"]
