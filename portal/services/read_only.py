@@ -1,15 +1,17 @@
 """Ending a unit of work that wrote nothing with COMMIT rather than ROLLBACK.
 
-psycopg prepares a statement on its connection once it has run five times, and PostgreSQL then reuses
-the statement's plan instead of planning it again (planning the signed-in user's query alone took
-1.1 ms; it runs in 0.25). But psycopg forgets every prepared statement on ROLLBACK (a rolled-back
-transaction may have dropped what they name), and a request that only read ended with one: the
-session's close rolls back. So no statement outlived its request, and every query of every page was
-planned afresh (2-5 ms of a list page's 7-16 ms in-process).
+psycopg prepares a statement on its connection once it has run five times there, so PostgreSQL stops
+parsing and analysing it on every run. But psycopg forgets every prepared statement on ROLLBACK (a
+rolled-back transaction may have dropped what they name), and a request that only read ended with one:
+the session's close rolls back. So no statement outlived its request. Kept across requests, most pages
+answered 15-30% more requests a second over HTTP (bench/RESULTS.md, fourth round).
 
 For a transaction that wrote nothing, COMMIT and ROLLBACK leave the database the same; only the
 connection's prepared statements differ. PostgreSQL says whether it wrote: a transaction is given an
 id at its first write (a row inserted, updated, deleted or locked), and has none until then.
+
+What is kept is the parsed statement, not one plan for every value: connections plan each execution
+for its values (plan_cache_mode in portal/config.py says why).
 """
 from __future__ import annotations
 
