@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, literal_column, select, union_all
+from sqlalchemy import String, func, literal_column
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 SIMPLE = literal_column("'simple'::regconfig")  # a constant, so the planner matches the index expression
@@ -42,12 +42,9 @@ def words_match(words_column, text: str):
 
 
 def unindexed(column):
-    """`column || ''`: sorts as the column does, but no index on the column can deliver that order, so
-    the planner answers a search from its own indexes and sorts the matches (see job_orders.jobs_query)."""
-    return column.op("||")(literal_column("''"))
-
-
-def any_of(id_column, *conditions):
-    """`id IN (one SELECT per condition, UNION ALL)`: each condition is answered by its own index
-    (the number's btree, the words' GIN) instead of one scan that tests all of them on every row."""
-    return id_column.in_(union_all(*(select(id_column).where(c).correlate(None) for c in conditions)))
+    """The column as an expression that sorts as it does (`text || ''`, `date + 0`, `number + 0`), but
+    that no index on the column can deliver in order, so the planner answers a search from the search's
+    own indexes and sorts the matches (see job_orders.jobs_query)."""
+    if isinstance(column.type, String):
+        return column.op("||")(literal_column("''"))
+    return column + literal_column("0")

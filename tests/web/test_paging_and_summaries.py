@@ -242,3 +242,30 @@ def test_a_search_pages_its_matches_in_number_order_within_the_users_branches(db
     by_number = job_orders.list_jobs(db_session, limited, job_orders.JobFilter(q=jobs[2].number.lower()),
                                      today=date.today())
     assert jobs[2].number in [j.number for j in by_number.items]
+
+
+@pytest.mark.parametrize("sort", ["expiration", "-expiration", "number", "remaining"])
+def test_a_po_search_lists_its_matches_in_the_chosen_order(db_session, sort):
+    """A search sorts its matches itself (not along the sort's index): the order is the chosen one, by
+    date, text or money, whatever the search matched (number prefix or a description word)."""
+    from portal.services import purchase_orders
+
+    debtor = factories.debtor(db_session)
+    made = [factories.po(db_session, debtor, number, amount=amount, expiration=expiration, description=text_)
+            for number, amount, expiration, text_ in [
+                ("4510", "900.00", date(2030, 3, 1), "Cleaning"),
+                ("4502", "90.00", date(2030, 1, 1), "Cleaning"),
+                ("7001", "5000.00", date(2030, 2, 1), "Welding 45 crew"),  # matches by its description's word
+                ("4520", "10000.00", date(2030, 2, 1), "Cleaning"),
+                ("8800", "1.00", date(2030, 1, 15), "Painting")]]  # no match
+    matches = [p for p in made if p.number != "8800"]
+    key = {"expiration": lambda p: (p.expiration, p.number, p.id),
+           "-expiration": lambda p: (-p.expiration.toordinal(), p.number, p.id),
+           "number": lambda p: (p.number, p.id),
+           "remaining": lambda p: (p.amount, p.id)}[sort]
+    page = purchase_orders.list_purchase_orders(db_session, purchase_orders.POFilter(q="45", sort=sort),
+                                                today=date(2026, 6, 1), per_page=3)
+    rest = purchase_orders.list_purchase_orders(db_session, purchase_orders.POFilter(q="45", sort=sort),
+                                                today=date(2026, 6, 1), page=2, per_page=3)
+    assert [p.number for p in page.items + rest.items] == [p.number for p in sorted(matches, key=key)]
+    assert page.total == 4
