@@ -19,7 +19,7 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: embedded PostgreSQL
         # JIT compiles a plan the planner costs high, before running it: 10-20 ms spent on statements that
         # then run in 2-4 ms (bulk assignment's lookup of 10,000 jobs' rows); every statement here is short.
-        # Statements are prepared once per connection (portal/services/read_only.py), but each is planned for
+        # Statements are prepared once per connection (portal/services/prepared.py), but each is planned for
         # the values it runs with: a plan made once for any value ("generic") was 150 ms instead of 0.3 on the
         # biggest PO's documents tab (it read the PO's 250,000 lines, not the page's documents), and 14.5 ms
         # instead of 1 for a PO number search (a prefix it cannot know cannot use the number's index)

@@ -137,7 +137,7 @@ def init_app(app: Flask) -> None:
         # before Flask-SQLAlchemy's own teardown (registered earlier, run later) closes the session:
         # a request that wrote nothing commits, so its connection keeps its prepared statements
         if error is None:
-            from portal.services.read_only import end_if_read_only
+            from portal.services.prepared import end_if_read_only
 
             end_if_read_only(db.session())
 

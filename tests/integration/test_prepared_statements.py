@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import event, func, select, text
 
 from portal.models import Branch
-from portal.services.read_only import end_if_read_only
+from portal.services.prepared import end_if_read_only
 from tests import factories
 
 
@@ -88,3 +88,12 @@ def test_statements_kept_by_a_connection_are_planned_for_the_values_they_run_wit
     """A plan made once for every value read the biggest PO's 250,000 lines for one page of its documents."""
     assert db_session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
     assert db_session.scalar(text("SHOW jit")) == "off"
+
+
+def test_a_write_of_many_rows_plans_its_key_checks_once_for_the_rest_of_its_transaction(db_session):
+    from portal.services.prepared import plan_checks_once
+
+    plan_checks_once(db_session)
+    assert db_session.scalar(text("SHOW plan_cache_mode")) == "auto"
+    db_session.rollback()  # SET LOCAL: the next unit of work plans for its values again
+    assert db_session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
