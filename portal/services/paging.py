@@ -61,7 +61,7 @@ def paginate(session: Session, stmt: Select, page: int, per_page: int, *, scalar
     paged = stmt.limit(per_page).offset((page - 1) * per_page)
     if key is not None:
         paged = (select(stmt.column_descriptions[0]["entity"]).where(key.in_(paged.with_only_columns(key)))
-                 .order_by(*stmt._order_by_clauses))
+                 .order_by(*stmt._order_by_clauses))  # the list's own order (Select has no public getter)
     result = session.execute(paged)
     items = result.scalars().all() if scalars else result.all()
     return Page(items=items, total=min(counted, cap), page=page, per_page=per_page, more=counted > cap)

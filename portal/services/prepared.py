@@ -4,7 +4,7 @@ psycopg prepares a statement on its connection once it has run five times there,
 parsing and analysing it on every run. But psycopg forgets every prepared statement on ROLLBACK (a
 rolled-back transaction may have dropped what they name), and a request that only read ended with one:
 the session's close rolls back. So no statement outlived its request. Kept across requests, most pages
-answered 15-30% more requests a second over HTTP (bench/RESULTS.md, fourth round).
+answered 15-70% more requests a second over HTTP (bench/RESULTS.md, fourth round).
 
 For a transaction that wrote nothing, COMMIT and ROLLBACK leave the database the same; only the
 connection's prepared statements differ. PostgreSQL says whether it wrote: a transaction is given an
@@ -56,4 +56,3 @@ def plan_checks_once(session: Session) -> None:
     slowed posting by a tenth. Called by the writes of many rows (posting, bulk assignment), whose own
     statements read by ids and keys, which one plan serves."""
     session.execute(ONE_PLAN_FOR_ANY_VALUE)
-
