@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import bindparam, func, insert, inspect, select, update
+from sqlalchemy import Integer, String, bindparam, cast, column, func, insert, inspect, select, update, values
 from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.domain import budget, formatting
 from portal.domain.budget import Balance, Entry, LineCheck, PostingCheck
@@ -106,6 +107,35 @@ def _add_to_balances(session: Session, model, key: str, sums: dict[int, dict[str
             session.expire(row)
 
 
+def record_funding(session: Session, funded: list[tuple[DocumentLine, int | None, int | None, str | None]]) -> None:
+    """Save the PO, master line and number each line resolved to in one UPDATE whatever the number of
+    lines (so the lines' spend trigger runs once, not once per line), with the history rows the audit
+    listener writes for a changed record; the lines the session holds take the new values as saved."""
+    changed = []
+    for line, po_id, po_line_id, number in funded:
+        new = {"po_id": po_id, "po_line_id": po_line_id, "po_number": number}
+        if diff := {key: [getattr(line, key), value] for key, value in new.items() if getattr(line, key) != value}:
+            changed.append((line, new, diff))
+    if not changed:
+        return
+    who, now, table = audit.actor_id(session), datetime.now(timezone.utc), DocumentLine.__table__
+    rows = values(column("id", Integer), column("po_id", Integer), column("po_line_id", Integer),
+                  column("po_number", String), name="funding").data(
+        [(line.id, new["po_id"], new["po_line_id"], new["po_number"]) for line, new, _ in changed])
+    session.execute(update(table).where(table.c.id == rows.c.id).values(  # cast: a column of NULLs reads as text
+        po_id=cast(rows.c.po_id, Integer), po_line_id=cast(rows.c.po_line_id, Integer),
+        po_number=cast(rows.c.po_number, String), changed_at=now,
+        changed_by_id=who, row_version=table.c.row_version + 1))
+    audit.insert_rows(session, [{
+        "actor_id": who, "entity_type": DocumentLine.__tablename__, "entity_id": line.id, "scope_type": "documents",
+        "scope_id": line.document_id, "action": "update", "summary": str(line)[:300],
+        "changes": {key: [audit.to_json(old), audit.to_json(value)] for key, (old, value) in diff.items()},
+        "reason": session.info.get(audit.REASON_KEY)} for line, _, diff in changed])
+    for line, new, _ in changed:
+        for key, value in (new | {"changed_at": now, "changed_by_id": who, "row_version": line.row_version + 1}).items():
+            set_committed_value(line, key, value)
+
+
 def _source_lines(session: Session, doc: Document) -> dict[int, DocumentLine]:
     ids = [l.source_line_id for l in doc.lines if l.source_line_id]
     return {l.id: l for l in session.scalars(select(DocumentLine).where(DocumentLine.id.in_(ids)))} if ids else {}
@@ -184,8 +214,7 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
     entries = budget.posting_entries([(l.id, po_id, po_line_id, l.amount) for l, po_id, po_line_id, *_ in funded],
                                      doc_type.bucket, doc_type.sign) + release_entries
     codes = {l.id: l.bill_code_id for l in doc.lines} | {s.id: s.bill_code_id for s in sources.values()}
-    for line, po_id, po_line_id, number, *_ in funded:
-        line.po_id, line.po_line_id, line.po_number = po_id, po_line_id, number
+    record_funding(session, [(line, po_id, po_line_id, number) for line, po_id, po_line_id, number, *_ in funded])
     write_entries(session, doc, entries, "post", user.id, codes)
     doc.status, doc.posted_at, doc.posted_by_id = "posted", datetime.now(timezone.utc), user.id
     if check.blocked:

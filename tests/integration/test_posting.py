@@ -179,3 +179,32 @@ def test_thresholds_alert_once_with_notification_and_mail(world):
     post(world, draft(world, "Sales Invoice", [line(world, "100", po=po)]))
     assert [n.subject for n in s.scalars(select(Notification).order_by(Notification.id))][-1] == "PO AL1 at 90%"
     assert s.scalar(select(func.count()).select_from(Alert)) == 2
+
+
+def test_posting_records_each_lines_funding_in_its_history(world):
+    """Each line that posting funds keeps the change in the document's history (who, old and new PO and
+    number), its version moves on and its changed-by names the poster; a line already named stays as it was."""
+    from portal.models import AuditEntry, DocumentLine
+
+    s, user = world["session"], world["user"]
+    first, second = factories.po(s, world["debtor"], "4500"), factories.po(s, world["debtor"], "7700")
+    a, b = factories.job(s, world["debtor"]), factories.job(s, world["debtor"])
+    factories.assignment(s, a, po=first, start=date(2026, 1, 1))
+    factories.assignment(s, b, po=second, start=date(2026, 1, 1))
+    doc = draft(world, "Sales Invoice", [line(world, "100", a), line(world, "50", b, po=second), line(world, "25", b)])
+    versions = {l.line_no: l.row_version for l in doc.lines}
+    assert post(world, doc).posted
+    s.expire_all()
+    lines = {l.line_no: l for l in s.scalars(select(DocumentLine).where(DocumentLine.document_id == doc.id))}
+    assert [(lines[n].po_id, lines[n].po_number) for n in (1, 2, 3)] == [
+        (first.id, "4500"), (second.id, "7700"), (second.id, "7700")]
+    assert all(l.row_version == versions[n] + 1 and l.changed_by_id == user.id for n, l in lines.items())
+    history = {e.entity_id: e for e in s.scalars(select(AuditEntry).where(
+        AuditEntry.entity_type == "document_lines", AuditEntry.action == "update",
+        AuditEntry.entity_id.in_([l.id for l in lines.values()])))}
+    assert {e.entity_id: e.changes for e in history.values()} == {
+        lines[1].id: {"po_id": [None, first.id], "po_number": [None, "4500"]},
+        lines[2].id: {"po_number": [None, "7700"]},  # named on the line: only its number is filled in
+        lines[3].id: {"po_id": [None, second.id], "po_number": [None, "7700"]}}
+    assert sorted(e.summary for e in history.values()) == ["line 1", "line 2", "line 3"]
+    assert {(e.actor_id, e.scope_type, e.scope_id) for e in history.values()} == {(user.id, "documents", doc.id)}
