@@ -20,9 +20,9 @@ def me():
     from portal.authz import CATALOGUE
 
     return {"id": current_user.id, "username": current_user.username, "full_name": current_user.full_name,
-            "roles": [r.name for r in current_user.roles],
+            "roles": list(current_user.role_names),
             "grants": {item: g for item in CATALOGUE if (g := current_user.grant_of(item))},
-            "branches": [b.code for b in current_user.branches]}
+            "branches": list(current_user.branch_codes)}
 
 
 @blp.get("/openapi.json")

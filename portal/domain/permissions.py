@@ -5,6 +5,9 @@ Items with levels are granted view < add_edit < full; single-level items are gra
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 LEVELS = ("view", "add_edit", "full")
 LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS, start=1)}
 GRANTED = "granted"
@@ -46,3 +49,23 @@ def satisfies(granted: str | None, item: str, level: str | None) -> bool:
     if not CATALOGUE[item][1]:
         return granted == GRANTED
     return LEVEL_RANK.get(granted, 0) >= LEVEL_RANK[level or "view"]
+
+
+def best_grants(grants) -> dict[str, str]:
+    """Each catalogued item's highest grant among `grants` ((item, level) pairs from all of a user's
+    roles); an item no longer in the catalogue grants nothing."""
+    best: dict[str, str] = {}
+    for item, level in grants:
+        if item in CATALOGUE and (item not in best or satisfies(level, item, best[item])):
+            best[item] = level
+    return best
+
+
+@dataclass(frozen=True)
+class Principal:
+    """What a signed-in user may do and see, read once: their grants, branches and role names."""
+
+    grants: Mapping[str, str]
+    branch_ids: frozenset[int]
+    branch_codes: tuple[str, ...]  # by code
+    role_names: tuple[str, ...]  # by name

@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer,
-                        String, Table, func)
+                        SmallInteger, String, Table, Uuid, func, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.domain.permissions import satisfies
+from portal.domain.permissions import best_grants, satisfies
 from portal.extensions import db
 from portal.models.base import Tracked
 
@@ -23,6 +23,17 @@ user_branches = Table(
     db.metadata,
     Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("branch_id", ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# One row: a value the database replaces (a random UUID) in every transaction that writes roles, grants,
+# branches or who holds them (statement triggers, migration 1b2609d7a865), so a worker may keep a
+# user's grants and branches for as long as the value it read with them is still the value.
+security_stamp = Table(
+    "security_stamp",
+    db.metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("stamp", Uuid, nullable=False, server_default=text("gen_random_uuid()")),
+    CheckConstraint("id = 1", name="one_row"),
 )
 
 
@@ -114,17 +125,31 @@ class User(Tracked, db.Model):
         equal = self.__eq__(other)
         return equal if equal is NotImplemented else not equal
 
+    # the signed-in user's grants, branches and role names as their request read them (set by
+    # portal/services/principals.py); None: read from the roles and branches relationships
+    principal = None  # a Principal (no annotation: the ORM would take it for a column)
+
     def grant_of(self, item: str) -> str | None:
         """The user's highest grant of `item` across roles."""
-        best = None
-        for role in self.roles:
-            for grant in role.grants:
-                if grant.item == item and (best is None or satisfies(grant.level, item, best)):
-                    best = grant.level
-        return best
+        if self.principal is not None:
+            return self.principal.grants.get(item)
+        return best_grants((g.item, g.level) for role in self.roles for g in role.grants).get(item)
 
     def can(self, item: str, level: str | None = None) -> bool:
         return satisfies(self.grant_of(item), item, level)
+
+    @property
+    def branch_ids(self) -> frozenset[int]:
+        """The branches the user is limited to (empty: every branch)."""
+        return self.principal.branch_ids if self.principal is not None else frozenset(b.id for b in self.branches)
+
+    @property
+    def branch_codes(self) -> tuple[str, ...]:
+        return self.principal.branch_codes if self.principal is not None else tuple(b.code for b in self.branches)
+
+    @property
+    def role_names(self) -> tuple[str, ...]:
+        return self.principal.role_names if self.principal is not None else tuple(r.name for r in self.roles)
 
     def __str__(self) -> str:
         return self.full_name or self.username

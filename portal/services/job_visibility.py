@@ -22,7 +22,7 @@ from portal.services.locks import locked
 
 def branch_limit(user) -> set[int] | None:
     """The branches a user is limited to; None (no branch on the user) means every branch."""
-    return {b.id for b in user.branches} or None
+    return set(user.branch_ids) or None
 
 
 def may_see_branch(user, branch_id: int | None) -> bool:

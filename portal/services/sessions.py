@@ -11,12 +11,12 @@ from datetime import datetime, timedelta, timezone
 from psycopg.errors import LockNotAvailable
 from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, lazyload
 
 from portal.domain import formatting
 from portal.domain.sessions import SessionPolicy, expiry, needs_touch, touch_before, why_unusable
-from portal.models import Role, User, UserSession
-from portal.services import audit
+from portal.models import User, UserSession
+from portal.services import audit, principals
 from portal.services.errors import NotFound, ValidationFailed
 from portal.services.passwords import hash_password, password_problems, verify_password
 
@@ -59,12 +59,13 @@ def resolve(session: Session, token: str | None, user_id: int, policy: SessionPo
     """
     if not token or not isinstance(token, str) or len(token) > 200:
         return None
-    # the session row with its user, roles, grants and branches in one round trip (every request)
+    # the session row, its user and the security stamp in one round trip (every request); the user's
+    # grants and branches come from the worker's copy while the stamp is unchanged (principals.attach)
     found = session.execute(
-        select(UserSession, User).outerjoin(User, User.id == UserSession.user_id)
+        select(UserSession, User, principals.stamp_column()).outerjoin(User, User.id == UserSession.user_id)
         .where(UserSession.token_hash == _digest(token))
-        .options(joinedload(User.roles).joinedload(Role.grants), joinedload(User.branches))).unique().first()
-    row = found[0] if found else None
+        .options(lazyload(User.roles), lazyload(User.branches))).first()
+    row, stamp = (found[0], found[2]) if found else (None, None)
     if row is None or row.user_id != user_id:
         return None
     now = _now()
@@ -92,7 +93,7 @@ def resolve(session: Session, token: str | None, user_id: int, policy: SessionPo
     user = session.get(User, user_id)
     if user is None or not user.active:
         return None
-    return user
+    return principals.attach(session, user, stamp)
 
 
 def end(session: Session, token: str | None, *, reason: str = "signed out") -> None:

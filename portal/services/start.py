@@ -39,7 +39,7 @@ def start_page(session: Session, user, today: date) -> StartPage:
     # the count of active jobs without a PO reads every active job: the page loads it afterwards
     # (main.unassigned), so the page itself stays bounded
     unassigned = user.can("job_orders", "view")
-    codes = [b.code for b in user.branches] if branch_limit(user) else []
+    codes = list(user.branch_codes) if branch_limit(user) else []
     from portal.services import opportunities
 
     return StartPage(attention, drafts, unassigned, codes, opportunities.start_for(session, user, today),

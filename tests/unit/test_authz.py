@@ -71,3 +71,17 @@ def test_good_declarations_pass(item, level):
 def test_a_bad_declaration_says_what_is_wrong(item, level, message):
     with pytest.raises(ValueError, match=message):
         check_declared(item, level)
+
+
+@pytest.mark.parametrize("grants,expected", [
+    ([("documents", "view"), ("documents", "full")], {"documents": "full"}),  # the highest across roles
+    ([("documents", "full"), ("documents", "view")], {"documents": "full"}),  # whatever the roles' order
+    ([("documents", "add_edit"), ("debtors", "view")], {"documents": "add_edit", "debtors": "view"}),
+    ([("security", "granted"), ("security", "granted")], {"security": "granted"}),
+    ([("retired_item", "full"), ("debtors", "view")], {"debtors": "view"}),  # an item no longer catalogued
+    ([], {}),
+])
+def test_a_users_grants_are_the_highest_of_each_item_across_their_roles(grants, expected):
+    from portal.domain.permissions import best_grants
+
+    assert best_grants(grants) == expected

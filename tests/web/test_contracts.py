@@ -206,6 +206,7 @@ def test_pipeline_groups_by_owner_with_totals_in_constant_queries(dell, login_as
     assert "Lee" in html and "132,000.00" in html and "4500123" in html
 
     def queries():
+        browser.get("/")  # a new user or branch has the next request read the grants again (principals)
         with count_queries() as statements:
             assert browser.get("/opportunities/?sort=expiry").status_code == 200
         return len(statements)
@@ -261,6 +262,7 @@ def test_contract_page_queries_do_not_grow_with_deliveries(dell, login_as, count
     browser, _ = login_as("Auditor")
 
     def queries():
+        browser.get("/")  # a new user or branch has the next request read the grants again (principals)
         with count_queries() as statements:
             assert browser.get(f"/contracts/{contract.id}").status_code == 200
         return len(statements)
