@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import ARRAY, Integer, any_, cast, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.domain import budget
 from portal.domain import purchase_orders as rules
@@ -60,18 +61,28 @@ def can_modify(user, po: PurchaseOrder) -> bool:
 
 def list_purchase_orders(session: Session, flt: POFilter, *, today: date, page: int = 1,
                          per_page: int = 25) -> Page[PurchaseOrder]:
-    """POs with their balances in one query (plus one count), current and future by default."""
-    return paginate(session, po_query(flt, today=today), page, per_page)
+    """POs with their balances in one query (plus one count), current and future by default; the
+    master POs among them with their lines (one more query, only when the page lists one)."""
+    listed = paginate(session, po_query(flt, today=today), page, per_page)
+    masters = [po for po in listed.items if po.is_master]
+    if masters:
+        lines: dict[int, list[POLine]] = {po.id: [] for po in masters}
+        for line in session.scalars(select(POLine).where(POLine.po_id.in_(list(lines)))
+                                    .order_by(POLine.po_id, POLine.line_no)):
+            lines[line.po_id].append(line)
+        for po in masters:
+            set_committed_value(po, "lines", lines[po.id])
+    return listed
 
 
 def po_query(flt: POFilter, *, today: date):
     """The POs a filter selects, with their balance rows, in the filter's order (page and export); a
-    list row shows no eligible document types, so they are not read (master lines are: a master PO's
-    figures say what is on none of its lines)."""
+    list row shows no eligible document types, so they are not read, nor lines (an export row has no
+    use for them; a page reads the master POs' lines itself: their figures say what no line holds)."""
     stmt = (select(PurchaseOrder)
             .outerjoin(PurchaseOrder.balance).options(contains_eager(PurchaseOrder.balance))
             .outerjoin(PurchaseOrder.forecast).options(contains_eager(PurchaseOrder.forecast))
-            .options(lazyload(PurchaseOrder.eligible)))
+            .options(lazyload(PurchaseOrder.eligible), lazyload(PurchaseOrder.lines)))
     if flt.debtor_id:
         stmt = stmt.where(PurchaseOrder.debtor_id == flt.debtor_id)
     if flt.group_id:

@@ -42,6 +42,18 @@ def _grow_code_groups(s, world, n):
         world["seq"] += 1
 
 
+def _grow_master_pos(s, world, n):
+    from portal.models import POLine, POLineBalance
+
+    for _ in range(n):
+        labour = factories.bill_code_group(s, f"M{world['seq']}", [f"M{world['seq']}"])
+        world["seq"] += 1
+        po = factories.po(s, world["debtor"], kind="multi_line_master", amount="300", expiration=date(2099, 12, 31))
+        s.add(POLine(po_id=po.id, line_no=1, budget=Decimal("300"), bill_code_group_id=labour.id,
+                     secondary_po_number="A", balance=POLineBalance(po_id=po.id)))
+        s.commit()
+
+
 def _grow_templates(s, world, n):
     roles = s.query(Role).all()
     for i in range(n):
@@ -103,6 +115,7 @@ CASES = {
     "notifications": ("/notifications/", _grow_notifications),
     "PO groups": ("/purchase-orders/groups?debtor_id={debtor}", _grow_groups),
     "debtor's POs": ("/debtors/{debtor}?tab=purchase_orders", _grow_groups),
+    "master POs listed": ("/purchase-orders/?debtor_id={debtor}", _grow_master_pos),  # their lines: one query
     "bill code groups": ("/maintenance/bill-code-groups/", _grow_code_groups),
     "alert templates": ("/maintenance/alert-templates/", _grow_templates),
     "PO documents tab": ("/purchase-orders/{po}?tab=documents", _grow_documents),
