@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import Integer, String, bindparam, cast, column, func, insert, inspect, select, update, values
+from sqlalchemy import bindparam, func, insert, inspect, select, text, update
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -107,6 +107,16 @@ def _add_to_balances(session: Session, model, key: str, sums: dict[int, dict[str
             session.expire(row)
 
 
+# one statement text whatever the number of lines (compiled once, and kept prepared by the connection)
+_FUND_LINES = text("""
+    UPDATE document_lines AS l
+       SET po_id = f.po_id, po_line_id = f.po_line_id, po_number = f.po_number,
+           changed_at = :now, changed_by_id = :who, row_version = l.row_version + 1
+      FROM unnest(CAST(:ids AS integer[]), CAST(:po_ids AS integer[]), CAST(:po_line_ids AS integer[]),
+                  CAST(:numbers AS varchar[])) AS f (id, po_id, po_line_id, po_number)
+     WHERE l.id = f.id""")
+
+
 def record_funding(session: Session, funded: list[tuple[DocumentLine, int | None, int | None, str | None]]) -> None:
     """Save the PO, master line and number each line resolved to in one UPDATE whatever the number of
     lines (so the lines' spend trigger runs once, not once per line), with the history rows the audit
@@ -118,14 +128,11 @@ def record_funding(session: Session, funded: list[tuple[DocumentLine, int | None
             changed.append((line, new, diff))
     if not changed:
         return
-    who, now, table = audit.actor_id(session), datetime.now(timezone.utc), DocumentLine.__table__
-    rows = values(column("id", Integer), column("po_id", Integer), column("po_line_id", Integer),
-                  column("po_number", String), name="funding").data(
-        [(line.id, new["po_id"], new["po_line_id"], new["po_number"]) for line, new, _ in changed])
-    session.execute(update(table).where(table.c.id == rows.c.id).values(  # cast: a column of NULLs reads as text
-        po_id=cast(rows.c.po_id, Integer), po_line_id=cast(rows.c.po_line_id, Integer),
-        po_number=cast(rows.c.po_number, String), changed_at=now,
-        changed_by_id=who, row_version=table.c.row_version + 1))
+    who, now = audit.actor_id(session), datetime.now(timezone.utc)
+    session.execute(_FUND_LINES, {
+        "ids": [line.id for line, _, _ in changed], "po_ids": [new["po_id"] for _, new, _ in changed],
+        "po_line_ids": [new["po_line_id"] for _, new, _ in changed],
+        "numbers": [new["po_number"] for _, new, _ in changed], "now": now, "who": who})
     audit.insert_rows(session, [{
         "actor_id": who, "entity_type": DocumentLine.__tablename__, "entity_id": line.id, "scope_type": "documents",
         "scope_id": line.document_id, "action": "update", "summary": str(line)[:300],
