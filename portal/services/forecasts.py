@@ -7,6 +7,8 @@ reads about 700 rows and returns at most MAX_POINTS.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -146,14 +148,20 @@ def stored_values(po_id: int, f: rules.Forecast) -> dict:
             "tolerance_on": f.tolerance_on, "runs_out_on": f.today if f.state == rules.OVER else f.runs_out_on}
 
 
-def refresh(session: Session, po_ids, today: date) -> dict[int, rules.Forecast]:
-    """Recompute and store the forecasts of these POs (three statements whatever their number);
+def refresh(session: Session, po_ids, today: date, *, known: Mapping[int, PurchaseOrder] | None = None
+            ) -> dict[int, rules.Forecast]:
+    """Recompute and store the forecasts of these POs (three statements whatever their number; two
+    when `known` holds them all: POs the caller read under lock, whose amount and tolerance are current);
     the caller commits. Posting calls it for the POs it touched, the nightly scan for every current PO."""
     ids = sorted({i for i in po_ids if i})
     if not ids:
         return {}
-    pos = session.execute(select(PurchaseOrder.id, PurchaseOrder.amount, PurchaseOrder.tolerance_pct)
-                          .where(PurchaseOrder.id.in_(ids)).order_by(PurchaseOrder.id)).all()
+    known = known or {}
+    pos = [known[i] for i in ids if i in known]
+    if missing := [i for i in ids if i not in known]:
+        pos += session.execute(select(PurchaseOrder.id, PurchaseOrder.amount, PurchaseOrder.tolerance_pct)
+                               .where(PurchaseOrder.id.in_(missing))).all()
+    pos.sort(key=lambda p: p.id)  # rows stored in id order: two postings lock shared rows alike
     computed = forecasts(session, pos, today)
     if computed:
         stmt = insert(POForecast.__table__)  # the table, not the entity: one executemany whatever is None

@@ -67,9 +67,11 @@ def balances_of(session: Session, pos: dict[int, PurchaseOrder]) -> tuple[dict[i
 
 
 def write_entries(session: Session, doc: Document, entries: list[Entry], event: str, actor_id: int | None,
-                  bill_codes: dict[int, int], documents_of: dict[int, int] | None = None) -> None:
+                  bill_codes: dict[int, int], documents_of: dict[int, int] | None = None, *,
+                  locked: dict[int, PurchaseOrder]) -> None:
     """Insert ledger rows and move the PO and master-line balance rows by the same sums
-    (`documents_of`: the document of each line when they are not all `doc`'s)."""
+    (`documents_of`: the document of each line when they are not all `doc`'s; `locked`: the POs
+    `lock_pos` returned for this change)."""
     entries = [e for e in entries if e.amount]
     if not entries:
         return
@@ -88,7 +90,7 @@ def write_entries(session: Session, doc: Document, entries: list[Entry], event: 
     _add_to_balances(session, POBalance, "po_id", per_po)
     _add_to_balances(session, POLineBalance, "po_line_id", per_line)
     # the stored forecasts the PO lists filter on follow the postings that move Used
-    forecasts.refresh(session, [po_id for po_id, sums in per_po.items() if "used" in sums], date.today())
+    forecasts.refresh(session, [po_id for po_id, sums in per_po.items() if "used" in sums], date.today(), known=locked)
 
 
 def _add_to_balances(session: Session, model, key: str, sums: dict[int, dict[str, Decimal]]) -> None:
@@ -163,7 +165,8 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
         raise Conflict(f"{doc.number} is already {doc.status}.")
     job_ids = {l.job_id for l in doc.lines if l.job_id}
     # one query for the lines' jobs (the lines' lazy loads then find them loaded); their bill codes come joined
-    jobs = {j.id: j for j in session.scalars(select(JobOrder).where(JobOrder.id.in_(job_ids)))} if job_ids else {}
+    jobs = {j.id: j for j in session.scalars(select(JobOrder).where(JobOrder.id.in_(job_ids)).options(
+        lazyload(JobOrder.debtor), lazyload(JobOrder.branch)))} if job_ids else {}  # their columns only
     if not all(may_see(user, line.job) for line in doc.lines):  # its warnings would name those jobs
         session.rollback()
         check_lines_visible(user, doc.lines)
@@ -222,7 +225,7 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
                                      doc_type.bucket, doc_type.sign) + release_entries
     codes = {l.id: l.bill_code_id for l in doc.lines} | {s.id: s.bill_code_id for s in sources.values()}
     record_funding(session, [(line, po_id, po_line_id, number) for line, po_id, po_line_id, number, *_ in funded])
-    write_entries(session, doc, entries, "post", user.id, codes)
+    write_entries(session, doc, entries, "post", user.id, codes, locked=pos)
     doc.status, doc.posted_at, doc.posted_by_id = "posted", datetime.now(timezone.utc), user.id
     if check.blocked:
         doc.override_used = result.overridden = True
@@ -291,7 +294,7 @@ def void(session: Session, user, doc_id: int, *, today: date | None = None) -> N
     entries = budget.reversal([Entry(r.document_line_id, r.po_id, r.po_line_id, r.bucket, r.amount) for r in rows])
     pos = lock_pos(session, [e.po_id for e in entries])
     balances, _ = balances_of(session, pos)
-    write_entries(session, doc, entries, "void", user.id, {l.id: l.bill_code_id for l in doc.lines})
+    write_entries(session, doc, entries, "void", user.id, {l.id: l.bill_code_id for l in doc.lines}, locked=pos)
     doc.status, doc.voided_at = "void", datetime.now(timezone.utc)
     session.flush()
     alerts.after_change(session, pos, balances, today=today or date.today())
@@ -422,7 +425,7 @@ def reassign(session: Session, user, doc_id: int, line_ids: list[int], po_id: in
         line.po_id, line.po_line_id, line.po_number = target.id, destination[invoice_line_of(line)], target.number
         line.explicit_po = True
     write_entries(session, doc, entries, "reassign", user.id, {l.id: l.bill_code_id for l in moving_lines},
-                  documents_of)
+                  documents_of, locked=pos)
     session.flush()
     result.alerts = alerts.after_change(session, pos, balances, today=today or date.today())
     session.commit()
@@ -450,7 +453,7 @@ def void_lines(session: Session, user, doc_id: int, line_ids: list[int], *, toda
     entries = budget.reversal([Entry(r.document_line_id, r.po_id, r.po_line_id, r.bucket, r.amount) for r in rows])
     pos = lock_pos(session, [e.po_id for e in entries])
     balances, _ = balances_of(session, pos)
-    write_entries(session, doc, entries, "void", user.id, {l.id: l.bill_code_id for l in lines})
+    write_entries(session, doc, entries, "void", user.id, {l.id: l.bill_code_id for l in lines}, locked=pos)
     session.flush()
     alerts.after_change(session, pos, balances, today=today or date.today())
     if commit:
