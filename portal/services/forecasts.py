@@ -8,17 +8,15 @@ reads about 700 rows and returns at most MAX_POINTS.
 from __future__ import annotations
 
 from collections.abc import Mapping
-
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import bindparam, select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from portal.domain import forecast as rules
-from portal.models import POForecast, PurchaseOrder
+from portal.models import PurchaseOrder
 
 MAX_POINTS = 120
 REFRESH_BATCH = 500
@@ -164,11 +162,20 @@ def refresh(session: Session, po_ids, today: date, *, known: Mapping[int, Purcha
     pos.sort(key=lambda p: p.id)  # rows stored in id order: two postings lock shared rows alike
     computed = forecasts(session, pos, today)
     if computed:
-        stmt = insert(POForecast.__table__)  # the table, not the entity: one executemany whatever is None
-        stmt = stmt.on_conflict_do_update(index_elements=[POForecast.po_id], set_={
-            c: stmt.excluded[c] for c in ("as_of", "state", "rate", "tolerance_on", "runs_out_on")})
-        session.execute(stmt, [stored_values(i, f) for i, f in computed.items()])
+        rows = [stored_values(i, f) for i, f in computed.items()]
+        session.execute(_STORE, {column: [row[column] for row in rows] for column in _STORED})
     return computed
+
+
+_STORED = ("po_id", "as_of", "state", "rate", "tolerance_on", "runs_out_on")
+# every PO's row in one statement, in the order given (id order), whatever their number
+_STORE = text("""
+    INSERT INTO po_forecasts AS f (po_id, as_of, state, rate, tolerance_on, runs_out_on)
+    SELECT * FROM unnest(CAST(:po_id AS integer[]), CAST(:as_of AS date[]), CAST(:state AS varchar[]),
+                         CAST(:rate AS numeric[]), CAST(:tolerance_on AS date[]), CAST(:runs_out_on AS date[]))
+    ON CONFLICT (po_id) DO UPDATE
+       SET as_of = EXCLUDED.as_of, state = EXCLUDED.state, rate = EXCLUDED.rate,
+           tolerance_on = EXCLUDED.tolerance_on, runs_out_on = EXCLUDED.runs_out_on""")
 
 
 def refresh_current(session: Session, today: date, batch: int = REFRESH_BATCH) -> int:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import bindparam, func, insert, inspect, select, text, update
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -75,11 +75,13 @@ def write_entries(session: Session, doc: Document, entries: list[Entry], event: 
     entries = [e for e in entries if e.amount]
     if not entries:
         return
-    now = datetime.now(timezone.utc)
-    session.execute(insert(LedgerEntry), [
-        {"document_id": (documents_of or {}).get(e.line, doc.id), "document_line_id": e.line, "po_id": e.po_id, "po_line_id": e.po_line_id,
-         "bill_code_id": bill_codes[e.line], "bucket": e.bucket, "amount": e.amount, "event": event,
-         "actor_id": actor_id, "at": now} for e in entries])
+    session.flush()  # the ORM's pending changes first (the lines a reassignment moves), as an ORM insert would
+    session.execute(_LEDGER_ROWS, {
+        "at": datetime.now(timezone.utc), "event": event, "actor": actor_id,
+        "documents": [(documents_of or {}).get(e.line, doc.id) for e in entries], "lines": [e.line for e in entries],
+        "pos": [e.po_id for e in entries], "po_lines": [e.po_line_id for e in entries],
+        "codes": [bill_codes[e.line] for e in entries], "buckets": [e.bucket for e in entries],
+        "amounts": [e.amount for e in entries]})
     column = {"used": "used", "commitment": "commitments", "estimate": "estimates"}
     per_po: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     per_line: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
@@ -93,17 +95,42 @@ def write_entries(session: Session, doc: Document, entries: list[Entry], event: 
     forecasts.refresh(session, [po_id for po_id, sums in per_po.items() if "used" in sums], date.today(), known=locked)
 
 
+def _adding_to(table: str, key: str):
+    """One UPDATE adding each row's sums to its balance row, whatever the number of rows (`table` and
+    `key` are this module's constants below, never input)."""
+    return text(f"""
+        UPDATE {table} AS b
+           SET used = b.used + s.used, commitments = b.commitments + s.commitments, estimates = b.estimates + s.estimates
+          FROM unnest(CAST(:keys AS integer[]), CAST(:used AS numeric[]), CAST(:commitments AS numeric[]),
+                      CAST(:estimates AS numeric[])) AS s (row_key, used, commitments, estimates)
+         WHERE b.{key} = s.row_key""")
+
+
+# One statement for all of a change's ledger rows and one per balance table, each a single text whatever
+# the number of rows (compiled once, kept prepared by the connection): the ledger's statement triggers
+# (day, document and bill code totals) then run once per posting, not once per row.
+_LEDGER_ROWS = text("""
+    INSERT INTO ledger_entries (at, document_id, document_line_id, po_id, po_line_id, bill_code_id, bucket, amount,
+                                event, actor_id)
+    SELECT CAST(:at AS timestamptz), e.document_id, e.line_id, e.po_id, e.po_line_id, e.bill_code_id, e.bucket,
+           e.amount, CAST(:event AS varchar), CAST(:actor AS integer)
+      FROM unnest(CAST(:documents AS integer[]), CAST(:lines AS integer[]), CAST(:pos AS integer[]),
+                  CAST(:po_lines AS integer[]), CAST(:codes AS integer[]), CAST(:buckets AS varchar[]),
+                  CAST(:amounts AS numeric[])) WITH ORDINALITY
+           AS e (document_id, line_id, po_id, po_line_id, bill_code_id, bucket, amount, n)
+     ORDER BY e.n""")
+_ADD_TO = {POBalance: _adding_to("po_balances", "po_id"), POLineBalance: _adding_to("po_line_balances", "po_line_id")}
+
+
 def _add_to_balances(session: Session, model, key: str, sums: dict[int, dict[str, Decimal]]) -> None:
-    """Add each row's sums to its balance row (keyed by its primary key `key`): one UPDATE per row,
-    sent together (one round trip), in key order (two postings lock shared rows in the same order);
-    the rows this session holds are expired, so reading them again sees the new figures."""
+    """Add each row's sums to its balance row (keyed by its primary key `key`) in one UPDATE. Every
+    caller holds the rows' POs locked (lock_pos, in id order), so two changes never wait on each other's
+    balance rows; the rows this session holds are expired, so reading them again sees the new figures."""
     if not sums:
         return
-    table, columns = model.__table__, ("used", "commitments", "estimates")
-    stmt = (update(table).where(table.c[key] == bindparam("row_key"))
-            .values({c: table.c[c] + bindparam(f"add_{c}") for c in columns}))
-    session.execute(stmt, [{"row_key": k, **{f"add_{c}": v.get(c, ZERO) for c in columns}}
-                           for k, v in sorted(sums.items())])
+    keys = sorted(sums)
+    session.execute(_ADD_TO[model], {"keys": keys, **{c: [sums[k].get(c, ZERO) for k in keys]
+                                                      for c in ("used", "commitments", "estimates")}})
     for row in [o for o in session.identity_map.values() if isinstance(o, model)]:
         if inspect(row).identity[0] in sums:
             session.expire(row)
