@@ -67,7 +67,8 @@ def debtor_pos(session: Session, debtor_id: int | None, *, po_ids: set[int] | No
     rows = {p.id: p for p in session.scalars(po_stmt)}
     pos = {i: po_period(p) for i, p in rows.items()}
     groups = {}
-    for g in session.scalars(group_stmt):
+    asked_for_none = po_ids is not None and group_ids is not None and not group_ids  # no group to read
+    for g in [] if asked_for_none else session.scalars(group_stmt):
         members = tuple(sorted((p for p in pos.values() if p.group_id == g.id), key=lambda p: p.effective))
         groups[g.id] = GroupInfo(g.id, g.description, g.active, members)
     return DebtorPOs(pos, groups, rows)

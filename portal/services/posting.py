@@ -60,8 +60,9 @@ def balances_of(session: Session, pos: dict[int, PurchaseOrder]) -> tuple[dict[i
                                                    .execution_options(populate_existing=True))}
     balances = {i: Balance.of(p.amount, po_rows.get(i)) for i, p in pos.items()}
     lines = {}
+    masters = [i for i, p in pos.items() if p.is_master]  # only a master PO's lines hold budgets
     for line, b in session.execute(select(POLine, POLineBalance).outerjoin(POLineBalance, POLineBalance.po_line_id == POLine.id)
-                                   .where(POLine.po_id.in_(list(pos))).execution_options(populate_existing=True)):
+                                   .where(POLine.po_id.in_(masters)).execution_options(populate_existing=True)) if masters else ():
         lines[line.id] = Balance.of(line.budget, b)
     return balances, lines
 
