@@ -13,6 +13,7 @@ under the newer stamp.
 """
 from __future__ import annotations
 
+from types import MappingProxyType
 from uuid import UUID
 
 from sqlalchemy import select
@@ -33,7 +34,8 @@ def stamp_column():
 
 
 def read(session: Session, user_id: int) -> Principal:
-    """A user's grants (the highest of each item across roles), branches and role names (two queries)."""
+    """A user's grants (the highest of each item across roles), branches and role names (two queries);
+    read-only, as the worker's threads share it."""
     rows = session.execute(
         select(Role.name, RoleGrant.item, RoleGrant.level).select_from(user_roles)
         .join(Role, Role.id == user_roles.c.role_id).outerjoin(RoleGrant, RoleGrant.role_id == Role.id)
@@ -41,7 +43,7 @@ def read(session: Session, user_id: int) -> Principal:
     branches = session.execute(
         select(Branch.id, Branch.code).join(user_branches, user_branches.c.branch_id == Branch.id)
         .where(user_branches.c.user_id == user_id).order_by(Branch.code)).all()
-    return Principal(grants=best_grants((item, level) for _, item, level in rows if item is not None),
+    return Principal(grants=MappingProxyType(best_grants((item, level) for _, item, level in rows if item is not None)),
                      branch_ids=frozenset(b.id for b in branches), branch_codes=tuple(b.code for b in branches),
                      role_names=tuple(dict.fromkeys(name for name, _, _ in rows)))
 
