@@ -217,3 +217,21 @@ def test_day_totals_follow_the_ledger_and_drift_is_reported(db_session, app):
     db_session.commit()
     drift = [str(m) for m in integrity.check(db_session) if getattr(m, "summary", "") == "PO day total"]
     assert drift == [f"PO day total PO {world['po'].id} on {TODAY - timedelta(days=3)}: kept 101.00 / 50.00 ≠ recomputed 100.00 / 50.00"]
+
+
+def test_refresh_stores_every_po_it_is_given_whether_the_caller_holds_it_or_not(db_session):
+    """Posting hands `refresh` the POs it locked (their amount and tolerance are current); any other PO
+    asked for is read. Both kinds are stored, each with its own figures."""
+    from sqlalchemy import select
+
+    from portal.models import POForecast
+    from tests import factories
+
+    debtor = factories.debtor(db_session)
+    held, other = factories.po(db_session, debtor, "HELD"), factories.po(db_session, debtor, "OTHER")
+    computed = forecasts.refresh(db_session, [held.id, other.id], TODAY, known={held.id: held})
+    db_session.commit()
+    assert sorted(computed) == sorted([held.id, other.id])
+    stored = {f.po_id: f for f in db_session.scalars(select(POForecast))}
+    assert sorted(stored) == sorted([held.id, other.id])
+    assert all(f.as_of == TODAY for f in stored.values())
