@@ -90,8 +90,8 @@ def write_entries(session: Session, doc: Document, entries: list[Entry], event: 
         per_po[e.po_id][column[e.bucket]] += e.amount
         if e.po_line_id:
             per_line[e.po_line_id][column[e.bucket]] += e.amount
-    _add_to_balances(session, POBalance, "po_id", per_po)
-    _add_to_balances(session, POLineBalance, "po_line_id", per_line)
+    _add_to_balances(session, POBalance, per_po)
+    _add_to_balances(session, POLineBalance, per_line)
     # the stored forecasts the PO lists filter on follow the postings that move Used
     forecasts.refresh(session, [po_id for po_id, sums in per_po.items() if "used" in sums], date.today(), known=locked)
 
@@ -123,8 +123,8 @@ _LEDGER_ROWS = text("""
 _ADD_TO = {POBalance: _adding_to("po_balances", "po_id"), POLineBalance: _adding_to("po_line_balances", "po_line_id")}
 
 
-def _add_to_balances(session: Session, model, key: str, sums: dict[int, dict[str, Decimal]]) -> None:
-    """Add each row's sums to its balance row (keyed by its primary key `key`) in one UPDATE. Every
+def _add_to_balances(session: Session, model, sums: dict[int, dict[str, Decimal]]) -> None:
+    """Add each row's sums to its balance row (keyed by its primary key) in one UPDATE. Every
     caller holds the rows' POs locked (lock_pos, in id order), so two changes never wait on each other's
     balance rows; the rows this session holds are expired, so reading them again sees the new figures."""
     if not sums:
