@@ -208,3 +208,30 @@ def test_posting_records_each_lines_funding_in_its_history(world):
         lines[3].id: {"po_id": [None, second.id], "po_number": [None, "7700"]}}
     assert sorted(e.summary for e in history.values()) == ["line 1", "line 2", "line 3"]
     assert {(e.actor_id, e.scope_type, e.scope_id) for e in history.values()} == {(user.id, "documents", doc.id)}
+
+
+def test_a_lines_funding_history_keeps_what_it_replaced_and_the_session_sees_what_was_saved(world):
+    """A line that already carries a number (a draft's carried reference) keeps it as the old value in its
+    history entry; a posting left uncommitted (a contract delivery, an import) shows its caller the lines
+    as saved: the funding, the version and who changed them."""
+    from sqlalchemy import text
+
+    from portal.models import AuditEntry, DocumentLine
+
+    s, user = world["session"], world["user"]
+    po = factories.po(s, world["debtor"], "4500")
+    job = factories.job(s, world["debtor"])
+    factories.assignment(s, job, po=po, start=date(2026, 1, 1))
+    doc = draft(world, "Sales Invoice", [line(world, "100", job)])
+    s.execute(text("UPDATE document_lines SET po_number = 'CARRIED' WHERE document_id = :d"), {"d": doc.id})
+    s.commit()
+    assert posting.post(s, user, doc.id, confirmed=True, commit=False).posted
+    held = s.scalars(select(DocumentLine).where(DocumentLine.document_id == doc.id)).one()  # the session's own
+    saved = s.execute(text("SELECT po_id, po_number, row_version, changed_by_id FROM document_lines WHERE id = :i"),
+                      {"i": held.id}).one()
+    assert (held.po_id, held.po_number, held.row_version, held.changed_by_id) == tuple(saved)
+    assert tuple(saved) == (po.id, "4500", 2, user.id)
+    entry = s.scalars(select(AuditEntry).where(AuditEntry.entity_type == "document_lines",
+                                               AuditEntry.entity_id == held.id, AuditEntry.action == "update")).one()
+    assert entry.changes == {"po_id": [None, po.id], "po_number": ["CARRIED", "4500"]}
+    s.rollback()
