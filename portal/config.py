@@ -19,12 +19,10 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: embedded PostgreSQL
         # JIT compiles a plan the planner costs high, before running it: 10-20 ms spent on statements that
         # then run in 2-4 ms (bulk assignment's lookup of 10,000 jobs' rows); every statement here is short.
-        # Statements are prepared once per connection (portal/services/prepared.py), but each is planned for
-        # the values it runs with: a plan made once for any value ("generic") was 150 ms instead of 0.3 on the
-        # biggest PO's documents tab (it read the PO's 250,000 lines, not the page's documents), and 14.5 ms
-        # instead of 1 for a PO number search (a prefix it cannot know cannot use the number's index)
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "connect_args": {
-            "options": "-c jit=off -c plan_cache_mode=force_custom_plan"}}
+        # Statements are prepared once per connection (portal/services/prepared.py) and PostgreSQL keeps one
+        # plan for any value once five runs show it costs no more (plan_cache_mode auto): planning a page's
+        # joins each time was 1-1.5 ms a statement. what a search types is a constant in its statement (services/search.py)
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "connect_args": {"options": "-c jit=off"}}
         self.SQLALCHEMY_RECORD_QUERIES = False
         self.EMBEDDED_PG_DIR = os.environ.get("EMBEDDED_PG_DIR")  # default: <instance>/pgdata
         self.SESSION_COOKIE_SECURE = _flag("PORTAL_COOKIE_SECURE", True)

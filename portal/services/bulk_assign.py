@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from portal.domain import assignment as assignment_rules
 from portal.domain.assignment import Target
 from portal.models import AuditEntry, JobOrder, JobPOAssignment
-from portal.services import audit, prepared
+from portal.services import audit
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.job_orders import JobFilter, filtered
 from portal.services.job_visibility import assigned_on_clause, lasting_end_sql
@@ -174,7 +174,6 @@ def apply(session: Session, user, selection: Selection, target: Target, day: dat
     if not job_ids:
         raise ValidationFailed({"": ["No job in the selection can be assigned on that date."]})
     audit.acting(session, user)
-    prepared.plan_checks_once(session)  # 10,000 rows, five foreign keys each
     now = datetime.now(timezone.utc)
     ids = literal(job_ids, ARRAY(Integer))
     _close_expired(session, user, ids, day, now)

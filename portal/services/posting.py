@@ -20,7 +20,7 @@ from portal.domain import budget, formatting
 from portal.domain.budget import Balance, Entry, LineCheck, PostingCheck
 from portal.models import (Debtor, Document, DocumentLine, JobOrder, LedgerEntry, POBalance, POLine, POLineBalance,
                            PurchaseOrder, po_line_bill_codes)
-from portal.services import alerts, audit, forecasts, prepared
+from portal.services import alerts, audit, forecasts
 from portal.services.documents import check_lines_visible, credit_left, drawn_by_line, may_void, void_blocker
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.services.funding import Resolver
@@ -184,7 +184,6 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
     write the ledger and balances. Under the block policy a refusal stands unless the user has
     po_override_budget and asks to override (audited). `check_only`: the warnings, nothing written."""
     audit.acting(session, user)
-    prepared.plan_checks_once(session)  # the ledger rows' and lines' foreign keys
     doc = locked(session, Document, doc_id)
     if doc is None:
         raise NotFound("No such document.")

@@ -10,8 +10,11 @@ For a transaction that wrote nothing, COMMIT and ROLLBACK leave the database the
 connection's prepared statements differ. PostgreSQL says whether it wrote: a transaction is given an
 id at its first write (a row inserted, updated, deleted or locked), and has none until then.
 
-What is kept is the parsed statement, not one plan for every value: connections plan each execution
-for its values (plan_cache_mode in portal/config.py says why).
+After five runs PostgreSQL may also keep one plan for every value (a "generic" plan) when it costs no
+more than the plans made for each value: planning a page's joins was 1-1.5 ms a statement, often more
+than running them. Where the value decides the plan, the statement says so: a search's prefix (a LIKE
+pattern the plan cannot see cannot use the number's index) is a constant in the statement
+(portal/services/search.py), and a PO's rows are found through keys whose counts do not vary by PO.
 """
 from __future__ import annotations
 
@@ -42,17 +45,3 @@ def end_if_read_only(session: Session) -> bool:
         log.debug("a read-only transaction could not be committed; it is rolled back instead", exc_info=True)
         return False
     return True
-
-
-ONE_PLAN_FOR_ANY_VALUE = text("SET LOCAL plan_cache_mode = auto")
-
-
-def plan_checks_once(session: Session) -> None:
-    """For the rest of this transaction, let PostgreSQL keep one plan for every value again (its default).
-
-    The connections plan every execution for its values (portal/config.py), and that reaches inside the
-    database too: each row written checks its foreign keys with a statement the database keeps, and
-    planned again each time it cost bulk assignment 0.3 s more over 10,000 rows (five keys a row) and
-    slowed posting by a tenth. Called by the writes of many rows (posting, bulk assignment), whose own
-    statements read by ids and keys, which one plan serves."""
-    session.execute(ONE_PLAN_FOR_ANY_VALUE)

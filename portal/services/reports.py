@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from portal.models import (BillCode, Document, DocumentLine, DocumentType, JobOrder, POBillCodeTotal,
                            PODocumentTotal, PONumberSpend, PurchaseOrder, SpendDocument)
 from portal.services.job_visibility import visible
+from portal.services import search
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,9 @@ def po_documents(session: Session, user, po: PurchaseOrder, before: str | None =
     jobs = dict(session.execute(
         visible(select(DocumentLine.document_id, func.string_agg(func.distinct(JobOrder.number), ", "))
                 .join(JobOrder, JobOrder.id == DocumentLine.job_id), user)
-        .where(DocumentLine.po_id == po.id, DocumentLine.document_id.in_([r[0] for r in rows]))
+        # the page's documents by their key; the PO as `po_id + 0`, which no index answers: a plan kept for
+        # any PO read the biggest PO's 250,000 lines by its po_id index (150 ms instead of 0.3)
+        .where(search.unindexed(DocumentLine.po_id) == po.id, DocumentLine.document_id.in_([r[0] for r in rows]))
         .group_by(DocumentLine.document_id)).all()) if rows else {}
     # remaining after a document = amount − everything drawn up to and including it
     remaining = po.amount - (drawn - after_cursor)

@@ -4,12 +4,17 @@ Numbers (PO numbers, job and document numbers, typed PO references) match by the
 case, on btree indexes of the upper-cased column (varchar_pattern_ops). Titles and descriptions
 match word by word: every typed word must start a word of the text ("fork driv" finds "Forklift
 driver 12"), on a GIN index of the text's `simple` tsvector (built-in full-text search).
+
+What is typed goes into the statement as a quoted constant (`literal_execute`), not a parameter: a
+connection keeps one plan for any parameter once it has run a statement a few times (portal/config.py),
+and a kept plan for `upper(number) LIKE $1` cannot know the pattern is a prefix, so it cannot use the
+index (a PO number search was 14.5 ms instead of 1). SQLAlchemy quotes the constant for PostgreSQL.
 """
 from __future__ import annotations
 
 import re
 
-from sqlalchemy import String, func, literal_column
+from sqlalchemy import String, func, literal, literal_column
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 SIMPLE = literal_column("'simple'::regconfig")  # a constant, so the planner matches the index expression
@@ -21,9 +26,14 @@ def prefix_pattern(text: str) -> str:
     return f"{escaped}%"
 
 
+def typed(value: str):
+    """What the user typed, as a constant the planner sees (see above)."""
+    return literal(value, String(), literal_execute=True)
+
+
 def starts_with(column, text: str):
     """upper(column) LIKE 'TEXT%': answered by an index on upper(column) varchar_pattern_ops."""
-    return func.upper(column).like(prefix_pattern(text))
+    return func.upper(column).like(typed(prefix_pattern(text)))
 
 
 def words_query(text: str) -> str | None:
@@ -38,7 +48,7 @@ def words_match(words_column, text: str):
     query = words_query(text)
     if query is None:
         return literal_column("false")
-    return words_column.op("@@")(func.to_tsquery(SIMPLE, query))
+    return words_column.op("@@")(func.to_tsquery(SIMPLE, typed(query)))
 
 
 def unindexed(column):
