@@ -1,6 +1,7 @@
 """Request plumbing: sign-in loading, security headers, error pages, template helpers."""
 from __future__ import annotations
 
+from collections.abc import Callable
 
 from flask import Flask, abort, g, has_request_context, jsonify, make_response, render_template, request, url_for
 from flask_login import current_user
@@ -45,6 +46,19 @@ NAV_ALIASES = {"admin.po_pricing": "admin.settings"}
 
 
 SESSION_KEY = "sid"  # the cookie's entry holding the server-side session's token
+
+
+ROW_ID_MARKER = "2147483647"  # the largest id a column holds: no real row has it, and it is all digits
+
+
+def url_per_row(endpoint: str, key: str, **values) -> Callable[[int], str]:
+    """`url_for(endpoint, **{key: id}, **values)` for a table's rows, which differ only in their id: the URL
+    is built once, and each row's id is put in the marker's place. Werkzeug building three links a row
+    was a fifth of a 50-row grid's time."""
+    head, found, tail = url_for(endpoint, **{key: int(ROW_ID_MARKER)}, **values).partition(ROW_ID_MARKER)
+    if not found:
+        raise ValueError(f"{endpoint}'s URL does not hold {key}")
+    return lambda ident: f"{head}{int(ident)}{tail}"
 
 
 def session_policy():
@@ -278,3 +292,7 @@ def init_app(app: Flask) -> None:
     from portal.blueprints.exporting import export_url
 
     app.jinja_env.globals["export_url"] = export_url  # a global: imported macros see no context
+    app.jinja_env.globals["url_per_row"] = url_per_row
+    from portal.domain.assignment import typed_name
+
+    app.jinja_env.globals["typed_name"] = typed_name

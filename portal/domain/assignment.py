@@ -155,6 +155,25 @@ def offerable_groups(groups: list[GroupInfo]) -> list[GroupInfo]:
     return [g for g in groups if g.active and g.pos]
 
 
+def typed_name(kind: str, name: str) -> str:
+    """How the grid's typed picker names a PO ("PO SP0012") or a group ("Group North sites")."""
+    return f"{'Group' if kind == 'group' else 'PO'} {name}"
+
+
+def named_target(typed: str, pos: list[tuple[int, str]], groups: list[GroupInfo]) -> Target | None:
+    """The PO or group a user typed into the grid's picker (drawn when the debtor has too many to list):
+    a PO by its number, with or without "PO " before it, a group as "Group " and its description; case
+    and surrounding spaces do not matter. `pos` are the offered POs' (id, number). None unless exactly
+    one offered PO or group has that name."""
+    def norm(text: str) -> str:
+        return " ".join(text.split()).casefold()
+
+    key = norm(typed)
+    matches = [Target("po", i) for i, number in pos if key in (norm(number), norm(typed_name("po", number)))]
+    matches += [Target("group", g.id) for g in groups if key == norm(typed_name("group", g.description))]
+    return matches[0] if len(matches) == 1 else None
+
+
 def start_date_options(po: POPeriod, as_of: date) -> dict[str, date]:
     """Seed 004's prompt when the as-of date is not the PO's effective date: start on the PO's
     effective date, on the as-of date, or any day between (when the as-of date is within the PO)."""

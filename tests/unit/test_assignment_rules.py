@@ -208,3 +208,16 @@ def test_jump_walks_a_group_through_its_gap_to_the_next_po():
     assert assignment_rules.next_date(timeline, POS, GROUPS, D(2026, 3, 10)) == D(2026, 4, 1)
     assert assignment_rules.next_date(timeline, POS, GROUPS, D(2026, 4, 10)) == D(2026, 5, 1)
     assert assignment_rules.end_of(timeline[0], timeline, POS, GROUPS, D(2026, 4, 10))[1] == "Next PO starts 2026-05-01"
+
+
+def test_a_typed_po_number_or_group_name_picks_exactly_one_offer():
+    spring = POPeriod(1, "P-1", date(2026, 1, 1), date(2026, 6, 30))
+    north = GroupInfo(7, "North  sites", True, (spring,))
+    pos = [(1, "SP0012"), (2, "SP00123"), (3, "4500 77"), (4, "TWIN"), (5, "twin")]
+    assert assignment_rules.named_target("SP0012", pos, [north]) == Target("po", 1)
+    assert assignment_rules.named_target("  po   sp00123 ", pos, [north]) == Target("po", 2)
+    assert assignment_rules.named_target("4500   77", pos, [north]) == Target("po", 3)
+    assert assignment_rules.named_target("PO 4500 77", pos, [north]) == Target("po", 3)
+    assert assignment_rules.named_target("group north sites", pos, [north]) == Target("group", 7)
+    for nothing in ("", "   ", "SP001", "SP0012%", "po:1", "1", "North sites", "Group", "PO", "twin"):
+        assert assignment_rules.named_target(nothing, pos, [north]) is None, nothing  # "twin": two POs share the name

@@ -2,23 +2,38 @@
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from portal.authz import requires
 from portal.blueprints import exporting
 from portal.blueprints.forms import int_or_none, page_arg
 from portal.blueprints.job_orders.forms import parse_target
 from portal.blueprints.job_orders.views import parse_day
-from portal.domain import assignment as assignment_rules
+from portal.domain import assignment as assignment_rules, formatting
+from portal.domain.assignment import Target
 from portal.extensions import db
 from portal.htmx import is_partial, render
 from portal.services import assignments as service, bulk_assign, job_orders, security, settings
 from portal.services.debtors import all_debtors, find_debtor
 from portal.services.errors import Conflict, NotFound, ValidationFailed
+from portal.web import url_per_row
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
+
+
+@bp.app_template_global()
+def grid_links(as_of: date) -> SimpleNamespace:
+    """What every row of the grid shows alike, made once per page: the day, the user's right to assign,
+    the CSRF token and each row link's URL builder (portal.web.url_per_row)."""
+    day = formatting.day(as_of)
+    return SimpleNamespace(day=day, may_edit=current_user.can("assignments", "add_edit"), csrf=generate_csrf(),
+                           job=url_per_row("job_orders.detail", "job_id", as_of=day),
+                           clear=url_per_row("assignments.grid_clear", "job_id"),
+                           assign=url_per_row("assignments.grid_assign", "job_id"))
 
 
 def _debtor_or_404(debtor_id):
@@ -45,19 +60,38 @@ def grid():
     selected = int_or_none(request.args.get("job_id"))
     selected_po = next((r.po.po_id for r in rows if r.job.id == selected and r.po), None)
     pos, pos_total = service.valid_pos(db.session, debtor.id, as_of, include=selected_po) if debtor else ([], 0)
-    offer_pos, offer_groups = _offer(debtor, as_of, rows)
     return render("assignments/grid.html", "assignments/_grid.html", debtors=all_debtors(db.session), debtor=debtor,
                   rows=rows, page=page, as_of=as_of, active_only=active_only, pos=pos, pos_total=pos_total, selected=selected,
-                  selected_po=selected_po, prompt=settings.assignment_prompt(db.session),
-                  offer_pos=offer_pos, offer_groups=offer_groups)
+                  selected_po=selected_po, prompt=settings.assignment_prompt(db.session), **_offer(debtor, as_of, rows))
+
+
+GRID_PICKER_OPTIONS = 40  # more POs and groups than this to offer: each row types one (one list per page)
 
 
 def _offer(debtor, as_of: date, rows):
     """What the grid's rows offer to assign (only to users who may assign, only when a row shown has
-    nothing assigned: the picker is drawn in those rows alone)."""
+    nothing assigned: the picker is drawn in those rows alone), and whether the picker is typed into: a
+    debtor with 1,000 valid POs drew them all in every unassigned row (700 KB a page), so past
+    GRID_PICKER_OPTIONS the page holds them once (a datalist) and each row types a PO number or group."""
     if debtor is None or not current_user.can("assignments", "add_edit") or all(r.assignment for r in rows):
-        return [], []
-    return service.offer(db.session, debtor.id, as_of)
+        return {"offer_pos": [], "offer_groups": [], "typed_picker": False}
+    pos, groups = service.offer(db.session, debtor.id, as_of)
+    return {"offer_pos": pos, "offer_groups": groups, "typed_picker": len(pos) + len(groups) > GRID_PICKER_OPTIONS}
+
+
+def _grid_target(job_id: int, as_of: date, raw: str | None) -> tuple[Target | None, str | None]:
+    """The grid row's choice and, when there is none, why: a listed option ('po:12', 'group:3') or a
+    typed PO number or group, looked up among what the job's debtor offers on the day (another
+    branch's job: 404)."""
+    raw = (raw or "").strip()
+    if not raw or raw.partition(":")[0] in ("po", "group"):
+        target = parse_target(raw)
+        return target, None if target else "Choose a PO or PO group."
+    job = job_orders.get_job(db.session, current_user, job_id)
+    pos, groups = service.offer(db.session, job.debtor_id, as_of)
+    target = assignment_rules.named_target(raw, [(p.id, p.number) for p in pos], groups)
+    return target, None if target else (f"No one PO or group of {job.debtor.code} valid on {as_of.isoformat()} is "
+                                        f"named “{raw[:60]}”: type a PO number or “Group” and its name from the list.")
 
 
 def _grid_row(job_id: int, as_of: date, *, notice: str | None = None, error: str | None = None):
@@ -68,10 +102,9 @@ def _grid_row(job_id: int, as_of: date, *, notice: str | None = None, error: str
     found = service.grid(db.session, current_user, job.debtor_id, as_of, active_only=False, job_id=job.id).items
     if not found:
         abort(404)
-    offer_pos, offer_groups = _offer(job.debtor, as_of, found)
     return render_template("assignments/_grid_row.html", r=found[0], debtor=job.debtor, as_of=as_of,
-                           active_only=active_only, selected=None, offer_pos=offer_pos, offer_groups=offer_groups,
-                           row_notice=notice, row_error=error)
+                           active_only=active_only, selected=None, row_notice=notice, row_error=error,
+                           **_offer(job.debtor, as_of, found))
 
 
 @bp.post("/grid/<int:job_id>/assign")
@@ -80,9 +113,9 @@ def grid_assign(job_id: int):
     """Assign from the grid row, starting on the as-of date; anything needing a choice (future
     assignments to remove, a start date) is sent to the job's own page."""
     as_of = parse_day(request.form.get("as_of"), date.today())
-    target = parse_target(request.form.get("target"))
+    target, problem = _grid_target(job_id, as_of, request.form.get("target"))
     if target is None:
-        return _grid_row(job_id, as_of, error="Choose a PO or PO group.")
+        return _grid_row(job_id, as_of, error=problem)
     try:
         result = service.assign(db.session, current_user, job_id, target, as_of)
     except assignment_rules.NeedsConfirmation as exc:
