@@ -28,7 +28,9 @@ class POGroup(Tracked, db.Model):
     debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id", ondelete="RESTRICT"), index=True)
     description: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    debtor = relationship("Debtor", lazy="joined")
+    # read when asked: a group is its POs' debtor's, whom a PO's own join has loaded already (a joined
+    # load here joined debtors twice into every PO statement, and planning that cost up to 1 ms)
+    debtor = relationship("Debtor", lazy="select")
     __table_args__ = (
         UniqueConstraint("id", "debtor_id", name="uq_po_groups_id_debtor"),
         Index("uq_po_groups_debtor_description", "debtor_id", func.upper(description), unique=True),
