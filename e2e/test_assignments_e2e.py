@@ -104,6 +104,30 @@ def test_grid_assigns_and_clears_in_the_row_and_the_url_follows_the_date(page, s
     shot(page, "grid-cleared-in-row")
 
 
+def test_a_debtor_with_many_pos_has_its_grid_rows_type_one_from_the_page_list(page, sign_in, db_session):
+    """Past 40 POs and groups, each row types a PO number (the browser offers the page's one list)."""
+    from portal.blueprints.assignments.views import GRID_PICKER_OPTIONS
+
+    sign_in(page, "Billing Admin")
+    debtor = factories.debtor(db_session, "CITY")
+    for n in range(GRID_PICKER_OPTIONS + 1):
+        factories.po(db_session, debtor, f"Q-{n:03}", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    job = factories.job(db_session, debtor, title="Cleaner 1")
+    page.goto(f"/assignments/?debtor_id={debtor.id}&as_of=2026-03-01")
+    picker = page.locator(f"tr[data-job-id='{job.id}']").get_by_label(f"PO or group for {job.number}")
+    expect(picker).to_have_attribute("list", "grid-offers")
+    expect(page.locator("#grid-offers option")).to_have_count(GRID_PICKER_OPTIONS + 1)
+    picker.fill("Q-999")
+    page.locator(f"tr[data-job-id='{job.id}']").get_by_role("button", name="Assign").click()
+    expect(page.locator(f"tr[data-job-id='{job.id}'] .row-error")).to_contain_text("type a PO number")
+    row = page.locator(f"tr[data-job-id='{job.id}']")
+    row.get_by_label(f"PO or group for {job.number}").fill("PO Q-007")
+    shot(page, "grid-typed-picker")
+    row.get_by_label(f"PO or group for {job.number}").press("Enter")  # the browser's suggestions are open
+    expect(page.locator(f"tr[data-job-id='{job.id}'] .po-number")).to_have_text("Q-007")
+    expect(page.locator(f"tr[data-job-id='{job.id}'] .row-notice")).to_contain_text("Assigned")
+
+
 def test_a_consultant_sees_the_grid_without_bulk_and_an_auditor_without_any_action(page, sign_in, db_session):
     debtor = factories.debtor(db_session, "CITY")
     factories.po(db_session, debtor, "P-1", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))

@@ -306,6 +306,13 @@ def offer(session: Session, debtor_id: int, as_of: date) -> tuple[list[PurchaseO
     return pos, assignment_rules.offerable_groups(sorted(data.groups.values(), key=lambda g: g.description))
 
 
+def offer_names(session: Session, debtor_id: int, as_of: date) -> tuple[list[POPeriod], list[GroupInfo]]:
+    """`offer`'s POs and groups as values (what the grid's picker names), no PO rows built."""
+    data = debtor_pos(session, debtor_id, valid_on=as_of, values_only=True)
+    pos = sorted((p for p in data.pos.values() if p.valid_on(as_of)), key=lambda p: p.number)
+    return pos, assignment_rules.offerable_groups(sorted(data.groups.values(), key=lambda g: g.description))
+
+
 @dataclass(frozen=True)
 class StartChoice:
     po: POPeriod | None          # the PO the assignment starts on (a group's PO of the as-of date)

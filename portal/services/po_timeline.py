@@ -38,12 +38,14 @@ class DebtorPOs:
 
 def debtor_pos(session: Session, debtor_id: int | None, *, po_ids: set[int] | None = None,
                group_ids: set[int] | None = None, same_numbers: bool = False,
-               valid_on: date | None = None) -> DebtorPOs:
+               valid_on: date | None = None, values_only: bool = False) -> DebtorPOs:
     """Every PO and PO group of a debtor, each group with its members in date order; with
     `po_ids`/`group_ids`, only those POs, those groups and their member POs (a page of the grid
     needs no more; `debtor_id` None then reads them whatever their debtors) and, with
     `same_numbers`, the POs sharing their numbers (a split PO's twins, which funding chooses
-    between by document type); with `valid_on`, only the POs valid that day and the grouped ones."""
+    between by document type); with `valid_on`, only the POs valid that day and the grouped ones.
+    `values_only`: the POs' periods without their rows (`rows` empty): a debtor's 1,000 PO rows took
+    7 ms to build where only their numbers and dates were wanted."""
     po_stmt, group_stmt = select(PurchaseOrder), select(POGroup)
     if debtor_id is not None or (po_ids is None and group_ids is None):
         po_stmt = po_stmt.where(PurchaseOrder.debtor_id == debtor_id)
@@ -64,8 +66,14 @@ def debtor_pos(session: Session, debtor_id: int | None, *, po_ids: set[int] | No
     # the timeline needs the PO rows, not their lines, eligible types, balances or forecasts (loaded when asked)
     po_stmt = po_stmt.options(lazyload(PurchaseOrder.lines), lazyload(PurchaseOrder.eligible),
                               lazyload(PurchaseOrder.balance), lazyload(PurchaseOrder.forecast))
-    rows = {p.id: p for p in session.scalars(po_stmt)}
-    pos = {i: po_period(p) for i, p in rows.items()}
+    if values_only:
+        P = PurchaseOrder
+        rows = {}
+        pos = {r.id: POPeriod(*r) for r in session.execute(
+            po_stmt.with_only_columns(P.id, P.number, P.effective, P.expiration, P.group_id))}
+    else:
+        rows = {p.id: p for p in session.scalars(po_stmt)}
+        pos = {i: po_period(p) for i, p in rows.items()}
     groups = {}
     asked_for_none = po_ids is not None and group_ids is not None and not group_ids  # no group to read
     for g in [] if asked_for_none else session.scalars(group_stmt):

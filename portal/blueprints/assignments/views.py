@@ -75,7 +75,7 @@ def _offer(debtor, as_of: date, rows):
     GRID_PICKER_OPTIONS the page holds them once (a datalist) and each row types a PO number or group."""
     if debtor is None or not current_user.can("assignments", "add_edit") or all(r.assignment for r in rows):
         return {"offer_pos": [], "offer_groups": [], "typed_picker": False}
-    pos, groups = service.offer(db.session, debtor.id, as_of)
+    pos, groups = service.offer_names(db.session, debtor.id, as_of)
     return {"offer_pos": pos, "offer_groups": groups, "typed_picker": len(pos) + len(groups) > GRID_PICKER_OPTIONS}
 
 
@@ -88,8 +88,8 @@ def _grid_target(job_id: int, as_of: date, raw: str | None) -> tuple[Target | No
         target = parse_target(raw)
         return target, None if target else "Choose a PO or PO group."
     job = job_orders.get_job(db.session, current_user, job_id)
-    pos, groups = service.offer(db.session, job.debtor_id, as_of)
-    target = assignment_rules.named_target(raw, [(p.id, p.number) for p in pos], groups)
+    pos, groups = service.offer_names(db.session, job.debtor_id, as_of)
+    target = assignment_rules.named_target(raw, [(p.po_id, p.number) for p in pos], groups)
     return target, None if target else (f"No one PO or group of {job.debtor.code} valid on {as_of.isoformat()} is "
                                         f"named “{raw[:60]}”: type a PO number or “Group” and its name from the list.")
 
