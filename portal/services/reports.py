@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Integer, String, column, func, literal_column, select, true, tuple_, values
+from sqlalchemy import ARRAY, Integer, String, bindparam, func, literal_column, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from portal.models import (BillCode, Document, DocumentLine, DocumentType, JobOrder, POBillCodeTotal,
@@ -195,7 +195,11 @@ def spend_by_po_number(session: Session, debtor_id: int | None = None, page: int
                                               sd.po_number == literal_column("k.po_number"))
                   .order_by(sd.doc_date.desc(), sd.document_id.desc()).limit(REPORT_DOCUMENTS_PER_NUMBER)
                   .lateral("latest"))
-        k = values(column("debtor_id", Integer), column("po_number", String), name="k").data(keys)
+        # the page's keys as two arrays (one statement text whatever the page: kept prepared; a VALUES
+        # list was compiled again on every request)
+        k = func.unnest(bindparam("debtor_ids", [d for d, _ in keys], ARRAY(Integer)),
+                        bindparam("po_numbers", [n for _, n in keys], ARRAY(String))
+                        ).table_valued("debtor_id", "po_number").render_derived(name="k")
         stmt = (select(k.c.debtor_id, k.c.po_number, Document.id, Document.number, Document.doc_date,
                        DocumentType.name, sd.used + sd.commitments + sd.estimates)
                 .select_from(k).join(latest, true())
