@@ -33,7 +33,7 @@ def test_create_edit_history_and_delete(db_session, login_as):
     assert "Created" in summary and "Changed" in summary and "Block postings" in summary
     assert browser.post(f"/debtors/{debtor.id}/delete").status_code == 302
     assert _count(db_session) == 0
-    actions = [a for a in db_session.scalars(select(AuditEntry.action).where(AuditEntry.entity_type == "debtors"))]
+    actions = [a for a in db_session.scalars(select(AuditEntry.action).where(AuditEntry.entity_type == "debtors").order_by(AuditEntry.id))]
     assert actions == ["create", "update", "delete"]
 
 
