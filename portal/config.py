@@ -21,7 +21,8 @@ class Config:
         # then run in 2-4 ms (bulk assignment's lookup of 10,000 jobs' rows); every statement here is short.
         # Statements are prepared once per connection (portal/services/prepared.py) and PostgreSQL keeps one
         # plan for any value once five runs show it costs no more (plan_cache_mode auto): planning a page's
-        # joins each time was 1-1.5 ms a statement. what a search types is a constant in its statement (services/search.py)
+        # joins each time was 1-1.5 ms a statement. What a search types is a constant in its statement, so
+        # a kept plan still sees the prefix (portal/services/search.py)
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "connect_args": {"options": "-c jit=off"}}
         self.SQLALCHEMY_RECORD_QUERIES = False
         self.EMBEDDED_PG_DIR = os.environ.get("EMBEDDED_PG_DIR")  # default: <instance>/pgdata

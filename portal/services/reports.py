@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from portal.models import (BillCode, Document, DocumentLine, DocumentType, JobOrder, POBillCodeTotal,
                            PODocumentTotal, PONumberSpend, PurchaseOrder, SpendDocument)
-from portal.services.job_visibility import visible
 from portal.services import search
+from portal.services.job_visibility import visible
 
 
 @dataclass(frozen=True)
