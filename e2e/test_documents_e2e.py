@@ -97,6 +97,9 @@ def test_choosing_another_debtor_refills_the_lines_and_keeps_what_was_typed(page
     row.locator("[name=line_quantity]").fill("4")
     page.select_option("#debtor_id", label="ACME — Debtor ACME")
     expect(row.locator("[name=line_job] option", has_text="Picker")).to_have_count(1)
+    # htmx wires the swapped-in rows' triggers when they settle; a change made before that (a test's
+    # speed on a loaded machine, not a person's) would send nothing
+    expect(page.locator("#document-lines.htmx-added")).to_have_count(0)
     expect(row.locator("[name=line_quantity]")).to_have_value("4")
     row.locator("[name=line_job]").select_option(label=f"{picker.number} Picker")
     row.locator("[name=line_code]").select_option(label="ORD")
