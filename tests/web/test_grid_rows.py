@@ -104,8 +104,11 @@ def test_a_debtor_with_more_pos_than_a_row_can_list_has_them_typed_from_one_list
     debtor, nth, po, mine, theirs = _setup(db_session)
     north = factories.po_group(db_session, debtor, "North  sites")
     factories.po(db_session, debtor, "G-1", effective=date(2026, 1, 1), expiration=date(2026, 12, 31), group=north)
-    for n in range(GRID_PICKER_OPTIONS):
-        factories.po(db_session, debtor, f"Q-{n:03}", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    first = [factories.po(db_session, debtor, f"Q-{n:03}", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+             for n in range(GRID_PICKER_OPTIONS)][0]
+    # a number that reads like a listed option's value names that PO, never the PO with that id
+    lookalike = factories.po(db_session, debtor, f"po:{first.id}", effective=date(2026, 1, 1),
+                             expiration=date(2026, 12, 31))
     factories.po(db_session, debtor, "LATER", effective=date(2026, 5, 1), expiration=date(2026, 12, 31))
     factories.po(db_session, factories.debtor(db_session, "ELSE"), "X-1", effective=date(2026, 1, 1))
     browser, _ = login_as("Billing Admin")
@@ -113,16 +116,22 @@ def test_a_debtor_with_more_pos_than_a_row_can_list_has_them_typed_from_one_list
     assert grid.count('<datalist id="grid-offers">') == 1 and grid.count('list="grid-offers"') == 2
     assert grid.count("<option value=\"PO Q-") == GRID_PICKER_OPTIONS and 'value="Group North  sites"' in grid
     assert 'value="PO LATER"' not in grid and "X-1" not in grid and 'name="target" aria' not in grid
-    for typed in ("Q-0", "X-1", "LATER", "PO P-1 please", "North sites", "po:abc"):
-        refused = browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": "2026-03-01", "target": typed})
+    for typed in ("Q-0", "X-1", "LATER", "PO P-1 please", "North sites", "po:abc", "  ", "x" * 500):
+        refused = browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": "2026-03-01", "target_name": typed})
         assert refused.status_code == 200 and "field-error" in refused.get_data(as_text=True), typed
     assert _count(db_session) == 0
-    row = browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": "2026-03-01", "target": "  po q-007 "},
+    row = browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": "2026-03-01", "target_name": "  po q-007 "},
                        headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "Q-007" in row and "Assigned" in row and _count(db_session) == 1
-    row = browser.post(f"/assignments/grid/{theirs.id}/assign", {"as_of": "2026-03-01", "target": "group north sites"},
+    row = browser.post(f"/assignments/grid/{theirs.id}/assign", {"as_of": "2026-03-01", "target_name": "group north sites"},
                        headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "G-1" in row and "North  sites" in row and _count(db_session) == 2
+    row = browser.post(f"/assignments/grid/{mine.id}/clear", {"as_of": "2026-03-01"}).get_data(as_text=True)
+    assert "Cleared" in row and _count(db_session) == 1
+    row = browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": "2026-03-01", "target_name": f"po:{first.id}"},
+                       headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert f"po:{first.id}" in row and "Assigned" in row and _count(db_session) == 2
+    assert db_session.scalar(select(JobPOAssignment.po_id).where(JobPOAssignment.job_id == mine.id)) == lookalike.id
     other_branch, _ = login_as("Billing Admin", branches=[nth])
-    assert other_branch.post(f"/assignments/grid/{theirs.id}/assign", {"as_of": "2026-03-01", "target": "Q-008"}
+    assert other_branch.post(f"/assignments/grid/{theirs.id}/assign", {"as_of": "2026-03-01", "target_name": "Q-008"}
                              ).status_code == 404

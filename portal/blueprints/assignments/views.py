@@ -79,19 +79,21 @@ def _offer(debtor, as_of: date, rows):
     return {"offer_pos": pos, "offer_groups": groups, "typed_picker": len(pos) + len(groups) > GRID_PICKER_OPTIONS}
 
 
-def _grid_target(job_id: int, as_of: date, raw: str | None) -> tuple[Target | None, str | None]:
-    """The grid row's choice and, when there is none, why: a listed option ('po:12', 'group:3') or a
-    typed PO number or group, looked up among what the job's debtor offers on the day (another
-    branch's job: 404)."""
-    raw = (raw or "").strip()
-    if not raw or raw.partition(":")[0] in ("po", "group"):
-        target = parse_target(raw)
+def _grid_target(job_id: int, as_of: date, listed: str | None, typed: str | None) -> tuple[Target | None, str | None]:
+    """The grid row's choice and, when there is none, why: a listed option ('po:12', 'group:3'), or a PO
+    number or group typed into the row (its own field, so a number like "po:12" is never read as an id),
+    looked up among what the job's debtor offers on the day (another branch's job: 404)."""
+    if typed is None:
+        target = parse_target(listed)
         return target, None if target else "Choose a PO or PO group."
+    typed = typed.strip()
+    if not typed:
+        return None, "Type a PO number or “Group” and its name from the list."
     job = job_orders.get_job(db.session, current_user, job_id)
     pos, groups = service.offer_names(db.session, job.debtor_id, as_of)
-    target = assignment_rules.named_target(raw, [(p.po_id, p.number) for p in pos], groups)
+    target = assignment_rules.named_target(typed, [(p.po_id, p.number) for p in pos], groups)
     return target, None if target else (f"No one PO or group of {job.debtor.code} valid on {as_of.isoformat()} is "
-                                        f"named “{raw[:60]}”: type a PO number or “Group” and its name from the list.")
+                                        f"named “{typed[:60]}”: type a PO number or “Group” and its name from the list.")
 
 
 def _grid_row(job_id: int, as_of: date, *, notice: str | None = None, error: str | None = None):
@@ -113,7 +115,7 @@ def grid_assign(job_id: int):
     """Assign from the grid row, starting on the as-of date; anything needing a choice (future
     assignments to remove, a start date) is sent to the job's own page."""
     as_of = parse_day(request.form.get("as_of"), date.today())
-    target, problem = _grid_target(job_id, as_of, request.form.get("target"))
+    target, problem = _grid_target(job_id, as_of, request.form.get("target"), request.form.get("target_name"))
     if target is None:
         return _grid_row(job_id, as_of, error=problem)
     try:
