@@ -10,7 +10,8 @@ from portal.web import url_per_row
 @pytest.mark.parametrize("endpoint, key, values", [
     ("job_orders.detail", "job_id", {"as_of": "2026-03-01"}),
     ("assignments.grid_assign", "job_id", {}),
-    ("purchase_orders.detail", "po_id", {"tab": "documents", "q": "2147483647 & ?"}),
+    ("purchase_orders.detail", "po_id", {"tab": "documents", "q": "2147483647 & ?"}),  # the marker twice
+    ("assignments.grid", "job_id", {"debtor_id": 2147483647, "as_of": "2026-03-01"}),
     ("assignments.grid", "job_id", {"debtor_id": 5, "as_of": "2026-03-01"}),  # the id as a query argument
 ])
 def test_each_row_gets_the_url_url_for_builds(app, endpoint, key, values):
