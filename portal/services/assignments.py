@@ -222,11 +222,13 @@ def valid_pos(session: Session, debtor_id: int, as_of: date, *, limit: int = GRI
     """The debtor's POs valid on the as-of date by number (at most `limit`, plus `include` when it
     is one of them) and how many there are in all."""
     valid = [PurchaseOrder.debtor_id == debtor_id, PurchaseOrder.effective <= as_of, PurchaseOrder.expiration >= as_of]
-    total = session.scalar(select(func.count()).select_from(PurchaseOrder).where(*valid)) or 0
+    # how many there are rides on the statement that lists them (a subquery run once): one round trip
+    total = select(func.count()).select_from(PurchaseOrder).where(*valid).correlate(None).scalar_subquery()
     first = [(PurchaseOrder.id == include).desc()] if include else []
-    pos = session.scalars(select(PurchaseOrder).where(*valid).options(lazyload(PurchaseOrder.lines),
-                                                                      lazyload(PurchaseOrder.eligible))
-                          .order_by(*first, PurchaseOrder.number_key, PurchaseOrder.id).limit(limit)).all()
+    rows = session.execute(select(PurchaseOrder, total).where(*valid)
+                           .options(lazyload(PurchaseOrder.lines), lazyload(PurchaseOrder.eligible))
+                           .order_by(*first, PurchaseOrder.number_key, PurchaseOrder.id).limit(limit)).all()
+    pos, total = [row[0] for row in rows], rows[0][1] if rows else 0
     return sorted(pos, key=lambda p: p.number), total
 
 

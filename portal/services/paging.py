@@ -1,4 +1,4 @@
-"""Paging for list pages: two queries (count and page) whatever the data size.
+"""Paging for list pages: one query (the page, with its count) whatever the data size.
 
 The count stops a few pages past the one shown (COUNT_AHEAD pages), so a list of 100,000 rows
 costs what a list of a few hundred does; the pager then says "more than N".
@@ -57,11 +57,17 @@ def paginate(session: Session, stmt: Select, page: int, per_page: int, *, scalar
     # counted without the list's order: any cap+1 rows count the same, and a search whose matches come
     # from several indexes then stops at the cap instead of sorting them all first ("weld": 5,000 jobs,
     # 15-21 ms to 6 ms); an index that pages the list still stops the count as early
-    counted = session.scalar(select(func.count()).select_from(stmt.order_by(None).limit(cap + 1).subquery())) or 0
+    count = select(func.count()).select_from(stmt.order_by(None).limit(cap + 1).subquery())
     paged = stmt.limit(per_page).offset((page - 1) * per_page)
     if key is not None:
         paged = (select(stmt.column_descriptions[0]["entity"]).where(key.in_(paged.with_only_columns(key)))
                  .order_by(*stmt._order_by_clauses))  # the list's own order (Select has no public getter)
-    result = session.execute(paged)
-    items = result.scalars().all() if scalars else result.all()
+    # the count rides on the page's own statement (run once, as an uncorrelated subquery): one round
+    # trip for the list; only a page past the last row asks for it on its own
+    rows = session.execute(paged.add_columns(count.correlate(None).scalar_subquery().label("listed_total"))).all()
+    if rows:
+        counted = rows[0][-1]
+    else:
+        counted = session.scalar(count) or 0 if page > 1 else 0
+    items = [row[0] for row in rows] if scalars else [tuple(row)[:-1] for row in rows]
     return Page(items=items, total=min(counted, cap), page=page, per_page=per_page, more=counted > cap)

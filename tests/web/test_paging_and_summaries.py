@@ -269,3 +269,31 @@ def test_a_po_search_lists_its_matches_in_the_chosen_order(db_session, sort):
                                                 today=date(2026, 6, 1), page=2, per_page=3)
     assert [p.number for p in page.items + rest.items] == [p.number for p in sorted(matches, key=key)]
     assert page.total == 4
+
+
+def test_a_page_and_its_count_come_in_one_statement_and_a_page_past_the_end_still_counts(db_session, count_queries):
+    """The count rides on the page's statement; a page past the last row has no row to carry it, so it
+    asks on its own and still says how many there are (the pager's "page 9 of 3"); an empty list is 0."""
+    from portal.services.paging import paginate
+
+    debtor, branch = factories.debtor(db_session), factories.branch(db_session)
+    for i in range(5):
+        factories.job(db_session, debtor, branch, title=f"Row {i}")
+    db_session.commit()
+    from portal.models import JobOrder
+
+    stmt = select(JobOrder).where(JobOrder.debtor_id == debtor.id).order_by(JobOrder.title)
+    with count_queries() as seen:
+        first = paginate(db_session, stmt, 1, 2)
+    assert len(seen) == 1 and (first.total, first.pages, first.more) == (5, 3, False)
+    assert [j.title for j in first.items] == ["Row 0", "Row 1"] and all(isinstance(j, JobOrder) for j in first.items)
+    last = paginate(db_session, stmt, 3, 2)
+    assert [j.title for j in last.items] == ["Row 4"] and last.total == 5
+    with count_queries() as seen:
+        beyond = paginate(db_session, stmt, 9, 2)
+    assert (beyond.items, beyond.total, beyond.pages, len(seen)) == ([], 5, 3, 2)
+    nothing = paginate(db_session, stmt.where(JobOrder.title == "none"), 1, 2)
+    assert (nothing.items, nothing.total, nothing.pages) == ([], 0, 1)
+    rows = paginate(db_session, select(JobOrder.title, JobOrder.debtor_id).where(JobOrder.debtor_id == debtor.id)
+                    .order_by(JobOrder.title.desc()), 1, 2, scalars=False)
+    assert rows.items == [("Row 4", debtor.id), ("Row 3", debtor.id)] and rows.total == 5
