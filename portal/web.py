@@ -268,7 +268,11 @@ def init_app(app: Flask) -> None:
         def unread_notifications() -> int:
             from portal.services.notifications import unread_count
 
-            return unread_count(db.session, current_user.id) if current_user.is_authenticated else 0
+            if not current_user.is_authenticated:
+                return 0
+            if current_user.unread_notifications is None:  # not read with the session row
+                current_user.unread_notifications = unread_count(db.session, current_user.id)
+            return current_user.unread_notifications
 
         return {"nav_items": nav_items, "nav_current": nav_current, "catalogue": CATALOGUE, "unread_notifications": unread_notifications}
 

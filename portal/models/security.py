@@ -128,6 +128,9 @@ class User(Tracked, db.Model):
     # the signed-in user's grants, branches and role names as their request read them (set by
     # portal/services/principals.py); None: read from the roles and branches relationships
     principal = None  # a Principal (no annotation: the ORM would take it for a column)
+    # how many of the user's notifications were unread when their request began, read with the
+    # session row (portal/services/sessions.resolve); None: not read yet (the layout asks)
+    unread_notifications = None
 
     def grant_of(self, item: str) -> str | None:
         """The user's highest grant of `item` across roles."""

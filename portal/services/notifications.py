@@ -20,8 +20,14 @@ def notify(session: Session, user_ids, subject: str, body: str = "", link: str =
 
 def unread_count(session: Session, user_id: int) -> int:
     """How many of the user's notifications are unread."""
-    return session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+    return session.scalar(unread_count_of(user_id)) or 0
+
+
+def unread_count_of(user_id):
+    """The statement counting a user's unread notifications; `user_id` may be a column, so the
+    signed-in user's count is read with their session row (one round trip, every page's header)."""
+    return select(func.count()).select_from(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None))
 
 
 def list_for(session: Session, user_id: int, *, unread_only: bool = False, page: int = 1, per_page: int = 25) -> Page:

@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime, timedelta, timezone
 
 from psycopg.errors import LockNotAvailable
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import bindparam, delete, func, or_, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, lazyload
 
@@ -17,10 +17,19 @@ from portal.domain import formatting
 from portal.domain.sessions import SessionPolicy, expiry, needs_touch, touch_before, why_unusable
 from portal.models import User, UserSession
 from portal.services import audit, principals
+from portal.services.notifications import unread_count_of
 from portal.services.errors import NotFound, ValidationFailed
 from portal.services.passwords import hash_password, password_problems, verify_password
 
 KEEP_ENDED_DAYS = 30  # ended sessions stay this long for the record, then go at the user's next sign-in
+
+# the session row, its user, the security stamp and the unread count in one round trip (every request);
+# built once, so a request neither builds it nor works out its cache key again
+_SIGNED_IN = (
+    select(UserSession, User, principals.stamp_column(), unread_count_of(UserSession.user_id).scalar_subquery())
+    .outerjoin(User, User.id == UserSession.user_id)
+    .where(UserSession.token_hash == bindparam("token_hash"))
+    .options(lazyload(User.roles), lazyload(User.branches)))
 
 
 def _digest(token: str) -> str:
@@ -59,13 +68,10 @@ def resolve(session: Session, token: str | None, user_id: int, policy: SessionPo
     """
     if not token or not isinstance(token, str) or len(token) > 200:
         return None
-    # the session row, its user and the security stamp in one round trip (every request); the user's
-    # grants and branches come from the worker's copy while the stamp is unchanged (principals.attach)
-    found = session.execute(
-        select(UserSession, User, principals.stamp_column()).outerjoin(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == _digest(token))
-        .options(lazyload(User.roles), lazyload(User.branches))).first()
-    row, stamp = (found[0], found[2]) if found else (None, None)
+    # the user's grants and branches come from the worker's copy while the stamp read with the
+    # session row is unchanged (principals.attach)
+    found = session.execute(_SIGNED_IN, {"token_hash": _digest(token)}).first()
+    row, stamp, unread = (found[0], found[2], found[3]) if found else (None, None, None)
     if row is None or row.user_id != user_id:
         return None
     now = _now()
@@ -93,6 +99,7 @@ def resolve(session: Session, token: str | None, user_id: int, policy: SessionPo
     user = session.get(User, user_id)
     if user is None or not user.active:
         return None
+    user.unread_notifications = unread
     return principals.attach(session, user, stamp)
 
 

@@ -31,3 +31,26 @@ def test_marking_read_needs_csrf(db_session, login_as):
     assert browser.post(f"/notifications/{n.id}/read", csrf=False).status_code == 400
     db_session.expire_all()
     assert db_session.get(Notification, n.id).read_at is None
+
+
+def test_the_header_count_is_read_with_the_session_and_follows_marking_read(db_session, login_as, count_queries):
+    """Every page's header shows the user's unread count without a statement of its own (it comes with
+    the session row), only the user's own, and the next page after marking one read shows one fewer."""
+    browser, me = login_as("Consultant")
+    _, other = login_as("Auditor")
+    notifications.notify(db_session, [me.id, me.id], "first")
+    notifications.notify(db_session, [me.id], "second")
+    notifications.notify(db_session, [other.id], "theirs")
+    db_session.commit()
+    browser.get("/notifications/")
+    with count_queries() as seen:
+        html = browser.get("/notifications/").get_data(as_text=True)
+    assert 'id="unread-count">2<' in html
+    unread_counts = [s for s in seen if "read_at IS NULL" in s]
+    assert len(unread_counts) == 1 and "user_sessions" in unread_counts[0]
+    mine = db_session.scalars(select(Notification).where(Notification.user_id == me.id)).first()
+    response = browser.post(f"/notifications/{mine.id}/read", headers={"HX-Request": "true"})
+    assert response.status_code in (200, 204, 303)
+    assert 'id="unread-count">1<' in browser.get("/notifications/").get_data(as_text=True)
+    browser.post("/notifications/read-all")
+    assert 'id="unread-count"' not in browser.get("/notifications/").get_data(as_text=True)

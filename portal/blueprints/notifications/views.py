@@ -31,6 +31,7 @@ def index():
 def read(notification_id: int):
     if not service.mark_read(db.session, current_user.id, notification_id):
         abort(404)  # not yours, unknown, or already read
+    current_user.unread_notifications = None  # the count read with the session is out of date
     return redirect_to(url_for("notifications.index"))
 
 
@@ -38,4 +39,5 @@ def read(notification_id: int):
 @signed_in
 def read_all():
     service.mark_read(db.session, current_user.id)
+    current_user.unread_notifications = None
     return redirect_to(url_for("notifications.index"))
