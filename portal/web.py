@@ -274,7 +274,10 @@ def init_app(app: Flask) -> None:
                 current_user.unread_notifications = unread_count(db.session, current_user.id)
             return current_user.unread_notifications
 
-        return {"nav_items": nav_items, "nav_current": nav_current, "catalogue": CATALOGUE, "unread_notifications": unread_notifications}
+        from portal.services.notifications import UNREAD_SHOWN
+
+        return {"nav_items": nav_items, "nav_current": nav_current, "catalogue": CATALOGUE,
+                "unread_notifications": unread_notifications, "unread_shown": UNREAD_SHOWN}
 
     # the one set of display formats: every template shows money, dates, percentages and counts through these
     app.jinja_env.filters["money"] = formatting.money

@@ -18,16 +18,21 @@ def notify(session: Session, user_ids, subject: str, body: str = "", link: str =
     return len(rows)
 
 
+UNREAD_SHOWN = 99  # the header counts unread notifications up to this, then shows "99+"
+
+
 def unread_count(session: Session, user_id: int) -> int:
-    """How many of the user's notifications are unread."""
+    """How many of the user's notifications are unread, counted up to UNREAD_SHOWN + 1."""
     return session.scalar(unread_count_of(user_id)) or 0
 
 
 def unread_count_of(user_id):
-    """The statement counting a user's unread notifications; `user_id` may be a column, so the
-    signed-in user's count is read with their session row (one round trip, every page's header)."""
-    return select(func.count()).select_from(Notification).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None))
+    """The statement counting a user's unread notifications, up to UNREAD_SHOWN + 1 (the header then
+    says "99+"), so a user who never reads costs each request no more than one who does. `user_id` may
+    be a column: the signed-in user's count is read with their session row (one round trip)."""
+    unread = (select(Notification.id).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+              .correlate_except(Notification).limit(UNREAD_SHOWN + 1).lateral())
+    return select(func.count()).select_from(unread)
 
 
 def list_for(session: Session, user_id: int, *, unread_only: bool = False, page: int = 1, per_page: int = 25) -> Page:

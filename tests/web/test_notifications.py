@@ -54,3 +54,17 @@ def test_the_header_count_is_read_with_the_session_and_follows_marking_read(db_s
     assert 'id="unread-count">1<' in browser.get("/notifications/").get_data(as_text=True)
     browser.post("/notifications/read-all")
     assert 'id="unread-count"' not in browser.get("/notifications/").get_data(as_text=True)
+
+
+def test_the_header_counts_up_to_99_then_says_99_plus(db_session, login_as):
+    """However many notifications a user leaves unread, the header's count reads at most 100 of them."""
+    browser, me = login_as("Consultant")
+    db_session.add_all([Notification(user_id=me.id, subject=f"n{i}", body="", link="") for i in range(99)])
+    db_session.commit()
+    html = browser.get("/notifications/").get_data(as_text=True)
+    assert 'id="unread-count">99<' in html and 'aria-label="Notifications: 99 unread"' in html
+    db_session.add_all([Notification(user_id=me.id, subject=f"m{i}", body="", link="") for i in range(50)])
+    db_session.commit()
+    html = browser.get("/notifications/").get_data(as_text=True)
+    assert 'id="unread-count">99+<' in html and 'aria-label="Notifications: 99+ unread"' in html
+    assert notifications.unread_count(db_session, me.id) == 100  # counted up to one past what is shown
