@@ -2,6 +2,7 @@ from sqlalchemy import select
 
 from portal.models import Notification
 from portal.services import notifications
+from tests import factories
 
 
 def test_a_user_sees_and_dismisses_only_their_own_notifications(db_session, login_as):
@@ -36,12 +37,17 @@ def test_marking_read_needs_csrf(db_session, login_as):
 def test_the_header_count_is_read_with_the_session_and_follows_marking_read(db_session, login_as, count_queries):
     """Every page's header shows the user's unread count without a statement of its own (it comes with
     the session row), only the user's own, and the next page after marking one read shows one fewer."""
+    from portal.models import User, UserSession
+
+    for _ in range(3):  # users whose ids a count keyed wrongly (by the session's own id, say) would find
+        factories.user(db_session, role_name="Auditor")
+    login_as("Auditor")  # another signed-in user, with notifications of their own
     browser, me = login_as("Consultant")
-    _, other = login_as("Auditor")
     notifications.notify(db_session, [me.id, me.id], "first")
     notifications.notify(db_session, [me.id], "second")
-    notifications.notify(db_session, [other.id], "theirs")
+    notifications.notify(db_session, [u for u in db_session.scalars(select(User.id)) if u != me.id], "theirs")
     db_session.commit()
+    assert db_session.scalar(select(UserSession.id).where(UserSession.user_id == me.id)) != me.id
     browser.get("/notifications/")
     with count_queries() as seen:
         html = browser.get("/notifications/").get_data(as_text=True)

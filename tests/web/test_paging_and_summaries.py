@@ -286,14 +286,22 @@ def test_a_page_and_its_count_come_in_one_statement_and_a_page_past_the_end_stil
     with count_queries() as seen:
         first = paginate(db_session, stmt, 1, 2)
     assert len(seen) == 1 and (first.total, first.pages, first.more) == (5, 3, False)
+    assert seen[0].count("LIMIT") == 2  # the count stops too: it reads no more rows than it may show
     assert [j.title for j in first.items] == ["Row 0", "Row 1"] and all(isinstance(j, JobOrder) for j in first.items)
     last = paginate(db_session, stmt, 3, 2)
     assert [j.title for j in last.items] == ["Row 4"] and last.total == 5
     with count_queries() as seen:
         beyond = paginate(db_session, stmt, 9, 2)
     assert (beyond.items, beyond.total, beyond.pages, len(seen)) == ([], 5, 3, 2)
-    nothing = paginate(db_session, stmt.where(JobOrder.title == "none"), 1, 2)
-    assert (nothing.items, nothing.total, nothing.pages) == ([], 0, 1)
+    with count_queries() as seen:
+        nothing = paginate(db_session, stmt.where(JobOrder.title == "none"), 1, 2)
+    assert (nothing.items, nothing.total, nothing.pages, len(seen)) == ([], 0, 1, 1)  # page 1: nothing to ask
+    assert paginate(db_session, stmt.where(JobOrder.title == "none"), 3, 2).total == 0
+    second = paginate(db_session, stmt.where(JobOrder.title == "Row 0"), 2, 2)  # one row: page 2 is past it
+    assert (second.items, second.total) == ([], 1)
+    exactly = paginate(db_session, stmt.where(JobOrder.title != "Row 4"), 1, 1, count_ahead=3)  # 4 rows, cap 4
+    assert (exactly.total, exactly.more) == (4, False)
+    assert paginate(db_session, stmt, 10**9, 2).page == 1_000_000  # a wild page number is clamped
     rows = paginate(db_session, select(JobOrder.title, JobOrder.debtor_id).where(JobOrder.debtor_id == debtor.id)
                     .order_by(JobOrder.title.desc()), 1, 2, scalars=False)
     assert rows.items == [("Row 4", debtor.id), ("Row 3", debtor.id)] and rows.total == 5
