@@ -68,6 +68,6 @@ def paginate(session: Session, stmt: Select, page: int, per_page: int, *, scalar
     if rows:
         counted = rows[0][-1]
     else:
-        counted = session.scalar(count) or 0 if page > 1 else 0
+        counted = (session.scalar(count) or 0) if page > 1 else 0
     items = [row[0] for row in rows] if scalars else [tuple(row)[:-1] for row in rows]
     return Page(items=items, total=min(counted, cap), page=page, per_page=per_page, more=counted > cap)

@@ -17,8 +17,8 @@ from portal.domain import formatting
 from portal.domain.sessions import SessionPolicy, expiry, needs_touch, touch_before, why_unusable
 from portal.models import User, UserSession
 from portal.services import audit, principals
-from portal.services.notifications import unread_count_of
 from portal.services.errors import NotFound, ValidationFailed
+from portal.services.notifications import unread_count_of
 from portal.services.passwords import hash_password, password_problems, verify_password
 
 KEEP_ENDED_DAYS = 30  # ended sessions stay this long for the record, then go at the user's next sign-in
