@@ -74,3 +74,17 @@ def test_the_header_counts_up_to_99_then_says_99_plus(db_session, login_as):
     html = browser.get("/notifications/").get_data(as_text=True)
     assert 'id="unread-count">99+<' in html and 'aria-label="Notifications: 99+ unread"' in html
     assert notifications.unread_count(db_session, me.id) == 100  # counted up to one past what is shown
+
+
+def test_the_unread_count_asked_on_its_own_is_the_users_unread_only(db_session):
+    """When the header asks for the count itself (no session row read it), it counts the user's unread
+    notifications: not another user's, not those read, and 0 when there are none."""
+    me, other, nobody = (factories.user(db_session, role_name="Auditor") for _ in range(3))
+    notifications.notify(db_session, [me.id, other.id], "both")
+    notifications.notify(db_session, [me.id, other.id], "both again")
+    notifications.notify(db_session, [other.id], "theirs")
+    db_session.commit()
+    notifications.mark_read(db_session, me.id, db_session.scalars(
+        select(Notification.id).where(Notification.user_id == me.id)).first())
+    db_session.commit()
+    assert [notifications.unread_count(db_session, u.id) for u in (me, other, nobody)] == [1, 3, 0]
