@@ -6,6 +6,7 @@ from collections.abc import Callable
 from flask import Flask, abort, g, has_request_context, jsonify, make_response, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session as OrmSession
@@ -106,6 +107,25 @@ def _note_saved(session) -> None:
 def _database_unreachable(err: Exception) -> bool:
     return isinstance(err, (OperationalError, InterfaceError)) or (
         isinstance(err, DBAPIError) and err.connection_invalidated)
+
+
+_DEBTOR_OPTIONS: dict[bool, tuple[object, Markup]] = {}  # the <option>s last built, by label, with their list
+
+
+def debtor_options(debtors, selected=None, *, names: bool = False) -> Markup:
+    """A debtor filter's <option>s (label: code, or "code — name"), `selected` marked. The HTML is built
+    once per list: all_debtors hands every request the worker's same list while no debtor changes
+    (200 options were 0.4 ms a page)."""
+    built = _DEBTOR_OPTIONS.get(names)
+    if built is None or built[0] is not debtors:
+        html = Markup("").join(Markup('<option value="{}">{}</option>').format(d.id, str(d) if names else d.code)
+                               for d in debtors)
+        _DEBTOR_OPTIONS[names] = built = (debtors, html)
+    html = built[1]
+    if isinstance(selected, int) and not isinstance(selected, bool):
+        opening = f'<option value="{selected}"'
+        html = html.replace(Markup(opening + ">"), Markup(opening + " selected>"), 1)
+    return html
 
 
 def init_app(app: Flask) -> None:
@@ -289,6 +309,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["moment"] = formatting.moment
     app.jinja_env.filters["plural"] = formatting.plural
     app.jinja_env.globals["verb"] = formatting.verb
+    app.jinja_env.globals["debtor_options"] = debtor_options
 
     def readable_history(entries):
         """History rows with labels and record names (a global: the history macro is imported without context)."""

@@ -1,13 +1,23 @@
 """Debtors (seed words: debtor, customer, client)."""
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, Index, String, Text, func
+from sqlalchemy import Boolean, CheckConstraint, Column, Index, String, Table, Text, Uuid, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
 from portal.models.base import Tracked
 
 OVER_BUDGET_POLICIES = ("warn", "block")
+
+# a value replaced by every statement that writes the list it names (a trigger per table, in the
+# migration), read with the signed-in user's session row: a worker keeps such a list (the debtors'
+# filter options) while the value it read it under is unchanged (portal/services/debtors.py)
+list_stamps = Table(
+    "list_stamps",
+    db.metadata,
+    Column("name", String(40), primary_key=True),
+    Column("stamp", Uuid, nullable=False, server_default=text("gen_random_uuid()")),
+)
 
 
 class Debtor(Tracked, db.Model):

@@ -17,7 +17,7 @@ MAX_JOBS = 1000  # the editor's job list for one debtor
 
 @dataclass(frozen=True)
 class FormChoices:
-    debtors: list[DebtorOption]
+    debtors: tuple[DebtorOption, ...]
     document_types: list[DocumentType]
 
 
@@ -50,8 +50,3 @@ def reassign_targets(session: Session, debtor_id: int) -> list[PurchaseOrder]:
     """The POs a posted invoice's lines may be moved to: the debtor's, by number."""
     return list(session.scalars(select(PurchaseOrder).where(PurchaseOrder.debtor_id == debtor_id)
                                 .order_by(PurchaseOrder.number)))
-
-
-def debtors_by_id(session: Session) -> dict[int, DebtorOption]:
-    """Every debtor by id, in code order (the spend report's filter and its export's codes)."""
-    return {d.id: d for d in all_debtors(session)}

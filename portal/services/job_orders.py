@@ -55,7 +55,7 @@ def filtered(flt: JobFilter, user, today: date) -> Select:
     return stmt
 
 
-def debtors(session: Session, *, active_only: bool = False) -> list[DebtorOption]:
+def debtors(session: Session, *, active_only: bool = False) -> tuple[DebtorOption, ...]:
     """The debtors a job order may be for (only the active ones when asked), by code."""
     return all_debtors(session, active_only=active_only)
 

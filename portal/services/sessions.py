@@ -16,17 +16,18 @@ from sqlalchemy.orm import Session, lazyload
 from portal.domain import formatting
 from portal.domain.sessions import SessionPolicy, expiry, needs_touch, touch_before, why_unusable
 from portal.models import User, UserSession
-from portal.services import audit, principals
+from portal.services import audit, debtors, principals
 from portal.services.errors import NotFound, ValidationFailed
 from portal.services.notifications import unread_count_of
 from portal.services.passwords import hash_password, password_problems, verify_password
 
 KEEP_ENDED_DAYS = 30  # ended sessions stay this long for the record, then go at the user's next sign-in
 
-# the session row, its user, the security stamp and the unread count in one round trip (every request);
-# built once, so a request neither builds it nor works out its cache key again
+# the session row, its user, the security stamp, the unread count and the debtors' list stamp in one
+# round trip (every request); built once, so a request neither builds it nor works out its cache key again
 _SIGNED_IN = (
-    select(UserSession, User, principals.stamp_column(), unread_count_of(UserSession.user_id).scalar_subquery())
+    select(UserSession, User, principals.stamp_column(), unread_count_of(UserSession.user_id).scalar_subquery(),
+           debtors.list_stamp_column())
     .outerjoin(User, User.id == UserSession.user_id)
     .where(UserSession.token_hash == bindparam("token_hash"))
     .options(lazyload(User.roles), lazyload(User.branches)))
@@ -71,7 +72,7 @@ def resolve(session: Session, token: str | None, user_id: int, policy: SessionPo
     # the user's grants and branches come from the worker's copy while the stamp read with the
     # session row is unchanged (principals.attach)
     found = session.execute(_SIGNED_IN, {"token_hash": _digest(token)}).first()
-    row, stamp, unread = (found[0], found[2], found[3]) if found else (None, None, None)
+    row, stamp, unread, debtors_stamp = (found[0], found[2], found[3], found[4]) if found else (None,) * 4
     if row is None or row.user_id != user_id:
         return None
     now = _now()
@@ -100,6 +101,7 @@ def resolve(session: Session, token: str | None, user_id: int, policy: SessionPo
     if user is None or not user.active:
         return None
     user.unread_notifications = unread
+    session.info[debtors.LIST_STAMP] = debtors_stamp
     return principals.attach(session, user, stamp)
 
 

@@ -138,8 +138,9 @@ def test_list_pages_run_a_constant_number_of_queries(name, db_session, login_as,
 
     def queries() -> tuple[int, int]:
         # a change to branches or roles (the growth adds a branch) has the next request read the user's
-        # grants again (two queries, portal/services/principals.py): counted after it, like every visit but one
-        browser.get("/")
+        # grants again (two queries, portal/services/principals.py), and a change to the debtors has the next
+        # list read them again (portal/services/debtors.py): counted after it, like every visit but one
+        browser.get(url)
         with count_queries() as statements:
             response = browser.get(url)
             assert response.status_code == 200, response.get_data(as_text=True)[:500]

@@ -16,6 +16,7 @@ from portal.blueprints.job_orders.views import parse_day
 from portal.extensions import db
 from portal.htmx import render
 from portal.services import audit, document_choices, documents as service, posting
+from portal.services.debtors import all_debtors
 from portal.services.documents import parse_decimal
 from portal.services.errors import Conflict, ValidationFailed
 
@@ -311,7 +312,8 @@ def report():
     from portal.services import reports
 
     debtor_id = int_or_none(request.args.get("debtor_id"))
-    debtors = document_choices.debtors_by_id(db.session)
+    debtor_list = all_debtors(db.session)
+    debtors = {d.id: d for d in debtor_list}
     if debtor_id not in debtors:
         debtor_id = None
     if fmt := exporting.requested_format():
@@ -321,7 +323,7 @@ def report():
         return exporting.send(lambda s, u: export_lists.spend_export(s, codes, debtor_id), fmt)
     page = reports.spend_by_po_number(db.session, debtor_id, page=page_arg(request.args.get("page")))
     return render("documents/report.html", "documents/_report_rows.html", page=page, rows=page.rows,
-                  debtors=debtors, debtor_id=debtor_id)
+                  debtors=debtors, debtor_list=debtor_list, debtor_id=debtor_id)
 
 
 @bp.route("/import", methods=["GET", "POST"])
