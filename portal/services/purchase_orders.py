@@ -121,8 +121,11 @@ def po_query(flt: POFilter, *, today: date):
 
 
 def get_po(session: Session, po_id: int) -> PurchaseOrder:
-    """The purchase order by id; NotFound when there is none."""
-    po = session.get(PurchaseOrder, po_id)
+    """The purchase order by id; NotFound when there is none.
+
+    Its lines and eligible document types are read when first used, not with it: the detail page shows
+    each on one tab (the lines only for a master PO), so its other tabs read one or two statements fewer."""
+    po = session.get(PurchaseOrder, po_id, options=[lazyload(PurchaseOrder.lines), lazyload(PurchaseOrder.eligible)])
     if po is None:
         raise NotFound("No such purchase order.")
     return po

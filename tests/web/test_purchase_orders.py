@@ -265,3 +265,24 @@ def test_a_groups_po_count_links_to_that_groups_pos_only(db_session, login_as):
     listed = browser.get(link).get_data(as_text=True)
     assert "GR-IN" in listed and "NOT-IN" not in listed
     assert f'name="group_id" value="{group.id}"' in listed  # the filters keep to the group
+
+
+@pytest.mark.parametrize(("tab", "reads_lines", "reads_types"), [
+    ("summary", False, True), ("documents", False, False), ("spend", False, False), ("lines", True, False),
+])
+def test_a_po_tab_reads_the_lines_and_eligible_types_only_where_it_shows_them(db_session, login_as, count_queries,
+                                                                               tab, reads_lines, reads_types):
+    browser, _ = login_as("Billing Admin")
+    debtor = factories.debtor(db_session)
+    invoice = factories.document_types(db_session)["Sales Invoice"]
+    po = factories.po(db_session, debtor, "SHOWN", kind="multi_line_master" if tab == "lines" else "single_line",
+                      types=[invoice])
+    url = f"/purchase-orders/{po.id}?tab={tab}"
+    browser.get(url)
+    with count_queries() as statements:
+        page = browser.get(url)
+    assert page.status_code == 200
+    assert any(s.startswith("SELECT po_lines.") for s in statements) is reads_lines
+    assert any(s.startswith("SELECT po_eligible_types.") for s in statements) is reads_types
+    if reads_types:
+        assert "<dt>Eligible document types</dt><dd>Sales Invoice</dd>" in page.get_data(as_text=True)
