@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from types import SimpleNamespace
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -33,7 +33,22 @@ def grid_links(as_of: date) -> SimpleNamespace:
     return SimpleNamespace(day=day, may_edit=current_user.can("assignments", "add_edit"), csrf=generate_csrf(),
                            job=url_per_row("job_orders.detail", "job_id", as_of=day),
                            clear=url_per_row("assignments.grid_clear", "job_id"),
-                           assign=url_per_row("assignments.grid_assign", "job_id"))
+                           assign=url_per_row("assignments.grid_assign", "job_id"), jump=_jump_links())
+
+
+def _jump_links():
+    """A row's "Jump to" link (the grid on the row's next change, the row selected): the debtor's grid URL
+    is built once per page and each row adds its day and job (both URL-safe)."""
+    bases: dict[tuple[int, bool], str] = {}
+
+    def jump(debtor_id: int, day: date, job_id: int, everything: bool) -> str:
+        base = bases.get((debtor_id, everything))
+        if base is None:
+            base = bases[(debtor_id, everything)] = url_for(
+                "assignments.grid", debtor_id=int(debtor_id), **({"all": "1"} if everything else {}))
+        return f"{base}&as_of={day.isoformat()}&job_id={int(job_id)}"
+
+    return jump
 
 
 def _debtor_or_404(debtor_id):
