@@ -22,6 +22,7 @@ from portal.domain import formatting
 from portal.domain.text import CONTROL_MESSAGE, has_control_characters
 from portal.extensions import db, login_manager
 from portal.services.errors import Forbidden, NotFound
+from portal.services.prepared import end_if_read_only
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -172,8 +173,6 @@ def init_app(app: Flask) -> None:
         # before Flask-SQLAlchemy's own teardown (registered earlier, run later) closes the session:
         # a request that wrote nothing commits, so its connection keeps its prepared statements
         if error is None:
-            from portal.services.prepared import end_if_read_only
-
             end_if_read_only(db.session())
 
     @app.before_request

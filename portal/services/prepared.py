@@ -15,18 +15,54 @@ more than the plans made for each value: planning a page's joins was 1-1.5 ms a 
 than running them. Where the value decides the plan, the statement says so: a search's prefix (a LIKE
 pattern the plan cannot see cannot use the number's index) is a constant in the statement
 (portal/services/search.py), and a PO's rows are found through keys whose counts do not vary by PO.
+
+Asking PostgreSQL is a round trip of its own at the end of every request. Most requests need not ask:
+every statement a page runs goes through SQLAlchemy, which knows what it compiled. A transaction whose
+every statement was a select built with SQLAlchemy (not text, no FOR UPDATE or FOR SHARE) and none of
+which failed cannot have written or locked a row, so it is committed without asking. Anything else
+(an INSERT, UPDATE or DELETE, a flush, plain SQL text, a locking select, a failed statement) makes the
+transaction's end ask PostgreSQL as before.
 """
 from __future__ import annotations
 
 import logging
 
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import GenerativeSelect
 
 log = logging.getLogger(__name__)
 
 WROTE_NOTHING = text("SELECT pg_current_xact_id_if_assigned() IS NULL")
+UNSURE = "portal.transaction_may_have_written"  # key in a connection's info: True until known otherwise
+
+
+def only_reads(statement: object, is_text: bool) -> bool:
+    """Whether a compiled statement can neither write nor lock a row: a select (or union of selects)
+    built with SQLAlchemy, locking nothing. Text, DML, DDL and anything unrecognised cannot say so."""
+    return (not is_text and isinstance(statement, GenerativeSelect)
+            and getattr(statement, "_for_update_arg", None) is None)
+
+
+@event.listens_for(Engine, "begin")
+def _transaction_begun(conn) -> None:
+    conn.info[UNSURE] = False
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _statement_run(conn, cursor, statement, parameters, context, executemany) -> None:
+    if conn.info.get(UNSURE) is False:
+        compiled = getattr(context, "compiled", None)
+        if compiled is None or not only_reads(compiled.statement, context.is_text):
+            conn.info[UNSURE] = True
+
+
+@event.listens_for(Engine, "handle_error")
+def _statement_failed(context) -> None:
+    if context.connection is not None:
+        context.connection.info[UNSURE] = True
 
 
 def end_if_read_only(session: Session) -> bool:
@@ -34,11 +70,12 @@ def end_if_read_only(session: Session) -> bool:
 
     Never when changes wait in the session (committing would flush them) or the database has given the
     transaction an id (it wrote or locked a row): those are left for the caller's rollback, as before.
-    A failure here (a dead connection, an aborted transaction) is left to the rollback too."""
+    A failure here (a dead connection, an aborted transaction) is left to the rollback too.
+    PostgreSQL is asked only when the transaction ran something but SQLAlchemy selects (see above)."""
     if not session.in_transaction() or session.new or session.dirty or session.deleted:
         return False
     try:
-        if not session.scalar(WROTE_NOTHING):
+        if session.connection().info.get(UNSURE, True) and not session.scalar(WROTE_NOTHING):
             return False
         session.commit()
     except SQLAlchemyError:

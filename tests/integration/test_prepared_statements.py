@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import event, func, literal_column, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from portal.models import Branch, JobOrder, PurchaseOrder
 from portal.services import search
-from portal.services.prepared import end_if_read_only
+from portal.services.prepared import WROTE_NOTHING, end_if_read_only
 from tests import factories
 
 
@@ -136,3 +137,83 @@ def test_what_is_typed_stays_text_in_the_statement(db_session):
         assert db_session.scalars(select(JobOrder.number).where(search.starts_with(JobOrder.number, typed_text))
                                   ).all() == found, typed_text
     assert db_session.scalar(select(func.count()).select_from(JobOrder)) == 1
+
+
+def _asked(session) -> tuple[bool, list[str]]:
+    """What end_if_read_only answers, and whether it asked PostgreSQL whether the transaction wrote."""
+    statements: list[str] = []
+    engine = session.get_bind()
+    listener = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        answer = end_if_read_only(session)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return answer, [s for s in statements if s == WROTE_NOTHING.text]
+
+
+@pytest.mark.parametrize("read", [
+    lambda s: s.scalar(select(func.count()).select_from(Branch)),
+    lambda s: s.scalars(select(Branch.code).union_all(select(Branch.name))).all(),
+    lambda s: s.get(Branch, 1),
+], ids=["select", "union", "get"])
+def test_a_transaction_of_sqlalchemy_selects_is_committed_without_asking(db_session, read):
+    factories.branch(db_session)
+    db_session.commit()
+    read(db_session())
+    assert _asked(db_session()) == (True, [])
+    assert not db_session().in_transaction()
+
+
+@pytest.mark.parametrize(("statement", "committed"), [
+    (lambda s: s.execute(text("SELECT 1")), True),
+    (lambda s: s.execute(update(JobOrder).where(JobOrder.id == 0).values(title="none")), True),
+    (lambda s: s.scalar(select(Branch).with_for_update()), False),
+    (lambda s: s.execute(select(Branch.id).with_for_update(read=True)), False),
+    (lambda s: s.execute(update(Branch).values(name="renamed")), False),
+], ids=["text", "update of no row", "for update", "for share", "update"])
+def test_text_dml_or_a_locking_select_makes_it_ask(db_session, statement, committed):
+    """What SQLAlchemy cannot vouch for is asked about: plain text and an UPDATE that found no row wrote
+    nothing (committed); a locking select and an UPDATE did (left to the rollback)."""
+    factories.branch(db_session)
+    db_session.commit()
+    db_session.scalar(select(func.count()).select_from(Branch))
+    statement(db_session())
+    assert _asked(db_session()) == (committed, [WROTE_NOTHING.text])
+    assert db_session().in_transaction() is not committed
+
+
+def test_a_failed_select_makes_it_ask(db_session):
+    factories.branch(db_session)
+    db_session.commit()
+    with pytest.raises(DBAPIError):
+        db_session.execute(select(literal_column("1") / literal_column("0")))
+    assert _asked(db_session()) == (False, [WROTE_NOTHING.text])
+    db_session.rollback()
+    assert _branches(db_session) == 1
+
+
+def test_a_transaction_after_one_that_had_to_ask_is_judged_on_its_own(db_session):
+    factories.branch(db_session)
+    db_session.commit()
+    db_session.execute(update(Branch).values(name="renamed"))
+    assert _asked(db_session()) == (False, [WROTE_NOTHING.text])
+    db_session.rollback()
+    db_session.scalars(select(Branch.name)).all()
+    assert _asked(db_session()) == (True, [])
+
+
+def test_pages_that_only_read_are_committed_without_asking(app, login_as):
+    from portal.extensions import db
+
+    browser, _ = login_as("Billing Admin")
+    statements: list[str] = []
+    listener = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        for path in ("/", "/purchase-orders/", "/job-orders/?q=weld", "/documents/", "/notifications/"):
+            statements.clear()
+            assert browser.get(path).status_code == 200, path
+            assert statements and WROTE_NOTHING.text not in statements, path
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
