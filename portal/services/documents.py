@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import String, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, lazyload
 
@@ -73,7 +73,9 @@ def documents_query(session: Session, *, debtor_id: int | None = None, q: str = 
     if debtor_id:
         stmt = stmt.where(Document.debtor_id == debtor_id)
     if status in ("draft", "posted", "void"):
-        stmt = stmt.where(Document.status == status)
+        # a constant in the statement, not a parameter: a plan kept for any status cannot use the drafts'
+        # partial index and walked every document for the start page's five drafts (46 ms, not 0.4)
+        stmt = stmt.where(Document.status == literal(status, String(), literal_execute=True))
     if type_id:
         stmt = stmt.where(Document.document_type_id == type_id)
     if date_from:

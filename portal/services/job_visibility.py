@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from portal.domain import assignment as timeline_rules
 from portal.domain.assignment import Assignment, GroupInfo, POPeriod
 from portal.models import JobOrder, JobPOAssignment, PurchaseOrder
+from portal.services import statement_constants as constant
 from portal.services.errors import NotFound
 from portal.services.locks import locked
 
@@ -51,7 +52,9 @@ def get_job(session: Session, user, job_id: int, *, lock: bool = False) -> JobOr
 
 
 def active_on_clause(day: date):
-    """SQL for domain.assignment.job_active_on: started on or before the day, not discontinued before it."""
+    """SQL for domain.assignment.job_active_on: started on or before the day, not discontinued before it.
+    The day is written into the statement (portal/services/statement_constants.py)."""
+    day = constant.day(day)
     return and_(JobOrder.start_date <= day, or_(JobOrder.discontinued_date.is_(None), JobOrder.discontinued_date >= day))
 
 

@@ -11,6 +11,8 @@ from typing import Generic, Sequence, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from portal.services import statement_constants as constant
+
 T = TypeVar("T")
 COUNT_AHEAD = 10  # pages counted past the current one
 
@@ -57,11 +59,12 @@ def paginate(session: Session, stmt: Select, page: int, per_page: int, *, scalar
     # counted without the list's order: any cap+1 rows count the same, and a search whose matches come
     # from several indexes then stops at the cap instead of sorting them all first ("weld": 5,000 jobs,
     # 15-21 ms to 6 ms); an index that pages the list still stops the count as early
-    count = select(func.count()).select_from(stmt.order_by(None).limit(cap + 1).subquery())
-    paged = stmt.limit(per_page).offset((page - 1) * per_page)
+    count = select(func.count()).select_from(stmt.order_by(None).limit(constant.number(cap + 1)).subquery())
+    paged = stmt.limit(constant.number(per_page)).offset(constant.number((page - 1) * per_page))
     if key is not None:
         paged = (select(stmt.column_descriptions[0]["entity"]).where(key.in_(paged.with_only_columns(key)))
                  .order_by(*stmt._order_by_clauses))  # the list's own order (Select has no public getter)
+    # the page size, offset and cap are written into the statement (portal/services/statement_constants.py);
     # the count rides on the page's own statement (run once, as an uncorrelated subquery): one round
     # trip for the list; only a page past the last row asks for it on its own
     rows = session.execute(paged.add_columns(count.correlate(None).scalar_subquery().label("listed_total"))).all()

@@ -16,6 +16,7 @@ from portal.domain.purchase_orders import LineInput, Period, POInput
 from portal.models import (AlertTemplate, BillCodeGroup, Debtor, DocumentLine, DocumentType,
                            LedgerEntry, POBalance, POEligibleType, POForecast, POGroup, POLine, POLineBalance, PurchaseOrder)
 from portal.services import assignments, audit, contracts, coverage, forecasts, search
+from portal.services import statement_constants as constant
 from portal.services.locks import locked
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.services.paging import Page, paginate
@@ -49,7 +50,7 @@ def _needs_attention(today: date):
     """SQL for budget.colour(...) is not None (Subtotal past the tolerance or the amount), or an
     expiration within ATTENTION_DAYS; tests hold it to the domain rule."""
     # on the balance row alone (its copy of the PO's figures), so its partial index answers it
-    return or_(POBalance.budget_attention, POBalance.expiration <= today + timedelta(days=ATTENTION_DAYS))
+    return or_(POBalance.budget_attention, POBalance.expiration <= constant.day(today + timedelta(days=ATTENTION_DAYS)))
 
 
 def can_modify(user, po: PurchaseOrder) -> bool:
@@ -90,16 +91,16 @@ def po_query(flt: POFilter, *, today: date):
     if flt.attention:  # on the balance rows alone, so their indexes answer it in order (the start page)
         stmt = stmt.where(_needs_attention(today))
         if not flt.include_expired:
-            stmt = stmt.where(POBalance.expiration >= today)
+            stmt = stmt.where(POBalance.expiration >= constant.day(today))
     elif not flt.include_expired:
-        stmt = stmt.where(PurchaseOrder.expiration >= today)
+        stmt = stmt.where(PurchaseOrder.expiration >= constant.day(today))
     if flt.runs_out_within is not None:
         # stored by posting and the nightly scan (portal/services/forecasts.py); an over PO's date is
         # the day it was found over, so it is within any horizon
         # the forecasts' few PO ids first (one array, by their index), then those POs by id: a join
         # here had the planner walk every PO in id order to meet them
         soon = select(func.array_agg(POForecast.po_id)).where(
-            POForecast.runs_out_on <= today + timedelta(days=flt.runs_out_within)).correlate(None)
+            POForecast.runs_out_on <= constant.day(today + timedelta(days=flt.runs_out_within))).correlate(None)
         stmt = stmt.where(PurchaseOrder.id == any_(cast(soon.scalar_subquery(), ARRAY(Integer))))
     searching = bool(flt.q.strip())
     if searching:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from portal.models import (BillCode, Document, DocumentLine, DocumentType, JobOrder, POBillCodeTotal,
                            PODocumentTotal, PONumberSpend, PurchaseOrder, SpendDocument)
-from portal.services import search
+from portal.services import search, statement_constants as constant
 from portal.services.job_visibility import visible
 
 
@@ -169,7 +169,7 @@ class SpendPage:
 def _spend_rows(session: Session, debtor_id: int | None):
     """Spend by PO number, only numbers with at least one document, for one debtor or all."""
     s = PONumberSpend
-    stmt = select(s).where(s.documents > 0)
+    stmt = select(s).where(s.documents > constant.number(0))
     return stmt.where(s.debtor_id == debtor_id) if debtor_id else stmt
 
 
@@ -186,7 +186,7 @@ def spend_by_po_number(session: Session, debtor_id: int | None = None, page: int
                func.coalesce(func.sum(filtered.c.commitments), 0), func.coalesce(func.sum(filtered.c.estimates), 0),
                func.coalesce(func.sum(filtered.c.documents), 0))).one()
     numbers = session.scalars(_spend_rows(session, debtor_id).order_by(s.po_number, s.debtor_id)
-                              .limit(per_page).offset((page - 1) * per_page)).all()
+                              .limit(constant.number(per_page)).offset(constant.number((page - 1) * per_page))).all()
     items: dict[tuple[int, str], list[ReportDocument]] = {}
     if numbers:
         keys = [(n.debtor_id, n.po_number) for n in numbers]

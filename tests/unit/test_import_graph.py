@@ -89,9 +89,15 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_visibility_and_timeline_modules_import_no_other_service_area():
     graph = import_graph()
-    allowed = {"portal.models", "portal.domain.assignment", "portal.services.errors", "portal.services.locks"}
+    # errors, locks and statement_constants import nothing of the portal: shared helpers, not service areas
+    allowed = {"portal.models", "portal.domain.assignment", "portal.services.errors", "portal.services.locks",
+               "portal.services.statement_constants"}
     for module in ("portal.services.job_visibility", "portal.services.po_timeline"):
         assert graph[module] <= allowed, graph[module] - allowed
+
+
+def test_the_statement_constants_import_nothing_of_the_portal():
+    assert {m for m in import_graph()["portal.services.statement_constants"] if m.startswith("portal")} == set()
 
 
 def test_models_import_no_flask_module_themselves():
