@@ -64,7 +64,10 @@ def test_constants_are_quoted_and_typed(db_session):
     assert db_session.scalar(select(cast(constant.day(DAY), Date))) == DAY
     assert db_session.scalar(select(constant.number(7))) == 7
     assert db_session.scalar(select(JobOrder.id).limit(constant.number(1))) is None
+    assert db_session.scalar(select(constant.word("it's"))) == "it's"
     with pytest.raises(TypeError):
         constant.day("2026-11-27'; DROP TABLE job_orders; --")
+    with pytest.raises(TypeError):
+        constant.word(1)
     with pytest.raises((TypeError, ValueError)):
         constant.number("1; DROP TABLE job_orders")
