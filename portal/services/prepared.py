@@ -42,8 +42,7 @@ UNSURE = "portal.transaction_may_have_written"  # key in a connection's info: Tr
 def only_reads(statement: object, is_text: bool) -> bool:
     """Whether a compiled statement can neither write nor lock a row: a select (or union of selects)
     built with SQLAlchemy, locking nothing. Text, DML, DDL and anything unrecognised cannot say so."""
-    return (not is_text and isinstance(statement, GenerativeSelect)
-            and getattr(statement, "_for_update_arg", None) is None)
+    return not is_text and isinstance(statement, GenerativeSelect) and statement._for_update_arg is None
 
 
 @event.listens_for(Engine, "begin")

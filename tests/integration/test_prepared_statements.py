@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from portal.models import Branch, JobOrder, PurchaseOrder
 from portal.services import documents, search
-from portal.services.prepared import WROTE_NOTHING, end_if_read_only
+from portal.services.prepared import UNSURE, WROTE_NOTHING, end_if_read_only
 from tests import factories
 
 
@@ -195,6 +195,17 @@ def test_a_failed_select_makes_it_ask(db_session):
     assert _asked(db_session()) == (False, [WROTE_NOTHING.text])
     db_session.rollback()
     assert _branches(db_session) == 1
+
+
+def test_a_transaction_whose_start_went_unseen_asks(db_session):
+    """Were the transaction begun before the listeners (nothing recorded), it asks: here it wrote."""
+    factories.branch(db_session)
+    db_session.commit()
+    db_session.execute(update(Branch).values(name="renamed"))
+    db_session.connection().info.pop(UNSURE)
+    assert _asked(db_session()) == (False, [WROTE_NOTHING.text])
+    db_session.rollback()
+    assert db_session.scalars(select(Branch.name)).all() != ["renamed"]
 
 
 def test_a_transaction_after_one_that_had_to_ask_is_judged_on_its_own(db_session):

@@ -65,9 +65,9 @@ def test_constants_are_quoted_and_typed(db_session):
     assert db_session.scalar(select(constant.number(7))) == 7
     assert db_session.scalar(select(JobOrder.id).limit(constant.number(1))) is None
     assert db_session.scalar(select(constant.word("it's"))) == "it's"
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="a date is needed, not str"):
         constant.day("2026-11-27'; DROP TABLE job_orders; --")
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="a str is needed, not int"):
         constant.word(1)
     with pytest.raises((TypeError, ValueError)):
         constant.number("1; DROP TABLE job_orders")
