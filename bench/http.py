@@ -223,7 +223,10 @@ def main() -> None:
         sys.exit("Set DATABASE_URL to a database loaded by `flask demo scale`.")
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-secret"),
-           "PORTAL_COOKIE_SECURE": "0", "LOGIN_RATE_LIMIT": "1000 per minute", "PYTHONPATH": os.getcwd()}
+           "PORTAL_COOKIE_SECURE": "0", "LOGIN_RATE_LIMIT": "1000 per minute", "PYTHONPATH": os.getcwd(),
+           # gunicorn.conf.py restarts a worker every 2,000 requests or so: a restart mid-page stalled the
+           # requests queued behind it for about a second (a p99 near 1.3 s on whichever page it met)
+           "PORTAL_MAX_REQUESTS": "0"}
     t = targets(dsn)
     only = [w.strip().lower() for w in args.only.split(",") if w.strip()]
     print(f"# {date.today()} — {CLIENTS} clients, gunicorn 2 sync workers each, {args.seconds:.0f} s per page\n")
