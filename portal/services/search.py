@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import String, func, literal, literal_column
+from sqlalchemy import String, func, literal_column
+
+from portal.services import statement_constants as constant
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 SIMPLE = literal_column("'simple'::regconfig")  # a constant, so the planner matches the index expression
@@ -28,7 +30,7 @@ def prefix_pattern(text: str) -> str:
 
 def typed(value: str):
     """What the user typed, as a constant the planner sees (see above)."""
-    return literal(value, String(), literal_execute=True)
+    return constant.word(value)
 
 
 def starts_with(column, text: str):
