@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 
 from portal.domain import assignment as assignment_rules
 from portal.domain import budget
@@ -42,6 +42,11 @@ class Funding:
         return budget.Balance.of(self.po.amount, self.po.balance).net_remaining if self.po else None
 
 
+# an assignment's columns `to_value` reads (rows, not tracked objects: the resolver only reads them)
+_ASSIGNMENT = (JobPOAssignment.id, JobPOAssignment.job_id, JobPOAssignment.po_id, JobPOAssignment.group_id,
+               JobPOAssignment.start_date, JobPOAssignment.manual_end, JobPOAssignment.source)
+
+
 class Resolver:
     """Resolves many lines of one debtor with a handful of queries, however many lines and jobs."""
 
@@ -60,7 +65,7 @@ class Resolver:
         else:
             self.timelines = {job_id: [] for job_id in job_ids}
             if job_ids:
-                for row in session.scalars(select(JobPOAssignment).options(lazyload("*")).where(
+                for row in session.execute(select(*_ASSIGNMENT).where(
                         JobPOAssignment.job_id.in_(job_ids), JobPOAssignment.debtor_id == debtor_id)):
                     self.timelines[row.job_id].append(to_value(row))
             targets = [a.target for t in self.timelines.values() for a in t]
@@ -78,7 +83,7 @@ class Resolver:
     def timeline(self, job_id: int) -> list[assignment_rules.Assignment]:
         """A job's assignments on this debtor, loaded once per resolver."""
         if job_id not in self.timelines:
-            rows = self.session.scalars(select(JobPOAssignment).options(lazyload("*")).where(
+            rows = self.session.execute(select(*_ASSIGNMENT).where(
                 JobPOAssignment.job_id == job_id, JobPOAssignment.debtor_id == self.debtor_id))
             self.timelines[job_id] = [to_value(r) for r in rows]
         return self.timelines[job_id]

@@ -11,8 +11,8 @@ from portal.domain.assignment import Assignment, GroupInfo, POPeriod, Target
 from portal.models import JobPOAssignment, POGroup, PurchaseOrder
 
 
-def to_value(row: JobPOAssignment) -> Assignment:
-    """An assignment row as the domain's value."""
+def to_value(row) -> Assignment:
+    """An assignment (a row or its columns) as the domain's value."""
     target = Target("group", row.group_id) if row.group_id else Target("po", row.po_id)
     return Assignment(row.id, row.job_id, target, row.start_date, row.manual_end, row.source)
 

@@ -56,8 +56,10 @@ def lock_pos(session: Session, po_ids) -> dict[int, PurchaseOrder]:
 
 def balances_of(session: Session, pos: dict[int, PurchaseOrder]) -> tuple[dict[int, Balance], dict[int, Balance]]:
     """The POs' balances and their lines' balances as stored now, keyed by PO id and line id."""
-    po_rows = {b.po_id: b for b in session.scalars(select(POBalance).where(POBalance.po_id.in_(list(pos)))
-                                                   .execution_options(populate_existing=True))}
+    # the stored figures as rows, not tracked objects: read under the POs' locks, current for the check
+    po_rows = {b.po_id: b for b in session.execute(
+        select(POBalance.po_id, POBalance.used, POBalance.commitments, POBalance.estimates)
+        .where(POBalance.po_id.in_(list(pos))))}
     balances = {i: Balance.of(p.amount, po_rows.get(i)) for i, p in pos.items()}
     lines = {}
     masters = [i for i, p in pos.items() if p.is_master]  # only a master PO's lines hold budgets

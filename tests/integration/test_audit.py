@@ -41,3 +41,30 @@ def test_passwords_are_redacted_and_composite_keys_are_scoped(db_session):
     grant = db_session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "role_grants")
                                .order_by(AuditEntry.id.desc()).limit(1)).one()
     assert grant.entity_id == role.id and grant.changes["level"] == [None, "granted"]
+
+
+def test_insert_rows_writes_every_row_in_one_statement_with_its_values(db_session):
+    from sqlalchemy import event
+
+    actor_id = factories.user(db_session, "auditor2", "Auditor").id
+    statements = []
+    listener = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    event.listen(db_session.get_bind(), "before_cursor_execute", listener)
+    try:
+        audit.insert_rows(db_session, [
+            {"actor_id": actor_id, "entity_type": "document_lines", "entity_id": 7, "scope_type": "documents",
+             "scope_id": 3, "action": "update", "summary": "Line 1 «x»", "changes": {"po_id": [None, 5]},
+             "reason": "why"},
+            {"actor_id": None, "entity_type": "users", "entity_id": 2**40, "action": "sign_in"}])
+    finally:
+        event.remove(db_session.get_bind(), "before_cursor_execute", listener)
+    db_session.commit()
+    assert len(statements) == 1, statements
+    rows = db_session.scalars(select(AuditEntry).where(AuditEntry.entity_id.in_([7, 2**40]))
+                              .order_by(AuditEntry.id)).all()
+    assert [(r.actor_id, r.entity_type, r.entity_id, r.scope_type, r.scope_id, r.action, r.summary, r.changes,
+             r.reason) for r in rows] == [
+        (actor_id, "document_lines", 7, "documents", 3, "update", "Line 1 «x»", {"po_id": [None, 5]}, "why"),
+        (None, "users", 2**40, None, None, "sign_in", "", {}, None)]
+    assert all(r.at is not None for r in rows)
+    audit.insert_rows(db_session, [])  # nothing to write: no statement, no error
