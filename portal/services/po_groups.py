@@ -14,9 +14,10 @@ from portal.services.references import delete_unreferenced
 
 def groups_of(session: Session, debtor_id: int | None, limit: int = 500) -> list[tuple[POGroup, int]]:
     """A debtor's groups (every debtor's, at most `limit`, when None) with how many POs each holds (one query)."""
-    counts = (select(PurchaseOrder.group_id, func.count().label("n")).group_by(PurchaseOrder.group_id).subquery())
-    stmt = (select(POGroup, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.group_id == POGroup.id)
-            .options(joinedload(POGroup.debtor)))
+    # each listed group's members counted on the group index, not every PO of every debtor grouped
+    members = (select(func.count()).select_from(PurchaseOrder).where(PurchaseOrder.group_id == POGroup.id)
+               .correlate(POGroup).scalar_subquery())
+    stmt = select(POGroup, members).options(joinedload(POGroup.debtor))
     if debtor_id is not None:
         stmt = stmt.where(POGroup.debtor_id == debtor_id)
     rows = session.execute(stmt.order_by(POGroup.debtor_id, POGroup.description).limit(limit))
