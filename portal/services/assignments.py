@@ -193,8 +193,9 @@ def grid_rows(session: Session, jobs: list[JobOrder], debtor_id: int | None, as_
             if row.debtor_id == under[row.job_id]:
                 rows_by_job[row.job_id].append(row)
     named = [r for rows in rows_by_job.values() for r in rows]
+    # the rules read the POs' periods, not their rows (a row shows the PO's number from its period)
     data = debtor_pos(session, debtor_id, po_ids={r.po_id for r in named if r.po_id},
-                      group_ids={r.group_id for r in named if r.group_id})
+                      group_ids={r.group_id for r in named if r.group_id}, values_only=True)
     out = []
     for job in jobs:
         rows = rows_by_job.get(job.id, [])
