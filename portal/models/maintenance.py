@@ -127,8 +127,10 @@ class AlertTemplate(Tracked, db.Model):
     subject: Mapped[str] = mapped_column(String(200))
     message: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    recipient_roles = relationship("Role", secondary=alert_template_roles, lazy="selectin")
-    recipient_users = relationship("User", secondary=alert_template_users, lazy="selectin")
+    # read when an alert is sent or the template edited, not whenever a PO names its template (a PO's
+    # summary shows the name: the roles, their grants and the users were three statements more)
+    recipient_roles = relationship("Role", secondary=alert_template_roles, lazy="select")
+    recipient_users = relationship("User", secondary=alert_template_users, lazy="select")
     __table_args__ = (
         Index("uq_alert_templates_name_upper", func.upper(name), unique=True),
         CheckConstraint("days_before_expiry IS NULL OR days_before_expiry BETWEEN 0 AND 3650", name="days"),

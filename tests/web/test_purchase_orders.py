@@ -286,3 +286,17 @@ def test_a_po_tab_reads_the_lines_and_eligible_types_only_where_it_shows_them(db
     assert any(s.startswith("SELECT po_eligible_types.") for s in statements) is reads_types
     if reads_types:
         assert "<dt>Eligible document types</dt><dd>Sales Invoice</dd>" in page.get_data(as_text=True)
+
+
+def test_a_po_summary_names_its_alert_template_without_reading_its_recipients(db_session, login_as, count_queries):
+    browser, _ = login_as("Billing Admin")
+    template = factories.threshold_template(db_session, "Watchful", [80])
+    po = factories.po(db_session, factories.debtor(db_session), "ALERTED", alert_template_id=template.id)
+    url = f"/purchase-orders/{po.id}"
+    browser.get(url)
+    with count_queries() as statements:
+        page = browser.get(url)
+    assert "<dt>Alert template</dt><dd>Watchful</dd>" in page.get_data(as_text=True)
+    assert any(s.startswith("SELECT alert_templates.") for s in statements)
+    assert not [s for s in statements if "alert_template_roles" in s or "alert_template_users" in s
+                or s.startswith("SELECT role_grants.")]
