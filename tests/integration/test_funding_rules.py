@@ -211,3 +211,35 @@ def test_a_job_assigned_before_its_pos_effective_date_still_names_that_po(world)
     po = factories.po(s, world["debtor"], "LATE", effective=date(2026, 4, 1))
     factories.assignment(s, job, po=po, start=date(2026, 1, 1))
     assert shown(world, "Sales Invoice", [line(world, "10", job)]) == [("LATE", None, "LATE", "PO LATE", True, True)]
+
+
+def test_a_resolver_for_the_whole_debtor_reads_each_jobs_assignments_when_first_asked(world, count_queries):
+    """Built without the lines' jobs, the resolver reads a job's assignments on this debtor when a line
+    first names it (once), and resolves as one built for those jobs does."""
+    from portal.services.funding import Resolver
+
+    s, debtor, types = world["session"], world["debtor"], world["types"]
+    invoice = types["Sales Invoice"].id
+    early, late = factories.po(s, debtor, "4501"), factories.po(s, debtor, "4502")
+    group = factories.po_group(s, debtor, "Pool")
+    pooled = factories.po(s, debtor, "4503", group=group, effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    elsewhere = factories.debtor(s, "ELSE")
+    by_po, by_group, other_debtors = factories.job(s, debtor), factories.job(s, debtor), factories.job(s, elsewhere)
+    factories.assignment(s, by_po, po=early, start=date(2026, 1, 1), end=date(2026, 2, 28))
+    factories.assignment(s, by_po, po=late, start=date(2026, 3, 1))
+    factories.assignment(s, by_group, group=group, start=date(2026, 1, 1))
+    factories.assignment(s, other_debtors, po=factories.po(s, elsewhere, "9999"), start=date(2026, 1, 1))
+    whole = Resolver(s, debtor.id)
+    code = world["ORD"].id
+
+    def po_of(resolver, job, day):
+        return resolver.resolve(type_id=invoice, bill_code_id=code, day=day, job=job).po_id
+
+    with count_queries() as statements:
+        found = [po_of(whole, by_po, date(2026, 2, 1)), po_of(whole, by_po, date(2026, 3, 1)),
+                 po_of(whole, by_group, date(2026, 5, 1)), po_of(whole, other_debtors, date(2026, 5, 1))]
+    assert found == [early.id, late.id, pooled.id, None]
+    assert len([q for q in statements if "job_po_assignments" in q]) == 3  # once per job
+    for_jobs = Resolver(s, debtor.id, job_ids={by_po.id, by_group.id, other_debtors.id})
+    assert [po_of(for_jobs, by_po, date(2026, 2, 1)), po_of(for_jobs, by_po, date(2026, 3, 1)),
+            po_of(for_jobs, by_group, date(2026, 5, 1)), po_of(for_jobs, other_debtors, date(2026, 5, 1))] == found
