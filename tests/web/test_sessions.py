@@ -161,3 +161,21 @@ def test_deactivation_ends_the_sessions_in_the_database(app, db_session, login_a
     db_session.expire_all()
     assert db_session.scalars(select(UserSession.end_reason).where(UserSession.user_id == user.id)).one() == "deactivated"
     assert browser.get("/debtors/").status_code == 302
+
+
+def test_the_cookie_is_written_at_sign_in_and_when_it_changes_and_expires_with_the_server_session(
+        app, db_session, login_as):
+    from werkzeug.http import parse_date
+
+    user = factories.user(db_session, role_name="Auditor")
+    browser = Browser(app.test_client(), db_session)
+    signed_in = browser.login(user.username)
+    cookie = [h for h in signed_in.headers.getlist("Set-Cookie") if h.startswith("session=")]
+    assert len(cookie) == 1
+    row = db_session.scalars(select(UserSession).where(UserSession.user_id == user.id)).one()
+    expires = parse_date(next(p.split("=", 1)[1] for p in cookie[0].split("; ") if p.startswith("Expires=")))
+    assert abs(expires - row.expires_at) < timedelta(seconds=5)  # the server's absolute end, not later
+    browser.get("/debtors/")  # the first page may add the form token to the cookie
+    again = browser.get("/debtors/")
+    assert again.status_code == 200 and "Set-Cookie" not in again.headers  # unchanged: not re-signed
+    assert _signed_in(browser.get("/debtors/"))  # and still signed in
