@@ -85,7 +85,8 @@ class DocumentLine(Tracked, db.Model):
     rate: Mapped[Decimal] = mapped_column(RATE)
     amount: Mapped[Decimal] = mapped_column(MONEY)
     # the funding: resolved on posting, or named explicitly (explicit_po) on the line
-    po_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_orders.id", ondelete="RESTRICT"), index=True)
+    # indexed by ix_document_lines_po_document (its first column)
+    po_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_orders.id", ondelete="RESTRICT"))
     po_line_id: Mapped[int | None] = mapped_column(ForeignKey("po_lines.id", ondelete="RESTRICT"))
     explicit_po: Mapped[bool] = mapped_column(Boolean, default=False)
     po_number: Mapped[str | None] = mapped_column(String(50))  # the number printed/grouped (on-the-fly included)
@@ -98,7 +99,9 @@ class DocumentLine(Tracked, db.Model):
     purchase_order = relationship("PurchaseOrder", lazy="select")
     po_line = relationship("POLine", lazy="select")
     __table_args__ = (
-        UniqueConstraint("document_id", "line_no", name="uq_document_lines_doc_line_no"),
+        # carries each line's PO and job: a page of documents' jobs on a PO is read from this index alone
+        UniqueConstraint("document_id", "line_no", name="uq_document_lines_doc_line_no",
+                         postgresql_include=["po_id", "job_id"]),
         Index("ix_document_lines_po_document", "po_id", "document_id"),
         CheckConstraint("po_line_id IS NULL OR po_id IS NOT NULL", name="line_needs_po"),
     )

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import ARRAY, Integer, String, bindparam, func, literal_column, select, true, tuple_
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from portal.models import (BillCode, Document, DocumentLine, DocumentType, JobOrder, POBillCodeTotal,
@@ -79,13 +80,16 @@ def po_documents(session: Session, user, po: PurchaseOrder, before: str | None =
         .where(*page).order_by(t.doc_date.desc(), t.document_id.desc()).limit(per_page + 1)).all()
     more = len(rows) > per_page
     rows = rows[:per_page]
+    # each document's (document, job) pairs once, from the line key's index alone (it carries the PO and the
+    # job); the PO as `po_id + 0`, which no index answers: a plan kept for any PO read the biggest PO's
+    # 250,000 lines by a po_id index (150 ms instead of 0.3). Then one job row per pair, not per line.
+    pairs = (select(DocumentLine.document_id, DocumentLine.job_id).distinct()
+             .where(search.unindexed(DocumentLine.po_id) == po.id, DocumentLine.document_id.in_([r[0] for r in rows]))
+             .subquery())
     jobs = dict(session.execute(
-        visible(select(DocumentLine.document_id, func.string_agg(func.distinct(JobOrder.number), ", "))
-                .join(JobOrder, JobOrder.id == DocumentLine.job_id), user)
-        # the page's documents by their key; the PO as `po_id + 0`, which no index answers: a plan kept for
-        # any PO read the biggest PO's 250,000 lines by its po_id index (150 ms instead of 0.3)
-        .where(search.unindexed(DocumentLine.po_id) == po.id, DocumentLine.document_id.in_([r[0] for r in rows]))
-        .group_by(DocumentLine.document_id)).all()) if rows else {}
+        visible(select(pairs.c.document_id, func.string_agg(JobOrder.number, aggregate_order_by(", ", JobOrder.number)))
+                .join(JobOrder, JobOrder.id == pairs.c.job_id), user)
+        .group_by(pairs.c.document_id)).all()) if rows else {}
     # remaining after a document = amount − everything drawn up to and including it
     remaining = po.amount - (drawn - after_cursor)
     out = []

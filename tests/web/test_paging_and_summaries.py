@@ -68,6 +68,33 @@ def test_po_documents_page_by_page_with_the_ledgers_running_remaining(db_session
         assert (row.applied, row.remaining) == (applied[doc.id], running)
 
 
+def test_po_documents_name_each_documents_jobs_on_the_po_once_sorted_and_only_those_the_user_may_see(
+        db_session, books):
+    """The jobs column: the distinct jobs of the document's lines that draw this PO, by number; a line
+    on another PO adds none; a branch-limited user sees only their branches' jobs."""
+    debtor, po, other = books["debtor"], books["po"], books["other"]
+    home, away = factories.branch(db_session), factories.branch(db_session)
+    jobs = [factories.job(db_session, debtor, home) for _ in range(3)] + [factories.job(db_session, debtor, away)]
+    for j in jobs:
+        factories.assignment(db_session, j, po=po, start=date(2026, 1, 1))
+    code = db_session.scalars(select(BillCode)).one()
+    types = factories.document_types(db_session)
+    lines = [(jobs[2], None), (jobs[0], None), (jobs[2], None), (jobs[1], other.id), (jobs[3], None)]
+    data = documents.DocumentInput(
+        debtor_id=debtor.id, document_type_id=types["Sales Invoice"].id, number="", doc_date=DAY, bill_from=DAY,
+        bill_to=DAY, lines=tuple(documents.LineInput(job_id=j.id, bill_code_id=code.id, quantity=Decimal("1"),
+                                                     rate=Decimal("5"), explicit_po_id=po_id) for j, po_id in lines))
+    draft = documents.save_draft(db_session, books["user"], None, data)
+    assert posting.post(db_session, books["user"], draft.id, confirmed=True, override=True, today=DAY).posted
+    numbers = sorted(j.number for j in (jobs[0], jobs[2], jobs[3]))
+    row = reports.po_documents(db_session, books["user"], po).rows[0]
+    assert row.document_id == draft.id and row.jobs == ", ".join(numbers)
+    assert reports.po_documents(db_session, books["user"], other).rows[0].jobs == jobs[1].number
+    limited = factories.user(db_session, role_name="Billing Admin", branches=[home])
+    assert reports.po_documents(db_session, limited, po).rows[0].jobs == ", ".join(
+        sorted(j.number for j in (jobs[0], jobs[2])))
+
+
 def test_po_documents_tab_loads_more_as_a_fragment(db_session, login_as, books, monkeypatch):
     for i in range(3):
         books["post"](day=DAY + timedelta(days=i))
