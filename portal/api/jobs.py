@@ -67,7 +67,7 @@ def _start_prompt(job_id: int, target: assignment_rules.Target, as_of: date):
     """Seed 004's start-date prompt, asked where the job's page asks it (services.assignments.start_choice):
     the client repeats the request with `start` (a choice, or a day between)."""
     job = job_orders.get_job(db.session, current_user, job_id)
-    pos, groups = service.offer(db.session, job.debtor_id, as_of)
+    pos, groups = service.offer_names(db.session, job.debtor_id, as_of)
     choice = service.start_choice(pos, groups, target, as_of)
     if not choice.options:
         return None

@@ -156,7 +156,7 @@ def grid_clear(job_id: int):
 def _panel(job_id: int, as_of: date, **extra):
     job = job_orders.get_job(db.session, current_user, job_id)
     history = service.job_history(db.session, current_user, job.id, as_of)
-    pos, groups = service.offer(db.session, job.debtor_id, as_of)
+    pos, groups = service.panel_offer(db.session, current_user, job, history, as_of)
     choice = service.start_choice(pos, groups, parse_target(extra.get("pending_target")), as_of)
     chosen, chosen_group, options = choice.po, choice.group, choice.options
     names = service.target_names(db.session, [f.target for f in extra.get("confirm_future") or []])

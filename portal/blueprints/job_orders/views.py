@@ -113,7 +113,7 @@ def detail(job_id: int):
     as_of = parse_day(request.args.get("as_of"), date.today())
     history = assignments.job_history(db.session, current_user, job.id, as_of)
     audit_rows = audit.history_of(db.session, "job_orders", job.id) if request.args.get("tab") == "history" else []
-    pos, groups = assignments.offer(db.session, job.debtor_id, as_of)
+    pos, groups = assignments.panel_offer(db.session, current_user, job, history, as_of)
     invoice_type = None
     if current_user.can("documents", "add_edit"):
         invoice_type = service.invoice_type(db.session)
