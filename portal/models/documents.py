@@ -22,7 +22,8 @@ class Document(Tracked, db.Model):
 
     __tablename__ = "documents"
     id: Mapped[int] = mapped_column(primary_key=True)
-    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id", ondelete="RESTRICT"), index=True)
+    # indexed by ix_documents_debtor_date_id (its first column)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id", ondelete="RESTRICT"))
     document_type_id: Mapped[int] = mapped_column(ForeignKey("document_types.id", ondelete="RESTRICT"))
     number: Mapped[str] = mapped_column(String(30))
     doc_date: Mapped[date] = mapped_column(Date)
@@ -53,6 +54,10 @@ class Document(Tracked, db.Model):
         Index("ix_documents_source", "source_document_id"),
         Index("ix_documents_date_id", "doc_date", "id"),
         Index("ix_documents_drafts", "doc_date", "id", postgresql_where=text("status = 'draft'")),
+        # the list's order within a debtor and among the (few) voided documents: a filter matching few
+        # documents walked the date index past every other one (a debtor with 5 documents: 37 ms)
+        Index("ix_documents_debtor_date_id", "debtor_id", "doc_date", "id"),
+        Index("ix_documents_voided", "doc_date", "id", postgresql_where=text("status = 'void'")),
         Index("ix_documents_number_prefix", func.upper(number).label("number_upper"),
               postgresql_ops={"number_upper": "varchar_pattern_ops"}),
         Index("ix_documents_po_number_prefix", func.upper(po_number).label("po_number_upper"),
