@@ -108,6 +108,10 @@ class DocumentLine(Tracked, db.Model):
         UniqueConstraint("document_id", "line_no", name="uq_document_lines_doc_line_no",
                          postgresql_include=["po_id", "job_id"]),
         Index("ix_document_lines_po_document", "po_id", "document_id"),
+        # PO numbers typed on the fly (a line with a number and no PO), for the documents list's PO filter
+        Index("ix_document_lines_typed_po_number", func.upper(po_number).label("po_number_upper"),
+              postgresql_ops={"po_number_upper": "varchar_pattern_ops"},
+              postgresql_where=text("po_id IS NULL AND po_number IS NOT NULL")),
         CheckConstraint("po_line_id IS NULL OR po_id IS NOT NULL", name="line_needs_po"),
     )
 

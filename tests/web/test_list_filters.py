@@ -104,3 +104,42 @@ def test_po_groups_are_reachable_from_the_po_list_without_a_debtor(db_session, l
     assert "Cleaning" in one and "Security" not in one
     assert browser.get("/purchase-orders/groups?debtor_id=999999").status_code == 404
     assert browser.get("/purchase-orders/groups?debtor_id=abc").status_code == 200
+
+
+def test_documents_po_filter_finds_each_source_of_a_number_and_nothing_else(db_session):
+    """The PO filter: a number typed on the document, a line drawing a PO of that number (draft or
+    posted), a line whose number was typed on the fly (no PO); by the number's start, any case."""
+    from portal.services import posting
+
+    user = factories.user(db_session)
+    debtor = factories.debtor(db_session, "ACME")
+    po = factories.po(db_session, debtor, "NC-2026-01", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    other = factories.po(db_session, debtor, "ZZ-1", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    on_po = _doc(db_session, user, debtor, "Sales Invoice", date(2026, 3, 1), po)  # a draft naming the PO
+    elsewhere = _doc(db_session, user, debtor, "Sales Invoice", date(2026, 3, 2), other)
+    typed = _doc(db_session, user, debtor, "Estimate", date(2026, 3, 3))
+    typed.po_number = "nc-2026-typed"  # on the document itself
+    job = factories.job(db_session, debtor)
+    job.po_reference = "NC-2026-FLY"  # no PO assigned: its lines carry this number, on the fly
+    db_session.commit()
+    code = db_session.scalar(select(BillCode).where(BillCode.code == "ORD"))
+    types = factories.document_types(db_session)
+    fly = documents.save_draft(db_session, user, None, documents.DocumentInput(
+        debtor_id=debtor.id, document_type_id=types["Sales Invoice"].id, number="", doc_date=date(2026, 3, 4),
+        lines=(documents.LineInput(job.id, code.id, Decimal("1"), Decimal("10")),)))
+    assert posting.post(db_session, user, fly.id, confirmed=True, override=True, today=date(2026, 3, 4)).posted
+    assert posting.post(db_session, user, on_po.id, confirmed=True, override=True, today=date(2026, 3, 4)).posted
+    draft_on_po = _doc(db_session, user, debtor, "Sales Invoice", date(2026, 3, 5), po)
+
+    def found(text):
+        return {d.id for d in documents.list_documents(db_session, po=text, per_page=50).items}
+
+    assert found("nc-2026") == {on_po.id, typed.id, fly.id, draft_on_po.id}
+    assert found("NC-2026-0") == {on_po.id, draft_on_po.id}
+    assert found("nc-2026-f") == {fly.id}
+    assert found("NC-2026-T") == {typed.id}
+    assert found("zz") == {elsewhere.id}
+    assert found("NC_") == found("NC%") == found("X") == set()  # % and _ are taken literally
+    page = documents.list_documents(db_session, po="NC", per_page=2)
+    assert len(page.items) == 2 and page.total == 4
+    assert [d.id for d in page.items] == [draft_on_po.id, fly.id]  # newest first
