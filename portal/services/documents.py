@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import any_, func, or_, select, union, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, lazyload
+from sqlalchemy.orm import Session, aliased, lazyload, selectinload
 
 from portal.domain import budget, formatting
 from portal.domain import funding as funding_rules
@@ -105,9 +105,21 @@ def documents_query(session: Session, *, debtor_id: int | None = None, q: str = 
     return stmt.order_by(Document.doc_date.desc(), Document.id.desc())
 
 
-def get_document(session: Session, doc_id: int) -> Document:
-    """The document by id; NotFound when there is none."""
-    doc = session.get(Document, doc_id)
+# what a document's page shows of each line: its job, PO and master PO line, a query each for all the lines
+# (read one line at a time they were 40 statements for 20 lines); the PO's number, not its balance, forecast,
+# lines or types
+_LINE_REFS = selectinload(Document.lines).options(
+    selectinload(DocumentLine.job).options(lazyload(JobOrder.debtor)),
+    selectinload(DocumentLine.purchase_order).options(
+        lazyload(PurchaseOrder.lines), lazyload(PurchaseOrder.eligible), lazyload(PurchaseOrder.balance),
+        lazyload(PurchaseOrder.forecast), lazyload(PurchaseOrder.debtor), lazyload(PurchaseOrder.group)),
+    selectinload(DocumentLine.po_line))
+
+
+def get_document(session: Session, doc_id: int, *, with_line_refs: bool = False) -> Document:
+    """The document by id; NotFound when there is none. `with_line_refs`: its lines' jobs, POs and master
+    PO lines read with it (a page showing them)."""
+    doc = session.get(Document, doc_id, options=[_LINE_REFS] if with_line_refs else None)
     if doc is None:
         raise NotFound("No such document.")
     return doc

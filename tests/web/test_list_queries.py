@@ -152,3 +152,32 @@ def test_list_pages_run_a_constant_number_of_queries(name, db_session, login_as,
     large, large_rows = queries()
     assert large_rows > small_rows  # the page shows the new rows...
     assert large == small  # ...with the same statements
+
+
+def test_a_document_page_reads_its_lines_jobs_and_pos_in_a_constant_number_of_queries(db_session, login_as,
+                                                                                       count_queries):
+    """Each line's job, PO and master line come with the document (one query each for all lines): a page
+    of 20 lines on 20 POs once read them line by line."""
+    browser, user = login_as("Administrator")
+    world = growth_world(db_session, user)
+
+    def page_of(n: int) -> tuple[int, str]:
+        lines = []
+        for _ in range(n):
+            job = factories.job(db_session, world["debtor"], world["branch"])
+            po = factories.po(db_session, world["debtor"])
+            lines.append(documents.LineInput(job.id, world["code"].id, Decimal("1"), Decimal("10"), explicit_po_id=po.id))
+        doc = documents.save_draft(db_session, user, None, documents.DocumentInput(
+            debtor_id=world["debtor"].id, document_type_id=world["invoice"].id, number="", doc_date=date(2026, 3, 1),
+            lines=tuple(lines)))
+        assert posting.post(db_session, user, doc.id, confirmed=True).posted
+        browser.get(f"/documents/{doc.id}")
+        with count_queries() as statements:
+            response = browser.get(f"/documents/{doc.id}")
+            assert response.status_code == 200
+        return len(statements), response.get_data(as_text=True)
+
+    small, _ = page_of(2)
+    large, html = page_of(12)
+    assert html.count('href="/purchase-orders/') >= 12 and html.count('href="/job-orders/') >= 12
+    assert large == small

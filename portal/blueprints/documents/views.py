@@ -175,7 +175,7 @@ def _detail(doc, **extra):
 @bp.get("/<int:doc_id>")
 @requires("documents", "view")
 def detail(doc_id: int):
-    doc = service.get_document(db.session, doc_id)
+    doc = service.get_document(db.session, doc_id, with_line_refs=True)
     history = audit.history_of(db.session, "documents", doc.id) if request.args.get("tab") == "history" else []
     return _detail(doc, history=history)
 
