@@ -3,16 +3,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, lazyload
 
-from portal.domain import assignment as assignment_rules, formatting
+from portal.domain import assignment as assignment_rules, budget, formatting
 from portal.domain.assignment import GroupInfo, POPeriod, Target
 from portal.domain.po_edit import JobSpan, POState, plan_po_edit
-from portal.models import (Debtor, Document, DocumentLine, DocumentType, JobOrder, JobPOAssignment, POGroup,
-                           PurchaseOrder)
+from portal.models import (Debtor, Document, DocumentLine, DocumentType, JobOrder, JobPOAssignment, POBalance,
+                           POGroup, PurchaseOrder)
 from portal.services import audit
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.job_visibility import active_on_clause, get_job, visible
@@ -325,6 +326,20 @@ def offer(session: Session, debtor_id: int, as_of: date) -> tuple[list[PurchaseO
     data = debtor_pos(session, debtor_id, valid_on=as_of)
     pos = sorted((data.rows[i] for i, p in data.pos.items() if p.valid_on(as_of)), key=lambda p: p.number)
     return pos, assignment_rules.offerable_groups(sorted(data.groups.values(), key=lambda g: g.description))
+
+
+def offer_with_remaining(session: Session, debtor_id: int,
+                         as_of: date) -> tuple[list[tuple[POPeriod, Decimal]], list[GroupInfo]]:
+    """`offer_names` with each PO's Net Remaining (the job form's picker): values, one more query. As rows,
+    a debtor's 1,000 POs with their balances, forecasts, lines and types were 250 ms of the form."""
+    pos, groups = offer_names(session, debtor_id, as_of)
+    if not pos:
+        return [], groups
+    P, B = PurchaseOrder, POBalance
+    left = {r.id: budget.Balance.of(r.amount, r if r.used is not None else None).net_remaining
+            for r in session.execute(select(P.id, P.amount, B.used, B.commitments, B.estimates)
+                                     .outerjoin(B, B.po_id == P.id).where(P.id.in_([p.po_id for p in pos])))}
+    return [(p, left[p.po_id]) for p in pos], groups
 
 
 def panel_offer(session: Session, user, job: JobOrder, history: list[HistoryRow],

@@ -11,7 +11,7 @@ from portal.blueprints.forms import apply_errors, int_or_none, page_arg
 from portal.blueprints.job_orders.forms import JobForm, parse_target
 from portal.extensions import db
 from portal.htmx import render
-from portal.services import assignments, audit, job_orders as service, purchase_orders
+from portal.services import assignments, audit, job_orders as service
 from portal.services.debtors import find_debtor
 from portal.services.settings import assignment_prompt
 from portal.services.errors import Conflict, ValidationFailed
@@ -60,13 +60,13 @@ def _picker(form: JobForm, debtor_id: int | None) -> dict:
         form.po_choice.choices = [("", "— choose a debtor first —")]
         return {"debtor": None, "pos": [], "groups": []}
     today = date.today()
-    pos, groups = assignments.offer(db.session, debtor.id, today)
+    pos, groups = assignments.offer_with_remaining(db.session, debtor.id, today)
     form.po_choice.choices = [("", "— none —" if not debtor.enforce_purchase_orders else "— choose —")] + \
         [(f"group:{g.id}", f"Group {g.description} (PO {g.po_on(today).number if g.po_on(today) else 'none today'})")
          for g in groups] + \
-        [(f"po:{p.id}", f"PO {p.number} — {purchase_orders.balance_figures(p).net_remaining:,.2f} remaining"
-          f" (to {p.expiration.isoformat()})") for p in pos]
-    return {"debtor": debtor, "pos": pos, "groups": groups}
+        [(f"po:{p.po_id}", f"PO {p.number} — {remaining:,.2f} remaining (to {p.expiration.isoformat()})")
+         for p, remaining in pos]
+    return {"debtor": debtor, "pos": [p for p, _ in pos], "groups": groups}
 
 
 def _input(form: JobForm) -> service.JobInput:
