@@ -30,7 +30,7 @@ def main(paths: list[str]) -> None:
     if not paths:
         paths = [p for _, ps in pages(targets(dsn, bulk=False)) for p in ps[:1]]
     client = app.test_client()
-    client.post("/login", data={"username": "billing", "password": "demo-pass-2026"})
+    client.post("/login", data={"username": os.environ.get("BENCH_USER", "billing"), "password": "demo-pass-2026"})
     with app.app_context():
         statements: list[tuple[str, object]] = []
 

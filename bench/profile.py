@@ -32,7 +32,7 @@ def main() -> None:
     logging.disable(logging.INFO)
     app = create_app({"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
     client = app.test_client()
-    client.post("/login", data={"username": "billing", "password": "demo-pass-2026"})
+    client.post("/login", data={"username": os.environ.get("BENCH_USER", "billing"), "password": "demo-pass-2026"})
     for path in args.paths:
         client.get(path)
         started = time.perf_counter()

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, lazyload
 
 from portal.domain import contracts as rules
 from portal.models import Contract, ContractNote, Debtor, JobOrder, Opportunity, POBalance, PurchaseOrder, User
@@ -99,11 +99,24 @@ def _filtered(stmt, user, flt: PipelineFilter):
     return stmt
 
 
+# a pipeline row's entities are selected and joined by the statement itself: their eager relationships
+# (the opportunity's PO and owner again, each PO's debtor, group, balance, forecast, lines and types, the
+# contract's PO and debtor, the owner's roles and branches) made it a join of 20 tables, which PostgreSQL
+# took 35-40 ms to plan on every run (the start page of every opportunity owner). What a row shows is in
+# its own columns; a relationship read later finds its object among the row's, or loads it then.
+_ROW_COLUMNS_ONLY = (
+    lazyload(Opportunity.purchase_order), lazyload(Opportunity.owner), lazyload(Opportunity.contract),
+    lazyload(PurchaseOrder.debtor), lazyload(PurchaseOrder.group), lazyload(PurchaseOrder.balance),
+    lazyload(PurchaseOrder.forecast), lazyload(PurchaseOrder.lines), lazyload(PurchaseOrder.eligible),
+    lazyload(Contract.purchase_order), lazyload(Contract.debtor), lazyload(User.roles), lazyload(User.branches))
+_OWNER_COLUMNS_ONLY = (lazyload(User.roles), lazyload(User.branches))
+
+
 def pipeline_query(user, flt: PipelineFilter):
     """The pipeline's rows (opportunity, unscheduled amount, PO, debtor, owner, contract) in its order."""
     order = SORTS.get(flt.sort, SORTS["amount"])
     return _filtered(select(Opportunity, UNSCHEDULED, PurchaseOrder, Debtor, User, Contract),
-                     user, flt).order_by(User.full_name, User.id, order, Opportunity.id)
+                     user, flt).order_by(User.full_name, User.id, order, Opportunity.id).options(*_ROW_COLUMNS_ONLY)
 
 
 def pipeline(session: Session, user, flt: PipelineFilter, *, page: int = 1,
@@ -113,7 +126,7 @@ def pipeline(session: Session, user, flt: PipelineFilter, *, page: int = 1,
     raw = paginate(session, pipeline_query(user, flt), page, per_page, scalars=False)
     rows = [PipelineRow(o, amount, po, d, u, c) for o, amount, po, d, u, c in raw.items]
     totals_stmt = _filtered(select(User, func.count(Opportunity.id), func.sum(UNSCHEDULED)), user, flt) \
-        .group_by(User.id).order_by(User.full_name, User.id)
+        .group_by(User.id).order_by(User.full_name, User.id).options(*_OWNER_COLUMNS_ONLY)
     totals = [(u, n, total or ZERO) for u, n, total in session.execute(totals_stmt)]
     return Page(rows, raw.total, raw.page, raw.per_page), totals
 
@@ -121,7 +134,7 @@ def pipeline(session: Session, user, flt: PipelineFilter, *, page: int = 1,
 def owners(session: Session) -> list[User]:
     """Everyone who owns an opportunity (for the pipeline's owner filter)."""
     return list(session.scalars(select(User).where(User.id.in_(select(Opportunity.owner_id)))
-                                .order_by(User.full_name)))
+                                .order_by(User.full_name).options(*_OWNER_COLUMNS_ONLY)))
 
 
 def get_opportunity(session: Session, user, opp_id: int) -> Opportunity:
@@ -236,7 +249,7 @@ def start_for(session: Session, user, today: date, rows: int = 10) -> LeadStart 
     stmt = _filtered(select(Opportunity, UNSCHEDULED, PurchaseOrder, Debtor, User, Contract),
                      user, PipelineFilter(mine=True)).where(
         PurchaseOrder.expiration <= today + timedelta(days=EXPIRING_DAYS), UNSCHEDULED > 0
-    ).order_by(PurchaseOrder.expiration, Opportunity.id).limit(rows)
+    ).order_by(PurchaseOrder.expiration, Opportunity.id).limit(rows).options(*_ROW_COLUMNS_ONLY)
     expiring = [PipelineRow(o, a, po, d, u, c) for o, a, po, d, u, c in session.execute(stmt)]
     return LeadStart(list(page.items), count, amount, expiring)
 
