@@ -179,7 +179,7 @@ def history_of(session: Session, entity_type: str, entity_id: int, limit: int = 
 
     stmt = (
         select(AuditEntry)
-        .options(joinedload(AuditEntry.actor))
+        .options(joinedload(AuditEntry.actor).lazyload("*"))  # the actor's name, not their roles and grants
         .where(or_(
             (AuditEntry.entity_type == entity_type) & (AuditEntry.entity_id == entity_id),
             (AuditEntry.scope_type == entity_type) & (AuditEntry.scope_id == entity_id),

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from portal.domain import formatting
 from portal.services.job_visibility import may_see
@@ -116,7 +116,9 @@ def readable(session: Session, entries, user=None) -> list[Entry]:
     names: dict[tuple[str, int], str] = {}
     for field, ids in wanted.items():
         model, name = NAMED[field]
-        for obj in session.scalars(select(model).where(model.id.in_(ids))):
+        # the records' own columns name them: none of their eager relationships (a PO's lines, types,
+        # balance and forecast, a user's roles and grants) is read
+        for obj in session.scalars(select(model).where(model.id.in_(ids)).options(lazyload("*"))):
             hidden = model is JobOrder and user is not None and not may_see(user, obj)
             names[(field, obj.id)] = "a job order of another branch" if hidden else name(obj)
     out = []
