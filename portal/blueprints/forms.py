@@ -4,11 +4,31 @@ from __future__ import annotations
 from typing import Callable, TypeVar
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField
+from markupsafe import Markup, escape
+from wtforms import HiddenField, IntegerField, SelectField as _SelectField, widgets
 
 from portal.services.errors import Conflict, ValidationFailed
 
 T = TypeVar("T")
+
+
+class QuickSelect(widgets.Select):
+    """WTForms' select, each plain option written directly, exactly as WTForms writes it: its generic
+    attribute writer took about 20 µs an option (a debtor with 1,000 POs: 20 ms of the job form)."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if kwargs or choice.render_kw:
+            return super().render_option(choice, **kwargs)
+        value = str(choice.value) if isinstance(choice.value, bool) else choice.value
+        selected = "selected " if choice.selected else ""
+        return Markup(f'<option {selected}value="{escape(value)}">{escape(choice.label or choice.value)}</option>')
+
+
+class SelectField(_SelectField):
+    """The portal's select field: WTForms' own, drawn by QuickSelect."""
+
+    widget = QuickSelect()
 
 
 class VersionedForm(FlaskForm):

@@ -336,9 +336,12 @@ def offer_with_remaining(session: Session, debtor_id: int,
     if not pos:
         return [], groups
     P, B = PurchaseOrder, POBalance
+    # the same POs as `offer_names` lists (the debtor's, valid on the day), by the debtor's index: a list
+    # of 1,000 ids was 1,000 parameters to compile and send
     left = {r.id: budget.Balance.of(r.amount, r if r.used is not None else None).net_remaining
             for r in session.execute(select(P.id, P.amount, B.used, B.commitments, B.estimates)
-                                     .outerjoin(B, B.po_id == P.id).where(P.id.in_([p.po_id for p in pos])))}
+                                     .outerjoin(B, B.po_id == P.id)
+                                     .where(P.debtor_id == debtor_id, P.effective <= as_of, P.expiration >= as_of))}
     return [(p, left[p.po_id]) for p in pos], groups
 
 

@@ -5,10 +5,10 @@ from datetime import date
 
 from flask import Request
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Length
 
-from portal.blueprints.forms import int_or_none
+from portal.blueprints.forms import SelectField, int_or_none
 from portal.domain.contracts import Delivery
 from portal.services.documents import parse_decimal
 

@@ -1,7 +1,7 @@
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from portal.blueprints.forms import VersionedForm
+from portal.blueprints.forms import SelectField, VersionedForm
 
 
 class DebtorForm(VersionedForm):

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Request
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from portal.blueprints.forms import VersionedForm, int_or_none
+from portal.blueprints.forms import SelectField, VersionedForm, int_or_none
 from portal.services.documents import DocumentInput, LineInput, parse_decimal
 
 

@@ -1,8 +1,8 @@
-from wtforms import (BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField)
+from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.blueprints.forms import VersionedForm, int_or_none
+from portal.blueprints.forms import SelectField, VersionedForm, int_or_none
 
 
 class MultiCheckboxField(SelectMultipleField):
