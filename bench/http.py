@@ -166,8 +166,15 @@ def targets(dsn: str, bulk: bool = True) -> dict:
             posting.append((debtor_id, jobs))
         invoice_type = one("SELECT id FROM document_types WHERE name = 'Sales Invoice'")
         ordinary = one("SELECT id FROM bill_codes WHERE code = 'ORD'")
+        # the pages beyond the issue's table: a job and a posted invoice of the debtor with the most POs,
+        # and the debtor with the fewest documents (a filter matching few rows)
+        more = dict(
+            po_debtor_job=one("SELECT min(id) FROM job_orders WHERE debtor_id = %s", most_pos),
+            po_debtor_invoice=one("SELECT max(d.id) FROM documents d JOIN document_types t ON t.id = d.document_type_id "
+                                  "WHERE d.debtor_id = %s AND d.status = 'posted' AND t.name = 'Sales Invoice'", most_pos),
+            few_documents=one("SELECT debtor_id FROM documents GROUP BY debtor_id ORDER BY count(*), debtor_id LIMIT 1"))
         if not bulk:
-            return dict(big_po=big_po, small_po=small_po, big_debtor=big_debtor, most_pos=most_pos)
+            return dict(big_po=big_po, small_po=small_po, big_debtor=big_debtor, most_pos=most_pos, **more)
         # bulk assignment: a new debtor with 10,000 jobs nobody assigned, and one PO
         code = f"BULK{int(time.time()) % 1_000_000}"
         bulk_debtor = one("INSERT INTO debtors (code, name, enforce_purchase_orders, over_budget_policy, active, notes)"
@@ -184,7 +191,7 @@ def targets(dsn: str, bulk: bool = True) -> dict:
                      "SELECT %s, id, %s, %s FROM document_types", (bulk_po, bulk_debtor, f"{code}-PO"))
         conn.commit()
     return dict(big_po=big_po, small_po=small_po, big_debtor=big_debtor, most_pos=most_pos, posting=posting,
-                invoice_type=invoice_type, ordinary=ordinary, bulk_debtor=bulk_debtor, bulk_po=bulk_po)
+                invoice_type=invoice_type, ordinary=ordinary, bulk_debtor=bulk_debtor, bulk_po=bulk_po, **more)
 
 
 def pages(t: dict) -> list[tuple[str, list[str]]]:
@@ -203,6 +210,19 @@ def pages(t: dict) -> list[tuple[str, list[str]]]:
         ("big PO's spend by bill code", [f"/purchase-orders/{t['big_po']}?tab=spend"]),
         ("assignment grid (biggest debtor)", [f"/assignments/?debtor_id={t['big_debtor']}"]),
         ("spend by PO number report", ["/documents/report"]),
+    ]
+
+
+def more_pages(t: dict) -> list[tuple[str, list[str]]]:
+    """Pages beyond the issue's table, each once slow at this size (the tenth round's sweep of every page)."""
+    return [
+        ("a job of the debtor with 1,000 POs", [f"/job-orders/{t['po_debtor_job']}"]),
+        ("new job form, that debtor's PO picker", [f"/job-orders/new?debtor_id={t['most_pos']}"]),
+        ("new invoice for that debtor", [f"/documents/new?debtor_id={t['most_pos']}"]),
+        ("a posted invoice of that debtor", [f"/documents/{t['po_debtor_invoice']}"]),
+        ("documents of the debtor with the fewest", [f"/documents/?debtor_id={t['few_documents']}"]),
+        ("documents by PO number", ["/documents/?po=SP0012"]),
+        ("start page's count of unassigned jobs", ["/start/unassigned-jobs"]),
     ]
 
 
@@ -256,7 +276,10 @@ def main() -> None:
 
         first = floor()
         print(row("floor (SELECT 1)", first, first.pct(0.5)), flush=True)
-        for name, paths in pages(t):
+        for name, paths in pages(t) + [("", [])] + more_pages(t):
+            if not name:  # the pages beyond the issue's table follow
+                print("| *beyond the issue's table* | | | | | | | |", flush=True)
+                continue
             if only and not any(w in name.lower() for w in only):
                 continue
             before = floor()

@@ -56,7 +56,7 @@ def assign(session: Session, user, job_id: int, target: Target, as_of: date, *, 
     people changing one job's assignments apply one after the other."""
     audit.acting(session, user)
     job = get_job(session, user, job_id, lock=True)
-    data = debtor_pos(session, job.debtor_id)
+    data = debtor_pos(session, job.debtor_id, values_only=True)  # the rules read periods, not PO rows
     _check_target(data, target)
     _, timeline = timeline_of(session, job.id)
     try:
@@ -78,7 +78,7 @@ def clear(session: Session, user, job_id: int, as_of: date, *, replacement: Targ
     audit.acting(session, user)
     job = get_job(session, user, job_id, lock=True)
     rows, timeline = timeline_of(session, job.id)
-    data = debtor_pos(session, job.debtor_id)
+    data = debtor_pos(session, job.debtor_id, values_only=True)  # the rules read periods, not PO rows
     current = assignment_rules.current_on(timeline, as_of, data.pos, data.groups)
     if current is not None and next(r for r in rows if r.id == current.id).debtor_id != job.debtor_id:
         session.rollback()
@@ -106,7 +106,7 @@ def clear(session: Session, user, job_id: int, as_of: date, *, replacement: Targ
 def assign_new_job(session: Session, job: JobOrder, target: Target, *, start: date | None = None) -> None:
     """The PO or group chosen when the job was created (or moved to another debtor), from the job's
     start date or `start` (or the first day the PO or group is valid, if later)."""
-    data = debtor_pos(session, job.debtor_id)
+    data = debtor_pos(session, job.debtor_id, values_only=True)  # the rules read periods, not PO rows
     if target.is_group and target.id not in data.groups or not target.is_group and target.id not in data.pos:
         raise ValidationFailed({"po_choice": ["Choose a PO or PO group of this debtor."]})
     start = max(start or job.start_date, job.start_date)
@@ -321,13 +321,6 @@ def target_names(session: Session, targets) -> dict[tuple[str, int], str]:
     return names
 
 
-def offer(session: Session, debtor_id: int, as_of: date) -> tuple[list[PurchaseOrder], list[GroupInfo]]:
-    """What may be assigned on the as-of date: POs valid then, and active groups with at least one PO."""
-    data = debtor_pos(session, debtor_id, valid_on=as_of)
-    pos = sorted((data.rows[i] for i, p in data.pos.items() if p.valid_on(as_of)), key=lambda p: p.number)
-    return pos, assignment_rules.offerable_groups(sorted(data.groups.values(), key=lambda g: g.description))
-
-
 def offer_with_remaining(session: Session, debtor_id: int,
                          as_of: date) -> tuple[list[tuple[POPeriod, Decimal]], list[GroupInfo]]:
     """`offer_names` with each PO's Net Remaining (the job form's picker): values, one more query. As rows,
@@ -356,7 +349,8 @@ def panel_offer(session: Session, user, job: JobOrder, history: list[HistoryRow]
 
 
 def offer_names(session: Session, debtor_id: int, as_of: date) -> tuple[list[POPeriod], list[GroupInfo]]:
-    """`offer`'s POs and groups as values (what the grid's and a job's pickers name), no PO rows built."""
+    """What may be assigned on the as-of date, as values (what the grid's, a job's and the bulk pickers name):
+    the POs valid then by number, and the active groups with at least one PO; no PO rows built."""
     data = debtor_pos(session, debtor_id, valid_on=as_of, values_only=True)
     pos = sorted((p for p in data.pos.values() if p.valid_on(as_of)), key=lambda p: p.number)
     return pos, assignment_rules.offerable_groups(sorted(data.groups.values(), key=lambda g: g.description))

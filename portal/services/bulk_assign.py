@@ -107,7 +107,7 @@ def listed(session: Session, user, flt: JobFilter, today: date) -> list[JobOrder
 
 def _target_problem(session: Session, debtor_id: int, target: Target, day: date) -> str | None:
     """Why the PO or group cannot take jobs from `day` (None: it can); NotFound unless it is the debtor's."""
-    data = debtor_pos(session, debtor_id)
+    data = debtor_pos(session, debtor_id, values_only=True)  # periods, not PO rows
     if target.is_group and target.id not in data.groups or not target.is_group and target.id not in data.pos:
         raise NotFound("Choose a PO or PO group of this debtor.")
     return assignment_rules.target_valid_on(target, day, data.pos.get(target.id), data.groups.get(target.id))

@@ -248,7 +248,7 @@ def bulk():
     context = dict(debtor=debtor, day=day, selection=selection, target=source.get("target", ""), error=problem,
                    preview=None, outcome=None)
     if request.method == "GET" or not is_partial():  # the whole page: its form and the jobs to tick
-        pos, groups = service.offer(db.session, debtor.id, day)
+        pos, groups = service.offer_names(db.session, debtor.id, day)
         context.update(jobs=bulk_assign.listed(db.session, current_user, selection.flt, date.today()),
                        listed_max=bulk_assign.LISTED, pos=pos, groups=groups, branches=security.all_branches(db.session))
     if request.method == "POST" and not problem:
