@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from portal.domain.assignment import Target, enforcement_refusal, must_keep_po
 from portal.models import Branch, Debtor, DocumentType, JobOrder, User
-from portal.services import audit, search
+from portal.services import audit, search, statement_constants as constant
 from portal.services.debtors import DebtorOption, all_debtors, like_pattern
 from portal.services import assignments
 from portal.services.errors import ValidationFailed
@@ -35,7 +35,7 @@ def filtered(flt: JobFilter, user, today: date) -> Select:
     day = flt.as_of or today
     stmt = visible(select(JobOrder), user)
     if flt.debtor_id:
-        stmt = stmt.where(JobOrder.debtor_id == flt.debtor_id)
+        stmt = stmt.where(JobOrder.debtor_id == constant.key(flt.debtor_id))
     if flt.branch_id:
         stmt = stmt.where(JobOrder.branch_id == flt.branch_id)
     if flt.site.strip():

@@ -85,7 +85,7 @@ def po_query(flt: POFilter, *, today: date):
             .outerjoin(PurchaseOrder.forecast).options(contains_eager(PurchaseOrder.forecast))
             .options(lazyload(PurchaseOrder.eligible), lazyload(PurchaseOrder.lines)))
     if flt.debtor_id:
-        stmt = stmt.where(PurchaseOrder.debtor_id == flt.debtor_id)
+        stmt = stmt.where(PurchaseOrder.debtor_id == constant.key(flt.debtor_id))
     if flt.group_id:
         stmt = stmt.where(PurchaseOrder.group_id == flt.group_id)
     if flt.attention:  # on the balance rows alone, so their indexes answer it in order (the start page)
