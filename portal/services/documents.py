@@ -96,13 +96,20 @@ def documents_query(session: Session, *, debtor_id: int | None = None, q: str = 
             select(DocumentLine.document_id).where(DocumentLine.po_id.is_(None), DocumentLine.po_number.is_not(None),
                                                    search.starts_with(DocumentLine.po_number, po)))
         stmt = stmt.where(Document.id == any_(func.array(carrying.scalar_subquery())))
+    day = Document.doc_date
     if q.strip():
         needle = q.strip().lower()
         type_ids = [t.id for t in session.scalars(select(DocumentType))
                     if needle in t.name.lower() or t.code.lower().startswith(needle)]
         stmt = stmt.where(or_(search.starts_with(Document.number, q), search.starts_with(Document.po_number, q),
                               Document.document_type_id.in_(type_ids)))
-    return stmt.order_by(Document.doc_date.desc(), Document.id.desc())
+        if not type_ids and _few_numbers(session, q):
+            # a number's start matching few documents, often old ones: found by the numbers' indexes, then
+            # sorted. Walked in date order, the list read 72,000 newer documents for SD00123's hundred
+            # (50 ms) whenever the statistics put it at a thousand (search.unindexed). Many matches (a
+            # type's name, "SD0") are met soon in date order: sorting all of them was 85 ms.
+            day = search.unindexed(Document.doc_date)
+    return stmt.order_by(day.desc(), Document.id.desc())
 
 
 # what a document's page shows of each line: its job, PO and master PO line, a query each for all the lines
@@ -114,6 +121,18 @@ _LINE_REFS = selectinload(Document.lines).options(
         lazyload(PurchaseOrder.lines), lazyload(PurchaseOrder.eligible), lazyload(PurchaseOrder.balance),
         lazyload(PurchaseOrder.forecast), lazyload(PurchaseOrder.debtor), lazyload(PurchaseOrder.group)),
     selectinload(DocumentLine.po_line))
+
+
+SORTED_SEARCH_MAX = 1000  # a number search matching fewer documents sorts them (documents_query)
+
+
+def _few_numbers(session: Session, q: str) -> bool:
+    """Whether fewer than SORTED_SEARCH_MAX documents' numbers or typed PO numbers start with `q`
+    (counted on their indexes, at most that many)."""
+    matches = select(Document.id).where(or_(search.starts_with(Document.number, q),
+                                            search.starts_with(Document.po_number, q))).limit(
+        constant.number(SORTED_SEARCH_MAX))
+    return session.scalar(select(func.count()).select_from(matches.subquery())) < SORTED_SEARCH_MAX
 
 
 def get_document(session: Session, doc_id: int, *, with_line_refs: bool = False) -> Document:

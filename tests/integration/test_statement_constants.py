@@ -71,3 +71,25 @@ def test_constants_are_quoted_and_typed(db_session):
         constant.word(1)
     with pytest.raises((TypeError, ValueError)):
         constant.number("1; DROP TABLE job_orders")
+    assert db_session.scalar(select(constant.key(42))) == 42
+    with pytest.raises((TypeError, ValueError)):
+        constant.key("1 OR 1=1")
+
+
+def test_the_debtor_a_list_is_narrowed_to_is_written_into_its_statement(db_session, count_queries):
+    """Debtors differ in size, so the plan of one debtor's list is kept per debtor (no parameter)."""
+    from portal.services import documents
+
+    debtor, other, branch = factories.debtor(db_session), factories.debtor(db_session), factories.branch(db_session)
+    mine = [factories.po(db_session, debtor), factories.job(db_session, debtor, branch)]
+    factories.po(db_session, other), factories.job(db_session, other, branch)
+    user = factories.user(db_session, role_name="Administrator")
+    with count_queries() as statements:
+        pos = purchase_orders.list_purchase_orders(db_session, purchase_orders.POFilter(debtor_id=debtor.id), today=DAY)
+        jobs = job_orders.list_jobs(db_session, user, job_orders.JobFilter(debtor_id=debtor.id), today=DAY)
+        docs = documents.list_documents(db_session, debtor_id=debtor.id)
+    for table in ("purchase_orders", "job_orders", "documents"):
+        sql = " ".join(_list_statement(statements, table).split())
+        assert f"debtor_id = {debtor.id}" in sql and not PARAMETER.search(sql), sql
+    assert [p.id for p in pos.items] == [mine[0].id] and [j.id for j in jobs.items] == [mine[1].id]
+    assert docs.items == []
