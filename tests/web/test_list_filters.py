@@ -160,3 +160,72 @@ def test_a_number_search_sorts_few_matches_and_walks_the_date_index_for_many(db_
         assert listed == [i for i in newest_first if i in {d.id for d in made if d.number.upper().startswith(text.upper())}]
         page = [s for s in statements if "LIMIT" in s and "OFFSET" in s][0]
         assert ("doc_date + 0" in page) is few, (text, page)
+
+
+def test_documents_filters_each_narrow_the_list_on_their_own(db_session):
+    """The debtor, each status and both ends of the date range (each day included), one at a time."""
+    from portal.services import posting
+
+    user = factories.user(db_session)
+    acme, other = factories.debtor(db_session, "ACME"), factories.debtor(db_session, "OTHER")
+    po = factories.po(db_session, acme, "P-1", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    posted = _doc(db_session, user, acme, "Sales Invoice", date(2026, 3, 1), po)
+    voided = _doc(db_session, user, acme, "Estimate", date(2026, 3, 2), po)
+    draft = _doc(db_session, user, acme, "Estimate", date(2026, 3, 3))
+    theirs = _doc(db_session, user, other, "Estimate", date(2026, 3, 4))
+    for doc in (posted, voided):
+        assert posting.post(db_session, user, doc.id, confirmed=True, override=True, today=date(2026, 3, 5)).posted
+    posting.void(db_session, user, voided.id, today=date(2026, 3, 5))
+
+    def found(**kw):
+        return {d.id for d in documents.list_documents(db_session, per_page=50, **kw).items}
+
+    assert found(debtor_id=acme.id) == {posted.id, voided.id, draft.id} and found(debtor_id=other.id) == {theirs.id}
+    assert found(status="posted") == {posted.id} and found(status="void") == {voided.id}
+    assert found(status="draft") == {draft.id, theirs.id} and len(found(status="other")) == 4
+    assert found(date_from=date(2026, 3, 3)) == {draft.id, theirs.id}
+    assert found(date_to=date(2026, 3, 2)) == {posted.id, voided.id}
+    assert found(date_from=date(2026, 3, 2), date_to=date(2026, 3, 2)) == {voided.id}
+
+
+def test_documents_search_finds_a_typed_po_number_and_a_type_by_its_code(db_session):
+    user = factories.user(db_session)
+    debtor = factories.debtor(db_session, "ACME")
+    typed = _doc(db_session, user, debtor, "Estimate", date(2026, 3, 1))
+    typed.po_number = "CUST-42"
+    db_session.commit()
+    repair = _doc(db_session, user, debtor, "Repair Order", date(2026, 3, 2), number="W-77")
+    found = {d.id for d in documents.list_documents(db_session, q="cust-4").items}
+    assert found == {typed.id}
+    assert {d.id for d in documents.list_documents(db_session, q="ro").items} == {repair.id}  # its type's code, RO
+
+
+def test_a_po_renumbered_after_posting_is_found_by_its_new_number(db_session):
+    """A posted line keeps the number its PO had; the filter finds the document by the PO's number now."""
+    from portal.services import posting
+
+    user = factories.user(db_session)
+    debtor = factories.debtor(db_session, "ACME")
+    po = factories.po(db_session, debtor, "OLD-1", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    doc = _doc(db_session, user, debtor, "Sales Invoice", date(2026, 3, 1), po)
+    assert posting.post(db_session, user, doc.id, confirmed=True, override=True, today=date(2026, 3, 1)).posted
+    po.number = "NEW-1"  # number_key follows (generated)
+    db_session.commit()
+    assert [d.id for d in documents.list_documents(db_session, po="new-1").items] == [doc.id]
+    assert documents.list_documents(db_session, po="old-1").items == []
+
+
+def test_the_search_counts_typed_po_numbers_when_it_chooses_how_to_sort(db_session, count_queries, monkeypatch):
+    monkeypatch.setattr(documents, "SORTED_SEARCH_MAX", 3)
+    user = factories.user(db_session)
+    debtor = factories.debtor(db_session, "ACME")
+    made = []
+    for day in (1, 3, 3):
+        made.append(_doc(db_session, user, debtor, "Estimate", date(2026, 3, day)))
+        made[-1].po_number = f"PX-{len(made)}"
+    db_session.commit()
+    with count_queries() as statements:
+        listed = documents.list_documents(db_session, q="px").items
+    assert [d.id for d in listed] == [made[2].id, made[1].id, made[0].id]  # newest first, then the later one
+    page = [s for s in statements if "LIMIT" in s and "OFFSET" in s][0]
+    assert "doc_date + 0" not in page  # three matches: as many as SORTED_SEARCH_MAX, walked in date order
