@@ -59,3 +59,28 @@ def test_grid_and_filter_agree_on_the_expired_job(db_session, login_as):
     assert job.number in grid and "OLD-PO" not in grid.split(job.number, 1)[1].split("</tr>", 1)[0]
     page = browser.get(f"/job-orders/?debtor_id={debtor.id}&unassigned=1&as_of=2026-05-01").get_data(as_text=True)
     assert job.number in page
+
+
+def test_the_job_list_of_a_po_lists_the_jobs_assigned_to_that_po_itself_that_day(db_session):
+    """The PO filter (the job list of a PO): a job assigned to the PO itself and current on the day; not one
+    whose assignment ended by hand, whose PO expired, that holds the PO through its group, or another PO's."""
+    debtor, branch = factories.debtor(db_session), factories.branch(db_session)
+    group = factories.po_group(db_session, debtor, "Cleaning")
+    po = factories.po(db_session, debtor, "P-1", effective=date(2026, 1, 1), expiration=date(2026, 6, 30))
+    grouped = factories.po(db_session, debtor, "G-1", group=group, effective=date(2026, 1, 1),
+                           expiration=date(2026, 12, 31))
+    jobs = [factories.job(db_session, debtor, branch, start=date(2026, 1, 1)) for _ in range(4)]
+    factories.assignment(db_session, jobs[0], po=po, start=date(2026, 1, 1))  # open-ended, to the PO
+    factories.assignment(db_session, jobs[1], po=po, start=date(2026, 1, 1), end=date(2026, 4, 30))  # cleared
+    factories.assignment(db_session, jobs[2], group=group, start=date(2026, 1, 1))  # the group's PO
+    factories.assignment(db_session, jobs[3], po=grouped, start=date(2026, 1, 1))  # another PO
+    admin = factories.user(db_session, role_name="Billing Admin")
+
+    def listed(po_id, day):
+        flt = job_orders.JobFilter(debtor_id=debtor.id, po_id=po_id, as_of=day)
+        return {j.id for j in job_orders.list_jobs(db_session, admin, flt, today=day).items}
+
+    assert listed(po.id, MAY_1) == {jobs[0].id}
+    assert listed(po.id, date(2026, 4, 30)) == {jobs[0].id, jobs[1].id}  # the cleared one's last day
+    assert listed(po.id, date(2026, 7, 1)) == set()  # the PO expired: nothing holds it
+    assert listed(grouped.id, MAY_1) == {jobs[3].id}
