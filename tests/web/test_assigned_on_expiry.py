@@ -84,3 +84,19 @@ def test_the_job_list_of_a_po_lists_the_jobs_assigned_to_that_po_itself_that_day
     assert listed(po.id, date(2026, 4, 30)) == {jobs[0].id, jobs[1].id}  # the cleared one's last day
     assert listed(po.id, date(2026, 7, 1)) == set()  # the PO expired: nothing holds it
     assert listed(grouped.id, MAY_1) == {jobs[3].id}
+
+
+def test_a_job_on_a_group_whose_last_po_expired_is_unassigned(db_session):
+    """A group's assignment lasts to its last PO's expiration, not to another PO's of the debtor."""
+    debtor, branch = factories.debtor(db_session), factories.branch(db_session)
+    group = factories.po_group(db_session, debtor, "Cleaning")
+    factories.po(db_session, debtor, "G-1", group=group, effective=date(2026, 1, 1), expiration=date(2026, 2, 28))
+    factories.po(db_session, debtor, "G-2", group=group, effective=date(2026, 3, 1), expiration=date(2026, 3, 31))
+    factories.po(db_session, debtor, "LATER", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    job = factories.job(db_session, debtor, branch, start=date(2026, 1, 1))
+    factories.assignment(db_session, job, group=group, start=date(2026, 1, 1))  # open-ended
+    admin = factories.user(db_session, role_name="Billing Admin")
+    assert start.unassigned_jobs(db_session, admin, date(2026, 3, 31)) == 0  # the group's last PO runs
+    assert start.unassigned_jobs(db_session, admin, MAY_1) == 1
+    flt = job_orders.JobFilter(debtor_id=debtor.id, unassigned=True, as_of=MAY_1)
+    assert [j.id for j in job_orders.list_jobs(db_session, admin, flt, today=MAY_1).items] == [job.id]
