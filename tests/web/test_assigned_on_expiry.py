@@ -100,3 +100,18 @@ def test_a_job_on_a_group_whose_last_po_expired_is_unassigned(db_session):
     assert start.unassigned_jobs(db_session, admin, MAY_1) == 1
     flt = job_orders.JobFilter(debtor_id=debtor.id, unassigned=True, as_of=MAY_1)
     assert [j.id for j in job_orders.list_jobs(db_session, admin, flt, today=MAY_1).items] == [job.id]
+
+
+def test_a_job_on_a_group_with_no_po_yet_is_held_as_the_rule_says(db_session):
+    """A group with no PO has no last expiration: the assignment is open-ended, in SQL as in the rule."""
+    from portal.services.job_visibility import assigned_on
+    from portal.services.po_timeline import debtor_pos, timeline_of
+
+    debtor, branch = factories.debtor(db_session), factories.branch(db_session)
+    group = factories.po_group(db_session, debtor, "Empty")
+    job = factories.job(db_session, debtor, branch, start=date(2026, 1, 1))
+    factories.assignment(db_session, job, group=group, start=date(2026, 1, 1))
+    data = debtor_pos(db_session, debtor.id, values_only=True)
+    assert assigned_on(timeline_of(db_session, job.id)[1], MAY_1, data.pos, data.groups)
+    admin = factories.user(db_session, role_name="Billing Admin")
+    assert start.unassigned_jobs(db_session, admin, MAY_1) == 0
