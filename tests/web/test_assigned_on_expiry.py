@@ -115,3 +115,17 @@ def test_a_job_on_a_group_with_no_po_yet_is_held_as_the_rule_says(db_session):
     assert assigned_on(timeline_of(db_session, job.id)[1], MAY_1, data.pos, data.groups)
     admin = factories.user(db_session, role_name="Billing Admin")
     assert start.unassigned_jobs(db_session, admin, MAY_1) == 0
+
+
+def test_an_assignment_not_yet_started_or_under_the_previous_debtor_does_not_hold_the_job(db_session):
+    debtor, other, branch = factories.debtor(db_session), factories.debtor(db_session), factories.branch(db_session)
+    po = factories.po(db_session, debtor, "P-1", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    later = factories.job(db_session, debtor, branch, start=date(2026, 1, 1))
+    factories.assignment(db_session, later, po=po, start=date(2026, 6, 1))  # starts after May 1
+    moved = factories.job(db_session, debtor, branch, start=date(2026, 1, 1))
+    factories.assignment(db_session, moved, po=po, start=date(2026, 1, 1))
+    moved.debtor_id = other.id  # moved: the row stays under its old debtor, read-only
+    db_session.commit()
+    admin = factories.user(db_session, role_name="Billing Admin")
+    assert start.unassigned_jobs(db_session, admin, MAY_1) == 2
+    assert start.unassigned_jobs(db_session, admin, date(2026, 6, 1)) == 1  # the later one has started
