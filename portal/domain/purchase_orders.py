@@ -10,6 +10,7 @@ from portal.domain.numbers import AMOUNT, PERCENT, column_problem, parse_number
 
 MAX_MONEY = AMOUNT.largest
 KINDS = {"single_line": "Single line", "multi_line": "Multi-line", "multi_line_master": "Multi-line master"}
+MASTER = "multi_line_master"  # the kind whose lines hold budgets of their own
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,7 @@ class PurchaseOrder(Tracked, db.Model):
 
     @property
     def is_master(self) -> bool:
-        return self.kind == "multi_line_master"
+        return self.kind == po_rules.MASTER
 
     def expired_on(self, today: date) -> bool:
         """Past its expiration date on `today`."""

@@ -335,7 +335,7 @@ def offer_with_remaining(session: Session, debtor_id: int,
             for r in session.execute(select(P.id, P.amount, B.used, B.commitments, B.estimates)
                                      .outerjoin(B, B.po_id == P.id)
                                      .where(P.debtor_id == debtor_id, P.effective <= as_of, P.expiration >= as_of))}
-    return [(p, left[p.po_id]) for p in pos], groups
+    return [(p, left[p.po_id]) for p in pos if p.po_id in left], groups  # one changed in between: left out
 
 
 def panel_offer(session: Session, user, job: JobOrder, history: list[HistoryRow],

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.domain import purchase_orders as po_rules
 from portal.models import DocumentType, JobOrder, POLine, PurchaseOrder
 from portal.services.debtors import DebtorOption, all_debtors
 from portal.services.job_visibility import visible
@@ -65,11 +66,11 @@ def reassign_targets(session: Session, debtor_id: int) -> list[ReassignTarget]:
     P = PurchaseOrder
     rows = session.execute(select(P.id, P.number, P.description, P.kind).where(P.debtor_id == debtor_id)
                            .order_by(P.number, P.id)).all()
-    masters = [r.id for r in rows if r.kind == "multi_line_master"]
+    masters = {r.id for r in rows if r.kind == po_rules.MASTER}  # only a master PO's lines are offered
     lines: dict[int, list] = {}
     if masters:
         for line in session.execute(select(POLine.po_id, POLine.id, POLine.line_no, POLine.secondary_po_number)
                                     .where(POLine.po_id.in_(masters)).order_by(POLine.po_id, POLine.line_no)):
             lines.setdefault(line.po_id, []).append(line)
-    return [ReassignTarget(r.id, r.number, r.description or "", r.kind == "multi_line_master", tuple(lines.get(r.id, ())))
+    return [ReassignTarget(r.id, r.number, r.description or "", r.id in masters, tuple(lines.get(r.id, ())))
             for r in rows]

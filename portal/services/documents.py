@@ -112,17 +112,6 @@ def documents_query(session: Session, *, debtor_id: int | None = None, q: str = 
     return stmt.order_by(day.desc(), Document.id.desc())
 
 
-# what a document's page shows of each line: its job, PO and master PO line, a query each for all the lines
-# (read one line at a time they were 40 statements for 20 lines); the PO's number, not its balance, forecast,
-# lines or types
-_LINE_REFS = selectinload(Document.lines).options(
-    selectinload(DocumentLine.job).options(lazyload(JobOrder.debtor)),
-    selectinload(DocumentLine.purchase_order).options(
-        lazyload(PurchaseOrder.lines), lazyload(PurchaseOrder.eligible), lazyload(PurchaseOrder.balance),
-        lazyload(PurchaseOrder.forecast), lazyload(PurchaseOrder.debtor), lazyload(PurchaseOrder.group)),
-    selectinload(DocumentLine.po_line))
-
-
 SORTED_SEARCH_MAX = 1000  # a number search matching fewer documents sorts them (documents_query)
 
 
@@ -133,6 +122,17 @@ def _few_numbers(session: Session, q: str) -> bool:
                                             search.starts_with(Document.po_number, q))).limit(
         constant.number(SORTED_SEARCH_MAX))
     return session.scalar(select(func.count()).select_from(matches.subquery())) < SORTED_SEARCH_MAX
+
+
+# what a document's page shows of each line: its job, PO and master PO line, a query each for all the lines
+# (read one line at a time they were 40 statements for 20 lines); the PO's number, not its balance, forecast,
+# lines or types
+_LINE_REFS = selectinload(Document.lines).options(
+    selectinload(DocumentLine.job).options(lazyload(JobOrder.debtor)),
+    selectinload(DocumentLine.purchase_order).options(
+        lazyload(PurchaseOrder.lines), lazyload(PurchaseOrder.eligible), lazyload(PurchaseOrder.balance),
+        lazyload(PurchaseOrder.forecast), lazyload(PurchaseOrder.debtor), lazyload(PurchaseOrder.group)),
+    selectinload(DocumentLine.po_line))
 
 
 def get_document(session: Session, doc_id: int, *, with_line_refs: bool = False) -> Document:
