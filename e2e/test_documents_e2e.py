@@ -1,5 +1,6 @@
 from datetime import date
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -47,10 +48,14 @@ def test_posting_across_the_tolerance_warns_turns_the_po_yellow_and_notifies(pag
     expect(page.locator("#notification-rows")).to_contain_text("PO 4500 at 90%")
 
 
-def test_billing_admin_reassigns_an_invoiced_line(page, sign_in, db_session):
+@pytest.mark.parametrize("inline", [True, False], ids=["form-inline", "form-drawn-when-opened"])
+def test_billing_admin_reassigns_an_invoiced_line(page, sign_in, db_session, monkeypatch, inline):
     from decimal import Decimal
 
-    from portal.services import documents, posting
+    from portal.services import document_choices, documents, posting
+
+    if not inline:  # as for a debtor with more POs than the page lists at once
+        monkeypatch.setattr(document_choices, "REASSIGN_INLINE", 1)
 
     user = sign_in(page, "Billing Admin")
     code = BillCode(code="ORD")
@@ -71,7 +76,11 @@ def test_billing_admin_reassigns_an_invoiced_line(page, sign_in, db_session):
     # no editable boxes in the lines table itself: every action sits in its own titled panel
     expect(page.locator("#document-lines-table input")).to_have_count(0)
     expect(page.locator("#document-lines-table a", has_text="P-OLD")).to_have_count(1)
-    shot(page, "document-posted-invoice-panels")
+    if not inline:
+        expect(panel.locator("select")).to_have_count(0)
+        panel.get_by_role("button", name="Choose the lines and the PO").click()
+        expect(panel.get_by_label("Move them to")).to_be_visible()
+    shot(page, "document-posted-invoice-panels" + ("" if inline else "-opened"))
     panel.get_by_label("Line 1", exact=False).check()
     panel.get_by_label("Move them to").select_option(label="P-NEW")
     panel.get_by_label("Reason").fill("Client moved the work to the new PO")

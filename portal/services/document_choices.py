@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.domain import purchase_orders as po_rules
@@ -14,6 +14,7 @@ from portal.services.job_visibility import visible
 from portal.services.maintenance import active_bill_codes
 
 MAX_JOBS = 1000  # the editor's job list for one debtor
+REASSIGN_INLINE = 40  # a posted invoice draws its reassign form at once for a debtor with this many POs or fewer
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,12 @@ class ReassignTarget:
     description: str
     is_master: bool
     lines: tuple = ()
+
+
+def count_reassign_targets(session: Session, debtor_id: int) -> int:
+    """How many POs a posted invoice's lines could move to (the debtor's POs; one indexed count):
+    more than REASSIGN_INLINE and the invoice page draws the reassign form when it is opened."""
+    return session.scalar(select(func.count()).select_from(PurchaseOrder).where(PurchaseOrder.debtor_id == debtor_id))
 
 
 def reassign_targets(session: Session, debtor_id: int) -> list[ReassignTarget]:

@@ -133,3 +133,20 @@ def test_the_line_editor_does_not_describe_another_branchs_job(db_session, login
         "doc_date": "2026-03-01", "line_key": ["k1"], "line_job": [str(hidden_id)], "line_code": [str(code.id)],
         "line_quantity": ["1"], "line_rate": ["1"], "line_date": [""], "line_po": [""], "line_description": [""]})
     assert not any(s in response.get_data(as_text=True) for s in secrets)
+
+
+def test_the_reassign_form_drawn_when_opened_leaves_out_another_branchs_lines(db_session, login_as, monkeypatch):
+    from portal.services import document_choices
+
+    monkeypatch.setattr(document_choices, "REASSIGN_INLINE", 0)  # every invoice page draws it when opened
+    branch_a, ids, secrets, _ = _two_branches(db_session)
+    browser, _ = login_as("Administrator", branches=[branch_a])
+    invoice = db_session.get(documents.Document, ids["doc_id"])
+    hidden_line = next(l for l in invoice.lines if l.job.branch_id != branch_a.id)
+    shown_line = next(l for l in invoice.lines if l.job.branch_id == branch_a.id)
+    for response in (browser.get(f"/documents/{invoice.id}/reassign-form", headers={"HX-Request": "true"}),
+                     browser.get(f"/documents/{invoice.id}", query_string={"reassign": "1"})):
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200 and 'id="reassign-target"' in html
+        assert f'value="{shown_line.id}"' in html and f'name="line_id" value="{hidden_line.id}"' not in html
+        assert not [s for s in secrets if s in html]

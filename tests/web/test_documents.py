@@ -1,6 +1,7 @@
 """Documents through the web: drafts, bad input, posting with confirmation, double submit, reassignment."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -8,6 +9,7 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from portal.models import BillCode, Document, DocumentLine, POBalance
+from portal.services import document_choices
 from tests import factories
 
 
@@ -331,3 +333,54 @@ def test_a_draft_shows_the_same_funding_as_the_editor(db_session, login_as, setu
     doc = db_session.scalars(select(Document)).one()
     page = admin.get(f"/documents/{doc.id}").get_data(as_text=True)
     assert "resolved on posting" not in page and "PO 4500" in page and "remaining" in page
+
+
+def test_a_debtor_with_many_pos_draws_the_reassign_form_when_opened(db_session, login_as, setup, monkeypatch):
+    """Past REASSIGN_INLINE POs the invoice page carries a button, not the list of every PO; the form it
+    draws (htmx, or the page again without it) offers them all and, posted back, moves the line."""
+    monkeypatch.setattr(document_choices, "REASSIGN_INLINE", 1)
+    admin, _ = login_as("Billing Admin")
+    admin.post("/documents/new", _form(setup))
+    doc = db_session.scalars(select(Document)).one()
+    admin.post(f"/documents/{doc.id}/post", {"confirmed": "1"})
+    other = factories.po(db_session, setup["debtor"], "4600", amount="5000")
+    line_id = db_session.scalars(select(DocumentLine.id)).one()
+    page = admin.get(f"/documents/{doc.id}").get_data(as_text=True)
+    assert 'id="reassign-panel"' in page and 'id="reassign-open"' in page
+    assert 'id="reassign-target"' not in page and f'value="{other.id}:"' not in page
+    assert f'hx-get="/documents/{doc.id}/reassign-form"' in page
+    plain = admin.get(f"/documents/{doc.id}/reassign-form")  # no htmx: the page with the form drawn
+    assert plain.status_code == 302 and plain.headers["Location"].endswith(
+        f"/documents/{doc.id}?reassign=1#reassign-panel")
+    opened = admin.get(f"/documents/{doc.id}?reassign=1").get_data(as_text=True)
+    assert 'id="reassign-target"' in opened and 'id="reassign-open"' not in opened
+    fragment = admin.get(f"/documents/{doc.id}/reassign-form", headers={"HX-Request": "true"})
+    html = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "<html" not in html and 'name="csrf_token"' in html
+    options = re.findall(r'<option value="(\d+):">', html)
+    assert options == [str(setup["po"].id), str(other.id)]  # every PO of the debtor, by number
+    assert f'name="line_id" value="{line_id}"' in html and "now 4500" in html
+    moved = admin.post(f"/documents/{doc.id}/reassign", {"line_id": [str(line_id)], "target": f"{other.id}:",
+                                                         "reason": "Billed to the wrong PO"}, follow_redirects=True)
+    assert "1 line moved" in moved.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(DocumentLine, line_id).po_id == other.id
+    assert db_session.get(POBalance, other.id).used == Decimal("950.00") and db_session.get(
+        POBalance, setup["po"].id).used == 0
+
+
+def test_the_reassign_form_follows_the_grant_and_the_document(db_session, login_as, setup, monkeypatch):
+    monkeypatch.setattr(document_choices, "REASSIGN_INLINE", 0)
+    admin, _ = login_as("Billing Admin")
+    admin.post("/documents/new", _form(setup))
+    draft = db_session.scalars(select(Document)).one()
+    hx = {"HX-Request": "true"}
+    draft_form = admin.get(f"/documents/{draft.id}/reassign-form", headers=hx).get_data(as_text=True)
+    assert "Only the lines of a posted invoice move" in draft_form and "<form" not in draft_form
+    assert 'id="reassign-panel"' not in admin.get(f"/documents/{draft.id}").get_data(as_text=True)
+    assert admin.get("/documents/999999/reassign-form", headers=hx).status_code == 404
+    admin.post(f"/documents/{draft.id}/post", {"confirmed": "1"})
+    for role in ("Billing Clerk", "Auditor", "Consultant"):
+        browser, _ = login_as(role)
+        assert browser.get(f"/documents/{draft.id}/reassign-form", headers=hx).status_code == 403, role
+        assert 'id="reassign-panel"' not in browser.get(f"/documents/{draft.id}").get_data(as_text=True)

@@ -130,6 +130,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "documents.void": ("documents", AE),
     "documents.reassign": ("po_assign_invoiced_item", Y),
     "documents.confirm_reassign": ("po_assign_invoiced_item", Y),  # the reassign form
+    "documents.reassign_form": ("po_assign_invoiced_item", Y),  # drawn when opened (many POs)
     "documents.confirm_post": ("documents", AE),  # the posting check page
     "documents.derive_number": ("documents", AE),  # the number a derived draft will take
     "maintenance.index": ("maintenance", V),

@@ -5,7 +5,7 @@ from dataclasses import replace
 from datetime import date
 from uuid import uuid4
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.authz import requires
@@ -14,7 +14,7 @@ from portal.blueprints.documents.forms import DocumentForm, document_input, line
 from portal.blueprints.forms import apply_errors, int_or_none, page_arg
 from portal.blueprints.job_orders.views import parse_day
 from portal.extensions import db
-from portal.htmx import render
+from portal.htmx import is_partial, render
 from portal.services import audit, document_choices, documents as service, posting
 from portal.services.debtors import all_debtors
 from portal.services.documents import parse_decimal
@@ -155,15 +155,27 @@ def line_row():
                            f=None, **context)
 
 
-def _detail(doc, **extra):
-    """The document page: its lines (job security applied) and the action panels the user may use."""
+def _reassign_targets(doc, *, open_now: bool) -> list | None:
+    """The POs a posted invoice's reassign form offers; None when the debtor has so many that the form
+    is drawn only when the user opens it (a thousand POs made every invoice page 65 KB)."""
+    if document_choices.count_reassign_targets(db.session, doc.debtor_id) > document_choices.REASSIGN_INLINE \
+            and not open_now:
+        return None
+    return document_choices.reassign_targets(db.session, doc.debtor_id)
+
+
+def _detail(doc, *, open_reassign: bool = False, **extra):
+    """The document page: its lines (job security applied) and the action panels the user may use
+    (`open_reassign`: the reassign form drawn at once, however many POs it offers)."""
     shown = service.lines_shown(current_user, doc)
     busy = extra.get("result") is not None or extra.get("reassign") is not None
     types = [] if busy else service.derivable_types(db.session, doc)
-    pos = document_choices.reassign_targets(db.session, doc.debtor_id) if (
-        not busy and doc.status == "posted" and doc.document_type.is_invoice
-        and current_user.can("po_assign_invoiced_item")) else []
-    context = {"doc": doc, "types": types, "pos": pos, "history": [], "result": None, "reassign": None,
+    pos, reassign_later = [], False
+    if not busy and doc.lines_reassignable and current_user.can("po_assign_invoiced_item"):
+        pos = _reassign_targets(doc, open_now=open_reassign)
+        pos, reassign_later = pos or [], pos is None
+    context = {"doc": doc, "types": types, "pos": pos, "reassign_later": reassign_later, "history": [],
+               "result": None, "reassign": None,
                "open_qty": service.open_quantities(db.session, doc) if types and doc.document_type.is_order else {},
                "voidable": service.may_void(doc), "void_blocker": service.may_void(doc) and service.void_blocker(db.session, doc), "funding": service.draft_funding(db.session, current_user, doc, shown["lines"]),
                "suggested_number": service.suggested_number(db.session, types[0]) if types else ""}
@@ -177,7 +189,21 @@ def _detail(doc, **extra):
 def detail(doc_id: int):
     doc = service.get_document(db.session, doc_id, with_line_refs=True)
     history = audit.history_of(db.session, "documents", doc.id) if request.args.get("tab") == "history" else []
-    return _detail(doc, history=history)
+    return _detail(doc, history=history, open_reassign=request.args.get("reassign") == "1")
+
+
+@bp.get("/<int:doc_id>/reassign-form")
+@requires("po_assign_invoiced_item")
+def reassign_form(doc_id: int):
+    """A posted invoice's reassign form, drawn when the user opens it; without htmx, the invoice's page
+    with the form drawn."""
+    if not is_partial():
+        return redirect(url_for("documents.detail", doc_id=doc_id, reassign="1", _anchor="reassign-panel"))
+    if not current_user.can("documents", "view"):
+        abort(403)
+    doc = service.get_document(db.session, doc_id, with_line_refs=True)
+    pos = document_choices.reassign_targets(db.session, doc.debtor_id) if doc.lines_reassignable else []
+    return render_template("documents/_reassign_form.html", doc=doc, pos=pos, **service.lines_shown(current_user, doc))
 
 
 @bp.get("/<int:doc_id>/derive-number")
