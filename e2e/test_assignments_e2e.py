@@ -28,6 +28,34 @@ def test_job_for_enforcing_debtor_with_htmx_po_picker(page, sign_in, db_session)
     shot(page, "job-detail")
 
 
+def test_a_debtor_with_many_current_pos_is_searched_in_the_job_form(page, sign_in, db_session, monkeypatch):
+    from portal.services import assignments
+
+    monkeypatch.setattr(assignments, "PICKER_OPTIONS", 2)
+    sign_in(page, "Consultant")
+    debtor = factories.debtor(db_session, "CITY", enforce_purchase_orders=True)
+    factories.branch(db_session, "NTH")
+    for number in ("AA-1", "AA-2", "ZZ-9"):
+        factories.po(db_session, debtor, number, effective=date(2020, 1, 1), expiration=date(2099, 1, 1))
+    page.goto("/job-orders/new")
+    page.fill("#title", "Porter")
+    page.select_option("#debtor_id", label=str(debtor))
+    expect(page.locator("#po-search-hint")).to_contain_text("3 POs are current")
+    expect(page.locator("#po_choice option")).to_have_count(3)  # "— choose —" and the first two by number
+    page.select_option("#po_choice", label="PO AA-2 — 10,000.00 remaining (to 2099-01-01)")
+    page.fill("#po-search", "zz")
+    expect(page.locator("#po_choice")).to_contain_text("ZZ-9")
+    expect(page.locator("#po_choice")).to_contain_text("AA-2")  # the one chosen before stays
+    expect(page.locator("#po_choice")).not_to_contain_text("AA-1")
+    expect(page.locator("#po-search")).to_be_focused()
+    shot(page, "job-form-po-search")
+    page.select_option("#po_choice", label="PO ZZ-9 — 10,000.00 remaining (to 2099-01-01)")
+    page.select_option("#branch_id", label="NTH — Branch NTH")
+    page.click("main button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("Porter")
+    expect(page.locator(".job-panel")).to_contain_text("PO ZZ-9")
+
+
 def test_group_assignment_follows_the_groups_po_across_the_boundary(page, sign_in, db_session):
     sign_in(page, "Billing Admin")
     debtor = factories.debtor(db_session, "CITY")

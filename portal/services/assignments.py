@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, lazyload
 
@@ -14,7 +14,7 @@ from portal.domain.assignment import GroupInfo, POPeriod, Target
 from portal.domain.po_edit import JobSpan, POState, plan_po_edit
 from portal.models import (Debtor, Document, DocumentLine, DocumentType, JobOrder, JobPOAssignment, POBalance,
                            POGroup, PurchaseOrder)
-from portal.services import audit
+from portal.services import audit, search
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.job_visibility import active_on_clause, get_job, visible
 from portal.services.po_timeline import DebtorPOs, debtor_pos, timeline_of, to_value
@@ -336,6 +336,48 @@ def offer_with_remaining(session: Session, debtor_id: int,
                                      .outerjoin(B, B.po_id == P.id)
                                      .where(P.debtor_id == debtor_id, P.effective <= as_of, P.expiration >= as_of))}
     return [(p, left[p.po_id]) for p in pos if p.po_id in left], groups  # one changed in between: left out
+
+
+PICKER_OPTIONS = 40  # more POs than this valid on the day: the job form lists this many and a search finds others
+
+
+@dataclass(frozen=True)
+class PickerOffer:
+    """What the job form's picker lists: POs with their Net Remaining, the offerable groups, and how many
+    POs are valid on the day in all (`total` > len(`pos`): the form shows a search for the others)."""
+
+    pos: list[tuple[POPeriod, Decimal]]
+    groups: list[GroupInfo]
+    total: int
+
+
+def picker_offer(session: Session, debtor_id: int, as_of: date, *, q: str = "", chosen: Target | None = None,
+                 limit: int = PICKER_OPTIONS) -> PickerOffer:
+    """The job form's picker: every PO valid on the day (`offer_with_remaining`) when there are at most
+    `limit`; otherwise the first `limit` by number among those whose number starts with `q` (or whose
+    description has words starting with its words: the PO list's search), plus the `chosen` PO so a
+    form shown again keeps it. A debtor's 1,000 POs were a 68 KB form; now one indexed page of them."""
+    P, B = PurchaseOrder, POBalance
+    valid = (P.debtor_id == debtor_id, P.effective <= as_of, P.expiration >= as_of)
+    total = session.scalar(select(func.count()).select_from(P).where(*valid))
+    if total <= limit and not q.strip():
+        pos, groups = offer_with_remaining(session, debtor_id, as_of)
+        return PickerOffer(pos, groups, total)
+    offered = select(P.id, P.number, P.effective, P.expiration, P.group_id, P.amount, B.used, B.commitments,
+                     B.estimates).outerjoin(B, B.po_id == P.id).where(*valid)
+    stmt = offered.where(or_(P.number_key.like(search.typed(search.prefix_pattern(q))),
+                             search.words_match(P.description_words, q))) if q.strip() else offered
+    rows = session.execute(stmt.order_by(P.number_key, P.id).limit(limit)).all()
+    if chosen is not None and not chosen.is_group and chosen.id not in {r.id for r in rows}:
+        rows += session.execute(offered.where(P.id == chosen.id)).all()  # kept (only if valid for this debtor)
+    pos = [(POPeriod(r.id, r.number, r.effective, r.expiration, r.group_id),
+            budget.Balance.of(r.amount, r if r.used is not None else None).net_remaining) for r in rows]
+    group_ids = set(session.scalars(select(POGroup.id).where(POGroup.debtor_id == debtor_id)))
+    groups = []
+    if group_ids:  # the groups with their member POs only, not the debtor's other POs
+        data = debtor_pos(session, debtor_id, po_ids=set(), group_ids=group_ids, values_only=True)
+        groups = assignment_rules.offerable_groups(sorted(data.groups.values(), key=lambda g: g.description))
+    return PickerOffer(pos, groups, total)
 
 
 def panel_offer(session: Session, user, job: JobOrder, history: list[HistoryRow],

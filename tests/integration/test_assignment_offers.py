@@ -30,3 +30,42 @@ def test_the_pickers_pos_carry_the_net_remaining_of_their_own_figures(db_session
         (p.number, left) for p, left in pos)["B-2"] == -15
     assert [g.description for g in groups] == ["Cleaning"] and groups[0].po_on(date(2026, 6, 1)).po_id == member.id
     assert assignments.offer_with_remaining(db_session, debtor.id, date(2030, 1, 1))[0] == []  # none valid then
+
+
+def test_past_the_limit_the_picker_lists_a_page_by_number_the_search_and_the_one_chosen(db_session):
+    from portal.domain.assignment import Target
+
+    debtor, other = factories.debtor(db_session, "ACME"), factories.debtor(db_session, "ELSE")
+    valid = {"effective": date(2026, 1, 1), "expiration": date(2026, 12, 31)}
+    made = {n: factories.po(db_session, debtor, n, amount="100.00", used="30.00", **valid)
+            for n in ("B-20", "a-10", "C-30", "CX-40", "D-50")}
+    made["Z-desc"] = factories.po(db_session, debtor, "Z-desc", description="North cleaning", **valid)
+    factories.po(db_session, debtor, "A-old", effective=date(2025, 1, 1), expiration=date(2025, 12, 31))
+    factories.po(db_session, other, "A-else", **valid)
+    group = factories.po_group(db_session, debtor, "Cleaning")
+    member = factories.po(db_session, debtor, "G-1", group=group, **valid)
+    day = date(2026, 6, 1)
+    numbers = lambda offer: [p.number for p, _ in offer.pos]  # noqa: E731
+
+    whole = assignments.picker_offer(db_session, debtor.id, day, limit=7)  # 7 valid: all, as before
+    assert whole.total == 7 and numbers(whole) == [p.number for p, _ in assignments.offer_with_remaining(
+        db_session, debtor.id, day)[0]]
+    first = assignments.picker_offer(db_session, debtor.id, day, limit=3)
+    assert first.total == 7 and numbers(first) == ["a-10", "B-20", "C-30"]  # by number, case aside
+    assert dict((p.number, left) for p, left in first.pos)["B-20"] == purchase_orders.balance_figures(
+        made["B-20"]).net_remaining == 70
+    assert [g.description for g in first.groups] == ["Cleaning"] and first.groups[0].po_on(day).po_id == member.id
+    assert numbers(assignments.picker_offer(db_session, debtor.id, day, q=" c", limit=3)) == ["C-30", "CX-40", "Z-desc"]
+    assert numbers(assignments.picker_offer(db_session, debtor.id, day, q="cx", limit=3)) == ["CX-40"]
+    assert numbers(assignments.picker_offer(db_session, debtor.id, day, q="north", limit=3)) == ["Z-desc"]
+    assert numbers(assignments.picker_offer(db_session, debtor.id, day, q="a-", limit=3)) == ["a-10"]  # not the expired
+    assert numbers(assignments.picker_offer(db_session, debtor.id, day, q="%", limit=3)) == []  # taken literally
+    kept = assignments.picker_offer(db_session, debtor.id, day, limit=2, chosen=Target("po", made["D-50"].id))
+    assert numbers(kept) == ["a-10", "B-20", "D-50"]
+    kept_searching = assignments.picker_offer(db_session, debtor.id, day, q="cx", limit=2,
+                                              chosen=Target("po", made["D-50"].id))
+    assert numbers(kept_searching) == ["CX-40", "D-50"]  # the one chosen stays whatever is searched
+    for foreign in (Target("po", -1), Target("po", member.id + 1000)):
+        assert numbers(assignments.picker_offer(db_session, debtor.id, day, limit=2, chosen=foreign)) == ["a-10", "B-20"]
+    else_po = assignments.picker_offer(db_session, other.id, day, limit=0)
+    assert else_po.total == 1 and numbers(else_po) == []

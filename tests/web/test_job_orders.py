@@ -217,3 +217,35 @@ def test_editing_a_job_order_saves_and_posting_it_back_unchanged_keeps_it(db_ses
     assert changed.status_code == 302
     db_session.expire_all()
     assert db_session.get(JobOrder, job.id).site == "Quay 3"
+
+
+def test_a_debtor_with_many_current_pos_lists_a_page_of_them_and_a_search_finds_the_rest(db_session, login_as,
+                                                                                        monkeypatch):
+    from portal.services import assignments
+
+    monkeypatch.setattr(assignments, "PICKER_OPTIONS", 2)
+    browser, _ = login_as("Consultant")
+    debtor = factories.debtor(db_session, enforce_purchase_orders=True)
+    branch = factories.branch(db_session)
+    today = {"effective": D(2020, 1, 1), "expiration": D(2099, 1, 1)}
+    pos = {n: factories.po(db_session, debtor, n, **today) for n in ("P-1", "P-2", "Q-3", "Q-4")}
+    form = browser.get(f"/job-orders/new?debtor_id={debtor.id}").get_data(as_text=True)
+    assert 'id="po-search"' in form and "4 POs are current: the list holds the first 2 by" in form
+    assert f'value="po:{pos["P-2"].id}"' in form and f'value="po:{pos["Q-3"].id}"' not in form
+    hx = {"HX-Request": "true"}
+    found = browser.get("/job-orders/po-picker", headers=hx, query_string={
+        "debtor_id": debtor.id, "po_search": "q", "po_choice": f"po:{pos['P-1'].id}"}).get_data(as_text=True)
+    assert 'id="po_choice"' in found and "the first 2 by\n  number that match" in found
+    offered = [p for p in pos if f'value="po:{pos[p].id}"' in found]
+    assert offered == ["P-1", "Q-3", "Q-4"]  # the matches, and the one chosen before searching
+    assert f'<option selected value="po:{pos["P-1"].id}">' in found
+    refused = browser.post("/job-orders/new", _job_form(debtor, branch, title="", po_search="q-4",
+                                                        po_choice=f"po:{pos['Q-4'].id}")).get_data(as_text=True)
+    assert "Enter the job title" in refused and 'value="q-4"' in refused  # shown again with the search and choice
+    assert f'<option selected value="po:{pos["Q-4"].id}">' in refused
+    made = browser.post("/job-orders/new", _job_form(debtor, branch, po_search="q-4", po_choice=f"po:{pos['Q-4'].id}"))
+    assert made.status_code == 302
+    assert db_session.scalars(select(JobPOAssignment)).one().po_id == pos["Q-4"].id
+    job = db_session.scalars(select(JobOrder)).one()
+    edit = browser.get(f"/job-orders/{job.id}/edit").get_data(as_text=True)
+    assert 'id="po-search"' in edit and 'hx-include="[name=debtor_id], [name=po_choice]"' in edit

@@ -45,28 +45,34 @@ def index():
                   current_pos=current_pos, today=date.today())
 
 
-def _choices(form: JobForm, debtor_id: int | None) -> dict:
+def _choices(form: JobForm, debtor_id: int | None, q: str = "") -> dict:
     form.debtor_id.choices = [(None, "— choose —")] + [(d.id, str(d)) for d in service.debtors(db.session, active_only=True)]
     form.branch_id.choices = [(None, "— choose —")] + [(b.id, str(b)) for b in
                                                        service.branch_choices(db.session, current_user)]
     form.consultant_id.choices = [(None, "— none —")] + [(u.id, str(u)) for u in service.consultants(db.session)]
-    return _picker(form, debtor_id)
+    return _picker(form, debtor_id, q)
 
 
-def _picker(form: JobForm, debtor_id: int | None) -> dict:
-    """The debtor's current POs and groups, with Net Remaining, for the PO picker."""
+def _picker(form: JobForm, debtor_id: int | None, q: str = "") -> dict:
+    """The debtor's current POs and groups, with Net Remaining, for the PO picker (past
+    assignments.PICKER_OPTIONS POs, the first of those matching `q`, and the one chosen)."""
     debtor = find_debtor(db.session, debtor_id)
     if debtor is None:
         form.po_choice.choices = [("", "— choose a debtor first —")]
-        return {"debtor": None, "pos": [], "groups": []}
+        return {"debtor": None, "pos": [], "groups": [], "po_search": None}
     today = date.today()
-    pos, groups = assignments.offer_with_remaining(db.session, debtor.id, today)
+    q = q.strip()[:50]
+    offer = assignments.picker_offer(db.session, debtor.id, today, q=q, chosen=parse_target(form.po_choice.data),
+                                      limit=assignments.PICKER_OPTIONS)
+    pos, groups = offer.pos, offer.groups
     form.po_choice.choices = [("", "— none —" if not debtor.enforce_purchase_orders else "— choose —")] + \
         [(f"group:{g.id}", f"Group {g.description} (PO {g.po_on(today).number if g.po_on(today) else 'none today'})")
          for g in groups] + \
         [(f"po:{p.po_id}", f"PO {p.number} — {remaining:,.2f} remaining (to {p.expiration.isoformat()})")
          for p, remaining in pos]
-    return {"debtor": debtor, "pos": [p for p, _ in pos], "groups": groups}
+    searchable = offer.total > assignments.PICKER_OPTIONS or bool(q)
+    return {"debtor": debtor, "pos": [p for p, _ in pos], "groups": groups, "po_search": q if searchable else None,
+            "po_total": offer.total, "picker_limit": assignments.PICKER_OPTIONS}
 
 
 def _input(form: JobForm) -> service.JobInput:
@@ -85,7 +91,7 @@ def create():
     if request.method == "GET":
         form.debtor_id.data = debtor_id
         form.start_date.data = date.today()
-    picker = _choices(form, debtor_id)
+    picker = _choices(form, debtor_id, (request.form if request.method == "POST" else request.args).get("po_search", ""))
     if form.validate_on_submit():
         try:
             job = service.create_job(db.session, current_user, _input(form), today=date.today())
@@ -102,7 +108,8 @@ def create():
 def po_picker():
     """The PO picker for the chosen debtor, swapped in by htmx when the debtor changes."""
     form = JobForm(formdata=None)
-    picker = _picker(form, int_or_none(request.args.get("debtor_id")))
+    form.po_choice.data = request.args.get("po_choice", "")[:40]  # kept while searching
+    picker = _picker(form, int_or_none(request.args.get("debtor_id")), request.args.get("po_search", ""))
     return render_template("job_orders/_po_picker.html", form=form, **picker)
 
 
@@ -133,7 +140,7 @@ def edit(job_id: int):
         form.po_reference.data = job.po_reference or ""
         form.po_choice.data = ""  # a job's PO changes from its assignments; this one only goes with a move
     _choices_no_picker(form)
-    _picker(form, form.debtor_id.data)
+    picker = _picker(form, form.debtor_id.data, request.form.get("po_search", ""))
     if form.validate_on_submit():
         try:
             service.update_job(db.session, current_user, job_id, _input(form), expected_version=form.expected_version())
@@ -144,7 +151,9 @@ def edit(job_id: int):
         else:
             flash("Job order saved.", "success")
             return redirect(url_for("job_orders.detail", job_id=job_id))
-    return render_template("job_orders/form.html", form=form, job=job, debtor=None, pos=[], groups=[])
+    return render_template("job_orders/form.html", form=form, job=job, debtor=None, pos=[], groups=[],
+                           po_search=picker["po_search"], po_total=picker.get("po_total"),
+                           picker_limit=assignments.PICKER_OPTIONS)
 
 
 def _choices_no_picker(form: JobForm) -> None:
