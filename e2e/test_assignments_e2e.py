@@ -44,7 +44,9 @@ def test_a_debtor_with_many_current_pos_is_searched_in_the_job_form(page, sign_i
     expect(page.locator("#po_choice option")).to_have_count(3)  # "— choose —" and the first two by number
     page.select_option("#po_choice", label="PO AA-2 — 10,000.00 remaining (to 2099-01-01)")
     page.fill("#po-search", "zz")
+    page.press("#po-search", "Enter")  # searches; never submits the job form
     expect(page.locator("#po_choice")).to_contain_text("ZZ-9")
+    expect(page.locator("h1")).to_have_text("New job order")
     expect(page.locator("#po_choice")).to_contain_text("AA-2")  # the one chosen before stays
     expect(page.locator("#po_choice")).not_to_contain_text("AA-1")
     expect(page.locator("#po-search")).to_be_focused()
@@ -54,6 +56,32 @@ def test_a_debtor_with_many_current_pos_is_searched_in_the_job_form(page, sign_i
     page.click("main button[type=submit]")
     expect(page.locator("h1")).to_contain_text("Porter")
     expect(page.locator(".job-panel")).to_contain_text("PO ZZ-9")
+
+
+def test_a_jobs_panel_searches_a_debtors_many_pos_and_assigns_the_one_found(page, sign_in, db_session, monkeypatch):
+    from portal.services import assignments
+
+    monkeypatch.setattr(assignments, "PICKER_OPTIONS", 2)
+    sign_in(page, "Consultant")
+    debtor = factories.debtor(db_session, "CITY")
+    for number in ("AA-1", "AA-2", "ZZ-9"):
+        factories.po(db_session, debtor, number, effective=date(2020, 1, 1), expiration=date(2099, 1, 1))
+    job = factories.job(db_session, debtor, title="Porter")
+    page.goto(f"/job-orders/{job.id}")
+    panel = page.locator(f"#job-panel-{job.id}")
+    expect(panel.locator("select[name=target] option")).to_have_count(3)
+    panel.get_by_label("Find a PO for the list below").fill("zz")
+    page.keyboard.press("Enter")
+    expect(panel.locator("select[name=target]")).to_contain_text("ZZ-9")
+    expect(panel.locator("select[name=target]")).not_to_contain_text("AA-1")
+    expect(panel.get_by_label("Find a PO for the list below")).to_be_focused()
+    panel.locator("select[name=target]").select_option(label="PO ZZ-9 (2020-01-01 to 2099-01-01)")
+    expect(panel.locator("fieldset.prompt")).to_be_visible()  # ZZ-9 began before today: when to start
+    panel.get_by_label("the as-of date", exact=False).check()
+    panel.get_by_role("button", name="Assign").click()
+    expect(panel).to_contain_text("Assigned.")
+    expect(panel).to_contain_text("PO ZZ-9")
+    shot(page, "job-panel-po-search")
 
 
 def test_group_assignment_follows_the_groups_po_across_the_boundary(page, sign_in, db_session):

@@ -346,32 +346,39 @@ class PickerOffer:
     """What the job form's picker lists: POs with their Net Remaining, the offerable groups, and how many
     POs are valid on the day in all (`total` > len(`pos`): the form shows a search for the others)."""
 
-    pos: list[tuple[POPeriod, Decimal]]
+    pos: list[tuple[POPeriod, Decimal | None]]
     groups: list[GroupInfo]
     total: int
 
 
 def picker_offer(session: Session, debtor_id: int, as_of: date, *, q: str = "", chosen: Target | None = None,
-                 limit: int = PICKER_OPTIONS) -> PickerOffer:
+                 limit: int = PICKER_OPTIONS, with_remaining: bool = True) -> PickerOffer:
     """The job form's picker: every PO valid on the day (`offer_with_remaining`) when there are at most
     `limit`; otherwise the first `limit` by number among those whose number starts with `q` (or whose
     description has words starting with its words: the PO list's search), plus the `chosen` PO so a
-    form shown again keeps it. A debtor's 1,000 POs were a 68 KB form; now one indexed page of them."""
+    form shown again keeps it. A debtor's 1,000 POs were a 68 KB form; now one indexed page of them.
+    Without `with_remaining` each PO's remaining is None (and not read)."""
     P, B = PurchaseOrder, POBalance
     valid = (P.debtor_id == debtor_id, P.effective <= as_of, P.expiration >= as_of)
     total = session.scalar(select(func.count()).select_from(P).where(*valid))
     if total <= limit and not q.strip():
+        if not with_remaining:
+            pos, groups = offer_names(session, debtor_id, as_of)
+            return PickerOffer([(p, None) for p in pos], groups, total)
         pos, groups = offer_with_remaining(session, debtor_id, as_of)
         return PickerOffer(pos, groups, total)
-    offered = select(P.id, P.number, P.effective, P.expiration, P.group_id, P.amount, B.used, B.commitments,
-                     B.estimates).outerjoin(B, B.po_id == P.id).where(*valid)
+    offered = select(P.id, P.number, P.effective, P.expiration, P.group_id)
+    if with_remaining:
+        offered = offered.add_columns(P.amount, B.used, B.commitments, B.estimates).outerjoin(B, B.po_id == P.id)
+    offered = offered.where(*valid)
     stmt = offered.where(or_(P.number_key.like(search.typed(search.prefix_pattern(q))),
                              search.words_match(P.description_words, q))) if q.strip() else offered
     rows = session.execute(stmt.order_by(P.number_key, P.id).limit(limit)).all()
     if chosen is not None and not chosen.is_group and chosen.id not in {r.id for r in rows}:
         rows += session.execute(offered.where(P.id == chosen.id)).all()  # kept (only if valid for this debtor)
     pos = [(POPeriod(r.id, r.number, r.effective, r.expiration, r.group_id),
-            budget.Balance.of(r.amount, r if r.used is not None else None).net_remaining) for r in rows]
+            budget.Balance.of(r.amount, r if r.used is not None else None).net_remaining if with_remaining else None)
+           for r in rows]
     group_ids = set(session.scalars(select(POGroup.id).where(POGroup.debtor_id == debtor_id)))
     groups = []
     if group_ids:  # the groups with their member POs only, not the debtor's other POs
@@ -380,14 +387,17 @@ def picker_offer(session: Session, debtor_id: int, as_of: date, *, q: str = "", 
     return PickerOffer(pos, groups, total)
 
 
-def panel_offer(session: Session, user, job: JobOrder, history: list[HistoryRow],
-                as_of: date) -> tuple[list[POPeriod], list[GroupInfo]]:
+def panel_offer(session: Session, user, job: JobOrder, history: list[HistoryRow], as_of: date, *, q: str = "",
+                chosen: Target | None = None, limit: int | None = None) -> PickerOffer:
     """What a job's panel offers to assign, read only where the panel shows a picker: to a user who may
-    assign, when the job has no current PO, or to replace it under a debtor that enforces POs."""
+    assign, when the job has no current PO, or to replace it under a debtor that enforces POs. Like the
+    job form's picker (`picker_offer`): past `limit` POs valid on the day, those matching `q` and the
+    one `chosen`. Net Remaining is not read (the panel names POs by number and dates)."""
     if not user.can("assignments", "add_edit") or (any(h.current for h in history)
                                                    and not job.debtor.enforce_purchase_orders):
-        return [], []
-    return offer_names(session, job.debtor_id, as_of)
+        return PickerOffer([], [], 0)
+    return picker_offer(session, job.debtor_id, as_of, q=q, chosen=chosen, with_remaining=False,
+                        limit=PICKER_OPTIONS if limit is None else limit)
 
 
 def offer_names(session: Session, debtor_id: int, as_of: date) -> tuple[list[POPeriod], list[GroupInfo]]:

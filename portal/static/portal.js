@@ -81,3 +81,10 @@ document.addEventListener("htmx:afterSwap", function () {
   var box = document.getElementById("request-error");
   if (box) { box.remove(); }
 });
+
+// A PO picker's search box sits inside the form it fills: Enter there searches at once, never submits the form.
+document.addEventListener("keydown", function (event) {
+  if (event.key !== "Enter" || !event.target.matches || !event.target.matches("input[data-search-only]")) { return; }
+  event.preventDefault();
+  if (window.htmx) { window.htmx.trigger(event.target, "search"); }
+});

@@ -249,3 +249,54 @@ def test_a_debtor_with_many_current_pos_lists_a_page_of_them_and_a_search_finds_
     job = db_session.scalars(select(JobOrder)).one()
     edit = browser.get(f"/job-orders/{job.id}/edit").get_data(as_text=True)
     assert 'id="po-search"' in edit and 'hx-include="[name=debtor_id], [name=po_choice]"' in edit
+
+
+def test_a_jobs_panel_lists_a_page_of_many_pos_and_its_search_finds_and_keeps_the_rest(db_session, login_as,
+                                                                                       monkeypatch):
+    from portal.services import assignments
+
+    monkeypatch.setattr(assignments, "PICKER_OPTIONS", 2)
+    browser, _ = login_as("Consultant")
+    debtor = factories.debtor(db_session)
+    valid = {"effective": D(2026, 1, 1), "expiration": D(2026, 12, 31)}
+    pos = {n: factories.po(db_session, debtor, n, **valid) for n in ("P-1", "P-2", "Q-3", "Q-4")}
+    factories.po(db_session, debtor, "Q-old", effective=D(2025, 1, 1), expiration=D(2025, 12, 31))
+    job = factories.job(db_session, debtor)
+    offered = lambda html: [n for n, po in pos.items() if f'value="po:{po.id}"' in html]  # noqa: E731
+    page = browser.get(f"/job-orders/{job.id}?as_of=2026-03-01").get_data(as_text=True)
+    assert f'id="po-search-{job.id}"' in page and "4 POs are valid on 2026-03-01" in page
+    assert offered(page) == ["P-1", "P-2"]
+    hx = {"HX-Request": "true"}
+    found = browser.get(f"/assignments/jobs/{job.id}", headers=hx, query_string={
+        "as_of": "2026-03-01", "po_search": "q", "target": f"po:{pos['P-2'].id}"}).get_data(as_text=True)
+    assert offered(found) == ["P-2", "Q-3", "Q-4"] and "Q-old" not in found  # the matches and the one chosen
+    assert f'<option value="po:{pos["P-2"].id}" selected>' in found and 'value="q"' in found
+    done = browser.post(f"/assignments/jobs/{job.id}/assign", {"as_of": "2026-03-01", "target": f"po:{pos['Q-4'].id}",
+                                                               "po_search": "q-4"}).get_data(as_text=True)
+    assert "Assigned." in done and "PO Q-4" in done
+    assert db_session.scalars(select(JobPOAssignment)).one().po_id == pos["Q-4"].id
+    few = factories.job(db_session, factories.debtor(db_session))  # a debtor with no PO: nothing to search
+    assert "po-search" not in browser.get(f"/job-orders/{few.id}?as_of=2026-03-01").get_data(as_text=True)
+
+
+def test_an_enforcing_debtors_replacement_is_searched_and_kept(db_session, login_as, monkeypatch):
+    from portal.services import assignments
+
+    monkeypatch.setattr(assignments, "PICKER_OPTIONS", 1)
+    browser, _ = login_as("Consultant")
+    debtor = factories.debtor(db_session, enforce_purchase_orders=True)
+    valid = {"effective": D(2026, 1, 1), "expiration": D(2026, 12, 31)}
+    first, later = factories.po(db_session, debtor, "A-1", **valid), factories.po(db_session, debtor, "Z-9", **valid)
+    job = factories.job(db_session, debtor)
+    factories.assignment(db_session, job, po=first, start=D(2026, 1, 1))
+    hx = {"HX-Request": "true"}
+    page = browser.get(f"/job-orders/{job.id}?as_of=2026-03-01").get_data(as_text=True)
+    assert f'id="po-search-{job.id}"' in page and f'value="po:{later.id}"' not in page
+    found = browser.get(f"/assignments/jobs/{job.id}", headers=hx, query_string={
+        "as_of": "2026-03-01", "po_search": "z", "replacement": f"po:{first.id}"}).get_data(as_text=True)
+    assert f'value="po:{later.id}"' in found and f'<option value="po:{first.id}" selected>' in found
+    cleared = browser.post(f"/assignments/jobs/{job.id}/clear", {"as_of": "2026-03-01", "replacement": f"po:{later.id}"})
+    assert "Cleared." in cleared.get_data(as_text=True)
+    db_session.expire_all()
+    rows = db_session.scalars(select(JobPOAssignment).order_by(JobPOAssignment.start_date)).all()
+    assert [r.po_id for r in rows] == [first.id, later.id]

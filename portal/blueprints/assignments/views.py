@@ -12,7 +12,7 @@ from portal.authz import requires
 from portal.blueprints import exporting
 from portal.blueprints.forms import int_or_none, page_arg
 from portal.blueprints.job_orders.forms import parse_target
-from portal.blueprints.job_orders.views import parse_day
+from portal.blueprints.job_orders.views import panel_search, parse_day
 from portal.domain import assignment as assignment_rules, formatting
 from portal.domain.assignment import Target
 from portal.extensions import db
@@ -156,20 +156,27 @@ def grid_clear(job_id: int):
 def _panel(job_id: int, as_of: date, **extra):
     job = job_orders.get_job(db.session, current_user, job_id)
     history = service.job_history(db.session, current_user, job.id, as_of)
-    pos, groups = service.panel_offer(db.session, current_user, job, history, as_of)
-    choice = service.start_choice(pos, groups, parse_target(extra.get("pending_target")), as_of)
+    source = request.form if request.method == "POST" else request.args
+    q = source.get("po_search", "").strip()[:50]
+    pending = parse_target(extra.get("pending_target"))
+    offer = service.panel_offer(db.session, current_user, job, history, as_of, q=q,
+                                chosen=pending or parse_target(source.get("replacement")))
+    pos, groups = [p for p, _ in offer.pos], offer.groups
+    choice = service.start_choice(pos, groups, pending, as_of)
     chosen, chosen_group, options = choice.po, choice.group, choice.options
     names = service.target_names(db.session, [f.target for f in extra.get("confirm_future") or []])
     return render_template("assignments/_job_panel.html", job=job, history=history, as_of=as_of, pos=pos,
                            groups=groups, prompt=settings.assignment_prompt(db.session), start_options=options,
-                           chosen=chosen, chosen_group=chosen_group, target_names=names, **extra)
+                           chosen=chosen, chosen_group=chosen_group, target_names=names,
+                           **panel_search(offer, q), **extra)
 
 
 @bp.get("/jobs/<int:job_id>")
 @requires("assignments", "view")
 def job_panel(job_id: int):
     return _panel(job_id, parse_day(request.args.get("as_of"), date.today()),
-                  pending_target=request.args.get("target", ""))
+                  pending_target=request.args.get("target", ""),
+                  pending_replacement=request.args.get("replacement", ""))
 
 
 @bp.post("/jobs/<int:job_id>/assign")

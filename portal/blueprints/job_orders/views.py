@@ -70,9 +70,14 @@ def _picker(form: JobForm, debtor_id: int | None, q: str = "") -> dict:
          for g in groups] + \
         [(f"po:{p.po_id}", f"PO {p.number} — {remaining:,.2f} remaining (to {p.expiration.isoformat()})")
          for p, remaining in pos]
-    searchable = offer.total > assignments.PICKER_OPTIONS or bool(q)
-    return {"debtor": debtor, "pos": [p for p, _ in pos], "groups": groups, "po_search": q if searchable else None,
-            "po_total": offer.total, "picker_limit": assignments.PICKER_OPTIONS}
+    return {"debtor": debtor, "pos": [p for p, _ in pos], "groups": groups, **panel_search(offer, q)}
+
+
+def panel_search(offer: assignments.PickerOffer, q: str) -> dict:
+    """A PO picker's search (the job form's, a job panel's), shown when the debtor has more POs valid on
+    the day than the picker lists, or a search was typed."""
+    return {"po_search": q if offer.total > assignments.PICKER_OPTIONS or q else None, "po_total": offer.total,
+            "picker_limit": assignments.PICKER_OPTIONS}
 
 
 def _input(form: JobForm) -> service.JobInput:
@@ -120,14 +125,15 @@ def detail(job_id: int):
     as_of = parse_day(request.args.get("as_of"), date.today())
     history = assignments.job_history(db.session, current_user, job.id, as_of)
     audit_rows = audit.history_of(db.session, "job_orders", job.id) if request.args.get("tab") == "history" else []
-    pos, groups = assignments.panel_offer(db.session, current_user, job, history, as_of)
+    offer = assignments.panel_offer(db.session, current_user, job, history, as_of)
+    pos, groups = [p for p, _ in offer.pos], offer.groups
     invoice_type = None
     if current_user.can("documents", "add_edit"):
         invoice_type = service.invoice_type(db.session)
     return render_template("job_orders/detail.html", job=job, history=history, as_of=as_of, audit_rows=audit_rows,
                            tab=request.args.get("tab", "assignments"), pos=pos, groups=groups,
                            prompt=assignment_prompt(db.session), start_options={}, chosen=None,
-                           invoice_type=invoice_type)
+                           invoice_type=invoice_type, **panel_search(offer, ""))
 
 
 @bp.route("/<int:job_id>/edit", methods=["GET", "POST"])
@@ -152,8 +158,7 @@ def edit(job_id: int):
             flash("Job order saved.", "success")
             return redirect(url_for("job_orders.detail", job_id=job_id))
     return render_template("job_orders/form.html", form=form, job=job, debtor=None, pos=[], groups=[],
-                           po_search=picker["po_search"], po_total=picker.get("po_total"),
-                           picker_limit=assignments.PICKER_OPTIONS)
+                           **{k: picker.get(k) for k in ("po_search", "po_total", "picker_limit")})
 
 
 def _choices_no_picker(form: JobForm) -> None:
