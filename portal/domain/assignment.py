@@ -160,6 +160,13 @@ def typed_name(kind: str, name: str) -> str:
     return f"{'Group' if kind == 'group' else 'PO'} {name}"
 
 
+def typed_search(typed: str) -> str:
+    """What a typed picker's text looks for among PO numbers: the text without the "PO " the list puts before
+    each number (`typed_name`); spaces collapsed, case left to the search."""
+    text = " ".join(typed.split())
+    return text[3:] if text[:3].casefold() == "po " else text
+
+
 def named_target(typed: str, pos: list[tuple[int, str]], groups: list[GroupInfo]) -> Target | None:
     """The PO or group a user typed into the grid's picker (drawn when the debtor has too many to list):
     a PO by its number, with or without "PO " before it, a group as "Group " and its description; case

@@ -221,3 +221,10 @@ def test_a_typed_po_number_or_group_name_picks_exactly_one_offer():
     assert assignment_rules.named_target("group north sites", pos, [north]) == Target("group", 7)
     for nothing in ("", "   ", "SP001", "SP0012%", "po:1", "1", "North sites", "Group", "PO", "twin"):
         assert assignment_rules.named_target(nothing, pos, [north]) is None, nothing  # "twin": two POs share the name
+
+
+def test_typed_search_drops_the_po_the_list_puts_before_a_number():
+    assert assignment_rules.typed_search("  PO   sp00123 ") == "sp00123"
+    assert assignment_rules.typed_search("po") == "po" and assignment_rules.typed_search("po ") == "po"
+    assert assignment_rules.typed_search("Group North  sites") == "Group North sites"
+    assert assignment_rules.typed_search("POX-1") == "POX-1" and assignment_rules.typed_search("") == ""

@@ -114,8 +114,18 @@ def test_a_debtor_with_more_pos_than_a_row_can_list_has_them_typed_from_one_list
     browser, _ = login_as("Billing Admin")
     grid = browser.get(f"/assignments/?debtor_id={debtor.id}&as_of=2026-03-01").get_data(as_text=True)
     assert grid.count('<datalist id="grid-offers">') == 1 and grid.count('list="grid-offers"') == 2
-    assert grid.count("<option value=\"PO Q-") == GRID_PICKER_OPTIONS and 'value="Group North  sites"' in grid
+    listed = grid.split('<datalist id="grid-offers">', 1)[1].split("</datalist>", 1)[0]
+    assert listed.count('<option value="PO ') == GRID_PICKER_OPTIONS and 'value="Group North  sites"' in listed
+    assert 'value="PO Q-039"' not in listed  # past the first GRID_PICKER_OPTIONS by number: found by typing
     assert 'value="PO LATER"' not in grid and "X-1" not in grid and 'name="target" aria' not in grid
+    offers = f"/assignments/offers?debtor_id={debtor.id}&as_of=2026-03-01"
+    assert grid.count(f'hx-get="{offers.replace("&", "&amp;")}"') == 2
+    narrowed = browser.get("/assignments/offers", query_string={"debtor_id": debtor.id, "as_of": "2026-03-01",
+                                                                "target_name": " PO  q-03"}).get_data(as_text=True)
+    assert '<datalist id="grid-offers">' in narrowed and "<html" not in narrowed
+    assert [f"Q-{n:03}" for n in range(30, 40)] == [o for o in (f"Q-{n:03}" for n in range(40))
+                                                     if f'value="PO {o}"' in narrowed]
+    assert 'value="Group North  sites"' in narrowed and "LATER" not in narrowed and "X-1" not in narrowed
     for typed in ("Q-0", "X-1", "LATER", "PO P-1 please", "North sites", "po:abc", "  ", "x" * 500):
         refused = browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": "2026-03-01", "target_name": typed})
         assert refused.status_code == 200 and "field-error" in refused.get_data(as_text=True), typed

@@ -105,6 +105,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "purchase_orders.edit_group": ("purchase_orders", AE),
     "purchase_orders.delete_group": ("purchase_orders", F),
     "assignments.grid": ("assignments", V),
+    "assignments.grid_offers": ("assignments", AE),  # the typed picker's list, narrowed as a row types
     "assignments.job_panel": ("assignments", V),
     "assignments.assign": ("assignments", AE),  # per job
     "assignments.clear": ("assignments", AE),

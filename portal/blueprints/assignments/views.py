@@ -90,8 +90,23 @@ def _offer(debtor, as_of: date, rows):
     GRID_PICKER_OPTIONS the page holds them once (a datalist) and each row types a PO number or group."""
     if debtor is None or not current_user.can("assignments", "add_edit") or all(r.assignment for r in rows):
         return {"offer_pos": [], "offer_groups": [], "typed_picker": False}
-    pos, groups = service.offer_names(db.session, debtor.id, as_of)
-    return {"offer_pos": pos, "offer_groups": groups, "typed_picker": len(pos) + len(groups) > GRID_PICKER_OPTIONS}
+    # the list holds the first GRID_PICKER_OPTIONS POs by number; a row's typing narrows it (grid_offers)
+    offer = service.picker_offer(db.session, debtor.id, as_of, with_remaining=False, limit=GRID_PICKER_OPTIONS)
+    return {"offer_pos": [p for p, _ in offer.pos], "offer_groups": offer.groups,
+            "typed_picker": offer.total + len(offer.groups) > GRID_PICKER_OPTIONS}
+
+
+@bp.get("/offers")
+@requires("assignments", "add_edit")
+def grid_offers():
+    """The grid's typed list, narrowed to the POs whose number starts with what a row's box holds (or whose
+    description has its words), and the groups: swapped in as the user types."""
+    debtor = _debtor_or_404(int_or_none(request.args.get("debtor_id")))
+    as_of = parse_day(request.args.get("as_of"), date.today())
+    q = assignment_rules.typed_search(request.args.get("target_name", "")[:60])
+    offer = service.picker_offer(db.session, debtor.id, as_of, q=q, with_remaining=False, limit=GRID_PICKER_OPTIONS)
+    return render_template("assignments/_grid_offers.html", offer_pos=[p for p, _ in offer.pos],
+                           offer_groups=offer.groups)
 
 
 def _grid_target(job_id: int, as_of: date, listed: str | None, typed: str | None) -> tuple[Target | None, str | None]:
