@@ -170,3 +170,30 @@ def test_apply_reports_what_the_preview_said_and_touches_only_the_jobs_it_assign
     assert {(h.action, h.actor_id) for h in history} == {("create", admin.id)}
     assert all(h.changes == {"start_date": ["", "2026-03-01"], "po_id": [None, po.id], "group_id": [None, None],
                              "source": [None, "bulk"]} for h in history)
+
+
+def test_a_debtor_with_many_pos_lists_a_page_of_them_and_the_search_finds_and_keeps_the_rest(db_session, login_as,
+                                                                                             monkeypatch):
+    from portal.services import assignments
+
+    monkeypatch.setattr(assignments, "PICKER_OPTIONS", 2)
+    browser, _ = login_as("Billing Admin")
+    debtor, branch = factories.debtor(db_session), factories.branch(db_session)
+    valid = {"effective": D(2026, 1, 1), "expiration": D(2026, 12, 31)}
+    pos = {n: factories.po(db_session, debtor, n, **valid) for n in ("A-1", "A-2", "Z-8", "Z-9")}
+    ids = _jobs(db_session, debtor, branch, 3)
+    db_session.commit()
+    offered = lambda html: [n for n, po in pos.items() if f'value="po:{po.id}"' in html]  # noqa: E731
+    page = browser.get(f"/assignments/bulk?debtor_id={debtor.id}&start=2026-03-01").get_data(as_text=True)
+    assert 'id="po-search"' in page and "4 POs are valid on 2026-03-01" in page and offered(page) == ["A-1", "A-2"]
+    found = browser.get("/assignments/bulk", headers={"HX-Request": "true"}, query_string={
+        "debtor_id": debtor.id, "start": "2026-03-01", "po_search": "z", "target": f"po:{pos['A-2'].id}",
+        "filtered": "1", "active": "1"}).get_data(as_text=True)
+    assert offered(found) == ["A-2", "Z-8", "Z-9"] and f'<option value="po:{pos["A-2"].id}" selected>' in found
+    assert 'value="z"' in found
+    done = browser.post("/assignments/bulk", {"debtor_id": str(debtor.id), "target": f"po:{pos['Z-9'].id}",
+                                              "start": "2026-03-01", "mode": "all", "action": "apply",
+                                              "po_search": "z"}, headers={"HX-Request": "true"})
+    assert 'id="bulk-assigned">3<' in done.get_data(as_text=True)
+    assert set(db_session.scalars(select(JobPOAssignment.job_id).where(
+        JobPOAssignment.po_id == pos["Z-9"].id))) == set(ids)

@@ -270,9 +270,12 @@ def bulk():
     context = dict(debtor=debtor, day=day, selection=selection, target=source.get("target", ""), error=problem,
                    preview=None, outcome=None)
     if request.method == "GET" or not is_partial():  # the whole page: its form and the jobs to tick
-        pos, groups = service.offer_names(db.session, debtor.id, day)
+        q = source.get("po_search", "").strip()[:50]  # a debtor with many POs: the first by number, or those searched
+        offer = service.picker_offer(db.session, debtor.id, day, q=q, chosen=parse_target(source.get("target")),
+                                     with_remaining=False, limit=service.PICKER_OPTIONS)
         context.update(jobs=bulk_assign.listed(db.session, current_user, selection.flt, date.today()),
-                       listed_max=bulk_assign.LISTED, pos=pos, groups=groups, branches=security.all_branches(db.session))
+                       listed_max=bulk_assign.LISTED, pos=[p for p, _ in offer.pos], groups=offer.groups,
+                       branches=security.all_branches(db.session), **panel_search(offer, q))
     if request.method == "POST" and not problem:
         context.update(_bulk_run(source, selection, day))
     # a filter's change (an htmx GET) swaps in the page's new form; a preview or an apply, only its result
