@@ -170,6 +170,11 @@ def targets(dsn: str, bulk: bool = True) -> dict:
         # and the debtor with the fewest documents (a filter matching few rows)
         more = dict(
             po_debtor_job=one("SELECT min(id) FROM job_orders WHERE debtor_id = %s", most_pos),
+            po_debtor_unassigned_job=one(
+                "SELECT min(j.id) FROM job_orders j WHERE j.debtor_id = %s AND j.start_date <= current_date AND "
+                "NOT EXISTS (SELECT 1 FROM job_po_assignments a LEFT JOIN purchase_orders p ON p.id = a.po_id "
+                "WHERE a.job_id = j.id AND a.start_date <= current_date AND coalesce(a.manual_end, p.expiration, "
+                "'infinity') >= current_date)", most_pos),
             po_debtor_invoice=one("SELECT max(d.id) FROM documents d JOIN document_types t ON t.id = d.document_type_id "
                                   "WHERE d.debtor_id = %s AND d.status = 'posted' AND t.name = 'Sales Invoice'", most_pos),
             few_documents=one("SELECT debtor_id FROM documents GROUP BY debtor_id ORDER BY count(*), debtor_id LIMIT 1"))
@@ -217,7 +222,10 @@ def more_pages(t: dict) -> list[tuple[str, list[str]]]:
     """Pages beyond the issue's table, each once slow at this size (the tenth round's sweep of every page)."""
     return [
         ("a job of the debtor with 1,000 POs", [f"/job-orders/{t['po_debtor_job']}"]),
+        ("an unassigned job of that debtor (its picker)", [f"/job-orders/{t['po_debtor_unassigned_job']}"]),
         ("new job form, that debtor's PO picker", [f"/job-orders/new?debtor_id={t['most_pos']}"]),
+        ("the picker's search as the user types", [f"/job-orders/po-picker?debtor_id={t['most_pos']}&po_search=SP0001",
+                                                   f"/job-orders/po-picker?debtor_id={t['most_pos']}&po_search=sp00005"]),
         ("new invoice for that debtor", [f"/documents/new?debtor_id={t['most_pos']}"]),
         ("a posted invoice of that debtor", [f"/documents/{t['po_debtor_invoice']}"]),
         ("documents of the debtor with the fewest", [f"/documents/?debtor_id={t['few_documents']}"]),
