@@ -60,9 +60,23 @@ def debtors(session: Session, *, active_only: bool = False) -> tuple[DebtorOptio
     return all_debtors(session, active_only=active_only)
 
 
-def consultants(session: Session) -> list[User]:
+@dataclass(frozen=True)
+class UserOption:
+    """A user as the consultant picker lists them: values, not a tracked row (each row loaded its roles,
+    branches and grants eagerly: four queries for a name)."""
+
+    id: int
+    full_name: str
+    username: str
+
+    def __str__(self) -> str:
+        return self.full_name or self.username  # as User's
+
+
+def consultants(session: Session) -> list[UserOption]:
     """The users a job order may name as its consultant: the active ones, by name."""
-    return list(session.scalars(select(User).where(User.active.is_(True)).order_by(User.full_name)))
+    return [UserOption(*r) for r in session.execute(select(User.id, User.full_name, User.username)
+                                                    .where(User.active.is_(True)).order_by(User.full_name))]
 
 
 def invoice_type(session: Session) -> DocumentType | None:

@@ -300,3 +300,21 @@ def test_an_enforcing_debtors_replacement_is_searched_and_kept(db_session, login
     db_session.expire_all()
     rows = db_session.scalars(select(JobPOAssignment).order_by(JobPOAssignment.start_date)).all()
     assert [r.po_id for r in rows] == [first.id, later.id]
+
+
+def test_the_consultant_picker_names_the_active_users_by_name_and_saves_the_one_chosen(db_session, login_as):
+    browser, me = login_as("Consultant")
+    debtor, branch = factories.debtor(db_session), factories.branch(db_session)
+    named = factories.user(db_session, "zed", role_name="Consultant")
+    named.full_name = "Ann Able"
+    unnamed = factories.user(db_session, "bob", role_name="Consultant")
+    unnamed.full_name = ""  # no name given: the username
+    gone = factories.user(db_session, "gone", role_name="Consultant", active=False)
+    db_session.commit()
+    form = browser.get(f"/job-orders/new?debtor_id={debtor.id}").get_data(as_text=True)
+    picker = form.split('id="consultant_id"', 1)[1].split("</select>", 1)[0]
+    assert f'<option value="{named.id}">Ann Able</option>' in picker and f'value="{gone.id}"' not in picker
+    assert f'<option value="{unnamed.id}">bob</option>' in picker and f'value="{me.id}"' in picker
+    assert picker.index("Ann Able") < picker.index(str(me))  # by name
+    assert browser.post("/job-orders/new", _job_form(debtor, branch, consultant_id=str(named.id))).status_code == 302
+    assert db_session.scalars(select(JobOrder)).one().consultant_id == named.id
