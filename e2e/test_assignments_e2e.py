@@ -81,6 +81,8 @@ def test_a_jobs_panel_searches_a_debtors_many_pos_and_assigns_the_one_found(page
     panel.get_by_role("button", name="Assign").click()
     expect(panel).to_contain_text("Assigned.")
     expect(panel).to_contain_text("PO ZZ-9")
+    expect(page.locator(".assignment-history")).to_contain_text("ZZ-9")  # the history below follows at once
+    expect(page.locator(".assignment-history")).not_to_contain_text("Never assigned")
     shot(page, "job-panel-po-search")
 
 

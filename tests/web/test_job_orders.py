@@ -274,6 +274,14 @@ def test_a_jobs_panel_lists_a_page_of_many_pos_and_its_search_finds_and_keeps_th
     done = browser.post(f"/assignments/jobs/{job.id}/assign", {"as_of": "2026-03-01", "target": f"po:{pos['Q-4'].id}",
                                                                "po_search": "q-4"}).get_data(as_text=True)
     assert "Assigned." in done and "PO Q-4" in done
+    assert 'hx-swap-oob' not in done  # no htmx: the panel alone
+    cleared = browser.post(f"/assignments/jobs/{job.id}/clear", {"as_of": "2026-03-01"}, headers=hx).get_data(as_text=True)
+    history = cleared.split(f'<div id="assignment-history-{job.id}" hx-swap-oob="true">', 1)[1].split("</table>", 1)[0]
+    assert "Never assigned" in history  # the page's history table, swapped with the panel (cleared from its start)
+    again = browser.post(f"/assignments/jobs/{job.id}/assign", {"as_of": "2026-03-01", "target": f"po:{pos['Q-4'].id}"},
+                         headers=hx).get_data(as_text=True)
+    history = again.split(f'<div id="assignment-history-{job.id}" hx-swap-oob="true">', 1)[1].split("</table>", 1)[0]
+    assert "Q-4" in history and "Never assigned" not in history
     assert db_session.scalars(select(JobPOAssignment)).one().po_id == pos["Q-4"].id
     few = factories.job(db_session, factories.debtor(db_session))  # a debtor with no PO: nothing to search
     assert "po-search" not in browser.get(f"/job-orders/{few.id}?as_of=2026-03-01").get_data(as_text=True)

@@ -183,7 +183,7 @@ def _panel(job_id: int, as_of: date, **extra):
     return render_template("assignments/_job_panel.html", job=job, history=history, as_of=as_of, pos=pos,
                            groups=groups, prompt=settings.assignment_prompt(db.session), start_options=options,
                            chosen=chosen, chosen_group=chosen_group, target_names=names,
-                           **panel_search(offer, q), **extra)
+                           history_out_of_band=is_partial(), **panel_search(offer, q), **extra)
 
 
 @bp.get("/jobs/<int:job_id>")
