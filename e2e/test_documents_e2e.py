@@ -120,6 +120,41 @@ def test_choosing_another_debtor_refills_the_lines_and_keeps_what_was_typed(page
     expect(page.locator("#document-lines td.funding").first).not_to_contain_text("PO 4500")
 
 
+def test_a_debtor_with_many_jobs_has_a_lines_job_typed_from_the_suggestions(page, sign_in, db_session, monkeypatch):
+    from portal.services import document_choices
+
+    monkeypatch.setattr(document_choices, "EDITOR_SELECT_MAX", 1)  # as for a debtor with thousands of jobs
+    monkeypatch.setattr(document_choices, "EDITOR_OPTIONS", 1)
+    sign_in(page, "Billing Admin")
+    db_session.add(BillCode(code="ORD"))
+    db_session.commit()
+    acme = factories.debtor(db_session, "ACME")
+    po = factories.po(db_session, acme, "4500", amount="1000", effective=date(2020, 1, 1), expiration=date(2099, 12, 31))
+    factories.job(db_session, acme, title="Cleaner")
+    welder = factories.job(db_session, acme, title="Welder")
+    factories.assignment(db_session, welder, po=po, start=date(2020, 1, 1))
+    page.goto(f"/documents/new?debtor_id={acme.id}")
+    page.select_option("#document_type_id", label="Sales Invoice")
+    page.click("text=Add line")
+    row = page.locator("#document-lines tr").first
+    expect(page.locator("#editor-jobs option")).to_have_count(1)  # the first suggestion only: not the welder
+    box = row.get_by_label("Job order")
+    box.fill("weld")
+    expect(page.locator("#editor-jobs option")).to_have_attribute("value", f"{welder.number} Welder")
+    box.fill(f"{welder.number} Welder")  # as choosing the suggestion does
+    expect(row.locator("input[name=line_job]")).to_have_value(str(welder.id))
+    row.locator("[name=line_code]").select_option(label="ORD")
+    row.locator("[name=line_quantity]").fill("2")
+    row.locator("[name=line_rate]").fill("50")
+    expect(page.locator("#document-lines td.funding").first).to_contain_text("PO 4500")
+    shot(page, "document-editor-typed-job")
+    page.click("text=Save draft")
+    expect(page.locator(".flash-success")).to_contain_text("saved")
+    expect(page.locator("#document-lines-table")).to_contain_text(welder.number)
+    page.goto(page.url + "/edit")
+    expect(page.locator("#document-lines tr").first.get_by_label("Job order")).to_have_value(f"{welder.number} Welder")
+
+
 def test_clerk_sees_the_deciding_figure_and_the_check_page_survives_a_reload(page, sign_in, db_session):
     """Billing Clerk posts past a blocked budget: the check page shows Used + Commitments + this
     document against the Amount, keeps its address on reload, offers no override, and Cancel goes back."""

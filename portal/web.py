@@ -309,6 +309,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["plural"] = formatting.plural
     app.jinja_env.globals["verb"] = formatting.verb
     app.jinja_env.globals["debtor_options"] = debtor_options
+    from portal.services.document_choices import job_label, po_label
+
+    app.jinja_env.globals["job_label"] = job_label  # the line editor's typed boxes and their suggestions
+    app.jinja_env.globals["po_label"] = po_label
 
     def readable_history(entries):
         """History rows with labels and record names (a global: the history macro is imported without context)."""

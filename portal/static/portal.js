@@ -88,3 +88,26 @@ document.addEventListener("keydown", function (event) {
   event.preventDefault();
   if (window.htmx) { window.htmx.trigger(event.target, "search"); }
 });
+
+// The line editor's typed job and PO boxes (a debtor with many): the box names a suggestion, the hidden
+// field beside it carries that suggestion's id. Run before htmx's own listeners (capture), so the
+// funding recomputed on change already has the id. Text naming no suggestion clears the id, except the
+// name last picked, which stays when the suggestions narrow past it.
+function pickFromList(input) {
+  var hidden = input.parentNode.querySelector('input[type=hidden][name="' + input.getAttribute("data-pick") + '"]');
+  if (!hidden) { return; }
+  var options = input.list ? input.list.options : [];
+  for (var i = 0; i < options.length; i++) {
+    if (options[i].value === input.value) {
+      hidden.value = options[i].getAttribute("data-id") || "";
+      input.setAttribute("data-picked", input.value);
+      return;
+    }
+  }
+  if (input.value !== input.getAttribute("data-picked")) { hidden.value = ""; }
+}
+["input", "change"].forEach(function (type) {
+  document.addEventListener(type, function (event) {
+    if (event.target.matches && event.target.matches("input[data-pick]")) { pickFromList(event.target); }
+  }, true);
+});

@@ -53,3 +53,41 @@ def test_the_form_offers_active_debtors_and_types_and_the_list_filters_every_one
     assert {active.id, retired.id} <= {d.id for d in listed.debtors}
     assert retired_type in listed.document_types
     assert [d.code for d in listed.debtors] == sorted(d.code for d in listed.debtors)
+
+
+def test_past_the_limit_the_editor_types_jobs_and_pos_names_only_what_the_user_may_see(db_session, monkeypatch):
+    monkeypatch.setattr(document_choices, "EDITOR_SELECT_MAX", 2)
+    monkeypatch.setattr(document_choices, "EDITOR_OPTIONS", 2)
+    mine, other = factories.branch(db_session, "OWN"), factories.branch(db_session, "OTH")
+    debtor, elsewhere = factories.debtor(db_session, "EDIT"), factories.debtor(db_session, "ELSE")
+    jobs = [factories.job(db_session, debtor, mine, title=f"Welder {n}") for n in range(4)]
+    hidden = factories.job(db_session, debtor, other, title="Hidden welder")
+    theirs = factories.job(db_session, elsewhere, mine, title="Another debtor's welder")
+    pos = [factories.po(db_session, debtor, n, description=d) for n, d in
+           (("A-1", ""), ("B-2", "North cleaning"), ("C-3", ""))]
+    foreign = factories.po(db_session, elsewhere, "A-9")
+    user = factories.user(db_session, "lim", role_name="Billing Admin", branches=[mine])
+
+    choices = document_choices.editor_choices(db_session, user, debtor.id,
+                                              job_ids=[jobs[3].id, hidden.id, theirs.id, None],
+                                              po_ids=[pos[2].id, foreign.id, None])
+    assert choices["jobs_typed"] and choices["pos_typed"] and choices["editor_debtor_id"] == debtor.id
+    assert [j.id for j in choices["jobs"]] == [jobs[0].id, jobs[1].id]  # the first suggestions, by number
+    assert choices["job_labels"] == {jobs[3].id: f"{jobs[3].number} Welder 3"}  # not another branch's or debtor's
+    assert [p.id for p in choices["pos"]] == [pos[0].id, pos[1].id]
+    assert choices["po_labels"] == {pos[2].id: "C-3"}
+    assert document_choices.po_label(pos[1]) == "B-2 (North cleaning)"
+    found = document_choices.job_options(db_session, user, debtor.id, "weld")
+    assert [j.id for j in found] == [jobs[0].id, jobs[1].id]  # by number, as the first suggestions: a page of them
+    assert [j.id for j in document_choices.job_options(db_session, user, debtor.id, f"{jobs[2].number} Welder 2")] == [
+        jobs[2].id]
+    assert document_choices.job_options(db_session, user, debtor.id, "hidden") == []
+    assert [p.id for p in document_choices.po_options(db_session, debtor.id, "b-2 (North")] == [pos[1].id]
+    assert [p.id for p in document_choices.po_options(db_session, debtor.id, "north")] == [pos[1].id]
+    assert document_choices.po_options(db_session, debtor.id, "a-9") == []
+    assert document_choices.editor_job_ids(db_session, user, debtor.id, [jobs[0].id, hidden.id, theirs.id, None]) == {
+        jobs[0].id}
+    assert document_choices.editor_po_ids(db_session, debtor.id, [pos[0].id, foreign.id]) == {pos[0].id}
+    assert document_choices.editor_job_ids(db_session, user, None, [jobs[0].id]) == set()
+    few = document_choices.editor_choices(db_session, user, elsewhere.id, job_ids=[theirs.id])
+    assert not few["jobs_typed"] and not few["pos_typed"] and few["job_labels"] == {}

@@ -384,3 +384,48 @@ def test_the_reassign_form_follows_the_grant_and_the_document(db_session, login_
         browser, _ = login_as(role)
         assert browser.get(f"/documents/{draft.id}/reassign-form", headers=hx).status_code == 403, role
         assert 'id="reassign-panel"' not in browser.get(f"/documents/{draft.id}").get_data(as_text=True)
+
+
+def test_a_debtor_with_many_jobs_and_pos_has_them_typed_and_a_draft_posted_back_unchanged_keeps_them(
+        db_session, login_as, setup, monkeypatch):
+    """Past EDITOR_SELECT_MAX the rows carry a typed box and the id beside it, not every job and PO (a 20-line
+    draft of a debtor with 12,000 jobs was 2.1 MB, and a job past the list's first thousand was dropped)."""
+    monkeypatch.setattr(document_choices, "EDITOR_SELECT_MAX", 1)
+    monkeypatch.setattr(document_choices, "EDITOR_OPTIONS", 1)
+    admin, _ = login_as("Billing Admin")
+    later = factories.job(db_session, setup["debtor"], title="Zz later")
+    named = factories.po(db_session, setup["debtor"], "4600", amount="5000", description="Named")
+    form = _form(setup, line_job=[str(setup["job"].id), str(later.id)], line_code=[str(setup["code"].id)] * 2,
+                 line_date=["", ""], line_description=["a", "b"], line_quantity=["1", "2"], line_rate=["10", "20"],
+                 line_po=["", str(named.id)], line_key=["k1", "k2"])
+    assert admin.post("/documents/new", form).status_code == 302
+    doc = db_session.scalars(select(Document)).one()
+    page = admin.get(f"/documents/{doc.id}/edit").get_data(as_text=True)
+    assert 'list="editor-jobs"' in page and "<select name=\"line_job\"" not in page and '<datalist id="editor-jobs">' in page
+    assert f'value="{later.number} Zz later"' in page and f'name="line_job" value="{later.id}"' in page
+    assert 'value="4600 (Named)"' in page and f'name="line_po" value="{named.id}"' in page
+    fields = dict.fromkeys(("debtor_id", "document_type_id", "number", "doc_date", "bill_from", "bill_to", "po_number",
+                            "notes", "row_version"))
+    posted = {k: re.search(rf'name="{k}"[^>]*value="([^"]*)"', page) for k in fields}
+    back = {k: m.group(1) for k, m in posted.items() if m}
+    back.update(debtor_id=str(setup["debtor"].id), document_type_id=str(setup["invoice"].id))
+    for name in ("line_key", "line_job", "line_po", "line_date", "line_description", "line_quantity", "line_rate",
+                 "job_search", "po_search"):
+        back[name] = re.findall(rf'name="{name}"\s[^>]*?value="([^"]*)"|name="{name}" value="([^"]*)"', page)
+        back[name] = [a or b for a, b in back[name]]
+    back["line_code"] = [str(setup["code"].id)] * 2
+    assert admin.post(f"/documents/{doc.id}/edit", back).status_code == 302  # the form posted back unchanged
+    db_session.expire_all()
+    lines = sorted(db_session.get(Document, doc.id).lines, key=lambda l: l.line_no)
+    assert [(l.job_id, l.po_id if l.explicit_po else None) for l in lines] == [(setup["job"].id, None), (later.id, named.id)]
+    hx = {"HX-Request": "true"}
+    found = admin.get("/documents/job-options", headers=hx, query_string={
+        "debtor_id": setup["debtor"].id, "job_search": "zz"}).get_data(as_text=True)
+    assert f'<option value="{later.number} Zz later" data-id="{later.id}">' in found and setup["job"].number not in found
+    other = factories.debtor(db_session, "GLOBEX")
+    moved = admin.post("/documents/lines", {**back, "debtor_id": str(other.id)}).get_data(as_text=True)
+    assert 'hx-swap-oob="true"' in moved and later.number not in moved and 'name="line_job" value=""' not in moved
+    new_row = admin.post("/documents/line-row", {"debtor_id": str(setup["debtor"].id)}).get_data(as_text=True)
+    assert 'list="editor-jobs"' in new_row and "<datalist" not in new_row  # the page's suggestions serve it
+    from_job = admin.get(f"/documents/new?debtor_id={setup['debtor'].id}&job_id={later.id}").get_data(as_text=True)
+    assert f'name="line_job" value="{later.id}"' in from_job  # "New invoice" on a job past the first suggestions

@@ -125,6 +125,8 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "documents.csv_import": ("documents", AE),
     "documents.derive": ("documents", AE),
     "documents.line_editor": ("documents", AE),
+    "documents.job_options": ("documents", AE),  # the editor's typed job box's suggestions
+    "documents.po_options": ("documents", AE),  # the editor's typed PO box's suggestions
     "documents.line_row": ("documents", AE),
     "documents.lines": ("documents", AE),
     "documents.post": ("documents", AE),

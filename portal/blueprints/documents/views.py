@@ -48,8 +48,10 @@ def index():
                   date_from=date_from, date_to=date_to, params=params)
 
 
-def _editor_context(debtor_id: int | None) -> dict:
-    return document_choices.editor_choices(db.session, current_user, debtor_id)
+def _editor_context(debtor_id: int | None, lines=()) -> dict:
+    """The editor's pickers for the debtor, naming the jobs and POs `lines` hold where they are typed."""
+    return document_choices.editor_choices(db.session, current_user, debtor_id, job_ids=[l.job_id for l in lines],
+                                           po_ids=[l.explicit_po_id for l in lines])
 
 
 def _choices(form: DocumentForm) -> None:
@@ -71,7 +73,7 @@ def _edit(doc=None):
             form.document_type_id.data = int_or_none(request.args.get("type_id"))
             form.doc_date.data = date.today()
             job_id = int_or_none(request.args.get("job_id"))  # "New invoice" on a job's page: a first line for it
-            if job_id and form.debtor_id.data and job_id in {j.id for j in _editor_context(form.debtor_id.data)["jobs"]}:
+            if job_id in document_choices.editor_job_ids(db.session, current_user, form.debtor_id.data, [job_id]):
                 lines = (service.LineInput(job_id, None, None, None),)
         else:
             form.row_version.data = str(doc.row_version)
@@ -96,7 +98,7 @@ def _edit(doc=None):
     data = document_input(form, lines)
     funding = service.describe_funding(db.session, current_user, data) if lines else []
     return render_template("documents/form.html", form=form, doc=doc, rows=list(zip([uuid4().hex for _ in lines], lines,
-                           funding or [None] * len(lines))), **_editor_context(form.debtor_id.data))
+                           funding or [None] * len(lines))), **_editor_context(form.debtor_id.data, lines))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -138,12 +140,32 @@ def lines():
     _choices(form)
     keys: list[str] = []
     rows, _ = lines_from(request, keys)
-    context = _editor_context(form.debtor_id.data)
-    jobs, pos = {j.id for j in context["jobs"]}, {p.id for p in context["pos"]}
+    debtor_id = form.debtor_id.data
+    jobs = document_choices.editor_job_ids(db.session, current_user, debtor_id, [l.job_id for l in rows])
+    pos = document_choices.editor_po_ids(db.session, debtor_id, [l.explicit_po_id for l in rows])
     rows = tuple(replace(l, job_id=l.job_id if l.job_id in jobs else None,
                          explicit_po_id=l.explicit_po_id if l.explicit_po_id in pos else None) for l in rows)
     funding = service.describe_funding(db.session, current_user, document_input(form, rows))
-    return render_template("documents/_lines.html", rows=list(zip(keys, rows, funding)), **context)
+    return render_template("documents/_lines.html", rows=list(zip(keys, rows, funding)), suggestions_out_of_band=True,
+                           **_editor_context(debtor_id, rows))
+
+
+@bp.get("/job-options")
+@requires("documents", "add_edit")
+def job_options():
+    """A typed job box's suggestions (a debtor with many jobs), narrowed to what the box holds."""
+    debtor_id = int_or_none(request.args.get("debtor_id")) or 0
+    jobs = document_choices.job_options(db.session, current_user, debtor_id, request.args.get("job_search", "")[:100])
+    return render_template("documents/_job_options.html", jobs=jobs)
+
+
+@bp.get("/po-options")
+@requires("documents", "add_edit")
+def po_options():
+    """A typed PO box's suggestions (a debtor with many POs), narrowed to what the box holds."""
+    debtor_id = int_or_none(request.args.get("debtor_id")) or 0
+    pos = document_choices.po_options(db.session, debtor_id, request.args.get("po_search", "")[:100])
+    return render_template("documents/_po_options.html", pos=pos)
 
 
 @bp.post("/line-row")
