@@ -69,3 +69,58 @@ def test_past_the_limit_the_picker_lists_a_page_by_number_the_search_and_the_one
         assert numbers(assignments.picker_offer(db_session, debtor.id, day, limit=2, chosen=foreign)) == ["a-10", "B-20"]
     else_po = assignments.picker_offer(db_session, other.id, day, limit=0)
     assert else_po.total == 1 and numbers(else_po) == []
+
+
+def test_the_picker_counts_and_lists_pos_valid_on_their_first_and_last_day_and_names_their_groups(db_session):
+    debtor = factories.debtor(db_session, "EDGE")
+    day = date(2026, 6, 1)
+    starts = factories.po(db_session, debtor, "A-starts", effective=day, expiration=date(2026, 12, 31))
+    ends = factories.po(db_session, debtor, "B-ends", effective=date(2026, 1, 1), expiration=day)
+    factories.po(db_session, debtor, "C-after", effective=date(2026, 6, 2), expiration=date(2026, 12, 31))
+    factories.po(db_session, debtor, "C-before", effective=date(2026, 1, 1), expiration=date(2026, 5, 31))
+    zeta, alpha = factories.po_group(db_session, debtor, "Zeta"), factories.po_group(db_session, debtor, "Alpha")
+    grouped = factories.po(db_session, debtor, "D-grouped", group=zeta, effective=date(2026, 1, 1),
+                           expiration=date(2026, 12, 31))
+    factories.po(db_session, debtor, "E-alpha", group=alpha, effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    offer = assignments.picker_offer(db_session, debtor.id, day, limit=3)
+    assert offer.total == 4  # A, B, D and E valid on the day; C-after and C-before not
+    assert [p.number for p, _ in offer.pos] == ["A-starts", "B-ends", "D-grouped"]
+    assert [p.group_id for p, _ in offer.pos] == [None, None, zeta.id]  # a grouped PO says so in the panel
+    assert [g.description for g in offer.groups] == ["Alpha", "Zeta"]  # by name, whatever their ids
+    assert {starts.id, ends.id, grouped.id} == {p.po_id for p, _ in offer.pos}
+
+
+def test_split_pos_sharing_a_number_are_listed_in_the_order_they_were_made(db_session):
+    from sqlalchemy import update
+
+    from portal.models import PurchaseOrder
+
+    debtor = factories.debtor(db_session, "SPLIT")
+    valid = {"effective": date(2026, 1, 1), "expiration": date(2026, 12, 31)}
+    types = list(factories.document_types(db_session).values())
+    first = factories.po(db_session, debtor, "S-1", types=types[:1], **valid)  # one number, a PO per type
+    second = factories.po(db_session, debtor, "S-1", types=types[1:2], **valid)
+    factories.po(db_session, debtor, "T-2", **valid)
+    # the first one's row rewritten: stored after the second, so only the sort's id puts it first
+    db_session.execute(update(PurchaseOrder).where(PurchaseOrder.id == first.id).values(description="moved"))
+    db_session.commit()
+    offer = assignments.picker_offer(db_session, debtor.id, date(2026, 6, 1), limit=2)
+    assert [p.po_id for p, _ in offer.pos] == [first.id, second.id]
+
+
+def test_a_jobs_panel_offers_nothing_to_a_user_who_may_not_assign_and_pages_for_one_who_may(db_session):
+    from portal.services.assignments import HistoryRow  # noqa: F401  (the panel's history rows)
+
+    debtor = factories.debtor(db_session, "PANEL")
+    valid = {"effective": date(2026, 1, 1), "expiration": date(2026, 12, 31)}
+    for n in ("A-1", "B-2", "C-3"):
+        factories.po(db_session, debtor, n, **valid)
+    job = factories.job(db_session, debtor)
+    viewer = factories.user(db_session, "view", role_name="Auditor")
+    assigner = factories.user(db_session, "assign", role_name="Consultant")
+    day = date(2026, 6, 1)
+    nothing = assignments.panel_offer(db_session, viewer, job, [], day)
+    assert (nothing.pos, nothing.groups, nothing.total) == ([], [], 0)
+    offer = assignments.panel_offer(db_session, assigner, job, [], day, limit=2)
+    assert offer.total == 3 and [p.number for p, _ in offer.pos] == ["A-1", "B-2"]
+    assert all(left is None for _, left in offer.pos)  # the panel names POs; their balances are not read
