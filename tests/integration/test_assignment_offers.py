@@ -109,8 +109,6 @@ def test_split_pos_sharing_a_number_are_listed_in_the_order_they_were_made(db_se
 
 
 def test_a_jobs_panel_offers_nothing_to_a_user_who_may_not_assign_and_pages_for_one_who_may(db_session):
-    from portal.services.assignments import HistoryRow  # noqa: F401  (the panel's history rows)
-
     debtor = factories.debtor(db_session, "PANEL")
     valid = {"effective": date(2026, 1, 1), "expiration": date(2026, 12, 31)}
     for n in ("A-1", "B-2", "C-3"):
