@@ -141,6 +141,10 @@ def test_a_debtor_with_many_jobs_has_a_lines_job_typed_from_the_suggestions(page
     box = row.get_by_label("Job order")
     box.fill("weld")
     expect(page.locator("#editor-jobs option")).to_have_attribute("value", f"{welder.number} Welder")
+    box.fill(welder.number.lower())  # the job number alone, once the suggestions hold it
+    expect(row.locator("input[name=line_job]")).to_have_value(str(welder.id))
+    box.fill("nobody")
+    expect(row.locator("input[name=line_job]")).to_have_value("")  # text naming no job carries none
     box.fill(f"{welder.number} Welder")  # as choosing the suggestion does
     expect(row.locator("input[name=line_job]")).to_have_value(str(welder.id))
     row.locator("[name=line_code]").select_option(label="ORD")

@@ -89,16 +89,18 @@ document.addEventListener("keydown", function (event) {
   if (window.htmx) { window.htmx.trigger(event.target, "search"); }
 });
 
-// The line editor's typed job and PO boxes (a debtor with many): the box names a suggestion, the hidden
-// field beside it carries that suggestion's id. Run before htmx's own listeners (capture), so the
-// funding recomputed on change already has the id. Text naming no suggestion clears the id, except the
-// name last picked, which stays when the suggestions narrow past it.
+// The line editor's typed job and PO boxes (a debtor with many): the box names a suggestion (its whole
+// name, or its job or PO number alone, in any case), the hidden field beside it carries that suggestion's
+// id. Run before htmx's own listeners (capture), so the funding recomputed on change already has the id,
+// and again when the suggestions narrow. Text naming no suggestion clears the id, except the name last
+// picked, which stays when the suggestions narrow past it.
 function pickFromList(input) {
   var hidden = input.parentNode.querySelector('input[type=hidden][name="' + input.getAttribute("data-pick") + '"]');
   if (!hidden) { return; }
-  var options = input.list ? input.list.options : [];
+  var options = input.list ? input.list.options : [], typed = input.value.trim().toUpperCase();
   for (var i = 0; i < options.length; i++) {
-    if (options[i].value === input.value) {
+    var key = (options[i].getAttribute("data-key") || "").toUpperCase();
+    if (options[i].value === input.value || (typed && key === typed)) {
       hidden.value = options[i].getAttribute("data-id") || "";
       input.setAttribute("data-picked", input.value);
       return;
@@ -110,4 +112,15 @@ function pickFromList(input) {
   document.addEventListener(type, function (event) {
     if (event.target.matches && event.target.matches("input[data-pick]")) { pickFromList(event.target); }
   }, true);
+});
+document.addEventListener("htmx:afterSettle", function (event) {
+  var list = event.detail.elt;
+  if (!list || list.tagName !== "DATALIST") {
+    list = document.activeElement && document.activeElement.matches && document.activeElement.matches("input[data-pick]")
+      ? document.activeElement.list : null;
+  }
+  if (!list) { return; }
+  document.querySelectorAll('input[data-pick][list="' + list.id + '"]').forEach(function (input) {
+    if (input.value.trim()) { pickFromList(input); }
+  });
 });
