@@ -312,3 +312,20 @@ def test_the_pipeline_joins_only_the_tables_its_rows_show(dell, login_as, count_
     assert [r.contract.title for r in page.items] == ["Course"] and totals[0][1] == 1
     # five joins (PO, balance, debtor, contract, owner); a page's statement counts its rows over the same five
     assert statements and max(s.count(" JOIN ") for s in statements) <= 10
+
+
+def test_the_contract_form_offers_the_debtors_jobs_the_user_may_see_and_keeps_the_one_chosen(dell, login_as):
+    w = dell
+    mine, other = factories.branch(w["s"], "OWN"), factories.branch(w["s"], "OTH")
+    seen = factories.job(w["s"], w["debtor"], mine, title="Course runner")
+    hidden = factories.job(w["s"], w["debtor"], other, title="Hidden runner")
+    factories.job(w["s"], factories.debtor(w["s"], "ELSE"), mine, title="Another debtor's")
+    browser, _ = login_as("Consultant", branches=[mine])
+    page = browser.get(f"/contracts/new?po_id={w['po'].id}").get_data(as_text=True)
+    picker = page.split('id="job_id"', 1)[1].split("</select>", 1)[0]
+    assert f'<option value="{seen.id}">{seen.number} Course runner</option>' in picker
+    assert "Hidden runner" not in page and hidden.number not in page and "Another debtor" not in picker
+    made = browser.post(f"/contracts/new?po_id={w['po'].id}", {"title": "Runner course", "job_id": str(seen.id),
+                                                               **rows(w, "1000")})
+    assert made.status_code == 302
+    assert w["s"].scalar(select(Contract)).job_id == seen.id
