@@ -62,6 +62,28 @@ def test_statement_figures_as_of_a_date(db_session, drawn):
     assert statements.statement(db_session, po, date(2026, 3, 4)).documents == []  # before anything was recorded
 
 
+def test_past_the_limit_the_earlier_documents_are_brought_forward_with_the_same_balances(db_session, login_as, drawn,
+                                                                                          monkeypatch):
+    """A PO with thousands of documents made a 3 MB statement and a PDF that took 46 s: the earlier ones are
+    one row, with what they applied and the balance after them; the totals and the later rows are unchanged."""
+    po = drawn["po"]
+    whole = statements.statement(db_session, po, date.today())
+    monkeypatch.setattr(statements, "STATEMENT_DOCUMENTS", 2)
+    bounded = statements.statement(db_session, po, date.today())
+    assert bounded.documents == whole.documents[-2:] and bounded.figures == whole.figures
+    assert bounded.earlier == 2 and bounded.remaining_before == whole.documents[1].remaining == D("7000")
+    assert (bounded.brought_forward.used, bounded.brought_forward.commitments,
+            bounded.brought_forward.estimates) == (D("1000"), D("2000"), D("0"))
+    browser, _ = login_as("Auditor")
+    page = browser.get(f"/purchase-orders/{po.id}/statement").get_data(as_text=True)
+    assert "Brought forward:\n        2 earlier documents" in page and drawn["invoice"].number not in page
+    assert drawn["credit"].number in page and drawn["estimate"].number in page
+    pdf = _pdf_text(browser.get(f"/purchase-orders/{po.id}/statement.pdf"))
+    assert "Brought forward" in pdf and "7,000.00" in pdf and drawn["order"].number not in pdf
+    monkeypatch.setattr(statements, "STATEMENT_DOCUMENTS", 4)  # exactly as many: none brought forward
+    assert statements.statement(db_session, po, date.today()).earlier == 0
+
+
 def test_statement_page_and_pdf_show_the_figures(db_session, login_as, drawn):
     browser, _ = login_as("Auditor")  # view is enough
     po = drawn["po"]
