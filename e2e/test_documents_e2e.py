@@ -159,6 +159,23 @@ def test_a_debtor_with_many_jobs_has_a_lines_job_typed_from_the_suggestions(page
     expect(page.locator("#document-lines tr").first.get_by_label("Job order")).to_have_value(f"{welder.number} Welder")
 
 
+def test_another_debtor_brings_its_own_suggestions_for_the_typed_boxes(page, sign_in, db_session, monkeypatch):
+    from portal.services import document_choices
+
+    monkeypatch.setattr(document_choices, "EDITOR_SELECT_MAX", 1)
+    monkeypatch.setattr(document_choices, "EDITOR_OPTIONS", 1)
+    sign_in(page, "Billing Admin")
+    acme, globex = factories.debtor(db_session, "ACME"), factories.debtor(db_session, "GLOBEX")
+    first_acme, _ = factories.job(db_session, acme, title="Acme one"), factories.job(db_session, acme, title="Acme two")
+    first_globex, _ = (factories.job(db_session, globex, title="Globex one"),
+                       factories.job(db_session, globex, title="Globex two"))
+    page.goto(f"/documents/new?debtor_id={acme.id}")
+    page.click("text=Add line")
+    expect(page.locator("#editor-jobs option")).to_have_attribute("value", f"{first_acme.number} Acme one")
+    page.select_option("#debtor_id", label="GLOBEX — Debtor GLOBEX")  # the rows and the suggestions come back
+    expect(page.locator("#editor-jobs option")).to_have_attribute("value", f"{first_globex.number} Globex one")
+
+
 def test_clerk_sees_the_deciding_figure_and_the_check_page_survives_a_reload(page, sign_in, db_session):
     """Billing Clerk posts past a blocked budget: the check page shows Used + Commitments + this
     document against the Amount, keeps its address on reload, offers no override, and Cancel goes back."""
