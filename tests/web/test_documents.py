@@ -421,7 +421,8 @@ def test_a_debtor_with_many_jobs_and_pos_has_them_typed_and_a_draft_posted_back_
     hx = {"HX-Request": "true"}
     found = admin.get("/documents/job-options", headers=hx, query_string={
         "debtor_id": setup["debtor"].id, "job_search": "zz"}).get_data(as_text=True)
-    assert f'<option value="{later.number} Zz later" data-id="{later.id}">' in found and setup["job"].number not in found
+    assert f'<option value="{later.number} Zz later" data-id="{later.id}" data-key="{later.number}">' in found
+    assert setup["job"].number not in found
     other = factories.debtor(db_session, "GLOBEX")
     moved = admin.post("/documents/lines", {**back, "debtor_id": str(other.id)}).get_data(as_text=True)
     assert 'hx-swap-oob="true"' in moved and later.number not in moved and 'name="line_job" value=""' not in moved
