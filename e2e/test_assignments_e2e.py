@@ -43,6 +43,7 @@ def test_a_debtor_with_many_current_pos_is_searched_in_the_job_form(page, sign_i
     expect(page.locator("#po-search-hint")).to_contain_text("3 POs are current")
     expect(page.locator("#po_choice option")).to_have_count(3)  # "— choose —" and the first two by number
     page.select_option("#po_choice", label="PO AA-2 — 10,000.00 remaining (to 2099-01-01)")
+    expect(page.locator(".htmx-added")).to_have_count(0)  # the picker swapped in is wired once it settles
     page.fill("#po-search", "zz")
     page.press("#po-search", "Enter")  # searches; never submits the job form
     expect(page.locator("#po_choice")).to_contain_text("ZZ-9")
@@ -75,8 +76,10 @@ def test_a_jobs_panel_searches_a_debtors_many_pos_and_assigns_the_one_found(page
     expect(panel.locator("select[name=target]")).to_contain_text("ZZ-9")
     expect(panel.locator("select[name=target]")).not_to_contain_text("AA-1")
     expect(panel.get_by_label("Find a PO for the list below")).to_be_focused()
+    expect(page.locator(".htmx-added")).to_have_count(0)  # the panel swapped in is wired once it settles
     panel.locator("select[name=target]").select_option(label="PO ZZ-9 (2020-01-01 to 2099-01-01)")
     expect(panel.locator("fieldset.prompt")).to_be_visible()  # ZZ-9 began before today: when to start
+    expect(page.locator(".htmx-added")).to_have_count(0)
     panel.get_by_label("the as-of date", exact=False).check()
     panel.get_by_role("button", name="Assign").click()
     expect(panel).to_contain_text("Assigned.")
