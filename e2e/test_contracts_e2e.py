@@ -97,3 +97,34 @@ def test_the_dell_story(page, sign_in, db_session, chromium, live_server):
     context.close()
     contract = db_session.scalar(select(Contract))
     assert contract.title == "Data centre training programme"
+
+
+def test_a_debtor_with_many_jobs_has_the_contracts_job_typed_and_picked(page, sign_in, db_session, monkeypatch):
+    from portal.services import document_choices
+
+    monkeypatch.setattr(document_choices, "EDITOR_SELECT_MAX", 1)  # as for a debtor with thousands of jobs
+    monkeypatch.setattr(document_choices, "EDITOR_OPTIONS", 1)
+    year = date.today().year
+    sign_in(page, "Consultant")
+    lead = factories.user(db_session, "lee.lead", role_name="Relationship Lead")
+    debtor = factories.debtor(db_session, "DELL", name="Dell Technologies")
+    po = factories.po(db_session, debtor, "4500123", amount="150000.00", effective=date(year, 1, 1),
+                      expiration=date(year, 12, 31))
+    db_session.add(BillCode(code="TRN", description="Training classes"))
+    db_session.execute(debtor_relationship_leads.insert().values(debtor_id=debtor.id, user_id=lead.id))
+    db_session.commit()
+    factories.job(db_session, debtor, title="Course runner")
+    trainer = factories.job(db_session, debtor, title="Storage trainer")
+    page.goto(f"/contracts/new?po_id={po.id}")
+    expect(page.locator("#editor-jobs option")).to_have_count(1)  # the first suggestion only: not the trainer
+    box = page.get_by_label("Job order (optional)")
+    box.fill("storage")
+    expect(page.locator("#editor-jobs option")).to_have_attribute("value", f"{trainer.number} Storage trainer")
+    box.fill(f"{trainer.number} Storage trainer")  # as choosing the suggestion does
+    expect(page.locator("input[type=hidden][name=job_id]")).to_have_value(str(trainer.id))
+    page.fill("#title", "Storage programme")
+    _fill(page, 0, f"{year}-03-09", "Storage administration", "6", "1000")
+    shot(page, "contract-typed-job")
+    page.click("main button:text-is('Enter contract')")
+    expect(page.locator("h1")).to_contain_text("Contract CT")
+    assert db_session.scalar(select(Contract.job_id)) == trainer.id

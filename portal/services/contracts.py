@@ -152,13 +152,6 @@ def active_bill_codes(session: Session) -> list[BillCode]:
     return maintenance.active_bill_codes(session)
 
 
-def jobs_for_contract(session: Session, user: User, debtor_id: int) -> list:
-    """The debtor's job orders the user may see, by number (at most 500), that a new contract may name: their
-    id, number and title as values (500 rows loading their debtor and branch took 20-50 ms of the form)."""
-    return session.execute(job_visibility.visible(select(JobOrder.id, JobOrder.number, JobOrder.title), user)
-                           .where(JobOrder.debtor_id == debtor_id).order_by(JobOrder.number).limit(500)).all()
-
-
 def lead_candidates(session: Session) -> list[User]:
     """Users who may be linked to a debtor as its relationship lead."""
     return [u for u in session.scalars(select(User).where(User.active.is_(True)).order_by(User.full_name))

@@ -2,7 +2,7 @@
 applied), POs and bill codes. Reads only; one call per page or panel, so the views run no query."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -47,16 +47,10 @@ def editor_choices(session: Session, user, debtor_id: int | None, *, job_ids=(),
     the first EDITOR_OPTIONS as the page's suggestions, narrowed as a row types (`job_options`,
     `po_options`), and the names of the jobs and POs the lines hold (`job_ids`, `po_ids`) in `job_labels`
     (`po_labels`): only the debtor's, and only jobs the user may see."""
-    jobs, pos, jobs_typed, pos_typed, job_labels, po_labels = [], [], False, False, {}, {}
+    pos, pos_typed, po_labels = [], False, {}
+    job_picker = job_choices(session, user, debtor_id, job_ids)
+    jobs, jobs_typed, job_labels = job_picker.jobs, job_picker.typed, job_picker.labels
     if debtor_id:
-        job_rows = visible(select(JobOrder.id, JobOrder.number, JobOrder.title), user).where(
-            JobOrder.debtor_id == debtor_id)
-        jobs = session.execute(job_rows.order_by(JobOrder.number).limit(EDITOR_SELECT_MAX + 1)).all()
-        if len(jobs) > EDITOR_SELECT_MAX:
-            jobs, jobs_typed = jobs[:EDITOR_OPTIONS], True
-            wanted = {i for i in job_ids if i}
-            job_labels = {r.id: job_label(r) for r in session.execute(
-                job_rows.where(JobOrder.id.in_(wanted)))} if wanted else {}
         po_rows = select(PurchaseOrder.id, PurchaseOrder.number, PurchaseOrder.description).where(
             PurchaseOrder.debtor_id == debtor_id)
         pos = session.execute(po_rows.order_by(PurchaseOrder.number, PurchaseOrder.id)
@@ -72,6 +66,31 @@ def editor_choices(session: Session, user, debtor_id: int | None, *, job_ids=(),
 
 EDITOR_SELECT_MAX = 100  # a debtor's jobs (POs) the editor lists in every row; more are typed
 EDITOR_OPTIONS = 40  # the suggestions a typed job (PO) box offers at a time
+
+
+@dataclass(frozen=True)
+class JobChoices:
+    """A form's job picker: the jobs it lists (or suggests, when typed) and the names of the jobs it holds."""
+
+    jobs: list
+    typed: bool = False
+    labels: dict = field(default_factory=dict)
+
+
+def job_choices(session: Session, user, debtor_id: int | None, job_ids=()) -> JobChoices:
+    """A form's job picker for the debtor (the line editor's rows, the contract form): the debtor's jobs the
+    user may see (job security) as values (id, number, title) by number, all of them when EDITOR_SELECT_MAX or
+    fewer; past that the first EDITOR_OPTIONS as a typed box's suggestions (`job_options` narrows them), typed
+    True, and the names of the jobs `job_ids` holds (only the debtor's the user may see). No debtor: none."""
+    if not debtor_id:
+        return JobChoices([])
+    rows = visible(select(JobOrder.id, JobOrder.number, JobOrder.title), user).where(JobOrder.debtor_id == debtor_id)
+    jobs = session.execute(rows.order_by(JobOrder.number).limit(EDITOR_SELECT_MAX + 1)).all()
+    if len(jobs) <= EDITOR_SELECT_MAX:
+        return JobChoices(jobs)
+    wanted = {i for i in job_ids if i}
+    labels = {r.id: job_label(r) for r in session.execute(rows.where(JobOrder.id.in_(wanted)))} if wanted else {}
+    return JobChoices(jobs[:EDITOR_OPTIONS], True, labels)
 
 
 def job_label(job) -> str:

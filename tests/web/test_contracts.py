@@ -329,3 +329,42 @@ def test_the_contract_form_offers_the_debtors_jobs_the_user_may_see_and_keeps_th
                                                                **rows(w, "1000")})
     assert made.status_code == 302
     assert w["s"].scalar(select(Contract)).job_id == seen.id
+
+
+def test_a_debtor_with_many_jobs_has_the_contract_forms_job_typed_and_any_of_them_kept(dell, login_as, monkeypatch):
+    """Past EDITOR_SELECT_MAX jobs the form has a typed box, as the line editor does: it listed the debtor's first
+    500 by number, so a later job could not be named. The box's suggestions are the user's branches' only."""
+    from portal.services import document_choices
+
+    monkeypatch.setattr(document_choices, "EDITOR_SELECT_MAX", 1)
+    monkeypatch.setattr(document_choices, "EDITOR_OPTIONS", 1)
+    w = dell
+    mine, other = factories.branch(w["s"], "OWN"), factories.branch(w["s"], "OTH")
+    first = factories.job(w["s"], w["debtor"], mine, title="Course runner")
+    later = factories.job(w["s"], w["debtor"], mine, title="Zz later runner")
+    hidden = factories.job(w["s"], w["debtor"], other, title="Hidden runner")
+    browser, _ = login_as("Consultant", branches=[mine])
+    url = f"/contracts/new?po_id={w['po'].id}"
+    page = browser.get(url).get_data(as_text=True)
+    assert 'id="job_id"' not in page and 'list="editor-jobs"' in page and 'name="job_id" value=""' in page
+    assert f'data-id="{first.id}"' in page and "Zz later" not in page and "Hidden runner" not in page
+
+    hx = {"HX-Request": "true"}
+    found = browser.get("/contracts/job-options", headers=hx,
+                        query_string={"debtor_id": w["debtor"].id, "job_search": "runner"}).get_data(as_text=True)
+    assert f'data-id="{first.id}"' in found and "Hidden runner" not in found  # one suggestion at a time here
+    found = browser.get("/contracts/job-options", headers=hx,
+                        query_string={"debtor_id": w["debtor"].id, "job_search": later.number}).get_data(as_text=True)
+    assert f'value="{later.number} Zz later runner" data-id="{later.id}"' in found
+    auditor, _ = login_as("Auditor")
+    assert auditor.get("/contracts/job-options", query_string={"debtor_id": w["debtor"].id}).status_code == 403
+
+    refused = browser.post(url, {"title": "Runner course", "job_id": str(later.id), "job_search": "x",
+                                 **rows(w, "0")}).get_data(as_text=True)  # refused for its amount: the job stays
+    assert f'name="job_id" value="{later.id}"' in refused and f'value="{later.number} Zz later runner"' in refused
+    other_branch = browser.post(url, {"title": "Runner course", "job_id": str(hidden.id), **rows(w, "1000")})
+    assert other_branch.status_code == 200 and "Choose one of DELL" in other_branch.get_data(as_text=True)
+    assert "Hidden runner" not in other_branch.get_data(as_text=True) and counts(w["s"])[0] == 0
+    made = browser.post(url, {"title": "Runner course", "job_id": str(later.id), "job_search": "whatever typed",
+                              **rows(w, "1000")})
+    assert made.status_code == 302 and w["s"].scalar(select(Contract)).job_id == later.id

@@ -149,6 +149,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "contracts.cancel": ("contracts", AE),
     "contracts.add_note": ("contracts", AE),
     "contracts.delivery_row": ("contracts", AE),
+    "contracts.job_options": ("contracts", AE),
     "contracts.leads": ("debtors", AE),  # a debtor's relationship leads are part of the debtor
     "opportunities.index": ("opportunities", V),
     "opportunities.detail": ("opportunities", V),

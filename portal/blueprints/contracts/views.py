@@ -9,7 +9,7 @@ from portal.blueprints.contracts.forms import BLANK_ROWS, ContractForm, NoteForm
 from portal.blueprints.forms import apply_errors, int_or_none
 from portal.extensions import db
 from portal.models import PurchaseOrder
-from portal.services import audit, contracts as service, debtors, purchase_orders
+from portal.services import audit, contracts as service, debtors, document_choices, purchase_orders
 from portal.services.errors import ValidationFailed
 
 bp = Blueprint("contracts", __name__, url_prefix="/contracts")
@@ -28,13 +28,14 @@ def _editor(template: str, form, *, po, contract=None, typed=(), result=None, st
 
 
 def _contract_form(po: PurchaseOrder):
-    """The new contract's form with its owner (the debtor's relationship leads) and job choices, and the leads."""
+    """The new contract's form with its owner (the debtor's relationship leads) and job choices (a debtor with
+    many jobs has them typed, as in the line editor), the leads and the job picker."""
     form = ContractForm()
     leads = service.relationship_leads(db.session, po.debtor_id)
     form.owner_id.choices = [(None, "— choose —")] + [(u.id, str(u)) for u in leads]
-    jobs = service.jobs_for_contract(db.session, current_user, po.debtor_id)
-    form.job_id.choices = [(None, "— none —")] + [(j.id, f"{j.number} {j.title}") for j in jobs]
-    return form, leads
+    jobs = document_choices.job_choices(db.session, current_user, po.debtor_id, [form.job_id.data])
+    form.job_id.choices = [(None, "— none —")] + [(j.id, document_choices.job_label(j)) for j in jobs.jobs]
+    return form, leads, jobs
 
 
 def _contract_input(form: ContractForm, po: PurchaseOrder, leads, deliveries) -> service.ContractInput:
@@ -53,7 +54,7 @@ def create():
     if existing is not None and request.method == "GET":
         flash(f"PO {po.number} already has contract {existing.number}: schedule more on it.", "info")
         return redirect(url_for("contracts.detail", contract_id=existing.id))
-    form, leads = _contract_form(po)
+    form, leads, jobs = _contract_form(po)
     deliveries, typed = deliveries_from(request) if request.method == "POST" else ((), [])
     result = None
     if form.validate_on_submit():
@@ -68,7 +69,16 @@ def create():
                 flash(f"Contract {result.contract.number} entered: {result.amount:,.2f} scheduled on PO {po.number}.",
                       "success")
                 return redirect(url_for("contracts.detail", contract_id=result.contract.id))
-    return _editor("contracts/form.html", form, po=po, typed=typed, result=result, leads=leads)
+    return _editor("contracts/form.html", form, po=po, typed=typed, result=result, leads=leads, job_picker=jobs)
+
+
+@bp.get("/job-options")
+@requires("contracts", "add_edit")
+def job_options():
+    """The contract form's typed job box's suggestions (a debtor with many jobs), narrowed to what it holds."""
+    jobs = document_choices.job_options(db.session, current_user, int_or_none(request.args.get("debtor_id")) or 0,
+                                        request.args.get("job_search", "")[:100])
+    return render_template("documents/_job_options.html", jobs=jobs)
 
 
 @bp.get("/<int:contract_id>")
