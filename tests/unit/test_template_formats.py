@@ -27,6 +27,8 @@ HAND_FORMATTING = {
     "bare money": re.compile(r"(?<![=\"'])\{\{\s*[\w.]*\b(amount|budget|used|commitments|estimates|net_remaining|"
                              r"net_unused|subtotal|rate)\s*\}\}"),
     "spec words": re.compile(r"\bseed 00\d|InvoiceGenerationMessage"),
+    # a date is typed as ISO like every date shown (the day_input macro); the browser's picker follows its locale
+    "date picker": re.compile(r"type=\"date\""),
 }
 
 
