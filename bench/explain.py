@@ -12,7 +12,7 @@ import re
 import sys
 import time
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 BIG = ("ledger_entries", "document_lines", "documents")
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

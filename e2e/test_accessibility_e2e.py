@@ -12,8 +12,8 @@ from sqlalchemy import select
 from e2e.conftest import shot
 from tests import factories
 from portal import demo
-from portal.models import (AlertTemplate, Contract, Debtor, Document, JobOrder, Opportunity, POGroup, PurchaseOrder,
-                           ServiceDeskItem, SupplierPO)
+from portal.models import (Contract, Debtor, Document, JobOrder, Opportunity, PurchaseOrder, ServiceDeskItem,
+                           SupplierPO)
 
 ROLES = ["Administrator", "Billing Admin", "Billing Clerk", "Consultant", "Relationship Lead", "Auditor"]
 AXE = Axe()

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, lazyload
 
@@ -371,8 +371,7 @@ def picker_offer(session: Session, debtor_id: int, as_of: date, *, q: str = "", 
     if with_remaining:
         offered = offered.add_columns(P.amount, B.used, B.commitments, B.estimates).outerjoin(B, B.po_id == P.id)
     offered = offered.where(*valid)
-    stmt = offered.where(or_(P.number_key.like(search.typed(search.prefix_pattern(q))),
-                             search.words_match(P.description_words, q))) if q.strip() else offered
+    stmt = offered.where(search.po_matches(q)) if q.strip() else offered
     rows = session.execute(stmt.order_by(P.number_key, P.id).limit(limit)).all()
     if chosen is not None and not chosen.is_group and chosen.id not in {r.id for r in rows}:
         rows += session.execute(offered.where(P.id == chosen.id)).all()  # kept (only if valid for this debtor)

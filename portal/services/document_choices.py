@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.domain import purchase_orders as po_rules
@@ -109,8 +109,7 @@ def job_options(session: Session, user, debtor_id: int, typed: str) -> list:
     first = typed.split()[0] if typed.split() else ""
     stmt = visible(select(JobOrder.id, JobOrder.number, JobOrder.title), user).where(JobOrder.debtor_id == debtor_id)
     if first:
-        stmt = stmt.where(or_(search.starts_with(JobOrder.number, first),
-                              search.words_match(JobOrder.title_words, typed)))
+        stmt = stmt.where(search.job_matches(typed, first))
     return session.execute(stmt.order_by(search.unindexed(JobOrder.number) if first else JobOrder.number)
                            .limit(EDITOR_OPTIONS)).all()
 
@@ -122,8 +121,7 @@ def po_options(session: Session, debtor_id: int, typed: str) -> list:
     P = PurchaseOrder
     stmt = select(P.id, P.number, P.description).where(P.debtor_id == debtor_id)
     if first:
-        stmt = stmt.where(or_(P.number_key.like(search.typed(search.prefix_pattern(first))),
-                              search.words_match(P.description_words, typed)))
+        stmt = stmt.where(search.po_matches(typed, first))
     return session.execute(stmt.order_by(P.number, P.id).limit(EDITOR_OPTIONS)).all()
 
 

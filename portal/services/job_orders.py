@@ -46,8 +46,7 @@ def filtered(flt: JobFilter, user, today: date) -> Select:
         q = flt.q.strip()  # see portal/services/search.py for what matches
         # one OR: PostgreSQL ORs the three indexes' bitmaps and reads each matching job once
         # (jobs_query keeps it from walking the number index instead)
-        stmt = stmt.where(or_(search.starts_with(JobOrder.number, q), search.words_match(JobOrder.title_words, q),
-                              search.starts_with(JobOrder.po_reference, q)))
+        stmt = stmt.where(or_(search.job_matches(q), search.starts_with(JobOrder.po_reference, q)))
     if flt.unassigned:
         stmt = stmt.where(~assigned_on_clause(day))
     if flt.po_id:

@@ -3,6 +3,7 @@ and a job's assignment rows as domain values. Imports only models and the pure d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased, lazyload

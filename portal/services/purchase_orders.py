@@ -106,8 +106,7 @@ def po_query(flt: POFilter, *, today: date):
     if searching:
         q = flt.q.strip()  # see portal/services/search.py for what matches
         # one OR: PostgreSQL ORs the number's and the words' index bitmaps and reads each match once
-        stmt = stmt.where(or_(PurchaseOrder.number_key.like(search.typed(search.prefix_pattern(q))),
-                              search.words_match(PurchaseOrder.description_words, q)))
+        stmt = stmt.where(search.po_matches(q))
     # a search sorts its matches rather than walk the sort's index testing every PO for them (see
     # job_orders.jobs_query): the first sort key as an expression no index delivers
     first = search.unindexed if searching else (lambda column: column)

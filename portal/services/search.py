@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import String, func, literal_column
+from sqlalchemy import String, func, literal_column, or_
 
+from portal.models import JobOrder, PurchaseOrder
 from portal.services import statement_constants as constant
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -60,3 +61,19 @@ def unindexed(column):
     if isinstance(column.type, String):
         return column.op("||")(literal_column("''"))
     return column + literal_column("0")
+
+
+def po_matches(text: str, number_text: str | None = None):
+    """A PO search box: the PO's number starts with `number_text` (all of `text` unless given: a picker's
+    box matches a number by its first word) or every word of `text` starts a word of its description. One
+    OR, so PostgreSQL ORs the two indexes' bitmaps and reads each match once."""
+    number = text if number_text is None else number_text
+    return or_(PurchaseOrder.number_key.like(typed(prefix_pattern(number))),
+               words_match(PurchaseOrder.description_words, text))
+
+
+def job_matches(text: str, number_text: str | None = None):
+    """A job search box: the job's number starts with `number_text` (all of `text` unless given) or every
+    word of `text` starts a word of its title."""
+    number = text if number_text is None else number_text
+    return or_(starts_with(JobOrder.number, number), words_match(JobOrder.title_words, text))

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 
 from portal.models import BillCode, Document, JobPOAssignment
 from tests import factories
-from tests.api.conftest import is_problem
 
 ALL = {"Administrator", "Billing Admin", "Billing Clerk", "Consultant", "Relationship Lead", "Auditor"}
 # DESIGN.md: assignments add_edit = Administrator, Billing Admin (full), Billing Clerk, Consultant

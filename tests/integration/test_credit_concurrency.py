@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select, text

@@ -25,11 +25,11 @@ from sqlalchemy import select, text
 from portal.domain.assignment import AssignmentError, Target
 from portal.domain.purchase_orders import LineInput as POLineInput
 from portal.domain.purchase_orders import POInput
-from portal.models import (BillCode, BillCodeGroup, Debtor, DocumentType, JobOrder, JobPOAssignment, POBalance,
-                           POLine, POLineBalance, PurchaseOrder, Role, RoleGrant)
+from portal.models import (BillCode, BillCodeGroup, DocumentType, JobPOAssignment, POBalance, POLineBalance,
+                           PurchaseOrder, Role, RoleGrant)
 from portal.services import assignments, documents, integrity, po_groups, posting, purchase_orders
 from portal.services.documents import DocumentInput, LineInput
-from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from portal.services.errors import Conflict, NotFound, ValidationFailed
 from tests import factories
 
 D = Decimal

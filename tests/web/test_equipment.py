@@ -353,7 +353,7 @@ def test_equipment_bad_quantity(db_session, login_as, customer, quantity):
 # ---- pickers ------------------------------------------------------------------------------
 
 def test_pickers_only_with_a_specific_mode(db_session, login_as, customer):
-    eq = factories.equipment_setup(db_session, selection="all")
+    factories.equipment_setup(db_session, selection="all")
     browser, _ = login_as("Administrator")
     item = _item(browser, db_session, customer)
     for url in (f"/service-desk/{item.id}/edit", "/equipment/supplier-pos/new", f"/service-desk/{item.id}/equipment/new"):

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import BillCode, Debtor, Document, DocumentLine, POBalance, PurchaseOrder, User
+from portal.models import BillCode, Debtor, Document, DocumentLine, POBalance, PurchaseOrder
 from tests import factories
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from portal.models import AlertTemplate, BillCode, Document
+from portal.models import AlertTemplate, BillCode
 from portal.services import documents
 from tests import factories
 
