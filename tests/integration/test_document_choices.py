@@ -91,3 +91,22 @@ def test_past_the_limit_the_editor_types_jobs_and_pos_names_only_what_the_user_m
     assert document_choices.editor_job_ids(db_session, user, None, [jobs[0].id]) == set()
     few = document_choices.editor_choices(db_session, user, elsewhere.id, job_ids=[theirs.id])
     assert not few["jobs_typed"] and not few["pos_typed"] and few["job_labels"] == {}
+
+
+def test_a_job_picker_lists_up_to_the_limit_of_jobs_the_user_may_see_and_types_past_it(db_session, monkeypatch):
+    """The boundary, counted in the user's jobs only (another branch's do not tip a list into a typed box)."""
+    monkeypatch.setattr(document_choices, "EDITOR_SELECT_MAX", 2)
+    monkeypatch.setattr(document_choices, "EDITOR_OPTIONS", 1)
+    mine, other = factories.branch(db_session, "OWN"), factories.branch(db_session, "OTH")
+    debtor = factories.debtor(db_session, "EDIT")
+    jobs = [factories.job(db_session, debtor, mine, title=f"Runner {n}") for n in range(2)]
+    factories.job(db_session, debtor, other, title="Hidden runner")
+    user = factories.user(db_session, "lim", role_name="Consultant", branches=[mine])
+
+    at_limit = document_choices.job_choices(db_session, user, debtor.id, [jobs[1].id])
+    assert not at_limit.typed and [j.id for j in at_limit.jobs] == [jobs[0].id, jobs[1].id] and at_limit.labels == {}
+    third = factories.job(db_session, debtor, mine, title="Runner 2")
+    past = document_choices.job_choices(db_session, user, debtor.id, [third.id, None])
+    assert past.typed and [j.id for j in past.jobs] == [jobs[0].id]
+    assert past.labels == {third.id: f"{third.number} Runner 2"}
+    assert document_choices.job_choices(db_session, user, None, [third.id]) == document_choices.JobChoices([])
