@@ -176,8 +176,20 @@ def record_funding(session: Session, funded: list[tuple[DocumentLine, int | None
 
 
 def _source_lines(session: Session, doc: Document) -> dict[int, DocumentLine]:
-    ids = [l.source_line_id for l in doc.lines if l.source_line_id]
-    return {l.id: l for l in session.scalars(select(DocumentLine).where(DocumentLine.id.in_(ids)))} if ids else {}
+    """The lines `doc`'s lines come from (an order's lines an invoice releases, the invoice lines a credit
+    memo takes back), read after locking their documents in id order, and read fresh: what an order line
+    still commits and which PO an invoice line draws on are then as the last change to them left them.
+    Without the lock two invoices made from one order, posted at once, each released the order's whole
+    commitment, and a credit memo posted while its invoice line moved landed on the old PO. Every change
+    locks documents before POs (this document, then its sources, then the POs), so none deadlocks another."""
+    ids = sorted({l.source_line_id for l in doc.lines if l.source_line_id})
+    if not ids:
+        return {}
+    documents = sorted(set(session.scalars(select(DocumentLine.document_id).where(DocumentLine.id.in_(ids)))))
+    session.scalars(select(Document).where(Document.id.in_(documents)).order_by(Document.id)
+                    .with_for_update(of=Document).execution_options(populate_existing=True)).all()
+    return {l.id: l for l in session.scalars(select(DocumentLine).where(DocumentLine.id.in_(ids))
+                                             .execution_options(populate_existing=True))}
 
 
 def post(session: Session, user, doc_id: int, *, confirmed: bool = False, override: bool = False,
@@ -192,6 +204,7 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
     if doc.status != "draft":
         session.rollback()
         raise Conflict(f"{doc.number} is already {doc.status}.")
+    sources = _source_lines(session, doc)  # their documents locked: before any PO (see _source_lines)
     job_ids = {l.job_id for l in doc.lines if l.job_id}
     # one query for the lines' jobs (the lines' lazy loads then find them loaded); their bill codes come joined
     jobs = {j.id: j for j in session.scalars(select(JobOrder).where(JobOrder.id.in_(job_ids)).options(
@@ -202,7 +215,6 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
     doc_type, debtor = doc.document_type, session.get(Debtor, doc.debtor_id)
     resolver = Resolver(session, doc.debtor_id, job_ids=job_ids,
                         explicit_po_ids={l.po_id for l in doc.lines if l.explicit_po and l.po_id})
-    sources = _source_lines(session, doc)
     funded: list[tuple[DocumentLine, int | None, int | None, str | None, bool, bool]] = []
     for line in doc.lines:
         day = line.service_date or doc.doc_date
@@ -281,9 +293,7 @@ def _credit_floor(session: Session, doc: Document, sources: dict[int, DocumentLi
     """A credit memo only takes back what its invoice lines drew: every line credits a line of a posted
     invoice of the debtor, by a positive amount, and no line's credits pass its amount. Refused outright
     (no override): a credit past what was drawn would add to Used or take it below zero."""
-    invoices = sorted({s.document_id for s in sources.values()})
-    for invoice_id in invoices:  # two credit memos of one invoice post one after the other
-        locked(session, Document, invoice_id)
+    # the invoices are locked (_source_lines): two credit memos of one invoice post one after the other
     credited = defaultdict(Decimal)
     for n, line in enumerate(doc.lines, start=1):
         src = sources.get(line.source_line_id)
@@ -342,7 +352,7 @@ class ReassignResult:
 
 def reassign(session: Session, user, doc_id: int, line_ids: list[int], po_id: int, po_line_id: int | None, *,
              reason: str, confirmed: bool = False, override: bool = False,
-             today: date | None = None, check_only: bool = False) -> ReassignResult:
+             today: date | None = None, check_only: bool = False, commit: bool = True) -> ReassignResult:
     """Move posted invoice lines (or lines that had no PO) to another PO or master line of the same
     debtor; the consumption moves with them, the credit memos posted against them included (seed 003's
     Purchase Order Assign Invoiced Item). The target gets posting's checks: it must be eligible for the
@@ -457,7 +467,8 @@ def reassign(session: Session, user, doc_id: int, line_ids: list[int], po_id: in
                   documents_of, locked=pos)
     session.flush()
     result.alerts = alerts.after_change(session, pos, balances, today=today or date.today())
-    session.commit()
+    if commit:
+        session.commit()
     result.moved = len(lines)
     return result
 
