@@ -80,25 +80,27 @@ def _warnings(check) -> list[dict]:
 @errors(blp, 404, 409)
 @blp.arguments(PostInput, as_kwargs=True)
 @blp.response(200, PostedSchema)
-def post_document(doc_id: int, confirm: bool, override: bool):
-    """Post a draft. Warnings come back as a 409 listing each; post again with `confirm: true`. Under
+def post_document(doc_id: int, confirm: bool, override: bool, seen: str | None):
+    """Post a draft. Warnings come back as a 409 listing each, with the check's `seen`; post again with
+    `confirm: true` (and that `seen`, so that a draft or PO changed in between is checked again). Under
     the block policy a refusal stands unless you hold po_override_budget and send `override: true`."""
     service.get_document(db.session, doc_id)  # 404 before anything else
     if override and not current_user.can("po_override_budget"):
         return problem(403, "Posting past a blocked budget needs 'Post past a blocked PO budget'.",
                        kind="override-not-granted")
-    result = posting.post(db.session, current_user, doc_id, confirmed=confirm, override=override)
+    result = posting.post(db.session, current_user, doc_id, confirmed=confirm, override=override, seen=seen)
     allowed = current_user.can("po_override_budget")
     if result.refused:
         forbidden = result.check.forbidden
         return problem(409, "The posting is refused: " + " ".join(w.message for w in result.check.warnings
                                                                   if w.forbids or w.blocks),
                        kind="posting-refused", title="Posting refused", warnings=_warnings(result.check),
-                       override_allowed=allowed and not forbidden)
+                       override_allowed=allowed and not forbidden, seen=result.seen, changed=result.changed or None)
     if result.needs_confirmation:
         return problem(409, "Posting has warnings; post again with `confirm: true` to go ahead.",
                        kind="confirm-warnings", title="Confirm the warnings", warnings=_warnings(result.check),
-                       choices=[{"field": "confirm", "value": True, "label": "post despite the warnings"}])
+                       choices=[{"field": "confirm", "value": True, "label": "post despite the warnings"}],
+                       seen=result.seen, changed=result.changed or None)
     return {"document": detail_body(service.get_document(db.session, doc_id)), "overridden": result.overridden,
             "alerts": result.alerts}
 

@@ -1,6 +1,7 @@
 """PO budgets (seed 001's columns, DESIGN.md's measures and posting rules). Pure: no I/O."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -158,6 +159,13 @@ class PostingCheck:
     def forbidden(self) -> bool:
         """Refused outright: no policy and no override lets it through."""
         return any(w.forbids for w in self.warnings)
+
+    def seen(self, *context) -> str:
+        """A short digest of these warnings and of `context` (a draft's version): a check page carries it, so
+        a confirmation or an override counts only for the check the user read, not for what a change to the
+        draft or to its POs made of it since."""
+        text = "\n".join([repr(context)] + [f"{w.code}|{w.blocks}|{w.forbids}|{w.message}" for w in self.warnings])
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def _fmt(value: Decimal) -> str:

@@ -230,7 +230,7 @@ def _check_deliveries(session: Session, deliveries: tuple[DeliveryInput, ...]) -
 
 def _post_order(session: Session, user, po: PurchaseOrder, job_id: int | None, title: str,
                 deliveries: tuple[DeliveryInput, ...], *, confirmed: bool, override: bool,
-                today: date) -> tuple[PostResult, list[DocumentLine]]:
+                today: date, seen: str | None = None) -> tuple[PostResult, list[DocumentLine]]:
     """Draft and post the Sales Order the contract makes (explicitly on its PO), without committing."""
     doc_type = _sales_order_type(session)
     data = documents.DocumentInput(
@@ -244,7 +244,8 @@ def _post_order(session: Session, user, po: PurchaseOrder, job_id: int | None, t
     except ValidationFailed as exc:
         session.rollback()
         raise ValidationFailed({"deliveries": [m for msgs in exc.errors.values() for m in msgs]})
-    result = posting.post(session, user, draft.id, confirmed=confirmed, override=override, today=today, commit=False)
+    result = posting.post(session, user, draft.id, confirmed=confirmed, override=override, today=today, commit=False,
+                          seen=seen)
     if not result.posted:
         return result, []
     return result, list(draft.lines)
@@ -260,9 +261,10 @@ def _lock_po(session: Session, po_id: int | None) -> PurchaseOrder:
 
 
 def enter_contract(session: Session, user, data: ContractInput, *, confirmed: bool = False, override: bool = False,
-                   today: date | None = None) -> ScheduleResult:
+                   today: date | None = None, seen: str | None = None) -> ScheduleResult:
     """Seed 000 steps 1–3: the contract for only what is scheduled (posted as a Sales Order on the
-    PO), its first note, and the opportunity for the rest, owned by the debtor's relationship lead."""
+    PO), its first note, and the opportunity for the rest, owned by the debtor's relationship lead.
+    `seen`: the check the user confirmed (posting.post)."""
     today = today or date.today()
     audit.acting(session, user)
     errors: dict[str, list[str]] = {}
@@ -302,7 +304,7 @@ def enter_contract(session: Session, user, data: ContractInput, *, confirmed: bo
         raise ValidationFailed(errors)
     po = _lock_po(session, po.id)
     result, lines = _post_order(session, user, po, data.job_id, title, data.deliveries,
-                                confirmed=confirmed, override=override, today=today)
+                                confirmed=confirmed, override=override, today=today, seen=seen)
     if not result.posted:
         return ScheduleResult(result)
     contract = Contract(po_id=po.id, debtor_id=po.debtor_id, job_id=data.job_id, title=title, last_scheduled_on=today)
@@ -355,16 +357,18 @@ def _lock_contract(session: Session, user, contract_id: int) -> tuple[Contract, 
 
 
 def schedule_more(session: Session, user, contract_id: int, deliveries: tuple[DeliveryInput, ...], *,
-                  confirmed: bool = False, override: bool = False, today: date | None = None) -> ScheduleResult:
+                  confirmed: bool = False, override: bool = False, today: date | None = None,
+                  seen: str | None = None) -> ScheduleResult:
     """Seed 000 step 4: more classes from the PO, posted as a Sales Order; the opportunity shrinks
-    by as much and the contract gets a dated note with the PO dollars remaining."""
+    by as much and the contract gets a dated note with the PO dollars remaining. `seen`: as for
+    enter_contract."""
     today = today or date.today()
     audit.acting(session, user)
     get_contract(session, user, contract_id)
     amounts = _check_deliveries(session, deliveries)
     contract, po = _lock_contract(session, user, contract_id)
     result, lines = _post_order(session, user, po, contract.job_id, contract.title, deliveries,
-                                confirmed=confirmed, override=override, today=today)
+                                confirmed=confirmed, override=override, today=today, seen=seen)
     if not result.posted:
         return ScheduleResult(result)
     contract = locked(session, Contract, contract_id)

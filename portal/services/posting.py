@@ -39,6 +39,8 @@ class PostResult:
     overridden: bool = False
     alerts: list[str] = field(default_factory=list)
     number: str = ""  # the document's number, read before the commit (so saying it costs no reload)
+    seen: str = ""  # the check's digest with the draft's version (PostingCheck.seen), for the check page to carry
+    changed: bool = False  # a confirmation given on another check: the draft or its POs changed since
 
 
 def lock_pos(session: Session, po_ids) -> dict[int, PurchaseOrder]:
@@ -193,10 +195,14 @@ def _source_lines(session: Session, doc: Document) -> dict[int, DocumentLine]:
 
 
 def post(session: Session, user, doc_id: int, *, confirmed: bool = False, override: bool = False,
-         today: date | None = None, commit: bool = True, check_only: bool = False) -> PostResult:
+         today: date | None = None, commit: bool = True, check_only: bool = False,
+         seen: str | None = None) -> PostResult:
     """Post a draft: resolve each line's PO, show every warning first, then (after confirmation)
     write the ledger and balances. Under the block policy a refusal stands unless the user has
-    po_override_budget and asks to override (audited). `check_only`: the warnings, nothing written."""
+    po_override_budget and asks to override (audited). `check_only`: the warnings, nothing written.
+    `seen`: the digest of the check the user confirmed (a check page's); a confirmation or override given
+    on another check (the draft edited since, or its POs drawn on) counts for nothing, and the user is
+    asked again."""
     audit.acting(session, user)
     doc = locked(session, Document, doc_id)
     if doc is None:
@@ -253,7 +259,10 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
                             line_releases=line_releases)
     if doc_type.is_credit_memo:
         _credit_floor(session, doc, sources, check)
-    result = PostResult(check, number=doc.number)
+    result = PostResult(check, number=doc.number, seen=check.seen(doc.row_version))
+    if seen is not None and seen != result.seen and (confirmed or override):
+        confirmed = override = False
+        result.changed = True
     if check.forbidden or check.blocked and not (override and user.can("po_override_budget")):
         session.rollback()
         result.refused = True
@@ -348,16 +357,20 @@ class ReassignResult:
     needs_confirmation: bool = False
     overridden: bool = False
     alerts: list[str] = field(default_factory=list)
+    seen: str = ""  # the check's digest (PostingCheck.seen), for the check page to carry
+    changed: bool = False  # a confirmation given on another check: the POs changed since
 
 
 def reassign(session: Session, user, doc_id: int, line_ids: list[int], po_id: int, po_line_id: int | None, *,
              reason: str, confirmed: bool = False, override: bool = False,
-             today: date | None = None, check_only: bool = False, commit: bool = True) -> ReassignResult:
+             today: date | None = None, check_only: bool = False, commit: bool = True,
+             seen: str | None = None) -> ReassignResult:
     """Move posted invoice lines (or lines that had no PO) to another PO or master line of the same
     debtor; the consumption moves with them, the credit memos posted against them included (seed 003's
     Purchase Order Assign Invoiced Item). The target gets posting's checks: it must be eligible for the
     invoice's type and (master) its line must hold the bill code; dates, tolerance and "over the PO"
-    warn first; the block policy refuses unless the user holds po_override_budget and overrides (audited)."""
+    warn first; the block policy refuses unless the user holds po_override_budget and overrides (audited).
+    `seen`: as for `post`, the check the user confirmed."""
     if not user.can("po_assign_invoiced_item"):
         raise Forbidden("Assigning items on a posted invoice needs 'Assign / reassign items on a posted invoice'.")
     reason = (reason or "").strip()
@@ -447,7 +460,10 @@ def reassign(session: Session, user, doc_id: int, line_ids: list[int], po_id: in
     check = budget.evaluate(checks, balances, line_balances, bucket="used", sign=1, policy=debtor.over_budget_policy,
                             enforce_pos=False, tolerances={target.id: target.tolerance_pct},
                             moved_out={target.id: moved_out}, line_moved_out=line_moved_out)
-    result = ReassignResult(check)
+    result = ReassignResult(check, seen=check.seen())
+    if seen is not None and seen != result.seen and (confirmed or override):
+        confirmed = override = False
+        result.changed = True
     if check.blocked and not (override and user.can("po_override_budget")):
         session.rollback()
         result.refused = True

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.models import AuditEntry, BillCode, Document, JobPOAssignment, LedgerEntry, POBalance
+from portal.services import documents
 from tests import factories
 from tests.api.conftest import is_problem
 
@@ -155,6 +156,25 @@ def test_a_draft_is_posted_after_its_warnings_are_confirmed(api_as, db_session, 
         "950.00", "950.00", "50.00", "yellow")
     spend = client.get("/api/v1/reports/spend-by-po-number").get_json()
     assert [(r["po_number"], r["used"], r["budgeted"]) for r in spend["items"]] == [("4500", "950.00", True)]
+
+
+def test_a_confirmation_with_the_checks_seen_counts_only_while_the_check_is_the_same(api_as, db_session, billing):
+    client, user = api_as("Billing Clerk")
+    doc = client.post("/api/v1/documents", json=_draft(billing)).get_json()
+    url = f"/api/v1/documents/{doc['id']}/post"
+    warned = is_problem(client.post(url, json={}), 409)
+    assert len(warned["seen"]) == 20 and "changed" not in warned
+    documents.save_draft(db_session, user, doc["id"], documents.DocumentInput(  # edited in between (in the portal)
+        debtor_id=billing["debtor"].id, document_type_id=billing["invoice"].id, number=doc["number"],
+        doc_date=date(2026, 3, 1), lines=(documents.LineInput(job_id=billing["job"].id, bill_code_id=billing["code"].id,
+                                                              quantity=Decimal("50"), rate=Decimal("100.00")),)))
+    again = is_problem(client.post(url, json={"confirm": True, "seen": warned["seen"]}), 409)
+    assert again["changed"] is True and any("over its amount" in w["message"] for w in again["warnings"])
+    assert _count(db_session, LedgerEntry) == 0
+    posted = client.post(url, json={"confirm": True, "seen": again["seen"]})
+    assert posted.status_code == 200, posted.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(POBalance, billing["po"].id).used == Decimal("5000.00")
 
 
 def test_a_blocked_posting_needs_the_override_grant(api_as, db_session, billing):

@@ -92,3 +92,13 @@ def post_forms(html: str) -> list[Form]:
     parser.feed(html)
     parser.close()
     return parser.forms
+
+
+def confirm(browser, check_url: str, *, override: bool = False, **kw):
+    """Post a check page's confirming form ("Post anyway", "Override and post", "Move anyway") as the page
+    renders it, unchanged: with the digest of the check it shows, without which a confirmation counts for
+    nothing."""
+    page = browser.get(check_url).get_data(as_text=True)
+    forms = [f for f in post_forms(page) if "confirmed" in f.data() and ("override" in f.data()) == override]
+    assert forms, f"no {'override' if override else 'confirming'} form on {check_url}"
+    return browser.post(forms[0].action, forms[0].data(), **kw)

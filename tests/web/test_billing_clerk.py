@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from portal.models import BillCode, Document, POBalance, Role, User
 from tests import factories
+from tests.web.forms_walk import confirm
 
 
 @pytest.fixture
@@ -61,7 +62,10 @@ def test_the_clerk_is_refused_past_a_block_and_cannot_override(db_session, login
     assert _used(db_session, blocked["po"]) == Decimal("0.00")
     # the same document posts for a Billing Admin, who holds the override (recorded on the document)
     admin, _ = login_as("Billing Admin")
-    assert admin.post(f"/documents/{doc.id}/post", {"confirmed": "1", "override": "1"}).status_code == 302
+    forged = admin.post(f"/documents/{doc.id}/post", {"confirmed": "1", "override": "1"}, follow_redirects=True)
+    assert "changed since you checked it" in forged.get_data(as_text=True)  # an override of no check read: asked
+    assert _used(db_session, blocked["po"]) == Decimal("0.00")
+    assert confirm(admin, f"/documents/{doc.id}/post", override=True).status_code == 302
     assert _used(db_session, blocked["po"]) == Decimal("1100.00")
     assert db_session.get(Document, doc.id).override_used
 

@@ -11,6 +11,7 @@ from portal.domain.contracts import Delivery as DeliveryInput
 from portal.models import BillCode, Contract, ContractNote, Document, Opportunity, debtor_relationship_leads
 from portal.services import contracts
 from tests import factories
+from tests.web.forms_walk import post_forms
 
 
 @pytest.fixture
@@ -81,7 +82,11 @@ def test_deliveries_outside_the_po_dates_warn_as_posting_does(dell, login_as):
     html = first.get_data(as_text=True)
     assert first.status_code == 200 and "outside PO 4500123" in html and "Schedule anyway" in html
     assert counts(w["s"]) == (0, 0, 0, 0)
-    confirmed = browser.post(f"/contracts/new?po_id={w['po'].id}", {**data, "confirmed": "1"})
+    unread = browser.post(f"/contracts/new?po_id={w['po'].id}", {**data, "confirmed": "1"})  # no check read
+    assert unread.status_code == 200 and "changed\n    since you checked" in unread.get_data(as_text=True)
+    assert counts(w["s"]) == (0, 0, 0, 0)
+    form = next(f for f in post_forms(html) if "delivery_rate" in f.data())  # the form as shown, "Schedule anyway"
+    confirmed = browser.post(f"/contracts/new?po_id={w['po'].id}", {**form.data(), "confirmed": "1"})
     assert confirmed.status_code == 302
     assert counts(w["s"]) == (1, 1, 1, 1)
 

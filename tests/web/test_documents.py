@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select
 from portal.models import BillCode, Document, DocumentLine, POBalance
 from portal.services import document_choices
 from tests import factories
+from tests.web.forms_walk import confirm, post_forms
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def test_draft_post_with_confirmation_and_double_submit(db_session, login_as, se
         assert "reaches its 90% tolerance" in check and "Post anyway" in check
         assert f'href="/documents/{doc.id}">Cancel</a>' in check
     assert db_session.get(POBalance, setup["po"].id).used == 0
-    assert browser.post(f"/documents/{doc.id}/post", {"confirmed": "1"}).status_code == 302
+    assert confirm(browser, f"/documents/{doc.id}/post").status_code == 302
     db_session.expire_all()
     assert db_session.get(POBalance, setup["po"].id).used == Decimal("950.00")
     again = browser.post(f"/documents/{doc.id}/post", {"confirmed": "1"}, follow_redirects=True)
@@ -118,7 +119,7 @@ def test_view_roles_cannot_post_and_reassign_needs_its_grant(db_session, login_a
     doc = db_session.scalars(select(Document)).one()
     consultant, _ = login_as("Consultant")
     assert consultant.post(f"/documents/{doc.id}/post", {"confirmed": "1"}).status_code == 403
-    admin.post(f"/documents/{doc.id}/post", {"confirmed": "1"})
+    confirm(admin, f"/documents/{doc.id}/post")
     other = factories.po(db_session, setup["debtor"], "4600")
     line_id = db_session.scalars(select(DocumentLine.id)).one()
     assert consultant.post(f"/documents/{doc.id}/reassign", {"line_id": [str(line_id)], "target": f"{other.id}:",
@@ -136,7 +137,7 @@ def test_invoiced_po_cannot_be_deleted_nor_dated_past_its_bill_periods(db_sessio
     admin, _ = login_as("Billing Admin")
     admin.post("/documents/new", _form(setup))
     doc = db_session.scalars(select(Document)).one()
-    admin.post(f"/documents/{doc.id}/post", {"confirmed": "1"})
+    confirm(admin, f"/documents/{doc.id}/post")
     po = setup["po"]
     deleted = admin.post(f"/purchase-orders/{po.id}/delete", follow_redirects=True)
     assert "cannot be deleted" in deleted.get_data(as_text=True)
@@ -175,7 +176,7 @@ def test_deriving_more_than_the_source_quantity_is_refused(db_session, login_as,
     browser, _ = login_as("Billing Admin")
     browser.post("/documents/new", _form(setup))
     doc = db_session.scalars(select(Document)).one()
-    browser.post(f"/documents/{doc.id}/post", {"confirmed": "1"})
+    confirm(browser, f"/documents/{doc.id}/post")
     line_id = db_session.scalars(select(DocumentLine.id)).one()
     credit_type = factories.document_types(db_session)["Credit Memo"]
     for qty in ("99", "-1", "abc"):
@@ -197,7 +198,7 @@ def test_po_documents_tab_spend_tab_and_report(db_session, login_as, setup):
     browser.post("/documents/new", _form(setup))
     browser.post("/documents/new", _form(setup, line_job=[str(other_job.id)], line_rate=["10"]))
     for doc in db_session.scalars(select(Document).order_by(Document.id)):
-        browser.post(f"/documents/{doc.id}/post", {"confirmed": "1"})
+        confirm(browser, f"/documents/{doc.id}/post")
     tab = browser.get(f"/purchase-orders/{setup['po'].id}?tab=documents").get_data(as_text=True)
     assert "SI-00001" in tab and "950.00" in tab and "50.00" in tab  # applied, then remaining 1,000 − 950
     spend = browser.get(f"/purchase-orders/{setup['po'].id}?tab=spend").get_data(as_text=True)
@@ -221,7 +222,7 @@ def test_editing_a_derived_draft_keeps_its_source_lines(db_session, login_as, se
     browser, _ = login_as("Billing Admin")
     browser.post("/documents/new", _form(setup))
     invoice = db_session.scalars(select(Document)).one()
-    browser.post(f"/documents/{invoice.id}/post", {"confirmed": "1"})
+    confirm(browser, f"/documents/{invoice.id}/post")
     invoice_line = db_session.scalars(select(DocumentLine.id)).one()
     types = factories.document_types(db_session)
     browser.post(f"/documents/{invoice.id}/derive", {"type_id": str(types["Credit Memo"].id), f"qty-{invoice_line}": "2"})
@@ -249,7 +250,7 @@ def test_editing_a_derived_draft_keeps_its_source_lines(db_session, login_as, se
     db_session.expire_all()
     line = db_session.scalars(select(DocumentLine).where(DocumentLine.document_id == credit.id)).one()
     assert line.source_line_id == invoice_line and line.quantity == Decimal("3")
-    assert browser.post(f"/documents/{credit.id}/post", {"confirmed": "1"}).status_code == 302
+    assert confirm(browser, f"/documents/{credit.id}/post").status_code == 302
     db_session.expire_all()
     assert db_session.get(POBalance, setup["po"].id).used == Decimal("950.00") - Decimal("285.00")
 
@@ -271,7 +272,7 @@ def test_reassign_asks_first_then_the_form_posted_back_moves_the_lines(db_sessio
     admin, _ = login_as("Billing Admin")
     admin.post("/documents/new", _form(setup))
     doc = db_session.scalars(select(Document)).one()
-    admin.post(f"/documents/{doc.id}/post", {"confirmed": "1"})
+    confirm(admin, f"/documents/{doc.id}/post")
     small = factories.po(db_session, setup["debtor"], "4700", amount="100")
     line_id = db_session.scalars(select(DocumentLine.id)).one()
     setup["debtor"].over_budget_policy = "block"
@@ -284,9 +285,7 @@ def test_reassign_asks_first_then_the_form_posted_back_moves_the_lines(db_sessio
     assert page.status_code == 200 and "Reassignment refused" in html and "Override and move" in html
     db_session.expire_all()
     assert db_session.get(POBalance, small.id).used == 0
-    moved = admin.post(f"/documents/{doc.id}/reassign", {"line_id": [str(line_id)], "target": f"{small.id}:",
-                                                         "reason": "Billed to the wrong PO", "confirmed": "1",
-                                                         "override": "1"}, follow_redirects=True)
+    moved = confirm(admin, page.request.full_path, override=True, follow_redirects=True)  # the form as shown
     assert "override recorded" in moved.get_data(as_text=True)
     db_session.expire_all()
     assert db_session.get(POBalance, small.id).used == Decimal("950.00")
@@ -297,7 +296,7 @@ def test_posted_invoice_panels_follow_the_users_grants_and_the_credit_asks_for_i
     admin, _ = login_as("Billing Admin")
     admin.post("/documents/new", _form(setup))
     doc = db_session.scalars(select(Document)).one()
-    admin.post(f"/documents/{doc.id}/post", {"confirmed": "1"})
+    confirm(admin, f"/documents/{doc.id}/post")
     line_id = db_session.scalars(select(DocumentLine.id)).one()
     page = admin.get(f"/documents/{doc.id}").get_data(as_text=True)
     assert 'id="derive-panel"' in page and "Credit this invoice" in page and 'value="CM-00001"' in page
@@ -342,7 +341,7 @@ def test_a_debtor_with_many_pos_draws_the_reassign_form_when_opened(db_session, 
     admin, _ = login_as("Billing Admin")
     admin.post("/documents/new", _form(setup))
     doc = db_session.scalars(select(Document)).one()
-    admin.post(f"/documents/{doc.id}/post", {"confirmed": "1"})
+    confirm(admin, f"/documents/{doc.id}/post")
     other = factories.po(db_session, setup["debtor"], "4600", amount="5000")
     line_id = db_session.scalars(select(DocumentLine.id)).one()
     page = admin.get(f"/documents/{doc.id}").get_data(as_text=True)
@@ -379,7 +378,7 @@ def test_the_reassign_form_follows_the_grant_and_the_document(db_session, login_
     assert "Only the lines of a posted invoice move" in draft_form and "<form" not in draft_form
     assert 'id="reassign-panel"' not in admin.get(f"/documents/{draft.id}").get_data(as_text=True)
     assert admin.get("/documents/999999/reassign-form", headers=hx).status_code == 404
-    admin.post(f"/documents/{draft.id}/post", {"confirmed": "1"})
+    confirm(admin, f"/documents/{draft.id}/post")
     for role in ("Billing Clerk", "Auditor", "Consultant"):
         browser, _ = login_as(role)
         assert browser.get(f"/documents/{draft.id}/reassign-form", headers=hx).status_code == 403, role
@@ -430,3 +429,48 @@ def test_a_debtor_with_many_jobs_and_pos_has_them_typed_and_a_draft_posted_back_
     assert 'list="editor-jobs"' in new_row and "<datalist" not in new_row  # the page's suggestions serve it
     from_job = admin.get(f"/documents/new?debtor_id={setup['debtor'].id}&job_id={later.id}").get_data(as_text=True)
     assert f'name="line_job" value="{later.id}"' in from_job  # "New invoice" on a job past the first suggestions
+
+
+def test_a_confirmation_counts_for_the_check_read_not_for_a_draft_changed_since(db_session, login_as, setup):
+    """Seen from outside: the check page of a 950 draft warned of the PO's 90% tolerance; the draft was then
+    edited to 5,000 in another session, and "Post anyway" posted 5,000 on the 1,000 PO, its "over the amount"
+    warning never shown. The confirmation now carries the check it was given on."""
+    browser, _ = login_as("Billing Admin")
+    other, _ = login_as("Billing Admin")
+    browser.post("/documents/new", _form(setup))
+    doc = db_session.scalars(select(Document)).one()
+    check = browser.get(f"/documents/{doc.id}/post").get_data(as_text=True)
+    assert "reaches its 90% tolerance" in check and "over its amount" not in check
+    post_anyway = next(f for f in post_forms(check) if "confirmed" in f.data())
+    assert other.post(f"/documents/{doc.id}/edit", _form(setup, line_quantity=["50"], line_rate=["100.00"])
+                      ).status_code == 302
+    stale = browser.post(post_anyway.action, post_anyway.data(), follow_redirects=True)
+    html = stale.get_data(as_text=True)
+    assert stale.request.path == f"/documents/{doc.id}/post" and "changed since you checked it" in html
+    assert "would be over its amount by 4,000.00" in html  # the check as it is now
+    db_session.expire_all()
+    assert db_session.get(Document, doc.id).status == "draft" and db_session.get(POBalance, setup["po"].id).used == 0
+    assert confirm(browser, f"/documents/{doc.id}/post").status_code == 302  # confirmed on the check now shown
+    db_session.expire_all()
+    assert db_session.get(POBalance, setup["po"].id).used == Decimal("5000.00")
+
+
+def test_an_override_counts_for_the_block_read_not_for_a_bigger_one(db_session, login_as, setup):
+    setup["debtor"].over_budget_policy = "block"
+    db_session.commit()
+    admin, _ = login_as("Billing Admin")
+    clerk, _ = login_as("Billing Clerk")
+    clerk.post("/documents/new", _form(setup, line_quantity=["10"], line_rate=["101.00"]))
+    doc = db_session.scalars(select(Document)).one()
+    check = admin.get(f"/documents/{doc.id}/post").get_data(as_text=True)
+    assert "over its amount by 10.00" in check and "Override and post" in check
+    override = next(f for f in post_forms(check) if "override" in f.data())
+    assert clerk.post(f"/documents/{doc.id}/edit", _form(setup, line_quantity=["900"], line_rate=["100.00"])
+                      ).status_code == 302
+    stale = admin.post(override.action, override.data(), follow_redirects=True).get_data(as_text=True)
+    assert "changed since you checked it" in stale and "over its amount by 89,000.00" in stale
+    db_session.expire_all()
+    assert db_session.get(Document, doc.id).status == "draft" and not db_session.get(Document, doc.id).override_used
+    assert confirm(admin, f"/documents/{doc.id}/post", override=True).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(POBalance, setup["po"].id).used == Decimal("90000.00")

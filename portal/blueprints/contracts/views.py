@@ -27,6 +27,15 @@ def _editor(template: str, form, *, po, contract=None, typed=(), result=None, st
                            figures=service.figures(db.session, po), **context), status
 
 
+def _confirmation(form) -> dict:
+    """What the form confirms: the check page's "Schedule anyway" or override, with the check the user read
+    (a confirmation of another check counts for nothing: the deliveries or the PO changed since)."""
+    override = bool(form.override.data)
+    confirmed = form.confirmed.data == "1" or override
+    return {"confirmed": confirmed, "override": override,
+            "seen": request.form.get("seen", "")[:64] if confirmed else None}
+
+
 def _contract_form(po: PurchaseOrder):
     """The new contract's form with its owner (the debtor's relationship leads) and job choices (a debtor with
     many jobs has them typed, as in the line editor), the leads and the job picker."""
@@ -60,8 +69,7 @@ def create():
     if form.validate_on_submit():
         try:
             result = service.enter_contract(db.session, current_user, _contract_input(form, po, leads, deliveries),
-                                            confirmed=form.confirmed.data == "1" or bool(form.override.data),
-                                            override=bool(form.override.data))
+                                            **_confirmation(form))
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:
@@ -110,9 +118,7 @@ def schedule(contract_id: int):
     result = None
     if form.validate_on_submit():
         try:
-            result = service.schedule_more(db.session, current_user, contract_id, deliveries,
-                                           confirmed=form.confirmed.data == "1" or bool(form.override.data),
-                                            override=bool(form.override.data))
+            result = service.schedule_more(db.session, current_user, contract_id, deliveries, **_confirmation(form))
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:

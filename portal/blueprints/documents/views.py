@@ -244,9 +244,10 @@ def derive_number(doc_id: int):
 def post(doc_id: int):
     """Post, or (warnings, a block) send the user to the check page: a page of its own that a reload
     or a bookmark shows again (post/redirect/get), with Cancel."""
+    confirmed, override = request.form.get("confirmed") == "1", request.form.get("override") == "1"
     try:
-        result = posting.post(db.session, current_user, doc_id, confirmed=request.form.get("confirmed") == "1",
-                              override=request.form.get("override") == "1")
+        result = posting.post(db.session, current_user, doc_id, confirmed=confirmed, override=override,
+                              seen=_seen(confirmed or override))
     except Conflict as exc:
         flash(str(exc), "error")
         return redirect(url_for("documents.detail", doc_id=doc_id))
@@ -256,7 +257,19 @@ def post(doc_id: int):
         for subject in result.alerts:
             flash(f"Alert raised: {subject}", "warning")
         return redirect(url_for("documents.detail", doc_id=doc_id))
+    if result.changed:
+        flash(CHANGED_SINCE_CHECKED, "warning")
     return redirect(url_for("documents.confirm_post", doc_id=doc_id))
+
+
+CHANGED_SINCE_CHECKED = ("Not posted: the draft or its POs changed since you checked it, and so did its warnings. "
+                         "Read them again below.")
+
+
+def _seen(confirming: bool) -> str | None:
+    """The check the user confirmed (the check page's digest), when the form confirms or overrides: a form
+    confirming without one confirms nothing."""
+    return request.form.get("seen", "")[:64] if confirming else None
 
 
 @bp.get("/<int:doc_id>/post")
@@ -320,11 +333,11 @@ def reassign(doc_id: int):
     """Move the lines, or (warnings, a block) send the user to the check page (post/redirect/get)."""
     target, line_ids, reason = _reassign_args(request.form)
     po_id, _, line_id = target.partition(":")
+    confirmed, override = request.form.get("confirmed") == "1", request.form.get("override") == "1"
     try:
         result = posting.reassign(db.session, current_user, doc_id, line_ids, int_or_none(po_id) or 0,
-                                  int_or_none(line_id), reason=reason,
-                                  confirmed=request.form.get("confirmed") == "1",
-                                  override=request.form.get("override") == "1")
+                                  int_or_none(line_id), reason=reason, confirmed=confirmed, override=override,
+                                  seen=_seen(confirmed or override))
     except ValidationFailed as exc:
         flash(str(exc), "error")
         return redirect(url_for("documents.detail", doc_id=doc_id))
@@ -334,6 +347,9 @@ def reassign(doc_id: int):
         for subject in result.alerts:
             flash(f"Alert raised: {subject}", "warning")
         return redirect(url_for("documents.detail", doc_id=doc_id))
+    if result.changed:
+        flash("Not moved: the POs changed since you checked, and so did the warnings. Read them again below.",
+              "warning")
     return redirect(url_for("documents.confirm_reassign", doc_id=doc_id, target=target, line_id=line_ids, reason=reason))
 
 
