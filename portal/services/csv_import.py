@@ -8,6 +8,7 @@ Rows with the same document type and number form one document.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,7 +16,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.models import BillCode, Debtor, DocumentType, JobOrder, PurchaseOrder
+from portal.models import BillCode, Debtor, DocumentType, JobOrder, POEligibleType, PurchaseOrder
 from portal.domain.formatting import plural
 from portal.domain.text import CONTROL_MESSAGE, first_control_line
 from portal.services import documents, posting
@@ -116,9 +117,7 @@ def parse(session: Session, user, text: str) -> Preview:
             problems.append("quantity and rate must be numbers")
         po_id = None
         if row.get("po_number") and debtor:
-            po_id = session.scalar(select(PurchaseOrder.id).where(
-                PurchaseOrder.debtor_id == debtor.id, PurchaseOrder.number_key == row["po_number"].upper())
-                .order_by(PurchaseOrder.id).limit(1))
+            po_id = _named_po(session, debtor.id, row["po_number"], doc_type.id if doc_type else None)
             if po_id is None:
                 problems.append(f"{debtor.code} has no PO {row['po_number'][:40]}")
         if problems:
@@ -147,19 +146,39 @@ def parse(session: Session, user, text: str) -> Preview:
     return preview
 
 
+def _named_po(session: Session, debtor_id: int, number: str, type_id: int | None) -> int | None:
+    """The debtor's PO a row names by number: of a split PO (one number, several POs), the one eligible for
+    the row's document type, as posting resolves a job's PO (DESIGN.md "Resolution"); else the first."""
+    rows = session.execute(select(PurchaseOrder.id, POEligibleType.document_type_id)
+                           .outerjoin(POEligibleType, POEligibleType.po_id == PurchaseOrder.id)
+                           .where(PurchaseOrder.debtor_id == debtor_id, PurchaseOrder.number_key == number.upper())
+                           .order_by(PurchaseOrder.id)).all()
+    return next((po_id for po_id, eligible in rows if eligible == type_id), rows[0][0] if rows else None)
+
+
 @dataclass(frozen=True)
 class ImportResult:
+    """What posting the file did, or would do: the documents posted, a refusal, or the warnings to confirm
+    first (each document's number with its warnings) with their digest (`seen`)."""
+
     posted: list[str]
     refused: str | None = None
+    warnings: list[tuple[str, list[str]]] = field(default_factory=list)
+    seen: str = ""
+    needs_confirmation: bool = False
 
 
-def post_all(session: Session, user, text: str, *, today: date | None = None) -> ImportResult:
-    """Create and post every document of a valid file in one transaction; any refusal, warning
-    under the block policy or error writes nothing."""
+def post_all(session: Session, user, text: str, *, today: date | None = None, seen: str | None = None,
+             dry_run: bool = False) -> ImportResult:
+    """Create and post every document of a valid file in one transaction; any refusal, error or warning
+    not confirmed writes nothing. The warnings (a PO not eligible, dates, over a PO or its tolerance) are
+    the posting's own, document by document as the file posts; they post only with the `seen` of the
+    warnings the user read (the preview's), so a file whose POs changed since is asked about again.
+    `dry_run`: the warnings, nothing written (the preview)."""
     preview = parse(session, user, text)
     if not preview.valid:
         raise ValidationFailed({"file": [f"Row {n}: {m}" for n, m in preview.row_errors] or ["The file has no rows."]})
-    numbers = []
+    numbers, warned, digests = [], [], []
     for data in preview.documents:
         draft = documents.save_draft(session, user, None, data, commit=False)
         result = posting.post(session, user, draft.id, confirmed=True, today=today, commit=False)
@@ -168,7 +187,14 @@ def post_all(session: Session, user, text: str, *, today: date | None = None) ->
             reasons = "; ".join(w.message for w in result.check.warnings if w.blocks) or "refused"
             return ImportResult([], f"Document {data.number} cannot be posted ({reasons}); nothing was imported.")
         numbers.append(draft.number)
+        if result.check.warnings:
+            warned.append((draft.number, [w.message for w in result.check.warnings]))
+            digests.append(result.check.seen(draft.number))
+    digest = hashlib.sha256("|".join(digests).encode()).hexdigest()[:20] if warned else ""
+    if dry_run or warned and seen != digest:
+        session.rollback()
+        return ImportResult([], warnings=warned, seen=digest, needs_confirmation=bool(warned))
     session.commit()
-    return ImportResult(numbers)
+    return ImportResult(numbers, warnings=warned)
 
 

@@ -6,8 +6,9 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from portal.models import BillCode, Document, POBalance
+from portal.models import BillCode, Document, DocumentType, POBalance
 from tests import factories
+from tests.web.forms_walk import post_forms
 
 GOOD = """document_type,number,date,debtor,job,bill_code,quantity,rate,po_number
 Sales Invoice,EXT-1,2026-03-01,ACME,{job},ORD,10,50,
@@ -72,3 +73,40 @@ def test_a_blocked_document_rolls_back_the_whole_file(db_session, login_as):
     assert "nothing was imported" in html and _count(db_session) == 0
     db_session.expire_all()
     assert db_session.get(POBalance, po.id).used == 0
+
+
+def test_a_split_po_named_in_the_file_is_the_one_eligible_for_the_type(db_session, login_as):
+    """Seen from outside: a Service Invoice naming a split PO's number posted on its inventory half (the
+    first by id, not eligible for the type), without a word."""
+    browser, _ = login_as("Billing Admin")
+    debtor, _, _ = _setup(db_session)
+    types = {t.name: t for t in db_session.scalars(select(DocumentType))}
+    inventory = factories.po(db_session, debtor, "SPLIT", amount="4000", types=[types["Sales Invoice"]])
+    service = factories.po(db_session, debtor, "SPLIT", amount="6000", types=[types["Service Invoice"]])
+    text = "document_type,number,date,debtor,bill_code,quantity,rate,po_number\n" \
+           "Service Invoice,IMP-1,2026-03-01,ACME,ORD,1,500,split\n"
+    preview = _upload(browser, text).get_data(as_text=True)
+    assert "Check before posting" not in preview and "Post all 1 document" in preview
+    form = next(f for f in post_forms(preview) if "content" in f.data())
+    assert "1 document posted" in browser.post("/documents/import", {**form.data(), "action": "post"}  # its button
+                                               ).get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(POBalance, service.id).used == 500 and db_session.get(POBalance, inventory.id).used == 0
+
+
+def test_the_files_warnings_are_shown_and_post_only_when_confirmed_as_read(db_session, login_as):
+    """Every document posted with `confirmed`: its warnings (over the PO, a PO not eligible, dates) were never
+    shown. The preview now lists them, and posting needs the preview's confirmation of those warnings."""
+    browser, _ = login_as("Billing Admin")
+    debtor, po, job = _setup(db_session)
+    text = GOOD.format(job=job.number) + "Sales Invoice,EXT-3,2026-03-03,ACME,,ORD,5,100,4500\n"  # 1,150 on 1,000
+    preview = _upload(browser, text).get_data(as_text=True)
+    assert "Check before posting" in preview and "would be over its amount by 150.00" in preview
+    assert "Post all anyway 3 documents" in preview and _count(db_session) == 0
+    unread = browser.post("/documents/import", {"action": "post", "content": text}).get_data(as_text=True)
+    assert "Nothing was posted" in unread and "over its amount by 150.00" in unread and _count(db_session) == 0
+    form = next(f for f in post_forms(preview) if "content" in f.data())
+    done = browser.post("/documents/import", {**form.data(), "action": "post"}).get_data(as_text=True)
+    assert "3 documents posted" in done
+    db_session.expire_all()
+    assert db_session.get(POBalance, po.id).used == 1150

@@ -407,12 +407,16 @@ def csv_import():
             error = "The file must be UTF-8 text (CSV)."
         if not error and not text.strip():
             error = "Choose a CSV file."
-        if not error and request.form.get("action") == "post":
-            try:
-                outcome = importer.post_all(db.session, current_user, text)
-            except ValidationFailed as exc:
-                error = str(exc)
-        if not error and outcome is None:
+        posting_it = request.form.get("action") == "post"
+        if not error:
             preview = importer.parse(db.session, current_user, text)
+        if not error and preview.valid:
+            outcome = importer.post_all(db.session, current_user, text, dry_run=not posting_it,
+                                        seen=request.form.get("seen", "")[:64] if posting_it else None)
+        elif not error and posting_it:
+            error = "; ".join(f"Row {n}: {m}" for n, m in preview.row_errors) or "The file has no rows."
+        if outcome is not None and outcome.posted:
+            preview = None
     return render_template("documents/import.html", preview=preview, outcome=outcome, content=text, error=error,
-                           columns=importer.REQUIRED + importer.OPTIONAL)
+                           asked=request.form.get("action") == "post" and outcome is not None
+                           and outcome.needs_confirmation, columns=importer.REQUIRED + importer.OPTIONAL)
