@@ -303,6 +303,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["pct"] = formatting.percent
     app.jinja_env.filters["quantity"] = formatting.quantity
     app.jinja_env.filters["input_rate"] = formatting.input_rate
+    app.jinja_env.filters["rate"] = formatting.rate
     app.jinja_env.filters["input_amount"] = formatting.input_amount
     app.jinja_env.filters["day"] = formatting.day
     app.jinja_env.filters["moment"] = formatting.moment

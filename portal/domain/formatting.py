@@ -1,7 +1,7 @@
 """How figures read on screen and in messages: one money, date, percent and count format everywhere.
 
 Pure: no Flask. The templates reach these through the filters `money`, `day`, `moment`, `pct` (percentages
-only), `quantity`, `input_rate` and `plural` (portal/web.py); service and domain messages call them
+only), `quantity`, `rate`, `input_rate` and `plural` (portal/web.py); service and domain messages call them
 directly, so a warning quotes a figure exactly as the page beside it shows it.
 """
 from __future__ import annotations
@@ -39,6 +39,17 @@ def quantity(value) -> str:
     """A quantity as shown and typed back: Decimal('2.5000') -> '2.5', Decimal('10') -> '10' (no separators,
     never exponent notation, so a form posts it back unchanged)."""
     return _bare(value)
+
+
+def rate(value) -> str:
+    """A rate as shown: money's separators and at least its two places, but every place the rate has (up to
+    the four stored), so quantity × rate adds up to the amount beside it: 12.345 -> '12.345', 12.5 -> '12.50'."""
+    if value is None or value == "":
+        return ""
+    exponent = Decimal(value).normalize().as_tuple().exponent
+    places = max(2, -exponent) if isinstance(exponent, int) else 2
+    text = f"{abs(Decimal(value)):,.{places}f}"
+    return f"({text})" if Decimal(value) < 0 else text
 
 
 def input_rate(value) -> str:

@@ -479,7 +479,12 @@ def suggested_number(session: Session, doc_type: DocumentType) -> str:
 
 def open_quantities(session: Session, order: Document) -> dict[int, Decimal]:
     """What is still open on each order line, as a quantity: its commitment left (not yet invoiced,
-    not cancelled) over its rate. An invoice made from the order carries that much by default."""
+    not cancelled) over its rate; on an invoice's line, its amount not yet credited over its rate. A draft
+    made from the document carries that much by default (a second credit memo, the rest, not the whole)."""
+    if order.document_type.is_invoice:
+        left = credit_left(session, [l.id for l in order.lines])
+        return {line.id: min(line.quantity, max(Decimal("0"), left[line.id] / line.rate)).quantize(
+            Decimal("0.0001"), rounding="ROUND_DOWN") for line in order.lines if line.rate and line.id in left}
     drawn = drawn_by_line(session, [l.id for l in order.lines])
     out = {}
     for line in order.lines:

@@ -27,6 +27,7 @@ HAND_FORMATTING = {
     "bare money": re.compile(r"(?<![=\"'])\{\{\s*[\w.]*\b(amount|budget|used|commitments|estimates|net_remaining|"
                              r"net_unused|subtotal|rate)\s*\}\}"),
     "spec words": re.compile(r"\bseed 00\d|InvoiceGenerationMessage"),
+    "rate as money": re.compile(r"\brate\s*\|\s*money\b"),  # rounds 12.345 to 12.34: the `rate` filter keeps its places
     # a date is typed as ISO like every date shown (the day_input macro); the browser's picker follows its locale
     "date picker": re.compile(r"type=\"date\""),
 }
@@ -57,6 +58,14 @@ def test_pct_is_kept_for_percentages():
     found = [f"{path.relative_to(TEMPLATES)}:{n}: {line.strip()[:120]}" for path in _templates()
              for n, line in enumerate(path.read_text().splitlines(), start=1) if on_a_number.search(line)]
     assert found == [], "use | quantity (or | input_rate in a rate field)\n" + "\n".join(found)
+
+
+def test_a_rate_shows_every_place_it_has_so_the_line_adds_up():
+    """Seen from outside: 8 × 12.345 showed as 8 × 12.34 = 98.76."""
+    assert formatting.rate(Decimal("12.3450")) == "12.345" and formatting.rate(Decimal("12.5000")) == "12.50"
+    assert formatting.rate(Decimal("1234.5")) == "1,234.50" and formatting.rate(Decimal("0.0001")) == "0.0001"
+    assert formatting.rate(Decimal("1E+3")) == "1,000.00" and formatting.rate(Decimal("-2.125")) == "(2.125)"
+    assert formatting.rate(None) == "" and formatting.rate("") == ""
 
 
 def test_a_quantity_and_a_rate_read_as_typed():

@@ -180,12 +180,18 @@ def test_deriving_more_than_the_source_quantity_is_refused(db_session, login_as,
     line_id = db_session.scalars(select(DocumentLine.id)).one()
     credit_type = factories.document_types(db_session)["Credit Memo"]
     for qty in ("99", "-1", "abc"):
-        response = browser.post(f"/documents/{doc.id}/derive", {"type_id": str(credit_type.id), f"qty-{line_id}": qty},
-                                follow_redirects=True)
-        assert "enter a quantity from 0 to 10" in response.get_data(as_text=True)
+        response = browser.post(f"/documents/{doc.id}/derive", {"type_id": str(credit_type.id), f"qty-{line_id}": qty,
+                                                                 "number": "CM-TYPED"})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422 and "enter a quantity from 0 to 10" in html
+        assert f'value="{qty}"' in html and 'value="CM-TYPED"' in html  # as typed, not the panel's defaults again
     assert _docs(db_session) == 1
     made = browser.post(f"/documents/{doc.id}/derive", {"type_id": str(credit_type.id), f"qty-{line_id}": "2"})
     assert made.status_code == 302 and _docs(db_session) == 2
+    credit = db_session.scalars(select(Document).order_by(Document.id.desc())).first()
+    confirm(browser, f"/documents/{credit.id}/post")
+    page = browser.get(f"/documents/{doc.id}").get_data(as_text=True)  # a second credit: the 8 left, not all 10
+    assert re.search(rf'name="qty-{line_id}" inputmode="decimal"\s+value="8"', page)
 
 
 def test_po_documents_tab_spend_tab_and_report(db_session, login_as, setup):

@@ -198,11 +198,15 @@ def _detail(doc, *, open_reassign: bool = False, **extra):
         pos, reassign_later = pos or [], pos is None
     context = {"doc": doc, "types": types, "pos": pos, "reassign_later": reassign_later, "history": [],
                "result": None, "reassign": None,
-               "open_qty": service.open_quantities(db.session, doc) if types and doc.document_type.is_order else {},
+               "open_qty": service.open_quantities(db.session, doc) if types and (
+                   doc.document_type.is_order or doc.document_type.is_invoice) else {},
                "voidable": service.may_void(doc), "void_blocker": service.may_void(doc) and service.void_blocker(db.session, doc), "funding": service.draft_funding(db.session, current_user, doc, shown["lines"]),
-               "suggested_number": service.suggested_number(db.session, types[0]) if types else ""}
+               "suggested_number": service.suggested_number(db.session, types[0]) if types else "",
+               "derive_error": None, "typed_qty": {}}
     context.update(shown)
     context.update(extra)
+    if extra.get("typed_number") is not None:
+        context["suggested_number"] = extra["typed_number"]
     return render_template("documents/detail.html", **context)
 
 
@@ -296,27 +300,36 @@ def void(doc_id: int):
     return redirect(url_for("documents.detail", doc_id=doc_id))
 
 
+def _derive_refused(source, message: str, typed: dict[int, str]):
+    """The document page again with the refusal in its "make a draft" panel and what was typed kept (a
+    redirect put the panel's defaults back: clicking again would have credited the whole invoice)."""
+    db.session.rollback()
+    doc = service.get_document(db.session, source.id, with_line_refs=True)
+    return _detail(doc, derive_error=message, typed_qty=typed,
+                   typed_number=request.form.get("number", "")[:30]), 422
+
+
 @bp.post("/<int:doc_id>/derive")
 @requires("documents", "add_edit")
 def derive(doc_id: int):
     source = service.get_document(db.session, doc_id)
     service.check_lines_visible(current_user, source.lines)
-    quantities = {}
+    quantities, typed = {}, {}
     for line in source.lines:
         raw = request.form.get(f"qty-{line.id}")
         if raw is None:
             continue
+        typed[line.id] = raw[:40]
         qty = parse_decimal(raw) if raw.strip() else line.quantity
         if qty is None:
-            flash(f"Line {line.line_no}: enter a quantity from 0 to {line.quantity.normalize():f}.", "error")
-            return redirect(url_for("documents.detail", doc_id=doc_id))
+            return _derive_refused(source, f"Line {line.line_no}: enter a quantity from 0 to "
+                                           f"{line.quantity.normalize():f}.", typed)
         quantities[line.id] = qty
     try:
         doc = service.derive(db.session, current_user, doc_id, int_or_none(request.form.get("type_id")) or 0,
                              quantities=quantities, number=request.form.get("number", ""))
     except ValidationFailed as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("documents.detail", doc_id=doc_id))
+        return _derive_refused(source, str(exc), typed)
     flash(f"Draft {doc.number} made from {source.number}: check it, then post it.", "success")
     return redirect(url_for("documents.detail", doc_id=doc.id))
 
