@@ -98,3 +98,26 @@ def test_a_credit_memo_posted_while_its_invoice_line_moves_follows_the_line(app,
     assert {l.po_id for l in s.scalars(select(DocumentLine).join(Document).where(
         Document.id.in_([invoice_id, credit_id])))} == {new_id}
     assert integrity.check(s) == []
+
+
+def test_an_invoice_from_an_order_posted_while_the_order_is_voided_releases_only_what_the_void_left(app, world):
+    """Seen from outside once in three runs: Commitments -1,000 after the two at once."""
+    s = world["session"]
+    po = factories.po(s, world["debtor"], "SO2", amount="5000")
+    order = draft(world, "Sales Order", [line(world, "100", po=po, qty="10")])
+    assert post(world, order).posted
+    invoice = documents.derive(s, world["user"], order.id, world["types"]["Sales Invoice"].id,
+                               quantities={order.lines[0].id: D("4")})
+    order_id, invoice_id, user_id = order.id, invoice.id, world["user"].id
+    s.commit()
+
+    def hold(session):  # the invoice posts (releasing 400 of the order's 1,000), not yet committed
+        assert posting.post(session, session.get(User, user_id), invoice_id, confirmed=True, commit=False).posted
+
+    def void_order(session):
+        posting.void(session, session.get(User, user_id), order_id)
+        return "voided"
+
+    assert _race(app, hold, void_order) == "voided"
+    assert balance(s, po) == (D("400.00"), D("0.00"), D("0"))  # the void gave back the 600 left, not 1,000
+    assert integrity.check(s) == []
