@@ -168,14 +168,28 @@ class ImportResult:
     needs_confirmation: bool = False
 
 
+def preview_or_post(session: Session, user, text: str, *, post: bool, seen: str | None,
+                    today: date | None = None) -> tuple[Preview | None, ImportResult | None, str | None]:
+    """The import page's step: the file's preview with its row errors and (a valid file) the posting's
+    warnings, or (`post`) the file posted with the warnings confirmed as read (`seen`); what to show: the
+    preview (none once posted), the outcome, and why the file cannot be posted."""
+    preview = parse(session, user, text)
+    if not preview.valid:
+        return preview, None, ("; ".join(f"Row {n}: {m}" for n, m in preview.row_errors) or "The file has no rows."
+                               ) if post else None
+    outcome = post_all(session, user, text, today=today, seen=seen if post else None, dry_run=not post,
+                       preview=preview)
+    return (None if outcome.posted else preview), outcome, None
+
+
 def post_all(session: Session, user, text: str, *, today: date | None = None, seen: str | None = None,
-             dry_run: bool = False) -> ImportResult:
+             dry_run: bool = False, preview: Preview | None = None) -> ImportResult:
     """Create and post every document of a valid file in one transaction; any refusal, error or warning
     not confirmed writes nothing. The warnings (a PO not eligible, dates, over a PO or its tolerance) are
     the posting's own, document by document as the file posts; they post only with the `seen` of the
     warnings the user read (the preview's), so a file whose POs changed since is asked about again.
-    `dry_run`: the warnings, nothing written (the preview)."""
-    preview = parse(session, user, text)
+    `dry_run`: the warnings, nothing written (the preview); `preview`: the file as `parse` read it already."""
+    preview = preview or parse(session, user, text)
     if not preview.valid:
         raise ValidationFailed({"file": [f"Row {n}: {m}" for n, m in preview.row_errors] or ["The file has no rows."]})
     numbers, warned, digests = [], [], []

@@ -403,33 +403,31 @@ def report():
                   debtors=debtors, debtor_list=debtor_list, debtor_id=debtor_id)
 
 
+def _uploaded_text() -> tuple[str, str | None]:
+    """The CSV's text (the upload, or the preview's copy posted back) and why it cannot be imported, if so."""
+    upload = request.files.get("file")
+    raw = upload.read() if upload else request.form.get("content", "").encode()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return "", "The file must be UTF-8 text (CSV)."
+    return text, None if text.strip() else "Choose a CSV file."
+
+
 @bp.route("/import", methods=["GET", "POST"])
 @requires("documents", "add_edit")
 def csv_import():
-    """Upload a billing system's CSV export, preview it with per-row errors, then post it all or nothing."""
+    """Upload a billing system's CSV export, preview it with per-row errors and the posting's warnings, then
+    post it all or nothing."""
     from portal.services import csv_import as importer
 
-    preview = outcome = None
-    text, error = "", None
+    preview = outcome = error = None
+    text, posting_it = "", request.form.get("action") == "post"
     if request.method == "POST":
-        upload = request.files.get("file")
-        raw = upload.read() if upload else request.form.get("content", "").encode()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            error = "The file must be UTF-8 text (CSV)."
-        if not error and not text.strip():
-            error = "Choose a CSV file."
-        posting_it = request.form.get("action") == "post"
+        text, error = _uploaded_text()
         if not error:
-            preview = importer.parse(db.session, current_user, text)
-        if not error and preview.valid:
-            outcome = importer.post_all(db.session, current_user, text, dry_run=not posting_it,
-                                        seen=request.form.get("seen", "")[:64] if posting_it else None)
-        elif not error and posting_it:
-            error = "; ".join(f"Row {n}: {m}" for n, m in preview.row_errors) or "The file has no rows."
-        if outcome is not None and outcome.posted:
-            preview = None
+            preview, outcome, error = importer.preview_or_post(
+                db.session, current_user, text, post=posting_it, seen=request.form.get("seen", "")[:64])
     return render_template("documents/import.html", preview=preview, outcome=outcome, content=text, error=error,
-                           asked=request.form.get("action") == "post" and outcome is not None
-                           and outcome.needs_confirmation, columns=importer.REQUIRED + importer.OPTIONAL)
+                           asked=posting_it and outcome is not None and outcome.needs_confirmation,
+                           columns=importer.REQUIRED + importer.OPTIONAL)
