@@ -100,6 +100,23 @@ def master_amount(lines: tuple[LineInput, ...] | list[LineInput]) -> Decimal:
     return sum((line.budget or Decimal("0") for line in lines), Decimal("0"))
 
 
+@dataclass(frozen=True)
+class LinesTotal:
+    """The master PO's amount as the line editor shows it while lines are typed."""
+
+    amount: Decimal | None  # None: a budget would be refused, so there is no amount to show yet
+    problems: tuple[str, ...]  # why, per line ("Line 2: The budget may have at most two decimals.")
+    count: int
+
+
+def lines_total(lines: tuple[LineInput, ...] | list[LineInput]) -> LinesTotal:
+    """The sum of the line budgets, or no figure while any budget would be refused on saving: a
+    rounded sum (1000.005 shown as 1,000.00) would show an amount the PO can never have."""
+    problems = tuple(f"Line {n}: {m}" for n, line in enumerate(lines, start=1)
+                     for m in money_errors(line.budget, "budget"))
+    return LinesTotal(None if problems else master_amount(lines), problems, len(lines))
+
+
 def validate(data: POInput, *, known_type_ids: set[int], known_group_ids: set[int]) -> dict[str, list[str]]:
     """Field errors for a PO (date order, amount, tolerance, kind, lines); empty when valid."""
     errors: dict[str, list[str]] = {}
@@ -143,7 +160,8 @@ def validate(data: POInput, *, known_type_ids: set[int], known_group_ids: set[in
 
 
 def line_errors(lines: tuple[LineInput, ...] | list[LineInput], known_group_ids: set[int]) -> list[str]:
-    """Each master line: a budget > 0, a known bill code group used once, a secondary PO number."""
+    """Each master line: a budget > 0, a known bill code group used once, a secondary PO number, a
+    description of at most 200 characters."""
     if not lines:
         return ["Add at least one line: a master PO's amount is the sum of its lines."]
     messages = []
@@ -161,6 +179,8 @@ def line_errors(lines: tuple[LineInput, ...] | list[LineInput], known_group_ids:
             messages.append(f"Line {n}: enter the secondary PO number.")
         elif len(line.secondary_po_number.strip()) > 50:
             messages.append(f"Line {n}: the secondary PO number may have at most 50 characters.")
+        if len(line.description.strip()) > 200:
+            messages.append(f"Line {n}: the description may have at most 200 characters.")
     return messages
 
 

@@ -24,6 +24,7 @@ SKIPPED = {"created_at", "created_by_id", "changed_at", "changed_by_id", "row_ve
            "title_words", "description_words"}  # search columns the database derives from the text
 ACTOR_KEY = "actor_id"
 REASON_KEY = "audit_reason"
+NOTES_KEY = "audit_notes"
 
 
 def acting(session: Session, actor, reason: str | None = None) -> None:
@@ -35,6 +36,28 @@ def acting(session: Session, actor, reason: str | None = None) -> None:
 def actor_id(session: Session) -> int | None:
     """The user the session's history entries are recorded against (None: no one is acting)."""
     return session.info.get(ACTOR_KEY)
+
+
+def note(session: Session, obj, field: str, old, new) -> None:
+    """Add a change the listener cannot read from `obj`'s columns (e.g. a collection of child rows kept
+    out of the history, by name) to the entry `obj`'s next flush writes, which is written for it even
+    when nothing else of `obj` changed."""
+    notes = session.info.setdefault(NOTES_KEY, {})
+    notes.setdefault(id(obj), (obj, {}))[1][field] = [to_json(old), to_json(new)]
+
+
+def _noted(session: Session, obj) -> dict:
+    """The changes `note` added for `obj`, taken (each is written once)."""
+    notes = session.info.get(NOTES_KEY)
+    entry = notes.pop(id(obj), None) if notes else None
+    return entry[1] if entry is not None and entry[0] is obj else {}
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_notes(session: Session, transaction) -> None:
+    """Notes last one transaction: one rolled back leaves nothing to record."""
+    if transaction.parent is None:
+        session.info.pop(NOTES_KEY, None)
 
 
 def to_json(value):
@@ -138,7 +161,7 @@ def _write_history(session: Session, flush_context) -> None:
                 continue
             if action == "update" and not session.is_modified(obj, include_collections=True):
                 continue
-            changes = _changes(obj, created=action == "create", deleted=action == "delete")
+            changes = _changes(obj, created=action == "create", deleted=action == "delete") | _noted(session, obj)
             if action == "update" and not changes:
                 continue
             scope_type, scope_id = _scope(obj)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, joinedload
 from portal.models import Debtor, POGroup, PurchaseOrder
 from portal.services import audit
 from portal.services.locks import locked
-from portal.services.errors import NotFound, ValidationFailed
+from portal.services.errors import Forbidden, NotFound, ValidationFailed
 from portal.services.references import delete_unreferenced
 
 
@@ -32,9 +32,17 @@ def get_group(session: Session, group_id: int) -> POGroup:
     return group
 
 
+def can_modify(user, group: POGroup) -> bool:
+    """add_edit may edit, deactivate and delete the PO groups it created; full anyone's (as for POs, seed 003)."""
+    if user.can("purchase_orders", "full"):
+        return True
+    return user.can("purchase_orders", "add_edit") and group.created_by_id == user.id
+
+
 def save_group(session: Session, debtor_id: int, group_id: int | None, *, actor, description: str,
                active: bool, expected_version: int | None = None) -> POGroup:
-    """Create or edit a debtor's PO group; the description is unique within the debtor."""
+    """Create or edit a debtor's PO group; the description is unique within the debtor. An existing group
+    only by whom `can_modify` allows (Forbidden otherwise)."""
     description = (description or "").strip()
     if not description:
         raise ValidationFailed({"description": ["Enter a description."]})
@@ -50,6 +58,9 @@ def save_group(session: Session, debtor_id: int, group_id: int | None, *, actor,
         group = locked(session, POGroup, group_id)
         if group is None or group.debtor_id != debtor_id:
             raise NotFound("No such PO group.")
+        if not can_modify(actor, group):
+            session.rollback()
+            raise Forbidden("You may change only PO groups you created.")
         audit.check_version(group, expected_version)
     group.description, group.active = description, active
     try:
@@ -61,5 +72,11 @@ def save_group(session: Session, debtor_id: int, group_id: int | None, *, actor,
 
 
 def delete_group(session: Session, group_id: int, *, actor) -> None:
-    """Delete a PO group, unless a PO or a job assignment still refers to it."""
-    delete_unreferenced(session, POGroup, group_id, actor=actor, label=lambda g: f"Group {g.description}")
+    """Delete a PO group, unless a PO or a job assignment still refers to it; yours with add_edit,
+    anyone's with full (Forbidden otherwise)."""
+    def mine(group: POGroup) -> None:
+        if not can_modify(actor, group):
+            session.rollback()
+            raise Forbidden("You may delete only PO groups you created.")
+
+    delete_unreferenced(session, POGroup, group_id, actor=actor, label=lambda g: f"Group {g.description}", guard=mine)

@@ -191,7 +191,12 @@ def _check_rules(session: Session, debtor_id: int, data: POInput, po: PurchaseOr
 
 
 def _apply_form_to_po(session: Session, po: PurchaseOrder, data: POInput) -> None:
-    """Copy the form onto the PO: a master PO's amount is its lines' total; no type ticked makes every type eligible."""
+    """Copy the form onto the PO: a master PO's amount is its lines' total; no type ticked makes every type eligible.
+    The change of eligible types goes into the PO's history entry, by name."""
+    # read before any change: a query's autoflush would split the save into two history entries
+    all_types = list(session.scalars(select(DocumentType).order_by(DocumentType.sort_order, DocumentType.name,
+                                                                   DocumentType.id)))
+    current = {e.document_type_id: e for e in po.eligible}
     po.number = data.number.strip()
     po.kind = data.kind
     po.description = data.description.strip()
@@ -201,9 +206,12 @@ def _apply_form_to_po(session: Session, po: PurchaseOrder, data: POInput) -> Non
     po.group_id = data.group_id
     po.alert_template_id = data.alert_template_id
     po.amount = rules.master_amount(data.lines) if data.kind == "multi_line_master" else data.amount
-    all_types = [t for t in session.scalars(select(DocumentType).order_by(DocumentType.id))]
     wanted = set(data.document_type_ids) or {t.id for t in all_types}
-    current = {e.document_type_id: e for e in po.eligible}
+    if wanted != set(current):  # the child rows keep no history of their own: the PO's entry names them
+        def names(ids: set[int]) -> list[str] | None:
+            return [t.name for t in all_types if t.id in ids] or None
+
+        audit.note(session, po, "eligible_document_types", names(set(current)), names(wanted))
     for type_id, row in current.items():
         if type_id not in wanted:
             po.eligible.remove(row)

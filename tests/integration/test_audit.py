@@ -68,3 +68,23 @@ def test_insert_rows_writes_every_row_in_one_statement_with_its_values(db_sessio
         (None, "users", 2**40, None, None, "sign_in", "", {}, None)]
     assert all(r.at is not None for r in rows)
     audit.insert_rows(db_session, [])  # nothing to write: no statement, no error
+
+
+def test_a_noted_change_joins_its_records_entry_and_a_rolled_back_one_is_forgotten(db_session):
+    """audit.note: what the listener cannot read from a record's columns (its eligible types by name)."""
+    actor = factories.user(db_session, "auditor3", "Auditor")
+    audit.acting(db_session, actor)
+    po = factories.po(db_session, factories.debtor(db_session, "NOTE"), "N-1")
+    audit.note(db_session, po, "eligible_document_types", ["Estimate"], ["Credit Memo"])
+    db_session.rollback()  # the note goes with its transaction
+    po.description = "x"
+    audit.note(db_session, po, "eligible_document_types", ["Sales Invoice"], ["Credit Memo"])
+    db_session.commit()
+    audit.note(db_session, po, "eligible_document_types", ["Credit Memo"], ["Estimate"])
+    po.eligible.remove(po.eligible[0])  # nothing of the PO's columns changes
+    db_session.commit()
+    rows = db_session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "purchase_orders",
+                                                       AuditEntry.action == "update").order_by(AuditEntry.id)).all()
+    assert [sorted(r.changes) for r in rows] == [["description", "eligible_document_types"], ["eligible_document_types"]]
+    assert [r.changes["eligible_document_types"] for r in rows] == [[["Sales Invoice"], ["Credit Memo"]],
+                                                                    [["Credit Memo"], ["Estimate"]]]

@@ -20,3 +20,30 @@ def test_groups_of_counts_each_groups_own_members(db_session):
     assert [(g.debtor.code, g.description, n) for g, n in groups_of(db_session, None)] == [
         ("GRPA", "Empty", 0), ("GRPA", "Full", 2), ("GRPB", "Alpha", 1)]
     assert [g.description for g, _ in groups_of(db_session, None, limit=2)] == ["Empty", "Full"]
+
+
+def test_add_edit_changes_and_deletes_only_the_groups_it_created(db_session):
+    """The ownership rule sits in the service, whatever the view checked (seed 003: full adds other users')."""
+    import pytest
+
+    from portal.models import POGroup
+    from portal.services import po_groups
+    from portal.services.errors import Forbidden
+
+    lead, other = factories.user(db_session, role_name="Relationship Lead"), factories.user(db_session, role_name="Relationship Lead")
+    admin = factories.user(db_session, role_name="Billing Admin")
+    debtor = factories.debtor(db_session)
+    mine = po_groups.save_group(db_session, debtor.id, None, actor=lead, description="Lead's", active=True)
+    assert mine.created_by_id == lead.id
+    with pytest.raises(Forbidden):
+        po_groups.save_group(db_session, debtor.id, mine.id, actor=other, description="Other's now", active=False)
+    with pytest.raises(Forbidden):
+        po_groups.delete_group(db_session, mine.id, actor=other)
+    db_session.expire_all()
+    assert (db_session.get(POGroup, mine.id).description, db_session.get(POGroup, mine.id).active) == ("Lead's", True)
+    po_groups.save_group(db_session, debtor.id, mine.id, actor=lead, description="Lead's", active=False)
+    po_groups.save_group(db_session, debtor.id, mine.id, actor=admin, description="Billing's", active=True)
+    assert (po_groups.can_modify(lead, mine), po_groups.can_modify(other, mine), po_groups.can_modify(admin, mine)) == (
+        True, False, True)
+    po_groups.delete_group(db_session, mine.id, actor=lead)
+    assert db_session.get(POGroup, mine.id) is None

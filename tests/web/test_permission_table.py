@@ -103,7 +103,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "purchase_orders.line_row": ("purchase_orders", AE),
     "purchase_orders.lines_total": ("purchase_orders", AE),
     "purchase_orders.edit_group": ("purchase_orders", AE),
-    "purchase_orders.delete_group": ("purchase_orders", F),
+    "purchase_orders.delete_group": ("purchase_orders", AE),  # own groups, as own POs; `full` anyone's (service)
     "assignments.grid": ("assignments", V),
     "assignments.grid_offers": ("assignments", AE),  # the typed picker's list, narrowed as a row types
     "assignments.job_panel": ("assignments", V),
@@ -251,12 +251,16 @@ def _requests(rule):
 @pytest.mark.parametrize("role", ROLES)
 def test_every_route_answers_each_role_as_design_md_grants(app, db_session, login_as, role):
     """Allowed: anything but 403 (and never 5xx); denied: 403, or 404 where hiding is the rule."""
+    from portal.models import POGroup
     from tests.sample_records import sample_ids as make
 
     from tests.api.conftest import ApiClient, make_token
 
     browser, user = login_as(role)
     ids = make(db_session, owner=user)
+    # the sample PO group is the user's, as its sample PO is: add_edit edits and deletes only its own
+    db_session.get(POGroup, ids["group_id"]).created_by_id = user.id
+    db_session.commit()
     api = ApiClient(app, db_session, make_token(db_session, user)[1])  # the API takes the user's token, not the cookie
     wrong, offered = [], []
     rules = sorted((r for r in app.url_map.iter_rules() if r.endpoint in ROUTES), key=lambda r: r.rule)

@@ -300,3 +300,124 @@ def test_a_po_summary_names_its_alert_template_without_reading_its_recipients(db
     assert any(s.startswith("SELECT alert_templates.") for s in statements)
     assert not [s for s in statements if "alert_template_roles" in s or "alert_template_users" in s
                 or s.startswith("SELECT role_grants.")]
+
+
+def _audit_entries(session, po_id: int):
+    session.expire_all()
+    return session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "purchase_orders",
+                                                    AuditEntry.entity_id == po_id).order_by(AuditEntry.id)).all()
+
+
+def test_eligible_document_types_are_written_to_the_pos_history_by_name(db_session, login_as):
+    browser, _ = login_as("Billing Admin")
+    debtor = factories.debtor(db_session)
+    types = factories.document_types(db_session)
+    invoice, credit = str(types["Sales Invoice"].id), str(types["Credit Memo"].id)
+    assert browser.post("/purchase-orders/new", _form(debtor_id=str(debtor.id), document_type_ids=[invoice, credit])
+                        ).status_code == 302
+    po = db_session.scalars(select(PurchaseOrder)).one()
+    [created] = _audit_entries(db_session, po.id)
+    assert created.action == "create"
+    assert created.changes["eligible_document_types"] == [None, ["Sales Invoice", "Credit Memo"]]
+
+    # only the eligible types change: the save still has its entry, naming them before and after
+    edit = browser.post(f"/purchase-orders/{po.id}/edit", _form(row_version=str(po.row_version),
+                                                               document_type_ids=[credit]))
+    assert edit.status_code == 302, edit.get_data(as_text=True)[:2000]
+    changed = _audit_entries(db_session, po.id)[-1]
+    assert changed.action == "update"
+    assert changed.changes == {"eligible_document_types": [["Sales Invoice", "Credit Memo"], ["Credit Memo"]]}
+
+    # with another field: one entry holds both; none ticked means every type
+    po = db_session.get(PurchaseOrder, po.id)
+    edit = browser.post(f"/purchase-orders/{po.id}/edit", _form(row_version=str(po.row_version), amount="12000.00"))
+    assert edit.status_code == 302, edit.get_data(as_text=True)[:3000]
+    both = _audit_entries(db_session, po.id)[-1]
+    assert both.changes["amount"] == ["10000.00", "12000.00"]
+    assert both.changes["eligible_document_types"][0] == ["Credit Memo"]
+    assert set(both.changes["eligible_document_types"][1]) == set(types)
+
+    # an unchanged save of the types writes nothing about them
+    po = db_session.get(PurchaseOrder, po.id)
+    browser.post(f"/purchase-orders/{po.id}/edit", _form(row_version=str(po.row_version), amount="12500.00"))
+    assert "eligible_document_types" not in _audit_entries(db_session, po.id)[-1].changes
+
+    history = browser.get(f"/purchase-orders/{po.id}?tab=history").get_data(as_text=True)
+    assert ("<dt>Eligible document types</dt><dd><del>Sales Invoice, Credit Memo</del> → <ins>Credit Memo</ins></dd>"
+            in history)
+    assert "<dt>Eligible document types</dt><dd>Sales Invoice, Credit Memo</dd>" in history  # the creation
+
+
+def _po_form_of(html: str):
+    from tests.web.forms_walk import post_forms
+
+    [form] = [f for f in post_forms(html) if "kind" in f.data()]
+    return form
+
+
+@pytest.mark.parametrize(("typed", "message"), [
+    ({"line_budget": "1000.005"}, "Line 1: The budget may have at most two decimals."),
+    ({"line_budget": "abc"}, "Line 1: Enter the budget as a number"),
+    ({"line_budget": "-5"}, "Line 1: The budget must be more than zero."),
+    ({"line_description": "d" * 201}, "Line 1: the description may have at most 200 characters."),
+])
+def test_a_refused_master_line_comes_back_as_typed_and_posted_back_unchanged_is_refused_again(
+        db_session, login_as, typed, message):
+    """README: too many decimals are refused with a message, never rounded: the form shown again holds
+    what was typed, so saving it again unchanged is refused again and creates nothing."""
+    browser, _ = login_as("Billing Admin")
+    debtor = factories.debtor(db_session)
+    labour = factories.bill_code_group(db_session, "Labour", ["ORD", "OT"])
+    line = {"line_id": "", "line_budget": "800.00", "line_group": str(labour.id), "line_secondary": "M-A",
+            "line_description": "Labour", **typed}
+    first = browser.post("/purchase-orders/new", _form(debtor_id=str(debtor.id), kind="multi_line_master", amount="",
+                                                       **{k: [v] for k, v in line.items()}))
+    html = first.get_data(as_text=True)
+    assert first.status_code == 200 and message in html
+    shown = _po_form_of(html).data()
+    assert {k: shown[k] for k in line} == {k: [v] for k, v in line.items()}  # every line field as typed
+    total = html.split('id="master-total"', 1)[1].split("</span>", 1)[0]
+    if "line_budget" in typed:  # no figure (1,000.00 or 1,000.01) for a budget that is refused
+        assert '<strong id="master-total-value">—</strong>' in total and "not a total yet" in total
+        assert message in total and "1,000.0" not in total
+    else:
+        assert '<strong id="master-total-value">800.00</strong>' in total
+
+    again = browser.post("/purchase-orders/new", shown)
+    assert again.status_code == 200 and message in again.get_data(as_text=True)
+    assert _count(db_session) == 0 and _count(db_session, POBalance) == 0
+
+
+def test_a_refused_budget_on_a_master_pos_edit_form_comes_back_as_typed(db_session, login_as):
+    browser, _ = login_as("Billing Admin")
+    debtor = factories.debtor(db_session)
+    labour = factories.bill_code_group(db_session, "Labour", ["ORD", "OT"])
+    assert browser.post("/purchase-orders/new", _form(
+        debtor_id=str(debtor.id), kind="multi_line_master", amount="", line_id=[""], line_budget=["800.00"],
+        line_group=[str(labour.id)], line_secondary=["M-A"], line_description=[""])).status_code == 302
+    po = db_session.scalars(select(PurchaseOrder)).one()
+    page = browser.get(f"/purchase-orders/{po.id}/edit").get_data(as_text=True)
+    data = _po_form_of(page).data()
+    assert data["line_budget"] == ["800.00"]
+    data["line_budget"] = ["1000.005"]
+    refused = browser.post(f"/purchase-orders/{po.id}/edit", data).get_data(as_text=True)
+    assert "Line 1: The budget may have at most two decimals." in refused
+    data = _po_form_of(refused).data()
+    assert data["line_budget"] == ["1000.005"]
+    assert "Line 1: The budget may have at most two decimals." in browser.post(
+        f"/purchase-orders/{po.id}/edit", data).get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(PurchaseOrder, po.id).amount == Decimal("800.00")
+
+
+def test_the_live_total_shows_no_rounded_figure_for_a_budget_that_will_be_refused(db_session, login_as):
+    browser, _ = login_as("Billing Admin")
+
+    def total(*budgets):
+        return browser.post("/purchase-orders/lines-total", {"line_budget": list(budgets), "line_secondary": "a"},
+                            headers={"HX-Request": "true"}).get_data(as_text=True)
+
+    assert "1,000.50" in total("1000.00", "0.50")
+    refused = total("1000.005", "0.50")
+    assert "1,000.5" not in refused and "1,000.01" not in refused and "1,000.00" not in refused
+    assert "Line 1: The budget may have at most two decimals." in refused

@@ -39,23 +39,26 @@ class POForm(VersionedForm):
             raise ValidationError("Enter the tolerance as a number between 0 and 100, or leave it blank.")
 
 
-def lines_from(request: Request) -> tuple[tuple[LineInput, ...], tuple[int | None, ...]]:
-    """The master-line editor's rows (parallel lists), blank rows skipped."""
+def lines_from(request: Request) -> tuple[tuple[LineInput, ...], tuple[int | None, ...], tuple[str, ...]]:
+    """The master-line editor's rows (parallel lists), blank rows skipped, and each kept row's budget as
+    typed: a form shown again shows what was typed (1000.005 or abc), never the parsed value rounded
+    or blanked. The texts are kept whole; too long is refused with a message (domain.line_errors)."""
     form = request.form
     ids, budgets = form.getlist("line_id"), form.getlist("line_budget")
     groups, secondaries = form.getlist("line_group"), form.getlist("line_secondary")
     descriptions = form.getlist("line_description")
-    lines, line_ids = [], []
-    for i in range(max(len(budgets), len(groups), len(secondaries))):
+    lines, line_ids, typed = [], [], []
+    for i in range(max(len(budgets), len(groups), len(secondaries), len(descriptions))):
         budget = budgets[i] if i < len(budgets) else ""
         group = groups[i] if i < len(groups) else ""
         secondary = secondaries[i] if i < len(secondaries) else ""
         desc = descriptions[i] if i < len(descriptions) else ""
         if not (budget.strip() or group.strip() or secondary.strip() or desc.strip()):
             continue
-        lines.append(LineInput(parse_money(budget), int_or_none(group), secondary[:60], desc[:200]))
+        lines.append(LineInput(parse_money(budget), int_or_none(group), secondary, desc))
         line_ids.append(int_or_none(ids[i]) if i < len(ids) else None)
-    return tuple(lines), tuple(line_ids)
+        typed.append(budget)
+    return tuple(lines), tuple(line_ids), tuple(typed)
 
 
 def po_input(form: POForm, lines: tuple[LineInput, ...]) -> POInput:

@@ -10,7 +10,7 @@ from portal.authz import requires
 from portal.blueprints import exporting
 from portal.blueprints.forms import apply_errors, int_or_none, page_arg
 from portal.blueprints.purchase_orders.forms import GroupForm, POForm, lines_from, po_input
-from portal.domain.purchase_orders import master_amount
+from portal.domain import purchase_orders as po_rules
 from portal.extensions import db
 from portal.htmx import is_partial, render
 from portal.services import audit, forecasts, po_groups, purchase_orders as service
@@ -81,7 +81,7 @@ def _new_po_form():
 @requires("purchase_orders", "add_edit")
 def create():
     form, debtor_id, choices = _new_po_form()
-    lines, line_ids = lines_from(request) if request.method == "POST" else ((), ())
+    lines, line_ids, budgets_typed = lines_from(request) if request.method == "POST" else ((), (), ())
     if form.validate_on_submit():
         if not debtor_id or choices is None:
             form.debtor_id.errors = ["Choose the debtor."]
@@ -97,7 +97,7 @@ def create():
                 flash(f"PO {po.number} created.", "success")
                 return redirect(url_for("purchase_orders.detail", po_id=po.id))
     return render_template("purchase_orders/form.html", form=form, po=None, choices=choices, lines=lines,
-                           line_ids=line_ids, total=master_amount(lines))
+                           line_ids=line_ids, budgets_typed=budgets_typed, total=po_rules.lines_total(lines))
 
 
 def _tab_extras(po, tab: str) -> dict:
@@ -186,7 +186,8 @@ def statement_pdf(po_id: int):
 
 
 def _edit_po_form(po):
-    """The PO's form, its lines (the PO's on GET, the posted ones on POST) and its choices."""
+    """The PO's form, its lines (the PO's on GET, the posted ones on POST, with their budgets as typed)
+    and its choices."""
     form = POForm(obj=po)
     if request.method == "GET":
         form.row_version.data = str(po.row_version)
@@ -195,10 +196,11 @@ def _edit_po_form(po):
         form.document_type_ids.data = [e.document_type_id for e in po.eligible]
         lines = tuple(service.snapshot(po).lines)
         line_ids = tuple(line.id for line in po.lines)
+        budgets_typed: tuple[str, ...] = ()
     else:
-        lines, line_ids = lines_from(request)
+        lines, line_ids, budgets_typed = lines_from(request)
     form.debtor_id.data = po.debtor_id
-    return form, lines, line_ids, _fill_choices(form, po.debtor_id, po)
+    return form, lines, line_ids, budgets_typed, _fill_choices(form, po.debtor_id, po)
 
 
 @bp.route("/<int:po_id>/edit", methods=["GET", "POST"])
@@ -207,7 +209,7 @@ def edit(po_id: int):
     po = service.get_po(db.session, po_id)
     if not service.can_modify(current_user, po):
         abort(403)
-    form, lines, line_ids, choices = _edit_po_form(po)
+    form, lines, line_ids, budgets_typed, choices = _edit_po_form(po)
     notices: list[str] = []
     if form.validate_on_submit():
         said: list[str] = []
@@ -225,7 +227,8 @@ def edit(po_id: int):
                 flash(notice, "warning")
             return redirect(url_for("purchase_orders.detail", po_id=po_id))
     return render_template("purchase_orders/form.html", form=form, po=po, choices=choices, lines=lines,
-                           line_ids=line_ids, total=master_amount(lines), notices=notices)
+                           line_ids=line_ids, budgets_typed=budgets_typed, total=po_rules.lines_total(lines),
+                           notices=notices)
 
 
 @bp.post("/<int:po_id>/delete")
@@ -252,8 +255,8 @@ def line_row():
 @requires("purchase_orders", "add_edit")
 def lines_total():
     """The master PO's amount as the lines are typed (the sum of the budgets, never typed)."""
-    lines, _ = lines_from(request)
-    return render_template("purchase_orders/_total.html", total=master_amount(lines), lines=lines)
+    lines, _, _ = lines_from(request)
+    return render_template("purchase_orders/_total.html", total=po_rules.lines_total(lines))
 
 
 # ----- PO groups (seed 004) -----
@@ -266,7 +269,8 @@ def groups():
     if debtor_id and debtor is None:
         abort(404)
     return render_template("purchase_orders/groups.html", debtor=debtor, debtors=all_debtors(db.session),
-                           groups=po_groups.groups_of(db.session, debtor.id if debtor else None))
+                           groups=po_groups.groups_of(db.session, debtor.id if debtor else None),
+                           can_modify=lambda group: po_groups.can_modify(current_user, group))
 
 
 @bp.route("/groups/new", methods=["GET", "POST"], defaults={"group_id": None})
@@ -276,6 +280,8 @@ def edit_group(group_id: int | None):
     group = None
     if group_id is not None:
         group = po_groups.get_group(db.session, group_id)
+        if not po_groups.can_modify(current_user, group):
+            abort(403)
         debtor = group.debtor
     else:
         debtor = get_debtor(db.session, _int_arg("debtor_id") or 0)
@@ -297,7 +303,7 @@ def edit_group(group_id: int | None):
 
 
 @bp.post("/groups/<int:group_id>/delete")
-@requires("purchase_orders", "full")
+@requires("purchase_orders", "add_edit")
 def delete_group(group_id: int):
     try:
         group = po_groups.get_group(db.session, group_id)
