@@ -7,13 +7,26 @@ document.addEventListener("submit", function (event) {
   }
 }, true);
 
-// Line editors: a row's Remove button takes the row out, then the editor recomputes its total.
+// Line editors: a row's Remove button takes the row out, then the editor recomputes its total. The click
+// blurs a box just changed, whose change already asked the rows' editor (the tbody) to recompute with this
+// row; its answer names this row's funding cell, so while it is in flight the row is only hidden, and is
+// taken out when the answer is in (taken out first, the answer's out-of-band swap found no cell:
+// htmx:oobErrorNoTarget in the console).
 document.addEventListener("click", function (event) {
   var button = event.target.closest && event.target.closest("[data-remove-row]");
   if (!button) { return; }
-  var row = button.closest("tr");
-  if (row) { row.remove(); }
-  document.body.dispatchEvent(new CustomEvent("lines-changed"));
+  var row = button.closest("tr"), rows = row && row.parentNode;
+  var takeOut = function () {
+    if (row) { row.remove(); }
+    document.body.dispatchEvent(new CustomEvent("lines-changed"));
+  };
+  if (!rows || !rows.classList.contains("htmx-request")) { takeOut(); return; }
+  row.hidden = true;
+  rows.addEventListener("htmx:afterRequest", function answered(done) {
+    if (done.target !== rows) { return; }  // a typed box's suggestions, asked from inside a row
+    rows.removeEventListener("htmx:afterRequest", answered);
+    takeOut();
+  });
 });
 
 // PO form: a master PO's amount is the sum of its lines, so the form shows lines or amount by kind.

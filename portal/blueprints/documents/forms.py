@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date
 
 from flask import Request
@@ -21,41 +23,82 @@ class DocumentForm(VersionedForm):
     notes = TextAreaField("Notes", validators=[Length(max=10_000)])
 
 
+@dataclass(frozen=True)
+class EditorLine(LineInput):
+    """A line as the editor posted it: the values parsed for the service, and each box's text as typed, which
+    the row shows again (a refused "2026-11-31" or "1e10" comes back as typed, never blank, so the form
+    posted back unchanged is refused again). None: not from a form (a saved line, shown formatted)."""
+    typed_date: str | None = None
+    typed_quantity: str | None = None
+    typed_rate: str | None = None
+    typed_description: str | None = None
+    typed_job: str | None = None  # a typed job box's text that names no job (its id blank), else None
+    typed_po: str | None = None
+
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _day(raw: str) -> date | None:
+    """A service date typed as YYYY-MM-DD; None when blank; date.min when malformed or no day of the calendar
+    (2026-11-31), or in another of ISO 8601's forms ("20261231", "2026-W01-1") the hint does not offer."""
+    text = raw.strip()
+    if not text:
+        return None
     try:
-        return date.fromisoformat(raw) if raw else None
+        return date.fromisoformat(text) if _ISO_DAY.fullmatch(text) else date.min
     except ValueError:
-        return date.min  # refused below as a malformed date
+        return date.min
 
 
 COLUMNS = ("line_job", "line_code", "line_date", "line_description", "line_quantity", "line_rate", "line_po")
+SEARCH_COLUMNS = ("job_search", "po_search")  # a debtor with many jobs (POs): each row's typed box
 
 
-def lines_from(request: Request, keys: list[str] | None = None) -> tuple[tuple[LineInput, ...], list[str]]:
-    """The line editor's rows (parallel lists); blank rows are skipped; malformed dates reported.
+def lines_from(request: Request, keys: list[str] | None = None) -> tuple[tuple[EditorLine, ...], list[str]]:
+    """The line editor's rows (parallel lists); blank rows are skipped; the text typed in each box is kept.
+    Problems the service cannot see are reported: a malformed service date, and a typed job or PO box naming
+    none (its id blank: the line would otherwise be saved without it). The view asks no further (the service
+    is not called), so when there are any, every line's quantity and rate that is not a number is reported
+    with them: the user hears them at once, not on the next save.
     `keys`, when given, receives each kept row's editor key (so funding cells find their row)."""
     f = request.form
-    cols = {k: f.getlist(k) for k in COLUMNS}
+    cols = {k: f.getlist(k) for k in COLUMNS + SEARCH_COLUMNS}
     row_keys = f.getlist("line_key")
     sources = f.getlist("line_source")  # a derived draft's rows keep the line they were made from
     count = max((len(v) for v in cols.values()), default=0)
-    lines, problems = [], []
+    lines, refused, unparsed = [], [], []
     for i in range(count):
         get = lambda k: cols[k][i] if i < len(cols[k]) else ""  # noqa: E731
         if not any(get(k).strip() for k in cols):
             continue
         if keys is not None:
             keys.append(row_keys[i] if i < len(row_keys) else "")
+        n, own = len(lines) + 1, []
         day = _day(get("line_date"))
         if day == date.min:
-            problems.append(f"Line {len(lines) + 1}: the service date must be YYYY-MM-DD.")
+            own.append(f"Line {n}: the service date must be YYYY-MM-DD.")
             day = None
-        lines.append(LineInput(job_id=int_or_none(get("line_job")), bill_code_id=int_or_none(get("line_code")),
-                               quantity=parse_decimal(get("line_quantity")), rate=parse_decimal(get("line_rate")),
-                               service_date=day, description=get("line_description")[:400],
-                               explicit_po_id=int_or_none(get("line_po")),
-                               source_line_id=int_or_none(sources[i]) if i < len(sources) else None))
-    return tuple(lines), problems
+        job_id, po_id = int_or_none(get("line_job")), int_or_none(get("line_po"))
+        typed_job = get("job_search") if job_id is None and get("job_search").strip() else None
+        typed_po = get("po_search") if po_id is None and get("po_search").strip() else None
+        if typed_job is not None:
+            own.append(f"Line {n}: no job order is named “{typed_job.strip()[:100]}”: choose one of the suggestions.")
+        if typed_po is not None:
+            own.append(f"Line {n}: no PO is named “{typed_po.strip()[:100]}”: choose one of the suggestions.")
+        quantity, rate = parse_decimal(get("line_quantity")), parse_decimal(get("line_rate"))
+        refused.append(own)
+        unparsed.append([] if quantity is not None and rate is not None else
+                        [f"Line {n}: enter the quantity and rate as numbers."])  # the service's words
+        lines.append(EditorLine(job_id=job_id, bill_code_id=int_or_none(get("line_code")), quantity=quantity, rate=rate,
+                                service_date=day, description=get("line_description")[:400], explicit_po_id=po_id,
+                                source_line_id=int_or_none(sources[i]) if i < len(sources) else None,
+                                typed_date=get("line_date"), typed_quantity=get("line_quantity"),
+                                typed_rate=get("line_rate"), typed_description=get("line_description"),
+                                typed_job=typed_job, typed_po=typed_po))
+    if not any(refused):
+        return tuple(lines), []
+    return tuple(lines), [p for own, numbers in zip(refused, unparsed) for p in own + numbers]
 
 
 def document_input(form: DocumentForm, lines) -> DocumentInput:
