@@ -224,3 +224,85 @@ def test_bulk_filter_change_narrows_the_list_and_keeps_the_form(page, sign_in, d
     page.select_option("select[name=target]", label="PO BULK-1 (2026-01-01 to 2026-12-31)")
     page.click("button[value=preview]")
     expect(page.locator("#bulk-will-assign")).to_have_text("2")
+
+
+
+def _bulk_page(page, sign_in, db_session):
+    sign_in(page, "Billing Admin")
+    debtor = factories.debtor(db_session, "ACME")
+    branch = factories.branch(db_session, "CTY")
+    factories.po(db_session, debtor, "BULK-1", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    db_session.execute(insert(JobOrder), [
+        {"title": f"Picker {i}", "debtor_id": debtor.id, "branch_id": branch.id, "start_date": date(2026, 1, 1),
+         "site": "Harbour" if i < 2 else "Depot"} for i in range(5)])
+    db_session.commit()
+    page.goto(f"/assignments/bulk?debtor_id={debtor.id}&start=2026-03-01")
+    return page.get_by_role("textbox", name="Start date")
+
+
+def test_bulk_page_filters_and_previews_without_console_errors(page, sign_in, db_session):
+    """Defects: every filter change logged htmx's 'hx-disabled-elt ... returned no matches' (the filters
+    inherited the form's `find .actions button`, which finds nothing under them), and a start date changed
+    before Preview logged a CSP violation: htmx's settle copied the old start box's style attribute onto the
+    new one of the same id (the form is redrawn for the new date)."""
+    start = _bulk_page(page, sign_in, db_session)
+    page.get_by_label("Site contains").fill("harb")
+    page.get_by_label("Site contains").press("Tab")
+    expect(page.locator("input.bulk-pick")).to_have_count(2)
+    page.select_option("select[name=target]", label="PO BULK-1 (2026-01-01 to 2026-12-31)")
+    page.screenshot()  # hiding the caret leaves style="" on the inputs, as a browser extension or a tool may
+    start.fill("2026-03-03")
+    start.press("Tab")  # the form is redrawn for the new date
+    expect(page.locator("#bulk-form legend")).to_contain_text("not active on 2026-03-03")
+    page.click("button[value=preview]")
+    expect(page.locator("#bulk-result")).to_contain_text("2 jobs will be assigned from 2026-03-03")
+    problems = [m for m in page.console_messages_seen if "Content Security Policy" in m or "no matches" in m]
+    page.console_messages_seen.clear()  # reported here, not again by the fixture
+    assert problems == []
+
+
+def test_bulk_page_refuses_a_malformed_start_by_its_field_and_keeps_the_text(page, sign_in, db_session):
+    """Defect: 2026-02-30 became today and Preview said '0 jobs will be assigned from <today>'."""
+    start = _bulk_page(page, sign_in, db_session)
+    page.select_option("select[name=target]", label="PO BULK-1 (2026-01-01 to 2026-12-31)")
+    start.fill("2026-02-30")
+    page.click("button[value=preview]")
+    expect(page.locator("#bulk-start-field .field-error")).to_contain_text("Enter the start date as YYYY-MM-DD.")
+    expect(start).to_have_value("2026-02-30")
+    expect(start).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#bulk-will-assign")).to_have_count(0)
+    page.click("button[value=apply]")
+    expect(page.locator("#bulk-start-field .field-error")).to_contain_text("Enter the start date as YYYY-MM-DD.")
+    expect(page.locator("#bulk-assigned")).to_have_count(0)
+    start.fill("2026-03-02")
+    page.click("button[value=preview]")
+    expect(page.locator("#bulk-result")).to_contain_text("5 jobs will be assigned from 2026-03-02")
+    expect(page.locator("#bulk-start-field .field-error")).to_have_count(0)
+    expect(start).not_to_have_attribute("aria-invalid", "true")
+
+
+def test_a_start_typed_in_the_panel_is_kept_through_the_confirmation_to_remove_future_assignments(page, sign_in,
+                                                                                                  db_session):
+    """Defect: the confirmation ticked the as-of date again and sent the typed start second; the job was
+    assigned from the as-of date. And a malformed start lost the PO chosen and the start fields."""
+    sign_in(page, "Consultant")
+    debtor = factories.debtor(db_session, "CITY")
+    po = factories.po(db_session, debtor, "P-1", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    job = factories.job(db_session, debtor, title="Porter", start=date(2026, 1, 1))
+    factories.assignment(db_session, job, po=po, start=date(2026, 12, 15))
+    page.goto(f"/job-orders/{job.id}?as_of=2026-11-27")
+    panel = page.locator(f"#job-panel-{job.id}")
+    panel.locator("select[name=target]").select_option(label="PO P-1 (2026-01-01 to 2026-12-31)")
+    typed = panel.get_by_role("textbox", name="or a date between")
+    typed.fill("2026-02-30")
+    panel.get_by_role("button", name="Assign").click()
+    expect(panel.locator("fieldset.prompt .field-error")).to_have_text("Enter the start date as YYYY-MM-DD.")
+    expect(panel.locator("select[name=target]")).to_have_value(f"po:{po.id}")
+    expect(typed).to_have_value("2026-02-30")
+    typed.fill("2026-06-01")
+    panel.get_by_role("button", name="Assign").click()
+    expect(panel).to_contain_text("1 future assignment will be removed")
+    expect(panel).to_contain_text("The assignment will start on 2026-06-01.")
+    panel.get_by_role("button", name="Remove them and assign").click()
+    expect(panel).to_contain_text("Assigned.")
+    expect(panel).to_contain_text("PO P-1 since 2026-06-01")

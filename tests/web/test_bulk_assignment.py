@@ -197,3 +197,55 @@ def test_a_debtor_with_many_pos_lists_a_page_of_them_and_the_search_finds_and_ke
     assert 'id="bulk-assigned">3<' in done.get_data(as_text=True)
     assert set(db_session.scalars(select(JobPOAssignment.job_id).where(
         JobPOAssignment.po_id == pos["Z-9"].id))) == set(ids)
+
+
+def test_a_malformed_start_date_is_a_message_by_its_field_and_nothing_is_previewed_or_assigned(db_session, login_as):
+    """Defect: 2026-02-30, 31/12/2026 or abc became today without a word, and Preview said '0 jobs will be
+    assigned from <today>' (Assign would have assigned from it)."""
+    from tests.web.forms_walk import post_forms
+
+    browser, _ = login_as("Billing Admin")
+    debtor, branch = factories.debtor(db_session), factories.branch(db_session)
+    po = factories.po(db_session, debtor, "BULK-PO", effective=D(2020, 1, 1), expiration=D(2099, 12, 31))
+    _jobs(db_session, debtor, branch, 3)
+    db_session.commit()
+    hx = {"HX-Request": "true"}
+    today = date.today().isoformat()
+    base = {"debtor_id": str(debtor.id), "target": f"po:{po.id}", "mode": "all", "filtered": "1", "active": "1"}
+
+    def start_box(html):
+        tags = [t.split(">", 1)[0] for t in html.split("<input")[1:] if 'name="start"' in t.split(">", 1)[0]]
+        assert len(tags) == 1, html[-2000:]
+        return tags[0]
+
+    for typed in ("2026-02-30", "31/12/2026", "abc", ""):
+        for action in ("preview", "apply"):
+            html = browser.post("/assignments/bulk", {**base, "start": typed, "action": action},
+                                headers=hx).get_data(as_text=True)
+            assert "will be assigned" not in html and "bulk-assigned" not in html, (typed, action)
+            # by the field (swapped in out of band, the page's form is not redrawn), the text typed kept
+            field = html.split('id="bulk-start-field"', 1)[1]
+            assert '<div id="bulk-start-field" hx-swap-oob="true">' in html
+            assert "Enter the start date as YYYY-MM-DD." in field, (typed, action)
+            assert f'value="{typed}"' in start_box(field) and 'aria-invalid="true"' in start_box(field)
+        page = browser.post("/assignments/bulk", {**base, "start": typed, "action": "apply"}).get_data(as_text=True)
+        assert "bulk-assigned" not in page and "Enter the start date as YYYY-MM-DD." in page, typed
+        assert f'value="{typed}"' in start_box(page)
+        # a filter's change (htmx GET, the form redrawn): the message, the text kept, and the list says its day
+        form = browser.get("/assignments/bulk", query_string={**base, "start": typed}, headers=hx).get_data(as_text=True)
+        assert "Enter the start date as YYYY-MM-DD." in form and f'value="{typed}"' in start_box(form), typed
+        assert f"The jobs and POs below are listed as of today, {today}." in form, typed
+        # posted back as the page renders it: still nothing assigned
+        again = [f for f in post_forms(page) if "debtor_id" in f.data()][0]  # the form posts to its page
+        assert again.data()["start"] == [typed]
+        resent = browser.post("/assignments/bulk", {**again.data(), "action": "apply"}).get_data(as_text=True)
+        assert "bulk-assigned" not in resent and "Enter the start date as YYYY-MM-DD." in resent
+    assert db_session.scalar(select(func.count()).select_from(JobPOAssignment)) == 0
+    # a good date clears the message beside the field
+    html = browser.post("/assignments/bulk", {**base, "start": "2026-03-01", "action": "preview"},
+                        headers=hx).get_data(as_text=True)
+    assert 'id="bulk-will-assign">3<' in html and "Enter the start date" not in html
+    assert 'value="2026-03-01"' in start_box(html.split('id="bulk-start-field"', 1)[1])
+    # opened from a link without a start: today, in the box
+    opened = browser.get(f"/assignments/bulk?debtor_id={debtor.id}").get_data(as_text=True)
+    assert f'value="{today}"' in start_box(opened) and "Enter the start date" not in opened

@@ -145,3 +145,26 @@ def test_a_debtor_with_more_pos_than_a_row_can_list_has_them_typed_from_one_list
     other_branch, _ = login_as("Billing Admin", branches=[nth])
     assert other_branch.post(f"/assignments/grid/{theirs.id}/assign", {"as_of": "2026-03-01", "target_name": "Q-008"}
                              ).status_code == 404
+
+
+def test_a_malformed_as_of_date_is_a_message_by_the_box_and_the_grid_says_it_shows_today(db_session, login_as):
+    """Defect: the grid's 'Assigned as of' box fell back to today without a word, and a row posted with a
+    malformed date assigned from today."""
+    debtor, _, _, mine, _ = _setup(db_session)
+    always = factories.po(db_session, debtor, "ALWAYS", effective=date(2020, 1, 1), expiration=date(2099, 12, 31))
+    browser, _ = login_as("Billing Admin")
+    today = date.today().isoformat()
+    for typed in ("2026-02-30", "31/12/2026", "abc"):
+        grid = browser.get("/assignments/", query_string={"debtor_id": debtor.id, "as_of": typed}).get_data(as_text=True)
+        box = grid.split('id="as-of"', 1)[0].rsplit("<input", 1)[1] + grid.split('id="as-of"', 1)[1].split(">", 1)[0]
+        assert f'value="{typed}"' in box and 'aria-invalid="true"' in box, typed
+        assert f"Enter the as-of date as YYYY-MM-DD. Showing {today}, today." in grid, typed
+        assert f"· as of {today}" in grid  # what is listed says its day
+        row = browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": typed, "target": f"po:{always.id}"},
+                           headers={"HX-Request": "true"}).get_data(as_text=True)
+        assert "Enter the as-of date as YYYY-MM-DD." in row and "Assigned" not in row, typed
+        row = browser.post(f"/assignments/grid/{mine.id}/clear", {"as_of": typed}).get_data(as_text=True)
+        assert "Enter the as-of date as YYYY-MM-DD." in row, typed
+    assert _count(db_session) == 0
+    fine = browser.get("/assignments/", query_string={"debtor_id": debtor.id, "as_of": "2026-03-01"}).get_data(as_text=True)
+    assert "Enter the as-of date" not in fine and 'aria-invalid' not in fine.split('id="as-of"', 1)[1].split(">", 1)[0]

@@ -326,3 +326,16 @@ def test_the_consultant_picker_names_the_active_users_by_name_and_saves_the_one_
     assert picker.index("Ann Able") < picker.index(str(me))  # by name
     assert browser.post("/job-orders/new", _job_form(debtor, branch, consultant_id=str(named.id))).status_code == 302
     assert db_session.scalars(select(JobOrder)).one().consultant_id == named.id
+
+
+def test_another_debtors_po_posted_to_a_jobs_panel_is_a_message_in_the_panel(db_session, login_as):
+    """Defect: the service's 'Choose a PO or PO group of the job's debtor.' escaped the view as a 404 page,
+    which htmx does not swap: the click had no visible answer."""
+    browser, _ = login_as("Consultant")
+    debtor, other = factories.debtor(db_session), factories.debtor(db_session)
+    foreign = factories.po(db_session, other, "FOREIGN")
+    job = factories.job(db_session, debtor)
+    response = browser.post(f"/assignments/jobs/{job.id}/assign", {"target": f"po:{foreign.id}", "as_of": "2026-03-01"})
+    assert response.status_code == 200
+    assert "Choose a PO or PO group of the job&#39;s debtor." in response.get_data(as_text=True)
+    assert _count(db_session, JobPOAssignment) == 0

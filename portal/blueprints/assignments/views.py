@@ -1,6 +1,7 @@
 """Job PO assignments (item `assignments`): the grid and per-job changes (add_edit), bulk (full)."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from types import SimpleNamespace
 
@@ -12,7 +13,7 @@ from portal.authz import requires
 from portal.blueprints import exporting
 from portal.blueprints.forms import int_or_none, page_arg
 from portal.blueprints.job_orders.forms import parse_target
-from portal.blueprints.job_orders.views import panel_search, parse_day
+from portal.blueprints.job_orders.views import panel_search
 from portal.domain import assignment as assignment_rules, formatting
 from portal.domain.assignment import Target
 from portal.extensions import db
@@ -23,6 +24,49 @@ from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.web import url_per_row
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
+
+AS_OF_FORMAT = "Enter the as-of date as YYYY-MM-DD."
+START_FORMAT = "Enter the start date as YYYY-MM-DD."
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def typed_day(raw: str | None) -> date | None:
+    """The day typed as YYYY-MM-DD (as every date is typed and shown); None for anything else, a day that
+    does not exist (2026-02-30) included."""
+    raw = (raw or "").strip()
+    if not _ISO_DAY.fullmatch(raw):
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def _as_of_arg(raw: str | None) -> date:
+    """A page's as-of date (a GET filter): the day typed, or today when none is or it is not a date (the
+    page then says so by its box: `as_of_box`)."""
+    return typed_day(raw) or date.today()
+
+
+def _posted_as_of() -> tuple[date, str | None]:
+    """The as-of date a change is posted for (the form's hidden copy of the day shown): today when none
+    is sent; a malformed one is refused (nothing is changed on a day the user did not choose)."""
+    raw = request.form.get("as_of")
+    if raw is None:
+        return date.today(), None
+    day = typed_day(raw)
+    return (day, None) if day else (date.today(), AS_OF_FORMAT)
+
+
+@bp.app_template_global()
+def as_of_box(as_of: date) -> SimpleNamespace:
+    """The "Assigned as of" box of a page drawn on `as_of` (the grid's, a job's panel, on the job's page
+    too): the text typed in it (the request's `as_of`), and when that is not a date, the message by the box
+    saying the page shows today instead (the typed text is kept in the box)."""
+    raw = request.args.get("as_of")
+    if raw is None or not raw.strip() or typed_day(raw):
+        return SimpleNamespace(text=formatting.day(as_of), error=None)
+    return SimpleNamespace(text=raw[:40], error=f"{AS_OF_FORMAT} Showing {formatting.day(as_of)}, today.")
 
 
 @bp.app_template_global()
@@ -59,7 +103,7 @@ def _debtor_or_404(debtor_id):
 @requires("assignments", "view")
 def grid():
     debtor_id = int_or_none(request.args.get("debtor_id"))
-    as_of = parse_day(request.args.get("as_of"), date.today())
+    as_of = _as_of_arg(request.args.get("as_of"))
     active_only = request.args.get("all") != "1"
     debtor = find_debtor(db.session, debtor_id)
     if fmt := exporting.requested_format():
@@ -102,7 +146,7 @@ def grid_offers():
     """The grid's typed list, narrowed to the POs whose number starts with what a row's box holds (or whose
     description has its words), and the groups: swapped in as the user types."""
     debtor = _debtor_or_404(int_or_none(request.args.get("debtor_id")))
-    as_of = parse_day(request.args.get("as_of"), date.today())
+    as_of = _as_of_arg(request.args.get("as_of"))
     q = assignment_rules.typed_search(request.args.get("target_name", "")[:60])
     offer = service.picker_offer(db.session, debtor.id, as_of, q=q, with_remaining=False, limit=GRID_PICKER_OPTIONS)
     return render_template("assignments/_grid_offers.html", offer_pos=[p for p, _ in offer.pos],
@@ -144,7 +188,9 @@ def _grid_row(job_id: int, as_of: date, *, notice: str | None = None, error: str
 def grid_assign(job_id: int):
     """Assign from the grid row, starting on the as-of date; anything needing a choice (future
     assignments to remove, a start date) is sent to the job's own page."""
-    as_of = parse_day(request.form.get("as_of"), date.today())
+    as_of, bad_day = _posted_as_of()
+    if bad_day:
+        return _grid_row(job_id, as_of, error=bad_day)
     target, problem = _grid_target(job_id, as_of, request.form.get("target"), request.form.get("target_name"))
     if target is None:
         return _grid_row(job_id, as_of, error=problem)
@@ -160,7 +206,9 @@ def grid_assign(job_id: int):
 @bp.post("/grid/<int:job_id>/clear")
 @requires("assignments", "add_edit")
 def grid_clear(job_id: int):
-    as_of = parse_day(request.form.get("as_of"), date.today())
+    as_of, bad_day = _posted_as_of()
+    if bad_day:
+        return _grid_row(job_id, as_of, error=bad_day)
     try:
         service.clear(db.session, current_user, job_id, as_of)
     except (assignment_rules.AssignmentError, Conflict, NotFound) as exc:
@@ -169,6 +217,9 @@ def grid_clear(job_id: int):
 
 
 def _panel(job_id: int, as_of: date, **extra):
+    """The job's panel on `as_of`; `pending_target` and `pending_start` (the text of the start chosen: a
+    radio's day or the date typed) are drawn chosen again, `start_error` by the start-date fields (or above
+    the form when the choice asks for no start date)."""
     job = job_orders.get_job(db.session, current_user, job_id)
     history = service.job_history(db.session, current_user, job.id, as_of)
     source = request.form if request.method == "POST" else request.args
@@ -179,6 +230,8 @@ def _panel(job_id: int, as_of: date, **extra):
     pos, groups = [p for p, _ in offer.pos], offer.groups
     choice = service.start_choice(pos, groups, pending, as_of)
     chosen, chosen_group, options = choice.po, choice.group, choice.options
+    if extra.get("start_error") and not options:
+        extra["error"] = extra.pop("start_error")
     names = service.target_names(db.session, [f.target for f in extra.get("confirm_future") or []])
     return render_template("assignments/_job_panel.html", job=job, history=history, as_of=as_of, pos=pos,
                            groups=groups, prompt=settings.assignment_prompt(db.session), start_options=options,
@@ -189,34 +242,42 @@ def _panel(job_id: int, as_of: date, **extra):
 @bp.get("/jobs/<int:job_id>")
 @requires("assignments", "view")
 def job_panel(job_id: int):
-    return _panel(job_id, parse_day(request.args.get("as_of"), date.today()),
+    return _panel(job_id, _as_of_arg(request.args.get("as_of")),
                   pending_target=request.args.get("target", ""),
                   pending_replacement=request.args.get("replacement", ""))
+
+
+def _chosen_start(form) -> tuple[date | None, str]:
+    """The start chosen in a job's panel and its text, as the panel draws it chosen again: a date typed beats
+    the radios (the as-of date is ticked when the prompt is drawn); (None, text) when the text is no date."""
+    raw = (form.get("start_other", "").strip() or form.get("start", "").strip())[:40]
+    start = typed_day(raw)
+    return start, start.isoformat() if start else raw
 
 
 @bp.post("/jobs/<int:job_id>/assign")
 @requires("assignments", "add_edit")
 def assign(job_id: int):
     form = request.form
-    as_of = parse_day(form.get("as_of"), date.today())
+    as_of, bad_day = _posted_as_of()
+    if bad_day:
+        return _panel(job_id, as_of, error=bad_day)
+    start, start_text = _chosen_start(form)
+    kept = {"pending_target": form.get("target", ""), "pending_start": start_text}
+    if start is None and start_text:
+        return _panel(job_id, as_of, start_error=START_FORMAT, **kept)
     target = parse_target(form.get("target"))
-    start = None
-    raw_start = form.get("start_other", "").strip() or form.get("start", "")  # a date typed beats the radio
-    if raw_start:
-        try:
-            start = date.fromisoformat(raw_start)
-        except ValueError:
-            return _panel(job_id, as_of, error="Enter the start date as YYYY-MM-DD.")
     if target is None:
-        return _panel(job_id, as_of, error="Choose a PO or PO group to assign.")
+        return _panel(job_id, as_of, error="Choose a PO or PO group to assign.", **kept)
     try:
         result = service.assign(db.session, current_user, job_id, target, as_of, start=start,
                                 remove_future=form.get("remove_future") == "1")
     except assignment_rules.NeedsConfirmation as exc:
-        return _panel(job_id, as_of, confirm_future=exc.future, pending_target=form.get("target"),
-                      pending_start=raw_start, error=str(exc))
-    except assignment_rules.AssignmentError as exc:
-        return _panel(job_id, as_of, error=str(exc), pending_target=form.get("target"))
+        # the removal listed is the one for this start: the confirmation carries it, not a choice again
+        return _panel(job_id, as_of, confirm_future=exc.future, confirm_start=start or as_of, error=str(exc),
+                      **kept)
+    except (assignment_rules.AssignmentError, NotFound) as exc:  # another branch's job: 404 from _panel
+        return _panel(job_id, as_of, error=str(exc), **kept)
     except Conflict as exc:
         return _panel(job_id, as_of, error=str(exc))
     return _panel(job_id, as_of, notices=result.notices or ["Assigned."])
@@ -225,7 +286,9 @@ def assign(job_id: int):
 @bp.post("/jobs/<int:job_id>/clear")
 @requires("assignments", "add_edit")
 def clear(job_id: int):
-    as_of = parse_day(request.form.get("as_of"), date.today())
+    as_of, bad_day = _posted_as_of()
+    if bad_day:
+        return _panel(job_id, as_of, error=bad_day)
     try:
         service.clear(db.session, current_user, job_id, as_of,
                       replacement=parse_target(request.form.get("replacement")))
@@ -265,10 +328,14 @@ def _selection(source, day: date, opening: bool = False) -> tuple[bulk_assign.Se
 def bulk():
     source = request.form if request.method == "POST" else request.args
     debtor = _debtor_or_404(int_or_none(source.get("debtor_id")))
-    day = parse_day(source.get("start"), date.today())
+    raw_start = source.get("start")
+    start = date.today() if raw_start is None else typed_day(raw_start)  # opened from a link: today
+    # a start that is not a date is never replaced: the page lists as of today and says so, and nothing runs
+    day = start or date.today()
     selection, problem = _selection(source, day, opening=request.method == "GET")
     context = dict(debtor=debtor, day=day, selection=selection, target=source.get("target", ""), error=problem,
-                   preview=None, outcome=None)
+                   preview=None, outcome=None, start_text=raw_start[:40] if start is None else formatting.day(day),
+                   start_error=None if start else START_FORMAT)
     if request.method == "GET" or not is_partial():  # the whole page: its form and the jobs to tick
         q = source.get("po_search", "").strip()[:50]  # a debtor with many POs: the first by number, or those searched
         offer = service.picker_offer(db.session, debtor.id, day, q=q, chosen=parse_target(source.get("target")),
@@ -276,11 +343,13 @@ def bulk():
         context.update(jobs=bulk_assign.listed(db.session, current_user, selection.flt, date.today()),
                        listed_max=bulk_assign.LISTED, pos=[p for p, _ in offer.pos], groups=offer.groups,
                        branches=security.all_branches(db.session), **panel_search(offer, q))
-    if request.method == "POST" and not problem:
+    if request.method == "POST" and not problem and start:
         context.update(_bulk_run(source, selection, day))
     # a filter's change (an htmx GET) swaps in the page's new form; a preview or an apply, only its result
+    # and the start date's field (its message set or cleared, out of band)
     fragment = "assignments/_bulk_result.html" if request.method == "POST" else "assignments/bulk.html"
-    return render("assignments/bulk.html", fragment, **context)
+    return render("assignments/bulk.html", fragment, start_out_of_band=request.method == "POST" and is_partial(),
+                  **context)
 
 
 def _bulk_run(source, selection, day: date) -> dict:
