@@ -2,17 +2,15 @@
 than the invoice line drew (posting locks the invoice before it reads what is left to credit)."""
 from __future__ import annotations
 
-import threading
-import time
 from decimal import Decimal
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Document, DocumentLine, LedgerEntry, User
 from portal.services import documents, integrity, posting
 from tests.integration.test_posting import draft, line, post, world  # noqa: F401  (fixture)
+from tests.integration.test_source_concurrency import _race
 
 D = Decimal
 
@@ -29,33 +27,14 @@ def test_two_credit_memos_of_one_invoice_posted_at_once_credit_no_more_than_it_d
                      for _ in range(2))
     first_id, second_id, user_id = first.id, second.id, world["user"].id
     s.commit()
-    outcome: dict[str, object] = {}
+    def hold(session):  # written, not committed: this transaction holds the invoice's row lock
+        assert posting.post(session, session.get(User, user_id), first_id, confirmed=True, commit=False).posted
 
-    def post_second():
-        with app.app_context(), Session(db.engine) as session:
-            try:
-                result = posting.post(session, session.get(User, user_id), second_id, confirmed=True, override=True)
-                outcome["second"] = "posted" if result.posted else "refused" if result.refused else "asked"
-            except Exception as error:  # noqa: BLE001  (reported by the assertion below)
-                outcome["second"] = repr(error)
+    def post_second(session):
+        result = posting.post(session, session.get(User, user_id), second_id, confirmed=True, override=True)
+        return "posted" if result.posted else "refused" if result.refused else "asked"
 
-    with Session(db.engine) as holder:
-        result = posting.post(holder, holder.get(User, user_id), first_id, confirmed=True, commit=False)
-        assert result.posted  # written, not committed: this transaction holds the invoice's row lock
-        holder_pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        racer = threading.Thread(target=post_second)
-        racer.start()
-        # the second posting is either waiting on a lock held by the first (as it must) or already done
-        deadline = time.monotonic() + 60
-        with db.engine.connect() as watcher:
-            while racer.is_alive() and time.monotonic() < deadline:
-                waiting = watcher.execute(text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))"),
-                                          {"pid": holder_pid}).scalar_one()
-                if waiting:
-                    break
-        holder.commit()
-    racer.join(timeout=60)
-    assert not racer.is_alive()
+    outcome = {"second": _race(app, hold, post_second)}
     assert outcome == {"second": "refused"}
     s.expire_all()
     assert [d.status for d in s.scalars(select(Document).where(Document.id.in_([first_id, second_id])).order_by(Document.id))] \
