@@ -6,6 +6,7 @@ directly, so a warning quotes a figure exactly as the page beside it shows it.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -61,6 +62,22 @@ def _bare(value) -> str:
     if value is None or value == "":
         return ""
     return format(Decimal(value).normalize(), "f")
+
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def typed_day(raw: str | None) -> date | None:
+    """A date as the portal has every date typed: exactly YYYY-MM-DD (surrounding spaces aside); None for
+    anything else: blank, a day the calendar lacks (2026-02-30), or ISO 8601's other forms ("20261231",
+    "2026-W01-1") that `date.fromisoformat` would take without a word."""
+    text = (raw or "").strip()
+    if not _ISO_DAY.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def day(value) -> str:

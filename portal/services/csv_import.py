@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models import BillCode, Debtor, DocumentType, JobOrder, POEligibleType, PurchaseOrder
+from portal.domain import formatting
 from portal.domain.formatting import plural
 from portal.domain.text import CONTROL_MESSAGE, first_control_line
 from portal.services import documents, posting
@@ -42,8 +43,12 @@ class Preview:
 
 
 def _day(raw: str) -> date | None:
-    """A CSV cell's ISO date; a blank cell is no date."""
-    return date.fromisoformat(raw.strip()) if raw and raw.strip() else None
+    """A CSV cell's date, typed YYYY-MM-DD (formatting.typed_day); a blank cell is no date; ValueError else."""
+    if not raw or not raw.strip():
+        return None
+    if (day := formatting.typed_day(raw)) is None:
+        raise ValueError(raw)
+    return day
 
 
 def _unreadable(exc: csv.Error) -> str:

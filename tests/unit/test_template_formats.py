@@ -68,6 +68,12 @@ def test_a_rate_shows_every_place_it_has_so_the_line_adds_up():
     assert formatting.rate(None) == "" and formatting.rate("") == ""
 
 
+def test_a_date_is_typed_exactly_as_shown():
+    assert formatting.typed_day(" 2026-03-01 ") == date(2026, 3, 1)
+    for text in ("2026-02-30", "2026-11-31", "20261231", "2026-W01-1", "31/12/2026", "2026-3-1", "", None, "abc"):
+        assert formatting.typed_day(text) is None, text
+
+
 def test_a_quantity_and_a_rate_read_as_typed():
     assert formatting.quantity(Decimal("2.5000")) == "2.5" and formatting.quantity(Decimal("10")) == "10"
     assert formatting.quantity(Decimal("1E+1")) == "10" and formatting.quantity(Decimal("1234.0001")) == "1234.0001"

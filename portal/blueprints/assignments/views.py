@@ -1,7 +1,6 @@
 """Job PO assignments (item `assignments`): the grid and per-job changes (add_edit), bulk (full)."""
 from __future__ import annotations
 
-import re
 from datetime import date
 from types import SimpleNamespace
 
@@ -27,19 +26,7 @@ bp = Blueprint("assignments", __name__, url_prefix="/assignments")
 
 AS_OF_FORMAT = "Enter the as-of date as YYYY-MM-DD."
 START_FORMAT = "Enter the start date as YYYY-MM-DD."
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def typed_day(raw: str | None) -> date | None:
-    """The day typed as YYYY-MM-DD (as every date is typed and shown); None for anything else, a day that
-    does not exist (2026-02-30) included."""
-    raw = (raw or "").strip()
-    if not _ISO_DAY.fullmatch(raw):
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None
+typed_day = formatting.typed_day  # exactly YYYY-MM-DD, else None
 
 
 def _as_of_arg(raw: str | None) -> date:

@@ -9,6 +9,7 @@ from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from portal.blueprints.forms import SelectField, int_or_none
+from portal.domain import formatting
 from portal.domain.contracts import Delivery
 from portal.services.documents import parse_decimal
 
@@ -34,10 +35,7 @@ class NoteForm(FlaskForm):
 
 
 def _day(raw: str) -> date | None:
-    try:
-        return date.fromisoformat(raw.strip()) if raw.strip() else None
-    except ValueError:
-        return None
+    return formatting.typed_day(raw)  # blank or malformed: None ("enter the date (YYYY-MM-DD)")
 
 
 def deliveries_from(request: Request) -> tuple[tuple[Delivery, ...], list[dict]]:

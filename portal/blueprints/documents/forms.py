@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -9,6 +8,7 @@ from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from portal.blueprints.forms import SelectField, VersionedForm, int_or_none
+from portal.domain import formatting
 from portal.services.documents import DocumentInput, LineInput, parse_decimal
 
 
@@ -36,19 +36,9 @@ class EditorLine(LineInput):
     typed_po: str | None = None
 
 
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
 def _day(raw: str) -> date | None:
-    """A service date typed as YYYY-MM-DD; None when blank; date.min when malformed or no day of the calendar
-    (2026-11-31), or in another of ISO 8601's forms ("20261231", "2026-W01-1") the hint does not offer."""
-    text = raw.strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text) if _ISO_DAY.fullmatch(text) else date.min
-    except ValueError:
-        return date.min
+    """A service date typed as YYYY-MM-DD (formatting.typed_day); None when blank; date.min when malformed."""
+    return (formatting.typed_day(raw) or date.min) if raw.strip() else None
 
 
 COLUMNS = ("line_job", "line_code", "line_date", "line_description", "line_quantity", "line_rate", "line_po")
