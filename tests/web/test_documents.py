@@ -72,7 +72,7 @@ BAD = [
     ({"line_code": ["99999"]}, "choose an active bill code"),
     ({"line_job": ["99999"]}, "choose one of ACME"),
     ({"line_po": ["99999"]}, "choose one of ACME"),
-    ({"doc_date": "2026-02-31"}, "Not a valid date"),
+    ({"doc_date": "2026-02-31"}, "Enter the date as YYYY-MM-DD"),
     ({"line_date": ["31/12/2026"]}, "the service date must be YYYY-MM-DD"),
     ({"bill_to": "2026-01-01"}, "bill period must end on or after"),
     ({"line_job": [""], "line_code": [""], "line_description": [""], "line_quantity": [""], "line_rate": [""]}, "Add at least one line"),

@@ -68,7 +68,7 @@ def test_po_picker_fragment_lists_current_pos_with_net_remaining(db_session, log
 def test_bad_job_input(db_session, login_as):
     browser, _ = login_as("Consultant")
     debtor, branch = factories.debtor(db_session), factories.branch(db_session)
-    for change, message in [({"title": ""}, "Enter the job title"), ({"start_date": "2026-13-01"}, "Not a valid date"),
+    for change, message in [({"title": ""}, "Enter the job title"), ({"start_date": "2026-13-01"}, "Enter the date as YYYY-MM-DD"),
                             ({"discontinued_date": "2026-01-01"}, "on or after the start date"),
                             ({"branch_id": "999999"}, "Choose one of your branches"),
                             ({"debtor_id": "abc"}, "Choose the debtor"),

@@ -60,7 +60,9 @@ BAD = [
     ({"amount": "1000000000000"}, "at most 999,999,999,999.99"),
     ({"amount": "1e400"}, "as a number"),
     ({"expiration": "2025-12-31"}, "on or after the effective date"),
-    ({"effective": "2026-02-30"}, "Not a valid date"),
+    ({"effective": "2026-02-30"}, "Enter the date as YYYY-MM-DD"),
+    ({"effective": "2026-3-1"}, "Enter the date as YYYY-MM-DD"),  # WTForms' own parser took it
+    ({"effective": "20260301"}, "Enter the date as YYYY-MM-DD"),
     ({"effective": ""}, "Enter the effective date"),
     ({"tolerance_pct": "101"}, "between 0 and 100"),
     ({"tolerance_pct": "lots"}, "between 0 and 100"),

@@ -6,11 +6,11 @@ from datetime import date, timedelta
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField
+from wtforms import StringField
 from wtforms.validators import Length, Optional
 
 from portal.authz import signed_in
-from portal.blueprints.forms import apply_errors
+from portal.blueprints.forms import DateField, apply_errors
 from portal.extensions import db
 from portal.services import api_tokens as service
 from portal.services.errors import ValidationFailed

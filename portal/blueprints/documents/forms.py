@@ -4,10 +4,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import Request
-from wtforms import DateField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from portal.blueprints.forms import SelectField, VersionedForm, int_or_none
+from portal.blueprints.forms import DateField, SelectField, VersionedForm, int_or_none
 from portal.domain import formatting
 from portal.services.documents import DocumentInput, LineInput, parse_decimal
 

@@ -1,8 +1,8 @@
 """Forms of the equipment pricing pages; the rules are checked by portal/services/equipment*.py."""
-from wtforms import BooleanField, DateField, StringField, TextAreaField
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from portal.blueprints.forms import SelectField, VersionedForm, int_or_none
+from portal.blueprints.forms import DateField, SelectField, VersionedForm, int_or_none
 from portal.domain.pricing import PRICINGS, SELECTIONS
 
 

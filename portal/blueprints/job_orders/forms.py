@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from wtforms import DateField, StringField
+from wtforms import StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal.blueprints.forms import SelectField, VersionedForm, int_or_none
+from portal.blueprints.forms import DateField, SelectField, VersionedForm, int_or_none
 from portal.domain.assignment import Target
 
 

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from flask import Request
-from wtforms import BooleanField, DateField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.blueprints.forms import SelectField, VersionedForm, int_or_none
+from portal.blueprints.forms import DateField, SelectField, VersionedForm, int_or_none
 from portal.domain.purchase_orders import KINDS, LineInput, POInput, parse_money
 
 
