@@ -20,9 +20,8 @@ def _fill(page, n, date_text, description, quantity, rate):
     row.locator("[name=delivery_rate]").fill(rate)
 
 
-def test_the_dell_story(page, sign_in, db_session, chromium, live_server):
-    year = date.today().year
-    consultant = sign_in(page, "Consultant")
+def _dell(db_session, year: int):
+    """Seed 000's client: Dell, its relationship lead lee.lead, a 150,000 PO for the year and the TRN code."""
     lead = factories.user(db_session, "lee.lead", role_name="Relationship Lead")
     debtor = factories.debtor(db_session, "DELL", name="Dell Technologies")
     po = factories.po(db_session, debtor, "4500123", amount="150000.00", effective=date(year, 1, 1),
@@ -30,6 +29,13 @@ def test_the_dell_story(page, sign_in, db_session, chromium, live_server):
     db_session.add(BillCode(code="TRN", description="Training classes"))
     db_session.execute(debtor_relationship_leads.insert().values(debtor_id=debtor.id, user_id=lead.id))
     db_session.commit()
+    return debtor, po
+
+
+def test_the_dell_story(page, sign_in, db_session, chromium, live_server):
+    year = date.today().year
+    consultant = sign_in(page, "Consultant")
+    debtor, po = _dell(db_session, year)
     assert consultant
 
     # the learning coordinator enters the contract for only what is scheduled
@@ -106,13 +112,7 @@ def test_a_debtor_with_many_jobs_has_the_contracts_job_typed_and_picked(page, si
     monkeypatch.setattr(document_choices, "EDITOR_OPTIONS", 1)
     year = date.today().year
     sign_in(page, "Consultant")
-    lead = factories.user(db_session, "lee.lead", role_name="Relationship Lead")
-    debtor = factories.debtor(db_session, "DELL", name="Dell Technologies")
-    po = factories.po(db_session, debtor, "4500123", amount="150000.00", effective=date(year, 1, 1),
-                      expiration=date(year, 12, 31))
-    db_session.add(BillCode(code="TRN", description="Training classes"))
-    db_session.execute(debtor_relationship_leads.insert().values(debtor_id=debtor.id, user_id=lead.id))
-    db_session.commit()
+    debtor, po = _dell(db_session, year)
     factories.job(db_session, debtor, title="Course runner")
     trainer = factories.job(db_session, debtor, title="Storage trainer")
     page.goto(f"/contracts/new?po_id={po.id}")
