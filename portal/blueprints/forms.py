@@ -1,6 +1,8 @@
 """Form pieces shared by every blueprint."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Callable, TypeVar
 
 from flask_wtf import FlaskForm
@@ -44,6 +46,29 @@ class DateField(_DateField):
         self.data = formatting.typed_day(" ".join(valuelist))
         if self.data is None:
             raise ValueError("Enter the date as YYYY-MM-DD (a day of the calendar).")
+
+
+@dataclass(frozen=True)
+class DayArg:
+    """A list's date filter as typed in its box (a GET argument): the day, the text to show back, and
+    the message when the text is not a day (the list is then not filtered by it, and says so)."""
+
+    day: date | None
+    text: str
+    error: str | None = None
+
+
+def day_arg(raw: str | None, label: str, instead: str = "the list is not filtered by it") -> DayArg:
+    """The `label` filter's day from `raw`, typed exactly YYYY-MM-DD (formatting.typed_day); anything
+    else is kept as typed with a message saying what the list does `instead`, never read as another day
+    without a word, nor silently dropped."""
+    text = (raw or "").strip()[:40]
+    if not text:
+        return DayArg(None, "")
+    day = formatting.typed_day(text)
+    if day is None:
+        return DayArg(None, text, f"{label}: enter the date as YYYY-MM-DD; {instead}.")
+    return DayArg(day, formatting.day(day))
 
 
 class VersionedForm(FlaskForm):

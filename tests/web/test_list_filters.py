@@ -229,3 +229,46 @@ def test_the_search_counts_typed_po_numbers_when_it_chooses_how_to_sort(db_sessi
     assert [d.id for d in listed] == [made[2].id, made[1].id, made[0].id]  # newest first, then the later one
     page = [s for s in statements if "LIMIT" in s and "OFFSET" in s][0]
     assert "doc_date + 0" not in page  # three matches: as many as SORTED_SEARCH_MAX, walked in date order
+
+
+def test_a_date_filter_not_typed_as_a_day_is_kept_and_said_never_dropped_or_read_as_another(db_session, login_as):
+    """The documents list's From/To: "2026-02-30" or "20260401" is shown back in its box with a message and the
+    list says it is not filtered by it (it was emptied and every document listed without a word)."""
+    browser, user = login_as("Billing Admin")
+    debtor = factories.debtor(db_session, "ACME")
+    early = _doc(db_session, user, debtor, "Estimate", date(2026, 3, 1))
+    late = _doc(db_session, user, debtor, "Estimate", date(2026, 5, 1))
+    for typed in ("2026-02-30", "20260401", "2026-W14-3"):
+        html = browser.get(f"/documents/?from={typed}").get_data(as_text=True)
+        assert f'value="{typed}"' in html
+        assert "From: enter the date as YYYY-MM-DD; the list is not filtered by it." in html
+        assert f">{early.number}</a>" in html and f">{late.number}</a>" in html
+    rows = browser.get("/documents/?to=2026-4-1", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "To: enter the date as YYYY-MM-DD" in rows  # the rows the filter swaps in say it too
+    html = browser.get("/documents/?from=2026-04-01").get_data(as_text=True)
+    assert "enter the date" not in html and f">{early.number}</a>" not in html and f">{late.number}</a>" in html
+
+
+def test_the_job_list_on_another_day_says_which_day_and_its_pages_keep_it(db_session, login_as, app, monkeypatch):
+    browser, _ = login_as("Billing Admin")
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 1)  # the app is shared by the session
+    debtor = factories.debtor(db_session, "ACME")
+    po = factories.po(db_session, debtor, "P-MAY", effective=date(2026, 5, 1), expiration=date(2026, 5, 31))
+    jobs = [factories.job(db_session, debtor, start=date(2026, 1, 1)) for _ in range(2)]
+    factories.assignment(db_session, jobs[0], po=po, start=date(2026, 5, 1))
+    html = browser.get(f"/job-orders/?debtor_id={debtor.id}&as_of=2026-05-10").get_data(as_text=True)
+    assert "Unassigned on 2026-05-10" in html and "PO on (2026-05-10)" in html
+    assert 'name="as_of" value="2026-05-10"' in html  # the filters' form keeps the day
+    assert "as_of=2026-05-10" in html.split('class="pager"', 1)[1]  # and so do the page links
+    html = browser.get(f"/job-orders/?debtor_id={debtor.id}&as_of=20260510").get_data(as_text=True)
+    assert "As of: enter the date as YYYY-MM-DD; showing today." in html and "Unassigned today" in html
+
+
+def test_the_audit_log_and_a_statement_refuse_iso_forms_other_than_yyyy_mm_dd(db_session, login_as):
+    browser, _ = login_as("Administrator")
+    html = browser.get("/audit-log/?from=20260101").get_data(as_text=True)
+    assert "&#39;20260101&#39; is not a date (YYYY-MM-DD)." in html
+    debtor = factories.debtor(db_session, "ACME")
+    po = factories.po(db_session, debtor, "P-1", effective=date(2020, 1, 1), expiration=date(2099, 12, 31))
+    html = browser.get(f"/purchase-orders/{po.id}/statement?date=2026-W01-1").get_data(as_text=True)
+    assert "Enter the statement date as YYYY-MM-DD." in html

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, request
 from flask_login import current_user
 
 from portal.authz import requires
+from portal.domain import formatting
 from portal.extensions import db
 from portal.htmx import render
 from portal.services import audit_log
@@ -41,11 +42,10 @@ def _filters() -> tuple[audit_log.AuditFilter, dict[str, str], list[str]]:
         args["action"] = ""
     dates = {}
     for key in ("from", "to"):
-        try:
-            dates[key] = date.fromisoformat(args[key]) if args[key] else None
-        except ValueError:
+        dates[key] = formatting.typed_day(args[key])
+        if args[key] and dates[key] is None:
             errors.append(f"'{args[key]}' is not a date (YYYY-MM-DD).")
-            args[key], dates[key] = "", None
+            args[key] = ""
     branch_ids = branch_limit(current_user)
     f = audit_log.AuditFilter(username=args["user"], entity_type=args["type"], entity_id=record,
                               action=args["action"], date_from=dates["from"], date_to=dates["to"], text=args["q"],

@@ -11,8 +11,7 @@ from flask_login import current_user
 from portal.authz import requires
 from portal.blueprints import exporting
 from portal.blueprints.documents.forms import DocumentForm, document_input, lines_from
-from portal.blueprints.forms import apply_errors, int_or_none, page_arg
-from portal.blueprints.job_orders.views import parse_day
+from portal.blueprints.forms import apply_errors, day_arg, int_or_none, page_arg
 from portal.extensions import db
 from portal.htmx import is_partial, render
 from portal.services import audit, document_choices, documents as service, posting
@@ -29,7 +28,8 @@ def index():
     args = request.args
     debtor_id, type_id = int_or_none(args.get("debtor_id")), int_or_none(args.get("type_id"))
     q, status, po = args.get("q", "")[:100], args.get("status", ""), args.get("po", "")[:50]
-    date_from, date_to = parse_day(args.get("from"), None), parse_day(args.get("to"), None)
+    typed_from, typed_to = day_arg(args.get("from"), "From"), day_arg(args.get("to"), "To")
+    date_from, date_to = typed_from.day, typed_to.day
     filters = {"debtor_id": debtor_id, "q": q, "status": status, "type_id": type_id, "po": po,
                "date_from": date_from, "date_to": date_to}
     if fmt := exporting.requested_format():
@@ -45,7 +45,7 @@ def index():
                                 ("to", date_to and date_to.isoformat())) if v}
     return render("documents/index.html", "documents/_rows.html", page=page, debtors=choices.debtors,
                   debtor_id=debtor_id, q=q, doc_status=status, types=choices.document_types, type_id=type_id, po=po,
-                  date_from=date_from, date_to=date_to, params=params)
+                  typed_from=typed_from, typed_to=typed_to, params=params)
 
 
 def _editor_context(debtor_id: int | None, lines=()) -> dict:

@@ -6,8 +6,9 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 
 from portal.authz import requires
+from portal.domain import formatting
 from portal.blueprints import exporting
-from portal.blueprints.forms import apply_errors, int_or_none, page_arg
+from portal.blueprints.forms import apply_errors, day_arg, int_or_none, page_arg
 from portal.blueprints.job_orders.forms import JobForm, parse_target
 from portal.extensions import db
 from portal.htmx import render
@@ -19,20 +20,13 @@ from portal.services.errors import Conflict, ValidationFailed
 bp = Blueprint("job_orders", __name__, url_prefix="/job-orders")
 
 
-def parse_day(raw: str | None, default: date) -> date:
-    try:
-        return date.fromisoformat(raw) if raw else default
-    except ValueError:
-        return default
-
-
 @bp.get("/", strict_slashes=False)
 @requires("job_orders", "view")
 def index():
-    args = request.args
+    args, typed_as_of = request.args, day_arg(request.args.get("as_of"), "As of", "showing today")
     flt = service.JobFilter(debtor_id=int_or_none(args.get("debtor_id")), q=args.get("q", "")[:200],
                             active_only=args.get("all") != "1", po_id=int_or_none(args.get("po_id")),
-                            unassigned=args.get("unassigned") == "1", as_of=parse_day(args.get("as_of"), date.today()))
+                            unassigned=args.get("unassigned") == "1", as_of=typed_as_of.day or date.today())
     if fmt := exporting.requested_format():
         from portal.services import export_lists
 
@@ -40,9 +34,9 @@ def index():
     page = service.list_jobs(db.session, current_user, flt, today=date.today(), page=page_arg(args.get("page")),
                              per_page=current_app.config["PAGE_SIZE"])
     debtors = service.debtors(db.session)
-    current_pos = assignments.current_po_numbers(db.session, page.items, date.today())
+    current_pos = assignments.current_po_numbers(db.session, page.items, flt.as_of)
     return render("job_orders/index.html", "job_orders/_rows.html", page=page, flt=flt, debtors=debtors,
-                  current_pos=current_pos, today=date.today())
+                  current_pos=current_pos, today=date.today(), typed_as_of=typed_as_of)
 
 
 def _choices(form: JobForm, debtor_id: int | None, q: str = "") -> dict:
@@ -122,7 +116,7 @@ def po_picker():
 @requires("job_orders", "view")
 def detail(job_id: int):
     job = service.get_job(db.session, current_user, job_id)
-    as_of = parse_day(request.args.get("as_of"), date.today())
+    as_of = formatting.typed_day(request.args.get("as_of")) or date.today()  # else as_of_box says so
     history = assignments.job_history(db.session, current_user, job.id, as_of)
     audit_rows = audit.history_of(db.session, "job_orders", job.id) if request.args.get("tab") == "history" else []
     offer = assignments.panel_offer(db.session, current_user, job, history, as_of)

@@ -10,7 +10,7 @@ from portal.authz import requires
 from portal.blueprints import exporting
 from portal.blueprints.forms import apply_errors, int_or_none, page_arg
 from portal.blueprints.purchase_orders.forms import GroupForm, POForm, lines_from, po_input
-from portal.domain import purchase_orders as po_rules
+from portal.domain import formatting, purchase_orders as po_rules
 from portal.extensions import db
 from portal.htmx import is_partial, render
 from portal.services import audit, forecasts, po_groups, purchase_orders as service
@@ -143,10 +143,7 @@ def _statement_date() -> tuple[date, str | None]:
     raw, today = request.args.get("date", "").strip(), date.today()
     if not raw:
         return today, None
-    try:
-        value = date.fromisoformat(raw[:10]) if len(raw) == 10 else None
-    except ValueError:
-        value = None
+    value = formatting.typed_day(raw)
     from portal.services.statements import statement_date_error
 
     error = statement_date_error(value, today)
