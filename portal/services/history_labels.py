@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session, lazyload
 
 from portal.domain import formatting
 from portal.services.job_visibility import may_see
-from portal.models import (AlertTemplate, BillCode, BillCodeGroup, Branch, Debtor, DocumentType, JobOrder, POGroup,
-                           PurchaseOrder, User)
+from portal.models import (AlertTemplate, BillCode, BillCodeGroup, Branch, CatalogCharge, Contract, Debtor, Document,
+                           DocumentType, EquipmentCatalog, EquipmentType, JobOrder, POGroup, PurchaseOrder,
+                           ServiceDeskItem, Supplier, SupplierPO, User)
 
 HIDDEN = {"id", "row_version", "number_key", "created_at", "created_by_id", "changed_at", "changed_by_id",
           "password_hash", "session_version"}
@@ -28,6 +29,11 @@ LABELS = {
     "doc_date": "Date", "bill_from": "Bill period from", "bill_to": "Bill period to", "po_number": "PO number",
     "explicit_po": "PO named on the line", "line_no": "Line", "override_used": "Posted past a blocked budget",
     "posted_at": "Posted at", "posted_by_id": "Posted by", "voided_at": "Voided at", "is_master": "Master PO",
+    "supplier_id": "Supplier", "supplier_po_id": "Supplier PO", "supplier_po_line_id": "Supplier PO line",
+    "equipment_type_id": "Equipment type", "catalog_id": "Catalog", "catalog_charge_id": "Catalog charge",
+    "customer_po_id": "Customer PO", "item_id": "Service desk item", "equipment_id": "Equipment",
+    "contract_id": "Contract", "document_id": "Document", "document_line_id": "Document line",
+    "owner_id": "Owner", "role_id": "Role", "repair_order_id": "Repair order", "service_invoice_id": "Service invoice",
 }
 VALUES = {
     "kind": {"single_line": "Single line", "multi_line": "Multi-line", "multi_line_master": "Multi-line master"},
@@ -47,7 +53,13 @@ NAMED = {
     "document_type_id": (DocumentType, lambda t: t.name), "branch_id": (Branch, lambda b: b.code),
     "job_id": (JobOrder, lambda j: f"{j.number} {j.title}"), "bill_code_id": (BillCode, lambda c: c.code),
     "bill_code_group_id": (BillCodeGroup, lambda g: g.name), "consultant_id": (User, lambda u: u.username),
-    "posted_by_id": (User, lambda u: u.username),
+    "posted_by_id": (User, lambda u: u.username), "owner_id": (User, lambda u: u.username),
+    "supplier_id": (Supplier, lambda s: s.name), "supplier_po_id": (SupplierPO, lambda p: f"Supplier PO {p.number}"),
+    "equipment_type_id": (EquipmentType, lambda t: t.name), "catalog_id": (EquipmentCatalog, lambda c: c.name),
+    "catalog_charge_id": (CatalogCharge, lambda c: c.name), "customer_po_id": (PurchaseOrder, lambda p: f"PO {p.number}"),
+    "item_id": (ServiceDeskItem, lambda i: i.number), "contract_id": (Contract, lambda c: c.number),
+    "document_id": (Document, lambda d: d.number), "source_document_id": (Document, lambda d: d.number),
+    "repair_order_id": (Document, lambda d: d.number), "service_invoice_id": (Document, lambda d: d.number),
 }
 
 
