@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from portal.domain import formatting, numbers
 
@@ -117,9 +117,31 @@ def reversal(entries: list[Entry]) -> list[Entry]:
     return [Entry(line, po, pl, bucket, -amount) for (line, po, pl, bucket), amount in totals.items() if amount]
 
 
-def release(open_commitment: Decimal, invoiced: Decimal) -> Decimal:
-    """Invoicing from an order releases its commitment by the amount invoiced, never below zero."""
+def release(open_commitment: Decimal, invoiced: Decimal, *, completes: bool = False) -> Decimal:
+    """Invoicing from an order releases its commitment by the amount invoiced, never below zero; the
+    invoice that takes the last of the line's ordered quantity (`completes`) releases all that is left, the
+    cents its partial invoices' rounding left behind included (the order is no longer open)."""
+    if completes:
+        return max(open_commitment, ZERO)
     return min(max(open_commitment, ZERO), max(invoiced, ZERO))
+
+
+QUANTITY_STEP = Decimal("0.0001")
+
+
+def quantity_within(amount_left: Decimal, rate: Decimal, most: Decimal) -> Decimal:
+    """The largest quantity (to four places, at most `most`) whose line amount, quantity × rate rounded
+    half-up to cents, is no more than `amount_left`: a credit memo's default for the rest of an invoice
+    line (185.18 left at 123.4567 is 1.4999 = 185.17: 1.5 would be 185.19, more than is left)."""
+    left = amount_left.quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    if rate <= 0 or left <= 0 or most <= 0:
+        return ZERO
+    # quantity × rate < left + ½ cent rounds to at most left; the quotient, cut to four places, is below
+    # that or (the one step back) exactly on it
+    quantity = min(most, ((left + Decimal("0.005")) / rate).quantize(QUANTITY_STEP, rounding=ROUND_DOWN))
+    if line_amount(quantity, rate) > left:
+        quantity -= QUANTITY_STEP
+    return max(quantity, ZERO)
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.domain import contracts as rules
+from portal.domain import contracts as rules, formatting
 from portal.domain.contracts import Delivery as DeliveryInput
 from portal.domain.contracts import POFigures
 from portal.models import (BillCode, Contract, ContractNote, Debtor, Delivery, DocumentLine, DocumentType, JobOrder,
-                           LedgerEntry, Opportunity, POBalance, PurchaseOrder, User, debtor_relationship_leads)
+                           Opportunity, POBalance, PurchaseOrder, User, debtor_relationship_leads)
 from portal.services import audit, documents, job_visibility, maintenance, posting
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.locks import locked
@@ -130,14 +130,34 @@ def products_of(deliveries: list[Delivery]) -> list[tuple[BillCode, Decimal]]:
     return sorted(((codes[i], a) for i, a in totals.items()), key=lambda pair: pair[0].code)
 
 
-def invoiced_lines(session: Session, line_ids: list[int]) -> set[int]:
-    """Order lines some invoice has been made from (their commitment was released into Used)."""
-    if not line_ids:
-        return set()
-    return set(session.scalars(select(LedgerEntry.document_line_id).join(
-        DocumentLine, DocumentLine.id == LedgerEntry.document_line_id).where(
-        LedgerEntry.document_line_id.in_(line_ids), LedgerEntry.document_id != DocumentLine.document_id,
-        LedgerEntry.event == "post")))
+@dataclass(frozen=True)
+class Invoicing:
+    """How far the deliveries' order lines are invoiced: the quantity posted invoices took from each, and
+    the lines still committed (neither invoiced in full nor cancelled)."""
+
+    taken: dict[int, Decimal]
+    open: set[int]
+
+    def may_cancel(self, delivery: Delivery) -> bool:
+        """A delivery is cancelled while some of it is still committed: what is not invoiced goes back."""
+        return delivery.cancelled_on is None and delivery.document_line_id in self.open
+
+    def state(self, delivery: Delivery) -> str:
+        """The delivery's state as its row reads it."""
+        taken = self.taken.get(delivery.document_line_id, ZERO)
+        part = f"{formatting.quantity(taken)} of {formatting.quantity(delivery.quantity)} invoiced"
+        if delivery.cancelled_on is not None:
+            return f"cancelled {formatting.day(delivery.cancelled_on)}" + (f" ({part})" if taken else "")
+        if delivery.document_line_id not in self.open:
+            return "invoiced"
+        return part if taken else "scheduled"
+
+
+def invoicing(session: Session, line_ids: list[int]) -> Invoicing:
+    """The Invoicing of these order lines: two queries (the ledger's draw, the invoices' quantities)."""
+    drawn = documents.drawn_by_line(session, line_ids)
+    return Invoicing(documents.invoiced_quantities(session, line_ids),
+                     {i for i in line_ids if drawn.get(i, {}).get("commitment", ZERO) > 0})
 
 
 def relationship_leads(session: Session, debtor_id: int) -> list[User]:
@@ -383,8 +403,9 @@ def schedule_more(session: Session, user, contract_id: int, deliveries: tuple[De
 
 def cancel_deliveries(session: Session, user, contract_id: int, delivery_ids: list[int], *,
                       today: date | None = None) -> Decimal:
-    """Cancel scheduled deliveries: void those lines of the contract's order, which gives their
-    value back to the opportunity, with a dated note. Invoiced deliveries are credited instead."""
+    """Cancel scheduled deliveries: void those lines of the contract's order, which gives back to the
+    opportunity what they still commit (a partly invoiced delivery: the part not invoiced), with a dated
+    note. Deliveries invoiced in full are credited instead."""
     today = today or date.today()
     audit.acting(session, user)
     get_contract(session, user, contract_id)
@@ -398,12 +419,11 @@ def cancel_deliveries(session: Session, user, contract_id: int, delivery_ids: li
     if done := [d for d in chosen if d.cancelled_on is not None]:
         session.rollback()
         raise ValidationFailed({"deliveries": [f"{d.delivery_date} {d.description} is already cancelled." for d in done]})
-    invoiced = invoiced_lines(session, [d.document_line_id for d in chosen])
-    if invoiced:
+    state = invoicing(session, [d.document_line_id for d in chosen])
+    if done := [d for d in chosen if not state.may_cancel(d)]:
         session.rollback()
         raise ValidationFailed({"deliveries": [
-            f"{d.delivery_date} {d.description} has been invoiced: credit the invoice instead."
-            for d in chosen if d.document_line_id in invoiced]})
+            f"{d.delivery_date} {d.description} has been invoiced in full: credit the invoice instead." for d in done]})
     by_doc: dict[int, list[int]] = defaultdict(list)
     orders = orders_of(session, contract.id)
     for d in chosen:

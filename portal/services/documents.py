@@ -258,6 +258,7 @@ def _check_sources(session: Session, data: DocumentInput, source_document_id: in
 
 
 _CREDIT_LINE = aliased(DocumentLine, name="credit_line")  # made once: an alias built per call costs ~1.5 ms
+_INVOICE_LINE = aliased(DocumentLine, name="invoice_line")
 
 
 def credit_left(session: Session, source_line_ids, *, except_doc_id: int | None = None) -> dict[int, Decimal]:
@@ -478,22 +479,38 @@ def suggested_number(session: Session, doc_type: DocumentType) -> str:
 
 
 def open_quantities(session: Session, order: Document) -> dict[int, Decimal]:
-    """What is still open on each order line, as a quantity: its commitment left (not yet invoiced,
-    not cancelled) over its rate; on an invoice's line, its amount not yet credited over its rate. A draft
-    made from the document carries that much by default (a second credit memo, the rest, not the whole)."""
+    """What is still open on each order line, as a quantity: the quantity not yet invoiced (none once its
+    commitment is released or cancelled); on an invoice's line, the most whose amount is no more than what
+    is not yet credited. A draft made from the document carries that much by default (a second credit
+    memo, the rest, not the whole). Quantities, not amount ÷ rate: 740.74 left at 123.4567 read 5.9999,
+    740.73, and the cent stayed committed."""
     if order.document_type.is_invoice:
         left = credit_left(session, [l.id for l in order.lines])
-        return {line.id: min(line.quantity, max(Decimal("0"), left[line.id] / line.rate)).quantize(
-            Decimal("0.0001"), rounding="ROUND_DOWN") for line in order.lines if line.rate and line.id in left}
-    drawn = drawn_by_line(session, [l.id for l in order.lines])
+        return {line.id: budget.quantity_within(left[line.id], line.rate, line.quantity)
+                for line in order.lines if line.rate and line.id in left}
+    ids = [l.id for l in order.lines]
+    drawn, taken = drawn_by_line(session, ids), invoiced_quantities(session, ids)
     out = {}
     for line in order.lines:
-        if not line.rate or not line.po_id:  # nothing committed to measure by: the whole line
-            continue
-        committed = drawn.get(line.id, {}).get("commitment", Decimal("0"))
-        out[line.id] = min(line.quantity, max(Decimal("0"), committed / line.rate)).quantize(
-            Decimal("0.0001"), rounding="ROUND_DOWN")
+        if line.po_id and drawn.get(line.id, {}).get("commitment", Decimal("0")) <= 0:
+            out[line.id] = Decimal("0")  # released in full, or cancelled (a contract's delivery)
+        else:  # the quantity not yet invoiced (the invoice taking it releases what is left: posting)
+            out[line.id] = max(Decimal("0"), line.quantity - taken.get(line.id, Decimal("0")))
     return out
+
+
+def invoiced_quantities(session: Session, order_line_ids) -> dict[int, Decimal]:
+    """How much of each order line the posted invoices made from it took, as a quantity."""
+    ids = list(order_line_ids)
+    if not ids:
+        return {}
+    line = _INVOICE_LINE
+    return dict(session.execute(
+        select(line.source_line_id, func.sum(line.quantity)).join(Document, Document.id == line.document_id)
+        .join(DocumentType, DocumentType.id == Document.document_type_id)
+        .where(line.source_line_id.in_(ids), Document.status == "posted", DocumentType.bucket == "used",
+               DocumentType.sign > 0)
+        .group_by(line.source_line_id)).all())
 
 
 def derive(session: Session, user, source_id: int, target_type_id: int, *, quantities: dict[int, Decimal] | None = None,

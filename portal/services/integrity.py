@@ -102,9 +102,10 @@ ORDER BY 1
 # every row of the FULL JOIN that differs is one mismatch: (label, stored, recomputed)
 _SUMMARY_SQL = {
     "PO document total": text("""
-        WITH src AS (SELECT e.po_id, e.document_id, d.doc_date, sum(e.amount) AS applied
-                     FROM ledger_entries e JOIN documents d ON d.id = e.document_id
-                     GROUP BY e.po_id, e.document_id, d.doc_date)
+        WITH src AS (SELECT e.po_id, l.document_id, d.doc_date, sum(e.amount) AS applied
+                     FROM ledger_entries e JOIN document_lines l ON l.id = e.document_line_id
+                     JOIN documents d ON d.id = l.document_id
+                     GROUP BY e.po_id, l.document_id, d.doc_date)
         SELECT 'PO ' || COALESCE(t.po_id, src.po_id) || ' document ' || COALESCE(t.document_id, src.document_id),
                t.applied::text || ' on ' || t.doc_date, src.applied::text || ' on ' || src.doc_date
         FROM po_document_totals t FULL JOIN src ON src.po_id = t.po_id AND src.document_id = t.document_id
@@ -133,14 +134,30 @@ _SUMMARY_SQL = {
         FROM purchase_orders p JOIN po_balances b ON b.po_id = p.id
         WHERE (b.amount, b.tolerance_pct, b.expiration) IS DISTINCT FROM (p.amount, p.tolerance_pct, p.expiration)"""),
     "spend by PO number": text("""
-        WITH src AS (SELECT d.debtor_id, COALESCE(l.po_number, d.po_number, '(none)') AS po_number,
-                            COALESCE(sum(l.amount * t.sign) FILTER (WHERE t.bucket = 'used'), 0) AS u,
-                            COALESCE(sum(l.amount * t.sign) FILTER (WHERE t.bucket = 'commitment'), 0) AS c,
-                            COALESCE(sum(l.amount * t.sign) FILTER (WHERE t.bucket = 'estimate'), 0) AS e,
-                            count(DISTINCT d.id) AS n
-                     FROM document_lines l JOIN documents d ON d.id = l.document_id
-                     JOIN document_types t ON t.id = d.document_type_id
-                     WHERE d.status = 'posted' GROUP BY 1, 2),
+        WITH drawn AS (SELECT document_line_id AS line_id,
+                              COALESCE(sum(amount) FILTER (WHERE bucket = 'used'), 0) AS u,
+                              COALESCE(sum(amount) FILTER (WHERE bucket = 'commitment'), 0) AS c,
+                              COALESCE(sum(amount) FILTER (WHERE bucket = 'estimate'), 0) AS e
+                       FROM ledger_entries GROUP BY document_line_id),
+             invoiced AS (SELECT il.source_line_id AS line_id, sum(il.amount) AS amount
+                          FROM document_lines il JOIN documents d ON d.id = il.document_id AND d.status = 'posted'
+                          JOIN document_types t ON t.id = d.document_type_id AND t.bucket = 'used' AND t.sign > 0
+                          WHERE il.source_line_id IS NOT NULL GROUP BY il.source_line_id),
+             lines AS (SELECT d.debtor_id, d.id AS document_id, COALESCE(l.po_number, d.po_number, '(none)') AS po_number,
+                              CASE WHEN l.po_id IS NOT NULL THEN COALESCE(x.u, 0)
+                                   WHEN t.bucket = 'used' THEN l.amount * t.sign ELSE 0 END AS u,
+                              CASE WHEN l.po_id IS NOT NULL THEN COALESCE(x.c, 0)
+                                   WHEN t.bucket = 'commitment'
+                                   THEN greatest(l.amount * t.sign - COALESCE(i.amount, 0), 0) ELSE 0 END AS c,
+                              CASE WHEN l.po_id IS NOT NULL THEN COALESCE(x.e, 0)
+                                   WHEN t.bucket = 'estimate' THEN l.amount * t.sign ELSE 0 END AS e
+                       FROM document_lines l JOIN documents d ON d.id = l.document_id
+                       JOIN document_types t ON t.id = d.document_type_id
+                       LEFT JOIN drawn x ON x.line_id = l.id LEFT JOIN invoiced i ON i.line_id = l.id
+                       WHERE d.status = 'posted'),
+             src AS (SELECT debtor_id, po_number, sum(u) AS u, sum(c) AS c, sum(e) AS e,
+                            count(DISTINCT document_id) AS n
+                     FROM lines GROUP BY 1, 2),
              kept AS (SELECT * FROM po_number_spend WHERE documents <> 0 OR used <> 0 OR commitments <> 0
                                                        OR estimates <> 0)
         SELECT 'debtor ' || COALESCE(k.debtor_id, src.debtor_id) || ' number ' || COALESCE(k.po_number, src.po_number),

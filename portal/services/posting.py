@@ -21,7 +21,8 @@ from portal.domain.budget import Balance, Entry, LineCheck, PostingCheck
 from portal.models import (Debtor, Document, DocumentLine, JobOrder, LedgerEntry, POBalance, POLine, POLineBalance,
                            PurchaseOrder, po_line_bill_codes)
 from portal.services import alerts, audit, forecasts
-from portal.services.documents import check_lines_visible, credit_left, drawn_by_line, may_void, void_blocker
+from portal.services.documents import (check_lines_visible, credit_left, drawn_by_line, invoiced_quantities, may_void,
+                                      void_blocker)
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.services.funding import Resolver
 from portal.services.job_visibility import may_see
@@ -235,12 +236,15 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
     line_releases: dict[int, Decimal] = defaultdict(Decimal)
     release_entries: list[Entry] = []
     if doc_type.is_invoice:
-        drawn = drawn_by_line(session, [s.id for s in sources.values() if s.document.document_type.is_order])
+        ordered = [s.id for s in sources.values() if s.document.document_type.is_order]
+        drawn, taken = drawn_by_line(session, ordered), invoiced_quantities(session, ordered)
         for line in doc.lines:
             src = sources.get(line.source_line_id)
             if src is None or not src.document.document_type.is_order or not src.po_id:
                 continue
-            amount = budget.release(drawn.get(src.id, {}).get("commitment", ZERO), line.amount)
+            taken[src.id] = taken.get(src.id, ZERO) + line.quantity  # this invoice's lines too, in order
+            amount = budget.release(drawn.get(src.id, {}).get("commitment", ZERO), line.amount,
+                                    completes=taken[src.id] >= src.quantity)
             drawn.setdefault(src.id, {})["commitment"] = drawn.get(src.id, {}).get("commitment", ZERO) - amount
             if amount:
                 releases[src.po_id] += amount

@@ -15,7 +15,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from portal.domain import budget
-from portal.models import Document, DocumentType, LedgerEntry, POLine, PurchaseOrder
+from portal.models import Document, DocumentLine, DocumentType, LedgerEntry, POLine, PurchaseOrder
 from portal.services.purchase_orders import Figures, figures_of
 
 ZERO = Decimal("0")
@@ -99,7 +99,9 @@ def statement(session: Session, po: PurchaseOrder, as_of: date) -> Statement:
     rows = session.execute(
         select(Document.doc_date, Document.number, DocumentType.name, Document.bill_from, Document.bill_to,
                Document.status, *_bucket_sums())
-        .join(Document, Document.id == le.document_id).join(DocumentType, DocumentType.id == Document.document_type_id)
+        .join(DocumentLine, DocumentLine.id == le.document_line_id)  # an entry applies for its line's document
+        .join(Document, Document.id == DocumentLine.document_id)  # (a release: the order's, not the invoice's)
+        .join(DocumentType, DocumentType.id == Document.document_type_id)
         .where(le.po_id == po.id, le.at < cutoff)
         .group_by(Document.id, DocumentType.name).order_by(Document.doc_date, Document.id)).all()
     documents, total, remaining = [], Sums(), po.amount

@@ -3,6 +3,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, strategies as st
 
 from portal.domain import budget
 from portal.domain.budget import Balance, Entry, LineCheck
@@ -40,6 +41,27 @@ def test_release_never_below_zero():
     assert budget.release(D("100"), D("150")) == D("100")
     assert budget.release(D("100"), D("40")) == D("40")
     assert budget.release(D("0"), D("40")) == D("0")
+
+
+def test_the_invoice_completing_an_ordered_quantity_releases_all_that_is_left():
+    assert budget.release(D("0.34"), D("0.33"), completes=True) == D("0.34")
+    assert budget.release(D("0.34"), D("0.33")) == D("0.33")
+    assert budget.release(D("-1"), D("0.33"), completes=True) == D("0")
+
+
+@pytest.mark.parametrize("left, rate, most, expected", [
+    (D("740.74"), D("123.4567"), D("10"), D("6")),  # 6 × 123.4567 = 740.7402 → 740.74 (not 5.9999 → 740.73)
+    (D("185.18"), D("123.4567"), D("4"), D("1.4999")),  # 1.5 would be 185.19, more than is left
+    (D("0.015"), D("0.01"), D("5"), D("1.4999")),  # 1.5 × 0.01 = 0.015 rounds half-up to 0.02
+    (D("100"), D("10"), D("3"), D("3")),  # never more than the line's quantity
+    (D("0"), D("10"), D("3"), D("0")), (D("5"), D("0"), D("3"), D("0")), (D("-5"), D("10"), D("3"), D("0")),
+])
+def test_quantity_within_is_the_most_whose_amount_is_no_more_than_left(left, rate, most, expected):
+    quantity = budget.quantity_within(left, rate, most)
+    assert quantity == expected
+    if quantity:
+        assert budget.line_amount(quantity, rate) <= left
+        assert quantity == most or budget.line_amount(quantity + D("0.0001"), rate) > left
 
 
 def test_reversal_takes_back_exactly_what_was_drawn():
@@ -161,3 +183,13 @@ def test_master_line_block_boundary():
     past = budget.evaluate([line], {1: Balance(D("1000"))}, {5: Balance(D("200"), D("100"))}, bucket="used", sign=1,
                            policy="block", enforce_pos=False, tolerances={})
     assert past.blocked and "over its budget by 0.01" in past.warnings[0].message
+
+
+@given(left=st.decimals(min_value=D("0.01"), max_value=D("999999.99"), places=2),
+       rate=st.decimals(min_value=D("0.0001"), max_value=D("99999.9999"), places=4),
+       most=st.decimals(min_value=D("0.0001"), max_value=D("99999.9999"), places=4))
+def test_quantity_within_for_any_cents_left_rate_and_quantity(left, rate, most):
+    quantity = budget.quantity_within(left, rate, most)
+    assert D("0") <= quantity <= most and quantity == quantity.quantize(D("0.0001"))
+    assert budget.line_amount(quantity, rate) <= left
+    assert quantity == most or budget.line_amount(quantity + D("0.0001"), rate) > left

@@ -104,7 +104,7 @@ def detail(contract_id: int):
     schedule.pop("contract")
     return render_template(
         "contracts/detail.html", contract=contract, deliveries=deliveries, products=service.products_of(deliveries),
-        invoiced=service.invoiced_lines(db.session, [d.document_line_id for d in deliveries]), orders=orders,
+        invoicing=service.invoicing(db.session, [d.document_line_id for d in deliveries]), orders=orders,
         opportunity=opp, can_manage=opp is not None and opportunities.can_manage(current_user, opp),
         note_form=NoteForm(), tab=tab, history=history, **schedule)
 

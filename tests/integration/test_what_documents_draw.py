@@ -1,0 +1,144 @@
+"""What each document still draws, wherever it is shown: an order invoiced in parts, the cents its
+partial invoices' rounding leaves, credit memos, cancelled contract deliveries and numbers typed on the
+fly. Every step compares the spend report, the PO's documents tab and statement with the PO's balance
+row, and `flask integrity check` stays clean."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from sqlalchemy import select
+
+from portal.domain.contracts import Delivery as DeliveryInput
+from portal.models import BillCode, Document, DocumentLine, debtor_relationship_leads
+from portal.services import contracts, documents, posting, reports, statements
+from portal.services.integrity import check
+from tests import factories
+
+DAY = date(2026, 3, 2)
+
+
+@pytest.fixture()
+def shop(db_session):
+    debtor = factories.debtor(db_session, "ACME")
+    po = factories.po(db_session, debtor, "PM-100", amount="10000", effective=date(2026, 1, 1),
+                      expiration=date(2026, 12, 31))
+    codes = {c: BillCode(code=c) for c in ("ORD", "OT")}
+    db_session.add_all(codes.values())
+    db_session.commit()
+    user = factories.user(db_session, role_name="Administrator")
+    types = factories.document_types(db_session)
+
+    def post(type_name, *lines, debtor_id=None, po_number=""):
+        draft = documents.save_draft(db_session, user, None, documents.DocumentInput(
+            debtor_id=debtor_id or debtor.id, document_type_id=types[type_name].id, number="", doc_date=DAY,
+            po_number=po_number, lines=tuple(
+                documents.LineInput(None, codes[code].id, D(qty), D(rate), explicit_po_id=po.id if not po_number else None)
+                for code, qty, rate in lines)))
+        return _posted(draft)
+
+    def _posted(draft):
+        assert posting.post(db_session, user, draft.id, confirmed=True, today=DAY).posted
+        db_session.expire_all()
+        return db_session.get(Document, draft.id)
+
+    def derive(source, type_name, quantities=None):
+        draft = documents.derive(db_session, user, source.id, types[type_name].id, quantities=quantities)
+        return _posted(draft)
+
+    return {"s": db_session, "po": po, "debtor": debtor, "user": user, "post": post, "derive": derive, "types": types}
+
+
+def _figures(shop):
+    """(used, commitments) as the balance row, the spend report and the statement have them, and each
+    document's applied amount on the PO's documents tab and statement."""
+    s, po = shop["s"], shop["po"]
+    s.expire_all()
+    balance = (po.balance.used, po.balance.commitments)
+    [row] = [r for r in reports.spend_by_po_number(s).rows if r.po_number == po.number]
+    statement = statements.statement(s, po, date.today())
+    tab = {r.number: r.applied for r in reports.po_documents(s, shop["user"], po).rows}
+    on_statement = {d.number: d.used + d.commitments + d.estimates for d in statement.documents}
+    assert (row.used, row.commitment) == balance == (statement.figures.used, statement.figures.commitments)
+    assert {n: a for n, a in tab.items() if a} == on_statement
+    assert check(s) == []
+    return balance, tab
+
+
+def test_an_order_invoiced_in_two_parts_draws_its_rest_and_then_nothing_on_every_page(shop):
+    order = shop["post"]("Sales Order", ("ORD", "10", "123.4567"), ("OT", "7.5", "45.125"))  # 1,234.57 + 338.44
+    assert _figures(shop) == ((D("0"), D("1573.01")), {order.number: D("1573.01")})
+    ord_line, ot_line = sorted(order.lines, key=lambda l: l.line_no)
+    first = shop["derive"](order, "Sales Invoice", {ord_line.id: D("4"), ot_line.id: D("7.5")})  # 493.83 + 338.44
+    balance, tab = _figures(shop)
+    assert balance == (D("832.27"), D("740.74"))
+    assert tab == {order.number: D("740.74"), first.number: D("832.27")}  # the invoice applies its total
+    assert documents.open_quantities(shop["s"], order) == {ord_line.id: D("6"), ot_line.id: D("0")}  # not 5.9999
+    rest = shop["derive"](order, "Sales Invoice")
+    assert [(l.quantity, l.amount) for l in rest.lines] == [(D("6"), D("740.74"))]
+    balance, tab = _figures(shop)
+    assert balance == (D("1573.01"), D("0.00"))
+    assert tab == {order.number: D("0.00"), first.number: D("832.27"), rest.number: D("740.74")}
+
+
+def test_the_invoice_taking_the_last_of_an_ordered_quantity_releases_the_cents_rounding_left(shop):
+    order = shop["post"]("Sales Order", ("ORD", "3", "0.333"))  # 0.999: 1.00 committed
+    for _ in range(3):  # 1 × 0.333 = 0.33 each: 0.99 invoiced, 0.01 would stay committed for ever
+        shop["derive"](order, "Sales Invoice", {order.lines[0].id: D("1")})
+    balance, _ = _figures(shop)
+    assert balance == (D("0.99"), D("0.00"))
+
+
+def test_a_credit_memos_default_is_the_most_left_on_the_invoice_line(shop):
+    invoice = shop["post"]("Sales Invoice", ("ORD", "4", "123.4567"))  # 493.83
+    line = invoice.lines[0]
+    shop["derive"](invoice, "Credit Memo", {line.id: D("1")})  # 123.46
+    shop["derive"](invoice, "Credit Memo", {line.id: D("1.5")})  # 185.19: 185.18 left
+    assert documents.open_quantities(shop["s"], invoice) == {line.id: D("1.4999")}  # 185.17; 1.5 is 185.19
+    _figures(shop)
+
+
+def test_an_order_on_a_number_typed_on_the_fly_is_released_by_its_invoices_in_the_report(shop):
+    s = shop["s"]
+    bare = factories.debtor(s, "BARE")
+    order = shop["post"]("Sales Order", ("ORD", "10", "100"), debtor_id=bare.id, po_number="TYPED-1")
+    shop["derive"](order, "Sales Invoice", {order.lines[0].id: D("4")})
+    [row] = [r for r in reports.spend_by_po_number(s, bare.id).rows]
+    assert (row.po_number, row.used, row.commitment) == ("TYPED-1", D("400.00"), D("600.00"))
+    shop["derive"](order, "Sales Invoice")
+    [row] = [r for r in reports.spend_by_po_number(s, bare.id).rows]
+    assert (row.used, row.commitment, row.documents) == (D("1000.00"), D("0.00"), 3)
+    assert check(s) == []
+
+
+def test_a_partly_invoiced_delivery_is_cancelled_for_the_part_not_invoiced(shop):
+    s, po = shop["s"], shop["po"]
+    lead = factories.user(s, role_name="Relationship Lead")
+    s.execute(debtor_relationship_leads.insert().values(debtor_id=shop["debtor"].id, user_id=lead.id))
+    code = s.scalar(select(BillCode).where(BillCode.code == "ORD"))
+    entered = contracts.enter_contract(s, lead, contracts.ContractInput(
+        shop["debtor"].id, po.id, "Course", None, None,
+        (DeliveryInput(code.id, date(2026, 3, 10), "Class A", D("3"), D("600")),
+         DeliveryInput(code.id, date(2026, 3, 11), "Class B", D("1"), D("500")))), today=DAY, confirmed=True)
+    contract = entered.contract
+    class_a, class_b = sorted(contracts.deliveries_of(s, contract.id), key=lambda d: d.description)
+    order = s.get(Document, s.get(DocumentLine, class_a.document_line_id).document_id)
+    shop["derive"](order, "Sales Invoice", {class_a.document_line_id: D("1"), class_b.document_line_id: D("0")})
+    assert _figures(shop)[0] == (D("600.00"), D("1700.00"))
+    state = contracts.invoicing(s, [class_a.document_line_id, class_b.document_line_id])
+    assert state.state(class_a) == "1 of 3 invoiced" and state.may_cancel(class_a)
+    given_back = contracts.cancel_deliveries(s, lead, contract.id, [class_a.id], today=DAY)
+    assert given_back == D("1200.00")
+    assert _figures(shop)[0] == (D("600.00"), D("500.00"))  # the report too: it kept 1,800 in Orders
+    s.expire_all()
+    class_a = s.get(type(class_a), class_a.id)
+    assert contracts.invoicing(s, [class_a.document_line_id]).state(class_a) == "cancelled 2026-03-02 (1 of 3 invoiced)"
+    shop["derive"](order, "Sales Invoice")  # Class B in full
+    s.expire_all()
+    class_b = s.get(type(class_b), class_b.id)
+    state = contracts.invoicing(s, [class_b.document_line_id])
+    assert state.state(class_b) == "invoiced" and not state.may_cancel(class_b)
+    with pytest.raises(Exception, match="invoiced in full"):
+        contracts.cancel_deliveries(s, lead, contract.id, [class_b.id], today=DAY)
+    assert _figures(shop)[0] == (D("1100.00"), D("0.00"))
