@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
@@ -36,11 +36,12 @@ class Balance:
     used: Decimal = ZERO
     commitments: Decimal = ZERO
     estimates: Decimal = ZERO
+    name: str = field(default="", compare=False)  # how a warning names it ("PO 4500 line 2 (EXP-1)")
 
     @classmethod
-    def of(cls, amount: Decimal, row) -> "Balance":
+    def of(cls, amount: Decimal, row, name: str = "") -> "Balance":
         """From a stored balance row (anything with used, commitments, estimates); None: nothing drawn."""
-        return cls(amount) if row is None else cls(amount, row.used, row.commitments, row.estimates)
+        return cls(amount, name=name) if row is None else cls(amount, row.used, row.commitments, row.estimates, name)
 
     @property
     def subtotal(self) -> Decimal:
@@ -60,11 +61,11 @@ class Balance:
     def plus(self, bucket: str, amount: Decimal) -> "Balance":
         """This balance with `amount` added to one bucket (used, commitment or estimate)."""
         if bucket == "used":
-            return Balance(self.amount, self.used + amount, self.commitments, self.estimates)
+            return replace(self, used=self.used + amount)
         if bucket == "commitment":
-            return Balance(self.amount, self.used, self.commitments + amount, self.estimates)
+            return replace(self, commitments=self.commitments + amount)
         if bucket == "estimate":
-            return Balance(self.amount, self.used, self.commitments, self.estimates + amount)
+            return replace(self, estimates=self.estimates + amount)
         raise ValueError(f"unknown bucket {bucket!r}")
 
 
@@ -205,7 +206,7 @@ def evaluate(lines: list[LineCheck], balances: dict[int, Balance], line_balances
              bucket: str, sign: int, policy: str, enforce_pos: bool, tolerances: dict[int, Decimal | None],
              releases: dict[int, Decimal] | None = None, moved_out: dict[int, Decimal] | None = None,
              line_moved_out: dict[int, Decimal] | None = None,
-             line_releases: dict[int, Decimal] | None = None) -> PostingCheck:
+             line_releases: dict[int, Decimal] | None = None, type_name: str = "this document type") -> PostingCheck:
     """Every warning of seed 001 and DESIGN.md's measures for posting these lines.
 
     Over the PO: Subtotal after posting > Amount (and per master line). Block policy: refused when
@@ -213,6 +214,8 @@ def evaluate(lines: list[LineCheck], balances: dict[int, Balance], line_balances
     eligibility, date and block checks. `moved_out` / `line_moved_out`: what a reassignment takes off
     a PO / master line that is also its target (moving between lines of one PO adds nothing to it).
     `releases` / `line_releases`: the commitment an invoice releases from its orders, per PO / line.
+    `type_name`: the document's type, as the eligibility warning names it (a contract's order: the user
+    chose no type).
     """
     check = PostingCheck()
     block = policy == "block" and bucket != "estimate" and sign > 0
@@ -231,7 +234,7 @@ def evaluate(lines: list[LineCheck], balances: dict[int, Balance], line_balances
         if credit:
             continue
         if not line.eligible:
-            add(Warning("not_eligible", f"Line {n}: PO {line.po_number} is not eligible for this document type."))
+            add(Warning("not_eligible", f"Line {n}: PO {line.po_number} is not eligible for {type_name}."))
         if line.effective and line.expiration and not (line.effective <= line.service_date <= line.expiration):
             add(Warning("outside_dates", f"Line {n}: service date {line.service_date.isoformat()} is outside PO "
                                          f"{line.po_number}'s dates ({line.effective.isoformat()} to "
@@ -261,7 +264,9 @@ def evaluate(lines: list[LineCheck], balances: dict[int, Balance], line_balances
         after = before.plus(bucket, delta).plus("commitment", -(line_releases or {}).get(line_id, ZERO))
         if delta > 0 and after.subtotal > after.amount:
             blocks = block and after.used + after.commitments > after.amount
-            add(Warning("over_line", f"A master line would be over its budget by {_fmt(after.subtotal - after.amount)}."
+            add(Warning("over_line", f"{after.name or 'A master line'} would be over its budget by "
+                                     f"{_fmt(after.subtotal - after.amount)} (Subtotal {_fmt(after.subtotal)} of "
+                                     f"{_fmt(after.amount)})."
                                      + (_block_figure(after) if blocks else ""), blocks))
     return check
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from portal.domain import assignment as assignment_rules
 from portal.domain import budget
 from portal.domain import funding as rules
-from portal.models import JobOrder, JobPOAssignment, POEligibleType, PurchaseOrder, po_line_bill_codes
+from portal.models import JobOrder, JobPOAssignment, POEligibleType, POLine, PurchaseOrder, po_line_bill_codes
 from portal.services.po_timeline import DebtorPOs, debtor_pos, to_value
 
 
@@ -30,6 +30,7 @@ class Funding:
     note: str
     eligible: bool = True
     covered: bool = True
+    line: POLine | None = None  # a master PO's line it draws on
 
     @property
     def po_id(self) -> int | None:
@@ -38,7 +39,10 @@ class Funding:
 
     @property
     def remaining(self) -> Decimal | None:
-        """The funding PO's Net Remaining now (seed 001), for the line editor."""
+        """The funding PO's Net Remaining now (seed 001), for the line editor; a master PO's line's own (the
+        PO's was shown beside the line: 1,500.00 where the line had 500.00)."""
+        if self.line is not None:
+            return budget.Balance.of(self.line.budget, self.line.balance).net_remaining
         return budget.Balance.of(self.po.amount, self.po.balance).net_remaining if self.po else None
 
 
@@ -117,7 +121,8 @@ class Resolver:
         if line_id is None:
             return Funding(po, None, po.number, note + "; its bill code is on no master line", eligible, False)
         line = next(l for l in po.lines if l.id == line_id)
-        return Funding(po, line_id, po.number, note + f" / line {line.line_no} ({line.secondary_po_number})", eligible)
+        return Funding(po, line_id, po.number, note + f" / line {line.line_no} ({line.secondary_po_number})", eligible,
+                       line=line)
 
     def resolve(self, *, type_id: int, bill_code_id: int, day: date, job: JobOrder | None,
                 explicit_po_id: int | None = None) -> Funding:

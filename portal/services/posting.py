@@ -68,7 +68,8 @@ def balances_of(session: Session, pos: dict[int, PurchaseOrder]) -> tuple[dict[i
     masters = [i for i, p in pos.items() if p.is_master]  # only a master PO's lines hold budgets
     for line, b in session.execute(select(POLine, POLineBalance).outerjoin(POLineBalance, POLineBalance.po_line_id == POLine.id)
                                    .where(POLine.po_id.in_(masters)).execution_options(populate_existing=True)) if masters else ():
-        lines[line.id] = Balance.of(line.budget, b)
+        lines[line.id] = Balance.of(line.budget, b, f"PO {pos[line.po_id].number} line {line.line_no} "
+                                                    f"({line.secondary_po_number})")
     return balances, lines
 
 
@@ -260,7 +261,7 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
     check = budget.evaluate(checks, balances, line_balances, bucket=doc_type.bucket, sign=doc_type.sign,
                             policy=debtor.over_budget_policy, enforce_pos=debtor.enforce_purchase_orders,
                             tolerances={i: p.tolerance_pct for i, p in pos.items()}, releases=releases,
-                            line_releases=line_releases)
+                            line_releases=line_releases, type_name=doc_type.name)
     if doc_type.is_credit_memo:
         _credit_floor(session, doc, sources, check)
     result = PostResult(check, number=doc.number, seen=check.seen(doc.row_version))

@@ -412,3 +412,18 @@ def test_a_new_credit_memo_draft_counts_the_credits_already_posted(world):
                                          "credit memo may only take back what the invoice drew."]
     assert post(world, _credit(world, invoice, "0.3")).posted
     assert balance(s, po) == (D("0"), D("0"), D("0"))
+
+
+def test_the_line_editor_shows_a_master_lines_own_remaining_not_the_pos(world):
+    """The editor's funding note "PO M1 / line 1 (A) — … remaining" showed the PO's 250.00 where line 1 had 150.00."""
+    from portal.services.funding import Resolver
+
+    s = world["session"]
+    po, (a, _) = _master(s, world["debtor"], "RM1")
+    assert post(world, draft(world, "Sales Invoice", [line(world, "50", po=po)])).posted
+    s.expire_all()
+    types = factories.document_types(s)
+    funding = Resolver(s, world["debtor"].id, explicit_po_ids={po.id}).resolve(
+        type_id=types["Sales Invoice"].id, bill_code_id=world["ORD"].id, day=date(2026, 3, 1), job=None,
+        explicit_po_id=po.id)
+    assert (funding.po_line_id, funding.remaining) == (a.id, D("150.00"))

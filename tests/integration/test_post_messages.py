@@ -70,7 +70,8 @@ def test_a_master_line_over_its_budget_warns_though_the_po_is_not_over(world):
     po, _ = _master(s, world["debtor"], "ML1")
     doc = draft(world, "Sales Invoice", [line(world, "250", po=po)])
     result = posting.post(s, world["user"], doc.id)
-    assert result.needs_confirmation and messages(result) == ["A master line would be over its budget by 50.00."]
+    assert result.needs_confirmation and messages(result) == [
+        "PO ML1 line 1 (A) would be over its budget by 50.00 (Subtotal 250.00 of 200.00)."]
 
 
 def test_a_bill_code_on_no_master_line_warns_naming_the_code_and_the_po(world):
@@ -84,3 +85,13 @@ def test_a_bill_code_on_no_master_line_warns_naming_the_code_and_the_po(world):
     result = posting.post(s, world["user"], doc.id)
     assert result.needs_confirmation and messages(result) == ["Line 1: bill code EXP is on no line of master PO ML2."]
     assert s.get(Document, doc.id).status == "draft"
+
+
+def test_a_po_not_eligible_for_the_type_names_the_type(world):
+    """A contract's order is a Sales Order the user never chose: "this document type" told them nothing."""
+    s = world["session"]
+    types = factories.document_types(s)
+    po = factories.po(s, world["debtor"], "INV-ONLY", amount="1000", types=[types["Sales Invoice"]])
+    doc = draft(world, "Sales Order", [line(world, "10", po=po)])
+    result = posting.post(s, world["user"], doc.id)
+    assert result.needs_confirmation and messages(result) == ["Line 1: PO INV-ONLY is not eligible for Sales Order."]

@@ -299,7 +299,8 @@ def test_an_override_is_recorded_against_the_mover_with_the_reason_and_every_blo
     why = ("wrong PO — moved past a blocked PO budget (po_override_budget): "
            "PO OB1 would be over its amount by 50.00 (Subtotal 350.00 of 300.00). Blocked: Used + Commitments "
            "with this document come to 350.00 of 300.00 (over by 50.00); estimates do not count toward the block. "
-           "A master line would be over its budget by 50.00. Blocked: Used + Commitments with this document come "
+           "PO OB1 line 1 (A) would be over its budget by 50.00 (Subtotal 250.00 of 200.00). Blocked: Used + "
+           "Commitments with this document come "
            "to 250.00 of 200.00 (over by 50.00); estimates do not count toward the block.")
     rows = s.execute(select(AuditEntry.entity_type, AuditEntry.entity_id, AuditEntry.actor_id, AuditEntry.reason)
                      .where(AuditEntry.id > last)).all()

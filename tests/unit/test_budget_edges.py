@@ -215,10 +215,12 @@ def test_a_master_line_warns_on_a_small_draw_and_not_on_nothing():
 def test_a_master_lines_message_quotes_the_block_figure_only_when_it_blocks():
     line = {7: Balance(D("100"), used=D("50"), commitments=D("30"), estimates=D("10"))}
     [warned] = _evaluate([_line("15", po_line=7)], line_balances=line, bucket="commitment").warnings
-    assert warned.message == "A master line would be over its budget by 5.00." and not warned.blocks
+    assert warned.message == "A master line would be over its budget by 5.00 (Subtotal 105.00 of 100.00)."
+    assert not warned.blocks
     [blocked] = _evaluate([_line("40", po_line=7)], line_balances=line, bucket="commitment").warnings
     assert blocked.blocks and blocked.message == (
-        "A master line would be over its budget by 30.00. Blocked: Used + Commitments with this document come to "
+        "A master line would be over its budget by 30.00 (Subtotal 130.00 of 100.00). Blocked: Used + Commitments "
+        "with this document come to "
         "120.00 of 100.00 (over by 20.00); estimates do not count toward the block.")
 
 
