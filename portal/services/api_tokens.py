@@ -1,8 +1,11 @@
-"""Personal API tokens: created and revoked by their owner, resolved on every API request.
+"""Personal API tokens: created and revoked by their owner (or an administrator), resolved on every
+API request.
 
 A token acts as its user: the same grants, the same branches, checked by the same decorators and
 services as the pages. The secret is shown once and stored as its SHA-256; creation and revocation
-are written to the user's audit history.
+are written to the user's audit history. What ends a user's sessions (a password change, deactivation,
+"sign out everywhere": sessions.end_all) revokes their tokens too, and a locked account's tokens are
+refused while the lock lasts.
 """
 from __future__ import annotations
 
@@ -73,8 +76,10 @@ def create(session: Session, user: User, *, name: str, expires_on: date | None, 
     return token, secret
 
 
-def revoke(session: Session, user: User, token_id: int) -> ApiToken:
-    """The owner revokes one of their tokens; it stops working at once. Another user's token is a 404."""
+def revoke(session: Session, user: User, token_id: int, *, actor: User | None = None) -> ApiToken:
+    """One of `user`'s tokens revoked by its owner or (`actor`) an administrator; it stops working at
+    once. A token of another user is a 404."""
+    actor = actor or user
     token = session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id)
                            .with_for_update())
     if token is None:
@@ -82,13 +87,28 @@ def revoke(session: Session, user: User, token_id: int) -> ApiToken:
         raise NotFound("No such token.")
     if token.revoked_at is None:
         token.revoked_at = _now()
-        _audit(session, token, "api_token_revoked", f"API token {token.name} revoked", user.id)
+        _audit(session, token, "api_token_revoked", f"API token {token.name} revoked"
+               + (" by an administrator" if actor.id != user.id else ""), actor.id)
     session.commit()
     return token
 
 
+def revoke_all(session: Session, user_id: int, *, actor_id: int | None, reason: str) -> int:
+    """Revoke every live token of a user, each revocation in their history with `reason` (the caller
+    commits); returns how many. What ends their sessions calls it: a copied token must not outlive a
+    password reset or a deactivation."""
+    revoked = session.execute(
+        update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > _now())
+        .values(revoked_at=_now())
+        .returning(ApiToken.user_id, ApiToken.name, ApiToken.prefix, ApiToken.expires_at)).all()
+    for token in revoked:
+        _audit(session, token, "api_token_revoked", f"API token {token.name} revoked ({reason})", actor_id)
+    return len(revoked)
+
+
 def resolve(session: Session, secret: str | None) -> tuple[User | None, str]:
-    """The user behind a bearer token, or (None, why) — unknown, revoked, expired, or an inactive user.
+    """The user behind a bearer token, or (None, why) — unknown, revoked, expired, an inactive user or a
+    locked account.
 
     Last use is written by one conditional UPDATE on its own connection (at most once a minute), so
     the request's own transaction stays the API call's.
@@ -103,6 +123,8 @@ def resolve(session: Session, secret: str | None) -> tuple[User | None, str]:
     why = rules.why_unusable(rules.TokenState(token.expires_at, token.revoked_at, bool(user and user.active)), now)
     if why is not None:
         return None, why
+    if user.locked_until is not None and user.locked_until > now:  # locked out: no way in, the API's included
+        return None, "locked"
     # best effort, as a session's last seen: it gives up after a moment rather than wait behind a
     # table lock queued after this request's own open read (which would wait for this request in turn)
     try:

@@ -16,7 +16,7 @@ from portal.models import (Debtor, Document, DocumentLine, DocumentType, JobOrde
                            POGroup, PurchaseOrder)
 from portal.services import audit, search
 from portal.services.errors import Conflict, NotFound, ValidationFailed
-from portal.services.job_visibility import active_on_clause, get_job, visible
+from portal.services.job_visibility import active_on_clause, get_job, may_see, visible
 from portal.services.po_timeline import DebtorPOs, debtor_pos, timeline_of, to_value
 from portal.services.paging import Page, paginate
 
@@ -477,16 +477,29 @@ def apply_po_edit_steps(session: Session, po: PurchaseOrder, before, after, acto
             ended.append((by_id[op.assignment_id], op.manual_end))
             by_id[op.assignment_id].manual_end = op.manual_end
     said = list(plan.notices)
-    numbers = {j.id: j.number for j in session.scalars(select(JobOrder).where(
-        JobOrder.id.in_({r.job_id for r in removed} | {r.job_id for r, _ in ended})))} if removed or ended else {}
+    jobs = {j.id: j for j in session.scalars(select(JobOrder).where(
+        JobOrder.id.in_({r.job_id for r in removed} | {r.job_id for r, _ in ended})).options(
+        lazyload(JobOrder.debtor), lazyload(JobOrder.branch)))} if removed or ended else {}
     if ended:  # say what changed, job by job (a shortened PO ends or removes assignments)
         said.append(f"{formatting.plural(len(ended), 'job assignment')} to PO {po.number} now "
-                    f"{formatting.verb(len(ended), 'ends', 'end')}: " + ", ".join(
-                        f"{numbers.get(r.job_id, r.job_id)} on {end.isoformat()}" for r, end in ended[:20])
-                    + (" …" if len(ended) > 20 else "") + ".")
+                    f"{formatting.verb(len(ended), 'ends', 'end')}: " + _jobs_listed(
+                        actor, jobs, [(r.job_id, f"on {end.isoformat()}") for r, end in ended]) + ".")
     if removed:
         said.append(f"{formatting.plural(len(removed), 'job assignment')} to PO {po.number} starting after the new "
-                    f"dates {formatting.verb(len(removed), 'was', 'were')} removed: " + ", ".join(
-                        f"{numbers.get(r.job_id, r.job_id)} (from {r.start_date.isoformat()})" for r in removed[:20])
-                    + (" …" if len(removed) > 20 else "") + ".")
+                    f"dates {formatting.verb(len(removed), 'was', 'were')} removed: " + _jobs_listed(
+                        actor, jobs, [(r.job_id, f"(from {r.start_date.isoformat()})") for r in removed]) + ".")
     return said
+
+
+def _jobs_listed(user, jobs: dict[int, JobOrder], items: list[tuple[int, str]], limit: int = 20) -> str:
+    """A PO edit's list of the assignments it changed (`items`: each one's job and what is said of it),
+    naming only the jobs the user may see (job security) and counting the others: "J1 on 2026-06-30
+    and 1 job order of another branch"."""
+    seen = {job_id for job_id, job in jobs.items() if may_see(user, job)}
+    shown = [f"{jobs[job_id].number} {said}" for job_id, said in items if job_id in seen]
+    hidden = len({job_id for job_id, _ in items if job_id not in seen})
+    listed = ", ".join(shown[:limit]) + (" …" if len(shown) > limit else "")
+    if not hidden:
+        return listed
+    others = f"{formatting.plural(hidden, 'job order')} of {'another branch' if hidden == 1 else 'other branches'}"
+    return f"{listed} and {others}" if listed else others

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
 from portal.domain import formatting
-from portal.services.job_visibility import may_see
+from portal.services.job_visibility import branch_limit, may_see, may_see_branch
 from portal.models import (AlertTemplate, BillCode, BillCodeGroup, Branch, CatalogCharge, Contract, Debtor, Document,
-                           DocumentType, EquipmentCatalog, EquipmentType, JobOrder, POGroup, PurchaseOrder,
-                           ServiceDeskItem, Supplier, SupplierPO, User)
+                           DocumentLine, DocumentType, EquipmentCatalog, EquipmentType, JobOrder, JobPOAssignment,
+                           POGroup, PurchaseOrder, ServiceDeskItem, Supplier, SupplierPO, User)
 
 HIDDEN = {"id", "row_version", "number_key", "created_at", "created_by_id", "changed_at", "changed_by_id",
           "password_hash", "session_version"}
@@ -72,7 +72,7 @@ class Change:
 
 @dataclass(frozen=True)
 class Entry:
-    at: datetime
+    at: datetime | None  # None: a row saying what is left out (`_left_out`)
     actor: str
     action: str
     what: str
@@ -114,10 +114,57 @@ def _shown(field: str, value, names: dict) -> str:
     return str(value)
 
 
+# records that belong to one job order, and how their hidden entries are counted: a user limited to
+# branches reads none of the history of those on another branch's job (job security, as the pages)
+JOB_SCOPED = {"document_lines": (DocumentLine, "lines on"),
+              "job_po_assignments": (JobPOAssignment, "assignments of")}
+
+
+def _on_hidden_jobs(session: Session, entries: list, user) -> set[int]:
+    """The ids of the entries of JOB_SCOPED records whose job order lies outside the user's branches: the
+    record's job as stored now, else (deleted since) the last job its history names."""
+    scoped = sorted((e for e in entries if e.entity_type in JOB_SCOPED), key=lambda e: e.id, reverse=True)
+    if user is None or branch_limit(user) is None or not scoped:
+        return set()
+    job_of: dict[tuple[str, int], int | None] = {}
+    for e in scoped:  # newest first: the first job named is the last the record had
+        pair = (e.changes or {}).get("job_id")
+        named = [v for v in (pair[::-1] if isinstance(pair, list) else [pair]) if isinstance(v, int)]
+        if named:
+            job_of.setdefault((e.entity_type, e.entity_id), named[0])
+        elif e.scope_type == "job_orders":  # an assignment's rows are scoped to their job
+            job_of.setdefault((e.entity_type, e.entity_id), e.scope_id)
+    for kind, (model, _) in JOB_SCOPED.items():
+        ids = {e.entity_id for e in scoped if e.entity_type == kind}
+        if ids:
+            job_of.update({(kind, i): j for i, j in session.execute(select(model.id, model.job_id)
+                                                                    .where(model.id.in_(ids)))})
+    jobs = {j for j in job_of.values() if j is not None}
+    branch_of = dict(session.execute(select(JobOrder.id, JobOrder.branch_id)
+                                     .where(JobOrder.id.in_(jobs))).all()) if jobs else {}
+    return {e.id for e in scoped if (job := job_of.get((e.entity_type, e.entity_id))) is not None
+            and not may_see_branch(user, branch_of.get(job))}
+
+
+def _left_out(entries: list, hidden: set[int]) -> list[Entry]:
+    """A row per kind of record saying how many of its changes are not shown (the history table has no
+    other place for it)."""
+    out = []
+    for kind, (_, words) in JOB_SCOPED.items():
+        if n := sum(1 for e in entries if e.id in hidden and e.entity_type == kind):
+            out.append(Entry(None, "", "", f"{formatting.plural(n, 'change')} to {words} job orders outside your "
+                                           f"branches {formatting.verb(n, 'is', 'are')} not shown.", "", None, []))
+    return out
+
+
 def readable(session: Session, entries, user=None) -> list[Entry]:
     """The entries as a History table shows them; the records named are read in one query per kind.
-    A job order outside the user's branches is not named (job security), only said to be hidden."""
+    A job order outside the user's branches is not named (job security), only said to be hidden; the
+    entries of a document line or assignment on such a job are left out, and a last row says how many."""
     entries = list(entries)
+    hidden = _on_hidden_jobs(session, entries, user)
+    left_out = _left_out(entries, hidden)
+    entries = [e for e in entries if e.id not in hidden]
     wanted: dict[str, set[int]] = {}
     for e in entries:
         for field, pair in (e.changes or {}).items():
@@ -144,4 +191,4 @@ def readable(session: Session, entries, user=None) -> list[Entry]:
         out.append(Entry(e.at, str(e.actor) if e.actor else "system", e.action,
                          ENTITIES.get(e.entity_type, e.entity_type.replace("_", " ")), e.summary or "", e.reason,
                          changes))
-    return out
+    return out + left_out

@@ -331,11 +331,15 @@ def _credit_floor(session: Session, doc: Document, sources: dict[int, DocumentLi
 
 def void(session: Session, user, doc_id: int, *, today: date | None = None) -> None:
     """Void an open estimate or order, taking back exactly what it still draws. Posted invoices
-    are never voided: credit them with a credit memo."""
+    are never voided: credit them with a credit memo. A user limited to branches may not void a
+    document holding lines on other branches' jobs (as they may not post or edit it)."""
     audit.acting(session, user)
     doc = locked(session, Document, doc_id)
     if doc is None:
         raise NotFound("No such document.")
+    if not all(may_see(user, line.job) for line in doc.lines):  # as post: the lock given back, then Forbidden
+        session.rollback()
+        check_lines_visible(user, doc.lines)
     if not may_void(doc):
         session.rollback()
         raise Conflict(f"Only open (posted) estimates and orders can be voided; {doc.number} is "
@@ -498,11 +502,15 @@ def void_lines(session: Session, user, doc_id: int, line_ids: list[int], *, toda
                commit: bool = True) -> Decimal:
     """Void part of an open order (cancelled deliveries of a contract): take back exactly what
     those lines still draw, as `void` does for the whole order; the order stays open for the rest.
-    Returns the commitment given back."""
+    Returns the commitment given back. Refused, as `void`, to a user limited to branches when the order
+    holds lines on other branches' jobs."""
     audit.acting(session, user)
     doc = locked(session, Document, doc_id)
     if doc is None:
         raise NotFound("No such document.")
+    if not all(may_see(user, line.job) for line in doc.lines):  # as post: the lock given back, then Forbidden
+        session.rollback()
+        check_lines_visible(user, doc.lines)
     if doc.status != "posted" or not doc.document_type.is_order:
         session.rollback()
         raise Conflict(f"Only lines of an open (posted) order can be voided; {doc.number} is {doc.status}.")

@@ -1,6 +1,7 @@
 """Server-side sessions: signing in starts one, and signing out, a password change, deactivation or
 an administrator's "sign out everywhere" ends it in PostgreSQL, so a copied cookie stops working on
-every worker at once. Each start and end is written to the user's audit history.
+every worker at once; the last three revoke the user's API tokens too. Each start and end is written
+to the user's audit history.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session, lazyload
 from portal.domain import formatting
 from portal.domain.sessions import SessionPolicy, expiry, needs_touch, touch_before, why_unusable
 from portal.models import User, UserSession
-from portal.services import audit, debtors, principals
+from portal.services import api_tokens, audit, debtors, principals
 from portal.services.errors import NotFound, ValidationFailed
 from portal.services.notifications import unread_count_of
 from portal.services.passwords import hash_password, password_problems, verify_password
@@ -121,7 +122,8 @@ def end(session: Session, token: str | None, *, reason: str = "signed out") -> N
 
 def end_all(session: Session, user_id: int, *, actor_id: int | None, reason: str, keep_token: str | None = None,
             commit: bool = True) -> int:
-    """End every open session of a user (but the one behind `keep_token`); returns how many ended."""
+    """End every open session of a user (but the one behind `keep_token`) and revoke their API tokens (a
+    token would outlive the password change, deactivation or sign-out); returns how many sessions ended."""
     stmt = (update(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
             .values(ended_at=_now(), end_reason=reason[:40]).returning(UserSession.id))
     if keep_token:
@@ -129,6 +131,7 @@ def end_all(session: Session, user_id: int, *, actor_id: int | None, reason: str
     ended = len(session.execute(stmt).all())
     _audit(session, user_id, "sessions_ended", f"Signed out everywhere ({reason}): {formatting.plural(ended, 'session')}", actor_id,
            sessions_ended=ended)
+    api_tokens.revoke_all(session, user_id, actor_id=actor_id, reason=reason)
     if commit:
         session.commit()
     return ended

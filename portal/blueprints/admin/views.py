@@ -10,7 +10,7 @@ from portal.blueprints.admin.forms import BranchForm, RoleForm, UserForm
 from portal.blueprints.maintenance.forms import SettingsForm
 from portal.blueprints.forms import apply_errors
 from portal.extensions import db
-from portal.services import security, sessions as user_sessions, settings as settings_service
+from portal.services import api_tokens, security, sessions as user_sessions, settings as settings_service
 from portal.services.errors import Conflict, ValidationFailed
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -67,8 +67,23 @@ def edit_user(user_id: int):
         else:
             flash("User saved.", "success")
             return redirect(url_for("admin.users"))
+    return _user_page(form, user)
+
+
+def _user_page(form: UserForm, user):
+    """A user's page: the form, where they are signed in and their API tokens."""
     return render_template("admin/user_form.html", form=form, user=user,
-                           open_sessions=user_sessions.open_sessions(db.session, user.id))
+                           open_sessions=user_sessions.open_sessions(db.session, user.id),
+                           tokens=api_tokens.list_tokens(db.session, user), now=api_tokens._now())
+
+
+@bp.post("/users/<int:user_id>/tokens/<int:token_id>/revoke")
+@requires("security")
+def revoke_user_token(user_id: int, token_id: int):
+    """Revoke one of the user's API tokens: it stops working at once (recorded in their history)."""
+    token = api_tokens.revoke(db.session, security.get_user(db.session, user_id), token_id, actor=current_user)
+    flash(f"Token {token.name} of {token.user.username} revoked: it no longer works.", "success")
+    return redirect(url_for("admin.edit_user", user_id=user_id, _anchor="api-tokens"))
 
 
 @bp.post("/users/<int:user_id>/sign-out")
