@@ -36,12 +36,14 @@ class Balance:
     used: Decimal = ZERO
     commitments: Decimal = ZERO
     estimates: Decimal = ZERO
-    name: str = field(default="", compare=False)  # how a warning names it ("PO 4500 line 2 (EXP-1)")
+    # how a warning names it ("PO 4500 line 2 (EXP-1)"); keyword-only: subclasses' fields follow positionally
+    name: str = field(default="", compare=False, kw_only=True)
 
     @classmethod
     def of(cls, amount: Decimal, row, name: str = "") -> "Balance":
         """From a stored balance row (anything with used, commitments, estimates); None: nothing drawn."""
-        return cls(amount, name=name) if row is None else cls(amount, row.used, row.commitments, row.estimates, name)
+        return cls(amount, name=name) if row is None else cls(amount, row.used, row.commitments, row.estimates,
+                                                              name=name)
 
     @property
     def subtotal(self) -> Decimal:

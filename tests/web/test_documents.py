@@ -4,12 +4,13 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from decimal import Decimal as D
 
 import pytest
 from sqlalchemy import func, insert, select
 
 from portal.models import BillCode, Document, DocumentLine, POBalance
-from portal.services import document_choices
+from portal.services import document_choices, documents, posting
 from tests import factories
 from tests.web.forms_walk import confirm, post_forms
 
@@ -480,3 +481,55 @@ def test_an_override_counts_for_the_block_read_not_for_a_bigger_one(db_session, 
     assert confirm(admin, f"/documents/{doc.id}/post", override=True).status_code == 302
     db_session.expire_all()
     assert db_session.get(POBalance, setup["po"].id).used == Decimal("90000.00")
+
+
+def test_a_refused_make_a_draft_keeps_the_type_chosen_and_every_quantity_typed(db_session, login_as, setup):
+    """An estimate, "Make a draft" = Sales Invoice, line 1 'abc', line 2 '1': the panel came back on Sales Order
+    with line 2 reset, and fixing line 1 then made a Sales Order numbered SI-…."""
+    browser, user = login_as("Billing Admin")
+    types = factories.document_types(db_session)
+    estimate = documents.save_draft(db_session, user, None, documents.DocumentInput(
+        debtor_id=setup["debtor"].id, document_type_id=types["Estimate"].id, number="", doc_date=date(2026, 3, 1),
+        lines=tuple(documents.LineInput(setup["job"].id, setup["code"].id, D("10"), D("5")) for _ in range(2))))
+    assert posting.post(db_session, user, estimate.id, confirmed=True).posted
+    first, second = sorted(estimate.lines, key=lambda l: l.line_no)
+    page = browser.get(f"/documents/{estimate.id}").get_data(as_text=True)
+    [form] = [f for f in post_forms(page) if f.action.endswith("/derive")]
+    data = form.data() | {"type_id": [str(types["Sales Invoice"].id)], f"qty-{first.id}": ["abc"],
+                          f"qty-{second.id}": ["1"]}
+    refused = browser.post(form.action, data)
+    assert refused.status_code == 422
+    [again] = [f for f in post_forms(refused.get_data(as_text=True)) if f.action.endswith("/derive")]
+    html = refused.get_data(as_text=True)
+    assert f'<option value="{types["Sales Invoice"].id}" selected>' in html
+    assert again.data()[f"qty-{second.id}"] == ["1"] and again.data()[f"qty-{first.id}"] == ["abc"]
+    made = browser.post(again.action, again.data() | {f"qty-{first.id}": ["10"]})
+    assert made.status_code == 302
+    db_session.expire_all()
+    draft = db_session.scalars(select(Document).order_by(Document.id.desc())).first()
+    assert draft.document_type.name == "Sales Invoice"
+    assert sorted((l.quantity for l in draft.lines)) == [D("1"), D("10")]
+
+
+def test_a_refused_reassignment_keeps_the_reason_target_and_lines_chosen(db_session, login_as, setup):
+    """No line ticked: the refusal came back as a flash over an emptied form (reason and PO gone)."""
+    admin, _ = login_as("Billing Admin")
+    admin.post("/documents/new", _form(setup, line_job=[str(setup["job"].id)] * 2, line_code=[str(setup["code"].id)] * 2,
+                                      line_date=["", ""], line_description=["a", "b"], line_quantity=["1", "2"],
+                                      line_rate=["10", "10"], line_po=["", ""], line_key=["k1", "k2"]))
+    doc = db_session.scalars(select(Document)).one()
+    confirm(admin, f"/documents/{doc.id}/post")
+    other = factories.po(db_session, setup["debtor"], "4800", amount="1000")
+    page = admin.get(f"/documents/{doc.id}").get_data(as_text=True)
+    [form] = [f for f in post_forms(page) if f.action.endswith("/reassign")]
+    refused = admin.post(form.action, form.data() | {"target": [f"{other.id}:"], "reason": ["Wrong PO"]})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "Choose lines of this invoice." in html.split('id="reassign-error"', 1)[1][:200]
+    [again] = [f for f in post_forms(html) if f.action.endswith("/reassign")]
+    assert again.data()["target"] == [f"{other.id}:"] and again.data()["reason"] == ["Wrong PO"]
+    second = max(l.id for l in doc.lines)
+    assert admin.post(again.action, again.data() | {"line_id": [str(second)], "reason": [""]}).status_code == 422
+    kept = post_forms(admin.post(again.action, again.data() | {"line_id": [str(second)], "reason": [""]})
+                      .get_data(as_text=True))
+    assert [f for f in kept if f.action.endswith("/reassign")][0].data()["line_id"] == [str(second)]

@@ -202,7 +202,8 @@ def _detail(doc, *, open_reassign: bool = False, **extra):
                    doc.document_type.is_order or doc.document_type.is_invoice) else {},
                "voidable": service.may_void(doc), "void_blocker": service.may_void(doc) and service.void_blocker(db.session, doc), "funding": service.draft_funding(db.session, current_user, doc, shown["lines"]),
                "suggested_number": service.suggested_number(db.session, types[0]) if types else "",
-               "derive_error": None, "typed_qty": {}}
+               "derive_error": None, "typed_qty": {}, "typed_type_id": None,
+               "reassign_error": None, "typed_reassign": {"target": "", "line_ids": set(), "reason": ""}}
     context.update(shown)
     context.update(extra)
     if extra.get("typed_number") is not None:
@@ -305,8 +306,8 @@ def _derive_refused(source, message: str, typed: dict[int, str]):
     redirect put the panel's defaults back: clicking again would have credited the whole invoice)."""
     db.session.rollback()
     doc = service.get_document(db.session, source.id, with_line_refs=True)
-    return _detail(doc, derive_error=message, typed_qty=typed,
-                   typed_number=request.form.get("number", "")[:30]), 422
+    return _detail(doc, derive_error=message, typed_qty=typed, typed_number=request.form.get("number", "")[:30],
+                   typed_type_id=int_or_none(request.form.get("type_id"))), 422
 
 
 @bp.post("/<int:doc_id>/derive")
@@ -314,17 +315,18 @@ def _derive_refused(source, message: str, typed: dict[int, str]):
 def derive(doc_id: int):
     source = service.get_document(db.session, doc_id)
     service.check_lines_visible(current_user, source.lines)
-    quantities, typed = {}, {}
-    for line in source.lines:
+    quantities, typed, bad = {}, {}, []
+    for line in source.lines:  # every line's text kept, then every bad one named
         raw = request.form.get(f"qty-{line.id}")
         if raw is None:
             continue
         typed[line.id] = raw[:40]
         qty = parse_decimal(raw) if raw.strip() else line.quantity
         if qty is None:
-            return _derive_refused(source, f"Line {line.line_no}: enter a quantity from 0 to "
-                                           f"{line.quantity.normalize():f}.", typed)
+            bad.append(f"Line {line.line_no}: enter a quantity from 0 to {line.quantity.normalize():f}.")
         quantities[line.id] = qty
+    if bad:
+        return _derive_refused(source, " ".join(bad), typed)
     try:
         doc = service.derive(db.session, current_user, doc_id, int_or_none(request.form.get("type_id")) or 0,
                              quantities=quantities, number=request.form.get("number", ""))
@@ -340,6 +342,15 @@ def _reassign_args(values) -> tuple[str, list[int], str]:
     return target, line_ids, values.get("reason", "")[:1000]
 
 
+def _reassign_refused(doc_id: int, message: str, target: str, line_ids: list[int], reason: str):
+    """The invoice's page again with the refusal in its reassign form and what was chosen kept (a redirect
+    emptied the reason and the ticked lines)."""
+    db.session.rollback()
+    doc = service.get_document(db.session, doc_id, with_line_refs=True)
+    return _detail(doc, open_reassign=True, reassign_error=message,
+                   typed_reassign={"target": target, "line_ids": set(line_ids), "reason": reason}), 422
+
+
 @bp.post("/<int:doc_id>/reassign")
 @requires("po_assign_invoiced_item")
 def reassign(doc_id: int):
@@ -352,8 +363,7 @@ def reassign(doc_id: int):
                                   int_or_none(line_id), reason=reason, confirmed=confirmed, override=override,
                                   seen=_seen(confirmed or override))
     except ValidationFailed as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("documents.detail", doc_id=doc_id))
+        return _reassign_refused(doc_id, str(exc), target, line_ids, reason)
     if result.moved:
         flash(f"{result.moved} line{'s' if result.moved != 1 else ''} moved; the PO balances moved with them."
               + (" Moved past a blocked budget (override recorded)." if result.overridden else ""), "success")
