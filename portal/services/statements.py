@@ -15,7 +15,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from portal.domain import budget
-from portal.models import Document, DocumentLine, DocumentType, LedgerEntry, POLine, PurchaseOrder
+from portal.models import AuditEntry, Document, DocumentLine, DocumentType, LedgerEntry, POLine, PurchaseOrder
 from portal.services.purchase_orders import Figures, figures_of
 
 ZERO = Decimal("0")
@@ -90,6 +90,17 @@ def _bucket_sums():
     return [func.coalesce(func.sum(case((le.bucket == b, le.amount))), 0) for b in ("used", "commitment", "estimate")]
 
 
+def amount_as_of(session: Session, po: PurchaseOrder, cutoff: datetime) -> Decimal:
+    """The PO's amount as it stood at `cutoff`: the last amount its history set before then (a later
+    change does not rewrite an earlier statement); the amount now when its history sets none before."""
+    value = session.scalar(
+        select(AuditEntry.changes["amount"][1].astext)
+        .where(AuditEntry.entity_type == "purchase_orders", AuditEntry.entity_id == po.id,
+               AuditEntry.changes.has_key("amount"), AuditEntry.at < cutoff)
+        .order_by(AuditEntry.id.desc()).limit(1))
+    return Decimal(value) if value else po.amount
+
+
 def statement(session: Session, po: PurchaseOrder, as_of: date) -> Statement:
     """The PO's statement as of the end of `as_of` (UTC): three queries whatever the PO's kind.
     Documents oldest first, each with what it has applied and the Net Remaining after it; past
@@ -104,7 +115,8 @@ def statement(session: Session, po: PurchaseOrder, as_of: date) -> Statement:
         .join(DocumentType, DocumentType.id == Document.document_type_id)
         .where(le.po_id == po.id, le.at < cutoff)
         .group_by(Document.id, DocumentType.name).order_by(Document.doc_date, Document.id)).all()
-    documents, total, remaining = [], Sums(), po.amount
+    amount = amount_as_of(session, po, cutoff) if as_of < date.today() else po.amount
+    documents, total, remaining = [], Sums(), amount
     for doc_date, number, type_name, bill_from, bill_to, status, used, commitments, estimates in rows:
         if not (used or commitments or estimates):
             continue  # posted and voided before the statement date: nothing drawn
@@ -125,7 +137,7 @@ def statement(session: Session, po: PurchaseOrder, as_of: date) -> Statement:
         earlier, before = len(older), older[-1].remaining
         brought = Sums(sum((d.used for d in older), ZERO), sum((d.commitments for d in older), ZERO),
                        sum((d.estimates for d in older), ZERO))
-    figures = figures_of(po.amount, total, po.tolerance_pct)
+    figures = figures_of(amount, total, po.tolerance_pct)
     if po.is_master:
         unlined = budget.not_on_any_line(figures, [budget.Balance.of(l.line.budget, l.figures) for l in lines])
         figures = Figures(figures.amount, figures.used, figures.commitments, figures.estimates, figures.colour,

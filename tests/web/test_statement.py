@@ -62,6 +62,24 @@ def test_statement_figures_as_of_a_date(db_session, drawn):
     assert statements.statement(db_session, po, date(2026, 3, 4)).documents == []  # before anything was recorded
 
 
+def test_a_statement_of_a_past_day_uses_the_amount_the_po_had_that_day(db_session, login_as, drawn):
+    """The PO raised from 10,000 to 12,000 in July: April's statement keeps 10,000 (it read today's amount)."""
+    po = drawn["po"]
+    db_session.execute(text("INSERT INTO audit_entries (at, entity_type, entity_id, action, summary, changes) VALUES "
+                            "('2026-01-02 09:00+00', 'purchase_orders', :p, 'create', '', '{\"amount\": [null, \"10000.00\"]}'),"
+                            "('2026-07-01 09:00+00', 'purchase_orders', :p, 'update', '', "
+                            "'{\"amount\": [\"10000.00\", \"12000.00\"]}')"), {"p": po.id})
+    po.amount = D("12000.00")
+    db_session.commit()
+    april = statements.statement(db_session, po, date(2026, 4, 1))
+    assert (april.figures.amount, april.figures.net_remaining, april.documents[-1].remaining) == (
+        D("10000.00"), D("6500.00"), D("6500.00"))
+    assert statements.statement(db_session, po, date.today()).figures.amount == D("12000.00")
+    browser, _ = login_as("Billing Admin")
+    html = browser.get(f"/purchase-orders/{po.id}/statement?date=2026-04-01").get_data(as_text=True)
+    assert "12,000.00" not in html and "10,000.00" in html
+
+
 def test_past_the_limit_the_earlier_documents_are_brought_forward_with_the_same_balances(db_session, login_as, drawn,
                                                                                           monkeypatch):
     """A PO with thousands of documents made a 3 MB statement and a PDF that took 46 s: the earlier ones are
