@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from portal.models import (CatalogCharge, Document, LedgerEntry, POBalance, ServiceDeskCharge, ServiceDeskItem,
                            Setting, SupplierPOLine)
 from tests import factories
+from tests.web.forms_walk import post_forms
 
 
 def _settings(browser, selection="all", pricing="average", percent="", flat=""):
@@ -325,6 +326,30 @@ def test_override_while_open_says_so_and_off_keeps_prices(db_session, login_as, 
         "catalog_id": str(eq["catalog"].id), "quantity": "3", "fulfilment": "order"})
     charges = _charges(db_session, item)
     assert charges["Router"].rate == D("120.00") and charges["Router"].amount == D("360.00")
+
+
+def test_a_refused_override_or_line_keeps_what_was_typed_and_its_address_leads_back(db_session, login_as, customer):
+    """The override box came back empty after "1.001" was refused, and the address the refusal was shown at
+    (the form's action) answered 405 when reloaded or bookmarked."""
+    eq = factories.equipment_setup(db_session)
+    browser, _ = login_as("Administrator")
+    item = _item(browser, db_session, customer)
+    assert _add(browser, item, eq).status_code == 302
+    router = _charges(db_session, item)["Router"]
+    bad = browser.post(f"/service-desk/{item.id}/charges/{router.id}", {"rate": "1.001"}).get_data(as_text=True)
+    [form] = [f for f in post_forms(bad) if f.action.endswith(f"/charges/{router.id}")]
+    assert form.data()["rate"] == ["1.001"]
+    back = browser.get(f"/service-desk/{item.id}/charges/{router.id}")
+    assert back.status_code == 302 and back.headers["Location"].endswith(f"/service-desk/{item.id}")
+    spo = eq["spo_1001"]
+    line = spo.lines[0]
+    taken = line.units[0].serial
+    dup = browser.post(f"/equipment/supplier-pos/{spo.id}/lines/{line.id}/units", {"serial": taken}).get_data(as_text=True)
+    [form] = [f for f in post_forms(dup) if f.action.endswith(f"/lines/{line.id}/units")]
+    assert "exists" in dup and form.data()["serial"] == [taken]
+    for url in (f"/equipment/supplier-pos/{spo.id}/lines", f"/equipment/supplier-pos/{spo.id}/lines/{line.id}/units"):
+        back = browser.get(url)
+        assert back.status_code == 302 and back.headers["Location"].endswith(f"/equipment/supplier-pos/{spo.id}"), url
 
 
 def test_turning_off_keeps_a_po_price_not_overridden(db_session, login_as, customer):

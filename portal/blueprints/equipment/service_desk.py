@@ -159,15 +159,20 @@ def delete_equipment(desk_item_id: int, equipment_id: int):
                           "Equipment removed with its charges.", url_for("service_desk.detail", desk_item_id=desk_item_id))
 
 
-@bp.post("/<int:desk_item_id>/charges/<int:desk_charge_id>")
+@bp.route("/<int:desk_item_id>/charges/<int:desk_charge_id>", methods=["GET", "POST"])
 @requires("equipment_pricing", "add_edit")
 def override_charge(desk_item_id: int, desk_charge_id: int):
+    """Override a charge's rate; a refusal shows the item again at this address, so opening it (a reload, a
+    bookmark) goes back to the item rather than answering 405."""
+    if request.method == "GET":
+        return redirect(url_for("service_desk.detail", desk_item_id=desk_item_id))
     try:
         desk.override_charge(db.session, current_user, desk_item_id, desk_charge_id, request.form.get("rate", "")[:60])
     except ValidationFailed as exc:
         item = desk.get_item(db.session, current_user, desk_item_id)
         return render_template("equipment/item.html", item=item, settings=equipment.pricing_settings(db.session),
                                total=desk.charges_total(item), errors={desk_charge_id: exc.errors.get("rate", [str(exc)])},
+                               typed_rate=request.form.get("rate", "")[:60],
                                history=audit.history_of(db.session, "service_desk_items", item.id, limit=50)), 200
     except Conflict as exc:
         flash(str(exc), "error")

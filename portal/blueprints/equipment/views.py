@@ -220,9 +220,12 @@ def _po_page_with(spo_id: int, errors: dict, form: dict):
                            history=audit.history_of(db.session, "supplier_pos", obj.id, limit=50)), 200
 
 
-@bp.post("/supplier-pos/<int:spo_id>/lines")
+@bp.route("/supplier-pos/<int:spo_id>/lines", methods=["GET", "POST"])
 @requires("equipment_pricing", "add_edit")
 def add_line(spo_id: int):
+    """Add a line; a refusal shows the PO again at this address, so opening it goes back to the PO."""
+    if request.method == "GET":
+        return redirect(url_for("equipment.supplier_po", spo_id=spo_id))
     f = request.form
     try:
         service.add_line(db.session, spo_id, actor=current_user, equipment_type_id=int_or_none(f.get("equipment_type_id")),
@@ -240,9 +243,12 @@ def delete_line(spo_id: int, spo_line_id: int):
                           "Line deleted.", url_for("equipment.supplier_po", spo_id=spo_id))
 
 
-@bp.post("/supplier-pos/<int:spo_id>/lines/<int:spo_line_id>/units")
+@bp.route("/supplier-pos/<int:spo_id>/lines/<int:spo_line_id>/units", methods=["GET", "POST"])
 @requires("equipment_pricing", "add_edit")
 def receive_unit(spo_id: int, spo_line_id: int):
+    """Receive a unit on a line; opening this address (after a refusal shown here) goes back to the PO."""
+    if request.method == "GET":
+        return redirect(url_for("equipment.supplier_po", spo_id=spo_id))
     try:
         service.receive_unit(db.session, spo_id, spo_line_id, actor=current_user, serial=request.form.get("serial", "")[:200])
     except ValidationFailed as exc:
