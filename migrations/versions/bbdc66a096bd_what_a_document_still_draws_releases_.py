@@ -57,6 +57,20 @@ _ADD = """
            budgeted_documents = s.budgeted_documents + EXCLUDED.budgeted_documents;
 """
 
+# the per-bill-code half of po_document_totals_add, as it was (unchanged by this revision)
+_BILL_CODE_TOTALS = """
+    INSERT INTO po_bill_code_totals AS t (po_id, bill_code_id, used, commitments, estimates)
+    SELECT po_id, bill_code_id, COALESCE(sum(amount) FILTER (WHERE bucket = 'used'), 0),
+           COALESCE(sum(amount) FILTER (WHERE bucket = 'commitment'), 0),
+           COALESCE(sum(amount) FILTER (WHERE bucket = 'estimate'), 0)
+    FROM new_entries GROUP BY po_id, bill_code_id ORDER BY po_id, bill_code_id
+    ON CONFLICT (po_id, bill_code_id) DO UPDATE
+       SET used = t.used + EXCLUDED.used, commitments = t.commitments + EXCLUDED.commitments,
+           estimates = t.estimates + EXCLUDED.estimates;
+    RETURN NULL;
+END $$;
+"""
+
 SPEND_RESYNC = """
 CREATE OR REPLACE FUNCTION spend_resync(ids integer[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -131,17 +145,7 @@ BEGIN
     FROM new_entries e JOIN document_lines l ON l.id = e.document_line_id JOIN documents d ON d.id = l.document_id
     GROUP BY e.po_id, l.document_id, d.doc_date ORDER BY e.po_id, l.document_id
     ON CONFLICT (po_id, document_id) DO UPDATE SET applied = t.applied + EXCLUDED.applied;
-    INSERT INTO po_bill_code_totals AS t (po_id, bill_code_id, used, commitments, estimates)
-    SELECT po_id, bill_code_id, COALESCE(sum(amount) FILTER (WHERE bucket = 'used'), 0),
-           COALESCE(sum(amount) FILTER (WHERE bucket = 'commitment'), 0),
-           COALESCE(sum(amount) FILTER (WHERE bucket = 'estimate'), 0)
-    FROM new_entries GROUP BY po_id, bill_code_id ORDER BY po_id, bill_code_id
-    ON CONFLICT (po_id, bill_code_id) DO UPDATE
-       SET used = t.used + EXCLUDED.used, commitments = t.commitments + EXCLUDED.commitments,
-           estimates = t.estimates + EXCLUDED.estimates;
-    RETURN NULL;
-END $$;
-"""
+""" + _BILL_CODE_TOTALS + """"""
 
 OLD = """
 DROP TRIGGER ledger_entries_spend ON ledger_entries;
@@ -185,17 +189,7 @@ BEGIN
     FROM new_entries e JOIN documents d ON d.id = e.document_id
     GROUP BY e.po_id, e.document_id, d.doc_date ORDER BY e.po_id, e.document_id
     ON CONFLICT (po_id, document_id) DO UPDATE SET applied = t.applied + EXCLUDED.applied;
-    INSERT INTO po_bill_code_totals AS t (po_id, bill_code_id, used, commitments, estimates)
-    SELECT po_id, bill_code_id, COALESCE(sum(amount) FILTER (WHERE bucket = 'used'), 0),
-           COALESCE(sum(amount) FILTER (WHERE bucket = 'commitment'), 0),
-           COALESCE(sum(amount) FILTER (WHERE bucket = 'estimate'), 0)
-    FROM new_entries GROUP BY po_id, bill_code_id ORDER BY po_id, bill_code_id
-    ON CONFLICT (po_id, bill_code_id) DO UPDATE
-       SET used = t.used + EXCLUDED.used, commitments = t.commitments + EXCLUDED.commitments,
-           estimates = t.estimates + EXCLUDED.estimates;
-    RETURN NULL;
-END $$;
-"""
+""" + _BILL_CODE_TOTALS + """"""
 
 
 def _rebuild(by_line: bool) -> None:
