@@ -15,7 +15,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from portal.domain import budget
-from portal.models import AuditEntry, Document, DocumentLine, DocumentType, LedgerEntry, POLine, PurchaseOrder
+from portal.models import AuditEntry, Document, DocumentType, LedgerEntry, POLine, PurchaseOrder
 from portal.services.purchase_orders import Figures, figures_of
 
 ZERO = Decimal("0")
@@ -110,9 +110,10 @@ def statement(session: Session, po: PurchaseOrder, as_of: date) -> Statement:
     rows = session.execute(
         select(Document.doc_date, Document.number, DocumentType.name, Document.bill_from, Document.bill_to,
                Document.status, *_bucket_sums())
-        .join(DocumentLine, DocumentLine.id == le.document_line_id)  # an entry applies for its line's document
-        .join(Document, Document.id == DocumentLine.document_id)  # (a release: the order's, not the invoice's)
-        .join(DocumentType, DocumentType.id == Document.document_type_id)
+        # each entry under the document whose posting wrote it: a statement is chronological, so an invoice
+        # made from an order shows the commitment it released (Commitments −) beside what it used, and the
+        # order keeps what it committed on its own day
+        .join(Document, Document.id == le.document_id).join(DocumentType, DocumentType.id == Document.document_type_id)
         .where(le.po_id == po.id, le.at < cutoff)
         .group_by(Document.id, DocumentType.name).order_by(Document.doc_date, Document.id)).all()
     amount = amount_as_of(session, po, cutoff) if as_of < date.today() else po.amount
