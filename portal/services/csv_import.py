@@ -13,10 +13,10 @@ import io
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from portal.models import BillCode, Debtor, DocumentType, JobOrder, POEligibleType, PurchaseOrder
+from portal.models import BillCode, Debtor, Document, DocumentType, JobOrder, POEligibleType, PurchaseOrder
 from portal.domain import formatting
 from portal.domain.formatting import plural
 from portal.domain.text import CONTROL_MESSAGE, first_control_line
@@ -35,6 +35,7 @@ class Preview:
     documents: list[DocumentInput] = field(default_factory=list)
     row_errors: list[tuple[int, str]] = field(default_factory=list)  # (row number, message)
     rows: int = 0
+    existing: list[str] = field(default_factory=list)  # numbers of the file's documents imported already
 
     @property
     def valid(self) -> bool:
@@ -138,10 +139,14 @@ def parse(session: Session, user, text: str) -> Preview:
         doc["lines"].append(LineInput(job_id=job.id if job else None, bill_code_id=code.id, quantity=quantity,
                                       rate=rate, service_date=service, description=row.get("description", "")[:300],
                                       explicit_po_id=po_id))
+    existing = _existing(session, [key for key in grouped if key[1]])
     for key, doc in grouped.items():
         first_row = doc.pop("row")
         doc["lines"] = tuple(doc["lines"])
         data = DocumentInput(**doc)
+        if key in existing:  # posting it would break the unique number (a file imported twice, a refresh)
+            preview.row_errors.append((first_row, f"{data.number} already exists"))
+            preview.existing.append(data.number)
         errors, _ = documents._validate(session, user, data)
         for messages in errors.values():
             for message in messages:
@@ -149,6 +154,16 @@ def parse(session: Session, user, text: str) -> Preview:
         preview.documents.append(data)
     preview.row_errors.sort()
     return preview
+
+
+def _existing(session: Session, keys: list[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Which of the file's documents, as (document type id, upper(number)), a document of the portal has."""
+    found: set[tuple[int, str]] = set()
+    for start in range(0, len(keys), 1000):
+        found.update(tuple(row) for row in session.execute(
+            select(Document.document_type_id, func.upper(Document.number))
+            .where(tuple_(Document.document_type_id, func.upper(Document.number)).in_(keys[start:start + 1000]))))
+    return found
 
 
 def _named_po(session: Session, debtor_id: int, number: str, type_id: int | None) -> int | None:
@@ -199,7 +214,11 @@ def post_all(session: Session, user, text: str, *, today: date | None = None, se
         raise ValidationFailed({"file": [f"Row {n}: {m}" for n, m in preview.row_errors] or ["The file has no rows."]})
     numbers, warned, digests = [], [], []
     for data in preview.documents:
-        draft = documents.save_draft(session, user, None, data, commit=False)
+        try:
+            draft = documents.save_draft(session, user, None, data, commit=False)
+        except ValidationFailed as exc:  # e.g. the number taken since the preview (save_draft rolled back)
+            session.rollback()
+            return ImportResult([], f"Document {data.number} cannot be imported ({exc}); nothing was imported.")
         result = posting.post(session, user, draft.id, confirmed=True, today=today, commit=False)
         if not result.posted:
             session.rollback()

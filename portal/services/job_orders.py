@@ -4,11 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.domain.assignment import Target, enforcement_refusal, must_keep_po
-from portal.models import Branch, Debtor, DocumentType, JobOrder, User
+from portal.models import Branch, Debtor, DocumentType, JobOrder, JobPOAssignment, Role, User, user_roles
 from portal.services import audit, search, statement_constants as constant
 from portal.services.debtors import DebtorOption, all_debtors, like_pattern
 from portal.services import assignments
@@ -72,10 +72,28 @@ class UserOption:
         return self.full_name or self.username  # as User's
 
 
-def consultants(session: Session) -> list[UserOption]:
-    """The users a job order may name as its consultant: the active ones, by name."""
-    return [UserOption(*r) for r in session.execute(select(User.id, User.full_name, User.username)
-                                                    .where(User.active.is_(True)).order_by(User.full_name))]
+CONSULTANT_ROLE = "consultant"  # a role whose name holds this word (any case) works job orders as consultant
+
+
+def consultants(session: Session, keep: int | None = None) -> list[UserOption]:
+    """The users a job order may name as its consultant, by name: the active users holding a consultant role
+    (DESIGN.md: front-office consultants create the job orders; administrators, auditors and clerks do
+    not), and `keep`, the consultant the job being edited names already (never dropped by an edit)."""
+    role = select(user_roles.c.user_id).join(Role, Role.id == user_roles.c.role_id).where(
+        Role.name.ilike(f"%{CONSULTANT_ROLE}%"))
+    return [UserOption(*r) for r in session.execute(
+        select(User.id, User.full_name, User.username)
+        .where(or_(and_(User.active.is_(True), User.id.in_(role)), User.id == (keep or 0))).order_by(User.full_name))]
+
+
+def hidden_on_po(session: Session, user, po_id: int) -> int:
+    """How many job orders assigned to the PO directly the user may not see (job security): the PO's Job
+    assignments tab counts them, as a document counts its lines on other branches' jobs, never names them."""
+    if not branch_limit(user):
+        return 0
+    jobs = (select(func.count(distinct(JobPOAssignment.job_id))).join(JobOrder, JobOrder.id == JobPOAssignment.job_id)
+            .where(JobPOAssignment.po_id == po_id))
+    return session.scalar(jobs) - session.scalar(visible(jobs, user))
 
 
 def invoice_type(session: Session) -> DocumentType | None:

@@ -137,3 +137,47 @@ document.addEventListener("htmx:afterSettle", function (event) {
     if (input.value.trim()) { pickFromList(input); }
   });
 });
+
+// A form sent back with errors: focus its first invalid field (else its error message), so the keyboard and
+// the screen reader start on what to fix, on a page answering a submit and after an htmx submit's swap alike
+// (in the swapped part, else in the form sent: a field swapped out of band). A redraw that replaces the field
+// focused so (the bulk page redraws its form when the start date changes) focuses it again.
+var focusedForError = null;
+function focusFirstError(root) {
+  var spot = root.querySelector('[aria-invalid="true"]') || root.querySelector(".form-error, .field-error");
+  if (!spot) { return false; }
+  if (!spot.matches("input, select, textarea, button, a[href]")) { spot.setAttribute("tabindex", "-1"); }
+  spot.focus();
+  focusedForError = spot;
+  return true;
+}
+document.addEventListener("submit", function (event) {  // htmx's own submits are prevented by then
+  if (!event.defaultPrevented) { sessionStorage.setItem("portal-submitted", "1"); }
+});
+document.addEventListener("DOMContentLoaded", function () {
+  if (!sessionStorage.getItem("portal-submitted")) { return; }
+  sessionStorage.removeItem("portal-submitted");
+  var main = document.querySelector("main");
+  if (main) { focusFirstError(main); }
+});
+document.addEventListener("htmx:afterSettle", function (event) {
+  var request = event.detail.requestConfig || {}, xhr = event.detail.xhr || {}, sent = request.elt;
+  var submitted = request.triggeringEvent && request.triggeringEvent.type === "submit";
+  var replaced = focusedForError && !focusedForError.isConnected && document.activeElement === document.body;
+  if ((!submitted && !replaced) || xhr.portalFocused || !event.target.querySelector) { return; }
+  focusedForError = null;
+  var form = submitted && sent ? sent.closest("form") || sent : null;
+  if (form && !form.isConnected) { form = form.id ? document.getElementById(form.id) : null; }  // redrawn since
+  xhr.portalFocused = focusFirstError(event.target) || (form !== null && focusFirstError(form));
+});
+
+// Bulk assignment: Assign, held back after a preview that would assign no job, comes back with any change.
+document.addEventListener("change", function (event) {
+  var form = event.target.form, apply = form && form.querySelector("button[data-nothing-to-assign]");
+  if (!apply || form.id !== "bulk-form") { return; }
+  apply.disabled = false;
+  apply.removeAttribute("data-nothing-to-assign");
+  apply.removeAttribute("aria-describedby");
+  var why = document.getElementById("bulk-apply-why");
+  if (why) { why.remove(); }
+});

@@ -64,16 +64,25 @@ def _fill_choices(form: POForm, debtor_id: int | None, po=None) -> service.FormC
     return choices
 
 
+def _debtor_changed() -> bool:
+    """Whether this POST is the new PO form sent back for another debtor's choices, not a save."""
+    return request.method == "POST" and request.form.get("debtor_changed") == "1"
+
+
 def _new_po_form():
-    """A new PO's form: the debtor posted (or in the query), its choices, the "Standard" alert template on GET."""
+    """A new PO's form: the debtor posted (or in the query), its choices, the "Standard" alert template when
+    a debtor's choices first show (on GET, or the first debtor chosen); what was typed stays as typed."""
     form = POForm()
     debtor_id = form.debtor_id.data if request.method == "POST" else _int_arg("debtor_id")
     if request.method == "GET":
         form.debtor_id.data = debtor_id
     choices = _fill_choices(form, debtor_id)
-    if request.method == "GET":  # a new PO starts with the "Standard" alert template when there is one
+    shown = int_or_none(request.form.get("choices_of"))  # the debtor whose choices the form showed
+    if request.method == "GET" or (_debtor_changed() and not shown):
         form.alert_template_id.data = next((i for i, name in form.alert_template_id.choices
                                             if i and str(name).lower() == "standard"), None)
+    if _debtor_changed() and shown != debtor_id:
+        form.group_id.data = None  # the PO groups are the debtor's own
     return form, debtor_id, choices
 
 
@@ -82,7 +91,7 @@ def _new_po_form():
 def create():
     form, debtor_id, choices = _new_po_form()
     lines, line_ids, budgets_typed = lines_from(request) if request.method == "POST" else ((), (), ())
-    if form.validate_on_submit():
+    if not _debtor_changed() and form.validate_on_submit():
         if not debtor_id or choices is None:
             form.debtor_id.errors = ["Choose the debtor."]
         else:
@@ -123,7 +132,7 @@ def detail(po_id: int):
     if tab not in dict(TABS):
         tab = "summary"
     history = audit.history_of(db.session, "purchase_orders", po.id) if tab == "history" else []
-    from portal.services import assignments
+    from portal.services import assignments, job_orders
 
     if tab == "documents" and (fmt := exporting.requested_format()):
         from portal.services import export_lists
@@ -134,6 +143,7 @@ def detail(po_id: int):
         return render_template("purchase_orders/_document_rows.html", po=po, **extra)
     return render("purchase_orders/detail.html", "purchase_orders/_tab.html", po=po, tab=tab, tabs=TABS, **extra,
                   po_assignments=lambda po_id: assignments.of_po(db.session, current_user, po_id),
+                  po_hidden_jobs=lambda po_id: job_orders.hidden_on_po(db.session, current_user, po_id),
                   history=history, figures=service.balance_figures(po), line_figures=service.line_figures, can_modify=service.can_modify(current_user, po),
                   today=date.today())
 
