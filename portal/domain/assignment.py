@@ -57,6 +57,7 @@ class POPeriod:
     effective: date
     expiration: date
     group_id: int | None = None
+    description: str = ""  # what tells a split PO's twins apart in a picker (same number, other types)
 
     def valid_on(self, day: date) -> bool:
         """Whether the PO is valid on `day`: effective through expiration, both days included."""
@@ -153,6 +154,21 @@ def future_after(timeline: list[Assignment], day: date) -> list[Assignment]:
 def offerable_groups(groups: list[GroupInfo]) -> list[GroupInfo]:
     """Only active groups with at least one PO are offered for assignment (seed 004)."""
     return [g for g in groups if g.active and g.pos]
+
+
+def twin_numbers(pos) -> frozenset[str]:
+    """The numbers that more than one of these POs carry (a split PO's twins, seed 001), whose options then
+    say which is which (`po_option`)."""
+    seen, twins = set(), set()
+    for p in pos:
+        (twins if p.number in seen else seen).add(p.number)
+    return frozenset(twins)
+
+
+def po_option(po, twins: frozenset[str]) -> str:
+    """A PO as a picker names it: "PO 4500", and its description when a twin of the same number is offered
+    beside it ("PO ACM-SPLIT — Service work"): the two looked the same."""
+    return f"PO {po.number}" + (f" — {po.description}" if po.number in twins and po.description else "")
 
 
 def typed_name(kind: str, name: str) -> str:

@@ -229,6 +229,7 @@ class ValidPO:
     group: str  # the PO group's description, "" when it is in none
     effective: date
     expiration: date
+    description: str = ""  # the PO's own: what tells a split PO's twins apart
 
 
 def valid_pos(session: Session, debtor_id: int, as_of: date, *, limit: int = GRID_POS,
@@ -241,10 +242,10 @@ def valid_pos(session: Session, debtor_id: int, as_of: date, *, limit: int = GRI
     first = [(PurchaseOrder.id == include).desc()] if include else []
     rows = session.execute(
         select(PurchaseOrder.id, PurchaseOrder.number, func.coalesce(POGroup.description, ""), PurchaseOrder.effective,
-               PurchaseOrder.expiration, total)
+               PurchaseOrder.expiration, func.coalesce(PurchaseOrder.description, ""), total)
         .outerjoin(POGroup, POGroup.id == PurchaseOrder.group_id).where(*valid)
         .order_by(*first, PurchaseOrder.number_key, PurchaseOrder.id).limit(limit)).all()
-    pos, total = [ValidPO(*row[:5]) for row in rows], rows[0][5] if rows else 0
+    pos, total = [ValidPO(*row[:6]) for row in rows], rows[0][6] if rows else 0
     return sorted(pos, key=lambda p: p.number), total
 
 
@@ -367,7 +368,7 @@ def picker_offer(session: Session, debtor_id: int, as_of: date, *, q: str = "", 
             return PickerOffer([(p, None) for p in pos], groups, total)
         pos, groups = offer_with_remaining(session, debtor_id, as_of)
         return PickerOffer(pos, groups, total)
-    offered = select(P.id, P.number, P.effective, P.expiration, P.group_id)
+    offered = select(P.id, P.number, P.effective, P.expiration, P.group_id, P.description)
     if with_remaining:
         offered = offered.add_columns(P.amount, B.used, B.commitments, B.estimates).outerjoin(B, B.po_id == P.id)
     offered = offered.where(*valid)
@@ -375,7 +376,7 @@ def picker_offer(session: Session, debtor_id: int, as_of: date, *, q: str = "", 
     rows = session.execute(stmt.order_by(P.number_key, P.id).limit(limit)).all()
     if chosen is not None and not chosen.is_group and chosen.id not in {r.id for r in rows}:
         rows += session.execute(offered.where(P.id == chosen.id)).all()  # kept (only if valid for this debtor)
-    pos = [(POPeriod(r.id, r.number, r.effective, r.expiration, r.group_id),
+    pos = [(POPeriod(r.id, r.number, r.effective, r.expiration, r.group_id, r.description or ""),
             budget.Balance.of(r.amount, r if r.used is not None else None).net_remaining if with_remaining else None)
            for r in rows]
     group_ids = set(session.scalars(select(POGroup.id).where(POGroup.debtor_id == debtor_id)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased, lazyload
 
 from portal.domain.assignment import Assignment, GroupInfo, POPeriod, Target
@@ -20,7 +20,7 @@ def to_value(row) -> Assignment:
 
 def po_period(po: PurchaseOrder) -> POPeriod:
     """A PO's validity period (and group) as the domain's value."""
-    return POPeriod(po.id, po.number, po.effective, po.expiration, po.group_id)
+    return POPeriod(po.id, po.number, po.effective, po.expiration, po.group_id, po.description or "")
 
 
 # the POs a split PO's twins are found through; made once (building an alias of the mapper each call
@@ -71,7 +71,8 @@ def debtor_pos(session: Session, debtor_id: int | None, *, po_ids: set[int] | No
         P = PurchaseOrder
         rows = {}
         pos = {r.id: POPeriod(*r) for r in session.execute(
-            po_stmt.with_only_columns(P.id, P.number, P.effective, P.expiration, P.group_id))}
+            po_stmt.with_only_columns(P.id, P.number, P.effective, P.expiration, P.group_id,
+                                      func.coalesce(P.description, "")))}
     else:
         rows = {p.id: p for p in session.scalars(po_stmt)}
         pos = {i: po_period(p) for i, p in rows.items()}

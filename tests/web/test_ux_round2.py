@@ -165,3 +165,28 @@ def test_a_branch_limited_user_is_told_of_the_pos_jobs_of_other_branches(db_sess
     assert "North porter" in tab and "2 job orders of other branches" in tab and "No job" not in tab
     everyone, _ = login_as("Consultant")
     assert "not shown" not in everyone.get(f"/purchase-orders/{po.id}?tab=assignments").get_data(as_text=True)
+
+
+def test_a_split_pos_twins_say_which_is_which_in_every_assignment_picker(db_session, login_as):
+    """Two POs of one number (seed 001's split PO) were "PO ACM-SPLIT" twice in the grid, the job's panel, the
+    bulk page and the job form; each now carries its description. A number offered once stays bare."""
+    from portal.domain.assignment import po_option, twin_numbers
+
+    browser, _ = login_as("Billing Admin")
+    debtor = factories.debtor(db_session, "ACME")
+    types = factories.document_types(db_session)
+    factories.po(db_session, debtor, "ACM-SPLIT", description="Inventory items", types=[types["Sales Invoice"]])
+    factories.po(db_session, debtor, "ACM-SPLIT", description="Service work", types=[types["Service Invoice"]])
+    factories.po(db_session, debtor, "ACM-ONE", description="Alone")
+    job = factories.job(db_session, debtor, start=date(2026, 1, 1))
+    day = "2026-06-01"
+    pages = {"grid": f"/assignments/?debtor_id={debtor.id}&as_of={day}",
+             "panel": f"/job-orders/{job.id}?as_of={day}",
+             "bulk": f"/assignments/bulk?debtor_id={debtor.id}",
+             "job form": f"/job-orders/po-picker?debtor_id={debtor.id}"}
+    for name, url in pages.items():
+        html = browser.get(url).get_data(as_text=True)
+        assert "PO ACM-SPLIT — Inventory items" in html and "PO ACM-SPLIT — Service work" in html, name
+        assert "ACM-ONE — Alone" not in html, name
+    twins = twin_numbers([type("P", (), {"number": n})() for n in ("A", "B", "A")])
+    assert twins == {"A"} and po_option(type("P", (), {"number": "B", "description": "x"})(), twins) == "PO B"

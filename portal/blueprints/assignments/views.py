@@ -23,6 +23,8 @@ from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.web import url_per_row
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
+bp.add_app_template_global(assignment_rules.twin_numbers, "twin_numbers")
+bp.add_app_template_global(assignment_rules.po_option, "po_option")
 
 AS_OF_FORMAT = "Enter the as-of date as YYYY-MM-DD."
 START_FORMAT = "Enter the start date as YYYY-MM-DD."

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from portal.authz import requires
 from portal.domain import formatting
+from portal.domain.assignment import po_option, twin_numbers
 from portal.blueprints import exporting
 from portal.blueprints.forms import apply_errors, day_arg, int_or_none, page_arg
 from portal.blueprints.job_orders.forms import JobForm, parse_target
@@ -59,10 +60,11 @@ def _picker(form: JobForm, debtor_id: int | None, q: str = "") -> dict:
     offer = assignments.picker_offer(db.session, debtor.id, today, q=q, chosen=parse_target(form.po_choice.data),
                                       limit=assignments.PICKER_OPTIONS)
     pos, groups = offer.pos, offer.groups
+    twins = twin_numbers(p for p, _ in pos)
     form.po_choice.choices = [("", "— none —" if not debtor.enforce_purchase_orders else "— choose —")] + \
         [(f"group:{g.id}", f"Group {g.description} (PO {g.po_on(today).number if g.po_on(today) else 'none today'})")
          for g in groups] + \
-        [(f"po:{p.po_id}", f"PO {p.number} — {remaining:,.2f} remaining (to {p.expiration.isoformat()})")
+        [(f"po:{p.po_id}", f"{po_option(p, twins)} — {remaining:,.2f} remaining (to {p.expiration.isoformat()})")
          for p, remaining in pos]
     return {"debtor": debtor, "pos": [p for p, _ in pos], "groups": groups, **panel_search(offer, q)}
 
