@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Integer, Select, cast, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from portal.domain.text import csv_text
-from portal.models import AuditEntry, JobOrder, User
+from portal.models import AuditEntry, DocumentLine, JobOrder, User
 from portal.services.paging import Page, paginate
 
 ACTIONS = ("create", "update", "delete")
@@ -44,10 +44,19 @@ def _statement(session: Session, f: AuditFilter) -> Select:
     stmt = select(AuditEntry).options(joinedload(AuditEntry.actor))
     if f.branch_ids is not None:
         visible_jobs = select(JobOrder.id).where(JobOrder.branch_id.in_(f.branch_ids))
+        hidden_jobs = select(JobOrder.id).where(JobOrder.branch_id.not_in(f.branch_ids))
+        hidden_lines = select(DocumentLine.id).join(JobOrder, JobOrder.id == DocumentLine.job_id).where(
+            JobOrder.branch_id.not_in(f.branch_ids))
+        # a change naming another branch's job (a line, an item, a contract: old or new value)
+        names_hidden = [func.coalesce(cast(AuditEntry.changes["job_id"][i].astext, Integer).in_(hidden_jobs), False)
+                        for i in (0, 1)]
         stmt = stmt.where(
             or_(AuditEntry.entity_type != "job_orders", AuditEntry.entity_id.in_(visible_jobs)),
             or_(AuditEntry.scope_type.is_(None), AuditEntry.scope_type != "job_orders",
-                AuditEntry.scope_id.in_(visible_jobs)))
+                AuditEntry.scope_id.in_(visible_jobs)),
+            # a document line on another branch's job: its every change (the document's page hides it)
+            or_(AuditEntry.entity_type != "document_lines", AuditEntry.entity_id.not_in(hidden_lines)),
+            ~or_(*names_hidden))
     if f.username:
         if f.username.strip().lower() in ("system", "-"):
             stmt = stmt.where(AuditEntry.actor_id.is_(None))

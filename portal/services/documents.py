@@ -372,7 +372,7 @@ def describe_funding(session: Session, user, data: DocumentInput) -> list[Fundin
     if doc_type.is_credit_memo and any(l.source_line_id for l in data.lines):
         sources = {l.id: l for l in session.scalars(select(DocumentLine).join(Document).where(
             DocumentLine.id.in_([l.source_line_id for l in data.lines if l.source_line_id]),
-            DocumentLine.po_id.is_not(None), Document.debtor_id == debtor.id))}
+            DocumentLine.po_id.is_not(None), Document.debtor_id == debtor.id)) if may_see(user, l.job)}  # job security
     out: list[Funding | str] = []
     for line in data.lines:
         if (src := sources.get(line.source_line_id)) is not None:  # as posting will: against the invoice line

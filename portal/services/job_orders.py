@@ -141,8 +141,9 @@ class JobInput:
     target: Target | None = None  # the PO or group chosen on the form
 
 
-def _validate(session: Session, user, data: JobInput) -> dict[str, list[str]]:
-    """A job needs a title, a start date (not after its discontinued date), a debtor and one of the user's branches."""
+def _validate(session: Session, user, data: JobInput, keep_consultant: int | None = None) -> dict[str, list[str]]:
+    """A job needs a title, a start date (not after its discontinued date), a debtor and one of the user's
+    branches; its consultant is one the picker offers (`consultants`: the job's own kept on an edit)."""
     errors: dict[str, list[str]] = {}
     if not data.title.strip():
         errors["title"] = ["Enter the job title."]
@@ -159,7 +160,8 @@ def _validate(session: Session, user, data: JobInput) -> dict[str, list[str]]:
     if data.branch_id is None or session.get(Branch, data.branch_id) is None or \
             (branch_limit(user) and data.branch_id not in branch_limit(user)):
         errors["branch_id"] = ["Choose one of your branches."]
-    if data.consultant_id is not None and session.get(User, data.consultant_id) is None:
+    if data.consultant_id is not None and data.consultant_id not in {
+            u.id for u in consultants(session, keep_consultant)}:
         errors["consultant_id"] = ["Choose a consultant from the list."]
     if len(data.po_reference.strip()) > 50:
         errors["po_reference"] = ["Use at most 50 characters."]
@@ -202,7 +204,8 @@ def update_job(session: Session, user, job_id: int, data: JobInput, *, expected_
     """Edit a job. A new debtor keeps the old assignments (shown under the old debtor, read-only,
     ended the day before the move when a PO of the new debtor is chosen); moving to a debtor that
     enforces POs needs one of its POs or groups (seed 003)."""
-    errors = _validate(session, user, data)
+    current = session.scalar(select(JobOrder.consultant_id).where(JobOrder.id == job_id))
+    errors = _validate(session, user, data, keep_consultant=current)
     if errors:
         raise ValidationFailed(errors)
     audit.acting(session, user)

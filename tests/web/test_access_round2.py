@@ -236,3 +236,62 @@ def test_the_history_of_an_assignment_on_another_branchs_job_is_left_out_and_cou
     assert note.what == "1 change to assignments of job orders outside your branches is not shown." and not note.changes
     [row] = readable(db_session, entries, factories.user(db_session, role_name="Billing Admin"))
     assert row.what == "job PO assignment" and "PO P12" in [c.new for c in row.changes]
+
+
+# Round 3 (probing the fixes): reassign, the audit log, the editor's funding note, the consultant
+
+
+def test_a_branch_limited_user_may_not_reassign_an_invoice_holding_another_branchs_line(db_session, login_as, branches):
+    north, _, north_job, city_job = branches
+    invoice = _order(db_session, lines_on=[north_job, city_job], type_name="Sales Invoice")
+    other = factories.po(db_session, north_job.debtor, "OTHER-PO", effective=D(2026, 1, 1), expiration=D(2026, 12, 31))
+    browser, _ = login_as("Billing Admin", branches=[north])
+    page = browser.get(f"/documents/{invoice.id}").get_data(as_text=True)
+    assert 'id="reassign-panel"' not in page
+    mine = min(l.id for l in invoice.lines if l.job_id == north_job.id)
+    moved = browser.post(f"/documents/{invoice.id}/reassign", {"target": f"{other.id}:", "line_id": [str(mine)],
+                                                               "reason": "x"})
+    assert moved.status_code == 403
+    assert browser.get(f"/documents/{invoice.id}/reassign-form", headers={"HX-Request": "true"}).status_code == 403
+    db_session.expire_all()
+    assert {l.po_id for l in db_session.get(Document, invoice.id).lines} != {other.id}
+    assert not db_session.scalars(select(LedgerEntry).where(LedgerEntry.event == "reassign")).all()
+
+
+def test_the_audit_log_leaves_out_another_branchs_document_lines_for_a_branch_limited_administrator(
+        db_session, login_as, branches):
+    north, _, north_job, city_job = branches
+    order = _order(db_session, lines_on=[north_job, city_job])
+    city_line = next(l for l in order.lines if l.job_id == city_job.id)
+    browser, _ = login_as("Administrator", branches=[north])
+    for url in ("/audit-log/?type=document_lines", f"/audit-log/?type=document_lines&record={city_line.id}",
+                "/audit-log/export.csv?type=document_lines"):
+        text = browser.get(url).get_data(as_text=True)
+        assert "ORD hours 2" not in text and "ORD hours 1" in text or "record=" in url and "ORD hours 1" not in text, url
+    everyone, _ = login_as("Administrator")
+    assert "ORD hours 2" in everyone.get("/audit-log/export.csv?type=document_lines").get_data(as_text=True)
+
+
+def test_the_line_editor_does_not_describe_a_credited_line_on_another_branchs_job(db_session, login_as, branches):
+    north, _, north_job, city_job = branches
+    invoice = _order(db_session, lines_on=[north_job, city_job], type_name="Sales Invoice")
+    city_line = next(l for l in invoice.lines if l.job_id == city_job.id)
+    browser, user = login_as("Billing Admin", branches=[north])
+    data = documents.DocumentInput(invoice.debtor_id, factories.document_types(db_session)["Credit Memo"].id, "",
+                                   D(2026, 3, 2), lines=(documents.LineInput(None, city_line.bill_code_id, Decimal("1"),
+                                                                              Decimal("1"), source_line_id=city_line.id),))
+    [funding] = documents.describe_funding(db_session, user, data)
+    assert invoice.number not in str(getattr(funding, "note", funding))
+
+
+def test_a_job_names_as_consultant_only_a_user_the_picker_offers(db_session, login_as):
+    browser, _ = login_as("Billing Admin")
+    debtor, branch = factories.debtor(db_session), factories.branch(db_session)
+    auditor = factories.user(db_session, role_name="Auditor")
+    form = {"title": "Picker", "debtor_id": str(debtor.id), "branch_id": str(branch.id), "site": "",
+            "start_date": "2026-01-01", "discontinued_date": "", "consultant_id": str(auditor.id), "po_choice": "",
+            "po_reference": ""}
+    html = browser.post("/job-orders/new", form).get_data(as_text=True)
+    assert "Choose a consultant from the list." in html
+    from portal.models import JobOrder
+    assert db_session.scalar(select(JobOrder.id).where(JobOrder.title == "Picker")) is None

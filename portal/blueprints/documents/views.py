@@ -229,6 +229,7 @@ def reassign_form(doc_id: int):
     if not current_user.can("documents", "view"):
         abort(403)
     doc = service.get_document(db.session, doc_id, with_line_refs=True)
+    service.check_lines_visible(current_user, doc.lines)  # as the move itself: not with other branches' lines
     pos = document_choices.reassign_targets(db.session, doc.debtor_id) if doc.lines_reassignable else []
     return render_template("documents/_reassign_form.html", doc=doc, pos=pos, **service.lines_shown(current_user, doc))
 
