@@ -16,7 +16,7 @@ document row. Until now:
 
 Now both are what each document still draws: its lines' ledger entries (a budgeted line), or its lines'
 amounts (a line on no PO; an order's line less what posted invoices made from it took, never below
-zero). The spend summary is recomputed for a document when its status, date, debtor or number changes
+zero, and nothing once they took its whole quantity, as posting releases a budgeted one). The spend summary is recomputed for a document when its status, date, debtor or number changes
 (and then for the documents its lines were made from), when its lines change while posted, and when
 ledger entries are written for its lines (a release, a cancellation, a reassignment).
 """
@@ -87,6 +87,7 @@ BEGIN
                COALESCE(sum(CASE WHEN l.po_id IS NOT NULL THEN e.used
                                  WHEN t.bucket = 'used' THEN l.amount * t.sign END), 0),
                COALESCE(sum(CASE WHEN l.po_id IS NOT NULL THEN e.commitments
+                                 WHEN t.bucket = 'commitment' AND inv.quantity >= l.quantity THEN 0
                                  WHEN t.bucket = 'commitment' THEN greatest(l.amount * t.sign - inv.amount, 0) END), 0),
                COALESCE(sum(CASE WHEN l.po_id IS NOT NULL THEN e.estimates
                                  WHEN t.bucket = 'estimate' THEN l.amount * t.sign END), 0),
@@ -100,7 +101,7 @@ BEGIN
                    COALESCE(sum(x.amount) FILTER (WHERE x.bucket = 'estimate'), 0) AS estimates
             FROM ledger_entries x WHERE x.document_line_id = l.id AND l.po_id IS NOT NULL) e
         CROSS JOIN LATERAL (
-            SELECT COALESCE(sum(il.amount), 0) AS amount
+            SELECT COALESCE(sum(il.amount), 0) AS amount, COALESCE(sum(il.quantity), 0) AS quantity
             FROM document_lines il
             JOIN documents idoc ON idoc.id = il.document_id AND idoc.status = 'posted'
             JOIN document_types it ON it.id = idoc.document_type_id AND it.bucket = 'used' AND it.sign > 0

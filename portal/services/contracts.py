@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from portal.domain import contracts as rules, formatting
 from portal.domain.contracts import Delivery as DeliveryInput
 from portal.domain.contracts import POFigures
 from portal.models import (BillCode, Contract, ContractNote, Debtor, Delivery, DocumentLine, DocumentType, JobOrder,
-                           Opportunity, POBalance, PurchaseOrder, User, debtor_relationship_leads)
+                           LedgerEntry, Opportunity, POBalance, PurchaseOrder, User, debtor_relationship_leads)
 from portal.services import audit, documents, job_visibility, maintenance, posting
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.locks import locked
@@ -113,19 +113,42 @@ def orders_of(session: Session, contract_id: int) -> dict[int, tuple[int, str]]:
         .join(Document, Document.id == DocumentLine.document_id).where(Delivery.contract_id == contract_id))}
 
 
+_SOURCE_LINE = aliased(DocumentLine, name="delivery_line")
+
+
+def _scheduled_amount():
+    """What a delivery keeps scheduled: its amount; once cancelled, the part invoices had released from it
+    before (what was delivered and invoiced stays on the contract; only the rest went back)."""
+    released = (select(func.coalesce(-func.sum(LedgerEntry.amount), 0))
+                .join(_SOURCE_LINE, _SOURCE_LINE.id == LedgerEntry.document_line_id)
+                .where(LedgerEntry.document_line_id == Delivery.document_line_id, LedgerEntry.bucket == "commitment",
+                       LedgerEntry.document_id != _SOURCE_LINE.document_id)
+                .correlate(Delivery).scalar_subquery())
+    return case((Delivery.cancelled_on.is_(None), Delivery.amount), else_=released)
+
+
 def scheduled_total(session: Session, contract_id: int) -> Decimal:
-    """What the contract has scheduled: its deliveries not cancelled."""
-    return session.scalar(select(func.coalesce(func.sum(Delivery.amount), 0)).where(
-        Delivery.contract_id == contract_id, Delivery.cancelled_on.is_(None))) or ZERO
+    """What the contract has scheduled: its deliveries not cancelled, and the invoiced part of those that are."""
+    return session.scalar(select(func.coalesce(func.sum(_scheduled_amount()), 0)).where(
+        Delivery.contract_id == contract_id)) or ZERO
 
 
-def products_of(deliveries: list[Delivery]) -> list[tuple[BillCode, Decimal]]:
-    """The contract's products (bill codes) and the dollars scheduled on each."""
+def scheduled_by_delivery(session: Session, deliveries: list[Delivery]) -> dict[int, Decimal]:
+    """What each delivery keeps scheduled (`_scheduled_amount`), for the products table."""
+    if not deliveries:
+        return {}
+    return dict(session.execute(select(Delivery.id, _scheduled_amount()).where(
+        Delivery.id.in_([d.id for d in deliveries]))).all())
+
+
+def products_of(deliveries: list[Delivery], scheduled: dict[int, Decimal]) -> list[tuple[BillCode, Decimal]]:
+    """The contract's products (bill codes) and the dollars scheduled on each (`scheduled`: each delivery's,
+    `scheduled_by_delivery`: a cancelled one keeps its invoiced part)."""
     totals: dict[int, Decimal] = defaultdict(Decimal)
     codes: dict[int, BillCode] = {}
     for d in deliveries:
-        if d.cancelled_on is None:
-            totals[d.bill_code_id] += d.amount
+        if scheduled.get(d.id):
+            totals[d.bill_code_id] += scheduled[d.id]
             codes[d.bill_code_id] = d.bill_code
     return sorted(((codes[i], a) for i, a in totals.items()), key=lambda pair: pair[0].code)
 
@@ -497,7 +520,7 @@ def po_schedule(session: Session, user, po: PurchaseOrder) -> dict:
 def contracts_of_debtor(session: Session, user, debtor_id: int, limit: int = 100) -> list[tuple[Contract, Decimal]]:
     """A debtor's contracts with what each has scheduled (two queries, at most `limit` rows)."""
     rows = session.execute(
-        select(Contract, func.coalesce(func.sum(Delivery.amount).filter(Delivery.cancelled_on.is_(None)), 0))
+        select(Contract, func.coalesce(func.sum(_scheduled_amount()), 0))
         .outerjoin(Delivery, Delivery.contract_id == Contract.id).where(Contract.debtor_id == debtor_id)
         .group_by(Contract.id).order_by(Contract.id.desc()).limit(limit)).all()
     return [(c, total) for c, total in rows if visible(user, c)]
@@ -507,8 +530,12 @@ def contracts_of_debtor(session: Session, user, debtor_id: int, limit: int = 100
 
 _CONTRACT_SQL = """
 WITH scheduled AS (
-    SELECT contract_id, SUM(amount) FILTER (WHERE cancelled_on IS NULL) AS scheduled
-    FROM contract_deliveries GROUP BY contract_id
+    -- a delivery's amount; once cancelled, what invoices had released from its line before
+    SELECT d.contract_id, SUM(CASE WHEN d.cancelled_on IS NULL THEN d.amount ELSE COALESCE((
+               SELECT -SUM(le.amount) FROM ledger_entries le JOIN document_lines dl ON dl.id = le.document_line_id
+               WHERE le.document_line_id = d.document_line_id AND le.bucket = 'commitment'
+                 AND le.document_id <> dl.document_id), 0) END) AS scheduled
+    FROM contract_deliveries d GROUP BY d.contract_id
 ), posted AS (
     -- what the contract's own orders posted and voided (not what invoices released)
     SELECT d.contract_id, SUM(le.amount) AS posted

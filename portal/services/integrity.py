@@ -139,7 +139,7 @@ _SUMMARY_SQL = {
                               COALESCE(sum(amount) FILTER (WHERE bucket = 'commitment'), 0) AS c,
                               COALESCE(sum(amount) FILTER (WHERE bucket = 'estimate'), 0) AS e
                        FROM ledger_entries GROUP BY document_line_id),
-             invoiced AS (SELECT il.source_line_id AS line_id, sum(il.amount) AS amount
+             invoiced AS (SELECT il.source_line_id AS line_id, sum(il.amount) AS amount, sum(il.quantity) AS quantity
                           FROM document_lines il JOIN documents d ON d.id = il.document_id AND d.status = 'posted'
                           JOIN document_types t ON t.id = d.document_type_id AND t.bucket = 'used' AND t.sign > 0
                           WHERE il.source_line_id IS NOT NULL GROUP BY il.source_line_id),
@@ -147,6 +147,7 @@ _SUMMARY_SQL = {
                               CASE WHEN l.po_id IS NOT NULL THEN COALESCE(x.u, 0)
                                    WHEN t.bucket = 'used' THEN l.amount * t.sign ELSE 0 END AS u,
                               CASE WHEN l.po_id IS NOT NULL THEN COALESCE(x.c, 0)
+                                   WHEN t.bucket = 'commitment' AND i.quantity >= l.quantity THEN 0
                                    WHEN t.bucket = 'commitment'
                                    THEN greatest(l.amount * t.sign - COALESCE(i.amount, 0), 0) ELSE 0 END AS c,
                               CASE WHEN l.po_id IS NOT NULL THEN COALESCE(x.e, 0)

@@ -264,6 +264,8 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
                             line_releases=line_releases, type_name=doc_type.name)
     if doc_type.is_credit_memo:
         _credit_floor(session, doc, sources, check)
+    if doc_type.is_invoice and sources:
+        _invoiced_orders(session, doc, sources, [(f[1], f[3]) for f in funded], check)
     result = PostResult(check, number=doc.number, seen=check.seen(doc.row_version))
     if seen is not None and seen != result.seen and (confirmed or override):
         confirmed = override = False
@@ -329,6 +331,31 @@ def _credit_floor(session: Session, doc: Document, sources: dict[int, DocumentLi
                                 f"left on invoice line {sources[src_id].line_no}.", True, True))
 
 
+def _invoiced_orders(session: Session, doc: Document, sources: dict[int, DocumentLine],
+                     funded: list[tuple[int | None, str | None]], check: PostingCheck) -> None:
+    """An invoice's lines made from orders: refused when the order was voided, or the line's delivery
+    cancelled, since the draft was made (its commitment went back: posting would draw the work again, and
+    take it off the contract's opportunity); a warning when the line draws on another PO number than the
+    order's, whose commitment it releases all the same."""
+    ids = [s.id for s in sources.values() if s.document.document_type.is_order]
+    cancelled = set(session.scalars(select(LedgerEntry.document_line_id).where(
+        LedgerEntry.document_line_id.in_(ids), LedgerEntry.event == "void").distinct())) if ids else set()
+    for n, (line, (po_id, number)) in enumerate(zip(doc.lines, funded), start=1):
+        src = sources.get(line.source_line_id)
+        if src is None or not src.document.document_type.is_order:
+            continue
+        if src.document.status != "posted" or src.id in cancelled:
+            gone = "is void" if src.document.status != "posted" else "was cancelled"
+            check.warnings.append(budget.Warning(
+                "source_gone", f"Line {n}: made from {src.document.number} line {src.line_no}, which {gone} since "
+                               "the draft was made: make the invoice again, without it.", True, True))
+        elif src.po_id and number != src.po_number:
+            check.warnings.append(budget.Warning(
+                "source_po", f"Line {n}: made from {src.document.number} on PO {src.po_number}, it draws on "
+                             f"{'PO ' + number if po_id else 'no PO'}; the order's commitment on PO "
+                             f"{src.po_number} is released all the same."))
+
+
 def void(session: Session, user, doc_id: int, *, today: date | None = None) -> None:
     """Void an open estimate or order, taking back exactly what it still draws. Posted invoices
     are never voided: credit them with a credit memo. A user limited to branches may not void a
@@ -389,6 +416,9 @@ def reassign(session: Session, user, doc_id: int, line_ids: list[int], po_id: in
     doc = locked(session, Document, doc_id)
     if doc is None:
         raise NotFound("No such document.")
+    if not all(may_see(user, line.job) for line in doc.lines):  # as post and void: not a document of theirs
+        session.rollback()
+        check_lines_visible(user, doc.lines)
     refuse = lambda field_, message: (session.rollback(), ValidationFailed({field_: [message]}))[1]  # noqa: E731
     if not doc.lines_reassignable:
         raise refuse("", "Only lines of a posted invoice can be reassigned.")

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from portal.domain.contracts import Delivery as DeliveryInput
 from portal.models import BillCode, Document, DocumentLine, debtor_relationship_leads
@@ -144,3 +144,76 @@ def test_a_partly_invoiced_delivery_is_cancelled_for_the_part_not_invoiced(shop)
     with pytest.raises(Exception, match="invoiced in full"):
         contracts.cancel_deliveries(s, lead, contract.id, [class_b.id], today=DAY)
     assert _figures(shop)[0] == (D("1100.00"), D("0.00"))
+
+
+def test_a_cancelled_delivery_keeps_its_invoiced_part_scheduled_and_a_draft_made_before_is_refused(shop):
+    """Cancelling a partly invoiced delivery took its whole amount off "Scheduled" (integrity: scheduled ≠
+    ledger); a draft invoice made before the cancel then posted and took the work off the opportunity again."""
+    s, po = shop["s"], shop["po"]
+    lead = factories.user(s, role_name="Relationship Lead")
+    s.execute(debtor_relationship_leads.insert().values(debtor_id=shop["debtor"].id, user_id=lead.id))
+    code = s.scalar(select(BillCode).where(BillCode.code == "ORD"))
+    contract = contracts.enter_contract(s, lead, contracts.ContractInput(
+        shop["debtor"].id, po.id, "Course", None, None,
+        (DeliveryInput(code.id, date(2026, 3, 10), "Class A", D("3"), D("333.3333")),
+         DeliveryInput(code.id, date(2026, 3, 11), "Class B", D("2.5"), D("123.4567")))), today=DAY,
+        confirmed=True).contract
+    class_a, class_b = sorted(contracts.deliveries_of(s, contract.id), key=lambda d: d.description)
+    order = s.get(Document, s.get(DocumentLine, class_a.document_line_id).document_id)
+    shop["derive"](order, "Sales Invoice", {class_a.document_line_id: D("1"), class_b.document_line_id: D("1")})
+    late = documents.derive(s, shop["user"], order.id, shop["types"]["Sales Invoice"].id,
+                            quantities={class_a.document_line_id: D("0"), class_b.document_line_id: D("1.5")})
+    contracts.cancel_deliveries(s, lead, contract.id, [class_a.id, class_b.id], today=DAY)
+    s.expire_all()
+    assert contracts.scheduled_total(s, contract.id) == D("333.33") + D("123.46")  # what was invoiced of each
+    assert dict((c.code, a) for c, a in contracts.products_of(
+        contracts.deliveries_of(s, contract.id), contracts.scheduled_by_delivery(
+            s, contracts.deliveries_of(s, contract.id)))) == {"ORD": D("456.79")}
+    assert contracts.integrity_problems(s) == []
+    result = posting.post(s, shop["user"], late.id, confirmed=True, override=True, today=DAY)
+    assert result.refused and not result.posted
+    assert "which was cancelled since the draft was made" in " ".join(w.message for w in result.check.warnings)
+    _figures(shop)
+
+
+def test_a_draft_invoice_of_an_order_voided_since_is_refused(shop):
+    order = shop["post"]("Sales Order", ("ORD", "4", "50"))
+    draft = documents.derive(shop["s"], shop["user"], order.id, shop["types"]["Sales Invoice"].id)
+    posting.void(shop["s"], shop["user"], order.id, today=DAY)
+    result = posting.post(shop["s"], shop["user"], draft.id, confirmed=True, override=True, today=DAY)
+    assert result.refused and f"made from {order.number} line 1, which is void" in result.check.warnings[0].message
+    shop["s"].expire_all()
+    assert (shop["po"].balance.used, shop["po"].balance.commitments) == (D("0"), D("0")) and check(shop["s"]) == []
+
+
+def test_an_invoice_drawing_on_another_po_than_its_order_says_the_order_is_released_all_the_same(shop):
+    s = shop["s"]
+    order = shop["post"]("Sales Order", ("ORD", "4", "50"))
+    draft = documents.derive(s, shop["user"], order.id, shop["types"]["Sales Invoice"].id)
+    s.execute(text("UPDATE document_lines SET po_id = NULL, explicit_po = false WHERE document_id = :d"), {"d": draft.id})
+    s.commit()
+    result = posting.post(s, shop["user"], draft.id, today=DAY)
+    assert result.needs_confirmation and any(
+        w.code == "source_po" and f"made from {order.number} on PO PM-100, it draws on no PO" in w.message
+        for w in result.check.warnings)
+
+
+def test_a_number_typed_on_the_fly_releases_its_order_when_the_whole_quantity_is_invoiced(shop):
+    """Orders kept 500.00 after an order of 10 × 100 was invoiced at a rate of 50, and 0.01 after 3 × 33.3333
+    was invoiced 1 + 1 + 1: a line on no PO now follows posting's rule for a budgeted one."""
+    s = shop["s"]
+    bare = factories.debtor(s, "BARE2")
+    order = shop["post"]("Sales Order", ("ORD", "10", "100"), ("OT", "3", "33.3333"), debtor_id=bare.id,
+                         po_number="FLY-2")
+    first, second = sorted(order.lines, key=lambda l: l.line_no)
+    draft = documents.derive(s, shop["user"], order.id, shop["types"]["Sales Invoice"].id,
+                             quantities={first.id: D("10"), second.id: D("1")})
+    s.execute(text("UPDATE document_lines SET rate = 50, amount = 500 WHERE document_id = :d AND source_line_id = :l"),
+              {"d": draft.id, "l": first.id})
+    s.commit()
+    assert posting.post(s, shop["user"], draft.id, confirmed=True, today=DAY).posted
+    for _ in range(2):
+        shop["derive"](order, "Sales Invoice", {first.id: D("0"), second.id: D("1")})
+    [row] = reports.spend_by_po_number(s, bare.id).rows
+    assert (row.used, row.commitment) == (D("599.99"), D("0.00"))
+    assert check(s) == []

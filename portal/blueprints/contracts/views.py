@@ -103,7 +103,8 @@ def detail(contract_id: int):
     history = audit.history_of(db.session, "contracts", contract.id) if tab == "history" else []
     schedule.pop("contract")
     return render_template(
-        "contracts/detail.html", contract=contract, deliveries=deliveries, products=service.products_of(deliveries),
+        "contracts/detail.html", contract=contract, deliveries=deliveries,
+        products=service.products_of(deliveries, service.scheduled_by_delivery(db.session, deliveries)),
         invoicing=service.invoicing(db.session, [d.document_line_id for d in deliveries]), orders=orders,
         opportunity=opp, can_manage=opp is not None and opportunities.can_manage(current_user, opp),
         note_form=NoteForm(), tab=tab, history=history, **schedule)
