@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from portal.models import BillCode, Document
 from tests import factories
+from tests.web.forms_walk import post_forms
 
 IMPORT = """document_type,number,date,debtor,bill_code,quantity,rate,po_number
 Sales Invoice,UXI-20,2026-03-01,ACME,ORD,1,100,4500
@@ -190,3 +191,29 @@ def test_a_split_pos_twins_say_which_is_which_in_every_assignment_picker(db_sess
         assert "ACM-ONE — Alone" not in html, name
     twins = twin_numbers([type("P", (), {"number": n})() for n in ("A", "B", "A")])
     assert twins == {"A"} and po_option(type("P", (), {"number": "B", "description": "x"})(), twins) == "PO B"
+
+
+def test_an_empty_po_form_says_everything_missing_in_one_submit(db_session, login_as):
+    """It said nothing of the amount (nor a tolerance past 100) until the dates were fixed."""
+    browser, _ = login_as("Billing Admin")
+    debtor = factories.debtor(db_session, "ACME")
+    page = browser.get("/purchase-orders/new").get_data(as_text=True)
+    [form] = [f for f in post_forms(page) if "number" in f.data()]
+    html = browser.post("/purchase-orders/new", form.data() | {"debtor_id": [str(debtor.id)], "tolerance_pct": ["150"]}
+                        ).get_data(as_text=True)
+    for message in ("Enter the PO number.", "Enter the effective date", "Enter the expiration date",
+                    "Enter the amount as a number", "The tolerance must be between 0 and 100 percent"):
+        assert message in html, message
+    html = browser.post("/purchase-orders/new", form.data() | {"debtor_id": [str(debtor.id)], "amount": ["-5"]}
+                        ).get_data(as_text=True)
+    assert "The amount must be more than zero." in html
+
+
+def test_an_empty_job_form_says_the_debtor_and_branch_are_missing_with_the_rest(db_session, login_as):
+    browser, _ = login_as("Billing Admin")
+    page = browser.get("/job-orders/new").get_data(as_text=True)
+    [form] = [f for f in post_forms(page) if "title" in f.data()]
+    html = browser.post("/job-orders/new", form.data() | {"start_date": ["2026-02-30"]}).get_data(as_text=True)
+    for message in ("Enter the job title.", "Choose the debtor.", "Choose one of your branches.",
+                    "Enter the date as YYYY-MM-DD"):
+        assert message in html, message

@@ -18,8 +18,11 @@ def parse_target(value: str | None) -> Target | None:
 
 class JobForm(VersionedForm):
     title = StringField("Title", validators=[DataRequired("Enter the job title."), Length(max=200)])
-    debtor_id = SelectField("Debtor", coerce=int_or_none, validate_choice=False)
-    branch_id = SelectField("Branch", coerce=int_or_none, validate_choice=False)
+    # chosen or not is said with the form's other problems (the service said it only once the dates were right)
+    debtor_id = SelectField("Debtor", coerce=int_or_none, validate_choice=False,
+                            validators=[DataRequired("Choose the debtor.")])
+    branch_id = SelectField("Branch", coerce=int_or_none, validate_choice=False,
+                            validators=[DataRequired("Choose one of your branches.")])
     site = StringField("Site", validators=[Length(max=120)])
     start_date = DateField("Date to start", validators=[InputRequired("Enter the start date (YYYY-MM-DD).")])
     discontinued_date = DateField("Date discontinued", validators=[Optional()])

@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.blueprints.forms import DateField, SelectField, VersionedForm, int_or_none
-from portal.domain.purchase_orders import KINDS, LineInput, POInput, parse_money
+from portal.domain.purchase_orders import KINDS, LineInput, POInput, money_errors, parse_money
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -30,13 +30,20 @@ class POForm(VersionedForm):
     notes = TextAreaField("Notes", validators=[Length(max=10_000)])
     confirmed = BooleanField("I have read the notices above and want to save anyway")
 
+    # the domain's own rules, checked with the form's so that one submit says everything wrong (an empty
+    # form said nothing of the amount until the dates were fixed)
     def validate_amount(self, field):
-        if self.kind.data != "multi_line_master" and field.data and parse_money(field.data) is None:
-            raise ValidationError("Enter the amount as a number, e.g. 10000.00.")
+        if self.kind.data != "multi_line_master" and (problems := money_errors(parse_money(field.data))):
+            raise ValidationError(problems[0])
 
     def validate_tolerance_pct(self, field):
-        if field.data and parse_money(field.data) is None:
+        if not field.data:
+            return
+        value = parse_money(field.data)
+        if value is None:
             raise ValidationError("Enter the tolerance as a number between 0 and 100, or leave it blank.")
+        if not 0 <= value <= 100:
+            raise ValidationError("The tolerance must be between 0 and 100 percent (or blank for no warning).")
 
 
 def lines_from(request: Request) -> tuple[tuple[LineInput, ...], tuple[int | None, ...], tuple[str, ...]]:
