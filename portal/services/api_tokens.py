@@ -4,8 +4,9 @@ API request.
 A token acts as its user: the same grants, the same branches, checked by the same decorators and
 services as the pages. The secret is shown once and stored as its SHA-256; creation and revocation
 are written to the user's audit history. What ends a user's sessions (a password change, deactivation,
-"sign out everywhere": sessions.end_all) revokes their tokens too, and a locked account's tokens are
-refused while the lock lasts.
+"sign out everywhere": sessions.end_all) revokes their tokens too. A lock (failed sign-ins) does not
+stop a token, as it does not end a session: it guards the password, and anyone's wrong guesses must not
+cut a user's integrations off.
 """
 from __future__ import annotations
 
@@ -107,8 +108,7 @@ def revoke_all(session: Session, user_id: int, *, actor_id: int | None, reason: 
 
 
 def resolve(session: Session, secret: str | None) -> tuple[User | None, str]:
-    """The user behind a bearer token, or (None, why) — unknown, revoked, expired, an inactive user or a
-    locked account.
+    """The user behind a bearer token, or (None, why) — unknown, revoked, expired or an inactive user.
 
     Last use is written by one conditional UPDATE on its own connection (at most once a minute), so
     the request's own transaction stays the API call's.
@@ -123,8 +123,6 @@ def resolve(session: Session, secret: str | None) -> tuple[User | None, str]:
     why = rules.why_unusable(rules.TokenState(token.expires_at, token.revoked_at, bool(user and user.active)), now)
     if why is not None:
         return None, why
-    if user.locked_until is not None and user.locked_until > now:  # locked out: no way in, the API's included
-        return None, "locked"
     # best effort, as a session's last seen: it gives up after a moment rather than wait behind a
     # table lock queued after this request's own open read (which would wait for this request in turn)
     try:
