@@ -114,18 +114,25 @@ def test_an_order_on_a_number_typed_on_the_fly_is_released_by_its_invoices_in_th
     assert check(s) == []
 
 
-def test_a_partly_invoiced_delivery_is_cancelled_for_the_part_not_invoiced(shop):
-    s, po = shop["s"], shop["po"]
+def _contract(shop, class_a, class_b):
+    """A relationship lead's contract on the shop's PO: Class A and Class B, each (quantity, rate), on ORD;
+    returns the lead, the contract, both deliveries and the contract's order."""
+    s = shop["s"]
     lead = factories.user(s, role_name="Relationship Lead")
     s.execute(debtor_relationship_leads.insert().values(debtor_id=shop["debtor"].id, user_id=lead.id))
     code = s.scalar(select(BillCode).where(BillCode.code == "ORD"))
-    entered = contracts.enter_contract(s, lead, contracts.ContractInput(
-        shop["debtor"].id, po.id, "Course", None, None,
-        (DeliveryInput(code.id, date(2026, 3, 10), "Class A", D("3"), D("600")),
-         DeliveryInput(code.id, date(2026, 3, 11), "Class B", D("1"), D("500")))), today=DAY, confirmed=True)
-    contract = entered.contract
-    class_a, class_b = sorted(contracts.deliveries_of(s, contract.id), key=lambda d: d.description)
-    order = s.get(Document, s.get(DocumentLine, class_a.document_line_id).document_id)
+    contract = contracts.enter_contract(s, lead, contracts.ContractInput(
+        shop["debtor"].id, shop["po"].id, "Course", None, None,
+        (DeliveryInput(code.id, date(2026, 3, 10), "Class A", D(class_a[0]), D(class_a[1])),
+         DeliveryInput(code.id, date(2026, 3, 11), "Class B", D(class_b[0]), D(class_b[1])))), today=DAY,
+        confirmed=True).contract
+    first, second = sorted(contracts.deliveries_of(s, contract.id), key=lambda d: d.description)
+    return lead, contract, first, second, s.get(Document, s.get(DocumentLine, first.document_line_id).document_id)
+
+
+def test_a_partly_invoiced_delivery_is_cancelled_for_the_part_not_invoiced(shop):
+    s = shop["s"]
+    lead, contract, class_a, class_b, order = _contract(shop, ("3", "600"), ("1", "500"))
     shop["derive"](order, "Sales Invoice", {class_a.document_line_id: D("1"), class_b.document_line_id: D("0")})
     assert _figures(shop)[0] == (D("600.00"), D("1700.00"))
     state = contracts.invoicing(s, [class_a.document_line_id, class_b.document_line_id])
@@ -149,17 +156,8 @@ def test_a_partly_invoiced_delivery_is_cancelled_for_the_part_not_invoiced(shop)
 def test_a_cancelled_delivery_keeps_its_invoiced_part_scheduled_and_a_draft_made_before_is_refused(shop):
     """Cancelling a partly invoiced delivery took its whole amount off "Scheduled" (integrity: scheduled ≠
     ledger); a draft invoice made before the cancel then posted and took the work off the opportunity again."""
-    s, po = shop["s"], shop["po"]
-    lead = factories.user(s, role_name="Relationship Lead")
-    s.execute(debtor_relationship_leads.insert().values(debtor_id=shop["debtor"].id, user_id=lead.id))
-    code = s.scalar(select(BillCode).where(BillCode.code == "ORD"))
-    contract = contracts.enter_contract(s, lead, contracts.ContractInput(
-        shop["debtor"].id, po.id, "Course", None, None,
-        (DeliveryInput(code.id, date(2026, 3, 10), "Class A", D("3"), D("333.3333")),
-         DeliveryInput(code.id, date(2026, 3, 11), "Class B", D("2.5"), D("123.4567")))), today=DAY,
-        confirmed=True).contract
-    class_a, class_b = sorted(contracts.deliveries_of(s, contract.id), key=lambda d: d.description)
-    order = s.get(Document, s.get(DocumentLine, class_a.document_line_id).document_id)
+    s = shop["s"]
+    lead, contract, class_a, class_b, order = _contract(shop, ("3", "333.3333"), ("2.5", "123.4567"))
     shop["derive"](order, "Sales Invoice", {class_a.document_line_id: D("1"), class_b.document_line_id: D("1")})
     late = documents.derive(s, shop["user"], order.id, shop["types"]["Sales Invoice"].id,
                             quantities={class_a.document_line_id: D("0"), class_b.document_line_id: D("1.5")})
