@@ -53,7 +53,7 @@ def test_reposting_a_posted_file_posts_nothing_and_says_why(db_session, login_as
     refresh = browser.post("/documents/import", form)
     html = refresh.get_data(as_text=True)
     assert refresh.status_code == 200 and "Row 2: UXI-20 already exists" in html
-    assert "Already imported: UXI-20, UXI-21." in html and "Nothing was posted again" in html
+    assert "Numbers already in the portal" in html and "UXI-20, UXI-21. Nothing was posted" in html
     assert "posted:" not in html and _documents(db_session) == 2
 
 
