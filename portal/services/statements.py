@@ -101,6 +101,18 @@ def amount_as_of(session: Session, po: PurchaseOrder, cutoff: datetime) -> Decim
     return Decimal(value) if value else po.amount
 
 
+def budgets_as_of(session: Session, lines: list[POLine], cutoff: datetime) -> dict[int, Decimal]:
+    """A master PO's line budgets as they stood at `cutoff` (as `amount_as_of`: the last budget each line's
+    history set before then, else the budget now): one query for all the lines."""
+    ids = [line.id for line in lines]
+    set_then = dict(session.execute(
+        select(AuditEntry.entity_id, AuditEntry.changes["budget"][1].astext)
+        .where(AuditEntry.entity_type == "po_lines", AuditEntry.entity_id.in_(ids),
+               AuditEntry.changes.has_key("budget"), AuditEntry.at < cutoff)
+        .order_by(AuditEntry.id)).all()) if ids else {}  # oldest first: each line keeps the last it set
+    return {line.id: Decimal(set_then[line.id]) if set_then.get(line.id) else line.budget for line in lines}
+
+
 def statement(session: Session, po: PurchaseOrder, as_of: date) -> Statement:
     """The PO's statement as of the end of `as_of` (UTC): three queries whatever the PO's kind.
     Documents oldest first, each with what it has applied and the Net Remaining after it; past
@@ -130,7 +142,8 @@ def statement(session: Session, po: PurchaseOrder, as_of: date) -> Statement:
         per_line = {line_id: Sums(*sums) for line_id, *sums in session.execute(
             select(le.po_line_id, *_bucket_sums()).where(le.po_id == po.id, le.at < cutoff, le.po_line_id.is_not(None))
             .group_by(le.po_line_id))}
-        lines = [StatementLine(line, figures_of(line.budget, per_line.get(line.id), None))
+        budgets = budgets_as_of(session, po.lines, cutoff) if as_of < date.today() else {l.id: l.budget for l in po.lines}
+        lines = [StatementLine(line, figures_of(budgets[line.id], per_line.get(line.id), None))
                  for line in sorted(po.lines, key=lambda l: l.line_no)]
     earlier, brought, before = 0, Sums(), None
     if len(documents) > STATEMENT_DOCUMENTS:  # a PO with thousands of documents: a printable statement still
@@ -140,7 +153,7 @@ def statement(session: Session, po: PurchaseOrder, as_of: date) -> Statement:
                        sum((d.estimates for d in older), ZERO))
     figures = figures_of(amount, total, po.tolerance_pct)
     if po.is_master:
-        unlined = budget.not_on_any_line(figures, [budget.Balance.of(l.line.budget, l.figures) for l in lines])
+        unlined = budget.not_on_any_line(figures, [budget.Balance.of(l.figures.amount, l.figures) for l in lines])
         figures = Figures(figures.amount, figures.used, figures.commitments, figures.estimates, figures.colour,
                           figures.tolerance_mark, unlined)
     return Statement(po, as_of, figures, documents, lines, earlier, brought, before)

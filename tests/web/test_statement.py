@@ -163,3 +163,29 @@ def test_master_statement_lists_lines_with_secondary_numbers(db_session, login_a
     pdf = _pdf_text(browser.get(f"/purchase-orders/{po.id}/statement.pdf"))
     assert "SEC-LAB" in pdf and "SEC-TRV" in pdf and "154.50" in pdf and "334.50" in pdf
     assert s.get(BillCode, labour.bill_codes[0].id).code in pdf or "Labour" in pdf
+
+
+def test_a_past_statement_of_a_master_po_uses_the_line_budgets_of_that_day(db_session):
+    """The PO amount came from its history, its lines' budgets from today: a line raised since showed a false
+    "not on any line" figure on an earlier statement."""
+    s = db_session
+    debtor = factories.debtor(s, "MSB")
+    labour = factories.bill_code_group(s, "Labour B", ["ORDB"])
+    po = factories.po(s, debtor, "M-78", kind="multi_line_master", amount="300")
+    line = POLine(po_id=po.id, line_no=1, budget=D("300"), bill_code_group_id=labour.id, secondary_po_number="L1",
+                  balance=POLineBalance(po_id=po.id))
+    s.add(line)
+    s.flush()
+    coverage.sync_po(s, po.id)
+    s.execute(text("INSERT INTO audit_entries (at, entity_type, entity_id, action, summary, changes) VALUES "
+                   "('2026-01-02 09:00+00', 'po_lines', :l, 'create', '', '{\"budget\": [null, \"300.00\"]}'),"
+                   "('2026-01-02 09:00+00', 'purchase_orders', :p, 'create', '', '{\"amount\": [null, \"300.00\"]}'),"
+                   "('2026-07-01 09:00+00', 'po_lines', :l, 'update', '', '{\"budget\": [\"300.00\", \"500.00\"]}'),"
+                   "('2026-07-01 09:00+00', 'purchase_orders', :p, 'update', '', "
+                   "'{\"amount\": [\"300.00\", \"500.00\"]}')"), {"l": line.id, "p": po.id})
+    line.budget, po.amount = D("500"), D("500")
+    s.commit()
+    april = statements.statement(s, po, date(2026, 4, 1))
+    assert [l.figures.amount for l in april.lines] == [D("300.00")] and april.figures.amount == D("300.00")
+    assert april.figures.not_on_any_line.amount == 0
+    assert [l.figures.amount for l in statements.statement(s, po, date.today()).lines] == [D("500")]
