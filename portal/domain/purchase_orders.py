@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from portal.domain import formatting
 from portal.domain.numbers import AMOUNT, PERCENT, column_problem, parse_number
+from portal.domain.text import INVISIBLE_MESSAGE, has_invisible_characters
 
 MAX_MONEY = AMOUNT.largest
 KINDS = {"single_line": "Single line", "multi_line": "Multi-line", "multi_line_master": "Multi-line master"}
@@ -128,6 +129,8 @@ def validate(data: POInput, *, known_type_ids: set[int], known_group_ids: set[in
         add("number", "Enter the PO number.")
     elif len(data.number.strip()) > 50:
         add("number", "Use at most 50 characters.")
+    elif has_invisible_characters(data.number):
+        add("number", INVISIBLE_MESSAGE)
     if data.kind not in KINDS:
         add("kind", "Choose single line, multi-line or multi-line master.")
     if data.effective is None:

@@ -20,6 +20,19 @@ CONTROL_MESSAGE = ("The text contains a control character (such as a NUL byte) t
                    "accept. Remove it and try again.")
 
 
+# characters that print as nothing (zero-width spaces and joiners, soft hyphen, word joiner, bidi controls,
+# byte order mark): allowed in free text (an emoji's joiner), refused in a number a user reads and types,
+# where "SI-00001" with one inside is another number that looks the same
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+INVISIBLE_MESSAGE = ("The number holds a character that prints as nothing (such as a zero-width space, often "
+                     "pasted from a document or an e-mail): type it again.")
+
+
+def has_invisible_characters(value: str) -> bool:
+    """True when `value` holds a character that prints as nothing (`_INVISIBLE`)."""
+    return bool(_INVISIBLE.search(value))
+
+
 def has_control_characters(value: str) -> bool:
     """True when `value` holds a control character other than tab, CR and LF."""
     return bool(_CONTROL.search(value))

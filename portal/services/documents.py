@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased, lazyload, selectinload
 from portal.domain import budget, formatting
 from portal.domain import funding as funding_rules
 from portal.domain.numbers import QUANTITY, RATE, column_problem, parse_number
+from portal.domain.text import INVISIBLE_MESSAGE, has_invisible_characters
 from portal.models import (BillCode, Debtor, Document, DocumentLine, DocumentType, JobOrder, LedgerEntry,
                            POEligibleType, PurchaseOrder)
 from portal.services import audit, search, statement_constants as constant
@@ -181,6 +182,9 @@ def _validate(session: Session, user, data: DocumentInput) -> tuple[dict[str, li
         add("number", "Use at most 30 characters.")
     if len(data.po_number) > 50:
         add("po_number", "Use at most 50 characters.")
+    for name in ("number", "po_number"):
+        if has_invisible_characters(getattr(data, name)):
+            add(name, INVISIBLE_MESSAGE)
     if len(data.lines) > MAX_LINES:
         add("lines", f"A document may have at most {MAX_LINES} lines.")
     if not data.lines:

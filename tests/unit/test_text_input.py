@@ -40,3 +40,10 @@ def test_no_exported_text_cell_starts_a_formula_and_nothing_else_changes(rows):
         assert number == "-1.50"
         assert not cell.startswith(tuple("=+-@\t\r"))
         assert cell == original or (cell == "'" + original and original.startswith(tuple("=+-@\t\r")))
+
+
+@pytest.mark.parametrize("value, invisible", [
+    ("SI-00001\u200b", True), ("\ufeffSI-00001", True), ("SI\u00ad00001", True), ("SI-\u202e10000", True),
+    ("SI-00001", False), ("Café 12", False), ("PO 4500/2026", False)])
+def test_a_number_holding_a_character_that_prints_as_nothing_is_found(value, invisible):
+    assert text.has_invisible_characters(value) is invisible

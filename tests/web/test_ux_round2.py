@@ -217,3 +217,12 @@ def test_an_empty_job_form_says_the_debtor_and_branch_are_missing_with_the_rest(
     for message in ("Enter the job title.", "Choose the debtor.", "Choose one of your branches.",
                     "Enter the date as YYYY-MM-DD"):
         assert message in html, message
+
+
+def test_a_number_with_a_character_that_prints_as_nothing_is_refused_not_a_look_alike(db_session, login_as):
+    """"SI-00001" with a zero-width space pasted in was imported as a new document beside SI-00001."""
+    browser, _ = login_as("Billing Admin")
+    _import_setup(db_session)
+    html = _upload(browser, IMPORT.replace("UXI-20", "UXI-20\u200b")).get_data(as_text=True)
+    assert "prints as nothing" in html and "Post all" not in html
+    assert _documents(db_session) == 0
