@@ -8,7 +8,7 @@ from sqlalchemy import Select, and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.domain.assignment import Target, enforcement_refusal, must_keep_po
-from portal.models import Branch, Debtor, DocumentType, JobOrder, JobPOAssignment, Role, User, user_roles
+from portal.models import Branch, Debtor, DocumentType, JobOrder, JobPOAssignment, Role, User, user_branches, user_roles
 from portal.services import audit, search, statement_constants as constant
 from portal.services.debtors import DebtorOption, all_debtors, like_pattern
 from portal.services import assignments
@@ -75,15 +75,20 @@ class UserOption:
 CONSULTANT_ROLE = "consultant"  # a role whose name holds this word (any case) works job orders as consultant
 
 
-def consultants(session: Session, keep: int | None = None) -> list[UserOption]:
+def consultants(session: Session, keep: int | None = None, branch_id: int | None = None) -> list[UserOption]:
     """The users a job order may name as its consultant, by name: the active users holding a consultant role
     (DESIGN.md: front-office consultants create the job orders; administrators, auditors and clerks do
-    not), and `keep`, the consultant the job being edited names already (never dropped by an edit)."""
+    not) who may see the job's branch (`branch_id`: a consultant limited to other branches would be named on
+    a job they cannot open), and `keep`, the consultant the job being edited names already (never dropped)."""
     role = select(user_roles.c.user_id).join(Role, Role.id == user_roles.c.role_id).where(
         Role.name.ilike(f"%{CONSULTANT_ROLE}%"))
+    offered = [User.active.is_(True), User.id.in_(role)]
+    if branch_id is not None:  # no branch of their own (every branch), or this one among theirs
+        limited = select(user_branches.c.user_id)
+        offered.append(or_(User.id.not_in(limited), User.id.in_(limited.where(user_branches.c.branch_id == branch_id))))
     return [UserOption(*r) for r in session.execute(
         select(User.id, User.full_name, User.username)
-        .where(or_(and_(User.active.is_(True), User.id.in_(role)), User.id == (keep or 0))).order_by(User.full_name))]
+        .where(or_(and_(*offered), User.id == (keep or 0))).order_by(User.full_name))]
 
 
 def hidden_on_po(session: Session, user, po_id: int) -> int:
@@ -161,7 +166,7 @@ def _validate(session: Session, user, data: JobInput, keep_consultant: int | Non
             (branch_limit(user) and data.branch_id not in branch_limit(user)):
         errors["branch_id"] = ["Choose one of your branches."]
     if data.consultant_id is not None and data.consultant_id not in {
-            u.id for u in consultants(session, keep_consultant)}:
+            u.id for u in consultants(session, keep_consultant, data.branch_id)}:
         errors["consultant_id"] = ["Choose a consultant from the list."]
     if len(data.po_reference.strip()) > 50:
         errors["po_reference"] = ["Use at most 50 characters."]

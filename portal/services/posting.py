@@ -236,9 +236,11 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
     releases: dict[int, Decimal] = defaultdict(Decimal)
     line_releases: dict[int, Decimal] = defaultdict(Decimal)
     release_entries: list[Entry] = []
+    taken_before: dict[int, Decimal] = {}  # the order lines' quantities invoiced before this invoice
     if doc_type.is_invoice:
         ordered = [s.id for s in sources.values() if s.document.document_type.is_order]
         drawn, taken = drawn_by_line(session, ordered), invoiced_quantities(session, ordered)
+        taken_before = dict(taken)
         for line in doc.lines:
             src = sources.get(line.source_line_id)
             if src is None or not src.document.document_type.is_order or not src.po_id:
@@ -265,7 +267,7 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
     if doc_type.is_credit_memo:
         _credit_floor(session, doc, sources, check)
     if doc_type.is_invoice and sources:
-        _invoiced_orders(session, doc, sources, [(f[1], f[3]) for f in funded], check)
+        _invoiced_orders(session, doc, sources, [(f[1], f[3]) for f in funded], taken_before, check)
     result = PostResult(check, number=doc.number, seen=check.seen(doc.row_version))
     if seen is not None and seen != result.seen and (confirmed or override):
         confirmed = override = False
@@ -332,11 +334,14 @@ def _credit_floor(session: Session, doc: Document, sources: dict[int, DocumentLi
 
 
 def _invoiced_orders(session: Session, doc: Document, sources: dict[int, DocumentLine],
-                     funded: list[tuple[int | None, str | None]], check: PostingCheck) -> None:
+                     funded: list[tuple[int | None, str | None]], taken: dict[int, Decimal],
+                     check: PostingCheck) -> None:
     """An invoice's lines made from orders: refused when the order was voided, or the line's delivery
     cancelled, since the draft was made (its commitment went back: posting would draw the work again, and
     take it off the contract's opportunity); a warning when the line draws on another PO number than the
-    order's, whose commitment it releases all the same."""
+    order's, whose commitment it releases all the same, and when the order's invoices would then take more
+    than it ordered (two drafts of the whole order, both posted: the second released nothing). `taken`: the
+    order lines' quantities invoiced before this invoice (changed here)."""
     ids = [s.id for s in sources.values() if s.document.document_type.is_order]
     cancelled = set(session.scalars(select(LedgerEntry.document_line_id).where(
         LedgerEntry.document_line_id.in_(ids), LedgerEntry.event == "void").distinct())) if ids else set()
@@ -349,11 +354,19 @@ def _invoiced_orders(session: Session, doc: Document, sources: dict[int, Documen
             check.warnings.append(budget.Warning(
                 "source_gone", f"Line {n}: made from {src.document.number} line {src.line_no}, which {gone} since "
                                "the draft was made: make the invoice again, without it.", True, True))
-        elif src.po_id and number != src.po_number:
+            continue
+        if src.po_id and number != src.po_number:
             check.warnings.append(budget.Warning(
                 "source_po", f"Line {n}: made from {src.document.number} on PO {src.po_number}, it draws on "
                              f"{'PO ' + number if po_id else 'no PO'}; the order's commitment on PO "
                              f"{src.po_number} is released all the same."))
+        taken[src.id] = taken.get(src.id, ZERO) + line.quantity
+        if taken[src.id] > src.quantity:
+            check.warnings.append(budget.Warning(
+                "over_ordered", f"Line {n}: {src.document.number} line {src.line_no} ordered "
+                                f"{formatting.quantity(src.quantity)}; with this invoice "
+                                f"{formatting.quantity(taken[src.id])} are invoiced from it (what is over the order "
+                                "releases nothing)."))
 
 
 def void(session: Session, user, doc_id: int, *, today: date | None = None) -> None:

@@ -215,3 +215,16 @@ def test_a_number_typed_on_the_fly_releases_its_order_when_the_whole_quantity_is
     [row] = reports.spend_by_po_number(s, bare.id).rows
     assert (row.used, row.commitment) == (D("599.99"), D("0.00"))
     assert check(s) == []
+
+
+def test_a_second_invoice_of_a_whole_order_says_it_invoices_more_than_was_ordered(shop):
+    """Two drafts of the whole order, both posted: the second drew 200.00 more Used and released nothing,
+    without a word."""
+    s = shop["s"]
+    order = shop["post"]("Sales Order", ("ORD", "4", "50"))
+    drafts = [documents.derive(s, shop["user"], order.id, shop["types"]["Sales Invoice"].id) for _ in range(2)]
+    assert posting.post(s, shop["user"], drafts[0].id, today=DAY).posted  # no warning: the order in full
+    second = posting.post(s, shop["user"], drafts[1].id, today=DAY)
+    assert second.needs_confirmation and [w.message for w in second.check.warnings if w.code == "over_ordered"] == [
+        f"Line 1: {order.number} line 1 ordered 4; with this invoice 8 are invoiced from it (what is over the "
+        "order releases nothing)."]

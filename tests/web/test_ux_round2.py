@@ -226,3 +226,20 @@ def test_a_number_with_a_character_that_prints_as_nothing_is_refused_not_a_look_
     html = _upload(browser, IMPORT.replace("UXI-20", "UXI-20\u200b")).get_data(as_text=True)
     assert "prints as nothing" in html and "Post all" not in html
     assert _documents(db_session) == 0
+
+
+def test_the_consultant_picker_of_a_job_offers_only_consultants_who_may_see_its_branch(db_session, login_as):
+    """A consultant limited to NTH was offered on a STH job (and could be saved): named on a job they cannot open."""
+    browser, _ = login_as("Billing Admin")
+    north, south = factories.branch(db_session, "NTH2"), factories.branch(db_session, "STH2")
+    debtor = factories.debtor(db_session)
+    nora = factories.user(db_session, "nora2", role_name="Consultant", branches=[north])
+    everywhere = factories.user(db_session, "eve2", role_name="Consultant")
+    job = factories.job(db_session, debtor, south)
+    html = browser.get(f"/job-orders/{job.id}/edit").get_data(as_text=True)
+    picker = html.split('id="consultant_id"', 1)[1].split("</select>", 1)[0]
+    assert f'value="{everywhere.id}"' in picker and f'value="{nora.id}"' not in picker
+    form = {"title": "Porter", "debtor_id": str(debtor.id), "branch_id": str(south.id), "site": "",
+            "start_date": "2026-01-01", "discontinued_date": "", "consultant_id": str(nora.id), "po_choice": "",
+            "po_reference": ""}
+    assert "Choose a consultant from the list." in browser.post("/job-orders/new", form).get_data(as_text=True)

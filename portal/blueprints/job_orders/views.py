@@ -141,7 +141,7 @@ def edit(job_id: int):
         form.row_version.data = str(job.row_version)
         form.po_reference.data = job.po_reference or ""
         form.po_choice.data = ""  # a job's PO changes from its assignments; this one only goes with a move
-    _choices_no_picker(form, keep=job.consultant_id)
+    _choices_no_picker(form, keep=job.consultant_id, branch_id=job.branch_id)
     picker = _picker(form, form.debtor_id.data, request.form.get("po_search", ""))
     if form.validate_on_submit():
         try:
@@ -157,7 +157,7 @@ def edit(job_id: int):
                            **{k: picker.get(k) for k in ("po_search", "po_total", "picker_limit")})
 
 
-def _choices_no_picker(form: JobForm, keep: int | None = None) -> None:
+def _choices_no_picker(form: JobForm, keep: int | None = None, branch_id: int | None = None) -> None:
     form.debtor_id.choices = [(d.id, str(d)) for d in service.debtors(db.session)]
     form.branch_id.choices = [(b.id, str(b)) for b in service.branch_choices(db.session, current_user)]
-    form.consultant_id.choices = [(None, "— none —")] + [(u.id, str(u)) for u in service.consultants(db.session, keep)]
+    form.consultant_id.choices = [(None, "— none —")] + [(u.id, str(u)) for u in service.consultants(db.session, keep, branch_id)]
