@@ -55,9 +55,11 @@ setup:
 	$(FLASK) db upgrade
 	$(FLASK) setup
 
-## Every test: unit, integration, web and browser (TEST_DATABASE_URL picks the server; default: a private one).
+## Every test: unit, integration, web and browser (TEST_DATABASE_URL picks the server; default: a private one),
+## on TEST_WORKERS processes (pytest-xdist; each its own throwaway database; 1 to run them in one process).
+TEST_WORKERS ?= 2
 test: $(STAMP) browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## The model-based money test with many more and longer random sequences (minutes, not seconds).
 test-deep: $(STAMP)
