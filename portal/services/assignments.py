@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, lazyload
 
@@ -16,7 +16,7 @@ from portal.models import (Debtor, Document, DocumentLine, DocumentType, JobOrde
                            POGroup, PurchaseOrder)
 from portal.services import audit, search
 from portal.services.errors import Conflict, NotFound, ValidationFailed
-from portal.services.job_visibility import active_on_clause, get_job, may_see, visible
+from portal.services.job_visibility import active_on_clause, get_job, lock_jobs, may_see, visible
 from portal.services.po_timeline import DebtorPOs, debtor_pos, timeline_of, to_value
 from portal.services.paging import Page, paginate
 
@@ -441,6 +441,9 @@ def apply_po_edit_steps(session: Session, po: PurchaseOrder, before, after, acto
     and the jobs its group would leave with no PO (asked, or refused for an enforcing debtor)."""
     if (before.effective, before.expiration, before.group_id) == (after.effective, after.expiration, after.group_id):
         return []
+    groups = [g for g in (before.group_id, after.group_id) if g]
+    lock_jobs(session, JobOrder.id.in_(select(JobPOAssignment.job_id).where(  # before reading their rows
+        or_(JobPOAssignment.po_id == po.id, JobPOAssignment.group_id.in_(groups)))))
     rows = list(session.scalars(select(JobPOAssignment).where(JobPOAssignment.po_id == po.id)))
     bill = session.execute(
         select(func.min(func.coalesce(Document.bill_from, Document.doc_date)),

@@ -22,7 +22,7 @@ from portal.models import AuditEntry, JobOrder, JobPOAssignment
 from portal.services import audit
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.job_orders import JobFilter, filtered
-from portal.services.job_visibility import assigned_on_clause, lasting_end_sql
+from portal.services.job_visibility import assigned_on_clause, lasting_end_sql, lock_jobs
 from portal.services.po_timeline import debtor_pos
 
 MAX_LISTED_IDS = 10_000
@@ -176,6 +176,7 @@ def apply(session: Session, user, selection: Selection, target: Target, day: dat
     audit.acting(session, user)
     now = datetime.now(timezone.utc)
     ids = literal(job_ids, ARRAY(Integer))
+    lock_jobs(session, JobOrder.id == any_(ids))  # as one job's change locks it (and in the gaps' order)
     _close_expired(session, user, ids, day, now)
     po_id, group_id = (None, target.id) if target.is_group else (target.id, None)
     inserted = (

@@ -166,6 +166,26 @@ _SUMMARY_SQL = {
                concat_ws(' / ', src.u, src.c, src.e, src.n)
         FROM kept k FULL JOIN src ON src.debtor_id = k.debtor_id AND src.po_number = k.po_number
         WHERE (k.used, k.commitments, k.estimates, k.documents) IS DISTINCT FROM (src.u, src.c, src.e, src.n)"""),
+    # the days each active job has no PO or group: its active days less its current debtor's assignments'
+    "job gap": text("""
+        WITH src AS (
+            SELECT j.id AS job_id, gap AS days, j.branch_id
+            FROM job_orders j
+            LEFT JOIN LATERAL (
+                SELECT range_agg(daterange(a.start_date, e.last_day, '[]')) AS covered
+                FROM job_po_assignments a LEFT JOIN purchase_orders p ON p.id = a.po_id
+                CROSS JOIN LATERAL (
+                    SELECT CASE WHEN a.manual_end IS NOT NULL THEN a.manual_end WHEN a.po_id IS NOT NULL THEN p.expiration
+                                ELSE (SELECT max(g.expiration) FROM purchase_orders g WHERE g.group_id = a.group_id)
+                           END AS last_day) e
+                WHERE a.job_id = j.id AND a.debtor_id = j.debtor_id
+                  AND (e.last_day IS NULL OR e.last_day >= a.start_date)) c ON true
+            CROSS JOIN LATERAL unnest(datemultirange(daterange(j.start_date, j.discontinued_date, '[]'))
+                                      - coalesce(c.covered, '{}'::datemultirange)) AS gap)
+        SELECT 'job ' || COALESCE(k.job_id, src.job_id), concat_ws(' branch ', k.days, k.branch_id),
+               concat_ws(' branch ', src.days, src.branch_id)
+        FROM job_gaps k FULL JOIN src ON src.job_id = k.job_id AND src.days = k.days
+        WHERE k.job_id IS NULL OR src.job_id IS NULL OR k.branch_id <> src.branch_id"""),
 }
 
 

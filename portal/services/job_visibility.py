@@ -51,6 +51,13 @@ def get_job(session: Session, user, job_id: int, *, lock: bool = False) -> JobOr
     return job
 
 
+def lock_jobs(session: Session, which) -> None:
+    """Lock the jobs `which` (a condition on JobOrder) selects, in id order, FOR NO KEY UPDATE, before
+    changing assignments of many jobs at once: the triggers keeping the jobs' gaps (job_gaps) lock them
+    in that order too, so a change never waits for one that waits for it."""
+    session.execute(select(JobOrder.id).where(which).order_by(JobOrder.id).with_for_update(key_share=True)).all()
+
+
 def active_on_clause(day: date):
     """SQL for domain.assignment.job_active_on: started on or before the day, not discontinued before it.
     The day is written into the statement (portal/services/statement_constants.py)."""

@@ -302,10 +302,11 @@ def update_po(session: Session, po_id: int, data: POInput, *, actor, expected_ve
     """Edit a PO: yours with add_edit, anyone's with full; the number only with po_override_validations.
     `notices`, when given, receives what seed 004's edit steps tell the user (step 2's note).
 
-    The PO row is locked (FOR UPDATE) so two edits, or an edit and a posting, apply one after the other.
+    The PO row is locked (FOR NO KEY UPDATE: see locks.locked) so two edits, or an edit and a posting,
+    apply one after the other.
     """
     audit.acting(session, actor)
-    po = locked(session, PurchaseOrder, po_id)
+    po = locked(session, PurchaseOrder, po_id, key_share=True)
     if po is None:
         raise NotFound("No such purchase order.")
     if not can_modify(actor, po):

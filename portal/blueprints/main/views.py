@@ -9,7 +9,7 @@ from portal.authz import public, requires, signed_in
 from portal.extensions import db
 from portal.ops.readiness import ping
 from portal.services.purchase_orders import ATTENTION_DAYS, RUNS_OUT_DAYS, balance_figures
-from portal.services.start import start_page, unassigned_jobs
+from portal.services.start import UNASSIGNED_SHOWN, start_page, unassigned_jobs
 
 bp = Blueprint("main", __name__)
 
@@ -24,9 +24,9 @@ def home():
 @bp.get("/start/unassigned-jobs")
 @requires("job_orders", "view")
 def unassigned():
-    """The start page's count of active jobs without a PO, loaded after the page (it reads every job)."""
+    """The start page's count of active jobs without a PO, loaded after the page."""
     return render_template("main/_unassigned.html", count=unassigned_jobs(db.session, current_user, date.today()),
-                           tile=request.args.get("tile") == "1")
+                           shown=UNASSIGNED_SHOWN, tile=request.args.get("tile") == "1")
 
 
 @bp.get("/health")
