@@ -41,12 +41,7 @@ def po_dates(draw):
        days=st.lists(day, min_size=1, max_size=6), job_dates=po_dates(), open_job=st.booleans())
 def test_sql_and_domain_agree_on_assigned_on(db_session, rows, a, b, g1, gap, days, job_dates, open_job):
     session = db_session
-    session.execute(delete(JobPOAssignment))
-    session.execute(delete(JobOrder))
-    session.execute(delete(PurchaseOrder))
-    session.commit()
-    debtor, old_debtor = _debtors(session)
-    group, empty_group = _groups(session, debtor)
+    debtor, old_debtor, group, empty_group = empty_world(session)
     d = lambda n: BASE + timedelta(days=n)  # noqa: E731
     pos = {"po_a": factories.po(session, debtor, effective=d(a[0]), expiration=d(a[1])),
            "po_b": factories.po(session, debtor, effective=d(b[0]), expiration=d(b[1])),
@@ -70,6 +65,17 @@ def test_sql_and_domain_agree_on_assigned_on(db_session, rows, a, b, g1, gap, da
         assert sql == python, (n, rows)
         active_sql = session.scalar(select(job_visibility.active_on_clause(d(n))).where(JobOrder.id == job.id))
         assert active_sql == timeline_rules.job_active_on(job.start_date, job.discontinued_date, d(n))
+
+
+def empty_world(session):
+    """No jobs, assignments or POs (each example starts afresh); the debtor, the previous debtor, and the
+    debtor's group and empty group."""
+    session.execute(delete(JobPOAssignment))
+    session.execute(delete(JobOrder))
+    session.execute(delete(PurchaseOrder))
+    session.commit()
+    debtor, old_debtor = _debtors(session)
+    return (debtor, old_debtor, *_groups(session, debtor))
 
 
 def _debtors(session):

@@ -17,7 +17,7 @@ from portal.domain import assignment as timeline_rules
 from portal.models import JobGap, JobOrder, JobPOAssignment, PurchaseOrder
 from portal.services import integrity, job_visibility, po_timeline, start
 from tests import factories
-from tests.integration.test_assigned_on_property import BASE, _debtors, _groups, po_dates, timelines
+from tests.integration.test_assigned_on_property import BASE, empty_world, po_dates, timelines
 
 DAYS = range(0, 221)
 d = lambda n: BASE + timedelta(days=n)  # noqa: E731
@@ -38,12 +38,7 @@ changes = st.lists(st.one_of(
 def test_kept_gaps_are_the_days_the_job_is_active_and_unassigned(db_session, rows, a, b, g1, gap, job_dates, open_job,
                                                                  steps):
     session = db_session
-    session.execute(delete(JobPOAssignment))
-    session.execute(delete(JobOrder))
-    session.execute(delete(PurchaseOrder))
-    session.commit()
-    debtor, old_debtor = _debtors(session)
-    group, empty_group = _groups(session, debtor)
+    debtor, old_debtor, group, empty_group = empty_world(session)
     pos = {"po_a": factories.po(session, debtor, effective=d(a[0]), expiration=d(a[1])),
            "po_b": factories.po(session, debtor, effective=d(b[0]), expiration=d(b[1])),
            "old": factories.po(session, old_debtor, effective=d(0), expiration=d(40)),
