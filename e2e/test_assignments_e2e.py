@@ -261,21 +261,27 @@ def test_bulk_page_filters_and_previews_without_console_errors(page, sign_in, db
     assert problems == []
 
 
+def _post_bulk(page, button):
+    """Clicks Preview or Assign and waits for the form's answer (a change of date redraws the form first)."""
+    with page.expect_response(lambda r: r.request.method == "POST" and "/assignments/bulk" in r.url):
+        page.click(f"button[value={button}]")
+
+
 def test_bulk_page_refuses_a_malformed_start_by_its_field_and_keeps_the_text(page, sign_in, db_session):
     """Defect: 2026-02-30 became today and Preview said '0 jobs will be assigned from <today>'."""
     start = _bulk_page(page, sign_in, db_session)
     page.select_option("select[name=target]", label="PO BULK-1 (2026-01-01 to 2026-12-31)")
     start.fill("2026-02-30")
-    page.click("button[value=preview]")
+    _post_bulk(page, "preview")
     expect(page.locator("#bulk-start-field .field-error")).to_contain_text("Enter the start date as YYYY-MM-DD.")
     expect(start).to_have_value("2026-02-30")
     expect(start).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#bulk-will-assign")).to_have_count(0)
-    page.click("button[value=apply]")
+    _post_bulk(page, "apply")  # the message is already shown: wait for the answer, or it lands after the next fill
     expect(page.locator("#bulk-start-field .field-error")).to_contain_text("Enter the start date as YYYY-MM-DD.")
     expect(page.locator("#bulk-assigned")).to_have_count(0)
     start.fill("2026-03-02")
-    page.click("button[value=preview]")
+    _post_bulk(page, "preview")
     expect(page.locator("#bulk-result")).to_contain_text("5 jobs will be assigned from 2026-03-02")
     expect(page.locator("#bulk-start-field .field-error")).to_have_count(0)
     expect(start).not_to_have_attribute("aria-invalid", "true")
