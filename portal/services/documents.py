@@ -61,8 +61,11 @@ def list_documents(session: Session, *, debtor_id: int | None = None, q: str = "
                    date_to: date | None = None, page: int = 1, per_page: int = 25) -> Page[Document]:
     """The documents list. `q` finds a number or typed PO number by its start, or a type by its name
     or code ("inv" finds every invoice type); `po` the documents with a line on that PO number."""
-    return paginate(session, documents_query(session, debtor_id=debtor_id, q=q, status=status, type_id=type_id, po=po,
-                                             date_from=date_from, date_to=date_to), page, per_page)
+    stmt = documents_query(session, debtor_id=debtor_id, q=q, status=status, type_id=type_id, po=po,
+                           date_from=date_from, date_to=date_to)
+    # a search's matches are sorted on their key and date alone, and only the page's rows are read with their
+    # debtor and type (SP0012: 875 documents joined, then sorted, were 5 of the list's 9 ms of SQL)
+    return paginate(session, stmt, page, per_page, key=Document.id if (po.strip() or q.strip()) else None)
 
 
 def documents_query(session: Session, *, debtor_id: int | None = None, q: str = "", status: str = "",
@@ -89,14 +92,14 @@ def documents_query(session: Session, *, debtor_id: int | None = None, q: str = 
         # row instead, the list walked every document (SP0012: 600 ms). A line keeps the number its PO had
         # when it was posted; a PO renumbered since is found by its new number. The ids are gathered first
         # (an array), then read by key: joined, a misjudged count of lines (10,000 for 875 documents)
-        # made the plan scan every document to hash them.
+        # made the plan scan every document to hash them. A CTE: the page and its count read it once.
         po_ids = select(PurchaseOrder.id).where(PurchaseOrder.number_key.like(search.typed(search.prefix_pattern(po))))
         carrying = union(
             select(Document.id).where(search.starts_with(Document.po_number, po)),
             select(DocumentLine.document_id).where(DocumentLine.po_id.in_(po_ids)),
             select(DocumentLine.document_id).where(DocumentLine.po_id.is_(None), DocumentLine.po_number.is_not(None),
-                                                   search.starts_with(DocumentLine.po_number, po)))
-        stmt = stmt.where(Document.id == any_(func.array(carrying.scalar_subquery())))
+                                                   search.starts_with(DocumentLine.po_number, po))).cte("carrying")
+        stmt = stmt.where(Document.id == any_(func.array(select(carrying.c.id).scalar_subquery())))
     day = Document.doc_date
     if q.strip():
         needle = q.strip().lower()

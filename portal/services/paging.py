@@ -62,8 +62,9 @@ def paginate(session: Session, stmt: Select, page: int, per_page: int, *, scalar
     count = select(func.count()).select_from(stmt.order_by(None).limit(constant.number(cap + 1)).subquery())
     paged = stmt.limit(constant.number(per_page)).offset(constant.number((page - 1) * per_page))
     if key is not None:
+        # the list's own order and loader options (Select has no public getter for either)
         paged = (select(stmt.column_descriptions[0]["entity"]).where(key.in_(paged.with_only_columns(key)))
-                 .order_by(*stmt._order_by_clauses))  # the list's own order (Select has no public getter)
+                 .order_by(*stmt._order_by_clauses).options(*stmt._with_options))
     # the page size, offset and cap are written into the statement (portal/services/statement_constants.py);
     # the count rides on the page's own statement (run once, as an uncorrelated subquery): one round
     # trip for the list; only a page past the last row asks for it on its own

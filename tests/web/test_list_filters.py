@@ -106,7 +106,7 @@ def test_po_groups_are_reachable_from_the_po_list_without_a_debtor(db_session, l
     assert browser.get("/purchase-orders/groups?debtor_id=abc").status_code == 200
 
 
-def test_documents_po_filter_finds_each_source_of_a_number_and_nothing_else(db_session):
+def test_documents_po_filter_finds_each_source_of_a_number_and_nothing_else(db_session, count_queries):
     """The PO filter: a number typed on the document, a line drawing a PO of that number (draft or
     posted), a line whose number was typed on the fly (no PO); by the number's start, any case."""
     from portal.services import posting
@@ -140,9 +140,16 @@ def test_documents_po_filter_finds_each_source_of_a_number_and_nothing_else(db_s
     assert found("NC-2026-T") == {typed.id}
     assert found("zz") == {elsewhere.id}
     assert found("NC_") == found("NC%") == found("X") == set()  # % and _ are taken literally
-    page = documents.list_documents(db_session, po="NC", per_page=2)
+    with count_queries() as statements:
+        page = documents.list_documents(db_session, po="NC", per_page=2)
     assert len(page.items) == 2 and page.total == 4
     assert [d.id for d in page.items] == [draft_on_po.id, fly.id]  # newest first
+    # one statement for the page and its count (no document's lines read), the documents carrying the number
+    # gathered once for both
+    assert len(statements) == 1 and statements[0].count("UNION") == 2 and "WITH carrying" in statements[0]
+    rest = documents.list_documents(db_session, po="NC", page=2, per_page=2)
+    assert [d.id for d in rest.items] == sorted({on_po.id, typed.id}, key=lambda i: (db_session.get(
+        type(on_po), i).doc_date, i), reverse=True) and rest.total == 4
 
 
 def test_a_number_search_sorts_few_matches_and_walks_the_date_index_for_many(db_session, count_queries, monkeypatch):
