@@ -13,8 +13,8 @@ from portal.services import audit, search, statement_constants as constant
 from portal.services.debtors import DebtorOption, all_debtors, like_pattern
 from portal.services import assignments
 from portal.services.errors import ValidationFailed
-from portal.services.job_visibility import (active_on_clause, assigned_on_clause, assigned_to_po_on_clause,
-                                           branch_limit, get_job, visible)
+from portal.services.job_visibility import (active_and_unassigned_on_clause, active_on_clause, assigned_on_clause,
+                                           assigned_to_po_on_clause, branch_limit, get_job, visible)
 from portal.services.paging import Page, paginate
 
 
@@ -48,7 +48,9 @@ def filtered(flt: JobFilter, user, today: date) -> Select:
         # (jobs_query keeps it from walking the number index instead)
         stmt = stmt.where(or_(search.job_matches(q), search.starts_with(JobOrder.po_reference, q)))
     if flt.unassigned:
-        stmt = stmt.where(~assigned_on_clause(day))
+        # active and unassigned: one probe of the job's kept gaps; with inactive jobs listed too, no
+        # assignment row holding it (a job not active that day has no gap)
+        stmt = stmt.where(active_and_unassigned_on_clause(day) if flt.active_only else ~assigned_on_clause(day))
     if flt.po_id:
         stmt = stmt.where(assigned_to_po_on_clause(day, flt.po_id))
     return stmt

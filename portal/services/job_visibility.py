@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Date, Select, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from portal.domain import assignment as timeline_rules
 from portal.domain.assignment import Assignment, GroupInfo, POPeriod
-from portal.models import JobOrder, JobPOAssignment, PurchaseOrder
+from portal.models import JobGap, JobOrder, JobPOAssignment, PurchaseOrder
 from portal.services import statement_constants as constant
 from portal.services.errors import NotFound
 from portal.services.locks import locked
@@ -102,6 +102,19 @@ def covering_rows(day: date) -> Select:
 def assigned_on_clause(day: date):
     """SQL for `assigned_on`, correlated to JobOrder."""
     return covering_rows(day).exists()
+
+
+def gap_holds(day: date):
+    """SQL: a job's kept gap (JobGap: the days it is active and has no PO or group of its current debtor,
+    kept by triggers and held to `assigned_on` by tests/integration/test_job_gaps.py) holds `day`."""
+    return JobGap.days.contains(cast(constant.day(day), Date))
+
+
+def active_and_unassigned_on_clause(day: date):
+    """SQL, correlated to JobOrder: the job is active on `day` and not assigned on it, read as one probe of
+    its kept gaps (the job list's "unassigned" filter tested each job's assignment rows and their POs'
+    ends: 10-15 ms a page at 50,000 jobs, 0.5 ms for a debtor's)."""
+    return select(JobGap.job_id).where(JobGap.job_id == JobOrder.id, gap_holds(day)).exists()
 
 
 def assigned_to_po_on_clause(day: date, po_id: int):

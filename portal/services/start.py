@@ -4,13 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Date, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.models import Document, JobGap, PurchaseOrder
 from portal.services import documents, purchase_orders
 from portal.services import statement_constants as constant
-from portal.services.job_visibility import branch_limit
+from portal.services.job_visibility import branch_limit, gap_holds
 from portal.services.paging import Page
 
 ATTENTION_ROWS = 10
@@ -53,7 +53,7 @@ def unassigned_jobs(session: Session, user, today: date) -> int:
     UNASSIGNED_SHOWN + 1: the jobs' kept gaps holding today (JobGap, its GiST index's entries only), so
     the count reads at most that many whatever the number of jobs (every job and its assignments: 100 ms
     at 60,000 jobs). tests/integration/test_job_gaps.py holds the kept gaps to the domain rule (assigned_on)."""
-    stmt = select(JobGap.job_id).where(JobGap.days.contains(cast(constant.day(today), Date)))
+    stmt = select(JobGap.job_id).where(gap_holds(today))
     if limit := branch_limit(user):
         stmt = stmt.where(JobGap.branch_id.in_(sorted(limit)))
     counted = stmt.limit(constant.number(UNASSIGNED_SHOWN + 1)).subquery()

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.domain import assignment as timeline_rules
 from portal.models import JobGap, JobOrder, JobPOAssignment, PurchaseOrder
-from portal.services import integrity, job_visibility, po_timeline, start
+from portal.services import integrity, job_orders, job_visibility, po_timeline, start
 from tests import factories
 from tests.integration.test_assigned_on_property import BASE, empty_world, po_dates, timelines
 
@@ -45,13 +45,14 @@ def test_kept_gaps_are_the_days_the_job_is_active_and_unassigned(db_session, row
            "g1": factories.po(session, debtor, effective=d(g1[0]), expiration=d(g1[1]), group=group),
            "g2": factories.po(session, debtor, effective=d(g1[1] + gap), expiration=d(g1[1] + gap + 30), group=group)}
     job = factories.job(session, debtor, start=d(job_dates[0]), discontinued=None if open_job else d(job_dates[1]))
+    admin = factories.user(session)  # no branch: sees every job
     for s, end, kind in rows:
         session.add(JobPOAssignment(
             job_id=job.id, debtor_id=old_debtor.id if kind == "old" else debtor.id, start_date=d(s),
             manual_end=None if end is None else d(end), po_id=pos[kind].id if kind in ("po_a", "po_b", "old") else None,
             group_id={"group": group.id, "empty_group": empty_group.id}.get(kind)))
     session.commit()
-    _agree(session, job, debtor)
+    _agree(session, job, debtor, admin)
     for kind, x, y in steps:
         try:
             with session.begin_nested():  # a change the schema refuses (a group's POs overlapping) is undone
@@ -59,7 +60,7 @@ def test_kept_gaps_are_the_days_the_job_is_active_and_unassigned(db_session, row
         except IntegrityError:
             pass
         session.commit()
-        _agree(session, job, debtor)
+        _agree(session, job, debtor, admin)
     assert not [m for m in integrity.check(session) if "job gap" in str(m)]
 
 
@@ -87,7 +88,7 @@ def _change(session, kind, x, y, job, pos, debtor, group):
         pos[x].group_id = None
 
 
-def _agree(session, job, debtor):
+def _agree(session, job, debtor, admin):
     session.expire_all()
     job = session.get(JobOrder, job.id)
     data = po_timeline.debtor_pos(session, job.debtor_id)
@@ -102,6 +103,26 @@ def _agree(session, job, debtor):
     assert kept == expected
     gaps = session.scalars(select(JobGap.branch_id).where(JobGap.job_id == job.id)).all()
     assert set(gaps) <= {job.branch_id}
+    # the job list's and bulk page's "unassigned" filter: active ones from the gaps, all from the rows
+    edges = {n + e for lo, hi in _runs(expected) for n, e in ((lo, -1), (lo, 0), (hi, 0), (hi, 1))}
+    for n in sorted({n for n in DAYS if n % 20 == 0} | (edges & set(DAYS))):
+        for active_only in (True, False):
+            flt = job_orders.JobFilter(debtor_id=debtor.id, as_of=d(n), unassigned=True, active_only=active_only)
+            listed = job.id in session.scalars(job_orders.filtered(flt, admin, d(n)).with_only_columns(JobOrder.id))
+            unassigned = not job_visibility.assigned_on(own, d(n), data.pos, data.groups)
+            active = timeline_rules.job_active_on(job.start_date, job.discontinued_date, d(n))
+            assert listed == (unassigned and (active or not active_only)), (n, active_only)
+
+
+def _runs(days: set[int]) -> list[tuple[int, int]]:
+    """The first and last day of each run of consecutive days."""
+    out: list[tuple[int, int]] = []
+    for n in sorted(days):
+        if out and out[-1][1] == n - 1:
+            out[-1] = (out[-1][0], n)
+        else:
+            out.append((n, n))
+    return out
 
 
 def test_the_start_page_counts_up_to_its_limit_and_only_the_users_branches(db_session, login_as, monkeypatch):
