@@ -3,7 +3,8 @@
 One home for both rules, in Python and in SQL: every query that returns jobs, or rows that name a
 job, is limited by `visible` (SQL) or `may_see` (a loaded job); every "assigned on this day" (grid,
 job lists, the "unassigned" filter, bulk assignment, the start page) asks `assigned_on` or
-`assigned_on_clause`, which a property test holds to the same answer. Imports only models and the
+`assigned_on_clause`, which a property test holds to the same answer; "active and unassigned" (the
+start page's count, the filter over active jobs) reads the kept gaps, which another holds to it too. Imports only models and the
 pure domain.
 """
 from __future__ import annotations
@@ -113,7 +114,7 @@ def gap_holds(day: date):
 def active_and_unassigned_on_clause(day: date):
     """SQL, correlated to JobOrder: the job is active on `day` and not assigned on it, read as one probe of
     its kept gaps (the job list's "unassigned" filter tested each job's assignment rows and their POs'
-    ends: 10-15 ms a page at 50,000 jobs, 0.5 ms for a debtor's)."""
+    ends: a debtor's 12,000 jobs 11 ms a page, now 2)."""
     return select(JobGap.job_id).where(JobGap.job_id == JobOrder.id, gap_holds(day)).exists()
 
 
