@@ -4,8 +4,8 @@ One home for both rules, in Python and in SQL: every query that returns jobs, or
 job, is limited by `visible` (SQL) or `may_see` (a loaded job); every "assigned on this day" (grid,
 job lists, the "unassigned" filter, bulk assignment, the start page) asks `assigned_on` or
 `assigned_on_clause`, which a property test holds to the same answer; "active and unassigned" (the
-start page's count, the filter over active jobs) reads the kept gaps, which another holds to it too. Imports only models and the
-pure domain.
+start page's count, the filter over active jobs) reads the kept gaps, which another holds to it too.
+Imports only models and the pure domain.
 """
 from __future__ import annotations
 
