@@ -329,3 +329,11 @@ def init_app(app: Flask) -> None:
     from portal.domain.assignment import typed_name
 
     app.jinja_env.globals["typed_name"] = typed_name
+
+    def assignment_prompt() -> str:
+        """The assignment prompts' message, read only where a prompt is drawn (most panels draw none)."""
+        from portal.services.settings import assignment_prompt as read
+
+        return read(db.session)
+
+    app.jinja_env.globals["assignment_prompt"] = assignment_prompt

@@ -98,6 +98,12 @@ def find_debtor(session: Session, debtor_id: int | None) -> Debtor | None:
     return session.get(Debtor, debtor_id) if debtor_id else None
 
 
+def find_debtor_option(session: Session, debtor_id: int | None) -> DebtorOption | None:
+    """The debtor by id as a list shows it (id, code, name), from the worker's copy of the list (see
+    all_debtors): a page that shows no more of the debtor than that needs no statement for it."""
+    return next((d for d in all_debtors(session) if d.id == debtor_id), None) if debtor_id else None
+
+
 def get_debtor(session: Session, debtor_id: int) -> Debtor:
     """The debtor by id; NotFound when there is none."""
     debtor = session.get(Debtor, debtor_id)

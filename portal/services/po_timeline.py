@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, aliased, lazyload
+from sqlalchemy.orm import Session, aliased, joinedload, lazyload
 
 from portal.domain.assignment import Assignment, GroupInfo, POPeriod, Target
 from portal.models import JobPOAssignment, POGroup, PurchaseOrder
@@ -84,8 +84,15 @@ def debtor_pos(session: Session, debtor_id: int | None, *, po_ids: set[int] | No
     return DebtorPOs(pos, groups, rows)
 
 
+# a timeline row's PO as its history shows it (number): not the PO's lines and eligible types (two more
+# statements each time), nor its balance, forecast, debtor and group (joined); read if asked
+_ROW_PO = joinedload(JobPOAssignment.purchase_order).options(
+    lazyload(PurchaseOrder.lines), lazyload(PurchaseOrder.eligible), lazyload(PurchaseOrder.balance),
+    lazyload(PurchaseOrder.forecast), lazyload(PurchaseOrder.debtor), lazyload(PurchaseOrder.group))
+
+
 def timeline_of(session: Session, job_id: int) -> tuple[list[JobPOAssignment], list[Assignment]]:
     """A job's assignment rows (every debtor's), by start date, and their domain values."""
     rows = list(session.scalars(select(JobPOAssignment).where(JobPOAssignment.job_id == job_id)
-                                .order_by(JobPOAssignment.start_date)))
+                                .options(_ROW_PO).order_by(JobPOAssignment.start_date)))
     return rows, [to_value(r) for r in rows]

@@ -118,3 +118,20 @@ def test_a_malformed_as_of_date_is_a_message_and_the_panel_says_it_shows_today(d
     html = browser.post(f"/assignments/jobs/{job.id}/clear", {"as_of": "abc"})
     assert "Enter the as-of date as YYYY-MM-DD." in html.get_data(as_text=True)
     assert db_session.scalar(select(func.count()).select_from(JobPOAssignment)) == 0
+
+
+def test_the_start_date_prompt_shows_the_message_an_administrator_set(db_session, login_as):
+    """The prompt's message is read where a prompt is drawn (the panel asking for a start date), and it is
+    the one saved on the settings page, not the default."""
+    from portal.services.settings import DEFAULT_ASSIGNMENT_PROMPT, set_assignment_prompt
+
+    admin = factories.user(db_session, "prompt-admin")
+    browser, _ = login_as("Consultant")
+    debtor = factories.debtor(db_session)
+    po = factories.po(db_session, debtor, "P-1", effective=D(2026, 1, 1), expiration=D(2026, 12, 31))
+    job = factories.job(db_session, debtor, start=D(2026, 1, 1))
+    url = f"/assignments/jobs/{job.id}?as_of=2026-03-10&target=po:{po.id}"
+    assert f"<mark>{DEFAULT_ASSIGNMENT_PROMPT}</mark>" in browser.get(url, headers=HX).get_data(as_text=True)
+    set_assignment_prompt(db_session, "Check the Bill To dates first.", actor=admin)
+    html = browser.get(url, headers=HX).get_data(as_text=True)
+    assert "<mark>Check the Bill To dates first.</mark>" in html and DEFAULT_ASSIGNMENT_PROMPT not in html

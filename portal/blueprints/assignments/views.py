@@ -17,8 +17,8 @@ from portal.domain import assignment as assignment_rules, formatting
 from portal.domain.assignment import Target
 from portal.extensions import db
 from portal.htmx import is_partial, render
-from portal.services import assignments as service, bulk_assign, job_orders, security, settings
-from portal.services.debtors import all_debtors, find_debtor
+from portal.services import assignments as service, bulk_assign, job_orders, security
+from portal.services.debtors import all_debtors, find_debtor, find_debtor_option
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.web import url_per_row
 
@@ -94,7 +94,7 @@ def grid():
     debtor_id = int_or_none(request.args.get("debtor_id"))
     as_of = _as_of_arg(request.args.get("as_of"))
     active_only = request.args.get("all") != "1"
-    debtor = find_debtor(db.session, debtor_id)
+    debtor = find_debtor_option(db.session, debtor_id)  # the page shows its code and name alone
     if fmt := exporting.requested_format():
         from portal.services import export_lists
 
@@ -110,7 +110,7 @@ def grid():
     pos, pos_total = service.valid_pos(db.session, debtor.id, as_of, include=selected_po) if debtor else ([], 0)
     return render("assignments/grid.html", "assignments/_grid.html", debtors=all_debtors(db.session), debtor=debtor,
                   rows=rows, page=page, as_of=as_of, active_only=active_only, pos=pos, pos_total=pos_total, selected=selected,
-                  selected_po=selected_po, prompt=settings.assignment_prompt(db.session), **_offer(debtor, as_of, rows))
+                  selected_po=selected_po, **_offer(debtor, as_of, rows))
 
 
 GRID_PICKER_OPTIONS = 40  # more POs and groups than this to offer: each row types one (one list per page)
@@ -223,7 +223,7 @@ def _panel(job_id: int, as_of: date, **extra):
         extra["error"] = extra.pop("start_error")
     names = service.target_names(db.session, [f.target for f in extra.get("confirm_future") or []])
     return render_template("assignments/_job_panel.html", job=job, history=history, as_of=as_of, pos=pos,
-                           groups=groups, prompt=settings.assignment_prompt(db.session), start_options=options,
+                           groups=groups, start_options=options,
                            chosen=chosen, chosen_group=chosen_group, target_names=names,
                            history_out_of_band=is_partial(), **panel_search(offer, q), **extra)
 

@@ -15,7 +15,6 @@ from portal.extensions import db
 from portal.htmx import render
 from portal.services import assignments, audit, job_orders as service
 from portal.services.debtors import find_debtor
-from portal.services.settings import assignment_prompt
 from portal.services.errors import Conflict, ValidationFailed
 
 bp = Blueprint("job_orders", __name__, url_prefix="/job-orders")
@@ -128,7 +127,7 @@ def detail(job_id: int):
         invoice_type = service.invoice_type(db.session)
     return render_template("job_orders/detail.html", job=job, history=history, as_of=as_of, audit_rows=audit_rows,
                            tab=request.args.get("tab", "assignments"), pos=pos, groups=groups,
-                           prompt=assignment_prompt(db.session), start_options={}, chosen=None,
+                           start_options={}, chosen=None,
                            invoice_type=invoice_type, **panel_search(offer, ""))
 
 
