@@ -78,20 +78,27 @@ def test_the_list_is_read_afresh_in_the_request_that_saves_a_debtor(db_session):
 def test_without_a_stamp_the_list_is_read_every_time_and_not_kept(db_session, count_queries):
     db_session.info.pop(debtors.LIST_STAMP, None)
     factories.debtor(db_session, "ONLY")
-    debtors._kept = (None, ())
+    debtors._kept = (None, (), ())
     with count_queries() as statements:
         first = debtors.all_debtors(db_session)
         second = debtors.all_debtors(db_session)
-    assert len(statements) == 2 and first == second and first is not second
-    assert debtors._kept == (None, ())
+        active = debtors.all_debtors(db_session, active_only=True)
+    assert len(statements) == 3 and first == second == active and first is not second
+    assert debtors._kept == (None, (), ())
 
 
-def test_the_active_only_list_is_never_taken_from_the_kept_one(db_session):
+def test_the_active_only_list_leaves_out_inactive_debtors_kept_or_not(db_session, count_queries):
     factories.debtor(db_session, "LIVE")
-    factories.debtor(db_session, "GONE", active=False)
+    gone = factories.debtor(db_session, "GONE", active=False)
     db_session.info[debtors.LIST_STAMP] = _stamp(db_session)
     assert [d.code for d in debtors.all_debtors(db_session)] == ["GONE", "LIVE"]
-    assert [d.code for d in debtors.all_debtors(db_session, active_only=True)] == ["LIVE"]
+    with count_queries() as statements:
+        assert [d.code for d in debtors.all_debtors(db_session, active_only=True)] == ["LIVE"]
+    assert statements == []  # from the worker's copy
+    gone.active = True  # made active again: the trigger replaces the stamp
+    db_session.commit()
+    db_session.info[debtors.LIST_STAMP] = _stamp(db_session)
+    assert [d.code for d in debtors.all_debtors(db_session, active_only=True)] == ["GONE", "LIVE"]
 
 
 def test_options_mark_the_selected_debtor_only_and_escape_what_debtors_are_called():
