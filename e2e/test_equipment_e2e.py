@@ -58,6 +58,52 @@ def test_router_priced_overridden_closed_and_drawn_on_the_customer_po(page, sign
     expect(page.locator("main")).to_contain_text("RO-")
 
 
+def _typed_while_refreshing(page, path_end: str, form_id: str, swapped_id: str, choose, type_) -> None:
+    """Hold the refresh a choice sends until `type_` has typed (a slow day), then let it through: only
+    `swapped_id` comes back, the form itself stays."""
+    page.evaluate(f"for (const id of ['{form_id}', '{swapped_id}'])"
+                  " document.getElementById(id).dataset.before = 'swap'")
+    held = []
+    page.route(f"**{path_end}", lambda route: held.append(route) if route.request.method == "POST"
+               else route.continue_())
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith(path_end)):
+        choose()
+    type_()
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith(path_end)):
+        held[0].continue_()
+    page.unroute(f"**{path_end}")
+    expect(page.locator(f"#{swapped_id}:not([data-before])")).to_have_count(1)  # the choices came back
+    expect(page.locator(f"#{form_id}[data-before]")).to_have_count(1)
+
+
+def test_what_is_typed_while_a_choice_reloads_its_options_is_kept(page, sign_in, db_session):
+    """Defect: choosing a debtor (item form) or a catalog item (equipment form) swapped the whole form
+    back in; what was typed while that request was on its way was replaced by what was sent with it (a
+    quick user's quantity 3 came back as 1; a test's fill landing mid-swap made 11). Only the choices
+    the pick changes are swapped now."""
+    sign_in(page, "Billing Admin")
+    debtor = factories.debtor(db_session, "ACME", name="Acme Manufacturing")
+    factories.job(db_session, debtor, title="Service technician", start=date(2020, 1, 1))
+    eq = factories.equipment_setup(db_session, selection="all")
+    page.goto("/service-desk/new")
+    _typed_while_refreshing(page, "/service-desk/new", "item-form", "item-debtor-choices",
+                            lambda: page.select_option("#debtor_id", label="ACME — Acme Manufacturing"),
+                            lambda: page.fill("#description", "Replace the reception router"))
+    expect(page.locator("#job_id option", has_text="Service technician")).to_have_count(1)
+    expect(page.locator("#description")).to_have_value("Replace the reception router")
+    page.click("#item-form button[type=submit]:text-is('Save')")
+    expect(page.locator(".flash-success")).to_contain_text("saved")
+
+    page.click("text=Add equipment")
+    expect(page.locator("#equipment-form #quantity")).to_be_visible()  # the click's page is there
+    page.wait_for_load_state("load")  # and htmx has bound the catalog's change trigger
+    _typed_while_refreshing(page, "/equipment/new", "equipment-form", "equipment-units",
+                            lambda: page.select_option("#catalog_id",
+                                                       label=f"{eq['catalog'].name} ({eq['type'].name})"),
+                            lambda: page.fill("#quantity", "3"))
+    expect(page.locator("#quantity")).to_have_value("3")
+
+
 def test_po_pricing_settings_and_charge_form(page, sign_in, db_session):
     sign_in(page, "Administrator")
     eq = factories.equipment_setup(db_session, selection="off")
