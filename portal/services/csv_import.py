@@ -176,6 +176,16 @@ def _named_po(session: Session, debtor_id: int, number: str, type_id: int | None
     return next((po_id for po_id, eligible in rows if eligible == type_id), rows[0][0] if rows else None)
 
 
+POSTED_NAMED = 20  # a posted file's answer names this many documents (it travels in the session cookie)
+
+
+def posted_message(numbers: list[str]) -> str:
+    """What posting a file did, for the page the import redirects to: how many documents posted, the first
+    numbers and how many more."""
+    more = f" and {len(numbers) - POSTED_NAMED:,} more" if len(numbers) > POSTED_NAMED else ""
+    return f"{plural(len(numbers), 'document')} posted: {', '.join(numbers[:POSTED_NAMED])}{more}."
+
+
 @dataclass(frozen=True)
 class ImportResult:
     """What posting the file did, or would do: the documents posted, a refusal, or the warnings to confirm

@@ -43,8 +43,8 @@ def test_preview_then_post_all(db_session, login_as):
     text = GOOD.format(job=job.number)
     preview = _upload(browser, text).get_data(as_text=True)
     assert "3 rows, 2 documents" in preview and _count(db_session) == 0
-    done = browser.post("/documents/import", {"action": "post", "content": text}).get_data(as_text=True)
-    assert "2 documents posted" in done
+    done = browser.post("/documents/import", {"action": "post", "content": text}, follow_redirects=True)
+    assert done.request.method == "GET" and "2 documents posted: EXT-1, EXT-2." in done.get_data(as_text=True)
     db_session.expire_all()
     assert db_session.get(POBalance, po.id).used == 650
 
@@ -88,8 +88,8 @@ def test_a_split_po_named_in_the_file_is_the_one_eligible_for_the_type(db_sessio
     preview = _upload(browser, text).get_data(as_text=True)
     assert "Check before posting" not in preview and "Post all 1 document" in preview
     form = next(f for f in post_forms(preview) if "content" in f.data())
-    assert "1 document posted" in browser.post("/documents/import", {**form.data(), "action": "post"}  # its button
-                                               ).get_data(as_text=True)
+    assert "1 document posted" in browser.post("/documents/import", {**form.data(), "action": "post"},  # its button
+                                               follow_redirects=True).get_data(as_text=True)
     db_session.expire_all()
     assert db_session.get(POBalance, service.id).used == 500 and db_session.get(POBalance, inventory.id).used == 0
 
@@ -106,7 +106,18 @@ def test_the_files_warnings_are_shown_and_post_only_when_confirmed_as_read(db_se
     unread = browser.post("/documents/import", {"action": "post", "content": text}).get_data(as_text=True)
     assert "Nothing was posted" in unread and "over its amount by 150.00" in unread and _count(db_session) == 0
     form = next(f for f in post_forms(preview) if "content" in f.data())
-    done = browser.post("/documents/import", {**form.data(), "action": "post"}).get_data(as_text=True)
-    assert "3 documents posted" in done
+    done = browser.post("/documents/import", {**form.data(), "action": "post"}, follow_redirects=True)
+    assert "3 documents posted" in done.get_data(as_text=True)
     db_session.expire_all()
     assert db_session.get(POBalance, po.id).used == 1150
+
+
+def test_a_long_files_answer_names_the_first_twenty_documents():
+    """The answer travels in the session cookie to the page the import redirects to: a file of 5,000
+    documents must not name them all."""
+    from portal.services.csv_import import posted_message
+
+    assert posted_message(["A-1"]) == "1 document posted: A-1."
+    assert posted_message([f"A-{n}" for n in range(1, 21)]).endswith("A-19, A-20.")
+    many = posted_message([f"A-{n}" for n in range(1, 5001)])
+    assert many.startswith("5,000 documents posted: A-1, A-2,") and many.endswith("A-20 and 4,980 more.")

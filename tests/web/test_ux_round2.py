@@ -36,20 +36,26 @@ def _import_setup(db_session):
 def test_importing_numbers_that_exist_is_a_row_error_not_a_500(db_session, login_as):
     browser, _ = login_as("Billing Admin")
     _import_setup(db_session)
-    assert "2 documents posted" in browser.post("/documents/import", {"action": "post", "content": IMPORT}
-                                                ).get_data(as_text=True)
+    assert "2 documents posted" in browser.post("/documents/import", {"action": "post", "content": IMPORT},
+                                                follow_redirects=True).get_data(as_text=True)
     again = _upload(browser, IMPORT)
     html = again.get_data(as_text=True)
     assert again.status_code == 200 and "UXI-20 already exists" in html and "UXI-21 already exists" in html
     assert "Post all" not in html
 
 
-def test_reposting_a_posted_file_posts_nothing_and_says_why(db_session, login_as):
-    """The result page is the answer to the POST: refreshing it sends the file again."""
+def test_a_posted_file_answers_with_a_redirect_and_reposting_it_posts_nothing(db_session, login_as):
+    """Posting answers with a redirect (post/redirect/get): refreshing the page that says what posted reads
+    it again and sends nothing. The file sent once more (the browser's back and resubmit) posts nothing
+    and says why."""
     browser, _ = login_as("Billing Admin")
     _import_setup(db_session)
     form = {"action": "post", "content": IMPORT, "seen": ""}
-    assert "2 documents posted" in browser.post("/documents/import", form).get_data(as_text=True)
+    posted = browser.post("/documents/import", form)
+    assert posted.status_code == 302 and posted.headers["Location"].endswith("/documents/import")
+    shown = browser.get("/documents/import").get_data(as_text=True)
+    assert "2 documents posted: UXI-20, UXI-21." in shown
+    assert "posted:" not in browser.get("/documents/import").get_data(as_text=True)  # said once
     refresh = browser.post("/documents/import", form)
     html = refresh.get_data(as_text=True)
     assert refresh.status_code == 200 and "Row 2: UXI-20 already exists" in html

@@ -439,6 +439,9 @@ def csv_import():
         if not error:
             preview, outcome, error = importer.preview_or_post(
                 db.session, current_user, text, post=posting_it, seen=request.form.get("seen", "")[:64])
+    if outcome is not None and outcome.posted:  # post/redirect/get: a refresh does not send the file again
+        flash(importer.posted_message(outcome.posted), "success")
+        return redirect(url_for("documents.csv_import"))
     return render_template("documents/import.html", preview=preview, outcome=outcome, content=text, error=error,
                            asked=posting_it and outcome is not None and outcome.needs_confirmation,
                            columns=importer.REQUIRED + importer.OPTIONAL)
