@@ -6,7 +6,6 @@ from collections.abc import Callable
 from flask import Flask, abort, g, has_request_context, jsonify, make_response, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session as OrmSession
@@ -17,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from portal.api.problems import from_http_exception as problem_from_http_exception, is_api_request
 from portal.api.problems import problem as api_problem
 from portal.authz import CATALOGUE
+from portal.blueprints.forms import debtor_options
 from portal.domain import formatting
 
 from portal.domain.text import CONTROL_MESSAGE, has_control_characters
@@ -108,25 +108,6 @@ def _note_saved(session) -> None:
 def _database_unreachable(err: Exception) -> bool:
     return isinstance(err, (OperationalError, InterfaceError)) or (
         isinstance(err, DBAPIError) and err.connection_invalidated)
-
-
-_DEBTOR_OPTIONS: dict[bool, tuple[object, Markup]] = {}  # the <option>s last built, by label, with their list
-
-
-def debtor_options(debtors, selected=None, *, names: bool = False) -> Markup:
-    """A debtor filter's <option>s (label: code, or "code — name"), `selected` marked. The HTML is built
-    once per list: all_debtors hands every request the worker's same list while no debtor changes
-    (200 options were 0.4 ms a page)."""
-    built = _DEBTOR_OPTIONS.get(names)
-    if built is None or built[0] is not debtors:
-        html = Markup("").join(Markup('<option value="{}">{}</option>').format(d.id, str(d) if names else d.code)
-                               for d in debtors)
-        _DEBTOR_OPTIONS[names] = built = (debtors, html)
-    html = built[1]
-    if isinstance(selected, int) and not isinstance(selected, bool):
-        opening = f'<option value="{selected}"'
-        html = html.replace(Markup(opening + ">"), Markup(opening + " selected>"), 1)
-    return html
 
 
 def init_app(app: Flask) -> None:

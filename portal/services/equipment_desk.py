@@ -16,7 +16,7 @@ from portal.models import (CatalogCharge, Debtor, Document, DocumentType, Equipm
                            JobOrder, PurchaseOrder, ServiceDeskCharge, ServiceDeskEquipment, ServiceDeskItem, SupplierPO,
                            SupplierPOLine)
 from portal.services import audit, documents, equipment
-from portal.services.debtors import like_pattern
+from portal.services.debtors import DebtorOption, all_debtors, like_pattern
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.job_visibility import branch_limit, get_job, visible
 from portal.services.locks import locked
@@ -46,9 +46,9 @@ def list_items(session: Session, user, *, q: str = "", status: str = "", page: i
     return paginate(session, stmt.order_by(ServiceDeskItem.id.desc()), page, per_page)
 
 
-def pickable_debtors(session: Session) -> list[Debtor]:
-    """The debtors a service desk item may be for: the active ones, by code (at most 500)."""
-    return list(session.scalars(select(Debtor).where(Debtor.active.is_(True)).order_by(Debtor.code).limit(500)))
+def pickable_debtors(session: Session) -> tuple[DebtorOption, ...]:
+    """The debtors a service desk item may be for: the active ones, by code (the worker's list)."""
+    return all_debtors(session, active_only=True)
 
 
 def pickable_jobs(session: Session, user, debtor_id: int) -> list[JobOrder]:

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from portal.models.debtors import list_stamps
 from portal.services import debtors
 from portal.services.debtors import DebtorOption, DebtorInput
-from portal.web import debtor_options
+from portal.blueprints.forms import debtor_options
 from tests import factories
 
 PAGES = ("/purchase-orders/", "/job-orders/", "/documents/", "/documents/report", "/assignments/")
@@ -114,3 +114,33 @@ def test_options_mark_the_selected_debtor_only_and_escape_what_debtors_are_calle
     assert debtor_options(listed, 12).count("selected") == 1
     again = (DebtorOption(1, "NEW", "New"),)  # another list (a new stamp): built again
     assert debtor_options(again, None) == Markup('<option value="1">NEW</option>')
+
+
+def test_a_forms_debtor_picker_draws_the_kept_options_after_its_blank_one():
+    """The job, document, PO and service desk forms draw their debtor picker from the options kept per list
+    (WTForms wrote 205 options one at a time on every form); the full list and the active one are both
+    kept, neither replacing the other."""
+    from werkzeug.datastructures import MultiDict
+    from wtforms import Form
+
+    from portal.blueprints.forms import DebtorField, offer_debtors
+
+    class Picking(Form):
+        debtor_id = DebtorField("Debtor")
+
+    full = (DebtorOption(1, "A", "Ay", False), DebtorOption(2, "B&B", "Bee"))
+    active = full[1:]
+    kept = debtor_options(full, None, names=True)
+    assert debtor_options(active, None, names=True) == Markup('<option value="2">B&amp;B — Bee</option>')
+    assert debtor_options(full, None, names=True) is kept  # the active list did not replace it
+
+    form = Picking(data={"debtor_id": 2})
+    offer_debtors(form.debtor_id, active)
+    assert form.debtor_id(**{"hx-get": "/x"}) == Markup(
+        '<select hx-get="/x" id="debtor_id" name="debtor_id"><option value="">— choose —</option>'
+        '<option value="2" selected>B&amp;B — Bee</option></select>')
+    offer_debtors(form.debtor_id, full, blank=None)
+    assert form.debtor_id() == Markup('<select id="debtor_id" name="debtor_id"><option value="1">A — Ay</option>'
+                                      '<option value="2" selected>B&amp;B — Bee</option></select>')
+    for typed, read in (("2", 2), ("", None), ("x", -1)):
+        assert Picking(formdata=MultiDict({"debtor_id": typed})).debtor_id.data == read

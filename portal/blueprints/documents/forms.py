@@ -7,13 +7,13 @@ from flask import Request
 from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from portal.blueprints.forms import DateField, SelectField, VersionedForm, int_or_none
+from portal.blueprints.forms import DateField, DebtorField, SelectField, VersionedForm, int_or_none
 from portal.domain import formatting
 from portal.services.documents import DocumentInput, LineInput, parse_decimal
 
 
 class DocumentForm(VersionedForm):
-    debtor_id = SelectField("Debtor", coerce=int_or_none, validate_choice=False)
+    debtor_id = DebtorField("Debtor")
     document_type_id = SelectField("Document type", coerce=int_or_none, validate_choice=False)
     number = StringField("Number (blank: the next one)", validators=[Length(max=30)])
     doc_date = DateField("Document date", validators=[InputRequired("Enter the document date (YYYY-MM-DD).")])

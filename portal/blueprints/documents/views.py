@@ -11,7 +11,7 @@ from flask_login import current_user
 from portal.authz import requires
 from portal.blueprints import exporting
 from portal.blueprints.documents.forms import DocumentForm, document_input, lines_from
-from portal.blueprints.forms import apply_errors, day_arg, int_or_none, page_arg
+from portal.blueprints.forms import apply_errors, day_arg, int_or_none, offer_debtors, page_arg
 from portal.extensions import db
 from portal.htmx import is_partial, render
 from portal.services import audit, document_choices, documents as service, posting
@@ -56,7 +56,7 @@ def _editor_context(debtor_id: int | None, lines=()) -> dict:
 
 def _choices(form: DocumentForm) -> None:
     choices = document_choices.form_choices(db.session)
-    form.debtor_id.choices = [(None, "— choose —")] + [(d.id, str(d)) for d in choices.debtors]
+    offer_debtors(form.debtor_id, choices.debtors)
     form.document_type_id.choices = [(None, "— choose —")] + [(t.id, t.name) for t in choices.document_types]
 
 

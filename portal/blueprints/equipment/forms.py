@@ -2,7 +2,7 @@
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from portal.blueprints.forms import DateField, SelectField, VersionedForm, int_or_none
+from portal.blueprints.forms import DateField, DebtorField, SelectField, VersionedForm, int_or_none
 from portal.domain.pricing import PRICINGS, SELECTIONS
 
 
@@ -46,7 +46,7 @@ class SupplierPOForm(VersionedForm):
 
 
 class ItemForm(VersionedForm):
-    debtor_id = SelectField("Debtor", coerce=int_or_none, validate_choice=False)
+    debtor_id = DebtorField("Debtor")
     job_id = SelectField("Job order (optional)", coerce=int_or_none, validate_choice=False)
     customer_po_id = SelectField("Customer PO (optional; else the job's PO)", coerce=int_or_none, validate_choice=False)
     description = StringField("Description", validators=[Length(max=300)])  # required: the service says so

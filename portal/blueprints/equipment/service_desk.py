@@ -10,7 +10,7 @@ from flask_login import current_user
 from portal.authz import requires
 from portal.blueprints.actions import run_and_return
 from portal.blueprints.equipment.forms import EquipmentForm, ItemForm
-from portal.blueprints.forms import page_arg, saved_or_shown
+from portal.blueprints.forms import offer_debtors, page_arg, saved_or_shown
 from portal.extensions import db
 from portal.htmx import render
 from portal.services import audit, equipment, equipment_desk as desk
@@ -29,8 +29,7 @@ def index():
 
 
 def _item_choices(form: ItemForm, debtor_id: int | None, settings) -> None:
-    form.debtor_id.choices = [(None, "— choose —")] + [
-        (d.id, str(d)) for d in desk.pickable_debtors(db.session)]
+    offer_debtors(form.debtor_id, desk.pickable_debtors(db.session))
     jobs = pos = []
     if debtor_id:
         jobs = desk.pickable_jobs(db.session, current_user, debtor_id)

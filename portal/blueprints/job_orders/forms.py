@@ -3,7 +3,7 @@ from __future__ import annotations
 from wtforms import StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal.blueprints.forms import DateField, SelectField, VersionedForm, int_or_none
+from portal.blueprints.forms import DateField, DebtorField, SelectField, VersionedForm, int_or_none
 from portal.domain.assignment import Target
 
 
@@ -19,8 +19,7 @@ def parse_target(value: str | None) -> Target | None:
 class JobForm(VersionedForm):
     title = StringField("Title", validators=[DataRequired("Enter the job title."), Length(max=200)])
     # chosen or not is said with the form's other problems (the service said it only once the dates were right)
-    debtor_id = SelectField("Debtor", coerce=int_or_none, validate_choice=False,
-                            validators=[DataRequired("Choose the debtor.")])
+    debtor_id = DebtorField("Debtor", validators=[DataRequired("Choose the debtor.")])
     branch_id = SelectField("Branch", coerce=int_or_none, validate_choice=False,
                             validators=[DataRequired("Choose one of your branches.")])
     site = StringField("Site", validators=[Length(max=120)])

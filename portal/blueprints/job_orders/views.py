@@ -9,7 +9,7 @@ from portal.authz import requires
 from portal.domain import formatting
 from portal.domain.assignment import po_option, twin_numbers
 from portal.blueprints import exporting
-from portal.blueprints.forms import apply_errors, day_arg, int_or_none, page_arg
+from portal.blueprints.forms import apply_errors, day_arg, int_or_none, offer_debtors, page_arg
 from portal.blueprints.job_orders.forms import JobForm, parse_target
 from portal.extensions import db
 from portal.htmx import render
@@ -40,7 +40,7 @@ def index():
 
 
 def _choices(form: JobForm, debtor_id: int | None, q: str = "") -> dict:
-    form.debtor_id.choices = [(None, "— choose —")] + [(d.id, str(d)) for d in service.debtors(db.session, active_only=True)]
+    offer_debtors(form.debtor_id, service.debtors(db.session, active_only=True))
     form.branch_id.choices = [(None, "— choose —")] + [(b.id, str(b)) for b in
                                                        service.branch_choices(db.session, current_user)]
     form.consultant_id.choices = [(None, "— none —")] + [(u.id, str(u)) for u in service.consultants(db.session)]
@@ -157,6 +157,6 @@ def edit(job_id: int):
 
 
 def _choices_no_picker(form: JobForm, keep: int | None = None, branch_id: int | None = None) -> None:
-    form.debtor_id.choices = [(d.id, str(d)) for d in service.debtors(db.session)]
+    offer_debtors(form.debtor_id, service.debtors(db.session), blank=None)
     form.branch_id.choices = [(b.id, str(b)) for b in service.branch_choices(db.session, current_user)]
     form.consultant_id.choices = [(None, "— none —")] + [(u.id, str(u)) for u in service.consultants(db.session, keep, branch_id)]

@@ -5,7 +5,7 @@ from wtforms import BooleanField, SelectMultipleField, StringField, TextAreaFiel
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.blueprints.forms import DateField, SelectField, VersionedForm, int_or_none
+from portal.blueprints.forms import DateField, DebtorField, SelectField, VersionedForm, int_or_none
 from portal.domain.purchase_orders import KINDS, LineInput, POInput, money_errors, parse_money
 
 
@@ -15,7 +15,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class POForm(VersionedForm):
-    debtor_id = SelectField("Debtor", coerce=int_or_none, validate_choice=False)
+    debtor_id = DebtorField("Debtor")
     number = StringField("PO number", validators=[DataRequired("Enter the PO number."), Length(max=50)])
     kind = SelectField("Kind", choices=list(KINDS.items()), validate_choice=False)
     description = StringField("Description", validators=[Length(max=200)])

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from portal.authz import requires
 from portal.blueprints import exporting
-from portal.blueprints.forms import apply_errors, int_or_none, page_arg
+from portal.blueprints.forms import apply_errors, int_or_none, offer_debtors, page_arg
 from portal.blueprints.purchase_orders.forms import GroupForm, POForm, lines_from, po_input
 from portal.domain import formatting, purchase_orders as po_rules
 from portal.extensions import db
@@ -52,8 +52,7 @@ def index():
 
 
 def _fill_choices(form: POForm, debtor_id: int | None, po=None) -> service.FormChoices | None:
-    form.debtor_id.choices = [(None, "— choose a debtor —")] + [
-        (d.id, str(d)) for d in all_debtors(db.session, active_only=True)]
+    offer_debtors(form.debtor_id, all_debtors(db.session, active_only=True), blank="— choose a debtor —")
     if not debtor_id:
         form.group_id.choices, form.alert_template_id.choices, form.document_type_ids.choices = [(None, "—")], [(None, "—")], []
         return None
