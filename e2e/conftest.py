@@ -102,6 +102,26 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True, caret="initial")
 
 
+def typed_while_refreshing(page, path_end: str, form_id: str, swapped_id: str, choose, type_) -> None:
+    """Hold the refresh a choice sends (a POST to a URL ending in `path_end`) until `type_` has typed, as on
+    a slow day, then let it through: `swapped_id` comes back anew, the form `form_id` itself stays."""
+    from playwright.sync_api import expect
+
+    page.evaluate(f"for (const id of ['{form_id}', '{swapped_id}'])"
+                  " document.getElementById(id).dataset.before = 'swap'")
+    held = []
+    page.route(f"**{path_end}", lambda route: held.append(route) if route.request.method == "POST"
+               else route.continue_())
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith(path_end)):
+        choose()
+    type_()
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith(path_end)):
+        held[0].continue_()
+    page.unroute(f"**{path_end}")
+    expect(page.locator(f"#{swapped_id}:not([data-before])")).to_have_count(1)  # the choices came back
+    expect(page.locator(f"#{form_id}[data-before]")).to_have_count(1)
+
+
 @pytest.fixture
 def sign_in(db_session):
     """Create a user with `role_name` and sign them in through the form."""

@@ -4,7 +4,7 @@ from datetime import date
 
 from playwright.sync_api import expect
 
-from e2e.conftest import shot
+from e2e.conftest import shot, typed_while_refreshing
 from tests import factories
 
 
@@ -58,24 +58,6 @@ def test_router_priced_overridden_closed_and_drawn_on_the_customer_po(page, sign
     expect(page.locator("main")).to_contain_text("RO-")
 
 
-def _typed_while_refreshing(page, path_end: str, form_id: str, swapped_id: str, choose, type_) -> None:
-    """Hold the refresh a choice sends until `type_` has typed (a slow day), then let it through: only
-    `swapped_id` comes back, the form itself stays."""
-    page.evaluate(f"for (const id of ['{form_id}', '{swapped_id}'])"
-                  " document.getElementById(id).dataset.before = 'swap'")
-    held = []
-    page.route(f"**{path_end}", lambda route: held.append(route) if route.request.method == "POST"
-               else route.continue_())
-    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith(path_end)):
-        choose()
-    type_()
-    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith(path_end)):
-        held[0].continue_()
-    page.unroute(f"**{path_end}")
-    expect(page.locator(f"#{swapped_id}:not([data-before])")).to_have_count(1)  # the choices came back
-    expect(page.locator(f"#{form_id}[data-before]")).to_have_count(1)
-
-
 def test_what_is_typed_while_a_choice_reloads_its_options_is_kept(page, sign_in, db_session):
     """Defect: choosing a debtor (item form) or a catalog item (equipment form) swapped the whole form
     back in; what was typed while that request was on its way was replaced by what was sent with it (a
@@ -86,7 +68,7 @@ def test_what_is_typed_while_a_choice_reloads_its_options_is_kept(page, sign_in,
     factories.job(db_session, debtor, title="Service technician", start=date(2020, 1, 1))
     eq = factories.equipment_setup(db_session, selection="all")
     page.goto("/service-desk/new")
-    _typed_while_refreshing(page, "/service-desk/new", "item-form", "item-debtor-choices",
+    typed_while_refreshing(page, "/service-desk/new", "item-form", "item-debtor-choices",
                             lambda: page.select_option("#debtor_id", label="ACME — Acme Manufacturing"),
                             lambda: page.fill("#description", "Replace the reception router"))
     expect(page.locator("#job_id option", has_text="Service technician")).to_have_count(1)
@@ -97,7 +79,7 @@ def test_what_is_typed_while_a_choice_reloads_its_options_is_kept(page, sign_in,
     page.click("text=Add equipment")
     expect(page.locator("#equipment-form #quantity")).to_be_visible()  # the click's page is there
     page.wait_for_load_state("load")  # and htmx has bound the catalog's change trigger
-    _typed_while_refreshing(page, "/equipment/new", "equipment-form", "equipment-units",
+    typed_while_refreshing(page, "/equipment/new", "equipment-form", "equipment-units",
                             lambda: page.select_option("#catalog_id",
                                                        label=f"{eq['catalog'].name} ({eq['type'].name})"),
                             lambda: page.fill("#quantity", "3"))

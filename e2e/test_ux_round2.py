@@ -5,6 +5,7 @@ from datetime import date
 
 from playwright.sync_api import expect
 
+from e2e.conftest import typed_while_refreshing
 from tests import factories
 
 
@@ -31,6 +32,23 @@ def test_choosing_the_debtor_keeps_everything_typed_in_the_new_po_form(page, sig
     expect(page.locator("#number")).to_have_value("UX-PO-1")
     page.click("main button[type=submit]")
     expect(page.locator("h1")).to_contain_text("PO UX-PO-1")
+
+
+def test_what_is_typed_while_the_debtors_choices_load_is_kept(page, sign_in, db_session):
+    """Defect: choosing the debtor swapped the whole PO form back in, so a number typed while the debtor's
+    choices were on their way was replaced by what was sent with the choice. Only the debtor's choices
+    (groups and alert templates, the document types, the debtor they are for) are swapped now."""
+    sign_in(page, "Billing Admin")
+    acme = factories.debtor(db_session, "ACME")
+    factories.po_group(db_session, acme, "Acme plant")
+    page.goto("/purchase-orders/new")
+    typed_while_refreshing(page, "/purchase-orders/new", "po-form", "po-debtor-choices",
+                           lambda: page.select_option("#debtor_id", label=str(acme)),
+                           lambda: page.fill("#number", "UX-PO-2"))
+    expect(page.locator("#group_id")).to_contain_text("Acme plant")
+    expect(page.get_by_label("Sales Invoice", exact=True)).to_be_visible()  # the first debtor's other choices
+    expect(page.locator("#po-choices-of")).to_have_value(str(acme.id))
+    expect(page.locator("#number")).to_have_value("UX-PO-2")
 
 
 def test_a_refused_full_page_form_focuses_its_first_invalid_field(page, sign_in, db_session):

@@ -97,6 +97,25 @@ def test_choosing_the_debtor_keeps_what_was_typed_and_saves_nothing(db_session, 
     assert db_session.scalar(select(func.count()).select_from(PurchaseOrder)) == 0
 
 
+def test_master_lines_typed_before_the_debtor_keep_their_bill_code_groups(db_session, login_as):
+    """Choosing the debtor swaps in only its choices (groups, alert templates, document types), not the
+    master lines: lines sent back without a debtor must already offer the bill code groups, and keep the
+    one chosen."""
+    browser, _ = login_as("Billing Admin")
+    factories.debtor(db_session, "ACME")
+    labour = factories.bill_code_group(db_session, "Labour", ["ORD"])
+    factories.bill_code_group(db_session, "Expenses", ["EXP"])
+    typed = {"debtor_id": "", "choices_of": "", "number": "UX-M-1", "kind": "multi_line_master",
+             "effective": "2026-01-01", "expiration": "2026-12-31", "line_id": "", "line_budget": "100.00",
+             "line_group": str(labour.id), "line_secondary": "A-1", "line_description": ""}
+    html = browser.post("/purchase-orders/new", typed).get_data(as_text=True)
+    assert "Choose the debtor." in html
+    rows = html[html.index('id="line-rows"'):html.index("</tbody>", html.index('id="line-rows"'))]
+    assert "Expenses" in rows and f'<option value="{labour.id}" selected>Labour (ORD)' in rows
+    form = browser.get("/purchase-orders/new").get_data(as_text=True)
+    assert 'hx-select="#po-debtor-choices"' in form and 'hx-select-oob="#po-types,#po-choices-of"' in form
+
+
 def test_a_page_past_the_end_leads_to_the_last_page_not_the_one_before_it(db_session, login_as):
     browser, _ = login_as("Billing Admin")
     debtor = factories.debtor(db_session, "ACME")

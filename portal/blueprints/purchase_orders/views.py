@@ -104,8 +104,12 @@ def create():
             else:
                 flash(f"PO {po.number} created.", "success")
                 return redirect(url_for("purchase_orders.detail", po_id=po.id))
+    # lines typed before any debtor still offer the bill code groups (every debtor's): the debtor's
+    # choices come back without the lines, so what is typed in them stays
+    line_groups = service.form_choices(db.session, 0).bill_code_groups if lines and choices is None else None
     return render_template("purchase_orders/form.html", form=form, po=None, choices=choices, lines=lines,
-                           line_ids=line_ids, budgets_typed=budgets_typed, total=po_rules.lines_total(lines))
+                           line_ids=line_ids, budgets_typed=budgets_typed, total=po_rules.lines_total(lines),
+                           line_groups=line_groups)
 
 
 def _tab_extras(po, tab: str) -> dict:
