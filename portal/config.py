@@ -23,7 +23,8 @@ class Config:
         # plan for any value once five runs show it costs no more (plan_cache_mode auto): planning a page's
         # joins each time was 1-1.5 ms a statement. What a search types is a constant in its statement, so
         # a kept plan still sees the prefix (portal/services/search.py)
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "connect_args": {"options": "-c jit=off"}}
+        # a pooled connection idle for a while is pinged before use (portal/ops/pool.py), not every one
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"options": "-c jit=off"}}
         self.SQLALCHEMY_RECORD_QUERIES = False
         self.EMBEDDED_PG_DIR = os.environ.get("EMBEDDED_PG_DIR")  # default: <instance>/pgdata
         self.SESSION_COOKIE_SECURE = _flag("PORTAL_COOKIE_SECURE", True)

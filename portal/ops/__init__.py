@@ -9,12 +9,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 
 def init_app(app: Flask) -> None:
-    from portal.ops import https, request_log
+    from portal.ops import https, pool, request_log
 
     hops = app.config.get("PROXY_HOPS", 0)
     if hops:
         # only the last `hops` proxies are believed: a client cannot forge its address or scheme
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops,
                                 x_prefix=app.config.get("PROXY_X_PREFIX", 0))
+    pool.init_app(app)
     https.init_app(app)
     request_log.init_app(app)  # after: its before-request function goes first of all
