@@ -51,6 +51,30 @@ def test_what_is_typed_while_the_debtors_choices_load_is_kept(page, sign_in, db_
     expect(page.locator("#number")).to_have_value("UX-PO-2")
 
 
+def test_choosing_what_a_save_said_was_missing_takes_its_error_away(page, sign_in, db_session):
+    """Defect: the debtor picker is not redrawn when it loads the debtor's choices, so "Choose the debtor."
+    stayed under it (and it stayed marked invalid) after a debtor was chosen, until the next save."""
+    sign_in(page, "Billing Admin")
+    acme = factories.debtor(db_session, "ACME")
+    factories.po_group(db_session, acme, "Acme plant")
+    page.goto("/purchase-orders/new")
+    page.fill("#number", "UX-PO-3")
+    page.fill("#effective", "2026-01-01")
+    page.fill("#expiration", "2026-12-31")
+    page.fill("#amount", "1000")
+    page.click("main button[type=submit]")
+    debtor = page.locator("#debtor_id")
+    expect(debtor).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#debtor_id-err")).to_have_text("Choose the debtor.")
+    debtor.select_option(label=str(acme))
+    expect(page.locator("#group_id")).to_contain_text("Acme plant")
+    expect(page.locator("#debtor_id-err")).to_have_count(0)
+    expect(debtor).not_to_have_attribute("aria-invalid", "true")
+    expect(debtor).not_to_have_attribute("aria-describedby", "debtor_id-err")
+    page.click("main button[type=submit]")
+    expect(page.locator(".flash-success")).to_contain_text("PO UX-PO-3 created.")
+
+
 def test_a_refused_full_page_form_focuses_its_first_invalid_field(page, sign_in, db_session):
     sign_in(page, "Billing Admin")
     factories.debtor(db_session, "ACME")

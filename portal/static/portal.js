@@ -181,3 +181,23 @@ document.addEventListener("change", function (event) {
   var why = document.getElementById("bulk-apply-why");
   if (why) { why.remove(); }
 });
+
+// A choice that reloads only what depends on it (a service desk item's debtor, equipment's catalog item, a new
+// PO's debtor) is not itself redrawn: once a value is chosen there, the error the last save put under it is out
+// of date. The next save checks the choice again.
+document.addEventListener("htmx:afterSwap", function (event) {
+  var trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+  var control = trigger && trigger.type === "change" ? trigger.target : null;
+  if (!control || !control.isConnected || !control.matches('select[aria-invalid="true"]') || !control.value) {
+    return;
+  }
+  var errors = (control.getAttribute("aria-describedby") || "").split(" ").filter(Boolean)
+    .map(function (id) { return document.getElementById(id); }).concat([control.nextElementSibling]);
+  errors.forEach(function (error) {
+    if (error && error.classList.contains("field-error")) { error.remove(); }
+  });
+  control.removeAttribute("aria-invalid");
+  var left = (control.getAttribute("aria-describedby") || "").split(" ")
+    .filter(function (id) { return id && document.getElementById(id); });
+  if (left.length) { control.setAttribute("aria-describedby", left.join(" ")); } else { control.removeAttribute("aria-describedby"); }
+});
