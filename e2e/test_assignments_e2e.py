@@ -312,3 +312,72 @@ def test_a_start_typed_in_the_panel_is_kept_through_the_confirmation_to_remove_f
     panel.get_by_role("button", name="Remove them and assign").click()
     expect(panel).to_contain_text("Assigned.")
     expect(panel).to_contain_text("PO P-1 since 2026-06-01")
+
+
+
+def _hold_gets(page, path: str) -> list:
+    """Hold the next htmx GET to `path` (with a query) until the test lets it through, as on a slow day; later
+    ones go through."""
+    held: list = []
+
+    def hold_first(route):
+        if held or not route.request.headers.get("hx-request"):
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(lambda url: f"{path}?" in url, hold_first)
+    return held
+
+
+def _let_through(page, route) -> None:
+    with page.expect_response(lambda r: r.request.url == route.request.url):
+        route.continue_()
+    page.unroute_all()
+
+
+def test_what_is_typed_while_the_bulk_page_reads_its_jobs_or_pos_is_kept(page, sign_in, db_session, monkeypatch):
+    """Defect: a filter's change and the PO search swapped the whole bulk form back in, so a title typed while
+    the jobs were on their way came back as what was sent, and a PO search typed on while the last was on its
+    way was dropped (the box then showed the older search). Only the jobs, or the PO list, come back now, and a
+    newer search replaces the one on its way."""
+    from portal.services import assignments
+
+    monkeypatch.setattr(assignments, "PICKER_OPTIONS", 1)
+    sign_in(page, "Billing Admin")
+    debtor = factories.debtor(db_session, "ACME")
+    branch = factories.branch(db_session, "CTY")
+    for number in ("BULK-1", "ZZ-9"):
+        factories.po(db_session, debtor, number, effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    db_session.execute(insert(JobOrder), [
+        {"title": f"Picker {i}", "debtor_id": debtor.id, "branch_id": branch.id, "start_date": date(2026, 1, 1),
+         "site": "Harbour" if i < 2 else "Depot"} for i in range(5)])
+    db_session.commit()
+    page.goto(f"/assignments/bulk?debtor_id={debtor.id}&start=2026-03-01")
+    expect(page.locator("input.bulk-pick")).to_have_count(5)
+    page.evaluate("for (const id of ['bulk-form', 'bulk-jobs', 'bulk-target'])"
+                  " document.getElementById(id).dataset.before = 'swap'")
+    held = _hold_gets(page, "/assignments/bulk")
+    with page.expect_request(lambda r: "/assignments/bulk?" in r.url):
+        page.get_by_label("Site contains").fill("harb")
+        page.get_by_label("Site contains").press("Tab")
+    page.get_by_label("Job number or title contains").fill("Picker")  # typed while the jobs are on their way
+    _let_through(page, held[0])
+    expect(page.locator("#bulk-jobs:not([data-before])")).to_have_count(1)
+    expect(page.locator("input.bulk-pick")).to_have_count(2)  # the Harbour jobs
+    expect(page.get_by_label("Job number or title contains")).to_have_value("Picker")
+    expect(page.locator("#bulk-form[data-before]")).to_have_count(1)
+
+    held = _hold_gets(page, "/assignments/bulk")
+    with page.expect_request(lambda r: "po_search=zz&" in r.url):
+        page.fill("#po-search", "zz")  # held
+    with page.expect_response(lambda r: "po_search=zz-9&" in r.url):
+        page.locator("#po-search").press_sequentially("-9")  # typed on while the first search is on its way
+    page.unroute_all(behavior="ignoreErrors")  # the first search was given up for the second, never answered
+    expect(page.locator("#bulk-target:not([data-before])")).to_contain_text("ZZ-9")
+    expect(page.locator("#bulk-target")).not_to_contain_text("BULK-1")
+    expect(page.locator("#po-search")).to_have_value("zz-9")
+    expect(page.locator("#po-search")).to_be_focused()
+    expect(page.locator("#po-search-hint")).to_contain_text("that match")
+    expect(page.get_by_label("Job number or title contains")).to_have_value("Picker")
+    expect(page.locator("#bulk-form[data-before]")).to_have_count(1)
