@@ -381,3 +381,25 @@ def test_what_is_typed_while_the_bulk_page_reads_its_jobs_or_pos_is_kept(page, s
     expect(page.locator("#po-search-hint")).to_contain_text("that match")
     expect(page.get_by_label("Job number or title contains")).to_have_value("Picker")
     expect(page.locator("#bulk-form[data-before]")).to_have_count(1)
+
+
+def test_a_grid_filter_changed_while_the_last_change_is_on_its_way_counts(page, sign_in, db_session):
+    """Defect: the grid's filters are redrawn with the grid, so a second change made while the first one's
+    answer was on its way was queued on a form the answer then replaced, and never sent (the inactive job
+    stayed hidden, its box unticked). The newer change replaces the older one now."""
+    sign_in(page, "Billing Admin")
+    debtor = factories.debtor(db_session, "CITY")
+    factories.job(db_session, debtor, title="Porter", start=date(2026, 1, 1))
+    factories.job(db_session, debtor, title="Retired porter", start=date(2026, 1, 1),
+                 discontinued=date(2026, 2, 1))
+    page.goto("/assignments/")
+    held = _hold_gets(page, "/assignments/")
+    with page.expect_request(lambda r: "debtor_id=" in r.url):
+        page.select_option("#grid-debtor", label=str(debtor))  # held
+    with page.expect_response(lambda r: "all=1" in r.url):
+        page.get_by_label("Include inactive jobs").check()
+    page.unroute_all(behavior="ignoreErrors")  # the first was given up for the second, never answered
+    assert len(held) == 1
+    expect(page.locator("#grid-title")).to_contain_text("CITY")
+    expect(page.locator("#assignment-grid")).to_contain_text("Retired porter")
+    expect(page.get_by_label("Include inactive jobs")).to_be_checked()
