@@ -30,6 +30,7 @@ def test_a_grant_taken_from_a_role_holds_from_its_users_next_request(db_session,
                        {"r": role.id})
     db_session.commit()
     assert billing.get("/purchase-orders/").status_code == 200
+    assert 'href="/purchase-orders/"' in billing.get("/").get_data(as_text=True)  # the header's link is back
 
 
 def test_a_users_new_branches_and_roles_hold_from_their_next_request(db_session, login_as):
