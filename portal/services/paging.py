@@ -47,20 +47,32 @@ class Page(Generic[T]):
 
 
 def paginate(session: Session, stmt: Select, page: int, per_page: int, *, scalars: bool = True,
-             count_ahead: int = COUNT_AHEAD, key=None) -> Page:
+             count_ahead: int = COUNT_AHEAD, key=None, window: Select | None = None) -> Page:
     """Run `stmt` for one page; `page` is clamped to 1.. so a wild page number is never an error.
     Rows are counted only up to `count_ahead` pages past this one.
 
     With `key` (the listed entity's primary key column) the page is found first on the key and the sort
     columns alone, then only its rows are read with what they join (a deferred join): for a list whose
-    order no index gives (a search's matches), the joins are then made for a page, not every match."""
+    order no index gives (a search's matches), the joins are then made for a page, not every match.
+
+    With `window`, tried first: `stmt`'s rows in `stmt`'s order, but only those in the first stretch of
+    an index that gives that order (a search among the newest jobs, walking the number index). A page it
+    fills is `stmt`'s page: every row past the stretch sorts after every row in it. One it leaves short
+    (a rare word) is read from `stmt` as before. A search matching many rows ("j", "weld") then stops
+    after a page of them instead of sorting them all (25 ms to 0.1 ms for "j" over 50,000 jobs)."""
     page = max(1, min(page, 1_000_000))
     cap = (page + count_ahead) * per_page
     # counted without the list's order: any cap+1 rows count the same, and a search whose matches come
     # from several indexes then stops at the cap instead of sorting them all first ("weld": 5,000 jobs,
     # 15-21 ms to 6 ms); an index that pages the list still stops the count as early
     count = select(func.count()).select_from(stmt.order_by(None).limit(constant.number(cap + 1)).subquery())
-    paged = stmt.limit(constant.number(per_page)).offset(constant.number((page - 1) * per_page))
+    offset = constant.number((page - 1) * per_page)
+    if window is not None:
+        rows = session.execute(window.limit(constant.number(per_page)).offset(offset)
+                               .add_columns(count.correlate(None).scalar_subquery().label("listed_total"))).all()
+        if len(rows) == per_page:
+            return _page(rows, page, per_page, cap, scalars)
+    paged = stmt.limit(constant.number(per_page)).offset(offset)
     if key is not None:
         # the list's own order and loader options (Select has no public getter for either)
         paged = (select(stmt.column_descriptions[0]["entity"]).where(key.in_(paged.with_only_columns(key)))
@@ -69,9 +81,14 @@ def paginate(session: Session, stmt: Select, page: int, per_page: int, *, scalar
     # the count rides on the page's own statement (run once, as an uncorrelated subquery): one round
     # trip for the list; only a page past the last row asks for it on its own
     rows = session.execute(paged.add_columns(count.correlate(None).scalar_subquery().label("listed_total"))).all()
-    if rows:
-        counted = rows[0][-1]
-    else:
-        counted = (session.scalar(count) or 0) if page > 1 else 0
+    if not rows and page > 1:
+        counted = session.scalar(count) or 0
+        return Page(items=[], total=min(counted, cap), page=page, per_page=per_page, more=counted > cap)
+    return _page(rows, page, per_page, cap, scalars)
+
+
+def _page(rows, page: int, per_page: int, cap: int, scalars: bool) -> Page:
+    """The page of `rows`, each carrying the capped count in its last column."""
+    counted = rows[0][-1] if rows else 0
     items = [row[0] for row in rows] if scalars else [tuple(row)[:-1] for row in rows]
     return Page(items=items, total=min(counted, cap), page=page, per_page=per_page, more=counted > cap)
