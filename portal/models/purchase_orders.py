@@ -105,6 +105,7 @@ class PurchaseOrder(Tracked, db.Model):
               postgresql_with={"fastupdate": "off"}),  # no pending list: searches stay on the index
         Index("ix_purchase_orders_debtor_expiration", "debtor_id", "expiration", "number_key"),
         Index("ix_purchase_orders_expiration_number", "expiration", "number_key", "id"),
+        Index("ix_purchase_orders_number_order", "number_key", "id"),  # the PO list by number, in its order
     )
 
     @property

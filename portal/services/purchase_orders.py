@@ -60,11 +60,19 @@ def can_modify(user, po: PurchaseOrder) -> bool:
     return user.can("purchase_orders", "add_edit") and po.created_by_id == user.id
 
 
+SEARCH_WINDOW = 500  # the first POs in the list's order a search's page looks through first, per page
+WINDOW_PAGES = 4  # past this page a search goes to its own indexes at once
+
+
 def list_purchase_orders(session: Session, flt: POFilter, *, today: date, page: int = 1,
                          per_page: int = 25) -> Page[PurchaseOrder]:
     """POs with their balances in one query (plus one count), current and future by default; the
-    master POs among them with their lines (one more query, only when the page lists one)."""
-    listed = paginate(session, po_query(flt, today=today), page, per_page)
+    master POs among them with their lines (one more query, only when the page lists one).
+
+    A search listed by expiry or number looks through the first SEARCH_WINDOW POs a page in that order first (as a
+    job search does: job_orders.list_jobs): "s", the first key of a debtor's PO numbers, then stops after a
+    page of matches instead of sorting every PO it matches."""
+    listed = paginate(session, po_query(flt, today=today), page, per_page, window=_search_window(flt, today, page))
     masters = [po for po in listed.items if po.is_master]
     if masters:
         lines: dict[int, list[POLine]] = {po.id: [] for po in masters}
@@ -76,10 +84,24 @@ def list_purchase_orders(session: Session, flt: POFilter, *, today: date, page: 
     return listed
 
 
-def po_query(flt: POFilter, *, today: date):
+def _search_window(flt: POFilter, today: date, page: int):
+    """A search's page among the first POs in the list's order (paginate's window), or None: not a search, a
+    page past WINDOW_PAGES, or an order whose first key is not expiry or number (each has an index)."""
+    column = {"expiration": PurchaseOrder.expiration, "number": PurchaseOrder.number_key}.get(flt.sort)
+    if not flt.q.strip() or column is None or not 1 <= page <= WINDOW_PAGES:
+        return None
+    first = select(column).order_by(column).offset(constant.number(SEARCH_WINDOW * page - 1)).limit(1)
+    if not flt.include_expired and flt.sort == "expiration":  # by number: counted on the index alone
+        first = first.where(PurchaseOrder.expiration >= constant.day(today))
+    # every PO up to the one SEARCH_WINDOW × page places first (ties with it too): the list's first stretch
+    return po_query(flt, today=today, walk=True).where(column <= first.scalar_subquery())
+
+
+def po_query(flt: POFilter, *, today: date, walk: bool = False):
     """The POs a filter selects, with their balance rows, in the filter's order (page and export); a
     list row shows no eligible document types, so they are not read, nor lines (an export row has no
-    use for them; a page reads the master POs' lines itself: their figures say what no line holds)."""
+    use for them; a page reads the master POs' lines itself: their figures say what no line holds).
+    `walk`: a search still sorted by the order's index (for a search window, see _search_window)."""
     stmt = (select(PurchaseOrder)
             .outerjoin(PurchaseOrder.balance).options(contains_eager(PurchaseOrder.balance))
             .outerjoin(PurchaseOrder.forecast).options(contains_eager(PurchaseOrder.forecast))
@@ -88,12 +110,16 @@ def po_query(flt: POFilter, *, today: date):
         stmt = stmt.where(PurchaseOrder.debtor_id == constant.key(flt.debtor_id))
     if flt.group_id:
         stmt = stmt.where(PurchaseOrder.group_id == flt.group_id)
-    if flt.attention:  # on the balance rows alone, so their indexes answer it in order (the start page)
+    # on the balance rows (every PO has one; their expiration mirrors the PO's) where their indexes give
+    # the list's order: the start page's attention list, and the list by remaining, which walks
+    # ix_po_balances_remaining instead of joining and sorting every current PO (9 ms over 10,000)
+    on_balances = flt.attention or flt.sort == "remaining"
+    if flt.attention:
         stmt = stmt.where(_needs_attention(today))
-        if not flt.include_expired:
-            stmt = stmt.where(POBalance.expiration >= constant.day(today))
-    elif not flt.include_expired:
-        stmt = stmt.where(PurchaseOrder.expiration >= constant.day(today))
+    if on_balances:
+        stmt = stmt.where(POBalance.po_id.is_not(None))  # the balance's join is then an inner one
+    if not flt.include_expired:
+        stmt = stmt.where((POBalance if on_balances else PurchaseOrder).expiration >= constant.day(today))
     if flt.runs_out_within is not None:
         # stored by posting and the nightly scan (portal/services/forecasts.py); an over PO's date is
         # the day it was found over, so it is within any horizon
@@ -109,7 +135,7 @@ def po_query(flt: POFilter, *, today: date):
         stmt = stmt.where(search.po_matches(q))
     # a search sorts its matches rather than walk the sort's index testing every PO for them (see
     # job_orders.jobs_query): the first sort key as an expression no index delivers
-    first = search.unindexed if searching else (lambda column: column)
+    first = search.unindexed if searching and not walk else (lambda column: column)
     order = {
         "expiration": (first(PurchaseOrder.expiration), PurchaseOrder.number_key),
         "-expiration": (first(PurchaseOrder.expiration).desc(), PurchaseOrder.number_key),
