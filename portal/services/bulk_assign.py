@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from portal.domain import assignment as assignment_rules
 from portal.domain.assignment import Target
-from portal.models import AuditEntry, JobOrder, JobPOAssignment
+from portal.models import AuditEntry, Branch, JobOrder, JobPOAssignment
 from portal.services import audit
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.job_orders import JobFilter, filtered
@@ -96,13 +96,30 @@ def _selected(user, selection: Selection, today: date):
 LISTED = 500
 
 
-def listed(session: Session, user, flt: JobFilter, today: date) -> list[JobOrder]:
-    """The jobs the filter matches, for ticking (the first LISTED; the request carries the filter).
-    Detached from the session: applying commits, and the page then shows them without re-reading each."""
-    jobs = list(session.scalars(_selected(user, Selection(flt), today).order_by(JobOrder.number).limit(LISTED)))
-    for job in jobs:
-        session.expunge(job)
-    return jobs
+@dataclass(frozen=True)
+class ListedJob:
+    """A job as the bulk page lists it for ticking: values, not a tracked row (500 rows loaded, then detached
+    from the session so applying could commit, were 10 ms of the page for the biggest debtor)."""
+
+    id: int
+    number: str
+    title: str
+    branch_code: str
+    site: str
+    start_date: date
+    discontinued_date: date | None
+
+    def active_on(self, day: date) -> bool:
+        return assignment_rules.job_active_on(self.start_date, self.discontinued_date, day)
+
+
+def listed(session: Session, user, flt: JobFilter, today: date) -> list[ListedJob]:
+    """The jobs the filter matches, for ticking (the first LISTED; the request carries the filter)."""
+    stmt = (_selected(user, Selection(flt), today)
+            .with_only_columns(JobOrder.id, JobOrder.number, JobOrder.title, Branch.code, JobOrder.site,
+                               JobOrder.start_date, JobOrder.discontinued_date)
+            .join_from(JobOrder, Branch, Branch.id == JobOrder.branch_id).order_by(JobOrder.number).limit(LISTED))
+    return [ListedJob(*row) for row in session.execute(stmt)]
 
 
 def _target_problem(session: Session, debtor_id: int, target: Target, day: date) -> str | None:
