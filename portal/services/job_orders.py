@@ -15,7 +15,7 @@ from portal.services import assignments
 from portal.services.errors import ValidationFailed
 from portal.services.job_visibility import (active_and_unassigned_on_clause, active_on_clause, assigned_on_clause,
                                            assigned_to_po_on_clause, branch_limit, get_job, visible)
-from portal.services.paging import Page, paginate
+from portal.services.paging import Page, paginate, window_edge
 
 
 @dataclass(frozen=True)
@@ -129,10 +129,12 @@ def list_jobs(session: Session, user, flt: JobFilter, *, today: date, page: int 
         return paginate(session, jobs_query(flt, user, today), page, per_page)
     window = None
     if 1 <= page <= WINDOW_PAGES:
-        newest = (select(JobOrder.number).order_by(JobOrder.number.desc())
-                  .offset(constant.number(SEARCH_WINDOW * page - 1)).limit(1).scalar_subquery())
-        window = (filtered(flt, user, today).where(JobOrder.number >= func.coalesce(newest, ""))
-                  .order_by(JobOrder.number.desc(), JobOrder.id.desc()))
+        depth = SEARCH_WINDOW * page
+        edge = window_edge(session, ("jobs", depth), select(JobOrder.number).order_by(JobOrder.number.desc())
+                           .offset(constant.number(depth - 1)).limit(1))
+        window = filtered(flt, user, today).order_by(JobOrder.number.desc(), JobOrder.id.desc())
+        if edge is not None:  # else fewer jobs than that: the window is every job
+            window = window.where(JobOrder.number >= constant.word(edge))
     # a search's page: sorted before it is joined
     return paginate(session, jobs_query(flt, user, today), page, per_page, key=JobOrder.id, window=window)
 

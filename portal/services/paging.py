@@ -5,10 +5,11 @@ costs what a list of a few hundred does; the pager then says "more than N".
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Generic, Sequence, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from portal.services import statement_constants as constant
@@ -46,6 +47,26 @@ class Page(Generic[T]):
         return self.total > len(self.items)
 
 
+WINDOW_EDGE_SECONDS = 60  # how long a worker keeps a window's edge (window_edge)
+
+_edges: dict[tuple, tuple[float, object]] = {}
+
+
+def window_edge(session: Session, key: tuple, edge: Select):
+    """Where a list's window ends: `edge` reads it (one value), kept per worker for WINDOW_EDGE_SECONDS under
+    `key`. Any edge makes a window that starts the list (see paginate), so one a little out of date only
+    makes the window a little longer or shorter; written into the statement as a value, it shows the
+    planner how short a stretch of the index the window is (as a subquery it did not: the window's count
+    then scanned the whole table)."""
+    now = time.monotonic()
+    kept = _edges.get(key)
+    if kept is None or now - kept[0] > WINDOW_EDGE_SECONDS:
+        if len(_edges) >= 1_000:
+            _edges.clear()
+        kept = _edges[key] = (now, session.scalar(edge))
+    return kept[1]
+
+
 def paginate(session: Session, stmt: Select, page: int, per_page: int, *, scalars: bool = True,
              count_ahead: int = COUNT_AHEAD, key=None, window: Select | None = None) -> Page:
     """Run `stmt` for one page; `page` is clamped to 1.. so a wild page number is never an error.
@@ -68,8 +89,15 @@ def paginate(session: Session, stmt: Select, page: int, per_page: int, *, scalar
     count = select(func.count()).select_from(stmt.order_by(None).limit(constant.number(cap + 1)).subquery())
     offset = constant.number((page - 1) * per_page)
     if window is not None:
+        # counted in the window too: past the cap there, the list is past it as well (a dense prefix such as
+        # "j9" spent 20 ms counting its matches through the search's indexes); the whole list is counted
+        # only when the window holds fewer
+        # (in the window's order: its stretch of the index is then walked, not the whole table scanned)
+        in_window = select(func.count()).select_from(window.limit(constant.number(cap + 1)).subquery())
+        counted = case((in_window.scalar_subquery() > constant.number(cap), constant.number(cap + 1)),
+                       else_=count.scalar_subquery())
         rows = session.execute(window.limit(constant.number(per_page)).offset(offset)
-                               .add_columns(count.correlate(None).scalar_subquery().label("listed_total"))).all()
+                               .add_columns(counted.label("listed_total"))).all()
         if len(rows) == per_page:
             return _page(rows, page, per_page, cap, scalars)
     paged = stmt.limit(constant.number(per_page)).offset(offset)

@@ -19,7 +19,7 @@ from portal.services import assignments, audit, contracts, coverage, forecasts, 
 from portal.services import statement_constants as constant
 from portal.services.locks import locked
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from portal.services.paging import Page, paginate
+from portal.services.paging import Page, paginate, window_edge
 from portal.services.references import delete_unreferenced
 
 CONSTRAINT_FIELDS = {
@@ -72,7 +72,8 @@ def list_purchase_orders(session: Session, flt: POFilter, *, today: date, page: 
     A search listed by expiry or number looks through the first SEARCH_WINDOW POs a page in that order first (as a
     job search does: job_orders.list_jobs): "s", the first key of a debtor's PO numbers, then stops after a
     page of matches instead of sorting every PO it matches."""
-    listed = paginate(session, po_query(flt, today=today), page, per_page, window=_search_window(flt, today, page))
+    listed = paginate(session, po_query(flt, today=today), page, per_page,
+                      window=_search_window(session, flt, today, page))
     masters = [po for po in listed.items if po.is_master]
     if masters:
         lines: dict[int, list[POLine]] = {po.id: [] for po in masters}
@@ -84,17 +85,23 @@ def list_purchase_orders(session: Session, flt: POFilter, *, today: date, page: 
     return listed
 
 
-def _search_window(flt: POFilter, today: date, page: int):
+def _search_window(session: Session, flt: POFilter, today: date, page: int):
     """A search's page among the first POs in the list's order (paginate's window), or None: not a search, a
     page past WINDOW_PAGES, or an order whose first key is not expiry or number (each has an index)."""
     column = {"expiration": PurchaseOrder.expiration, "number": PurchaseOrder.number_key}.get(flt.sort)
     if not flt.q.strip() or column is None or not 1 <= page <= WINDOW_PAGES:
         return None
-    first = select(column).order_by(column).offset(constant.number(SEARCH_WINDOW * page - 1)).limit(1)
-    if not flt.include_expired and flt.sort == "expiration":  # by number: counted on the index alone
+    depth = SEARCH_WINDOW * page
+    first = select(column).order_by(column).offset(constant.number(depth - 1)).limit(1)
+    current = not flt.include_expired and flt.sort == "expiration"  # by number: counted on the index alone
+    if current:
         first = first.where(PurchaseOrder.expiration >= constant.day(today))
-    # every PO up to the one SEARCH_WINDOW × page places first (ties with it too): the list's first stretch
-    return po_query(flt, today=today, walk=True).where(column <= first.scalar_subquery())
+    edge = window_edge(session, ("pos", flt.sort, current and today, depth), first)
+    window = po_query(flt, today=today, walk=True)
+    # every PO up to the one `depth` places in (ties with it too): the list's first stretch
+    if edge is None:  # fewer POs than that: the window is all of them
+        return window
+    return window.where(column <= (constant.day(edge) if flt.sort == "expiration" else constant.word(edge)))
 
 
 def po_query(flt: POFilter, *, today: date, walk: bool = False):
