@@ -231,6 +231,11 @@ def more_pages(t: dict) -> list[tuple[str, list[str]]]:
         ("documents of the debtor with the fewest", [f"/documents/?debtor_id={t['few_documents']}"]),
         ("documents by PO number", ["/documents/?po=SP0012"]),
         ("start page's count of unassigned jobs", ["/start/unassigned-jobs"]),
+        # the eighteenth round's sweep: what a search box sends after its first key, and the PO list's orders
+        ("job search, first key typed", ["/job-orders/?q=j", "/job-orders/?q=w"]),
+        ("PO search, first key typed", ["/purchase-orders/?q=s"]),
+        ("PO list by number, by remaining", ["/purchase-orders/?sort=number", "/purchase-orders/?sort=remaining"]),
+        ("bulk assignment page (biggest debtor)", [f"/assignments/bulk?debtor_id={t['big_debtor']}"]),
     ]
 
 
