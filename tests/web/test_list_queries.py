@@ -181,3 +181,14 @@ def test_a_document_page_reads_its_lines_jobs_and_pos_in_a_constant_number_of_qu
     large, html = page_of(12)
     assert html.count('href="/purchase-orders/') >= 12 and html.count('href="/job-orders/') >= 12
     assert large == small
+
+
+def test_a_document_search_reads_the_document_types_once(db_session, login_as, count_queries):
+    """The list's type filter and the search's match on a type's name share one read of the types."""
+    browser, _ = login_as("Billing Admin")
+    factories.document_types(db_session)
+    browser.get("/documents/?q=inv")
+    with count_queries() as statements:
+        response = browser.get("/documents/?q=inv")
+    assert response.status_code == 200
+    assert sum("FROM document_types" in s for s in statements) == 1

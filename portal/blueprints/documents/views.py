@@ -36,10 +36,10 @@ def index():
         from portal.services import export_lists
 
         return exporting.send(lambda s, u: export_lists.documents_export(s, **filters), fmt)
-    page = service.list_documents(db.session, debtor_id=debtor_id, q=q, status=status, type_id=type_id, po=po,
-                                  date_from=date_from, date_to=date_to,
-                                  page=page_arg(args.get("page")), per_page=current_app.config["PAGE_SIZE"])
     choices = document_choices.list_filters(db.session)
+    page = service.list_documents(db.session, debtor_id=debtor_id, q=q, status=status, type_id=type_id, po=po,
+                                  date_from=date_from, date_to=date_to, types=choices.document_types,
+                                  page=page_arg(args.get("page")), per_page=current_app.config["PAGE_SIZE"])
     params = {k: v for k, v in (("q", q), ("debtor_id", debtor_id), ("status", status), ("type_id", type_id),
                                 ("po", po), ("from", date_from and date_from.isoformat()),
                                 ("to", date_to and date_to.isoformat())) if v}
