@@ -199,5 +199,9 @@ document.addEventListener("htmx:afterSwap", function (event) {
   control.removeAttribute("aria-invalid");
   var left = (control.getAttribute("aria-describedby") || "").split(" ")
     .filter(function (id) { return id && document.getElementById(id); });
-  if (left.length) { control.setAttribute("aria-describedby", left.join(" ")); } else { control.removeAttribute("aria-describedby"); }
+  if (left.length) {
+    control.setAttribute("aria-describedby", left.join(" "));
+  } else {
+    control.removeAttribute("aria-describedby");
+  }
 });
