@@ -207,15 +207,7 @@ def test_a_consultant_sees_the_grid_without_bulk_and_an_auditor_without_any_acti
 
 def test_bulk_filter_change_narrows_the_list_and_keeps_the_form(page, sign_in, db_session):
     """Changing a filter re-reads the page's form (htmx GET): the form stays, listing only the matching jobs."""
-    sign_in(page, "Billing Admin")
-    debtor = factories.debtor(db_session, "ACME")
-    branch = factories.branch(db_session, "CTY")
-    factories.po(db_session, debtor, "BULK-1", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
-    db_session.execute(insert(JobOrder), [
-        {"title": f"Picker {i}", "debtor_id": debtor.id, "branch_id": branch.id, "start_date": date(2026, 1, 1),
-         "site": "Harbour" if i < 2 else "Depot"} for i in range(5)])
-    db_session.commit()
-    page.goto(f"/assignments/bulk?debtor_id={debtor.id}&start=2026-03-01")
+    _bulk_page(page, sign_in, db_session)
     expect(page.locator("input.bulk-pick")).to_have_count(5)
     page.get_by_label("Site contains").fill("harb")
     page.get_by_label("Site contains").press("Tab")
@@ -227,11 +219,14 @@ def test_bulk_filter_change_narrows_the_list_and_keeps_the_form(page, sign_in, d
 
 
 
-def _bulk_page(page, sign_in, db_session):
+def _bulk_page(page, sign_in, db_session, po_numbers=("BULK-1",)):
+    """The bulk page of a debtor with five jobs (two at the Harbour site) and POs of these numbers, signed in
+    as a billing admin; returns the start date's box."""
     sign_in(page, "Billing Admin")
     debtor = factories.debtor(db_session, "ACME")
     branch = factories.branch(db_session, "CTY")
-    factories.po(db_session, debtor, "BULK-1", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    for number in po_numbers:
+        factories.po(db_session, debtor, number, effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
     db_session.execute(insert(JobOrder), [
         {"title": f"Picker {i}", "debtor_id": debtor.id, "branch_id": branch.id, "start_date": date(2026, 1, 1),
          "site": "Harbour" if i < 2 else "Depot"} for i in range(5)])
@@ -344,16 +339,7 @@ def test_what_is_typed_while_the_bulk_page_reads_its_jobs_or_pos_is_kept(page, s
     from portal.services import assignments
 
     monkeypatch.setattr(assignments, "PICKER_OPTIONS", 1)
-    sign_in(page, "Billing Admin")
-    debtor = factories.debtor(db_session, "ACME")
-    branch = factories.branch(db_session, "CTY")
-    for number in ("BULK-1", "ZZ-9"):
-        factories.po(db_session, debtor, number, effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
-    db_session.execute(insert(JobOrder), [
-        {"title": f"Picker {i}", "debtor_id": debtor.id, "branch_id": branch.id, "start_date": date(2026, 1, 1),
-         "site": "Harbour" if i < 2 else "Depot"} for i in range(5)])
-    db_session.commit()
-    page.goto(f"/assignments/bulk?debtor_id={debtor.id}&start=2026-03-01")
+    _bulk_page(page, sign_in, db_session, po_numbers=("BULK-1", "ZZ-9"))
     expect(page.locator("input.bulk-pick")).to_have_count(5)
     page.evaluate("for (const id of ['bulk-form', 'bulk-jobs', 'bulk-target'])"
                   " document.getElementById(id).dataset.before = 'swap'")

@@ -117,14 +117,15 @@ def branch_choices(session: Session, user) -> list[Branch]:
     return list(session.scalars(stmt.where(Branch.id.in_(limit)) if limit else stmt))
 
 
-SEARCH_WINDOW = 500  # the newest jobs a search's page looks through first, per page (paginate's window)
+SEARCH_WINDOW = 500  # the first jobs by number a search's page looks through first, per page (paginate's window)
 WINDOW_PAGES = 4  # past this page a search goes to its own indexes at once
 
 
 def list_jobs(session: Session, user, flt: JobFilter, *, today: date, page: int = 1, per_page: int = 25) -> Page[JobOrder]:
     """One page of the jobs the user may see, matching the filter as of `today`. A search's first pages
-    look through the newest SEARCH_WINDOW jobs a page by number first: a word in one job of twenty fills
-    its page there; a rarer one is found through the search's own indexes (jobs_query)."""
+    look through the list's first SEARCH_WINDOW jobs a page (highest number first) before anything else: a
+    word in one of twenty of them fills its page there; a rarer one is found through the search's own
+    indexes (jobs_query)."""
     if not flt.q.strip():
         return paginate(session, jobs_query(flt, user, today), page, per_page)
     window = None

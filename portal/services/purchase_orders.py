@@ -69,9 +69,9 @@ def list_purchase_orders(session: Session, flt: POFilter, *, today: date, page: 
     """POs with their balances in one query (plus one count), current and future by default; the
     master POs among them with their lines (one more query, only when the page lists one).
 
-    A search listed by expiry or number looks through the first SEARCH_WINDOW POs a page in that order first (as a
-    job search does: job_orders.list_jobs): "s", the first key of a debtor's PO numbers, then stops after a
-    page of matches instead of sorting every PO it matches."""
+    A search listed by expiry or number looks through the first SEARCH_WINDOW POs a page in that order first
+    (as a job search does: job_orders.list_jobs): "s", the first key of a debtor's PO numbers, then stops
+    after a page of matches instead of sorting every PO it matches."""
     listed = paginate(session, po_query(flt, today=today), page, per_page,
                       window=_search_window(session, flt, today, page))
     masters = [po for po in listed.items if po.is_master]
