@@ -7,6 +7,7 @@ signals are turned into a normal exit here, so the server stops whichever way th
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import threading
 
@@ -23,7 +24,11 @@ def embedded_database_url(data_dir: str) -> str:
         server = _servers.get(data_dir)
         if server is None:
             os.makedirs(os.path.dirname(data_dir), exist_ok=True)
-            server = pgserver.get_server(data_dir, cleanup_mode="stop")
+            # one process at a time: pgserver makes the folder before it checks it is there, so a second
+            # process starting alongside (the other test worker, another portal worker) failed on it
+            with open(f"{data_dir}.lock", "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                server = pgserver.get_server(data_dir, cleanup_mode="stop")
             _servers[data_dir] = server  # held so the server lives as long as this process
             _exit_cleanly_on_signals()
     uri = server.get_uri()  # postgresql://postgres:@/postgres?host=<socket dir>

@@ -110,6 +110,7 @@ class ListedJob:
     discontinued_date: date | None
 
     def active_on(self, day: date) -> bool:
+        """Between its start date and its discontinued date on `day` (as JobOrder.active_on)."""
         return assignment_rules.job_active_on(self.start_date, self.discontinued_date, day)
 
 
