@@ -185,9 +185,12 @@ def targets(dsn: str, bulk: bool = True) -> dict:
         bulk_debtor = one("INSERT INTO debtors (code, name, enforce_purchase_orders, over_budget_policy, active, notes)"
                           " VALUES (%s, %s, false, 'warn', true, '') RETURNING id", code, f"Bulk bench {code}")
         branch = one("SELECT min(id) FROM branches")
-        conn.execute("INSERT INTO job_orders (title, debtor_id, site, branch_id, start_date) "
-                     "SELECT 'Bulk job ' || i, %s, '', %s, current_date - 30 FROM generate_series(1, 10000) i",
-                     (bulk_debtor, branch))
+        # numbered after the data set's own jobs in the job list's order (J… sorts above B…): numbered by the
+        # portal they were the newest 10,000 jobs, so every run put 10,000 "Bulk job" rows at the top of
+        # every job list and search window the pages were measured on (not the data set the issue gives)
+        conn.execute("INSERT INTO job_orders (number, title, debtor_id, site, branch_id, start_date) "
+                     "SELECT %s || '-' || lpad(i::text, 5, '0'), 'Bulk job ' || i, %s, '', %s, current_date - 30 "
+                     "FROM generate_series(1, 10000) i", (code, bulk_debtor, branch))
         bulk_po = one("INSERT INTO purchase_orders (debtor_id, number, kind, description, notes, effective, "
                       "expiration, amount) VALUES (%s, %s, 'single_line', '', '', current_date - 60, "
                       "current_date + 300, 1000000) RETURNING id", bulk_debtor, f"{code}-PO")
