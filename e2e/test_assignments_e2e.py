@@ -389,3 +389,33 @@ def test_a_grid_filter_changed_while_the_last_change_is_on_its_way_counts(page, 
     expect(page.locator("#grid-title")).to_contain_text("CITY")
     expect(page.locator("#assignment-grid")).to_contain_text("Retired porter")
     expect(page.get_by_label("Include inactive jobs")).to_be_checked()
+
+
+def test_a_date_typed_while_the_grid_reads_a_debtor_stays_and_its_error_comes_and_goes(page, sign_in, db_session):
+    """Defect: a change's answer redrew the grid's filters, so a date typed while a debtor's grid was on its
+    way came back as the date sent, and a date short of its shape was never sent, without a word. Only the grid
+    comes back now, with the date's error out of band."""
+    sign_in(page, "Billing Admin")
+    debtor = factories.debtor(db_session, "CITY")
+    factories.job(db_session, debtor, title="Porter", start=date(2026, 1, 1))
+    page.goto("/assignments/?as_of=2026-03-01")
+    held = _hold_gets(page, "/assignments/")
+    with page.expect_request(lambda r: "debtor_id=" in r.url):
+        page.select_option("#grid-debtor", label=str(debtor))  # held
+    page.fill("#as-of", "2026-04-0")  # typed while the grid is on its way (no change event until it is left)
+    _let_through(page, held[0])
+    expect(page.locator("#grid-title")).to_contain_text("as of 2026-03-01")
+    expect(page.locator("#assignment-grid")).to_contain_text("Porter")
+    expect(page.locator("#as-of")).to_have_value("2026-04-0")
+    with page.expect_response(lambda r: "as_of=2026-04-0&" in r.url or r.url.endswith("as_of=2026-04-0")):
+        page.locator("#as-of").press("Tab")  # the change: not a date (once dropped unsent by the browser's check)
+    expect(page.locator("#as-of-error")).to_contain_text("Enter the as-of date as YYYY-MM-DD.")
+    expect(page.locator("#as-of")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#as-of")).to_have_value("2026-04-0")  # kept, to be put right
+    shot(page, "grid-date-error")
+    with page.expect_response(lambda r: "as_of=2026-04-01" in r.url):
+        page.fill("#as-of", "2026-04-01")
+        page.locator("#as-of").press("Tab")
+    expect(page.locator("#grid-title")).to_contain_text("as of 2026-04-01")
+    expect(page.locator("#as-of-error")).to_be_hidden()
+    expect(page.locator("#as-of")).not_to_have_attribute("aria-invalid", "true")

@@ -205,3 +205,17 @@ document.addEventListener("htmx:afterSwap", function (event) {
     control.removeAttribute("aria-describedby");
   }
 });
+
+// A field's error drawn apart from the field (the grid's date: a change answers with its error out of band and
+// leaves the box, and what is typed in it, alone): the field is marked invalid while its error holds a message.
+document.addEventListener("htmx:afterSettle", function () {
+  document.querySelectorAll("[data-error-for]").forEach(function (error) {
+    var field = document.getElementById(error.getAttribute("data-error-for"));
+    if (!field) { return; }
+    if (error.textContent.trim()) {
+      field.setAttribute("aria-invalid", "true");
+    } else {
+      field.removeAttribute("aria-invalid");
+    }
+  });
+});
