@@ -228,3 +228,16 @@ def test_clerk_sees_the_deciding_figure_and_the_check_page_survives_a_reload(pag
     page.get_by_role("button", name="Cancel").click()
     page.wait_for_url(f"**/documents/{draft.id}")
     expect(page.locator("#posting-check")).to_have_count(0)
+
+
+def test_a_date_filter_short_of_its_shape_is_answered_not_dropped(page, sign_in):
+    """Defect: a From date that missed the box's pattern (2026-4-1) was never sent: htmx checked the form and
+    dropped the change, and nothing said why. It is sent now, and the list says what is wrong and what it does."""
+    sign_in(page, "Billing Admin")
+    page.goto("/documents/")
+    with page.expect_response(lambda r: "from=2026-4-1" in r.url):
+        page.fill("#doc-from", "2026-4-1")
+        page.locator("#doc-from").press("Tab")
+    expect(page.locator("#document-rows")).to_contain_text(
+        "From: enter the date as YYYY-MM-DD; the list is not filtered by it.")
+    expect(page.locator("#doc-from")).to_have_value("2026-4-1")
