@@ -419,3 +419,17 @@ def test_a_date_typed_while_the_grid_reads_a_debtor_stays_and_its_error_comes_an
     expect(page.locator("#grid-title")).to_contain_text("as of 2026-04-01")
     expect(page.locator("#as-of-error")).to_be_hidden()
     expect(page.locator("#as-of")).not_to_have_attribute("aria-invalid", "true")
+
+
+def test_a_jobs_as_of_date_short_of_its_shape_is_answered_not_dropped(page, sign_in, db_session):
+    """Defect: the job panel's as-of date missing the box's pattern (2026-4-1) was never sent (htmx checked the
+    form and dropped the change), and nothing said why. The panel now says what is wrong and what it shows."""
+    sign_in(page, "Billing Admin")
+    job = factories.job(db_session, factories.debtor(db_session, "CITY"), title="Porter")
+    page.goto(f"/job-orders/{job.id}")
+    box = page.get_by_label("Assigned as of (YYYY-MM-DD)")
+    with page.expect_response(lambda r: "as_of=2026-4-1" in r.url):
+        box.fill("2026-4-1")
+        box.press("Tab")
+    expect(page.locator(f"#as-of-error-{job.id}")).to_contain_text("Enter the as-of date as YYYY-MM-DD.")
+    expect(page.get_by_label("Assigned as of (YYYY-MM-DD)")).to_have_value("2026-4-1")
