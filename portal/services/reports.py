@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import ARRAY, Integer, String, bindparam, func, literal_column, select, true, tuple_
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import ARRAY, Integer, String, bindparam, distinct, func, literal_column, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from portal.models import (BillCode, Document, DocumentLine, DocumentType, JobOrder, POBillCodeTotal,
@@ -80,16 +79,7 @@ def po_documents(session: Session, user, po: PurchaseOrder, before: str | None =
         .where(*page).order_by(t.doc_date.desc(), t.document_id.desc()).limit(per_page + 1)).all()
     more = len(rows) > per_page
     rows = rows[:per_page]
-    # each document's (document, job) pairs once, from the line key's index alone (it carries the PO and the
-    # job); the PO as `po_id + 0`, which no index answers: a plan kept for any PO read the biggest PO's
-    # 250,000 lines by a po_id index (150 ms instead of 0.3). Then one job row per pair, not per line.
-    pairs = (select(DocumentLine.document_id, DocumentLine.job_id).distinct()
-             .where(search.unindexed(DocumentLine.po_id) == po.id, DocumentLine.document_id.in_([r[0] for r in rows]))
-             .subquery())
-    jobs = dict(session.execute(
-        visible(select(pairs.c.document_id, func.string_agg(JobOrder.number, aggregate_order_by(", ", JobOrder.number)))
-                .join(JobOrder, JobOrder.id == pairs.c.job_id), user)
-        .group_by(pairs.c.document_id)).all()) if rows else {}
+    jobs = _jobs_named(session, user, po.id, [r[0] for r in rows]) if rows else {}
     # remaining after a document = amount − everything drawn up to and including it
     remaining = po.amount - (drawn - after_cursor)
     out = []
@@ -98,6 +88,26 @@ def po_documents(session: Session, user, po: PurchaseOrder, before: str | None =
                                  remaining))
         remaining += applied
     return PODocumentsPage(out, out[-1].cursor if more else None)
+
+
+def _jobs_named(session: Session, user, po_id: int, document_ids: list[int]) -> dict[int, str]:
+    """Each document's jobs on the PO that the user may see, by number ("J1, J2"). Each document's jobs once,
+    from the line key's index alone (it carries the PO and the job); the PO as `po_id + 0`, which no index
+    answers: a plan kept for any PO read the biggest PO's 250,000 lines by a po_id index (150 ms instead of
+    0.3). Then each job's row once for the page: a PO's documents draw on few jobs (the big PO's 50 a page
+    on 12), and joined per (document, job) pair its 600 look-ups were 1.4 ms of the tab's SQL."""
+    per_document = session.execute(
+        select(DocumentLine.document_id, func.array_agg(distinct(DocumentLine.job_id)))
+        .where(search.unindexed(DocumentLine.po_id) == po_id, DocumentLine.document_id.in_(document_ids),
+               DocumentLine.job_id.is_not(None))
+        .group_by(DocumentLine.document_id)).all()
+    wanted = sorted({job for _, jobs in per_document for job in jobs})
+    # in the database's order of numbers (its collation, as the list would sort them), the user's jobs only
+    numbers = dict(session.execute(visible(select(JobOrder.id, JobOrder.number).where(JobOrder.id.in_(wanted)), user)
+                                   .order_by(JobOrder.number, JobOrder.id)).all()) if wanted else {}
+    rank = {job: n for n, job in enumerate(numbers)}
+    return {doc: ", ".join(numbers[j] for j in sorted((j for j in jobs if j in rank), key=rank.__getitem__))
+            for doc, jobs in per_document if any(j in rank for j in jobs)}
 
 
 def spend_by_bill_code(session: Session, po_id: int) -> list[tuple[str, str, Decimal, Decimal, Decimal]]:
