@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from portal.domain import forecast as rules
 from portal.models import PurchaseOrder
+from portal.services.prepared import READS_ONLY
 
 MAX_POINTS = 120
 REFRESH_BATCH = 500
@@ -32,7 +33,7 @@ SELECT po_id, sum(used),
 FROM po_day_totals
 WHERE po_id IN :ids AND used <> 0
 GROUP BY po_id
-""").bindparams(bindparam("ids", expanding=True))
+""").bindparams(bindparam("ids", expanding=True)).execution_options(**{READS_ONLY: True})
 
 # one PO's Used and Commitments per day, then per bucket of n days so that at most :cap rows return;
 # each bucket is dated by its last day (the figures are as of that day)
@@ -48,7 +49,7 @@ SELECT least(span.lo + ((daily.day - span.lo) / span.n) * span.n + span.n - 1, s
        sum(daily.used), sum(daily.commitments)
 FROM daily CROSS JOIN span
 GROUP BY 1 ORDER BY 1
-""")
+""").execution_options(**{READS_ONLY: True})
 
 
 def used_histories(session: Session, po_ids, today: date) -> dict[int, rules.UsedHistory]:

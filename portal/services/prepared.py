@@ -21,11 +21,14 @@ every statement a page runs goes through SQLAlchemy, which knows what it compile
 every statement was a select built with SQLAlchemy (not text, no FOR UPDATE or FOR SHARE) and none of
 which failed cannot have written or locked a row, so it is committed without asking. Anything else
 (an INSERT, UPDATE or DELETE, a flush, plain SQL text, a locking select, a failed statement) makes the
-transaction's end ask PostgreSQL as before.
+transaction's end ask PostgreSQL as before. Plain SQL that only reads says so with the execution option
+READS_ONLY (the PO page's burn-down queries); the text is still checked: it starts with SELECT or WITH and
+names nothing that writes or locks, or it is asked about like any other text.
 """
 from __future__ import annotations
 
 import logging
+import re
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
@@ -37,12 +40,22 @@ log = logging.getLogger(__name__)
 
 WROTE_NOTHING = text("SELECT pg_current_xact_id_if_assigned() IS NULL")
 UNSURE = "portal.transaction_may_have_written"  # key in a connection's info: True until known otherwise
+READS_ONLY = "portal_reads_only"  # execution option of plain SQL that only reads (text(...).execution_options)
+
+_READ = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
+# what in plain SQL could write or lock: DML (in a WITH too), SELECT INTO, a locking clause, a sequence, a lock
+_MAY_WRITE = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|INTO|COPY|CALL|FOR\s+(NO\s+KEY\s+|KEY\s+)?"
+                        r"(UPDATE|SHARE)|NEXTVAL|SETVAL|PG_\w*LOCK\w*|LO_\w+|DBLINK\w*)\b", re.IGNORECASE)
 
 
-def only_reads(statement: object, is_text: bool) -> bool:
+def only_reads(statement: object, is_text: bool, *, declared: bool = False, sql: str = "") -> bool:
     """Whether a compiled statement can neither write nor lock a row: a select (or union of selects)
-    built with SQLAlchemy, locking nothing. Text, DML, DDL and anything unrecognised cannot say so."""
-    return not is_text and isinstance(statement, GenerativeSelect) and statement._for_update_arg is None
+    built with SQLAlchemy, locking nothing; or plain SQL `declared` to only read (READS_ONLY) whose text
+    `sql` bears it out. Other text, DML, DDL and anything unrecognised cannot say so. (A function a
+    declared statement calls is taken at its word: declare only what calls none that write.)"""
+    if is_text:
+        return declared and _READ.match(sql) is not None and _MAY_WRITE.search(sql) is None
+    return isinstance(statement, GenerativeSelect) and statement._for_update_arg is None
 
 
 @event.listens_for(Engine, "begin")
@@ -54,7 +67,9 @@ def _transaction_begun(conn) -> None:
 def _statement_run(conn, cursor, statement, parameters, context, executemany) -> None:
     if conn.info.get(UNSURE) is False:
         compiled = getattr(context, "compiled", None)
-        if compiled is None or not only_reads(compiled.statement, context.is_text):
+        if compiled is None or not only_reads(compiled.statement, context.is_text,
+                                              declared=context.execution_options.get(READS_ONLY, False),
+                                              sql=statement):
             conn.info[UNSURE] = True
 
 

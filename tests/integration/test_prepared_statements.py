@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from portal.models import Branch, JobOrder, PurchaseOrder
 from portal.services import documents, search
-from portal.services.prepared import UNSURE, WROTE_NOTHING, end_if_read_only
+from portal.services.prepared import READS_ONLY, UNSURE, WROTE_NOTHING, end_if_read_only, only_reads
 from tests import factories
 
 
@@ -232,3 +232,62 @@ def test_pages_that_only_read_are_committed_without_asking(app, login_as):
             assert statements and WROTE_NOTHING.text not in statements, path
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
+
+
+def _declared(sql: str):
+    return text(sql).execution_options(**{READS_ONLY: True})
+
+
+@pytest.mark.parametrize(("statement", "committed", "asked"), [
+    (lambda s: s.execute(_declared("SELECT count(*) FROM branches")), True, False),
+    (lambda s: s.execute(_declared("WITH b AS (SELECT id FROM branches) SELECT count(*) FROM b")), True, False),
+    (lambda s: s.execute(_declared("WITH b AS (UPDATE branches SET name = name || '!' RETURNING id) "
+                                   "SELECT count(*) FROM b")), False, True),
+    (lambda s: s.execute(_declared("SELECT id FROM branches FOR UPDATE")), False, True),
+    (lambda s: s.execute(_declared("SELECT id FROM branches FOR NO KEY UPDATE")), False, True),
+    (lambda s: s.execute(_declared("SELECT pg_advisory_xact_lock(42)")), True, True),
+], ids=["select", "with", "update in a with", "for update", "for no key update", "advisory lock"])
+def test_plain_sql_declared_to_read_is_taken_at_its_word_only_when_its_text_bears_it_out(
+        db_session, statement, committed, asked):
+    """READS_ONLY spares the question for plain SQL that only reads (the PO page's burn-down); text that could
+    write or lock is asked about whatever it declares: a write inside a WITH, a locking clause, a lock."""
+    factories.branch(db_session)
+    db_session.commit()
+    statement(db_session())
+    assert _asked(db_session()) == (committed, [WROTE_NOTHING.text] if asked else [])
+    db_session.rollback()
+    assert not any(name.endswith("!") for name in db_session.scalars(select(Branch.name)))  # rolled back
+
+
+@pytest.mark.parametrize(("sql", "declared", "expected"), [
+    ("SELECT 1", False, False),
+    ("  select day from po_day_totals", True, True),
+    ("SELECT * INTO copied FROM branches", True, False),
+    ("SELECT nextval('job_number_seq')", True, False),
+    ("SELECT setval('job_number_seq', 1)", True, False),
+    ("SELECT 1 FOR SHARE", True, False),
+    ("SELECT 1 FOR KEY SHARE", True, False),
+    ("DELETE FROM branches", True, False),
+    ("VALUES (1)", True, False),
+    ("SELECT commitments, intone FROM t", True, True),  # words that only hold one (INTO, COMMIT…) do not count
+])
+def test_what_plain_sql_must_say_to_be_taken_as_a_read(sql, declared, expected):
+    assert only_reads(text(sql), True, declared=declared, sql=sql) is expected
+
+
+def test_the_po_page_reads_without_asking_whether_it_wrote(app, login_as, db_session):
+    """The burn-down's plain-SQL queries declare that they read: the PO page ends with a commit and no question."""
+    from portal.extensions import db
+
+    browser, _ = login_as("Billing Admin")
+    po = factories.po(db_session, factories.debtor(db_session, "CITY"), "P-1")
+    db_session.commit()
+    statements: list[str] = []
+    listener = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert browser.get(f"/purchase-orders/{po.id}").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert any("po_day_totals" in s for s in statements)  # the burn-down's queries ran
+    assert WROTE_NOTHING.text not in statements
