@@ -75,6 +75,7 @@ def test_po_documents_name_each_documents_jobs_on_the_po_once_sorted_and_only_th
     debtor, po, other = books["debtor"], books["po"], books["other"]
     home, away = factories.branch(db_session), factories.branch(db_session)
     jobs = [factories.job(db_session, debtor, home) for _ in range(3)] + [factories.job(db_session, debtor, away)]
+    jobs[2].number = "A-LAST-MADE"  # by number, not by when the job was made
     for j in jobs:
         factories.assignment(db_session, j, po=po, start=date(2026, 1, 1))
     code = db_session.scalars(select(BillCode)).one()
