@@ -9,18 +9,24 @@ from e2e.conftest import typed_while_refreshing
 from tests import factories
 
 
+def _type_new_po(page, number: str, amount: str, description: str = "") -> None:
+    """The new PO form's own boxes typed (2026's dates), the debtor left for the test to choose."""
+    page.fill("#number", number)
+    if description:
+        page.fill("#description", description)
+    page.fill("#effective", "2026-01-01")
+    page.fill("#expiration", "2026-12-31")
+    page.fill("#amount", amount)
+
+
 def test_choosing_the_debtor_keeps_everything_typed_in_the_new_po_form(page, sign_in, db_session):
     sign_in(page, "Billing Admin")
     acme = factories.debtor(db_session, "ACME")
     factories.debtor(db_session, "GLOBEX")
     factories.po_group(db_session, acme, "Acme plant")
     page.goto("/purchase-orders/new")
-    page.fill("#number", "UX-PO-1")
-    page.fill("#description", "Typed before the debtor")
+    _type_new_po(page, "UX-PO-1", "1234.50", description="Typed before the debtor")
     page.select_option("#kind", "multi_line")
-    page.fill("#effective", "2026-01-01")
-    page.fill("#expiration", "2026-12-31")
-    page.fill("#amount", "1234.50")
     page.select_option("#debtor_id", label=str(acme))
     expect(page.locator("#group_id")).to_contain_text("Acme plant")  # the debtor's choices came
     for box, value in (("#number", "UX-PO-1"), ("#description", "Typed before the debtor"), ("#kind", "multi_line"),
@@ -58,10 +64,7 @@ def test_choosing_what_a_save_said_was_missing_takes_its_error_away(page, sign_i
     acme = factories.debtor(db_session, "ACME")
     factories.po_group(db_session, acme, "Acme plant")
     page.goto("/purchase-orders/new")
-    page.fill("#number", "UX-PO-3")
-    page.fill("#effective", "2026-01-01")
-    page.fill("#expiration", "2026-12-31")
-    page.fill("#amount", "1000")
+    _type_new_po(page, "UX-PO-3", "1000")
     page.click("main button[type=submit]")
     debtor = page.locator("#debtor_id")
     expect(debtor).to_have_attribute("aria-invalid", "true")
