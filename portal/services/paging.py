@@ -52,8 +52,8 @@ WINDOW_EDGE_SECONDS = 60  # how long a worker keeps a window's edge (window_edge
 _edges: dict[tuple, tuple[float, object]] = {}
 
 
-def window_edge(session: Session, key: tuple, edge: Select):
-    """Where a list's window ends: `edge` reads it (one value), kept per worker for WINDOW_EDGE_SECONDS under
+def window_edge(session: Session, key: tuple, edge: Select, *, row: bool = False):
+    """Where a list's window ends: `edge` reads it (one value; with `row`, its first row or None), kept per worker for WINDOW_EDGE_SECONDS under
     `key`. Any edge makes a window that starts the list (see paginate), so one a little out of date only
     makes the window a little longer or shorter; written into the statement as a value, it shows the
     planner how short a stretch of the index the window is (as a subquery it did not: the window's count
@@ -63,7 +63,7 @@ def window_edge(session: Session, key: tuple, edge: Select):
     if kept is None or now - kept[0] > WINDOW_EDGE_SECONDS:
         if len(_edges) >= 1_000:
             _edges.clear()
-        kept = _edges[key] = (now, session.scalar(edge))
+        kept = _edges[key] = (now, session.execute(edge).first() if row else session.scalar(edge))
     return kept[1]
 
 

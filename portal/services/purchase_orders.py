@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ARRAY, Integer, any_, cast, func, or_, select
+from sqlalchemy import ARRAY, Integer, any_, cast, func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -62,6 +62,7 @@ def can_modify(user, po: PurchaseOrder) -> bool:
 
 SEARCH_WINDOW = 500  # the first POs in the list's order a search's page looks through first, per page
 WINDOW_PAGES = 4  # past this page a search goes to its own indexes at once
+RUNS_OUT_WINDOW = 50  # per page: the POs the list by "runs out first" reads in its order first (a page is 25)
 
 
 def list_purchase_orders(session: Session, flt: POFilter, *, today: date, page: int = 1,
@@ -86,22 +87,66 @@ def list_purchase_orders(session: Session, flt: POFilter, *, today: date, page: 
 
 
 def _search_window(session: Session, flt: POFilter, today: date, page: int):
-    """A search's page among the first POs in the list's order (paginate's window), or None: not a search, a
-    page past WINDOW_PAGES, or an order whose first key is not expiry or number (each has an index)."""
+    """A page among the first POs in the list's order (paginate's window), or None: a page past WINDOW_PAGES,
+    a search in an order whose first key is not expiry or number (each has an index), or a list not
+    searched in an order an index gives itself. The list by "runs out first" has a window searched or not."""
+    if not 1 <= page <= WINDOW_PAGES:
+        return None
+    if flt.sort == "runs_out":
+        return _runs_out_window(session, flt, today, RUNS_OUT_WINDOW * page)
     column = {"expiration": PurchaseOrder.expiration, "number": PurchaseOrder.number_key}.get(flt.sort)
-    if not flt.q.strip() or column is None or not 1 <= page <= WINDOW_PAGES:
+    if not flt.q.strip() or column is None:
         return None
     depth = SEARCH_WINDOW * page
-    first = select(column).order_by(column).offset(constant.number(depth - 1)).limit(1)
     current = not flt.include_expired and flt.sort == "expiration"  # by number: counted on the index alone
-    if current:
-        first = first.where(PurchaseOrder.expiration >= constant.day(today))
-    edge = window_edge(session, ("pos", flt.sort, current and today, depth), first)
+    edge = _edge(session, flt.sort, column, current, today, depth)
     window = po_query(flt, today=today, walk=True)
     # every PO up to the one `depth` places in (ties with it too): the list's first stretch
     if edge is None:  # fewer POs than that: the window is all of them
         return window
     return window.where(column <= (constant.day(edge) if flt.sort == "expiration" else constant.word(edge)))
+
+
+def _edge(session: Session, name: str, column, current: bool, today: date, depth: int):
+    """The value of `column` `depth` places into its order (current POs only when `current`), or None."""
+    first = select(column).order_by(column).offset(constant.number(depth - 1)).limit(1)
+    if current:
+        first = first.where(PurchaseOrder.expiration >= constant.day(today))
+    return window_edge(session, ("pos", name, current and today, depth), first)
+
+
+def _runs_out_window(session: Session, flt: POFilter, today: date, depth: int):
+    """The list by "runs out first" sorts the POs with a forecast date by it, then the rest by expiry: no
+    index gives that order, so listed whole it joined and sorted every current PO (14 ms over 7,000). Its
+    first stretch: the first `depth` POs by forecast date when there are that many (every other PO sorts
+    after them); else every PO with a forecast date and the first `depth` by expiry (every PO left out has
+    no forecast date and expires later). Either edge may be a little out of date (window_edge): the window
+    is then a little longer or shorter, never out of order."""
+    current = not flt.include_expired
+    window = po_query(flt, today=today, walk=True)
+
+    def forecast(condition):
+        # the forecasts' PO ids as one array (their index), then those POs by id (as runs_out_within does)
+        ids = select(func.array_agg(POForecast.po_id)).where(condition).correlate(None)
+        return PurchaseOrder.id == any_(cast(ids.scalar_subquery(), ARRAY(Integer)))
+
+    dated = (select(POForecast.runs_out_on).where(POForecast.runs_out_on.is_not(None))
+             .order_by(POForecast.runs_out_on).offset(constant.number(depth - 1)).limit(1))
+    later = select(PurchaseOrder.expiration, PurchaseOrder.id).order_by(PurchaseOrder.expiration, PurchaseOrder.id)
+    if current:
+        dated = dated.join(PurchaseOrder, PurchaseOrder.id == POForecast.po_id).where(
+            PurchaseOrder.expiration >= constant.day(today))
+        later = later.where(PurchaseOrder.expiration >= constant.day(today))
+    runs_out = window_edge(session, ("pos", "runs_out", current and today, depth), dated)
+    if runs_out is not None:
+        return window.where(forecast(POForecast.runs_out_on <= constant.day(runs_out)))
+    # the rest by (expiry, id), the list's order among them: a day many POs expire on is cut where it should be
+    expiry = window_edge(session, ("pos", "expiration id", current and today, depth),
+                         later.offset(constant.number(depth - 1)).limit(1), row=True)
+    if expiry is None:  # fewer POs than that: the window is all of them
+        return window
+    return window.where(or_(forecast(POForecast.runs_out_on.is_not(None)), tuple_(
+        PurchaseOrder.expiration, PurchaseOrder.id) <= tuple_(constant.day(expiry[0]), constant.key(expiry[1]))))
 
 
 def po_query(flt: POFilter, *, today: date, walk: bool = False):
