@@ -15,7 +15,7 @@ from portal.domain import purchase_orders as rules
 from portal.domain.purchase_orders import LineInput, Period, POInput
 from portal.models import (AlertTemplate, BillCodeGroup, Debtor, DocumentLine, DocumentType,
                            LedgerEntry, POBalance, POEligibleType, POForecast, POGroup, POLine, POLineBalance, PurchaseOrder)
-from portal.services import assignments, audit, contracts, coverage, forecasts, search
+from portal.services import alerts, assignments, audit, contracts, coverage, forecasts, search
 from portal.services import statement_constants as constant
 from portal.services.locks import locked
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -409,6 +409,7 @@ def update_po(session: Session, po_id: int, data: POInput, *, actor, expected_ve
             _apply_lines(session, po, data.lines, line_ids or tuple(None for _ in data.lines))
         elif po.lines:
             _apply_lines(session, po, (), ())
+        _evaluate_alerts(session, po, before)
         if po.forecast is not None:  # the stored forecast follows a new amount or tolerance
             forecasts.refresh(session, [po.id], date.today())
         session.commit()
@@ -421,6 +422,17 @@ def update_po(session: Session, po_id: int, data: POInput, *, actor, expected_ve
         session.rollback()
         raise
     return po
+
+
+def _evaluate_alerts(session: Session, po: PurchaseOrder, before: POInput) -> None:
+    """A new amount or alert template moves what the thresholds compare (Subtotal ≥ t% × Amount): fire
+    those now crossed and re-arm those now fallen below, in the edit's transaction (DESIGN.md)."""
+    if po.amount == before.amount and po.alert_template_id == before.alert_template_id:
+        return
+    session.flush()
+    session.expire(po, ["alert_template"])  # the relationship does not follow a changed alert_template_id
+    alerts.after_change(session, {po.id: po}, {po.id: budget.Balance.of(before.amount, po.balance)},
+                        today=date.today())
 
 
 def _check_cut(session: Session, po: PurchaseOrder, data: POInput, line_ids: tuple[int | None, ...],
