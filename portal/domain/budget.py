@@ -169,6 +169,7 @@ class LineCheck:
     eligible: bool = True
     covered: bool = True  # a master PO line holds the bill code
     bill_code: str = ""
+    named: bool = False  # the PO was named on the line (only an eligible one may be), not found for its job
 
 
 @dataclass
@@ -236,7 +237,11 @@ def evaluate(lines: list[LineCheck], balances: dict[int, Balance], line_balances
         if credit:
             continue
         if not line.eligible:
-            add(Warning("not_eligible", f"Line {n}: PO {line.po_number} is not eligible for {type_name}."))
+            # found for the job (its assignment's PO has no twin eligible for the type): a warning; named on
+            # the line: refused, as the editor refuses it (a draft saved before the PO's types changed)
+            add(Warning("not_eligible", f"Line {n}: PO {line.po_number} is not eligible for {type_name}"
+                        + (": choose a PO eligible for this document type." if line.named else "."),
+                        line.named, line.named))
         if line.effective and line.expiration and not (line.effective <= line.service_date <= line.expiration):
             add(Warning("outside_dates", f"Line {n}: service date {line.service_date.isoformat()} is outside PO "
                                          f"{line.po_number}'s dates ({line.effective.isoformat()} to "

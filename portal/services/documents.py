@@ -204,6 +204,7 @@ def _validate(session: Session, user, data: DocumentInput) -> tuple[dict[str, li
     po_ids = {l.explicit_po_id for l in data.lines if l.explicit_po_id}
     pos = {p.id: p for p in session.scalars(select(PurchaseOrder).where(PurchaseOrder.id.in_(po_ids)))} if po_ids else {}
     credit = doc_type is not None and doc_type.is_credit_memo
+    eligible = _eligible_pos(session, po_ids, doc_type)
     for n, line in enumerate(data.lines, start=1):
         job = jobs.get(line.job_id) if line.job_id else None
         if line.job_id and (job is None or job.debtor_id != debtor.id or
@@ -213,6 +214,9 @@ def _validate(session: Session, user, data: DocumentInput) -> tuple[dict[str, li
             add("lines", f"Line {n}: choose an active bill code.")
         if line.explicit_po_id and (line.explicit_po_id not in pos or pos[line.explicit_po_id].debtor_id != debtor.id):
             add("lines", f"Line {n}: choose one of {debtor.code}'s purchase orders.")
+        elif line.explicit_po_id and line.explicit_po_id not in eligible:
+            add("lines", f"Line {n}: PO {pos[line.explicit_po_id].number} is not eligible for {doc_type.name}: "
+                         "choose a PO eligible for this document type.")
         if line.quantity is None or line.rate is None:
             add("lines", f"Line {n}: enter the quantity and rate as numbers.")
             continue
@@ -236,6 +240,16 @@ def _validate(session: Session, user, data: DocumentInput) -> tuple[dict[str, li
         if total > budget.MAX_AMOUNT:
             add("lines", "The document total is larger than 999,999,999,999.99.")
     return errors, priced
+
+
+def _eligible_pos(session: Session, po_ids: set[int], doc_type: DocumentType | None) -> set[int]:
+    """Which of the POs named on lines may be named on this type's lines: those eligible for it (DESIGN:
+    "limited to the debtor's POs eligible for its type"). A credit memo's lines keep their invoice lines'
+    POs whatever their types (and with no type yet, the type's own error is the one to show)."""
+    if not po_ids or doc_type is None or doc_type.is_credit_memo:
+        return set(po_ids)
+    return set(session.scalars(select(POEligibleType.po_id).where(
+        POEligibleType.po_id.in_(po_ids), POEligibleType.document_type_id == doc_type.id)))
 
 
 def _check_sources(session: Session, data: DocumentInput, source_document_id: int | None,
@@ -265,6 +279,19 @@ def _check_sources(session: Session, data: DocumentInput, source_document_id: in
             f"Some lines are not lines of {source.document_type.name} {source.number}.")
     elif target.is_credit_memo:
         _check_credit_size(session, data, source, errors, own_doc_id)
+        _check_credit_lines(data, source, errors)
+
+
+def _check_credit_lines(data: DocumentInput, source: Document, errors: dict[str, list[str]]) -> None:
+    """A credit memo line takes back part of one invoice line: it keeps that line's job and bill code, so the
+    reversal lands where the invoice drew (the PO's spend by bill code, the job's figures)."""
+    lines = {line.id: line for line in source.lines}
+    for n, line in enumerate(data.lines, start=1):
+        src = lines[line.source_line_id]
+        if (line.job_id, line.bill_code_id) != (src.job_id, src.bill_code_id):
+            errors.setdefault("lines", []).append(
+                f"Line {n}: a credit memo line keeps the job and bill code of {source.number} line {src.line_no} "
+                f"({src.bill_code.code}), the line it takes back.")
 
 
 _CREDIT_LINE = aliased(DocumentLine, name="credit_line")  # made once: an alias built per call costs ~1.5 ms

@@ -258,7 +258,7 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
     balances, line_balances = balances_of(session, pos)
     checks = [LineCheck(po_id, number, po_line_id, line.amount, line.service_date or doc.doc_date,
                         pos[po_id].effective if po_id else None, pos[po_id].expiration if po_id else None,
-                        eligible, covered, line.bill_code.code)
+                        eligible, covered, line.bill_code.code, named=line.explicit_po)
               for line, po_id, po_line_id, number, eligible, covered in funded]
     check = budget.evaluate(checks, balances, line_balances, bucket=doc_type.bucket, sign=doc_type.sign,
                             policy=debtor.over_budget_policy, enforce_pos=debtor.enforce_purchase_orders,
@@ -323,6 +323,11 @@ def _credit_floor(session: Session, doc: Document, sources: dict[int, DocumentLi
         elif line.amount <= 0:
             check.warnings.append(budget.Warning(
                 "credit_sign", f"Line {n}: a credit memo line takes back a positive amount.", True, True))
+        elif (line.job_id, line.bill_code_id) != (src.job_id, src.bill_code_id):
+            # reversed under another bill code, the PO's spend by bill code would go below zero under it
+            check.warnings.append(budget.Warning(
+                "credit_line", f"Line {n}: a credit memo line keeps the job and bill code of the invoice line it "
+                               f"takes back (line {src.line_no}).", True, True))
         else:
             credited[src.id] += line.amount
     left = credit_left(session, credited, except_doc_id=doc.id)

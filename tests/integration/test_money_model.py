@@ -407,9 +407,15 @@ class MoneyMachine(RuleBasedStateMachine):
             job = self.job_ids[n] if how == "job" else None
             po = po_ids[n % len(po_ids)] if how == "po" and po_ids else None
             lines.append(LineInput(job, self.codes[code], qty, rate, service_date=day, explicit_po_id=po))
-        doc = documents.save_draft(self.s, self.admin, None, DocumentInput(
-            debtor_id=self.debtor.id, document_type_id=self.types[type_name].id, number="", doc_date=DAYS[0],
-            lines=tuple(lines)))
+        data = DocumentInput(debtor_id=self.debtor.id, document_type_id=self.types[type_name].id, number="",
+                             doc_date=DAYS[0], lines=tuple(lines))
+        if any(l.explicit_po_id and self.model.type_ids[type_name] not in self.model.pos[l.explicit_po_id].types
+               for l in lines):  # DESIGN: a line may name only a PO eligible for its type
+            with pytest.raises(ValidationFailed, match="is not eligible for"):
+                documents.save_draft(self.s, self.admin, None, data)
+            self.s.rollback()
+            return
+        doc = documents.save_draft(self.s, self.admin, None, data)
         for l in lines:
             if l.explicit_po_id:
                 self.model.referenced.add(l.explicit_po_id)
