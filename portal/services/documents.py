@@ -459,7 +459,9 @@ def may_derive(source: DocumentType, target: DocumentType) -> bool:
 
 def carried_po(session: Session, debtor_id: int, po_ids: list[int], target: DocumentType) -> dict[int, int]:
     """The PO a derived line keeps from its source line: the same PO, or (seed 001's split PO) the PO of
-    the same number eligible for the new type. A credit memo keeps the invoice line's PO as it is."""
+    the same number eligible for the new type; none when neither is (a line names only an eligible PO: the
+    draft's line then finds its PO by its job, and the user may name one). A credit memo keeps the invoice
+    line's PO as it is."""
     if not po_ids:
         return {}
     if target.is_credit_memo:
@@ -473,7 +475,8 @@ def carried_po(session: Session, debtor_id: int, po_ids: list[int], target: Docu
         candidates.setdefault(po_id, (key, set()))[1].add(type_id)
     values = [funding_rules.Candidate(i, key, frozenset(types)) for i, (key, types) in candidates.items()]
     by_id = {c.po_id: c for c in values}
-    return {i: funding_rules.eligible_po(by_id[i], values, target.id)[0].po_id for i in set(po_ids) if i in by_id}
+    chosen = {i: funding_rules.eligible_po(by_id[i], values, target.id) for i in set(po_ids) if i in by_id}
+    return {i: po.po_id for i, (po, eligible) in chosen.items() if eligible}
 
 
 def may_void(doc: Document) -> bool:

@@ -88,19 +88,21 @@ def test_invoice_from_estimate_on_a_split_po_takes_the_twin_eligible_for_invoice
 
 
 def test_a_derived_line_never_takes_another_debtors_po_of_the_same_number(world):
-    """Split POs are one debtor's: another debtor's PO of the same number, eligible for invoices, is no twin."""
+    """Split POs are one debtor's: another debtor's PO of the same number, eligible for invoices, is no twin;
+    the estimate's own PO is not eligible for invoices either, so the invoice's line names none (its job's
+    PO funds it on posting; the user may name one)."""
     s, types = world["session"], world["types"]
     other = factories.po(s, factories.debtor(s, "OTHER"), "SPX", amount="500", types=[types["Sales Invoice"]])
     est_po = factories.po(s, world["debtor"], "SPX", amount="500", types=[types["Estimate"]])
     estimate = draft(world, "Estimate", [line(world, "100", po=est_po)])
     assert post(world, estimate).posted
     invoice = documents.derive(s, world["user"], estimate.id, types["Sales Invoice"].id)
-    assert invoice.lines[0].po_id == est_po.id != other.id
+    assert (invoice.lines[0].po_id, invoice.lines[0].explicit_po) == (None, False)
 
 
 def test_derived_lines_on_two_po_numbers_each_keep_their_own_numbers_twin(world):
     """An estimate drawing on two PO numbers: the line whose number has an invoice twin takes it, the other
-    keeps its own PO (never the other number's twin)."""
+    names none (never the other number's twin; its own is not eligible for invoices)."""
     s, types = world["session"], world["types"]
     alone = factories.po(s, world["debtor"], "NA1", amount="500", types=[types["Estimate"]])
     split_est = factories.po(s, world["debtor"], "NB1", amount="500", types=[types["Estimate"]])
@@ -108,7 +110,8 @@ def test_derived_lines_on_two_po_numbers_each_keep_their_own_numbers_twin(world)
     estimate = draft(world, "Estimate", [line(world, "100", po=alone), line(world, "50", po=split_est)])
     assert post(world, estimate).posted
     invoice = documents.derive(s, world["user"], estimate.id, types["Sales Invoice"].id)
-    assert [l.po_id for l in invoice.lines] == [alone.id, split_inv.id]
+    assert [(l.po_id, l.explicit_po) for l in invoice.lines] == [(None, False), (split_inv.id, True)]
+    assert alone.id not in {l.po_id for l in invoice.lines}
 
 
 # ----- defect 2: a credit memo only reduces what its source lines drew -----

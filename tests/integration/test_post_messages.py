@@ -92,6 +92,8 @@ def test_a_po_not_eligible_for_the_type_names_the_type(world):
     s = world["session"]
     types = factories.document_types(s)
     po = factories.po(s, world["debtor"], "INV-ONLY", amount="1000", types=[types["Sales Invoice"]])
-    doc = draft(world, "Sales Order", [line(world, "10", po=po)])
+    job = factories.job(s, world["debtor"])  # found for the job, not named on the line (that is refused)
+    factories.assignment(s, job, po=po, start=date(2026, 1, 1))
+    doc = draft(world, "Sales Order", [line(world, "10", job)])
     result = posting.post(s, world["user"], doc.id)
     assert result.needs_confirmation and messages(result) == ["Line 1: PO INV-ONLY is not eligible for Sales Order."]

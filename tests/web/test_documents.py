@@ -533,3 +533,32 @@ def test_a_refused_reassignment_keeps_the_reason_target_and_lines_chosen(db_sess
     kept = post_forms(admin.post(again.action, again.data() | {"line_id": [str(second)], "reason": [""]})
                       .get_data(as_text=True))
     assert [f for f in kept if f.action.endswith("/reassign")][0].data()["line_id"] == [str(second)]
+
+
+def test_a_refusal_says_why_it_holds_and_names_the_block_policy_only_when_it_is_the_reason(db_session, login_as,
+                                                                                           setup):
+    """A line forged onto a PO not eligible for the type (warn policy): refused whatever the policy, and the page
+    does not claim the debtor's policy is block nor offer an override; over a PO under block it does."""
+    browser, user = login_as("Billing Admin")
+    only_orders = factories.po(db_session, setup["debtor"], "ORDERS", types=[factories.document_types(db_session)[
+        "Sales Order"]])
+    doc = documents.save_draft(db_session, user, None, documents.DocumentInput(
+        debtor_id=setup["debtor"].id, document_type_id=setup["invoice"].id, number="", doc_date=date(2026, 3, 1),
+        lines=(documents.LineInput(setup["job"].id, setup["code"].id, D("1"), D("10"),
+                                   explicit_po_id=setup["po"].id),)))
+    db_session.execute(DocumentLine.__table__.update().where(DocumentLine.document_id == doc.id)
+                       .values(po_id=only_orders.id))
+    db_session.commit()
+    browser.post(f"/documents/{doc.id}/post")
+    page = browser.get(f"/documents/{doc.id}/post").get_data(as_text=True)
+    assert "Posting refused" in page and "refused whatever the debtor" in page
+    assert "policy is <strong>block</strong>" not in page and "Override and post" not in page
+    setup["debtor"].over_budget_policy = "block"
+    db_session.commit()
+    over = documents.save_draft(db_session, user, None, documents.DocumentInput(
+        debtor_id=setup["debtor"].id, document_type_id=setup["invoice"].id, number="", doc_date=date(2026, 3, 1),
+        lines=(documents.LineInput(setup["job"].id, setup["code"].id, D("1"), D("5000")),)))
+    browser.post(f"/documents/{over.id}/post")
+    page = browser.get(f"/documents/{over.id}/post").get_data(as_text=True)
+    assert "policy is <strong>block</strong>" in page and "Override and post" in page
+    assert "refused whatever the debtor" not in page
