@@ -92,10 +92,10 @@ def documents_query(session: Session, *, debtor_id: int | None = None, q: str = 
     if po.strip():
         # the documents carrying the number, each source found by its own index: typed on the document, a
         # line drawing a PO of that number, a line with the number typed on the fly (no PO). Tested row by
-        # row instead, the list walked every document (SP0012: 600 ms). A line keeps the number its PO had
-        # when it was posted; a PO renumbered since is found by its new number. The ids are gathered first
-        # (an array), then read by key: joined, a misjudged count of lines (10,000 for 875 documents)
-        # made the plan scan every document to hash them. A CTE: the page and its count read it once.
+        # row instead, the list walked every document (SP0012: 600 ms). A line drawing on a PO is found by the
+        # PO's number (a renumbered PO's lines carry its new one: purchase_orders._renumber_lines). The ids are
+        # gathered first (an array), then read by key: joined, a misjudged count of lines (10,000 for 875
+        # documents) made the plan scan every document to hash them. A CTE: the page and its count read it once.
         po_ids = select(PurchaseOrder.id).where(PurchaseOrder.number_key.like(search.typed(search.prefix_pattern(po))))
         carrying = union(
             select(Document.id).where(search.starts_with(Document.po_number, po)),

@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ARRAY, Integer, any_, cast, func, or_, select, tuple_
+from sqlalchemy import ARRAY, Integer, any_, cast, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -405,6 +405,8 @@ def update_po(session: Session, po_id: int, data: POInput, *, actor, expected_ve
         contracts.on_po_edit(session, po, before, data, actor, confirmed)  # seed 000: note, opportunity
         _apply_form_to_po(session, po, data)
         session.flush()
+        if po.number != before.number:
+            _renumber_lines(session, po)
         if data.kind == "multi_line_master":
             _apply_lines(session, po, data.lines, line_ids or tuple(None for _ in data.lines))
         elif po.lines:
@@ -422,6 +424,15 @@ def update_po(session: Session, po_id: int, data: POInput, *, actor, expected_ve
         session.rollback()
         raise
     return po
+
+
+def _renumber_lines(session: Session, po: PurchaseOrder) -> None:
+    """A line drawing on a PO carries its number (the spend by PO number report groups by it), so a renumbered
+    PO's lines, posted ones too, carry the new number: the report's row follows the PO, as its pages do, instead
+    of leaving its spend so far under a number no PO has. The spend triggers move the amounts between rows."""
+    session.execute(update(DocumentLine).where(DocumentLine.po_id == po.id, DocumentLine.po_number.is_not(None),
+                                              DocumentLine.po_number != po.number)
+                    .values(po_number=po.number).execution_options(synchronize_session=False))
 
 
 def _evaluate_alerts(session: Session, po: PurchaseOrder, before: POInput) -> None:

@@ -92,7 +92,7 @@ def test_a_derived_line_never_takes_another_debtors_po_of_the_same_number(world)
     the estimate's own PO is not eligible for invoices either, so the invoice's line names none (its job's
     PO funds it on posting; the user may name one)."""
     s, types = world["session"], world["types"]
-    other = factories.po(s, factories.debtor(s, "OTHER"), "SPX", amount="500", types=[types["Sales Invoice"]])
+    factories.po(s, factories.debtor(s, "OTHER"), "SPX", amount="500", types=[types["Sales Invoice"]])
     est_po = factories.po(s, world["debtor"], "SPX", amount="500", types=[types["Estimate"]])
     estimate = draft(world, "Estimate", [line(world, "100", po=est_po)])
     assert post(world, estimate).posted
