@@ -238,6 +238,7 @@ def more_pages(t: dict) -> list[tuple[str, list[str]]]:
         ("job search, first key typed", ["/job-orders/?q=j", "/job-orders/?q=w"]),
         ("PO search, first key typed", ["/purchase-orders/?q=s"]),
         ("PO list by number, by remaining", ["/purchase-orders/?sort=number", "/purchase-orders/?sort=remaining"]),
+        ("PO list by runs out first", ["/purchase-orders/?sort=runs_out"]),
         ("bulk assignment page (biggest debtor)", [f"/assignments/bulk?debtor_id={t['big_debtor']}"]),
     ]
 
