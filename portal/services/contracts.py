@@ -28,6 +28,8 @@ from portal.services.posting import PostResult
 
 ZERO = Decimal("0")
 SALES_ORDER = "Sales Order"
+# a Sales Order's notes: a PO has at most one contract, named here by neither title nor number (_post_order)
+ORDER_NOTES = "Scheduled on the PO's contract"
 
 CONSTRAINT_MESSAGES = {
     "uq_contracts_po_id": "This PO already has a contract: schedule more on it instead.",
@@ -271,14 +273,16 @@ def _check_deliveries(session: Session, deliveries: tuple[DeliveryInput, ...]) -
     return amounts
 
 
-def _post_order(session: Session, user, po: PurchaseOrder, job_id: int | None, title: str,
+def _post_order(session: Session, user, po: PurchaseOrder, job_id: int | None,
                 deliveries: tuple[DeliveryInput, ...], *, confirmed: bool, override: bool,
                 today: date, seen: str | None = None) -> tuple[PostResult, list[DocumentLine]]:
-    """Draft and post the Sales Order the contract makes (explicitly on its PO), without committing."""
+    """Draft and post the Sales Order the contract makes (explicitly on its PO), without committing. Its notes
+    name neither the contract's title nor its number: anyone with documents:view reads them, and a contract on
+    another branch's job is not theirs to see (the contract's page lists its orders instead)."""
     doc_type = _sales_order_type(session)
     data = documents.DocumentInput(
         debtor_id=po.debtor_id, document_type_id=doc_type.id, number="", doc_date=today,
-        notes=f"Scheduled on contract {title}"[:1000],
+        notes=ORDER_NOTES,
         lines=tuple(documents.LineInput(job_id=job_id, bill_code_id=d.bill_code_id, quantity=d.quantity, rate=d.rate,
                                         service_date=d.delivery_date, description=d.description.strip(),
                                         explicit_po_id=po.id) for d in deliveries))
@@ -346,7 +350,7 @@ def enter_contract(session: Session, user, data: ContractInput, *, confirmed: bo
         session.rollback()
         raise ValidationFailed(errors)
     po = _lock_po(session, po.id)
-    result, lines = _post_order(session, user, po, data.job_id, title, data.deliveries,
+    result, lines = _post_order(session, user, po, data.job_id, data.deliveries,
                                 confirmed=confirmed, override=override, today=today, seen=seen)
     if not result.posted:
         return ScheduleResult(result)
@@ -410,7 +414,7 @@ def schedule_more(session: Session, user, contract_id: int, deliveries: tuple[De
     get_contract(session, user, contract_id)
     amounts = _check_deliveries(session, deliveries)
     contract, po = _lock_contract(session, user, contract_id)
-    result, lines = _post_order(session, user, po, contract.job_id, contract.title, deliveries,
+    result, lines = _post_order(session, user, po, contract.job_id, deliveries,
                                 confirmed=confirmed, override=override, today=today, seen=seen)
     if not result.posted:
         return ScheduleResult(result)
@@ -505,16 +509,19 @@ def on_po_edit(session: Session, po: PurchaseOrder, before, after, actor, confir
 
 
 def po_schedule(session: Session, user, po: PurchaseOrder) -> dict:
-    """The PO's Schedule tab: Amount, scheduled, unscheduled, the contract, its notes and opportunity."""
+    """The PO's Schedule tab: Amount, scheduled, unscheduled, the contract, its notes and opportunity. A contract
+    the user may not see is left out, and `hidden_contract` says the PO has one (so the tab does not offer to
+    enter another)."""
     contract = contract_of_po(session, po.id)
-    if contract is not None and not visible(user, contract):
+    hidden_contract = contract is not None and not visible(user, contract)
+    if hidden_contract:
         contract = None
     figs = figures(session, po)
     opportunity = session.scalar(select(Opportunity).where(Opportunity.po_id == po.id)
                                  .order_by((Opportunity.status == "open").desc(), Opportunity.id.desc()).limit(1))
     return {"contract": contract, "figures": figs, "opportunity": opportunity if contract else None,
             "scheduled": scheduled_total(session, contract.id) if contract else ZERO,
-            "notes": notes_of(session, contract.id) if contract else []}
+            "notes": notes_of(session, contract.id) if contract else [], "hidden_contract": hidden_contract}
 
 
 def contracts_of_debtor(session: Session, user, debtor_id: int, limit: int = 100) -> list[tuple[Contract, Decimal]]:

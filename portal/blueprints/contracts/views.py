@@ -55,14 +55,24 @@ def _contract_input(form: ContractForm, po: PurchaseOrder, leads, deliveries) ->
         deliveries=deliveries)
 
 
+def _to_existing(po: PurchaseOrder, existing):
+    """A PO has one contract: more is scheduled on it. One on another branch's job is not the user's to see
+    (job security), so the message does not name it and the user goes back to the PO's Schedule tab."""
+    if not service.visible(current_user, existing):
+        flash(f"PO {po.number} already has a contract, on a job order outside your branches: it is not shown to you.",
+              "info")
+        return redirect(url_for("purchase_orders.detail", po_id=po.id, tab="schedule"))
+    flash(f"PO {po.number} already has contract {existing.number}: schedule more on it.", "info")
+    return redirect(url_for("contracts.detail", contract_id=existing.id))
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @requires("contracts", "add_edit")
 def create():
     po = purchase_orders.get_po(db.session, int_or_none(request.args.get("po_id")) or 0)
     existing = service.contract_of_po(db.session, po.id)
     if existing is not None and request.method == "GET":
-        flash(f"PO {po.number} already has contract {existing.number}: schedule more on it.", "info")
-        return redirect(url_for("contracts.detail", contract_id=existing.id))
+        return _to_existing(po, existing)
     form, leads, jobs = _contract_form(po)
     deliveries, typed = deliveries_from(request) if request.method == "POST" else ((), [])
     result = None
