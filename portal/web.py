@@ -224,8 +224,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Forbidden)
     def _forbidden(err: Forbidden):
+        # a service's refusal says why (not your PO, not for users limited to branches); a bare one, the role
         db.session.rollback()
-        return _http(werkzeug_exceptions.Forbidden())
+        if not str(err) or is_api_request():
+            return _http(werkzeug_exceptions.Forbidden(description=str(err) or None))
+        return _error_page(403, "Not allowed", str(err))
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):

@@ -78,10 +78,10 @@ def errors(blp: Blueprint, *codes: int):
 
 
 def new_blueprint(name: str, url_prefix: str, tag: str, description: str) -> ApiBlueprint:
-    """An API blueprint whose service errors become problems (409, 422) with nothing half-written."""
+    """An API blueprint whose service errors become problems (403, 409, 422) with nothing half-written."""
     from portal.domain.assignment import AssignmentError
     from portal.extensions import db
-    from portal.services.errors import Conflict, ValidationFailed
+    from portal.services.errors import Conflict, Forbidden, ValidationFailed
 
     blp = ApiBlueprint(name, __name__, url_prefix=PREFIX + url_prefix, description=description, tag=tag)
 
@@ -89,6 +89,11 @@ def new_blueprint(name: str, url_prefix: str, tag: str, description: str) -> Api
     def _invalid(err: ValidationFailed):
         db.session.rollback()
         return problem(422, str(err), kind="validation", errors={k or "_form": v for k, v in err.errors.items()})
+
+    @blp.errorhandler(Forbidden)
+    def _forbidden(err: Forbidden):
+        db.session.rollback()
+        return problem(403, str(err))
 
     @blp.errorhandler(Conflict)
     def _conflict(err: Conflict):

@@ -39,7 +39,7 @@ def detail_body(doc) -> dict:
 def list_documents(page: int, per_page: int, q: str, po: str, debtor_id: int | None = None, status: str = "",
                    document_type_id: int | None = None, date_from=None, date_to=None):
     """Documents, newest first, filtered as the documents list filters them."""
-    result = service.list_documents(db.session, debtor_id=debtor_id, q=q, status=status, type_id=document_type_id,
+    result = service.list_documents(db.session, current_user, debtor_id=debtor_id, q=q, status=status, type_id=document_type_id,
                                     po=po, date_from=date_from, date_to=date_to, page=page, per_page=per_page)
     return page_body(result, result.items)
 
@@ -131,7 +131,9 @@ def list_bill_codes(page: int, per_page: int):
 @blp.arguments(SpendQuery, location="query", as_kwargs=True)
 @blp.response(200, SpendPageSchema)
 def spend_by_po_number(page: int, per_page: int, debtor_id: int | None = None):
-    """Posted documents grouped by the PO number their lines carry (budgeted or typed on the fly)."""
+    """Posted documents grouped by the PO number their lines carry (budgeted or typed on the fly); 403 to a
+    user limited to branches (the figures cover every branch's jobs)."""
+    reports.check_spend_report(current_user)
     result = reports.spend_by_po_number(db.session, debtor_id, page=page, per_page=per_page)
     used, commitments, estimates, documents = result.totals
     items = [{"debtor_id": r.debtor_id, "po_number": r.po_number, "used": r.used, "commitments": r.commitment,

@@ -17,7 +17,7 @@ from portal.domain.text import INVISIBLE_MESSAGE, has_invisible_characters
 from portal.models import (BillCode, Debtor, Document, DocumentLine, DocumentType, JobOrder, LedgerEntry,
                            POEligibleType, PurchaseOrder)
 from portal.services import audit, search, statement_constants as constant
-from portal.services.job_visibility import may_see, visible
+from portal.services.job_visibility import branch_limit, may_see, visible
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.services.funding import Funding, Resolver
 from portal.services.locks import locked
@@ -57,25 +57,27 @@ def parse_decimal(text) -> Decimal | None:
     return parse_number(text)
 
 
-def list_documents(session: Session, *, debtor_id: int | None = None, q: str = "", status: str = "",
+def list_documents(session: Session, user, *, debtor_id: int | None = None, q: str = "", status: str = "",
                    type_id: int | None = None, po: str = "", date_from: date | None = None,
                    date_to: date | None = None, page: int = 1, per_page: int = 25,
                    types: Sequence[DocumentType] | None = None) -> Page[Document]:
     """The documents list. `q` finds a number or typed PO number by its start, or a type by its name
     or code ("inv" finds every invoice type); `po` the documents with a line on that PO number.
     `types`: every document type, when the caller has read them already (the list's filter shows them)."""
-    stmt = documents_query(session, debtor_id=debtor_id, q=q, status=status, type_id=type_id, po=po,
+    stmt = documents_query(session, user, debtor_id=debtor_id, q=q, status=status, type_id=type_id, po=po,
                            date_from=date_from, date_to=date_to, types=types)
     # a search's matches are sorted on their key and date alone, and only the page's rows are read with their
     # debtor and type (SP0012: 875 documents joined, then sorted, were 5 of the list's 9 ms of SQL)
     return paginate(session, stmt, page, per_page, key=Document.id if (po.strip() or q.strip()) else None)
 
 
-def documents_query(session: Session, *, debtor_id: int | None = None, q: str = "", status: str = "",
+def documents_query(session: Session, user, *, debtor_id: int | None = None, q: str = "", status: str = "",
                     type_id: int | None = None, po: str = "", date_from: date | None = None,
                     date_to: date | None = None, types: Sequence[DocumentType] | None = None):
     """The document list's statement (page and export), newest first; a list row shows the document's
-    own total, so its lines are not read (20 per invoice: 500 rows a page)."""
+    own total, so its lines are not read (20 per invoice: 500 rows a page). A number typed on the fly
+    belongs to its line's job: for a user limited to branches, `po` matches it only on lines whose job
+    they may see (job security), so another branch's numbers cannot be found by their start."""
     stmt = select(Document).options(lazyload(Document.lines))
     if debtor_id:
         stmt = stmt.where(Document.debtor_id == constant.key(debtor_id))
@@ -100,8 +102,9 @@ def documents_query(session: Session, *, debtor_id: int | None = None, q: str = 
         carrying = union(
             select(Document.id).where(search.starts_with(Document.po_number, po)),
             select(DocumentLine.document_id).where(DocumentLine.po_id.in_(po_ids)),
-            select(DocumentLine.document_id).where(DocumentLine.po_id.is_(None), DocumentLine.po_number.is_not(None),
-                                                   search.starts_with(DocumentLine.po_number, po))).cte("carrying")
+            _own_lines(select(DocumentLine.document_id).where(
+                DocumentLine.po_id.is_(None), DocumentLine.po_number.is_not(None),
+                search.starts_with(DocumentLine.po_number, po)), user)).cte("carrying")
         stmt = stmt.where(Document.id == any_(func.array(select(carrying.c.id).scalar_subquery())))
     day = Document.doc_date
     if q.strip():
@@ -117,6 +120,14 @@ def documents_query(session: Session, *, debtor_id: int | None = None, q: str = 
             # type's name, "SD0") are met soon in date order: sorting all of them was 85 ms.
             day = search.unindexed(Document.doc_date)
     return stmt.order_by(day.desc(), Document.id.desc())
+
+
+def _own_lines(stmt, user):
+    """Lines with no job or a job the user may see (every line when the user is not limited to branches)."""
+    if branch_limit(user) is None:
+        return stmt
+    return stmt.where(or_(DocumentLine.job_id.is_(None),
+                          DocumentLine.job_id.in_(visible(select(JobOrder.id), user))))
 
 
 SORTED_SEARCH_MAX = 1000  # a number search matching fewer documents sorts them (documents_query)

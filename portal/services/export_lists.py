@@ -160,7 +160,7 @@ DOCUMENT_COLUMNS = (
 )
 
 
-def documents_export(session: Session, *, debtor_id: int | None = None, q: str = "", status: str = "",
+def documents_export(session: Session, user, *, debtor_id: int | None = None, q: str = "", status: str = "",
                      type_id: int | None = None, po: str = "", date_from: date | None = None,
                      date_to: date | None = None) -> Export:
     """The document list as exported, with the page's filters spelled out in the title."""
@@ -168,7 +168,7 @@ def documents_export(session: Session, *, debtor_id: int | None = None, q: str =
     title = describe("Documents", [("debtor", _debtor_label(session, debtor_id)), ("search", q), ("status", status),
                                    ("type", doc_type.name if doc_type else None), ("PO number", po),
                                    ("from", date_from), ("to", date_to)])
-    stmt = documents.documents_query(session, debtor_id=debtor_id, q=q, status=status, type_id=type_id, po=po,
+    stmt = documents.documents_query(session, user, debtor_id=debtor_id, q=q, status=status, type_id=type_id, po=po,
                                      date_from=date_from, date_to=date_to)
     return Export("documents", title, DOCUMENT_COLUMNS, flatten(stream(session, stmt)))
 
@@ -194,8 +194,9 @@ SPEND_COLUMNS = (
 )
 
 
-def spend_export(session: Session, debtor_codes: dict[int, str], debtor_id: int | None) -> Export:
-    """Spend by PO number, for one debtor or all, as exported."""
+def spend_export(session: Session, user, debtor_codes: dict[int, str], debtor_id: int | None) -> Export:
+    """Spend by PO number, for one debtor or all, as exported; Forbidden to a user limited to branches."""
+    reports.check_spend_report(user)
     title = describe("Spend by PO number", [("debtor", debtor_codes.get(debtor_id))])
     rows = ((r, debtor_codes.get(r.debtor_id, "")) for r in reports.spend_by_po_number_all(session, debtor_id, CHUNK))
     return Export("spend-by-po-number", title, SPEND_COLUMNS, rows)

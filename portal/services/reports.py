@@ -2,7 +2,8 @@
 and spend by PO number (seed 003's reporting and invoice grouping, on-the-fly numbers included).
 
 Each reads a summary kept in the posting transaction (portal/models/summaries.py) and pages, so
-its work does not grow with the ledger."""
+its work does not grow with the ledger. Spend by PO number has no branch: users limited to branches
+do not get it (check_spend_report)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,7 +16,8 @@ from sqlalchemy.orm import Session
 from portal.models import (BillCode, Document, DocumentLine, DocumentType, JobOrder, POBillCodeTotal,
                            PODocumentTotal, PONumberSpend, PurchaseOrder, SpendDocument)
 from portal.services import search, statement_constants as constant
-from portal.services.job_visibility import visible
+from portal.services.errors import Forbidden
+from portal.services.job_visibility import branch_limit, visible
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,20 @@ def spend_by_bill_code(session: Session, po_id: int) -> list[tuple[str, str, Dec
 
 REPORT_DOCUMENTS_PER_NUMBER = 5
 REPORT_PAGE = 25
+SPEND_REPORT_REFUSED = "The spend report covers every branch's jobs; it is not shown to users limited to branches."
+
+
+def may_see_spend_report(user) -> bool:
+    """Whether the user gets spend by PO number (page, exports, API). Its summaries (po_number_spend,
+    spend_documents) have no branch, so it covers every branch's jobs, on-the-fly PO numbers (a job's own
+    po_reference) included: a user limited to branches (job security, seed 004) does not get it."""
+    return branch_limit(user) is None
+
+
+def check_spend_report(user) -> None:
+    """Forbidden, saying why, unless the user may see spend by PO number (`may_see_spend_report`)."""
+    if not may_see_spend_report(user):
+        raise Forbidden(SPEND_REPORT_REFUSED)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def start_page(session: Session, user, today: date) -> StartPage:
             session, purchase_orders.POFilter(runs_out_within=purchase_orders.RUNS_OUT_DAYS, sort="runs_out"),
             today=today, per_page=ATTENTION_ROWS)
     if user.can("documents", "view"):
-        drafts = documents.list_documents(session, status="draft", per_page=5)
+        drafts = documents.list_documents(session, user, status="draft", per_page=5)
     # the count of active jobs without a PO reads every active job: the page loads it afterwards
     # (main.unassigned), so the page itself stays bounded
     unassigned = user.can("job_orders", "view")

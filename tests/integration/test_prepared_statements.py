@@ -3,6 +3,7 @@ one that wrote, locked or holds unsaved changes is never committed by it, whatev
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import event, func, literal_column, select, text, update
@@ -109,7 +110,7 @@ def test_connections_keep_one_plan_for_any_value_and_never_compile_plans(db_sess
     (lambda: select(JobOrder.id).where(search.starts_with(JobOrder.number, "sp0012")), ("~>=~ 'SP0012'", "~<~ 'SP0013'")),
     (lambda: select(PurchaseOrder.id).where(PurchaseOrder.number_key.like(search.typed(search.prefix_pattern("sp0012")))),
      ("~>=~ 'SP0012'", "~<~ 'SP0013'")),
-    (lambda: documents.documents_query(None, status="draft").limit(5), ("ix_documents_drafts",)),
+    (lambda: documents.documents_query(None, SimpleNamespace(branch_ids=()), status="draft").limit(5), ("ix_documents_drafts",)),
 ], ids=["job number", "PO number key", "drafts"])
 def test_a_plan_kept_for_any_value_still_reads_the_index_the_value_needs(db_session, stmt, expected):
     """A kept plan for `LIKE $1` cannot know $1 is a prefix and scans every row (a PO number search took

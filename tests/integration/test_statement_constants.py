@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import Date, cast, select
@@ -87,7 +88,7 @@ def test_the_debtor_a_list_is_narrowed_to_is_written_into_its_statement(db_sessi
     with count_queries() as statements:
         pos = purchase_orders.list_purchase_orders(db_session, purchase_orders.POFilter(debtor_id=debtor.id), today=DAY)
         jobs = job_orders.list_jobs(db_session, user, job_orders.JobFilter(debtor_id=debtor.id), today=DAY)
-        docs = documents.list_documents(db_session, debtor_id=debtor.id)
+        docs = documents.list_documents(db_session, SimpleNamespace(branch_ids=()), debtor_id=debtor.id)
     for table in ("purchase_orders", "job_orders", "documents"):
         sql = " ".join(_list_statement(statements, table).split())
         assert f"debtor_id = {debtor.id}" in sql and not PARAMETER.search(sql), sql

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 
 from sqlalchemy import select
 
 from portal.models import AlertTemplate, BillCode
-from portal.services import documents
+from portal.services import documents, posting
 from tests import factories
+
+EVERY_BRANCH = SimpleNamespace(branch_ids=())  # a user limited to no branch: job security filters nothing
 
 
 def _doc(db_session, user, debtor, type_name, day, po=None, number=""):
@@ -132,7 +135,7 @@ def test_documents_po_filter_finds_each_source_of_a_number_and_nothing_else(db_s
     draft_on_po = _doc(db_session, user, debtor, "Sales Invoice", date(2026, 3, 5), po)
 
     def found(text):
-        return {d.id for d in documents.list_documents(db_session, po=text, per_page=50).items}
+        return {d.id for d in documents.list_documents(db_session, EVERY_BRANCH, po=text, per_page=50).items}
 
     assert found("nc-2026") == {on_po.id, typed.id, fly.id, draft_on_po.id}
     assert found("NC-2026-0") == {on_po.id, draft_on_po.id}
@@ -141,13 +144,13 @@ def test_documents_po_filter_finds_each_source_of_a_number_and_nothing_else(db_s
     assert found("zz") == {elsewhere.id}
     assert found("NC_") == found("NC%") == found("X") == set()  # % and _ are taken literally
     with count_queries() as statements:
-        page = documents.list_documents(db_session, po="NC", per_page=2)
+        page = documents.list_documents(db_session, EVERY_BRANCH, po="NC", per_page=2)
     assert len(page.items) == 2 and page.total == 4
     assert [d.id for d in page.items] == [draft_on_po.id, fly.id]  # newest first
     # one statement for the page and its count (no document's lines read), the documents carrying the number
     # gathered once for both
     assert len(statements) == 1 and statements[0].count("UNION") == 2 and "WITH carrying" in statements[0]
-    rest = documents.list_documents(db_session, po="NC", page=2, per_page=2)
+    rest = documents.list_documents(db_session, EVERY_BRANCH, po="NC", page=2, per_page=2)
     assert [d.id for d in rest.items] == sorted({on_po.id, typed.id}, key=lambda i: (db_session.get(
         type(on_po), i).doc_date, i), reverse=True) and rest.total == 4
 
@@ -163,7 +166,7 @@ def test_a_number_search_sorts_few_matches_and_walks_the_date_index_for_many(db_
     newest_first = [made[2].id, made[0].id, made[1].id]
     for text, few in (("ab-", False), ("AB", False), ("ab-9", True), ("AB-1", True)):
         with count_queries() as statements:
-            listed = [d.id for d in documents.list_documents(db_session, q=text).items]
+            listed = [d.id for d in documents.list_documents(db_session, EVERY_BRANCH, q=text).items]
         assert listed == [i for i in newest_first if i in {d.id for d in made if d.number.upper().startswith(text.upper())}]
         page = [s for s in statements if "LIMIT" in s and "OFFSET" in s][0]
         assert ("doc_date + 0" in page) is few, (text, page)
@@ -185,7 +188,7 @@ def test_documents_filters_each_narrow_the_list_on_their_own(db_session):
     posting.void(db_session, user, voided.id, today=date(2026, 3, 5))
 
     def found(**kw):
-        return {d.id for d in documents.list_documents(db_session, per_page=50, **kw).items}
+        return {d.id for d in documents.list_documents(db_session, EVERY_BRANCH, per_page=50, **kw).items}
 
     assert found(debtor_id=acme.id) == {posted.id, voided.id, draft.id} and found(debtor_id=other.id) == {theirs.id}
     assert found(status="posted") == {posted.id} and found(status="void") == {voided.id}
@@ -202,9 +205,9 @@ def test_documents_search_finds_a_typed_po_number_and_a_type_by_its_code(db_sess
     typed.po_number = "CUST-42"
     db_session.commit()
     repair = _doc(db_session, user, debtor, "Repair Order", date(2026, 3, 2), number="W-77")
-    found = {d.id for d in documents.list_documents(db_session, q="cust-4").items}
+    found = {d.id for d in documents.list_documents(db_session, EVERY_BRANCH, q="cust-4").items}
     assert found == {typed.id}
-    assert {d.id for d in documents.list_documents(db_session, q="ro").items} == {repair.id}  # its type's code, RO
+    assert {d.id for d in documents.list_documents(db_session, EVERY_BRANCH, q="ro").items} == {repair.id}  # its type's code, RO
 
 
 def test_a_po_renumbered_after_posting_is_found_by_its_new_number(db_session):
@@ -218,8 +221,8 @@ def test_a_po_renumbered_after_posting_is_found_by_its_new_number(db_session):
     assert posting.post(db_session, user, doc.id, confirmed=True, override=True, today=date(2026, 3, 1)).posted
     po.number = "NEW-1"  # number_key follows (generated)
     db_session.commit()
-    assert [d.id for d in documents.list_documents(db_session, po="new-1").items] == [doc.id]
-    assert documents.list_documents(db_session, po="old-1").items == []
+    assert [d.id for d in documents.list_documents(db_session, EVERY_BRANCH, po="new-1").items] == [doc.id]
+    assert documents.list_documents(db_session, EVERY_BRANCH, po="old-1").items == []
 
 
 def test_the_search_counts_typed_po_numbers_when_it_chooses_how_to_sort(db_session, count_queries, monkeypatch):
@@ -232,7 +235,7 @@ def test_the_search_counts_typed_po_numbers_when_it_chooses_how_to_sort(db_sessi
         made[-1].po_number = f"PX-{len(made)}"
     db_session.commit()
     with count_queries() as statements:
-        listed = documents.list_documents(db_session, q="px").items
+        listed = documents.list_documents(db_session, EVERY_BRANCH, q="px").items
     assert [d.id for d in listed] == [made[2].id, made[1].id, made[0].id]  # newest first, then the later one
     page = [s for s in statements if "LIMIT" in s and "OFFSET" in s][0]
     assert "doc_date + 0" not in page  # three matches: as many as SORTED_SEARCH_MAX, walked in date order
@@ -279,3 +282,31 @@ def test_the_audit_log_and_a_statement_refuse_iso_forms_other_than_yyyy_mm_dd(db
     po = factories.po(db_session, debtor, "P-1", effective=date(2020, 1, 1), expiration=date(2099, 12, 31))
     html = browser.get(f"/purchase-orders/{po.id}/statement?date=2026-W01-1").get_data(as_text=True)
     assert "Enter the statement date as YYYY-MM-DD." in html
+
+
+def test_a_number_typed_on_the_fly_is_found_only_on_jobs_the_user_may_see(db_session, login_as):
+    """Found from outside: a user limited to branches probed another branch's on-the-fly PO numbers by their start
+    (`?po=`). The number is its job's: they find it only on their branches' jobs (the PO list's and the header's
+    numbers are no job's, and stay found)."""
+    user = factories.user(db_session, role_name="Billing Admin")
+    north, south = factories.branch(db_session, "NTH"), factories.branch(db_session, "STH")
+    debtor = factories.debtor(db_session, "ACME")
+    code = BillCode(code="ORD")
+    db_session.add(code)
+    types = factories.document_types(db_session)
+    docs = {}
+    for branch in (north, south):
+        job = factories.job(db_session, debtor, branch)
+        job.po_reference = f"FLY-{branch.code}"
+        db_session.commit()
+        doc = documents.save_draft(db_session, user, None, documents.DocumentInput(
+            debtor_id=debtor.id, document_type_id=types["Sales Invoice"].id, number="", doc_date=date(2026, 3, 1),
+            po_number=f"HEAD-{branch.code}", lines=(documents.LineInput(job.id, code.id, Decimal("1"), Decimal("10")),)))
+        assert posting.post(db_session, user, doc.id, confirmed=True, today=date(2026, 3, 1)).posted
+        docs[branch.code] = doc.id
+    browser, limited = login_as("Billing Admin", branches=[north])
+    for who, expected in ((EVERY_BRANCH, set(docs.values())), (limited, {docs["NTH"]})):
+        assert {d.id for d in documents.list_documents(db_session, who, po="fly").items} == expected
+        assert {d.id for d in documents.list_documents(db_session, who, po="head").items} == set(docs.values())
+    page = browser.get("/documents/?po=FLY-S").get_data(as_text=True)
+    assert "FLY-STH" not in page and "No documents" in page

@@ -35,9 +35,9 @@ def index():
     if fmt := exporting.requested_format():
         from portal.services import export_lists
 
-        return exporting.send(lambda s, u: export_lists.documents_export(s, **filters), fmt)
+        return exporting.send(lambda s, u: export_lists.documents_export(s, u, **filters), fmt)
     choices = document_choices.list_filters(db.session)
-    page = service.list_documents(db.session, debtor_id=debtor_id, q=q, status=status, type_id=type_id, po=po,
+    page = service.list_documents(db.session, current_user, debtor_id=debtor_id, q=q, status=status, type_id=type_id, po=po,
                                   date_from=date_from, date_to=date_to, types=choices.document_types,
                                   page=page_arg(args.get("page")), per_page=current_app.config["PAGE_SIZE"])
     params = {k: v for k, v in (("q", q), ("debtor_id", debtor_id), ("status", status), ("type_id", type_id),
@@ -396,9 +396,11 @@ def confirm_reassign(doc_id: int):
 @bp.get("/report")
 @requires("documents", "view")
 def report():
-    """Spend by PO number, on-the-fly numbers included (seed 003's reporting and invoice grouping)."""
+    """Spend by PO number, on-the-fly numbers included (seed 003's reporting and invoice grouping); refused,
+    with the reason, to a user limited to branches (its figures cover every branch's jobs)."""
     from portal.services import reports
 
+    reports.check_spend_report(current_user)
     debtor_id = int_or_none(request.args.get("debtor_id"))
     debtor_list = all_debtors(db.session)
     debtors = {d.id: d for d in debtor_list}
@@ -408,7 +410,7 @@ def report():
         from portal.services import export_lists
 
         codes = {i: d.code for i, d in debtors.items()}
-        return exporting.send(lambda s, u: export_lists.spend_export(s, codes, debtor_id), fmt)
+        return exporting.send(lambda s, u: export_lists.spend_export(s, u, codes, debtor_id), fmt)
     page = reports.spend_by_po_number(db.session, debtor_id, page=page_arg(request.args.get("page")))
     return render("documents/report.html", "documents/_report_rows.html", page=page, rows=page.rows,
                   debtors=debtors, debtor_list=debtor_list, debtor_id=debtor_id)
