@@ -348,6 +348,20 @@ class MoneyMachine(RuleBasedStateMachine):
         assert not refuse, f"PO {mpo.number} cut to {amount} below Used + Commitments {used + commitments} under block"
         mpo.amount = amount
 
+    @rule(po=pos)
+    def renumber_po(self, po):
+        """A new number (po_override_validations): what the PO drew so far follows it in the spend report."""
+        mpo = self.model.pos.get(po)
+        if mpo is None:
+            return
+        from dataclasses import replace
+        current = self.s.get(PurchaseOrder, po)
+        self.numbers += 1
+        purchase_orders.update_po(self.s, po, replace(purchase_orders.snapshot(current), number=f"R{self.numbers}"),
+                                  actor=self.admin, expected_version=current.row_version,
+                                  line_ids=tuple(line.id for line in current.lines))  # a master's lines kept
+        mpo.number = f"R{self.numbers}"
+
     @rule(po=consumes(pos))
     def delete_po(self, po):
         mpo = self.model.pos.get(po)
