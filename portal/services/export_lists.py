@@ -154,7 +154,7 @@ def grid_export(session: Session, user, debtor, as_of: date, *, active_only: boo
 DOCUMENT_COLUMNS = (
     C("Date", lambda d: d.doc_date, "date", 11), C("Number", lambda d: d.number, width=14),
     C("Type", lambda d: d.document_type.name, width=16), C("Debtor", lambda d: d.debtor.code, width=10),
-    C("PO number", lambda d: d.po_number, width=14),
+    C("PO number typed on it", lambda d: d.po_number, width=14),  # the lines' POs: the PO pages and the report
     C("Bill from", lambda d: d.bill_from, "date", 11), C("Bill to", lambda d: d.bill_to, "date", 11),
     C("Status", lambda d: d.status, width=8), C("Total", lambda d: d.total * d.document_type.sign, "money"),
 )
