@@ -9,32 +9,26 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import Alert, BillCode, Notification, OutboxEmail, PurchaseOrder
+from portal.models import Alert, Notification, OutboxEmail, PurchaseOrder
 from portal.services import documents, posting, purchase_orders
 from portal.services.documents import DocumentInput, LineInput
 from tests import factories
+from tests.integration.test_posting import world as posting_world  # noqa: F401  (fixture)
 
 D = Decimal
 
 
 @pytest.fixture
-def world(db_session):
-    user = factories.user(db_session, role_name="Billing Admin")
-    debtor = factories.debtor(db_session, "ACME")
-    types = factories.document_types(db_session)
-    code = BillCode(code="ORD")
-    db_session.add(code)
-    db_session.commit()
-    template = factories.threshold_template(db_session, "Eighty", ["80"])
-    return {"user": user, "debtor": debtor, "types": types, "code": code, "template": template,
-            "session": db_session}
+def world(posting_world):
+    """test_posting's world (a billing admin, debtor ACME, the document types, ORD and OT) with an 80% template."""
+    return posting_world | {"template": factories.threshold_template(posting_world["session"], "Eighty", ["80"])}
 
 
 def invoice(w, po, amount: str):
     """Post a Sales Invoice of `amount` on `po`; returns the alerts it fired."""
     data = DocumentInput(debtor_id=w["debtor"].id, document_type_id=w["types"]["Sales Invoice"].id, number="",
                          doc_date=date(2026, 3, 1),
-                         lines=(LineInput(job_id=None, bill_code_id=w["code"].id, quantity=D("1"), rate=D(amount),
+                         lines=(LineInput(job_id=None, bill_code_id=w["ORD"].id, quantity=D("1"), rate=D(amount),
                                           explicit_po_id=po.id),))
     doc = documents.save_draft(w["session"], w["user"], None, data)
     result = posting.post(w["session"], w["user"], doc.id, confirmed=True)

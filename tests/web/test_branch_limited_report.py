@@ -19,6 +19,11 @@ REFUSAL = "The spend report covers every branch&#39;s jobs; it is not shown to u
 @pytest.fixture
 def south_invoice(db_session):
     """A posted invoice whose one line is on a south job carrying an on-the-fly PO number; the north branch."""
+    return post_south_invoice(db_session)
+
+
+def post_south_invoice(db_session):
+    """The south_invoice fixture's set-up (the API's test uses it too)."""
     north, south = factories.branch(db_session, "NTH"), factories.branch(db_session, "STH")
     debtor = factories.debtor(db_session, "ACME")
     factories.job(db_session, debtor, north, title="North job")

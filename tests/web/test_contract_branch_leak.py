@@ -9,24 +9,18 @@ from decimal import Decimal as D
 import pytest
 
 from portal.domain.contracts import Delivery as DeliveryInput
-from portal.models import BillCode, Document, debtor_relationship_leads
+from portal.models import BillCode, Document
 from portal.services import contracts
 from tests import factories
+from tests.web.test_contracts import dell  # noqa: F401  (fixture)
 
 TITLE = "South secret programme"
 
 
 @pytest.fixture
-def south_contract(db_session):
+def south_contract(db_session, dell):
     """A contract on a south job of DELL's PO 4500123; returns (north branch, PO, contract)."""
-    lead = factories.user(db_session, role_name="Relationship Lead")
-    debtor = factories.debtor(db_session, "DELL")
-    po = factories.po(db_session, debtor, "4500123", amount="150000.00", effective=date(2026, 1, 1),
-                      expiration=date(2026, 12, 31))
-    code = BillCode(code="TRN", description="Training")
-    db_session.add(code)
-    db_session.execute(debtor_relationship_leads.insert().values(debtor_id=debtor.id, user_id=lead.id))
-    db_session.commit()
+    debtor, po, code = dell["debtor"], dell["po"], dell["code"]
     north, south = factories.branch(db_session, "NTH"), factories.branch(db_session, "STH")
     job = factories.job(db_session, debtor, south, title="South course")
     billing = factories.user(db_session, role_name="Billing Admin")
