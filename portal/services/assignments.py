@@ -58,8 +58,9 @@ def assign(session: Session, user, job_id: int, target: Target, as_of: date, *, 
     job = get_job(session, user, job_id, lock=True)
     data = debtor_pos(session, job.debtor_id, values_only=True)  # the rules read periods, not PO rows
     _check_target(data, target)
-    _, timeline = timeline_of(session, job.id)
+    rows, timeline = timeline_of(session, job.id)
     try:
+        _after_previous_debtors(rows, job, start or as_of)
         result = assignment_rules.assign(timeline, job.id, target, as_of, start=start, remove_future=remove_future,
                                          po=data.pos.get(target.id) if not target.is_group else None,
                                          group=data.groups.get(target.id) if target.is_group else None, source=source,
@@ -70,6 +71,21 @@ def assign(session: Session, user, job_id: int, target: Target, as_of: date, *, 
     _write_timeline_change(session, job, result, source)
     session.commit()
     return result
+
+
+def _after_previous_debtors(rows, job: JobOrder, first_day: date) -> None:
+    """Assignments made under the job's previous debtors are read-only (seed 004; no override skips it): a new
+    one starts after the last day they cover, so it neither overlaps nor removes them."""
+    held = [r.manual_end for r in rows if r.debtor_id != job.debtor_id]
+    if not held:
+        return
+    if any(end is None for end in held):
+        raise assignment_rules.AssignmentError(
+            "An assignment made under the job's previous debtor has no end and is read-only: ask an administrator.")
+    if first_day <= (last := max(held)):
+        raise assignment_rules.AssignmentError(
+            f"The job's assignments under its previous debtor run to {last.isoformat()} and are read-only: assign "
+            f"it from {(last + assignment_rules.ONE_DAY).isoformat()} on.")
 
 
 def clear(session: Session, user, job_id: int, as_of: date, *, replacement: Target | None = None) -> assignment_rules.Result:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
-from sqlalchemy import Integer, and_, any_, case, exists, func, insert, literal, select, type_coerce, update
+from sqlalchemy import Integer, and_, any_, case, exists, func, insert, literal, or_, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -27,7 +27,7 @@ from portal.services.po_timeline import debtor_pos
 
 MAX_LISTED_IDS = 10_000
 REASONS = ("not active on the date", "discontinued before the date", "already assigned on the date",
-           "has future assignments")
+           "has future assignments", "held by its previous debtor on the date")
 
 
 @dataclass(frozen=True)
@@ -67,13 +67,18 @@ class Outcome:
 
 
 def _reason(day: date):
-    """Why a job is skipped on `day` (the first that applies): not started, discontinued, assigned, or assigned later."""
+    """Why a job is skipped on `day` (the first that applies): not started, discontinued, assigned, assigned later,
+    or still under its previous debtor's (read-only) assignments."""
     future = and_(JobPOAssignment.job_id == JobOrder.id, JobPOAssignment.start_date > day)
+    # a job moved from another debtor keeps that debtor's assignments, read-only, to the day before the move
+    held = and_(JobPOAssignment.job_id == JobOrder.id, JobPOAssignment.debtor_id != JobOrder.debtor_id,
+                or_(JobPOAssignment.manual_end.is_(None), JobPOAssignment.manual_end >= day))
     return case(
         (JobOrder.start_date > day, literal(REASONS[0])),
         (and_(JobOrder.discontinued_date.is_not(None), JobOrder.discontinued_date < day), literal(REASONS[1])),
         (assigned_on_clause(day), literal(REASONS[2])),
         (exists().where(future), literal(REASONS[3])),
+        (exists().where(held), literal(REASONS[4])),
         else_=literal(None),
     ).label("reason")
 

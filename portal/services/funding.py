@@ -143,6 +143,11 @@ class Resolver:
         period = assignment_rules.po_shown(current, day, self.data.pos, self.data.groups)
         if period is None and current.target.is_group:
             return Funding(None, None, None, f"job {job.number}'s PO group has no PO valid on {day.isoformat()}")
+        if period is None:
+            # assigned before the PO's effective date (seed 004 step 2 keeps such an assignment): the PO is not
+            # used for those days, as the grid shows none on them
+            return Funding(None, None, None, f"job {job.number}'s PO {self.data.rows[current.target.id].number} is "
+                                             f"not valid on {day.isoformat()}")
         po = self.data.rows[period.po_id if period else current.target.id]
         po, eligible = self._eligible_twin(po, type_id)
         via = " via its group" if current.target.is_group else ""

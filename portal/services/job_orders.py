@@ -226,8 +226,8 @@ def create_job(session: Session, user, data: JobInput, *, today: date) -> JobOrd
 def update_job(session: Session, user, job_id: int, data: JobInput, *, expected_version: int | None = None,
                today: date | None = None) -> JobOrder:
     """Edit a job. A new debtor keeps the old assignments (shown under the old debtor, read-only,
-    ended the day before the move when a PO of the new debtor is chosen); moving to a debtor that
-    enforces POs needs one of its POs or groups (seed 003)."""
+    ended the day before the move); moving to a debtor that enforces POs needs one of its POs or groups
+    (seed 003)."""
     current = session.scalar(select(JobOrder.consultant_id).where(JobOrder.id == job_id))
     errors = _validate(session, user, data, keep_consultant=current)
     if errors:
@@ -248,11 +248,14 @@ def update_job(session: Session, user, job_id: int, data: JobInput, *, expected_
     job.title, job.debtor_id, job.branch_id = data.title.strip(), data.debtor_id, data.branch_id
     job.start_date, job.discontinued_date, job.site = data.start_date, data.discontinued_date, data.site.strip()
     job.consultant_id, job.po_reference = data.consultant_id, data.po_reference.strip() or None
-    if moving and data.target is not None:
+    if moving:
+        # the old debtor's assignments end the day before the move whether or not a PO of the new debtor is
+        # chosen: left open, they held the job for ever (read-only, and no new one could overlap them)
         try:
             session.flush()
             assignments.end_for_move(session, job, old_debtor_id, move_day)
-            assignments.assign_new_job(session, job, data.target, start=move_day)
+            if data.target is not None:
+                assignments.assign_new_job(session, job, data.target, start=move_day)
         except ValidationFailed:
             session.rollback()
             raise

@@ -203,14 +203,19 @@ def test_a_line_naming_a_master_po_not_eligible_for_its_type_draws_on_its_line_m
         ("M1", lines[0].id, "M1", "PO M1 (named on the line) / line 1 (A)", False, True)]
 
 
-def test_a_job_assigned_before_its_pos_effective_date_still_names_that_po(world):
-    """A PO moved to start later leaves earlier assignments alone (seed 004 step 2): a line dated before
-    the PO starts still resolves to it (posting then warns that the date is outside the PO's)."""
+def test_a_job_assigned_before_its_pos_effective_date_draws_on_it_only_from_that_date(world):
+    """A PO moved to start later leaves earlier assignments alone (seed 004 step 2), and "is not printed on an
+    invoice" for days before it: a line dated before the PO starts has no PO (the grid shows none that day
+    either); one dated from its effective date draws on it. Named on the line, it is the user's choice (posting
+    warns that the date is outside the PO's)."""
     s = world["session"]
     job = factories.job(s, world["debtor"])
     po = factories.po(s, world["debtor"], "LATE", effective=date(2026, 4, 1))
     factories.assignment(s, job, po=po, start=date(2026, 1, 1))
-    assert shown(world, "Sales Invoice", [line(world, "10", job)]) == [("LATE", None, "LATE", "PO LATE", True, True)]
+    assert shown(world, "Sales Invoice", [line(world, "10", job)]) == [
+        (None, None, None, f"job {job.number}'s PO LATE is not valid on 2026-03-01", True, True)]
+    assert shown(world, "Sales Invoice", [line(world, "10", job)], doc_date=date(2026, 4, 1)) == [
+        ("LATE", None, "LATE", "PO LATE", True, True)]
 
 
 def test_a_resolver_for_the_whole_debtor_reads_each_jobs_assignments_when_first_asked(world, count_queries):
