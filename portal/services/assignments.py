@@ -73,6 +73,27 @@ def assign(session: Session, user, job_id: int, target: Target, as_of: date, *, 
     return result
 
 
+def follow_earlier_start(session: Session, job: JobOrder, old_start: date) -> None:
+    """An enforcing debtor's job whose start moves earlier (seed 003: every job of it is assigned): its first
+    assignment, made from the old start, starts from the new one when its PO (or group) is valid then;
+    otherwise the change is refused, naming why. A job of another debtor may have days without a PO."""
+    new_start = job.start_date
+    first = session.scalar(select(JobPOAssignment).where(
+        JobPOAssignment.job_id == job.id, JobPOAssignment.debtor_id == job.debtor_id)
+        .order_by(JobPOAssignment.start_date).limit(1))
+    if first is None or not new_start < first.start_date <= old_start:
+        return
+    data = debtor_pos(session, job.debtor_id, values_only=True)
+    target = Target("group", first.group_id) if first.group_id else Target("po", first.po_id)
+    problem = assignment_rules.target_valid_on(target, new_start, data.pos.get(first.po_id),
+                                               data.groups.get(first.group_id))
+    if problem:
+        raise ValidationFailed({"start_date": [
+            f"{job.debtor.code} enforces purchase orders: the job's assignment would have to start on "
+            f"{new_start.isoformat()}: {problem}"]})
+    first.start_date = new_start
+
+
 def _after_previous_debtors(rows, job: JobOrder, first_day: date) -> None:
     """Assignments made under the job's previous debtors are read-only (seed 004; no override skips it): a new
     one starts after the last day they cover, so it neither overlaps nor removes them."""

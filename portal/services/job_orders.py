@@ -245,9 +245,17 @@ def update_job(session: Session, user, job_id: int, data: JobInput, *, expected_
                                                       data.discontinued_date, move_day):
         session.rollback()
         raise ValidationFailed({"po_choice": [enforcement_refusal(debtor.code)]})
+    old_start = job.start_date
     job.title, job.debtor_id, job.branch_id = data.title.strip(), data.debtor_id, data.branch_id
     job.start_date, job.discontinued_date, job.site = data.start_date, data.discontinued_date, data.site.strip()
     job.consultant_id, job.po_reference = data.consultant_id, data.po_reference.strip() or None
+    if not moving and debtor.enforce_purchase_orders and data.start_date < old_start:
+        try:
+            session.flush()
+            assignments.follow_earlier_start(session, job, old_start)
+        except ValidationFailed:
+            session.rollback()
+            raise
     if moving:
         # the old debtor's assignments end the day before the move whether or not a PO of the new debtor is
         # chosen: left open, they held the job for ever (read-only, and no new one could overlap them)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from portal.domain.assignment import AssignmentError, Target
 from portal.models import BillCode, JobPOAssignment, PurchaseOrder
 from portal.services import assignments, bulk_assign, job_orders, purchase_orders
+from portal.services.errors import ValidationFailed
 from portal.services.funding import Resolver
 from tests import factories
 
@@ -84,3 +85,29 @@ def test_a_po_assignment_funds_nothing_before_the_pos_effective_date(db_session)
     assert (before.po_id, before.note) == (None, f"job {job.number}'s PO L1 is not valid on 2026-03-01")
     after = resolver.resolve(type_id=invoice.id, bill_code_id=code.id, day=date(2026, 4, 1), job=job)
     assert after.po_id == po.id
+
+
+def test_an_enforcing_debtors_job_started_earlier_takes_its_first_assignment_along_or_is_refused(db_session):
+    """Seed 003: every job of an enforcing debtor is assigned. Moving its start earlier left it days without a PO
+    (accepted silently, where clearing is refused): the first assignment now follows when its PO is valid then."""
+    admin = factories.user(db_session, role_name="Administrator")
+    debtor = factories.debtor(db_session, "ENF", enforce_purchase_orders=True)
+    e1 = factories.po(db_session, debtor, "E1", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    job = job_orders.create_job(db_session, admin, job_orders.JobInput(
+        title="Enforced", debtor_id=debtor.id, branch_id=factories.branch(db_session).id,
+        start_date=date(2026, 11, 1), target=Target("po", e1.id)), today=TODAY)
+
+    def edit(start):
+        current = db_session.get(type(job), job.id)
+        return job_orders.update_job(db_session, admin, job.id, job_orders.JobInput(
+            title=current.title, debtor_id=debtor.id, branch_id=current.branch_id, start_date=start,
+            discontinued_date=date(2027, 6, 30)), today=TODAY)
+
+    edit(date(2026, 6, 1))
+    assert _rows(db_session, job) == [(debtor.id, e1.id, date(2026, 6, 1), None)]
+    with pytest.raises(ValidationFailed) as refused:
+        edit(date(2025, 12, 1))
+    assert refused.value.errors == {"start_date": [
+        "ENF enforces purchase orders: the job's assignment would have to start on 2025-12-01: PO E1 is valid "
+        "from 2026-01-01 to 2026-12-31, not on 2025-12-01."]}
+    assert _rows(db_session, job) == [(debtor.id, e1.id, date(2026, 6, 1), None)]
