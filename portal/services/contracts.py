@@ -298,6 +298,14 @@ def _post_order(session: Session, user, po: PurchaseOrder, job_id: int | None,
     return result, list(draft.lines)
 
 
+def _po_taken(session: Session, po_id: int) -> list[str]:
+    """Why a new contract cannot go on the PO: it has one, or an open opportunity (none: it can)."""
+    taken = [CONSTRAINT_MESSAGES["uq_contracts_po_id"]] if contract_of_po(session, po_id) is not None else []
+    if session.scalar(select(Opportunity.id).where(Opportunity.po_id == po_id, Opportunity.status == "open")):
+        taken.append(CONSTRAINT_MESSAGES["uq_opportunities_open_po"])
+    return taken
+
+
 def _lock_po(session: Session, po_id: int | None) -> PurchaseOrder:
     """The contract's PO, locked for the change; refused when none is chosen."""
     po = posting.lock_pos(session, [po_id]).get(po_id) if po_id else None
@@ -338,10 +346,8 @@ def enter_contract(session: Session, user, data: ContractInput, *, confirmed: bo
         owner_id = leads[0].id
     elif owner_id not in {u.id for u in leads}:
         errors.setdefault("owner_id", []).append("Choose which of the debtor's relationship leads owns the opportunity.")
-    if contract_of_po(session, po.id) is not None:
-        errors.setdefault("po_id", []).append(CONSTRAINT_MESSAGES["uq_contracts_po_id"])
-    if session.scalar(select(Opportunity.id).where(Opportunity.po_id == po.id, Opportunity.status == "open")):
-        errors.setdefault("po_id", []).append(CONSTRAINT_MESSAGES["uq_opportunities_open_po"])
+    if taken := _po_taken(session, po.id):
+        errors.setdefault("po_id", []).extend(taken)
     try:
         amounts = _check_deliveries(session, data.deliveries)
     except ValidationFailed as exc:
@@ -350,6 +356,9 @@ def enter_contract(session: Session, user, data: ContractInput, *, confirmed: bo
         session.rollback()
         raise ValidationFailed(errors)
     po = _lock_po(session, po.id)
+    if taken := _po_taken(session, po.id):  # entered meanwhile (a double click): asked again under the PO's lock
+        session.rollback()
+        raise ValidationFailed({"po_id": taken})
     result, lines = _post_order(session, user, po, data.job_id, data.deliveries,
                                 confirmed=confirmed, override=override, today=today, seen=seen)
     if not result.posted:

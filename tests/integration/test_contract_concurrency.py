@@ -97,3 +97,24 @@ def test_racing_to_zero_wins_exactly_once(app, db_session, run):
     notes = _notes(db_session, w["contract"])
     assert sum("opportunity won" in n for n in notes) == 1
     assert notes[-2].endswith("PO balance remaining 0.00")
+
+
+def test_a_contract_entered_meanwhile_on_the_same_po_is_a_form_message_not_an_error(db_session, monkeypatch):
+    """Two "Enter contract" submits on one PO (a double click): the second found no contract before it locked the PO,
+    and its insert failed on the PO's unique contract (a 500). It asks again under the lock: the form's message."""
+    from portal.services.errors import ValidationFailed
+
+    w = _world(db_session, "warn", "150000.00")  # the first contract is on the PO
+    asked = []  # before it locked the PO, the second submit found nothing yet; under the lock, what is there
+    real = contracts._po_taken
+    monkeypatch.setattr(contracts, "_po_taken", lambda s, po_id: real(s, po_id) if asked.append(po_id) or
+                        len(asked) > 1 else [])
+    lc = db_session.get(User, w["lc"])
+    with pytest.raises(ValidationFailed) as refused:
+        contracts.enter_contract(db_session, lc, contracts.ContractInput(
+            w["po"].debtor_id, w["po"].id, "Again", None, None, (DeliveryInput(w["code"], DAY, "First", D("1"),
+                                                                               D("500")),)), today=DAY, confirmed=True)
+    assert refused.value.errors == {"po_id": ["This PO already has a contract: schedule more on it instead.",
+                                              "This PO already has an open opportunity."]}
+    assert len(asked) == 2
+    assert integrity.check(db_session) == [] and contracts.integrity_problems(db_session) == []
