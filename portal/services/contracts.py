@@ -252,6 +252,22 @@ def sync_opportunity(session: Session, contract: Contract, po_id: int, figs: POF
     return opp
 
 
+def follow_postings(session: Session, pos: dict[int, PurchaseOrder], today: date, author_id: int | None) -> None:
+    """A posting, void or reassignment moves the POs' Used and Commitments: their opportunities follow in its
+    transaction (won at zero, reopened when a credit gives value back), not at the next nightly scan. The
+    caller holds the POs locked (posting.lock_pos); one query when none of them has an opportunity."""
+    if not pos:
+        return
+    rows = session.execute(select(Opportunity.po_id, Contract).join(Contract, Contract.id == Opportunity.contract_id)
+                           .where(Opportunity.po_id.in_(list(pos)),
+                                  Opportunity.status.in_([rules.OPEN, rules.WON, rules.EXPIRED]))
+                           .order_by(Opportunity.po_id)).all()
+    for po_id, contract in rows:
+        po = pos[po_id]
+        sync_opportunity(session, contract, po_id, figures(session, po),
+                         rules.po_current(po.effective, po.expiration, today), today, author_id)
+
+
 def _sales_order_type(session: Session) -> DocumentType:
     """Deliveries are scheduled on the active Sales Order document type; refused while it is missing."""
     doc_type = session.scalar(select(DocumentType).where(func.upper(DocumentType.name) == SALES_ORDER.upper(),
@@ -292,7 +308,7 @@ def _post_order(session: Session, user, po: PurchaseOrder, job_id: int | None,
         session.rollback()
         raise ValidationFailed({"deliveries": [m for msgs in exc.errors.values() for m in msgs]})
     result = posting.post(session, user, draft.id, confirmed=confirmed, override=override, today=today, commit=False,
-                          seen=seen)
+                          seen=seen, opportunities=False)  # _commit brings the opportunity in line, after the note
     if not result.posted:
         return result, []
     return result, list(draft.lines)

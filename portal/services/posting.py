@@ -198,13 +198,14 @@ def _source_lines(session: Session, doc: Document) -> dict[int, DocumentLine]:
 
 def post(session: Session, user, doc_id: int, *, confirmed: bool = False, override: bool = False,
          today: date | None = None, commit: bool = True, check_only: bool = False,
-         seen: str | None = None) -> PostResult:
+         seen: str | None = None, opportunities: bool = True) -> PostResult:
     """Post a draft: resolve each line's PO, show every warning first, then (after confirmation)
     write the ledger and balances. Under the block policy a refusal stands unless the user has
     po_override_budget and asks to override (audited). `check_only`: the warnings, nothing written.
     `seen`: the digest of the check the user confirmed (a check page's); a confirmation or override given
     on another check (the draft edited since, or its POs drawn on) counts for nothing, and the user is
-    asked again."""
+    asked again. `opportunities`: the POs' opportunities follow (False: a contract's own order, whose contract
+    brings its opportunity in line itself, after its note)."""
     audit.acting(session, user)
     doc = locked(session, Document, doc_id)
     if doc is None:
@@ -299,12 +300,21 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
             for po_id in sorted({f[1] for f in funded if f[1]})])
     session.flush()
     result.alerts = alerts.after_change(session, pos, balances, today=today or date.today())
+    if opportunities:
+        _follow_opportunities(session, pos, today, user.id)
     if commit:
         session.commit()
     else:
         session.flush()
     result.posted = True
     return result
+
+
+def _follow_opportunities(session: Session, pos: dict[int, PurchaseOrder], today: date | None, user_id: int) -> None:
+    """The POs' opportunities (seed 000) follow what this change moved (contracts.follow_postings)."""
+    from portal.services import contracts  # contracts posts its orders through this module
+
+    contracts.follow_postings(session, pos, today or date.today(), user_id)
 
 
 def _credit_floor(session: Session, doc: Document, sources: dict[int, DocumentLine], check: PostingCheck) -> None:
@@ -400,6 +410,7 @@ def void(session: Session, user, doc_id: int, *, today: date | None = None) -> N
     doc.status, doc.voided_at = "void", datetime.now(timezone.utc)
     session.flush()
     alerts.after_change(session, pos, balances, today=today or date.today())
+    _follow_opportunities(session, pos, today, user.id)
     session.commit()
 
 
@@ -540,6 +551,7 @@ def reassign(session: Session, user, doc_id: int, line_ids: list[int], po_id: in
                   documents_of, locked=pos)
     session.flush()
     result.alerts = alerts.after_change(session, pos, balances, today=today or date.today())
+    _follow_opportunities(session, pos, today, user.id)
     if commit:
         session.commit()
     result.moved = len(lines)
