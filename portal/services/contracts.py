@@ -314,6 +314,15 @@ def _post_order(session: Session, user, po: PurchaseOrder, job_id: int | None,
     return result, list(draft.lines)
 
 
+def _refuse_expired(session: Session, po: PurchaseOrder, today: date, field: str) -> None:
+    """Work is scheduled only on a PO the client can still use (rules.po_current): an expired one is refused
+    (its opportunity would be born expired)."""
+    if not rules.po_current(po.effective, po.expiration, today):
+        session.rollback()
+        raise ValidationFailed({field: [f"PO {po.number} expired on {po.expiration.isoformat()}: nothing more can be "
+                                        "scheduled against it."]})
+
+
 def _po_taken(session: Session, po_id: int) -> list[str]:
     """Why a new contract cannot go on the PO: it has one, or an open opportunity (none: it can)."""
     taken = [CONSTRAINT_MESSAGES["uq_contracts_po_id"]] if contract_of_po(session, po_id) is not None else []
@@ -372,6 +381,7 @@ def enter_contract(session: Session, user, data: ContractInput, *, confirmed: bo
         session.rollback()
         raise ValidationFailed(errors)
     po = _lock_po(session, po.id)
+    _refuse_expired(session, po, today, "po_id")
     if taken := _po_taken(session, po.id):  # entered meanwhile (a double click): asked again under the PO's lock
         session.rollback()
         raise ValidationFailed({"po_id": taken})
@@ -439,6 +449,7 @@ def schedule_more(session: Session, user, contract_id: int, deliveries: tuple[De
     get_contract(session, user, contract_id)
     amounts = _check_deliveries(session, deliveries)
     contract, po = _lock_contract(session, user, contract_id)
+    _refuse_expired(session, po, today, "deliveries")
     result, lines = _post_order(session, user, po, contract.job_id, deliveries,
                                 confirmed=confirmed, override=override, today=today, seen=seen)
     if not result.posted:

@@ -497,16 +497,21 @@ def may_void(doc: Document) -> bool:
 
 def void_blocker(session: Session, doc: Document) -> str | None:
     """Why an open order may not be voided here (None: nothing stops it): a contract's order is
-    cancelled delivery by delivery on its contract, so the schedule and the opportunity follow."""
-    from portal.models import Contract, Delivery
+    cancelled delivery by delivery on its contract, so the schedule and the opportunity follow; a service
+    desk item's Repair Order is what the item is invoiced from (voided, the item could never be billed)."""
+    from portal.models import Contract, Delivery, ServiceDeskItem
 
     contract = session.scalar(select(Contract).join(Delivery, Delivery.contract_id == Contract.id)
                               .join(DocumentLine, DocumentLine.id == Delivery.document_line_id)
                               .where(DocumentLine.document_id == doc.id).limit(1))
-    if contract is None:
-        return None
-    return (f"{doc.number} holds the deliveries of contract {contract.number}: cancel its deliveries on the "
-            "contract, so its schedule and opportunity follow.")
+    if contract is not None:
+        return (f"{doc.number} holds the deliveries of contract {contract.number}: cancel its deliveries on the "
+                "contract, so its schedule and opportunity follow.")
+    item = session.scalar(select(ServiceDeskItem.number).where(ServiceDeskItem.repair_order_id == doc.id).limit(1))
+    if item is not None:
+        return (f"{doc.number} is service desk item {item}'s Repair Order: the item is invoiced from it, so it "
+                "stays (invoice the item; credit the invoice if the work is not billed).")
+    return None
 
 
 def derivable_types(session: Session, doc: Document) -> list[DocumentType]:

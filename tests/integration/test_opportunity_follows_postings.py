@@ -45,3 +45,31 @@ def test_an_invoice_to_zero_wins_the_opportunity_and_its_credit_reopens_it(db_se
     assert status() == "open"
     assert contracts.figures(s, po).unscheduled == D("300.00")
     assert integrity.check(s) == [] and contracts.integrity_problems(s) == []
+
+
+def test_nothing_is_scheduled_on_an_expired_po(db_session):
+    """Found from outside: a contract was entered, and classes scheduled, on an expired PO without a word (its
+    opportunity born expired). The rule was in the code (po_current) and unused."""
+    import pytest
+
+    from portal.services.errors import ValidationFailed
+
+    s = db_session
+    lead, billing = factories.user(s, role_name="Relationship Lead"), factories.user(s, role_name="Billing Admin")
+    debtor = factories.debtor(s, "OLDPO")
+    po = factories.po(s, debtor, "4400999", amount="1000.00", effective=date(2025, 1, 1), expiration=date(2025, 12, 31))
+    code = BillCode(code="TRN")
+    s.add(code)
+    s.execute(debtor_relationship_leads.insert().values(debtor_id=debtor.id, user_id=lead.id))
+    s.commit()
+    data = contracts.ContractInput(debtor.id, po.id, "Old course", None, None,
+                                   (DeliveryInput(code.id, date(2025, 6, 1), "Class", D("1"), D("100")),))
+    with pytest.raises(ValidationFailed) as refused:
+        contracts.enter_contract(s, billing, data, today=date(2026, 1, 5), confirmed=True)
+    assert refused.value.errors == {"po_id": ["PO 4400999 expired on 2025-12-31: nothing more can be scheduled "
+                                              "against it."]}
+    made = contracts.enter_contract(s, billing, data, today=date(2025, 6, 1), confirmed=True).contract
+    with pytest.raises(ValidationFailed) as later:
+        contracts.schedule_more(s, billing, made.id, data.deliveries, today=date(2026, 1, 5), confirmed=True)
+    assert later.value.errors == {"deliveries": refused.value.errors["po_id"]}
+    assert contracts.scheduled_total(s, made.id) == D("100.00")

@@ -484,6 +484,11 @@ def test_close_makes_a_repair_order_that_draws_on_the_customer_po(db_session, lo
     assert browser.post(f"/documents/{order.id}/post", {"confirmed": "1"}).status_code == 302
     db_session.expire_all()
     assert db_session.get(POBalance, customer["po"].id).commitments == D("135.30")
+    # the item is invoiced from its Repair Order: voided, it could never be billed (found from outside)
+    kept = browser.post(f"/documents/{order.id}/void", follow_redirects=True).get_data(as_text=True)
+    assert f"is service desk item {item.number}&#39;s Repair Order" in kept
+    db_session.expire_all()
+    assert db_session.get(Document, order.id).status == "posted"
     assert browser.post(f"/service-desk/{item.id}/invoice").status_code == 302
     db_session.expire_all()
     item = db_session.get(ServiceDeskItem, item.id)
