@@ -6,7 +6,7 @@ Supplier POs are purchases from vendors: nothing here touches a customer PO or i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -324,6 +324,10 @@ def linked_item(user, po: SupplierPO) -> ServiceDeskItem | None:
     return item if item is not None and may_see(user, item.job) else None
 
 
+ORDER_DATES_FROM = date(2000, 1, 1)  # a supplier PO's order date: no earlier than this,
+ORDER_DAYS_AHEAD = 366  # and no more than a year ahead
+
+
 def save_supplier_po(session: Session, po_id: int | None, *, actor, supplier_id: int | None, number: str,
                      order_date: date | None, notes: str, service_desk_item_id: int | None = None,
                      set_item: bool = False, expected_version: int | None = None) -> SupplierPO:
@@ -335,8 +339,12 @@ def save_supplier_po(session: Session, po_id: int | None, *, actor, supplier_id:
         errors["notes"] = ["Use at most 5,000 characters."]
     if not supplier_id or session.get(Supplier, supplier_id) is None:
         errors["supplier_id"] = ["Choose the supplier."]
+    latest = date.today() + timedelta(days=ORDER_DAYS_AHEAD)
     if order_date is None:
         errors["order_date"] = ["Enter the order date (YYYY-MM-DD)."]
+    elif not ORDER_DATES_FROM <= order_date <= latest:
+        # "Last" pricing takes the latest order date: a typed 9999 would price every unit from this PO for ever
+        errors["order_date"] = [f"Enter an order date from {ORDER_DATES_FROM.isoformat()} to {latest.isoformat()}."]
     if set_item and service_desk_item_id is not None:
         item = session.get(ServiceDeskItem, service_desk_item_id)
         current = session.get(SupplierPO, po_id).service_desk_item_id if po_id else None

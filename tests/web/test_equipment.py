@@ -575,3 +575,18 @@ def test_supplier_po_never_links_or_names_another_branchs_service_desk_item(db_s
     assert kept.status_code == 302
     db_session.expire_all()
     assert db_session.get(type(spo), spo.id).service_desk_item_id == item.id
+
+
+@pytest.mark.parametrize("typed", ["0001-01-01", "9999-12-31", "1999-12-31"])
+def test_a_supplier_po_order_date_out_of_reach_is_refused(db_session, login_as, typed):
+    """Found from outside: 0001 and 9999 were saved, and a 9999 PO stayed the "Last" one for pricing for ever."""
+    eq = factories.equipment_setup(db_session)
+    browser, _ = login_as("Billing Admin")
+    spo = eq["spo_1001"]
+    before = spo.order_date
+    refused = browser.post(f"/equipment/supplier-pos/{spo.id}/edit", {
+        "supplier_id": str(eq["supplier"].id), "number": spo.number, "order_date": typed, "notes": "",
+        "row_version": str(spo.row_version)})
+    assert refused.status_code == 200 and "Enter an order date from 2000-01-01 to" in refused.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(type(spo), spo.id).order_date == before
