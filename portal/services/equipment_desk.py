@@ -170,7 +170,7 @@ def _price_charges(session: Session, line: ServiceDeskEquipment, settings: prici
                    reprice: bool = True) -> None:
     """(Re)make the line's charges from its catalog's default charges. A PO-priced charge is
     priced from supplier POs while the feature is on; a charge overridden by hand keeps its rate;
-    with the feature Off existing rates stay as they are."""
+    with the feature Off existing rates stay as they are (one awaiting its unit gets the catalog's)."""
     existing = {c.catalog_charge_id: c for c in line.item.charges if c.equipment_id == line.id}
     type_lines = None
     for cc in line.catalog.charges:
@@ -183,7 +183,9 @@ def _price_charges(session: Session, line: ServiceDeskEquipment, settings: prici
         else:
             fresh = False
         charge.quantity = line.quantity
-        if fresh or (reprice and not charge.overridden and settings.enabled):
+        # with the feature Off a rate stays as it is, but a charge left awaiting its unit has none: it is priced
+        # as a normal charge (the catalog's) rather than wait for ever
+        if fresh or (reprice and not charge.overridden and (settings.enabled or charge.rate is None)):
             rate, text, po_priced = cc.amount, ("Catalog override amount" if cc.override_amount is not None
                                                 else "Catalog default"), False
             if cc.po_pricing and settings.enabled:

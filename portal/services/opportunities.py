@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, aliased, lazyload
 from portal.domain import contracts as rules
 from portal.models import Contract, ContractNote, Debtor, JobOrder, Opportunity, POBalance, PurchaseOrder, User
 from portal.services import audit, job_visibility, posting
-from portal.services.contracts import figures, sync_opportunity
+from portal.services.opportunity_status import figures, sync_opportunity
 from portal.services.debtors import like_pattern
 from portal.services.errors import Forbidden, NotFound, ValidationFailed
 from portal.services.locks import locked

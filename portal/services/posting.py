@@ -20,7 +20,7 @@ from portal.domain import budget, formatting
 from portal.domain.budget import Balance, Entry, LineCheck, PostingCheck
 from portal.models import (Debtor, Document, DocumentLine, JobOrder, LedgerEntry, POBalance, POLine, POLineBalance,
                            PurchaseOrder, po_line_bill_codes)
-from portal.services import alerts, audit, forecasts
+from portal.services import alerts, audit, forecasts, opportunity_status
 from portal.services.documents import (check_lines_visible, credit_left, drawn_by_line, invoiced_quantities, may_void,
                                       void_blocker)
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -311,10 +311,8 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
 
 
 def _follow_opportunities(session: Session, pos: dict[int, PurchaseOrder], today: date | None, user_id: int) -> None:
-    """The POs' opportunities (seed 000) follow what this change moved (contracts.follow_postings)."""
-    from portal.services import contracts  # contracts posts its orders through this module
-
-    contracts.follow_postings(session, pos, today or date.today(), user_id)
+    """The POs' opportunities (seed 000) follow what this change moved (opportunity_status.follow_postings)."""
+    opportunity_status.follow_postings(session, pos, today or date.today(), user_id)
 
 
 def _credit_floor(session: Session, doc: Document, sources: dict[int, DocumentLine], check: PostingCheck) -> None:

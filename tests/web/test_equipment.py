@@ -590,3 +590,26 @@ def test_a_supplier_po_order_date_out_of_reach_is_refused(db_session, login_as, 
     assert refused.status_code == 200 and "Enter an order date from 2000-01-01 to" in refused.get_data(as_text=True)
     db_session.expire_all()
     assert db_session.get(type(spo), spo.id).order_date == before
+
+
+def test_a_charge_awaiting_its_unit_when_the_feature_goes_off_is_priced_as_a_normal_charge(db_session, login_as,
+                                                                                          customer):
+    """Found from outside: turned Off, a charge awaiting its unit (Exact, from inventory) stayed awaiting even with the
+    unit picked, and the item could never be closed ("Pick the unit first")."""
+    eq = factories.equipment_setup(db_session, selection="all", pricing_method="exact")
+    admin, _ = login_as("Administrator")
+    browser, _ = login_as("Billing Admin")
+    item = _item(browser, db_session, customer)
+    assert _add(browser, item, eq, fulfilment="inventory").status_code == 302
+    assert _charges(db_session, item)["Router"].rate is None
+    assert _settings(admin, selection="off").status_code == 302
+    unit = eq["spo_1007"].lines[0].units[0]
+    line_id = db_session.scalars(select(ServiceDeskItem).where(ServiceDeskItem.id == item.id)).one().equipment[0].id
+    assert browser.post(f"/service-desk/{item.id}/equipment/{line_id}/edit", {
+        "catalog_id": str(eq["catalog"].id), "quantity": "1", "fulfilment": "inventory",
+        "unit_id": str(unit.id)}).status_code == 302
+    router = _charges(db_session, item)["Router"]
+    assert (router.rate, router.po_priced) == (eq["catalog"].charges[0].amount, False)
+    assert browser.post(f"/service-desk/{item.id}/close").status_code == 302
+    db_session.expire_all()
+    assert db_session.get(ServiceDeskItem, item.id).status == "closed"

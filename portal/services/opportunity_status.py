@@ -1,0 +1,63 @@
+"""An opportunity's status follows its PO's figures (seed 000: PO Amount − Used − Commitments; won at zero,
+expired with the PO, reopened when value comes back). Its own module: posting (which contracts posts its orders
+through) brings the opportunities of the POs it changed in line without importing contracts."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.domain import contracts as rules
+from portal.domain.contracts import POFigures
+from portal.models import Contract, ContractNote, Opportunity, POBalance, PurchaseOrder
+
+ZERO = Decimal("0")
+
+
+def figures(session: Session, po: PurchaseOrder) -> POFigures:
+    """The PO's amount, Used and Commitments, read fresh from its balance row."""
+    row = session.scalars(select(POBalance).where(POBalance.po_id == po.id)
+                          .execution_options(populate_existing=True)).first()
+    return POFigures(po.amount, row.used if row else ZERO, row.commitments if row else ZERO)
+
+
+def note(session: Session, contract: Contract, kind: str, text: str, author_id: int | None) -> None:
+    """A dated note on the contract (its history of amounts and statuses)."""
+    session.add(ContractNote(contract_id=contract.id, kind=kind, text=text, author_id=author_id))
+
+
+def sync_opportunity(session: Session, contract: Contract, po_id: int, figs: POFigures, current: bool, today: date,
+                     author_id: int | None) -> Opportunity | None:
+    """Move the PO's opportunity by itself (won at zero, expired with the PO, reopened when value
+    comes back while the PO is current); the change is in its history and in a contract note."""
+    opp = session.scalar(select(Opportunity).where(Opportunity.po_id == po_id)
+                         .order_by((Opportunity.status == "open").desc(), Opportunity.id.desc()).limit(1)
+                         .with_for_update(of=Opportunity).execution_options(populate_existing=True))
+    if opp is None:
+        return None
+    new = rules.automatic_status(opp.status, figs.unscheduled, current)
+    if new != opp.status:
+        if new == rules.OPEN and session.scalar(select(Opportunity.id).where(
+                Opportunity.po_id == po_id, Opportunity.status == "open", Opportunity.id != opp.id)):
+            return opp
+        opp.status, opp.status_changed_on, opp.lost_reason = new, today, None
+        note(session, contract, "status", rules.status_note(today, new), author_id)
+    return opp
+
+
+def follow_postings(session: Session, pos: dict[int, PurchaseOrder], today: date, author_id: int | None) -> None:
+    """A posting, void or reassignment moves the POs' Used and Commitments: their opportunities follow in its
+    transaction (won at zero, reopened when a credit gives value back), not at the next nightly scan. The
+    caller holds the POs locked (posting.lock_pos); one query when none of them has an opportunity."""
+    if not pos:
+        return
+    rows = session.execute(select(Opportunity.po_id, Contract).join(Contract, Contract.id == Opportunity.contract_id)
+                           .where(Opportunity.po_id.in_(list(pos)),
+                                  Opportunity.status.in_([rules.OPEN, rules.WON, rules.EXPIRED]))
+                           .order_by(Opportunity.po_id)).all()
+    for po_id, contract in rows:
+        po = pos[po_id]
+        sync_opportunity(session, contract, po_id, figures(session, po),
+                         rules.po_current(po.effective, po.expiration, today), today, author_id)
