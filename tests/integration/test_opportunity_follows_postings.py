@@ -16,15 +16,21 @@ from tests import factories
 DAY = date(2026, 3, 2)
 
 
-def test_an_invoice_to_zero_wins_the_opportunity_and_its_credit_reopens_it(db_session):
-    s = db_session
+def _contract_po(s, number: str, year: int):
+    """A billing admin, a debtor with a relationship lead, its 1,000.00 PO running through `year`, and TRN."""
     lead, billing = factories.user(s, role_name="Relationship Lead"), factories.user(s, role_name="Billing Admin")
-    debtor = factories.debtor(s, "DELL")
-    po = factories.po(s, debtor, "PRB-3", amount="1000.00", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    debtor = factories.debtor(s)
+    po = factories.po(s, debtor, number, amount="1000.00", effective=date(year, 1, 1), expiration=date(year, 12, 31))
     code = BillCode(code="TRN")
     s.add(code)
     s.execute(debtor_relationship_leads.insert().values(debtor_id=debtor.id, user_id=lead.id))
     s.commit()
+    return billing, debtor, po, code
+
+
+def test_an_invoice_to_zero_wins_the_opportunity_and_its_credit_reopens_it(db_session):
+    s = db_session
+    billing, debtor, po, code = _contract_po(s, "PRB-3", 2026)
     contracts.enter_contract(s, billing, contracts.ContractInput(debtor.id, po.id, "Zero test", None, None, (
         DeliveryInput(code.id, DAY, "Class", D("1"), D("400")),)), today=DAY, confirmed=True)
     invoice_type = factories.document_types(s)["Sales Invoice"]
@@ -55,13 +61,7 @@ def test_nothing_is_scheduled_on_an_expired_po(db_session):
     from portal.services.errors import ValidationFailed
 
     s = db_session
-    lead, billing = factories.user(s, role_name="Relationship Lead"), factories.user(s, role_name="Billing Admin")
-    debtor = factories.debtor(s, "OLDPO")
-    po = factories.po(s, debtor, "4400999", amount="1000.00", effective=date(2025, 1, 1), expiration=date(2025, 12, 31))
-    code = BillCode(code="TRN")
-    s.add(code)
-    s.execute(debtor_relationship_leads.insert().values(debtor_id=debtor.id, user_id=lead.id))
-    s.commit()
+    billing, debtor, po, code = _contract_po(s, "4400999", 2025)
     data = contracts.ContractInput(debtor.id, po.id, "Old course", None, None,
                                    (DeliveryInput(code.id, date(2025, 6, 1), "Class", D("1"), D("100")),))
     with pytest.raises(ValidationFailed) as refused:
