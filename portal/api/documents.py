@@ -39,8 +39,9 @@ def detail_body(doc) -> dict:
 def list_documents(page: int, per_page: int, q: str, po: str, debtor_id: int | None = None, status: str = "",
                    document_type_id: int | None = None, date_from=None, date_to=None):
     """Documents, newest first, filtered as the documents list filters them."""
-    result = service.list_documents(db.session, current_user, debtor_id=debtor_id, q=q, status=status, type_id=document_type_id,
-                                    po=po, date_from=date_from, date_to=date_to, page=page, per_page=per_page)
+    result = service.list_documents(db.session, current_user, debtor_id=debtor_id, q=q, status=status,
+                                    type_id=document_type_id, po=po, date_from=date_from, date_to=date_to, page=page,
+                                    per_page=per_page)
     return page_body(result, result.items)
 
 

@@ -53,11 +53,11 @@ _edges: dict[tuple, tuple[float, object]] = {}
 
 
 def window_edge(session: Session, key: tuple, edge: Select, *, row: bool = False):
-    """Where a list's window ends: `edge` reads it (one value; with `row`, its first row or None), kept per worker for WINDOW_EDGE_SECONDS under
-    `key`. Any edge makes a window that starts the list (see paginate), so one a little out of date only
-    makes the window a little longer or shorter; written into the statement as a value, it shows the
-    planner how short a stretch of the index the window is (as a subquery it did not: the window's count
-    then scanned the whole table)."""
+    """Where a list's window ends: `edge` reads it (one value; with `row`, its first row or None), kept per
+    worker for WINDOW_EDGE_SECONDS under `key`. Any edge makes a window that starts the list (see paginate),
+    so one a little out of date only makes the window a little longer or shorter; written into the statement
+    as a value, it shows the planner how short a stretch of the index the window is (as a subquery it did
+    not: the window's count then scanned the whole table)."""
     now = time.monotonic()
     kept = _edges.get(key)
     if kept is None or now - kept[0] > WINDOW_EDGE_SECONDS:

@@ -14,7 +14,7 @@ from portal.blueprints.documents.forms import DocumentForm, document_input, line
 from portal.blueprints.forms import apply_errors, day_arg, int_or_none, offer_debtors, page_arg
 from portal.extensions import db
 from portal.htmx import is_partial, render
-from portal.services import audit, document_choices, documents as service, posting
+from portal.services import audit, document_choices, documents as service, posting, reports
 from portal.services.debtors import all_debtors
 from portal.services.documents import parse_decimal
 from portal.services.errors import Conflict, ValidationFailed
@@ -37,15 +37,15 @@ def index():
 
         return exporting.send(lambda s, u: export_lists.documents_export(s, u, **filters), fmt)
     choices = document_choices.list_filters(db.session)
-    page = service.list_documents(db.session, current_user, debtor_id=debtor_id, q=q, status=status, type_id=type_id, po=po,
-                                  date_from=date_from, date_to=date_to, types=choices.document_types,
+    page = service.list_documents(db.session, current_user, **filters, types=choices.document_types,
                                   page=page_arg(args.get("page")), per_page=current_app.config["PAGE_SIZE"])
     params = {k: v for k, v in (("q", q), ("debtor_id", debtor_id), ("status", status), ("type_id", type_id),
                                 ("po", po), ("from", date_from and date_from.isoformat()),
                                 ("to", date_to and date_to.isoformat())) if v}
     return render("documents/index.html", "documents/_rows.html", page=page, debtors=choices.debtors,
                   debtor_id=debtor_id, q=q, doc_status=status, types=choices.document_types, type_id=type_id, po=po,
-                  typed_from=typed_from, typed_to=typed_to, params=params)
+                  typed_from=typed_from, typed_to=typed_to, params=params,
+                  spend_report=reports.may_see_spend_report(current_user))
 
 
 def _editor_context(debtor_id: int | None, lines=()) -> dict:
@@ -398,8 +398,6 @@ def confirm_reassign(doc_id: int):
 def report():
     """Spend by PO number, on-the-fly numbers included (seed 003's reporting and invoice grouping); refused,
     with the reason, to a user limited to branches (its figures cover every branch's jobs)."""
-    from portal.services import reports
-
     reports.check_spend_report(current_user)
     debtor_id = int_or_none(request.args.get("debtor_id"))
     debtor_list = all_debtors(db.session)
