@@ -66,6 +66,7 @@ def test_choosing_what_a_save_said_was_missing_takes_its_error_away(page, sign_i
     page.goto("/purchase-orders/new")
     _type_new_po(page, "UX-PO-3", "1000")
     page.click("main button[type=submit]")
+    page.wait_for_load_state("load")  # the refused save's page: htmx has bound the debtor's change trigger
     debtor = page.locator("#debtor_id")
     expect(debtor).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#debtor_id-err")).to_have_text("Choose the debtor.")
