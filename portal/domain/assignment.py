@@ -5,6 +5,7 @@ functions, and apply the operations they return (Insert / SetEnd / Delete) in on
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -204,6 +205,17 @@ def start_date_options(po: POPeriod, as_of: date) -> dict[str, date]:
     if po.valid_on(as_of):
         options["as_of"] = as_of
     return options
+
+
+def jobs_digest(job_ids) -> str:
+    """The md5 of the job ids in ascending order, comma-separated (as the preview's SQL works it out)."""
+    return hashlib.md5(",".join(str(i) for i in sorted(job_ids)).encode()).hexdigest()
+
+
+def preview_seal(jobs_md5: str, target: Target, day: date) -> str:
+    """What a bulk preview promised: the jobs it would assign (their ids' digest), to which PO or group, from
+    which day. Applying with a preview's seal assigns only when its own selection still seals the same."""
+    return hashlib.sha256(f"{target.kind}:{target.id}:{day.isoformat()}:{jobs_md5}".encode()).hexdigest()[:32]
 
 
 def target_valid_on(target: Target, day: date, po: POPeriod | None, group: GroupInfo | None) -> str | None:

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
 from sqlalchemy import Integer, and_, any_, case, exists, func, insert, literal, or_, select, type_coerce, update
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.domain import assignment as assignment_rules
 from portal.domain.assignment import Target
+from portal.domain.formatting import plural
 from portal.models import AuditEntry, Branch, JobOrder, JobPOAssignment
 from portal.services import audit
 from portal.services.errors import Conflict, NotFound, ValidationFailed
@@ -43,6 +44,7 @@ class Preview:
     skipped: dict[str, int]
     examples: list[tuple[str, str, str]] = field(default_factory=list)  # (job number, title, reason)
     target_problem: str | None = None
+    seal: str = ""  # what it promised (domain.assignment.preview_seal), for the Assign button to carry
 
     @property
     def skipped_count(self) -> int:
@@ -138,25 +140,30 @@ def _target_problem(session: Session, debtor_id: int, target: Target, day: date)
 
 def preview(session: Session, user, selection: Selection, target: Target, day: date, *, today: date,
             examples: int = 50) -> Preview:
-    """How many jobs would be assigned, and which are skipped and why (two statements, three with skips)."""
+    """How many jobs would be assigned, and which are skipped and why (two statements, three with skips), sealed
+    with the digest of the jobs it would assign (`apply` with the seal assigns only those)."""
     problem = _target_problem(session, selection.flt.debtor_id, target, day)
     jobs = _selected(user, selection, today).subquery()
     reason = _reason(day)
     base = select(JobOrder.id, JobOrder.number, JobOrder.title, reason).join(jobs, jobs.c.id == JobOrder.id).subquery()
-    counts = dict(session.execute(select(base.c.reason, func.count()).group_by(base.c.reason)).all())
+    ids_md5 = func.md5(func.array_to_string(func.array_agg(aggregate_order_by(base.c.id, base.c.id)), ","))
+    rows = session.execute(select(base.c.reason, func.count(), ids_md5).group_by(base.c.reason)).all()
+    counts = {r[0]: r[1] for r in rows}
+    seal = assignment_rules.preview_seal(next((r[2] for r in rows if r[0] is None),
+                                              assignment_rules.jobs_digest([])), target, day)
     to_assign = counts.pop(None, 0)
     sample = session.execute(select(base.c.number, base.c.title, base.c.reason).where(base.c.reason.is_not(None))
                              .order_by(base.c.number).limit(examples)).all() if counts else []
     if problem:
         counts = {"PO not valid on the date": to_assign + sum(counts.values())}
         to_assign = 0
-    return Preview(to_assign, counts, [tuple(r) for r in sample], problem)
+    return Preview(to_assign, counts, [tuple(r) for r in sample], problem, seal)
 
 
-def _decided(session: Session, user, selection: Selection, day: date, today: date,
+def _decided(session: Session, user, selection: Selection, target: Target, day: date, today: date,
              examples: int = 50) -> tuple[list[int], Preview]:
-    """The ids of the selected jobs nothing skips, and the preview's summary of them all: each job's
-    skip reason read once (one statement), so writing does not work out the reasons again."""
+    """The ids of the selected jobs nothing skips, and the preview's summary of them all (sealed as the preview
+    is): each job's skip reason read once (one statement), so writing does not work out the reasons again."""
     jobs = _selected(user, selection, today).subquery()
     rows = session.execute(select(JobOrder.id, JobOrder.number, JobOrder.title, _reason(day))
                            .join(jobs, jobs.c.id == JobOrder.id).order_by(JobOrder.number)).all()
@@ -165,7 +172,9 @@ def _decided(session: Session, user, selection: Selection, day: date, today: dat
     for r in skipped:
         counts[r.reason] = counts.get(r.reason, 0) + 1
     eligible = [r.id for r in rows if r.reason is None]
-    return eligible, Preview(len(eligible), counts, [(r.number, r.title, r.reason) for r in skipped[:examples]])
+    seal = assignment_rules.preview_seal(assignment_rules.jobs_digest(eligible), target, day)
+    return eligible, Preview(len(eligible), counts, [(r.number, r.title, r.reason) for r in skipped[:examples]],
+                             seal=seal)
 
 
 def _close_expired(session: Session, user, job_ids, day: date, now: datetime) -> None:
@@ -188,12 +197,18 @@ def _close_expired(session: Session, user, job_ids, day: date, now: datetime) ->
                changes, literal(now)).select_from(closed)))
 
 
-def apply(session: Session, user, selection: Selection, target: Target, day: date, *, today: date) -> Outcome:
-    """Assign every selected job that nothing skips, with its audit row, in one INSERT … SELECT."""
+def apply(session: Session, user, selection: Selection, target: Target, day: date, *, today: date,
+          seal: str | None = None) -> Outcome:
+    """Assign every selected job that nothing skips, with its audit row, in one INSERT … SELECT. With a preview's
+    `seal`, only when the jobs to assign, the target and the day are still the ones that preview showed."""
     problem = _target_problem(session, selection.flt.debtor_id, target, day)
     if problem:
         raise ValidationFailed({"target": [problem]})
-    job_ids, summary = _decided(session, user, selection, day, today)
+    job_ids, summary = _decided(session, user, selection, target, day, today)
+    if seal and seal != summary.seal:
+        raise Conflict(f"The jobs to assign, the PO or the date changed since the preview (now {plural(len(job_ids), 'job')} "
+                       f"from {day.isoformat()}): nothing was assigned. "
+                       "Preview again, then assign.")
     if not job_ids:
         raise ValidationFailed({"": ["No job in the selection can be assigned on that date."]})
     audit.acting(session, user)

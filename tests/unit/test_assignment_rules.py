@@ -228,3 +228,16 @@ def test_typed_search_drops_the_po_the_list_puts_before_a_number():
     assert assignment_rules.typed_search("po") == "po" and assignment_rules.typed_search("po ") == "po"
     assert assignment_rules.typed_search("Group North  sites") == "Group North sites"
     assert assignment_rules.typed_search("POX-1") == "POX-1" and assignment_rules.typed_search("") == ""
+
+
+def test_the_seal_names_the_jobs_target_and_day():
+    jobs_digest, preview_seal = assignment_rules.jobs_digest, assignment_rules.preview_seal
+    base = preview_seal(jobs_digest([3, 1, 2]), Target("po", 7), D(2026, 3, 1))
+    assert base == preview_seal(jobs_digest([1, 2, 3]), Target("po", 7), D(2026, 3, 1))  # order does not matter
+    assert jobs_digest([]) == "d41d8cd98f00b204e9800998ecf8427e"  # md5 of nothing, as PostgreSQL's md5('')
+    for other in (preview_seal(jobs_digest([1, 2]), Target("po", 7), D(2026, 3, 1)),
+                  preview_seal(jobs_digest([1, 2, 3]), Target("group", 7), D(2026, 3, 1)),
+                  preview_seal(jobs_digest([1, 2, 3]), Target("po", 8), D(2026, 3, 1)),
+                  preview_seal(jobs_digest([1, 2, 3]), Target("po", 7), D(2026, 3, 2)),
+                  preview_seal(jobs_digest([12, 3]), Target("po", 7), D(2026, 3, 1))):
+        assert other != base

@@ -249,3 +249,42 @@ def test_a_malformed_start_date_is_a_message_by_its_field_and_nothing_is_preview
     # opened from a link without a start: today, in the box
     opened = browser.get(f"/assignments/bulk?debtor_id={debtor.id}").get_data(as_text=True)
     assert f'value="{today}"' in start_box(opened) and "Enter the start date" not in opened
+
+
+def _seal(html: str) -> str:
+    """The seal the preview gave the Assign button (sent back with Assign, as the browser does)."""
+    import re
+
+    return re.search(r'name="seal" value="([0-9a-f]+)"', html).group(1)
+
+
+def test_assign_after_a_preview_assigns_what_it_showed_or_nothing(db_session, login_as):
+    """Defect: Assign was not bound to its preview: a job added (or the PO changed) between the two was assigned
+    too, though the preview never showed it. The preview seals the jobs, target and day it showed; Assign with
+    that seal assigns only when its own selection seals the same, and otherwise writes nothing and says why."""
+    browser, _ = login_as("Billing Admin")
+    debtor, branch = factories.debtor(db_session), factories.branch(db_session)
+    po = factories.po(db_session, debtor, "SEALED", effective=D(2026, 1, 1), expiration=D(2026, 12, 31))
+    other = factories.po(db_session, debtor, "OTHER", effective=D(2026, 1, 1), expiration=D(2026, 12, 31))
+    _jobs(db_session, debtor, branch, 3)
+    db_session.commit()
+    form = {"debtor_id": str(debtor.id), "target": f"po:{po.id}", "start": "2026-03-01", "mode": "all",
+            "action": "preview"}
+    hx = {"HX-Request": "true"}
+    seal = _seal(browser.post("/assignments/bulk", form, headers=hx).get_data(as_text=True))
+    _jobs(db_session, debtor, branch, 1, title="Added after the preview")
+    db_session.commit()
+    assigned = select(func.count()).select_from(JobPOAssignment)
+    for changed in ({}, {"target": f"po:{other.id}"}, {"start": "2026-03-02"}):
+        refused = browser.post("/assignments/bulk", {**form, **changed, "action": "apply", "seal": seal}, headers=hx)
+        text = refused.get_data(as_text=True)
+        assert refused.status_code == 200 and "changed since the preview" in text and "bulk-assigned" not in text
+        assert db_session.scalar(assigned) == 0
+    assert "now 4 jobs from 2026-03-01" in browser.post(
+        "/assignments/bulk", {**form, "action": "apply", "seal": seal}, headers=hx).get_data(as_text=True)
+    again = _seal(browser.post("/assignments/bulk", form, headers=hx).get_data(as_text=True))
+    assert again != seal
+    done = browser.post("/assignments/bulk", {**form, "action": "apply", "seal": again}, headers=hx)
+    assert 'id="bulk-assigned">4<' in done.get_data(as_text=True)
+    assert db_session.scalar(assigned) == 4
+

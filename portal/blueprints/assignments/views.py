@@ -349,7 +349,7 @@ def _bulk_run(source, selection, day: date) -> dict:
     try:
         if source.get("action") == "apply":
             return {"outcome": bulk_assign.apply(db.session, current_user, selection, target, day,
-                                                 today=date.today())}
+                                                 today=date.today(), seal=source.get("seal", "")[:64])}
         return {"preview": bulk_assign.preview(db.session, current_user, selection, target, day,
                                                today=date.today())}
     except (ValidationFailed, NotFound, Conflict) as exc:
