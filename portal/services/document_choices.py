@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.domain import purchase_orders as po_rules
-from portal.models import DocumentType, JobOrder, POLine, PurchaseOrder
+from portal.models import DocumentType, JobOrder, POEligibleType, POLine, PurchaseOrder
 from portal.services import search
 from portal.services.debtors import DebtorOption, all_debtors
 from portal.services.job_visibility import visible
@@ -36,10 +36,27 @@ def form_choices(session: Session) -> FormChoices:
         list(session.scalars(select(DocumentType).where(DocumentType.active.is_(True)).order_by(DocumentType.sort_order))))
 
 
-def editor_choices(session: Session, user, debtor_id: int | None, *, job_ids=(), po_ids=()) -> dict:
+def _offered_pos(session: Session, debtor_id: int, type_id: int | None, held=()):
+    """The debtor's POs a line of this document type may name (id, number, description): those eligible for the
+    type (DESIGN: "limited to the debtor's POs eligible for its type"), and those the lines already name (shown,
+    and badged by their funding cell, rather than dropped). Every PO with no type chosen yet or on a credit memo's
+    lines (they keep their invoice lines' POs)."""
+    P = PurchaseOrder
+    stmt = select(P.id, P.number, P.description).where(P.debtor_id == debtor_id)
+    doc_type = session.get(DocumentType, type_id) if type_id else None
+    if doc_type is not None and not doc_type.is_credit_memo:
+        eligible = select(POEligibleType.po_id).where(POEligibleType.po_id == P.id,
+                                                      POEligibleType.document_type_id == doc_type.id).exists()
+        held = [i for i in held if i]
+        stmt = stmt.where(or_(eligible, P.id.in_(held)) if held else eligible)
+    return stmt
+
+
+def editor_choices(session: Session, user, debtor_id: int | None, *, type_id: int | None = None, job_ids=(),
+                   po_ids=()) -> dict:
     """The line editor's pickers as the template names them: the debtor's jobs the user may see (job
-    security; id, number, title), the debtor's POs (id, number, description), and the active bill codes.
-    No debtor: no jobs and no POs. Values, not rows: a debtor's 1,000 PO rows, each with its balance,
+    security; id, number, title), the debtor's POs a line of the type may name (`_offered_pos`; id, number,
+    description), and the active bill codes. No debtor: no jobs and no POs. Values, not rows: a debtor's 1,000 PO rows, each with its balance,
     forecast, lines and types, were 250 ms of every editor page and every new line.
 
     A debtor with more than EDITOR_SELECT_MAX jobs (or POs) has them typed, not chosen from a list in every
@@ -51,16 +68,16 @@ def editor_choices(session: Session, user, debtor_id: int | None, *, job_ids=(),
     job_picker = job_choices(session, user, debtor_id, job_ids)
     jobs, jobs_typed, job_labels = job_picker.jobs, job_picker.typed, job_picker.labels
     if debtor_id:
-        po_rows = select(PurchaseOrder.id, PurchaseOrder.number, PurchaseOrder.description).where(
-            PurchaseOrder.debtor_id == debtor_id)
-        pos = session.execute(po_rows.order_by(PurchaseOrder.number, PurchaseOrder.id)
-                              .limit(EDITOR_SELECT_MAX + 1)).all()
+        pos = session.execute(_offered_pos(session, debtor_id, type_id, po_ids)
+                              .order_by(PurchaseOrder.number, PurchaseOrder.id).limit(EDITOR_SELECT_MAX + 1)).all()
         if len(pos) > EDITOR_SELECT_MAX:
             pos, pos_typed = pos[:EDITOR_OPTIONS], True
             wanted = {i for i in po_ids if i}
             po_labels = {r.id: po_label(r) for r in session.execute(
-                po_rows.where(PurchaseOrder.id.in_(wanted)))} if wanted else {}
+                select(PurchaseOrder.id, PurchaseOrder.number, PurchaseOrder.description).where(
+                    PurchaseOrder.debtor_id == debtor_id, PurchaseOrder.id.in_(wanted)))} if wanted else {}
     return {"jobs": jobs, "pos": pos, "codes": active_bill_codes(session), "editor_debtor_id": debtor_id,
+            "editor_type_id": type_id,
             "jobs_typed": jobs_typed, "pos_typed": pos_typed, "job_labels": job_labels, "po_labels": po_labels}
 
 
@@ -114,12 +131,12 @@ def job_options(session: Session, user, debtor_id: int, typed: str) -> list:
                            .limit(EDITOR_OPTIONS)).all()
 
 
-def po_options(session: Session, debtor_id: int, typed: str) -> list:
-    """The editor's PO suggestions: the debtor's POs whose number starts with the box's first word, or
-    whose description has words starting with its words; by number."""
+def po_options(session: Session, debtor_id: int, typed: str, type_id: int | None = None) -> list:
+    """The editor's PO suggestions: the debtor's POs a line of the type may name (`_offered_pos`) whose number
+    starts with the box's first word, or whose description has words starting with its words; by number."""
     first = typed.split()[0] if typed.split() else ""
     P = PurchaseOrder
-    stmt = select(P.id, P.number, P.description).where(P.debtor_id == debtor_id)
+    stmt = _offered_pos(session, debtor_id, type_id)
     if first:
         stmt = stmt.where(search.po_matches(typed, first))
     return session.execute(stmt.order_by(P.number, P.id).limit(EDITOR_OPTIONS)).all()

@@ -562,3 +562,43 @@ def test_a_refusal_says_why_it_holds_and_names_the_block_policy_only_when_it_is_
     page = browser.get(f"/documents/{over.id}/post").get_data(as_text=True)
     assert "policy is <strong>block</strong>" in page and "Override and post" in page
     assert "refused whatever the debtor" not in page
+
+
+def _po_options(html: str) -> set[str]:
+    """The PO numbers a line's PO list offers (its options' first words; "job's PO" left out)."""
+    import re
+
+    picker = re.search(r'<select name="line_po".*?</select>', html, re.S).group(0)
+    return {m.split()[0] for m in re.findall(r'<option value="\d+"[^>]*>([^<]+)', picker)}
+
+
+def test_a_lines_po_list_offers_the_pos_eligible_for_the_type_and_follows_a_type_changed(db_session, login_as,
+                                                                                        setup):
+    """Defect: the line editor's PO list offered every PO of the debtor, though a line may name only those
+    eligible for its type and saving refused the others. It offers the eligible ones (and one a row already names,
+    which its funding cell badges), every new row and a type changed in the form alike; a credit memo's lines
+    keep their invoice lines' POs, so its list is every PO."""
+    browser, _ = login_as("Billing Admin")
+    types = factories.document_types(db_session)
+    orders_only = factories.po(db_session, setup["debtor"], "ORDERS", types=[types["Sales Order"]])
+    factories.po(db_session, setup["debtor"], "INVOICES", types=[types["Sales Invoice"]])
+    page = browser.get(f"/documents/new?debtor_id={setup['debtor'].id}&type_id={setup['invoice'].id}"
+                       f"&job_id={setup['job'].id}").get_data(as_text=True)
+    assert _po_options(page) == {"4500", "INVOICES"}
+    row = browser.post("/documents/line-row", data={"debtor_id": setup["debtor"].id,
+                                                    "document_type_id": types["Sales Order"].id})
+    assert _po_options(row.get_data(as_text=True)) == {"4500", "ORDERS"}
+    as_order = browser.post("/documents/lines", data=_form(setup, document_type_id=str(types["Sales Order"].id)),
+                            headers={"HX-Request": "true"})
+    assert _po_options(as_order.get_data(as_text=True)) == {"4500", "ORDERS"}
+    held = browser.post("/documents/lines", data=_form(setup, line_po=[str(orders_only.id)]),
+                        headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert _po_options(held) == {"4500", "INVOICES", "ORDERS"}  # the row's own PO stays, badged
+    assert "not eligible" in held
+    credit = browser.post("/documents/line-row", data={"debtor_id": setup["debtor"].id,
+                                                       "document_type_id": types["Credit Memo"].id})
+    assert _po_options(credit.get_data(as_text=True)) == {"4500", "INVOICES", "ORDERS"}
+    typed = browser.get(f"/documents/po-options?debtor_id={setup['debtor'].id}&type_id={types['Sales Order'].id}")
+    assert "ORDERS" in typed.get_data(as_text=True) and "INVOICES" not in typed.get_data(as_text=True)
+    form = browser.get("/documents/new").get_data(as_text=True)
+    assert 'id="document_type_id"' in form and form.count('hx-post="/documents/lines"') == 2  # debtor and type

@@ -48,10 +48,10 @@ def index():
                   spend_report=reports.may_see_spend_report(current_user))
 
 
-def _editor_context(debtor_id: int | None, lines=()) -> dict:
-    """The editor's pickers for the debtor, naming the jobs and POs `lines` hold where they are typed."""
-    return document_choices.editor_choices(db.session, current_user, debtor_id, job_ids=[l.job_id for l in lines],
-                                           po_ids=[l.explicit_po_id for l in lines])
+def _editor_context(debtor_id: int | None, type_id: int | None, lines=()) -> dict:
+    """The editor's pickers for the debtor and document type, naming the jobs and POs `lines` hold."""
+    return document_choices.editor_choices(db.session, current_user, debtor_id, type_id=type_id,
+                                           job_ids=[l.job_id for l in lines], po_ids=[l.explicit_po_id for l in lines])
 
 
 def _choices(form: DocumentForm) -> None:
@@ -64,8 +64,10 @@ def _edit(doc=None):
     form = DocumentForm(obj=doc) if request.method == "GET" else DocumentForm()
     _choices(form)
     # another debtor: the rows come back with that debtor's jobs and POs, what was typed kept
-    form.debtor_id.render_kw = {"hx-post": url_for("documents.lines"), "hx-trigger": "change",
-                                "hx-include": "#document-form", "hx-target": "#document-lines", "hx-swap": "outerHTML"}
+    # another debtor or type: the rows come back with the POs it may name
+    form.debtor_id.render_kw = form.document_type_id.render_kw = {
+        "hx-post": url_for("documents.lines"), "hx-trigger": "change", "hx-include": "#document-form",
+        "hx-target": "#document-lines", "hx-swap": "outerHTML"}
     lines: tuple = ()
     if request.method == "GET":
         if doc is None:
@@ -98,7 +100,8 @@ def _edit(doc=None):
     data = document_input(form, lines)
     funding = service.describe_funding(db.session, current_user, data) if lines else []
     return render_template("documents/form.html", form=form, doc=doc, rows=list(zip([uuid4().hex for _ in lines], lines,
-                           funding or [None] * len(lines))), **_editor_context(form.debtor_id.data, lines))
+                           funding or [None] * len(lines))),
+                           **_editor_context(form.debtor_id.data, form.document_type_id.data, lines))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -134,8 +137,9 @@ def line_editor():
 @bp.post("/lines")
 @requires("documents", "add_edit")
 def lines():
-    """The editor's rows again after the debtor changed: quantities, rates, dates and descriptions stay;
-    a job or PO of the old debtor is dropped, and the lists offer the new debtor's."""
+    """The editor's rows again after the debtor or the type changed: quantities, rates, dates and descriptions
+    stay; a job or PO of the old debtor is dropped, and the lists offer the new debtor's (its POs the type may
+    name; a PO a row holds stays, its funding cell saying whether the type may name it)."""
     form = DocumentForm()
     _choices(form)
     keys: list[str] = []
@@ -147,7 +151,7 @@ def lines():
                          explicit_po_id=l.explicit_po_id if l.explicit_po_id in pos else None) for l in rows)
     funding = service.describe_funding(db.session, current_user, document_input(form, rows))
     return render_template("documents/_lines.html", rows=list(zip(keys, rows, funding)), suggestions_out_of_band=True,
-                           **_editor_context(debtor_id, rows))
+                           **_editor_context(debtor_id, form.document_type_id.data, rows))
 
 
 @bp.get("/job-options")
@@ -164,7 +168,8 @@ def job_options():
 def po_options():
     """A typed PO box's suggestions (a debtor with many POs), narrowed to what the box holds."""
     debtor_id = int_or_none(request.args.get("debtor_id")) or 0
-    pos = document_choices.po_options(db.session, debtor_id, request.args.get("po_search", "")[:100])
+    pos = document_choices.po_options(db.session, debtor_id, request.args.get("po_search", "")[:100],
+                                      int_or_none(request.args.get("type_id")))
     return render_template("documents/_po_options.html", pos=pos)
 
 
@@ -172,7 +177,8 @@ def po_options():
 @requires("documents", "add_edit")
 def line_row():
     """A blank line for the editor, with the debtor's jobs and POs."""
-    context = _editor_context(int_or_none(request.form.get("debtor_id")))
+    form = request.form
+    context = _editor_context(int_or_none(form.get("debtor_id")), int_or_none(form.get("document_type_id")))
     return render_template("documents/_line_row.html", line=service.LineInput(None, None, None, None), key=uuid4().hex,
                            f=None, **context)
 
