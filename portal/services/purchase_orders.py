@@ -217,35 +217,41 @@ class FormChoices:
     alert_templates: list[AlertTemplate]
 
 
-def form_choices(session: Session, debtor_id: int, current_group_id: int | None = None) -> FormChoices:
-    """What a PO form of this debtor may choose from (active items, plus the PO's current group)."""
+def form_choices(session: Session, debtor_id: int, po: PurchaseOrder | None = None) -> FormChoices:
+    """What a PO form of this debtor may choose from: the active items, plus what the PO holds now (its group,
+    eligible types, lines' bill code groups and alert template) though made inactive since, so an edit that
+    leaves them alone keeps them (an inactive type dropped from the ticks widened a one-type PO to every type)."""
+    def active_or_held(model, held):
+        return or_(model.active.is_(True), model.id.in_(held)) if held else model.active.is_(True)
+
+    held_types = [e.document_type_id for e in po.eligible] if po else []
+    held_groups = [line.bill_code_group_id for line in po.lines] if po else []
+    held_template = [po.alert_template_id] if po and po.alert_template_id else []
     groups = session.scalars(select(POGroup).where(
-        POGroup.debtor_id == debtor_id, or_(POGroup.active.is_(True), POGroup.id == (current_group_id or 0)))
+        POGroup.debtor_id == debtor_id, active_or_held(POGroup, [po.group_id] if po and po.group_id else []))
         .order_by(POGroup.description)).all()
     return FormChoices(
-        document_types=list(session.scalars(select(DocumentType).where(DocumentType.active.is_(True))
+        document_types=list(session.scalars(select(DocumentType).where(active_or_held(DocumentType, held_types))
                                             .order_by(DocumentType.sort_order, DocumentType.name))),
         groups=list(groups),
-        bill_code_groups=list(session.scalars(select(BillCodeGroup).where(BillCodeGroup.active.is_(True))
+        bill_code_groups=list(session.scalars(select(BillCodeGroup).where(active_or_held(BillCodeGroup, held_groups))
                                               .order_by(BillCodeGroup.name))),
-        alert_templates=list(session.scalars(select(AlertTemplate).where(AlertTemplate.active.is_(True))
+        alert_templates=list(session.scalars(select(AlertTemplate).where(active_or_held(AlertTemplate, held_template))
                                              .order_by(AlertTemplate.name))),
     )
 
 
 def _check_rules(session: Session, debtor_id: int, data: POInput, po: PurchaseOrder | None) -> dict[str, list[str]]:
     """Every problem with the PO form: one number per document type, and no overlap with its group's other POs."""
-    choices = form_choices(session, debtor_id, po.group_id if po else None)
+    choices = form_choices(session, debtor_id, po)
     type_ids = {t.id for t in session.scalars(select(DocumentType))}
-    errors = rules.validate(data, known_type_ids=type_ids, known_group_ids={g.id for g in choices.bill_code_groups}
-                            | {line.bill_code_group_id for line in (po.lines if po else [])})
+    errors = rules.validate(data, known_type_ids=type_ids, known_group_ids={g.id for g in choices.bill_code_groups})
     if data.kind == "multi_line_master" and not choices.bill_code_groups and not (po and po.lines):
         errors.setdefault("kind", []).append(
             "Create a bill code group first (Maintenance → Bill code groups): master PO lines draw on them.")
     if data.group_id is not None and data.group_id not in {g.id for g in choices.groups}:
         errors.setdefault("group_id", []).append("Choose an active PO group of this debtor.")
-    if data.alert_template_id is not None and data.alert_template_id not in {t.id for t in choices.alert_templates} \
-            and not (po and po.alert_template_id == data.alert_template_id):
+    if data.alert_template_id is not None and data.alert_template_id not in {t.id for t in choices.alert_templates}:
         errors.setdefault("alert_template_id", []).append("Choose an alert template from the list.")
     if errors:
         return errors

@@ -426,3 +426,38 @@ def test_the_live_total_shows_no_rounded_figure_for_a_budget_that_will_be_refuse
     refused = total("1000.005", "0.50")
     assert "1,000.5" not in refused and "1,000.01" not in refused and "1,000.00" not in refused
     assert "Line 1: The budget may have at most two decimals." in refused
+
+
+def test_an_edit_posted_back_unchanged_keeps_what_was_made_inactive_since(db_session, login_as):
+    """Defect: the edit form offered active items only, so an edit that changed nothing else dropped a document
+    type, alert template or master line's bill code group made inactive since: a Repair-Order-only PO became
+    eligible for every type (none ticked), its alerts stopped for good, a master PO could not be saved at all.
+    The form offers what the PO holds, marked inactive, and posting it back unchanged keeps it."""
+    from portal.models import AlertTemplate, BillCodeGroup, DocumentType
+
+    browser, _ = login_as("Billing Admin")
+    debtor = factories.debtor(db_session)
+    types = factories.document_types(db_session)
+    template = AlertTemplate(name="Watch", thresholds=[75], days_before_expiry=30, subject="s", message="m")
+    db_session.add(template)
+    db_session.commit()
+    repair_only = factories.po(db_session, debtor, "RO-ONLY", types=[types["Repair Order"]],
+                               alert_template_id=template.id)
+    labour = factories.bill_code_group(db_session, "Labour", ["ORD", "OT"])
+    created = browser.post("/purchase-orders/new", _form(
+        debtor_id=str(debtor.id), number="MASTER-1", kind="multi_line_master", amount="", line_id=[""],
+        line_budget=["800.00"], line_group=[str(labour.id)], line_secondary=["M-A"], line_description=["Labour"]))
+    assert created.status_code == 302
+    master = db_session.scalars(select(PurchaseOrder).where(PurchaseOrder.number == "MASTER-1")).one()
+    for model, name in ((DocumentType, "Repair Order"), (AlertTemplate, "Watch"), (BillCodeGroup, "Labour")):
+        db_session.scalars(select(model).where(model.name == name)).one().active = False
+    db_session.commit()
+    for po in (repair_only, master):
+        page = browser.get(f"/purchase-orders/{po.id}/edit").get_data(as_text=True)
+        assert "(inactive)" in page
+        saved = browser.post(f"/purchase-orders/{po.id}/edit", _po_form_of(page).data())
+        assert saved.status_code == 302, saved.get_data(as_text=True)[-3000:]
+    db_session.expire_all()
+    assert [e.document_type.name for e in db_session.get(PurchaseOrder, repair_only.id).eligible] == ["Repair Order"]
+    assert db_session.get(PurchaseOrder, repair_only.id).alert_template_id == template.id
+    assert [line.bill_code_group_id for line in db_session.get(PurchaseOrder, master.id).lines] == [labour.id]

@@ -51,15 +51,20 @@ def index():
                   runs_out_days=service.RUNS_OUT_DAYS)
 
 
+def _named(name: str, item) -> str:
+    """A choice's name, saying so when it is inactive (offered only because the PO holds it)."""
+    return name if item.active else f"{name} (inactive)"
+
+
 def _fill_choices(form: POForm, debtor_id: int | None, po=None) -> service.FormChoices | None:
     offer_debtors(form.debtor_id, all_debtors(db.session, active_only=True), blank="— choose a debtor —")
     if not debtor_id:
         form.group_id.choices, form.alert_template_id.choices, form.document_type_ids.choices = [(None, "—")], [(None, "—")], []
         return None
-    choices = service.form_choices(db.session, debtor_id, po.group_id if po else None)
-    form.group_id.choices = [(None, "— none —")] + [(g.id, g.description) for g in choices.groups]
-    form.alert_template_id.choices = [(None, "— none —")] + [(t.id, t.name) for t in choices.alert_templates]
-    form.document_type_ids.choices = [(t.id, t.name) for t in choices.document_types]
+    choices = service.form_choices(db.session, debtor_id, po)
+    form.group_id.choices = [(None, "— none —")] + [(g.id, _named(g.description, g)) for g in choices.groups]
+    form.alert_template_id.choices = [(None, "— none —")] + [(t.id, _named(t.name, t)) for t in choices.alert_templates]
+    form.document_type_ids.choices = [(t.id, _named(t.name, t)) for t in choices.document_types]
     return choices
 
 
