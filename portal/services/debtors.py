@@ -169,6 +169,7 @@ def update_debtor(session: Session, debtor_id: int, data: DebtorInput, *, actor,
 
 
 def delete_debtor(session: Session, debtor_id: int, *, actor) -> None:
-    """Delete a debtor nothing refers to (POs, jobs, documents register their checks)."""
+    """Delete a debtor nothing refers to (POs, groups, jobs, documents, contracts, service desk items: the
+    references registry counts them and names them in the refusal)."""
     session.info.pop(LIST_STAMP, None)
     delete_unreferenced(session, Debtor, debtor_id, actor=actor, label=lambda d: d.code)

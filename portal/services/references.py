@@ -8,11 +8,13 @@ from __future__ import annotations
 from typing import Callable
 
 from sqlalchemy import Select, func, literal, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.models import (AlertTemplate, BillCode, BillCodeGroup, Debtor, Document, DocumentLine, DocumentType,
-                           JobOrder, JobPOAssignment, LedgerEntry, POEligibleType, POGroup, POLine, PurchaseOrder,
-                           bill_code_group_members)
+from portal.models import (AlertTemplate, BillCode, BillCodeGroup, CatalogCharge, Contract, Debtor, Delivery, Document,
+                           DocumentLine, DocumentType, JobOrder, JobPOAssignment, LedgerEntry, Opportunity,
+                           POEligibleType, POGroup, POLine, PurchaseOrder, ServiceDeskCharge, ServiceDeskItem,
+                           bill_code_group_members, po_line_bill_codes)
 from portal.domain import formatting
 from portal.services import audit
 from portal.services.errors import Conflict, NotFound
@@ -46,10 +48,17 @@ REFERENCES: dict[type, list[tuple[Callable[[object], Select], str]]] = {
         (lambda po: _count(LedgerEntry, LedgerEntry.po_id == po.id), "ledger entry"),
         (lambda po: _count(JobPOAssignment, JobPOAssignment.po_id == po.id), "job assignment"),
         (lambda po: _group_assignments_on(po), "job assignment through its PO group"),
+        (lambda po: _count(Contract, Contract.po_id == po.id), "contract"),
+        (lambda po: _count(Opportunity, Opportunity.po_id == po.id), "opportunity"),
+        (lambda po: _count(ServiceDeskItem, ServiceDeskItem.customer_po_id == po.id), "service desk item"),
     ],
     Debtor: [
         (lambda d: _count(PurchaseOrder, PurchaseOrder.debtor_id == d.id), "purchase order"),
         (lambda d: _count(POGroup, POGroup.debtor_id == d.id), "PO group"),
+        (lambda d: _count(JobOrder, JobOrder.debtor_id == d.id), "job order"),
+        (lambda d: _count(Document, Document.debtor_id == d.id), "document"),
+        (lambda d: _count(Contract, Contract.debtor_id == d.id), "contract"),
+        (lambda d: _count(ServiceDeskItem, ServiceDeskItem.debtor_id == d.id), "service desk item"),
     ],
     POGroup: [
         (lambda g: _count(PurchaseOrder, PurchaseOrder.group_id == g.id), "purchase order"),
@@ -59,6 +68,10 @@ REFERENCES: dict[type, list[tuple[Callable[[object], Select], str]]] = {
         (lambda c: _count(bill_code_group_members, bill_code_group_members.c.bill_code_id == c.id), "bill code group"),
         (lambda c: _count(DocumentLine, DocumentLine.bill_code_id == c.id), "document line"),
         (lambda c: _count(LedgerEntry, LedgerEntry.bill_code_id == c.id), "ledger entry"),
+        (lambda c: _count(po_line_bill_codes, po_line_bill_codes.c.bill_code_id == c.id), "master PO line"),
+        (lambda c: _count(Delivery, Delivery.bill_code_id == c.id), "contract delivery"),
+        (lambda c: _count(CatalogCharge, CatalogCharge.bill_code_id == c.id), "catalog charge"),
+        (lambda c: _count(ServiceDeskCharge, ServiceDeskCharge.bill_code_id == c.id), "service desk charge"),
     ],
     BillCodeGroup: [
         (lambda g: _count(POLine, POLine.bill_code_group_id == g.id), "PO line"),
@@ -102,4 +115,8 @@ def delete_unreferenced(session: Session, model: type, pk, *, actor, label=str, 
         one = len(refs) == 1 and refs[0].startswith("1 ")
         raise Conflict(f"{label(obj)} cannot be deleted: {', '.join(refs)} {formatting.verb(1 if one else 2, 'refers', 'refer')} to it.")
     session.delete(obj)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:  # a reference the registry does not know yet (a test holds it to the schema's keys)
+        session.rollback()
+        raise Conflict(f"{label(obj)} cannot be deleted: other records refer to it.") from None
