@@ -218,6 +218,25 @@ def eligibility_errors(*, charge_type: str, override_allowed: bool) -> list[str]
     return errors
 
 
+def reasons_to_leave(*, charge_type: str, override_allowed: bool, override_amount: Decimal | None) -> list[str]:
+    """Why a PO-priced charge edited while the feature is Off stops using PO pricing (none: it keeps it).
+    Made recurring or no longer overridable it is not eligible; given an override amount the user chose
+    a fixed price that PO pricing would clear. The charge then behaves as a normal charge."""
+    reasons = []
+    if charge_type == "recurring":
+        reasons.append("it is recurring")
+    if not override_allowed:
+        reasons.append("it does not allow an override amount")
+    if override_amount is not None:
+        reasons.append("it has an override amount of its own")
+    return reasons
+
+
+def left_po_pricing(reasons: list[str]) -> str:
+    """How a charge taken off PO pricing (the feature being Off) says so: '… PO pricing (…): it is recurring'."""
+    return "it no longer uses PO pricing (turned off in Settings): " + " and ".join(reasons)
+
+
 def decimal_errors(value: Decimal | None, label: str, *, places: int, maximum: Decimal,
                    required: bool = False, positive: bool = False) -> list[str]:
     """A money-like input: not negative (or > 0), at most `places` decimals, within its column."""

@@ -220,7 +220,9 @@ def save_charge(session: Session, catalog_id: int, charge_id: int | None, data: 
                 expected_version: int | None = None) -> CatalogCharge:
     """A catalog default charge. Enabling PO pricing needs a non-recurring charge that allows an
     override, at most one per catalog; it clears the override amount and pre-fills the markups
-    from the settings where the charge has none. Refusals say which rule."""
+    from the settings where the charge has none. While the feature is Off (`data.po_pricing` None) the
+    flag is kept, unless the edit makes the charge ineligible or gives it an override amount: then it
+    leaves PO pricing (see pricing.reasons_to_leave). Refusals say which rule."""
     catalog = locked(session, EquipmentCatalog, catalog_id)
     if catalog is None:
         raise NotFound("No such catalog.")
@@ -238,6 +240,14 @@ def save_charge(session: Session, catalog_id: int, charge_id: int | None, data: 
         if charge is None or charge.catalog_id != catalog_id:
             raise NotFound("No such charge.")
     po_pricing = data.po_pricing if data.po_pricing is not None else bool(charge and charge.po_pricing)
+    leaving: list[str] = []
+    if data.po_pricing is None and po_pricing:
+        # the feature is Off: the flag is neither shown nor changed and the charge behaves as a normal one, so an
+        # edit making it ineligible or typing its own override amount takes it off PO pricing (never a refusal on
+        # the hidden flag, nor a typed amount dropped); an edit leaving those as they were keeps it
+        leaving = pricing.reasons_to_leave(charge_type=data.charge_type, override_allowed=data.override_allowed,
+                                           override_amount=override)
+        po_pricing = not leaving
     if data.markup_percent is None:
         percent = charge.markup_percent if charge else None
         flat = charge.markup_flat if charge else None
@@ -262,7 +272,7 @@ def save_charge(session: Session, catalog_id: int, charge_id: int | None, data: 
     if errors:
         session.rollback()
         raise ValidationFailed(errors)
-    audit.acting(session, actor)
+    audit.acting(session, actor, reason=f"Charge {name}: {pricing.left_po_pricing(leaving)}" if leaving else None)
     if charge is None:
         charge = CatalogCharge(catalog_id=catalog_id)
         session.add(charge)
@@ -275,6 +285,15 @@ def save_charge(session: Session, catalog_id: int, charge_id: int | None, data: 
     charge.po_pricing, charge.markup_percent, charge.markup_flat = po_pricing, percent, flat
     commit_unique(session, "po_pricing", "Only one charge per catalog can use PO pricing.")
     return charge
+
+
+def charge_saved_message(charge: CatalogCharge, *, was_po_priced: bool, settings: pricing.Settings) -> str:
+    """What saving a charge says; with the feature Off, also that the edit took the charge off PO pricing."""
+    if was_po_priced and not charge.po_pricing and not settings.enabled:
+        reasons = pricing.reasons_to_leave(charge_type=charge.charge_type, override_allowed=charge.override_allowed,
+                                           override_amount=charge.override_amount)
+        return f"Charge {charge} saved; {pricing.left_po_pricing(reasons)}."
+    return f"Charge {charge} saved."
 
 
 def get_charge(session: Session, catalog_id: int, charge_id: int) -> CatalogCharge:

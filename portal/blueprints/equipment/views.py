@@ -149,12 +149,13 @@ def edit_charge(catalog_id: int, charge_id: int | None):
     charge = service.get_charge(db.session, catalog_id, charge_id) if charge_id is not None else None
     settings = service.pricing_settings(db.session)
     form = _charge_form(settings, charge)
+    was_po_priced = bool(charge and charge.po_pricing)
     if form.validate_on_submit():
         saved = saved_or_shown(form, lambda: service.save_charge(
             db.session, catalog_id, charge_id, _charge_input(form, settings), actor=current_user,
             expected_version=form.expected_version()))
         if saved is not None:
-            flash(f"Charge {saved} saved.", "success")
+            flash(service.charge_saved_message(saved, was_po_priced=was_po_priced, settings=settings), "success")
             return redirect(url_for("equipment.catalog", catalog_id=catalog_id))
     return render_template("equipment/charge_form.html", form=form, catalog=catalog_obj, charge=charge,
                            settings=settings)
