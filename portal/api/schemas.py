@@ -1,11 +1,14 @@
 """Request and response schemas of the REST API (marshmallow; unknown fields are refused).
 
-Money and quantities travel as decimal strings ("1234.50"), never floats; dates as YYYY-MM-DD.
+Money and quantities travel as decimal strings ("1234.50"), never floats; dates as YYYY-MM-DD. Both are
+read by the portal's own rules (README "Input and output rules"): `parse_number`, `typed_day`.
 """
 from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from portal.domain.formatting import typed_day
+from portal.domain.numbers import parse_number
 from portal.domain.text import CONTROL_MESSAGE, has_control_characters
 
 MAX_ID = 2**31 - 1
@@ -41,9 +44,31 @@ def Money(**kw) -> fields.Decimal:  # noqa: N802
     return fields.Decimal(as_string=True, places=2, metadata=DECIMAL_DOC | kw.pop("metadata", {}), **kw)
 
 
-def DecimalText(**kw) -> fields.Decimal:  # noqa: N802
-    """A quantity, rate or percent as a decimal string ("7.5"); NaN and infinities are refused."""
-    return fields.Decimal(as_string=True, allow_nan=False, metadata=DECIMAL_DOC | kw.pop("metadata", {}), **kw)
+class DecimalText(fields.Decimal):
+    """A quantity, rate or percent as a decimal string ("7.5"), read as the forms read it (`parse_number`:
+    no exponent, NaN or infinity; thousands separators well placed): text it cannot read loads as None,
+    which the service refuses as it does a form's ("Line 1: enter the quantity and rate as numbers.").
+    A JSON number is refused here: a client's floats are not decimal."""
+
+    def __init__(self, **kw):
+        super().__init__(as_string=True, allow_nan=False, metadata=DECIMAL_DOC | kw.pop("metadata", {}), **kw)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError('Send the number as a decimal string such as "7.5", not a JSON number.')
+        return parse_number(value)
+
+
+class Day(fields.Date):
+    """A date, exactly YYYY-MM-DD as the portal takes every date (`typed_day`): ISO 8601's other forms
+    ("20261120", "2026-W47-5") and days the calendar lacks are refused with the field named."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = typed_day(value) if isinstance(value, str) else None
+        if day is None:
+            name = self.data_key or self.name
+            raise ValidationError(f"{name}: enter the date as YYYY-MM-DD (a day of the calendar).")
+        return day
 
 
 class Strict(Schema):
@@ -174,8 +199,8 @@ class PurchaseOrderSchema(Schema):
     number = fields.String(required=True)
     kind = fields.String(required=True, metadata={"enum": ["single_line", "multi_line", "multi_line_master"]})
     description = fields.String(required=True)
-    effective = fields.Date(required=True)
-    expiration = fields.Date(required=True)
+    effective = Day(required=True)
+    expiration = Day(required=True)
     tolerance_pct = DecimalText(allow_none=True, required=True)
     group_id = fields.Integer(allow_none=True, required=True)
     figures = fields.Nested(FiguresSchema, required=True)
@@ -198,7 +223,7 @@ class JobQuery(PageQuery):
     q = Text(max_length=100, load_default="")
     active_only = fields.Boolean(load_default=True)
     unassigned = fields.Boolean(load_default=False)
-    as_of = fields.Date()
+    as_of = Day()
 
 
 class JobOrderSchema(Schema):
@@ -208,8 +233,8 @@ class JobOrderSchema(Schema):
     debtor_id = fields.Integer(required=True)
     branch_id = fields.Integer(required=True)
     site = fields.String(required=True)
-    start_date = fields.Date(required=True)
-    discontinued_date = fields.Date(allow_none=True, required=True)
+    start_date = Day(required=True)
+    discontinued_date = Day(allow_none=True, required=True)
     po_reference = fields.String(allow_none=True, required=True)
 
 
@@ -219,16 +244,16 @@ class TargetSchema(Strict):
 
 
 class AsOfQuery(Strict):
-    as_of = fields.Date()
+    as_of = Day()
 
 
 class AssignmentSchema(Schema):
     id = fields.Integer(required=True)
     debtor_id = fields.Integer(required=True)
     target = fields.Nested(TargetSchema, required=True)
-    start_date = fields.Date(required=True)
-    manual_end = fields.Date(allow_none=True, required=True)
-    end = fields.Date(allow_none=True, required=True, metadata={"description": "computed on the as-of date"})
+    start_date = Day(required=True)
+    manual_end = Day(allow_none=True, required=True)
+    end = Day(allow_none=True, required=True, metadata={"description": "computed on the as-of date"})
     end_reason = fields.String(required=True)
     current = fields.Boolean(required=True)
     source = fields.String(required=True)
@@ -236,21 +261,21 @@ class AssignmentSchema(Schema):
 
 class AssignmentsSchema(Schema):
     job_id = fields.Integer(required=True)
-    as_of = fields.Date(required=True)
+    as_of = Day(required=True)
     assignments = fields.List(fields.Nested(AssignmentSchema), required=True)
     notices = fields.List(fields.String(), required=True)
 
 
 class AssignInput(Strict):
     target = fields.Nested(TargetSchema, required=True)
-    as_of = fields.Date(required=True)
-    start = fields.Date(metadata={"description": "answer to the start-date prompt (409 start_date)"})
+    as_of = Day(required=True)
+    start = Day(metadata={"description": "answer to the start-date prompt (409 start_date)"})
     remove_future = fields.Boolean(load_default=False,
                                    metadata={"description": "answer to the future-assignments prompt (409)"})
 
 
 class ClearInput(Strict):
-    as_of = fields.Date(required=True)
+    as_of = Day(required=True)
     replacement = fields.Nested(TargetSchema, metadata={"description": "assigned from the as-of date"})
 
 
@@ -262,8 +287,8 @@ class DocumentQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(["draft", "posted", "void"]))
     q = Text(max_length=100, load_default="", metadata={"description": "number or typed PO number (start), or a type"})
     po = Text(max_length=50, load_default="", metadata={"description": "documents with a line on this PO number"})
-    date_from = fields.Date()
-    date_to = fields.Date()
+    date_from = Day()
+    date_to = Day()
 
 
 class LineInput(Strict):
@@ -271,7 +296,7 @@ class LineInput(Strict):
     quantity = DecimalText(required=True)
     rate = DecimalText(required=True)
     job_id = Id(allow_none=True)
-    service_date = fields.Date(allow_none=True)
+    service_date = Day(allow_none=True)
     description = Text(max_length=300, load_default="")
     po_id = Id(allow_none=True, metadata={"description": "name the PO explicitly (the debtor's, eligible for the type)"})
 
@@ -279,10 +304,10 @@ class LineInput(Strict):
 class DocumentInput(Strict):
     debtor_id = Id(required=True)
     document_type_id = Id(required=True)
-    doc_date = fields.Date(required=True)
+    doc_date = Day(required=True)
     number = Text(max_length=30, load_default="", metadata={"description": "blank: the next number of the type"})
-    bill_from = fields.Date(allow_none=True)
-    bill_to = fields.Date(allow_none=True)
+    bill_from = Day(allow_none=True)
+    bill_to = Day(allow_none=True)
     po_number = Text(max_length=50, load_default="")
     notes = Text(max_length=4000, load_default="")
     lines = fields.List(fields.Nested(LineInput), required=True, validate=validate.Length(1, 500))
@@ -293,7 +318,7 @@ class DocumentLineSchema(Schema):
     line_no = fields.Integer(required=True)
     job_id = fields.Integer(allow_none=True, required=True)
     bill_code_id = fields.Integer(required=True)
-    service_date = fields.Date(allow_none=True, required=True)
+    service_date = Day(allow_none=True, required=True)
     description = fields.String(required=True)
     quantity = DecimalText(required=True)
     rate = DecimalText(required=True)
@@ -309,9 +334,9 @@ class DocumentSchema(Schema):
     document_type_id = fields.Integer(required=True)
     number = fields.String(required=True)
     status = fields.String(required=True, metadata={"enum": ["draft", "posted", "void"]})
-    doc_date = fields.Date(required=True)
-    bill_from = fields.Date(allow_none=True, required=True)
-    bill_to = fields.Date(allow_none=True, required=True)
+    doc_date = Day(required=True)
+    bill_from = Day(allow_none=True, required=True)
+    bill_to = Day(allow_none=True, required=True)
     po_number = fields.String(allow_none=True, required=True)
     total = Money(required=True)
 
@@ -361,7 +386,7 @@ class SpendQuery(PageQuery):
 class SpendDocumentSchema(Schema):
     document_id = fields.Integer(required=True)
     number = fields.String(required=True)
-    doc_date = fields.Date(required=True)
+    doc_date = Day(required=True)
     type_name = fields.String(required=True)
     amount = Money(required=True)
 

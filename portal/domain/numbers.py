@@ -68,10 +68,11 @@ def _format(value: Decimal, places: int) -> str:
 
 def column_problem(value: Decimal, column: Column) -> str | None:
     """Why `value` does not fit `column` as typed (too large, or more decimals than it keeps: refused,
-    never rounded); None when it fits. Signs are the caller's rule."""
+    never rounded); None when it fits. Signs are the caller's rule. Never raises: the size is compared
+    without decimal's context (`abs` of 1E+9999999 overflows it)."""
     if not value.is_finite():
         return f"Enter the {column.label} as a number."
-    if abs(value) > column.largest:
+    if value.copy_abs() > column.largest:
         return f"The {column.label} may be at most {_format(column.largest, column.places)}."
     if value != value.quantize(column.step):
         return f"The {column.label} may have at most {_WORDS.get(column.places, column.places)} decimals."
