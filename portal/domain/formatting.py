@@ -80,6 +80,18 @@ def typed_day(raw: str | None) -> date | None:
         return None
 
 
+BUSINESS_DAYS = (date(2000, 1, 1), date(2099, 12, 31))  # a document's dates lie within these
+
+
+def day_out_of_range(value: date | None, what: str, first: date = BUSINESS_DAYS[0],
+                     last: date = BUSINESS_DAYS[1]) -> str | None:
+    """Why a typed business date cannot be taken (None: it can, or there is none): a real calendar day such
+    as 0001-01-01 or 9999-12-31 is a slip of the keyboard, and a spreadsheet cannot even show it."""
+    if value is None or first <= value <= last:
+        return None
+    return f"{what} must be between {first.isoformat()} and {last.isoformat()}."
+
+
 def day(value) -> str:
     """A date as the portal shows every date: ISO 8601 (2026-07-01); a timestamp shows its date."""
     if value is None or value == "":

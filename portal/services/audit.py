@@ -25,6 +25,7 @@ SKIPPED = {"created_at", "created_by_id", "changed_at", "changed_by_id", "row_ve
 ACTOR_KEY = "actor_id"
 REASON_KEY = "audit_reason"
 NOTES_KEY = "audit_notes"
+DELETED_KEY = "audit_deleted"
 
 
 def acting(session: Session, actor, reason: str | None = None) -> None:
@@ -58,6 +59,7 @@ def _forget_notes(session: Session, transaction) -> None:
     """Notes last one transaction: one rolled back leaves nothing to record."""
     if transaction.parent is None:
         session.info.pop(NOTES_KEY, None)
+        session.info.pop(DELETED_KEY, None)
 
 
 def to_json(value):
@@ -109,8 +111,10 @@ def _changes(obj, *, created: bool = False, deleted: bool = False) -> dict:
         if key in SKIPPED:
             continue
         if isinstance(prop, ColumnProperty):
-            if deleted:
-                old, new = getattr(obj, key, None), None
+            if deleted:  # the values it had loaded (its row is gone: an expired one could not be read)
+                if key not in state.dict:
+                    continue
+                old, new = state.dict[key], None
             else:
                 hist = state.attrs[key].history
                 if not hist.has_changes() and not created:
@@ -149,29 +153,55 @@ def _stamp(session: Session, flush_context, instances) -> None:
             obj.row_version = (obj.row_version or 0) + 1
 
 
+def _row(session: Session, action: str, obj, changes: dict) -> dict:
+    scope_type, scope_id = _scope(obj)
+    return {"actor_id": actor_id(session), "entity_type": obj.__tablename__, "entity_id": _entity_id(obj),
+            "scope_type": scope_type, "scope_id": scope_id, "action": action, "summary": _label(obj),
+            "changes": changes, "reason": session.info.get(REASON_KEY)}
+
+
 @event.listens_for(Session, "after_flush")
 def _write_history(session: Session, flush_context) -> None:
-    """Every flush writes a history entry per record created, changed or deleted, with the fields that changed."""
+    """Every flush writes a history entry per record created or changed, with the fields that changed (the
+    deleted ones' entries follow, `_write_deletions`)."""
     rows = []
-    who = actor_id(session)
-    reason = session.info.get(REASON_KEY)
-    for action, objs in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
+    for action, objs in (("create", session.new), ("update", session.dirty)):
         for obj in objs:
             if not _audited(obj) or isinstance(obj, AuditEntry):
                 continue
             if action == "update" and not session.is_modified(obj, include_collections=True):
                 continue
-            changes = _changes(obj, created=action == "create", deleted=action == "delete") | _noted(session, obj)
+            changes = _changes(obj, created=action == "create") | _noted(session, obj)
             if action == "update" and not changes:
                 continue
-            scope_type, scope_id = _scope(obj)
-            rows.append({
-                "actor_id": who, "entity_type": obj.__tablename__, "entity_id": _entity_id(obj),
-                "scope_type": scope_type, "scope_id": scope_id, "action": action,
-                "summary": _label(obj), "changes": changes, "reason": reason,
-            })
+            rows.append(_row(session, action, obj, changes))
     if rows:
         session.connection().execute(insert(AuditEntry), rows)
+
+
+@event.listens_for(Session, "persistent_to_deleted")
+def _deleted(session: Session, obj) -> None:
+    """A record the flush deleted: asked for (`session.delete`) or an orphan its parent let go (a draft's line
+    removed, a master PO's line), which `session.deleted` never lists; its entry is written after the flush.
+    (A record found gone when it is read again goes the same way outside a flush: not a change made here.)"""
+    deleted = session.info.get(DELETED_KEY)
+    if deleted is not None and _audited(obj) and not isinstance(obj, AuditEntry):
+        deleted.append(obj)
+
+
+@event.listens_for(Session, "after_flush")
+def _collect_deletions(session: Session, flush_context) -> None:
+    """From here to `_write_deletions`, the flush marks what it deleted (`_deleted` collects them)."""
+    session.info[DELETED_KEY] = []
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _write_deletions(session: Session, flush_context) -> None:
+    """The history entries of the records the flush deleted, with the values they had."""
+    deleted = session.info.pop(DELETED_KEY, None)
+    if deleted:
+        session.connection().execute(insert(AuditEntry), [
+            _row(session, "delete", obj, _changes(obj, deleted=True) | _noted(session, obj)) for obj in deleted])
 
 
 # every row in one statement text whatever their number (compiled once, kept prepared by the connection):

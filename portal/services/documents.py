@@ -193,6 +193,10 @@ def _validate(session: Session, user, data: DocumentInput) -> tuple[dict[str, li
         add("document_type_id", "Choose a document type.")
     if data.doc_date is None:
         add("doc_date", "Enter the document date (YYYY-MM-DD).")
+    for name, value, what in (("doc_date", data.doc_date, "The document date"),
+                              ("bill_from", data.bill_from, "Bill From"), ("bill_to", data.bill_to, "Bill To")):
+        if problem := formatting.day_out_of_range(value, what):
+            add(name, problem)
     if data.bill_from and data.bill_to and data.bill_to < data.bill_from:
         add("bill_to", "The bill period must end on or after it starts.")
     if len(data.number) > 30:
@@ -242,6 +246,8 @@ def _validate(session: Session, user, data: DocumentInput) -> tuple[dict[str, li
             continue
         if len(line.description) > 300:
             add("lines", f"Line {n}: the description may have at most 300 characters.")
+        if problem := formatting.day_out_of_range(line.service_date, "the service date"):
+            add("lines", f"Line {n}: {problem}")
         try:
             priced.append((line, budget.line_amount(line.quantity, line.rate)))
         except budget.BudgetError as exc:
@@ -384,17 +390,27 @@ def save_draft(session: Session, user, doc_id: int | None, data: DocumentInput, 
     doc.number = data.number.strip() or doc.number
     doc.doc_date, doc.bill_from, doc.bill_to = data.doc_date, data.bill_from, data.bill_to
     doc.po_number, doc.notes = data.po_number.strip() or None, data.notes.strip()
-    doc.lines.clear()
+    kept = sorted(doc.lines, key=lambda l: l.line_no)
+    for gone in kept[len(priced):]:
+        doc.lines.remove(gone)  # deleted with its history entry
     try:
         session.flush()
     except IntegrityError:  # a number typed by hand that another document of the type has
         session.rollback()
         raise ValidationFailed({"number": ["A document of this type with that number exists."]})
+    # line n stays line n, changed where the form changed it: the history lists what changed, and a save that
+    # changed nothing writes nothing (replacing every line listed them all as created again on every save)
     for n, (line, amount) in enumerate(priced, start=1):
-        doc.lines.append(DocumentLine(
-            line_no=n, job_id=line.job_id, bill_code_id=line.bill_code_id, service_date=line.service_date,
-            description=line.description.strip(), quantity=line.quantity, rate=line.rate, amount=amount,
-            po_id=line.explicit_po_id, explicit_po=bool(line.explicit_po_id), source_line_id=line.source_line_id))
+        values = dict(job_id=line.job_id, bill_code_id=line.bill_code_id, service_date=line.service_date,
+                      description=line.description.strip(), quantity=line.quantity, rate=line.rate, amount=amount,
+                      po_id=line.explicit_po_id, explicit_po=bool(line.explicit_po_id),
+                      source_line_id=line.source_line_id)
+        if n > len(kept):
+            doc.lines.append(DocumentLine(line_no=n, **values))
+            continue
+        for key, value in values.items():
+            if getattr(kept[n - 1], key) != value:
+                setattr(kept[n - 1], key, value)
     doc.total = sum((a for _, a in priced), Decimal("0"))
     try:
         session.commit() if commit else session.flush()

@@ -146,3 +146,19 @@ def test_a_typed_job_naming_no_job_is_refused_not_saved_without_it(db_session, l
     picked = browser.post("/documents/new", {**shown, "line_job": [str(setup["job"].id)],
                                              "job_search": [f"{setup['job'].number} {setup['job'].title}"]})
     assert picked.status_code == 302 and _docs(db_session) == 1
+
+
+@pytest.mark.parametrize("box,typed,message", [
+    ("doc_date", "0001-01-01", "The document date must be between 2000-01-01 and 2099-12-31."),
+    ("doc_date", "9999-12-31", "The document date must be between 2000-01-01 and 2099-12-31."),
+    ("bill_from", "1999-12-31", "Bill From must be between 2000-01-01 and 2099-12-31."),
+    ("bill_to", "2100-01-01", "Bill To must be between 2000-01-01 and 2099-12-31."),
+    ("line_date", "9999-12-31", "Line 1: the service date must be between 2000-01-01 and 2099-12-31."),
+])
+def test_a_business_date_a_keyboard_slip_away_is_refused(db_session, login_as, setup, box, typed, message):
+    """Defect: documents took and posted any calendar day, 0001-01-01 to 9999-12-31 (no date warning on a job's
+    typed PO number), and the spreadsheet export wrote such a day as -693594. Refused with a message by the box."""
+    browser, _ = login_as("Billing Admin")
+    refused = browser.post("/documents/new", _form(setup, **{box: [typed] if box.startswith("line_") else typed}))
+    assert refused.status_code == 200 and message in refused.get_data(as_text=True)
+    assert _docs(db_session) == 0
