@@ -167,8 +167,10 @@ class POLine(Tracked, db.Model):
         back_populates="po_line", cascade="all, delete-orphan", lazy="joined", uselist=False
     )
     __table_args__ = (
-        UniqueConstraint("po_id", "line_no", name="uq_po_lines_po_line_no"),
-        UniqueConstraint("po_id", "bill_code_group_id", name="uq_po_lines_po_group"),
+        # checked at commit while a save reorders lines or swaps their groups (SET CONSTRAINTS … DEFERRED)
+        UniqueConstraint("po_id", "line_no", name="uq_po_lines_po_line_no", deferrable=True, initially="IMMEDIATE"),
+        UniqueConstraint("po_id", "bill_code_group_id", name="uq_po_lines_po_group", deferrable=True,
+                         initially="IMMEDIATE"),
         CheckConstraint("budget > 0", name="budget_positive"),
         CheckConstraint("length(trim(secondary_po_number)) > 0", name="secondary_not_blank"),
     )

@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ARRAY, Integer, any_, cast, func, or_, select, tuple_, update
+from sqlalchemy import ARRAY, Integer, any_, cast, func, or_, select, text, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -316,29 +316,51 @@ def _apply_lines(session: Session, po: PurchaseOrder, lines: tuple[LineInput, ..
                session.scalar(select(func.count()).select_from(DocumentLine).where(DocumentLine.po_line_id == lid)):
                 raise ValidationFailed({"lines": [f"Line {line.line_no} has documents drawn on it and cannot be removed."]})
             po.lines.remove(line)
+    drawn = _drawn_lines(session, keep)
+    for data, lid in zip(lines, line_ids):
+        line = existing.get(lid) if lid in keep else None
+        if line is not None and lid in drawn and line.bill_code_group_id != data.bill_code_group_id:
+            raise ValidationFailed({"lines": [f"Line {line.line_no} has documents drawn on it: its bill code group "
+                                              "cannot change (what they drew is counted by its bill codes)."]})
     session.flush()
+    # lines take their places and groups as the form has them, in any order (two lines may swap): the two UNIQUE
+    # constraints are checked at commit; a line that keeps its values is left alone, and out of the history
+    session.execute(text("SET CONSTRAINTS uq_po_lines_po_line_no, uq_po_lines_po_group DEFERRED"))
     for n, (data, lid) in enumerate(zip(lines, line_ids), start=1):
         line = existing.get(lid) if lid in keep else None
         if line is None:
             line = POLine(balance=POLineBalance(po_id=po.id) if po.id else None)
             po.lines.append(line)
-        line.line_no = -n  # renumbered below: UNIQUE (po, line_no) must hold at every step
-        line.budget, line.bill_code_group_id = data.budget, data.bill_code_group_id
-        line.secondary_po_number, line.description = data.secondary_po_number.strip(), data.description.strip()
+        _set_changed(line, line_no=n, budget=data.budget, bill_code_group_id=data.bill_code_group_id,
+                     secondary_po_number=data.secondary_po_number.strip(), description=data.description.strip())
     session.flush()
     for line in po.lines:
-        line.line_no = -line.line_no
         if line.balance is None:
             line.balance = POLineBalance(po_id=po.id)
     session.flush()
     coverage.sync_po(session, po.id)
 
 
+def _drawn_lines(session: Session, line_ids) -> set[int]:
+    """Which of the master lines documents drew on (a line or ledger entry names it)."""
+    if not line_ids:
+        return set()
+    return set(session.scalars(select(DocumentLine.po_line_id).where(DocumentLine.po_line_id.in_(line_ids)))) | \
+        set(session.scalars(select(LedgerEntry.po_line_id).where(LedgerEntry.po_line_id.in_(line_ids)).distinct()))
+
+
+def _set_changed(obj, **values) -> None:
+    """Set the attributes whose value differs (an unchanged one is left alone, and out of the history)."""
+    for key, value in values.items():
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)
+
+
 def _integrity_message(exc: IntegrityError) -> dict[str, list[str]]:
     """The form message for the database constraint a save broke (e.g. a PO number in use)."""
-    text = str(exc.orig)
+    said = str(exc.orig)
     for name, (fld, message) in CONSTRAINT_FIELDS.items():
-        if name in text:
+        if name in said:
             return {fld: [message]}
     return {"": ["The purchase order could not be saved because it conflicts with another record; reload and try again."]}
 

@@ -461,3 +461,78 @@ def test_an_edit_posted_back_unchanged_keeps_what_was_made_inactive_since(db_ses
     assert [e.document_type.name for e in db_session.get(PurchaseOrder, repair_only.id).eligible] == ["Repair Order"]
     assert db_session.get(PurchaseOrder, repair_only.id).alert_template_id == template.id
     assert [line.bill_code_group_id for line in db_session.get(PurchaseOrder, master.id).lines] == [labour.id]
+
+
+def test_a_master_pos_lines_history_lists_what_changed_and_an_unchanged_save_writes_none(db_session, login_as):
+    """Defects: a master PO's line removed never reached the history; every save (one changing nothing too) wrote
+    two renumberings a line ("Line 1 → -1", "-1 → 1") and a new line was created as "line -1". Now: lines created
+    with their numbers, an unchanged save writes nothing, a removed line is a delete entry, and swapping two lines'
+    groups saves (it answered "conflicts with another record; reload and try again")."""
+    browser, _ = login_as("Billing Admin")
+    debtor = factories.debtor(db_session)
+    labour = factories.bill_code_group(db_session, "Labour", ["ORD", "OT"])
+    expenses = factories.bill_code_group(db_session, "Expenses", ["EXP"])
+    created = browser.post("/purchase-orders/new", _form(
+        debtor_id=str(debtor.id), number="M-HIST", kind="multi_line_master", amount="", line_id=["", ""],
+        line_budget=["800.00", "200.00"], line_group=[str(labour.id), str(expenses.id)],
+        line_secondary=["M-A", "M-B"], line_description=["Labour", "Expenses"]))
+    assert created.status_code == 302
+    po = db_session.scalars(select(PurchaseOrder).where(PurchaseOrder.number == "M-HIST")).one()
+
+    def line_history():
+        db_session.expire_all()
+        return [(r.action, r.changes) for r in db_session.scalars(select(AuditEntry).where(
+            AuditEntry.entity_type == "po_lines").order_by(AuditEntry.id))]
+
+    assert [(a, c["line_no"]) for a, c in line_history()] == [("create", [None, 1]), ("create", [None, 2])]
+    edit = f"/purchase-orders/{po.id}/edit"
+    saved = browser.post(edit, _po_form_of(browser.get(edit).get_data(as_text=True)).data())
+    assert saved.status_code == 302 and len(line_history()) == 2
+    swap = _po_form_of(browser.get(edit).get_data(as_text=True)).data()
+    swap["line_group"] = [str(expenses.id), str(labour.id)]
+    swapped = browser.post(edit, swap)
+    assert swapped.status_code == 302, swapped.get_data(as_text=True)[-2000:]
+    db_session.expire_all()
+    assert [line.bill_code_group_id for line in db_session.get(PurchaseOrder, po.id).lines] == [expenses.id, labour.id]
+    first = _po_form_of(browser.get(edit).get_data(as_text=True)).data()
+    only_second = {k: (v[1:] if k.startswith("line_") else v) for k, v in first.items()}
+    assert browser.post(edit, only_second).status_code == 302
+    action, changes = line_history()[-2]
+    assert action == "delete" and changes["secondary_po_number"] == ["M-A", None]
+    assert line_history()[-1][1] == {"line_no": [2, 1]}  # the line left moved up, once
+    assert all(c["line_no"][1] is None or c["line_no"][1] > 0 for _, c in line_history() if "line_no" in c)
+
+
+def test_a_master_lines_group_cannot_change_once_documents_drew_on_it(db_session, login_as):
+    """Defect: a line's group changed after invoices drew on it: the line read "Training — Used 600" for ORD
+    charges, and the ORD charges were covered by no line. Refused while documents draw on it, as removing is."""
+    from portal.models import DocumentLine, POLine
+    from portal.services import documents
+
+    browser, _ = login_as("Billing Admin")
+    debtor = factories.debtor(db_session)
+    labour = factories.bill_code_group(db_session, "Labour", ["ORD", "OT"])
+    training = factories.bill_code_group(db_session, "Training", ["TRN"])
+    assert browser.post("/purchase-orders/new", _form(
+        debtor_id=str(debtor.id), number="M-DRAWN", kind="multi_line_master", amount="", line_id=[""],
+        line_budget=["1000.00"], line_group=[str(labour.id)], line_secondary=["M-A"],
+        line_description=["Labour"])).status_code == 302
+    po = db_session.scalars(select(PurchaseOrder).where(PurchaseOrder.number == "M-DRAWN")).one()
+    line = db_session.scalars(select(POLine).where(POLine.po_id == po.id)).one()
+    job = factories.job(db_session, debtor, factories.branch(db_session))
+    user = factories.user(db_session, role_name="Billing Admin")
+    ord_code = next(c for c in labour.bill_codes if c.code == "ORD")
+    doc = documents.save_draft(db_session, user, None, documents.DocumentInput(
+        debtor_id=debtor.id, document_type_id=factories.document_types(db_session)["Sales Invoice"].id,
+        number="", doc_date=date(2026, 3, 1),
+        lines=(documents.LineInput(job.id, ord_code.id, Decimal("6"), Decimal("100"), explicit_po_id=po.id),)))
+    db_session.execute(DocumentLine.__table__.update().where(DocumentLine.document_id == doc.id)
+                       .values(po_line_id=line.id))  # drawn on line 1, as posting draws
+    db_session.commit()
+    edit = f"/purchase-orders/{po.id}/edit"
+    form = _po_form_of(browser.get(edit).get_data(as_text=True)).data()
+    form["line_group"] = [str(training.id)]
+    refused = browser.post(edit, form).get_data(as_text=True)
+    assert "Line 1 has documents drawn on it: its bill code group cannot change" in refused
+    db_session.expire_all()
+    assert db_session.get(POLine, line.id).bill_code_group_id == labour.id
