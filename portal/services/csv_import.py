@@ -133,8 +133,14 @@ def parse(session: Session, user, text: str) -> Preview:
         doc = grouped.setdefault(key, {"debtor_id": debtor.id, "document_type_id": doc_type.id, "number": row["number"],
                                        "doc_date": doc_date, "bill_from": bill_from, "bill_to": bill_to, "lines": [],
                                        "row": n})
+        named = f"document {row['number']}" if row["number"] else f"the {doc_type.name} with no number"
         if doc["debtor_id"] != debtor.id:
-            preview.row_errors.append((n, f"document {row['number']} has rows for two debtors"))
+            preview.row_errors.append((n, f"{named} has rows for two debtors"))
+            continue
+        if (doc["doc_date"], doc["bill_from"], doc["bill_to"]) != (doc_date, bill_from, bill_to):
+            # one document has one date and bill period: a later row's would be dropped without a word
+            preview.row_errors.append((n, f"{named} has another date, bill_from or bill_to on row {doc['row']}: "
+                                          "a document's rows share them (a line's own day goes in service_date)"))
             continue
         doc["lines"].append(LineInput(job_id=job.id if job else None, bill_code_id=code.id, quantity=quantity,
                                       rate=rate, service_date=service, description=row.get("description", "")[:300],

@@ -121,3 +121,23 @@ def test_a_long_files_answer_names_the_first_twenty_documents():
     assert posted_message([f"A-{n}" for n in range(1, 21)]).endswith("A-19, A-20.")
     many = posted_message([f"A-{n}" for n in range(1, 5001)])
     assert many.startswith("5,000 documents posted: A-1, A-2,") and many.endswith("A-20 and 4,980 more.")
+
+
+def test_rows_of_one_document_with_another_date_or_bill_period_are_refused_not_dropped(db_session, login_as):
+    """Defect: rows of one document number with different dates became one document dated by the first row, the
+    later row's date dropped without a word (a line dated after the PO's expiry posted as inside it). A document's
+    rows share its date, bill_from and bill_to; a row with others is a row error naming the first row."""
+    browser, _ = login_as("Billing Admin")
+    _, _, job = _setup(db_session)
+    header = "document_type,number,date,bill_from,bill_to,debtor,job,bill_code,quantity,rate\n"
+    for second in ("2026-11-12,2026-11-01,2026-11-10", "2026-11-10,2026-11-02,2026-11-10",
+                   "2026-11-10,2026-11-01,2026-11-11"):
+        text = (header + f"Sales Invoice,IMPC-1,2026-11-10,2026-11-01,2026-11-10,ACME,{job.number},ORD,1,100\n"
+                + f"Sales Invoice,IMPC-1,{second},ACME,{job.number},ORD,2,50\n")
+        html = _upload(browser, text).get_data(as_text=True)
+        assert "document IMPC-1 has another date, bill_from or bill_to on row 2" in html, second
+        forced = browser.post("/documents/import", {"action": "post", "content": text}).get_data(as_text=True)
+        assert "Row 3" in forced and _count(db_session) == 0
+    same = (header + f"Sales Invoice,IMPC-2,2026-11-10,,,ACME,{job.number},ORD,1,100\n"
+            + f"Sales Invoice,IMPC-2,2026-11-10,,,ACME,{job.number},ORD,2,50\n")
+    assert "2 rows, 1 document" in _upload(browser, same).get_data(as_text=True)
