@@ -236,6 +236,20 @@ def target_valid_on(target: Target, day: date, po: POPeriod | None, group: Group
     return None
 
 
+def start_after_as_of(start: date, as_of: date, po: POPeriod | None, group: GroupInfo | None) -> str | None:
+    """Why a chosen start later than the as-of date cannot be taken (None: it can). Seed 004's prompt offers
+    the PO's effective date, the as-of date or a day between; a PO (or a group's PO) starting after the as-of
+    date starts on its effective date. Any other later day would leave the job unassigned on the as-of date
+    while the assignment said it was made then."""
+    if start <= as_of:
+        return None
+    firsts = {po.effective} if po is not None else {p.effective for p in group.pos} if group is not None else set()
+    if start in firsts:
+        return None
+    return (f"The assignment cannot start on {start.isoformat()}, after the as-of date {as_of.isoformat()}: choose "
+            "the PO's effective date, the as-of date or a day between (or move the as-of date).")
+
+
 def assign(timeline: list[Assignment], job_id: int, target: Target, as_of: date, *, start: date | None = None,
            remove_future: bool = False, po: POPeriod | None = None, group: GroupInfo | None = None,
            source: str = "manual", pos: dict[int, POPeriod] | None = None,
@@ -243,7 +257,7 @@ def assign(timeline: list[Assignment], job_id: int, target: Target, as_of: date,
     """Assign on the as-of date (or a chosen start): the current assignment must be cleared first,
     and future assignments are removed only after confirmation (seed 004's assignment rules)."""
     start = start or as_of
-    if problem := target_valid_on(target, start, po, group):
+    if problem := target_valid_on(target, start, po, group) or start_after_as_of(start, as_of, po, group):
         raise AssignmentError(problem)
     current = current_on(timeline, start, pos, groups)
     if current is not None:

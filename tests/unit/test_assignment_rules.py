@@ -241,3 +241,21 @@ def test_the_seal_names_the_jobs_target_and_day():
                   preview_seal(jobs_digest([1, 2, 3]), Target("po", 7), D(2026, 3, 2)),
                   preview_seal(jobs_digest([12, 3]), Target("po", 7), D(2026, 3, 1))):
         assert other != base
+
+
+def test_a_start_after_the_as_of_date_is_only_the_pos_own_first_day():
+    """Defect: a start after the as-of date (not the PO's effective date) was taken, leaving the job unassigned on
+    the as-of date; seed 004's prompt offers the effective date, the as-of date or a day between."""
+    po = POPeriod(1, "P", D(2026, 1, 1), D(2026, 12, 31))
+    later = POPeriod(2, "L", D(2026, 12, 1), D(2027, 6, 30))
+    as_of = D(2026, 11, 28)
+    for start in (D(2026, 1, 1), D(2026, 6, 1), as_of):
+        assert assignment_rules.start_after_as_of(start, as_of, po, None) is None
+    assert "cannot start on 2026-12-15, after the as-of date 2026-11-28" in \
+        assignment_rules.start_after_as_of(D(2026, 12, 15), as_of, po, None)
+    assert assignment_rules.start_after_as_of(D(2026, 12, 1), as_of, later, None) is None  # its effective date
+    group = GroupInfo(7, "G", True, (po, later))
+    assert assignment_rules.start_after_as_of(D(2026, 12, 1), as_of, None, group) is None
+    assert assignment_rules.start_after_as_of(D(2026, 12, 2), as_of, None, group) is not None
+    with pytest.raises(assignment_rules.AssignmentError, match="after the as-of date"):
+        assignment_rules.assign([], 1, Target("po", 1), as_of, start=D(2026, 12, 15), po=po)
