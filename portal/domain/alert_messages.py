@@ -74,3 +74,19 @@ def with_threshold_and_draw(message_template: str, message: str, threshold: Deci
         return message
     closing = f"Alert threshold {percent_text(threshold)}%; drawn {percent_text(drawn)}% of the amount."
     return f"{message.rstrip()} {closing}" if message.strip() else closing
+
+
+KIND_PREFIX = {"expiry": "Expiring soon: "}  # a forecast alert's closing sentence already names its kind
+
+
+def kind_subject(kind: str, subject: str) -> str:
+    """An alert's subject saying which kind it is: a template's one subject ("PO {po_number} at {percentage}%")
+    serves thresholds, expiry and forecast alerts alike, and an expiry alert read as a budget one."""
+    return KIND_PREFIX.get(kind, "") + subject
+
+
+def expiry_closing(expiration, days_left: int, warn_days: int) -> str:
+    """The sentence an "expires in N days" alert ends with, whatever its template says."""
+    left = "today" if days_left == 0 else f"in {days_left} day{'s' if days_left != 1 else ''}"
+    return (f"Expiry alert: the PO expires on {expiration.isoformat()}, {left} (the template warns "
+            f"{warn_days} days before).")

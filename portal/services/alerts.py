@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from portal.domain import budget
 from portal.domain import forecast as forecast_rules
-from portal.domain.alert_messages import drawn_percent, percent_text, render_alert, with_threshold_and_draw
+from portal.domain.alert_messages import (drawn_percent, expiry_closing, kind_subject, percent_text, render_alert,
+                                          with_threshold_and_draw)
 from portal.models import Alert, AlertTemplate, POBalance, PurchaseOrder, Role, User
 from portal.services import forecasts, notifications, outbox
 
@@ -34,6 +35,7 @@ def _raise(session: Session, po: PurchaseOrder, kind: str, threshold: Decimal, v
     """Fire a PO's alert (disarmed until re-armed): notify its recipients and mail those not on the daily digest."""
     template = po.alert_template
     subject, message = render_alert(template.subject, template.message, values)
+    subject = kind_subject(kind, subject)
     if kind == "threshold":
         message = with_threshold_and_draw(template.message, message, threshold, Decimal(values["drawn"]))
     if closing:
@@ -103,7 +105,8 @@ def scan_expiring(session: Session, today: date) -> list[str]:
             continue
         balance = budget.Balance.of(po.amount, po.balance)
         pct = (balance.subtotal * 100 / po.amount).quantize(Decimal("1")) if po.amount else Decimal("0")
-        subjects.append(_raise(session, po, "expiry", Decimal(days), _values(po, balance, pct)))
+        subjects.append(_raise(session, po, "expiry", Decimal(days), _values(po, balance, pct),
+                               expiry_closing(po.expiration, (po.expiration - today).days, days)))
     session.commit()
     return subjects
 

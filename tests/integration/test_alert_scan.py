@@ -28,3 +28,25 @@ def test_expiry_alerts_are_raised_once_when_due(app, db_session):
     note = db_session.scalars(select(Notification)).one()
     assert note.user_id == lead.id and "9,900.00 unused" in note.body
     assert db_session.scalar(select(func.count()).select_from(OutboxEmail)) == 1
+
+
+def test_an_expiry_alert_says_it_is_one_whatever_its_template_says(app, db_session):
+    """Defect: an "expires in N days" alert on the usual threshold template read "PO EXP-2 … at 0%" / "has passed 0%
+    of its amount" and never said the PO was expiring. Its subject says so, and its message ends saying when."""
+    role = db_session.scalar(select(Role).where(Role.name == "Billing Admin"))
+    factories.user(db_session, role_name="Billing Admin")
+    template = AlertTemplate(name="Standard-like", thresholds=[75], days_before_expiry=30,
+                             subject="PO {po_number} at {percentage}%",
+                             message="PO {po_number} has passed {percentage}% of its amount.", recipient_roles=[role])
+    db_session.add(template)
+    db_session.commit()
+    factories.po(db_session, factories.debtor(db_session), "EXP-2", expiration=date(2026, 12, 10),
+                 alert_template_id=template.id)
+    due = app.test_cli_runner().invoke(args=["alerts", "scan", "--today", "2026-11-28"])
+    assert "1 expiry alert raised" in due.output
+    note = db_session.scalars(select(Notification)).one()
+    assert note.subject == "Expiring soon: PO EXP-2 at 0%"
+    assert note.body.endswith("Expiry alert: the PO expires on 2026-12-10, in 12 days (the template warns 30 days "
+                              "before).")
+    mail = db_session.scalars(select(OutboxEmail)).one()
+    assert mail.subject == note.subject
