@@ -241,3 +241,28 @@ def test_a_date_filter_short_of_its_shape_is_answered_not_dropped(page, sign_in)
     expect(page.locator("#document-rows")).to_contain_text(
         "From: enter the date as YYYY-MM-DD; the list is not filtered by it.")
     expect(page.locator("#doc-from")).to_have_value("2026-4-1")
+
+
+def test_a_line_added_while_the_types_rows_are_on_their_way_is_kept(page, sign_in, db_session):
+    """Defect (found when the type's change began redrawing the rows): "Add line" clicked while that redraw was on
+    its way added its row, and the redraw, answering later, replaced the rows without it. The two are queued on the
+    form now: the redraw first, then the new row, which offers the POs the chosen type may name."""
+    sign_in(page, "Billing Admin")
+    types = factories.document_types(db_session)
+    debtor = factories.debtor(db_session, "ACME")
+    factories.po(db_session, debtor, "ORDERS-ONLY", types=[types["Sales Order"]])
+    factories.po(db_session, debtor, "INVOICES-ONLY", types=[types["Sales Invoice"]])
+    page.goto(f"/documents/new?debtor_id={debtor.id}")
+    held = []
+    page.route("**/documents/lines", lambda route: held.append(route))
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/documents/lines")):
+        page.select_option("#document_type_id", label="Sales Invoice")
+    page.click("text=Add line")
+    with page.expect_response(lambda r: r.url.endswith("/documents/line-row")):
+        held[0].continue_()
+    page.unroute("**/documents/lines")
+    rows = page.locator("#document-lines tr")
+    expect(rows).to_have_count(1)
+    picker = rows.first.locator("[name=line_po]")
+    expect(picker).to_contain_text("INVOICES-ONLY")
+    expect(picker).not_to_contain_text("ORDERS-ONLY")

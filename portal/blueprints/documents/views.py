@@ -64,10 +64,11 @@ def _edit(doc=None):
     form = DocumentForm(obj=doc) if request.method == "GET" else DocumentForm()
     _choices(form)
     # another debtor: the rows come back with that debtor's jobs and POs, what was typed kept
-    # another debtor or type: the rows come back with the POs it may name
+    # another debtor or type: the rows come back with the POs it may name (queued with "Add line" on the form,
+    # so a row added while they are on their way is neither lost nor left out)
     form.debtor_id.render_kw = form.document_type_id.render_kw = {
         "hx-post": url_for("documents.lines"), "hx-trigger": "change", "hx-include": "#document-form",
-        "hx-target": "#document-lines", "hx-swap": "outerHTML"}
+        "hx-target": "#document-lines", "hx-swap": "outerHTML", "hx-sync": "#document-form:queue all"}
     lines: tuple = ()
     if request.method == "GET":
         if doc is None:
