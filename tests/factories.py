@@ -120,6 +120,18 @@ def assignment(session, job_obj, *, po=None, group=None, start, end=None, source
     return obj
 
 
+def customer(session, code: str = "ACME") -> dict:
+    """A debtor with PO 4500 (1,000.00) and a job assigned to it from 2026-01-01: the customer a service desk
+    item or a document is for."""
+    from datetime import date
+
+    debtor_row = debtor(session, code)
+    po_row = po(session, debtor_row, "4500", amount="1000")
+    job_row = job(session, debtor_row)
+    assignment(session, job_row, po=po_row, start=date(2026, 1, 1))
+    return {"debtor": debtor_row, "po": po_row, "job": job_row}
+
+
 def equipment_setup(session, *, selection="off", pricing_method="average", percent=None, flat=None):
     """Routers: a supplier, an equipment type, a catalog with a PO-priced charge (default 75.00) and a
     recurring one, two supplier POs (SPO-1001: 2 @ 100; SPO-1007: 1 @ 130 and 3 @ 90.50) and an

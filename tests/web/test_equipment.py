@@ -2,7 +2,6 @@
 service desk items (pricing, pickers, overrides, closing and invoicing) and bad input."""
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal as D
 
 import pytest
@@ -29,11 +28,7 @@ def _charge_form(eq, **kw):
 
 @pytest.fixture
 def customer(db_session):
-    debtor = factories.debtor(db_session, "ACME")
-    po = factories.po(db_session, debtor, "4500", amount="1000")
-    job = factories.job(db_session, debtor)
-    factories.assignment(db_session, job, po=po, start=date(2026, 1, 1))
-    return {"debtor": debtor, "po": po, "job": job}
+    return factories.customer(db_session)
 
 
 def _item(browser, db_session, customer, **kw):

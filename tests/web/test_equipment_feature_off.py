@@ -4,7 +4,6 @@ making it recurring or no longer overridable, takes it off PO pricing and says s
 changes nothing. Never "saved" and then dropped, never a refusal on a hidden field."""
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal as D
 
 import pytest
@@ -19,11 +18,7 @@ LEFT = "saved; it no longer uses PO pricing (turned off in Settings): "
 
 @pytest.fixture
 def customer(db_session):
-    debtor = factories.debtor(db_session, "ACME")
-    po = factories.po(db_session, debtor, "4500", amount="1000")
-    job = factories.job(db_session, debtor)
-    factories.assignment(db_session, job, po=po, start=date(2026, 1, 1))
-    return {"debtor": debtor, "po": po, "job": job}
+    return factories.customer(db_session)
 
 
 @pytest.fixture
