@@ -168,6 +168,15 @@ def update_debtor(session: Session, debtor_id: int, data: DebtorInput, *, actor,
     return _save(session, debtor, data)
 
 
+def inactive_problem(debtor: Debtor | None, kept_id: int | None = None) -> str | None:
+    """Why `debtor` takes no new job order, PO, document or service desk item (None: it may): it was made
+    inactive, so the pickers leave it out and a form posted with it anyway is refused. A record that already
+    has it (`kept_id`) keeps it through an edit."""
+    if debtor is None or debtor.active or debtor.id == kept_id:
+        return None
+    return f"{debtor.code} is inactive: it takes no new work (make it active again on its page first)."
+
+
 def delete_debtor(session: Session, debtor_id: int, *, actor) -> None:
     """Delete a debtor nothing refers to (POs, groups, jobs, documents, contracts, service desk items: the
     references registry counts them and names them in the refusal)."""

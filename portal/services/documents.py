@@ -18,6 +18,7 @@ from portal.models import (BillCode, Debtor, Document, DocumentLine, DocumentTyp
                            POEligibleType, PurchaseOrder)
 from portal.services import audit, search, statement_constants as constant
 from portal.services.job_visibility import branch_limit, may_see, visible
+from portal.services.debtors import inactive_problem
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.services.funding import Funding, Resolver
 from portal.services.locks import locked
@@ -181,14 +182,18 @@ def check_lines_visible(user, lines) -> None:
                         "those branches must change it.")
 
 
-def _validate(session: Session, user, data: DocumentInput) -> tuple[dict[str, list[str]], list[tuple[LineInput, Decimal]]]:
-    """Every problem with a document at once, and each valid line with its amount (quantity × rate, never rounded)."""
+def _validate(session: Session, user, data: DocumentInput,
+              kept_debtor_id: int | None = None) -> tuple[dict[str, list[str]], list[tuple[LineInput, Decimal]]]:
+    """Every problem with a document at once, and each valid line with its amount (quantity × rate, never rounded).
+    `kept_debtor_id`: the draft's own debtor, which an edit may keep though it was made inactive since."""
     errors: dict[str, list[str]] = {}
     add = lambda f, m: errors.setdefault(f, []).append(m)  # noqa: E731
     debtor = session.get(Debtor, data.debtor_id) if data.debtor_id else None
     doc_type = session.get(DocumentType, data.document_type_id) if data.document_type_id else None
     if debtor is None:
         add("debtor_id", "Choose the debtor.")
+    elif problem := inactive_problem(debtor, kept_debtor_id):
+        add("debtor_id", problem)
     if doc_type is None or not doc_type.active:
         add("document_type_id", "Choose a document type.")
     if data.doc_date is None:
@@ -361,10 +366,12 @@ def save_draft(session: Session, user, doc_id: int | None, data: DocumentInput, 
                expected_version: int | None = None, source_document_id: int | None = None,
                commit: bool = True) -> Document:
     """Create or replace a draft and its lines; posted and void documents are never edited."""
-    errors, priced = _validate(session, user, data)
+    kept = session.execute(select(Document.debtor_id, Document.source_document_id)
+                           .where(Document.id == doc_id)).first() if doc_id is not None else None
+    errors, priced = _validate(session, user, data, kept.debtor_id if kept else None)
     if not errors:
         if doc_id is not None:
-            source_document_id = session.scalar(select(Document.source_document_id).where(Document.id == doc_id))
+            source_document_id = kept.source_document_id if kept else None
         _check_sources(session, data, source_document_id, errors, doc_id)
     if errors:
         raise ValidationFailed(errors)

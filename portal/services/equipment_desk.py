@@ -16,7 +16,7 @@ from portal.models import (CatalogCharge, Debtor, Document, DocumentType, Equipm
                            JobOrder, PurchaseOrder, ServiceDeskCharge, ServiceDeskEquipment, ServiceDeskItem, SupplierPO,
                            SupplierPOLine)
 from portal.services import audit, documents, equipment
-from portal.services.debtors import DebtorOption, all_debtors, like_pattern
+from portal.services.debtors import DebtorOption, all_debtors, inactive_problem, like_pattern
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.job_visibility import branch_limit, get_job, visible
 from portal.services.locks import locked
@@ -104,8 +104,10 @@ class ItemInput:
     set_supplier_po: bool = False  # only with a Specific mode is the supplier PO picker on the form
 
 
-def _validate_item(session: Session, user, data: ItemInput) -> dict[str, list[str]]:
-    """An item needs a description and a debtor; its job and customer PO, if chosen, are the debtor's."""
+def _validate_item(session: Session, user, data: ItemInput,
+                   kept_debtor_id: int | None = None) -> dict[str, list[str]]:
+    """An item needs a description and an active debtor (or the one it has); its job and customer PO, if chosen,
+    are the debtor's."""
     errors: dict[str, list[str]] = {}
     description = (data.description or "").replace("\x00", "").strip()
     if not description:
@@ -115,6 +117,8 @@ def _validate_item(session: Session, user, data: ItemInput) -> dict[str, list[st
     debtor = session.get(Debtor, data.debtor_id) if data.debtor_id else None
     if debtor is None:
         errors["debtor_id"] = ["Choose the debtor."]
+    elif problem := inactive_problem(debtor, kept_debtor_id):
+        errors["debtor_id"] = [problem]
     if data.job_id is not None:
         try:
             job = get_job(session, user, data.job_id)
@@ -134,7 +138,8 @@ def _validate_item(session: Session, user, data: ItemInput) -> dict[str, list[st
 def save_item(session: Session, user, item_id: int | None, data: ItemInput, *,
               expected_version: int | None = None) -> ServiceDeskItem:
     """Create an item, or edit an open one (debtor, job, customer PO, description, supplier PO)."""
-    errors = _validate_item(session, user, data)
+    kept = session.scalar(select(ServiceDeskItem.debtor_id).where(ServiceDeskItem.id == item_id)) if item_id else None
+    errors = _validate_item(session, user, data, kept)
     if errors:
         session.rollback()
         raise ValidationFailed(errors)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from portal.domain.assignment import Target, enforcement_refusal, must_keep_po
 from portal.models import Branch, Debtor, DocumentType, JobOrder, JobPOAssignment, Role, User, user_branches, user_roles
 from portal.services import audit, search, statement_constants as constant
-from portal.services.debtors import DebtorOption, all_debtors, like_pattern
+from portal.services.debtors import DebtorOption, all_debtors, inactive_problem, like_pattern
 from portal.services import assignments
 from portal.services.errors import ValidationFailed
 from portal.services.job_visibility import (active_and_unassigned_on_clause, active_on_clause, assigned_on_clause,
@@ -165,7 +165,8 @@ class JobInput:
     target: Target | None = None  # the PO or group chosen on the form
 
 
-def _validate(session: Session, user, data: JobInput, keep_consultant: int | None = None) -> dict[str, list[str]]:
+def _validate(session: Session, user, data: JobInput, keep_consultant: int | None = None,
+              keep_debtor: int | None = None) -> dict[str, list[str]]:
     """A job needs a title, a start date (not after its discontinued date), a debtor and one of the user's
     branches; its consultant is one the picker offers (`consultants`: the job's own kept on an edit)."""
     errors: dict[str, list[str]] = {}
@@ -181,6 +182,8 @@ def _validate(session: Session, user, data: JobInput, keep_consultant: int | Non
         errors["discontinued_date"] = ["The discontinued date must be on or after the start date."]
     if data.debtor_id is None or session.get(Debtor, data.debtor_id) is None:
         errors["debtor_id"] = ["Choose the debtor."]
+    elif problem := inactive_problem(session.get(Debtor, data.debtor_id), keep_debtor):
+        errors["debtor_id"] = [problem]
     if data.branch_id is None or session.get(Branch, data.branch_id) is None or \
             (branch_limit(user) and data.branch_id not in branch_limit(user)):
         errors["branch_id"] = ["Choose one of your branches."]
@@ -228,8 +231,9 @@ def update_job(session: Session, user, job_id: int, data: JobInput, *, expected_
     """Edit a job. A new debtor keeps the old assignments (shown under the old debtor, read-only,
     ended the day before the move); moving to a debtor that enforces POs needs one of its POs or groups
     (seed 003)."""
-    current = session.scalar(select(JobOrder.consultant_id).where(JobOrder.id == job_id))
-    errors = _validate(session, user, data, keep_consultant=current)
+    current = session.execute(select(JobOrder.consultant_id, JobOrder.debtor_id).where(JobOrder.id == job_id)).first()
+    errors = _validate(session, user, data, keep_consultant=current and current.consultant_id,
+                       keep_debtor=current and current.debtor_id)
     if errors:
         raise ValidationFailed(errors)
     audit.acting(session, user)

@@ -20,6 +20,7 @@ from portal.services import statement_constants as constant
 from portal.services.locks import locked
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.services.paging import Page, paginate, window_edge
+from portal.services.debtors import inactive_problem
 from portal.services.references import delete_unreferenced
 
 CONSTRAINT_FIELDS = {
@@ -373,6 +374,8 @@ def create_po(session: Session, debtor_id: int, data: POInput, *, actor,
     if debtor is None:
         raise NotFound("No such debtor.")
     errors = _check_rules(session, debtor_id, data, None)
+    if problem := inactive_problem(debtor):
+        errors.setdefault("debtor_id", []).append(problem)
     if errors:
         raise ValidationFailed(errors)
     po = PurchaseOrder(debtor_id=debtor_id, balance=POBalance())
