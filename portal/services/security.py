@@ -7,12 +7,14 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from portal.domain import formatting
 from portal.authz import CATALOGUE, DEFAULT_ROLES, GRANTED, LEVELS, check_declared
 from portal.models import Branch, Role, RoleGrant, User
 from portal.services import audit
 from portal.services.errors import Conflict, NotFound, ValidationFailed
+from portal.services.locks import locked
 from portal.services.passwords import hash_password, password_problems, verify_dummy, verify_password
 from portal.services.sessions import end_all
 
@@ -146,11 +148,15 @@ def create_user(session: Session, *, actor, username: str, full_name: str, passw
 
 
 def update_user(session: Session, user_id: int, *, actor, full_name: str, email: str, active: bool,
-                role_ids=(), branch_ids=(), password: str | None = None) -> User:
-    """Edit a user; deactivating or setting a password signs them out everywhere."""
-    user = session.get(User, user_id)
+                role_ids=(), branch_ids=(), password: str | None = None,
+                expected_version: int | None = None) -> User:
+    """Edit a user; deactivating or setting a password signs them out everywhere. The user row is locked and
+    a form opened before another change is refused (`expected_version`): two administrators' saves never undo
+    each other (a stale form re-activated a deactivated user), nor collide on the user's roles."""
+    user = locked(session, User, user_id)
     if user is None:
         raise NotFound("No such user.")
+    _current(session, user, expected_version)
     errors = _user_errors(user.username, full_name, password or None)
     if errors:
         raise ValidationFailed(errors)
@@ -174,9 +180,19 @@ def update_user(session: Session, user_id: int, *, actor, full_name: str, email:
     return user
 
 
+def _current(session: Session, obj, expected_version: int | None) -> None:
+    """Refuse a change from a form opened before another (audit.check_version), the row lock let go."""
+    try:
+        audit.check_version(obj, expected_version)
+    except Conflict:
+        session.rollback()
+        raise
+
+
 def save_role(session: Session, role_id: int | None, *, actor, name: str, description: str,
-              grants: dict[str, str]) -> Role:
-    """Create or edit a role and its grants from the permission catalogue."""
+              grants: dict[str, str], expected_version: int | None = None) -> Role:
+    """Create or edit a role and its grants from the permission catalogue (locked, and refused from a stale form:
+    a grant revoked meanwhile came back with another administrator's edit of the description)."""
     errors: dict[str, list[str]] = {}
     if not name.strip():
         errors["name"] = ["Enter a name."]
@@ -199,9 +215,10 @@ def save_role(session: Session, role_id: int | None, *, actor, name: str, descri
         role = Role(name=name.strip(), description=description.strip())
         session.add(role)
     else:
-        role = session.get(Role, role_id)
+        role = locked(session, Role, role_id)
         if role is None:
             raise NotFound("No such role.")
+        _current(session, role, expected_version)
         if "security" not in clean and _loses_security(actor, role):
             raise ValidationFailed({"grants": ["You cannot remove your own access to security."]})
         role.name, role.description = name.strip(), description.strip()
@@ -211,6 +228,7 @@ def save_role(session: Session, role_id: int | None, *, actor, name: str, descri
             role.grants.remove(grant)
         elif grant.level != clean[item]:
             grant.level = clean[item]
+            flag_modified(role, "name")  # a grant's level is the role's change too: its version moves on
     for item, level in clean.items():
         if item not in current:
             role.grants.append(RoleGrant(item=item, level=level))
@@ -241,8 +259,10 @@ def delete_role(session: Session, role_id: int, *, actor) -> None:
     session.commit()
 
 
-def save_branch(session: Session, branch_id: int | None, *, actor, code: str, name: str) -> Branch:
-    """Add or change a branch: a code (upper case, unique) and a name, each within its length."""
+def save_branch(session: Session, branch_id: int | None, *, actor, code: str, name: str,
+                expected_version: int | None = None) -> Branch:
+    """Add or change a branch: a code (upper case, unique) and a name, each within its length; a change from a
+    form opened before another is refused."""
     errors = {}
     if not code.strip() or len(code) > 20:
         errors["code"] = ["Enter a code of at most 20 characters."]
@@ -251,9 +271,11 @@ def save_branch(session: Session, branch_id: int | None, *, actor, code: str, na
     if errors:
         raise ValidationFailed(errors)
     audit.acting(session, actor)
-    branch = Branch() if branch_id is None else session.get(Branch, branch_id)
+    branch = Branch() if branch_id is None else locked(session, Branch, branch_id)
     if branch is None:
         raise NotFound("No such branch.")
+    if branch_id is not None:
+        _current(session, branch, expected_version)
     branch.code, branch.name = code.strip().upper(), name.strip()
     session.add(branch)
     try:

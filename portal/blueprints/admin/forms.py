@@ -1,9 +1,8 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.blueprints.forms import int_or_none
+from portal.blueprints.forms import VersionedForm, int_or_none
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -11,7 +10,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class UserForm(FlaskForm):
+class UserForm(VersionedForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=80)])
     full_name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
     email = StringField("E-mail", validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
@@ -21,11 +20,11 @@ class UserForm(FlaskForm):
     branches = MultiCheckboxField("Limited to branches (none ticked: every branch)", coerce=int_or_none)
 
 
-class RoleForm(FlaskForm):
+class RoleForm(VersionedForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=80)])
     description = TextAreaField("Description", validators=[Length(max=400)])
 
 
-class BranchForm(FlaskForm):
+class BranchForm(VersionedForm):
     code = StringField("Code", validators=[DataRequired(), Length(max=20)])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])

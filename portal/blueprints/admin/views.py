@@ -8,7 +8,7 @@ from portal.domain import formatting
 from portal.authz import CATALOGUE, LEVELS, requires
 from portal.blueprints.admin.forms import BranchForm, RoleForm, UserForm
 from portal.blueprints.maintenance.forms import SettingsForm
-from portal.blueprints.forms import apply_errors
+from portal.blueprints.forms import apply_errors, saved_or_shown
 from portal.extensions import db
 from portal.services import api_tokens, security, sessions as user_sessions, settings as settings_service
 from portal.services.errors import Conflict, ValidationFailed
@@ -56,17 +56,12 @@ def edit_user(user_id: int):
         form.roles.data = [r.id for r in user.roles]
         form.branches.data = [b.id for b in user.branches]
     form.username.data = user.username  # the username is fixed once made
-    if form.validate_on_submit():
-        try:
-            security.update_user(
-                db.session, user_id, actor=current_user, full_name=form.full_name.data,
-                email=form.email.data or "", active=bool(form.active.data), role_ids=form.roles.data,
-                branch_ids=form.branches.data, password=form.password.data or None)
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            flash("User saved.", "success")
-            return redirect(url_for("admin.users"))
+    if form.validate_on_submit() and saved_or_shown(form, lambda: security.update_user(
+            db.session, user_id, actor=current_user, full_name=form.full_name.data, email=form.email.data or "",
+            active=bool(form.active.data), role_ids=form.roles.data, branch_ids=form.branches.data,
+            password=form.password.data or None, expected_version=form.expected_version())):
+        flash("User saved.", "success")
+        return redirect(url_for("admin.users"))
     return _user_page(form, user)
 
 
@@ -116,13 +111,11 @@ def edit_role(role_id: int | None):
     grants = role.grant_map() if role else {}
     if form.validate_on_submit():
         grants = _grants_from_request()
-        try:
-            role = security.save_role(db.session, role_id, actor=current_user, name=form.name.data,
-                                      description=form.description.data or "", grants=grants)
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            flash(f"Role {role.name} saved.", "success")
+        saved = saved_or_shown(form, lambda: security.save_role(
+            db.session, role_id, actor=current_user, name=form.name.data, description=form.description.data or "",
+            grants=grants, expected_version=form.expected_version()))
+        if saved is not None:
+            flash(f"Role {saved.name} saved.", "success")
             return redirect(url_for("admin.roles"))
     return render_template("admin/role_form.html", form=form, role=role, grants=grants,
                            catalogue=CATALOGUE, levels=LEVELS)
@@ -154,14 +147,11 @@ def edit_branch(branch_id: int | None):
     if branch_id is not None:
         branch = security.get_branch(db.session, branch_id)
     form = BranchForm(obj=branch)
-    if form.validate_on_submit():
-        try:
-            security.save_branch(db.session, branch_id, actor=current_user, code=form.code.data, name=form.name.data)
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            flash("Branch saved.", "success")
-            return redirect(url_for("admin.branches"))
+    if form.validate_on_submit() and saved_or_shown(form, lambda: security.save_branch(
+            db.session, branch_id, actor=current_user, code=form.code.data, name=form.name.data,
+            expected_version=form.expected_version())):
+        flash("Branch saved.", "success")
+        return redirect(url_for("admin.branches"))
     return render_template("admin/branch_form.html", form=form, branch=branch)
 
 

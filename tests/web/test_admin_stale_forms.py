@@ -1,0 +1,69 @@
+"""Users, roles and branches are edited as every other record is: a form opened before someone else's change
+is refused with a message and changes nothing, so two administrators' saves never undo each other."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from portal.models import Branch, Role, RoleGrant, User
+from tests import factories
+from tests.web.forms_walk import post_forms
+
+STALE = "was changed by someone else since you opened it"
+
+
+def _form(browser, url: str) -> dict:
+    [form] = [f for f in post_forms(browser.get(url).get_data(as_text=True)) if "csrf_token" in f.data()
+              and "row_version" in f.data()]
+    return form.data()
+
+
+def test_a_stale_user_form_does_not_undo_a_deactivation(db_session, login_as):
+    """Defect: admin A deactivated a user; admin B's older form, changing only the name, saved and made the user
+    active again (and gave back a role A had taken away), without a word."""
+    a, _ = login_as("Administrator")
+    target = factories.user(db_session, "connie", "Consultant")
+    url = f"/admin/users/{target.id}/edit"
+    older = _form(a, url)
+    now = _form(a, url)
+    now.pop("active", None)
+    assert a.post(url, now).status_code == 302
+    older["full_name"] = ["Connie Sultan (B)"]
+    stale = a.post(url, older)
+    assert stale.status_code == 200 and STALE in stale.get_data(as_text=True)
+    db_session.expire_all()
+    user = db_session.get(User, target.id)
+    assert not user.active and user.full_name != "Connie Sultan (B)"
+
+
+def test_a_stale_role_form_does_not_bring_back_a_revoked_grant(db_session, login_as):
+    """Defect: A lowered a role's job_orders grant to view; B's older form, changing only the description,
+    put add_edit back."""
+    a, _ = login_as("Administrator")
+    role = db_session.scalars(select(Role).where(Role.name == "Consultant")).one()
+    url = f"/admin/roles/{role.id}/edit"
+    older = _form(a, url)
+    now = _form(a, url)
+    now["grant-job_orders"] = ["view"]
+    assert a.post(url, now).status_code == 302
+    older["description"] = ["edited by B"]
+    stale = a.post(url, older)
+    assert stale.status_code == 200 and STALE in stale.get_data(as_text=True)
+    db_session.expire_all()
+    level = db_session.scalar(select(RoleGrant.level).where(RoleGrant.role_id == role.id,
+                                                            RoleGrant.item == "job_orders"))
+    assert level == "view" and db_session.get(Role, role.id).description != "edited by B"
+
+
+def test_a_stale_branch_form_is_refused(db_session, login_as):
+    a, _ = login_as("Administrator")
+    branch = factories.branch(db_session, "NTH")
+    url = f"/admin/branches/{branch.id}/edit"
+    older = _form(a, url)
+    now = _form(a, url)
+    now["name"] = ["North P1"]
+    assert a.post(url, now).status_code == 302
+    older["name"] = ["North P2"]
+    stale = a.post(url, older)
+    assert stale.status_code == 200 and STALE in stale.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(Branch, branch.id).name == "North P1"
