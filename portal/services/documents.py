@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import NoReturn
 
 from sqlalchemy import any_, func, or_, select, union, update
 from sqlalchemy.exc import IntegrityError
@@ -402,9 +403,8 @@ def save_draft(session: Session, user, doc_id: int | None, data: DocumentInput, 
         doc.lines.remove(gone)  # deleted with its history entry
     try:
         session.flush()
-    except IntegrityError:  # a number typed by hand that another document of the type has
-        session.rollback()
-        raise ValidationFailed({"number": ["A document of this type with that number exists."]})
+    except IntegrityError as exc:  # a number typed by hand that another document of the type has
+        _refuse_clash(session, exc)
     # line n stays line n, changed where the form changed it: the history lists what changed, and a save that
     # changed nothing writes nothing (replacing every line listed them all as created again on every save)
     for n, (line, amount) in enumerate(priced, start=1):
@@ -421,10 +421,19 @@ def save_draft(session: Session, user, doc_id: int | None, data: DocumentInput, 
     doc.total = sum((a for _, a in priced), Decimal("0"))
     try:
         session.commit() if commit else session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise ValidationFailed({"number": ["A document of this type with that number exists."]})
+    except IntegrityError as exc:
+        _refuse_clash(session, exc)
     return doc
+
+
+def _refuse_clash(session: Session, exc: IntegrityError) -> NoReturn:
+    """A save the database refused: a number another document of the type has, or (a PO, job or bill code a line
+    names deleted while the draft was saved) a record gone; never the number's message for what is not."""
+    session.rollback()
+    if "uq_documents_type_number" in str(exc.orig):
+        raise ValidationFailed({"number": ["A document of this type with that number exists."]})
+    raise ValidationFailed({"lines": ["A PO, job order or bill code a line names was deleted meanwhile: choose "
+                                      "again."]}) from None
 
 
 def describe_funding(session: Session, user, data: DocumentInput) -> list[Funding | str]:
