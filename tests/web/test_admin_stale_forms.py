@@ -17,19 +17,23 @@ def _form(browser, url: str) -> dict:
     return form.data()
 
 
+def _older_form_refused(browser, url: str, now_change, older_change) -> None:
+    """Two forms opened at once: the first saved with `now_change`, the older one (with `older_change`) refused."""
+    older, now = _form(browser, url), _form(browser, url)
+    now_change(now)
+    assert browser.post(url, now).status_code == 302
+    older_change(older)
+    stale = browser.post(url, older)
+    assert stale.status_code == 200 and STALE in stale.get_data(as_text=True)
+
+
 def test_a_stale_user_form_does_not_undo_a_deactivation(db_session, login_as):
     """Defect: admin A deactivated a user; admin B's older form, changing only the name, saved and made the user
     active again (and gave back a role A had taken away), without a word."""
     a, _ = login_as("Administrator")
     target = factories.user(db_session, "connie", "Consultant")
-    url = f"/admin/users/{target.id}/edit"
-    older = _form(a, url)
-    now = _form(a, url)
-    now.pop("active", None)
-    assert a.post(url, now).status_code == 302
-    older["full_name"] = ["Connie Sultan (B)"]
-    stale = a.post(url, older)
-    assert stale.status_code == 200 and STALE in stale.get_data(as_text=True)
+    _older_form_refused(a, f"/admin/users/{target.id}/edit", lambda now: now.pop("active", None),
+                        lambda older: older.update(full_name=["Connie Sultan (B)"]))
     db_session.expire_all()
     user = db_session.get(User, target.id)
     assert not user.active and user.full_name != "Connie Sultan (B)"
@@ -40,14 +44,8 @@ def test_a_stale_role_form_does_not_bring_back_a_revoked_grant(db_session, login
     put add_edit back."""
     a, _ = login_as("Administrator")
     role = db_session.scalars(select(Role).where(Role.name == "Consultant")).one()
-    url = f"/admin/roles/{role.id}/edit"
-    older = _form(a, url)
-    now = _form(a, url)
-    now["grant-job_orders"] = ["view"]
-    assert a.post(url, now).status_code == 302
-    older["description"] = ["edited by B"]
-    stale = a.post(url, older)
-    assert stale.status_code == 200 and STALE in stale.get_data(as_text=True)
+    _older_form_refused(a, f"/admin/roles/{role.id}/edit", lambda now: now.update({"grant-job_orders": ["view"]}),
+                        lambda older: older.update(description=["edited by B"]))
     db_session.expire_all()
     level = db_session.scalar(select(RoleGrant.level).where(RoleGrant.role_id == role.id,
                                                             RoleGrant.item == "job_orders"))
@@ -57,13 +55,7 @@ def test_a_stale_role_form_does_not_bring_back_a_revoked_grant(db_session, login
 def test_a_stale_branch_form_is_refused(db_session, login_as):
     a, _ = login_as("Administrator")
     branch = factories.branch(db_session, "NTH")
-    url = f"/admin/branches/{branch.id}/edit"
-    older = _form(a, url)
-    now = _form(a, url)
-    now["name"] = ["North P1"]
-    assert a.post(url, now).status_code == 302
-    older["name"] = ["North P2"]
-    stale = a.post(url, older)
-    assert stale.status_code == 200 and STALE in stale.get_data(as_text=True)
+    _older_form_refused(a, f"/admin/branches/{branch.id}/edit", lambda now: now.update(name=["North P1"]),
+                        lambda older: older.update(name=["North P2"]))
     db_session.expire_all()
     assert db_session.get(Branch, branch.id).name == "North P1"
