@@ -62,14 +62,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     ops.init_app(app)
 
-    from werkzeug.routing import IntegerConverter
-
-    class IdConverter(IntegerConverter):
-        """<int:…> in URLs stops at PostgreSQL's INTEGER: a larger id is a 404, not a database error."""
-
-        def __init__(self, url_map, *args, **kwargs):
-            kwargs.setdefault("max", 2**31 - 1)
-            super().__init__(url_map, *args, **kwargs)
+    from portal.routing import IdConverter
 
     app.url_map.converters["int"] = IdConverter
 

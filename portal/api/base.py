@@ -7,10 +7,9 @@ from http import HTTPStatus
 from flask import Flask
 from flask_smorest import Api, Blueprint
 from webargs.flaskparser import FlaskParser, abort
-from werkzeug.routing import IntegerConverter
 
 from portal.api.problems import PROBLEM_TYPE, problem
-from portal.api.schemas import MAX_ID, ProblemSchema
+from portal.api.schemas import ProblemSchema
 
 PREFIX = "/api/v1"
 API_TITLE = "PO Portal API"
@@ -33,41 +32,14 @@ class StrictParser(FlaskParser):
             abort(400, exc=exc, messages={"json": ["The JSON body holds a number with too many digits."]})
 
 
-def digits_up_to(limit: int) -> str:
-    """A regular expression for the whole numbers 0..`limit` in decimal digits (leading zeros allowed):
-    fewer digits than `limit`, or as many with a lower digit after a start they share, or `limit` itself."""
-    text = str(limit)
-    shorter = [rf"\d{{1,{len(text) - 1}}}"] if len(text) > 1 else []
-    lower = [rf"{text[:i]}[0-{int(d) - 1}]\d{{{len(text) - i - 1}}}" for i, d in enumerate(text) if d != "0"]
-    return "0*(?:" + "|".join(shorter + lower + [text]) + ")"
-
-
-class ApiIdConverter(IntegerConverter):
-    """<int:…> on /api/: an id up to PostgreSQL's INTEGER, bounded by the pattern itself, so a larger id
-    matches no route at all: 404 whatever the method. (The app's `int` checks its maximum only after
-    matching the method: a POST with too large an id, on a path with a GET and a POST rule, answered 405.)"""
-
-    regex = digits_up_to(MAX_ID)
-
-    def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", MAX_ID)  # documented as the parameter's maximum in the OpenAPI document
-        super().__init__(url_map, *args, **kwargs)
-
-
-ID_CONVERTER = "api_id"
-
-
 class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = StrictParser()
 
     def __init__(self, *args, tag: str, **kw):
         super().__init__(*args, **kw)
         self.tag = tag  # the heading its operations are listed under in the docs
-        self.record_once(lambda state: state.app.url_map.converters.setdefault(ID_CONVERTER, ApiIdConverter))
 
     def route(self, rule, *, parameters=None, tags=None, **options):
-        """As flask-smorest's; <int:…> ids are read by `ApiIdConverter`."""
-        rule = rule.replace("<int:", f"<{ID_CONVERTER}:")
         return super().route(rule, parameters=parameters, tags=tags or [self.tag], **options)
 
 

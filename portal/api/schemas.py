@@ -10,8 +10,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from portal.domain.formatting import typed_day
 from portal.domain.numbers import parse_number
 from portal.domain.text import CONTROL_MESSAGE, has_control_characters
+from portal.routing import MAX_ID
 
-MAX_ID = 2**31 - 1
 MAX_PER_PAGE = 100
 
 

@@ -11,6 +11,7 @@ from wtforms import DateField as _DateField, HiddenField, IntegerField, SelectFi
 
 from portal.domain import formatting
 from portal.services.errors import Conflict, ValidationFailed
+from portal.routing import MAX_ID
 
 T = TypeVar("T")
 
@@ -160,7 +161,6 @@ def saved_or_shown(form: FlaskForm, save: Callable[[], T]) -> T | None:
     return None
 
 
-MAX_ID = 2**31 - 1  # PostgreSQL INTEGER: a larger id is no record's
 
 
 def int_or_none(value) -> int | None:

@@ -243,6 +243,14 @@ def history_of(session: Session, entity_type: str, entity_id: int, limit: int = 
     return list(session.scalars(stmt))
 
 
+def set_changed(obj, **values) -> None:
+    """Set the attributes whose value differs: one left as it was is not touched, so an unchanged save writes
+    nothing into the history."""
+    for key, value in values.items():
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)
+
+
 def check_version(obj, expected: int | None) -> None:
     """Refuse a change made from a form opened before someone else's change (a stale form)."""
     from portal.services.errors import Conflict

@@ -206,8 +206,8 @@ def apply(session: Session, user, selection: Selection, target: Target, day: dat
         raise ValidationFailed({"target": [problem]})
     job_ids, summary = _decided(session, user, selection, target, day, today)
     if seal and seal != summary.seal:
-        raise Conflict(f"The jobs to assign, the PO or the date changed since the preview (now {plural(len(job_ids), 'job')} "
-                       f"from {day.isoformat()}): nothing was assigned. "
+        raise Conflict("The jobs to assign, the PO or the date changed since the preview (now "
+                       f"{plural(len(job_ids), 'job')} from {day.isoformat()}): nothing was assigned. "
                        "Preview again, then assign.")
     if not job_ids:
         raise ValidationFailed({"": ["No job in the selection can be assigned on that date."]})

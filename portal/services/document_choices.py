@@ -56,8 +56,8 @@ def editor_choices(session: Session, user, debtor_id: int | None, *, type_id: in
                    po_ids=()) -> dict:
     """The line editor's pickers as the template names them: the debtor's jobs the user may see (job
     security; id, number, title), the debtor's POs a line of the type may name (`_offered_pos`; id, number,
-    description), and the active bill codes. No debtor: no jobs and no POs. Values, not rows: a debtor's 1,000 PO rows, each with its balance,
-    forecast, lines and types, were 250 ms of every editor page and every new line.
+    description), and the active bill codes. No debtor: no jobs and no POs. Values, not rows: a debtor's 1,000
+    PO rows, each with its balance, forecast, lines and types, were 250 ms of every editor page and every new line.
 
     A debtor with more than EDITOR_SELECT_MAX jobs (or POs) has them typed, not chosen from a list in every
     row (a 20-line draft of a debtor with 12,000 jobs and 1,000 POs was 2.1 MB): `jobs_typed` (`pos_typed`),

@@ -414,10 +414,8 @@ def save_draft(session: Session, user, doc_id: int | None, data: DocumentInput, 
                       source_line_id=line.source_line_id)
         if n > len(kept):
             doc.lines.append(DocumentLine(line_no=n, **values))
-            continue
-        for key, value in values.items():
-            if getattr(kept[n - 1], key) != value:
-                setattr(kept[n - 1], key, value)
+        else:
+            audit.set_changed(kept[n - 1], **values)
     doc.total = sum((a for _, a in priced), Decimal("0"))
     try:
         session.commit() if commit else session.flush()

@@ -311,13 +311,12 @@ def _apply_lines(session: Session, po: PurchaseOrder, lines: tuple[LineInput, ..
     """Save a master PO's lines in the form's order; a line with documents drawn on it cannot be removed."""
     existing = {line.id: line for line in po.lines}
     keep = {lid for lid in line_ids if lid in existing}
+    drawn = _drawn_lines(session, list(existing))
     for lid, line in existing.items():
         if lid not in keep:
-            if session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.po_line_id == lid)) or \
-               session.scalar(select(func.count()).select_from(DocumentLine).where(DocumentLine.po_line_id == lid)):
+            if lid in drawn:
                 raise ValidationFailed({"lines": [f"Line {line.line_no} has documents drawn on it and cannot be removed."]})
             po.lines.remove(line)
-    drawn = _drawn_lines(session, keep)
     for data, lid in zip(lines, line_ids):
         line = existing.get(lid) if lid in keep else None
         if line is not None and lid in drawn and line.bill_code_group_id != data.bill_code_group_id:
@@ -332,8 +331,9 @@ def _apply_lines(session: Session, po: PurchaseOrder, lines: tuple[LineInput, ..
         if line is None:
             line = POLine(balance=POLineBalance(po_id=po.id) if po.id else None)
             po.lines.append(line)
-        _set_changed(line, line_no=n, budget=data.budget, bill_code_group_id=data.bill_code_group_id,
-                     secondary_po_number=data.secondary_po_number.strip(), description=data.description.strip())
+        audit.set_changed(line, line_no=n, budget=data.budget, bill_code_group_id=data.bill_code_group_id,
+                          secondary_po_number=data.secondary_po_number.strip(),
+                          description=data.description.strip())
     session.flush()
     for line in po.lines:
         if line.balance is None:
@@ -348,13 +348,6 @@ def _drawn_lines(session: Session, line_ids) -> set[int]:
         return set()
     return set(session.scalars(select(DocumentLine.po_line_id).where(DocumentLine.po_line_id.in_(line_ids)))) | \
         set(session.scalars(select(LedgerEntry.po_line_id).where(LedgerEntry.po_line_id.in_(line_ids)).distinct()))
-
-
-def _set_changed(obj, **values) -> None:
-    """Set the attributes whose value differs (an unchanged one is left alone, and out of the history)."""
-    for key, value in values.items():
-        if getattr(obj, key) != value:
-            setattr(obj, key, value)
 
 
 def _integrity_message(exc: IntegrityError) -> dict[str, list[str]]:

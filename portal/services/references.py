@@ -11,8 +11,8 @@ from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.models import (AlertTemplate, BillCode, BillCodeGroup, CatalogCharge, Contract, Debtor, Delivery, Document,
-                           DocumentLine, DocumentType, JobOrder, JobPOAssignment, LedgerEntry, Opportunity,
+from portal.models import (AlertTemplate, BillCode, BillCodeGroup, CatalogCharge, Contract, Debtor, Delivery,
+                           Document, DocumentLine, DocumentType, JobOrder, JobPOAssignment, LedgerEntry, Opportunity,
                            POEligibleType, POGroup, POLine, PurchaseOrder, ServiceDeskCharge, ServiceDeskItem,
                            bill_code_group_members, po_line_bill_codes)
 from portal.domain import formatting

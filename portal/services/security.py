@@ -156,7 +156,7 @@ def update_user(session: Session, user_id: int, *, actor, full_name: str, email:
     user = locked(session, User, user_id)
     if user is None:
         raise NotFound("No such user.")
-    _current(session, user, expected_version)
+    audit.check_version(user, expected_version)
     errors = _user_errors(user.username, full_name, password or None)
     if errors:
         raise ValidationFailed(errors)
@@ -178,15 +178,6 @@ def update_user(session: Session, user_id: int, *, actor, full_name: str, email:
         user.password_hash = hash_password(password)
     session.commit()
     return user
-
-
-def _current(session: Session, obj, expected_version: int | None) -> None:
-    """Refuse a change from a form opened before another (audit.check_version), the row lock let go."""
-    try:
-        audit.check_version(obj, expected_version)
-    except Conflict:
-        session.rollback()
-        raise
 
 
 def save_role(session: Session, role_id: int | None, *, actor, name: str, description: str,
@@ -218,7 +209,7 @@ def save_role(session: Session, role_id: int | None, *, actor, name: str, descri
         role = locked(session, Role, role_id)
         if role is None:
             raise NotFound("No such role.")
-        _current(session, role, expected_version)
+        audit.check_version(role, expected_version)
         if "security" not in clean and _loses_security(actor, role):
             raise ValidationFailed({"grants": ["You cannot remove your own access to security."]})
         role.name, role.description = name.strip(), description.strip()
@@ -275,7 +266,7 @@ def save_branch(session: Session, branch_id: int | None, *, actor, code: str, na
     if branch is None:
         raise NotFound("No such branch.")
     if branch_id is not None:
-        _current(session, branch, expected_version)
+        audit.check_version(branch, expected_version)
     branch.code, branch.name = code.strip().upper(), name.strip()
     session.add(branch)
     try:

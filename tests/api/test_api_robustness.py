@@ -217,3 +217,15 @@ def test_api_ids_match_up_to_postgresql_integer_only(app):
         for method in ("GET", "POST"):
             with pytest.raises(NotFound):
                 adapter.match(f"/api/v1/job-orders/{n}/assignments", method=method)
+
+
+def test_a_page_route_answers_a_too_large_id_404_whatever_the_method_too(app):
+    """The bounded id is the app's own <int:…>, not the API's alone: a page's POST with an id past any record
+    matched its GET rule's path and answered 405."""
+    from werkzeug.exceptions import NotFound
+
+    adapter = app.url_map.bind("localhost")
+    assert adapter.match("/documents/2147483647/post", method="POST")[1] == {"doc_id": 2147483647}
+    for method in ("GET", "POST"):
+        with pytest.raises(NotFound):
+            adapter.match("/documents/2147483648/post", method=method)

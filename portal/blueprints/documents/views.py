@@ -51,7 +51,8 @@ def index():
 def _editor_context(debtor_id: int | None, type_id: int | None, lines=()) -> dict:
     """The editor's pickers for the debtor and document type, naming the jobs and POs `lines` hold."""
     return document_choices.editor_choices(db.session, current_user, debtor_id, type_id=type_id,
-                                           job_ids=[l.job_id for l in lines], po_ids=[l.explicit_po_id for l in lines])
+                                           job_ids=[l.job_id for l in lines],
+                                           po_ids=[l.explicit_po_id for l in lines])
 
 
 def _choices(form: DocumentForm) -> None:

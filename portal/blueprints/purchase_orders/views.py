@@ -63,7 +63,8 @@ def _fill_choices(form: POForm, debtor_id: int | None, po=None) -> service.FormC
         return None
     choices = service.form_choices(db.session, debtor_id, po)
     form.group_id.choices = [(None, "— none —")] + [(g.id, _named(g.description, g)) for g in choices.groups]
-    form.alert_template_id.choices = [(None, "— none —")] + [(t.id, _named(t.name, t)) for t in choices.alert_templates]
+    form.alert_template_id.choices = [(None, "— none —")] + [(t.id, _named(t.name, t))
+                                                            for t in choices.alert_templates]
     form.document_type_ids.choices = [(t.id, _named(t.name, t)) for t in choices.document_types]
     return choices
 
