@@ -127,10 +127,20 @@ def test_bulk_assign_200_jobs(page, sign_in, db_session):
     page.goto(f"/assignments/bulk?debtor_id={debtor.id}&start=2026-03-01")
     page.select_option("select[name=target]", label="PO BULK-1 (2026-01-01 to 2026-12-31)")
     page.locator(f"input.bulk-pick[value='{ids[0]}']").uncheck()
+    expect(page.locator("input.bulk-pick")).to_have_count(100)  # a stretch at a time; the rest are assigned too
+    page.get_by_role("button", name="Show more jobs").click()
+    expect(page.locator("input.bulk-pick")).to_have_count(200)
+    page.get_by_role("button", name="Show more jobs").scroll_into_view_if_needed()
+    shot(page, "bulk-show-more")
+    page.get_by_role("button", name="Show more jobs").click()
+    expect(page.locator("input.bulk-pick")).to_have_count(201)
+    expect(page.get_by_role("button", name="Show more jobs")).to_have_count(0)
+    expect(page.locator(f"input.bulk-pick[value='{ids[0]}']")).not_to_be_checked()
+    page.locator(f"input.bulk-pick[value='{ids[200]}']").uncheck()
     page.click("button[value=preview]")
-    expect(page.locator("#bulk-will-assign")).to_have_text("200")
+    expect(page.locator("#bulk-will-assign")).to_have_text("199")
     page.click("button[value=apply]")
-    expect(page.locator("#bulk-assigned")).to_have_text("200")
+    expect(page.locator("#bulk-assigned")).to_have_text("199")
     shot(page, "bulk-result")
 
 

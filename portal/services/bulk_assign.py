@@ -100,12 +100,12 @@ def _selected(user, selection: Selection, today: date):
     return stmt
 
 
-LISTED = 500
+LISTED = 100  # jobs listed for ticking at a time; "Show more" lists the next ones after the last number
 
 
 @dataclass(frozen=True)
 class ListedJob:
-    """A job as the bulk page lists it for ticking: values, not a tracked row (500 rows loaded, then detached
+    """A job as the bulk page lists it for ticking: values, not a tracked row (rows loaded, then detached
     from the session so applying could commit, were 10 ms of the page for the biggest debtor)."""
 
     id: int
@@ -121,13 +121,31 @@ class ListedJob:
         return assignment_rules.job_active_on(self.start_date, self.discontinued_date, day)
 
 
-def listed(session: Session, user, flt: JobFilter, today: date) -> list[ListedJob]:
-    """The jobs the filter matches, for ticking (the first LISTED; the request carries the filter)."""
+@dataclass(frozen=True)
+class Listed:
+    """A stretch of the jobs the filter matches, by number: `more` when jobs follow its last one."""
+
+    jobs: list[ListedJob]
+    more: bool
+
+    @property
+    def last_number(self) -> str | None:
+        """Where the next stretch starts (after this number)."""
+        return self.jobs[-1].number if self.jobs else None
+
+
+def listed(session: Session, user, flt: JobFilter, today: date, after: str | None = None) -> Listed:
+    """The jobs the filter matches, for ticking: the first LISTED by number, or the LISTED after `after`
+    (keyset on the unique job number, so a stretch far down the list costs what the first does)."""
     stmt = (_selected(user, Selection(flt), today)
             .with_only_columns(JobOrder.id, JobOrder.number, JobOrder.title, Branch.code, JobOrder.site,
                                JobOrder.start_date, JobOrder.discontinued_date)
-            .join_from(JobOrder, Branch, Branch.id == JobOrder.branch_id).order_by(JobOrder.number).limit(LISTED))
-    return [ListedJob(*row) for row in session.execute(stmt)]
+            .join_from(JobOrder, Branch, Branch.id == JobOrder.branch_id).order_by(JobOrder.number)
+            .limit(LISTED + 1))
+    if after is not None:
+        stmt = stmt.where(JobOrder.number > after)
+    rows = [ListedJob(*row) for row in session.execute(stmt)]
+    return Listed(rows[:LISTED], len(rows) > LISTED)
 
 
 def _target_problem(session: Session, debtor_id: int, target: Target, day: date) -> str | None:

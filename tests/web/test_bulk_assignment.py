@@ -288,3 +288,45 @@ def test_assign_after_a_preview_assigns_what_it_showed_or_nothing(db_session, lo
     assert 'id="bulk-assigned">4<' in done.get_data(as_text=True)
     assert db_session.scalar(assigned) == 4
 
+
+
+def test_the_jobs_to_tick_are_listed_a_stretch_at_a_time_and_show_more_lists_every_job_once(db_session, login_as):
+    """The page lists the first LISTED jobs by number; "Show more" lists the next after the last one shown,
+    with the filter and the unticked jobs as sent, until every matching job was listed once."""
+    import re
+
+    from portal.services import bulk_assign
+
+    browser, _ = login_as("Billing Admin")
+    debtor, branch = factories.debtor(db_session), factories.branch(db_session)
+    ids = _jobs(db_session, debtor, branch, 2 * bulk_assign.LISTED + 7)
+    db_session.commit()
+    numbers = dict(db_session.execute(select(JobOrder.id, JobOrder.number).where(JobOrder.id.in_(ids))).all())
+    unticked = sorted(ids, key=numbers.get)[bulk_assign.LISTED + 3]  # a job of the second stretch
+    page = browser.get(f"/assignments/bulk?debtor_id={debtor.id}&start=2026-03-01").get_data(as_text=True)
+    seen = re.findall(r'class="bulk-pick" value="(\d+)"', page)
+    assert len(seen) == bulk_assign.LISTED
+    stretches = 1
+    while (more := re.search(r'hx-get="(/assignments/bulk/jobs\?after=[^"]+)"', page)) is not None:
+        url = more.group(1).replace("&amp;", "&") + f"&debtor_id={debtor.id}&start=2026-03-01&filtered=1&active=1"
+        response = browser.get(url + f"&exclude={unticked}", headers={"HX-Request": "true"})
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        rows = re.findall(r'class="bulk-pick" value="(\d+)"\s*(checked)?', page)
+        assert len(rows) <= bulk_assign.LISTED and "<html" not in page
+        seen += [job for job, _ in rows]
+        assert all(bool(ticked) == (int(job) != unticked) for job, ticked in rows)
+        stretches += 1
+    assert stretches == 3
+    assert [int(j) for j in seen] == sorted(ids, key=numbers.get)  # every job once, in the page's order
+
+
+def test_show_more_needs_full_and_the_debtor(db_session, login_as):
+    debtor = factories.debtor(db_session)
+    db_session.commit()
+    consultant, _ = login_as("Consultant")
+    assert consultant.get(f"/assignments/bulk/jobs?debtor_id={debtor.id}&after=J1").status_code == 403
+    admin, _ = login_as("Billing Admin")
+    assert admin.get("/assignments/bulk/jobs?debtor_id=424242&after=J1").status_code == 404
+    assert admin.get(f"/assignments/bulk/jobs?debtor_id={debtor.id}&exclude=x").status_code == 400
+    assert admin.get(f"/assignments/bulk/jobs?debtor_id={debtor.id}&start=2026-02-30").status_code == 200

@@ -111,6 +111,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "assignments.assign": ("assignments", AE),  # per job
     "assignments.clear": ("assignments", AE),
     "assignments.bulk": ("assignments", F),  # bulk needs full
+    "assignments.bulk_jobs": ("assignments", F),  # its "Show more" lists, full as the page
     "assignments.grid_assign": ("assignments", AE),  # per job, from its row in the grid
     "assignments.grid_clear": ("assignments", AE),
     "job_orders.index": ("job_orders", V),

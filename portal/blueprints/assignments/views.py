@@ -329,8 +329,8 @@ def bulk():
         q = source.get("po_search", "").strip()[:50]  # a debtor with many POs: the first by number, or those searched
         offer = service.picker_offer(db.session, debtor.id, day, q=q, chosen=parse_target(source.get("target")),
                                      with_remaining=False, limit=service.PICKER_OPTIONS)
-        context.update(jobs=bulk_assign.listed(db.session, current_user, selection.flt, date.today()),
-                       listed_max=bulk_assign.LISTED, pos=[p for p, _ in offer.pos], groups=offer.groups,
+        context.update(listed=bulk_assign.listed(db.session, current_user, selection.flt, date.today()),
+                       pos=[p for p, _ in offer.pos], groups=offer.groups,
                        branches=security.all_branches(db.session), **panel_search(offer, q))
     if request.method == "POST" and not problem and start:
         context.update(_bulk_run(source, selection, day))
@@ -339,6 +339,20 @@ def bulk():
     fragment = "assignments/_bulk_result.html" if request.method == "POST" else "assignments/bulk.html"
     return render("assignments/bulk.html", fragment, start_out_of_band=request.method == "POST" and is_partial(),
                   **context)
+
+
+@bp.get("/bulk/jobs")
+@requires("assignments", "full")
+def bulk_jobs():
+    """The next jobs to tick after the last one listed ("Show more"), with the filter and exclusions as sent."""
+    debtor = _debtor_or_404(int_or_none(request.args.get("debtor_id")))
+    day = typed_day(request.args.get("start", "")) or date.today()
+    selection, problem = _selection(request.args, day)
+    if problem:
+        abort(400, description=problem)
+    after = request.args.get("after", "")[:20] or None
+    return render_template("assignments/_bulk_job_rows.html", debtor=debtor, day=day, selection=selection,
+                           listed=bulk_assign.listed(db.session, current_user, selection.flt, date.today(), after))
 
 
 def _bulk_run(source, selection, day: date) -> dict:
