@@ -172,16 +172,25 @@ class ReassignTarget:
     lines: tuple = ()
 
 
-def count_reassign_targets(session: Session, debtor_id: int) -> int:
-    """How many POs a posted invoice's lines could move to (the debtor's POs; one indexed count):
-    more than REASSIGN_INLINE and the invoice page draws the reassign form when it is opened."""
-    return session.scalar(select(func.count()).select_from(PurchaseOrder).where(PurchaseOrder.debtor_id == debtor_id))
+def _eligible_for(type_id: int):
+    """The PO (of the statement) is eligible for the document type: a line of that type may name it."""
+    return select(POEligibleType.po_id).where(POEligibleType.po_id == PurchaseOrder.id,
+                                              POEligibleType.document_type_id == type_id).exists()
 
 
-def reassign_targets(session: Session, debtor_id: int) -> list[ReassignTarget]:
-    """The POs a posted invoice's lines may be moved to: the debtor's, by number (values: two queries)."""
+def count_reassign_targets(session: Session, debtor_id: int, type_id: int) -> int:
+    """How many POs a posted invoice's lines could move to (the debtor's POs eligible for its type; one
+    indexed count): more than REASSIGN_INLINE and the invoice page draws the reassign form when it is opened."""
+    return session.scalar(select(func.count()).select_from(PurchaseOrder).where(
+        PurchaseOrder.debtor_id == debtor_id, _eligible_for(type_id)))
+
+
+def reassign_targets(session: Session, debtor_id: int, type_id: int) -> list[ReassignTarget]:
+    """The POs a posted invoice's lines may be moved to: the debtor's eligible for the invoice's type (moving
+    refuses any other), by number (values: two queries)."""
     P = PurchaseOrder
-    rows = session.execute(select(P.id, P.number, P.description, P.kind).where(P.debtor_id == debtor_id)
+    rows = session.execute(select(P.id, P.number, P.description, P.kind).where(P.debtor_id == debtor_id,
+                                                                                 _eligible_for(type_id))
                            .order_by(P.number, P.id)).all()
     masters = {r.id for r in rows if r.kind == po_rules.MASTER}  # only a master PO's lines are offered
     lines: dict[int, list] = {}

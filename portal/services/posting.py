@@ -436,6 +436,8 @@ def reassign(session: Session, user, doc_id: int, line_ids: list[int], po_id: in
     `seen`: as for `post`, the check the user confirmed."""
     if not user.can("po_assign_invoiced_item"):
         raise Forbidden("Assigning items on a posted invoice needs 'Assign / reassign items on a posted invoice'.")
+    if not user.can("documents", "view"):  # the check page shows the invoice's lines; the move changes them
+        raise Forbidden("Reassigning an invoice's lines needs permission to view documents.")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed({"reason": ["Say why the lines move (kept in the history)."]})
@@ -479,6 +481,12 @@ def reassign(session: Session, user, doc_id: int, line_ids: list[int], po_id: in
     else:
         destination = {l.id: None for l in lines}
         covered = {l.id: True for l in lines}
+    if staying := [l for l in lines if l.po_id == target.id and l.po_line_id == destination[l.id]]:
+        where = "that line of PO" if target.kind == "multi_line_master" else "PO"
+        numbers = ", ".join(str(l.line_no) for l in staying)
+        raise refuse("lines", f"{'Line' if len(staying) == 1 else 'Lines'} {numbers} already "
+                              f"{'draws' if len(staying) == 1 else 'draw'} on {where} {target.number}: "
+                              "choose another PO, or untick them.")
     # the invoice lines and the posted credit memo lines that take them back move together
     credits = list(session.scalars(select(DocumentLine).join(Document, Document.id == DocumentLine.document_id)
                                    .where(DocumentLine.source_line_id.in_([l.id for l in lines]),

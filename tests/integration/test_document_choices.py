@@ -34,7 +34,9 @@ def test_the_editor_offers_the_debtors_pos_and_the_active_bill_codes(db_session)
     assert [p.id for p in choices["pos"]] == [first.id, own.id]
     codes = [c.code for c in choices["codes"]]
     assert "ZZON" in codes and "ZZOFF" not in codes
-    assert [p.id for p in document_choices.reassign_targets(db_session, debtor.id)] == [first.id, own.id]
+    invoice = factories.document_types(db_session)["Sales Invoice"]
+    assert [p.id for p in document_choices.reassign_targets(db_session, debtor.id, invoice.id)] == [first.id, own.id]
+    assert document_choices.count_reassign_targets(db_session, debtor.id, invoice.id) == 2
     nothing = document_choices.editor_choices(db_session, user, None)
     assert nothing["jobs"] == [] and nothing["pos"] == [] and "ZZON" in [c.code for c in nothing["codes"]]
 

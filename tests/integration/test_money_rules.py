@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.models import AuditEntry, DocumentLine, LedgerEntry, POLine, POLineBalance
 from portal.domain import budget
@@ -430,3 +430,25 @@ def test_the_line_editor_shows_a_master_lines_own_remaining_not_the_pos(world):
         type_id=types["Sales Invoice"].id, bill_code_id=world["ORD"].id, day=date(2026, 3, 1), job=None,
         explicit_po_id=po.id)
     assert (funding.po_line_id, funding.remaining) == (a.id, D("150.00"))
+
+
+def test_reassigning_a_line_to_the_po_it_draws_on_moves_nothing_and_says_so(world):
+    """A move onto the line's own PO (or master line) is refused: no ledger pair, no history entry, and the
+    line's PO stays as it was named (or not named) on the invoice."""
+    s = world["session"]
+    first = factories.po(s, world["debtor"], "SAME1", amount="1000")
+    invoice = draft(world, "Sales Invoice", [line(world, "100", po=first), line(world, "50", po=first)])
+    assert post(world, invoice).posted
+    entries = s.scalar(select(func.count()).select_from(LedgerEntry))
+    history = s.scalar(select(func.count()).select_from(AuditEntry))
+    explicit = [l.explicit_po for l in invoice.lines]
+    with pytest.raises(ValidationFailed) as refused:
+        posting.reassign(s, world["user"], invoice.id, [l.id for l in invoice.lines], first.id, None, reason="x",
+                         confirmed=True)
+    assert "Lines 1, 2 already draw on PO SAME1" in str(refused.value)
+    s.expire_all()
+    assert s.scalar(select(func.count()).select_from(LedgerEntry)) == entries
+    assert s.scalar(select(func.count()).select_from(AuditEntry)) == history
+    assert [l.explicit_po for l in s.get(type(invoice), invoice.id).lines] == explicit
+    assert balance(s, first)[0] == D("150")
+    assert integrity.check(s) == []

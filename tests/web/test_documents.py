@@ -602,3 +602,43 @@ def test_a_lines_po_list_offers_the_pos_eligible_for_the_type_and_follows_a_type
     assert "ORDERS" in typed.get_data(as_text=True) and "INVOICES" not in typed.get_data(as_text=True)
     form = browser.get("/documents/new").get_data(as_text=True)
     assert 'id="document_type_id"' in form and form.count('hx-post="/documents/lines"') == 2  # debtor and type
+
+
+def test_reassigning_needs_to_see_documents_on_every_route(db_session, login_as, setup):
+    """A role holding only 'Assign / reassign items on a posted invoice' reads no invoice through the check
+    page and moves no line: the three reassign routes ask what the form's fragment asked (documents, view)."""
+    from portal.models import Role, RoleGrant
+
+    admin, _ = login_as("Billing Admin")
+    admin.post("/documents/new", _form(setup))
+    doc = db_session.scalars(select(Document)).one()
+    confirm(admin, f"/documents/{doc.id}/post")
+    other = factories.po(db_session, setup["debtor"], "4800", amount="5000")
+    line_id = db_session.scalars(select(DocumentLine.id)).one()
+    db_session.add(Role(name="Mover only", grants=[RoleGrant(item="po_assign_invoiced_item", level="granted")]))
+    db_session.commit()
+    mover, _ = login_as("Mover only")
+    check = mover.get(f"/documents/{doc.id}/reassign?target={other.id}:&line_id={line_id}&reason=x")
+    assert check.status_code == 403 and "95.00" not in check.get_data(as_text=True)
+    moved = mover.post(f"/documents/{doc.id}/reassign", {"line_id": [str(line_id)], "target": f"{other.id}:",
+                                                         "reason": "x", "confirmed": "1"})
+    assert moved.status_code == 403
+    assert mover.get(f"/documents/{doc.id}/reassign-form", headers={"HX-Request": "true"}).status_code == 403
+    db_session.expire_all()
+    assert db_session.get(DocumentLine, line_id).po_id == setup["po"].id
+    assert db_session.get(POBalance, other.id).used == 0 and db_session.get(POBalance, setup["po"].id).used == D("950")
+
+
+def test_the_reassign_form_offers_only_pos_eligible_for_the_invoices_type(db_session, login_as, setup, monkeypatch):
+    monkeypatch.setattr(document_choices, "REASSIGN_INLINE", 100)
+    admin, _ = login_as("Billing Admin")
+    admin.post("/documents/new", _form(setup))
+    doc = db_session.scalars(select(Document)).one()
+    confirm(admin, f"/documents/{doc.id}/post")
+    types = factories.document_types(db_session)
+    factories.po(db_session, setup["debtor"], "ORDERS-ONLY", amount="5000", types=[types["Sales Order"]])
+    factories.po(db_session, setup["debtor"], "INVOICES-TOO", amount="5000")
+    page = admin.get(f"/documents/{doc.id}").get_data(as_text=True)
+    assert "INVOICES-TOO" in page and "ORDERS-ONLY" not in page
+    form = admin.get(f"/documents/{doc.id}/reassign-form", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "INVOICES-TOO" in form and "ORDERS-ONLY" not in form

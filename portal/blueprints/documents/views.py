@@ -188,10 +188,10 @@ def line_row():
 def _reassign_targets(doc, *, open_now: bool) -> list | None:
     """The POs a posted invoice's reassign form offers; None when the debtor has so many that the form
     is drawn only when the user opens it (a thousand POs made every invoice page 65 KB)."""
-    if document_choices.count_reassign_targets(db.session, doc.debtor_id) > document_choices.REASSIGN_INLINE \
+    if document_choices.count_reassign_targets(db.session, doc.debtor_id, doc.document_type_id) > document_choices.REASSIGN_INLINE \
             and not open_now:
         return None
-    return document_choices.reassign_targets(db.session, doc.debtor_id)
+    return document_choices.reassign_targets(db.session, doc.debtor_id, doc.document_type_id)
 
 
 def _detail(doc, *, open_reassign: bool = False, **extra):
@@ -238,7 +238,8 @@ def reassign_form(doc_id: int):
         abort(403)
     doc = service.get_document(db.session, doc_id, with_line_refs=True)
     service.check_lines_visible(current_user, doc.lines)  # as the move itself: not with other branches' lines
-    pos = document_choices.reassign_targets(db.session, doc.debtor_id) if doc.lines_reassignable else []
+    pos = (document_choices.reassign_targets(db.session, doc.debtor_id, doc.document_type_id)
+           if doc.lines_reassignable else [])
     return render_template("documents/_reassign_form.html", doc=doc, pos=pos, **service.lines_shown(current_user, doc))
 
 
