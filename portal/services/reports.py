@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import ARRAY, Integer, String, bindparam, distinct, func, literal_column, select, true, tuple_
+from sqlalchemy import (ARRAY, Integer, String, bindparam, distinct, exists, func, literal_column, or_, select, true,
+                        tuple_)
 from sqlalchemy.orm import Session
 
 from portal.models import (BillCode, Document, DocumentLine, DocumentType, JobOrder, POBillCodeTotal,
@@ -72,7 +73,11 @@ def po_documents(session: Session, user, po: PurchaseOrder, before: str | None =
     if cursor:
         after_cursor = session.scalar(select(func.coalesce(func.sum(t.applied), 0)).where(
             t.po_id == po.id, tuple_(t.doc_date, t.document_id) >= tuple_(*cursor)))
-    page = [t.po_id == po.id] + ([tuple_(t.doc_date, t.document_id) < tuple_(*cursor)] if cursor else [])
+    # a document whose lines all moved to another PO (reassignment) keeps a 0.00 total here: not listed; one
+    # that still names the PO is, at 0.00 too (a void, an order invoiced in full)
+    names_po = exists().where(DocumentLine.document_id == t.document_id, DocumentLine.po_id == t.po_id)
+    page = [t.po_id == po.id, or_(t.applied != 0, names_po)] + (
+        [tuple_(t.doc_date, t.document_id) < tuple_(*cursor)] if cursor else [])
     rows = session.execute(
         select(t.document_id, t.doc_date, Document.number, DocumentType.name, Document.bill_to,
                Document.total * DocumentType.sign, t.applied)

@@ -642,3 +642,22 @@ def test_the_reassign_form_offers_only_pos_eligible_for_the_invoices_type(db_ses
     assert "INVOICES-TOO" in page and "ORDERS-ONLY" not in page
     form = admin.get(f"/documents/{doc.id}/reassign-form", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "INVOICES-TOO" in form and "ORDERS-ONLY" not in form
+
+
+def test_a_po_documents_tab_and_export_leave_out_a_document_whose_lines_all_moved_away(db_session, login_as, setup):
+    """README: the tab shows what a document still draws; once its lines are reassigned, the PO they left
+    lists it no more (nor does its CSV), and the PO they went to does."""
+    admin, _ = login_as("Billing Admin")
+    admin.post("/documents/new", _form(setup))
+    doc = db_session.scalars(select(Document)).one()
+    confirm(admin, f"/documents/{doc.id}/post")
+    other = factories.po(db_session, setup["debtor"], "4900", amount="5000")
+    line_id = db_session.scalars(select(DocumentLine.id)).one()
+    moved = admin.post(f"/documents/{doc.id}/reassign", {"line_id": [str(line_id)], "target": f"{other.id}:",
+                                                         "reason": "wrong PO", "confirmed": "1"}, follow_redirects=True)
+    assert "1 line moved" in moved.get_data(as_text=True)
+    left = admin.get(f"/purchase-orders/{setup['po'].id}?tab=documents").get_data(as_text=True)
+    assert doc.number not in left
+    exported = admin.get(f"/purchase-orders/{setup['po'].id}?tab=documents&format=csv")
+    assert exported.status_code == 200 and doc.number not in exported.get_data(as_text=True)
+    assert doc.number in admin.get(f"/purchase-orders/{other.id}?tab=documents").get_data(as_text=True)
