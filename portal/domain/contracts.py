@@ -118,9 +118,17 @@ def scheduled_note(day: date, added: Decimal, figures: POFigures) -> str:
             f"PO balance remaining {amount_text(figures.unscheduled)}")
 
 
-def cancelled_note(day: date, cancelled: Decimal, figures: POFigures) -> str:
-    """Cancelled deliveries give their value back to the opportunity."""
-    return (f"{day.isoformat()}: classes cancelled {amount_text(cancelled)}; "
+def cancelled_note(day: date, cancelled: Decimal, figures: POFigures, credited: Decimal = ZERO) -> str:
+    """Cancelled deliveries give their value back to the opportunity; `credited`: what the credit memos of
+    deliveries invoiced and credited in full had given back before (not given back again)."""
+    before = f" (invoiced and credited before: {amount_text(credited)})" if credited > 0 else ""
+    return (f"{day.isoformat()}: classes cancelled {amount_text(cancelled)}{before}; "
+            f"PO balance remaining {amount_text(figures.unscheduled)}")
+
+
+def credited_note(day: date, credited: Decimal, figures: POFigures) -> str:
+    """A credit memo against invoices of the contract's deliveries gives that value back to the opportunity."""
+    return (f"{day.isoformat()}: invoiced classes credited {amount_text(credited)}; "
             f"PO balance remaining {amount_text(figures.unscheduled)}")
 
 

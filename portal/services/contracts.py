@@ -8,11 +8,11 @@ balance row to write the note and move the opportunity: the figures are never ke
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -110,22 +110,32 @@ def orders_of(session: Session, contract_id: int) -> dict[int, tuple[int, str]]:
         .join(Document, Document.id == DocumentLine.document_id).where(Delivery.contract_id == contract_id))}
 
 
-_SOURCE_LINE = aliased(DocumentLine, name="delivery_line")
+_INVOICE_LINE = aliased(DocumentLine, name="invoice_line")
+_CREDIT_LINE = aliased(DocumentLine, name="credit_line")
 
 
 def _scheduled_amount():
-    """What a delivery keeps scheduled: its amount; once cancelled, the part invoices had released from it
-    before (what was delivered and invoiced stays on the contract; only the rest went back)."""
-    released = (select(func.coalesce(-func.sum(LedgerEntry.amount), 0))
-                .join(_SOURCE_LINE, _SOURCE_LINE.id == LedgerEntry.document_line_id)
-                .where(LedgerEntry.document_line_id == Delivery.document_line_id, LedgerEntry.bucket == "commitment",
-                       LedgerEntry.document_id != _SOURCE_LINE.document_id)
-                .correlate(Delivery).scalar_subquery())
-    return case((Delivery.cancelled_on.is_(None), Delivery.amount), else_=released)
+    """What a delivery keeps scheduled on its contract's PO: what its order line still commits, plus what the
+    invoices made from that line drew net of the credit memos against them. So invoicing moves it from
+    Commitments to Used and leaves it as it was, a credit gives it back to the opportunity as a cancelling does,
+    and the contract's Scheduled plus the opportunity stay the PO's amount (less what other documents draw).
+    From the ledger, on the contract's PO only (an invoice line reassigned to another PO left it)."""
+    invoice_lines = (select(_INVOICE_LINE.id).where(_INVOICE_LINE.source_line_id == Delivery.document_line_id)
+                     .correlate(Delivery))
+    credit_lines = (select(_CREDIT_LINE.id).join(_INVOICE_LINE, _INVOICE_LINE.id == _CREDIT_LINE.source_line_id)
+                    .where(_INVOICE_LINE.source_line_id == Delivery.document_line_id).correlate(Delivery))
+    po_id = select(Contract.po_id).where(Contract.id == Delivery.contract_id).correlate(Delivery).scalar_subquery()
+    return (select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+            .where(LedgerEntry.po_id == po_id, LedgerEntry.bucket.in_(("commitment", "used")),
+                   or_(LedgerEntry.document_line_id == Delivery.document_line_id,
+                       LedgerEntry.document_line_id.in_(invoice_lines),
+                       LedgerEntry.document_line_id.in_(credit_lines)))
+            .correlate(Delivery).scalar_subquery())
 
 
 def scheduled_total(session: Session, contract_id: int) -> Decimal:
-    """What the contract has scheduled: its deliveries not cancelled, and the invoiced part of those that are."""
+    """What the contract has scheduled: what its deliveries still commit, and what was invoiced from them net
+    of credits (`_scheduled_amount`)."""
     return session.scalar(select(func.coalesce(func.sum(_scheduled_amount()), 0)).where(
         Delivery.contract_id == contract_id)) or ZERO
 
@@ -140,7 +150,7 @@ def scheduled_by_delivery(session: Session, deliveries: list[Delivery]) -> dict[
 
 def products_of(deliveries: list[Delivery], scheduled: dict[int, Decimal]) -> list[tuple[BillCode, Decimal]]:
     """The contract's products (bill codes) and the dollars scheduled on each (`scheduled`: each delivery's,
-    `scheduled_by_delivery`: a cancelled one keeps its invoiced part)."""
+    `scheduled_by_delivery`: a cancelled one keeps its invoiced part not credited)."""
     totals: dict[int, Decimal] = defaultdict(Decimal)
     codes: dict[int, BillCode] = {}
     for d in deliveries:
@@ -152,32 +162,55 @@ def products_of(deliveries: list[Delivery], scheduled: dict[int, Decimal]) -> li
 
 @dataclass(frozen=True)
 class Invoicing:
-    """How far the deliveries' order lines are invoiced: the quantity posted invoices took from each, and
-    the lines still committed (neither invoiced in full nor cancelled)."""
+    """How far the deliveries' order lines are invoiced: the quantity posted invoices took from each, the lines
+    still committed (neither invoiced in full nor cancelled), and per line what the invoices made from it
+    invoiced and what credit memos took back of that (`invoiced`: line -> (invoiced, credited))."""
 
     taken: dict[int, Decimal]
     open: set[int]
+    invoiced: dict[int, tuple[Decimal, Decimal]] = field(default_factory=dict)
+
+    def credited(self, delivery: Delivery) -> Decimal:
+        """What credit memos took back of the invoices made from the delivery's order line."""
+        return self.invoiced.get(delivery.document_line_id, (ZERO, ZERO))[1]
+
+    def not_credited(self, delivery: Delivery) -> Decimal:
+        """What the invoices made from the delivery's order line still hold, net of their credit memos."""
+        invoiced, credited = self.invoiced.get(delivery.document_line_id, (ZERO, ZERO))
+        return invoiced - credited
+
+    def credited_in_full(self, delivery: Delivery) -> bool:
+        """Whether the delivery was invoiced and every invoice made from it credited back."""
+        return self.credited(delivery) > 0 and self.not_credited(delivery) <= 0
 
     def may_cancel(self, delivery: Delivery) -> bool:
-        """A delivery is cancelled while some of it is still committed: what is not invoiced goes back."""
-        return delivery.cancelled_on is None and delivery.document_line_id in self.open
+        """A delivery is cancelled while some of it is still committed (what is not invoiced goes back), or once
+        nothing is committed and its invoices were credited in full (nothing is left on the contract for it)."""
+        return delivery.cancelled_on is None and (delivery.document_line_id in self.open
+                                                  or self.credited_in_full(delivery))
 
     def state(self, delivery: Delivery) -> str:
         """The delivery's state as its row reads it."""
         taken = self.taken.get(delivery.document_line_id, ZERO)
         part = f"{formatting.quantity(taken)} of {formatting.quantity(delivery.quantity)} invoiced"
+        if self.credited_in_full(delivery):
+            part += ", credited in full"
+        elif credited := self.credited(delivery):
+            part += f", {formatting.money(credited)} credited"
         if delivery.cancelled_on is not None:
             return f"cancelled {formatting.day(delivery.cancelled_on)}" + (f" ({part})" if taken else "")
         if delivery.document_line_id not in self.open:
-            return "invoiced"
+            return part if self.credited(delivery) else "invoiced"
         return part if taken else "scheduled"
 
 
 def invoicing(session: Session, line_ids: list[int]) -> Invoicing:
-    """The Invoicing of these order lines: two queries (the ledger's draw, the invoices' quantities)."""
+    """The Invoicing of these order lines: three queries (the ledger's draw, the invoices' quantities, their
+    amounts and credits)."""
     drawn = documents.drawn_by_line(session, line_ids)
     return Invoicing(documents.invoiced_quantities(session, line_ids),
-                     {i for i in line_ids if drawn.get(i, {}).get("commitment", ZERO) > 0})
+                     {i for i in line_ids if drawn.get(i, {}).get("commitment", ZERO) > 0},
+                     documents.invoiced_amounts(session, line_ids))
 
 
 def relationship_leads(session: Session, debtor_id: int) -> list[User]:
@@ -424,7 +457,8 @@ def cancel_deliveries(session: Session, user, contract_id: int, delivery_ids: li
                       today: date | None = None) -> Decimal:
     """Cancel scheduled deliveries: void those lines of the contract's order, which gives back to the
     opportunity what they still commit (a partly invoiced delivery: the part not invoiced), with a dated
-    note. Deliveries invoiced in full are credited instead."""
+    note. Deliveries invoiced in full are credited instead; once their invoices are credited in full they
+    may be cancelled too (the credit gave their value back already: the note says so)."""
     today = today or date.today()
     audit.acting(session, user)
     get_contract(session, user, contract_id)
@@ -441,8 +475,7 @@ def cancel_deliveries(session: Session, user, contract_id: int, delivery_ids: li
     state = invoicing(session, [d.document_line_id for d in chosen])
     if done := [d for d in chosen if not state.may_cancel(d)]:
         session.rollback()
-        raise ValidationFailed({"deliveries": [
-            f"{d.delivery_date} {d.description} has been invoiced in full: credit the invoice instead." for d in done]})
+        raise ValidationFailed({"deliveries": [_not_cancelled(d, state) for d in done]})
     by_doc: dict[int, list[int]] = defaultdict(list)
     orders = orders_of(session, contract.id)
     for d in chosen:
@@ -458,9 +491,19 @@ def cancel_deliveries(session: Session, user, contract_id: int, delivery_ids: li
     for d in chosen:
         d.cancelled_on = today
     figs = figures(session, po)
-    _note(session, contract, "cancelled", rules.cancelled_note(today, given_back, figs), user.id)
+    credited = sum((state.credited(d) for d in chosen if d.document_line_id not in state.open), ZERO)
+    _note(session, contract, "cancelled", rules.cancelled_note(today, given_back, figs, credited), user.id)
     _commit(session, contract, po, figs, today, user.id)
     return given_back
+
+
+def _not_cancelled(delivery: Delivery, state: Invoicing) -> str:
+    """Why an invoiced delivery is not cancelled: what its invoices hold is credited, not cancelled."""
+    what = f"{delivery.delivery_date} {delivery.description}"
+    if state.credited(delivery):
+        return (f"{what} has {formatting.money(state.not_credited(delivery))} invoiced and not credited: credit the "
+                "rest of the invoice instead.")
+    return f"{what} has been invoiced in full: credit the invoice instead."
 
 
 def add_note(session: Session, user, contract_id: int, text: str) -> ContractNote:
@@ -528,26 +571,35 @@ def contracts_of_debtor(session: Session, user, debtor_id: int, limit: int = 100
 # ----- integrity -----
 
 _CONTRACT_SQL = """
-WITH scheduled AS (
-    -- a delivery's amount; once cancelled, what invoices had released from its line before
-    SELECT d.contract_id, SUM(CASE WHEN d.cancelled_on IS NULL THEN d.amount ELSE COALESCE((
-               SELECT -SUM(le.amount) FROM ledger_entries le JOIN document_lines dl ON dl.id = le.document_line_id
-               WHERE le.document_line_id = d.document_line_id AND le.bucket = 'commitment'
-                 AND le.document_id <> dl.document_id), 0) END) AS scheduled
-    FROM contract_deliveries d GROUP BY d.contract_id
-), posted AS (
-    -- what the contract's own orders posted and voided (not what invoices released)
-    SELECT d.contract_id, SUM(le.amount) AS posted
+WITH deliveries AS (
+    -- each delivery's rows, and its ledger on the contract's PO: what its order line posted (and voided), what
+    -- invoices released of that, and what the invoices made from the line drew net of their credit memos
+    SELECT d.contract_id, d.amount, d.cancelled_on,
+           COALESCE(SUM(le.amount) FILTER (WHERE le.document_line_id = dl.id AND le.document_id = dl.document_id),
+                    0) AS ordered,
+           COALESCE(-SUM(le.amount) FILTER (WHERE le.document_line_id = dl.id AND le.document_id <> dl.document_id),
+                    0) AS released,
+           COALESCE(SUM(le.amount) FILTER (WHERE le.document_line_id <> dl.id), 0) AS invoiced
     FROM contract_deliveries d
+    JOIN contracts c ON c.id = d.contract_id
     JOIN document_lines dl ON dl.id = d.document_line_id
-    JOIN ledger_entries le ON le.document_line_id = dl.id AND le.document_id = dl.document_id
-                          AND le.bucket = 'commitment'
-    GROUP BY d.contract_id
+    LEFT JOIN ledger_entries le ON le.po_id = c.po_id AND le.bucket IN ('commitment', 'used') AND (
+        le.document_line_id = dl.id
+        OR le.document_line_id IN (SELECT il.id FROM document_lines il WHERE il.source_line_id = dl.id)
+        OR le.document_line_id IN (SELECT cl.id FROM document_lines cl JOIN document_lines il
+                                   ON il.id = cl.source_line_id WHERE il.source_line_id = dl.id))
+    GROUP BY d.id
+), totals AS (
+    -- as the rows say (a delivery's amount less what invoices released, none once cancelled), and as the
+    -- ledger says (what the order line still commits); both with what was invoiced net of credits
+    SELECT c.id, c.number,
+           COALESCE(SUM(CASE WHEN d.cancelled_on IS NULL THEN d.amount - d.released ELSE 0 END + d.invoiced), 0)
+               AS scheduled,
+           COALESCE(SUM(d.ordered - d.released + d.invoiced), 0) AS ledger
+    FROM contracts c LEFT JOIN deliveries d ON d.contract_id = c.id
+    GROUP BY c.id, c.number
 )
-SELECT c.id, c.number, COALESCE(s.scheduled, 0), COALESCE(p.posted, 0)
-FROM contracts c LEFT JOIN scheduled s ON s.contract_id = c.id LEFT JOIN posted p ON p.contract_id = c.id
-WHERE COALESCE(s.scheduled, 0) <> COALESCE(p.posted, 0)
-ORDER BY c.id
+SELECT id, number, scheduled, ledger FROM totals WHERE scheduled <> ledger ORDER BY id
 """
 
 _OPPORTUNITY_SQL = """
@@ -568,8 +620,9 @@ ORDER BY o.id
 
 
 def integrity_problems(session: Session) -> list[str]:
-    """Contracts whose scheduled total differs from what their orders posted in the ledger, and
-    open opportunities whose amount (from the balance row) differs from the ledger's."""
+    """Contracts whose deliveries (their amounts, and which are cancelled) say another scheduled total than
+    the ledger (`scheduled_total`: what their order lines still commit, and what was invoiced from them net of
+    credits), and open opportunities whose amount (from the balance row) differs from the ledger's."""
     from sqlalchemy import text
 
     out = [f"contract {number}: scheduled {scheduled} ≠ ledger {posted}"

@@ -586,7 +586,8 @@ def open_quantities(session: Session, order: Document) -> dict[int, Decimal]:
 
 
 def invoiced_quantities(session: Session, order_line_ids) -> dict[int, Decimal]:
-    """How much of each order line the posted invoices made from it took, as a quantity."""
+    """How much of each order line the posted invoices made from it took, as a quantity (credit memos do not
+    give quantity back: a credit may be a price, not units; `invoiced_amounts` has what they took back)."""
     ids = list(order_line_ids)
     if not ids:
         return {}
@@ -597,6 +598,24 @@ def invoiced_quantities(session: Session, order_line_ids) -> dict[int, Decimal]:
         .where(line.source_line_id.in_(ids), Document.status == "posted", DocumentType.bucket == "used",
                DocumentType.sign > 0)
         .group_by(line.source_line_id)).all())
+
+
+def invoiced_amounts(session: Session, order_line_ids) -> dict[int, tuple[Decimal, Decimal]]:
+    """For each order line that posted invoices were made from: what they invoiced from it, and what posted
+    credit memos took back from those invoice lines (order line id -> (invoiced, credited))."""
+    ids = list(order_line_ids)
+    if not ids:
+        return {}
+    line, credit = _INVOICE_LINE, _CREDIT_LINE
+    credited = (select(func.coalesce(func.sum(credit.amount), 0)).join(Document, Document.id == credit.document_id)
+                .where(credit.source_line_id == line.id, Document.status == "posted").scalar_subquery())
+    return {i: (invoiced, taken_back) for i, invoiced, taken_back in session.execute(
+        select(line.source_line_id, func.sum(line.amount), func.sum(credited))
+        .join(Document, Document.id == line.document_id)
+        .join(DocumentType, DocumentType.id == Document.document_type_id)
+        .where(line.source_line_id.in_(ids), Document.status == "posted", DocumentType.bucket == "used",
+               DocumentType.sign > 0)
+        .group_by(line.source_line_id))}
 
 
 def derive(session: Session, user, source_id: int, target_type_id: int, *, quantities: dict[int, Decimal] | None = None,

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
 
 from portal.domain import contracts as rules
 from portal.domain.contracts import POFigures
-from portal.models import Contract, ContractNote, Opportunity, POBalance, PurchaseOrder
+from portal.models import Contract, ContractNote, Delivery, DocumentLine, Opportunity, POBalance, PurchaseOrder
 
 ZERO = Decimal("0")
 
@@ -61,3 +61,23 @@ def follow_postings(session: Session, pos: dict[int, PurchaseOrder], today: date
         po = pos[po_id]
         sync_opportunity(session, contract, po_id, figures(session, po),
                          rules.po_current(po.effective, po.expiration, today), today, author_id)
+
+
+_INVOICE_LINE = aliased(DocumentLine, name="invoice_line")
+
+
+def note_credits(session: Session, credit_memo_id: int, pos: dict[int, PurchaseOrder], today: date,
+                 author_id: int | None) -> None:
+    """A credit memo posted against invoices made from contracts' orders gives that value back to the contracts'
+    opportunities: each contract gets a dated note with what was credited and the PO balance now remaining (as a
+    cancelling does). Only the credit lines on the contract's own PO count. The caller holds the POs locked."""
+    rows = session.execute(
+        select(Contract, func.sum(DocumentLine.amount))
+        .join(_INVOICE_LINE, _INVOICE_LINE.id == DocumentLine.source_line_id)
+        .join(Delivery, Delivery.document_line_id == _INVOICE_LINE.source_line_id)
+        .join(Contract, Contract.id == Delivery.contract_id)
+        .where(DocumentLine.document_id == credit_memo_id, DocumentLine.po_id == Contract.po_id)
+        .group_by(Contract.id).order_by(Contract.id)).all()
+    for contract, credited in rows:
+        po = pos.get(contract.po_id) or session.get(PurchaseOrder, contract.po_id)
+        note(session, contract, "cancelled", rules.credited_note(today, credited, figures(session, po)), author_id)

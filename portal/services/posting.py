@@ -18,8 +18,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.domain import budget, formatting
 from portal.domain.budget import Balance, Entry, LineCheck, PostingCheck
-from portal.models import (Debtor, Document, DocumentLine, JobOrder, LedgerEntry, POBalance, POLine, POLineBalance,
-                           PurchaseOrder, po_line_bill_codes)
+from portal.models import (Debtor, Delivery, Document, DocumentLine, JobOrder, LedgerEntry, POBalance, POLine,
+                           POLineBalance, PurchaseOrder, po_line_bill_codes)
 from portal.services import alerts, audit, forecasts, opportunity_status
 from portal.services.documents import (check_lines_visible, credit_left, drawn_by_line, invoiced_quantities, may_void,
                                       void_blocker)
@@ -300,6 +300,8 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
             for po_id in sorted({f[1] for f in funded if f[1]})])
     session.flush()
     result.alerts = alerts.after_change(session, pos, balances, today=today or date.today())
+    if doc_type.is_credit_memo:  # before the opportunities follow: the note says why the balance moved
+        opportunity_status.note_credits(session, doc.id, pos, today or date.today(), user.id)
     if opportunities:
         _follow_opportunities(session, pos, today, user.id)
     if commit:
@@ -358,6 +360,9 @@ def _invoiced_orders(session: Session, doc: Document, sources: dict[int, Documen
     ids = [s.id for s in sources.values() if s.document.document_type.is_order]
     cancelled = set(session.scalars(select(LedgerEntry.document_line_id).where(
         LedgerEntry.document_line_id.in_(ids), LedgerEntry.event == "void").distinct())) if ids else set()
+    # a delivery cancelled once its invoices were credited in full voided nothing (nothing was committed)
+    cancelled |= set(session.scalars(select(Delivery.document_line_id).where(
+        Delivery.document_line_id.in_(ids), Delivery.cancelled_on.is_not(None)))) if ids else set()
     for n, (line, (po_id, number)) in enumerate(zip(doc.lines, funded), start=1):
         src = sources.get(line.source_line_id)
         if src is None or not src.document.document_type.is_order:

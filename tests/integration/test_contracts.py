@@ -10,8 +10,8 @@ from sqlalchemy.exc import DBAPIError
 
 from portal.domain.contracts import Delivery as DeliveryInput
 from portal.domain.purchase_orders import POInput
-from portal.models import (BillCode, Contract, ContractNote, Delivery, Document, LedgerEntry, Opportunity, POBalance,
-                           debtor_relationship_leads)
+from portal.models import (BillCode, Contract, ContractNote, Delivery, Document, DocumentLine, LedgerEntry,
+                           Opportunity, POBalance, debtor_relationship_leads)
 from portal.services import contracts, documents, integrity, opportunities, posting, purchase_orders
 from portal.services.errors import NotFound, ValidationFailed
 from tests import factories
@@ -301,3 +301,112 @@ def test_a_contracts_order_is_not_voided_from_documents_and_an_invoice_from_it_s
         documents.derive(w["s"], w["admin"], order_id, invoice_type.id)
     assert w["s"].get(POBalance, w["po"].id).commitments == D("0.00")
     assert w["s"].get(POBalance, w["po"].id).used == D("12000.00")
+
+
+def _balanced(w, contract):
+    """Seed 000 on a PO with only the contract's documents: Scheduled + the opportunity == the PO's amount."""
+    scheduled = contracts.scheduled_total(w["s"], contract.id)
+    assert scheduled + opp_amount(w) == D("150000.00")
+    assert contracts.integrity_problems(w["s"]) == [] and integrity.check(w["s"]) == []
+    return scheduled
+
+
+def _invoice(w, order_id, quantities, day):
+    draft = documents.derive(w["s"], w["admin"], order_id, factories.document_types(w["s"])["Sales Invoice"].id,
+                             quantities=quantities, doc_date=day)
+    assert posting.post(w["s"], w["admin"], draft.id, confirmed=True, today=day).posted
+    return draft
+
+
+def _credit(w, invoice, day, quantities=None):
+    draft = documents.derive(w["s"], w["admin"], invoice.id, factories.document_types(w["s"])["Credit Memo"].id,
+                             quantities=quantities, doc_date=day)
+    assert posting.post(w["s"], w["admin"], draft.id, confirmed=True, today=day).posted
+    return draft
+
+
+def _state(w, delivery):
+    w["s"].expire_all()
+    delivery = w["s"].get(Delivery, delivery.id)
+    state = contracts.invoicing(w["s"], [delivery.document_line_id])
+    return state.state(delivery), state.may_cancel(delivery)
+
+
+def test_a_delivery_whose_invoice_is_credited_leaves_the_schedule_and_can_then_be_cancelled(dell):
+    """Found from outside: a delivery invoiced from the contract's order and credited in full still read
+    'invoiced', could not be cancelled, and still counted as scheduled, while the opportunity had the credit
+    back: Scheduled + opportunity came to more than the PO."""
+    w = dell
+    data = contracts.ContractInput(w["debtor"].id, w["po"].id, "Data centre course", None, None, (
+        DeliveryInput(w["code"].id, date(2026, 3, 10), "Five days", D("5"), D("1000.00")),
+        DeliveryInput(w["code"].id, date(2026, 3, 20), "Workshop", D("1"), D("6000.00"))))
+    contract = contracts.enter_contract(w["s"], w["lc"], data, today=DAY, confirmed=True).contract
+    five, workshop = w["s"].scalars(select(Delivery).order_by(Delivery.id)).all()
+    order_id = w["s"].scalar(select(DocumentLine.document_id).where(DocumentLine.id == five.document_line_id))
+    assert _balanced(w, contract) == D("11000.00")
+
+    invoice = _invoice(w, order_id, {five.document_line_id: D("5"), workshop.document_line_id: D("0")},
+                       date(2026, 3, 31))
+    assert _balanced(w, contract) == D("11000.00") and opp_amount(w) == D("139000.00")
+    assert _state(w, five) == ("invoiced", False)
+
+    _credit(w, invoice, date(2026, 4, 1), {invoice.lines[0].id: D("2")})
+    assert _balanced(w, contract) == D("9000.00") and opp_amount(w) == D("141000.00")
+    assert _state(w, five) == ("5 of 5 invoiced, 2,000.00 credited", False)
+    assert notes(w, contract.id)[-1] == ("2026-04-01: invoiced classes credited 2,000.00; "
+                                         "PO balance remaining 141,000.00")
+    with pytest.raises(ValidationFailed) as refused:
+        contracts.cancel_deliveries(w["s"], w["lc"], contract.id, [five.id], today=date(2026, 4, 2))
+    assert refused.value.errors == {"deliveries": [
+        "2026-03-10 Five days has 3,000.00 invoiced and not credited: credit the rest of the invoice instead."]}
+
+    _credit(w, invoice, date(2026, 4, 3), {invoice.lines[0].id: D("3")})  # the rest
+    assert _balanced(w, contract) == D("6000.00") and opp_amount(w) == D("144000.00")
+    assert contracts.scheduled_by_delivery(w["s"], [five, workshop]) == {five.id: 0, workshop.id: D("6000.00")}
+    assert _state(w, five) == ("5 of 5 invoiced, credited in full", True)
+    assert notes(w, contract.id)[-1] == ("2026-04-03: invoiced classes credited 3,000.00; "
+                                         "PO balance remaining 144,000.00")
+
+    assert contracts.cancel_deliveries(w["s"], w["lc"], contract.id, [five.id], today=date(2026, 4, 4)) == 0
+    assert _balanced(w, contract) == D("6000.00") and opp_amount(w) == D("144000.00")
+    assert _state(w, five) == ("cancelled 2026-04-04 (5 of 5 invoiced, credited in full)", False)
+    assert notes(w, contract.id)[-1] == ("2026-04-04: classes cancelled 0.00 (invoiced and credited before: "
+                                         "5,000.00); PO balance remaining 144,000.00")
+    # the cancelled delivery is not invoiced again from the order
+    draft = documents.derive(w["s"], w["admin"], order_id, factories.document_types(w["s"])["Sales Invoice"].id,
+                             quantities={five.document_line_id: D("5"), workshop.document_line_id: D("0")})
+    assert posting.post(w["s"], w["admin"], draft.id, confirmed=True).refused
+    contracts.schedule_more(w["s"], w["lc"], contract.id, deliveries(w, "4000.00"), today=date(2026, 4, 5),
+                            confirmed=True)
+    assert _balanced(w, contract) == D("10000.00") and opp_amount(w) == D("140000.00")
+
+
+def test_a_partly_invoiced_delivery_credited_and_cancelled_keeps_only_what_stays_invoiced(dell):
+    """A partial invoice credited in part: the delivery keeps what is still committed and what stays invoiced;
+    cancelled, it gives back what was committed and keeps the invoiced part until that is credited too."""
+    w = dell
+    data = contracts.ContractInput(w["debtor"].id, w["po"].id, "Data centre course", None, None, (
+        DeliveryInput(w["code"].id, date(2026, 3, 10), "Five days", D("5"), D("1000.00")),))
+    contract = contracts.enter_contract(w["s"], w["lc"], data, today=DAY, confirmed=True).contract
+    five = w["s"].scalar(select(Delivery))
+    order_id = w["s"].scalar(select(DocumentLine.document_id).where(DocumentLine.id == five.document_line_id))
+
+    invoice = _invoice(w, order_id, {five.document_line_id: D("2")}, date(2026, 3, 31))
+    assert _balanced(w, contract) == D("5000.00") and opp_amount(w) == D("145000.00")
+    assert _state(w, five) == ("2 of 5 invoiced", True)
+
+    _credit(w, invoice, date(2026, 4, 1), {invoice.lines[0].id: D("1")})
+    assert _balanced(w, contract) == D("4000.00") and opp_amount(w) == D("146000.00")
+    assert _state(w, five) == ("2 of 5 invoiced, 1,000.00 credited", True)
+
+    given = contracts.cancel_deliveries(w["s"], w["lc"], contract.id, [five.id], today=date(2026, 4, 2))
+    assert given == D("3000.00")
+    assert _balanced(w, contract) == D("1000.00") and opp_amount(w) == D("149000.00")
+    assert _state(w, five) == ("cancelled 2026-04-02 (2 of 5 invoiced, 1,000.00 credited)", False)
+    assert notes(w, contract.id)[-1] == "2026-04-02: classes cancelled 3,000.00; PO balance remaining 149,000.00"
+
+    _credit(w, invoice, date(2026, 4, 3), {invoice.lines[0].id: D("1")})  # the rest of the invoice
+    assert _balanced(w, contract) == 0 and opp_amount(w) == D("150000.00")
+    assert _state(w, five) == ("cancelled 2026-04-02 (2 of 5 invoiced, credited in full)", False)
+    assert notes(w, contract.id)[-1] == ("2026-04-03: invoiced classes credited 1,000.00; "
+                                         "PO balance remaining 150,000.00")

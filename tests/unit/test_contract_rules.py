@@ -104,3 +104,11 @@ def test_notes_are_checked():
         rules.check_note(" ")
     with pytest.raises(rules.ContractRuleError):
         rules.check_note("x" * 2001)
+
+
+def test_a_credit_gives_value_back_and_a_credited_delivery_cancels_for_nothing():
+    po = POFigures(D("150000.00"), used=D("2000.00"), commitments=D("6000.00"))
+    assert rules.credited_note(date(2026, 4, 1), D("5000.00"), po) == \
+        "2026-04-01: invoiced classes credited 5,000.00; PO balance remaining 142,000.00"
+    assert rules.cancelled_note(date(2026, 4, 2), D("0"), po, D("5000.00")) == \
+        "2026-04-02: classes cancelled 0.00 (invoiced and credited before: 5,000.00); PO balance remaining 142,000.00"

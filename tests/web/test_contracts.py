@@ -374,3 +374,34 @@ def test_a_debtor_with_many_jobs_has_the_contract_forms_job_typed_and_any_of_the
     made = browser.post(url, {"title": "Runner course", "job_id": str(later.id), "job_search": "whatever typed",
                               **rows(w, "1000")})
     assert made.status_code == 302 and w["s"].scalar(select(Contract)).job_id == later.id
+
+
+def test_a_delivery_credited_in_full_reads_so_and_is_cancelled_from_the_page(dell, login_as):
+    """Found from outside: credited in full, a delivery still read 'invoiced', offered no cancel, and the page's
+    Scheduled still counted it while the opportunity had it back (Scheduled + Unscheduled > the PO)."""
+    from portal.services import documents, posting
+
+    w = dell
+    contract = _contract(w)
+    class_a, class_b = contracts.deliveries_of(w["s"], contract.id)
+    order = w["s"].scalar(select(Document).where(Document.lines.any(id=class_a.document_line_id)))
+    billing, types = factories.user(w["s"], role_name="Billing Admin"), factories.document_types(w["s"])
+    invoice = documents.derive(w["s"], billing, order.id, types["Sales Invoice"].id, doc_date=date(2026, 3, 31),
+                               quantities={class_a.document_line_id: D("1"), class_b.document_line_id: D("0")})
+    assert posting.post(w["s"], billing, invoice.id, confirmed=True, today=date(2026, 3, 31)).posted
+    credit = documents.derive(w["s"], billing, invoice.id, types["Credit Memo"].id, doc_date=date(2026, 4, 1))
+    assert posting.post(w["s"], billing, credit.id, confirmed=True, today=date(2026, 4, 1)).posted
+    browser, _ = login_as("Consultant")
+    html = browser.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    figures = html[html.index("schedule-figures"):html.index("</table>", html.index("schedule-figures"))]
+    assert ">2,000.00</td>" in figures and ">148,000.00</td>" in figures and "18,000.00" not in figures
+    assert "1 of 1 invoiced, credited in full" in html and 'aria-label="Cancel Class A"' in html
+    assert "invoiced classes credited 16,000.00; PO balance remaining 148,000.00" in html
+    assert browser.post(f"/contracts/{contract.id}/cancel", {"delivery_id": [str(class_a.id)]}).status_code == 302
+    html = browser.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    assert ("classes cancelled 0.00 (invoiced and credited before: 16,000.00); PO balance remaining 148,000.00"
+            in html)
+    assert "(1 of 1 invoiced, credited in full)" in html and 'aria-label="Cancel Class A"' not in html
+    w["s"].expire_all()
+    assert contracts.scheduled_total(w["s"], contract.id) == D("2000.00")
+    assert contracts.figures(w["s"], w["po"]).unscheduled == D("148000.00")
