@@ -486,12 +486,14 @@ def reassign(session: Session, user, doc_id: int, line_ids: list[int], po_id: in
     else:
         destination = {l.id: None for l in lines}
         covered = {l.id: True for l in lines}
-    if staying := [l for l in lines if l.po_id == target.id and l.po_line_id == destination[l.id]]:
+    # a line already drawing on the target stays as it is (no ledger pair, no history); none left: nothing to move
+    lines = [l for l in lines if not (l.po_id == target.id and l.po_line_id == destination[l.id])] or lines
+    if all(l.po_id == target.id and l.po_line_id == destination[l.id] for l in lines):
         where = "that line of PO" if target.kind == "multi_line_master" else "PO"
-        numbers = ", ".join(str(l.line_no) for l in staying)
-        raise refuse("lines", f"{'Line' if len(staying) == 1 else 'Lines'} {numbers} already "
-                              f"{'draws' if len(staying) == 1 else 'draw'} on {where} {target.number}: "
-                              "choose another PO, or untick them.")
+        numbers = ", ".join(str(l.line_no) for l in lines)
+        raise refuse("lines", f"{'Line' if len(lines) == 1 else 'Lines'} {numbers} already "
+                              f"{'draws' if len(lines) == 1 else 'draw'} on {where} {target.number}: "
+                              "choose another PO.")
     # the invoice lines and the posted credit memo lines that take them back move together
     credits = list(session.scalars(select(DocumentLine).join(Document, Document.id == DocumentLine.document_id)
                                    .where(DocumentLine.source_line_id.in_([l.id for l in lines]),

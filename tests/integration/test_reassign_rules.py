@@ -216,7 +216,8 @@ def test_a_credited_line_is_checked_on_the_target_at_what_it_still_draws(world):
 
 
 def test_lines_already_on_the_target_master_line_are_not_counted_twice(world):
-    """Two lines on master line A (150 of its 200) and one of 40 elsewhere, all moved to line A: 190, no warning."""
+    """Two lines on master line A (150 of its 200) and one of 40 elsewhere, all chosen for line A: the one of 40
+    moves (the two already there stay as they are), 190, no warning."""
     s = world["session"]
     master, (a, _) = _master(s, world["debtor"], "MT1")
     plain = factories.po(s, world["debtor"], "MT2")
@@ -225,7 +226,9 @@ def test_lines_already_on_the_target_master_line_are_not_counted_twice(world):
     assert post(world, invoice).posted
     done = posting.reassign(s, world["user"], invoice.id, [l.id for l in invoice.lines], master.id, a.id,
                             reason="x")
-    assert done.moved == 3 and not done.check.warnings
+    assert done.moved == 1 and not done.check.warnings
+    moved_lines = set(s.scalars(select(LedgerEntry.document_line_id).where(LedgerEntry.event == "reassign")))
+    assert moved_lines == {invoice.lines[2].id}  # the two already on line A have no entries of the move
     assert _line_used(s, a) == D("190") and balance(s, master)[0] == D("190") and balance(s, plain)[0] == D("0")
     assert integrity.check(s) == []
 
