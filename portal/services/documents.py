@@ -633,7 +633,9 @@ def derive(session: Session, user, source_id: int, target_type_id: int, *, quant
             f"A {target.name} cannot be made from {source.document_type.name} {source.number} ({source.status})."]})
     carried = carried_po(session, source.debtor_id, [l.po_id for l in source.lines if l.po_id], target)
     lines = []
-    left = open_quantities(session, source) if target.is_invoice and source.document_type.is_order else {}
+    # by default what is still open: an order's quantity not yet invoiced, an invoice's not yet credited
+    left = open_quantities(session, source) if (target.is_invoice and source.document_type.is_order) or (
+        target.is_credit_memo and source.document_type.is_invoice) else {}
     for line in source.lines:
         qty = (quantities or {}).get(line.id, left.get(line.id, line.quantity))
         if qty is None or qty < 0 or qty > line.quantity:

@@ -155,6 +155,22 @@ def test_credit_memo_past_its_source_is_refused_on_posting_even_with_override(wo
     assert integrity.check(s) == []
 
 
+def test_a_second_credit_memo_made_from_an_invoice_carries_what_is_left_by_default(world):
+    """open_quantities: a draft made from an invoice with no quantities given credits what is not yet credited
+    (it carried the whole line, which posting then refused as more than the invoice drew)."""
+    s, types = world["session"], world["types"]
+    po = factories.po(s, world["debtor"], "CR3", amount="1000")
+    invoice = draft(world, "Sales Invoice", [line(world, "100", po=po)])  # 1 × 100
+    assert post(world, invoice).posted
+    first = documents.derive(s, world["user"], invoice.id, types["Credit Memo"].id, quantities={
+        invoice.lines[0].id: D("0.4")})
+    assert post(world, first).posted
+    rest = documents.derive(s, world["user"], invoice.id, types["Credit Memo"].id)
+    assert [l.quantity for l in rest.lines] == [D("0.6")]
+    assert post(world, rest).posted and balance(s, po) == (D("0"), D("0"), D("0"))
+    assert integrity.check(s) == []
+
+
 # ----- defect 3: reassigning runs the posting checks on the target -----
 
 def test_reassign_onto_a_smaller_po_under_block_is_refused_unless_overridden(world):
