@@ -604,15 +604,21 @@ def test_a_lines_po_list_offers_the_pos_eligible_for_the_type_and_follows_a_type
     assert 'id="document_type_id"' in form and form.count('hx-post="/documents/lines"') == 2  # debtor and type
 
 
+def _posted_invoice(admin, db_session, setup) -> Document:
+    """The setup's invoice drafted and posted through the pages."""
+    admin.post("/documents/new", _form(setup))
+    doc = db_session.scalars(select(Document)).one()
+    confirm(admin, f"/documents/{doc.id}/post")
+    return doc
+
+
 def test_reassigning_needs_to_see_documents_on_every_route(db_session, login_as, setup):
     """A role holding only 'Assign / reassign items on a posted invoice' reads no invoice through the check
     page and moves no line: the three reassign routes ask what the form's fragment asked (documents, view)."""
     from portal.models import Role, RoleGrant
 
     admin, _ = login_as("Billing Admin")
-    admin.post("/documents/new", _form(setup))
-    doc = db_session.scalars(select(Document)).one()
-    confirm(admin, f"/documents/{doc.id}/post")
+    doc = _posted_invoice(admin, db_session, setup)
     other = factories.po(db_session, setup["debtor"], "4800", amount="5000")
     line_id = db_session.scalars(select(DocumentLine.id)).one()
     db_session.add(Role(name="Mover only", grants=[RoleGrant(item="po_assign_invoiced_item", level="granted")]))
@@ -632,9 +638,7 @@ def test_reassigning_needs_to_see_documents_on_every_route(db_session, login_as,
 def test_the_reassign_form_offers_only_pos_eligible_for_the_invoices_type(db_session, login_as, setup, monkeypatch):
     monkeypatch.setattr(document_choices, "REASSIGN_INLINE", 100)
     admin, _ = login_as("Billing Admin")
-    admin.post("/documents/new", _form(setup))
-    doc = db_session.scalars(select(Document)).one()
-    confirm(admin, f"/documents/{doc.id}/post")
+    doc = _posted_invoice(admin, db_session, setup)
     types = factories.document_types(db_session)
     factories.po(db_session, setup["debtor"], "ORDERS-ONLY", amount="5000", types=[types["Sales Order"]])
     factories.po(db_session, setup["debtor"], "INVOICES-TOO", amount="5000")
@@ -648,9 +652,7 @@ def test_a_po_documents_tab_and_export_leave_out_a_document_whose_lines_all_move
     """README: the tab shows what a document still draws; once its lines are reassigned, the PO they left
     lists it no more (nor does its CSV), and the PO they went to does."""
     admin, _ = login_as("Billing Admin")
-    admin.post("/documents/new", _form(setup))
-    doc = db_session.scalars(select(Document)).one()
-    confirm(admin, f"/documents/{doc.id}/post")
+    doc = _posted_invoice(admin, db_session, setup)
     other = factories.po(db_session, setup["debtor"], "4900", amount="5000")
     line_id = db_session.scalars(select(DocumentLine.id)).one()
     moved = admin.post(f"/documents/{doc.id}/reassign", {"line_id": [str(line_id)], "target": f"{other.id}:",
