@@ -90,6 +90,18 @@ def after_change(session: Session, pos: dict[int, PurchaseOrder], before: dict[i
     return fired_subjects
 
 
+def recheck_template(session: Session, template: AlertTemplate, *, today: date) -> list[str]:
+    """A template's thresholds changed (or it was made active): fire those its POs' Subtotal has passed already
+    and re-arm those it is now below, as the next posting would have, under the POs' locks (taken in id order,
+    as posting takes them). Returns the subjects fired."""
+    if not template.active:
+        return []
+    pos = {p.id: p for p in session.scalars(
+        select(PurchaseOrder).where(PurchaseOrder.alert_template_id == template.id).order_by(PurchaseOrder.id)
+        .with_for_update(of=PurchaseOrder))}
+    return after_change(session, pos, {}, today=today)
+
+
 def scan_expiring(session: Session, today: date) -> list[str]:
     """Raise "expires in N days" alerts due today (once per PO and N); commit."""
     subjects = []

@@ -1,6 +1,7 @@
 """Maintenance lists (seed 003): bill codes, bill code groups, document types, alert templates."""
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, or_, select
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 from portal.domain.alert_messages import placeholder_errors
 from portal.domain.numbers import parse_number
 from portal.models import AlertTemplate, BillCode, BillCodeGroup, Document, DocumentType, Role, User
-from portal.services import audit, coverage
+from portal.services import alerts, audit, coverage
 from portal.services.debtors import like_pattern
 from portal.services.edits import commit_unique, record_to_edit
 from portal.services.errors import NotFound, ValidationFailed
@@ -195,10 +196,13 @@ def save_alert_template(session: Session, item_id: int | None, *, actor, name: s
         raise ValidationFailed(errors)
     audit.acting(session, actor)
     obj = record_to_edit(session, AlertTemplate, item_id, expected_version)
+    rechecks = item_id is not None and active and (set(obj.thresholds or ()) != set(values) or not obj.active)
     obj.name, obj.thresholds, obj.days_before_expiry = name, values, days_before_expiry
     obj.forecast_days = forecast_days
     obj.subject, obj.message, obj.active = subject, message, active
     obj.recipient_roles, obj.recipient_users = roles, users
+    # new thresholds (or the template made active) hold for its POs now, not from their next posting on
+    obj.raised_now = alerts.recheck_template(session, obj, today=date.today()) if rechecks else []
     commit_unique(session, "name", f"An alert template named {name} exists.")
     return obj
 

@@ -159,3 +159,35 @@ def test_read_only_view_offers_edit_to_editors(db_session, login_as, role_name, 
     page = browser.get(f"/maintenance/bill-codes/{code.id}").get_data(as_text=True)
     assert "<fieldset class=\"plain\" disabled>" in page
     assert (f'/maintenance/bill-codes/{code.id}/edit"' in page) is edit_shown
+
+
+def test_a_threshold_lowered_on_a_template_alerts_the_pos_already_past_it_at_once(db_session, login_as):
+    """A template's thresholds compare its POs' Subtotal from the save on, not from their next posting: a PO
+    at 60% alerts when 50 is added, once (saving again raises nothing), and 70 added later does not fire."""
+    from portal.models import Alert, POBalance
+
+    browser, _ = login_as("Billing Admin")
+    role = factories.role(db_session, "Billing Admin")
+    form = {"name": "Standard", "thresholds": "90", "role_ids": [str(role.id)], "subject": "PO {po_number} at "
+            "{percentage}%", "message": "{remaining} left", "active": "y"}
+    assert browser.post("/maintenance/alert-templates/new", form).status_code == 302
+    template = db_session.scalars(select(AlertTemplate)).one()
+    debtor = factories.debtor(db_session)
+    po = factories.po(db_session, debtor, "ALERT-1", amount="1000", used="600")
+    po.alert_template_id = template.id
+    db_session.commit()
+    assert db_session.get(POBalance, po.id).used == Decimal("600")
+    edit = f"/maintenance/alert-templates/{template.id}/edit"
+    saved = browser.post(edit, {**form, "thresholds": "50, 90", "row_version": str(template.row_version)},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "Alert raised: PO ALERT-1 at 50%" in saved
+    fired = db_session.scalars(select(Alert).where(Alert.po_id == po.id)).all()
+    assert [(a.threshold, a.armed) for a in fired] == [(Decimal("50"), False)]
+    db_session.refresh(template)
+    again = browser.post(edit, {**form, "thresholds": "50, 90", "name": "Standard 2",
+                                "row_version": str(template.row_version)}, follow_redirects=True)
+    assert "Alert raised" not in again.get_data(as_text=True)  # thresholds unchanged: nothing re-checked
+    db_session.refresh(template)
+    browser.post(edit, {**form, "thresholds": "50, 70", "row_version": str(template.row_version)})
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(Alert).where(Alert.po_id == po.id)) == 1

@@ -87,6 +87,12 @@ def _fill(form, obj) -> None:
         form.user_ids.data = [u.id for u in obj.recipient_users]
 
 
+def _flash_saved(saved) -> None:
+    flash(f"{saved} saved.", "success")
+    for subject in getattr(saved, "raised_now", []):  # an alert template's new thresholds, passed already
+        flash(f"Alert raised: {subject}", "warning")
+
+
 @bp.route(f"/{KIND_RULE}/new", methods=["GET", "POST"], defaults={"item_id": None})
 @bp.route(f"/{KIND_RULE}/<int:item_id>/edit", methods=["GET", "POST"])
 @requires("maintenance", "add_edit")
@@ -107,7 +113,7 @@ def edit(slug: str, item_id: int | None):
         except Conflict as exc:
             form.form_errors = [str(exc)]
         else:
-            flash(f"{saved} saved.", "success")
+            _flash_saved(saved)
             return redirect(url_for("maintenance.items", slug=slug))
     history = audit.history_of(db.session, service.MODELS[kind].__tablename__, obj.id) if obj else []
     preview = render_alert(form.subject.data or "", form.message.data or "", PLACEHOLDERS) \
