@@ -86,7 +86,8 @@ def money(value) -> Decimal:
 
 def line_amount(quantity: Decimal, rate: Decimal) -> Decimal:
     """A line's amount = quantity × rate, rounded half-up to cents; must fit NUMERIC(14,2)."""
-    amount = money(quantity * rate)
-    if abs(amount) > AMOUNT.largest:
+    product = quantity * rate
+    # far too large is refused before rounding: past the decimal context's 28 digits, rounding to cents raises
+    if abs(product) > 10 * AMOUNT.largest or abs(amount := money(product)) > AMOUNT.largest:
         raise OutOfRange(f"The line amount is larger than {_format(AMOUNT.largest, 2)}.")
     return amount

@@ -15,12 +15,13 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import flag_modified
 
 from portal.domain import contracts as rules, formatting
 from portal.domain.contracts import Delivery as DeliveryInput
 from portal.domain.contracts import POFigures
-from portal.models import (BillCode, Contract, ContractNote, Debtor, Delivery, DocumentLine, DocumentType, JobOrder,
-                           LedgerEntry, Opportunity, PurchaseOrder, User, debtor_relationship_leads)
+from portal.models import (BillCode, Contract, ContractNote, Debtor, Delivery, Document, DocumentLine, DocumentType,
+                           JobOrder, LedgerEntry, Opportunity, PurchaseOrder, User, debtor_relationship_leads)
 from portal.services import audit, documents, job_visibility, maintenance, posting
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.locks import locked
@@ -429,15 +430,21 @@ def _lock_contract(session: Session, user, contract_id: int) -> tuple[Contract, 
 
 def schedule_more(session: Session, user, contract_id: int, deliveries: tuple[DeliveryInput, ...], *,
                   confirmed: bool = False, override: bool = False, today: date | None = None,
-                  seen: str | None = None) -> ScheduleResult:
+                  seen: str | None = None, expected_version: int | None = None) -> ScheduleResult:
     """Seed 000 step 4: more classes from the PO, posted as a Sales Order; the opportunity shrinks
     by as much and the contract gets a dated note with the PO dollars remaining. `seen`: as for
-    enter_contract."""
+    enter_contract. `expected_version`: the contract's row version the form was opened on; a form sent again
+    after it scheduled (a double click) is refused, as is one opened before another change."""
     today = today or date.today()
     audit.acting(session, user)
     get_contract(session, user, contract_id)
     amounts = _check_deliveries(session, deliveries)
     contract, po = _lock_contract(session, user, contract_id)
+    try:
+        audit.check_version(contract, expected_version)
+    except Conflict:
+        session.rollback()
+        raise
     _refuse_expired(session, po, today, "deliveries")
     result, lines = _post_order(session, user, po, contract.job_id, deliveries,
                                 confirmed=confirmed, override=override, today=today, seen=seen)
@@ -446,6 +453,7 @@ def schedule_more(session: Session, user, contract_id: int, deliveries: tuple[De
     contract = locked(session, Contract, contract_id)
     _add_deliveries(session, contract, deliveries, amounts, lines, today)
     contract.last_scheduled_on = today
+    flag_modified(contract, "last_scheduled_on")  # its row version moves on even the same day: a resent form is stale
     added = sum(amounts, ZERO)
     figs = figures(session, po)
     _note(session, contract, "scheduled", rules.scheduled_note(today, added, figs), user.id)
@@ -462,8 +470,13 @@ def cancel_deliveries(session: Session, user, contract_id: int, delivery_ids: li
     today = today or date.today()
     audit.acting(session, user)
     get_contract(session, user, contract_id)
-    contract, po = _lock_contract(session, user, contract_id)
     wanted = set(delivery_ids)
+    # the orders first, then the PO and the contract: every change locks documents before POs (posting an
+    # invoice made from one of these orders locks it, then the PO; the other way round the two deadlocked)
+    orders = orders_of(session, contract_id)
+    session.scalars(select(Document).where(Document.id.in_(sorted({orders[i][0] for i in wanted if i in orders})))
+                    .order_by(Document.id).with_for_update(of=Document)).all()
+    contract, po = _lock_contract(session, user, contract_id)
     chosen = [d for d in session.scalars(select(Delivery).where(Delivery.contract_id == contract.id, Delivery.id.in_(wanted))
                                          .with_for_update(of=Delivery).execution_options(populate_existing=True))]
     if not wanted or len(chosen) != len(wanted):
@@ -477,7 +490,6 @@ def cancel_deliveries(session: Session, user, contract_id: int, delivery_ids: li
         session.rollback()
         raise ValidationFailed({"deliveries": [_not_cancelled(d, state) for d in done]})
     by_doc: dict[int, list[int]] = defaultdict(list)
-    orders = orders_of(session, contract.id)
     for d in chosen:
         by_doc[orders[d.id][0]].append(d.document_line_id)
     given_back = ZERO

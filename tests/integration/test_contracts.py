@@ -13,7 +13,7 @@ from portal.domain.purchase_orders import POInput
 from portal.models import (BillCode, Contract, ContractNote, Delivery, Document, DocumentLine, LedgerEntry,
                            Opportunity, POBalance, debtor_relationship_leads)
 from portal.services import contracts, documents, integrity, opportunities, posting, purchase_orders
-from portal.services.errors import NotFound, ValidationFailed
+from portal.services.errors import Conflict, NotFound, ValidationFailed
 from tests import factories
 
 DAY = date(2026, 2, 10)
@@ -410,3 +410,69 @@ def test_a_partly_invoiced_delivery_credited_and_cancelled_keeps_only_what_stays
     assert _state(w, five) == ("cancelled 2026-04-02 (2 of 5 invoiced, credited in full)", False)
     assert notes(w, contract.id)[-1] == ("2026-04-03: invoiced classes credited 1,000.00; "
                                          "PO balance remaining 150,000.00")
+
+
+def test_cancelling_a_delivery_locks_its_order_before_the_po_as_posting_does(app, dell):
+    """Posting an invoice made from the contract's order locks the order, then the PO; cancelling a delivery
+    of that order took the PO first, then the order, and the two deadlocked (a 503 for one user). With the
+    order's lock held, a cancel now waits for it holding nothing, so the PO is still free to lock."""
+    import threading
+    import time
+
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    from portal.extensions import db
+    from portal.models import User
+
+    w = dell
+    contract = enter(w, "2000.00", "3000.00").contract
+    order_id = w["s"].scalar(select(Document.id).where(Document.status == "posted"))
+    first = w["s"].scalar(select(Delivery.id).order_by(Delivery.id).limit(1))
+    contract_id, user_id, po_id = contract.id, w["lc"].id, w["po"].id
+    w["s"].commit()
+    outcome = {}
+
+    def cancel():
+        with app.app_context(), Session(db.engine) as session:
+            outcome["given"] = contracts.cancel_deliveries(session, session.get(User, user_id), contract_id, [first],
+                                                           today=DAY)
+
+    with Session(db.engine) as holder:  # as posting an invoice of the order: the order's lock first
+        holder.execute(text("SELECT id FROM documents WHERE id = :id FOR UPDATE"), {"id": order_id})
+        pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        racer = threading.Thread(target=cancel)
+        racer.start()
+        deadline = time.monotonic() + 60
+        with db.engine.connect() as watcher:
+            while racer.is_alive() and time.monotonic() < deadline and not watcher.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))"),
+                    {"pid": pid}).scalar_one():
+                pass
+        try:  # then the PO, as posting does next: free, since the cancel holds nothing yet
+            holder.execute(text("SELECT id FROM purchase_orders WHERE id = :id FOR UPDATE NOWAIT"), {"id": po_id})
+            took_po = True
+        except OperationalError:
+            took_po = False
+        holder.rollback()
+    racer.join(timeout=60)
+    assert took_po and outcome == {"given": D("2000.00")}
+    assert contracts.integrity_problems(w["s"]) == []
+
+
+def test_the_same_schedule_more_form_sent_twice_schedules_once(dell):
+    """A double click or a second tab: the form carries the contract's row version, so the second is refused."""
+    w = dell
+    contract = enter(w, "2000.00").contract
+    version = contract.row_version
+    more = contracts.schedule_more(w["s"], w["lc"], contract.id, deliveries(w, "700.00"), confirmed=True, today=DAY,
+                                   expected_version=version)
+    assert more.amount == D("700.00")
+    with pytest.raises(Conflict, match="changed by someone else"):
+        contracts.schedule_more(w["s"], w["lc"], contract.id, deliveries(w, "700.00"), confirmed=True, today=DAY,
+                                expected_version=version)
+    assert w["s"].scalar(select(func.count()).select_from(Delivery)) == 2
+    assert opp_amount(w) == D("147300.00")
+    again = contracts.schedule_more(w["s"], w["lc"], contract.id, deliveries(w, "100.00"), confirmed=True, today=DAY,
+                                    expected_version=w["s"].get(Contract, contract.id).row_version)
+    assert again.amount == D("100.00")

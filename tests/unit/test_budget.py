@@ -31,6 +31,16 @@ def test_line_amount_rounds_half_up_to_cents(qty, rate, amount):
     assert budget.line_amount(D(qty), D(rate)) == D(amount)
 
 
+@pytest.mark.parametrize("qty, rate", [("1e30", "1"), ("1e26", "1e4"), ("-1e40", "3"), ("1", "999999999999.994")])
+def test_line_amount_refuses_a_product_past_numeric_14_2_however_large(qty, rate):
+    """A product past the decimal context's 28 digits is refused with the message, not an InvalidOperation."""
+    if qty == "1":
+        assert budget.line_amount(D(qty), D(rate)) == D("999999999999.99")  # rounds into range: kept
+        return
+    with pytest.raises(budget.BudgetError, match="larger than"):
+        budget.line_amount(D(qty), D(rate))
+
+
 def test_line_amount_must_fit_numeric_14_2():
     assert budget.line_amount(D("1"), D("999999999999.99")) == D("999999999999.99")
     with pytest.raises(budget.BudgetError):

@@ -61,7 +61,7 @@ def test_a_consultant_enters_the_contract_and_the_lead_gets_the_opportunity(dell
     assert counts(w["s"]) == (1, 1, 1, 1)
 
 
-@pytest.mark.parametrize("amount", ["0", "-100", "abc", "1e400", ""])
+@pytest.mark.parametrize("amount", ["0", "-100", "abc", "1e400", "", str(10 ** 26), str(10 ** 30)])
 def test_zero_negative_or_malformed_amounts_are_refused(dell, login_as, amount):
     w = dell
     browser, _ = login_as("Relationship Lead")
@@ -405,3 +405,35 @@ def test_a_delivery_credited_in_full_reads_so_and_is_cancelled_from_the_page(del
     w["s"].expire_all()
     assert contracts.scheduled_total(w["s"], contract.id) == D("2000.00")
     assert contracts.figures(w["s"], w["po"]).unscheduled == D("148000.00")
+
+
+def test_schedule_more_sent_twice_schedules_once(dell, login_as):
+    """The form as the page drew it, sent twice (a double click, a second tab): the second is refused as changed
+    since it was opened, and the opportunity shrinks once."""
+    w = dell
+    browser, _ = login_as("Consultant")
+    browser.post(f"/contracts/new?po_id={w['po'].id}", {"title": "Data centre course", **rows(w, "12000")})
+    contract = w["s"].scalar(select(Contract))
+    page = browser.get(f"/contracts/{contract.id}/schedule").get_data(as_text=True)
+    form = next(f for f in post_forms(page) if "row_version" in f.data())
+    data = {**form.data(), **rows(w, "700")}
+    assert browser.post(f"/contracts/{contract.id}/schedule", data).status_code == 302
+    again = browser.post(f"/contracts/{contract.id}/schedule", data)
+    assert again.status_code == 200 and "changed by someone else" in again.get_data(as_text=True)
+    assert counts(w["s"]) == (1, 2, 1, 2)
+
+
+def test_a_billing_clerk_sees_the_contract_but_not_its_opportunitys_status_or_owner(dell, login_as):
+    """DESIGN's table gives the Billing Clerk contracts (view) and no opportunities: the contract page and the
+    PO's Schedule tab show the PO's unscheduled figure, not the opportunity's status or owner."""
+    w = dell
+    consultant, _ = login_as("Consultant")
+    consultant.post(f"/contracts/new?po_id={w['po'].id}", {"title": "Data centre course", **rows(w, "12000")})
+    contract = w["s"].scalar(select(Contract))
+    clerk, _ = login_as("Billing Clerk")
+    for path in (f"/contracts/{contract.id}", f"/purchase-orders/{w['po'].id}?tab=schedule"):
+        html = clerk.get(path).get_data(as_text=True)
+        assert "138,000.00" in html or path.endswith("schedule"), path
+        assert "owner Lee" not in html and "status-open" not in html, path
+    lead, _ = login_as("Relationship Lead")
+    assert "status-open" in lead.get(f"/contracts/{contract.id}").get_data(as_text=True)

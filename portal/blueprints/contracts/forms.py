@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Length
 
-from portal.blueprints.forms import SelectField, int_or_none
+from portal.blueprints.forms import SelectField, VersionedForm, int_or_none
 from portal.domain import formatting
 from portal.domain.contracts import Delivery
 from portal.services.documents import parse_decimal
@@ -17,8 +17,9 @@ COLUMNS = ("delivery_code", "delivery_date", "delivery_description", "delivery_q
 BLANK_ROWS = 3
 
 
-class ScheduleForm(FlaskForm):
-    """Schedule more (and, with the fields below, enter the contract)."""
+class ScheduleForm(VersionedForm):
+    """Schedule more (and, with the fields below, enter the contract). Schedule more carries the contract's row
+    version: the same form sent twice (a double click, a second tab) schedules once."""
 
     confirmed = HiddenField()
     override = BooleanField("Post past the blocked PO budget (audited)")

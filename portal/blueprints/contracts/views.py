@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from portal.authz import requires
 from portal.blueprints.contracts.forms import BLANK_ROWS, ContractForm, NoteForm, ScheduleForm, deliveries_from
-from portal.blueprints.forms import apply_errors, int_or_none
+from portal.blueprints.forms import apply_errors, int_or_none, saved_or_shown
 from portal.extensions import db
 from portal.models import PurchaseOrder
 from portal.services import audit, contracts as service, debtors, document_choices, purchase_orders
@@ -124,18 +124,16 @@ def detail(contract_id: int):
 @requires("contracts", "add_edit")
 def schedule(contract_id: int):
     contract = service.get_contract(db.session, current_user, contract_id)
-    form = ScheduleForm()
+    form = ScheduleForm(row_version=contract.row_version)
     deliveries, typed = deliveries_from(request) if request.method == "POST" else ((), [])
     result = None
     if form.validate_on_submit():
-        try:
-            result = service.schedule_more(db.session, current_user, contract_id, deliveries, **_confirmation(form))
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            if result.contract is not None:
-                flash(f"{result.amount:,.2f} more scheduled on contract {result.contract.number}.", "success")
-                return redirect(url_for("contracts.detail", contract_id=contract_id))
+        result = saved_or_shown(form, lambda: service.schedule_more(
+            db.session, current_user, contract_id, deliveries, **_confirmation(form),
+            expected_version=form.expected_version()))
+        if result is not None and result.contract is not None:
+            flash(f"{result.amount:,.2f} more scheduled on contract {result.contract.number}.", "success")
+            return redirect(url_for("contracts.detail", contract_id=contract_id))
     contract = service.get_contract(db.session, current_user, contract_id)
     return _editor("contracts/schedule.html", form, po=contract.purchase_order, contract=contract, typed=typed,
                    result=result)
