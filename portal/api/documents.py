@@ -51,7 +51,7 @@ def list_documents(page: int, per_page: int, q: str, po: str, debtor_id: int | N
 @blp.response(200, DocumentDetailSchema)
 def get_document(doc_id: int):
     """A document with the lines on jobs you may see (`hidden_lines` counts the others)."""
-    return detail_body(service.get_document(db.session, doc_id))
+    return detail_body(service.get_document(db.session, current_user, doc_id))
 
 
 @blp.post("/documents")
@@ -69,7 +69,7 @@ def create_document(data: dict):
         debtor_id=data["debtor_id"], document_type_id=data["document_type_id"], number=data["number"],
         doc_date=data["doc_date"], bill_from=data.get("bill_from"), bill_to=data.get("bill_to"),
         po_number=data["po_number"], notes=data["notes"], lines=lines))
-    return detail_body(service.get_document(db.session, doc.id))
+    return detail_body(service.get_document(db.session, current_user, doc.id))
 
 
 def _warnings(check) -> list[dict]:
@@ -85,7 +85,7 @@ def post_document(doc_id: int, confirm: bool, override: bool, seen: str | None):
     """Post a draft. Warnings come back as a 409 listing each, with the check's `seen`; post again with
     `confirm: true` (and that `seen`, so that a draft or PO changed in between is checked again). Under
     the block policy a refusal stands unless you hold po_override_budget and send `override: true`."""
-    service.get_document(db.session, doc_id)  # 404 before anything else
+    service.get_document(db.session, current_user, doc_id)  # 404 before anything else
     if override and not current_user.can("po_override_budget"):
         return problem(403, "Posting past a blocked budget needs 'Post past a blocked PO budget'.",
                        kind="override-not-granted")
@@ -102,8 +102,8 @@ def post_document(doc_id: int, confirm: bool, override: bool, seen: str | None):
                        kind="confirm-warnings", title="Confirm the warnings", warnings=_warnings(result.check),
                        choices=[{"field": "confirm", "value": True, "label": "post despite the warnings"}],
                        seen=result.seen, changed=result.changed or None)
-    return {"document": detail_body(service.get_document(db.session, doc_id)), "overridden": result.overridden,
-            "alerts": result.alerts}
+    return {"document": detail_body(service.get_document(db.session, current_user, doc_id)),
+            "overridden": result.overridden, "alerts": result.alerts}
 
 
 @blp.get("/document-types")

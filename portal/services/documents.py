@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import NoReturn
 
-from sqlalchemy import any_, func, or_, select, union, update
+from sqlalchemy import Select, any_, exists, func, or_, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, lazyload, selectinload
 
@@ -79,8 +79,9 @@ def documents_query(session: Session, user, *, debtor_id: int | None = None, q: 
     """The document list's statement (page and export), newest first; a list row shows the document's
     own total, so its lines are not read (20 per invoice: 500 rows a page). A number typed on the fly
     belongs to its line's job: for a user limited to branches, `po` matches it only on lines whose job
-    they may see (job security), so another branch's numbers cannot be found by their start."""
-    stmt = select(Document).options(lazyload(Document.lines))
+    they may see (job security), so another branch's numbers cannot be found by their start; a document wholly
+    on other branches' jobs is not listed at all (`visible_documents`)."""
+    stmt = visible_documents(select(Document).options(lazyload(Document.lines)), user)
     if debtor_id:
         stmt = stmt.where(Document.debtor_id == constant.key(debtor_id))
     if status in ("draft", "posted", "void"):
@@ -124,6 +125,19 @@ def documents_query(session: Session, user, *, debtor_id: int | None = None, q: 
     return stmt.order_by(day.desc(), Document.id.desc())
 
 
+def visible_documents(stmt: Select, user) -> Select:
+    """Job security on a statement over Document, in SQL (`may_see_document`): for a user limited to branches,
+    the documents with no line on a job or a line on a job of their branches; every other user's statement
+    is returned as it was. Each test probes the document's lines by document_id (their unique index on
+    (document_id, line_no) carries job_id), so no index is added for it."""
+    if branch_limit(user) is None:
+        return stmt
+    on_a_job = exists().where(DocumentLine.document_id == Document.id, DocumentLine.job_id.is_not(None))
+    on_their_job = visible(exists().where(DocumentLine.document_id == Document.id,
+                                          JobOrder.id == DocumentLine.job_id), user)
+    return stmt.where(or_(~on_a_job, on_their_job))
+
+
 def _own_lines(stmt, user):
     """Lines with no job or a job the user may see (every line when the user is not limited to branches)."""
     if branch_limit(user) is None:
@@ -155,13 +169,27 @@ _LINE_REFS = selectinload(Document.lines).options(
     selectinload(DocumentLine.po_line))
 
 
-def get_document(session: Session, doc_id: int, *, with_line_refs: bool = False) -> Document:
-    """The document by id; NotFound when there is none. `with_line_refs`: its lines' jobs, POs and master
-    PO lines read with it (a page showing them)."""
+def get_document(session: Session, user, doc_id: int, *, with_line_refs: bool = False) -> Document:
+    """The document by id; NotFound when there is none or it is not the user's to see (`may_see_document`:
+    as another branch's job). `with_line_refs`: its lines' jobs, POs and master PO lines read with it (a
+    page showing them)."""
     doc = session.get(Document, doc_id, options=[_LINE_REFS] if with_line_refs else None)
-    if doc is None:
+    if doc is None or not may_see_document(user, doc):
         raise NotFound("No such document.")
     return doc
+
+
+def may_see_document(user, doc: Document) -> bool:
+    """Job security on a whole document: a user limited to branches sees a document with no line on a job,
+    or with a line on a job of their branches (its other branches' lines hidden: `lines_shown`); one wholly
+    on other branches' jobs is not theirs (its total is those branches' figures). Every other user sees all."""
+    return branch_limit(user) is None or _lines_seen(user, doc.lines)
+
+
+def _lines_seen(user, lines) -> bool:
+    """Whether lines of one document make it the user's to see (see may_see_document)."""
+    jobs = [line.job for line in lines if line.job_id is not None]
+    return not jobs or any(may_see(user, job) for job in jobs)
 
 
 def visible_lines(user, doc: Document) -> list[DocumentLine]:
@@ -177,7 +205,10 @@ def lines_shown(user, doc: Document) -> dict:
 
 def check_lines_visible(user, lines) -> None:
     """A user limited to branches may not change lines on other branches' jobs (nor a document
-    holding them: the change would show or rewrite what they may not see)."""
+    holding them: the change would show or rewrite what they may not see). `lines`: all of one document's;
+    NotFound when they make it not the user's to see at all (may_see_document), as its page answers."""
+    if not _lines_seen(user, lines):
+        raise NotFound("No such document.")
     if any(not may_see(user, line.job) for line in lines):
         raise Forbidden("This document has lines on job orders outside your branches; someone who sees "
                         "those branches must change it.")
@@ -624,7 +655,7 @@ def derive(session: Session, user, source_id: int, target_type_id: int, *, quant
     or in part), or a credit memo from an invoice. Each line keeps its source line, so posting
     releases the order's commitment or reverses against the invoice line's PO, and its funding: the
     source line's PO is named on the new line (the user may change it in the draft)."""
-    source = get_document(session, source_id)
+    source = get_document(session, user, source_id)
     target = session.get(DocumentType, target_type_id)
     if target is None:
         raise ValidationFailed({"document_type_id": ["Choose a document type."]})

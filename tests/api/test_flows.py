@@ -200,14 +200,20 @@ def test_a_blocked_posting_needs_the_override_grant(api_as, db_session, billing)
 
 def test_documents_hide_other_branches_lines_and_refuse_changing_them(api_as, db_session, billing):
     admin, _ = api_as("Billing Admin")
-    doc = admin.post("/api/v1/documents", json=_draft(billing, job=billing["south_job"])).get_json()
+    body = _draft(billing)
+    body["lines"] += _draft(billing, job=billing["south_job"])["lines"]
+    doc = admin.post("/api/v1/documents", json=body).get_json()
+    south = admin.post("/api/v1/documents", json=_draft(billing, job=billing["south_job"])).get_json()
     north, _ = api_as("Billing Clerk", branches=[billing["north"]])
     seen = north.get(f"/api/v1/documents/{doc['id']}").get_json()
-    assert seen["lines"] == [] and seen["hidden_lines"] == 1
+    assert [l["job_id"] for l in seen["lines"]] == [billing["job"].id] and seen["hidden_lines"] == 1
     is_problem(north.post(f"/api/v1/documents/{doc['id']}/post", json={"confirm": True}), 403)
+    # wholly on the other branch's jobs: not theirs at all, as another branch's job
+    is_problem(north.get(f"/api/v1/documents/{south['id']}"), 404)
+    is_problem(north.post(f"/api/v1/documents/{south['id']}/post", json={"confirm": True}), 404)
     refused = is_problem(north.post("/api/v1/documents", json=_draft(billing, job=billing["south_job"])), 422)
     assert "job orders" in refused["errors"]["lines"][0]
-    assert _count(db_session, Document) == 1 and _count(db_session, LedgerEntry) == 0
+    assert _count(db_session, Document) == 2 and _count(db_session, LedgerEntry) == 0
 
 
 @pytest.mark.parametrize("change, field", [

@@ -153,20 +153,25 @@ def test_the_override_reason_keeps_its_first_1000_characters(world):
 
 
 def test_a_user_limited_to_branches_may_not_post_lines_on_another_branchs_job(world):
-    """The warnings would name that job: refused before any check, and nothing is written."""
+    """The warnings would name that job: refused before any check, and nothing is written. A document wholly
+    on other branches' jobs is not theirs at all: not found, as its page."""
     s = world["session"]
     po = factories.po(s, world["debtor"], "BR1", amount="1000")
     home, other = factories.branch(s), factories.branch(s)
-    job = factories.job(s, world["debtor"], other)
-    factories.assignment(s, job, po=po, start=date(2026, 1, 1))
-    doc = draft(world, "Sales Invoice", [line(world, "10", job)])
+    job, own_job = factories.job(s, world["debtor"], other), factories.job(s, world["debtor"], home)
+    for j in (job, own_job):
+        factories.assignment(s, j, po=po, start=date(2026, 1, 1))
+    doc = draft(world, "Sales Invoice", [line(world, "10", own_job), line(world, "10", job)])
+    theirs_not = draft(world, "Sales Invoice", [line(world, "10", job)])
     limited = factories.user(s, role_name="Billing Admin", branches=[home])
     before = written(s)
     with pytest.raises(posting.Forbidden) as exc:
         posting.post(s, limited, doc.id, confirmed=True)
     assert str(exc.value) == ("This document has lines on job orders outside your branches; someone who sees those "
                               "branches must change it.")
-    assert written(s) == before and s.get(Document, doc.id).status == "draft"
+    with pytest.raises(posting.NotFound):
+        posting.post(s, limited, theirs_not.id, confirmed=True)
+    assert written(s) == before and s.get(Document, doc.id).status == s.get(Document, theirs_not.id).status == "draft"
     assert balance(s, po) == (D("0"), D("0"), D("0"))
 
 

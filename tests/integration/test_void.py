@@ -71,7 +71,7 @@ def test_voiding_an_order_on_a_master_line_takes_the_commitment_off_that_line(wo
     assert s.get(POLineBalance, overtime.id).commitments == D("0") and s.get(POLineBalance, labour.id).commitments == D("0")
     assert balance(s, po) == (D("0"), D("0"), D("0"))
     assert integrity.check(s) == []
-    assert documents.get_document(s, order.id).status == "void"
+    assert documents.get_document(s, world["user"], order.id).status == "void"
 
 
 def test_the_voids_ledger_rows_say_void_and_name_the_user(world):

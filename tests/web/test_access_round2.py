@@ -46,16 +46,19 @@ def branches(db_session):
 
 
 def test_a_branch_limited_user_may_not_void_an_order_with_lines_on_another_branchs_job(db_session, login_as, branches):
-    north, _, _, city_job = branches
-    order = _order(db_session, lines_on=[city_job])
+    north, city, north_job, city_job = branches
+    order = _order(db_session, lines_on=[north_job, city_job])
+    # wholly the other branch's: not theirs to see at all
+    city_order = _order(db_session, lines_on=[factories.job(db_session, city_job.debtor, city)])
     browser, _ = login_as("Billing Clerk", branches=[north])
     page = browser.get(f"/documents/{order.id}").get_data(as_text=True)
     assert "1 line on job orders outside your branches is not shown" in page
     panel = page.split('id="void-panel"', 1)[1]
     assert f"/documents/{order.id}/void" not in page and 'id="void-why-not"' in panel and "must void it" in panel
     assert browser.post(f"/documents/{order.id}/void").status_code == 403
+    assert browser.post(f"/documents/{city_order.id}/void").status_code == 404
     db_session.expire_all()
-    assert db_session.get(Document, order.id).status == "posted"
+    assert db_session.get(Document, order.id).status == db_session.get(Document, city_order.id).status == "posted"
     assert not db_session.scalars(select(LedgerEntry).where(LedgerEntry.event == "void")).all()
 
 

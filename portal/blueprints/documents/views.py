@@ -115,7 +115,7 @@ def create():
 @bp.route("/<int:doc_id>/edit", methods=["GET", "POST"])
 @requires("documents", "add_edit")
 def edit(doc_id: int):
-    doc = service.get_document(db.session, doc_id)
+    doc = service.get_document(db.session, current_user, doc_id)
     if doc.status != "draft":
         flash(f"{doc.number} is {doc.status}: only drafts can be edited.", "error")
         return redirect(url_for("documents.detail", doc_id=doc_id))
@@ -222,7 +222,7 @@ def _detail(doc, *, open_reassign: bool = False, **extra):
 @bp.get("/<int:doc_id>")
 @requires("documents", "view")
 def detail(doc_id: int):
-    doc = service.get_document(db.session, doc_id, with_line_refs=True)
+    doc = service.get_document(db.session, current_user, doc_id, with_line_refs=True)
     history = audit.history_of(db.session, "documents", doc.id) if request.args.get("tab") == "history" else []
     return _detail(doc, history=history, open_reassign=request.args.get("reassign") == "1")
 
@@ -236,7 +236,7 @@ def reassign_form(doc_id: int):
         return redirect(url_for("documents.detail", doc_id=doc_id, reassign="1", _anchor="reassign-panel"))
     if not current_user.can("documents", "view"):
         abort(403)
-    doc = service.get_document(db.session, doc_id, with_line_refs=True)
+    doc = service.get_document(db.session, current_user, doc_id, with_line_refs=True)
     service.check_lines_visible(current_user, doc.lines)  # as the move itself: not with other branches' lines
     pos = (document_choices.reassign_targets(db.session, doc.debtor_id, doc.document_type_id)
            if doc.lines_reassignable else [])
@@ -247,7 +247,7 @@ def reassign_form(doc_id: int):
 @requires("documents", "add_edit")
 def derive_number(doc_id: int):
     """The number field of the "make a draft" panel, pre-filled for the type chosen."""
-    doc = service.get_document(db.session, doc_id)
+    doc = service.get_document(db.session, current_user, doc_id)
     types = {t.id: t for t in service.derivable_types(db.session, doc)}
     chosen = types.get(int_or_none(request.args.get("type_id")))
     return render_template("documents/_derive_number.html",
@@ -291,12 +291,12 @@ def _seen(confirming: bool) -> str | None:
 @requires("documents", "add_edit")
 def confirm_post(doc_id: int):
     """The check before posting: every warning (the figure a block decides on included); nothing is written."""
-    doc = service.get_document(db.session, doc_id)
+    doc = service.get_document(db.session, current_user, doc_id)
     if doc.status != "draft":
         flash(f"{doc.number} is already {doc.status}.", "info")
         return redirect(url_for("documents.detail", doc_id=doc_id))
     result = posting.post(db.session, current_user, doc_id, check_only=True)
-    return _detail(service.get_document(db.session, doc_id), result=result)
+    return _detail(service.get_document(db.session, current_user, doc_id), result=result)
 
 
 @bp.post("/<int:doc_id>/void")
@@ -315,7 +315,7 @@ def _derive_refused(source, message: str, typed: dict[int, str]):
     """The document page again with the refusal in its "make a draft" panel and what was typed kept (a
     redirect put the panel's defaults back: clicking again would have credited the whole invoice)."""
     db.session.rollback()
-    doc = service.get_document(db.session, source.id, with_line_refs=True)
+    doc = service.get_document(db.session, current_user, source.id, with_line_refs=True)
     return _detail(doc, derive_error=message, typed_qty=typed, typed_number=request.form.get("number", "")[:30],
                    typed_type_id=int_or_none(request.form.get("type_id"))), 422
 
@@ -323,7 +323,7 @@ def _derive_refused(source, message: str, typed: dict[int, str]):
 @bp.post("/<int:doc_id>/derive")
 @requires("documents", "add_edit")
 def derive(doc_id: int):
-    source = service.get_document(db.session, doc_id)
+    source = service.get_document(db.session, current_user, doc_id)
     service.check_lines_visible(current_user, source.lines)
     quantities, typed, bad = {}, {}, []
     for line in source.lines:  # every line's text kept, then every bad one named
@@ -356,7 +356,7 @@ def _reassign_refused(doc_id: int, message: str, target: str, line_ids: list[int
     """The invoice's page again with the refusal in its reassign form and what was chosen kept (a redirect
     emptied the reason and the ticked lines)."""
     db.session.rollback()
-    doc = service.get_document(db.session, doc_id, with_line_refs=True)
+    doc = service.get_document(db.session, current_user, doc_id, with_line_refs=True)
     return _detail(doc, open_reassign=True, reassign_error=message,
                    typed_reassign={"target": target, "line_ids": set(line_ids), "reason": reason}), 422
 
@@ -398,7 +398,7 @@ def confirm_reassign(doc_id: int):
     except ValidationFailed as exc:
         flash(str(exc), "error")
         return redirect(url_for("documents.detail", doc_id=doc_id))
-    return _detail(service.get_document(db.session, doc_id), reassign=result,
+    return _detail(service.get_document(db.session, current_user, doc_id), reassign=result,
                    reassign_form={"target": target, "line_ids": line_ids, "reason": reason})
 
 

@@ -1,0 +1,138 @@
+"""Job security on whole documents: for a user limited to branches, a document whose job lines are all on
+other branches' jobs is not theirs (its total is those branches' figures, as the spend report's are): left
+out of the documents list, its search, its export, the start page's drafts and the API's list, and its
+page, history, actions and API detail answer 404, as another branch's job does. A document with a line on
+one of their jobs is shown (the other lines hidden, as before); one with no line on a job is shown too."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from portal.models import Document
+from portal.services import documents
+from tests import factories
+from tests.api.conftest import ApiClient, make_token
+
+D = date
+
+
+@pytest.fixture
+def docs(db_session):
+    """Four drafts of one debtor: OTHERDOC1 wholly on the south branch's jobs (35,850.00), MIXEDDOC1 on a
+    north and a south job, NOJOBDOC1 with no job; and OTHERJOB1, a job-less line beside a south job."""
+    north, south = factories.branch(db_session, "NTH"), factories.branch(db_session, "STH")
+    admin = factories.user(db_session, role_name="Administrator")
+    debtor = factories.debtor(db_session, "SPLIT")
+    north_job = factories.job(db_session, debtor, north, title="North welder")
+    south_jobs = [factories.job(db_session, debtor, south, title=f"South driver {n}") for n in range(2)]
+    code = factories.bill_code_group(db_session, "Split codes", ["SPL"]).bill_codes[0]
+    invoice = factories.document_types(db_session)["Sales Invoice"]
+
+    def draft(number, jobs, rate):
+        lines = tuple(documents.LineInput(j.id if j else None, code.id, Decimal("1"), Decimal(rate), D(2026, 3, 1))
+                      for j in jobs)
+        return documents.save_draft(db_session, admin, None, documents.DocumentInput(
+            debtor.id, invoice.id, number, D(2026, 3, 1), lines=lines)).id
+
+    return {"north": north, "north_job": north_job, "south_jobs": south_jobs,
+            "other": draft("OTHERDOC1", south_jobs, "17925"),
+            "mixed": draft("MIXEDDOC1", [north_job, south_jobs[0]], "7"), "nojob": draft("NOJOBDOC1", [None], "9"),
+            "other_with_nojob": draft("OTHERJOB1", [None, south_jobs[1]], "3")}
+
+
+def _numbers(text: str) -> set[str]:
+    return {n for n in ("OTHERDOC1", "MIXEDDOC1", "NOJOBDOC1", "OTHERJOB1") if n in text}
+
+
+SHOWN = {"MIXEDDOC1", "NOJOBDOC1"}
+EVERY = SHOWN | {"OTHERDOC1", "OTHERJOB1"}
+
+
+LIMITED_LISTS = {  # each place that lists documents, as (path, query string)
+    "list": ("/documents/", {}), "search": ("/documents/", {"q": "inv"}),
+    "drafts filter": ("/documents/", {"status": "draft"}),
+    "csv export": ("/documents/", {"format": "csv"}), "start page": ("/", {}),
+}
+
+
+@pytest.mark.parametrize("where", LIMITED_LISTS)
+def test_another_branchs_document_is_left_out_of_every_list(docs, login_as, where):
+    browser, _ = login_as("Administrator", branches=[docs["north"]])
+    path, query = LIMITED_LISTS[where]
+    text = browser.get(path, query_string=query).get_data(as_text=True)
+    assert _numbers(text) == SHOWN and "35,850.00" not in text and "35850.00" not in text
+
+
+def test_the_counts_leave_it_out_too(docs, login_as):
+    browser, _ = login_as("Administrator", branches=[docs["north"]])
+    assert 'id="tile-drafts-count">2<' in browser.get("/").get_data(as_text=True).replace("\n", "")
+    assert not _numbers(browser.get("/documents/", query_string={"q": "OTHER"}).get_data(as_text=True))
+
+
+def _routes(doc_id: int):
+    gets = [f"/documents/{doc_id}", f"/documents/{doc_id}?tab=history", f"/documents/{doc_id}/edit",
+            f"/documents/{doc_id}/post", f"/documents/{doc_id}/derive-number",
+            f"/documents/{doc_id}/reassign?target=1:&line_id=1&reason=x", f"/documents/{doc_id}/reassign-form"]
+    posts = [(f"/documents/{doc_id}/post", {"confirmed": "1"}), (f"/documents/{doc_id}/void", {}),
+             (f"/documents/{doc_id}/derive", {"type_id": "1"}),
+             (f"/documents/{doc_id}/reassign", {"target": "1:", "line_id": "1", "reason": "x"})]
+    return [("GET", url, None) for url in gets] + [("POST", url, form) for url, form in posts]
+
+
+@pytest.mark.parametrize("key", ["other", "other_with_nojob"])
+@pytest.mark.parametrize("n", range(11))
+def test_another_branchs_document_answers_404_on_its_page_history_and_actions(docs, login_as, db_session, key, n):
+    browser, _ = login_as("Administrator", branches=[docs["north"]])
+    method, url, form = _routes(docs[key])[n]
+    headers = {"HX-Request": "true"}
+    response = browser.get(url, headers=headers) if method == "GET" else browser.post(url, form, headers=headers)
+    assert response.status_code == 404, (method, url)
+    db_session.expire_all()
+    assert db_session.get(Document, docs[key]).status == "draft"
+
+
+def test_a_mixed_document_and_one_without_jobs_stay_visible(docs, login_as, db_session):
+    browser, _ = login_as("Administrator", branches=[docs["north"]])
+    mixed = browser.get(f"/documents/{docs['mixed']}")
+    page = mixed.get_data(as_text=True)
+    assert mixed.status_code == 200 and "1 line on job orders outside your branches is not shown" in page
+    assert docs["north_job"].number in page and docs["south_jobs"][0].number not in page
+    assert browser.get(f"/documents/{docs['mixed']}?tab=history").status_code == 200
+    assert browser.get(f"/documents/{docs['nojob']}").status_code == 200
+
+
+def test_a_user_not_limited_to_branches_sees_every_document(docs, login_as):
+    browser, _ = login_as("Administrator")
+    listed = browser.get("/documents/").get_data(as_text=True)
+    assert _numbers(listed) == EVERY and "35,850.00" in listed
+    rows = browser.get("/documents/", query_string={"format": "csv"}).get_data(as_text=True)
+    assert _numbers(rows) == EVERY and _numbers(browser.get("/").get_data(as_text=True)) == EVERY
+    for key in ("other", "mixed", "nojob", "other_with_nojob"):
+        assert browser.get(f"/documents/{docs[key]}").status_code == 200
+
+
+def _api_clients(app, db_session, docs):
+    limited = factories.user(db_session, role_name="Billing Admin", branches=[docs["north"]])
+    everyone = factories.user(db_session, role_name="Consultant")
+    return [ApiClient(app, db_session, make_token(db_session, user)[1]) for user in (limited, everyone)]
+
+
+def test_the_api_lists_only_the_documents_the_user_may_see(docs, app, db_session):
+    limited, everyone = _api_clients(app, db_session, docs)
+    listed = limited.get("/api/v1/documents").get_json()
+    assert {d["number"] for d in listed["items"]} == SHOWN and listed["page"]["total"] == 2
+    assert {d["number"] for d in everyone.get("/api/v1/documents").get_json()["items"]} == EVERY
+
+
+def test_the_api_answers_404_for_another_branchs_document(docs, app, db_session):
+    limited, everyone = _api_clients(app, db_session, docs)
+    assert limited.get(f"/api/v1/documents/{docs['other']}").status_code == 404
+    assert limited.post(f"/api/v1/documents/{docs['other']}/post", json={"confirm": True}).status_code == 404
+    mixed = limited.get(f"/api/v1/documents/{docs['mixed']}").get_json()
+    assert mixed["hidden_lines"] == 1 and [l["job_id"] for l in mixed["lines"]] == [docs["north_job"].id]
+    assert limited.get(f"/api/v1/documents/{docs['nojob']}").status_code == 200
+    assert everyone.get(f"/api/v1/documents/{docs['other']}").get_json()["total"] == "35850.00"
