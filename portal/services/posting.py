@@ -370,8 +370,8 @@ def _invoiced_orders(session: Session, doc: Document, sources: dict[int, Documen
         if src.document.status != "posted" or src.id in cancelled:
             gone = "is void" if src.document.status != "posted" else "was cancelled"
             check.warnings.append(budget.Warning(
-                "source_gone", f"Line {n}: made from {src.document.number} line {src.line_no}, which {gone} since "
-                               "the draft was made: make the invoice again, without it.", True, True))
+                "source_gone", f"Line {n}: made from {src.document.number} line {src.line_no}, which {gone}: "
+                               "make the invoice again, without it.", True, True))
             continue
         if src.po_id and number != src.po_number:
             check.warnings.append(budget.Warning(
