@@ -170,7 +170,8 @@ def test_a_cancelled_delivery_keeps_its_invoiced_part_scheduled_and_a_draft_made
     assert contracts.integrity_problems(s) == []
     result = posting.post(s, shop["user"], late.id, confirmed=True, override=True, today=DAY)
     assert result.refused and not result.posted
-    assert "which was cancelled: make the invoice again, without it" in " ".join(w.message for w in result.check.warnings)
+    said = " ".join(w.message for w in result.check.warnings)
+    assert "which was cancelled: make the invoice again, without it" in said
     _figures(shop)
 
 
