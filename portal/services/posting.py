@@ -355,7 +355,8 @@ def _invoiced_orders(session: Session, doc: Document, sources: dict[int, Documen
     cancelled, since the draft was made (its commitment went back: posting would draw the work again, and
     take it off the contract's opportunity); a warning when the line draws on another PO number than the
     order's, whose commitment it releases all the same, and when the order's invoices would then take more
-    than it ordered (two drafts of the whole order, both posted: the second released nothing). `taken`: the
+    than it ordered (two drafts of the whole order, both posted: the second released nothing), or bills a line at
+    another rate than the order's (the difference is Used no commitment covered). `taken`: the
     order lines' quantities invoiced before this invoice (changed here)."""
     ids = [s.id for s in sources.values() if s.document.document_type.is_order]
     cancelled = set(session.scalars(select(LedgerEntry.document_line_id).where(
@@ -378,6 +379,11 @@ def _invoiced_orders(session: Session, doc: Document, sources: dict[int, Documen
                 "source_po", f"Line {n}: made from {src.document.number} on PO {src.po_number}, it draws on "
                              f"{'PO ' + number if po_id else 'no PO'}; the order's commitment on PO "
                              f"{src.po_number} is released all the same."))
+        if line.rate != src.rate:  # the order's commitment is released at its rate: the difference is new Used
+            check.warnings.append(budget.Warning(
+                "source_rate", f"Line {n}: made from {src.document.number} line {src.line_no} at "
+                               f"{formatting.rate(src.rate)}, it bills {formatting.rate(line.rate)}; the PO's "
+                               "Used moves by the difference (and so does a contract's opportunity)."))
         taken[src.id] = taken.get(src.id, ZERO) + line.quantity
         if taken[src.id] > src.quantity:
             check.warnings.append(budget.Warning(

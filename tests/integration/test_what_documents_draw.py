@@ -229,3 +229,24 @@ def test_a_second_invoice_of_a_whole_order_says_it_invoices_more_than_was_ordere
     assert second.needs_confirmation and [w.message for w in second.check.warnings if w.code == "over_ordered"] == [
         f"Line 1: {order.number} line 1 ordered 4; with this invoice 8 are invoiced from it (what is over the "
         "order releases nothing)."]
+
+
+def test_an_invoice_line_billed_at_another_rate_than_its_order_line_warns_first(shop):
+    """The order's commitment is released at the order's rate; billed at another, the difference is Used no
+    commitment covered (and a contract's opportunity moves by it): posting asks first, then posts."""
+    s = shop["s"]
+    order = shop["post"]("Sales Order", ("ORD", "2", "1000"))
+    invoice = documents.derive(s, shop["user"], order.id, shop["types"]["Sales Invoice"].id)
+    invoice.lines[0].rate = D("5000")
+    invoice.lines[0].amount = D("10000.00")
+    s.commit()
+    asked = posting.post(s, shop["user"], invoice.id, today=DAY)
+    assert asked.needs_confirmation and [w.message for w in asked.check.warnings if w.code == "source_rate"] == [
+        f"Line 1: made from {order.number} line 1 at 1,000.00, it bills 5,000.00; the PO's Used moves by the "
+        "difference (and so does a contract's opportunity)."]
+    assert posting.post(s, shop["user"], invoice.id, today=DAY, confirmed=True, seen=asked.seen).posted
+    same = documents.derive(s, shop["user"], order.id, shop["types"]["Sales Invoice"].id, quantities={
+        order.lines[0].id: D("1")})
+    result = posting.post(s, shop["user"], same.id, today=DAY, check_only=True)
+    assert "source_rate" not in [w.code for w in result.check.warnings]
+    assert check(s) == []
