@@ -244,9 +244,11 @@ def _validate_equipment(session: Session, item: ServiceDeskItem, data: Equipment
     return errors, catalog, int(qty), unit
 
 
-def save_equipment(session: Session, user, item_id: int, line_id: int | None, data: EquipmentInput) -> ServiceDeskEquipment:
+def save_equipment(session: Session, user, item_id: int, line_id: int | None, data: EquipmentInput, *,
+                   expected_version: int | None = None) -> ServiceDeskEquipment:
     """Add or change equipment on an open item and (re)price its charges; a picked unit is issued,
-    one let go goes back in stock."""
+    one let go goes back in stock. `expected_version`: the line's row version the form was opened on; a form
+    opened before someone else's change to the line is refused (it would put their quantity and prices back)."""
     item = _open(session, user, item_id)
     current = None
     if line_id is not None:
@@ -254,6 +256,12 @@ def save_equipment(session: Session, user, item_id: int, line_id: int | None, da
         if current is None:
             session.rollback()
             raise NotFound("No such equipment on this item.")
+        session.refresh(current)  # as the item's lock leaves it: another save may have come first
+        try:
+            audit.check_version(current, expected_version)
+        except Conflict:
+            session.rollback()
+            raise
     errors, catalog, qty, unit = _validate_equipment(session, item, data, current)
     if errors:
         session.rollback()

@@ -608,3 +608,25 @@ def test_a_charge_awaiting_its_unit_when_the_feature_goes_off_is_priced_as_a_nor
     assert browser.post(f"/service-desk/{item.id}/close").status_code == 302
     db_session.expire_all()
     assert db_session.get(ServiceDeskItem, item.id).status == "closed"
+
+
+def test_a_stale_equipment_form_is_refused_not_saved_over_anothers_change(db_session, login_as, customer):
+    """Two users open the same equipment line; the second to save sent back the quantity (and so the
+    prices) the first had just changed, without a word. A form opened before the change is refused now."""
+    eq = factories.equipment_setup(db_session, selection="all")
+    first, _ = login_as("Billing Admin")
+    second, _ = login_as("Billing Admin")
+    item = _item(first, db_session, customer)
+    assert _add(first, item, eq, quantity="10").status_code == 302
+    db_session.expire_all()
+    line = db_session.scalars(select(ServiceDeskItem).where(ServiceDeskItem.id == item.id)).one().equipment[0]
+    url = f"/service-desk/{item.id}/equipment/{line.id}/edit"
+    forms = []
+    for browser in (first, second):
+        [form] = [f for f in post_forms(browser.get(url).get_data(as_text=True)) if "quantity" in f.data()]
+        forms.append({name: values[0] for name, values in form.data().items()})
+    assert first.post(url, {**forms[0], "quantity": "3"}).status_code == 302
+    stale = second.post(url, forms[1])
+    assert stale.status_code == 200 and "changed by someone else" in stale.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(type(line), line.id).quantity == 3

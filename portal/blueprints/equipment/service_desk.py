@@ -142,7 +142,8 @@ def edit_equipment(desk_item_id: int, equipment_id: int | None):
             _default_supplier_po(form, item, settings)
     elif form.validate_on_submit():
         saved = saved_or_shown(form, lambda: desk.save_equipment(
-            db.session, current_user, desk_item_id, equipment_id, _equipment_input(form, settings)))
+            db.session, current_user, desk_item_id, equipment_id, _equipment_input(form, settings),
+            expected_version=form.expected_version()))
         if saved is not None:
             flash("Equipment saved; its charges are priced.", "success")
             return redirect(url_for("service_desk.detail", desk_item_id=desk_item_id))
