@@ -188,6 +188,16 @@ def invoiced_note(day: date, po_id: int, lines: list[InvoicedLine], figures: POF
             f"({'; '.join(line.why() for line in moving)}); PO balance remaining {amount_text(figures.unscheduled)}")
 
 
+def reassigned_note(day: date, invoice: str, line_nos: list[int], target: str, moved: Decimal,
+                    figures: POFigures) -> str:
+    """Invoice lines reassigned off the contract's PO (`moved` negative: Used taken off it, given back to the
+    opportunity) or onto it (positive), with the balance now."""
+    lines = f"{invoice} line{'s' if len(line_nos) > 1 else ''} {', '.join(str(n) for n in sorted(line_nos))}"
+    where = f"off this PO to PO {target}" if moved < 0 else "onto this PO"
+    return (f"{day.isoformat()}: {lines} reassigned: {amount_text(abs(moved))} invoiced moved {where}; "
+            f"PO balance remaining {amount_text(figures.unscheduled)}")
+
+
 def amount_changed_note(old: Decimal, new: Decimal, figures: POFigures) -> str:
     """A PO amount change, with the balance the opportunity now follows."""
     return f"PO amount changed {amount_text(old)} → {amount_text(new)}; balance {amount_text(figures.unscheduled)}"

@@ -104,3 +104,20 @@ def note_invoiced(session: Session, lines: list[rules.InvoicedLine], order_line_
         if text:
             moved = sum((line.moves(contract.po_id) for line in own), ZERO)
             note(session, contract, "scheduled" if moved > 0 else "cancelled", text, author_id)
+
+
+def note_reassigned(session: Session, invoice: str, moved: list[tuple[int, int, Decimal]], target: str,
+                    pos: dict[int, PurchaseOrder], today: date, author_id: int | None) -> None:
+    """Invoice lines reassigned onto or off a contract's PO move its opportunity (Used moves, commitments do not):
+    the contract gets a dated note naming the lines, the target PO and the PO balance now remaining. `moved`: the
+    reassignment's ledger amounts as (invoice line number, PO id, amount), its credit memo lines' under their
+    invoice line's number. The caller holds the POs locked (they are all in `pos`)."""
+    if not moved:
+        return
+    for contract in session.scalars(select(Contract).where(Contract.po_id.in_(list(pos))).order_by(Contract.id)):
+        here = [(line_no, amount) for line_no, po_id, amount in moved if po_id == contract.po_id]
+        total = sum((amount for _, amount in here), ZERO)
+        if total:
+            text = rules.reassigned_note(today, invoice, sorted({n for n, _ in here}), target, total,
+                                         figures(session, pos[contract.po_id]))
+            note(session, contract, "scheduled" if total > 0 else "cancelled", text, author_id)

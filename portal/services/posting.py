@@ -588,6 +588,11 @@ def reassign(session: Session, user, doc_id: int, line_ids: list[int], po_id: in
                   documents_of, locked=pos)
     session.flush()
     result.alerts = alerts.after_change(session, pos, balances, today=today or date.today())
+    # before the opportunities follow: a contract's note says what moved its PO's balance
+    line_no = {l.id: l.line_no for l in lines}
+    line_no |= {c.id: line_no[c.source_line_id] for c in credits}  # a credit line under its invoice line's number
+    opportunity_status.note_reassigned(session, doc.number, [(line_no[e.line], e.po_id, e.amount) for e in entries],
+                                       target.number, pos, today or date.today(), user.id)
     _follow_opportunities(session, pos, today, user.id)
     if commit:
         session.commit()

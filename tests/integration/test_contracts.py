@@ -522,3 +522,27 @@ def test_a_second_invoice_of_the_whole_order_says_so_in_the_contracts_notes(dell
     assert notes(w, contract.id)[1:] == [
         f"2026-04-02: invoiced classes drew 4,000.00 more than was scheduled ({drafts[1].number} invoiced 2 of "
         f"{order.number} line 1, which ordered 1); PO balance remaining 142,000.00"]
+
+
+def test_reassigning_a_contracts_invoice_line_off_its_po_and_back_writes_dated_notes(dell):
+    """Found from outside: the invoice's reassign action moved a contract's invoiced classes to another PO (the
+    opportunity grew by them) and back (it shrank again) without a note on the contract."""
+    w = dell
+    contract, order_line_id = _one_class(w)
+    other = factories.po(w["s"], w["debtor"], "4500999", amount="9000.00", effective=date(2026, 1, 1),
+                         expiration=date(2026, 12, 31))
+    order_id = w["s"].get(DocumentLine, order_line_id).document_id
+    invoice = _invoice(w, order_id, None, date(2026, 3, 31))
+    line_id = invoice.lines[0].id
+    assert posting.reassign(w["s"], w["admin"], invoice.id, [line_id], other.id, None, reason="wrong PO",
+                            confirmed=True, today=date(2026, 4, 1)).moved == 1
+    assert opp_amount(w) == D("150000.00")
+    assert notes(w, contract.id)[-1] == (f"2026-04-01: {invoice.number} line 1 reassigned: 4,000.00 invoiced moved "
+                                         "off this PO to PO 4500999; PO balance remaining 150,000.00")
+    assert posting.reassign(w["s"], w["admin"], invoice.id, [line_id], w["po"].id, None, reason="right PO after all",
+                            confirmed=True, today=date(2026, 4, 2)).moved == 1
+    assert opp_amount(w) == D("146000.00")
+    assert notes(w, contract.id)[-1] == (f"2026-04-02: {invoice.number} line 1 reassigned: 4,000.00 invoiced moved "
+                                         "onto this PO; PO balance remaining 146,000.00")
+    assert len(notes(w, contract.id)) == 3
+    assert contracts.integrity_problems(w["s"]) == [] and integrity.check(w["s"]) == []
