@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from portal.domain import formatting
 from portal.domain.budget import MAX_AMOUNT, BudgetError, line_amount
 
 ZERO = Decimal("0")
@@ -129,6 +130,71 @@ def cancelled_note(day: date, cancelled: Decimal, figures: POFigures, credited: 
 def credited_note(day: date, credited: Decimal, figures: POFigures) -> str:
     """A credit memo against invoices of the contract's deliveries gives that value back to the opportunity."""
     return (f"{day.isoformat()}: invoiced classes credited {amount_text(credited)}; "
+            f"PO balance remaining {amount_text(figures.unscheduled)}")
+
+
+@dataclass(frozen=True)
+class InvoicedLine:
+    """An invoice line made from an order line, as its posting moved the POs: it draws `amount` on `po_id`
+    and releases `released` of the order line's commitment on `order_po_id`. `taken`: the quantity invoiced from
+    the order line with this one."""
+
+    invoice: str
+    order: str
+    order_line_no: int
+    po_id: int | None
+    po_number: str | None
+    order_po_id: int
+    ordered: Decimal
+    taken: Decimal
+    ordered_rate: Decimal
+    rate: Decimal
+    amount: Decimal
+    released: Decimal
+
+    def moves(self, po_id: int) -> Decimal:
+        """What this line took off `po_id`'s unscheduled balance: its Used there less the commitment it released
+        there (zero for a line billed as ordered, on the order's PO)."""
+        return (self.amount if self.po_id == po_id else ZERO) - (self.released if self.order_po_id == po_id else ZERO)
+
+    def why(self) -> str:
+        """Why the line moved the balance: it billed another rate than its order line, more than was ordered, or
+        on another PO than the order's; otherwise what it billed and released (the cents of partial invoices)."""
+        line = f"{self.order} line {self.order_line_no}"
+        reasons = []
+        if self.rate != self.ordered_rate:
+            reasons.append(f"{self.invoice} billed {formatting.rate(self.rate)} where {line} ordered "
+                           f"{formatting.rate(self.ordered_rate)}")
+        if self.taken > self.ordered:
+            reasons.append(f"{self.invoice} invoiced {formatting.quantity(self.taken)} of {line}, which ordered "
+                           f"{formatting.quantity(self.ordered)}")
+        if self.po_id != self.order_po_id:
+            where = f"PO {self.po_number}" if self.po_id else "no PO"
+            reasons.append(f"{self.invoice} drew on {where} where {line} was ordered")
+        return "; ".join(reasons) or (f"{self.invoice} billed {amount_text(self.amount)} and released "
+                                      f"{amount_text(self.released)} of {line}")
+
+
+def invoiced_note(day: date, po_id: int, lines: list[InvoicedLine], figures: POFigures) -> str | None:
+    """Invoices of the contract's classes move the opportunity only when they bill other than was scheduled (another
+    rate, more than was ordered, another PO): the dated note says by how much, why, and the balance now; None
+    when they moved nothing (invoicing as ordered moves commitment into Used)."""
+    moving = [line for line in lines if line.moves(po_id)]
+    moved = sum((line.moves(po_id) for line in moving), ZERO)
+    if not moved:
+        return None
+    how = "more" if moved > 0 else "less"
+    return (f"{day.isoformat()}: invoiced classes drew {amount_text(abs(moved))} {how} than was scheduled "
+            f"({'; '.join(line.why() for line in moving)}); PO balance remaining {amount_text(figures.unscheduled)}")
+
+
+def reassigned_note(day: date, invoice: str, line_nos: list[int], target: str, moved: Decimal,
+                    figures: POFigures) -> str:
+    """Invoice lines reassigned off the contract's PO (`moved` negative: Used taken off it, given back to the
+    opportunity) or onto it (positive), with the balance now."""
+    lines = f"{invoice} line{'s' if len(line_nos) > 1 else ''} {', '.join(str(n) for n in sorted(line_nos))}"
+    where = f"off this PO to PO {target}" if moved < 0 else "onto this PO"
+    return (f"{day.isoformat()}: {lines} reassigned: {amount_text(abs(moved))} invoiced moved {where}; "
             f"PO balance remaining {amount_text(figures.unscheduled)}")
 
 

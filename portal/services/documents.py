@@ -130,12 +130,19 @@ def visible_documents(stmt: Select, user) -> Select:
     the documents with no line on a job or a line on a job of their branches; every other user's statement
     is returned as it was. Each test probes the document's lines by document_id (their unique index on
     (document_id, line_no) carries job_id), so no index is added for it."""
+    seen = seen_by(user)
+    return stmt if seen is None else stmt.where(seen)
+
+
+def seen_by(user):
+    """The SQL test `visible_documents` applies, a boolean over Document (for a column, as the PO's documents tab
+    marks the rows it may not link); None for a user not limited to branches, who sees every document."""
     if branch_limit(user) is None:
-        return stmt
+        return None
     on_a_job = exists().where(DocumentLine.document_id == Document.id, DocumentLine.job_id.is_not(None))
     on_their_job = visible(exists().where(DocumentLine.document_id == Document.id,
                                           JobOrder.id == DocumentLine.job_id), user)
-    return stmt.where(or_(~on_a_job, on_their_job))
+    return or_(~on_a_job, on_their_job)
 
 
 def _own_lines(stmt, user):

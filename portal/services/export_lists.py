@@ -76,7 +76,8 @@ def purchase_orders_export(session: Session, flt, *, today: date) -> Export:
 
 
 PO_DOCUMENT_COLUMNS = (
-    C("Date", lambda r: r.doc_date, "date", 11), C("Document", lambda r: r.number, width=14),
+    C("Date", lambda r: r.doc_date, "date", 11),
+    C("Document", lambda r: r.number if r.shown else f"{r.number} (on other branches' jobs)", width=14),
     C("Type", lambda r: r.type_name, width=16), C("Jobs", lambda r: r.jobs, width=20),
     C("Billing period to", lambda r: r.bill_to, "date", 12), C("Document total", lambda r: r.total, "money"),
     C("Applied to PO", lambda r: r.applied, "money"), C("PO remaining", lambda r: r.remaining, "money"),

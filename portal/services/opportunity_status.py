@@ -81,3 +81,43 @@ def note_credits(session: Session, credit_memo_id: int, pos: dict[int, PurchaseO
     for contract, credited in rows:
         po = pos.get(contract.po_id) or session.get(PurchaseOrder, contract.po_id)
         note(session, contract, "cancelled", rules.credited_note(today, credited, figures(session, po)), author_id)
+
+
+def note_invoiced(session: Session, lines: list[rules.InvoicedLine], order_line_ids: list[int],
+                  pos: dict[int, PurchaseOrder], today: date, author_id: int | None) -> None:
+    """An invoice posted from contracts' orders that bills other than was scheduled (another rate than the order
+    line's, more than it ordered, on another PO) moves the contracts' opportunities by the difference: each such
+    contract gets a dated note saying why and the PO balance now remaining. `lines[i]` made from
+    `order_line_ids[i]`; one query for the contracts. The caller holds the POs locked."""
+    if not lines:
+        return
+    owners: dict[int, Contract] = {}
+    for contract, order_line_id in session.execute(
+            select(Contract, Delivery.document_line_id).join(Delivery, Delivery.contract_id == Contract.id)
+            .where(Delivery.document_line_id.in_(order_line_ids))):
+        owners[order_line_id] = contract
+    contracts = {c.id: c for c in owners.values()}
+    for contract in sorted(contracts.values(), key=lambda c: c.id):
+        own = [line for line, src in zip(lines, order_line_ids) if owners.get(src) is contract]
+        po = pos.get(contract.po_id) or session.get(PurchaseOrder, contract.po_id)
+        text = rules.invoiced_note(today, contract.po_id, own, figures(session, po))
+        if text:
+            moved = sum((line.moves(contract.po_id) for line in own), ZERO)
+            note(session, contract, "scheduled" if moved > 0 else "cancelled", text, author_id)
+
+
+def note_reassigned(session: Session, invoice: str, moved: list[tuple[int, int, Decimal]], target: str,
+                    pos: dict[int, PurchaseOrder], today: date, author_id: int | None) -> None:
+    """Invoice lines reassigned onto or off a contract's PO move its opportunity (Used moves, commitments do not):
+    the contract gets a dated note naming the lines, the target PO and the PO balance now remaining. `moved`: the
+    reassignment's ledger amounts as (invoice line number, PO id, amount), its credit memo lines' under their
+    invoice line's number. The caller holds the POs locked (they are all in `pos`)."""
+    if not moved:
+        return
+    for contract in session.scalars(select(Contract).where(Contract.po_id.in_(list(pos))).order_by(Contract.id)):
+        here = [(line_no, amount) for line_no, po_id, amount in moved if po_id == contract.po_id]
+        total = sum((amount for _, amount in here), ZERO)
+        if total:
+            text = rules.reassigned_note(today, invoice, sorted({n for n, _ in here}), target, total,
+                                         figures(session, pos[contract.po_id]))
+            note(session, contract, "scheduled" if total > 0 else "cancelled", text, author_id)

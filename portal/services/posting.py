@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.domain import budget, formatting
+from portal.domain import contracts as contract_rules
 from portal.domain.budget import Balance, Entry, LineCheck, PostingCheck
 from portal.models import (Debtor, Delivery, Document, DocumentLine, JobOrder, LedgerEntry, POBalance, POLine,
                            POLineBalance, PurchaseOrder, po_line_bill_codes)
@@ -238,6 +239,7 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
     line_releases: dict[int, Decimal] = defaultdict(Decimal)
     release_entries: list[Entry] = []
     taken_before: dict[int, Decimal] = {}  # the order lines' quantities invoiced before this invoice
+    invoiced: list[tuple[DocumentLine, DocumentLine, Decimal, Decimal]] = []  # (line, order line, taken, released)
     if doc_type.is_invoice:
         ordered = [s.id for s in sources.values() if s.document.document_type.is_order]
         drawn, taken = drawn_by_line(session, ordered), invoiced_quantities(session, ordered)
@@ -250,6 +252,7 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
             amount = budget.release(drawn.get(src.id, {}).get("commitment", ZERO), line.amount,
                                     completes=taken[src.id] >= src.quantity)
             drawn.setdefault(src.id, {})["commitment"] = drawn.get(src.id, {}).get("commitment", ZERO) - amount
+            invoiced.append((line, src, taken[src.id], amount))
             if amount:
                 releases[src.po_id] += amount
                 if src.po_line_id:
@@ -302,6 +305,8 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
     result.alerts = alerts.after_change(session, pos, balances, today=today or date.today())
     if doc_type.is_credit_memo:  # before the opportunities follow: the note says why the balance moved
         opportunity_status.note_credits(session, doc.id, pos, today or date.today(), user.id)
+    if invoiced:  # as a credit's: an invoice billing other than its orders moves the contracts' opportunities
+        _note_invoiced(session, doc, invoiced, {f[0].id: (f[1], f[3]) for f in funded}, pos, today, user.id)
     if opportunities:
         _follow_opportunities(session, pos, today, user.id)
     if commit:
@@ -315,6 +320,19 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
 def _follow_opportunities(session: Session, pos: dict[int, PurchaseOrder], today: date | None, user_id: int) -> None:
     """The POs' opportunities (seed 000) follow what this change moved (opportunity_status.follow_postings)."""
     opportunity_status.follow_postings(session, pos, today or date.today(), user_id)
+
+
+def _note_invoiced(session: Session, doc: Document,
+                   invoiced: list[tuple[DocumentLine, DocumentLine, Decimal, Decimal]],
+                   drawn_on: dict[int, tuple[int | None, str | None]], pos: dict[int, PurchaseOrder],
+                   today: date | None, user_id: int) -> None:
+    """The contracts' notes for an invoice's lines made from orders (opportunity_status.note_invoiced): each line
+    with its order line, the quantity invoiced from it so far, what it released and the PO it draws on."""
+    lines = [contract_rules.InvoicedLine(doc.number, src.document.number, src.line_no, *drawn_on[line.id], src.po_id,
+                                         src.quantity, taken, src.rate, line.rate, line.amount, released)
+             for line, src, taken, released in invoiced]
+    opportunity_status.note_invoiced(session, lines, [src.id for _, src, _, _ in invoiced], pos,
+                                     today or date.today(), user_id)
 
 
 def _credit_floor(session: Session, doc: Document, sources: dict[int, DocumentLine], check: PostingCheck) -> None:
@@ -570,6 +588,11 @@ def reassign(session: Session, user, doc_id: int, line_ids: list[int], po_id: in
                   documents_of, locked=pos)
     session.flush()
     result.alerts = alerts.after_change(session, pos, balances, today=today or date.today())
+    # before the opportunities follow: a contract's note says what moved its PO's balance
+    line_no = {l.id: l.line_no for l in lines}
+    line_no |= {c.id: line_no[c.source_line_id] for c in credits}  # a credit line under its invoice line's number
+    opportunity_status.note_reassigned(session, doc.number, [(line_no[e.line], e.po_id, e.amount) for e in entries],
+                                       target.number, pos, today or date.today(), user.id)
     _follow_opportunities(session, pos, today, user.id)
     if commit:
         session.commit()

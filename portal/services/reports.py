@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from portal.models import (BillCode, Document, DocumentLine, DocumentType, JobOrder, POBillCodeTotal,
                            PODocumentTotal, PONumberSpend, PurchaseOrder, SpendDocument)
-from portal.services import search, statement_constants as constant
+from portal.services import documents, search, statement_constants as constant
 from portal.services.errors import Forbidden
 from portal.services.job_visibility import branch_limit, visible
 
@@ -29,9 +29,10 @@ class PODocumentRow:
     type_name: str
     jobs: str
     bill_to: date | None
-    total: Decimal
+    total: Decimal | None  # None on a row the user may not open: the document's total is other branches' figures
     applied: Decimal
     remaining: Decimal
+    shown: bool = True  # False: a document wholly on other branches' jobs (its page answers 404 to this user)
 
     @property
     def cursor(self) -> str:
@@ -62,7 +63,8 @@ def po_documents(session: Session, user, po: PurchaseOrder, before: str | None =
                  per_page: int | None = None) -> PODocumentsPage:
     """The documents drawing on the PO, newest first, one keyset page at a time, each with the amount
     applied and the PO's remaining balance after it (credit memos negative), naming only the
-    jobs the user may see. Reads the per-document
+    jobs the user may see. A document the user may not open (wholly on other branches' jobs) keeps its row and the
+    PO's own figures, without its total or a link: `shown` False, from the same query. Reads the per-document
     totals kept with the ledger: two queries for the first page whatever the PO's size (a later page
     also sums what the pages before it showed)."""
     t, per_page = PODocumentTotal, per_page or PO_DOCUMENTS_PAGE
@@ -78,9 +80,10 @@ def po_documents(session: Session, user, po: PurchaseOrder, before: str | None =
     names_po = exists().where(DocumentLine.document_id == t.document_id, DocumentLine.po_id == t.po_id)
     page = [t.po_id == po.id, or_(t.applied != 0, names_po)] + (
         [tuple_(t.doc_date, t.document_id) < tuple_(*cursor)] if cursor else [])
+    seen = documents.seen_by(user)  # None: not limited to branches, every document theirs
     rows = session.execute(
         select(t.document_id, t.doc_date, Document.number, DocumentType.name, Document.bill_to,
-               Document.total * DocumentType.sign, t.applied)
+               Document.total * DocumentType.sign, t.applied, true() if seen is None else seen)
         .join(Document, Document.id == t.document_id)
         .join(DocumentType, DocumentType.id == Document.document_type_id)
         .where(*page).order_by(t.doc_date.desc(), t.document_id.desc()).limit(per_page + 1)).all()
@@ -90,9 +93,9 @@ def po_documents(session: Session, user, po: PurchaseOrder, before: str | None =
     # remaining after a document = amount − everything drawn up to and including it
     remaining = po.amount - (drawn - after_cursor)
     out = []
-    for doc_id, day, number, type_name, bill_to, total, applied in rows:
-        out.append(PODocumentRow(doc_id, day, number, type_name, jobs.get(doc_id, ""), bill_to, total, applied,
-                                 remaining))
+    for doc_id, day, number, type_name, bill_to, total, applied, shown in rows:
+        out.append(PODocumentRow(doc_id, day, number, type_name, jobs.get(doc_id, "") if shown else "", bill_to,
+                                 total if shown else None, applied, remaining, shown))
         remaining += applied
     return PODocumentsPage(out, out[-1].cursor if more else None)
 

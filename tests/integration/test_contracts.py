@@ -476,3 +476,73 @@ def test_the_same_schedule_more_form_sent_twice_schedules_once(dell):
     again = contracts.schedule_more(w["s"], w["lc"], contract.id, deliveries(w, "100.00"), confirmed=True, today=DAY,
                                     expected_version=w["s"].get(Contract, contract.id).row_version)
     assert again.amount == D("100.00")
+
+
+def _one_class(w, quantity="1", rate="4000.00"):
+    """A contract of one delivery (`quantity` × `rate`) and the id of the order line it posted."""
+    data = contracts.ContractInput(w["debtor"].id, w["po"].id, "Data centre course", None, None, (
+        DeliveryInput(w["code"].id, date(2026, 3, 10), "Workshop", D(quantity), D(rate)),))
+    contract = contracts.enter_contract(w["s"], w["lc"], data, today=DAY, confirmed=True).contract
+    return contract, w["s"].scalar(select(Delivery.document_line_id))
+
+
+def test_an_invoice_billing_another_rate_than_its_order_says_so_in_the_contracts_notes(dell):
+    """Found from outside: an invoice line made from the contract's order at another rate moved the opportunity by
+    the difference (the order's commitment is released at its rate) and no note said why."""
+    w = dell
+    contract, order_line_id = _one_class(w, "2", "1000.00")
+    order = w["s"].get(DocumentLine, order_line_id).document
+    draft = documents.derive(w["s"], w["admin"], order.id, factories.document_types(w["s"])["Sales Invoice"].id,
+                             doc_date=date(2026, 3, 31))
+    draft.lines[0].rate, draft.lines[0].amount = D("5000"), D("10000.00")
+    w["s"].commit()
+    assert posting.post(w["s"], w["admin"], draft.id, confirmed=True, today=date(2026, 3, 31)).posted
+    assert opp_amount(w) == D("140000.00")
+    assert notes(w, contract.id)[-1] == (
+        f"2026-03-31: invoiced classes drew 8,000.00 more than was scheduled ({draft.number} billed 5,000.00 where "
+        f"{order.number} line 1 ordered 1,000.00); PO balance remaining 140,000.00")
+    assert len(notes(w, contract.id)) == 2 and contracts.integrity_problems(w["s"]) == []
+
+
+def test_a_second_invoice_of_the_whole_order_says_so_in_the_contracts_notes(dell):
+    """Found from outside: two invoices of the whole order, both posted (the second after its over_ordered warning),
+    the second released nothing and took its whole amount off the opportunity without a note."""
+    w = dell
+    contract, order_line_id = _one_class(w)
+    order = w["s"].get(DocumentLine, order_line_id).document
+    invoice_type = factories.document_types(w["s"])["Sales Invoice"].id
+    drafts = [documents.derive(w["s"], w["admin"], order.id, invoice_type, doc_date=date(2026, 3, 31)) for _ in "12"]
+    assert posting.post(w["s"], w["admin"], drafts[0].id, confirmed=True, today=date(2026, 3, 31)).posted
+    before = notes(w, contract.id)
+    assert opp_amount(w) == D("146000.00") and len(before) == 1  # invoiced as ordered: nothing moved, no note
+    asked = posting.post(w["s"], w["admin"], drafts[1].id, today=date(2026, 4, 2))
+    assert "over_ordered" in [x.code for x in asked.check.warnings]
+    assert posting.post(w["s"], w["admin"], drafts[1].id, confirmed=True, today=date(2026, 4, 2), seen=asked.seen).posted
+    assert opp_amount(w) == D("142000.00")
+    assert notes(w, contract.id)[1:] == [
+        f"2026-04-02: invoiced classes drew 4,000.00 more than was scheduled ({drafts[1].number} invoiced 2 of "
+        f"{order.number} line 1, which ordered 1); PO balance remaining 142,000.00"]
+
+
+def test_reassigning_a_contracts_invoice_line_off_its_po_and_back_writes_dated_notes(dell):
+    """Found from outside: the invoice's reassign action moved a contract's invoiced classes to another PO (the
+    opportunity grew by them) and back (it shrank again) without a note on the contract."""
+    w = dell
+    contract, order_line_id = _one_class(w)
+    other = factories.po(w["s"], w["debtor"], "4500999", amount="9000.00", effective=date(2026, 1, 1),
+                         expiration=date(2026, 12, 31))
+    order_id = w["s"].get(DocumentLine, order_line_id).document_id
+    invoice = _invoice(w, order_id, None, date(2026, 3, 31))
+    line_id = invoice.lines[0].id
+    assert posting.reassign(w["s"], w["admin"], invoice.id, [line_id], other.id, None, reason="wrong PO",
+                            confirmed=True, today=date(2026, 4, 1)).moved == 1
+    assert opp_amount(w) == D("150000.00")
+    assert notes(w, contract.id)[-1] == (f"2026-04-01: {invoice.number} line 1 reassigned: 4,000.00 invoiced moved "
+                                         "off this PO to PO 4500999; PO balance remaining 150,000.00")
+    assert posting.reassign(w["s"], w["admin"], invoice.id, [line_id], w["po"].id, None, reason="right PO after all",
+                            confirmed=True, today=date(2026, 4, 2)).moved == 1
+    assert opp_amount(w) == D("146000.00")
+    assert notes(w, contract.id)[-1] == (f"2026-04-02: {invoice.number} line 1 reassigned: 4,000.00 invoiced moved "
+                                         "onto this PO; PO balance remaining 146,000.00")
+    assert len(notes(w, contract.id)) == 3
+    assert contracts.integrity_problems(w["s"]) == [] and integrity.check(w["s"]) == []

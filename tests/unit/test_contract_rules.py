@@ -112,3 +112,23 @@ def test_a_credit_gives_value_back_and_a_credited_delivery_cancels_for_nothing()
         "2026-04-01: invoiced classes credited 5,000.00; PO balance remaining 142,000.00"
     assert rules.cancelled_note(date(2026, 4, 2), D("0"), po, D("5000.00")) == \
         "2026-04-02: classes cancelled 0.00 (invoiced and credited before: 5,000.00); PO balance remaining 142,000.00"
+
+
+def _invoiced(**kw):
+    values = dict(invoice="SI-7", order="SO-3", order_line_no=1, po_id=1, po_number="4500", order_po_id=1,
+                  ordered=D("3"), taken=D("3"), ordered_rate=D("0.335"), rate=D("0.335"),
+                  amount=D("0.34"), released=D("0.33"))
+    return rules.InvoicedLine(**(values | kw))
+
+
+def test_an_invoice_line_says_why_it_moved_the_contracts_po_balance():
+    figs = rules.POFigures(D("100"), D("10"))
+    assert rules.invoiced_note(date(2026, 4, 1), 1, [_invoiced(amount=D("0.33"))], figs) is None
+    assert rules.invoiced_note(date(2026, 4, 1), 1, [_invoiced()], figs) == (
+        "2026-04-01: invoiced classes drew 0.01 more than was scheduled (SI-7 billed 0.34 and released 0.33 of SO-3 "
+        "line 1); PO balance remaining 90.00")
+    elsewhere = _invoiced(po_id=2, po_number="4600", amount=D("1.01"), released=D("1.01"))
+    assert rules.invoiced_note(date(2026, 4, 1), 1, [elsewhere], figs) == (
+        "2026-04-01: invoiced classes drew 1.01 less than was scheduled (SI-7 drew on PO 4600 where SO-3 line 1 was "
+        "ordered); PO balance remaining 90.00")
+    assert elsewhere.moves(2) == D("1.01") and _invoiced(po_id=None).why().startswith("SI-7 drew on no PO")

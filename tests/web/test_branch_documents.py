@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from portal.models import Document
 from portal.services import documents
@@ -136,3 +137,51 @@ def test_the_api_answers_404_for_another_branchs_document(docs, app, db_session)
     assert mixed["hidden_lines"] == 1 and [l["job_id"] for l in mixed["lines"]] == [docs["north_job"].id]
     assert limited.get(f"/api/v1/documents/{docs['nojob']}").status_code == 200
     assert everyone.get(f"/api/v1/documents/{docs['other']}").get_json()["total"] == "35850.00"
+
+
+@pytest.fixture
+def po_docs(docs, db_session):
+    """The debtor's PO with OTHERDOC1-like and MIXEDDOC1-like invoices posted on it: SOUTHINV1 wholly on a south
+    job (1,234.00), MIXEDINV1 on a north and a south job."""
+    from portal.models import BillCode, JobOrder
+    from portal.services import posting
+
+    admin = factories.user(db_session, role_name="Administrator")
+    south_job = db_session.get(JobOrder, docs["south_jobs"][0].id)
+    po = factories.po(db_session, south_job.debtor, "SPLITPO", amount="50000.00", effective=D(2026, 1, 1),
+                      expiration=D(2026, 12, 31))
+    code = db_session.scalar(select(BillCode).where(BillCode.code == "SPL"))
+    invoice = factories.document_types(db_session)["Sales Invoice"]
+
+    def post(number, jobs, rate):
+        lines = tuple(documents.LineInput(j.id, code.id, Decimal("1"), Decimal(rate), D(2026, 3, 1),
+                                          explicit_po_id=po.id) for j in jobs)
+        draft = documents.save_draft(db_session, admin, None, documents.DocumentInput(
+            south_job.debtor_id, invoice.id, number, D(2026, 3, 1), lines=lines))
+        assert posting.post(db_session, admin, draft.id, confirmed=True, today=D(2026, 3, 1)).posted
+        return draft.id
+
+    return {"po": po, "south": post("SOUTHINV1", [south_job], "1234"),
+            "mixed": post("MIXEDINV1", [docs["north_job"], south_job], "5")}
+
+
+def test_a_pos_documents_tab_names_without_a_link_a_document_the_user_may_not_open(po_docs, docs, login_as):
+    """Found from outside: the PO's documents tab (and its export) linked every document drawing on the PO, one
+    wholly on other branches' jobs too, whose page answers 404 to a user limited to branches. The row stays (the
+    PO's own figures and running balance need it), its number plain, with a note, and no other branch's job or
+    document total on it; a user not limited to branches still gets the link."""
+    browser, _ = login_as("Administrator", branches=[docs["north"]])
+    url = f"/purchase-orders/{po_docs['po'].id}?tab=documents"
+    page = browser.get(url).get_data(as_text=True)
+    south_job = docs["south_jobs"][0].number
+    assert f'href="/documents/{po_docs["mixed"]}"' in page and f'href="/documents/{po_docs["south"]}"' not in page
+    row = next(r for r in page.split("<tr>") if "SOUTHINV1" in r).split("</tr>")[0]
+    assert "SOUTHINV1 <small class=\"muted\">on other branches' jobs</small>" in row and "<a" not in row
+    assert "1,234.00" in row and "48,766.00" in row  # applied and the PO remaining after it: the PO's figures
+    assert south_job not in page and row.count("1,234.00") == 1  # no job of theirs, no document total
+    exported = list(csv.reader(io.StringIO(browser.get(url + "&format=csv").get_data(as_text=True))))
+    south = next(r for r in exported if r and r[1].startswith("SOUTHINV1"))
+    assert south[1] == "SOUTHINV1 (on other branches' jobs)" and south[3] == "" and south[5] == ""
+    assert not any(south_job in cell for r in exported for cell in r)
+    everyone, _ = login_as("Administrator")
+    assert f'href="/documents/{po_docs["south"]}"' in everyone.get(url).get_data(as_text=True)
