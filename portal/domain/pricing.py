@@ -13,6 +13,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
+PRICE_STEP = Decimal("0.0001")  # a supplier price's precision (NUMERIC(14,4))
 HUNDRED = Decimal("100")
 
 SELECTIONS = {"off": "Off", "all": "All", "last": "Last", "last_or_specific": "Last or Specific",
@@ -140,16 +141,29 @@ def with_markups(base: Decimal, percent: Decimal | None, flat: Decimal | None) -
     return half_up(value)
 
 
-def _markup_text(base: Decimal, percent: Decimal | None, flat: Decimal | None) -> str:
-    """How a markup reads in a charge's description: the percent, then the flat amount, each with the running total."""
-    parts, value = [], base
+def shown_cost(value: Decimal) -> str:
+    """A cost or running total in a description: to cents when it is whole cents, else to the four decimals of
+    a supplier price (10.0049, 12.0059), so each step reads as following from the one before; the charge's
+    amount is rounded to cents only at the end (`_steps` says so)."""
+    fine = value.quantize(PRICE_STEP, rounding=ROUND_HALF_UP)
+    if fine == half_up(fine):
+        return shown(fine)
+    return f"{fine:,.4f}".rstrip("0")
+
+
+def _steps(base: Decimal, percent: Decimal | None, flat: Decimal | None, amount: Decimal) -> str:
+    """How a price reads in a charge's description after its source: the cost, the percent markup, then the flat one,
+    each with the running total, and the rounding to cents when the last total was not whole cents."""
+    parts, value = [f" = {shown_cost(base)}"], base
     if percent:
         value = value + value * percent / HUNDRED
-        parts.append(f"+{shown_percent(percent)}% = {shown(value)}")
+        parts.append(f"; +{shown_percent(percent)}% = {shown_cost(value)}")
     if flat:
         value = value + flat
-        parts.append(f"+{shown(flat)} = {shown(value)}")
-    return "".join("; " + p for p in parts)
+        parts.append(f"; +{shown(flat)} = {shown_cost(value)}")
+    if shown_cost(value) != shown(amount):
+        parts.append(f", rounded to {shown(amount)}")
+    return "".join(parts)
 
 
 def _numbers(lines: list[SupplierLine]) -> str:
@@ -173,8 +187,8 @@ def price(settings: Settings, lines: list[SupplierLine], *, markup_percent: Deci
         return Priced(None, "", False)
     if settings.pricing == "exact" and unit is not None:
         amount = with_markups(unit.price, markup_percent, markup_flat)
-        text = (f"PO pricing: Exact, unit {unit_serial} on {unit.po_number} = {shown(unit.price)}"
-                + _markup_text(unit.price, markup_percent, markup_flat))
+        text = (f"PO pricing: Exact, unit {unit_serial} on {unit.po_number}"
+                + _steps(unit.price, markup_percent, markup_flat, amount))
         return Priced(amount, text, True)
     if settings.pricing == "exact" and inventory:
         return Priced(None, "PO pricing: Exact, awaiting unit (pick the unit from inventory to price it)", True)
@@ -196,8 +210,7 @@ def price(settings: Settings, lines: list[SupplierLine], *, markup_percent: Deci
         what = f"Exact, line {newest.line_no} of {newest.po_number}"
     else:
         what = f"{name} of {len(chosen)} line{'s' if len(chosen) != 1 else ''} on {_numbers(chosen)}"
-    return Priced(amount, f"PO pricing: {what} = {shown(base)}" + _markup_text(base, markup_percent, markup_flat),
-                  True)
+    return Priced(amount, f"PO pricing: {what}" + _steps(base, markup_percent, markup_flat, amount), True)
 
 
 def overridden(description: str, amount: Decimal) -> str:

@@ -87,6 +87,20 @@ def test_source_description_names_method_pos_and_markups():
     assert result.description == "PO pricing: Average of 3 units on SPO-1001, SPO-1007 = 110.00; +20% = 132.00; +5.00 = 137.00"
 
 
+def test_a_description_of_a_cost_past_cents_follows_step_by_step_and_says_where_it_rounds():
+    """A supplier price of 10.0049 with 20% and 5.00 read "= 10.00; +20% = 12.01; +5.00 = 17.01": 10.00 and 20%
+    is 12.00. The steps keep the price's four decimals now, and the rounding to cents is the last step."""
+    line = [SupplierLine(3, "SPO-3000", date(2026, 11, 20), 1, 1, D("10.0049"))]
+    result = pricing.price(Settings("last", "average"), line, markup_percent=D("20"), markup_flat=D("5.00"))
+    assert result.amount == D("17.01")
+    assert result.description == ("PO pricing: Average of 1 unit on SPO-3000 = 10.0049; +20% = 12.0059; "
+                                  "+5.00 = 17.0059, rounded to 17.01")
+    thirds = [SupplierLine(3, "SPO-3000", date(2026, 11, 20), n, 1, D(p)) for n, p in ((1, "10"), (2, "10"), (3, "10.01"))]
+    result = pricing.price(Settings("last", "average"), thirds, markup_percent=None, markup_flat=None)
+    assert (result.amount, result.description) == (D("10.00"), "PO pricing: Average of 3 units on SPO-3000 = 10.0033, "
+                                                                "rounded to 10.00")
+
+
 def test_highest_description_counts_lines():
     result = _price("last", "highest")
     assert result.description == "PO pricing: Highest of 2 lines on SPO-1007 = 130.00"
