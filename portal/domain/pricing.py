@@ -8,6 +8,7 @@ Every priced charge carries a source description saying how it was priced.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -88,9 +89,16 @@ class Priced:
         return self.amount is None
 
 
-def _po_key(line: SupplierLine) -> tuple[date, str]:
-    """Supplier POs are ordered by order date, then PO number ignoring case."""
-    return (line.order_date, line.po_number.upper())
+def number_order(number: str) -> tuple:
+    """A supplier PO number as people order them: ignoring case, its runs of digits by value, so SPO-1010 comes
+    after SPO-999 (as text it sorted before it, and "Last" picked the older PO on a day both were ordered)."""
+    parts = re.split(r"(\d+)", number.upper())
+    return tuple(int(part) if i % 2 else part for i, part in enumerate(parts))
+
+
+def _po_key(line: SupplierLine) -> tuple[date, tuple]:
+    """Supplier POs are ordered by order date, then PO number (`number_order`)."""
+    return (line.order_date, number_order(line.po_number))
 
 
 def last_po_id(lines: list[SupplierLine]) -> int | None:

@@ -473,7 +473,10 @@ def lines_of_type(session: Session, equipment_type_id: int):
 
 def last_applicable_po_id(session: Session, equipment_type_id: int) -> int | None:
     """Last or Specific pre-fills this: the latest supplier PO (order date, then number) with the type."""
-    return session.scalar(
-        select(SupplierPO.id).join(SupplierPOLine, SupplierPOLine.supplier_po_id == SupplierPO.id)
-        .where(SupplierPOLine.equipment_type_id == equipment_type_id)
-        .order_by(SupplierPO.order_date.desc(), func.upper(SupplierPO.number).desc(), SupplierPO.id.desc()).limit(1))
+    with_type = (select(SupplierPO.id, SupplierPO.order_date, SupplierPO.number)
+                 .join(SupplierPOLine, SupplierPOLine.supplier_po_id == SupplierPO.id)
+                 .where(SupplierPOLine.equipment_type_id == equipment_type_id).subquery())
+    # the POs of the latest order date (a few), then the last of them by number as pricing orders them
+    latest = session.execute(select(with_type.c.id, with_type.c.number).where(
+        with_type.c.order_date == select(func.max(with_type.c.order_date)).scalar_subquery())).all()
+    return max(latest, key=lambda r: (pricing.number_order(r.number), r.id)).id if latest else None

@@ -143,7 +143,11 @@ def test_off_prices_nothing():
 def test_last_breaks_order_date_ties_by_number():
     a = SupplierLine(1, "SPO-2", date(2026, 3, 1), 1, 1, D("10"))
     b = SupplierLine(2, "SPO-10", date(2026, 3, 1), 1, 1, D("20"))
-    assert pricing.last_po_id([a, b]) == 1  # 'SPO-2' > 'SPO-10' as text
+    assert pricing.last_po_id([a, b]) == 2  # SPO-10 after SPO-2: digits by value (as text SPO-2 came last)
+    c = SupplierLine(3, "spo-999", date(2026, 3, 1), 1, 1, D("30"))
+    d = SupplierLine(4, "SPO-1010", date(2026, 3, 1), 1, 1, D("40"))
+    assert pricing.last_po_id([c, d]) == 4 and pricing.last_po_id([d, c]) == 4
+    assert pricing.number_order("SPO-999") < pricing.number_order("spo-1010") < pricing.number_order("SPO-1010A")
 
 
 def test_overridden_description_keeps_the_source_once():

@@ -2,6 +2,7 @@
 service desk items (pricing, pickers, overrides, closing and invoicing) and bad input."""
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal as D
 
 import pytest
@@ -402,6 +403,27 @@ def test_last_or_specific_prefills_the_last_applicable_po(db_session, login_as, 
     item = _item(browser, db_session, customer)
     form = browser.get(f"/service-desk/{item.id}/equipment/new?catalog_id={eq['catalog'].id}").get_data(as_text=True)
     assert f'<option selected value="{eq["spo_1007"].id}">' in form
+
+
+def test_last_on_a_day_two_pos_were_ordered_is_the_higher_number_by_value(db_session, login_as, customer):
+    """SPO-999 and SPO-1010 ordered the same day: pricing and the pre-fill took SPO-999 (text order), the older."""
+    from portal.models import SupplierPO, SupplierPOLine
+
+    eq = factories.equipment_setup(db_session, selection="last_or_specific", pricing_method="average")
+    day = date(2026, 3, 1)
+    pos = {}
+    for number, price in (("SPO-999", "50.0000"), ("SPO-1010", "60.0000")):
+        pos[number] = SupplierPO(supplier=eq["supplier"], number=number, order_date=day, notes="", lines=[
+            SupplierPOLine(line_no=1, equipment_type=eq["type"], quantity=1, purchase_price=D(price))])
+    db_session.add_all(pos.values())
+    db_session.commit()
+    browser, _ = login_as("Administrator")
+    item = _item(browser, db_session, customer)
+    form = browser.get(f"/service-desk/{item.id}/equipment/new?catalog_id={eq['catalog'].id}").get_data(as_text=True)
+    assert f'<option selected value="{pos["SPO-1010"].id}">' in form
+    _settings(browser, selection="last")
+    assert _add(browser, item, eq).status_code == 302
+    assert _charges(db_session, item)["Router"].rate == D("60.00")
 
 
 def test_supplier_po_picks_a_service_desk_item(db_session, login_as, customer):
