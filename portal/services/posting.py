@@ -22,8 +22,8 @@ from portal.domain.budget import Balance, Entry, LineCheck, PostingCheck
 from portal.models import (Debtor, Delivery, Document, DocumentLine, JobOrder, LedgerEntry, POBalance, POLine,
                            POLineBalance, PurchaseOrder, po_line_bill_codes)
 from portal.services import alerts, audit, forecasts, opportunity_status
-from portal.services.documents import (check_lines_visible, credit_left, drawn_by_line, invoiced_quantities, may_void,
-                                      void_blocker)
+from portal.services.documents import (check_lines_visible, credit_left, drawn_by_line, invoiced_quantities,
+                                      may_see_document, may_void, void_blocker)
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.services.funding import Resolver
 from portal.services.job_visibility import may_see
@@ -209,7 +209,8 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
     brings its opportunity in line itself, after its note)."""
     audit.acting(session, user)
     doc = locked(session, Document, doc_id)
-    if doc is None:
+    if doc is None or not may_see_document(user, doc):  # before its status: that would name another branch's
+        session.rollback()
         raise NotFound("No such document.")
     if doc.status != "draft":
         session.rollback()

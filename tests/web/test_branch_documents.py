@@ -185,3 +185,14 @@ def test_a_pos_documents_tab_names_without_a_link_a_document_the_user_may_not_op
     assert not any(south_job in cell for r in exported for cell in r)
     everyone, _ = login_as("Administrator")
     assert f'href="/documents/{po_docs["south"]}"' in everyone.get(url).get_data(as_text=True)
+
+
+def test_posting_another_branchs_posted_document_answers_404_without_its_number(po_docs, docs, login_as, db_session):
+    """"Post" on a posted document wholly on other branches' jobs flashed "SOUTHINV1 is already posted.":
+    walking ids named every posted or voided document. It answers 404 as the document's page does."""
+    browser, _ = login_as("Administrator", branches=[docs["north"]])
+    response = browser.post(f"/documents/{po_docs['south']}/post", {"confirmed": "1"})
+    assert response.status_code == 404
+    assert "SOUTHINV1" not in browser.get("/").get_data(as_text=True)
+    mixed = browser.post(f"/documents/{po_docs['mixed']}/post", {"confirmed": "1"})  # theirs to see: it says so
+    assert mixed.status_code == 302 and "MIXEDINV1 is already posted" in browser.get(mixed.location).get_data(as_text=True)
