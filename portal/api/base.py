@@ -2,11 +2,13 @@
 parsing, and API blueprints whose service errors become problems."""
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 
 from flask import Flask
 from flask_smorest import Api, Blueprint
-from webargs.flaskparser import FlaskParser, abort
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 
 from portal.api.problems import PROBLEM_TYPE, problem
 from portal.api.schemas import ProblemSchema
@@ -23,13 +25,27 @@ class StrictParser(FlaskParser):
 
     def load_json(self, req, schema):
         """A body Python's decoder cannot read is malformed JSON (400) like any other: nested deeper than
-        its recursion limit, or an integer longer than its digit limit (webargs lets both through as 500s)."""
+        its recursion limit, or an integer longer than its digit limit (webargs lets both through as 500s).
+        Text no database can store is refused as well: a lone surrogate escape ("\\ud800", valid JSON but not
+        Unicode text) failed at commit as a 500. A body that is not JSON at all is a 415 (webargs read it
+        as no body: "Missing data" for every field), and a key given twice is refused, not read as the last."""
+        if (req.content_length or req.get_data(cache=True)) and not is_json_request(req):
+            abort(415, messages={"json": ["Send the body as application/json."]})
         try:
-            return super().load_json(req, schema)
+            data = super().load_json(req, schema)
         except RecursionError as exc:
             abort(400, exc=exc, messages={"json": ["The JSON body is nested too deeply."]})
         except ValueError as exc:  # JSONDecodeError never gets here: webargs answers it
             abort(400, exc=exc, messages={"json": ["The JSON body holds a number with too many digits."]})
+        if problem := _unstorable(data):
+            abort(400, messages={"json": [problem]})
+        return data
+
+    def _raw_load_json(self, req):
+        """As webargs', with every object's keys checked for repeats while it is decoded."""
+        if not is_json_request(req):
+            return missing
+        return parse_json(req.get_data(cache=True))
 
 
 class ApiBlueprint(Blueprint):
@@ -73,7 +89,7 @@ class PortalApi(Api):
 
 
 # every operation may answer these; views add their own (404, 409 …)
-COMMON_ERRORS = (400, 401, 403)
+COMMON_ERRORS = (400, 401, 403, 415)
 
 
 def errors(blp: Blueprint, *codes: int):
@@ -121,3 +137,43 @@ def new_blueprint(name: str, url_prefix: str, tag: str, description: str) -> Api
 def spec_of(app: Flask) -> dict:
     """The OpenAPI document as a dict."""
     return app.extensions["portal_api"].spec.to_dict()
+
+
+class _RepeatedKey(ValueError):
+    pass
+
+
+def _pairs(pairs: list) -> dict:
+    seen = dict(pairs)
+    if len(seen) != len(pairs):
+        raise _RepeatedKey()
+    return seen
+
+
+def parse_json(raw: bytes):
+    """The body decoded as webargs decodes it; a repeated key within an object is a 400 naming it."""
+    try:
+        return json.loads(raw.decode("utf-8"), object_pairs_hook=_pairs)
+    except UnicodeDecodeError as exc:
+        raise json.JSONDecodeError(f"Bytes decoding error : {exc.reason}", doc=str(exc.object), pos=exc.start) from exc
+    except _RepeatedKey:
+        abort(400, messages={"json": ["The JSON body names a key twice in one object; give each once."]})
+
+
+def _unstorable(body) -> str | None:
+    """Why the decoded body cannot be stored as text, or None: a string (or key) holding a lone surrogate.
+    Walked with a stack, not recursion: a body nested as deep as the decoder allows is still answered."""
+    stack = [body]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return "The JSON body holds text that is not Unicode (a lone surrogate escape such as \\ud800)."
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return None

@@ -3,6 +3,7 @@ numbers and dates read by the portal's own rules (`parse_number`, `typed_day`: 4
 never a 500 or another day), and ids beyond PostgreSQL's INTEGER (404 whatever the method)."""
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -69,6 +70,35 @@ def test_a_body_nested_too_deep_is_a_400_problem_and_nothing_is_written(api_as, 
     assert _count(db_session, Document) == 1 and _count(db_session, JobPOAssignment) == 0
     assert _count(db_session, LedgerEntry) == 0
     assert db_session.get(Document, doc_id).status == "draft"
+
+
+@pytest.mark.parametrize("where", ["notes", "number", "po_number", "description", "key"])
+def test_text_no_database_can_store_is_a_400_problem_and_nothing_is_written(api_as, db_session, world, where):
+    """A lone surrogate escape is valid JSON but not Unicode text: it failed at commit as a 500."""
+    client, _ = api_as("Billing Admin")
+    body = json.dumps(_draft(world))
+    lone = '"\\ud800"'
+    text = {"notes": body[:-1] + ', "notes": %s}' % lone, "number": body[:-1] + ', "number": %s}' % lone,
+            "po_number": body[:-1] + ', "po_number": %s}' % lone,
+            "description": body.replace('"rate": "95.00"', '"rate": "95.00", "description": %s' % lone),
+            "key": body[:-1] + ', %s: 1}' % lone}[where]
+    problem = is_problem(_raw_post(client, "/api/v1/documents", text), 400)
+    assert "not Unicode" in str(problem["errors"])
+    assert _count(db_session, Document) == 0
+
+
+def test_a_body_that_is_not_json_is_a_415_and_a_key_given_twice_a_400(api_as, db_session, world):
+    """A JSON body sent as text/plain read as no body ("Missing data" for every field); a key given twice
+    read as its last value."""
+    client, _ = api_as("Billing Admin")
+    body = json.dumps(_draft(world))
+    for kind in ("text/plain", "application/x-www-form-urlencoded"):
+        problem = is_problem(client.open("POST", "/api/v1/documents", data=body, headers={"Content-Type": kind}), 415)
+        assert "application/json" in str(problem)
+    twice = body[:-1] + ', "debtor_id": %d}' % (world["debtor"].id + 1)
+    assert "twice" in str(is_problem(_raw_post(client, "/api/v1/documents", twice), 400)["errors"])
+    assert _count(db_session, Document) == 0
+    assert client.post("/api/v1/documents", json=_draft(world)).status_code == 201
 
 
 # ----- 2. extreme numbers: never a 500 -----
