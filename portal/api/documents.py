@@ -83,13 +83,17 @@ def _warnings(check) -> list[dict]:
 @blp.response(200, PostedSchema)
 def post_document(doc_id: int, confirm: bool, override: bool, seen: str | None):
     """Post a draft. Warnings come back as a 409 listing each, with the check's `seen`; post again with
-    `confirm: true` (and that `seen`, so that a draft or PO changed in between is checked again). Under
-    the block policy a refusal stands unless you hold po_override_budget and send `override: true`."""
+    `confirm: true` and that `seen` (a draft or PO changed in between is checked again; without it the
+    confirmation counts for nothing). Under the block policy a refusal stands unless you hold po_override_budget
+    and send `override: true` with the refusal's `seen`."""
     service.get_document(db.session, current_user, doc_id)  # 404 before anything else
     if override and not current_user.can("po_override_budget"):
         return problem(403, "Posting past a blocked budget needs 'Post past a blocked PO budget'.",
                        kind="override-not-granted")
-    result = posting.post(db.session, current_user, doc_id, confirmed=confirm, override=override, seen=seen)
+    # a confirmation or override without the `seen` of the 409 it answers confirms nothing, as a page's form
+    # sent without its check's digest: it comes back as a 409 with the check to confirm
+    result = posting.post(db.session, current_user, doc_id, confirmed=confirm, override=override,
+                          seen=(seen or "") if confirm or override else None)
     allowed = current_user.can("po_override_budget")
     if result.refused:
         forbidden = result.check.forbidden

@@ -353,8 +353,8 @@ class PostInput(Strict):
     override = fields.Boolean(load_default=False,
                               metadata={"description": "post past a blocked budget (needs po_override_budget)"})
     seen = fields.String(load_default=None, validate=validate.Length(max=64), metadata={
-        "description": "the `seen` of the 409 whose warnings you confirm: given, `confirm` and `override` count "
-                       "only while the check is still the same (else another 409 with the check as it is now)"})
+        "description": "the `seen` of the 409 whose warnings you confirm: `confirm` and `override` count only with "
+                       "it and only while the check is still the same (else another 409 with the check as it is now)"})
 
 
 class PostedSchema(Schema):

@@ -145,7 +145,7 @@ def test_a_draft_is_posted_after_its_warnings_are_confirmed(api_as, db_session, 
     assert warned["type"].endswith("/confirm-warnings")
     assert any("tolerance" in w["message"] for w in warned["warnings"]) and not any(w["blocks"] for w in warned["warnings"])
     assert _count(db_session, LedgerEntry) == 0 and db_session.get(POBalance, billing["po"].id).used == 0
-    posted = client.post(url, json={"confirm": True})
+    posted = client.post(url, json={"confirm": True, "seen": warned["seen"]})
     assert posted.status_code == 200, posted.get_data(as_text=True)
     assert posted.get_json()["document"]["status"] == "posted" and posted.get_json()["overridden"] is False
     db_session.expire_all()
@@ -164,6 +164,10 @@ def test_a_confirmation_with_the_checks_seen_counts_only_while_the_check_is_the_
     url = f"/api/v1/documents/{doc['id']}/post"
     warned = is_problem(client.post(url, json={}), 409)
     assert len(warned["seen"]) == 20 and "changed" not in warned
+    # a confirmation without the check it answers confirms nothing (it posted past warnings never fetched)
+    blind = is_problem(client.post(url, json={"confirm": True}), 409)
+    assert blind["type"].endswith("/confirm-warnings") and "changed" not in blind
+    assert _count(db_session, LedgerEntry) == 0
     documents.save_draft(db_session, user, doc["id"], documents.DocumentInput(  # edited in between (in the portal)
         debtor_id=billing["debtor"].id, document_type_id=billing["invoice"].id, number=doc["number"],
         doc_date=date(2026, 3, 1), lines=(documents.LineInput(job_id=billing["job"].id, bill_code_id=billing["code"].id,
@@ -190,8 +194,13 @@ def test_a_blocked_posting_needs_the_override_grant(api_as, db_session, billing)
         "/override-not-granted")
     assert _count(db_session, LedgerEntry) == 0
     admin, _ = api_as("Billing Admin")
-    assert is_problem(admin.post(url, json={"confirm": True}), 409)["override_allowed"] is True
-    posted = admin.post(url, json={"confirm": True, "override": True})
+    shown = is_problem(admin.post(url, json={"confirm": True}), 409)
+    assert shown["override_allowed"] is True
+    # an override sent without the refusal it answers overrides nothing: the refusal comes back
+    blind = is_problem(admin.post(url, json={"confirm": True, "override": True}), 409)
+    assert blind["type"].endswith("/posting-refused") and blind["seen"] == shown["seen"]
+    assert _count(db_session, LedgerEntry) == 0
+    posted = admin.post(url, json={"confirm": True, "override": True, "seen": shown["seen"]})
     assert posted.status_code == 200 and posted.get_json()["overridden"] is True
     db_session.expire_all()
     assert db_session.get(POBalance, billing["po"].id).used == Decimal("2000.00")
