@@ -63,7 +63,7 @@ test: $(STAMP) browser
 
 ## The model-based money test with many more and longer random sequences (minutes, not seconds).
 test-deep: $(STAMP)
-	MONEY_MODEL=deep $(BIN)/python -m pytest -p no:cacheprovider -q tests/integration/test_money_model.py $(PYTEST_ARGS)
+	MONEY_MODEL=deep $(BIN)/python -m pytest -p no:cacheprovider -q tests/integration/test_money_model.py tests/integration/test_contract_model.py $(PYTEST_ARGS)
 
 ## Mutation testing of the pure rules (portal/domain) with the unit tests; not part of `make test`.
 mutation: $(STAMP)
