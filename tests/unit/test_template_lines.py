@@ -3,7 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import portal
+
+if getattr(portal, "__file__", None) is None:  # a mutation run's mutants/ tree holds only the mutated part of portal/
+    pytest.skip("the template check needs the whole portal package, not a partial copy", allow_module_level=True)
 
 LIMIT = 160
 TEMPLATES = Path(portal.__file__).parent / "templates"
