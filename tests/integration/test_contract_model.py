@@ -13,16 +13,13 @@ credits, so Scheduled + opportunity = PO Amount at every step.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
-from hypothesis.stateful import run_state_machine_as_test
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from portal.domain.contracts import Delivery as DeliveryInput
 from portal.domain.purchase_orders import POInput
@@ -30,22 +27,13 @@ from portal.models import BillCode, Delivery, DocumentLine, Opportunity, POBalan
 from portal.services import contracts, documents, integrity, posting, purchase_orders
 from portal.services.errors import ValidationFailed
 from tests import factories
+from tests.model_runs import fresh_database, money, run
 
 D = Decimal
 ZERO = D("0")
 TODAY = date(2026, 2, 10)
 RATES = (D("1000.00"), D("333.33"), D("0.05"), D("1250.50"))
 QUANTITIES = (D("1"), D("3"), D("2.5"))
-PROFILES = {  # `make test-deep` (MONEY_MODEL=deep) runs many more and longer sequences, as the money model does
-    "bounded": settings(max_examples=12, stateful_step_count=12, deadline=None, derandomize=True,
-                        suppress_health_check=list(HealthCheck), database=None,
-                        phases=(Phase.explicit, Phase.reuse, Phase.generate)),
-    "deep": settings(max_examples=200, stateful_step_count=30, deadline=None, suppress_health_check=list(HealthCheck)),
-}
-
-
-def money(value: Decimal) -> Decimal:
-    return value.quantize(D("0.01"), rounding=ROUND_HALF_UP)
 
 
 @dataclass
@@ -89,11 +77,7 @@ class ContractMachine(RuleBasedStateMachine):
     def __init__(self, session, tables):
         super().__init__()
         self.s = session
-        self.s.rollback()
-        self.s.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        self.s.commit()
-        from portal.services.reference_data import seed_reference_data
-        seed_reference_data(self.s)
+        fresh_database(session, tables)
         self.types = factories.document_types(self.s)
         self.lead = factories.user(self.s, "lee", role_name="Relationship Lead")
         self.lc = factories.user(self.s, "connie", role_name="Consultant")
@@ -254,12 +238,4 @@ class ContractMachine(RuleBasedStateMachine):
 
 
 def test_contracts_follow_the_model(app, _table_names):
-    from portal.extensions import db
-
-    with app.app_context():
-        try:
-            run_state_machine_as_test(lambda: ContractMachine(db.session, _table_names),
-                                      settings=PROFILES[os.environ.get("MONEY_MODEL", "bounded")])
-        finally:
-            db.session.rollback()
-            db.session.remove()
+    run(app, lambda session: ContractMachine(session, _table_names), bounded=(12, 12), deep=(200, 30))

@@ -10,17 +10,14 @@ Bounded in `make test`; `make test-deep` (MONEY_MODEL=deep) runs many more and l
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import (Bundle, RuleBasedStateMachine, consumes, initialize, invariant, precondition,
-                                 rule, run_state_machine_as_test)
-from sqlalchemy import select, text
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, initialize, invariant, precondition, rule
+from sqlalchemy import select
 
 from portal.domain.assignment import AssignmentError, Target
 from portal.domain.purchase_orders import LineInput as POLineInput
@@ -31,6 +28,7 @@ from portal.services import assignments, documents, integrity, po_groups, postin
 from portal.services.documents import DocumentInput, LineInput
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from tests import factories
+from tests.model_runs import fresh_database, money, run
 
 D = Decimal
 ZERO = D("0")
@@ -41,12 +39,7 @@ DAYS = (date(2026, 3, 1), date(2026, 8, 1))
 SALES = ("Estimate", "Sales Order", "Sales Invoice", "Credit Memo")
 SERVICE = ("Repair Order", "Service Invoice")
 DRAFTABLE = ("Estimate", "Sales Order", "Repair Order", "Sales Invoice", "Service Invoice")
-DEEP = os.environ.get("MONEY_MODEL") == "deep"
 GROUP_DELETE_FIXED = True  # defect 4 (a PO used through its group is not deleted) is fixed
-
-
-def money(value: Decimal) -> Decimal:
-    return value.quantize(D("0.01"), rounding=ROUND_HALF_UP)
 
 
 # ---------------------------------------------------------------- the reference model
@@ -226,11 +219,7 @@ class MoneyMachine(RuleBasedStateMachine):
     def __init__(self, session, tables):
         super().__init__()
         self.s = session
-        self.s.rollback()
-        self.s.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        self.s.commit()
-        from portal.services.reference_data import seed_reference_data
-        seed_reference_data(self.s)
+        fresh_database(session, tables)
         self.types = {t.name: t for t in self.s.scalars(select(DocumentType))}
         self.admin = factories.user(self.s, "admin", role_name="Billing Admin")
         role = Role(name="Poster", grants=[RoleGrant(item="documents", level="full"),
@@ -680,23 +669,7 @@ class MoneyMachine(RuleBasedStateMachine):
         assert [str(m) for m in integrity.check(self.s)] == []
 
 
-PROFILES = {
-    # make test: a fixed set of sequences, no shrinking (a failure prints its whole sequence)
-    "bounded": settings(max_examples=15, stateful_step_count=20, deadline=None, derandomize=True,
-                        suppress_health_check=list(HealthCheck), database=None,
-                        phases=(Phase.explicit, Phase.reuse, Phase.generate)),
-    "deep": settings(max_examples=400, stateful_step_count=60, deadline=None,
-                     suppress_health_check=list(HealthCheck)),
-}
 
 
 def test_money_follows_the_model(app, _table_names):
-    from portal.extensions import db
-
-    with app.app_context():
-        try:
-            run_state_machine_as_test(lambda: MoneyMachine(db.session, _table_names),
-                                      settings=PROFILES["deep" if DEEP else "bounded"])
-        finally:
-            db.session.rollback()
-            db.session.remove()
+    run(app, lambda session: MoneyMachine(session, _table_names), bounded=(15, 20), deep=(400, 60))
