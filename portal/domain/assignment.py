@@ -318,12 +318,19 @@ def po_shown(assignment: Assignment, day: date, pos: dict[int, POPeriod], groups
 
 
 def end_of(assignment: Assignment, timeline: list[Assignment], pos: dict[int, POPeriod],
-           groups: dict[int, GroupInfo], as_of: date) -> tuple[date | None, str]:
-    """The displayed end date and reason, in DESIGN.md's precedence: Manual assignment → Next
-    assignment [date] → PO expires (the PO's current expiration; for a group, its PO valid on the
-    as-of date) → Next PO starts [date] (a group in a gap before its next PO)."""
+           groups: dict[int, GroupInfo], as_of: date, *, moved: bool = False) -> tuple[date | None, str]:
+    """The displayed end date and reason, in DESIGN.md's precedence: Manual assignment (an end stored on the
+    PO's expiration reads "PO expires": the expiry closed it) → Next assignment [date] → PO expires (the PO's current expiration; for a group, its PO valid on the
+    as-of date) → Next PO starts [date] (a group in a gap before its next PO). `moved`: a row of the job's
+    previous debtor, ended by the job's move (not a manual clearing)."""
+    if assignment.manual_end is not None and moved:
+        return assignment.manual_end, "Job moved to another debtor"
     if assignment.manual_end is not None:
-        return assignment.manual_end, "Manual assignment"
+        # stored on its PO's expiration it was closed there by the expiry (assigning after it: no clearing can
+        # end a row on a day it no longer held, see po_edit.follow_extension), not by a manual clearing
+        expired = lasting_end(Assignment(None, assignment.job_id, assignment.target, assignment.start, None), pos,
+                              groups)
+        return assignment.manual_end, "PO expires" if assignment.manual_end == expired else "Manual assignment"
     later = future_after(timeline, assignment.start)
     if later:
         return later[0].start - ONE_DAY, f"Next assignment {later[0].start.isoformat()}"

@@ -68,6 +68,24 @@ def group_jobs_left_without_po(before: POState, after: POState | None, group_ass
     return out
 
 
+def follow_extension(before: POState, after: POState, assignments: list[Assignment],
+                     next_starts: dict[int, date]) -> list[SetEnd]:
+    """An extended PO extends its assignments (DESIGN: the end is computed from the PO's current expiration).
+    One stored as ended on the PO's old expiration was ended by that expiry, not by a clearing (a row is cleared
+    only while current, so a clearing ends it the day before a day it still held): assigning the job after
+    the PO expired closes it there to make room for the next row (`next_starts`: that row's start, by
+    assignment id). It now ends on the new expiration, or the day before that next row when it comes first.
+    A row with no next one keeps its end (a clearing later than the old expiration, clipped to it)."""
+    if after.expiration <= before.expiration:
+        return []
+    out = []
+    for a in assignments:
+        following = next_starts.get(a.id) if a.id is not None else None
+        if a.manual_end == before.expiration and following is not None and following > a.manual_end + ONE_DAY:
+            out.append(SetEnd(a.id, min(after.expiration, following - ONE_DAY)))
+    return out
+
+
 def plan_po_edit(before: POState, after: POState, assignments: list[Assignment], bill_dates: list[date], *,
                  group_size_before: int, can_override: bool, confirmed: bool,
                  group_assignments: list[Assignment] = (), jobs: dict[int, JobSpan] | None = None,

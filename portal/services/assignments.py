@@ -5,13 +5,13 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, contains_eager, lazyload
+from sqlalchemy.orm import Session, aliased, contains_eager, lazyload
 
 from portal.domain import assignment as assignment_rules, budget, formatting
 from portal.domain.assignment import GroupInfo, POPeriod, Target
-from portal.domain.po_edit import JobSpan, POState, plan_po_edit
+from portal.domain.po_edit import JobSpan, POState, follow_extension, plan_po_edit
 from portal.models import (Debtor, Document, DocumentLine, DocumentType, JobOrder, JobPOAssignment, POBalance,
                            POGroup, PurchaseOrder)
 from portal.services import audit, search
@@ -308,7 +308,8 @@ def job_history(session: Session, user, job_id: int, as_of: date) -> list[Histor
         own = [t for t, r in zip(timeline, rows) if r.debtor_id == debtor_id]
         current = assignment_rules.current_on(own, as_of, data.pos, data.groups) if debtor_id == job.debtor_id else None
         for value in own:
-            end, reason = assignment_rules.end_of(value, own, data.pos, data.groups, as_of)
+            end, reason = assignment_rules.end_of(value, own, data.pos, data.groups, as_of,
+                                                  moved=debtor_id != job.debtor_id)
             out.append(HistoryRow(next(r for r in rows if r.id == value.id), end, reason,
                                   current is not None and current.id == value.id))
     return sorted(out, key=lambda h: h.row.start_date)
@@ -473,6 +474,19 @@ def of_po(session: Session, user, po_id: int, limit: int = 500) -> list[JobPOAss
     return list(session.scalars(stmt.order_by(JobPOAssignment.start_date).limit(limit)))
 
 
+def _next_starts(session: Session, rows: list[JobPOAssignment], expiration: date) -> dict[int, date]:
+    """For each row ended on `expiration`, the start of its job's next row under the same debtor (one query)."""
+    ending = [r.id for r in rows if r.manual_end == expiration]
+    if not ending:
+        return {}
+    later = aliased(JobPOAssignment)
+    return dict(session.execute(
+        select(JobPOAssignment.id, func.min(later.start_date))
+        .join(later, and_(later.job_id == JobPOAssignment.job_id, later.debtor_id == JobPOAssignment.debtor_id,
+                          later.start_date > JobPOAssignment.start_date))
+        .where(JobPOAssignment.id.in_(ending)).group_by(JobPOAssignment.id)).all())
+
+
 def apply_po_edit_steps(session: Session, po: PurchaseOrder, before, after, actor, confirmed: bool) -> list[str]:
     """Seed 004's steps 1–4 when a PO's dates or group change (skipped with po_override_validations),
     and the jobs its group would leave with no PO (asked, or refused for an enforcing debtor)."""
@@ -497,8 +511,9 @@ def apply_po_edit_steps(session: Session, po: PurchaseOrder, before, after, acto
         select(JobOrder).where(JobOrder.id.in_({r.job_id for r in rows + group_rows})))} if rows or group_rows else {}
     group = session.get(POGroup, before.group_id) if before.group_id else None
     debtor = session.get(Debtor, po.debtor_id)
-    plan = plan_po_edit(POState(before.effective, before.expiration, before.group_id),
-                        POState(after.effective, after.expiration, after.group_id), [to_value(r) for r in rows],
+    states = POState(before.effective, before.expiration, before.group_id), POState(
+        after.effective, after.expiration, after.group_id)
+    plan = plan_po_edit(*states, [to_value(r) for r in rows],
                         bill_dates, group_size_before=group_size or 0,
                         can_override=actor.can("po_override_validations"), confirmed=confirmed,
                         group_assignments=[to_value(r) for r in group_rows], jobs=spans,
@@ -510,7 +525,8 @@ def apply_po_edit_steps(session: Session, po: PurchaseOrder, before, after, acto
         raise Conflict(" ".join(plan.confirmations))
     by_id = {r.id: r for r in rows}
     removed, ended = [], []
-    for op in plan.operations:
+    extended = follow_extension(*states, [to_value(r) for r in rows], _next_starts(session, rows, before.expiration))
+    for op in [*plan.operations, *extended]:
         if isinstance(op, assignment_rules.Delete):
             removed.append(by_id[op.assignment_id])
             session.delete(by_id[op.assignment_id])

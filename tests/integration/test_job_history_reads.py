@@ -48,12 +48,13 @@ def test_history_equals_the_rules_over_every_po_of_each_debtor(db_session, moved
         data = debtor_pos(db_session, debtor.id)  # all of the debtor's POs and groups
         own = [t for t, r in zip(timeline, rows) if r.debtor_id == debtor.id]
         current = rules.current_on(own, as_of, data.pos, data.groups) if debtor.id == job.debtor_id else None
-        expected += [(value.id, *rules.end_of(value, own, data.pos, data.groups, as_of),
+        expected += [(value.id, *rules.end_of(value, own, data.pos, data.groups, as_of, moved=debtor is old),
                       current is not None and current.id == value.id) for value in own]
     history = assignments.job_history(db_session, user, job.id, as_of)
     assert [(h.row.id, h.end, h.reason, h.current) for h in history] == sorted(
         expected, key=lambda e: next(r.start_date for r in rows if r.id == e[0]))
     assert len(history) == 3 and any(h.end for h in history)
+    assert history[0].reason == "Job moved to another debtor"  # the move ended it, not a manual clearing
 
 
 def test_history_reads_none_of_the_pos_its_rows_do_not_name(db_session, moved_job):

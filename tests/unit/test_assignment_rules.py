@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from portal.domain import assignment as assignment_rules
+from portal.domain import assignment as assignment_rules, po_edit
 from portal.domain.assignment import Assignment, GroupInfo, NeedsConfirmation, POPeriod, Target
 from portal.domain.po_edit import POState, plan_po_edit
 
@@ -200,6 +200,28 @@ def test_an_expired_po_no_longer_holds_the_job():
     assert [(x.start, x.manual_end) for x in after] == [(D(2026, 1, 1), D(2026, 6, 30)), (D(2026, 7, 1), None)]
     with pytest.raises(assignment_rules.AssignmentError, match="no assignment"):
         assignment_rules.clear(timeline, D(2026, 7, 1), POS, GROUPS)
+
+
+def test_a_row_closed_at_its_expired_po_follows_the_po_when_it_is_extended():
+    """Assigning after PO-1 expired closes its row at the expiration; it read "Manual assignment", and extending
+    PO-1 afterwards funded nothing up to the new assignment (DESIGN: extending a PO extends the assignment)."""
+    timeline = [a(1, D(2026, 1, 1))]  # PO-1 expires 2026-06-30
+    result = assignment_rules.assign(timeline, 7, Target("po", 2), D(2026, 9, 1), po=PO2, pos=POS, groups=GROUPS)
+    after = assignment_rules.apply(timeline, result)
+    assert after[0].manual_end == D(2026, 6, 30)
+    assert assignment_rules.end_of(after[0], after, POS, GROUPS, D(2026, 6, 1)) == (D(2026, 6, 30), "PO expires")
+    old, longer = POState(D(2026, 1, 1), D(2026, 6, 30), None), POState(D(2026, 1, 1), D(2026, 12, 31), None)
+    ops = po_edit.follow_extension(old, longer, after[:1], {after[0].id: D(2026, 9, 1)})
+    assert ops == [assignment_rules.SetEnd(1, D(2026, 8, 31))]
+    assert po_edit.follow_extension(old, POState(D(2026, 1, 1), D(2026, 7, 31), None), after[:1],
+                                    {after[0].id: D(2026, 9, 1)}) == [assignment_rules.SetEnd(1, D(2026, 7, 31))]
+    assert po_edit.follow_extension(longer, old, after[:1], {after[0].id: D(2026, 9, 1)}) == []  # shortened
+    assert po_edit.follow_extension(old, longer, after[:1], {}) == []  # nothing after it: a clipped clearing stays
+    cleared = [a(1, D(2026, 1, 1), D(2026, 2, 28)), a(2, D(2026, 3, 1))]  # a clearing, then the next assignment
+    assert assignment_rules.end_of(cleared[0], cleared, POS, GROUPS, D(2026, 2, 1))[1] == "Manual assignment"
+    assert po_edit.follow_extension(old, longer, cleared[:1], {1: D(2026, 3, 1)}) == []
+    assert assignment_rules.end_of(cleared[0], cleared, POS, GROUPS, D(2026, 2, 1), moved=True) == (
+        D(2026, 2, 28), "Job moved to another debtor")
 
 
 def test_jump_walks_a_group_through_its_gap_to_the_next_po():

@@ -7,8 +7,9 @@ from datetime import date
 
 from sqlalchemy import select
 
+from portal.domain.purchase_orders import POInput
 from portal.models import AuditEntry, JobPOAssignment
-from portal.services import bulk_assign, job_orders, start
+from portal.services import assignments, bulk_assign, job_orders, purchase_orders, start
 from tests import factories
 
 MAY_1 = date(2026, 5, 1)
@@ -50,6 +51,17 @@ def test_bulk_assigns_a_job_whose_po_expired_and_closes_the_old_row(db_session):
                                                           AuditEntry.entity_type == "job_po_assignments",
                                                           AuditEntry.action == "update")).all()
     assert [h.changes for h in history] == [{"manual_end": [None, "2026-03-31"]}]
+    april = job_orders.JobFilter(debtor_id=debtor.id, unassigned=True, as_of=date(2026, 4, 15))
+    assert [j.id for j in job_orders.list_jobs(db_session, admin, april, today=MAY_1).items] == [job.id]
+    ended = assignments.job_history(db_session, admin, job.id, MAY_1)[0]
+    assert (ended.end, ended.reason) == (date(2026, 3, 31), "PO expires")  # read "Manual assignment": nobody cleared it
+    # DESIGN: extending a PO extends its assignment, here up to the next one: April is funded again (it was not)
+    data = purchase_orders.snapshot(db_session.get(type(old), old.id))
+    purchase_orders.update_po(db_session, old.id, POInput(**{**data.__dict__, "expiration": date(2026, 12, 31)}),
+                              actor=admin)
+    db_session.expire_all()
+    assert db_session.get(JobPOAssignment, rows[0].id).manual_end == date(2026, 4, 30)
+    assert job_orders.list_jobs(db_session, admin, april, today=MAY_1).items == []
 
 
 def test_grid_and_filter_agree_on_the_expired_job(db_session, login_as):
