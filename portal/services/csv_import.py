@@ -24,6 +24,7 @@ from portal.services import documents, posting
 from portal.services.job_visibility import may_see
 from portal.services.documents import DocumentInput, LineInput, parse_decimal
 from portal.services.errors import ValidationFailed
+from portal.services.funding import Resolver
 
 REQUIRED = ("document_type", "number", "date", "debtor", "bill_code", "quantity", "rate")
 OPTIONAL = ("bill_from", "bill_to", "job", "service_date", "description", "po_number")
@@ -182,6 +183,18 @@ def _named_po(session: Session, debtor_id: int, number: str, type_id: int | None
     return next((po_id for po_id, eligible in rows if eligible == type_id), rows[0][0] if rows else None)
 
 
+def _resolvers(session: Session, docs: list[DocumentInput]) -> dict[int, Resolver]:
+    """One funding resolver per debtor of the file, loaded with every job and named PO of its documents' lines:
+    posting each document then reads the debtor's POs, assignments and eligible types once, not once a document."""
+    jobs: dict[int, set[int]] = {}
+    named: dict[int, set[int]] = {}
+    for data in docs:
+        jobs.setdefault(data.debtor_id, set()).update(l.job_id for l in data.lines if l.job_id)
+        named.setdefault(data.debtor_id, set()).update(l.explicit_po_id for l in data.lines if l.explicit_po_id)
+    return {debtor_id: Resolver(session, debtor_id, job_ids=job_ids, explicit_po_ids=named[debtor_id])
+            for debtor_id, job_ids in jobs.items()}
+
+
 POSTED_NAMED = 20  # a posted file's answer names this many documents (it travels in the session cookie)
 
 
@@ -228,26 +241,35 @@ def post_all(session: Session, user, text: str, *, today: date | None = None, se
     preview = preview or parse(session, user, text)
     if not preview.valid:
         raise ValidationFailed({"file": [f"Row {n}: {m}" for n, m in preview.row_errors] or ["The file has no rows."]})
-    numbers, warned, digests = [], [], []
-    for data in preview.documents:
+    # the reference rows every document's checks look up by key, held here: the session keeps only the rows
+    # something refers to, and read once a document they were three statements of a one-line document's 20
+    held = (session.scalars(select(DocumentType)).all(), session.scalars(select(Debtor)).all())  # noqa: F841
+    drafts = []
+    for data in preview.documents:  # every draft first: no PO is locked while they are written
         try:
-            draft = documents.save_draft(session, user, None, data, commit=False)
+            drafts.append(documents.save_draft(session, user, None, data, commit=False))
         except ValidationFailed as exc:  # e.g. the number taken since the preview (save_draft rolled back)
             session.rollback()
             return ImportResult([], f"Document {data.number} cannot be imported ({exc}); nothing was imported.")
-        result = posting.post(session, user, draft.id, confirmed=True, today=today, commit=False)
+    resolvers = _resolvers(session, preview.documents)
+    follow_ups = posting.FollowUps()
+    numbers, warned, digests = [], [], []
+    for data, draft in zip(preview.documents, drafts):
+        result = posting.post(session, user, draft.id, confirmed=True, today=today, commit=False,
+                              resolver=resolvers[data.debtor_id], follow_ups=follow_ups)
         if not result.posted:
             session.rollback()
             reasons = "; ".join(w.message for w in result.check.warnings if w.blocks) or "refused"
             return ImportResult([], f"Document {data.number} cannot be posted ({reasons}); nothing was imported.")
-        numbers.append(draft.number)
+        numbers.append(result.number)
         if result.check.warnings:
-            warned.append((draft.number, [w.message for w in result.check.warnings]))
-            digests.append(result.check.seen(draft.number))
+            warned.append((result.number, [w.message for w in result.check.warnings]))
+            digests.append(result.check.seen(result.number))
     digest = hashlib.sha256("|".join(digests).encode()).hexdigest()[:20] if warned else ""
-    if dry_run or warned and seen != digest:
+    if dry_run or warned and seen != digest:  # the forecasts, alerts and opportunities of a file not posted: none
         session.rollback()
         return ImportResult([], warnings=warned, seen=digest, needs_confirmation=bool(warned))
+    posting.finish(session, user, follow_ups, today=today)
     session.commit()
     return ImportResult(numbers, warnings=warned)
 
