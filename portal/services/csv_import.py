@@ -42,6 +42,8 @@ class Preview:
     row_errors: list[tuple[int, str]] = field(default_factory=list)  # (row number, message)
     rows: int = 0
     existing: list[str] = field(default_factory=list)  # numbers of the file's documents imported already
+    ignored: list[str] = field(default_factory=list)  # the header's columns the import does not read
+    unnumbered: int = 0  # documents with no number: numbered anew (and so posted again) at every import
 
     @property
     def valid(self) -> bool:
@@ -79,6 +81,11 @@ def parse(session: Session, user, text: str) -> Preview:
     except csv.Error as exc:
         preview.row_errors.append((reader.line_num or 1, _unreadable(exc)))
         return preview
+    if twice := sorted({h for h in header if h and header.count(h) > 1}):
+        # read as a dict, the last of the two would win and the first be dropped without a word
+        preview.row_errors.append((1, f"The header names {plural(len(twice), 'column', number=False)} "
+                                      f"{', '.join(twice)} twice: keep one of each."))
+        return preview
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         preview.row_errors.append((1, f"Missing {plural(len(missing), 'column', number=False)}: {', '.join(missing)}."))
@@ -103,9 +110,15 @@ def parse(session: Session, user, text: str) -> Preview:
         preview.row_errors.append((1, f"At most {MAX_ROWS:,} rows per file."))
         return preview
     preview.rows = len(rows)
+    preview.ignored = [h or "(no name)" for h in header if h not in REQUIRED + OPTIONAL]
     for n, raw in enumerate(rows, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
         problems = []
+        if any((v or "").strip() for v in raw.get(None) or ()):  # values past the header's columns (not blanks)
+            problems.append(f"{len(raw[None]) + len(header)} values, but the header names {len(header)} columns: "
+                            "which column the others belong to is unknown")
+        if len(row.get("description", "")) > 300:
+            problems.append(f"the description has {len(row['description']):,} characters; at most 300")
         doc_type, debtor = types.get(row.get("document_type", "").upper()), debtors.get(row.get("debtor", "").upper())
         code, job = codes.get(row.get("bill_code", "").upper()), jobs.get(row.get("job", "").upper())
         if doc_type is None:
@@ -149,7 +162,7 @@ def parse(session: Session, user, text: str) -> Preview:
                                           "a document's rows share them (a line's own day goes in service_date)"))
             continue
         doc["lines"].append(LineInput(job_id=job.id if job else None, bill_code_id=code.id, quantity=quantity,
-                                      rate=rate, service_date=service, description=row.get("description", "")[:300],
+                                      rate=rate, service_date=service, description=row.get("description", ""),
                                       explicit_po_id=po_id))
     if len(grouped) > MAX_DOCUMENTS:
         preview.row_errors[:] = [(1, f"The file holds {len(grouped):,} documents; at most {MAX_DOCUMENTS:,} are "
@@ -157,6 +170,7 @@ def parse(session: Session, user, text: str) -> Preview:
                                      f"{MAX_DOCUMENTS:,} documents each (a document's rows in one file) and "
                                      "import them one after the other.")]
         return preview
+    preview.unnumbered = sum(1 for key in grouped if not key[1])
     existing = _existing(session, [key for key in grouped if key[1]])
     for key, doc in grouped.items():
         first_row = doc.pop("row")

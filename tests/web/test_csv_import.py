@@ -185,3 +185,26 @@ def test_a_posted_file_fires_its_pos_alerts_once_and_stores_their_forecasts(db_s
     assert [(a.threshold, a.armed) for a in fired] == [(50, False), (80, False)]
     assert db_session.scalar(select(func.count()).select_from(Notification)) >= 2
     assert db_session.get(POForecast, po.id) is not None
+
+
+def test_the_import_refuses_or_names_what_it_would_drop_or_change_without_a_word(db_session, login_as):
+    """Defects: a column named twice in the header read its last copy and dropped the first; a description over
+    300 characters was cut to 300 (the API refuses it); values past the header's columns and unknown columns
+    were dropped; and documents with no number post again in full each time the file is imported, unmentioned."""
+    browser, _ = login_as("Billing Admin")
+    _, _, job = _setup(db_session)
+    head = "document_type,number,date,debtor,job,bill_code,quantity,rate"
+    twice = _upload(browser, head + ",quantity\n" + f"Sales Invoice,T-1,2026-03-01,ACME,{job.number},ORD,1,10,9999\n")
+    assert "names column quantity twice" in twice.get_data(as_text=True)
+    assert "Post all" not in twice.get_data(as_text=True)
+    long = _upload(browser, head + ",description\n" + f"Sales Invoice,T-2,2026-03-01,ACME,{job.number},ORD,1,10,"
+                   + "x" * 301 + "\n").get_data(as_text=True)
+    assert "the description has 301 characters; at most 300" in long and "Post all" not in long
+    extra = _upload(browser, head + "\n" + f"Sales Invoice,T-3,2026-03-01,ACME,{job.number},ORD,1,10,77\n")
+    assert "9 values, but the header names 8 columns" in extra.get_data(as_text=True)
+    unknown = _upload(browser, head + ",colour\n" + f",,2026-03-01,ACME,{job.number},ORD,1,10,red\n"
+                      .replace(",,", "Sales Invoice,,", 1)).get_data(as_text=True)
+    unknown = " ".join(unknown.split())
+    assert "Not imported: the column colour" in unknown and "Post all" in unknown
+    assert "1 document of this file has no number" in unknown and "importing this file" in unknown
+    assert _count(db_session) == 0
