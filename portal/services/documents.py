@@ -436,13 +436,14 @@ def save_draft(session: Session, user, doc_id: int | None, data: DocumentInput, 
     doc.number = data.number.strip() or doc.number
     doc.doc_date, doc.bill_from, doc.bill_to = data.doc_date, data.bill_from, data.bill_to
     doc.po_number, doc.notes = data.po_number.strip() or None, data.notes.strip()
-    kept = sorted(doc.lines, key=lambda l: l.line_no)
+    kept = sorted(doc.lines, key=lambda l: l.line_no) if doc_id is not None else []  # a new one has none to read
     for gone in kept[len(priced):]:
         doc.lines.remove(gone)  # deleted with its history entry
-    try:
-        session.flush()
-    except IntegrityError as exc:  # a number typed by hand that another document of the type has
-        _refuse_clash(session, exc)
+    if doc_id is not None:  # the lines it drops go before any takes their numbers; a new draft is written once
+        try:
+            session.flush()
+        except IntegrityError as exc:  # a number typed by hand that another document of the type has
+            _refuse_clash(session, exc)
     # line n stays line n, changed where the form changed it: the history lists what changed, and a save that
     # changed nothing writes nothing (replacing every line listed them all as created again on every save)
     for n, (line, amount) in enumerate(priced, start=1):
