@@ -268,7 +268,8 @@ def post_all(session: Session, user, text: str, *, today: date | None = None, se
         raise ValidationFailed({"file": [f"Row {n}: {m}" for n, m in preview.row_errors] or ["The file has no rows."]})
     # the reference rows every document's checks look up by key, held here: the session keeps only the rows
     # something refers to, and read once a document they were three statements of a one-line document's 20
-    held = (session.scalars(select(DocumentType)).all(), session.scalars(select(Debtor)).all())  # noqa: F841
+    held = (session.scalars(select(DocumentType)).all(), session.scalars(  # noqa: F841
+        select(Debtor).where(Debtor.id.in_({data.debtor_id for data in preview.documents}))).all())
     drafts = []
     for data in preview.documents:  # every draft first: no PO is locked while they are written
         try:
