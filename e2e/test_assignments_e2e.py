@@ -160,8 +160,13 @@ def test_grid_assigns_and_clears_in_the_row_and_the_url_follows_the_date(page, s
     row = page.locator(f"tr[data-job-id='{job.id}']")
     row.get_by_label(f"PO or group for {job.number}").select_option(label="PO P-SPRING")
     row.get_by_role("button", name="Assign").click()
+    # seed 004's prompt in the row: P-SPRING is valid from 01-01, the as-of date is 03-01
+    prompt = page.locator(f"tr[data-job-id='{job.id}'] .start-prompt")
+    expect(prompt).to_contain_text("when does the assignment start")
+    shot(page, "grid-start-prompt-in-row")
+    prompt.get_by_role("button", name="From 2026-03-01 (the as-of date)").click()
     expect(page.locator(f"tr[data-job-id='{job.id}'] .po-number")).to_have_text("P-SPRING")
-    expect(page.locator(f"tr[data-job-id='{job.id}'] .row-notice")).to_contain_text("Assigned")
+    expect(page.locator(f"tr[data-job-id='{job.id}'] .row-notice")).to_contain_text("Assigned from 2026-03-01")
     shot(page, "grid-assigned-in-row")
     page.locator(f"tr[data-job-id='{job.id}']").get_by_text("Jump to 2026-07-01").click()
     expect(page.locator("#as-of")).to_have_value("2026-07-01")
@@ -200,6 +205,8 @@ def test_a_debtor_with_many_pos_has_its_grid_rows_type_one_from_the_page_list(pa
     row.get_by_label(f"PO or group for {job.number}").fill("PO Q-007")
     shot(page, "grid-typed-picker")
     row.get_by_label(f"PO or group for {job.number}").press("Enter")  # the browser's suggestions are open
+    page.locator(f"tr[data-job-id='{job.id}'] .start-prompt").get_by_role(
+        "button", name="From 2026-01-01 (the PO's effective date)").click()
     expect(page.locator(f"tr[data-job-id='{job.id}'] .po-number")).to_have_text("Q-007")
     expect(page.locator(f"tr[data-job-id='{job.id}'] .row-notice")).to_contain_text("Assigned")
 

@@ -467,6 +467,31 @@ def start_choice(pos: list[POPeriod], groups: list[GroupInfo], target: Target | 
     return StartChoice(po, group, options)
 
 
+@dataclass(frozen=True)
+class StartQuestion:
+    """Seed 004's start-date prompt where a row assigns (the grid): the question and its choices by label."""
+
+    text: str
+    options: dict[str, date]
+
+
+def start_question(session: Session, user, job_id: int, target: Target, as_of: date) -> StartQuestion | None:
+    """Seed 004's start-date prompt for assigning `target` to the job on the as-of date from a grid row (its
+    choices: the PO's effective date, the as-of date; a day between on the job's page); None when the PO
+    starts on the as-of date."""
+    job = get_job(session, user, job_id)
+    pos, groups = offer_names(session, job.debtor_id, as_of)
+    choice = start_choice(pos, groups, target, as_of)
+    if not choice.options:
+        return None
+    whose = (f"Group {choice.group.description} starts on PO {choice.po.number}, which is" if choice.group
+             else f"PO {choice.po.number} is")
+    return StartQuestion(f"{whose} valid from {choice.po.effective.isoformat()}: when does the assignment start? "
+                         "(A day between: on the job's page.)",
+                         {{"effective": "the PO's effective date", "as_of": "the as-of date"}[k]: d
+                          for k, d in choice.options.items()})
+
+
 def of_po(session: Session, user, po_id: int, limit: int = 500) -> list[JobPOAssignment]:
     """Assignments made to a PO itself, limited by job security (one query, jobs joined)."""
     stmt = visible(select(JobPOAssignment).join(JobPOAssignment.job).options(contains_eager(JobPOAssignment.job)),

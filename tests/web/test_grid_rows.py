@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from portal.models import JobPOAssignment
 from tests import factories
+from tests.web.forms_walk import post_forms
 
 
 def _setup(db_session):
@@ -16,6 +17,26 @@ def _setup(db_session):
     mine = factories.job(db_session, debtor, nth, title="Mine")
     theirs = factories.job(db_session, debtor, sth, title="Theirs")
     return debtor, nth, po, mine, theirs
+
+
+def _fields(form) -> dict[str, str]:
+    return {name: values[0] for name, values in form.data().items()}
+
+
+def test_the_prompts_other_choice_starts_on_the_pos_effective_date(db_session, login_as):
+    debtor, _, po, mine, _ = _setup(db_session)
+    browser, _ = login_as("Billing Admin")
+    html = browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": "2026-03-01", "target": f"po:{po.id}"},
+                        headers={"HX-Request": "true"}).get_data(as_text=True)
+    [effective] = [f for f in post_forms(html) if f.data().get("start") == ["2026-01-01"]]
+    done = browser.post(effective.action, _fields(effective), headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Assigned from 2026-01-01" in done
+    db_session.expire_all()
+    assert db_session.scalar(select(JobPOAssignment.start_date)) == date(2026, 1, 1)
+    # on the PO's effective date there is nothing to ask
+    other = factories.job(db_session, debtor, factories.branch(db_session, "EST"), title="Other")
+    done = browser.post(f"/assignments/grid/{other.id}/assign", {"as_of": "2026-01-01", "target": f"po:{po.id}"})
+    assert "Assigned from 2026-01-01" in done.get_data(as_text=True) and _count(db_session) == 2
 
 
 def _count(db_session):
@@ -31,11 +52,19 @@ def test_assign_and_clear_in_the_row_answer_the_row(db_session, login_as):
     row = browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": "2026-03-01", "target": f"po:{po.id}"},
                        headers={"HX-Request": "true"})
     html = row.get_data(as_text=True)
+    # seed 004: P-1 is valid from 01-01, not the as-of date: the row asks when the assignment starts (it assigned
+    # from the as-of date without a word, leaving January and February unfunded)
+    assert row.status_code == 200 and html.strip().startswith("<tr") and "when does the assignment start" in html
+    assert _count(db_session) == 0
+    prompt = {f.data()["start"][0]: f for f in post_forms(html) if "start" in f.data()}
+    assert sorted(prompt) == ["2026-01-01", "2026-03-01"]
+    row = browser.post(prompt["2026-03-01"].action, _fields(prompt["2026-03-01"]), headers={"HX-Request": "true"})
+    html = row.get_data(as_text=True)
     assert row.status_code == 200 and html.lstrip().startswith("{#") is False and html.strip().startswith("<tr")
-    assert "P-1" in html and "Assigned" in html and "Jump to 2026-07-01" in html and "Clear" in html
+    assert "P-1" in html and "Assigned from 2026-03-01" in html and "Jump to 2026-07-01" in html and "Clear" in html
     assert _count(db_session) == 1
     # posting the same form back: refused in the row with the reason, nothing doubled
-    again = browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": "2026-03-01", "target": f"po:{po.id}"})
+    again = browser.post(prompt["2026-03-01"].action, _fields(prompt["2026-03-01"]))
     assert "already assigned" in again.get_data(as_text=True) and _count(db_session) == 1
     cleared = browser.post(f"/assignments/grid/{mine.id}/clear", {"as_of": "2026-03-01"}).get_data(as_text=True)
     assert "Cleared as of 2026-03-01" in cleared and _count(db_session) == 0  # cleared on its start day: deleted
@@ -130,15 +159,18 @@ def test_a_debtor_with_more_pos_than_a_row_can_list_has_them_typed_from_one_list
         refused = browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": "2026-03-01", "target_name": typed})
         assert refused.status_code == 200 and "field-error" in refused.get_data(as_text=True), typed
     assert _count(db_session) == 0
-    row = browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": "2026-03-01", "target_name": "  po q-007 "},
+    row = browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": "2026-03-01", "target_name": "  po q-007 ",
+                                                               "start": "2026-03-01"},
                        headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "Q-007" in row and "Assigned" in row and _count(db_session) == 1
-    row = browser.post(f"/assignments/grid/{theirs.id}/assign", {"as_of": "2026-03-01", "target_name": "group north sites"},
+    row = browser.post(f"/assignments/grid/{theirs.id}/assign", {"as_of": "2026-03-01", "target_name": "group north sites",
+                                                                 "start": "2026-03-01"},
                        headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "G-1" in row and "North  sites" in row and _count(db_session) == 2
     row = browser.post(f"/assignments/grid/{mine.id}/clear", {"as_of": "2026-03-01"}).get_data(as_text=True)
     assert "Cleared" in row and _count(db_session) == 1
-    row = browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": "2026-03-01", "target_name": f"po:{first.id}"},
+    row = browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": "2026-03-01", "target_name": f"po:{first.id}",
+                                                               "start": "2026-03-01"},
                        headers={"HX-Request": "true"}).get_data(as_text=True)
     assert f"po:{first.id}" in row and "Assigned" in row and _count(db_session) == 2
     assert db_session.scalar(select(JobPOAssignment.po_id).where(JobPOAssignment.job_id == mine.id)) == lookalike.id

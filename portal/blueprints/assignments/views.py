@@ -159,8 +159,9 @@ def _grid_target(job_id: int, as_of: date, listed: str | None, typed: str | None
                                         f"named “{typed[:60]}”: type a PO number or “Group” and its name from the list.")
 
 
-def _grid_row(job_id: int, as_of: date, *, notice: str | None = None, error: str | None = None):
-    """One row of the grid, redrawn in place after assigning or clearing there."""
+def _grid_row(job_id: int, as_of: date, *, notice: str | None = None, error: str | None = None, **prompt):
+    """One row of the grid, redrawn in place after assigning or clearing there (`prompt`: the start-date
+    question and the target it asks about, drawn as a choice in the row)."""
     db.session.rollback()
     job = job_orders.get_job(db.session, current_user, job_id)  # another branch's job: 404
     active_only = request.form.get("all") != "1"
@@ -169,27 +170,28 @@ def _grid_row(job_id: int, as_of: date, *, notice: str | None = None, error: str
         abort(404)
     return render_template("assignments/_grid_row.html", r=found[0], debtor=job.debtor, as_of=as_of,
                            active_only=active_only, selected=None, row_notice=notice, row_error=error,
-                           **_offer(job.debtor, as_of, found))
+                           **prompt, **_offer(job.debtor, as_of, found))
 
 
 @bp.post("/grid/<int:job_id>/assign")
 @requires("assignments", "add_edit")
 def grid_assign(job_id: int):
-    """Assign from the grid row, starting on the as-of date; anything needing a choice (future
-    assignments to remove, a start date) is sent to the job's own page."""
+    """Assign from the grid row, starting on the as-of date, or on the start its prompt offered (seed 004: the
+    PO's effective date or the as-of date; a day between, future assignments to remove: the job's own page)."""
     as_of, bad_day = _posted_as_of()
     if bad_day:
         return _grid_row(job_id, as_of, error=bad_day)
     target, problem = _grid_target(job_id, as_of, request.form.get("target"), request.form.get("target_name"))
+    start = typed_day(request.form.get("start", "")[:20])
     if target is None:
         return _grid_row(job_id, as_of, error=problem)
+    if start is None and (question := service.start_question(db.session, current_user, job_id, target, as_of)):
+        return _grid_row(job_id, as_of, start_question=question, start_target=f"{target.kind}:{target.id}")
     try:
-        result = service.assign(db.session, current_user, job_id, target, as_of)
-    except assignment_rules.NeedsConfirmation as exc:
-        return _grid_row(job_id, as_of, error=str(exc))
-    except (assignment_rules.AssignmentError, Conflict, NotFound) as exc:  # another branch's job: 404 from _grid_row
-        return _grid_row(job_id, as_of, error=str(exc))
-    return _grid_row(job_id, as_of, notice=" ".join(result.notices) or f"Assigned from {as_of.isoformat()}.")
+        result = service.assign(db.session, current_user, job_id, target, as_of, start=start)
+    except (assignment_rules.NeedsConfirmation, assignment_rules.AssignmentError, Conflict, NotFound) as exc:
+        return _grid_row(job_id, as_of, error=str(exc))  # another branch's job: 404 from _grid_row
+    return _grid_row(job_id, as_of, notice=" ".join(result.notices) or f"Assigned from {(start or as_of).isoformat()}.")
 
 
 @bp.post("/grid/<int:job_id>/clear")
