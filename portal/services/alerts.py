@@ -103,21 +103,29 @@ def recheck_template(session: Session, template: AlertTemplate, *, today: date) 
 
 
 def scan_expiring(session: Session, today: date) -> list[str]:
-    """Raise "expires in N days" alerts due today (once per PO and N); commit."""
+    """Raise "expires in N days" alerts due today: once per PO and N, re-armed when the PO is extended past
+    N days (it then warns again before its new expiration, as a threshold re-arms when Subtotal falls back).
+    Its {percentage} is the draw cut to one decimal, as {drawn} is: rounded it read "has passed 14%" at 13.8%.
+    Commit."""
     subjects = []
     stmt = (select(PurchaseOrder).join(AlertTemplate, AlertTemplate.id == PurchaseOrder.alert_template_id)
             .where(AlertTemplate.active.is_(True), AlertTemplate.days_before_expiry.is_not(None),
-                   PurchaseOrder.expiration >= today))
-    for po in session.scalars(stmt):
+                   PurchaseOrder.expiration >= today).order_by(PurchaseOrder.id))
+    pos = session.scalars(stmt).all()
+    rows = {(a.po_id, a.threshold): a for a in session.scalars(
+        select(Alert).where(Alert.po_id.in_([p.id for p in pos]), Alert.kind == "expiry"))} if pos else {}
+    for po in pos:
         days = po.alert_template.days_before_expiry
+        row = rows.get((po.id, Decimal(days)))
         if not budget.expiring(po.expiration, today, days):
+            if row is not None and not row.armed:  # extended out of the window: warn again before the new date
+                row.armed = True
             continue
-        if session.scalar(select(Alert.id).where(Alert.po_id == po.id, Alert.kind == "expiry",
-                                                 Alert.threshold == Decimal(days))):
+        if row is not None and not row.armed:
             continue
         balance = budget.Balance.of(po.amount, po.balance)
-        pct = (balance.subtotal * 100 / po.amount).quantize(Decimal("1")) if po.amount else Decimal("0")
-        subjects.append(_raise(session, po, "expiry", Decimal(days), _values(po, balance, pct),
+        subjects.append(_raise(session, po, "expiry", Decimal(days),
+                               _values(po, balance, drawn_percent(balance.subtotal, balance.amount)),
                                expiry_closing(po.expiration, (po.expiration - today).days, days)))
     session.commit()
     return subjects
