@@ -69,6 +69,13 @@ def test_lost_needs_an_open_opportunity_and_a_reason():
 
 def test_reopen_needs_a_current_po_with_a_balance():
     rules.check_reopen("lost", D("10"), True)
+    rules.check_reopen("won", D("0.01"), True)  # a cent left is a balance to reopen
+    with pytest.raises(rules.ContractRuleError, match="already open"):
+        rules.check_reopen("open", D("10"), True)
+    with pytest.raises(rules.ContractRuleError, match="extend it"):
+        rules.check_reopen("lost", D("10"), False)
+    with pytest.raises(rules.ContractRuleError, match="nothing to reopen"):
+        rules.check_reopen("lost", D("0"), True)
     for status, balance, current in (("open", D("10"), True), ("lost", D("10"), False), ("lost", D("0"), True)):
         with pytest.raises(rules.ContractRuleError):
             rules.check_reopen(status, balance, current)
@@ -95,7 +102,27 @@ def test_bad_deliveries_are_refused(delivery, message):
 
 
 def test_nothing_to_schedule_is_refused():
-    assert rules.delivery_amounts([])[1]
+    assert rules.delivery_amounts([])[1] == ["Add at least one delivery (date, description, quantity and rate)."]
+
+
+def test_the_edges_of_a_schedule():
+    """What is allowed right at each limit, and every problem of every delivery said, numbered from 1."""
+    assert rules.delivery_amounts([_d("1", "0.50")]) == ([D("0.50")], [])  # below one, above zero: scheduled
+    assert rules.delivery_amounts([_d("1", "0.01")] * rules.MAX_DELIVERIES)[1] == []
+    assert rules.delivery_amounts([_d()] * (rules.MAX_DELIVERIES + 1))[1] == [
+        f"Schedule at most {rules.MAX_DELIVERIES} deliveries at once."]
+    assert rules.delivery_amounts([_d(text="x" * 300)])[1] == []
+    assert rules.delivery_amounts([_d(text="x" * 301)])[1] == [
+        "Delivery 1: the description may have at most 300 characters."]
+    _, errors = rules.delivery_amounts([_d("0"), _d(qty=None), _d("0.0001", "0.01"), _d("1", "1", code=None)])
+    assert errors == ["Delivery 1: the quantity and rate must be more than zero.",
+                      "Delivery 2: enter the quantity and rate as numbers.",
+                      "Delivery 3: the amount rounds to zero; schedule at least 0.01.",
+                      "Delivery 4: choose the product (bill code)."]
+    huge = D("999999999999.99")
+    assert rules.delivery_amounts([_d("1", str(huge))]) == ([huge], [])  # exactly the largest total: allowed
+    assert rules.delivery_amounts([_d("1", str(huge)), _d("1", "0.01")])[1] == [
+        "The deliveries add up to more than 999,999,999,999.99."]
 
 
 def test_notes_are_checked():

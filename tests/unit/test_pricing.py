@@ -148,6 +148,7 @@ def test_last_breaks_order_date_ties_by_number():
     d = SupplierLine(4, "SPO-1010", date(2026, 3, 1), 1, 1, D("40"))
     assert pricing.last_po_id([c, d]) == 4 and pricing.last_po_id([d, c]) == 4
     assert pricing.number_order("SPO-999") < pricing.number_order("spo-1010") < pricing.number_order("SPO-1010A")
+    assert pricing.number_order("spo-1010a") == pricing.number_order("SPO-1010A") == ("SPO-", 1010, "A")
 
 
 def test_overridden_description_keeps_the_source_once():
@@ -197,3 +198,19 @@ def test_markups_apply_percent_then_flat(base, pct, flat):
     assert result == pricing.half_up(base * (1 + pct / 100) + flat)
     assert result >= pricing.half_up(base)
     assert result == result.quantize(D("0.01"))
+
+
+def test_exact_prices_the_unit_with_both_markups_and_names_the_line_it_took():
+    picked = _price("all", "exact", inventory=True, unit=SPO_1007[1], unit_serial="RT-9", pct=D("10"), flat=D("2.50"))
+    assert (picked.amount, picked.from_pos) == (D("102.05"), True)  # 90.50 + 10% = 99.55; + 2.50
+    assert picked.description == "PO pricing: Exact, unit RT-9 on SPO-1007 = 90.50; +10% = 99.55; +2.50 = 102.05"
+    by_order = _price("all", "exact")  # by order: the newest line's price
+    assert by_order.amount == D("90.50") and by_order.description == "PO pricing: Exact, line 2 of SPO-1007 = 90.50"
+
+
+@pytest.mark.parametrize("value,text", [
+    (D("10.00005"), "10.0001"),  # half-up at the fourth decimal (half-even would read 10.00)
+    (D("10.005"), "10.005"), (D("12.3400"), "12.34"), (D("1234.5"), "1,234.50"), (D("1000.0049"), "1,000.0049"),
+])
+def test_a_cost_reads_to_cents_or_to_the_price_s_four_decimals(value, text):
+    assert pricing.shown_cost(value) == text
