@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal.domain.formatting import plural
-from portal.models import Notification, User
+from portal.models import Notification, OutboxEmail, User
 from portal.services import audit, outbox
 from portal.services.errors import ValidationFailed
 
@@ -36,10 +36,14 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _of_day(user_id: int, start: datetime, end: datetime) -> list:
-    """The user's alert notifications raised in [start, end)."""
-    return [Notification.user_id == user_id, Notification.alert_id.is_not(None),
-            Notification.created_at >= start, Notification.created_at < end]
+def _of_day(user: User, start: datetime, end: datetime) -> list:
+    """The user's alert notifications raised in [start, end), but those already mailed to them one by one (a user
+    who chose the digest during the day got the morning's alerts by e-mail then: the digest listed them again).
+    The alert's own mail was queued in the transaction that raised it: same address, subject and time."""
+    mailed = exists().where(OutboxEmail.to_address == user.email, OutboxEmail.subject == Notification.subject,
+                            OutboxEmail.created_at == Notification.created_at)
+    return [Notification.user_id == user.id, Notification.alert_id.is_not(None),
+            Notification.created_at >= start, Notification.created_at < end, ~mailed]
 
 
 def digest_body(user: User, day: date, alerts: list[Notification], more: int) -> str:
@@ -64,7 +68,7 @@ def queue_digests(session: Session, day: date) -> DigestReport:
         or_(User.digest_sent_on.is_(None), User.digest_sent_on < day)).order_by(User.id)).all()
     queued = listed = 0
     for user in due:
-        alerts = session.scalars(select(Notification).where(*_of_day(user.id, start, end))
+        alerts = session.scalars(select(Notification).where(*_of_day(user, start, end))
             .order_by(Notification.id).limit(MOST_LISTED + 1)).all()
         if not alerts:
             continue
@@ -77,7 +81,7 @@ def queue_digests(session: Session, day: date) -> DigestReport:
             continue
         shown, more = alerts[:MOST_LISTED], 0
         if len(alerts) > MOST_LISTED:
-            more = session.scalar(select(func.count()).select_from(Notification).where(*_of_day(user.id, start, end))) - len(shown)
+            more = session.scalar(select(func.count()).select_from(Notification).where(*_of_day(user, start, end))) - len(shown)
         subject = f"PO alerts for {day.isoformat()}: {len(shown) + more}"
         if outbox.queue(session, user.email, subject, digest_body(user, day, shown, more)) is None:
             session.rollback()

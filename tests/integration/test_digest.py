@@ -84,3 +84,13 @@ def test_a_user_who_switches_back_gets_immediate_mail_again(app, db_session, ale
     assert factories_po.id and _mail_to(db_session, daily.email) == 1
     with pytest.raises(digest.ValidationFailed):
         digest.set_preference(db_session, daily, "weekly")
+
+
+def test_choosing_the_digest_during_the_day_does_not_mail_the_mornings_alerts_again(app, db_session, alerted):
+    """The immediate user got both alerts by e-mail, then chose the digest: the day's digest listed the same
+    alerts again. It lists only what was not mailed already (here nothing, so no digest)."""
+    immediate = alerted["immediate"]
+    digest.set_preference(db_session, immediate, "digest")
+    report = digest.queue_digests(db_session, date.today())
+    assert _mail_to(db_session, immediate.email) == 2  # the two alert mails, no digest repeating them
+    assert report == digest.DigestReport(1, 2)  # the digest user's own
