@@ -325,7 +325,7 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
     result = PostResult(check, number=doc.number, seen=check.seen(doc.row_version))
     if seen is not None and seen != result.seen and (confirmed or override):
         confirmed = override = False
-        result.changed = bool(seen)  # a check confirmed before a change (none given: nothing was confirmed)
+        result.changed = True
     if check.forbidden or check.blocked and not (override and user.can("po_override_budget")):
         session.rollback()
         result.refused = True
@@ -621,7 +621,7 @@ def reassign(session: Session, user, doc_id: int, line_ids: list[int], po_id: in
     result = ReassignResult(check, seen=check.seen())
     if seen is not None and seen != result.seen and (confirmed or override):
         confirmed = override = False
-        result.changed = bool(seen)  # a check confirmed before a change (none given: nothing was confirmed)
+        result.changed = True
     if check.blocked and not (override and user.can("po_override_budget")):
         session.rollback()
         result.refused = True
