@@ -273,6 +273,15 @@ def test_bulk_page_filters_and_previews_without_console_errors(page, sign_in, db
     assert problems == []
 
 
+def _type_start(page, start, text):
+    """Types a start date and leaves the box, as a user does before clicking: its change redraws the whole form,
+    and a click landing while that redraw was on its way was lost under load (the run then timed out waiting)."""
+    with page.expect_response(lambda r: r.request.method == "GET" and "/assignments/bulk" in r.url):
+        start.fill(text)
+        start.press("Tab")
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+
+
 def _post_bulk(page, button):
     """Clicks Preview or Assign and waits for the form's answer (a change of date redraws the form first)."""
     with page.expect_response(lambda r: r.request.method == "POST" and "/assignments/bulk" in r.url):
@@ -283,7 +292,7 @@ def test_bulk_page_refuses_a_malformed_start_by_its_field_and_keeps_the_text(pag
     """Defect: 2026-02-30 became today and Preview said '0 jobs will be assigned from <today>'."""
     start = _bulk_page(page, sign_in, db_session)
     page.select_option("select[name=target]", label="PO BULK-1 (2026-01-01 to 2026-12-31)")
-    start.fill("2026-02-30")
+    _type_start(page, start, "2026-02-30")
     _post_bulk(page, "preview")
     expect(page.locator("#bulk-start-field .field-error")).to_contain_text("Enter the start date as YYYY-MM-DD.")
     expect(start).to_have_value("2026-02-30")
@@ -292,7 +301,7 @@ def test_bulk_page_refuses_a_malformed_start_by_its_field_and_keeps_the_text(pag
     _post_bulk(page, "apply")  # the message is already shown: wait for the answer, or it lands after the next fill
     expect(page.locator("#bulk-start-field .field-error")).to_contain_text("Enter the start date as YYYY-MM-DD.")
     expect(page.locator("#bulk-assigned")).to_have_count(0)
-    start.fill("2026-03-02")
+    _type_start(page, start, "2026-03-02")
     _post_bulk(page, "preview")
     expect(page.locator("#bulk-result")).to_contain_text("5 jobs will be assigned from 2026-03-02")
     expect(page.locator("#bulk-start-field .field-error")).to_have_count(0)
