@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from portal.domain.alert_messages import placeholder_errors
 from portal.domain.numbers import parse_number
-from portal.models import AlertTemplate, BillCode, BillCodeGroup, Document, DocumentType, Role, User
+from portal.models import (AlertTemplate, BillCode, BillCodeGroup, Document, DocumentType, LedgerEntry, POLine,
+                           PurchaseOrder, Role, User)
 from portal.services import alerts, audit, coverage
 from portal.services.debtors import like_pattern
 from portal.services.edits import commit_unique, record_to_edit
@@ -98,6 +99,12 @@ def save_bill_code_group(session: Session, item_id: int | None, *, actor, name: 
         raise ValidationFailed(errors)
     audit.acting(session, actor)
     obj = record_to_edit(session, BillCodeGroup, item_id, expected_version)
+    if item_id is not None and (drawn := _drawn_through(session, obj.id, {c.id for c in obj.bill_codes} - set(
+            bill_code_ids))):
+        session.rollback()
+        raise ValidationFailed({"bill_code_ids": [
+            f"Master PO lines drew on {', '.join(drawn)} through this group: those bill codes stay in it (what a "
+            "line drew is counted by its bill codes, as a line with documents keeps its group)."]})
     obj.name, obj.description, obj.active, obj.bill_codes = name, description, active, codes
     try:
         session.flush()
@@ -111,6 +118,20 @@ def save_bill_code_group(session: Session, item_id: int | None, *, actor, name: 
         raise
     commit_unique(session, "name", f"A bill code group named {name} exists.")
     return obj
+
+
+def _drawn_through(session: Session, group_id: int, bill_code_ids: set[int]) -> list[str]:
+    """Of these bill codes, those posted documents drew on a master PO line through the group, as "CODE (PO n line
+    m)" (the first few): taken out of the group, the line's Used would no longer be its codes' spend."""
+    if not bill_code_ids:
+        return []
+    rows = session.execute(
+        select(BillCode.code, PurchaseOrder.number, POLine.line_no).distinct()
+        .select_from(LedgerEntry).join(POLine, POLine.id == LedgerEntry.po_line_id)
+        .join(PurchaseOrder, PurchaseOrder.id == POLine.po_id).join(BillCode, BillCode.id == LedgerEntry.bill_code_id)
+        .where(POLine.bill_code_group_id == group_id, LedgerEntry.bill_code_id.in_(sorted(bill_code_ids)))
+        .order_by(BillCode.code, PurchaseOrder.number, POLine.line_no).limit(5)).all()
+    return [f"{code} (PO {number} line {line_no})" for code, number, line_no in rows]
 
 
 def save_document_type(session: Session, item_id: int | None, *, actor, name: str, code: str, bucket: str, sign: int,

@@ -1,6 +1,7 @@
 """Maintenance lists: permissions, bad input, the group edit that would break a master PO, list queries."""
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -106,6 +107,40 @@ def test_group_edit_that_puts_a_code_in_two_master_lines_is_refused(db_session, 
     assert "PO M-1: bill code OT would be in lines 1 and 2" in response.get_data(as_text=True)
     db_session.expire_all()
     assert [c.code for c in db_session.get(BillCodeGroup, expenses.id).bill_codes] == ["EXP"]
+
+
+def test_a_code_a_master_line_drew_on_stays_in_its_group(db_session, login_as):
+    """The PO editor refuses a drawn line a new group, but the group editor let ORD leave Labour (and join
+    Expenses): the line's Used no longer matched its codes, and new ORD charges drew on another line."""
+    from portal.services import documents, posting
+
+    browser, _ = login_as("Billing Admin")
+    admin = factories.user(db_session, role_name="Billing Admin")
+    debtor = factories.debtor(db_session)
+    labour = factories.bill_code_group(db_session, "Labour", ["ORD", "OT"])
+    po = factories.po(db_session, debtor, "M-2", kind="multi_line_master", amount="300",
+                      effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    db_session.add(POLine(po_id=po.id, line_no=1, budget=Decimal("300"), bill_code_group_id=labour.id,
+                          secondary_po_number="A"))
+    db_session.flush()
+    coverage.sync_po(db_session, po.id)
+    db_session.commit()
+    ord_, ot = (db_session.scalar(select(BillCode).where(BillCode.code == c)) for c in ("ORD", "OT"))
+    invoice = factories.document_types(db_session)["Sales Invoice"]
+    draft = documents.save_draft(db_session, admin, None, documents.DocumentInput(
+        debtor.id, invoice.id, "", date(2026, 3, 1), lines=(documents.LineInput(
+            None, ord_.id, Decimal("1"), Decimal("50"), date(2026, 3, 1), explicit_po_id=po.id),)))
+    assert posting.post(db_session, admin, draft.id, confirmed=True, today=date(2026, 3, 1)).posted
+    response = browser.post(f"/maintenance/bill-code-groups/{labour.id}/edit", {
+        "name": "Labour", "bill_code_ids": [str(ot.id)], "row_version": str(labour.row_version)})
+    assert "drew on ORD (PO M-2 line 1)" in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert sorted(c.code for c in db_session.get(BillCodeGroup, labour.id).bill_codes) == ["ORD", "OT"]
+    undrawn = browser.post(f"/maintenance/bill-code-groups/{labour.id}/edit", {  # OT drew nothing: it may go
+        "name": "Labour", "bill_code_ids": [str(ord_.id)], "row_version": str(labour.row_version)})
+    assert undrawn.status_code == 302
+    db_session.expire_all()
+    assert [c.code for c in db_session.get(BillCodeGroup, labour.id).bill_codes] == ["ORD"]
 
 
 def test_referenced_bill_code_cannot_be_deleted(db_session, login_as):
