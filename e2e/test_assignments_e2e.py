@@ -1,7 +1,7 @@
 from datetime import date
 
 from playwright.sync_api import expect
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from e2e.conftest import shot
 from portal.models import JobOrder
@@ -459,3 +459,24 @@ def test_a_jobs_as_of_date_short_of_its_shape_is_answered_not_dropped(page, sign
         box.press("Tab")
     expect(page.locator(f"#as-of-error-{job.id}")).to_contain_text("Enter the as-of date as YYYY-MM-DD.")
     expect(page.get_by_label("Assigned as of (YYYY-MM-DD)")).to_have_value("2026-4-1")
+
+
+def test_assign_clicked_straight_after_typing_a_new_as_of_date_changes_nothing(page, sign_in, db_session):
+    """Typed 2026-03-01 in the as-of box and clicked the row's Assign without leaving the box: the job was assigned
+    from the day the row showed (2026-01-01) while the grid redrew for 2026-03-01 and showed it unassigned."""
+    from portal.models import JobPOAssignment
+
+    sign_in(page, "Billing Admin")
+    debtor = factories.debtor(db_session, "CITY")
+    factories.po(db_session, debtor, "P-YEAR", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    job = factories.job(db_session, debtor, title="Cleaner 1", start=date(2026, 1, 1))
+    page.goto(f"/assignments/?debtor_id={debtor.id}&as_of=2026-01-01")
+    page.locator(f"tr[data-job-id='{job.id}']").get_by_label(f"PO or group for {job.number}").select_option(
+        label="PO P-YEAR")
+    page.locator("#as-of").fill("2026-03-01")
+    page.locator(f"tr[data-job-id='{job.id}']").get_by_role("button", name="Assign").click()
+    expect(page.locator("#grid-title")).to_contain_text("2026-03-01")
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(JobPOAssignment)) == 0
+    expect(page.locator(f"tr[data-job-id='{job.id}'] .po-number")).to_have_text("")
