@@ -219,3 +219,16 @@ document.addEventListener("htmx:afterSettle", function () {
     }
   });
 });
+
+// A redraw asked with GET that includes a form (a filter, the job panel's PO choice, the bulk page's date) leaves
+// the form's CSRF token out: in a query string it lands in access logs, proxies and the browser's history. The
+// token travels only in POST bodies.
+// A change asked from a page with an as-of box (the grid's rows, a job's panel) says what the box holds now: a day
+// typed there and not yet applied (Assign clicked straight after typing) differs from the day the row shows, and
+// the change is refused instead of made on the day shown (the form's own as_of wins over an included field).
+document.addEventListener("htmx:configRequest", function (event) {
+  if (event.detail.verb === "get") { delete event.detail.parameters.csrf_token; }
+  var asks = event.detail.elt.closest && event.detail.elt.closest("[data-as-of-box]");
+  var box = asks && document.querySelector(asks.getAttribute("data-as-of-box"));
+  if (box) { event.detail.parameters.as_of_typed = box.value; }
+});

@@ -208,12 +208,12 @@ def test_a_date_typed_in_the_as_of_box_and_not_yet_applied_refuses_the_rows_chan
     form: when it differs from the day shown nothing is changed."""
     debtor, _, po, mine, _ = _setup(db_session)
     browser, _ = login_as("Billing Admin")
-    row = browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": ["2026-01-01", "2026-03-01"],
+    row = browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": "2026-01-01", "as_of_typed": "2026-03-01",
                                                                 "target": f"po:{po.id}"})
     assert "was changed to 2026-03-01 while this showed 2026-01-01: nothing was changed" in row.get_data(as_text=True)
     assert _count(db_session) == 0
-    done = browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": ["2026-01-01", "2026-01-01"],
+    done = browser.post(f"/assignments/grid/{mine.id}/assign", {"as_of": "2026-01-01", "as_of_typed": "2026-01-01",
                                                                  "target": f"po:{po.id}"})
     assert "Assigned from 2026-01-01" in done.get_data(as_text=True) and _count(db_session) == 1
-    panel = browser.post(f"/assignments/jobs/{mine.id}/clear", {"as_of": ["2026-02-01", "2026-05-01"]})
+    panel = browser.post(f"/assignments/jobs/{mine.id}/clear", {"as_of": "2026-02-01", "as_of_typed": "2026-05-01"})
     assert "nothing was changed" in panel.get_data(as_text=True) and _count(db_session) == 1

@@ -42,7 +42,7 @@ def test_the_budget_bar_marks_the_tolerance_from_the_figures(db_session, login_a
     page = browser.get(f"/purchase-orders/{po.id}").get_data(as_text=True)
     mark = purchase_orders.balance_figures(po).tolerance_mark
     assert mark == budget.tolerance_mark(Decimal("1234.00"), Decimal("87.5")) == Decimal("1079.75")
-    assert f'high="{mark}"' in page
+    assert f'low="{mark}" high="1234.00"' in page  # yellow from the mark, red past the Amount
 
 
 def test_the_colour_turns_yellow_exactly_at_the_tolerance_mark():

@@ -39,18 +39,19 @@ def _as_of_arg(raw: str | None) -> date:
 
 def _posted_as_of() -> tuple[date, str | None]:
     """The as-of date a change is posted for (the form's hidden copy of the day shown): today when none
-    is sent; a malformed one is refused (nothing is changed on a day the user did not choose). The page's as-of
-    box comes along (hx-include): a date typed there and not yet applied (Assign clicked straight after typing)
-    differs from the day shown, and the change is refused, answered for the typed day: it was saved on the day
-    shown while the page redrew for the typed one, which then showed it undone."""
-    values = [v.strip()[:40] for v in request.form.getlist("as_of")]
-    if not values:
+    is sent; a malformed one is refused (nothing is changed on a day the user did not choose). What the page's
+    as-of box holds comes along (`as_of_typed`, portal.js): a date typed there and not yet applied (Assign clicked
+    straight after typing) differs from the day shown, and the change is refused, answered for the typed day: it
+    was saved on the day shown while the page redrew for the typed one, which then showed it undone."""
+    raw = request.form.get("as_of")
+    if raw is None:
         return date.today(), None
-    day = typed_day(values[0])
+    day = typed_day(raw)
     if day is None:
         return date.today(), AS_OF_FORMAT
-    if (typed := values[-1]) != values[0]:
-        return typed_day(typed) or day, (f"The as-of date was changed to {typed} while this showed {values[0]}: "
+    typed = request.form.get("as_of_typed", raw).strip()[:40]
+    if typed != raw.strip():
+        return typed_day(typed) or day, (f"The as-of date was changed to {typed} while this showed {raw.strip()}: "
                                          "nothing was changed. Choose again for the new date.")
     return day, None
 
