@@ -155,7 +155,8 @@ def parse_json(raw: bytes):
     try:
         return json.loads(raw.decode("utf-8"), object_pairs_hook=_pairs)
     except UnicodeDecodeError as exc:
-        raise json.JSONDecodeError(f"Bytes decoding error : {exc.reason}", doc=str(exc.object), pos=exc.start) from exc
+        raise json.JSONDecodeError(f"Bytes decoding error : {exc.reason}", doc=str(exc.object),
+                                   pos=exc.start) from exc
     except _RepeatedKey:
         abort(400, messages={"json": ["The JSON body names a key twice in one object; give each once."]})
 

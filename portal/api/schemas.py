@@ -354,7 +354,8 @@ class PostInput(Strict):
                               metadata={"description": "post past a blocked budget (needs po_override_budget)"})
     seen = fields.String(load_default=None, validate=validate.Length(max=64), metadata={
         "description": "the `seen` of the 409 whose warnings you confirm: `confirm` and `override` count only with "
-                       "it and only while the check is still the same (else another 409 with the check as it is now)"})
+                       "it and only while the check is still the same (else another 409 with the check as it "
+                       "is now)"})
 
 
 class PostedSchema(Schema):

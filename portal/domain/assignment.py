@@ -320,9 +320,10 @@ def po_shown(assignment: Assignment, day: date, pos: dict[int, POPeriod], groups
 def end_of(assignment: Assignment, timeline: list[Assignment], pos: dict[int, POPeriod],
            groups: dict[int, GroupInfo], as_of: date, *, moved: bool = False) -> tuple[date | None, str]:
     """The displayed end date and reason, in DESIGN.md's precedence: Manual assignment (an end stored on the
-    PO's expiration reads "PO expires": the expiry closed it) → Next assignment [date] → PO expires (the PO's current expiration; for a group, its PO valid on the
-    as-of date) → Next PO starts [date] (a group in a gap before its next PO). `moved`: a row of the job's
-    previous debtor, ended by the job's move (not a manual clearing)."""
+    PO's expiration reads "PO expires": the expiry closed it) → Next assignment [date] → PO expires (the PO's
+    current expiration; for a group, its PO valid on the as-of date) → Next PO starts [date] (a group in a gap
+    before its next PO). `moved`: a row of the job's previous debtor, ended by the job's move (not a manual
+    clearing)."""
     if assignment.manual_end is not None and moved:
         return assignment.manual_end, "Job moved to another debtor"
     if assignment.manual_end is not None:

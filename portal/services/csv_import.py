@@ -117,8 +117,9 @@ def parse(session: Session, user, text: str) -> Preview:
         if any((v or "").strip() for v in raw.get(None) or ()):  # values past the header's columns (not blanks)
             problems.append(f"{len(raw[None]) + len(header)} values, but the header names {len(header)} columns: "
                             "which column the others belong to is unknown")
-        if len(row.get("description", "")) > 300:
-            problems.append(f"the description has {len(row['description']):,} characters; at most 300")
+        if len(row.get("description", "")) > documents.MAX_DESCRIPTION:
+            problems.append(f"the description has {len(row['description']):,} characters; "
+                            f"at most {documents.MAX_DESCRIPTION}")
         doc_type, debtor = types.get(row.get("document_type", "").upper()), debtors.get(row.get("debtor", "").upper())
         code, job = codes.get(row.get("bill_code", "").upper()), jobs.get(row.get("job", "").upper())
         if doc_type is None:

@@ -81,7 +81,8 @@ def queue_digests(session: Session, day: date) -> DigestReport:
             continue
         shown, more = alerts[:MOST_LISTED], 0
         if len(alerts) > MOST_LISTED:
-            more = session.scalar(select(func.count()).select_from(Notification).where(*_of_day(user, start, end))) - len(shown)
+            more = session.scalar(select(func.count()).select_from(Notification).where(
+                *_of_day(user, start, end))) - len(shown)
         subject = f"PO alerts for {day.isoformat()}: {len(shown) + more}"
         if outbox.queue(session, user.email, subject, digest_body(user, day, shown, more)) is None:
             session.rollback()

@@ -26,6 +26,7 @@ from portal.services.locks import locked
 from portal.services.paging import Page, paginate
 
 MAX_LINES = 500
+MAX_DESCRIPTION = 300  # a line's description (document_lines.description is VARCHAR(300))
 
 
 @dataclass(frozen=True)
@@ -288,8 +289,8 @@ def _validate(session: Session, user, data: DocumentInput,
                          + ("(a credit memo line says how much of the invoice line it takes back)." if credit else
                             "(credit a posted invoice with a credit memo instead)."))
             continue
-        if len(line.description) > 300:
-            add("lines", f"Line {n}: the description may have at most 300 characters.")
+        if len(line.description) > MAX_DESCRIPTION:
+            add("lines", f"Line {n}: the description may have at most {MAX_DESCRIPTION} characters.")
         if problem := formatting.day_out_of_range(line.service_date, "the service date"):
             add("lines", f"Line {n}: {problem}")
         try:

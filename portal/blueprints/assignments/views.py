@@ -200,7 +200,8 @@ def grid_assign(job_id: int):
         result = service.assign(db.session, current_user, job_id, target, as_of, start=start)
     except (assignment_rules.NeedsConfirmation, assignment_rules.AssignmentError, Conflict, NotFound) as exc:
         return _grid_row(job_id, as_of, error=str(exc))  # another branch's job: 404 from _grid_row
-    return _grid_row(job_id, as_of, notice=" ".join(result.notices) or f"Assigned from {(start or as_of).isoformat()}.")
+    return _grid_row(job_id, as_of,
+                     notice=" ".join(result.notices) or f"Assigned from {(start or as_of).isoformat()}.")
 
 
 @bp.post("/grid/<int:job_id>/clear")
