@@ -23,7 +23,8 @@ def po_body(po, *, detail: bool = False) -> dict:
     f = service.balance_figures(po)
     body = {"id": po.id, "debtor_id": po.debtor_id, "number": po.number, "kind": po.kind,
             "description": po.description, "effective": po.effective, "expiration": po.expiration,
-            "tolerance_pct": po.tolerance_pct, "group_id": po.group_id, "figures": figures_body(f)}
+            "tolerance_pct": po.tolerance_pct, "group_id": po.group_id, "figures": figures_body(f),
+            "lines_over_budget": f.lines_over}
     if detail:
         body |= {"notes": po.notes, "eligible_document_type_ids": sorted(e.document_type_id for e in po.eligible),
                  "lines": [{"id": line.id, "line_no": line.line_no, "secondary_po_number": line.secondary_po_number,

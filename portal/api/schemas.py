@@ -204,6 +204,8 @@ class PurchaseOrderSchema(Schema):
     tolerance_pct = DecimalText(allow_none=True, required=True)
     group_id = fields.Integer(allow_none=True, required=True)
     figures = fields.Nested(FiguresSchema, required=True)
+    lines_over_budget = fields.Integer(required=True, metadata={
+        "description": "master POs: lines whose Subtotal passes their budget (the PO then needs attention)"})
 
 
 class PurchaseOrderDetailSchema(PurchaseOrderSchema):

@@ -215,11 +215,15 @@ class POBalance(db.Model):
     budget_attention: Mapped[bool] = mapped_column(Boolean, Computed(
         "(used + commitments + estimates) > amount OR (tolerance_pct IS NOT NULL AND "
         "(used + commitments + estimates) >= amount * tolerance_pct / 100)", persisted=True))
+    # a master PO's lines whose Subtotal passes their budget (budget.colour "red" on the Lines tab), counted by
+    # database triggers on the line balances and budgets, so the attention list finds such a PO by an index too
+    lines_over: Mapped[int] = mapped_column(Integer, server_default="0")
     purchase_order: Mapped[PurchaseOrder] = relationship(back_populates="balance")
     __table_args__ = (
         Index("ix_po_balances_expiration", "expiration"),
         Index("ix_po_balances_remaining", "remaining", "po_id"),  # least remaining first (start page, PO list)
         Index("ix_po_balances_budget_attention", "expiration", postgresql_where=text("budget_attention")),
+        Index("ix_po_balances_lines_over", "expiration", postgresql_where=text("lines_over > 0")),
     )
 
 

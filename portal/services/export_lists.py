@@ -43,6 +43,13 @@ def _po_row(po):
     return po, purchase_orders.row_figures(po)
 
 
+def _status(f) -> str:
+    """The row's colour in words, and a master PO's lines over their budget."""
+    said = {"yellow": "at or past tolerance", "red": "over the amount"}.get(f.colour, "")
+    over = f"{f.lines_over} line{'s' if f.lines_over != 1 else ''} over budget" if f.lines_over else ""
+    return "; ".join(part for part in (said, over) if part)
+
+
 PO_COLUMNS = (
     C("PO number", lambda r: r[0].number, width=16), C("Debtor", lambda r: r[0].debtor.code, width=10),
     C("Kind", lambda r: r[0].kind.replace("_", " "), width=16),
@@ -54,7 +61,7 @@ PO_COLUMNS = (
     C("Commitments", lambda r: r[1].commitments, "money"), C("Estimates", lambda r: r[1].estimates, "money"),
     C("Subtotal", lambda r: r[1].subtotal, "money"), C("Net remaining", lambda r: r[1].net_remaining, "money"),
     C("Net unused", lambda r: r[1].net_unused, "money"),
-    C("Status", lambda r: {"yellow": "at or past tolerance", "red": "over the amount"}.get(r[1].colour, ""), width=18),
+    C("Status", lambda r: _status(r[1]), width=18),
     C("Forecast runs out", lambda r: r[0].forecast.runs_out_on if r[0].forecast else None, "date", 12),
 )
 

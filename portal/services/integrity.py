@@ -133,6 +133,12 @@ _SUMMARY_SQL = {
                concat_ws(' / ', p.amount, p.tolerance_pct, p.expiration)
         FROM purchase_orders p JOIN po_balances b ON b.po_id = p.id
         WHERE (b.amount, b.tolerance_pct, b.expiration) IS DISTINCT FROM (p.amount, p.tolerance_pct, p.expiration)"""),
+    "PO balance's count of master lines over budget": text("""
+        WITH src AS (SELECT l.po_id, count(*) FILTER (WHERE b.used + b.commitments + b.estimates > l.budget) AS n
+                     FROM po_lines l JOIN po_line_balances b ON b.po_line_id = l.id GROUP BY l.po_id)
+        SELECT 'PO ' || p.number, b.lines_over::text, COALESCE(src.n, 0)::text
+        FROM purchase_orders p JOIN po_balances b ON b.po_id = p.id LEFT JOIN src ON src.po_id = p.id
+        WHERE b.lines_over <> COALESCE(src.n, 0)"""),
     "spend by PO number": text("""
         WITH drawn AS (SELECT document_line_id AS line_id,
                               COALESCE(sum(amount) FILTER (WHERE bucket = 'used'), 0) AS u,

@@ -48,10 +48,12 @@ RUNS_OUT_DAYS = 30  # the lists' "runs out within 30 days" filter
 
 
 def _needs_attention(today: date):
-    """SQL for budget.colour(...) is not None (Subtotal past the tolerance or the amount), or an
-    expiration within ATTENTION_DAYS; tests hold it to the domain rule."""
-    # on the balance row alone (its copy of the PO's figures), so its partial index answers it
-    return or_(POBalance.budget_attention, POBalance.expiration <= constant.day(today + timedelta(days=ATTENTION_DAYS)))
+    """SQL for budget.colour(...) is not None (Subtotal past the tolerance or the amount), a master line
+    over its budget, or an expiration within ATTENTION_DAYS; tests hold it to the domain rule."""
+    # on the balance row alone (its copy of the PO's figures, its count of lines over), so its partial
+    # indexes answer it
+    return or_(POBalance.budget_attention, POBalance.lines_over > 0,
+               POBalance.expiration <= constant.day(today + timedelta(days=ATTENTION_DAYS)))
 
 
 def can_modify(user, po: PurchaseOrder) -> bool:
@@ -507,13 +509,14 @@ class Figures(budget.Balance):
     colour: str | None = None
     tolerance_mark: Decimal | None = None  # where the budget bar turns yellow
     not_on_any_line: budget.Balance | None = None  # master POs: drawn by bill codes no line holds
+    lines_over: int = 0  # master POs: lines whose Subtotal passes their budget (red on the Lines tab)
 
 
 def _figures(amount: Decimal, row, tolerance_pct: Decimal | None) -> Figures:
-    """A PO's figures as listed: the balance, its colour and the tolerance mark."""
+    """A PO's figures as listed: the balance, its colour, the tolerance mark and its lines over budget."""
     b = budget.Balance.of(amount, row)
     return Figures(b.amount, b.used, b.commitments, b.estimates, budget.colour(b, tolerance_pct),
-                   budget.tolerance_mark(b.amount, tolerance_pct))
+                   budget.tolerance_mark(b.amount, tolerance_pct), lines_over=getattr(row, "lines_over", 0) or 0)
 
 
 def balance_figures(po: PurchaseOrder) -> Figures:

@@ -44,6 +44,7 @@ def test_each_kind_of_po_with_its_figures(api_as, db_session):
     assert client.get(f"/api/v1/purchase-orders/{multi.id}").get_json()["kind"] == "multi_line"
     body = client.get(f"/api/v1/purchase-orders/{master.id}").get_json()
     assert body["kind"] == "multi_line_master" and body["figures"]["used"] == "175.50"
+    assert body["lines_over_budget"] == 0  # its line: 150.00 of 300.00
     [line] = body["lines"]
     assert (line["secondary_po_number"], line["figures"]["used"], line["figures"]["net_remaining"]) == ("A-2", "150.00", "150.00")
     assert body["not_on_any_line"]["used"] == "25.50"
@@ -52,3 +53,16 @@ def test_each_kind_of_po_with_its_figures(api_as, db_session):
     assert [p["number"] for p in client.get("/api/v1/purchase-orders?q=ML").get_json()["items"]] == ["ML1"]
     is_problem(client.get("/api/v1/purchase-orders?sort=colour"), 422)
     is_problem(client.get("/api/v1/purchase-orders/987654"), 404)
+
+
+def test_a_master_po_says_how_many_of_its_lines_are_over_budget(api_as, db_session):
+    from tests.web.test_master_lines_over import _master, _post
+
+    client, _ = api_as("Auditor")
+    admin = factories.user(db_session, role_name="Billing Admin")
+    debtor, po, ordinary = _master(db_session)
+    _post(db_session, admin, debtor, po, ordinary, "150")  # its first line: 150.00 of 100.00
+    body = client.get(f"/api/v1/purchase-orders/{po.id}").get_json()
+    assert body["lines_over_budget"] == 1 and body["figures"]["colour"] is None  # the PO: 150.00 of 1,000.00
+    [listed] = client.get(f"/api/v1/purchase-orders?debtor_id={debtor.id}").get_json()["items"]
+    assert listed["lines_over_budget"] == 1
