@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Integer, Select, cast, func, or_, select
+from sqlalchemy import Integer, Select, and_, cast, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from portal.domain.text import csv_text
-from portal.models import AuditEntry, DocumentLine, JobOrder, User
+from portal.models import AuditEntry, Contract, DocumentLine, JobOrder, ServiceDeskItem, User
 from portal.services.paging import Page, paginate
 
 ACTIONS = ("create", "update", "delete")
@@ -43,20 +43,7 @@ def _statement(session: Session, f: AuditFilter) -> Select:
     """The history entries matching the filter; a branch-limited user sees none about another branch's jobs."""
     stmt = select(AuditEntry).options(joinedload(AuditEntry.actor))
     if f.branch_ids is not None:
-        visible_jobs = select(JobOrder.id).where(JobOrder.branch_id.in_(f.branch_ids))
-        hidden_jobs = select(JobOrder.id).where(JobOrder.branch_id.not_in(f.branch_ids))
-        hidden_lines = select(DocumentLine.id).join(JobOrder, JobOrder.id == DocumentLine.job_id).where(
-            JobOrder.branch_id.not_in(f.branch_ids))
-        # a change naming another branch's job (a line, an item, a contract: old or new value)
-        names_hidden = [func.coalesce(cast(AuditEntry.changes["job_id"][i].astext, Integer).in_(hidden_jobs), False)
-                        for i in (0, 1)]
-        stmt = stmt.where(
-            or_(AuditEntry.entity_type != "job_orders", AuditEntry.entity_id.in_(visible_jobs)),
-            or_(AuditEntry.scope_type.is_(None), AuditEntry.scope_type != "job_orders",
-                AuditEntry.scope_id.in_(visible_jobs)),
-            # a document line on another branch's job: its every change (the document's page hides it)
-            or_(AuditEntry.entity_type != "document_lines", AuditEntry.entity_id.not_in(hidden_lines)),
-            ~or_(*names_hidden))
+        stmt = stmt.where(*_branch_limited(f.branch_ids))
     if f.username:
         if f.username.strip().lower() in ("system", "-"):
             stmt = stmt.where(AuditEntry.actor_id.is_(None))
@@ -77,6 +64,42 @@ def _statement(session: Session, f: AuditFilter) -> Select:
         pattern = "%" + f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(AuditEntry.summary.ilike(pattern, escape="\\"))
     return stmt.order_by(AuditEntry.id.desc())
+
+
+def _branch_limited(branch_ids: frozenset[int]) -> list:
+    """Job security on the log (seed 004), for a reader limited to `branch_ids`: no entry about a record
+    their pages answer 404 for — another branch's job, a document wholly on other branches' jobs
+    (`documents.seen_by`'s rule), a line on such a job, a service desk item or contract on one — nor
+    any entry scoped to such a record (a document's lines, an item's charges, a contract's deliveries),
+    nor a change naming such a job (old or new value). Each test is an EXISTS on the entry's record by
+    its key, so the log's size, not the documents', sets the cost."""
+    visible_jobs = select(JobOrder.id).where(JobOrder.branch_id.in_(branch_ids))
+    hidden_jobs = select(JobOrder.id).where(JobOrder.branch_id.not_in(branch_ids))
+
+    def on_hidden_job(model, key, record_id):
+        return exists().where(key == record_id, JobOrder.id == model.job_id, JobOrder.branch_id.not_in(branch_ids))
+
+    def document_hidden(record_id):
+        on_their_job = exists().where(DocumentLine.document_id == record_id, JobOrder.id == DocumentLine.job_id,
+                                      JobOrder.branch_id.in_(branch_ids))
+        return and_(on_hidden_job(DocumentLine, DocumentLine.document_id, record_id), ~on_their_job)
+
+    hidden = {
+        "documents": document_hidden,
+        "document_lines": lambda record_id: on_hidden_job(DocumentLine, DocumentLine.id, record_id),
+        "service_desk_items": lambda record_id: on_hidden_job(ServiceDeskItem, ServiceDeskItem.id, record_id),
+        "contracts": lambda record_id: on_hidden_job(Contract, Contract.id, record_id),
+    }
+    names_hidden = [func.coalesce(cast(AuditEntry.changes["job_id"][i].astext, Integer).in_(hidden_jobs), False)
+                    for i in (0, 1)]
+    # a job: only one of their branches' (a deleted job's entries are no longer theirs to read)
+    return [or_(AuditEntry.entity_type != "job_orders", AuditEntry.entity_id.in_(visible_jobs)),
+            or_(AuditEntry.scope_type.is_(None), AuditEntry.scope_type != "job_orders",
+                AuditEntry.scope_id.in_(visible_jobs)),
+            *(~and_(AuditEntry.entity_type == kind, test(AuditEntry.entity_id)) for kind, test in hidden.items()),
+            *(~and_(func.coalesce(AuditEntry.scope_type == kind, False), test(AuditEntry.scope_id))
+              for kind, test in hidden.items()),
+            ~or_(*names_hidden)]
 
 
 def search(session: Session, f: AuditFilter, page: int, per_page: int) -> Page[AuditEntry]:

@@ -116,3 +116,54 @@ def test_a_branch_limited_administrator_sees_no_change_to_another_branchs_job(lo
     exported = browser.get("/audit-log/export.csv", buffered=True).get_data(as_text=True)
     assert "Visible job" in html and "Visible job" in exported
     assert "Secret job" not in html and "Secret job" not in exported
+
+
+def test_a_branch_limited_administrator_sees_no_document_or_item_their_pages_hide(login_as, db_session):
+    """Their documents list and pages hide a document wholly on other branches' jobs (its number, total and
+    lines) and another branch's service desk item; so does the log, with every entry scoped to them."""
+    from datetime import date
+    from decimal import Decimal
+
+    from portal.models import ServiceDeskItem
+    from portal.services import documents
+    from portal.services.documents import DocumentInput, LineInput
+
+    s = db_session
+    mine, other = factories.branch(s, "MINE"), factories.branch(s, "OTHR")
+    debtor = factories.debtor(s, "ACME")
+    my_job, secret_job = factories.job(s, debtor, mine), factories.job(s, debtor, other)
+    [code] = factories.bill_code_group(s, "Labour", ["ORD"]).bill_codes
+    author = factories.user(s, role_name="Billing Admin")
+    invoice = factories.document_types(s)["Sales Invoice"]
+
+    def draft(*jobs):
+        return documents.save_draft(s, author, None, DocumentInput(
+            debtor_id=debtor.id, document_type_id=invoice.id, number="", doc_date=date(2026, 3, 1),
+            lines=tuple(LineInput(job.id if job else None, code.id, Decimal("1"), Decimal("10")) for job in jobs)))
+
+    secret, mixed, plain = draft(secret_job), draft(secret_job, my_job), draft(None)
+    secret.notes = "renamed"  # a later change naming no job
+    secret_item = ServiceDeskItem(debtor_id=debtor.id, description="Secret router swap", status="open",
+                                  job_id=secret_job.id)
+    my_item = ServiceDeskItem(debtor_id=debtor.id, description="Our router swap", status="open", job_id=my_job.id)
+    s.add_all([secret_item, my_item])
+    s.commit()
+    secret_item.description = "Secret router swap, urgent"
+    s.commit()
+
+    browser, _ = login_as("Administrator", branches=[mine])
+    shown = {}
+    for kind in ("documents", "document_lines", "service_desk_items"):
+        html = browser.get(f"/audit-log/?type={kind}&per_page=100").get_data(as_text=True)
+        exported = browser.get(f"/audit-log/export.csv?type={kind}", buffered=True).get_data(as_text=True)
+        ids = {int(r["record_id"]) for r in csv.DictReader(io.StringIO(exported))}
+        shown[kind] = ids
+        for record_id in ids:
+            assert f"{kind} #{record_id}" in html
+    assert shown["documents"] == {mixed.id, plain.id}
+    assert shown["document_lines"] == {line.id for line in (*mixed.lines, *plain.lines) if line.job_id != secret_job.id}
+    assert shown["service_desk_items"] == {my_item.id}
+    assert browser.get(f"/documents/{secret.id}").status_code == 404  # as the document's own page
+    everyone, _ = login_as("Administrator")
+    exported = everyone.get("/audit-log/export.csv?type=documents", buffered=True).get_data(as_text=True)
+    assert {int(r["record_id"]) for r in csv.DictReader(io.StringIO(exported))} == {secret.id, mixed.id, plain.id}
