@@ -170,6 +170,8 @@ class LineCheck:
     covered: bool = True  # a master PO line holds the bill code
     bill_code: str = ""
     named: bool = False  # the PO was named on the line (only an eligible one may be), not found for its job
+    job_number: str = ""
+    discontinued: date | None = None  # the line's job's discontinued date
 
 
 @dataclass
@@ -246,6 +248,13 @@ def evaluate(lines: list[LineCheck], balances: dict[int, Balance], line_balances
             add(Warning("outside_dates", f"Line {n}: service date {line.service_date.isoformat()} is outside PO "
                                          f"{line.po_number}'s dates ({line.effective.isoformat()} to "
                                          f"{line.expiration.isoformat()})."))
+        if line.discontinued is not None and line.service_date > line.discontinued:
+            # the job's assignment still funds the line (DESIGN's resolution); a job billed past its end is
+            # usually a wrong date or a wrong job, so it is shown before posting, as a date outside the PO is
+            add(Warning("job_discontinued", f"Line {n}: job {line.job_number} was discontinued on "
+                                            f"{line.discontinued.isoformat()}, before the service date "
+                                            f"{line.service_date.isoformat()}; the line still draws on PO "
+                                            f"{line.po_number}."))
         if not line.covered:
             add(Warning("not_covered", f"Line {n}: bill code {line.bill_code} is on no line of master PO "
                                        f"{line.po_number}.", policy == "block"))

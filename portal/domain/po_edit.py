@@ -86,6 +86,20 @@ def follow_extension(before: POState, after: POState, assignments: list[Assignme
     return out
 
 
+def group_follows_extension(before: POState, after: POState, group_assignments: list[Assignment],
+                            next_starts: dict[int, date], others_expire: list[date]) -> list[SetEnd]:
+    """A group assignment follows the extension of the group's PO that closed it, as a PO's own row does
+    (`follow_extension`): assigning the job after the group's last PO expired closes the group's row on that
+    PO's expiration (`assignment.assign`). Only while the PO stays in its group and is its last one (no other
+    member, `others_expire`, ends later): a group row ended on an earlier member's expiration may have been
+    cleared there, since the group still held the job the day after."""
+    if before.group_id is None or after.group_id != before.group_id:
+        return []
+    if any(expiration > before.expiration for expiration in others_expire):
+        return []
+    return follow_extension(before, after, group_assignments, next_starts)
+
+
 def plan_po_edit(before: POState, after: POState, assignments: list[Assignment], bill_dates: list[date], *,
                  group_size_before: int, can_override: bool, confirmed: bool,
                  group_assignments: list[Assignment] = (), jobs: dict[int, JobSpan] | None = None,

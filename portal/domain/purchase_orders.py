@@ -96,6 +96,19 @@ def number_clashes(document_type_ids: frozenset[int], same_number: list[Period],
     return messages
 
 
+def types_still_used(document_type_ids: frozenset[int], used: dict[int, int],
+                     type_names: dict[int, str]) -> list[str]:
+    """Eligible document types may not be narrowed away from the types of documents on the PO (`used`: document
+    type -> how many draft or posted documents have a line on it; credit memos skip eligibility and are left
+    out): such a document would stay on a PO not eligible for its type. None ticked means every type."""
+    gone = sorted((type_names.get(t, str(t)), n) for t, n in used.items() if n and t not in document_type_ids)
+    if not gone:
+        return []
+    listed = ", ".join(f"{name} ({formatting.plural(n, 'document')})" for name, n in gone)
+    return [f"Documents on this PO use {listed}: keep {'that type' if len(gone) == 1 else 'these types'} eligible "
+            "while they are on it."]
+
+
 def master_amount(lines: tuple[LineInput, ...] | list[LineInput]) -> Decimal:
     """A master PO's amount is the sum of its line budgets (shown, never typed)."""
     return sum((line.budget or Decimal("0") for line in lines), Decimal("0"))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, aliased, contains_eager, lazyload
 
 from portal.domain import assignment as assignment_rules, budget, formatting
 from portal.domain.assignment import GroupInfo, POPeriod, Target
-from portal.domain.po_edit import JobSpan, POState, follow_extension, plan_po_edit
+from portal.domain.po_edit import JobSpan, POState, follow_extension, group_follows_extension, plan_po_edit
 from portal.models import (Debtor, Document, DocumentLine, DocumentType, JobOrder, JobPOAssignment, POBalance,
                            POGroup, PurchaseOrder)
 from portal.services import audit, search
@@ -548,9 +548,10 @@ def apply_po_edit_steps(session: Session, po: PurchaseOrder, before, after, acto
         raise ValidationFailed(plan.errors)
     if plan.confirmations:
         raise Conflict(" ".join(plan.confirmations))
-    by_id = {r.id: r for r in rows}
+    by_id = {r.id: r for r in rows} | {r.id: r for r in group_rows}
     removed, ended = [], []
     extended = follow_extension(*states, [to_value(r) for r in rows], _next_starts(session, rows, before.expiration))
+    extended += _group_follows(session, po, states, group_rows)
     for op in [*plan.operations, *extended]:
         if isinstance(op, assignment_rules.Delete):
             removed.append(by_id[op.assignment_id])
@@ -562,15 +563,30 @@ def apply_po_edit_steps(session: Session, po: PurchaseOrder, before, after, acto
     jobs = {j.id: j for j in session.scalars(select(JobOrder).where(
         JobOrder.id.in_({r.job_id for r in removed} | {r.job_id for r, _ in ended})).options(
         lazyload(JobOrder.debtor), lazyload(JobOrder.branch)))} if removed or ended else {}
-    if ended:  # say what changed, job by job (a shortened PO ends or removes assignments)
-        said.append(f"{formatting.plural(len(ended), 'job assignment')} to PO {po.number} now "
-                    f"{formatting.verb(len(ended), 'ends', 'end')}: " + _jobs_listed(
-                        actor, jobs, [(r.job_id, f"on {end.isoformat()}") for r, end in ended]) + ".")
+    for to, changed in ((f"PO {po.number}", [(r, end) for r, end in ended if r.group_id is None]),
+                        (f"group {group.description if group else ''}", [(r, e) for r, e in ended if r.group_id])):
+        if changed:  # say what changed, job by job (a shortened PO ends or removes assignments)
+            said.append(f"{formatting.plural(len(changed), 'job assignment')} to {to} now "
+                        f"{formatting.verb(len(changed), 'ends', 'end')}: " + _jobs_listed(
+                            actor, jobs, [(r.job_id, f"on {end.isoformat()}") for r, end in changed]) + ".")
     if removed:
         said.append(f"{formatting.plural(len(removed), 'job assignment')} to PO {po.number} starting after the new "
                     f"dates {formatting.verb(len(removed), 'was', 'were')} removed: " + _jobs_listed(
                         actor, jobs, [(r.job_id, f"(from {r.start_date.isoformat()})") for r in removed]) + ".")
     return said
+
+
+def _group_follows(session: Session, po: PurchaseOrder, states, group_rows: list[JobPOAssignment]):
+    """The group's rows closed on this PO's old expiration that follow its extension
+    (po_edit.group_follows_extension), as SetEnd operations; the group's other POs' expirations are read to tell
+    whether this PO was the group's last."""
+    before, after = states
+    if not group_rows or after.expiration <= before.expiration or after.group_id != before.group_id:
+        return []
+    others = list(session.scalars(select(PurchaseOrder.expiration).where(
+        PurchaseOrder.group_id == before.group_id, PurchaseOrder.id != po.id)))
+    return group_follows_extension(before, after, [to_value(r) for r in group_rows],
+                                   _next_starts(session, group_rows, before.expiration), others)
 
 
 def _jobs_listed(user, jobs: dict[int, JobOrder], items: list[tuple[int, str]], limit: int = 20) -> str:

@@ -32,6 +32,22 @@ def get_group(session: Session, group_id: int) -> POGroup:
     return group
 
 
+def left_behind(session: Session, group_id: int | None, debtor_id: int | None) -> str | None:
+    """Why a PO group chosen on a PO form cannot stay chosen once another debtor is chosen (a group is its
+    debtor's, seed 004): the group and whose it is, and what to choose instead; None when it may stay (none
+    chosen, or one of that debtor's)."""
+    if not group_id:
+        return None
+    group = session.get(POGroup, group_id)
+    if group is not None and group.debtor_id == debtor_id:
+        return None
+    debtor = session.get(Debtor, debtor_id) if debtor_id else None
+    instead = f"choose a group of debtor {debtor.code}" if debtor else "choose the debtor, then one of its groups"
+    if group is None:
+        return f"The PO group chosen no longer exists; {instead}."
+    return f"Group {group.description} belongs to debtor {group.debtor.code}; {instead}."
+
+
 def can_modify(user, group: POGroup) -> bool:
     """add_edit may edit, deactivate and delete the PO groups it created; full anyone's (as for POs, seed 003)."""
     if user.can("purchase_orders", "full"):

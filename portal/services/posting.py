@@ -312,7 +312,8 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
     balances, line_balances = balances_of(session, pos)
     checks = [LineCheck(po_id, number, po_line_id, line.amount, line.service_date or doc.doc_date,
                         pos[po_id].effective if po_id else None, pos[po_id].expiration if po_id else None,
-                        eligible, covered, line.bill_code.code, named=line.explicit_po)
+                        eligible, covered, line.bill_code.code, named=line.explicit_po,
+                        **_job_dates(jobs.get(line.job_id)))
               for line, po_id, po_line_id, number, eligible, covered in funded]
     check = budget.evaluate(checks, balances, line_balances, bucket=doc_type.bucket, sign=doc_type.sign,
                             policy=debtor.over_budget_policy, enforce_pos=debtor.enforce_purchase_orders,
@@ -368,6 +369,11 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
         session.flush()
     result.posted = True
     return result
+
+
+def _job_dates(job: JobOrder | None) -> dict:
+    """What the posting check reads of a line's job: its number and discontinued date (lines past it warn)."""
+    return {"job_number": job.number, "discontinued": job.discontinued_date} if job is not None else {}
 
 
 def _follow_opportunities(session: Session, pos: dict[int, PurchaseOrder], today: date | None, user_id: int) -> None:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ARRAY, Integer, any_, cast, func, or_, select, text, tuple_, update
+from sqlalchemy import ARRAY, Integer, and_, any_, cast, func, or_, select, text, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -13,7 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from portal.domain import budget
 from portal.domain import purchase_orders as rules
 from portal.domain.purchase_orders import LineInput, Period, POInput
-from portal.models import (AlertTemplate, BillCodeGroup, Debtor, DocumentLine, DocumentType,
+from portal.models import (AlertTemplate, BillCodeGroup, Debtor, Document, DocumentLine, DocumentType,
                            LedgerEntry, POBalance, POEligibleType, POForecast, POGroup, POLine, POLineBalance, PurchaseOrder)
 from portal.services import alerts, assignments, audit, contracts, coverage, forecasts, search
 from portal.services import statement_constants as constant
@@ -269,12 +269,26 @@ def _check_rules(session: Session, debtor_id: int, data: POInput, po: PurchaseOr
     names = {t.id: t.name for t in session.scalars(select(DocumentType))}
     if clashes := rules.number_clashes(type_set, same_number, names):
         errors["number"] = clashes
+    if po is not None and (still_used := rules.types_still_used(type_set, _types_on(session, po.id), names)):
+        errors["document_type_ids"] = still_used
     if data.group_id is not None:
         members = [Period(p.id, p.number, p.effective, p.expiration) for p in session.scalars(
             select(PurchaseOrder).where(PurchaseOrder.group_id == data.group_id, PurchaseOrder.id != self_id))]
         if overlaps := rules.group_overlaps(data.effective, data.expiration, members):
             errors["group_id"] = overlaps
     return errors
+
+
+def _types_on(session: Session, po_id: int) -> dict[int, int]:
+    """How many draft or posted documents of each type have a line on the PO (credit memos, which skip
+    eligibility, and void documents left out)."""
+    return dict(session.execute(
+        select(Document.document_type_id, func.count(func.distinct(Document.id)))
+        .join(DocumentLine, DocumentLine.document_id == Document.id)
+        .join(DocumentType, DocumentType.id == Document.document_type_id)
+        .where(DocumentLine.po_id == po_id, Document.status.in_(("draft", "posted")),
+               ~and_(DocumentType.bucket == "used", DocumentType.sign < 0))
+        .group_by(Document.document_type_id)).all())
 
 
 def _apply_form_to_po(session: Session, po: PurchaseOrder, data: POInput) -> None:

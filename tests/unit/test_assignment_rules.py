@@ -281,3 +281,21 @@ def test_a_start_after_the_as_of_date_is_only_the_pos_own_first_day():
     assert assignment_rules.start_after_as_of(D(2026, 12, 2), as_of, None, group) is not None
     with pytest.raises(assignment_rules.AssignmentError, match="after the as-of date"):
         assignment_rules.assign([], 1, Target("po", 1), as_of, start=D(2026, 12, 15), po=po)
+
+
+def test_a_group_row_closed_at_its_last_pos_expiration_follows_that_pos_extension():
+    """A group row closed by assigning after H-2 (the group's last PO) expired follows H-2's extension, as a
+    PO's own row does; not when H-2 leaves the group, nor when another member ends later (the row may then
+    have been cleared on H-2's expiration), nor for a shortening."""
+    row = Assignment(3, 7, GRP, D(2026, 5, 1), D(2026, 12, 31))
+    nxt = {3: D(2027, 3, 1)}
+    old, longer = POState(D(2026, 5, 1), D(2026, 12, 31), 5), POState(D(2026, 5, 1), D(2027, 1, 31), 5)
+    assert po_edit.group_follows_extension(old, longer, [row], nxt, [H1.expiration]) == [
+        assignment_rules.SetEnd(3, D(2027, 1, 31))]
+    assert po_edit.group_follows_extension(old, POState(D(2026, 5, 1), D(2027, 6, 30), 5), [row], nxt,
+                                           [H1.expiration]) == [assignment_rules.SetEnd(3, D(2027, 2, 28))]
+    assert po_edit.group_follows_extension(old, POState(D(2026, 5, 1), D(2027, 1, 31), None), [row], nxt, []) == []
+    assert po_edit.group_follows_extension(old, longer, [row], nxt, [D(2027, 12, 31)]) == []
+    assert po_edit.group_follows_extension(longer, old, [row], nxt, [H1.expiration]) == []
+    assert po_edit.group_follows_extension(POState(D(2026, 5, 1), D(2026, 12, 31), None), longer, [row], nxt,
+                                           []) == []

@@ -116,6 +116,17 @@ def test_not_covered_warns_under_warn_and_refuses_under_block():
     assert _check("10", covered=False, bill_code="OT", policy="block").blocked
 
 
+def test_a_line_dated_after_its_jobs_discontinued_date_warns_and_never_blocks():
+    """The job's assignment still funds the line; the check shows it first (a wrong date or job, usually)."""
+    past = _check("10", policy="block", job_number="J10001", discontinued=date(2026, 2, 28))
+    assert [(w.code, w.message, w.blocks) for w in past.warnings] == [(
+        "job_discontinued", "Line 1: job J10001 was discontinued on 2026-02-28, before the service date 2026-03-01; "
+        "the line still draws on PO 4500.", False)]
+    assert _check("10", job_number="J10001", discontinued=date(2026, 3, 1)).warnings == []  # its last day
+    assert _check("10").warnings == []  # a job still on, or no job
+    assert _check("10", sign=-1, job_number="J10001", discontinued=date(2026, 2, 28)).warnings == []  # a credit
+
+
 def test_no_po_for_an_enforcing_debtor():
     line = LineCheck(None, None, None, D("10"), date(2026, 3, 1))
     result = budget.evaluate([line], {}, {}, bucket="used", sign=1, policy="block", enforce_pos=True, tolerances={})

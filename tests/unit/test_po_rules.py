@@ -198,3 +198,13 @@ def test_a_po_expiring_today_is_current():
 
 def test_saving_an_unchanged_amount_is_not_a_cut_even_past_an_overridden_draw():
     assert rules.cut_below_drawn(D("100"), D("100"), D("150"), D("0"), "block") is None
+
+
+def test_types_still_used_names_each_type_left_out_with_its_documents():
+    names = {1: "Sales Invoice", 2: "Estimate", 3: "Service Invoice"}
+    assert rules.types_still_used(frozenset({1, 2}), {1: 2, 2: 1}, names) == []
+    assert rules.types_still_used(frozenset({3}), {1: 2, 2: 1}, names) == [
+        "Documents on this PO use Estimate (1 document), Sales Invoice (2 documents): keep these types eligible "
+        "while they are on it."]
+    assert rules.types_still_used(frozenset({2}), {1: 1, 2: 4, 3: 0}, names) == [
+        "Documents on this PO use Sales Invoice (1 document): keep that type eligible while they are on it."]

@@ -536,3 +536,31 @@ def test_a_master_lines_group_cannot_change_once_documents_drew_on_it(db_session
     assert "Line 1 has documents drawn on it: its bill code group cannot change" in refused
     db_session.expire_all()
     assert db_session.get(POLine, line.id).bill_code_group_id == labour.id
+
+
+def test_an_edit_narrowing_the_types_away_from_a_drafted_one_is_shown_in_the_types_fieldset(db_session, login_as):
+    from portal.models import BillCode
+    from portal.services import documents
+    from portal.services.documents import DocumentInput, LineInput
+
+    browser, user = login_as("Billing Admin")
+    debtor = factories.debtor(db_session)
+    types = factories.document_types(db_session)
+    po = factories.po(db_session, debtor, "4500123", effective=date(2026, 1, 1), expiration=date(2026, 12, 31),
+                      tolerance=90)
+    code = BillCode(code="ORD")
+    db_session.add(code)
+    db_session.commit()
+    documents.save_draft(db_session, user, None, DocumentInput(
+        debtor_id=debtor.id, document_type_id=types["Estimate"].id, number="", doc_date=date(2026, 3, 1),
+        lines=(LineInput(job_id=None, bill_code_id=code.id, quantity=Decimal("1"), rate=Decimal("10"),
+                         explicit_po_id=po.id),)))
+    edit = browser.post(f"/purchase-orders/{po.id}/edit", _form(row_version=str(po.row_version),
+                                                               document_type_ids=[str(types["Sales Invoice"].id)]))
+    html = edit.get_data(as_text=True)
+    assert edit.status_code == 200
+    types_box = html[html.index('id="po-types"'):html.index("</fieldset>", html.index('id="po-types"'))]
+    assert ("Documents on this PO use Estimate (1 document): keep that type eligible while they are on it."
+            in types_box)
+    db_session.expire_all()
+    assert len(db_session.get(PurchaseOrder, po.id).eligible) == len(types)

@@ -93,8 +93,33 @@ def test_choosing_the_debtor_keeps_what_was_typed_and_saves_nothing(db_session, 
     assert "Acme plant" in html and "field-error" not in html
     again = {**typed, "choices_of": acme.id, "group_id": group.id, "debtor_id": globex.id}
     html = browser.post("/purchase-orders/new", again).get_data(as_text=True)
-    assert 'value="UX-PO-7"' in html and "Acme plant" not in html
+    assert 'value="UX-PO-7"' in html and "Acme plant</option>" not in html
     assert db_session.scalar(select(func.count()).select_from(PurchaseOrder)) == 0
+
+
+def test_another_debtor_chosen_drops_the_group_chosen_and_says_why(db_session, login_as):
+    """A PO group is its debtor's: choosing another debtor on the new PO form takes the group off the form,
+    and the redrawn group picker (the part the form swaps in) says which group left and why, never silently."""
+    browser, _ = login_as("Billing Admin")
+    acme, globex = factories.debtor(db_session, "ACME"), factories.debtor(db_session, "GLOBEX")
+    plant = factories.po_group(db_session, acme, "Acme plant")
+    depot = factories.po_group(db_session, globex, "Globex depot")
+    typed = {"debtor_id": globex.id, "choices_of": acme.id, "group_id": plant.id, "number": "UX-PO-8",
+             "kind": "single_line", "effective": "2026-01-01", "expiration": "2026-12-31", "amount": "100",
+             "debtor_changed": "1"}
+    html = browser.post("/purchase-orders/new", typed).get_data(as_text=True)
+    choices = html[html.index('id="po-debtor-choices"'):html.index('id="po-types"')]
+    assert "Group Acme plant belongs to debtor ACME; choose a group of debtor GLOBEX." in choices
+    assert 'id="group_id-err"' in choices and "Globex depot" in choices
+    assert "Acme plant</option>" not in choices
+    # the debtor's own group stays chosen, without a word; no group chosen: nothing to say
+    kept = browser.post("/purchase-orders/new", {**typed, "group_id": depot.id}).get_data(as_text=True)
+    assert f'<option selected value="{depot.id}">' in kept and "field-error" not in kept
+    none = browser.post("/purchase-orders/new", {**typed, "group_id": ""}).get_data(as_text=True)
+    assert "belongs to debtor" not in none and "field-error" not in none
+    # the debtor cleared: the group cannot stay either
+    cleared = browser.post("/purchase-orders/new", {**typed, "debtor_id": ""}).get_data(as_text=True)
+    assert "Group Acme plant belongs to debtor ACME; choose the debtor, then one of its groups." in cleared
 
 
 def test_master_lines_typed_before_the_debtor_keep_their_bill_code_groups(db_session, login_as):

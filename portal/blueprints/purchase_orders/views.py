@@ -86,8 +86,10 @@ def _new_po_form():
     if request.method == "GET" or (_debtor_changed() and not shown):
         form.alert_template_id.data = next((i for i, name in form.alert_template_id.choices
                                             if i and str(name).lower() == "standard"), None)
-    if _debtor_changed() and shown != debtor_id:
-        form.group_id.data = None  # the PO groups are the debtor's own
+    if _debtor_changed() and shown != debtor_id and form.group_id.data:
+        # the PO groups are the debtor's own: a group of the debtor before is dropped, saying so
+        if left := po_groups.left_behind(db.session, form.group_id.data, debtor_id):
+            form.group_id.errors, form.group_id.data = [left], None
     return form, debtor_id, choices
 
 
