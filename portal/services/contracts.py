@@ -242,7 +242,13 @@ def set_leads(session: Session, user, debtor_id: int, user_ids: list[int]) -> li
     if any(i not in allowed for i in user_ids):
         session.rollback()
         raise ValidationFailed({"leads": ["Choose users who can own opportunities (Relationship Lead)."]})
-    before = {u.id for u in relationship_leads(session, debtor_id)}
+    # every lead linked now, a deactivated one too (the form offers only candidates: it leaves such a lead out)
+    before = {u.id: u for u in session.scalars(select(User).join(
+        debtor_relationship_leads, debtor_relationship_leads.c.user_id == User.id).where(
+        debtor_relationship_leads.c.debtor_id == debtor_id))}
+    if set(before) == set(user_ids):  # saved unchanged: nothing written, no history entry
+        session.rollback()
+        return relationship_leads(session, debtor_id)
     session.execute(debtor_relationship_leads.delete().where(debtor_relationship_leads.c.debtor_id == debtor_id))
     if user_ids:
         session.execute(debtor_relationship_leads.insert(), [{"debtor_id": debtor_id, "user_id": i}
@@ -250,7 +256,7 @@ def set_leads(session: Session, user, debtor_id: int, user_ids: list[int]) -> li
     audit.insert_rows(session, [{
         "actor_id": user.id, "entity_type": "debtors", "entity_id": debtor_id, "scope_type": None, "scope_id": None,
         "action": "update", "summary": str(debtor), "reason": None,
-        "changes": {"relationship_leads": [sorted(str(allowed.get(i, i)) for i in before),
+        "changes": {"relationship_leads": [sorted(str(u) for u in before.values()),
                                            sorted(str(allowed[i]) for i in set(user_ids))]}}])
     session.commit()
     return relationship_leads(session, debtor_id)

@@ -262,6 +262,33 @@ def test_relationship_leads_are_linked_on_the_debtor(dell, login_as):
     assert consultant.post(f"/contracts/debtors/{w['debtor'].id}/leads", {"user_id": []}).status_code == 403
 
 
+def test_leads_saved_unchanged_write_no_history_and_a_deactivated_lead_dropped_is_named(dell, login_as):
+    from sqlalchemy import func, select
+
+    from portal.models import AuditEntry
+
+    w = dell
+    browser, _ = login_as("Billing Admin")
+    rita = factories.user(w["s"], "rita", role_name="Relationship Lead")
+    url, leads = f"/contracts/debtors/{w['debtor'].id}/leads", [str(w["lead"].id), str(rita.id)]
+    assert browser.post(url, {"user_id": leads}).status_code == 302
+
+    def entries():
+        return w["s"].scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.entity_type == "debtors", AuditEntry.entity_id == w["debtor"].id))
+
+    written = entries()
+    assert browser.post(url, {"user_id": list(reversed(leads))}).status_code == 302  # the same two
+    assert entries() == written
+    rita.active = False  # no longer offered on the form: saving it drops her, and the history says so
+    w["s"].commit()
+    assert browser.post(url, {"user_id": [str(w["lead"].id)]}).status_code == 302
+    last = w["s"].scalars(select(AuditEntry).where(AuditEntry.entity_type == "debtors").order_by(
+        AuditEntry.id.desc())).first()
+    assert "rita" in " ".join(last.changes["relationship_leads"][0]).lower()
+    assert "rita" not in " ".join(last.changes["relationship_leads"][1]).lower()
+
+
 def test_contract_page_queries_do_not_grow_with_deliveries(dell, login_as, count_queries):
     w = dell
     contract = _contract(w)
