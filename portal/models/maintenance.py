@@ -145,6 +145,7 @@ class Setting(Tracked, db.Model):
     """A portal-wide setting (e.g. seed 004's InvoiceGenerationMessage, seed 002's PO pricing)."""
 
     __tablename__ = "settings"
+    __audit_expand__ = ("value",)  # the history lists each changed field of the value, not the whole object
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[dict] = mapped_column(JSONB, default=dict)
 

@@ -31,6 +31,8 @@ def set_assignment_prompt(session: Session, text: str, *, actor) -> None:
         raise ValidationFailed({"text": ["Enter the message shown in assignment prompts."]})
     if len(text) > 1000:
         raise ValidationFailed({"text": ["Use at most 1,000 characters."]})
+    if text == assignment_prompt(session):  # saved unchanged (the default too): nothing written
+        return
     audit.acting(session, actor)
     row = session.get(Setting, ASSIGNMENT_PROMPT)
     if row is None:

@@ -169,6 +169,27 @@ def test_settings_page_for_administrators_only(db_session, login_as):
     assert assignment_prompt(db_session) == "Check the Bill To dates."
 
 
+def test_settings_saved_unchanged_write_nothing_and_a_change_lists_its_fields(db_session, login_as):
+    from sqlalchemy import func, select
+
+    from portal.models import AuditEntry
+    from portal.services.settings import DEFAULT_ASSIGNMENT_PROMPT
+
+    def settings_entries():
+        return list(db_session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "settings")
+                                       .order_by(AuditEntry.id)))
+
+    admin, _ = login_as("Administrator")
+    assert admin.post("/admin/settings", {"text": DEFAULT_ASSIGNMENT_PROMPT}).status_code == 302  # the default
+    assert settings_entries() == [] and db_session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.entity_type == "settings")) == 0
+    pricing = {"selection": "all", "pricing": "average", "markup_percent": "20", "markup_flat": "5.00"}
+    assert admin.post("/admin/settings/po-pricing", pricing).status_code == 302
+    assert admin.post("/admin/settings/po-pricing", pricing | {"markup_percent": "12.5"}).status_code == 302
+    changed = settings_entries()[-1]
+    assert changed.action == "update" and changed.changes == {"markup_percent": ["20", "12.5"]}
+
+
 def test_list_query_count_is_constant(db_session, login_as, count_queries):
     browser, _ = login_as("Auditor")
     db_session.execute(insert(BillCode), [{"code": f"C{n}", "description": "", "active": True} for n in range(10)])
