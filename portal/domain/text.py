@@ -7,10 +7,7 @@ formula (OWASP "CSV injection": text starting with = + - @ tab or CR gets a lead
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -56,12 +53,3 @@ def csv_cell(value):
     text = str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
-
-def csv_text(header: Sequence[str], rows: Iterable[Sequence]) -> str:
-    """A whole CSV file (header first), every cell through `csv_cell`: the one writer for all exports."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([csv_cell(h) for h in header])
-    for row in rows:
-        writer.writerow([csv_cell(c) for c in row])
-    return out.getvalue()

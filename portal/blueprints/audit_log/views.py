@@ -1,12 +1,11 @@
 """The administrator's audit log (item `security`): every change, filtered, paged, exported as CSV."""
 from __future__ import annotations
 
-from datetime import date
-
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, current_app, request
 from flask_login import current_user
 
 from portal.authz import requires
+from portal.blueprints import exporting
 from portal.domain import formatting
 from portal.extensions import db
 from portal.htmx import render
@@ -70,7 +69,5 @@ def index():
 @bp.get("/export.csv")
 @requires("security")
 def export():
-    f, _, _ = _filters()
-    response = Response(audit_log.export_csv(db.session, f), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="audit-log-{date.today().isoformat()}.csv"'
-    return response
+    f, _, _ = _filters()  # the request's filter (its branch limit too), read again on the stream's own session
+    return exporting.send(lambda session, user: audit_log.export(session, f), "csv")
