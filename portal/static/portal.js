@@ -1,4 +1,62 @@
-// The portal's only script: confirmation before destructive form posts. No inline handlers (CSP).
+// The portal's only script. No inline handlers (CSP).
+
+// A form is sent once. The second click of a double click sent a plain form again while its answer was on its way;
+// the optimistic check refused the copy ("changed by someone else") and that refusal was the page shown, so a user
+// following it made the change twice. A plain POST form on its way drops a further submit (Enter included) and its
+// submit buttons are disabled, after the browser has read the form (a timeout: a named button such as "Override and
+// post" still sends its name and value); a page shown again by Back gets them back. An htmx form's submit buttons
+// are disabled while its request is out (htmx would queue the second click's request and send it after the first).
+function submitButtons(form) {
+  return Array.prototype.filter.call(form.elements || [], function (control) {
+    return (control.type === "submit" || control.type === "image") && !control.disabled;
+  });
+}
+function holdButtons(buttons) {
+  buttons.forEach(function (button) { button.disabled = true; button.setAttribute("data-held", ""); });
+}
+function releaseButtons(buttons) {
+  buttons.forEach(function (button) {
+    if (button.hasAttribute("data-held")) { button.disabled = false; button.removeAttribute("data-held"); }
+  });
+}
+document.addEventListener("submit", function (event) {  // first of the capture listeners: before the confirmation
+  if (event.target.hasAttribute && event.target.hasAttribute("data-sending")) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }
+}, true);
+document.addEventListener("submit", function (event) {  // htmx's own submits are prevented by then
+  var form = event.target;
+  if (event.defaultPrevented || !form.getAttribute || (form.getAttribute("method") || "").toLowerCase() !== "post") {
+    return;
+  }
+  form.setAttribute("data-sending", "");
+  setTimeout(function () { holdButtons(submitButtons(form)); }, 0);
+});
+window.addEventListener("pageshow", function () {
+  document.querySelectorAll("form[data-sending]").forEach(function (form) { form.removeAttribute("data-sending"); });
+  releaseButtons(Array.prototype.slice.call(document.querySelectorAll("[data-held]")));
+});
+document.addEventListener("htmx:beforeRequest", function (event) {  // after htmx read the form and its button
+  var form = event.detail.elt, trigger = (event.detail.requestConfig || {}).triggeringEvent;
+  if (!trigger || trigger.type !== "submit" || !form || form.tagName !== "FORM" || !event.detail.xhr) { return; }
+  var buttons = submitButtons(form), focused = document.activeElement;
+  event.detail.xhr.portalHeld = {buttons: buttons, focused: buttons.indexOf(focused) >= 0 ? focused : null};
+  holdButtons(buttons);
+});
+document.addEventListener("htmx:afterRequest", function (event) {
+  var held = event.detail.xhr && event.detail.xhr.portalHeld;
+  if (!held) { return; }
+  event.detail.xhr.portalHeld = null;
+  releaseButtons(held.buttons);
+  // a button still on the page (the answer swapped something else) keeps the focus disabling it took away
+  var lost = !document.activeElement || document.activeElement === document.body;
+  if (held.focused && held.focused.isConnected && lost) {
+    held.focused.focus();
+  }
+});
+
+// Confirmation before destructive form posts.
 document.addEventListener("submit", function (event) {
   var form = event.target;
   var message = form.getAttribute && form.getAttribute("data-confirm");
