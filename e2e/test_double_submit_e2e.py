@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from e2e.test_contracts_e2e import _dell, _fill
-from portal.models import AuditEntry, BillCode, ContractNote, Delivery, Document, PurchaseOrder
+from portal.models import AuditEntry, BillCode, ContractNote, Delivery, Document, JobPOAssignment, PurchaseOrder
 from tests import factories
 
 STALE = "changed by someone else"
@@ -45,6 +45,11 @@ def _double_click(page, button, held) -> None:
     release.set()
 
 
+def _audited(db_session, po_id: int, action: str) -> int:
+    return db_session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.entity_type == "purchase_orders", AuditEntry.entity_id == po_id, AuditEntry.action == action))
+
+
 def test_a_double_click_on_a_pos_save_saves_once(page, sign_in, db_session, monkeypatch):
     from portal.services import purchase_orders
 
@@ -61,8 +66,7 @@ def test_a_double_click_on_a_pos_save_saves_once(page, sign_in, db_session, monk
     db_session.expire_all()
     saved = db_session.get(PurchaseOrder, po.id)
     assert (saved.description, saved.row_version) == ("Warehouse staff", version + 1)
-    assert db_session.scalar(select(func.count()).select_from(AuditEntry).where(
-        AuditEntry.entity_type == "purchase_orders", AuditEntry.entity_id == po.id, AuditEntry.action == "update")) == 1
+    assert _audited(db_session, po.id, "update") == 1
 
 
 def test_a_double_click_on_schedule_schedules_once(page, sign_in, db_session, monkeypatch):
@@ -78,7 +82,8 @@ def test_a_double_click_on_schedule_schedules_once(page, sign_in, db_session, mo
     expect(page.locator("#unscheduled")).to_have_text("138,000.00")
     page.click("text=Schedule more")
     _fill(page, 0, f"{year}-05-04", "Networking essentials", "10", "1000")
-    _double_click(page, page.locator("main button:text-is('Schedule')"), _held(monkeypatch, contracts, "schedule_more"))
+    held = _held(monkeypatch, contracts, "schedule_more")
+    _double_click(page, page.locator("main button:text-is('Schedule')"), held)
     expect(page.locator("#notes")).to_contain_text("classes added 10,000.00; PO balance remaining 128,000.00")
     expect(page.locator("#unscheduled")).to_have_text("128,000.00")
     expect(page.locator("main")).not_to_contain_text(STALE)
@@ -106,9 +111,38 @@ def test_a_double_click_on_override_and_post_posts_once_with_the_override(page, 
     page.get_by_role("button", name="Post", exact=True).click()
     expect(page.locator("#posting-check")).to_contain_text("Posting refused")
     _double_click(page, page.get_by_role("button", name="Override and post"), _held(monkeypatch, posting, "post"))
-    expect(page.locator(".flash-success")).to_contain_text("posted. Posted past a blocked budget (override recorded).")
+    expect(page.locator(".flash-success")).to_contain_text("Posted past a blocked budget (override recorded).")
     expect(page.locator(".flash-error")).to_have_count(0)
     db_session.expire_all()
     assert db_session.get(Document, draft.id).status == "posted"
-    assert db_session.scalar(select(func.count()).select_from(AuditEntry).where(
-        AuditEntry.entity_type == "purchase_orders", AuditEntry.entity_id == po.id, AuditEntry.action == "override")) == 1
+    assert _audited(db_session, po.id, "override") == 1
+
+
+def test_a_grid_rows_button_is_disabled_while_its_request_is_out(page, sign_in, db_session, monkeypatch):
+    """An htmx form's submit buttons are disabled while its request is out, so a second click sends nothing (htmx
+    would queue it and send it after the first; the grid's row, replaced by the answer, drops it, but a form the
+    answer leaves in place would send it again)."""
+    from portal.services import assignments
+
+    sign_in(page, "Billing Admin")
+    debtor = factories.debtor(db_session, "CITY")
+    po = factories.po(db_session, debtor, "P-SPRING", effective=date(2026, 1, 1), expiration=date(2026, 6, 30))
+    job = factories.job(db_session, debtor, title="Cleaner 1")
+    factories.assignment(db_session, job, po=po, start=date(2026, 1, 1))
+    page.goto(f"/assignments/?debtor_id={debtor.id}&as_of=2026-03-01")
+    row = page.locator(f"tr[data-job-id='{job.id}']")
+    calls = []
+    clear = assignments.clear
+    monkeypatch.setattr(assignments, "clear", lambda *a, **kw: calls.append(1) or clear(*a, **kw))
+    arrived, release = _held(monkeypatch, assignments, "clear")
+    button = row.get_by_role("button", name="Clear")
+    button.click()
+    assert arrived.wait(20), "the click's request never reached the server"
+    expect(button).to_be_disabled()
+    release.set()
+    expect(row.locator(".row-notice")).to_contain_text("Cleared as of 2026-03-01")
+    expect(row.locator(".row-error")).to_have_count(0)
+    assert len(calls) == 1
+    db_session.expire_all()
+    assert db_session.scalar(select(JobPOAssignment.manual_end).where(JobPOAssignment.job_id == job.id)) == \
+        date(2026, 2, 28)
