@@ -229,6 +229,25 @@ document.addEventListener("htmx:afterSettle", function (event) {
   xhr.portalFocused = focusFirstError(event.target) || (form !== null && focusFirstError(form));
 });
 
+// Content an htmx swap brings in may say where the keyboard goes next (data-focus): the first box of a line just
+// added, a grid row's message or its prompt's first choice after the row saved. The swap replaced the control that
+// had the focus, or left it on a button that added the line, and a keyboard user had to find their way back from the
+// top of the page. An answer showing errors focuses its first error instead (above). The newest such element wins
+// (a row added at the end of the rows); the attribute is spent once used.
+document.addEventListener("htmx:afterSettle", function (event) {
+  var root = event.target, xhr = event.detail.xhr || {};
+  if (!root.querySelectorAll) { return; }
+  var spots = Array.prototype.slice.call(root.querySelectorAll("[data-focus]"));
+  if (root.matches("[data-focus]")) { spots.unshift(root); }
+  if (!spots.length) { return; }
+  spots.forEach(function (spot) { spot.removeAttribute("data-focus"); });
+  if (xhr.portalFocused) { return; }
+  var spot = spots[spots.length - 1];
+  if (!spot.matches("input, select, textarea, button, a[href]")) { spot.setAttribute("tabindex", "-1"); }
+  spot.focus();
+  xhr.portalFocused = true;
+});
+
 // Bulk assignment: Assign, held back after a preview that would assign no job, comes back with any change.
 document.addEventListener("change", function (event) {
   var form = event.target.form, apply = form && form.querySelector("button[data-nothing-to-assign]");

@@ -182,7 +182,7 @@ def line_row():
     form = request.form
     context = _editor_context(int_or_none(form.get("debtor_id")), int_or_none(form.get("document_type_id")))
     return render_template("documents/_line_row.html", line=service.LineInput(None, None, None, None), key=uuid4().hex,
-                           f=None, **context)
+                           f=None, focus_row=True, **context)
 
 
 def _reassign_targets(doc, *, open_now: bool) -> list | None:
