@@ -266,3 +266,30 @@ def test_a_line_added_while_the_types_rows_are_on_their_way_is_kept(page, sign_i
     picker = rows.first.locator("[name=line_po]")
     expect(picker).to_contain_text("INVOICES-ONLY")
     expect(picker).not_to_contain_text("ORDERS-ONLY")
+
+
+def test_a_refused_lines_problem_is_shown_under_its_box_which_takes_the_focus(page, sign_in, db_session):
+    sign_in(page, "Billing Admin")
+    db_session.add(BillCode(code="ORD"))
+    db_session.commit()
+    debtor = factories.debtor(db_session, "ACME")
+    job = factories.job(db_session, debtor, title="Picker")
+    page.goto(f"/documents/new?debtor_id={debtor.id}")
+    page.select_option("#document_type_id", label="Sales Invoice")
+    for n, rate in enumerate(("95", "-5")):
+        page.get_by_role("button", name="Add line").click()
+        expect(page.locator("#document-lines tr")).to_have_count(n + 1)
+        row = page.locator("#document-lines tr").nth(n)
+        row.locator("[name=line_job]").select_option(label=f"{job.number} Picker")
+        row.locator("[name=line_code]").select_option(label="ORD")
+        row.locator("[name=line_quantity]").fill("1")
+        row.locator("[name=line_rate]").fill(rate)
+    page.click("main button:text-is('Save draft')")
+    expect(page.locator(".form-error")).to_contain_text("Line 2: the quantity must be more than zero")
+    second = page.locator("#document-lines tr").nth(1)
+    expect(second.locator(".line-error")).to_contain_text("The quantity must be more than zero")
+    rate = second.get_by_label("Rate")
+    expect(rate).to_have_attribute("aria-invalid", "true")
+    expect(rate).to_be_focused()  # the first box to fix
+    expect(page.locator("#document-lines tr").first.locator(".line-error")).to_have_count(0)
+    shot(page, "document-line-error")

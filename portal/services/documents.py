@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, lazyload, selectinload
 
 from portal.domain import budget, formatting
-from portal.domain import funding as funding_rules
+from portal.domain import funding as funding_rules, line_problems as lp
 from portal.domain.numbers import QUANTITY, RATE, column_problem, parse_number
 from portal.domain.text import INVISIBLE_MESSAGE, has_invisible_characters
 from portal.models import (BillCode, Debtor, Document, DocumentLine, DocumentType, JobOrder, LedgerEntry,
@@ -222,12 +222,15 @@ def check_lines_visible(user, lines) -> None:
                         "those branches must change it.")
 
 
-def _validate(session: Session, user, data: DocumentInput,
-              kept_debtor_id: int | None = None) -> tuple[dict[str, list[str]], list[tuple[LineInput, Decimal]]]:
+def _validate(session: Session, user, data: DocumentInput, kept_debtor_id: int | None = None,
+              problems: list[lp.LineProblem] | None = None,
+              ) -> tuple[dict[str, list[str]], list[tuple[LineInput, Decimal]]]:
     """Every problem with a document at once, and each valid line with its amount (quantity × rate, never rounded).
-    `kept_debtor_id`: the draft's own debtor, which an edit may keep though it was made inactive since."""
+    `kept_debtor_id`: the draft's own debtor, which an edit may keep though it was made inactive since.
+    `problems`, when given, receives each line's problems with the fields they are about (the editor's rows)."""
     errors: dict[str, list[str]] = {}
     add = lambda f, m: errors.setdefault(f, []).append(m)  # noqa: E731
+    on_line = lambda n, fields, text: _line_problem(errors, problems, lp.LineProblem(n, fields, text))  # noqa: E731
     debtor = session.get(Debtor, data.debtor_id) if data.debtor_id else None
     doc_type = session.get(DocumentType, data.document_type_id) if data.document_type_id else None
     if debtor is None:
@@ -269,39 +272,50 @@ def _validate(session: Session, user, data: DocumentInput,
         job = jobs.get(line.job_id) if line.job_id else None
         if line.job_id and (job is None or job.debtor_id != debtor.id or
                             not may_see(user, job)):
-            add("lines", f"Line {n}: choose one of {debtor.code}'s job orders.")
+            on_line(n, (lp.JOB,), f"choose one of {debtor.code}'s job orders.")
         if line.bill_code_id not in codes or not codes[line.bill_code_id].active:
-            add("lines", f"Line {n}: choose an active bill code.")
+            on_line(n, (lp.BILL_CODE,), "choose an active bill code.")
         if line.explicit_po_id and (line.explicit_po_id not in pos or pos[line.explicit_po_id].debtor_id != debtor.id):
-            add("lines", f"Line {n}: choose one of {debtor.code}'s purchase orders.")
+            on_line(n, (lp.PO,), f"choose one of {debtor.code}'s purchase orders.")
         elif line.explicit_po_id and line.explicit_po_id not in eligible:
-            add("lines", f"Line {n}: PO {pos[line.explicit_po_id].number} is not eligible for {doc_type.name}: "
-                         "choose a PO eligible for this document type.")
+            on_line(n, (lp.PO,), f"PO {pos[line.explicit_po_id].number} is not eligible for {doc_type.name}: "
+                                 "choose a PO eligible for this document type.")
         if line.quantity is None or line.rate is None:
-            add("lines", f"Line {n}: enter the quantity and rate as numbers.")
+            on_line(n, lp.amount_fields(line.quantity, line.rate), "enter the quantity and rate as numbers.")
             continue
-        if beyond := [p for p in (column_problem(line.quantity, QUANTITY), column_problem(line.rate, RATE)) if p]:
-            for problem in beyond:  # refused, never rounded: amount = quantity × rate as typed
-                add("lines", f"Line {n}: {problem}")
+        beyond = [(f, p) for f, p in ((lp.QUANTITY, column_problem(line.quantity, QUANTITY)),
+                                      (lp.RATE, column_problem(line.rate, RATE))) if p]
+        for name, problem in beyond:  # refused, never rounded: amount = quantity × rate as typed
+            on_line(n, (name,), problem)
+        if beyond:
             continue
         if line.quantity <= 0 or line.rate < 0:
-            add("lines", f"Line {n}: the quantity must be more than zero and the rate not negative "
-                         + ("(a credit memo line says how much of the invoice line it takes back)." if credit else
-                            "(credit a posted invoice with a credit memo instead)."))
+            on_line(n, ((lp.QUANTITY,) if line.quantity <= 0 else ()) + ((lp.RATE,) if line.rate < 0 else ()),
+                    "the quantity must be more than zero and the rate not negative "
+                    + ("(a credit memo line says how much of the invoice line it takes back)." if credit else
+                       "(credit a posted invoice with a credit memo instead)."))
             continue
         if len(line.description) > MAX_DESCRIPTION:
-            add("lines", f"Line {n}: the description may have at most {MAX_DESCRIPTION} characters.")
+            on_line(n, (lp.DESCRIPTION,), f"the description may have at most {MAX_DESCRIPTION} characters.")
         if problem := formatting.day_out_of_range(line.service_date, "the service date"):
-            add("lines", f"Line {n}: {problem}")
+            on_line(n, (lp.SERVICE_DATE,), problem)
         try:
             priced.append((line, budget.line_amount(line.quantity, line.rate)))
         except budget.BudgetError as exc:
-            add("lines", f"Line {n}: {exc}")
+            on_line(n, (lp.QUANTITY, lp.RATE), str(exc))
     if not errors:
         total = sum((a for _, a in priced), Decimal("0"))
         if total > budget.MAX_AMOUNT:
             add("lines", "The document total is larger than 999,999,999,999.99.")
     return errors, priced
+
+
+def _line_problem(errors: dict[str, list[str]], problems: list[lp.LineProblem] | None,
+                  problem: lp.LineProblem) -> None:
+    """A line's problem in the summary ("Line 2: …" under `lines`) and, when asked for, with its fields."""
+    errors.setdefault("lines", []).append(problem.message)
+    if problems is not None:
+        problems.append(problem)
 
 
 def _eligible_pos(session: Session, po_ids: set[int], doc_type: DocumentType | None) -> set[int]:
@@ -315,7 +329,8 @@ def _eligible_pos(session: Session, po_ids: set[int], doc_type: DocumentType | N
 
 
 def _check_sources(session: Session, data: DocumentInput, source_document_id: int | None,
-                   errors: dict[str, list[str]], own_doc_id: int | None = None) -> None:
+                   errors: dict[str, list[str]], own_doc_id: int | None = None,
+                   problems: list[lp.LineProblem] | None = None) -> None:
     """A derived draft's lines keep their source lines (so posting releases the order's commitment or
     reverses against the invoice line's PO): each must be a line of the draft's source document, which
     stays the same debtor's and a type this one may be made from."""
@@ -341,19 +356,20 @@ def _check_sources(session: Session, data: DocumentInput, source_document_id: in
             f"Some lines are not lines of {source.document_type.name} {source.number}.")
     elif target.is_credit_memo:
         _check_credit_size(session, data, source, errors, own_doc_id)
-        _check_credit_lines(data, source, errors)
+        _check_credit_lines(data, source, errors, problems)
 
 
-def _check_credit_lines(data: DocumentInput, source: Document, errors: dict[str, list[str]]) -> None:
+def _check_credit_lines(data: DocumentInput, source: Document, errors: dict[str, list[str]],
+                        problems: list[lp.LineProblem] | None = None) -> None:
     """A credit memo line takes back part of one invoice line: it keeps that line's job and bill code, so the
     reversal lands where the invoice drew (the PO's spend by bill code, the job's figures)."""
     lines = {line.id: line for line in source.lines}
     for n, line in enumerate(data.lines, start=1):
         src = lines[line.source_line_id]
         if (line.job_id, line.bill_code_id) != (src.job_id, src.bill_code_id):
-            errors.setdefault("lines", []).append(
-                f"Line {n}: a credit memo line keeps the job and bill code of {source.number} line {src.line_no} "
-                f"({src.bill_code.code}), the line it takes back.")
+            _line_problem(errors, problems, lp.LineProblem(
+                n, (lp.JOB, lp.BILL_CODE), f"a credit memo line keeps the job and bill code of {source.number} line "
+                                           f"{src.line_no} ({src.bill_code.code}), the line it takes back."))
 
 
 _CREDIT_LINE = aliased(DocumentLine, name="credit_line")  # made once: an alias built per call costs ~1.5 ms
@@ -408,13 +424,14 @@ def save_draft(session: Session, user, doc_id: int | None, data: DocumentInput, 
     """Create or replace a draft and its lines; posted and void documents are never edited."""
     kept = session.execute(select(Document.debtor_id, Document.source_document_id)
                            .where(Document.id == doc_id)).first() if doc_id is not None else None
-    errors, priced = _validate(session, user, data, kept.debtor_id if kept else None)
+    problems: list[lp.LineProblem] = []
+    errors, priced = _validate(session, user, data, kept.debtor_id if kept else None, problems)
     if not errors:
         if doc_id is not None:
             source_document_id = kept.source_document_id if kept else None
-        _check_sources(session, data, source_document_id, errors, doc_id)
+        _check_sources(session, data, source_document_id, errors, doc_id, problems)
     if errors:
-        raise ValidationFailed(errors)
+        raise ValidationFailed(errors, line_problems=problems)
     audit.acting(session, user)
     doc_type = session.get(DocumentType, data.document_type_id)
     if doc_id is None:

@@ -1,4 +1,62 @@
-// The portal's only script: confirmation before destructive form posts. No inline handlers (CSP).
+// The portal's only script. No inline handlers (CSP).
+
+// A form is sent once. The second click of a double click sent a plain form again while its answer was on its way;
+// the optimistic check refused the copy ("changed by someone else") and that refusal was the page shown, so a user
+// following it made the change twice. A plain POST form on its way drops a further submit (Enter included) and its
+// submit buttons are disabled, after the browser has read the form (a timeout: a named button such as "Override and
+// post" still sends its name and value); a page shown again by Back gets them back. An htmx form's submit buttons
+// are disabled while its request is out (htmx would queue the second click's request and send it after the first).
+function submitButtons(form) {
+  return Array.prototype.filter.call(form.elements || [], function (control) {
+    return (control.type === "submit" || control.type === "image") && !control.disabled;
+  });
+}
+function holdButtons(buttons) {
+  buttons.forEach(function (button) { button.disabled = true; button.setAttribute("data-held", ""); });
+}
+function releaseButtons(buttons) {
+  buttons.forEach(function (button) {
+    if (button.hasAttribute("data-held")) { button.disabled = false; button.removeAttribute("data-held"); }
+  });
+}
+document.addEventListener("submit", function (event) {  // first of the capture listeners: before the confirmation
+  if (event.target.hasAttribute && event.target.hasAttribute("data-sending")) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }
+}, true);
+document.addEventListener("submit", function (event) {  // htmx's own submits are prevented by then
+  var form = event.target;
+  if (event.defaultPrevented || !form.getAttribute || (form.getAttribute("method") || "").toLowerCase() !== "post") {
+    return;
+  }
+  form.setAttribute("data-sending", "");
+  setTimeout(function () { holdButtons(submitButtons(form)); }, 0);
+});
+window.addEventListener("pageshow", function () {
+  document.querySelectorAll("form[data-sending]").forEach(function (form) { form.removeAttribute("data-sending"); });
+  releaseButtons(Array.prototype.slice.call(document.querySelectorAll("[data-held]")));
+});
+document.addEventListener("htmx:beforeRequest", function (event) {  // after htmx read the form and its button
+  var form = event.detail.elt, trigger = (event.detail.requestConfig || {}).triggeringEvent;
+  if (!trigger || trigger.type !== "submit" || !form || form.tagName !== "FORM" || !event.detail.xhr) { return; }
+  var buttons = submitButtons(form), focused = document.activeElement;
+  event.detail.xhr.portalHeld = {buttons: buttons, focused: buttons.indexOf(focused) >= 0 ? focused : null};
+  holdButtons(buttons);
+});
+document.addEventListener("htmx:afterRequest", function (event) {
+  var held = event.detail.xhr && event.detail.xhr.portalHeld;
+  if (!held) { return; }
+  event.detail.xhr.portalHeld = null;
+  releaseButtons(held.buttons);
+  // a button still on the page (the answer swapped something else) keeps the focus disabling it took away
+  var lost = !document.activeElement || document.activeElement === document.body;
+  if (held.focused && held.focused.isConnected && lost) {
+    held.focused.focus();
+  }
+});
+
+// Confirmation before destructive form posts.
 document.addEventListener("submit", function (event) {
   var form = event.target;
   var message = form.getAttribute && form.getAttribute("data-confirm");
@@ -169,6 +227,25 @@ document.addEventListener("htmx:afterSettle", function (event) {
   var form = submitted && sent ? sent.closest("form") || sent : null;
   if (form && !form.isConnected) { form = form.id ? document.getElementById(form.id) : null; }  // redrawn since
   xhr.portalFocused = focusFirstError(event.target) || (form !== null && focusFirstError(form));
+});
+
+// Content an htmx swap brings in may say where the keyboard goes next (data-focus): the first box of a line just
+// added, a grid row's message or its prompt's first choice after the row saved. The swap replaced the control that
+// had the focus, or left it on a button that added the line, and a keyboard user had to find their way back from the
+// top of the page. An answer showing errors focuses its first error instead (above). The newest such element wins
+// (a row added at the end of the rows); the attribute is spent once used.
+document.addEventListener("htmx:afterSettle", function (event) {
+  var root = event.target, xhr = event.detail.xhr || {};
+  if (!root.querySelectorAll) { return; }
+  var spots = Array.prototype.slice.call(root.querySelectorAll("[data-focus]"));
+  if (root.matches("[data-focus]")) { spots.unshift(root); }
+  if (!spots.length) { return; }
+  spots.forEach(function (spot) { spot.removeAttribute("data-focus"); });
+  if (xhr.portalFocused) { return; }
+  var spot = spots[spots.length - 1];
+  if (!spot.matches("input, select, textarea, button, a[href]")) { spot.setAttribute("tabindex", "-1"); }
+  spot.focus();
+  xhr.portalFocused = true;
 });
 
 // Bulk assignment: Assign, held back after a preview that would assign no job, comes back with any change.

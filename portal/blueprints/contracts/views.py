@@ -173,7 +173,7 @@ def add_note(contract_id: int):
 @requires("contracts", "add_edit")
 def delivery_row():
     """A blank delivery row for the editor."""
-    return render_template("contracts/_delivery_row.html", row={}, codes=_codes())
+    return render_template("contracts/_delivery_row.html", row={}, codes=_codes(), focus_row=True)
 
 
 @bp.route("/debtors/<int:debtor_id>/leads", methods=["GET", "POST"])

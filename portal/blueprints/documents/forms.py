@@ -8,7 +8,8 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from portal.blueprints.forms import DateField, DebtorField, SelectField, VersionedForm, int_or_none
-from portal.domain import formatting
+from portal.domain import formatting, line_problems as lp
+from portal.domain.line_problems import LineProblem
 from portal.services.documents import DocumentInput, LineInput, parse_decimal
 
 
@@ -45,7 +46,7 @@ COLUMNS = ("line_job", "line_code", "line_date", "line_description", "line_quant
 SEARCH_COLUMNS = ("job_search", "po_search")  # a debtor with many jobs (POs): each row's typed box
 
 
-def lines_from(request: Request, keys: list[str] | None = None) -> tuple[tuple[EditorLine, ...], list[str]]:
+def lines_from(request: Request, keys: list[str] | None = None) -> tuple[tuple[EditorLine, ...], list[LineProblem]]:
     """The line editor's rows (parallel lists); blank rows are skipped; the text typed in each box is kept.
     Problems the service cannot see are reported: a malformed service date, and a typed job or PO box naming
     none (its id blank: the line would otherwise be saved without it). The view asks no further (the service
@@ -67,19 +68,21 @@ def lines_from(request: Request, keys: list[str] | None = None) -> tuple[tuple[E
         n, own = len(lines) + 1, []
         day = _day(get("line_date"))
         if day == date.min:
-            own.append(f"Line {n}: the service date must be YYYY-MM-DD.")
+            own.append(LineProblem(n, (lp.SERVICE_DATE,), "the service date must be YYYY-MM-DD."))
             day = None
         job_id, po_id = int_or_none(get("line_job")), int_or_none(get("line_po"))
         typed_job = get("job_search") if job_id is None and get("job_search").strip() else None
         typed_po = get("po_search") if po_id is None and get("po_search").strip() else None
         if typed_job is not None:
-            own.append(f"Line {n}: no job order is named “{typed_job.strip()[:100]}”: choose one of the suggestions.")
+            own.append(LineProblem(n, (lp.JOB,), f"no job order is named “{typed_job.strip()[:100]}”: choose one of "
+                                                 "the suggestions."))
         if typed_po is not None:
-            own.append(f"Line {n}: no PO is named “{typed_po.strip()[:100]}”: choose one of the suggestions.")
+            own.append(LineProblem(n, (lp.PO,), f"no PO is named “{typed_po.strip()[:100]}”: choose one of the "
+                                                "suggestions."))
         quantity, rate = parse_decimal(get("line_quantity")), parse_decimal(get("line_rate"))
         refused.append(own)
-        unparsed.append([] if quantity is not None and rate is not None else
-                        [f"Line {n}: enter the quantity and rate as numbers."])  # the service's words
+        unparsed.append([] if quantity is not None and rate is not None else  # the service's words
+                        [LineProblem(n, lp.amount_fields(quantity, rate), "enter the quantity and rate as numbers.")])
         lines.append(EditorLine(job_id=job_id, bill_code_id=int_or_none(get("line_code")), quantity=quantity, rate=rate,
                                 service_date=day, description=get("line_description")[:400], explicit_po_id=po_id,
                                 source_line_id=int_or_none(sources[i]) if i < len(sources) else None,
@@ -89,6 +92,32 @@ def lines_from(request: Request, keys: list[str] | None = None) -> tuple[tuple[E
     if not any(refused):
         return tuple(lines), []
     return tuple(lines), [p for own, numbers in zip(refused, unparsed) for p in own + numbers]
+
+
+@dataclass(frozen=True)
+class RowProblems:
+    """One editor row's problems as its cells show them: each under the cell of its first field, and every box it
+    is about marked invalid and described by it (aria-invalid, aria-describedby)."""
+    key: str
+    problems: tuple[LineProblem, ...] = ()
+
+    def _id(self, i: int) -> str:
+        return f"line-{self.key}-problem-{i}"
+
+    def attrs(self, name: str) -> dict[str, str]:
+        """The attributes of the box of the line's field `name`."""
+        ids = [self._id(i) for i, p in enumerate(self.problems) if name in p.fields]
+        return {"aria-invalid": "true", "aria-describedby": " ".join(ids)} if ids else {}
+
+    def notes(self, name: str) -> list[tuple[str, str]]:
+        """(id, words) of each problem shown under the cell of the line's field `name`."""
+        return [(self._id(i), p.beside) for i, p in enumerate(self.problems) if p.fields[:1] == (name,)]
+
+
+def row_problems(keys: list[str], problems) -> dict[str, RowProblems]:
+    """The problems of each editor row by its key (the rows are the lines, in order, blank ones left out)."""
+    lines = lp.by_line(problems)
+    return {key: RowProblems(key, lines[n]) for n, key in enumerate(keys, start=1) if n in lines}
 
 
 def document_input(form: DocumentForm, lines) -> DocumentInput:

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from portal.authz import requires
 from portal.blueprints import exporting
-from portal.blueprints.documents.forms import DocumentForm, document_input, lines_from
+from portal.blueprints.documents.forms import DocumentForm, document_input, lines_from, row_problems
 from portal.blueprints.forms import apply_errors, day_arg, int_or_none, offer_debtors, page_arg
 from portal.extensions import db
 from portal.htmx import is_partial, render
@@ -86,23 +86,26 @@ def _edit(doc=None):
         problems = []
     else:
         lines, problems = lines_from(request)
+    shown = tuple(problems)  # each line's problems, shown by its row too
     if form.validate_on_submit() and not problems:
         try:
             saved = service.save_draft(db.session, current_user, doc.id if doc else None, document_input(form, lines),
                                        expected_version=form.expected_version() if doc else None)
         except ValidationFailed as exc:
             apply_errors(form, exc)
+            shown = exc.line_problems
         except Conflict as exc:
             form.form_errors = [str(exc)]
         else:
             flash(f"Draft {saved.number} saved.", "success")
             return redirect(url_for("documents.detail", doc_id=saved.id))
     if problems:
-        form.form_errors = list(form.form_errors or []) + problems
+        form.form_errors = list(form.form_errors or []) + [p.message for p in problems]
     data = document_input(form, lines)
     funding = service.describe_funding(db.session, current_user, data) if lines else []
-    return render_template("documents/form.html", form=form, doc=doc, rows=list(zip([uuid4().hex for _ in lines], lines,
-                           funding or [None] * len(lines))),
+    keys = [uuid4().hex for _ in lines]
+    return render_template("documents/form.html", form=form, doc=doc, rows=list(zip(keys, lines,
+                           funding or [None] * len(lines))), line_problems=row_problems(keys, shown),
                            **_editor_context(form.debtor_id.data, form.document_type_id.data, lines))
 
 
@@ -182,7 +185,7 @@ def line_row():
     form = request.form
     context = _editor_context(int_or_none(form.get("debtor_id")), int_or_none(form.get("document_type_id")))
     return render_template("documents/_line_row.html", line=service.LineInput(None, None, None, None), key=uuid4().hex,
-                           f=None, **context)
+                           f=None, focus_row=True, **context)
 
 
 def _reassign_targets(doc, *, open_now: bool) -> list | None:

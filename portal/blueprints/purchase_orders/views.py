@@ -266,7 +266,8 @@ def delete(po_id: int):
 def line_row():
     """A blank master-line row for the htmx line editor."""
     groups = service.form_choices(db.session, 0).bill_code_groups
-    return render_template("purchase_orders/_line_row.html", line=None, line_id=None, bill_code_groups=groups)
+    return render_template("purchase_orders/_line_row.html", line=None, line_id=None, bill_code_groups=groups,
+                           focus_row=True)
 
 
 @bp.post("/lines-total")
