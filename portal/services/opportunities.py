@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased, lazyload
 
 from portal.domain import contracts as rules
 from portal.models import Contract, ContractNote, Debtor, JobOrder, Opportunity, POBalance, PurchaseOrder, User
-from portal.services import audit, job_visibility, posting
+from portal.services import audit, contracts, job_visibility, posting
 from portal.services.opportunity_status import figures, sync_opportunity
 from portal.services.debtors import like_pattern
 from portal.services.errors import Forbidden, NotFound, ValidationFailed
@@ -178,6 +178,31 @@ def lose(session: Session, user, opp_id: int, reason: str, *, expected_version: 
     session.add(ContractNote(contract_id=opp.contract_id, kind="status", author_id=user.id,
                              text=rules.status_note(today, rules.LOST, reason)))
     session.commit()
+    return opp
+
+
+def owner_choices(session: Session, opp: Opportunity) -> list[User]:
+    """Who an opportunity may be handed to: active users who may own opportunities, its owner first."""
+    candidates = contracts.lead_candidates(session)
+    return sorted(candidates, key=lambda u: u.id != opp.owner_id)
+
+
+def hand_over(session: Session, user, opp_id: int, owner_id: int | None, *,
+              expected_version: int | None = None) -> Opportunity:
+    """Give an opportunity (any status) to another owner, e.g. when its relationship lead leaves: by its owner
+    or someone with full opportunities, to an active user who may own opportunities; the change is audited.
+    The same owner again changes nothing."""
+    audit.acting(session, user)
+    opp, _ = _lock(session, user, opp_id)
+    audit.check_version(opp, expected_version)
+    if owner_id not in {u.id for u in contracts.lead_candidates(session)}:
+        session.rollback()
+        raise ValidationFailed({"owner_id": ["Choose an active user who may own opportunities (Relationship Lead)."]})
+    if owner_id != opp.owner_id:
+        opp.owner_id = owner_id
+        session.commit()
+    else:
+        session.rollback()
     return opp
 
 

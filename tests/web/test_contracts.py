@@ -187,6 +187,38 @@ def test_only_the_owner_or_full_may_lose_an_opportunity(dell, login_as):
     assert "Budget frozen" in html and "Reopen" in html
 
 
+def test_an_opportunity_is_handed_over_when_its_lead_leaves(dell, login_as):
+    from portal.models import AuditEntry
+
+    w = dell
+    _contract(w)
+    opp = w["s"].scalar(select(Opportunity))
+    lee = w["lead"]
+    rita = factories.user(w["s"], "rita", role_name="Relationship Lead")
+    auditor = factories.user(w["s"], "audrey", role_name="Auditor")
+    lee.active = False  # Lee left: the pipeline's rows would sit under an inactive owner
+    w["s"].commit()
+    other_lead, _ = login_as("Relationship Lead")  # add_edit, not the owner: not theirs to give away
+    url = f"/opportunities/{opp.id}/owner"
+    assert other_lead.post(url, {"owner_id": str(rita.id), "row_version": "1"}).status_code == 403
+    admin, _ = login_as("Administrator")  # opportunities full
+    page = admin.get(f"/opportunities/{opp.id}").get_data(as_text=True)
+    assert "inactive" in page and 'id="owner-form"' in page and f'value="{rita.id}"' in page
+    assert f'value="{auditor.id}"' not in page  # may not own opportunities
+    admin.post(url, {"owner_id": str(auditor.id), "row_version": "1"})
+    w["s"].expire_all()
+    assert w["s"].get(Opportunity, opp.id).owner_id == lee.id  # refused
+    assert admin.post(url, {"owner_id": str(rita.id), "row_version": "1"}).status_code == 302
+    w["s"].expire_all()
+    assert w["s"].get(Opportunity, opp.id).owner_id == rita.id
+    changed = w["s"].scalars(select(AuditEntry).where(AuditEntry.entity_type == "opportunities")
+                             .order_by(AuditEntry.id.desc())).first()
+    assert changed.changes["owner_id"] == [lee.id, rita.id]
+    assert admin.post(url, {"owner_id": str(lee.id), "row_version": "2"}).status_code == 302  # inactive: refused
+    w["s"].expire_all()
+    assert w["s"].get(Opportunity, opp.id).owner_id == rita.id
+
+
 def test_branch_security_hides_a_contract_on_another_branchs_job(dell, login_as):
     w = dell
     north, south = factories.branch(w["s"], "NTH"), factories.branch(w["s"], "STH")

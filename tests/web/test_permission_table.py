@@ -157,6 +157,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "opportunities.detail": ("opportunities", V),
     "opportunities.lose": ("opportunities", AE),  # own only; `full` anyone's (checked in the service)
     "opportunities.reopen": ("opportunities", AE),
+    "opportunities.hand_over": ("opportunities", AE),  # own only; `full` anyone's (checked in the service)
     "admin.po_pricing": ("settings", Y),  # the Settings tab "Purchase order pricing"
     "equipment.index": ("equipment_pricing", V),
     "equipment.named": ("equipment_pricing", V),

@@ -51,6 +51,7 @@ def detail(opportunity_id: int):
     form.row_version.data = str(opp.row_version)
     return render("opportunities/detail.html", "opportunities/detail.html", opp=opp,
                   amount=service.amount_of(db.session, opp), form=form, can_manage=service.can_manage(current_user, opp),
+                  owner_choices=service.owner_choices(db.session, opp),
                   notes=contracts.notes_of(db.session, opp.contract_id),
                   history=audit.history_of(db.session, "opportunities", opp.id), today=date.today())
 
@@ -75,6 +76,18 @@ def lose(opportunity_id: int):
     def act(version):
         service.lose(db.session, current_user, opportunity_id, reason, expected_version=version)
         flash("Opportunity marked lost.", "success")
+
+    return _change(opportunity_id, act)
+
+
+@bp.post("/<int:opportunity_id>/owner")
+@requires("opportunities", "add_edit")
+def hand_over(opportunity_id: int):
+    owner_id = int_or_none(request.form.get("owner_id"))
+
+    def act(version):
+        opp = service.hand_over(db.session, current_user, opportunity_id, owner_id, expected_version=version)
+        flash(f"Opportunity now owned by {opp.owner}.", "success")
 
     return _change(opportunity_id, act)
 
