@@ -219,7 +219,9 @@ def save_role(session: Session, role_id: int | None, *, actor, name: str, descri
             role.grants.remove(grant)
         elif grant.level != clean[item]:
             grant.level = clean[item]
-            flag_modified(role, "name")  # a grant's level is the role's change too: its version moves on
+            # a grant's level is the role's change too: its version moves on (the grant's own entry says what
+            # changed; a flagged name was recorded as a change of the name from nothing)
+            flag_modified(role, "row_version")
     for item, level in clean.items():
         if item not in current:
             role.grants.append(RoleGrant(item=item, level=level))
