@@ -1,0 +1,55 @@
+"""Administration at the same moment from two connections: a role deleted while someone names it in an SSO group
+mapping. The first request's transaction is held open (its commit deferred) while the second runs into its locks;
+then the first commits."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from portal.models import SsoGroupMapping, User
+from portal.services import oidc, security
+from portal.services.errors import Conflict, ValidationFailed
+from tests import factories
+from tests.integration.test_source_concurrency import _race
+
+
+def _held(call):
+    """`call(session)` with its commit deferred: what it wrote stays uncommitted, under its locks, until the race
+    commits the session itself."""
+    def hold(session):
+        session.commit = session.flush  # the services commit; this one's commit is the race's
+        try:
+            call(session)
+        finally:
+            del session.commit
+    return hold
+
+
+def _outcome(call):
+    def second(session):
+        try:
+            call(session)
+        except (ValidationFailed, Conflict) as refused:
+            return getattr(refused, "errors", None) or str(refused)
+        return "saved"
+    return second
+
+
+@pytest.fixture
+def admin_role_user(db_session):
+    admin = factories.user(db_session, "admin")
+    role = security.save_role(db_session, None, actor=admin, name="Race", description="", grants={"debtors": "view"})
+    user = factories.user(db_session, "target", "Auditor")
+    return admin.id, role.id, user.id
+
+
+def test_a_role_named_by_a_mapping_made_while_it_is_deleted_stays_with_its_mapping(app, db_session, admin_role_user):
+    admin_id, role_id, _ = admin_role_user
+    branch_id = factories.branch(db_session, "NTH").id
+    add = _held(lambda s: oidc.add_mapping(s, actor=s.get(User, admin_id), group_name="racers", role_id=role_id,
+                                           branch_id=branch_id))
+    delete = _outcome(lambda s: security.delete_role(s, role_id, actor=s.get(User, admin_id)))
+    assert _race(app, add, delete) == "Role Race cannot be deleted: SSO group mapping racers refers to it."
+    db_session.expire_all()
+    assert db_session.scalars(select(SsoGroupMapping.branch_id).where(SsoGroupMapping.role_id == role_id)).all() \
+        == [branch_id]
