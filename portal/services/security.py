@@ -119,8 +119,11 @@ def get_branch(session: Session, branch_id: int) -> Branch:
 
 
 def _roles_and_branches(session: Session, role_ids, branch_ids) -> tuple[list[Role], list[Branch]]:
-    """The chosen roles and branches; an id not in the lists is refused."""
-    roles = list(session.scalars(select(Role).where(Role.id.in_(role_ids)))) if role_ids else []
+    """The chosen roles and branches; an id not in the lists is refused. The roles are read FOR KEY SHARE (as the
+    user_roles rows' foreign key will lock them): a role being deleted meanwhile is waited for and then missing,
+    refused here instead of failing the save on its key (delete_role counts holders under its own lock)."""
+    roles = list(session.scalars(select(Role).where(Role.id.in_(role_ids)).order_by(Role.id)
+                                 .with_for_update(of=Role, read=True, key_share=True))) if role_ids else []
     branches = list(session.scalars(select(Branch).where(Branch.id.in_(branch_ids)))) if branch_ids else []
     if len(roles) != len(set(role_ids or [])):
         raise ValidationFailed({"roles": ["Choose roles from the list."]})

@@ -1,12 +1,12 @@
-"""Administration at the same moment from two connections: a role deleted while someone names it in an SSO group
-mapping. The first request's transaction is held open (its commit deferred) while the second runs into its locks;
-then the first commits."""
+"""Administration at the same moment from two connections: a role deleted while someone gives it to a user or
+names it in an SSO group mapping. The first request's transaction is held open (its commit deferred) while the
+second runs into its locks; then the first commits."""
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
-from portal.models import SsoGroupMapping, User
+from portal.models import Role, SsoGroupMapping, User
 from portal.services import oidc, security
 from portal.services.errors import Conflict, ValidationFailed
 from tests import factories
@@ -41,6 +41,37 @@ def admin_role_user(db_session):
     role = security.save_role(db_session, None, actor=admin, name="Race", description="", grants={"debtors": "view"})
     user = factories.user(db_session, "target", "Auditor")
     return admin.id, role.id, user.id
+
+
+def _give_role(user_id, role_id, admin_id):
+    def call(session):
+        user = session.get(User, user_id)
+        security.update_user(session, user_id, actor=session.get(User, admin_id), full_name=user.full_name,
+                             email=user.email, active=True, role_ids=[r.id for r in user.roles] + [role_id])
+    return call
+
+
+def test_a_role_deleted_while_it_is_given_to_a_user_is_a_form_message_not_a_key_error(app, db_session,
+                                                                                       admin_role_user):
+    """Defect (F15): the user's save read the role before the delete committed, then failed on user_roles' foreign
+    key: an unhandled IntegrityError, a 500. The save now waits for the delete and finds the role gone."""
+    admin_id, role_id, user_id = admin_role_user
+    delete = _held(lambda s: security.delete_role(s, role_id, actor=s.get(User, admin_id)))
+    assert _race(app, delete, _outcome(_give_role(user_id, role_id, admin_id))) == {
+        "roles": ["Choose roles from the list."]}
+    db_session.expire_all()
+    assert db_session.get(Role, role_id) is None
+    assert [r.name for r in db_session.get(User, user_id).roles] == ["Auditor"]
+
+
+def test_a_role_given_to_a_user_while_it_is_deleted_stays_and_the_delete_is_refused(app, db_session, admin_role_user):
+    """The other order: the delete counted no holder before the save committed, and the foreign key's cascade then
+    took the role from the user with no entry in their history. The delete now waits for the save and counts it."""
+    admin_id, role_id, user_id = admin_role_user
+    delete = _outcome(lambda s: security.delete_role(s, role_id, actor=s.get(User, admin_id)))
+    assert _race(app, _held(_give_role(user_id, role_id, admin_id)), delete) == "1 user still has this role."
+    db_session.expire_all()
+    assert sorted(r.name for r in db_session.get(User, user_id).roles) == ["Auditor", "Race"]
 
 
 def test_a_role_named_by_a_mapping_made_while_it_is_deleted_stays_with_its_mapping(app, db_session, admin_role_user):
