@@ -1,13 +1,15 @@
 """Administration at the same moment from two connections: a role deleted while someone gives it to a user or
-names it in an SSO group mapping. The first request's transaction is held open (its commit deferred) while the
-second runs into its locks; then the first commits."""
+names it in an SSO group mapping, and API tokens made at once past the cap. The first request's transaction is
+held open (its commit deferred) while the second runs into its locks; then the first commits."""
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
+from datetime import date, timedelta
 
-from portal.models import Role, SsoGroupMapping, User
-from portal.services import oidc, security
+import pytest
+from sqlalchemy import func, select
+
+from portal.models import ApiToken, Role, SsoGroupMapping, User
+from portal.services import api_tokens, oidc, security
 from portal.services.errors import Conflict, ValidationFailed
 from tests import factories
 from tests.integration.test_source_concurrency import _race
@@ -84,3 +86,21 @@ def test_a_role_named_by_a_mapping_made_while_it_is_deleted_stays_with_its_mappi
     db_session.expire_all()
     assert db_session.scalars(select(SsoGroupMapping.branch_id).where(SsoGroupMapping.role_id == role_id)).all() \
         == [branch_id]
+
+
+def test_tokens_made_at_once_never_pass_the_cap(app, db_session):
+    """Defect (F14): the live tokens were counted without a lock, so requests at once each counted 19 and each made
+    one (22 and 23 live seen). The count is now taken under the user's row lock: the second waits and is refused."""
+    user = factories.user(db_session, "tokens", "Auditor")
+    user_id, expires_on = user.id, date.today() + timedelta(days=30)  # live: their expiry is read against now
+    for n in range(api_tokens.MAX_OPEN - 1):
+        api_tokens.create(db_session, user, name=f"t{n}", expires_on=expires_on)
+
+    def make(name):
+        return lambda s: api_tokens.create(s, s.get(User, user_id), name=name, expires_on=expires_on)
+
+    refused = _race(app, _held(make("first")), _outcome(make("second")))
+    assert refused == {"": [f"You hold {api_tokens.MAX_OPEN} live tokens; revoke one you no longer use first."]}
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(ApiToken).where(ApiToken.user_id == user_id)) \
+        == api_tokens.MAX_OPEN
