@@ -33,7 +33,8 @@ LABELS = {
     "equipment_type_id": "Equipment type", "catalog_id": "Catalog", "catalog_charge_id": "Catalog charge",
     "customer_po_id": "Customer PO", "item_id": "Service desk item", "equipment_id": "Equipment",
     "contract_id": "Contract", "document_id": "Document", "document_line_id": "Document line",
-    "owner_id": "Owner", "role_id": "Role", "item": "Permission item", "repair_order_id": "Repair order", "service_invoice_id": "Service invoice",
+    "owner_id": "Owner", "role_id": "Role", "repair_order_id": "Repair order", "service_invoice_id": "Service invoice",
+    "item": "Permission item",  # a role grant's
 }
 VALUES = {
     "kind": {"single_line": "Single line", "multi_line": "Multi-line", "multi_line_master": "Multi-line master"},
