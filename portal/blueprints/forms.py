@@ -138,6 +138,16 @@ class VersionedForm(FlaskForm):
         except ValueError:
             return -1  # tampered with: never matches, so the change is refused as stale
 
+    def edited_version(self) -> int:
+        """The row version the edit form was opened on, as posted; a post without one is refused as a stale form
+        is (-1 never matches). `expected_version` would skip the check for a blank one, and for a missing one read
+        the record's own version, which WTForms fills in from the object the form was made with."""
+        posted = (self.row_version.raw_data or [""])[0]
+        try:
+            return int(posted)
+        except ValueError:
+            return -1
+
 
 def apply_errors(form: FlaskForm, exc: ValidationFailed) -> None:
     """Show a service's validation errors beside the fields they belong to."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer,
-                        SmallInteger, String, Table, Uuid, func, text)
+                        SmallInteger, String, Table, Uuid, func, inspect, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.domain.permissions import best_grants, satisfies
@@ -74,6 +74,19 @@ class RoleGrant(db.Model):
     __table_args__ = (
         CheckConstraint("level IN ('view', 'add_edit', 'full', 'granted')", name="level"),
     )
+
+    def audit_scope(self):
+        return ("roles", self.role_id)
+
+    def __str__(self) -> str:
+        """Its history entry's name ("Billing Clerk: grant documents: add_edit → full"): the role (in the session
+        already when its grants change; the one it had, once taken from the role's grants) and the grant, with
+        the level it had while its change is being written."""
+        state = inspect(self)
+        role = self.role or next(iter(state.attrs.role.history.deleted), None)
+        was = state.attrs.level.history.deleted
+        level = f"{was[0]} → {self.level}" if was and was[0] != self.level else self.level
+        return f"{role if role is not None else f'role {self.role_id}'}: grant {self.item}: {level}"
 
 
 class User(Tracked, db.Model):

@@ -51,7 +51,8 @@ def list_tokens(session: Session, user: User) -> list[ApiToken]:
 
 
 def create(session: Session, user: User, *, name: str, expires_on: date | None, today: date | None = None) -> tuple[ApiToken, str]:
-    """A new token for `user`; returns the row and the secret (shown once, never stored)."""
+    """A new token for `user`; returns the row and the secret (shown once, never stored). At most MAX_OPEN live
+    tokens: the count is taken under the user's row lock."""
     today = today or _now().date()
     name = (name or "").strip()
     errors: dict[str, list[str]] = {}
@@ -61,6 +62,9 @@ def create(session: Session, user: User, *, name: str, expires_on: date | None, 
         errors["name"] = [CONTROL_MESSAGE]
     if problems := rules.expiry_problems(expires_on, today):
         errors["expires_on"] = problems
+    # the user's row locked before counting (FOR NO KEY UPDATE: rows that merely refer to the user are not held
+    # up): two requests at once count one after the other, so the cap holds
+    session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
     live = session.scalars(select(ApiToken.id).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None),
                                                      ApiToken.expires_at > _now())).all()
     if len(live) >= MAX_OPEN:

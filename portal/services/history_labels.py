@@ -34,6 +34,7 @@ LABELS = {
     "customer_po_id": "Customer PO", "item_id": "Service desk item", "equipment_id": "Equipment",
     "contract_id": "Contract", "document_id": "Document", "document_line_id": "Document line",
     "owner_id": "Owner", "role_id": "Role", "repair_order_id": "Repair order", "service_invoice_id": "Service invoice",
+    "item": "Permission item",  # a role grant's
 }
 VALUES = {
     "kind": {"single_line": "Single line", "multi_line": "Multi-line", "multi_line_master": "Multi-line master"},
@@ -45,6 +46,7 @@ ENTITIES = {
     "job_po_assignments": "job PO assignment", "documents": "document", "document_lines": "document line",
     "debtors": "debtor", "bill_codes": "bill code", "bill_code_groups": "bill code group",
     "document_types": "document type", "alert_templates": "alert template", "po_eligible_types": "eligible document type",
+    "role_grants": "role grant",
 }
 # *_id columns and how their record is named
 NAMED = {

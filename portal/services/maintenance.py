@@ -205,7 +205,9 @@ def save_alert_template(session: Session, item_id: int | None, *, actor, name: s
     for field, text in (("subject", subject), ("message", message)):
         if text and (issues := placeholder_errors(text)):
             errors.setdefault(field, []).extend(issues)
-    roles = list(session.scalars(select(Role).where(Role.id.in_(role_ids)))) if role_ids else []
+    # FOR KEY SHARE, as the recipients' keys will lock them: a role being deleted meanwhile is waited for, then gone
+    roles = list(session.scalars(select(Role).where(Role.id.in_(role_ids)).order_by(Role.id)
+                                 .with_for_update(of=Role, read=True, key_share=True))) if role_ids else []
     users = list(session.scalars(select(User).where(User.id.in_(user_ids), User.active.is_(True)))) if user_ids else []
     if len(roles) != len(set(role_ids or [])):
         errors["role_ids"] = ["Choose roles from the list."]

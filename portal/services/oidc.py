@@ -103,7 +103,9 @@ def add_mapping(session: Session, *, actor, group_name: str, role_id: int | None
         errors["group_name"] = ["Enter the group's name as the provider sends it (at most 200 characters)."]
     if role_id is None and branch_id is None:
         errors[""] = ["Choose a role, a branch or both."]
-    if role_id is not None and session.get(Role, role_id) is None:
+    # the role read FOR KEY SHARE, as the mapping's key will: one being deleted meanwhile is waited for, then missing
+    share = {"read": True, "key_share": True}
+    if role_id is not None and session.get(Role, role_id, with_for_update=share) is None:
         errors["role_id"] = ["Choose a role from the list."]
     if branch_id is not None and session.get(Branch, branch_id) is None:
         errors["branch_id"] = ["Choose a branch from the list."]

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from portal.models import (AlertTemplate, BillCode, BillCodeGroup, CatalogCharge, Contract, Debtor, Delivery,
                            Document, DocumentLine, DocumentType, JobOrder, JobPOAssignment, LedgerEntry, Opportunity,
-                           POEligibleType, POGroup, POLine, PurchaseOrder, ServiceDeskCharge, ServiceDeskItem,
-                           bill_code_group_members, po_line_bill_codes)
+                           POEligibleType, POGroup, POLine, PurchaseOrder, Role, ServiceDeskCharge, ServiceDeskItem,
+                           SsoGroupMapping, alert_template_roles, bill_code_group_members, po_line_bill_codes)
 from portal.domain import formatting
 from portal.services import audit
 from portal.services.errors import Conflict, NotFound
@@ -86,16 +86,48 @@ REFERENCES: dict[type, list[tuple[Callable[[object], Select], str]]] = {
 }
 
 
+# model -> [(statement selecting the names of what refers to an instance, noun)]: references the database would
+# cascade away with the record (foreign keys ON DELETE CASCADE), named because the administrator has to go and
+# change each of them first (a role's SSO group mappings carry a branch limit too; a template left with no
+# recipient alerts no one)
+NAMED_REFERENCES: dict[type, list[tuple[Callable[[object], Select], str]]] = {
+    Role: [
+        (lambda r: select(SsoGroupMapping.group_name).where(SsoGroupMapping.role_id == r.id)
+         .order_by(func.upper(SsoGroupMapping.group_name), SsoGroupMapping.id), "SSO group mapping"),
+        (lambda r: select(AlertTemplate.name).join(alert_template_roles)
+         .where(alert_template_roles.c.role_id == r.id).order_by(func.upper(AlertTemplate.name)), "alert template"),
+    ],
+}
+NAMES_SHOWN = 5  # a reference names at most this many records, then says how many more
+
+
 plural = formatting.plural  # "1 ledger entry", "2 ledger entries": one helper for the whole portal
+
+
+def _named(names: list[str], noun: str) -> str:
+    """'alert template Watchers' for one; '3 SSO group mappings (a, b, c)' for more, at most NAMES_SHOWN named."""
+    if len(names) == 1:
+        return f"{noun} {names[0]}"
+    more = len(names) - NAMES_SHOWN
+    shown = ", ".join(names[:NAMES_SHOWN]) + (f" and {more} more" if more > 0 else "")
+    return f"{plural(len(names), noun)} ({shown})"
+
+
+def _references(session: Session, obj) -> list[tuple[int, str]]:
+    """(how many, in words) of each kind of record that refers to `obj`, in the registries' order."""
+    found: list[tuple[int, str]] = []
+    for statement, noun in REFERENCES.get(type(obj), []):
+        if count := session.scalar(statement(obj)):
+            found.append((count, plural(count, noun)))
+    for statement, noun in NAMED_REFERENCES.get(type(obj), []):
+        if names := list(session.scalars(statement(obj))):
+            found.append((len(names), _named(names, noun)))
+    return found
 
 
 def references_of(session: Session, obj) -> list[str]:
     """Human-readable list of what refers to `obj` (empty: safe to delete)."""
-    found: list[str] = []
-    for statement, noun in REFERENCES.get(type(obj), []):
-        if count := session.scalar(statement(obj)):
-            found.append(plural(count, noun))
-    return found
+    return [words for _, words in _references(session, obj)]
 
 
 def delete_unreferenced(session: Session, model: type, pk, *, actor, label=str, guard=None) -> None:
@@ -109,11 +141,12 @@ def delete_unreferenced(session: Session, model: type, pk, *, actor, label=str, 
         raise NotFound("No such record.")
     if guard is not None:
         guard(obj)
-    refs = references_of(session, obj)
+    refs = _references(session, obj)
     if refs:
         session.rollback()
-        one = len(refs) == 1 and refs[0].startswith("1 ")
-        raise Conflict(f"{label(obj)} cannot be deleted: {', '.join(refs)} {formatting.verb(1 if one else 2, 'refers', 'refer')} to it.")
+        one = len(refs) == 1 and refs[0][0] == 1
+        raise Conflict(f"{label(obj)} cannot be deleted: {', '.join(words for _, words in refs)} "
+                       f"{formatting.verb(1 if one else 2, 'refers', 'refer')} to it.")
     session.delete(obj)
     try:
         session.commit()

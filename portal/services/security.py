@@ -16,6 +16,7 @@ from portal.services import audit
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.locks import locked
 from portal.services.passwords import hash_password, password_problems, verify_dummy, verify_password
+from portal.services.references import delete_unreferenced
 from portal.services.sessions import end_all
 
 
@@ -118,8 +119,11 @@ def get_branch(session: Session, branch_id: int) -> Branch:
 
 
 def _roles_and_branches(session: Session, role_ids, branch_ids) -> tuple[list[Role], list[Branch]]:
-    """The chosen roles and branches; an id not in the lists is refused."""
-    roles = list(session.scalars(select(Role).where(Role.id.in_(role_ids)))) if role_ids else []
+    """The chosen roles and branches; an id not in the lists is refused. The roles are read FOR KEY SHARE (as the
+    user_roles rows' foreign key will lock them): a role being deleted meanwhile is waited for and then missing,
+    refused here instead of failing the save on its key (delete_role counts holders under its own lock)."""
+    roles = list(session.scalars(select(Role).where(Role.id.in_(role_ids)).order_by(Role.id)
+                                 .with_for_update(of=Role, read=True, key_share=True))) if role_ids else []
     branches = list(session.scalars(select(Branch).where(Branch.id.in_(branch_ids)))) if branch_ids else []
     if len(roles) != len(set(role_ids or [])):
         raise ValidationFailed({"roles": ["Choose roles from the list."]})
@@ -219,7 +223,9 @@ def save_role(session: Session, role_id: int | None, *, actor, name: str, descri
             role.grants.remove(grant)
         elif grant.level != clean[item]:
             grant.level = clean[item]
-            flag_modified(role, "name")  # a grant's level is the role's change too: its version moves on
+            # a grant's level is the role's change too: its version moves on (the grant's own entry says what
+            # changed; a flagged name was recorded as a change of the name from nothing)
+            flag_modified(role, "row_version")
     for item, level in clean.items():
         if item not in current:
             role.grants.append(RoleGrant(item=item, level=level))
@@ -238,16 +244,22 @@ def _loses_security(actor, role: Role) -> bool:
 
 
 def delete_role(session: Session, role_id: int, *, actor) -> None:
-    """Delete a role, unless a user still has it."""
-    role = session.get(Role, role_id)
-    if role is None:
-        raise NotFound("No such role.")
-    in_use = session.scalar(select(func.count()).select_from(User).where(User.roles.any(Role.id == role_id)))
+    """Delete a role, unless a user still has it or an SSO group mapping or an alert template names it: the
+    database would take those along without a word (a mapping's branch limit with it, a template's only
+    recipient), so the refusal names them. Counted under the role's row lock, which giving the role to a user,
+    a mapping or a template waits for: none of them is made meanwhile and lost."""
+    get_role(session, role_id)
+    delete_unreferenced(session, Role, role_id, actor=actor, label=lambda r: f"Role {r.name}",
+                        guard=lambda role: _refuse_if_held(session, role))
+
+
+def _refuse_if_held(session: Session, role: Role) -> None:
+    """Conflict when a user has `role` (their roles would lose it with no entry in their history)."""
+    in_use = session.scalar(select(func.count()).select_from(User).where(User.roles.any(Role.id == role.id)))
     if in_use:
-        raise Conflict(f"{formatting.plural(in_use, 'user')} still {formatting.verb(in_use, 'has', 'have')} this role.")
-    audit.acting(session, actor)
-    session.delete(role)
-    session.commit()
+        session.rollback()
+        have = formatting.verb(in_use, "has", "have")
+        raise Conflict(f"{formatting.plural(in_use, 'user')} still {have} this role.")
 
 
 def save_branch(session: Session, branch_id: int | None, *, actor, code: str, name: str,

@@ -97,7 +97,7 @@ def test_an_administrators_password_reset_ends_the_users_api_tokens(app, db_sess
     assert _api_works(app, db_session, secret)
     response = admin_browser.post(f"/admin/users/{user.id}/edit", {
         "full_name": user.full_name, "email": user.email, "active": "y", "roles": [str(user.roles[0].id)],
-        "password": "a brand new password 42"})
+        "password": "a brand new password 42", "row_version": str(user.row_version)})
     assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
     assert not _api_works(app, db_session, secret)
 
@@ -115,8 +115,10 @@ def test_a_deactivated_then_reactivated_users_api_tokens_stay_revoked(app, db_se
     user = factories.user(db_session, role_name="Auditor")
     _, secret = make_token(db_session, user)
     form = {"full_name": user.full_name, "email": user.email, "roles": [str(user.roles[0].id)], "password": ""}
-    assert admin_browser.post(f"/admin/users/{user.id}/edit", form).status_code == 302  # unticked: deactivated
-    assert admin_browser.post(f"/admin/users/{user.id}/edit", form | {"active": "y"}).status_code == 302
+    version = {"row_version": str(user.row_version)}
+    assert admin_browser.post(f"/admin/users/{user.id}/edit", form | version).status_code == 302  # unticked: inactive
+    version = {"row_version": str(user.row_version)}  # the save moved it on
+    assert admin_browser.post(f"/admin/users/{user.id}/edit", form | version | {"active": "y"}).status_code == 302
     db_session.expire_all()
     assert db_session.get(type(user), user.id).active
     assert not _api_works(app, db_session, secret)

@@ -83,12 +83,14 @@ def test_deactivation_and_password_change_sign_the_user_out_everywhere(app, db_s
     role = factories.role(db_session, "Consultant")
     admin.get(f"/admin/users/{user.id}/edit")
     admin.post(f"/admin/users/{user.id}/edit", {"full_name": user.full_name, "email": "", "roles": [str(role.id)],
-                                                "password": "a-brand-new-password", "active": "y"})
+                                                "password": "a-brand-new-password", "active": "y",
+                                                "row_version": str(user.row_version)})
     assert victim.get("/debtors/").status_code == 302  # the old session no longer counts
     again = Browser(app.test_client(), db_session)
     assert again.login(user.username, "a-brand-new-password").status_code == 302
     assert again.get("/debtors/").status_code == 200
-    admin.post(f"/admin/users/{user.id}/edit", {"full_name": user.full_name, "email": "", "roles": [str(role.id)]})
+    admin.post(f"/admin/users/{user.id}/edit", {"full_name": user.full_name, "email": "", "roles": [str(role.id)],
+                                                "row_version": str(user.row_version)})
     db_session.expire_all()
     assert db_session.get(User, user.id).active is False  # the box left unticked: deactivated
     assert again.get("/debtors/").status_code == 302
@@ -139,7 +141,8 @@ def test_admin_creates_users_and_edits_grants(db_session, login_as):
     short = admin.post("/admin/users/new", {"username": "x2", "full_name": "X", "password": "short"})
     assert "Field must be between 10 and 256 characters" in short.get_data(as_text=True)
     grants = {f"grant-{item}": level for item, level in {"debtors": "full", "documents": "view"}.items()}
-    edited = admin.post(f"/admin/roles/{auditor.id}/edit", {"name": "Auditor", "description": "", **grants})
+    edited = admin.post(f"/admin/roles/{auditor.id}/edit", {"name": "Auditor", "description": "", **grants,
+                                                             "row_version": str(auditor.row_version)})
     assert edited.status_code == 302, edited.get_data(as_text=True)[-3000:]
     db_session.expire_all()
     assert db_session.get(User, user.id).can("debtors", "full")
@@ -152,7 +155,8 @@ def test_the_role_form_refuses_to_take_security_from_the_administrators_only_rol
     admin, _ = login_as("Administrator")
     role = factories.role(db_session, "Administrator")
     grants = {f"grant-{g.item}": g.level for g in role.grants if g.item != "security"}
-    refused = admin.post(f"/admin/roles/{role.id}/edit", {"name": "Administrator", "description": "", **grants})
+    refused = admin.post(f"/admin/roles/{role.id}/edit", {"name": "Administrator", "description": "", **grants,
+                                                          "row_version": str(role.row_version)})
     assert refused.status_code == 200
     assert "You cannot remove your own access to security." in refused.get_data(as_text=True)
     db_session.expire_all()

@@ -21,7 +21,8 @@ def test_a_grant_taken_from_a_role_holds_from_its_users_next_request(db_session,
     assert 'href="/purchase-orders/"' in billing.get("/").get_data(as_text=True)
     role = factories.role(db_session, "Billing Admin")
     grants = {item: level for item, level in DEFAULT_ROLES["Billing Admin"].items() if item != "purchase_orders"}
-    saved = admin.post(f"/admin/roles/{role.id}/edit", _role_form("Billing Admin", grants))
+    saved = admin.post(f"/admin/roles/{role.id}/edit", _role_form("Billing Admin", grants)
+                       | {"row_version": str(role.row_version)})
     assert saved.status_code == 302, saved.get_data(as_text=True)[-2000:]
     assert billing.get("/purchase-orders/").status_code == 403
     assert 'href="/purchase-orders/"' not in billing.get("/").get_data(as_text=True)
@@ -46,7 +47,7 @@ def test_a_users_new_branches_and_roles_hold_from_their_next_request(db_session,
     auditor = factories.role(db_session, "Auditor")
     saved = admin.post(f"/admin/users/{user.id}/edit", {
         "full_name": user.full_name, "email": user.email, "active": "y", "roles": [str(auditor.id)],
-        "branches": [str(south.id)]})
+        "branches": [str(south.id)], "row_version": str(user.row_version)})
     assert saved.status_code == 302, saved.get_data(as_text=True)[-2000:]
     assert consultant.get(f"/job-orders/{job.id}").status_code == 404  # another branch's job: not there
     home = consultant.get("/").get_data(as_text=True)

@@ -156,7 +156,8 @@ def test_deactivation_ends_the_sessions_in_the_database(app, db_session, login_a
     browser, user = login_as("Auditor")
     role = factories.role(db_session, "Auditor")
     response = admin.post(f"/admin/users/{user.id}/edit", {"full_name": user.full_name, "email": user.email,
-                                                           "roles": [str(role.id)], "password": ""})
+                                                           "roles": [str(role.id)], "password": "",
+                                                           "row_version": str(user.row_version)})
     assert response.status_code == 302
     db_session.expire_all()
     assert db_session.scalars(select(UserSession.end_reason).where(UserSession.user_id == user.id)).one() == "deactivated"

@@ -59,7 +59,7 @@ def edit_user(user_id: int):
     if form.validate_on_submit() and saved_or_shown(form, lambda: security.update_user(
             db.session, user_id, actor=current_user, full_name=form.full_name.data, email=form.email.data or "",
             active=bool(form.active.data), role_ids=form.roles.data, branch_ids=form.branches.data,
-            password=form.password.data or None, expected_version=form.expected_version())):
+            password=form.password.data or None, expected_version=form.edited_version())):
         flash("User saved.", "success")
         return redirect(url_for("admin.users"))
     return _user_page(form, user)
@@ -113,7 +113,7 @@ def edit_role(role_id: int | None):
         grants = _grants_from_request()
         saved = saved_or_shown(form, lambda: security.save_role(
             db.session, role_id, actor=current_user, name=form.name.data, description=form.description.data or "",
-            grants=grants, expected_version=form.expected_version()))
+            grants=grants, expected_version=form.edited_version()))
         if saved is not None:
             flash(f"Role {saved.name} saved.", "success")
             return redirect(url_for("admin.roles"))
@@ -149,7 +149,7 @@ def edit_branch(branch_id: int | None):
     form = BranchForm(obj=branch)
     if form.validate_on_submit() and saved_or_shown(form, lambda: security.save_branch(
             db.session, branch_id, actor=current_user, code=form.code.data, name=form.name.data,
-            expected_version=form.expected_version())):
+            expected_version=form.edited_version())):
         flash("Branch saved.", "success")
         return redirect(url_for("admin.branches"))
     return render_template("admin/branch_form.html", form=form, branch=branch)
