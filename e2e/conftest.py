@@ -102,6 +102,27 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True, caret="initial")
 
 
+def blocked_draft(db_session, user, po_number: str):
+    """A draft Sales Invoice of 1,100.00 on a 1,000.00 PO `po_number` of a debtor whose policy blocks (ordinary
+    bill code ORD): posting it is refused unless overridden."""
+    from datetime import date
+    from decimal import Decimal
+
+    from portal.models import BillCode
+    from portal.services import documents
+
+    code = BillCode(code="ORD")
+    db_session.add(code)
+    db_session.commit()
+    debtor = factories.debtor(db_session, "ACME", over_budget_policy="block")
+    po = factories.po(db_session, debtor, po_number, amount="1000", effective=date(2020, 1, 1),
+                      expiration=date(2099, 12, 31))
+    return documents.save_draft(db_session, user, None, documents.DocumentInput(
+        debtor_id=debtor.id, document_type_id=factories.document_types(db_session)["Sales Invoice"].id, number="",
+        doc_date=date(2026, 3, 1), lines=(documents.LineInput(None, code.id, Decimal("11"), Decimal("100"),
+                                                              explicit_po_id=po.id),)))
+
+
 def typed_while_refreshing(page, path_end: str, form_id: str, swapped_id: str, choose, type_) -> None:
     """Hold the refresh a choice sends (a POST to a URL ending in `path_end`) until `type_` has typed, as on
     a slow day, then let it through: `swapped_id` comes back anew, the form `form_id` itself stays."""

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from e2e.conftest import shot
+from e2e.conftest import blocked_draft, shot
 from portal.models import AlertTemplate, BillCode, Role
 from tests import factories
 
@@ -199,21 +199,7 @@ def test_another_debtor_brings_its_own_suggestions_for_the_typed_boxes(page, sig
 def test_clerk_sees_the_deciding_figure_and_the_check_page_survives_a_reload(page, sign_in, db_session):
     """Billing Clerk posts past a blocked budget: the check page shows Used + Commitments + this
     document against the Amount, keeps its address on reload, offers no override, and Cancel goes back."""
-    from decimal import Decimal
-
-    from portal.services import documents
-
-    user = sign_in(page, "Billing Clerk")
-    code = BillCode(code="ORD")
-    db_session.add(code)
-    db_session.commit()
-    debtor = factories.debtor(db_session, "ACME", over_budget_policy="block")
-    po = factories.po(db_session, debtor, "NC-2026-01", amount="1000", effective=date(2020, 1, 1),
-                      expiration=date(2099, 12, 31))
-    draft = documents.save_draft(db_session, user, None, documents.DocumentInput(
-        debtor_id=debtor.id, document_type_id=factories.document_types(db_session)["Sales Invoice"].id, number="",
-        doc_date=date(2026, 3, 1), lines=(documents.LineInput(None, code.id, Decimal("11"), Decimal("100"),
-                                                              explicit_po_id=po.id),)))
+    draft = blocked_draft(db_session, sign_in(page, "Billing Clerk"), "NC-2026-01")
     page.goto(f"/documents/{draft.id}")
     expect(page.locator("#document-lines-table")).to_contain_text("PO NC-2026-01")  # as the editor says
     page.get_by_role("button", name="Post", exact=True).click()

@@ -4,13 +4,13 @@ the page the user saw, so a user following its advice made the change twice. The
 its form is on its way (after the browser read the form, so a named button still sends its value)."""
 import threading
 from datetime import date
-from decimal import Decimal
 
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from e2e.conftest import blocked_draft
 from e2e.test_contracts_e2e import _dell, _fill
-from portal.models import AuditEntry, BillCode, ContractNote, Delivery, Document, JobPOAssignment, PurchaseOrder
+from portal.models import AuditEntry, ContractNote, Delivery, Document, JobPOAssignment, PurchaseOrder
 from tests import factories
 
 STALE = "changed by someone else"
@@ -94,19 +94,9 @@ def test_a_double_click_on_schedule_schedules_once(page, sign_in, db_session, mo
 
 def test_a_double_click_on_override_and_post_posts_once_with_the_override(page, sign_in, db_session, monkeypatch):
     """The button's name and value (override=y) still travel: the form is read before the button is disabled."""
-    from portal.services import documents, posting
+    from portal.services import posting
 
-    user = sign_in(page, "Billing Admin")
-    code = BillCode(code="ORD")
-    db_session.add(code)
-    db_session.commit()
-    debtor = factories.debtor(db_session, "ACME", over_budget_policy="block")
-    po = factories.po(db_session, debtor, "NC-1", amount="1000", effective=date(2020, 1, 1),
-                      expiration=date(2099, 12, 31))
-    draft = documents.save_draft(db_session, user, None, documents.DocumentInput(
-        debtor_id=debtor.id, document_type_id=factories.document_types(db_session)["Sales Invoice"].id, number="",
-        doc_date=date(2026, 3, 1), lines=(documents.LineInput(None, code.id, Decimal("11"), Decimal("100"),
-                                                              explicit_po_id=po.id),)))
+    draft = blocked_draft(db_session, sign_in(page, "Billing Admin"), "NC-1")
     page.goto(f"/documents/{draft.id}")
     page.get_by_role("button", name="Post", exact=True).click()
     expect(page.locator("#posting-check")).to_contain_text("Posting refused")
@@ -115,7 +105,7 @@ def test_a_double_click_on_override_and_post_posts_once_with_the_override(page, 
     expect(page.locator(".flash-error")).to_have_count(0)
     db_session.expire_all()
     assert db_session.get(Document, draft.id).status == "posted"
-    assert _audited(db_session, po.id, "override") == 1
+    assert _audited(db_session, draft.lines[0].po_id, "override") == 1
 
 
 def test_a_grid_rows_button_is_disabled_while_its_request_is_out(page, sign_in, db_session, monkeypatch):
