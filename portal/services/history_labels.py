@@ -13,7 +13,7 @@ from portal.domain import formatting
 from portal.services.job_visibility import branch_limit, may_see, may_see_branch
 from portal.models import (AlertTemplate, BillCode, BillCodeGroup, Branch, CatalogCharge, Contract, Debtor, Document,
                            DocumentLine, DocumentType, EquipmentCatalog, EquipmentType, JobOrder, JobPOAssignment,
-                           POGroup, PurchaseOrder, ServiceDeskItem, Supplier, SupplierPO, User)
+                           POGroup, PurchaseOrder, Role, ServiceDeskItem, Supplier, SupplierPO, User)
 
 HIDDEN = {"id", "row_version", "number_key", "created_at", "created_by_id", "changed_at", "changed_by_id",
           "password_hash", "session_version"}
@@ -62,6 +62,7 @@ NAMED = {
     "item_id": (ServiceDeskItem, lambda i: i.number), "contract_id": (Contract, lambda c: c.number),
     "document_id": (Document, lambda d: d.number), "source_document_id": (Document, lambda d: d.number),
     "repair_order_id": (Document, lambda d: d.number), "service_invoice_id": (Document, lambda d: d.number),
+    "role_id": (Role, lambda r: r.name),
 }
 
 

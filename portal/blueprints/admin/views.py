@@ -10,7 +10,7 @@ from portal.blueprints.admin.forms import BranchForm, RoleForm, UserForm
 from portal.blueprints.maintenance.forms import SettingsForm
 from portal.blueprints.forms import apply_errors, saved_or_shown
 from portal.extensions import db
-from portal.services import api_tokens, security, sessions as user_sessions, settings as settings_service
+from portal.services import api_tokens, audit, security, sessions as user_sessions, settings as settings_service
 from portal.services.errors import Conflict, ValidationFailed
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -117,8 +117,8 @@ def edit_role(role_id: int | None):
         if saved is not None:
             flash(f"Role {saved.name} saved.", "success")
             return redirect(url_for("admin.roles"))
-    return render_template("admin/role_form.html", form=form, role=role, grants=grants,
-                           catalogue=CATALOGUE, levels=LEVELS)
+    return render_template("admin/role_form.html", form=form, role=role, grants=grants, catalogue=CATALOGUE,
+                           levels=LEVELS, history=audit.history_of(db.session, "roles", role.id) if role else [])
 
 
 @bp.post("/roles/<int:role_id>/delete")
@@ -152,7 +152,8 @@ def edit_branch(branch_id: int | None):
             expected_version=form.edited_version())):
         flash("Branch saved.", "success")
         return redirect(url_for("admin.branches"))
-    return render_template("admin/branch_form.html", form=form, branch=branch)
+    return render_template("admin/branch_form.html", form=form, branch=branch,
+                           history=audit.history_of(db.session, "branches", branch.id) if branch else [])
 
 
 @bp.route("/settings", methods=["GET", "POST"])
