@@ -11,6 +11,7 @@ from sqlalchemy import Integer, Select, cast, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from portal.domain.text import csv_text
+from portal.domain.usernames import is_reserved
 from portal.models import AuditEntry, DocumentLine, JobOrder, User
 from portal.services.paging import Page, paginate
 
@@ -58,7 +59,7 @@ def _statement(session: Session, f: AuditFilter) -> Select:
             or_(AuditEntry.entity_type != "document_lines", AuditEntry.entity_id.not_in(hidden_lines)),
             ~or_(*names_hidden))
     if f.username:
-        if f.username.strip().lower() in ("system", "-"):
+        if is_reserved(f.username):  # "system" or "-": no user; nobody may have those usernames
             stmt = stmt.where(AuditEntry.actor_id.is_(None))
         else:
             stmt = stmt.where(AuditEntry.actor_id.in_(

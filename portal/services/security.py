@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from portal.domain import formatting
+from portal.domain.text import identifier_problem
+from portal.domain.usernames import username_problem
 from portal.authz import CATALOGUE, DEFAULT_ROLES, GRANTED, LEVELS, check_declared
 from portal.models import Branch, Role, RoleGrant, User
 from portal.services import audit
@@ -57,13 +59,12 @@ def authenticate(session: Session, username: str, password: str, policy: LoginPo
     return user
 
 
-def _user_errors(username: str, full_name: str, password: str | None) -> dict[str, list[str]]:
-    """A user needs a username (80 characters at most) and a name (200); a new password must pass password_problems."""
+def _user_errors(username: str | None, full_name: str, password: str | None) -> dict[str, list[str]]:
+    """A new user needs a username `username_problem` allows (an existing one keeps theirs: None) and a name (200
+    characters at most); a new password must pass password_problems."""
     errors: dict[str, list[str]] = {}
-    if not username.strip():
-        errors["username"] = ["Enter a username."]
-    elif len(username) > 80:
-        errors["username"] = ["Use at most 80 characters."]
+    if username is not None and (problem := username_problem(username)):
+        errors["username"] = [problem]
     if not full_name.strip():
         errors["full_name"] = ["Enter the person's name."]
     elif len(full_name) > 200:
@@ -157,7 +158,7 @@ def update_user(session: Session, user_id: int, *, actor, full_name: str, email:
     if user is None:
         raise NotFound("No such user.")
     audit.check_version(user, expected_version)
-    errors = _user_errors(user.username, full_name, password or None)
+    errors = _user_errors(None, full_name, password or None)
     if errors:
         raise ValidationFailed(errors)
     if actor is not None and user.id == actor.id and not active:
@@ -189,6 +190,8 @@ def save_role(session: Session, role_id: int | None, *, actor, name: str, descri
         errors["name"] = ["Enter a name."]
     elif len(name) > 80:
         errors["name"] = ["Use at most 80 characters."]
+    elif problem := identifier_problem(name.strip()):
+        errors["name"] = [problem]
     clean: dict[str, str] = {}
     for item, level in grants.items():
         if not level:
@@ -252,11 +255,13 @@ def delete_role(session: Session, role_id: int, *, actor) -> None:
 
 def save_branch(session: Session, branch_id: int | None, *, actor, code: str, name: str,
                 expected_version: int | None = None) -> Branch:
-    """Add or change a branch: a code (upper case, unique) and a name, each within its length; a change from a
-    form opened before another is refused."""
+    """Add or change a branch: a code (upper case, unique, a plain identifier: `identifier_problem`) and a name, each
+    within its length; a change from a form opened before another is refused."""
     errors = {}
     if not code.strip() or len(code) > 20:
         errors["code"] = ["Enter a code of at most 20 characters."]
+    elif problem := identifier_problem(code.strip()):
+        errors["code"] = [problem]
     if not name.strip() or len(name) > 200:
         errors["name"] = ["Enter a name of at most 200 characters."]
     if errors:
