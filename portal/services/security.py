@@ -48,12 +48,40 @@ def authenticate(session: Session, username: str, password: str, policy: LoginPo
             .values(failed_logins=User.failed_logins + 1).returning(User.failed_logins)
         )
         if failures >= policy.max_failures:
-            session.execute(update(User).where(User.id == user.id).values(
-                locked_until=now + timedelta(minutes=policy.lock_minutes), failed_logins=0))
+            until = now + timedelta(minutes=policy.lock_minutes)
+            session.execute(update(User).where(User.id == user.id).values(locked_until=until, failed_logins=0))
+            _lock_entry(session, user.id, "locked", None, f"Locked after {failures} failed sign-ins",
+                        locked_until=[None, audit.to_json(until)])
         session.commit()
         return None
     session.execute(update(User).where(User.id == user.id).values(
         failed_logins=0, locked_until=None, last_login_at=now))
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def _lock_entry(session: Session, user_id: int, action: str, actor_id: int | None, summary: str, **changes) -> None:
+    """The user's history entry for a lock set or cleared (its columns are written by UPDATE, past the listener)."""
+    audit.insert_rows(session, [{"actor_id": actor_id, "entity_type": "users", "entity_id": user_id, "action": action,
+                                 "summary": summary, "changes": changes}])
+
+
+def is_locked(user: User, now: datetime | None = None) -> bool:
+    """Whether failed sign-ins lock the account at `now` (default: this instant)."""
+    return user.locked_until is not None and user.locked_until > (now or datetime.now(timezone.utc))
+
+
+def unlock_user(session: Session, user_id: int, *, actor) -> User:
+    """An administrator lets a user locked by failed sign-ins try again at once: the lock and the count of failures
+    are cleared (row locked; recorded in the user's history when a lock was in force)."""
+    user = locked(session, User, user_id, key_share=True)
+    if user is None:
+        raise NotFound("No such user.")
+    if is_locked(user):
+        _lock_entry(session, user.id, "unlocked", getattr(actor, "id", None), f"{user.username} unlocked",
+                    locked_until=[audit.to_json(user.locked_until), None])
+    session.execute(update(User).where(User.id == user.id).values(locked_until=None, failed_logins=0))
     session.commit()
     session.refresh(user)
     return user
@@ -151,9 +179,10 @@ def create_user(session: Session, *, actor, username: str, full_name: str, passw
 def update_user(session: Session, user_id: int, *, actor, full_name: str, email: str, active: bool,
                 role_ids=(), branch_ids=(), password: str | None = None,
                 expected_version: int | None = None) -> User:
-    """Edit a user; deactivating or setting a password signs them out everywhere. The user row is locked and
-    a form opened before another change is refused (`expected_version`): two administrators' saves never undo
-    each other (a stale form re-activated a deactivated user), nor collide on the user's roles."""
+    """Edit a user; deactivating or setting a password signs them out everywhere, and a password set clears a lock
+    failed sign-ins put on the account. The user row is locked and a form opened before another change is refused
+    (`expected_version`): two administrators' saves never undo each other (a stale form re-activated a deactivated
+    user), nor collide on the user's roles."""
     user = locked(session, User, user_id)
     if user is None:
         raise NotFound("No such user.")
@@ -175,8 +204,10 @@ def update_user(session: Session, user_id: int, *, actor, full_name: str, email:
                 reason="password set by an administrator" if password else "deactivated")
     user.active = active
     user.roles, user.branches = roles, branches
-    if password:
-        user.password_hash = hash_password(password)
+    if password:  # the help desk's fix for "I'm locked out": the new password works at once
+        if is_locked(user):
+            audit.note(session, user, "locked_until", user.locked_until, None)
+        user.password_hash, user.failed_logins, user.locked_until = hash_password(password), 0, None
     session.commit()
     return user
 
