@@ -16,7 +16,7 @@ from portal.authz import CATALOGUE, DEFAULT_ROLES, GRANTED, LEVELS, check_declar
 from portal.models import Branch, Role, RoleGrant, User
 from portal.services import audit
 from portal.services.errors import Conflict, NotFound, ValidationFailed
-from portal.services.locks import locked
+from portal.services.locks import locked, serialised
 from portal.services.passwords import hash_password, password_problems, verify_dummy, verify_password
 from portal.services.sessions import end_all
 
@@ -178,12 +178,17 @@ def create_user(session: Session, *, actor, username: str, full_name: str, passw
 
 def update_user(session: Session, user_id: int, *, actor, full_name: str, email: str, active: bool,
                 role_ids=(), branch_ids=(), password: str | None = None,
-                expected_version: int | None = None) -> User:
+                expected_version: int | None = None, commit: bool = True) -> User:
     """Edit a user; deactivating or setting a password signs them out everywhere, and a password set clears a lock
     failed sign-ins put on the account. The user row is locked and a form opened before another change is refused
     (`expected_version`): two administrators' saves never undo each other (a stale form re-activated a deactivated
-    user), nor collide on the user's roles."""
-    user = locked(session, User, user_id)
+    user), nor collide on the user's roles. Edits run one at a time (`SECURITY_CHANGES`) and must leave an active
+    user with security access (`_keep_a_security_holder`), so two administrators deactivating each other at once
+    cannot lock everyone out: the second save is refused."""
+    serialised(session, SECURITY_CHANGES)
+    # FOR NO KEY UPDATE: the history and the sessions this edit writes refer to the acting user's row, and another
+    # administrator editing that user must not hold it the way FOR UPDATE would (a deadlock)
+    user = locked(session, User, user_id, key_share=True)
     if user is None:
         raise NotFound("No such user.")
     audit.check_version(user, expected_version)
@@ -194,8 +199,10 @@ def update_user(session: Session, user_id: int, *, actor, full_name: str, email:
         raise ValidationFailed({"active": ["You cannot deactivate yourself."]})
     audit.acting(session, actor)
     roles, branches = _roles_and_branches(session, role_ids, branch_ids)
+    keeps_security = active and any(r.grant_map().get("security") for r in roles)
     if user.id == getattr(actor, "id", None) and not any(r.grant_map().get("security") for r in roles):
         raise ValidationFailed({"roles": ["You cannot remove your own access to security."]})
+    _keep_a_security_holder(session, actor, user.id, keeps_security)
     user.full_name, user.email = full_name.strip(), email.strip()
     if user.active != active or password:
         user.session_version += 1
@@ -208,8 +215,36 @@ def update_user(session: Session, user_id: int, *, actor, full_name: str, email:
         if is_locked(user):
             audit.note(session, user, "locked_until", user.locked_until, None)
         user.password_hash, user.failed_logins, user.locked_until = hash_password(password), 0, None
-    session.commit()
+    if commit:
+        session.commit()
     return user
+
+
+SECURITY_CHANGES = "security holders"  # the advisory lock under which who holds security access changes
+
+
+def _security_holders(session: Session, *, only: int | None = None, besides: int | None = None) -> int:
+    """How many active users hold a role that grants security (`only` that user; `besides` that user left out)."""
+    stmt = (select(func.count(User.id.distinct())).select_from(User).join(User.roles).join(Role.grants)
+            .where(User.active.is_(True), RoleGrant.item == "security"))
+    if only is not None:
+        stmt = stmt.where(User.id == only)
+    if besides is not None:
+        stmt = stmt.where(User.id != besides)
+    return session.scalar(stmt)
+
+
+def _keep_a_security_holder(session: Session, actor, user_id: int, keeps_security: bool) -> None:
+    """Refuse an edit of `user_id` (who keeps security access and stays active, or not: `keeps_security`) when the
+    acting user lost their own access since their page was drawn, or when it takes access from the last active user
+    holding it. Read under SECURITY_CHANGES, so the answer holds until the edit commits."""
+    if actor is not None and not _security_holders(session, only=actor.id):
+        raise Conflict("Your own access to security was changed or your account deactivated meanwhile by another "
+                       "administrator: nothing was saved.")
+    if not keeps_security and _security_holders(session, only=user_id) and not _security_holders(session,
+                                                                                                besides=user_id):
+        raise ValidationFailed({"": ["This would leave no active user with access to security (users and roles): "
+                                     "keep at least one, or give another user that access first."]})
 
 
 def save_role(session: Session, role_id: int | None, *, actor, name: str, description: str,
