@@ -5,10 +5,14 @@ Pure: no Flask, no SQLAlchemy.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Iterable
 
-MAX_USERNAME = 80
+from portal.domain import usernames
+from portal.domain.text import identifier_problem
+
+MAX_USERNAME = usernames.MAX_LENGTH
 
 
 @dataclass(frozen=True)
@@ -53,19 +57,25 @@ def access_for(groups: Iterable[str], rules: Iterable[GroupRule]) -> Access:
 
 
 def username_from_claims(claims: dict) -> str:
-    """preferred_username, else the e-mail address, else the subject; at most 80 characters, no controls."""
+    """preferred_username, else the e-mail address, else the subject; at most 80 characters, without the characters
+    that print as nothing or control (`isprintable`), look-alike forms folded to their plain letters (NFKC: a
+    full-width name becomes the name it reads as), so the result passes `identifier_problem`."""
     for key in ("preferred_username", "email", "sub"):
         value = claims.get(key)
         if isinstance(value, str):
-            value = "".join(c for c in value if c.isprintable()).strip()
-            if value:
-                return value[:MAX_USERNAME]
+            value = unicodedata.normalize("NFKC", "".join(c for c in value if c.isprintable())).strip()
+            value = value[:MAX_USERNAME].strip()
+            if value and identifier_problem(value) is None:
+                return value
     raise ValueError("the provider sent no usable name for the user")
 
 
 def candidate_usernames(base: str, limit: int = 50) -> Iterable[str]:
-    """`base`, then `base-2`, `base-3` …, each at most 80 characters (a local account keeps its name)."""
-    yield base[:MAX_USERNAME]
+    """`base`, then `base-2`, `base-3` …, each at most 80 characters (a local account keeps its name). A name the
+    audit history uses for "no user" is skipped (`usernames.is_reserved`): the provider's "system" becomes
+    "system-2", as a clash with a local account does, rather than a person whose changes read as automated."""
+    if not usernames.is_reserved(base[:MAX_USERNAME]):
+        yield base[:MAX_USERNAME]
     for n in range(2, limit + 2):
         suffix = f"-{n}"
         yield base[:MAX_USERNAME - len(suffix)] + suffix

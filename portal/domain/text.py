@@ -8,6 +8,7 @@ formula (OWASP "CSV injection": text starting with = + - @ tab or CR gets a lead
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from decimal import Decimal
 
@@ -26,8 +27,30 @@ INVISIBLE_MESSAGE = ("The number holds a character that prints as nothing (such 
 
 
 def has_invisible_characters(value: str) -> bool:
-    """True when `value` holds a character that prints as nothing (`_INVISIBLE`)."""
-    return bool(_INVISIBLE.search(value))
+    """True when `value` holds a character that prints as nothing (`_INVISIBLE`, or any other of Unicode's format
+    characters, category Cf: tag characters, the Arabic letter mark …)."""
+    return bool(_INVISIBLE.search(value)) or any(unicodedata.category(c) == "Cf" for c in value)
+
+
+IDENTIFIER_INVISIBLE = ("It holds a character that prints as nothing (such as a zero-width space, often pasted from "
+                        "a document or an e-mail): type it again.")
+IDENTIFIER_CONTROL = "It holds a tab, a line break or another control character: type it on one line."
+IDENTIFIER_LOOK_ALIKE = ("It holds a look-alike form of a character (such as a full-width letter or a ligature) "
+                         "that reads as another name: type it with ordinary letters.")
+
+
+def identifier_problem(value: str) -> str | None:
+    """Why `value` cannot name what a person reads and picks from a list (a username, a role name, a branch or a bill
+    code), or None: a character that prints as nothing (as refused in a document's number), any control character
+    (tab and line breaks included: a name is one line), or a form Unicode's NFKC folds to another (a full-width
+    letter, a ligature). Each makes a second name that reads as one already there."""
+    if has_invisible_characters(value):
+        return IDENTIFIER_INVISIBLE
+    if any(unicodedata.category(c) == "Cc" or c in "\u2028\u2029" for c in value):
+        return IDENTIFIER_CONTROL
+    if unicodedata.normalize("NFKC", value) != value:
+        return IDENTIFIER_LOOK_ALIKE
+    return None
 
 
 def has_control_characters(value: str) -> bool:

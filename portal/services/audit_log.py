@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import Integer, Select, and_, cast, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from portal.domain.usernames import is_reserved
 from portal.models import AuditEntry, Contract, DocumentLine, JobOrder, ServiceDeskItem, User
 from portal.services.exports import Column as C, Export, flatten, stream
 from portal.services.paging import Page, paginate
@@ -44,7 +45,7 @@ def _statement(session: Session, f: AuditFilter) -> Select:
     if f.branch_ids is not None:
         stmt = stmt.where(*_branch_limited(f.branch_ids))
     if f.username:
-        if f.username.strip().lower() in ("system", "-"):
+        if is_reserved(f.username):  # "system" or "-": no user; nobody may have those usernames
             stmt = stmt.where(AuditEntry.actor_id.is_(None))
         else:
             stmt = stmt.where(AuditEntry.actor_id.in_(

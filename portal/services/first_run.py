@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal.domain.usernames import username_problem
 from portal.models import AlertTemplate, Branch, Role, User
 from portal.services import audit
 from portal.services.reference_data import seed_reference_data
@@ -53,6 +54,8 @@ def set_up(session: Session, *, branch_code: str, branch_name: str, admin: First
         errors = {}
         if not admin.username.strip() or len(admin.username) > 80:
             errors["username"] = ["Give the administrator a username of at most 80 characters."]
+        elif problem := username_problem(admin.username):  # create_user's rule, checked before anything is written
+            errors["username"] = [problem]
         if problems := password_problems(admin.password):
             errors["password"] = problems
         if errors:

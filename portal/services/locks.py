@@ -12,3 +12,14 @@ def locked(session, model, pk, *, key_share: bool = False):
     (job_gaps), would otherwise wait for, and deadlock with, an assignment being made to it under its
     job's lock."""
     return session.get(model, pk, with_for_update={"of": model, "key_share": key_share}, populate_existing=True)
+
+
+def serialised(session, name: str) -> None:
+    """Wait for, then hold until this transaction ends, the PostgreSQL advisory lock `name`: every transaction
+    that takes it runs its check-and-write after the one before has committed or rolled back (a rule over many
+    rows, such as "someone keeps access to security", that no single row lock can guard)."""
+    from sqlalchemy import text
+
+    from portal.ops.locks import lock_key
+
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(name)})

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from portal.domain.alert_messages import placeholder_errors
 from portal.domain.numbers import parse_number
+from portal.domain.text import identifier_problem
 from portal.models import (AlertTemplate, BillCode, BillCodeGroup, Document, DocumentType, LedgerEntry, POLine,
                            PurchaseOrder, Role, User)
 from portal.services import alerts, audit, coverage
@@ -71,9 +72,13 @@ def _text(errors: dict, name: str, value: str, limit: int, label: str, required:
 
 def save_bill_code(session: Session, item_id: int | None, *, actor, code: str, description: str, active: bool,
                    expected_version: int | None = None) -> BillCode:
-    """Add or change a bill code: a code is required, kept upper case and unique."""
+    """Add or change a bill code: a code is required, kept upper case and unique, and a plain identifier
+    (`identifier_problem`: no invisible, control or look-alike characters)."""
     errors: dict[str, list[str]] = {}
-    code = _text(errors, "code", code, 20, "code").upper()
+    code = _text(errors, "code", code, 20, "code")
+    if code and not errors and (problem := identifier_problem(code)):
+        errors["code"] = [problem]
+    code = code.upper()
     description = _text(errors, "description", description, 200, "description", required=False)
     if errors:
         raise ValidationFailed(errors)

@@ -43,7 +43,10 @@ def verify_dummy(password: str) -> None:
 
 
 def password_problems(password: str) -> list[str]:
-    """Why a new password is refused: shorter than MIN_LENGTH or longer than 256 characters."""
+    """Why a new password is refused: only spaces (the sign-in form takes that for no password, so it could never be
+    used), shorter than MIN_LENGTH or longer than 256 characters. Every form that sets a password asks this."""
+    if password and not password.strip():
+        return ["Enter a password that is more than spaces: the sign-in form would refuse it."]
     problems = []
     if len(password) < MIN_LENGTH:
         problems.append(f"Use at least {MIN_LENGTH} characters.")

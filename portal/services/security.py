@@ -10,11 +10,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from portal.domain import formatting
+from portal.domain.text import identifier_problem
+from portal.domain.usernames import username_problem
 from portal.authz import CATALOGUE, DEFAULT_ROLES, GRANTED, LEVELS, check_declared
 from portal.models import Branch, Role, RoleGrant, User
 from portal.services import audit
 from portal.services.errors import Conflict, NotFound, ValidationFailed
-from portal.services.locks import locked
+from portal.services.locks import locked, serialised
 from portal.services.passwords import hash_password, password_problems, verify_dummy, verify_password
 from portal.services.references import delete_unreferenced
 from portal.services.sessions import end_all
@@ -47,8 +49,10 @@ def authenticate(session: Session, username: str, password: str, policy: LoginPo
             .values(failed_logins=User.failed_logins + 1).returning(User.failed_logins)
         )
         if failures >= policy.max_failures:
-            session.execute(update(User).where(User.id == user.id).values(
-                locked_until=now + timedelta(minutes=policy.lock_minutes), failed_logins=0))
+            until = now + timedelta(minutes=policy.lock_minutes)
+            session.execute(update(User).where(User.id == user.id).values(locked_until=until, failed_logins=0))
+            _lock_entry(session, user.id, "locked", None, f"Locked after {failures} failed sign-ins",
+                        locked_until=[None, audit.to_json(until)])
         session.commit()
         return None
     session.execute(update(User).where(User.id == user.id).values(
@@ -58,13 +62,38 @@ def authenticate(session: Session, username: str, password: str, policy: LoginPo
     return user
 
 
-def _user_errors(username: str, full_name: str, password: str | None) -> dict[str, list[str]]:
-    """A user needs a username (80 characters at most) and a name (200); a new password must pass password_problems."""
+def _lock_entry(session: Session, user_id: int, action: str, actor_id: int | None, summary: str, **changes) -> None:
+    """The user's history entry for a lock set or cleared (its columns are written by UPDATE, past the listener)."""
+    audit.insert_rows(session, [{"actor_id": actor_id, "entity_type": "users", "entity_id": user_id, "action": action,
+                                 "summary": summary, "changes": changes}])
+
+
+def is_locked(user: User, now: datetime | None = None) -> bool:
+    """Whether failed sign-ins lock the account at `now` (default: this instant)."""
+    return user.locked_until is not None and user.locked_until > (now or datetime.now(timezone.utc))
+
+
+def unlock_user(session: Session, user_id: int, *, actor) -> User:
+    """An administrator lets a user locked by failed sign-ins try again at once: the lock and the count of failures
+    are cleared (row locked; recorded in the user's history when a lock was in force)."""
+    user = locked(session, User, user_id, key_share=True)
+    if user is None:
+        raise NotFound("No such user.")
+    if is_locked(user):
+        _lock_entry(session, user.id, "unlocked", getattr(actor, "id", None), f"{user.username} unlocked",
+                    locked_until=[audit.to_json(user.locked_until), None])
+    session.execute(update(User).where(User.id == user.id).values(locked_until=None, failed_logins=0))
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def _user_errors(username: str | None, full_name: str, password: str | None) -> dict[str, list[str]]:
+    """A new user needs a username `username_problem` allows (an existing one keeps theirs: None) and a name (200
+    characters at most); a new password must pass password_problems."""
     errors: dict[str, list[str]] = {}
-    if not username.strip():
-        errors["username"] = ["Enter a username."]
-    elif len(username) > 80:
-        errors["username"] = ["Use at most 80 characters."]
+    if username is not None and (problem := username_problem(username)):
+        errors["username"] = [problem]
     if not full_name.strip():
         errors["full_name"] = ["Enter the person's name."]
     elif len(full_name) > 200:
@@ -153,23 +182,31 @@ def create_user(session: Session, *, actor, username: str, full_name: str, passw
 
 def update_user(session: Session, user_id: int, *, actor, full_name: str, email: str, active: bool,
                 role_ids=(), branch_ids=(), password: str | None = None,
-                expected_version: int | None = None) -> User:
-    """Edit a user; deactivating or setting a password signs them out everywhere. The user row is locked and
-    a form opened before another change is refused (`expected_version`): two administrators' saves never undo
-    each other (a stale form re-activated a deactivated user), nor collide on the user's roles."""
-    user = locked(session, User, user_id)
+                expected_version: int | None = None, commit: bool = True) -> User:
+    """Edit a user; deactivating or setting a password signs them out everywhere, and a password set clears a lock
+    failed sign-ins put on the account. The user row is locked and a form opened before another change is refused
+    (`expected_version`): two administrators' saves never undo each other (a stale form re-activated a deactivated
+    user), nor collide on the user's roles. Edits run one at a time (`SECURITY_CHANGES`) and must leave an active
+    user with security access (`_keep_a_security_holder`), so two administrators deactivating each other at once
+    cannot lock everyone out: the second save is refused."""
+    serialised(session, SECURITY_CHANGES)
+    # FOR NO KEY UPDATE: the history and the sessions this edit writes refer to the acting user's row, and another
+    # administrator editing that user must not hold it the way FOR UPDATE would (a deadlock)
+    user = locked(session, User, user_id, key_share=True)
     if user is None:
         raise NotFound("No such user.")
     audit.check_version(user, expected_version)
-    errors = _user_errors(user.username, full_name, password or None)
+    errors = _user_errors(None, full_name, password or None)
     if errors:
         raise ValidationFailed(errors)
     if actor is not None and user.id == actor.id and not active:
         raise ValidationFailed({"active": ["You cannot deactivate yourself."]})
     audit.acting(session, actor)
     roles, branches = _roles_and_branches(session, role_ids, branch_ids)
+    keeps_security = active and any(r.grant_map().get("security") for r in roles)
     if user.id == getattr(actor, "id", None) and not any(r.grant_map().get("security") for r in roles):
         raise ValidationFailed({"roles": ["You cannot remove your own access to security."]})
+    _keep_a_security_holder(session, actor, user.id, keeps_security)
     user.full_name, user.email = full_name.strip(), email.strip()
     if user.active != active or password:
         user.session_version += 1
@@ -178,10 +215,40 @@ def update_user(session: Session, user_id: int, *, actor, full_name: str, email:
                 reason="password set by an administrator" if password else "deactivated")
     user.active = active
     user.roles, user.branches = roles, branches
-    if password:
-        user.password_hash = hash_password(password)
-    session.commit()
+    if password:  # the help desk's fix for "I'm locked out": the new password works at once
+        if is_locked(user):
+            audit.note(session, user, "locked_until", user.locked_until, None)
+        user.password_hash, user.failed_logins, user.locked_until = hash_password(password), 0, None
+    if commit:
+        session.commit()
     return user
+
+
+SECURITY_CHANGES = "security holders"  # the advisory lock under which who holds security access changes
+
+
+def _security_holders(session: Session, *, only: int | None = None, besides: int | None = None) -> int:
+    """How many active users hold a role that grants security (`only` that user; `besides` that user left out)."""
+    stmt = (select(func.count(User.id.distinct())).select_from(User).join(User.roles).join(Role.grants)
+            .where(User.active.is_(True), RoleGrant.item == "security"))
+    if only is not None:
+        stmt = stmt.where(User.id == only)
+    if besides is not None:
+        stmt = stmt.where(User.id != besides)
+    return session.scalar(stmt)
+
+
+def _keep_a_security_holder(session: Session, actor, user_id: int, keeps_security: bool) -> None:
+    """Refuse an edit of `user_id` (who keeps security access and stays active, or not: `keeps_security`) when the
+    acting user lost their own access since their page was drawn, or when it takes access from the last active user
+    holding it. Read under SECURITY_CHANGES, so the answer holds until the edit commits."""
+    if actor is not None and not _security_holders(session, only=actor.id):
+        raise Conflict("Your own access to security was changed or your account deactivated meanwhile by another "
+                       "administrator: nothing was saved.")
+    if not keeps_security and _security_holders(session, only=user_id) and not _security_holders(session,
+                                                                                                besides=user_id):
+        raise ValidationFailed({"": ["This would leave no active user with access to security (users and roles): "
+                                     "keep at least one, or give another user that access first."]})
 
 
 def save_role(session: Session, role_id: int | None, *, actor, name: str, description: str,
@@ -193,6 +260,8 @@ def save_role(session: Session, role_id: int | None, *, actor, name: str, descri
         errors["name"] = ["Enter a name."]
     elif len(name) > 80:
         errors["name"] = ["Use at most 80 characters."]
+    elif problem := identifier_problem(name.strip()):
+        errors["name"] = [problem]
     clean: dict[str, str] = {}
     for item, level in grants.items():
         if not level:
@@ -264,11 +333,13 @@ def _refuse_if_held(session: Session, role: Role) -> None:
 
 def save_branch(session: Session, branch_id: int | None, *, actor, code: str, name: str,
                 expected_version: int | None = None) -> Branch:
-    """Add or change a branch: a code (upper case, unique) and a name, each within its length; a change from a
-    form opened before another is refused."""
+    """Add or change a branch: a code (upper case, unique, a plain identifier: `identifier_problem`) and a name, each
+    within its length; a change from a form opened before another is refused."""
     errors = {}
     if not code.strip() or len(code) > 20:
         errors["code"] = ["Enter a code of at most 20 characters."]
+    elif problem := identifier_problem(code.strip()):
+        errors["code"] = [problem]
     if not name.strip() or len(name) > 200:
         errors["name"] = ["Enter a name of at most 200 characters."]
     if errors:

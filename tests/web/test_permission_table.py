@@ -81,6 +81,7 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "admin.new_user": ("security", Y),
     "admin.edit_user": ("security", Y),
     "admin.sign_out_user": ("security", Y),
+    "admin.unlock_user": ("security", Y),  # an administrator clears a sign-in lock
     "admin.revoke_user_token": ("security", Y),  # an administrator revokes a user's API token
     "admin.roles": ("security", Y),
     "admin.edit_role": ("security", Y),

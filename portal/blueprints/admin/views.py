@@ -24,7 +24,7 @@ def _choices(form: UserForm) -> None:
 @bp.get("/users")
 @requires("security")
 def users():
-    return render_template("admin/users.html", users=security.all_users(db.session))
+    return render_template("admin/users.html", users=security.all_users(db.session), is_locked=security.is_locked)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -69,7 +69,17 @@ def _user_page(form: UserForm, user):
     """A user's page: the form, where they are signed in and their API tokens."""
     return render_template("admin/user_form.html", form=form, user=user,
                            open_sessions=user_sessions.open_sessions(db.session, user.id),
-                           tokens=api_tokens.list_tokens(db.session, user), now=api_tokens._now())
+                           tokens=api_tokens.list_tokens(db.session, user), now=api_tokens._now(),
+                           locked=security.is_locked(user))
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@requires("security")
+def unlock_user(user_id: int):
+    """Clear the lock failed sign-ins put on the account: the user may sign in at once (recorded in their history)."""
+    user = security.unlock_user(db.session, user_id, actor=current_user)
+    flash(f"{user.username} is unlocked and may sign in again.", "success")
+    return redirect(url_for("admin.edit_user", user_id=user_id))
 
 
 @bp.post("/users/<int:user_id>/tokens/<int:token_id>/revoke")
