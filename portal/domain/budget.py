@@ -257,7 +257,8 @@ def evaluate(lines: list[LineCheck], balances: dict[int, Balance], line_balances
                                             f"{line.po_number}."))
         if not line.covered:
             add(Warning("not_covered", f"Line {n}: bill code {line.bill_code} is on no line of master PO "
-                                       f"{line.po_number}.", policy == "block"))
+                                       f"{line.po_number}, so it draws on the PO's \"not on any line\".",
+                        policy == "block"))
     numbers = {l.po_id: l.po_number for l in lines if l.po_id}
     for po_id, delta in by_po.items():
         before = balances[po_id]

@@ -572,6 +572,11 @@ def reassign(session: Session, user, doc_id: int, line_ids: list[int], po_id: in
     # a line already drawing on the target stays as it is (no ledger pair, no history); none left: nothing to move
     lines = [l for l in lines if not (l.po_id == target.id and l.po_line_id == destination[l.id])] or lines
     if all(l.po_id == target.id and l.po_line_id == destination[l.id] for l in lines):
+        if any(not covered[l.id] for l in lines):  # the line chosen does not hold their codes: they stay off lines
+            codes = ", ".join(sorted({l.bill_code.code for l in lines if not covered[l.id]}))
+            raise refuse("po_line_id", f"Bill code {codes} is on no line of master PO {target.number}: "
+                                       "such lines draw on its \"not on any line\", where they already are. Add the "
+                                       "code to a line's bill code group first, or choose another PO.")
         where = "that line of PO" if target.kind == "multi_line_master" else "PO"
         numbers = ", ".join(str(l.line_no) for l in lines)
         raise refuse("lines", f"{'Line' if len(lines) == 1 else 'Lines'} {numbers} already "

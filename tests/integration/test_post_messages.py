@@ -83,7 +83,7 @@ def test_a_bill_code_on_no_master_line_warns_naming_the_code_and_the_po(world):
     world["EXP"] = exp
     doc = draft(world, "Sales Invoice", [line(world, "10", po=po, code="EXP")])
     result = posting.post(s, world["user"], doc.id)
-    assert result.needs_confirmation and messages(result) == ["Line 1: bill code EXP is on no line of master PO ML2."]
+    assert result.needs_confirmation and messages(result) == ["Line 1: bill code EXP is on no line of master PO ML2, so it draws on the PO's \"not on any line\"."]
     assert s.get(Document, doc.id).status == "draft"
 
 

@@ -116,7 +116,8 @@ def test_a_bill_code_no_master_line_holds_lands_on_the_po_after_the_not_covered_
     asked = posting.reassign(s, world["user"], invoice.id, [invoice.lines[0].id], master.id, a.id, reason="x")
     assert asked.needs_confirmation and not asked.moved
     assert [(w.code, w.message) for w in asked.check.warnings] == [
-        ("not_covered", "Line 1: bill code EXP is on no line of master PO MN1.")]
+        ("not_covered",
+         "Line 1: bill code EXP is on no line of master PO MN1, so it draws on the PO's \"not on any line\".")]
     assert _written(s) == before
     done = posting.reassign(s, world["user"], invoice.id, [invoice.lines[0].id], master.id, a.id, reason="x",
                             confirmed=True)
@@ -124,6 +125,12 @@ def test_a_bill_code_no_master_line_holds_lands_on_the_po_after_the_not_covered_
     assert balance(s, master)[0] == D("10") and (_line_used(s, a), _line_used(s, b)) == (D("0"), D("0"))
     assert s.get(DocumentLine, invoice.lines[0].id).po_line_id is None
     assert integrity.check(s) == []
+    # moved again to a line of the same PO: still no line holds EXP, so it would stay where it is; said so
+    errors = _refused(s, lambda: posting.reassign(s, world["user"], invoice.id, [invoice.lines[0].id], master.id,
+                                                  b.id, reason="x", confirmed=True))
+    assert errors == {"po_line_id": ["Bill code EXP is on no line of master PO MN1: such lines draw on its \"not on "
+                                     "any line\", where they already are. Add the code to a line's bill code group "
+                                     "first, or choose another PO."]}
 
 
 def test_a_line_moved_off_a_master_line_gives_that_line_its_consumption_back(world):

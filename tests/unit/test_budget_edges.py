@@ -76,7 +76,7 @@ def test_warning_texts_name_the_line_and_the_po():
     check = _evaluate([_line("1", eligible=False), _line("1", covered=False, bill_code="OT")], policy="warn")
     assert [(w.code, w.message) for w in check.warnings] == [
         ("not_eligible", "Line 1: PO 4500 is not eligible for this document type."),
-        ("not_covered", "Line 2: bill code OT is on no line of master PO 4500."),
+        ("not_covered", "Line 2: bill code OT is on no line of master PO 4500, so it draws on the PO's \"not on any line\"."),
     ]
 
 
