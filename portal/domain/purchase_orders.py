@@ -176,12 +176,14 @@ def validate(data: POInput, *, known_type_ids: set[int], known_group_ids: set[in
 
 
 def line_errors(lines: tuple[LineInput, ...] | list[LineInput], known_group_ids: set[int]) -> list[str]:
-    """Each master line: a budget > 0, a known bill code group used once, a secondary PO number, a
-    description of at most 200 characters."""
+    """Each master line: a budget > 0, a known bill code group used once, a secondary PO number of its own
+    (seed 003: each line is tracked against a separate, secondary purchase order; compared without case or
+    surrounding spaces), a description of at most 200 characters."""
     if not lines:
         return ["Add at least one line: a master PO's amount is the sum of its lines."]
     messages = []
     seen: set[int] = set()
+    numbers: dict[str, int] = {}
     for n, line in enumerate(lines, start=1):
         for m in money_errors(line.budget, "budget"):
             messages.append(f"Line {n}: {m}")
@@ -195,6 +197,9 @@ def line_errors(lines: tuple[LineInput, ...] | list[LineInput], known_group_ids:
             messages.append(f"Line {n}: enter the secondary PO number.")
         elif len(line.secondary_po_number.strip()) > 50:
             messages.append(f"Line {n}: the secondary PO number may have at most 50 characters.")
+        elif (first := numbers.setdefault(line.secondary_po_number.strip().upper(), n)) != n:
+            messages.append(f"Line {n}: secondary PO number {line.secondary_po_number.strip()} is already line "
+                            f"{first}'s: each line is its own secondary PO.")
         if len(line.description.strip()) > 200:
             messages.append(f"Line {n}: the description may have at most 200 characters.")
     return messages

@@ -89,6 +89,12 @@ def test_master_lines_need_budget_group_once_and_secondary_number():
     assert "at least one line" in _errors(_po(kind="multi_line_master", lines=()))["lines"][0]
 
 
+def test_two_master_lines_may_not_share_a_secondary_po_number():
+    lines = (LineInput(D("10"), 1, "X-1"), LineInput(D("10"), 2, " x-1 "), LineInput(D("10"), 3, "X-2"))
+    assert _errors(_po(kind="multi_line_master", lines=lines), groups={1, 2, 3})["lines"] == [
+        "Line 2: secondary PO number x-1 is already line 1's: each line is its own secondary PO."]
+
+
 def test_no_bill_code_in_two_lines():
     assert rules.bill_code_clashes([(1, {"ORD", "OT"}), (2, {"EXP"})]) == []
     assert rules.bill_code_clashes([(1, {"ORD", "OT"}), (2, {"OT", "EXP"})]) == ["Bill code OT would be in lines 1 and 2."]
