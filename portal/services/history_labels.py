@@ -48,17 +48,17 @@ ENTITIES = {
     "document_types": "document type", "alert_templates": "alert template", "po_eligible_types": "eligible document type",
     "role_grants": "role grant",
 }
-# *_id columns and how their record is named
+# *_id columns and how their record is named (after its label: "PO" then "4500", not "PO PO 4500")
 NAMED = {
-    "debtor_id": (Debtor, lambda d: str(d)), "po_id": (PurchaseOrder, lambda p: f"PO {p.number}"),
+    "debtor_id": (Debtor, lambda d: str(d)), "po_id": (PurchaseOrder, lambda p: p.number),
     "group_id": (POGroup, lambda g: g.description), "alert_template_id": (AlertTemplate, lambda t: t.name),
     "document_type_id": (DocumentType, lambda t: t.name), "branch_id": (Branch, lambda b: b.code),
     "job_id": (JobOrder, lambda j: f"{j.number} {j.title}"), "bill_code_id": (BillCode, lambda c: c.code),
     "bill_code_group_id": (BillCodeGroup, lambda g: g.name), "consultant_id": (User, lambda u: u.username),
     "posted_by_id": (User, lambda u: u.username), "owner_id": (User, lambda u: u.username),
-    "supplier_id": (Supplier, lambda s: s.name), "supplier_po_id": (SupplierPO, lambda p: f"Supplier PO {p.number}"),
+    "supplier_id": (Supplier, lambda s: s.name), "supplier_po_id": (SupplierPO, lambda p: p.number),
     "equipment_type_id": (EquipmentType, lambda t: t.name), "catalog_id": (EquipmentCatalog, lambda c: c.name),
-    "catalog_charge_id": (CatalogCharge, lambda c: c.name), "customer_po_id": (PurchaseOrder, lambda p: f"PO {p.number}"),
+    "catalog_charge_id": (CatalogCharge, lambda c: c.name), "customer_po_id": (PurchaseOrder, lambda p: p.number),
     "item_id": (ServiceDeskItem, lambda i: i.number), "contract_id": (Contract, lambda c: c.number),
     "document_id": (Document, lambda d: d.number), "source_document_id": (Document, lambda d: d.number),
     "repair_order_id": (Document, lambda d: d.number), "service_invoice_id": (Document, lambda d: d.number),

@@ -40,7 +40,7 @@ def test_equipment_and_service_desk_history_name_their_records(db_session, login
         "equipment_type_id": str(eq["type"].id), "quantity": "2", "purchase_price": "110.1234"}).status_code == 302
     html = browser.get(f"/equipment/supplier-pos/{spo.id}").get_data(as_text=True)
     assert "Equipment type" in html and eq["type"].name in html.split("History", 1)[-1]
-    assert f"Supplier PO {spo.number}" in html.split("History", 1)[-1]
+    assert f"Supplier PO</dt><dd>{spo.number}</dd>" in html.split("History", 1)[-1]
     assert " id " not in html.split("History", 1)[-1].replace("<", " ").lower()
     debtor = factories.debtor(db_session)
     po = factories.po(db_session, debtor, "CUST-1")
@@ -53,5 +53,5 @@ def test_equipment_and_service_desk_history_name_their_records(db_session, login
         "catalog_id": str(eq["catalog"].id), "quantity": "1", "fulfilment": "order", "unit_id": "",
         "supplier_po_id": ""}).status_code == 302
     history = browser.get(f"/service-desk/{item.id}").get_data(as_text=True).split("History", 1)[-1]
-    assert "PO CUST-1" in history and eq["catalog"].name in history and item.number in history
+    assert "Customer PO</dt><dd>CUST-1</dd>" in history and eq["catalog"].name in history and item.number in history
     assert " id " not in history.replace("<", " ").lower()
