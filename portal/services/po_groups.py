@@ -45,7 +45,7 @@ def left_behind(session: Session, group_id: int | None, debtor_id: int | None) -
     instead = f"choose a group of debtor {debtor.code}" if debtor else "choose the debtor, then one of its groups"
     if group is None:
         return f"The PO group chosen no longer exists; {instead}."
-    return f"Group {group.description} belongs to debtor {group.debtor.code}; {instead}."
+    return f"Group {group.description} was cleared: it belongs to debtor {group.debtor.code}; {instead}."
 
 
 def can_modify(user, group: POGroup) -> bool:

@@ -109,7 +109,7 @@ def test_another_debtor_chosen_drops_the_group_chosen_and_says_why(db_session, l
              "debtor_changed": "1"}
     html = browser.post("/purchase-orders/new", typed).get_data(as_text=True)
     choices = html[html.index('id="po-debtor-choices"'):html.index('id="po-types"')]
-    assert "Group Acme plant belongs to debtor ACME; choose a group of debtor GLOBEX." in choices
+    assert "Group Acme plant was cleared: it belongs to debtor ACME; choose a group of debtor GLOBEX." in choices
     assert 'id="group_id-err"' in choices and "Globex depot" in choices
     assert "Acme plant</option>" not in choices
     # the debtor's own group stays chosen, without a word; no group chosen: nothing to say
@@ -119,7 +119,7 @@ def test_another_debtor_chosen_drops_the_group_chosen_and_says_why(db_session, l
     assert "belongs to debtor" not in none and "field-error" not in none
     # the debtor cleared: the group cannot stay either
     cleared = browser.post("/purchase-orders/new", {**typed, "debtor_id": ""}).get_data(as_text=True)
-    assert "Group Acme plant belongs to debtor ACME; choose the debtor, then one of its groups." in cleared
+    assert "Group Acme plant was cleared: it belongs to debtor ACME; choose the debtor, then one of its groups." in cleared
 
 
 def test_master_lines_typed_before_the_debtor_keep_their_bill_code_groups(db_session, login_as):
