@@ -24,3 +24,17 @@ def test_a_role_and_a_branch_show_their_history(db_session, login_as):
     history = admin.get(f"/admin/branches/{branch.id}/edit").get_data(as_text=True).split("<h2>History</h2>")[1]
     assert "East side" in history and 'class="stamps"' in history
     assert "<h2>History</h2>" not in admin.get("/admin/roles/new").get_data(as_text=True)
+
+
+def test_a_users_page_shows_their_history(db_session, login_as):
+    admin, _ = login_as("Administrator")
+    someone = factories.user(db_session, "sam", role_name="Billing Clerk")
+    page = admin.get(f"/admin/users/{someone.id}/edit").get_data(as_text=True)
+    assert "<h2>History</h2>" in page and 'class="stamps"' in page
+    assert "<h2>History</h2>" not in admin.get("/admin/users/new").get_data(as_text=True)
+    from portal.services import security
+
+    security.update_user(db_session, someone.id, actor=None, full_name="Sam Renamed", email="", active=True,
+                         role_ids=[r.id for r in someone.roles])
+    history = admin.get(f"/admin/users/{someone.id}/edit").get_data(as_text=True).split("<h2>History</h2>")[1]
+    assert "Sam Renamed" in history

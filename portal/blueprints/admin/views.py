@@ -70,7 +70,7 @@ def _user_page(form: UserForm, user):
     return render_template("admin/user_form.html", form=form, user=user,
                            open_sessions=user_sessions.open_sessions(db.session, user.id),
                            tokens=api_tokens.list_tokens(db.session, user), now=api_tokens._now(),
-                           locked=security.is_locked(user))
+                           locked=security.is_locked(user), history=audit.history_of(db.session, "users", user.id))
 
 
 @bp.post("/users/<int:user_id>/unlock")
