@@ -275,16 +275,21 @@ def save_role(session: Session, role_id: int | None, *, actor, name: str, descri
     if errors:
         raise ValidationFailed(errors)
     audit.acting(session, actor)
+    takes_security = False
     if role_id is None:
         role = Role(name=name.strip(), description=description.strip())
         session.add(role)
     else:
+        if "security" not in clean:
+            # who holds security may change: one such change at a time, as user edits (update_user)
+            serialised(session, SECURITY_CHANGES)
         role = locked(session, Role, role_id)
         if role is None:
             raise NotFound("No such role.")
         audit.check_version(role, expected_version)
         if "security" not in clean and _loses_security(actor, role):
             raise ValidationFailed({"grants": ["You cannot remove your own access to security."]})
+        takes_security = "security" not in clean and "security" in role.grant_map()
         role.name, role.description = name.strip(), description.strip()
     current = {g.item: g for g in role.grants}
     for item, grant in current.items():
@@ -299,11 +304,28 @@ def save_role(session: Session, role_id: int | None, *, actor, name: str, descri
         if item not in current:
             role.grants.append(RoleGrant(item=item, level=level))
     try:
+        if takes_security:
+            _still_held_after(session, actor)
         session.commit()
     except IntegrityError:
         session.rollback()
         raise ValidationFailed({"name": ["A role with that name exists."]})
     return role
+
+
+def _still_held_after(session: Session, actor) -> None:
+    """Refuse a role edit that takes security from the role when, counted with the edit made (flushed) and under
+    SECURITY_CHANGES, the acting user or every active user is left without it: two administrators each taking it
+    from another of the roles they both hold, at the same moment, left nobody to administer the portal."""
+    session.flush()
+    if actor is not None and not _security_holders(session, only=actor.id):
+        session.rollback()
+        raise Conflict("Your own access to security was changed meanwhile by another administrator (your other "
+                       "role that grants it lost it): nothing was saved.")
+    if not _security_holders(session):
+        session.rollback()
+        raise ValidationFailed({"grants": ["This would leave no active user with access to security (users and "
+                                           "roles): give another user that access first."]})
 
 
 def _loses_security(actor, role: Role) -> bool:

@@ -114,3 +114,65 @@ def test_two_administrators_editing_each_other_at_once_do_not_deadlock(app, db_s
     assert outcome["x"] == "saved", outcome
     assert outcome["y"].startswith("refused: Your own access"), outcome
     assert _active(db_session) == {"secx": True, "secy": False}
+
+
+def _take_security_from(session: Session, actor_id: int, role_name: str, *, commit: bool = True) -> str:
+    """`actor_id` saves `role_name`'s form unchanged but for its security grant removed; what happened, as text."""
+    from portal.models import Role
+
+    actor = session.get(User, actor_id)
+    role = session.scalars(select(Role).where(Role.name == role_name)).one()
+    grants = {item: level for item, level in role.grant_map().items() if item != "security"}
+    if not commit:  # the same edit, its transaction left open (the race commits it later)
+        session.commit = session.flush
+    try:
+        security.save_role(session, role.id, actor=actor, name=role.name, description=role.description,
+                           grants=grants)
+    except ServiceError as refused:
+        session.rollback()
+        return f"refused: {refused}"
+    finally:
+        session.__dict__.pop("commit", None)
+    return "saved"
+
+
+def _holders(db_session) -> list[str]:
+    db_session.expire_all()
+    return sorted(u.username for u in db_session.scalars(select(User).where(User.active.is_(True)))
+                  if any(r.grant_map().get("security") for r in u.roles))
+
+
+def test_two_administrators_taking_security_from_each_others_role_at_once_leave_it_held(app, db_session):
+    """X and Y both hold two roles that grant security. X takes it from one while Y takes it from the other: each
+    keeps it through the role left, as read when their edit began. Before, both saves went through (each locked
+    only its own role) and nobody was left with access to security; now the second waits, then is refused."""
+    from portal.models import Role
+
+    spare = security.save_role(db_session, None, actor=None, name="Security keeper", description="",
+                               grants={"security": "granted"})
+    x, y = _two_administrators(db_session)
+    keeper = db_session.get(Role, spare.id)
+    for user in [db_session.get(User, x), db_session.get(User, y)]:
+        user.roles.append(keeper)
+    db_session.commit()
+    second = _race(app, lambda s: _take_security_from(s, x, "Administrator", commit=False),
+                   lambda s: _take_security_from(s, y, "Security keeper"))
+    assert second.startswith("refused: Your own access to security was changed meanwhile"), second
+    assert _holders(db_session) == ["secx", "secy"]  # through the keeper role, which kept its grant
+
+
+def test_taking_security_from_the_only_role_holding_it_is_refused_without_an_acting_user(db_session):
+    """Run as no user (a command), the edit that leaves no active user with security access is refused."""
+    from portal.models import Role
+
+    factories.user(db_session, "secx")
+    admin = db_session.scalars(select(Role).where(Role.name == "Administrator")).one()
+    grants = {item: level for item, level in admin.grant_map().items() if item != "security"}
+    try:
+        security.save_role(db_session, admin.id, actor=None, name=admin.name, description=admin.description,
+                           grants=grants)
+        message = None
+    except ServiceError as refused:
+        message = str(refused)
+    assert message and "no active user with access to security" in message
+    assert _holders(db_session) == ["secx"]
