@@ -68,7 +68,7 @@ def window_edge(session: Session, key: tuple, edge: Select, *, row: bool = False
 
 
 def paginate(session: Session, stmt: Select, page: int, per_page: int, *, scalars: bool = True,
-             count_ahead: int = COUNT_AHEAD, key=None, window: Select | None = None) -> Page:
+             count_ahead: int = COUNT_AHEAD, key=None, window: Select | None = None, kept: bool = False) -> Page:
     """Run `stmt` for one page; `page` is clamped to 1.. so a wild page number is never an error.
     Rows are counted only up to `count_ahead` pages past this one.
 
@@ -80,14 +80,61 @@ def paginate(session: Session, stmt: Select, page: int, per_page: int, *, scalar
     an index that gives that order (a job search among the first jobs by number, walking its index). A page it
     fills is `stmt`'s page: every row past the stretch sorts after every row in it. One it leaves short
     (a rare word) is read from `stmt` as before. A search matching many rows ("j", "weld") then stops
-    after a page of them instead of sorting them all (25 ms of SQL to 0.4 ms for "j" over 50,000 jobs)."""
+    after a page of them instead of sorting them all (25 ms of SQL to 0.4 ms for "j" over 50,000 jobs).
+
+    `kept`: the caller builds `stmt` and `window` once per worker for the same inputs (purchase_orders.po_query
+    is kept by functools.lru_cache), so the page's statements made from them are kept too (see _statements)."""
     page = max(1, min(page, 1_000_000))
+    built = _statements(stmt, window, page, per_page, count_ahead, key, kept)
+    cap = (page + count_ahead) * per_page
+    if built.windowed is not None:
+        rows = session.execute(built.windowed).all()
+        if len(rows) == per_page:
+            return _page(rows, page, per_page, cap, scalars)
+    rows = session.execute(built.paged).all()
+    if not rows and page > 1:
+        counted = session.scalar(built.count) or 0
+        return Page(items=[], total=min(counted, cap), page=page, per_page=per_page, more=counted > cap)
+    return _page(rows, page, per_page, cap, scalars)
+
+
+@dataclass(frozen=True)
+class _Built:
+    count: Select  # the rows counted up to the cap
+    paged: Select  # the page, each row carrying the count
+    windowed: Select | None  # the page from the window, each row carrying the count, or None
+
+
+STATEMENTS_KEPT = 512  # per worker: the page statements of the lists whose statements are built once
+_kept: dict[tuple, tuple[Select, Select | None, _Built]] = {}
+
+
+def _statements(stmt: Select, window: Select | None, page: int, per_page: int, count_ahead: int, key,
+                kept: bool) -> _Built:
+    """The page's statements, made from `stmt` (and `window`). With `kept` they are kept per worker under the
+    very objects they were made from: made again, with their cache keys (a fifth of the start page's calls),
+    only for a list, page or window not seen lately. The key holds the objects' ids, and the entry the objects
+    themselves, so no id is reused while its entry is kept."""
+    if not kept:
+        return _build(stmt, window, page, per_page, count_ahead, key)
+    ident = (id(stmt), id(window), page, per_page, count_ahead, id(key))
+    entry = _kept.get(ident)
+    if entry is None or entry[0] is not stmt or entry[1] is not window:
+        if len(_kept) >= STATEMENTS_KEPT:
+            _kept.clear()
+        entry = _kept[ident] = (stmt, window, _build(stmt, window, page, per_page, count_ahead, key))
+    return entry[2]
+
+
+def _build(stmt: Select, window: Select | None, page: int, per_page: int, count_ahead: int, key) -> _Built:
+    """The statements of one page of `stmt` (see paginate)."""
     cap = (page + count_ahead) * per_page
     # counted without the list's order: any cap+1 rows count the same, and a search whose matches come
     # from several indexes then stops at the cap instead of sorting them all first ("weld": 5,000 jobs,
     # 15-21 ms to 6 ms); an index that pages the list still stops the count as early
     count = select(func.count()).select_from(stmt.order_by(None).limit(constant.number(cap + 1)).subquery())
     offset = constant.number((page - 1) * per_page)
+    windowed = None
     if window is not None:
         # counted in the window too, in its order (its stretch of the index walked): past the cap there, the
         # list is past it as well (a dense prefix such as "j9" spent 20 ms counting its matches through the
@@ -95,10 +142,7 @@ def paginate(session: Session, stmt: Select, page: int, per_page: int, *, scalar
         in_window = select(func.count()).select_from(window.limit(constant.number(cap + 1)).subquery())
         counted = case((in_window.scalar_subquery() > constant.number(cap), constant.number(cap + 1)),
                        else_=count.scalar_subquery())
-        rows = session.execute(window.limit(constant.number(per_page)).offset(offset)
-                               .add_columns(counted.label("listed_total"))).all()
-        if len(rows) == per_page:
-            return _page(rows, page, per_page, cap, scalars)
+        windowed = window.limit(constant.number(per_page)).offset(offset).add_columns(counted.label("listed_total"))
     paged = stmt.limit(constant.number(per_page)).offset(offset)
     if key is not None:
         # the list's own order and loader options (Select has no public getter for either)
@@ -107,11 +151,8 @@ def paginate(session: Session, stmt: Select, page: int, per_page: int, *, scalar
     # the page size, offset and cap are written into the statement (portal/services/statement_constants.py);
     # the count rides on the page's own statement (run once, as an uncorrelated subquery): one round
     # trip for the list; only a page past the last row asks for it on its own
-    rows = session.execute(paged.add_columns(count.correlate(None).scalar_subquery().label("listed_total"))).all()
-    if not rows and page > 1:
-        counted = session.scalar(count) or 0
-        return Page(items=[], total=min(counted, cap), page=page, per_page=per_page, more=counted > cap)
-    return _page(rows, page, per_page, cap, scalars)
+    return _Built(count=count, windowed=windowed,
+                  paged=paged.add_columns(count.correlate(None).scalar_subquery().label("listed_total")))
 
 
 def _page(rows, page: int, per_page: int, cap: int, scalars: bool) -> Page:

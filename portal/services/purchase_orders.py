@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -77,7 +78,7 @@ def list_purchase_orders(session: Session, flt: POFilter, *, today: date, page: 
     (as a job search does: job_orders.list_jobs): "s", the first key of a debtor's PO numbers, then stops
     after a page of matches instead of sorting every PO it matches."""
     listed = paginate(session, po_query(flt, today=today), page, per_page,
-                      window=_search_window(session, flt, today, page))
+                      window=_search_window(session, flt, today, page), kept=True)
     masters = [po for po in listed.items if po.is_master]
     if masters:
         lines: dict[int, list[POLine]] = {po.id: [] for po in masters}
@@ -102,11 +103,17 @@ def _search_window(session: Session, flt: POFilter, today: date, page: int):
         return None
     depth = SEARCH_WINDOW * page
     current = not flt.include_expired and flt.sort == "expiration"  # by number: counted on the index alone
-    edge = _edge(session, flt.sort, column, current, today, depth)
+    return _window_to(flt, today, _edge(session, flt.sort, column, current, today, depth))
+
+
+@lru_cache(maxsize=256)
+def _window_to(flt: POFilter, today: date, edge):
+    """Every PO of the search up to `edge` in the list's order (ties with it too): the list's first stretch (all of
+    them when `edge` is None: fewer POs than the window's depth). Built once per worker for the same inputs."""
     window = po_query(flt, today=today, walk=True)
-    # every PO up to the one `depth` places in (ties with it too): the list's first stretch
-    if edge is None:  # fewer POs than that: the window is all of them
+    if edge is None:
         return window
+    column = {"expiration": PurchaseOrder.expiration, "number": PurchaseOrder.number_key}[flt.sort]
     return window.where(column <= (constant.day(edge) if flt.sort == "expiration" else constant.word(edge)))
 
 
@@ -126,13 +133,19 @@ def _runs_out_window(session: Session, flt: POFilter, today: date, depth: int):
     no forecast date and expires later). Either edge may be a little out of date (window_edge): the window
     is then a little longer or shorter, never out of order."""
     current = not flt.include_expired
-    window = po_query(flt, today=today, walk=True)
+    edges = _runs_out_edges(current, today, depth)
+    runs_out = window_edge(session, ("pos", "runs_out", current and today, depth), edges[0])
+    if runs_out is not None:
+        return _runs_out_to(flt, today, runs_out, None)
+    # the rest by (expiry, id), the list's order among them: a day many POs expire on is cut where it should be
+    expiry = window_edge(session, ("pos", "expiration id", current and today, depth), edges[1], row=True)
+    return _runs_out_to(flt, today, None, None if expiry is None else tuple(expiry))
 
-    def forecast(condition):
-        # the forecasts' PO ids as one array (their index), then those POs by id (as runs_out_within does)
-        ids = select(func.array_agg(POForecast.po_id)).where(condition).correlate(None)
-        return PurchaseOrder.id == any_(cast(ids.scalar_subquery(), ARRAY(Integer)))
 
+@lru_cache(maxsize=64)
+def _runs_out_edges(current: bool, today: date, depth: int):
+    """The statements reading the edges of the list by "runs out first" (see _runs_out_window): the forecast
+    date `depth` places in, and the (expiry, id) `depth` places in. Built once per worker for the same inputs."""
     dated = (select(POForecast.runs_out_on).where(POForecast.runs_out_on.is_not(None))
              .order_by(POForecast.runs_out_on).offset(constant.number(depth - 1)).limit(1))
     later = select(PurchaseOrder.expiration, PurchaseOrder.id).order_by(PurchaseOrder.expiration, PurchaseOrder.id)
@@ -140,23 +153,37 @@ def _runs_out_window(session: Session, flt: POFilter, today: date, depth: int):
         dated = dated.join(PurchaseOrder, PurchaseOrder.id == POForecast.po_id).where(
             PurchaseOrder.expiration >= constant.day(today))
         later = later.where(PurchaseOrder.expiration >= constant.day(today))
-    runs_out = window_edge(session, ("pos", "runs_out", current and today, depth), dated)
+    return dated, later.offset(constant.number(depth - 1)).limit(1)
+
+
+@lru_cache(maxsize=256)
+def _runs_out_to(flt: POFilter, today: date, runs_out: date | None, expiry: tuple | None):
+    """The window of the list by "runs out first" up to a forecast date `runs_out`, else every PO with a forecast
+    date and those up to (expiry, id) `expiry`, else (neither: fewer POs than the window's depth) all of them.
+    Built once per worker for the same inputs."""
+    window = po_query(flt, today=today, walk=True)
+
+    def forecast(condition):
+        # the forecasts' PO ids as one array (their index), then those POs by id (as runs_out_within does)
+        ids = select(func.array_agg(POForecast.po_id)).where(condition).correlate(None)
+        return PurchaseOrder.id == any_(cast(ids.scalar_subquery(), ARRAY(Integer)))
+
     if runs_out is not None:
         return window.where(forecast(POForecast.runs_out_on <= constant.day(runs_out)))
-    # the rest by (expiry, id), the list's order among them: a day many POs expire on is cut where it should be
-    expiry = window_edge(session, ("pos", "expiration id", current and today, depth),
-                         later.offset(constant.number(depth - 1)).limit(1), row=True)
-    if expiry is None:  # fewer POs than that: the window is all of them
+    if expiry is None:
         return window
     return window.where(or_(forecast(POForecast.runs_out_on.is_not(None)), tuple_(
         PurchaseOrder.expiration, PurchaseOrder.id) <= tuple_(constant.day(expiry[0]), constant.key(expiry[1]))))
 
 
+@lru_cache(maxsize=256)
 def po_query(flt: POFilter, *, today: date, walk: bool = False):
     """The POs a filter selects, with their balance rows, in the filter's order (page and export); a
     list row shows no eligible document types, so they are not read, nor lines (an export row has no
     use for them; a page reads the master POs' lines itself: their figures say what no line holds).
-    `walk`: a search still sorted by the order's index (for a search window, see _search_window)."""
+    `walk`: a search still sorted by the order's index (for a search window, see _search_window).
+    Built once per worker for the same filter and day (a statement is never changed, only copied): building
+    it and its cache key was a fifth of the start page's Python calls."""
     stmt = (select(PurchaseOrder)
             .outerjoin(PurchaseOrder.balance).options(contains_eager(PurchaseOrder.balance))
             .outerjoin(PurchaseOrder.forecast).options(contains_eager(PurchaseOrder.forecast))
