@@ -52,3 +52,23 @@ def test_a_kept_search_window_follows_its_edge(db_session, monkeypatch):
     assert _numbers(db_session, search, page=3, per_page=1) == (["W3"], 3)
     monkeypatch.setattr(paging, "_edges", {})  # the edges read again: the same answers
     assert _numbers(db_session, search, page=2, per_page=1) == (["W2"], 3)
+
+
+def test_kept_job_statements_are_kept_per_branch_limit(db_session, monkeypatch):
+    """The same filter, day and page for a user of every branch, then for one limited to a branch, then for the
+    first again: each is listed their own jobs (a statement kept for one limit is never another's)."""
+    from portal.services import job_orders
+
+    monkeypatch.setattr(paging, "_kept", {})
+    debtor = factories.debtor(db_session, "KEPTJ")
+    north, south = factories.branch(db_session, "KPN"), factories.branch(db_session, "KPS")
+    factories.job(db_session, debtor, north, title="Kept welder")
+    factories.job(db_session, debtor, south, title="Kept packer")
+    everyone = factories.user(db_session, role_name="Consultant")
+    southern = factories.user(db_session, role_name="Consultant", branches=[south])
+    northern = factories.user(db_session, role_name="Consultant", branches=[north])
+    for flt in (job_orders.JobFilter(debtor_id=debtor.id), job_orders.JobFilter(debtor_id=debtor.id, q="kept")):
+        for user, titles in [(everyone, {"Kept welder", "Kept packer"}), (southern, {"Kept packer"}),
+                             (northern, {"Kept welder"}), (everyone, {"Kept welder", "Kept packer"})]:
+            listed = job_orders.list_jobs(db_session, user, flt, today=TODAY)
+            assert {j.title for j in listed.items} == titles and listed.total == len(titles)
