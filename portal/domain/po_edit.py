@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from portal.domain import formatting
-from portal.domain.assignment import Assignment, Delete, Operation, SetEnd, enforcement_refusal
+from portal.domain.assignment import (END_EXPIRY, END_MANUAL, END_MOVE, END_NEXT, Assignment, Delete, Operation,
+                                     SetEnd, enforcement_refusal)
 
 ONE_DAY = timedelta(days=1)
 
@@ -74,15 +75,20 @@ def follow_extension(before: POState, after: POState, assignments: list[Assignme
     One stored as ended on the PO's old expiration was ended by that expiry, not by a clearing (a row is cleared
     only while current, so a clearing ends it the day before a day it still held): assigning the job after
     the PO expired closes it there to make room for the next row (`next_starts`: that row's start, by
-    assignment id). It now ends on the new expiration, or the day before that next row when it comes first.
-    A row with no next one keeps its end (a clearing later than the old expiration, clipped to it)."""
+    assignment id). It now ends on the new expiration, or the day before that next row when it comes first
+    (ended by that next assignment, not by hand: its reason reads "Next assignment"). A row with no next one
+    keeps its end (a clearing later than the old expiration, clipped to it), as does one known to have been
+    ended by a clearing or the job's move."""
     if after.expiration <= before.expiration:
         return []
     out = []
     for a in assignments:
         following = next_starts.get(a.id) if a.id is not None else None
+        if a.end_cause in (END_MANUAL, END_MOVE):
+            continue
         if a.manual_end == before.expiration and following is not None and following > a.manual_end + ONE_DAY:
-            out.append(SetEnd(a.id, min(after.expiration, following - ONE_DAY)))
+            end = min(after.expiration, following - ONE_DAY)
+            out.append(SetEnd(a.id, end, END_NEXT if end == following - ONE_DAY else END_EXPIRY))
     return out
 
 
@@ -158,7 +164,7 @@ def plan_po_edit(before: POState, after: POState, assignments: list[Assignment],
             if a.start > after.expiration:
                 ops.append(Delete(a.id))
             elif a.manual_end is not None and a.manual_end > after.expiration:
-                ops.append(SetEnd(a.id, after.expiration))
+                ops.append(SetEnd(a.id, after.expiration, END_EXPIRY))
     # Step 4: adding (or changing) a group does not move existing manual assignments
     if after.group_id is not None and after.group_id != before.group_id and assignments and not confirmed:
         confirmations.append("Manual assignments to this PO exist and will not be updated to the group "

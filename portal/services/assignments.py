@@ -29,7 +29,7 @@ def _write_timeline_change(session: Session, job: JobOrder, result: assignment_r
         if isinstance(op, assignment_rules.Delete):
             session.delete(by_id[op.assignment_id])
         elif isinstance(op, assignment_rules.SetEnd):
-            by_id[op.assignment_id].manual_end = op.manual_end
+            by_id[op.assignment_id].manual_end, by_id[op.assignment_id].end_cause = op.manual_end, op.cause
     session.flush()
     for op in result.operations:
         if isinstance(op, assignment_rules.Insert):
@@ -171,7 +171,7 @@ def end_for_move(session: Session, job: JobOrder, old_debtor_id: int, day: date)
         if row.start_date >= day:
             session.delete(row)
         elif row.manual_end is None or row.manual_end >= day:
-            row.manual_end = day - assignment_rules.ONE_DAY
+            row.manual_end, row.end_cause = day - assignment_rules.ONE_DAY, assignment_rules.END_MOVE
     session.flush()
 
 
@@ -558,7 +558,7 @@ def apply_po_edit_steps(session: Session, po: PurchaseOrder, before, after, acto
             session.delete(by_id[op.assignment_id])
         elif isinstance(op, assignment_rules.SetEnd):
             ended.append((by_id[op.assignment_id], op.manual_end))
-            by_id[op.assignment_id].manual_end = op.manual_end
+            by_id[op.assignment_id].manual_end, by_id[op.assignment_id].end_cause = op.manual_end, op.cause
     said = list(plan.notices)
     jobs = {j.id: j for j in session.scalars(select(JobOrder).where(
         JobOrder.id.in_({r.job_id for r in removed} | {r.job_id for r, _ in ended})).options(

@@ -39,7 +39,7 @@ def test_step_3_for_an_enforcing_debtor_removes_an_assignment_whose_job_has_ende
     rows = [a(1, 10, D(2026, 10, 1)), a(2, 11, D(2026, 1, 1), D(2026, 8, 31))]
     jobs = {10: JobSpan(D(2026, 1, 1), D(2026, 9, 30)), 11: JobSpan(D(2026, 1, 1))}
     ok = plan(YEAR, JUNE, rows, jobs=jobs, enforcing_debtor="ACME")
-    assert ok.errors == {} and ok.operations == [Delete(1), SetEnd(2, D(2026, 6, 30))]
+    assert ok.errors == {} and ok.operations == [Delete(1), SetEnd(2, D(2026, 6, 30), "expiry")]
     later = plan(YEAR, JUNE, rows, jobs={10: JobSpan(D(2026, 11, 1)), 11: JobSpan(D(2026, 1, 1))},
                  enforcing_debtor="ACME")
     assert later.errors  # the job starts after the assignment does: still active on its days
