@@ -13,6 +13,12 @@ from portal.domain.formatting import plural, verb
 
 ONE_DAY = timedelta(days=1)
 
+# What ended a row (stored beside its end, `job_po_assignments.end_cause`): a manual clearing, its PO's expiry
+# (the job assigned again after it, or a shortened PO), the job's next assignment (a PO's extension moved the end
+# up to the day before it) or the job's move to another debtor. None: a row ended before the cause was kept.
+END_MANUAL, END_EXPIRY, END_NEXT, END_MOVE = "manual", "expiry", "next", "move"
+END_CAUSES = (END_MANUAL, END_EXPIRY, END_NEXT, END_MOVE)
+
 
 class AssignmentError(Exception):
     """A rule refuses the change; the message says what to do instead."""
@@ -45,6 +51,7 @@ class Assignment:
     start: date
     manual_end: date | None = None
     source: str = "manual"
+    end_cause: str | None = None  # what set `manual_end` (END_CAUSES; None: not known)
 
     def covers(self, day: date) -> bool:
         """Whether the assignment holds on `day`: from its start through its manual end, open-ended without one."""
@@ -91,6 +98,7 @@ class Insert:
 class SetEnd:
     assignment_id: int
     manual_end: date
+    cause: str = END_MANUAL  # what ends the row there (END_CAUSES)
 
 
 @dataclass(frozen=True)
@@ -271,7 +279,7 @@ def assign(timeline: list[Assignment], job_id: int, target: Target, as_of: date,
     for a in timeline:  # an open-ended row whose PO expired earlier is closed at its PO's expiration
         end = lasting_end(a, pos, groups)
         if a.id is not None and a.manual_end is None and end is not None and a.start <= end < start:
-            ops.append(SetEnd(a.id, end))
+            ops.append(SetEnd(a.id, end, END_EXPIRY))
     ops.append(Insert(Assignment(None, job_id, target, start, None, source)))
     notices = []
     if not target.is_group and po is not None and po.group_id is not None:
@@ -300,7 +308,7 @@ def apply(timeline: list[Assignment], result: Result, next_id: int = 10**9) -> l
             rows.pop(op.assignment_id, None)
         elif isinstance(op, SetEnd):
             a = rows[op.assignment_id]
-            rows[a.id] = Assignment(a.id, a.job_id, a.target, a.start, op.manual_end, a.source)
+            rows[a.id] = Assignment(a.id, a.job_id, a.target, a.start, op.manual_end, a.source, op.cause)
         else:
             a = op.assignment
             rows[next_id] = Assignment(next_id, a.job_id, a.target, a.start, a.manual_end, a.source)
@@ -317,22 +325,35 @@ def po_shown(assignment: Assignment, day: date, pos: dict[int, POPeriod], groups
     return po if po and po.valid_on(day) else None
 
 
+def _stored_end_reason(assignment: Assignment, later: list[Assignment], pos: dict[int, POPeriod],
+                       groups: dict[int, GroupInfo], moved: bool) -> str:
+    """Why a row with a stored end ends there, from what set the end (`end_cause`)."""
+    cause, end = assignment.end_cause, assignment.manual_end
+    if moved or cause == END_MOVE:
+        return "Job moved to another debtor"
+    if cause == END_NEXT and later and later[0].start == end + ONE_DAY:
+        return f"Next assignment {later[0].start.isoformat()}"
+    if cause == END_EXPIRY:
+        return "PO expires"
+    if cause == END_MANUAL:
+        return "Manual assignment"
+    # not known (a row ended before the cause was kept, or a next assignment since removed): stored on its PO's
+    # expiration it was closed there by the expiry (no clearing can end a row on a day it no longer held)
+    expired = lasting_end(Assignment(None, assignment.job_id, assignment.target, assignment.start, None), pos, groups)
+    return "PO expires" if end == expired else "Manual assignment"
+
+
 def end_of(assignment: Assignment, timeline: list[Assignment], pos: dict[int, POPeriod],
            groups: dict[int, GroupInfo], as_of: date, *, moved: bool = False) -> tuple[date | None, str]:
-    """The displayed end date and reason, in DESIGN.md's precedence: Manual assignment (an end stored on the
-    PO's expiration reads "PO expires": the expiry closed it) → Next assignment [date] → PO expires (the PO's
-    current expiration; for a group, its PO valid on the as-of date) → Next PO starts [date] (a group in a gap
-    before its next PO). `moved`: a row of the job's previous debtor, ended by the job's move (not a manual
-    clearing)."""
-    if assignment.manual_end is not None and moved:
-        return assignment.manual_end, "Job moved to another debtor"
-    if assignment.manual_end is not None:
-        # stored on its PO's expiration it was closed there by the expiry (assigning after it: no clearing can
-        # end a row on a day it no longer held, see po_edit.follow_extension), not by a manual clearing
-        expired = lasting_end(Assignment(None, assignment.job_id, assignment.target, assignment.start, None), pos,
-                              groups)
-        return assignment.manual_end, "PO expires" if assignment.manual_end == expired else "Manual assignment"
+    """The displayed end date and reason, in DESIGN.md's precedence: Manual assignment (a manual clearing) → Next
+    assignment [date] → PO expires (the PO's current expiration; for a group, its PO valid on the as-of date) →
+    Next PO starts [date] (a group in a gap before its next PO). A stored end reads as what set it
+    (`end_cause`): a PO's extension that ended the row the day before the job's next assignment reads "Next
+    assignment", an expiry "PO expires". `moved`: a row of the job's previous debtor, ended by the job's move
+    (not a manual clearing)."""
     later = future_after(timeline, assignment.start)
+    if assignment.manual_end is not None:
+        return assignment.manual_end, _stored_end_reason(assignment, later, pos, groups, moved)
     if later:
         return later[0].start - ONE_DAY, f"Next assignment {later[0].start.isoformat()}"
     day = max(as_of, assignment.start)

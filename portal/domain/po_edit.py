@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from portal.domain import formatting
-from portal.domain.assignment import Assignment, Delete, Operation, SetEnd, enforcement_refusal
+from portal.domain.assignment import (END_EXPIRY, END_MANUAL, END_MOVE, END_NEXT, Assignment, Delete, Operation,
+                                     SetEnd, enforcement_refusal)
 
 ONE_DAY = timedelta(days=1)
 
@@ -55,15 +56,24 @@ def days_no_longer_funded(before: POState, after: POState | None) -> list[tuple[
 
 
 def group_jobs_left_without_po(before: POState, after: POState | None, group_assignments: list[Assignment],
-                               jobs: dict[int, JobSpan]) -> list[Assignment]:
+                               jobs: dict[int, JobSpan], *, extended_from: date | None = None,
+                               drawn: frozenset[int] = frozenset()) -> list[Assignment]:
     """Defect 4: the group's assignments that hold an active job on a day this PO stops funding
-    (the group's members never overlap, so on those days the job would have no PO)."""
+    (the group's members never overlap, so on those days the job would have no PO).
+
+    `extended_from`: the earliest expiration the PO has had (None: never earlier than `before`'s). Days after it
+    were funded only by an extension: before it the job had no PO on them either, so shortening back does not
+    count them for an assignment that held the job by then (one starting later had the PO only from the
+    extension), unless a document drew on the PO for the job on them (`drawn`: those jobs)."""
     removed = days_no_longer_funded(before, after)
     out = []
     for a in group_assignments:
+        days = removed
+        if extended_from is not None and a.start <= extended_from and a.job_id not in drawn:
+            days = [(first, min(last, extended_from)) for first, last in removed if first <= extended_from]
         span = jobs.get(a.job_id, JobSpan(date.min))
         if any(_overlaps(a.start, a.manual_end, first, last) and _overlaps(span.start, span.end, first, last)
-               and _overlaps(a.start, a.manual_end, span.start, span.end) for first, last in removed):
+               and _overlaps(a.start, a.manual_end, span.start, span.end) for first, last in days):
             out.append(a)
     return out
 
@@ -74,15 +84,20 @@ def follow_extension(before: POState, after: POState, assignments: list[Assignme
     One stored as ended on the PO's old expiration was ended by that expiry, not by a clearing (a row is cleared
     only while current, so a clearing ends it the day before a day it still held): assigning the job after
     the PO expired closes it there to make room for the next row (`next_starts`: that row's start, by
-    assignment id). It now ends on the new expiration, or the day before that next row when it comes first.
-    A row with no next one keeps its end (a clearing later than the old expiration, clipped to it)."""
+    assignment id). It now ends on the new expiration, or the day before that next row when it comes first
+    (ended by that next assignment, not by hand: its reason reads "Next assignment"). A row with no next one
+    keeps its end (a clearing later than the old expiration, clipped to it), as does one known to have been
+    ended by a clearing or the job's move."""
     if after.expiration <= before.expiration:
         return []
     out = []
     for a in assignments:
         following = next_starts.get(a.id) if a.id is not None else None
+        if a.end_cause in (END_MANUAL, END_MOVE):
+            continue
         if a.manual_end == before.expiration and following is not None and following > a.manual_end + ONE_DAY:
-            out.append(SetEnd(a.id, min(after.expiration, following - ONE_DAY)))
+            end = min(after.expiration, following - ONE_DAY)
+            out.append(SetEnd(a.id, end, END_NEXT if end == following - ONE_DAY else END_EXPIRY))
     return out
 
 
@@ -103,18 +118,22 @@ def group_follows_extension(before: POState, after: POState, group_assignments: 
 def plan_po_edit(before: POState, after: POState, assignments: list[Assignment], bill_dates: list[date], *,
                  group_size_before: int, can_override: bool, confirmed: bool,
                  group_assignments: list[Assignment] = (), jobs: dict[int, JobSpan] | None = None,
-                 group_name: str = "", enforcing_debtor: str | None = None) -> EditPlan:
+                 group_name: str = "", enforcing_debtor: str | None = None, extended_from: date | None = None,
+                 drawn: frozenset[int] = frozenset()) -> EditPlan:
     """What saving `after` over `before` must check and change.
 
     `assignments` are the job assignments made to this PO itself; `group_assignments` those made to
     its old group, with `jobs` the active spans of the jobs of both; `bill_dates` are the Bill To
     period dates of the posted invoices drawing on it; `group_size_before` is how many POs the old
-    group holds (this one included); `enforcing_debtor` names the debtor when it enforces POs (seed 003).
+    group holds (this one included); `enforcing_debtor` names the debtor when it enforces POs (seed 003);
+    `extended_from` and `drawn`: the days only an extension funded, and the jobs documents drew on the PO for on
+    them (`group_jobs_left_without_po`).
     Jobs left with no PO through the group are asked about (refused for an enforcing debtor) even
     with po_override_validations, which skips only steps 1-4.
     """
     jobs = jobs or {}
-    stranded = group_jobs_left_without_po(before, after, list(group_assignments), jobs)
+    stranded = group_jobs_left_without_po(before, after, list(group_assignments), jobs, extended_from=extended_from,
+                                          drawn=drawn)
     if stranded and enforcing_debtor:
         return EditPlan(errors={"group_id" if after.group_id != before.group_id else "expiration": [
             f"{formatting.plural(len(stranded), 'job assignment')} through group {group_name} would have no PO on days "
@@ -158,7 +177,7 @@ def plan_po_edit(before: POState, after: POState, assignments: list[Assignment],
             if a.start > after.expiration:
                 ops.append(Delete(a.id))
             elif a.manual_end is not None and a.manual_end > after.expiration:
-                ops.append(SetEnd(a.id, after.expiration))
+                ops.append(SetEnd(a.id, after.expiration, END_EXPIRY))
     # Step 4: adding (or changing) a group does not move existing manual assignments
     if after.group_id is not None and after.group_id != before.group_id and assignments and not confirmed:
         confirmations.append("Manual assignments to this PO exist and will not be updated to the group "

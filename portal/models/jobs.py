@@ -8,7 +8,7 @@ from sqlalchemy import (CheckConstraint, Computed, Date, ForeignKey, ForeignKeyC
 from sqlalchemy.dialects.postgresql import TSVECTOR, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.domain.assignment import job_active_on
+from portal.domain.assignment import END_CAUSES, job_active_on
 from portal.extensions import db
 from portal.models.base import Tracked
 
@@ -69,7 +69,9 @@ class JobOrder(Tracked, db.Model):
 
 
 class JobPOAssignment(Tracked, db.Model):
-    """Job → PO or PO group from a start date; `manual_end` is set only by a manual clearing.
+    """Job → PO or PO group from a start date; `manual_end` is where it was ended and `end_cause` what ended it
+    (portal/domain/assignment.py END_CAUSES: a manual clearing, its PO's expiry, the job's next assignment, the
+    job's move; NULL on rows ended before the cause was kept, and on open-ended rows).
 
     The displayed end date and reason are computed (portal/domain/assignment.py). `debtor_id` is the
     job's debtor when assigned: a job moved to another debtor keeps these rows, read-only.
@@ -87,6 +89,7 @@ class JobPOAssignment(Tracked, db.Model):
     start_date: Mapped[date] = mapped_column(Date)
     manual_end: Mapped[date | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(12), default="manual")
+    end_cause: Mapped[str | None] = mapped_column(String(8))
 
     job: Mapped[JobOrder] = relationship(back_populates="assignments")
     purchase_order = relationship("PurchaseOrder", foreign_keys=[po_id],
@@ -101,6 +104,8 @@ class JobPOAssignment(Tracked, db.Model):
         CheckConstraint("(po_id IS NULL) <> (group_id IS NULL)", name="po_or_group"),
         CheckConstraint("manual_end IS NULL OR manual_end >= start_date", name="dates_in_order"),
         CheckConstraint("source IN ('manual', 'bulk', 'job_order', 'po_edit')", name="source"),
+        CheckConstraint("end_cause IS NULL OR manual_end IS NOT NULL AND end_cause IN ("
+                        + ", ".join(f"'{c}'" for c in END_CAUSES) + ")", name="end_cause"),
         # one PO or group per job per day, with core operators only (no btree_gist): each row is a box,
         # x = the job, y = its days (open end: 9999-12-31) as day numbers, both edges included; two rows
         # of a job overlap when their boxes do. One box key: a GiST insert costs a quarter of the

@@ -29,7 +29,7 @@ def _write_timeline_change(session: Session, job: JobOrder, result: assignment_r
         if isinstance(op, assignment_rules.Delete):
             session.delete(by_id[op.assignment_id])
         elif isinstance(op, assignment_rules.SetEnd):
-            by_id[op.assignment_id].manual_end = op.manual_end
+            by_id[op.assignment_id].manual_end, by_id[op.assignment_id].end_cause = op.manual_end, op.cause
     session.flush()
     for op in result.operations:
         if isinstance(op, assignment_rules.Insert):
@@ -171,7 +171,7 @@ def end_for_move(session: Session, job: JobOrder, old_debtor_id: int, day: date)
         if row.start_date >= day:
             session.delete(row)
         elif row.manual_end is None or row.manual_end >= day:
-            row.manual_end = day - assignment_rules.ONE_DAY
+            row.manual_end, row.end_cause = day - assignment_rules.ONE_DAY, assignment_rules.END_MOVE
     session.flush()
 
 
@@ -538,12 +538,14 @@ def apply_po_edit_steps(session: Session, po: PurchaseOrder, before, after, acto
     debtor = session.get(Debtor, po.debtor_id)
     states = POState(before.effective, before.expiration, before.group_id), POState(
         after.effective, after.expiration, after.group_id)
+    extended_from, drawn = _shortened_back(session, po, before, after) if group_rows else (None, frozenset())
     plan = plan_po_edit(*states, [to_value(r) for r in rows],
                         bill_dates, group_size_before=group_size or 0,
                         can_override=actor.can("po_override_validations"), confirmed=confirmed,
                         group_assignments=[to_value(r) for r in group_rows], jobs=spans,
                         group_name=group.description if group else "",
-                        enforcing_debtor=debtor.code if debtor.enforce_purchase_orders else None)
+                        enforcing_debtor=debtor.code if debtor.enforce_purchase_orders else None,
+                        extended_from=extended_from, drawn=drawn)
     if plan.errors:
         raise ValidationFailed(plan.errors)
     if plan.confirmations:
@@ -558,7 +560,7 @@ def apply_po_edit_steps(session: Session, po: PurchaseOrder, before, after, acto
             session.delete(by_id[op.assignment_id])
         elif isinstance(op, assignment_rules.SetEnd):
             ended.append((by_id[op.assignment_id], op.manual_end))
-            by_id[op.assignment_id].manual_end = op.manual_end
+            by_id[op.assignment_id].manual_end, by_id[op.assignment_id].end_cause = op.manual_end, op.cause
     said = list(plan.notices)
     jobs = {j.id: j for j in session.scalars(select(JobOrder).where(
         JobOrder.id.in_({r.job_id for r in removed} | {r.job_id for r, _ in ended})).options(
@@ -574,6 +576,24 @@ def apply_po_edit_steps(session: Session, po: PurchaseOrder, before, after, acto
                     f"dates {formatting.verb(len(removed), 'was', 'were')} removed: " + _jobs_listed(
                         actor, jobs, [(r.job_id, f"(from {r.start_date.isoformat()})") for r in removed]) + ".")
     return said
+
+
+def _shortened_back(session: Session, po: PurchaseOrder, before, after) -> tuple[date | None, frozenset[int]]:
+    """For a group PO whose expiration moves earlier: the earliest expiration its history shows it had, when
+    earlier than its current one (the days after it only an extension funded; None otherwise), and the jobs
+    that documents not voided drew on the PO for on the days cut after it (po_edit.group_jobs_left_without_po)."""
+    if before.group_id is None or after.group_id != before.group_id or after.expiration >= before.expiration:
+        return None, frozenset()
+    had = audit.values_had(session, PurchaseOrder.__tablename__, po.id, "expiration")
+    earliest = min((date.fromisoformat(d) for d in had if isinstance(d, str)), default=None)
+    if earliest is None or earliest >= before.expiration:
+        return None, frozenset()
+    first_cut = max(after.expiration, earliest) + assignment_rules.ONE_DAY
+    drawn = session.scalars(
+        select(DocumentLine.job_id).distinct().join(Document, Document.id == DocumentLine.document_id)
+        .where(DocumentLine.po_id == po.id, DocumentLine.job_id.is_not(None), Document.status != "void",
+               func.coalesce(DocumentLine.service_date, Document.doc_date).between(first_cut, before.expiration)))
+    return earliest, frozenset(drawn)
 
 
 def _group_follows(session: Session, po: PurchaseOrder, states, group_rows: list[JobPOAssignment]):

@@ -252,6 +252,15 @@ def history_of(session: Session, entity_type: str, entity_id: int, limit: int = 
     return list(session.scalars(stmt))
 
 
+def values_had(session: Session, entity_type: str, entity_id: int, field: str) -> list:
+    """Every value a record's `field` has had by its history (as `to_json` wrote them: old and new of each change,
+    the first one's old being None), in no order."""
+    value = AuditEntry.changes[field]
+    rows = session.execute(select(value[0], value[1]).where(
+        AuditEntry.entity_type == entity_type, AuditEntry.entity_id == entity_id, AuditEntry.changes.has_key(field)))
+    return [v for pair in rows for v in pair]
+
+
 def set_changed(obj, **values) -> None:
     """Set the attributes whose value differs: one left as it was is not touched, so an unchanged save writes
     nothing into the history."""

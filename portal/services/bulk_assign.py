@@ -202,12 +202,13 @@ def _close_expired(session: Session, user, job_ids, day: date, now: datetime) ->
     closed = (update(JobPOAssignment)
               .where(JobPOAssignment.job_id == any_(job_ids), JobPOAssignment.manual_end.is_(None),
                      JobPOAssignment.start_date <= day, end < day)
-              .values(manual_end=end, changed_by_id=user.id, changed_at=now,
-                      row_version=JobPOAssignment.row_version + 1)
+              .values(manual_end=end, end_cause=assignment_rules.END_EXPIRY, changed_by_id=user.id,
+                      changed_at=now, row_version=JobPOAssignment.row_version + 1)
               .returning(JobPOAssignment.id, JobPOAssignment.job_id, JobPOAssignment.manual_end)
               .cte("closed"))
     changes = type_coerce(func.jsonb_build_object(
-        "manual_end", func.jsonb_build_array(None, func.to_char(closed.c.manual_end, "YYYY-MM-DD"))), JSONB)
+        "manual_end", func.jsonb_build_array(None, func.to_char(closed.c.manual_end, "YYYY-MM-DD")),
+        "end_cause", func.jsonb_build_array(None, assignment_rules.END_EXPIRY)), JSONB)
     session.execute(insert(AuditEntry).from_select(
         ["actor_id", "entity_type", "entity_id", "scope_type", "scope_id", "action", "summary", "changes", "at"],
         select(literal(user.id), literal("job_po_assignments"), closed.c.id, literal("job_orders"), closed.c.job_id,

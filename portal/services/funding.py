@@ -48,7 +48,8 @@ class Funding:
 
 # an assignment's columns `to_value` reads (rows, not tracked objects: the resolver only reads them)
 _ASSIGNMENT = (JobPOAssignment.id, JobPOAssignment.job_id, JobPOAssignment.po_id, JobPOAssignment.group_id,
-               JobPOAssignment.start_date, JobPOAssignment.manual_end, JobPOAssignment.source)
+               JobPOAssignment.start_date, JobPOAssignment.manual_end, JobPOAssignment.source,
+               JobPOAssignment.end_cause)
 
 
 class Resolver:

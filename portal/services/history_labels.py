@@ -25,7 +25,7 @@ LABELS = {
     "source_document_id": "Made from", "source_line_id": "Made from line", "tolerance_pct": "Tolerance %",
     "effective": "Effective", "expiration": "Expires", "enforce_purchase_orders": "Enforces purchase orders",
     "over_budget_policy": "Over-budget policy", "po_reference": "On-the-fly PO number", "start_date": "Start",
-    "discontinued_date": "Discontinued", "manual_end": "Ended by hand on", "secondary_po_number": "Secondary PO number",
+    "discontinued_date": "Discontinued", "manual_end": "Ends on", "secondary_po_number": "Secondary PO number",
     "doc_date": "Date", "bill_from": "Bill period from", "bill_to": "Bill period to", "po_number": "PO number",
     "explicit_po": "PO named on the line", "line_no": "Line", "override_used": "Posted past a blocked budget",
     "posted_at": "Posted at", "posted_by_id": "Posted by", "voided_at": "Voided at", "is_master": "Master PO",
@@ -35,11 +35,14 @@ LABELS = {
     "contract_id": "Contract", "document_id": "Document", "document_line_id": "Document line",
     "owner_id": "Owner", "role_id": "Role", "repair_order_id": "Repair order", "service_invoice_id": "Service invoice",
     "item": "Permission item",  # a role grant's
+    "end_cause": "Ended by",
 }
 VALUES = {
     "kind": {"single_line": "Single line", "multi_line": "Multi-line", "multi_line_master": "Multi-line master"},
     "over_budget_policy": {"warn": "Warn", "block": "Block"},
     "source": {"manual": "By hand", "bulk": "Bulk assignment", "po_edit": "PO change", "job_order": "New job order"},
+    "end_cause": {"manual": "Clearing by hand", "expiry": "PO expiry", "next": "Next assignment",
+                  "move": "Job moved to another debtor"},
 }
 ENTITIES = {
     "purchase_orders": "purchase order", "po_lines": "PO line", "po_groups": "PO group", "job_orders": "job order",

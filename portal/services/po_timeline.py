@@ -15,7 +15,7 @@ from portal.models import JobPOAssignment, POGroup, PurchaseOrder
 def to_value(row) -> Assignment:
     """An assignment (a row or its columns) as the domain's value."""
     target = Target("group", row.group_id) if row.group_id else Target("po", row.po_id)
-    return Assignment(row.id, row.job_id, target, row.start_date, row.manual_end, row.source)
+    return Assignment(row.id, row.job_id, target, row.start_date, row.manual_end, row.source, row.end_cause)
 
 
 def po_period(po: PurchaseOrder) -> POPeriod:

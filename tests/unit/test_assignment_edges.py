@@ -104,15 +104,15 @@ def test_assign_closes_an_expired_open_row_at_its_expiration_but_not_one_ending_
     expired = a(1, D(2026, 1, 1))  # P1 expires 2026-06-30
     ops = assignment_rules.assign([expired], 10, PO, D(2026, 7, 1), po=POPeriod(1, "4500", D(2026, 1, 1), D(2026, 12, 31)),
                                   pos=POS).operations
-    assert SetEnd(1, D(2026, 6, 30)) in ops
+    assert SetEnd(1, D(2026, 6, 30), "expiry") in ops
     one_day = a(2, D(2026, 6, 30))  # starts on its PO's last day
     ops = assignment_rules.assign([one_day], 10, PO, D(2026, 7, 1), po=POPeriod(1, "4500", D(2026, 1, 1), D(2026, 12, 31)),
                                   pos=POS).operations
-    assert SetEnd(2, D(2026, 6, 30)) in ops
+    assert SetEnd(2, D(2026, 6, 30), "expiry") in ops
     group_row = a(3, D(2026, 1, 1), target=GROUP)
     ops = assignment_rules.assign([group_row], 10, PO, D(2026, 9, 1), po=POPeriod(1, "4500", D(2026, 1, 1), D(2026, 12, 31)),
                                   pos=POS, groups=GROUPS).operations
-    assert SetEnd(3, D(2026, 8, 31)) in ops
+    assert SetEnd(3, D(2026, 8, 31), "expiry") in ops
 
 
 def test_clear_finds_a_group_assignment_current_through_its_pos():
@@ -126,7 +126,7 @@ def test_apply_keeps_every_field_and_numbers_new_rows_in_turn():
                      Insert(Assignment(None, 10, GROUP, D(2026, 4, 1), D(2026, 4, 30), "bulk")),
                      Insert(Assignment(None, 10, PO, D(2026, 5, 1), None, "manual"))])
     assert assignment_rules.apply(timeline, result, next_id=50) == [
-        Assignment(1, 10, PO, D(2026, 1, 1), D(2026, 1, 31), "bulk"),
+        Assignment(1, 10, PO, D(2026, 1, 1), D(2026, 1, 31), "bulk", "manual"),  # the end's cause kept
         Assignment(50, 10, GROUP, D(2026, 4, 1), D(2026, 4, 30), "bulk"),
         Assignment(51, 10, PO, D(2026, 5, 1), None, "manual")]
 
@@ -172,3 +172,34 @@ def test_jump_from_an_assignment_to_an_unknown_group_or_a_po_without_end():
                                       D(2026, 2, 1)) is None
     forever = {1: POPeriod(1, "4500", D(2026, 1, 1), date.max)}
     assert assignment_rules.next_date([a(1, D(2026, 1, 1))], forever, {}, D(2026, 2, 1)) is None
+
+
+def test_a_stored_end_reads_as_what_ended_it():
+    """DESIGN's reasons for a stored end: only a manual clearing reads "Manual assignment"; a PO's extension that
+    ended the row the day before the job's next assignment reads "Next assignment" (it read "Manual assignment")."""
+    def reason(row, *later):
+        return assignment_rules.end_of(row, [row, *later], POS, GROUPS, D(2026, 2, 1))
+
+    nxt = a(2, D(2026, 5, 1))
+    by_next = Assignment(1, 10, PO, D(2026, 1, 1), D(2026, 4, 30), "manual", "next")
+    assert reason(by_next, nxt) == (D(2026, 4, 30), "Next assignment 2026-05-01")
+    assert reason(by_next, a(2, D(2026, 6, 1)))[1] == "Manual assignment"  # that next row is gone: read as before
+
+    def ended_by(cause):
+        return Assignment(1, 10, PO, D(2026, 1, 1), D(2026, 4, 30), "manual", cause)
+
+    assert reason(ended_by("manual"), nxt)[1] == "Manual assignment"
+    assert reason(ended_by("expiry"), nxt)[1] == "PO expires"
+    assert reason(ended_by("move"))[1] == "Job moved to another debtor"
+    assert reason(a(1, D(2026, 1, 1), D(2026, 6, 30)), nxt)[1] == "PO expires"  # no cause kept: on the expiration
+    assert reason(a(1, D(2026, 1, 1), D(2026, 4, 30)), nxt)[1] == "Manual assignment"
+
+
+def test_an_extension_leaves_a_row_known_to_be_cleared_by_hand():
+    from portal.domain.po_edit import POState, follow_extension
+
+    old, longer = POState(D(2026, 1, 1), D(2026, 6, 30), None), POState(D(2026, 1, 1), D(2026, 12, 31), None)
+    cleared = Assignment(1, 10, PO, D(2026, 1, 1), D(2026, 6, 30), "manual", "manual")
+    assert follow_extension(old, longer, [cleared], {1: D(2026, 9, 1)}) == []
+    closed = Assignment(1, 10, PO, D(2026, 1, 1), D(2026, 6, 30), "manual", "expiry")
+    assert follow_extension(old, longer, [closed], {1: D(2026, 9, 1)}) == [SetEnd(1, D(2026, 8, 31), "next")]

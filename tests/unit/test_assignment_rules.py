@@ -166,7 +166,7 @@ def test_step_3_earlier_expiration_ends_or_removes_assignments():
     timeline = [a(1, D(2026, 1, 1), D(2026, 8, 31)), a(2, D(2026, 9, 1), D(2026, 9, 30)), a(3, D(2026, 10, 1))]
     plan = plan_po_edit(BEFORE, POState(D(2026, 1, 1), D(2026, 6, 30), None), timeline, [],
                         group_size_before=0, can_override=False, confirmed=False)
-    assert plan.operations == [assignment_rules.SetEnd(1, D(2026, 6, 30)), assignment_rules.Delete(2),
+    assert plan.operations == [assignment_rules.SetEnd(1, D(2026, 6, 30), "expiry"), assignment_rules.Delete(2),
                                assignment_rules.Delete(3)]
 
 
@@ -195,7 +195,7 @@ def test_an_expired_po_no_longer_holds_the_job():
     timeline = [a(1, D(2026, 1, 1))]  # PO-1 expires 2026-06-30
     assert assignment_rules.current_on(timeline, D(2026, 7, 1), POS, GROUPS) is None
     result = assignment_rules.assign(timeline, 7, Target("po", 2), D(2026, 7, 1), po=PO2, pos=POS, groups=GROUPS)
-    assert result.operations[0] == assignment_rules.SetEnd(1, D(2026, 6, 30))  # the stored row is closed at the expiry
+    assert result.operations[0] == assignment_rules.SetEnd(1, D(2026, 6, 30), "expiry")  # closed at the expiry
     after = assignment_rules.apply(timeline, result)
     assert [(x.start, x.manual_end) for x in after] == [(D(2026, 1, 1), D(2026, 6, 30)), (D(2026, 7, 1), None)]
     with pytest.raises(assignment_rules.AssignmentError, match="no assignment"):
@@ -212,9 +212,10 @@ def test_a_row_closed_at_its_expired_po_follows_the_po_when_it_is_extended():
     assert assignment_rules.end_of(after[0], after, POS, GROUPS, D(2026, 6, 1)) == (D(2026, 6, 30), "PO expires")
     old, longer = POState(D(2026, 1, 1), D(2026, 6, 30), None), POState(D(2026, 1, 1), D(2026, 12, 31), None)
     ops = po_edit.follow_extension(old, longer, after[:1], {after[0].id: D(2026, 9, 1)})
-    assert ops == [assignment_rules.SetEnd(1, D(2026, 8, 31))]
-    assert po_edit.follow_extension(old, POState(D(2026, 1, 1), D(2026, 7, 31), None), after[:1],
-                                    {after[0].id: D(2026, 9, 1)}) == [assignment_rules.SetEnd(1, D(2026, 7, 31))]
+    assert ops == [assignment_rules.SetEnd(1, D(2026, 8, 31), "next")]  # ended by the next assignment
+    to_july = POState(D(2026, 1, 1), D(2026, 7, 31), None)
+    assert po_edit.follow_extension(old, to_july, after[:1], {after[0].id: D(2026, 9, 1)}) == [
+        assignment_rules.SetEnd(1, D(2026, 7, 31), "expiry")]
     assert po_edit.follow_extension(longer, old, after[:1], {after[0].id: D(2026, 9, 1)}) == []  # shortened
     assert po_edit.follow_extension(old, longer, after[:1], {}) == []  # nothing after it: a clipped clearing stays
     cleared = [a(1, D(2026, 1, 1), D(2026, 2, 28)), a(2, D(2026, 3, 1))]  # a clearing, then the next assignment
@@ -291,9 +292,9 @@ def test_a_group_row_closed_at_its_last_pos_expiration_follows_that_pos_extensio
     nxt = {3: D(2027, 3, 1)}
     old, longer = POState(D(2026, 5, 1), D(2026, 12, 31), 5), POState(D(2026, 5, 1), D(2027, 1, 31), 5)
     assert po_edit.group_follows_extension(old, longer, [row], nxt, [H1.expiration]) == [
-        assignment_rules.SetEnd(3, D(2027, 1, 31))]
+        assignment_rules.SetEnd(3, D(2027, 1, 31), "expiry")]
     assert po_edit.group_follows_extension(old, POState(D(2026, 5, 1), D(2027, 6, 30), 5), [row], nxt,
-                                           [H1.expiration]) == [assignment_rules.SetEnd(3, D(2027, 2, 28))]
+                                           [H1.expiration]) == [assignment_rules.SetEnd(3, D(2027, 2, 28), "next")]
     assert po_edit.group_follows_extension(old, POState(D(2026, 5, 1), D(2027, 1, 31), None), [row], nxt, []) == []
     assert po_edit.group_follows_extension(old, longer, [row], nxt, [D(2027, 12, 31)]) == []
     assert po_edit.group_follows_extension(longer, old, [row], nxt, [H1.expiration]) == []

@@ -39,7 +39,7 @@ def test_step_3_for_an_enforcing_debtor_removes_an_assignment_whose_job_has_ende
     rows = [a(1, 10, D(2026, 10, 1)), a(2, 11, D(2026, 1, 1), D(2026, 8, 31))]
     jobs = {10: JobSpan(D(2026, 1, 1), D(2026, 9, 30)), 11: JobSpan(D(2026, 1, 1))}
     ok = plan(YEAR, JUNE, rows, jobs=jobs, enforcing_debtor="ACME")
-    assert ok.errors == {} and ok.operations == [Delete(1), SetEnd(2, D(2026, 6, 30))]
+    assert ok.errors == {} and ok.operations == [Delete(1), SetEnd(2, D(2026, 6, 30), "expiry")]
     later = plan(YEAR, JUNE, rows, jobs={10: JobSpan(D(2026, 11, 1)), 11: JobSpan(D(2026, 1, 1))},
                  enforcing_debtor="ACME")
     assert later.errors  # the job starts after the assignment does: still active on its days
@@ -133,3 +133,20 @@ def test_shortening_asks_only_about_the_days_it_cuts():
 
 def test_an_edit_that_keeps_the_expiration_touches_no_assignment():
     assert plan(YEAR, YEAR, [a(1, 10, D(2027, 1, 5))]).operations == []
+
+
+def test_shortening_back_an_extension_does_not_count_the_days_only_the_extension_funded():
+    group = Target("group", 7)
+    extended, back = POState(D(2026, 1, 1), D(2026, 6, 30), 7), POState(D(2026, 1, 1), D(2026, 3, 31), 7)
+    held = a(1, 10, D(2026, 1, 1), target=group)         # held the job before the extension
+    late = a(2, 11, D(2026, 4, 15), target=group)        # began on the extension's days
+    jobs = {10: JobSpan(D(2026, 1, 1)), 11: JobSpan(D(2026, 1, 1))}
+    assert group_jobs_left_without_po(extended, back, [held, late], jobs) == [held, late]  # no history: as before
+    assert group_jobs_left_without_po(extended, back, [held, late], jobs, extended_from=D(2026, 3, 31)) == [late]
+    assert group_jobs_left_without_po(extended, back, [held], jobs, extended_from=D(2026, 3, 31),
+                                      drawn=frozenset({10})) == [held]  # a document drew on the PO for the job
+    earlier = POState(D(2026, 1, 1), D(2026, 2, 28), 7)   # cuts days the PO funded before the extension too
+    assert group_jobs_left_without_po(extended, earlier, [held], jobs, extended_from=D(2026, 3, 31)) == [held]
+    refused = plan(extended, back, group_assignments=[held], jobs=jobs, group_name="North", enforcing_debtor="ACME",
+                   extended_from=D(2026, 3, 31))
+    assert refused.errors == {} and refused.confirmations == []

@@ -50,7 +50,7 @@ def test_bulk_assigns_a_job_whose_po_expired_and_closes_the_old_row(db_session):
     history = db_session.scalars(select(AuditEntry).where(AuditEntry.entity_id == rows[0].id,
                                                           AuditEntry.entity_type == "job_po_assignments",
                                                           AuditEntry.action == "update")).all()
-    assert [h.changes for h in history] == [{"manual_end": [None, "2026-03-31"]}]
+    assert [h.changes for h in history] == [{"manual_end": [None, "2026-03-31"], "end_cause": [None, "expiry"]}]
     april = job_orders.JobFilter(debtor_id=debtor.id, unassigned=True, as_of=date(2026, 4, 15))
     assert [j.id for j in job_orders.list_jobs(db_session, admin, april, today=MAY_1).items] == [job.id]
     ended = assignments.job_history(db_session, admin, job.id, MAY_1)[0]
