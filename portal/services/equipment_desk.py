@@ -319,13 +319,22 @@ def remove_equipment(session: Session, user, item_id: int, line_id: int) -> None
     session.commit()
 
 
-def override_charge(session: Session, user, item_id: int, charge_id: int, rate_text: str) -> ServiceDeskCharge:
-    """A user's own rate over the priced one, while the item is open; the description says so."""
+def override_charge(session: Session, user, item_id: int, charge_id: int, rate_text: str, *,
+                    expected_version: int | None = None) -> ServiceDeskCharge:
+    """A user's own rate over the priced one, while the item is open; the description says so.
+    `expected_version`: the charge's row version the item page was opened on; a charge re-priced (or overridden)
+    since is refused as stale, so the rate is typed again over the price now shown."""
     item = _open(session, user, item_id)
     charge = next((c for c in item.charges if c.id == charge_id), None)
     if charge is None:
         session.rollback()
         raise NotFound("No such charge on this item.")
+    session.refresh(charge)  # as the item's lock leaves it: a re-pricing may have come first
+    try:
+        audit.check_version(charge, expected_version)
+    except Conflict:
+        session.rollback()
+        raise
     rate = parse_money(rate_text)
     errors = (["Enter the rate as a number, e.g. 120.00."] if rate is None else
               pricing.decimal_errors(rate, "rate", places=2, maximum=pricing.MAX_AMOUNT))

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from portal.models import (CatalogCharge, Document, LedgerEntry, POBalance, ServiceDeskCharge, ServiceDeskItem,
                            Setting, SupplierPOLine)
@@ -309,10 +309,13 @@ def test_override_while_open_says_so_and_off_keeps_prices(db_session, login_as, 
     assert _add(browser, item, eq).status_code == 302
     router = _charges(db_session, item)["Router"]
     assert router.rate == D("130.00")
-    bad = browser.post(f"/service-desk/{item.id}/charges/{router.id}", {"rate": "1.001"})
+    opened = str(router.row_version)
+    bad = browser.post(f"/service-desk/{item.id}/charges/{router.id}", {"rate": "1.001", "row_version": opened})
     assert bad.status_code == 200 and "at most 2 decimals" in bad.get_data(as_text=True)
-    assert browser.post(f"/service-desk/{item.id}/charges/{router.id}", {"rate": "-4"}).status_code == 200
-    assert browser.post(f"/service-desk/{item.id}/charges/{router.id}", {"rate": "120.00"}).status_code == 302
+    assert browser.post(f"/service-desk/{item.id}/charges/{router.id}",
+                        {"rate": "-4", "row_version": opened}).status_code == 200
+    assert browser.post(f"/service-desk/{item.id}/charges/{router.id}",
+                        {"rate": "120.00", "row_version": opened}).status_code == 302
     router = _charges(db_session, item)["Router"]
     assert router.rate == D("120.00") and router.overridden
     assert router.source_description.endswith("| Overridden by hand: 120.00")
@@ -333,7 +336,8 @@ def test_a_refused_override_or_line_keeps_what_was_typed_and_its_address_leads_b
     item = _item(browser, db_session, customer)
     assert _add(browser, item, eq).status_code == 302
     router = _charges(db_session, item)["Router"]
-    bad = browser.post(f"/service-desk/{item.id}/charges/{router.id}", {"rate": "1.001"}).get_data(as_text=True)
+    bad = browser.post(f"/service-desk/{item.id}/charges/{router.id}",
+                       {"rate": "1.001", "row_version": str(router.row_version)}).get_data(as_text=True)
     [form] = [f for f in post_forms(bad) if f.action.endswith(f"/charges/{router.id}")]
     assert form.data()["rate"] == ["1.001"]
     back = browser.get(f"/service-desk/{item.id}/charges/{router.id}")
@@ -347,6 +351,38 @@ def test_a_refused_override_or_line_keeps_what_was_typed_and_its_address_leads_b
     for url in (f"/equipment/supplier-pos/{spo.id}/lines", f"/equipment/supplier-pos/{spo.id}/lines/{line.id}/units"):
         back = browser.get(url)
         assert back.status_code == 302 and back.headers["Location"].endswith(f"/equipment/supplier-pos/{spo.id}"), url
+
+
+def test_an_override_opened_before_the_charge_was_repriced_is_refused(db_session, login_as, customer):
+    """The override box was applied even when the charge had been re-priced (its quantity changed) since the item
+    page was opened: the rate typed against the old price went over the new one without a word."""
+    eq = factories.equipment_setup(db_session, selection="all", pricing_method="highest")
+    browser, _ = login_as("Billing Admin")
+    item = _item(browser, db_session, customer)
+    assert _add(browser, item, eq).status_code == 302
+    router = _charges(db_session, item)["Router"]
+    page = browser.get(f"/service-desk/{item.id}").get_data(as_text=True)
+    [form] = [f for f in post_forms(page) if f.action.endswith(f"/charges/{router.id}")]
+    typed = {**{name: values[0] for name, values in form.data().items()}, "rate": "99.00"}
+    assert typed["row_version"] == str(router.row_version)
+    db_session.execute(update(CatalogCharge).where(CatalogCharge.id == eq["priced"].id).values(markup_flat=D("7.00")))
+    db_session.commit()
+    line = db_session.get(ServiceDeskItem, item.id).equipment[0]
+    assert browser.post(f"/service-desk/{item.id}/equipment/{line.id}/edit", {
+        "catalog_id": str(eq["catalog"].id), "quantity": "2", "fulfilment": "order",
+        "row_version": str(line.row_version)}).status_code == 302
+    assert _charges(db_session, item)["Router"].rate == D("137.00")  # re-priced: 130.00 + 7.00
+    stale = browser.post(form.action, typed, follow_redirects=True).get_data(as_text=True)
+    assert "changed by someone else" in stale
+    router = _charges(db_session, item)["Router"]
+    assert (router.rate, router.overridden) == (D("137.00"), False)
+    fresh = {**typed, "row_version": str(router.row_version)}
+    assert browser.post(form.action, fresh).status_code == 302
+    router = _charges(db_session, item)["Router"]
+    assert (router.rate, router.overridden) == (D("99.00"), True)
+    missing = {k: v for k, v in fresh.items() if k != "row_version"}
+    refused = browser.post(form.action, missing, follow_redirects=True).get_data(as_text=True)
+    assert "changed by someone else" in refused
 
 
 def test_turning_off_keeps_a_po_price_not_overridden(db_session, login_as, customer):

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from portal.authz import requires
 from portal.blueprints.actions import run_and_return
-from portal.blueprints.equipment.forms import EquipmentForm, ItemForm
+from portal.blueprints.equipment.forms import EquipmentForm, ItemForm, OverrideForm
 from portal.blueprints.forms import offer_debtors, page_arg, saved_or_shown
 from portal.domain.assignment import po_option, twin_numbers
 from portal.extensions import db
@@ -170,7 +170,8 @@ def override_charge(desk_item_id: int, desk_charge_id: int):
     if request.method == "GET":
         return redirect(url_for("service_desk.detail", desk_item_id=desk_item_id))
     try:
-        desk.override_charge(db.session, current_user, desk_item_id, desk_charge_id, request.form.get("rate", "")[:60])
+        desk.override_charge(db.session, current_user, desk_item_id, desk_charge_id,
+                             request.form.get("rate", "")[:60], expected_version=OverrideForm().edited_version())
     except ValidationFailed as exc:
         item = desk.get_item(db.session, current_user, desk_item_id)
         return render_template("equipment/item.html", item=item, settings=equipment.pricing_settings(db.session),
