@@ -152,11 +152,17 @@ def with_markups(base: Decimal, percent: Decimal | None, flat: Decimal | None) -
 def shown_cost(value: Decimal) -> str:
     """A cost or running total in a description: to cents when it is whole cents, else to the four decimals of
     a supplier price (10.0049, 12.0059), so each step reads as following from the one before; the charge's
-    amount is rounded to cents only at the end (`_steps` says so)."""
+    amount is rounded to cents only at the end (`_steps` says so). Four decimals that would round to another cent
+    than the value does get more, as many as it takes: an average of 55.00495 reads 55.00495, not 55.005 (which
+    rounds to 55.01) beside the 55.00 it is rounded to."""
+    places = 4
     fine = value.quantize(PRICE_STEP, rounding=ROUND_HALF_UP)
+    while half_up(fine) != half_up(value):
+        places += 1
+        fine = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     if fine == half_up(fine):
         return shown(fine)
-    return f"{fine:,.4f}".rstrip("0")
+    return f"{fine:,.{places}f}".rstrip("0")
 
 
 def _steps(base: Decimal, percent: Decimal | None, flat: Decimal | None, amount: Decimal) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.domain import purchase_orders as po_rules
@@ -50,6 +50,16 @@ def _offered_pos(session: Session, debtor_id: int, type_id: int | None, held=())
         held = [i for i in held if i]
         stmt = stmt.where(or_(eligible, P.id.in_(held)) if held else eligible)
     return stmt
+
+
+def eligible_for_type_named(name: str, *, or_twin: bool = False):
+    """The PO (of the statement) is eligible for the active document type of this name: a line of that type may
+    name it. `or_twin`: or a PO of its debtor and number is (seed 001's split PO), which a line derived from one
+    naming this PO then takes (`documents.carried_po`). One EXISTS, so a picker or a check stays one query."""
+    E, T, P = POEligibleType, DocumentType, PurchaseOrder
+    whose = and_(E.debtor_id == P.debtor_id, E.number_key == P.number_key) if or_twin else E.po_id == P.id
+    return (select(E.po_id).join(T, T.id == E.document_type_id)
+            .where(whose, func.upper(T.name) == name.upper(), T.active.is_(True)).exists())
 
 
 def editor_choices(session: Session, user, debtor_id: int | None, *, type_id: int | None = None, job_ids=(),

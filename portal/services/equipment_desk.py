@@ -15,7 +15,7 @@ from portal.domain.purchase_orders import parse_money
 from portal.models import (CatalogCharge, Debtor, Document, DocumentType, EquipmentCatalog, EquipmentUnit,
                            JobOrder, PurchaseOrder, ServiceDeskCharge, ServiceDeskEquipment, ServiceDeskItem, SupplierPO,
                            SupplierPOLine)
-from portal.services import audit, documents, equipment
+from portal.services import audit, document_choices, documents, equipment
 from portal.services.debtors import DebtorOption, all_debtors, inactive_problem, like_pattern
 from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.job_visibility import branch_limit, get_job, visible
@@ -57,10 +57,21 @@ def pickable_jobs(session: Session, user, debtor_id: int) -> list[JobOrder]:
                                 .order_by(JobOrder.number.desc()).limit(equipment.PICKER_LIMIT)))
 
 
-def pickable_customer_pos(session: Session, debtor_id: int) -> list[PurchaseOrder]:
-    """The debtor's POs, latest expiry first, that an item may be billed on."""
-    return list(session.scalars(select(PurchaseOrder).where(PurchaseOrder.debtor_id == debtor_id)
-                                .order_by(PurchaseOrder.expiration.desc()).limit(equipment.PICKER_LIMIT)))
+def billable_po():
+    """The PO (of the statement) may be an item's customer PO: its Repair Order names it, so it is eligible for
+    Repair Order, and its Service Invoice keeps it, or takes its split PO twin, so it or the twin is eligible
+    for Service Invoice (DESIGN: a line's PO is "limited to the debtor's POs eligible for its type")."""
+    return (document_choices.eligible_for_type_named(REPAIR_ORDER)
+            & document_choices.eligible_for_type_named(SERVICE_INVOICE, or_twin=True))
+
+
+def pickable_customer_pos(session: Session, debtor_id: int, keep_po_id: int | None = None) -> list[PurchaseOrder]:
+    """The debtor's POs, latest expiry first, that an item may be billed on (`billable_po`), and the one it
+    has (`keep_po_id`, shown rather than dropped; saving says why it no longer may be). One query."""
+    billable = billable_po() | (PurchaseOrder.id == keep_po_id) if keep_po_id else billable_po()
+    return list(session.scalars(select(PurchaseOrder).where(PurchaseOrder.debtor_id == debtor_id, billable)
+                                .order_by(PurchaseOrder.expiration.desc(), PurchaseOrder.number, PurchaseOrder.id)
+                                .limit(equipment.PICKER_LIMIT)))
 
 
 def pickable_catalog(session: Session) -> list[EquipmentCatalog]:
@@ -130,6 +141,10 @@ def _validate_item(session: Session, user, data: ItemInput,
         po = session.get(PurchaseOrder, data.customer_po_id)
         if po is None or (debtor is not None and po.debtor_id != debtor.id):
             errors["customer_po_id"] = ["Choose one of the debtor's purchase orders (or none)."]
+        elif session.scalar(select(PurchaseOrder.id).where(PurchaseOrder.id == po.id, billable_po())) is None:
+            label = f"{po.number} ({po.description})" if po.description else po.number
+            errors["customer_po_id"] = [f"PO {label} is not eligible for {REPAIR_ORDER} and {SERVICE_INVOICE}, the "
+                                        "documents this item becomes: choose one of the POs offered (or none)."]
     if data.set_supplier_po and data.supplier_po_id is not None and session.get(SupplierPO, data.supplier_po_id) is None:
         errors["supplier_po_id"] = ["Choose a supplier PO from the list."]
     return errors
@@ -304,13 +319,22 @@ def remove_equipment(session: Session, user, item_id: int, line_id: int) -> None
     session.commit()
 
 
-def override_charge(session: Session, user, item_id: int, charge_id: int, rate_text: str) -> ServiceDeskCharge:
-    """A user's own rate over the priced one, while the item is open; the description says so."""
+def override_charge(session: Session, user, item_id: int, charge_id: int, rate_text: str, *,
+                    expected_version: int | None = None) -> ServiceDeskCharge:
+    """A user's own rate over the priced one, while the item is open; the description says so.
+    `expected_version`: the charge's row version the item page was opened on; a charge re-priced (or overridden)
+    since is refused as stale, so the rate is typed again over the price now shown."""
     item = _open(session, user, item_id)
     charge = next((c for c in item.charges if c.id == charge_id), None)
     if charge is None:
         session.rollback()
         raise NotFound("No such charge on this item.")
+    session.refresh(charge)  # as the item's lock leaves it: a re-pricing may have come first
+    try:
+        audit.check_version(charge, expected_version)
+    except Conflict:
+        session.rollback()
+        raise
     rate = parse_money(rate_text)
     errors = (["Enter the rate as a number, e.g. 120.00."] if rate is None else
               pricing.decimal_errors(rate, "rate", places=2, maximum=pricing.MAX_AMOUNT))

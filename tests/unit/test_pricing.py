@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import example, given, settings as hsettings, strategies as st
 
 from portal.domain import pricing
 from portal.domain.pricing import Settings, SupplierLine
@@ -214,3 +214,24 @@ def test_exact_prices_the_unit_with_both_markups_and_names_the_line_it_took():
 ])
 def test_a_cost_reads_to_cents_or_to_the_price_s_four_decimals(value, text):
     assert pricing.shown_cost(value) == text
+
+
+def test_the_total_before_rounded_to_rounds_to_the_amount_shown():
+    """An average of 55.00495 (3 units at 0.0099 among 200) read "= 55.005, rounded to 55.00": 55.005 rounds
+    half-up to 55.01. The total before the rounding now has the places it takes to round to the amount shown."""
+    lines = [SupplierLine(1, "SPO-2001", date(2026, 3, 1), 1, 196, D("56.0000")),
+             SupplierLine(1, "SPO-2001", date(2026, 3, 1), 2, 1, D("24.9603")),
+             SupplierLine(2, "SPO-2002", date(2026, 4, 1), 1, 3, D("0.0099"))]
+    assert pricing.cost(lines, "average") == D("55.00495")
+    result = pricing.price(Settings("all", "average"), lines, markup_percent=D("0"), markup_flat=D("0.00"))
+    assert result.amount == D("55.00")
+    assert result.description == "PO pricing: Average of 200 units on SPO-2001, SPO-2002 = 55.00495, rounded to 55.00"
+    assert pricing.shown_cost(D("55.0049999")) == "55.0049999"
+
+
+@given(st.decimals(min_value=D("0"), max_value=D("99999999"), places=12))
+@example(D("55.00495")).via("the tester's average")
+@example(D("1234.994999999"))
+def test_a_shown_cost_rounds_to_the_cent_its_value_rounds_to(value):
+    shown_value = D(pricing.shown_cost(value).replace(",", ""))
+    assert pricing.half_up(shown_value) == pricing.half_up(value)

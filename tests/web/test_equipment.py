@@ -2,11 +2,12 @@
 service desk items (pricing, pickers, overrides, closing and invoicing) and bad input."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal as D
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from portal.models import (CatalogCharge, Document, LedgerEntry, POBalance, ServiceDeskCharge, ServiceDeskItem,
                            Setting, SupplierPOLine)
@@ -308,10 +309,13 @@ def test_override_while_open_says_so_and_off_keeps_prices(db_session, login_as, 
     assert _add(browser, item, eq).status_code == 302
     router = _charges(db_session, item)["Router"]
     assert router.rate == D("130.00")
-    bad = browser.post(f"/service-desk/{item.id}/charges/{router.id}", {"rate": "1.001"})
+    opened = str(router.row_version)
+    bad = browser.post(f"/service-desk/{item.id}/charges/{router.id}", {"rate": "1.001", "row_version": opened})
     assert bad.status_code == 200 and "at most 2 decimals" in bad.get_data(as_text=True)
-    assert browser.post(f"/service-desk/{item.id}/charges/{router.id}", {"rate": "-4"}).status_code == 200
-    assert browser.post(f"/service-desk/{item.id}/charges/{router.id}", {"rate": "120.00"}).status_code == 302
+    assert browser.post(f"/service-desk/{item.id}/charges/{router.id}",
+                        {"rate": "-4", "row_version": opened}).status_code == 200
+    assert browser.post(f"/service-desk/{item.id}/charges/{router.id}",
+                        {"rate": "120.00", "row_version": opened}).status_code == 302
     router = _charges(db_session, item)["Router"]
     assert router.rate == D("120.00") and router.overridden
     assert router.source_description.endswith("| Overridden by hand: 120.00")
@@ -332,7 +336,8 @@ def test_a_refused_override_or_line_keeps_what_was_typed_and_its_address_leads_b
     item = _item(browser, db_session, customer)
     assert _add(browser, item, eq).status_code == 302
     router = _charges(db_session, item)["Router"]
-    bad = browser.post(f"/service-desk/{item.id}/charges/{router.id}", {"rate": "1.001"}).get_data(as_text=True)
+    bad = browser.post(f"/service-desk/{item.id}/charges/{router.id}",
+                       {"rate": "1.001", "row_version": str(router.row_version)}).get_data(as_text=True)
     [form] = [f for f in post_forms(bad) if f.action.endswith(f"/charges/{router.id}")]
     assert form.data()["rate"] == ["1.001"]
     back = browser.get(f"/service-desk/{item.id}/charges/{router.id}")
@@ -346,6 +351,38 @@ def test_a_refused_override_or_line_keeps_what_was_typed_and_its_address_leads_b
     for url in (f"/equipment/supplier-pos/{spo.id}/lines", f"/equipment/supplier-pos/{spo.id}/lines/{line.id}/units"):
         back = browser.get(url)
         assert back.status_code == 302 and back.headers["Location"].endswith(f"/equipment/supplier-pos/{spo.id}"), url
+
+
+def test_an_override_opened_before_the_charge_was_repriced_is_refused(db_session, login_as, customer):
+    """The override box was applied even when the charge had been re-priced (its quantity changed) since the item
+    page was opened: the rate typed against the old price went over the new one without a word."""
+    eq = factories.equipment_setup(db_session, selection="all", pricing_method="highest")
+    browser, _ = login_as("Billing Admin")
+    item = _item(browser, db_session, customer)
+    assert _add(browser, item, eq).status_code == 302
+    router = _charges(db_session, item)["Router"]
+    page = browser.get(f"/service-desk/{item.id}").get_data(as_text=True)
+    [form] = [f for f in post_forms(page) if f.action.endswith(f"/charges/{router.id}")]
+    typed = {**{name: values[0] for name, values in form.data().items()}, "rate": "99.00"}
+    assert typed["row_version"] == str(router.row_version)
+    db_session.execute(update(CatalogCharge).where(CatalogCharge.id == eq["priced"].id).values(markup_flat=D("7.00")))
+    db_session.commit()
+    line = db_session.get(ServiceDeskItem, item.id).equipment[0]
+    assert browser.post(f"/service-desk/{item.id}/equipment/{line.id}/edit", {
+        "catalog_id": str(eq["catalog"].id), "quantity": "2", "fulfilment": "order",
+        "row_version": str(line.row_version)}).status_code == 302
+    assert _charges(db_session, item)["Router"].rate == D("137.00")  # re-priced: 130.00 + 7.00
+    stale = browser.post(form.action, typed, follow_redirects=True).get_data(as_text=True)
+    assert "changed by someone else" in stale
+    router = _charges(db_session, item)["Router"]
+    assert (router.rate, router.overridden) == (D("137.00"), False)
+    fresh = {**typed, "row_version": str(router.row_version)}
+    assert browser.post(form.action, fresh).status_code == 302
+    router = _charges(db_session, item)["Router"]
+    assert (router.rate, router.overridden) == (D("99.00"), True)
+    missing = {k: v for k, v in fresh.items() if k != "row_version"}
+    refused = browser.post(form.action, missing, follow_redirects=True).get_data(as_text=True)
+    assert "changed by someone else" in refused
 
 
 def test_turning_off_keeps_a_po_price_not_overridden(db_session, login_as, customer):
@@ -459,6 +496,89 @@ def test_item_refuses_other_debtors_jobs_and_pos(db_session, login_as, customer)
     nul = browser.post("/service-desk/new", {"debtor_id": str(customer["debtor"].id), "description": "a\x00b"})
     assert 400 <= nul.status_code < 500
     assert db_session.scalar(select(func.count()).select_from(ServiceDeskItem)) == 0
+
+
+def _split_pos(db_session, debtor):
+    """Seed 001's split PO (Sales * vs Service/Repair *), a PO for Repair Orders only, one for every type."""
+    types = factories.document_types(db_session)
+    named = lambda *names: [types[n] for n in names]  # noqa: E731
+    return {"sales": factories.po(db_session, debtor, "ACM-SPLIT", description="Inventory items",
+                                  types=named("Estimate", "Sales Order", "Sales Invoice", "Credit Memo")),
+            "service": factories.po(db_session, debtor, "ACM-SPLIT", description="Service work",
+                                    types=named("Repair Order", "Service Invoice")),
+            "orders_only": factories.po(db_session, debtor, "RO-ONLY", types=named("Repair Order")),
+            "any": factories.po(db_session, debtor, "ACM-ANY")}
+
+
+def _po_options(page: str) -> dict[str, str]:
+    select_html = page.split('id="customer_po_id"', 1)[1].split("</select>", 1)[0]
+    options = re.findall(r'<option[^>]*value="(\d+)"[^>]*>([^<]*)<', select_html)
+    return {value: label.strip() for value, label in options}
+
+
+def test_item_offers_and_takes_only_pos_its_repair_order_and_service_invoice_may_name(db_session, login_as, customer):
+    """The Customer PO list offered every PO of the debtor, the split PO's twins both as "ACM-SPLIT (…)", and
+    saving took the Sales twin; closing then failed ("PO ACM-SPLIT is not eligible for Repair Order")."""
+    eq = factories.equipment_setup(db_session, selection="all")
+    pos = _split_pos(db_session, customer["debtor"])
+    browser, _ = login_as("Billing Admin")
+    page = browser.get(f"/service-desk/new?debtor_id={customer['debtor'].id}").get_data(as_text=True)
+    offered = _po_options(page)
+    assert set(offered) == {str(customer["po"].id), str(pos["service"].id), str(pos["any"].id)}
+    assert offered[str(pos["service"].id)].startswith("PO ACM-SPLIT (")
+    for wrong in ("sales", "orders_only"):
+        refused = browser.post("/service-desk/new", {"debtor_id": str(customer["debtor"].id), "job_id": "",
+                                                     "customer_po_id": str(pos[wrong].id), "description": "Router"})
+        text = refused.get_data(as_text=True)
+        assert refused.status_code == 200 and "is not eligible for Repair Order and Service Invoice" in text, wrong
+        assert re.search(r'<small class="field-error" id="customer_po_id-err">PO ACM-SPLIT \(Inventory items\)|'
+                         r'<small class="field-error" id="customer_po_id-err">PO RO-ONLY', text), wrong
+    assert db_session.scalar(select(func.count()).select_from(ServiceDeskItem)) == 0
+    item = _item(browser, db_session, customer, job_id="", customer_po_id=str(pos["service"].id))
+    assert _add(browser, item, eq).status_code == 302
+    closed = browser.post(f"/service-desk/{item.id}/close", follow_redirects=True).get_data(as_text=True)
+    assert "could not be made" not in closed
+    db_session.expire_all()
+    order = db_session.get(ServiceDeskItem, item.id).repair_order
+    assert order is not None and {l.po_id for l in order.lines} == {pos["service"].id}
+
+
+def test_an_item_holding_a_po_it_may_not_use_shows_it_told_apart_and_says_why_on_save(db_session, login_as, customer):
+    """An item saved with the Sales twin before the check: its edit form still shows that PO (not silently
+    "— none —"), the twins named apart by description as the job form names them, and saving says why."""
+    pos = _split_pos(db_session, customer["debtor"])
+    browser, _ = login_as("Billing Admin")
+    item = _item(browser, db_session, customer)
+    item.customer_po_id = pos["sales"].id  # as an item saved before the check holds it
+    db_session.commit()
+    page = browser.get(f"/service-desk/{item.id}/edit").get_data(as_text=True)
+    offered = _po_options(page)
+    assert offered[str(pos["sales"].id)].startswith("PO ACM-SPLIT — Inventory items (")
+    assert offered[str(pos["service"].id)].startswith("PO ACM-SPLIT — Service work (")
+    assert re.search(rf'<option[^>]*selected[^>]*value="{pos["sales"].id}"|<option[^>]*value="{pos["sales"].id}"'
+                     r'[^>]*selected', page)
+    [form] = [f for f in post_forms(page) if "customer_po_id" in f.data()]
+    saved = browser.post(f"/service-desk/{item.id}/edit", {k: v[0] for k, v in form.data().items()})
+    assert saved.status_code == 200
+    assert "PO ACM-SPLIT (Inventory items) is not eligible for Repair Order" in saved.get_data(as_text=True)
+
+
+def test_the_item_form_s_po_list_takes_the_same_queries_for_few_or_many_pos(db_session, login_as, customer,
+                                                                              count_queries):
+    browser, _ = login_as("Billing Admin")
+    url = f"/service-desk/new?debtor_id={customer['debtor'].id}"
+
+    def queries():
+        browser.get(url)
+        with count_queries() as statements:
+            assert browser.get(url).status_code == 200
+        return len(statements)
+
+    few = queries()
+    _split_pos(db_session, customer["debtor"])
+    for n in range(8):
+        factories.po(db_session, customer["debtor"], f"MORE{n}")
+    assert queries() == few
 
 
 def test_branch_security_hides_another_branchs_item(db_session, login_as, customer):

@@ -60,3 +60,9 @@ class EquipmentForm(VersionedForm):
                              validate_choice=False)
     unit_id = SelectField("Unit (from inventory)", coerce=int_or_none, validate_choice=False)
     supplier_po_id = SelectField("Supplier PO", coerce=int_or_none, validate_choice=False)
+
+
+class OverrideForm(VersionedForm):
+    """A charge's override box on the item page: the rate, and the charge's row version it was opened on."""
+
+    rate = StringField("Override rate", validators=[Length(max=60)])

@@ -9,8 +9,9 @@ from flask_login import current_user
 
 from portal.authz import requires
 from portal.blueprints.actions import run_and_return
-from portal.blueprints.equipment.forms import EquipmentForm, ItemForm
+from portal.blueprints.equipment.forms import EquipmentForm, ItemForm, OverrideForm
 from portal.blueprints.forms import offer_debtors, page_arg, saved_or_shown
+from portal.domain.assignment import po_option, twin_numbers
 from portal.extensions import db
 from portal.htmx import render
 from portal.services import audit, equipment, equipment_desk as desk
@@ -28,15 +29,16 @@ def index():
     return render("equipment/items.html", "equipment/_item_rows.html", page=page, q=q, status_filter=status)
 
 
-def _item_choices(form: ItemForm, debtor_id: int | None, settings) -> None:
+def _item_choices(form: ItemForm, debtor_id: int | None, settings, keep_po_id: int | None = None) -> None:
     offer_debtors(form.debtor_id, desk.pickable_debtors(db.session))
     jobs = pos = []
     if debtor_id:
         jobs = desk.pickable_jobs(db.session, current_user, debtor_id)
-        pos = desk.pickable_customer_pos(db.session, debtor_id)
+        pos = desk.pickable_customer_pos(db.session, debtor_id, keep_po_id)
     form.job_id.choices = [(None, "— none —")] + [(j.id, f"{j.number} — {j.title}") for j in jobs]
-    form.customer_po_id.choices = [(None, "— none —")] + [(p.id, f"{p.number} ({p.effective} – {p.expiration})")
-                                                         for p in pos]
+    twins = twin_numbers(pos)
+    form.customer_po_id.choices = [(None, "— none —")] + [
+        (p.id, f"{po_option(p, twins)} ({p.effective} – {p.expiration})") for p in pos]
     form.supplier_po_id.choices = [(None, "— none —")] + [(p.id, f"{p.number} — {p.supplier} ({p.order_date})")
                                                          for p in equipment.recent_supplier_pos(db.session)]
 
@@ -78,7 +80,8 @@ def _item_form(item, settings) -> ItemForm:
     if request.method == "GET" and item is None and request.args.get("debtor_id"):
         form.debtor_id.process_data(request.args.get("debtor_id"))
         form.debtor_id.data = form.debtor_id.coerce(request.args.get("debtor_id"))
-    _item_choices(form, form.debtor_id.data if form.debtor_id.data and form.debtor_id.data > 0 else None, settings)
+    debtor_id = form.debtor_id.data if form.debtor_id.data and form.debtor_id.data > 0 else None
+    _item_choices(form, debtor_id, settings, item.customer_po_id if item is not None else None)
     return form
 
 
@@ -167,7 +170,8 @@ def override_charge(desk_item_id: int, desk_charge_id: int):
     if request.method == "GET":
         return redirect(url_for("service_desk.detail", desk_item_id=desk_item_id))
     try:
-        desk.override_charge(db.session, current_user, desk_item_id, desk_charge_id, request.form.get("rate", "")[:60])
+        desk.override_charge(db.session, current_user, desk_item_id, desk_charge_id,
+                             request.form.get("rate", "")[:60], expected_version=OverrideForm().edited_version())
     except ValidationFailed as exc:
         item = desk.get_item(db.session, current_user, desk_item_id)
         return render_template("equipment/item.html", item=item, settings=equipment.pricing_settings(db.session),
