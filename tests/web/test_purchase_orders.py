@@ -288,7 +288,9 @@ def test_a_po_tab_reads_the_lines_and_eligible_types_only_where_it_shows_them(db
         page = browser.get(url)
     assert page.status_code == 200
     assert any(s.startswith("SELECT po_lines.") for s in statements) is reads_lines
-    assert any(s.startswith("SELECT po_eligible_types.") for s in statements) is reads_types
+    # the summary's eligible types come joined in the PO's own statement (no statement of their own)
+    assert any("po_eligible_types" in s for s in statements) is reads_types
+    assert not any(s.startswith("SELECT po_eligible_types.") for s in statements)
     if reads_types:
         assert "<dt>Eligible document types</dt><dd>Sales Invoice</dd>" in page.get_data(as_text=True)
 
@@ -302,7 +304,9 @@ def test_a_po_summary_names_its_alert_template_without_reading_its_recipients(db
     with count_queries() as statements:
         page = browser.get(url)
     assert "<dt>Alert template</dt><dd>Watchful</dd>" in page.get_data(as_text=True)
-    assert any(s.startswith("SELECT alert_templates.") for s in statements)
+    # joined in the PO's own statement (the summary's two round trips fewer)
+    assert any(s.startswith("SELECT purchase_orders.") and "alert_templates" in s for s in statements)
+    assert not any(s.startswith("SELECT alert_templates.") for s in statements)
     assert not [s for s in statements if "alert_template_roles" in s or "alert_template_users" in s
                 or s.startswith("SELECT role_grants.")]
 

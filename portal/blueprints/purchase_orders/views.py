@@ -138,10 +138,10 @@ def _tab_extras(po, tab: str) -> dict:
 @bp.get("/<int:po_id>")
 @requires("purchase_orders", "view")
 def detail(po_id: int):
-    po = service.get_po(db.session, po_id)
     tab = request.args.get("tab", "summary")
     if tab not in dict(TABS):
         tab = "summary"
+    po = service.get_po(db.session, po_id, summary=tab == "summary")
     history = audit.history_of(db.session, "purchase_orders", po.id) if tab == "history" else []
     from portal.services import assignments, job_orders
 
