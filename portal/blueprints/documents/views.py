@@ -90,7 +90,7 @@ def _edit(doc=None):
     if form.validate_on_submit() and not problems:
         try:
             saved = service.save_draft(db.session, current_user, doc.id if doc else None, document_input(form, lines),
-                                       expected_version=form.expected_version() if doc else None)
+                                       expected_version=form.edited_version() if doc else None)
         except ValidationFailed as exc:
             apply_errors(form, exc)
             shown = exc.line_problems
