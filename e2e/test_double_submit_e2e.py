@@ -136,3 +136,65 @@ def test_a_grid_rows_button_is_disabled_while_its_request_is_out(page, sign_in, 
     db_session.expire_all()
     assert db_session.scalar(select(JobPOAssignment.manual_end).where(JobPOAssignment.job_id == job.id)) == \
         date(2026, 2, 28)
+
+
+def _po_edit_sent(page, sign_in, db_session):
+    """A PO's edit page whose Save was sent and whose load then ended with no new page, as a stopped load does
+    (here: 204 No Content, which leaves the page as it is; a real stop leaves nothing Playwright can look at
+    while the request is out). The Save button and the posts sent."""
+    sign_in(page, "Billing Admin")
+    debtor = factories.debtor(db_session, "ACME")
+    po = factories.po(db_session, debtor, "4500", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    page.goto(f"/purchase-orders/{po.id}/edit")
+    sent = []
+    page.route(f"**/purchase-orders/{po.id}/edit", lambda route: (
+        sent.append(route.request.post_data) or route.fulfill(status=204)) if route.request.method == "POST"
+        else route.continue_())
+    page.fill("#description", "Warehouse staff")
+    save = page.locator("main button:text-is('Save')")
+    save.click()
+    expect(save).to_be_disabled()
+    assert len(sent) == 1
+    return save, sent
+
+
+def test_a_stopped_save_gives_its_buttons_back(page, sign_in, db_session):
+    """Defect: a form's Save whose load was stopped (the browser's Stop, Esc) stayed disabled until a reload. No
+    event says a load was stopped: the buttons come back once the form has been on its way HOLD_LIMIT_MS (10 s)."""
+    page.clock.install()
+    save, sent = _po_edit_sent(page, sign_in, db_session)
+    page.clock.run_for(4_000)
+    expect(save).to_be_disabled()  # a slow answer is still waited for
+    page.clock.run_for(7_000)
+    expect(save).to_be_enabled()
+    save.click()  # and the form is sent again, not dropped
+    assert len(sent) == 2
+
+
+def test_esc_while_a_save_is_on_its_way_gives_its_buttons_back(page, sign_in, db_session):
+    save, sent = _po_edit_sent(page, sign_in, db_session)
+    page.keyboard.press("Escape")
+    expect(save).to_be_enabled()
+    save.click()
+    assert len(sent) == 2
+
+
+def test_back_to_a_saved_form_finds_its_buttons_usable(page, sign_in, db_session):
+    """Back to a page whose form was sent: its buttons are usable and send the form (a page restored from the
+    back/forward cache gets them back on "pageshow"; Chromium loads this no-store page anew)."""
+    sign_in(page, "Billing Admin")
+    debtor = factories.debtor(db_session, "ACME")
+    po = factories.po(db_session, debtor, "4500", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    page.goto(f"/purchase-orders/{po.id}/edit")
+    page.fill("#description", "Warehouse staff")
+    page.locator("main button:text-is('Save')").click()
+    expect(page.locator(".flash-success")).to_contain_text("PO 4500 saved.")
+    page.go_back()
+    page.wait_for_url(f"**/purchase-orders/{po.id}/edit")
+    save = page.locator("main button:text-is('Save')")
+    expect(save).to_be_enabled()
+    page.fill("#description", "Warehouse and office staff")
+    save.click()
+    expect(page.locator(".flash-success")).to_contain_text("PO 4500 saved.")
+    db_session.expire_all()
+    assert db_session.get(PurchaseOrder, po.id).description == "Warehouse and office staff"

@@ -132,16 +132,11 @@ class VersionedForm(FlaskForm):
 
     row_version = HiddenField()
 
-    def expected_version(self) -> int | None:
-        try:
-            return int(self.row_version.data) if self.row_version.data else None
-        except ValueError:
-            return -1  # tampered with: never matches, so the change is refused as stale
-
     def edited_version(self) -> int:
-        """The row version the edit form was opened on, as posted; a post without one is refused as a stale form
-        is (-1 never matches). `expected_version` would skip the check for a blank one, and for a missing one read
-        the record's own version, which WTForms fills in from the object the form was made with."""
+        """The row version the edit form was opened on, as posted; a post without one (or a blank or tampered one)
+        is refused as a stale form is (-1 never matches). Never `row_version.data`: for a missing field WTForms
+        fills it from the object the form was made with (the record's own version, so the check always passed),
+        and a blank one skipped the check. A new record has no version: its service ignores this one."""
         posted = (self.row_version.raw_data or [""])[0]
         try:
             return int(posted)

@@ -269,11 +269,13 @@ def set_changed(obj, **values) -> None:
             setattr(obj, key, value)
 
 
-def check_version(obj, expected: int | None) -> None:
-    """Refuse a change made from a form opened before someone else's change (a stale form)."""
+def check_version(obj, expected: int | None, *, label: str | None = None) -> None:
+    """Refuse a change made from a form opened before someone else's change (a stale form). `label`: how the
+    message names the record (its own name by default)."""
     from portal.services.errors import Conflict
 
     if expected is not None and obj.row_version != expected:
         raise Conflict(
-            f"{_label(obj)} was changed by someone else since you opened it; reload and apply your change again."
+            f"{label or _label(obj)} was changed by someone else since you opened it; reload and apply your change "
+            "again."
         )

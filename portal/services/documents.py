@@ -389,6 +389,15 @@ def credit_left(session: Session, source_line_ids, *, except_doc_id: int | None 
         select(DocumentLine.id, DocumentLine.amount, credited).where(DocumentLine.id.in_(ids)))}
 
 
+def credit_standing(session: Session, doc: Document) -> dict[int, Decimal]:
+    """What is left on each line of a posted invoice after the credit memos posted against it (one query for
+    all its lines): what a credit memo may still take back, and what moving the line moves. {} for any other
+    document (nothing is credited against it)."""
+    if doc.status != "posted" or not doc.document_type.is_invoice:
+        return {}
+    return credit_left(session, [l.id for l in doc.lines])
+
+
 def _check_credit_size(session: Session, data: DocumentInput, source: Document, errors: dict[str, list[str]],
                        own_doc_id: int | None) -> None:
     """A credit memo only reduces what its invoice lines drew: each line positive, and together no more
@@ -621,14 +630,15 @@ def suggested_number(session: Session, doc_type: DocumentType) -> str:
             return number
 
 
-def open_quantities(session: Session, order: Document) -> dict[int, Decimal]:
+def open_quantities(session: Session, order: Document, *,
+                    left: dict[int, Decimal] | None = None) -> dict[int, Decimal]:
     """What is still open on each order line, as a quantity: the quantity not yet invoiced (none once its
     commitment is released or cancelled); on an invoice's line, the most whose amount is no more than what
     is not yet credited. A draft made from the document carries that much by default (a second credit
     memo, the rest, not the whole). Quantities, not amount ÷ rate: 740.74 left at 123.4567 read 5.9999,
-    740.73, and the cent stayed committed."""
+    740.73, and the cent stayed committed. `left`: the invoice's `credit_standing`, when the caller has it."""
     if order.document_type.is_invoice:
-        left = credit_left(session, [l.id for l in order.lines])
+        left = credit_left(session, [l.id for l in order.lines]) if left is None else left
         return {line.id: budget.quantity_within(left[line.id], line.rate, line.quantity)
                 for line in order.lines if line.rate and line.id in left}
     ids = [l.id for l in order.lines]

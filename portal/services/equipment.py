@@ -24,6 +24,7 @@ from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.job_visibility import may_see
 from portal.services.locks import locked
 from portal.services.paging import Page, paginate
+from portal.services.settings import commit_setting, locked_setting
 
 PO_PRICING = "po_pricing"
 PICKER_LIMIT = 200  # pickers list the most recent records, never the whole table
@@ -83,9 +84,14 @@ def markup_errors(percent: Decimal | None, flat: Decimal | None, *, prefix: str 
     return errors
 
 
+PO_PRICING_LABEL = "Purchase order pricing"
+
+
 def save_pricing_settings(session: Session, *, actor, selection: str, method: str, markup_percent: str,
-                          markup_flat: str) -> pricing.Settings:
-    """Save the PO pricing tab. Turning it Off keeps every price already on a service desk item."""
+                          markup_flat: str, expected_version: int | None = None) -> pricing.Settings:
+    """Save the PO pricing tab. Turning it Off keeps every price already on a service desk item.
+    `expected_version`: the setting's row version the tab was opened on (settings.setting_version); a stale
+    tab is refused (Conflict), so one administrator's older tab never puts back what another just saved."""
     errors: dict[str, list[str]] = {}
     if selection not in pricing.SELECTIONS:
         errors["selection"] = ["Choose a PO selection from the list."]
@@ -100,15 +106,12 @@ def save_pricing_settings(session: Session, *, actor, selection: str, method: st
         errors.setdefault(key, messages)
     if errors:
         raise ValidationFailed(errors)
+    row = locked_setting(session, PO_PRICING, expected_version, label=PO_PRICING_LABEL)
     audit.acting(session, actor)
-    row = session.get(Setting, PO_PRICING, with_for_update=True)
-    if row is None:
-        row = Setting(key=PO_PRICING, value={})
-        session.add(row)
     row.value = {"selection": selection, "pricing": method,
                  "markup_percent": format(percent, "f") if percent is not None else None,
                  "markup_flat": format(flat, "f") if flat is not None else None}
-    session.commit()
+    commit_setting(session, row, label=PO_PRICING_LABEL)
     return pricing_settings(session)
 
 

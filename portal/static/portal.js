@@ -4,15 +4,27 @@
 // the optimistic check refused the copy ("changed by someone else") and that refusal was the page shown, so a user
 // following it made the change twice. A plain POST form on its way drops a further submit (Enter included) and its
 // submit buttons are disabled, after the browser has read the form (a timeout: a named button such as "Override and
-// post" still sends its name and value); a page shown again by Back gets them back. An htmx form's submit buttons
-// are disabled while its request is out (htmx would queue the second click's request and send it after the first).
+// post" still sends its name and value). An htmx form's submit buttons are disabled while its request is out (htmx
+// would queue the second click's request and send it after the first).
+// A plain form's buttons come back whenever its page is still (or again) the one shown with no answer on its way:
+// - Back to the page: "pageshow" (a page restored from the back/forward cache keeps its script state, held buttons
+//   included; any other is loaded anew). Firefox also restores a button's disabled state into a page loaded anew,
+//   where no marker says it was held: a held button carries autocomplete="off", which tells Firefox not to.
+// - The load stopped (Esc, the browser's Stop): no event tells the page, so Esc pressed while a form is on its way
+//   gives the buttons back at once, and any form still on its way after HOLD_LIMIT_MS does too (the Stop button,
+//   a lost connection). A server slower than that may then get a second click; its stale-form check refuses a copy.
+var HOLD_LIMIT_MS = 10000, sendings = 0;
 function submitButtons(form) {
   return Array.prototype.filter.call(form.elements || [], function (control) {
     return (control.type === "submit" || control.type === "image") && !control.disabled;
   });
 }
 function holdButtons(buttons) {
-  buttons.forEach(function (button) { button.disabled = true; button.setAttribute("data-held", ""); });
+  buttons.forEach(function (button) {
+    button.disabled = true;
+    button.setAttribute("data-held", "");
+    button.setAttribute("autocomplete", "off");
+  });
 }
 function releaseButtons(buttons) {
   buttons.forEach(function (button) {
@@ -30,12 +42,25 @@ document.addEventListener("submit", function (event) {  // htmx's own submits ar
   if (event.defaultPrevented || !form.getAttribute || (form.getAttribute("method") || "").toLowerCase() !== "post") {
     return;
   }
-  form.setAttribute("data-sending", "");
+  var sending = String(++sendings);  // the limit of this send only: not of a later one after Esc gave it back
+  form.setAttribute("data-sending", sending);
   setTimeout(function () { holdButtons(submitButtons(form)); }, 0);
+  setTimeout(function () {
+    if (form.getAttribute("data-sending") === sending) { releaseSending(); }
+  }, HOLD_LIMIT_MS);
 });
+function releaseSending() {  // no plain form is on its way any more: each may be sent again
+  document.querySelectorAll("form[data-sending]").forEach(function (form) {
+    form.removeAttribute("data-sending");
+    releaseButtons(Array.prototype.slice.call(form.elements || []));
+  });
+}
 window.addEventListener("pageshow", function () {
-  document.querySelectorAll("form[data-sending]").forEach(function (form) { form.removeAttribute("data-sending"); });
-  releaseButtons(Array.prototype.slice.call(document.querySelectorAll("[data-held]")));
+  releaseSending();
+  releaseButtons(Array.prototype.slice.call(document.querySelectorAll("[data-held]")));  // no htmx request out either
+});
+document.addEventListener("keydown", function (event) {  // Esc stops the load: the form is no longer on its way
+  if (event.key === "Escape" && document.querySelector("form[data-sending]")) { releaseSending(); }
 });
 document.addEventListener("htmx:beforeRequest", function (event) {  // after htmx read the form and its button
   var form = event.detail.elt, trigger = (event.detail.requestConfig || {}).triggeringEvent;

@@ -102,3 +102,14 @@ def confirm(browser, check_url: str, *, override: bool = False, **kw):
     forms = [f for f in post_forms(page) if "confirmed" in f.data() and ("override" in f.data()) == override]
     assert forms, f"no {'override' if override else 'confirming'} form on {check_url}"
     return browser.post(forms[0].action, forms[0].data(), **kw)
+
+
+def opened_version(browser, url: str) -> str:
+    """The row version the edit form on `url` carries, as a browser opening it now would post it back (blank
+    when the user may not open it: the post is then refused before any version is read)."""
+    page = browser.get(url)
+    if page.status_code != 200:
+        return ""
+    versions = {v for f in post_forms(page.get_data(as_text=True)) for v in f.data().get("row_version", [])}
+    assert len(versions) == 1, f"{url}: row versions on the page {versions}"
+    return versions.pop()

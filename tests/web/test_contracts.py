@@ -11,7 +11,7 @@ from portal.domain.contracts import Delivery as DeliveryInput
 from portal.models import BillCode, Contract, ContractNote, Document, Opportunity, debtor_relationship_leads
 from portal.services import contracts
 from tests import factories
-from tests.web.forms_walk import post_forms
+from tests.web.forms_walk import opened_version, post_forms
 
 
 @pytest.fixture
@@ -125,7 +125,8 @@ def test_schedule_more_cancel_and_notes_through_the_pages(dell, login_as):
     w = dell
     contract = _contract(w)
     browser, _ = login_as("Consultant")
-    response = browser.post(f"/contracts/{contract.id}/schedule", rows(w, "12000"))
+    url = f"/contracts/{contract.id}/schedule"
+    response = browser.post(url, rows(w, "12000") | {"row_version": opened_version(browser, url)})
     assert response.status_code == 302
     assert contracts.figures(w["s"], w["po"]).unscheduled == D("120000.00")
     class_b = next(d for d in contracts.deliveries_of(w["s"], contract.id) if d.description == "Class B")

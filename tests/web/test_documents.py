@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select
 from portal.models import BillCode, Document, DocumentLine, POBalance
 from portal.services import document_choices, documents, posting
 from tests import factories
-from tests.web.forms_walk import confirm, post_forms
+from tests.web.forms_walk import confirm, opened_version, post_forms
 
 
 @pytest.fixture
@@ -449,8 +449,9 @@ def test_a_confirmation_counts_for_the_check_read_not_for_a_draft_changed_since(
     check = browser.get(f"/documents/{doc.id}/post").get_data(as_text=True)
     assert "reaches its 90% tolerance" in check and "over its amount" not in check
     post_anyway = next(f for f in post_forms(check) if "confirmed" in f.data())
-    assert other.post(f"/documents/{doc.id}/edit", _form(setup, line_quantity=["50"], line_rate=["100.00"])
-                      ).status_code == 302
+    edit = f"/documents/{doc.id}/edit"
+    assert other.post(edit, _form(setup, line_quantity=["50"], line_rate=["100.00"],
+                                  row_version=opened_version(other, edit))).status_code == 302
     stale = browser.post(post_anyway.action, post_anyway.data(), follow_redirects=True)
     html = stale.get_data(as_text=True)
     assert stale.request.path == f"/documents/{doc.id}/post" and "changed since you checked it" in html
@@ -472,8 +473,9 @@ def test_an_override_counts_for_the_block_read_not_for_a_bigger_one(db_session, 
     check = admin.get(f"/documents/{doc.id}/post").get_data(as_text=True)
     assert "over its amount by 10.00" in check and "Override and post" in check
     override = next(f for f in post_forms(check) if "override" in f.data())
-    assert clerk.post(f"/documents/{doc.id}/edit", _form(setup, line_quantity=["900"], line_rate=["100.00"])
-                      ).status_code == 302
+    edit = f"/documents/{doc.id}/edit"
+    assert clerk.post(edit, _form(setup, line_quantity=["900"], line_rate=["100.00"],
+                                  row_version=opened_version(clerk, edit))).status_code == 302
     stale = admin.post(override.action, override.data(), follow_redirects=True).get_data(as_text=True)
     assert "changed since you checked it" in stale and "over its amount by 89,000.00" in stale
     db_session.expire_all()

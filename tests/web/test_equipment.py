@@ -12,12 +12,13 @@ from sqlalchemy import func, select, update
 from portal.models import (CatalogCharge, Document, LedgerEntry, POBalance, ServiceDeskCharge, ServiceDeskItem,
                            Setting, SupplierPOLine)
 from tests import factories
-from tests.web.forms_walk import post_forms
+from tests.web.forms_walk import opened_version, post_forms
 
 
 def _settings(browser, selection="all", pricing="average", percent="", flat=""):
-    return browser.post("/admin/settings/po-pricing", {"selection": selection, "pricing": pricing,
-                                                       "markup_percent": percent, "markup_flat": flat})
+    url = "/admin/settings/po-pricing"
+    return browser.post(url, {"selection": selection, "pricing": pricing, "markup_percent": percent,
+                              "markup_flat": flat, "row_version": opened_version(browser, url)})
 
 
 def _charge_form(eq, **kw):
@@ -281,7 +282,8 @@ def test_exact_with_inventory_waits_for_the_unit(db_session, login_as, customer)
     unit = eq["spo_1007"].lines[0].units[0]
     line_id = db_session.scalars(select(ServiceDeskItem).where(ServiceDeskItem.id == item.id)).one().equipment[0].id
     response = browser.post(f"/service-desk/{item.id}/equipment/{line_id}/edit", {
-        "catalog_id": str(eq["catalog"].id), "quantity": "1", "fulfilment": "inventory", "unit_id": str(unit.id)})
+        "catalog_id": str(eq["catalog"].id), "quantity": "1", "fulfilment": "inventory", "unit_id": str(unit.id),
+        "row_version": opened_version(browser, f"/service-desk/{item.id}/equipment/{line_id}/edit")})
     assert response.status_code == 302, response.get_data(as_text=True)[-1500:]
     router = _charges(db_session, item)["Router"]
     assert router.rate == D("130.00") and f"unit {unit.serial}" in router.source_description
@@ -323,7 +325,8 @@ def test_override_while_open_says_so_and_off_keeps_prices(db_session, login_as, 
     assert _settings(browser, "off").status_code == 302
     line_id = db_session.get(ServiceDeskItem, item.id).equipment[0].id
     browser.post(f"/service-desk/{item.id}/equipment/{line_id}/edit", {
-        "catalog_id": str(eq["catalog"].id), "quantity": "3", "fulfilment": "order"})
+        "catalog_id": str(eq["catalog"].id), "quantity": "3", "fulfilment": "order",
+        "row_version": opened_version(browser, f"/service-desk/{item.id}/equipment/{line_id}/edit")})
     charges = _charges(db_session, item)
     assert charges["Router"].rate == D("120.00") and charges["Router"].amount == D("360.00")
 
@@ -393,7 +396,8 @@ def test_turning_off_keeps_a_po_price_not_overridden(db_session, login_as, custo
     assert _settings(browser, "off").status_code == 302
     line_id = db_session.get(ServiceDeskItem, item.id).equipment[0].id
     browser.post(f"/service-desk/{item.id}/equipment/{line_id}/edit", {
-        "catalog_id": str(eq["catalog"].id), "quantity": "2", "fulfilment": "order"})
+        "catalog_id": str(eq["catalog"].id), "quantity": "2", "fulfilment": "order",
+        "row_version": opened_version(browser, f"/service-desk/{item.id}/equipment/{line_id}/edit")})
     router = _charges(db_session, item)["Router"]
     assert router.rate == D("90.50") and router.amount == D("181.00") and router.po_priced
 
@@ -743,8 +747,9 @@ def test_a_charge_awaiting_its_unit_when_the_feature_goes_off_is_priced_as_a_nor
     unit = eq["spo_1007"].lines[0].units[0]
     line_id = db_session.scalars(select(ServiceDeskItem).where(ServiceDeskItem.id == item.id)).one().equipment[0].id
     assert browser.post(f"/service-desk/{item.id}/equipment/{line_id}/edit", {
-        "catalog_id": str(eq["catalog"].id), "quantity": "1", "fulfilment": "inventory",
-        "unit_id": str(unit.id)}).status_code == 302
+        "catalog_id": str(eq["catalog"].id), "quantity": "1", "fulfilment": "inventory", "unit_id": str(unit.id),
+        "row_version": opened_version(browser, f"/service-desk/{item.id}/equipment/{line_id}/edit"),
+    }).status_code == 302
     router = _charges(db_session, item)["Router"]
     assert (router.rate, router.po_priced) == (eq["catalog"].charges[0].amount, False)
     assert browser.post(f"/service-desk/{item.id}/close").status_code == 302

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.models import AuditEntry, CatalogCharge, ServiceDeskCharge, ServiceDeskItem
 from tests import factories
-from tests.web.forms_walk import post_forms
+from tests.web.forms_walk import opened_version, post_forms
 
 LEFT = "saved; it no longer uses PO pricing (turned off in Settings): "
 
@@ -57,8 +57,9 @@ def _followed(browser, response) -> str:
 
 
 def _settings(browser, selection):
-    response = browser.post("/admin/settings/po-pricing", {"selection": selection, "pricing": "average",
-                                                           "markup_percent": "", "markup_flat": ""})
+    url = "/admin/settings/po-pricing"
+    response = browser.post(url, {"selection": selection, "pricing": "average", "markup_percent": "",
+                                  "markup_flat": "", "row_version": opened_version(browser, url)})
     assert response.status_code == 302
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select
 from portal.models import AlertTemplate, BillCode, BillCodeGroup, DocumentType, POLine
 from portal.services import coverage
 from tests import factories
+from tests.web.forms_walk import opened_version
 
 
 def _count(session, model):
@@ -163,7 +164,8 @@ def test_settings_page_for_administrators_only(db_session, login_as):
     admin, _ = login_as("Administrator")
     billing, _ = login_as("Billing Admin")
     assert billing.get("/admin/settings").status_code == 403
-    assert admin.post("/admin/settings", {"text": "Check the Bill To dates."}).status_code == 302
+    assert admin.post("/admin/settings", {"text": "Check the Bill To dates.",
+                                          "row_version": opened_version(admin, "/admin/settings")}).status_code == 302
     from portal.services.settings import assignment_prompt
 
     assert assignment_prompt(db_session) == "Check the Bill To dates."
@@ -180,12 +182,15 @@ def test_settings_saved_unchanged_write_nothing_and_a_change_lists_its_fields(db
                                        .order_by(AuditEntry.id)))
 
     admin, _ = login_as("Administrator")
-    assert admin.post("/admin/settings", {"text": DEFAULT_ASSIGNMENT_PROMPT}).status_code == 302  # the default
+    assert admin.post("/admin/settings", {"text": DEFAULT_ASSIGNMENT_PROMPT,  # the default
+                                          "row_version": opened_version(admin, "/admin/settings")}).status_code == 302
     assert settings_entries() == [] and db_session.scalar(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.entity_type == "settings")) == 0
+    url = "/admin/settings/po-pricing"
     pricing = {"selection": "all", "pricing": "average", "markup_percent": "20", "markup_flat": "5.00"}
-    assert admin.post("/admin/settings/po-pricing", pricing).status_code == 302
-    assert admin.post("/admin/settings/po-pricing", pricing | {"markup_percent": "12.5"}).status_code == 302
+    assert admin.post(url, pricing | {"row_version": opened_version(admin, url)}).status_code == 302
+    assert admin.post(url, pricing | {"markup_percent": "12.5", "row_version": opened_version(admin, url)}
+                      ).status_code == 302
     changed = settings_entries()[-1]
     assert changed.action == "update" and changed.changes == {"markup_percent": ["20", "12.5"]}
 

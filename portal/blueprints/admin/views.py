@@ -172,14 +172,11 @@ def settings():
     form = SettingsForm()
     if request.method == "GET":
         form.text.data = settings_service.assignment_prompt(db.session)
-    if form.validate_on_submit():
-        try:
-            settings_service.set_assignment_prompt(db.session, form.text.data, actor=current_user)
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            flash("Settings saved.", "success")
-            return redirect(url_for("admin.settings"))
+        form.row_version.data = str(settings_service.setting_version(db.session, settings_service.ASSIGNMENT_PROMPT))
+    if form.validate_on_submit() and saved_or_shown(form, lambda: settings_service.set_assignment_prompt(
+            db.session, form.text.data, actor=current_user, expected_version=form.edited_version())):
+        flash("Settings saved.", "success")
+        return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form)
 
 
@@ -190,20 +187,17 @@ def po_pricing():
     from portal.blueprints.equipment.forms import PricingSettingsForm
     from portal.services import equipment
 
-    current = equipment.pricing_settings(db.session)
     form = PricingSettingsForm()
     if request.method == "GET":
+        current = equipment.pricing_settings(db.session)
         form.selection.data, form.pricing.data = current.selection, current.pricing
         form.markup_percent.data = format(current.markup_percent, "f") if current.markup_percent is not None else ""
         form.markup_flat.data = format(current.markup_flat, "f") if current.markup_flat is not None else ""
-    if form.validate_on_submit():
-        try:
-            equipment.save_pricing_settings(db.session, actor=current_user, selection=form.selection.data or "",
-                                            method=form.pricing.data or "", markup_percent=form.markup_percent.data or "",
-                                            markup_flat=form.markup_flat.data or "")
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            flash("Purchase order pricing saved.", "success")
-            return redirect(url_for("admin.po_pricing"))
+        form.row_version.data = str(settings_service.setting_version(db.session, equipment.PO_PRICING))
+    if form.validate_on_submit() and saved_or_shown(form, lambda: equipment.save_pricing_settings(
+            db.session, actor=current_user, selection=form.selection.data or "", method=form.pricing.data or "",
+            markup_percent=form.markup_percent.data or "", markup_flat=form.markup_flat.data or "",
+            expected_version=form.edited_version())):
+        flash("Purchase order pricing saved.", "success")
+        return redirect(url_for("admin.po_pricing"))
     return render_template("admin/po_pricing.html", form=form)

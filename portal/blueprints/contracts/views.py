@@ -130,7 +130,7 @@ def schedule(contract_id: int):
     if form.validate_on_submit():
         result = saved_or_shown(form, lambda: service.schedule_more(
             db.session, current_user, contract_id, deliveries, **_confirmation(form),
-            expected_version=form.expected_version()))
+            expected_version=form.edited_version()))
         if result is not None and result.contract is not None:
             flash(f"{result.amount:,.2f} more scheduled on contract {result.contract.number}.", "success")
             return redirect(url_for("contracts.detail", contract_id=contract_id))

@@ -91,7 +91,7 @@ def edit(debtor_id: int):
     if form.validate_on_submit():
         try:
             service.update_debtor(db.session, debtor_id, _input(form), actor=current_user,
-                                  expected_version=form.expected_version())
+                                  expected_version=form.edited_version())
         except ValidationFailed as exc:
             apply_errors(form, exc)
         except Conflict as exc:

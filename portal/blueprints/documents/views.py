@@ -90,7 +90,7 @@ def _edit(doc=None):
     if form.validate_on_submit() and not problems:
         try:
             saved = service.save_draft(db.session, current_user, doc.id if doc else None, document_input(form, lines),
-                                       expected_version=form.expected_version() if doc else None)
+                                       expected_version=form.edited_version() if doc else None)
         except ValidationFailed as exc:
             apply_errors(form, exc)
             shown = exc.line_problems
@@ -207,9 +207,10 @@ def _detail(doc, *, open_reassign: bool = False, **extra):
     if not busy and doc.lines_reassignable and current_user.can("po_assign_invoiced_item"):
         pos = _reassign_targets(doc, open_now=open_reassign)
         pos, reassign_later = pos or [], pos is None
+    left = service.credit_standing(db.session, doc) if types or pos else {}  # both panels show what is left
     context = {"doc": doc, "types": types, "pos": pos, "reassign_later": reassign_later, "history": [],
-               "result": None, "reassign": None,
-               "open_qty": service.open_quantities(db.session, doc) if types and (
+               "result": None, "reassign": None, "credit_left": left,
+               "open_qty": service.open_quantities(db.session, doc, left=left or None) if types and (
                    doc.document_type.is_order or doc.document_type.is_invoice) else {},
                "voidable": service.may_void(doc), "void_blocker": service.may_void(doc) and service.void_blocker(db.session, doc), "funding": service.draft_funding(db.session, current_user, doc, shown["lines"]),
                "suggested_number": service.suggested_number(db.session, types[0]) if types else "",
@@ -243,7 +244,9 @@ def reassign_form(doc_id: int):
     service.check_lines_visible(current_user, doc.lines)  # as the move itself: not with other branches' lines
     pos = (document_choices.reassign_targets(db.session, doc.debtor_id, doc.document_type_id)
            if doc.lines_reassignable else [])
-    return render_template("documents/_reassign_form.html", doc=doc, pos=pos, **service.lines_shown(current_user, doc))
+    return render_template("documents/_reassign_form.html", doc=doc, pos=pos,
+                           credit_left=service.credit_standing(db.session, doc) if pos else {},
+                           **service.lines_shown(current_user, doc))
 
 
 @bp.get("/<int:doc_id>/derive-number")

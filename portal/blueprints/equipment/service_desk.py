@@ -54,7 +54,8 @@ def edit(desk_item_id: int | None):
         pass  # the debtor changed: show its jobs and POs, save nothing
     elif form.validate_on_submit():
         saved = saved_or_shown(form, lambda: desk.save_item(
-            db.session, current_user, desk_item_id, _item_input(form, settings), expected_version=form.expected_version()))
+            db.session, current_user, desk_item_id, _item_input(form, settings),
+            expected_version=form.edited_version()))
         if saved is not None:
             flash(f"Service desk item {saved.number} saved.", "success")
             return redirect(url_for("service_desk.detail", desk_item_id=saved.id))
@@ -146,7 +147,7 @@ def edit_equipment(desk_item_id: int, equipment_id: int | None):
     elif form.validate_on_submit():
         saved = saved_or_shown(form, lambda: desk.save_equipment(
             db.session, current_user, desk_item_id, equipment_id, _equipment_input(form, settings),
-            expected_version=form.expected_version()))
+            expected_version=form.edited_version()))
         if saved is not None:
             flash("Equipment saved; its charges are priced.", "success")
             return redirect(url_for("service_desk.detail", desk_item_id=desk_item_id))

@@ -50,7 +50,7 @@ def edit_named(list_slug: str, record_id: int | None):
     if form.validate_on_submit():
         saved = saved_or_shown(form, lambda: service.save_named(
             db.session, kind, record_id, actor=current_user, name=form.name.data, active=bool(form.active.data),
-            expected_version=form.expected_version()))
+            expected_version=form.edited_version()))
         if saved is not None:
             flash(f"{saved} saved.", "success")
             return redirect(url_for("equipment.named", list_slug=list_slug))
@@ -88,7 +88,7 @@ def edit_catalog(catalog_id: int | None):
         saved = saved_or_shown(form, lambda: service.save_catalog(
             db.session, catalog_id, actor=current_user, name=form.name.data,
             equipment_type_id=form.equipment_type_id.data, active=bool(form.active.data),
-            expected_version=form.expected_version()))
+            expected_version=form.edited_version()))
         if saved is not None:
             flash(f"Catalog {saved} saved.", "success")
             return redirect(url_for("equipment.catalog", catalog_id=saved.id))
@@ -153,7 +153,7 @@ def edit_charge(catalog_id: int, charge_id: int | None):
     if form.validate_on_submit():
         saved = saved_or_shown(form, lambda: service.save_charge(
             db.session, catalog_id, charge_id, _charge_input(form, settings), actor=current_user,
-            expected_version=form.expected_version()))
+            expected_version=form.edited_version()))
         if saved is not None:
             flash(service.charge_saved_message(saved, was_po_priced=was_po_priced, settings=settings), "success")
             return redirect(url_for("equipment.catalog", catalog_id=catalog_id))
@@ -191,7 +191,7 @@ def edit_supplier_po(spo_id: int | None):
             db.session, spo_id, actor=current_user, supplier_id=form.supplier_id.data, number=form.number.data,
             order_date=form.order_date.data, notes=form.notes.data or "",
             service_desk_item_id=form.service_desk_item_id.data, set_item=settings.specific,
-            expected_version=form.expected_version()))
+            expected_version=form.edited_version()))
         if saved is not None:
             flash(f"Supplier PO {saved} saved.", "success")
             return redirect(url_for("equipment.supplier_po", spo_id=saved.id))

@@ -144,7 +144,7 @@ def edit(job_id: int):
     picker = _picker(form, form.debtor_id.data, request.form.get("po_search", ""))
     if form.validate_on_submit():
         try:
-            service.update_job(db.session, current_user, job_id, _input(form), expected_version=form.expected_version())
+            service.update_job(db.session, current_user, job_id, _input(form), expected_version=form.edited_version())
         except ValidationFailed as exc:
             apply_errors(form, exc)
         except Conflict as exc:  # a stale form

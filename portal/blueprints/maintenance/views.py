@@ -56,7 +56,7 @@ def _choices(form) -> None:
 
 
 def _save(kind: str, item_id: int | None, form):
-    common = {"actor": current_user, "expected_version": form.expected_version()}
+    common = {"actor": current_user, "expected_version": form.edited_version()}
     if kind == "bill_codes":
         return service.save_bill_code(db.session, item_id, code=form.code.data, description=form.description.data or "",
                                       active=bool(form.active.data), **common)

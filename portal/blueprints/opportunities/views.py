@@ -62,7 +62,7 @@ def _change(opportunity_id: int, action):
         flash("The form expired; reload and try again.", "error")
     else:
         try:
-            action(form.expected_version())
+            action(form.edited_version())
         except (ValidationFailed, Conflict) as exc:
             flash(str(exc), "error")
     return redirect(url_for("opportunities.detail", opportunity_id=opportunity_id))

@@ -233,7 +233,7 @@ def edit(po_id: int):
         said: list[str] = []
         try:
             service.update_po(db.session, po_id, po_input(form, lines), actor=current_user,
-                              expected_version=form.expected_version(), line_ids=line_ids,
+                              expected_version=form.edited_version(), line_ids=line_ids,
                               confirmed=bool(form.confirmed.data), notices=said)
         except ValidationFailed as exc:
             apply_errors(form, exc)
@@ -310,7 +310,7 @@ def edit_group(group_id: int | None):
     if form.validate_on_submit():
         try:
             po_groups.save_group(db.session, debtor.id, group_id, actor=current_user, description=form.description.data,
-                                 active=bool(form.active.data), expected_version=form.expected_version())
+                                 active=bool(form.active.data), expected_version=form.edited_version())
         except ValidationFailed as exc:
             apply_errors(form, exc)
         except Conflict as exc:
