@@ -215,6 +215,9 @@ class ServiceDeskItem(Tracked, db.Model):
         back_populates="item", order_by="ServiceDeskEquipment.id", lazy="selectin", cascade="all, delete-orphan")
     charges: Mapped[list["ServiceDeskCharge"]] = relationship(
         back_populates="item", order_by="ServiceDeskCharge.id", lazy="selectin", cascade="all, delete-orphan")
+    # the item's edit form edits neither list (each line and charge has its own version): changing them leaves the
+    # item's row version (portal/services/audit.py _changed_for_version)
+    __version_ignores__ = ("equipment", "charges")
     __table_args__ = (
         CheckConstraint("status IN ('open', 'closed', 'invoiced')", name="status"),
         CheckConstraint("length(trim(description)) > 0", name="description_not_blank"),

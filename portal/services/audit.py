@@ -156,10 +156,21 @@ def _stamp(session: Session, flush_context, instances) -> None:
             obj.created_at = obj.created_at or now
             obj.changed_at = obj.changed_at or now
     for obj in session.dirty:
-        if isinstance(obj, Tracked) and session.is_modified(obj, include_collections=True):
+        if isinstance(obj, Tracked) and _changed_for_version(session, obj):
             obj.changed_by_id = who
             obj.changed_at = now
             obj.row_version = (obj.row_version or 0) + 1
+
+
+def _changed_for_version(session: Session, obj) -> bool:
+    """Whether a change moves the record's row version on (its edit forms opened before it are then stale): any
+    change of its own, or of a list its form edits (a role's grants, a draft's lines). A model names the lists its
+    form does not edit in `__version_ignores__` (a service desk item's equipment and charges, which have
+    versions and forms of their own): adding equipment to an item made its open edit form stale."""
+    ignored = getattr(type(obj), "__version_ignores__", ())
+    if not ignored:
+        return session.is_modified(obj, include_collections=True)
+    return any(attr.history.has_changes() for attr in inspect(obj).attrs if attr.key not in ignored)
 
 
 def _row(session: Session, action: str, obj, changes: dict) -> dict:

@@ -777,3 +777,28 @@ def test_a_stale_equipment_form_is_refused_not_saved_over_anothers_change(db_ses
     assert stale.status_code == 200 and "changed by someone else" in stale.get_data(as_text=True)
     db_session.expire_all()
     assert db_session.get(type(line), line.id).quantity == 3
+
+
+def test_an_item_form_opened_before_equipment_was_added_still_saves(db_session, login_as, customer):
+    """Adding, pricing, overriding or removing an item's equipment changes neither the item's fields nor its
+    row version: an item form opened before (another user's tab) still saves; before, it was refused as stale
+    ("SD… was changed by someone else") though nobody had changed the item."""
+    eq = factories.equipment_setup(db_session, selection="all", pricing_method="highest")
+    browser, _ = login_as("Billing Admin")
+    item = _item(browser, db_session, customer)
+    url = f"/service-desk/{item.id}/edit"
+    [form] = [f for f in post_forms(browser.get(url).get_data(as_text=True)) if "description" in f.data()]
+    opened = {name: values[0] for name, values in form.data().items()}
+    assert _add(browser, item, eq).status_code == 302
+    router = _charges(db_session, item)["Router"]
+    assert browser.post(f"/service-desk/{item.id}/charges/{router.id}",
+                        {"rate": "99.00", "row_version": str(router.row_version)}).status_code == 302
+    saved = browser.post(url, {**opened, "description": "Swap the router at reception, then test it"})
+    assert saved.status_code == 302, saved.get_data(as_text=True)[-800:]
+    db_session.expire_all()
+    assert db_session.get(ServiceDeskItem, item.id).description == "Swap the router at reception, then test it"
+    # the item's own change still makes an older form stale
+    stale = browser.post(url, {**opened, "description": "Older tab"})
+    assert "was changed by someone else" in stale.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(ServiceDeskItem, item.id).description == "Swap the router at reception, then test it"
