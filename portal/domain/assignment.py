@@ -329,7 +329,9 @@ def _stored_end_reason(assignment: Assignment, later: list[Assignment], pos: dic
                        groups: dict[int, GroupInfo], moved: bool) -> str:
     """Why a row with a stored end ends there, from what set the end (`end_cause`)."""
     cause, end = assignment.end_cause, assignment.manual_end
-    if moved or cause == END_MOVE:
+    # a row of the job's previous debtor was ended by the move unless what ended it is known to be something else
+    # (cleared by hand, or its PO's expiry, before the job moved)
+    if cause == END_MOVE or (moved and cause is None):
         return "Job moved to another debtor"
     if cause == END_NEXT and later and later[0].start == end + ONE_DAY:
         return f"Next assignment {later[0].start.isoformat()}"

@@ -191,6 +191,15 @@ def test_a_stored_end_reads_as_what_ended_it():
     assert reason(ended_by("manual"), nxt)[1] == "Manual assignment"
     assert reason(ended_by("expiry"), nxt)[1] == "PO expires"
     assert reason(ended_by("move"))[1] == "Job moved to another debtor"
+
+    def moved(row):  # a row of the job's previous debtor
+        return assignment_rules.end_of(row, [row], POS, GROUPS, D(2026, 2, 1), moved=True)[1]
+
+    # cleared by hand (or ended by its PO's expiry) before the job moved: not the move's doing
+    assert moved(ended_by("manual")) == "Manual assignment"
+    assert moved(ended_by("expiry")) == "PO expires"
+    assert moved(ended_by("move")) == "Job moved to another debtor"
+    assert moved(a(1, D(2026, 1, 1), D(2026, 4, 30))) == "Job moved to another debtor"  # no cause kept: as before
     assert reason(a(1, D(2026, 1, 1), D(2026, 6, 30)), nxt)[1] == "PO expires"  # no cause kept: on the expiration
     assert reason(a(1, D(2026, 1, 1), D(2026, 4, 30)), nxt)[1] == "Manual assignment"
 
