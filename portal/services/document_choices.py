@@ -188,11 +188,14 @@ def _eligible_for(type_id: int):
                                               POEligibleType.document_type_id == type_id).exists()
 
 
-def count_reassign_targets(session: Session, debtor_id: int, type_id: int) -> int:
+def count_reassign_targets(session: Session, debtor_id: int, type_id: int, *, up_to: int | None = None) -> int:
     """How many POs a posted invoice's lines could move to (the debtor's POs eligible for its type; one
-    indexed count): more than REASSIGN_INLINE and the invoice page draws the reassign form when it is opened."""
-    return session.scalar(select(func.count()).select_from(PurchaseOrder).where(
-        PurchaseOrder.debtor_id == debtor_id, _eligible_for(type_id)))
+    indexed count), counted no further than `up_to` + 1 when given: more than REASSIGN_INLINE and the invoice
+    page draws the reassign form when it is opened, so it need not count a thousand POs (3 ms) to know."""
+    offered = select(PurchaseOrder.id).where(PurchaseOrder.debtor_id == debtor_id, _eligible_for(type_id))
+    if up_to is not None:
+        offered = offered.limit(up_to + 1)
+    return session.scalar(select(func.count()).select_from(offered.subquery()))
 
 
 def reassign_targets(session: Session, debtor_id: int, type_id: int) -> list[ReassignTarget]:

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import NoReturn
 
-from sqlalchemy import Select, any_, exists, func, or_, select, union, update
+from sqlalchemy import Select, any_, bindparam, exists, func, or_, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, lazyload, selectinload
 
@@ -175,13 +175,17 @@ _LINE_REFS = selectinload(Document.lines).options(
         lazyload(PurchaseOrder.lines), lazyload(PurchaseOrder.eligible), lazyload(PurchaseOrder.balance),
         lazyload(PurchaseOrder.forecast), lazyload(PurchaseOrder.debtor), lazyload(PurchaseOrder.group)),
     selectinload(DocumentLine.po_line))
+# built once: session.get(..., options=…) built the statement and its cache key (the options' whole tree)
+# on every page
+_BY_ID = select(Document).where(Document.id == bindparam("doc_id"))
+_BY_ID_WITH_REFS = _BY_ID.options(_LINE_REFS)
 
 
 def get_document(session: Session, user, doc_id: int, *, with_line_refs: bool = False) -> Document:
     """The document by id; NotFound when there is none or it is not the user's to see (`may_see_document`:
     as another branch's job). `with_line_refs`: its lines' jobs, POs and master PO lines read with it (a
     page showing them)."""
-    doc = session.get(Document, doc_id, options=[_LINE_REFS] if with_line_refs else None)
+    doc = session.execute(_BY_ID_WITH_REFS if with_line_refs else _BY_ID, {"doc_id": doc_id}).scalar_one_or_none()
     if doc is None or not may_see_document(user, doc):
         raise NotFound("No such document.")
     return doc

@@ -37,6 +37,10 @@ def test_the_editor_offers_the_debtors_pos_and_the_active_bill_codes(db_session)
     invoice = factories.document_types(db_session)["Sales Invoice"]
     assert [p.id for p in document_choices.reassign_targets(db_session, debtor.id, invoice.id)] == [first.id, own.id]
     assert document_choices.count_reassign_targets(db_session, debtor.id, invoice.id) == 2
+    # the invoice page asks only whether there are more than it draws at once: counted no further than that
+    assert document_choices.count_reassign_targets(db_session, debtor.id, invoice.id, up_to=0) == 1
+    assert document_choices.count_reassign_targets(db_session, debtor.id, invoice.id, up_to=1) == 2
+    assert document_choices.count_reassign_targets(db_session, debtor.id, invoice.id, up_to=5) == 2
     nothing = document_choices.editor_choices(db_session, user, None)
     assert nothing["jobs"] == [] and nothing["pos"] == [] and "ZZON" in [c.code for c in nothing["codes"]]
 

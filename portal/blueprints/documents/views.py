@@ -191,7 +191,8 @@ def line_row():
 def _reassign_targets(doc, *, open_now: bool) -> list | None:
     """The POs a posted invoice's reassign form offers; None when the debtor has so many that the form
     is drawn only when the user opens it (a thousand POs made every invoice page 65 KB)."""
-    offered = document_choices.count_reassign_targets(db.session, doc.debtor_id, doc.document_type_id)
+    offered = document_choices.count_reassign_targets(db.session, doc.debtor_id, doc.document_type_id,
+                                                      up_to=document_choices.REASSIGN_INLINE)
     if offered > document_choices.REASSIGN_INLINE and not open_now:
         return None
     return document_choices.reassign_targets(db.session, doc.debtor_id, doc.document_type_id)
