@@ -1,5 +1,6 @@
 from datetime import date
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import insert, select
 
@@ -256,7 +257,7 @@ def test_bulk_page_filters_and_previews_without_console_errors(page, sign_in, db
     """Defects: every filter change logged htmx's 'hx-disabled-elt ... returned no matches' (the filters
     inherited the form's `find .actions button`, which finds nothing under them), and a start date changed
     before Preview logged a CSP violation: htmx's settle copied the old start box's style attribute onto the
-    new one of the same id (the form is redrawn for the new date)."""
+    new one of the same id (the part of the form for the day is redrawn for the new date)."""
     start = _bulk_page(page, sign_in, db_session)
     page.get_by_label("Site contains").fill("harb")
     page.get_by_label("Site contains").press("Tab")
@@ -264,7 +265,7 @@ def test_bulk_page_filters_and_previews_without_console_errors(page, sign_in, db
     page.select_option("select[name=target]", label="PO BULK-1 (2026-01-01 to 2026-12-31)")
     page.screenshot()  # hiding the caret leaves style="" on the inputs, as a browser extension or a tool may
     start.fill("2026-03-03")
-    start.press("Tab")  # the form is redrawn for the new date
+    start.press("Tab")  # the jobs and POs are redrawn for the new date
     expect(page.locator("#bulk-form legend")).to_contain_text("not active on 2026-03-03")
     page.click("button[value=preview]")
     expect(page.locator("#bulk-result")).to_contain_text("2 jobs will be assigned from 2026-03-03")
@@ -274,8 +275,8 @@ def test_bulk_page_filters_and_previews_without_console_errors(page, sign_in, db
 
 
 def _type_start(page, start, text):
-    """Types a start date and leaves the box, as a user does before clicking: its change redraws the whole form,
-    and a click landing while that redraw was on its way was lost under load (the run then timed out waiting)."""
+    """Types a start date and leaves the box, as a user does before clicking, and waits for its change's redraw of
+    the jobs and POs for the day, so what the test checks next is the redrawn page."""
     with page.expect_response(lambda r: r.request.method == "GET" and "/assignments/bulk" in r.url):
         start.fill(text)
         start.press("Tab")
@@ -283,7 +284,7 @@ def _type_start(page, start, text):
 
 
 def _post_bulk(page, button):
-    """Clicks Preview or Assign and waits for the form's answer (a change of date redraws the form first)."""
+    """Clicks Preview or Assign and waits for the form's answer."""
     with page.expect_response(lambda r: r.request.method == "POST" and "/assignments/bulk" in r.url):
         page.click(f"button[value={button}]")
 
@@ -497,3 +498,46 @@ def test_a_redraw_asked_with_get_leaves_the_csrf_token_out_of_its_address(page, 
     with page.expect_request(lambda r: r.method == "GET" and f"/assignments/jobs/{job.id}" in r.url) as asked:
         panel.locator("select[name=target]").select_option(label="PO P-1 (2026-01-01 to 2026-12-31)")
     assert f"target=po%3A{po.id}" in asked.value.url and "csrf_token" not in asked.value.url
+
+
+
+@pytest.mark.parametrize("button, answer", [("preview", "#bulk-will-assign"), ("apply", "#bulk-assigned")])
+def test_a_button_pressed_while_the_start_date_redraws_the_form_is_not_lost(page, sign_in, db_session, button, answer):
+    """Defect: a start date changed and Preview (or Assign) clicked at once did nothing. The press on the button took
+    the focus from the date box, whose change then redrew the whole form, buttons included; the redraw landed before
+    the release, which fell on a new button, and the browser sent no click. The date's redraw leaves the buttons
+    alone now. Driven step by step: the press, the redraw's answer swapped in, then the release."""
+    start = _bulk_page(page, sign_in, db_session)
+    page.select_option("select[name=target]", label="PO BULK-1 (2026-01-01 to 2026-12-31)")
+    page.get_by_label("Site contains").fill("harb")
+    page.get_by_label("Site contains").press("Tab")
+    expect(page.locator("input.bulk-pick")).to_have_count(2)
+    start.fill("2026-03-03")  # typed, not yet left: the press on the button leaves it
+    pressed = page.locator(f"#bulk-form button[value={button}]")
+    pressed.hover()
+    with page.expect_response(lambda r: r.request.method == "GET" and "/assignments/bulk?" in r.url):
+        page.mouse.down()
+    expect(page.locator("#bulk-form legend")).to_contain_text("not active on 2026-03-03")  # the redraw is in
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+    with page.expect_response(lambda r: r.request.method == "POST" and "/assignments/bulk" in r.url):
+        page.mouse.up()
+    expect(page.locator(answer)).to_have_text("2")
+    expect(page.locator("#bulk-result")).to_contain_text("from 2026-03-03")
+    expect(pressed).to_be_focused()  # the button pressed keeps the focus the press gave it
+    expect(start).to_have_value("2026-03-03")
+    expect(page.get_by_label("Site contains")).to_have_value("harb")
+
+
+def test_the_job_tabbed_to_from_the_start_date_keeps_the_focus_through_the_redraw(page, sign_in, db_session):
+    """Tab from a changed start date lands on the first job's box, which the date's redraw replaces: the same
+    job's box in the new list takes the focus, not the page's top."""
+    start = _bulk_page(page, sign_in, db_session)
+    first = page.locator("input.bulk-pick").first
+    job = first.get_attribute("value")
+    with page.expect_response(lambda r: r.request.method == "GET" and "/assignments/bulk?" in r.url):
+        start.fill("2026-03-03")
+        start.press("Tab")
+    expect(page.locator("#bulk-form legend")).to_contain_text("not active on 2026-03-03")
+    expect(page.locator(f"input.bulk-pick[value='{job}']")).to_be_focused()
+    page.keyboard.press("Space")  # the keyboard goes on where it was: the job is left out
+    expect(page.locator(f"#bulk-exclusions input[value='{job}']")).to_have_count(1)

@@ -66,7 +66,7 @@ document.addEventListener("htmx:beforeRequest", function (event) {  // after htm
   var form = event.detail.elt, trigger = (event.detail.requestConfig || {}).triggeringEvent;
   if (!trigger || trigger.type !== "submit" || !form || form.tagName !== "FORM" || !event.detail.xhr) { return; }
   var buttons = submitButtons(form), focused = document.activeElement;
-  event.detail.xhr.portalHeld = {buttons: buttons, focused: buttons.indexOf(focused) >= 0 ? focused : null};
+  event.detail.xhr.portalHeld = {buttons: buttons, focused: buttons.indexOf(focused) >= 0 ? focused : null, form: form};
   holdButtons(buttons);
 });
 document.addEventListener("htmx:afterRequest", function (event) {
@@ -74,10 +74,12 @@ document.addEventListener("htmx:afterRequest", function (event) {
   if (!held) { return; }
   event.detail.xhr.portalHeld = null;
   releaseButtons(held.buttons);
-  // a button still on the page (the answer swapped something else) keeps the focus disabling it took away
-  var lost = !document.activeElement || document.activeElement === document.body;
-  if (held.focused && held.focused.isConnected && lost) {
-    held.focused.focus();
+  // a button still on the page (the answer swapped something else) keeps the focus disabling it took away; one
+  // the answer swapped in anew (the bulk page's Assign, out of band) hands it to the same button in the form
+  var lost = !document.activeElement || document.activeElement === document.body, button = held.focused;
+  if (button && !button.isConnected && held.form.isConnected) { button = held.form.querySelector(sameControl(button)); }
+  if (button && button.isConnected && !button.disabled && lost) {
+    button.focus();
   }
 });
 
@@ -224,7 +226,7 @@ document.addEventListener("htmx:afterSettle", function (event) {
 // A form sent back with errors: focus its first invalid field (else its error message), so the keyboard and
 // the screen reader start on what to fix, on a page answering a submit and after an htmx submit's swap alike
 // (in the swapped part, else in the form sent: a field swapped out of band). A redraw that replaces the field
-// focused so (the bulk page redraws its form when the start date changes) focuses it again.
+// focused so (the bulk page redraws its part for the day when the start date changes) focuses it again.
 var focusedForError = null;
 function focusFirstError(root) {
   var spot = root.querySelector('[aria-invalid="true"]') || root.querySelector(".form-error, .field-error");
@@ -333,4 +335,33 @@ document.addEventListener("htmx:configRequest", function (event) {
   var asks = event.detail.elt.closest && event.detail.elt.closest("[data-as-of-box]");
   var box = asks && document.querySelector(asks.getAttribute("data-as-of-box"));
   if (box) { event.detail.parameters.as_of_typed = box.value; }
+});
+
+// A part redrawn in place that holds the control with the focus (data-keep-focus: the bulk page's part for the
+// day, which the start date's change redraws while Tab has moved on to a job's box) gives the focus to the same
+// control in the new content: htmx keeps it only for a control with an id, and the box left the page with the
+// focus. The same control: same tag, name and type, and for a box to tick or a button, same value.
+function sameControl(control) {
+  var selector = control.tagName.toLowerCase();
+  var attributes = ["name", "type"].concat(control.matches("[type=checkbox], [type=radio], button") ? ["value"] : []);
+  attributes.forEach(function (name) {
+    if (control.hasAttribute(name)) { selector += "[" + name + '="' + CSS.escape(control.getAttribute(name)) + '"]'; }
+  });
+  return selector;
+}
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var part = event.detail.target, focused = document.activeElement, xhr = event.detail.xhr;
+  if (!xhr || !part || !part.matches || !part.matches("[data-keep-focus]") || !focused || focused === part ||
+      !part.contains(focused) || focused.id) { return; }
+  xhr.portalKeepFocus = {control: focused, selector: sameControl(focused), id: part.id};
+});
+document.addEventListener("htmx:afterSettle", function (event) {
+  var kept = event.detail.xhr && event.detail.xhr.portalKeepFocus;
+  if (!kept) { return; }
+  event.detail.xhr.portalKeepFocus = null;
+  var part = document.getElementById(kept.id);
+  var lost = !document.activeElement || document.activeElement === document.body;
+  if (!part || kept.control.isConnected || !lost) { return; }
+  var control = part.querySelector(kept.selector);
+  if (control && !control.disabled) { control.focus(); }
 });

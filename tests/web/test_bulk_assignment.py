@@ -330,3 +330,22 @@ def test_show_more_needs_full_and_the_debtor(db_session, login_as):
     assert admin.get("/assignments/bulk/jobs?debtor_id=424242&after=J1").status_code == 404
     assert admin.get(f"/assignments/bulk/jobs?debtor_id={debtor.id}&exclude=x").status_code == 400
     assert admin.get(f"/assignments/bulk/jobs?debtor_id={debtor.id}&start=2026-02-30").status_code == 200
+
+
+def test_the_start_date_redraws_the_part_for_the_day_and_never_the_buttons(db_session, login_as):
+    """A change of date swaps in #bulk-for-day (its field, the POs valid on the day, the jobs) and leaves Preview and
+    Assign where they are: a redraw that replaced them between a button's press and release lost the click."""
+    browser, _ = login_as("Billing Admin")
+    debtor, branch = factories.debtor(db_session), factories.branch(db_session)
+    factories.po(db_session, debtor, "BULK-PO", effective=D(2026, 1, 1), expiration=D(2026, 12, 31))
+    _jobs(db_session, debtor, branch, 2)
+    db_session.commit()
+    page = browser.get(f"/assignments/bulk?debtor_id={debtor.id}&start=2026-03-01").get_data(as_text=True)
+    start_tag = page.split('name="start"', 1)[1].split(">", 1)[0]
+    assert 'hx-target="#bulk-for-day"' in start_tag and 'hx-select="#bulk-for-day"' in start_tag
+    part = page.split('<div id="bulk-for-day"', 1)[1].split('<div class="actions">', 1)[0]
+    for inside in ('name="start"', 'id="bulk-target"', 'id="bulk-jobs"', "BULK-PO", 'class="bulk-pick"'):
+        assert inside in part, inside
+    assert 'name="action"' not in part
+    actions = page.split('<div class="actions">', 1)[1].split("</form>", 1)[0]
+    assert 'value="preview"' in actions and 'value="apply"' in actions

@@ -346,8 +346,8 @@ def bulk():
                        branches=security.all_branches(db.session), **panel_search(offer, q))
     if request.method == "POST" and not problem and start:
         context.update(_bulk_run(source, selection, day))
-    # a filter's change (an htmx GET) swaps in the page's new form; a preview or an apply, only its result
-    # and the start date's field (its message set or cleared, out of band)
+    # a filter's or the date's change (an htmx GET) swaps in its part of the page's form, never the buttons; a preview
+    # or an apply, only its result and the start date's field (its message set or cleared, out of band)
     fragment = "assignments/_bulk_result.html" if request.method == "POST" else "assignments/bulk.html"
     return render("assignments/bulk.html", fragment, start_out_of_band=request.method == "POST" and is_partial(),
                   **context)
