@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from sqlalchemy import Select, and_, distinct, func, or_, select
+from sqlalchemy import Select, and_, distinct, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.domain.assignment import Target, enforcement_refusal, must_keep_po
@@ -43,9 +43,12 @@ def _limit(user) -> tuple[int, ...] | None:
 
 
 @lru_cache(maxsize=256)
-def _filtered(flt: JobFilter, limit: tuple[int, ...] | None, today: date) -> Select:
+def _filtered(flt: JobFilter, limit: tuple[int, ...] | None, today: date, *, walked: bool = False) -> Select:
     """`filtered` for a branch limit: built once per worker for the same filter, limit and day (a statement is
-    never changed, only copied; building them and their cache keys was a tenth of a job search's calls)."""
+    never changed, only copied; building them and their cache keys was a tenth of a job search's calls).
+    `walked`: the search tested on each job of a walk down the number index (a search's window), not looked
+    up in the search's own indexes: ANDed with the window's 500 numbers, the title words' index still
+    gathered every match of a common word first ("weld": 5,000 jobs, 1 ms, twice a page)."""
     day = flt.as_of or today
     stmt = select(JobOrder)
     if limit:
@@ -62,7 +65,8 @@ def _filtered(flt: JobFilter, limit: tuple[int, ...] | None, today: date) -> Sel
         q = flt.q.strip()  # see portal/services/search.py for what matches
         # one OR: PostgreSQL ORs the three indexes' bitmaps and reads each matching job once
         # (jobs_query keeps it from walking the number index instead)
-        stmt = stmt.where(or_(search.job_matches(q), search.starts_with(JobOrder.po_reference, q)))
+        matches = or_(search.job_matches(q), search.starts_with(JobOrder.po_reference, q))
+        stmt = stmt.where(func.coalesce(matches, false()) if walked else matches)
     if flt.unassigned:
         # active and unassigned: one probe of the job's kept gaps; with inactive jobs listed too, no
         # assignment row holding it (a job not active that day has no gap)
@@ -164,7 +168,7 @@ def _edge_of(depth: int) -> Select:
 def _window_from(flt: JobFilter, limit: tuple[int, ...] | None, today: date, edge: str | None) -> Select:
     """A search's window: its jobs from the top of the list down to the number `edge` (every job when None:
     fewer jobs than the window's depth), walking the number index. Built once per worker for the same inputs."""
-    window = _filtered(flt, limit, today).order_by(JobOrder.number.desc(), JobOrder.id.desc())
+    window = _filtered(flt, limit, today, walked=True).order_by(JobOrder.number.desc(), JobOrder.id.desc())
     return window if edge is None else window.where(JobOrder.number >= constant.word(edge))
 
 
