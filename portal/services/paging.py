@@ -145,9 +145,9 @@ def _build(stmt: Select, window: Select | None, page: int, per_page: int, count_
         windowed = window.limit(constant.number(per_page)).offset(offset).add_columns(counted.label("listed_total"))
     paged = stmt.limit(constant.number(per_page)).offset(offset)
     if key is not None:
-        # the list's own order and loader options (Select has no public getter for either)
-        paged = (select(stmt.column_descriptions[0]["entity"]).where(key.in_(paged.with_only_columns(key)))
-                 .order_by(*stmt._order_by_clauses).options(*stmt._with_options))
+        # the list's own statement (its joins, order and loader options), passing the page's keys alone: a
+        # join it names (a PO's balance row) is then made for the page's rows, not hashed from every row
+        paged = stmt.where(key.in_(paged.with_only_columns(key)))
     # the page size, offset and cap are written into the statement (portal/services/statement_constants.py);
     # the count rides on the page's own statement (run once, as an uncorrelated subquery): one round
     # trip for the list; only a page past the last row asks for it on its own
