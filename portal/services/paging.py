@@ -142,7 +142,10 @@ def _build(stmt: Select, window: Select | None, page: int, per_page: int, count_
         in_window = select(func.count()).select_from(window.limit(constant.number(cap + 1)).subquery())
         counted = case((in_window.scalar_subquery() > constant.number(cap), constant.number(cap + 1)),
                        else_=count.scalar_subquery())
-        windowed = window.limit(constant.number(per_page)).offset(offset).add_columns(counted.label("listed_total"))
+        windowed = window.limit(constant.number(per_page)).offset(offset)
+        if key is not None:
+            windowed = window.where(key.in_(windowed.with_only_columns(key)))  # as `paged` below
+        windowed = windowed.add_columns(counted.label("listed_total"))
     paged = stmt.limit(constant.number(per_page)).offset(offset)
     if key is not None:
         # the list's own statement (its joins, order and loader options), passing the page's keys alone: a

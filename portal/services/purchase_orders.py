@@ -77,7 +77,9 @@ def list_purchase_orders(session: Session, flt: POFilter, *, today: date, page: 
     A search listed by expiry or number looks through the first SEARCH_WINDOW POs a page in that order first
     (as a job search does: job_orders.list_jobs): "s", the first key of a debtor's PO numbers, then stops
     after a page of matches instead of sorting every PO it matches."""
-    key = PurchaseOrder.id if flt.q.strip() else None  # a search's page found on the keys, then joined
+    # a search's page, and one by "runs out first", found on the keys, then joined (for a page an index
+    # walks, the join is as quick and the keys' pass one more step)
+    key = PurchaseOrder.id if flt.q.strip() or flt.sort == "runs_out" else None
     listed = paginate(session, po_query(flt, today=today), page, per_page, key=key,
                       window=_search_window(session, flt, today, page), kept=True)
     masters = [po for po in listed.items if po.is_master]
