@@ -19,9 +19,23 @@ API_VERSION = "1"
 
 
 class StrictParser(FlaskParser):
-    """Unknown query parameters are refused like unknown JSON fields (422), not silently dropped."""
+    """Unknown query parameters are refused like unknown JSON fields (422), not silently dropped; a parameter
+    that takes one value is refused when given twice (400), as a JSON key given twice is."""
 
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
+
+    def load_querystring(self, req, schema):
+        """As webargs', but a parameter of the schema that takes one value, given more than once
+        (`?debtor_id=1&debtor_id=2`), is a 400 naming it: webargs read the first and dropped the rest, so a
+        wrongly built query was answered for a filter the client did not mean. A list field keeps its
+        values; an unknown parameter, given once or more, is left to the schema (422)."""
+        proxy = super().load_querystring(req, schema)
+        single = {field.data_key or name for name, field in schema.fields.items()} - proxy.multiple_keys
+        repeated = {key: len(values) for key, values in req.args.lists() if len(values) > 1 and key in single}
+        if repeated:
+            abort(400, messages={"query": {key: [f"{key}: the query gives this parameter {n} times; give it once."]
+                                           for key, n in repeated.items()}})
+        return proxy
 
     def load_json(self, req, schema):
         """A body Python's decoder cannot read is malformed JSON (400) like any other: nested deeper than

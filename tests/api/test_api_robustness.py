@@ -1,6 +1,7 @@
 """The API against hostile input: bodies nested too deep or holding numbers too long to read (400),
 numbers and dates read by the portal's own rules (`parse_number`, `typed_day`: 422 with a message,
-never a 500 or another day), and ids beyond PostgreSQL's INTEGER (404 whatever the method)."""
+never a 500 or another day), ids beyond PostgreSQL's INTEGER (404 whatever the method), and a query
+parameter that takes one value given twice (400 naming it, never read as one of its values)."""
 from __future__ import annotations
 
 import json
@@ -259,3 +260,107 @@ def test_a_page_route_answers_a_too_large_id_404_whatever_the_method_too(app):
     for method in ("GET", "POST"):
         with pytest.raises(NotFound):
             adapter.match("/documents/2147483648/post", method=method)
+
+
+# ----- 5. a query parameter that takes one value, given twice: 400 naming it -----
+
+# two valid values of each query parameter of the API (a parameter added later must be listed here)
+TWO_VALUES = {
+    "page": ("1", "5"), "per_page": ("10", "20"), "q": ("a", "b"), "po": ("4500", "4501"),
+    "debtor_id": ("1", "2"), "group_id": ("1", "2"), "branch_id": ("1", "2"), "document_type_id": ("1", "2"),
+    "active_only": ("true", "false"), "include_expired": ("true", "false"), "attention": ("true", "false"),
+    "unassigned": ("true", "false"), "sort": ("number", "remaining"), "status": ("draft", "posted"),
+    "as_of": ("2026-03-01", "2026-04-01"), "date_from": ("2026-01-01", "2026-02-01"),
+    "date_to": ("2026-11-30", "2026-12-31"),
+}
+
+
+def _query_parameters(app) -> list[tuple[str, str, dict]]:
+    """(method, path, parameter) for every query parameter of every API operation, from the OpenAPI document."""
+    from portal.api.base import spec_of
+
+    with app.app_context():
+        paths = spec_of(app)["paths"]
+    return [(method, path, p) for path, operations in paths.items() for method, op in operations.items()
+            if method in ("get", "post", "put", "patch", "delete")
+            for p in op.get("parameters", []) + operations.get("parameters", []) if p["in"] == "query"]
+
+
+def _url(path: str, w) -> str:
+    return path.replace("{job_id}", str(w["job"].id))
+
+
+def test_every_query_parameter_of_the_api_takes_one_value(app):
+    """None is a list (none may be given twice), each has two values below to repeat, and no write reads
+    the query (a POST's query parameters are not read at all)."""
+    found = _query_parameters(app)
+    assert {p["name"] for _, _, p in found} == set(TWO_VALUES)
+    assert {method for method, _, _ in found} == {"get"}
+    assert {path for _, path, _ in found} == {
+        "/api/v1/debtors", "/api/v1/po-groups", "/api/v1/purchase-orders", "/api/v1/job-orders",
+        "/api/v1/job-orders/{job_id}/assignments", "/api/v1/documents", "/api/v1/document-types",
+        "/api/v1/bill-codes", "/api/v1/reports/spend-by-po-number"}
+    assert not [p for _, _, p in found if p["schema"].get("type") == "array"]
+
+
+def test_a_query_parameter_given_twice_is_a_400_problem_naming_it(app, api_as, db_session, world):
+    """Every list and detail operation, every parameter: webargs read the first value and dropped the rest,
+    so `?debtor_id=1&debtor_id=2` was answered for debtor 1. Given once, each still works."""
+    client, _ = api_as("Administrator")
+    before = (_count(db_session, Document), _count(db_session, JobPOAssignment), _count(db_session, LedgerEntry))
+    for _, path, parameter in _query_parameters(app):
+        name = parameter["name"]
+        first, second = TWO_VALUES[name]
+        url = _url(path, world)
+        for query in (f"{name}={first}&{name}={second}", f"{name}={first}&{name}={first}"):
+            body = is_problem(client.get(f"{url}?{query}"), 400)
+            assert body["type"] == "about:blank" and body["instance"] == url, body
+            assert body["detail"] == "The request could not be read (malformed JSON or query).", body
+            assert body["errors"] == {name: [f"{name}: the query gives this parameter 2 times; give it once."]}, body
+            assert "items" not in body
+        once = client.get(f"{url}?{name}={first}")
+        assert once.status_code == 200, (url, name, once.get_data(as_text=True)[:500])
+    assert (_count(db_session, Document), _count(db_session, JobPOAssignment),
+            _count(db_session, LedgerEntry)) == before
+
+
+def test_a_repeated_filter_is_refused_not_read_as_one_of_its_values(api_as, db_session, world):
+    client, _ = api_as("Administrator")
+    other = factories.debtor(db_session, "DELL")
+    factories.po(db_session, other, "7700", effective=date(2026, 1, 1), expiration=date(2026, 12, 31))
+    acme, dell = world["debtor"].id, other.id
+    body = is_problem(client.get(f"/api/v1/purchase-orders?debtor_id={acme}&debtor_id={dell}&include_expired=true"),
+                      400)
+    assert list(body["errors"]) == ["debtor_id"]
+    one = client.get(f"/api/v1/purchase-orders?debtor_id={dell}&include_expired=true")
+    assert [po["number"] for po in one.get_json()["items"]] == ["7700"]
+    body = is_problem(client.get("/api/v1/documents?status=draft&status=posted&page=1&page=5&page=9"), 400)
+    assert body["errors"] == {"status": ["status: the query gives this parameter 2 times; give it once."],
+                              "page": ["page: the query gives this parameter 3 times; give it once."]}
+    assert client.get("/api/v1/documents?status=draft&page=1").status_code == 200
+
+
+def test_an_unknown_query_parameter_is_still_a_422_however_often_given(api_as, world):
+    client, _ = api_as("Administrator")
+    for query in ("colour=red", "colour=red&colour=blue", "colour=red&colour=blue&page=1"):
+        body = is_problem(client.get(f"/api/v1/purchase-orders?{query}"), 422)
+        assert body["type"].endswith("/validation") and "colour" in body["errors"], body
+
+
+def test_a_query_parameter_meant_for_several_values_keeps_them(app):
+    """No operation takes a list today; one that does reads every value, and only its one-value parameters
+    are refused when repeated."""
+    from marshmallow import fields
+    from werkzeug.exceptions import BadRequest
+
+    from portal.api.base import StrictParser
+    from portal.api.schemas import PageQuery
+
+    schema = type("IdsQuery", (PageQuery,), {"ids": fields.List(fields.Integer())})()
+    with app.test_request_context("/api/v1/anything?ids=3&ids=4&page=2"):
+        assert StrictParser().parse(schema, location="query") == {"ids": [3, 4], "page": 2, "per_page": 25}
+    with app.test_request_context("/api/v1/anything?ids=3&ids=4&page=2&page=3"):
+        with pytest.raises(BadRequest) as refused:
+            StrictParser().parse(schema, location="query")
+    assert refused.value.data["messages"] == {"query": {"page": [
+        "page: the query gives this parameter 2 times; give it once."]}}
