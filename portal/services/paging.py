@@ -68,13 +68,16 @@ def window_edge(session: Session, key: tuple, edge: Select, *, row: bool = False
 
 
 def paginate(session: Session, stmt: Select, page: int, per_page: int, *, scalars: bool = True,
-             count_ahead: int = COUNT_AHEAD, key=None, window: Select | None = None, kept: bool = False) -> Page:
+             count_ahead: int = COUNT_AHEAD, key=None, window: Select | None = None, kept: bool = False,
+             rejoin: bool = False) -> Page:
     """Run `stmt` for one page; `page` is clamped to 1.. so a wild page number is never an error.
     Rows are counted only up to `count_ahead` pages past this one.
 
     With `key` (the listed entity's primary key column) the page is found first on the key and the sort
     columns alone, then only its rows are read with what they join (a deferred join): for a list whose
     order no index gives (a search's matches), the joins are then made for a page, not every match.
+    `rejoin`: the page's rows (and the window's) are read through `stmt` itself, its joins and loader options
+    kept (a PO's balance row, loaded by contains_eager from the list's own join), rather than by key alone.
 
     With `window`, tried first: `stmt`'s rows in `stmt`'s order, but only those in the first stretch of
     an index that gives that order (a job search among the first jobs by number, walking its index). A page it
@@ -85,7 +88,7 @@ def paginate(session: Session, stmt: Select, page: int, per_page: int, *, scalar
     `kept`: the caller builds `stmt` and `window` once per worker for the same inputs (purchase_orders.po_query
     is kept by functools.lru_cache), so the page's statements made from them are kept too (see _statements)."""
     page = max(1, min(page, 1_000_000))
-    built = _statements(stmt, window, page, per_page, count_ahead, key, kept)
+    built = _statements(stmt, window, page, per_page, count_ahead, key, kept, rejoin)
     cap = (page + count_ahead) * per_page
     if built.windowed is not None:
         rows = session.execute(built.windowed).all()
@@ -110,23 +113,24 @@ _kept: dict[tuple, tuple[Select, Select | None, _Built]] = {}
 
 
 def _statements(stmt: Select, window: Select | None, page: int, per_page: int, count_ahead: int, key,
-                kept: bool) -> _Built:
+                kept: bool, rejoin: bool = False) -> _Built:
     """The page's statements, made from `stmt` (and `window`). With `kept` they are kept per worker under the
     very objects they were made from: made again, with their cache keys (a fifth of the start page's calls),
     only for a list, page or window not seen lately. The key holds the objects' ids, and the entry the objects
     themselves, so no id is reused while its entry is kept."""
     if not kept:
-        return _build(stmt, window, page, per_page, count_ahead, key)
-    ident = (id(stmt), id(window), page, per_page, count_ahead, id(key))
+        return _build(stmt, window, page, per_page, count_ahead, key, rejoin)
+    ident = (id(stmt), id(window), page, per_page, count_ahead, id(key), rejoin)
     entry = _kept.get(ident)
     if entry is None or entry[0] is not stmt or entry[1] is not window:
         if len(_kept) >= STATEMENTS_KEPT:
             _kept.clear()
-        entry = _kept[ident] = (stmt, window, _build(stmt, window, page, per_page, count_ahead, key))
+        entry = _kept[ident] = (stmt, window, _build(stmt, window, page, per_page, count_ahead, key, rejoin))
     return entry[2]
 
 
-def _build(stmt: Select, window: Select | None, page: int, per_page: int, count_ahead: int, key) -> _Built:
+def _build(stmt: Select, window: Select | None, page: int, per_page: int, count_ahead: int, key,
+           rejoin: bool = False) -> _Built:
     """The statements of one page of `stmt` (see paginate)."""
     cap = (page + count_ahead) * per_page
     # counted without the list's order: any cap+1 rows count the same, and a search whose matches come
@@ -143,14 +147,19 @@ def _build(stmt: Select, window: Select | None, page: int, per_page: int, count_
         counted = case((in_window.scalar_subquery() > constant.number(cap), constant.number(cap + 1)),
                        else_=count.scalar_subquery())
         windowed = window.limit(constant.number(per_page)).offset(offset)
-        if key is not None:
+        if key is not None and rejoin:
             windowed = window.where(key.in_(windowed.with_only_columns(key)))  # as `paged` below
         windowed = windowed.add_columns(counted.label("listed_total"))
     paged = stmt.limit(constant.number(per_page)).offset(offset)
-    if key is not None:
+    if key is not None and rejoin:
         # the list's own statement (its joins, order and loader options), passing the page's keys alone: a
         # join it names (a PO's balance row) is then made for the page's rows, not hashed from every row
         paged = stmt.where(key.in_(paged.with_only_columns(key)))
+    elif key is not None:
+        # the list's own order and loader options (Select has no public getter for either); its filters are
+        # not tested again (a document search's 875 carrying documents were read again for the page's 25)
+        paged = (select(stmt.column_descriptions[0]["entity"]).where(key.in_(paged.with_only_columns(key)))
+                 .order_by(*stmt._order_by_clauses).options(*stmt._with_options))
     # the page size, offset and cap are written into the statement (portal/services/statement_constants.py);
     # the count rides on the page's own statement (run once, as an uncorrelated subquery): one round
     # trip for the list; only a page past the last row asks for it on its own

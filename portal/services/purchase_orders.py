@@ -80,7 +80,7 @@ def list_purchase_orders(session: Session, flt: POFilter, *, today: date, page: 
     # a search's page, and one by "runs out first", found on the keys, then joined (for a page an index
     # walks, the join is as quick and the keys' pass one more step)
     key = PurchaseOrder.id if flt.q.strip() or flt.sort == "runs_out" else None
-    listed = paginate(session, po_query(flt, today=today), page, per_page, key=key,
+    listed = paginate(session, po_query(flt, today=today), page, per_page, key=key, rejoin=True,
                       window=_search_window(session, flt, today, page), kept=True)
     masters = [po for po in listed.items if po.is_master]
     if masters:
