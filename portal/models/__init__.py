@@ -15,7 +15,8 @@ from portal.models.purchase_orders import (POBalance, POEligibleType, POForecast
 from portal.models.security import Branch, Role, RoleGrant, User, user_branches, user_roles
 from portal.models.sessions import UserSession
 from portal.models.sso import SsoGroupMapping, SsoIdentity
-from portal.models.summaries import JobGap, POBillCodeTotal, PODayTotal, PODocumentTotal, PONumberSpend, SpendDocument
+from portal.models.summaries import (JobGap, POBillCodeTotal, PODayTotal, PODocumentTotal, PONumberSpend,
+                                     PONumberSpendTotal, SpendDocument)
 
 __all__ = [
     "Alert", "AlertTemplate", "ApiToken", "AuditEntry", "BillCode", "BillCodeGroup", "Branch", "Debtor", "Document",
@@ -28,5 +29,5 @@ __all__ = [
     "CatalogCharge", "EquipmentCatalog", "EquipmentType", "EquipmentUnit", "ServiceDeskCharge",
     "ServiceDeskEquipment", "ServiceDeskItem", "Supplier", "SupplierPO", "SupplierPOLine",
     "SsoGroupMapping", "SsoIdentity",
-    "JobGap", "POBillCodeTotal", "PODayTotal", "PODocumentTotal", "PONumberSpend", "SpendDocument",
+    "JobGap", "POBillCodeTotal", "PODayTotal", "PODocumentTotal", "PONumberSpend", "PONumberSpendTotal", "SpendDocument",
 ]

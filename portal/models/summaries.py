@@ -92,6 +92,22 @@ class PONumberSpend(db.Model):
     )
 
 
+class PONumberSpendTotal(db.Model):
+    """A debtor's PONumberSpend rows summed (those with a document, as the report lists them): the spend
+    report's footer reads one row per debtor (all debtors: one per debtor), not the 10,000 numbers.
+    Kept at commit by a deferred trigger on po_number_spend, so the row lock on a debtor's totals is
+    taken last, after every PO a posting locks (see the migration that creates it)."""
+
+    __tablename__ = "po_number_spend_totals"
+    __audit__ = False
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id", ondelete="CASCADE"), primary_key=True)
+    numbers: Mapped[int] = mapped_column(Integer)  # PO numbers with at least one document
+    used: Mapped[Decimal] = mapped_column(BALANCE)
+    commitments: Mapped[Decimal] = mapped_column(BALANCE)
+    estimates: Mapped[Decimal] = mapped_column(BALANCE)
+    documents: Mapped[int] = mapped_column(Integer)  # the numbers' document counts summed
+
+
 class JobGap(db.Model):
     """A stretch of days on which an active job has no PO or group (job_visibility.assigned_on is
     false and the job is active): its active days less every day one of its current debtor's

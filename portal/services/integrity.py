@@ -172,6 +172,18 @@ _SUMMARY_SQL = {
                concat_ws(' / ', src.u, src.c, src.e, src.n)
         FROM kept k FULL JOIN src ON src.debtor_id = k.debtor_id AND src.po_number = k.po_number
         WHERE (k.used, k.commitments, k.estimates, k.documents) IS DISTINCT FROM (src.u, src.c, src.e, src.n)"""),
+    "spend by PO number totals": text("""
+        WITH src AS (SELECT debtor_id, count(*) AS n, sum(used) AS u, sum(commitments) AS c, sum(estimates) AS e,
+                            sum(documents) AS d
+                     FROM po_number_spend WHERE documents > 0 GROUP BY debtor_id),
+             kept AS (SELECT * FROM po_number_spend_totals WHERE numbers <> 0 OR used <> 0 OR commitments <> 0
+                                                              OR estimates <> 0 OR documents <> 0)
+        SELECT 'debtor ' || COALESCE(k.debtor_id, src.debtor_id),
+               concat_ws(' / ', k.numbers, k.used, k.commitments, k.estimates, k.documents),
+               concat_ws(' / ', src.n, src.u, src.c, src.e, src.d)
+        FROM kept k FULL JOIN src ON src.debtor_id = k.debtor_id
+        WHERE (k.numbers, k.used, k.commitments, k.estimates, k.documents)
+              IS DISTINCT FROM (src.n, src.u, src.c, src.e, src.d)"""),
     # the days each active job has no PO or group: its active days less its current debtor's assignments'
     "job gap": text("""
         WITH src AS (

@@ -15,7 +15,8 @@ from sqlalchemy import (ARRAY, Integer, String, bindparam, distinct, exists, fun
 from sqlalchemy.orm import Session
 
 from portal.models import (BillCode, Document, DocumentLine, DocumentType, JobOrder, POBillCodeTotal,
-                           PODocumentTotal, PONumberSpend, PurchaseOrder, SpendDocument)
+                           PODocumentTotal, PONumberSpend, PONumberSpendTotal, PurchaseOrder,
+                           SpendDocument)
 from portal.services import documents, search, statement_constants as constant
 from portal.services.errors import Forbidden
 from portal.services.job_visibility import branch_limit, visible
@@ -211,18 +212,25 @@ def _spend_rows(session: Session, debtor_id: int | None):
     return stmt.where(s.debtor_id == debtor_id) if debtor_id else stmt
 
 
+# the footer's sums from the per-debtor totals (po_number_spend_totals, kept at commit): one row for a debtor,
+# one per debtor for all, where summing the numbers' rows read all 10,000 of them
+_t = PONumberSpendTotal
+_TOTALS = select(func.coalesce(func.sum(_t.numbers), 0), func.coalesce(func.sum(_t.used), 0),
+                 func.coalesce(func.sum(_t.commitments), 0), func.coalesce(func.sum(_t.estimates), 0),
+                 func.coalesce(func.sum(_t.documents), 0))
+_TOTALS_OF_ONE = _TOTALS.where(_t.debtor_id == bindparam("debtor_id"))
+
+
 def spend_by_po_number(session: Session, debtor_id: int | None = None, page: int = 1,
                        per_page: int | None = None) -> SpendPage:
     """Posted documents grouped by the PO number their lines carry (budgeted or typed on the fly), one
     page of numbers at a time, from the summary kept in the posting transaction; each number with its
-    latest REPORT_DOCUMENTS_PER_NUMBER documents. Four queries whatever the ledger's size."""
+    latest REPORT_DOCUMENTS_PER_NUMBER documents; the totals from the per-debtor sums kept with it. Three
+    queries whatever the ledger's size or the number of PO numbers."""
     s, per_page = PONumberSpend, per_page or REPORT_PAGE
     page = max(1, min(page, 1_000_000))
-    filtered = _spend_rows(session, debtor_id).subquery()
     count, used, commitments, estimates, documents = session.execute(
-        select(func.count(), func.coalesce(func.sum(filtered.c.used), 0),
-               func.coalesce(func.sum(filtered.c.commitments), 0), func.coalesce(func.sum(filtered.c.estimates), 0),
-               func.coalesce(func.sum(filtered.c.documents), 0))).one()
+        _TOTALS_OF_ONE if debtor_id else _TOTALS, {"debtor_id": debtor_id}).one()
     numbers = session.scalars(_spend_rows(session, debtor_id).order_by(s.po_number, s.debtor_id)
                               .limit(constant.number(per_page)).offset(constant.number((page - 1) * per_page))).all()
     items: dict[tuple[int, str], list[ReportDocument]] = {}

@@ -66,3 +66,40 @@ def test_summaries_follow_the_ledger_and_a_drifted_summary_is_reported(db_sessio
     assert len(found) == 2
     assert any("PO document total" in m and "kept 1.00" in m for m in found)
     assert any("spend by PO number" in m for m in found)
+
+
+def test_the_spend_reports_totals_follow_each_number_at_commit_and_a_drifted_total_is_reported(db_session):
+    """The report's footer reads a row per debtor, moved by the numbers' rows when the transaction commits
+    (its lock is taken last, after the POs a posting locks); a number with no document left leaves it."""
+    from sqlalchemy import select
+
+    from portal.models import PONumberSpend, PONumberSpendTotal
+    from portal.services import reports
+
+    po = _po_with_one_entry(db_session)
+    [kept] = db_session.scalars(select(PONumberSpendTotal)).all()
+    assert (kept.debtor_id, kept.numbers, kept.used, kept.commitments, kept.estimates, kept.documents) == (
+        po.debtor_id, 1, Decimal("250.00"), Decimal("0.00"), Decimal("0.00"), 1)
+    for debtor_id in (None, po.debtor_id):
+        page = reports.spend_by_po_number(db_session, debtor_id)
+        assert (page.total_numbers, page.totals) == (1, (Decimal("250.00"), Decimal("0.00"), Decimal("0.00"), 1))
+    assert reports.spend_by_po_number(db_session, po.debtor_id + 1000).totals == (0, 0, 0, 0)
+
+    db_session.execute(update(PONumberSpend).values(used=Decimal("300.00"), documents=2))
+    assert db_session.scalar(select(PONumberSpendTotal.used)) == Decimal("250.00")  # not before the commit
+    db_session.commit()
+    assert db_session.scalar(select(PONumberSpendTotal.documents)) == 2
+    assert db_session.scalar(select(PONumberSpendTotal.used)) == Decimal("300.00")
+    db_session.execute(update(PONumberSpend).values(used=Decimal("0"), documents=0))
+    db_session.commit()
+    assert db_session.scalar(select(PONumberSpendTotal.numbers)) == 0
+    assert db_session.scalar(select(PONumberSpendTotal.used)) == Decimal("0.00")
+    assert reports.spend_by_po_number(db_session).totals == (0, 0, 0, 0)
+
+    db_session.execute(update(PONumberSpend).values(used=Decimal("250.00"), documents=1))
+    db_session.commit()
+    assert [str(m) for m in check(db_session)] == []
+    db_session.execute(update(PONumberSpendTotal).values(used=Decimal("1.00")))
+    db_session.commit()
+    [mismatch] = [str(m) for m in check(db_session)]
+    assert "spend by PO number totals" in mismatch and "kept 1 / 1.00" in mismatch
