@@ -58,7 +58,7 @@ def _statement(session: Session, f: AuditFilter) -> Select:
         stmt = stmt.where(AuditEntry.action == f.action)
     if f.date_from:
         stmt = stmt.where(AuditEntry.at >= datetime.combine(f.date_from, time.min, timezone.utc))
-    if f.date_to:
+    if f.date_to and f.date_to < date.max:  # to the calendar's last day: no end (its next day cannot be written)
         stmt = stmt.where(AuditEntry.at < datetime.combine(f.date_to + timedelta(days=1), time.min, timezone.utc))
     if f.text:
         pattern = "%" + f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

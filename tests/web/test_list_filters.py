@@ -284,6 +284,17 @@ def test_the_audit_log_and_a_statement_refuse_iso_forms_other_than_yyyy_mm_dd(db
     assert "Enter the statement date as YYYY-MM-DD." in html
 
 
+def test_the_audit_log_takes_the_calendars_first_and_last_days(db_session, login_as):
+    """Found from outside: "to" 9999-12-31 answered 500 (its next day, where the filter stops, is past the
+    calendar); the log and its export now list every entry from the first day to the last."""
+    browser, _ = login_as("Administrator")
+    factories.debtor(db_session, "ACME")  # an audited change
+    for path in ("/audit-log/", "/audit-log/export.csv"):
+        response = browser.get(f"{path}?from=0001-01-01&to=9999-12-31")
+        assert response.status_code == 200
+        assert "ACME" in response.get_data(as_text=True)
+
+
 def test_a_number_typed_on_the_fly_is_found_only_on_jobs_the_user_may_see(db_session, login_as):
     """Found from outside: a user limited to branches probed another branch's on-the-fly PO numbers by their start
     (`?po=`). The number is its job's: they find it only on their branches' jobs (the PO list's and the header's
