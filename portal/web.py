@@ -8,7 +8,8 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from sqlalchemy import event
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from psycopg.errors import NumericValueOutOfRange
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session as OrmSession
 from werkzeug import exceptions as werkzeug_exceptions
 from werkzeug.datastructures import MultiDict
@@ -229,6 +230,20 @@ def init_app(app: Flask) -> None:
         if not str(err) or is_api_request():
             return _http(werkzeug_exceptions.Forbidden(description=str(err) or None))
         return _error_page(403, "Not allowed", str(err))
+
+    @app.errorhandler(DataError)
+    def _too_large(err: DataError):
+        # a sum past what its column holds (a PO's balance, its day's or a PO number's totals: 14 digits before
+        # the point) is refused by PostgreSQL in the transaction that would write it: nothing is written
+        if not isinstance(err.orig, NumericValueOutOfRange) or g.get("saved"):
+            return _unexpected(err)
+        app.logger.warning("refused, too large to record: %s", err.orig)
+        _rollback()
+        message = ("A total this change would record is larger than the portal can hold (its totals go up to "
+                   "99,999,999,999,999.99). Nothing was saved; check the amounts.")
+        if is_api_request():
+            return api_problem(422, message)
+        return _error_page(422, "Too large to record", message)
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):

@@ -364,3 +364,24 @@ def test_a_query_parameter_meant_for_several_values_keeps_them(app):
             StrictParser().parse(schema, location="query")
     assert refused.value.data["messages"] == {"query": {"page": [
         "page: the query gives this parameter 2 times; give it once."]}}
+
+
+def test_a_posting_whose_totals_would_pass_what_they_can_hold_is_a_422_problem(api_as, db_session, world):
+    """As on the page (tests/web/test_documents.py): PostgreSQL refuses a PO's balance past NUMERIC(16,2); the
+    API says so in a 422 problem, never a 500, and writes nothing."""
+    from sqlalchemy import update
+
+    from portal.models import POBalance
+
+    client, _ = api_as("Billing Admin")
+    factories.assignment(db_session, world["job"], po=world["po"], start=date(2026, 1, 1))
+    doc_id = client.post("/api/v1/documents", json=_draft(world)).get_json()["id"]
+    full = Decimal("99999999999999.00")
+    db_session.execute(update(POBalance).where(POBalance.po_id == world["po"].id).values(used=full))
+    db_session.commit()
+    url = f"/api/v1/documents/{doc_id}/post"
+    warned = is_problem(client.post(url, json={}), 409)
+    body = is_problem(client.post(url, json={"confirm": True, "seen": warned["seen"]}), 422)
+    assert "larger than the portal can hold" in body["detail"]
+    assert _count(db_session, LedgerEntry) == 0 and db_session.get(Document, doc_id).status == "draft"
+    assert db_session.get(POBalance, world["po"].id).used == full

@@ -7,9 +7,9 @@ from decimal import Decimal
 from decimal import Decimal as D
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
-from portal.models import BillCode, Document, DocumentLine, POBalance
+from portal.models import BillCode, Document, DocumentLine, LedgerEntry, POBalance
 from portal.services import document_choices, documents, posting
 from tests import factories
 from tests.web.forms_walk import confirm, opened_version, post_forms
@@ -66,6 +66,25 @@ def test_draft_post_with_confirmation_and_double_submit(db_session, login_as, se
     assert db_session.get(POBalance, setup["po"].id).used == Decimal("950.00")
 
 
+
+def test_a_posting_whose_totals_would_pass_what_they_can_hold_is_refused_with_a_message(db_session, login_as, setup):
+    """Found from outside: a CSV import of 101 documents of 999,999,000,000.00 on one PO answered 500 (its
+    balance passed NUMERIC(16,2) in PostgreSQL). A posting that would carry a PO's totals past them is a 422
+    saying so, on the page and the API, with nothing written."""
+    browser, _ = login_as("Billing Admin")
+    assert browser.post("/documents/new", _form(setup)).status_code == 302
+    doc = db_session.scalars(select(Document)).one()
+    full = Decimal("99999999999999.00")  # the most a balance column holds, less a little
+    db_session.execute(update(POBalance).where(POBalance.po_id == setup["po"].id).values(used=full))
+    db_session.commit()
+    browser.post(f"/documents/{doc.id}/post")  # the check (over the PO) asks for a confirmation
+    refused = confirm(browser, f"/documents/{doc.id}/post")
+    assert refused.status_code == 422
+    assert "larger than the portal can hold" in refused.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(Document, doc.id).status == "draft"
+    assert db_session.get(POBalance, setup["po"].id).used == full
+    assert db_session.scalar(select(func.count()).select_from(LedgerEntry)) == 0
 BAD = [
     ({"line_quantity": ["-1"]}, "the quantity must be more than zero"),
     ({"line_rate": ["abc"]}, "enter the quantity and rate as numbers"),
