@@ -154,6 +154,8 @@ def test_a_typed_job_naming_no_job_is_refused_not_saved_without_it(db_session, l
     ("bill_from", "1999-12-31", "Bill From must be between 2000-01-01 and 2099-12-31."),
     ("bill_to", "2100-01-01", "Bill To must be between 2000-01-01 and 2099-12-31."),
     ("line_date", "9999-12-31", "Line 1: the service date must be between 2000-01-01 and 2099-12-31."),
+    # found from outside: the calendar's first day was told it was no date ("must be YYYY-MM-DD")
+    ("line_date", "0001-01-01", "Line 1: the service date must be between 2000-01-01 and 2099-12-31."),
 ])
 def test_a_business_date_a_keyboard_slip_away_is_refused(db_session, login_as, setup, box, typed, message):
     """Defect: documents took and posted any calendar day, 0001-01-01 to 9999-12-31 (no date warning on a job's

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from flask import Request
 from wtforms import StringField, TextAreaField
@@ -37,11 +36,6 @@ class EditorLine(LineInput):
     typed_po: str | None = None
 
 
-def _day(raw: str) -> date | None:
-    """A service date typed as YYYY-MM-DD (formatting.typed_day); None when blank; date.min when malformed."""
-    return (formatting.typed_day(raw) or date.min) if raw.strip() else None
-
-
 COLUMNS = ("line_job", "line_code", "line_date", "line_description", "line_quantity", "line_rate", "line_po")
 SEARCH_COLUMNS = ("job_search", "po_search")  # a debtor with many jobs (POs): each row's typed box
 
@@ -66,10 +60,10 @@ def lines_from(request: Request, keys: list[str] | None = None) -> tuple[tuple[E
         if keys is not None:
             keys.append(row_keys[i] if i < len(row_keys) else "")
         n, own = len(lines) + 1, []
-        day = _day(get("line_date"))
-        if day == date.min:
+        # YYYY-MM-DD (formatting.typed_day) or blank; a real day out of range (0001-01-01) is the service's to refuse
+        day = formatting.typed_day(get("line_date"))
+        if day is None and get("line_date").strip():
             own.append(LineProblem(n, (lp.SERVICE_DATE,), "the service date must be YYYY-MM-DD."))
-            day = None
         job_id, po_id = int_or_none(get("line_job")), int_or_none(get("line_po"))
         typed_job = get("job_search") if job_id is None and get("job_search").strip() else None
         typed_po = get("po_search") if po_id is None and get("po_search").strip() else None
