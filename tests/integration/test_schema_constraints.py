@@ -162,6 +162,7 @@ SCHEMA_SQL = """
 SELECT c.conrelid::regclass::text AS tbl, c.conname, c.contype::text, pg_get_constraintdef(c.oid, true)
   FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
  WHERE n.nspname = 'public' AND c.conrelid <> 0 AND c.conrelid::regclass::text <> 'alembic_version'
+   AND c.contype <> 't'  -- a constraint trigger is a trigger (kept by the migrations, as every trigger is)
 UNION ALL
 SELECT tablename, indexname, 'index', indexdef
   FROM pg_indexes WHERE schemaname = 'public' AND tablename <> 'alembic_version'
