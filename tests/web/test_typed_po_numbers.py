@@ -154,3 +154,133 @@ def test_a_number_naming_no_po_of_the_debtor_is_still_accepted(db_session, login
     created = api.post("/api/v1/documents", json=_api_draft(g, g["globex"], "GLX-QA-2"))
     assert created.status_code == 201, created.get_data(as_text=True)
     assert sorted(db_session.scalars(select(Document.po_number))) == ["ACM-1", "GLX-QA-2"]
+
+
+# ----- a number typed before its PO existed: a posting warning -----
+
+def test_a_job_reference_typed_before_its_po_existed_warns_and_posts_only_when_confirmed(db_session, login_as, g):
+    """ACME (warn policy): the line carries the job's reference ACM-LATE, now the number of one of ACME's POs, and
+    draws on no budget. The check says so; posting needs that check confirmed; the PO's Used does not move."""
+    consultant, _ = login_as("Consultant")
+    job = _typed_later(db_session, consultant, g, g["acme"], "ACM-LATE")
+    clerk, _ = login_as("Billing Clerk")
+    doc = _draft_on(clerk, db_session, g, g["acme"], job)
+    asked = clerk.post(f"/documents/{doc.id}/post")
+    assert asked.status_code == 302 and asked.headers["Location"].endswith(f"/documents/{doc.id}/post")
+    check = _text(clerk.get(f"/documents/{doc.id}/post"))
+    assert (f"Line 1: ACM-LATE, job {job.number}'s on-the-fly PO number, is the number of PO ACM-LATE, but the line "
+            "draws on no budget: PO ACM-LATE's Used does not move. To draw on it, assign the PO to the job.") in check
+    assert "Post anyway" in check and "Blocked" not in check
+    clerk.post(f"/documents/{doc.id}/post", {"confirmed": "1"})  # a confirmation of no check: not posted
+    clerk.post(f"/documents/{doc.id}/post", {"confirmed": "1", "seen": "0" * 20})
+    assert _count(db_session, LedgerEntry) == 0 and db_session.get(Document, doc.id).status == "draft"
+    assert confirm(clerk, f"/documents/{doc.id}/post").status_code == 302
+    db_session.expire_all()
+    line = db_session.scalars(select(DocumentLine)).one()
+    assert db_session.get(Document, doc.id).status == "posted"
+    assert (line.po_id, line.po_number) == (None, "ACM-LATE")
+
+
+def test_under_the_block_policy_a_clerk_cannot_post_it_and_an_override_is_audited(db_session, login_as, g):
+    """GLOBEX (block): a line billed under one of its PO numbers that draws on no budget is refused, as a charge no
+    master line covers is; a user with po_override_budget may post it past the block, recorded on the PO."""
+    consultant, _ = login_as("Consultant")
+    job = _typed_later(db_session, consultant, g, g["globex"], "GLX-LATE")
+    late_po = db_session.scalar(select(PurchaseOrder.id).where(PurchaseOrder.number == "GLX-LATE"))
+    clerk, clerk_user = login_as("Billing Clerk")
+    doc = _draft_on(clerk, db_session, g, g["globex"], job)
+    clerk.post(f"/documents/{doc.id}/post")
+    check = _text(clerk.get(f"/documents/{doc.id}/post"))
+    assert "is the number of PO GLX-LATE, but the line draws on no budget" in check
+    assert "Blocked: the block policy refuses a line billed under one of the debtor's PO numbers" in check
+    assert "Post anyway" not in check and "Override and post" not in check
+    seen = posting.post(db_session, clerk_user, doc.id, check_only=True).seen
+    for form in ({"confirmed": "1", "seen": seen}, {"confirmed": "1", "override": "1", "seen": seen}):
+        clerk.post(f"/documents/{doc.id}/post", form)
+    assert _count(db_session, LedgerEntry) == 0 and db_session.get(Document, doc.id).status == "draft"
+    # the same with the number typed on a draft's header before the PO existed (saved then, kept since)
+    header = documents.save_draft(db_session, clerk_user, None, documents.DocumentInput(
+        debtor_id=g["globex"].id, document_type_id=g["invoice"].id, number="", doc_date=date(2026, 3, 1),
+        po_number="GLX-HEAD", lines=(documents.LineInput(None, g["code"].id, Decimal("1"), Decimal("10")),)))
+    factories.po(db_session, g["globex"], "GLX-HEAD", amount="1000")
+    refused = posting.post(db_session, clerk_user, header.id, confirmed=True)
+    assert refused.refused and [w.code for w in refused.check.warnings] == ["typed_po"]
+    assert "GLX-HEAD, the PO number typed on the document, is the number of PO GLX-HEAD" in \
+        refused.check.warnings[0].message and "choose the PO on the line" in refused.check.warnings[0].message
+    admin, _ = login_as("Billing Admin")
+    assert confirm(admin, f"/documents/{doc.id}/post", override=True).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Document, doc.id).status == "posted" and db_session.get(Document, doc.id).override_used
+    line = db_session.scalars(select(DocumentLine).where(DocumentLine.document_id == doc.id)).one()
+    assert (line.po_id, line.po_number) == (None, "GLX-LATE") and db_session.get(POBalance, late_po).used == 0
+    overrides = db_session.execute(select(AuditEntry.entity_type, AuditEntry.entity_id, AuditEntry.summary).where(
+        AuditEntry.action == "override")).all()
+    assert overrides == [("purchase_orders", late_po, f"Sales Invoice {doc.number} posted past the blocked budget")]
+
+
+def test_the_api_answers_the_warning_and_posts_with_its_seen(db_session, login_as, api_as, g):
+    consultant, _ = login_as("Consultant")
+    job = _typed_later(db_session, consultant, g, g["acme"], "ACM-LATE")
+    api, _ = api_as("Billing Clerk")
+    doc = api.post("/api/v1/documents", json=_api_draft(g, g["acme"], job=job)).get_json()
+    url = f"/api/v1/documents/{doc['id']}/post"
+    warned = is_problem(api.post(url, json={}), 409)
+    assert [(w["code"], w["blocks"]) for w in warned["warnings"]] == [("typed_po", False)]
+    assert is_problem(api.post(url, json={"confirm": True}), 409)["seen"] == warned["seen"]
+    assert api.post(url, json={"confirm": True, "seen": warned["seen"]}).status_code == 200
+
+
+def test_edit_forms_posted_back_unchanged_save(db_session, login_as, g):
+    """The edit form of a job with an on-the-fly reference saves as served; so does a job's or a draft's own number
+    typed before the debtor's PO of that number existed (kept: posting warns about it), and a draft made from a
+    document carrying one."""
+    consultant, _ = login_as("Consultant")
+    assert consultant.post("/job-orders/new", _job_form(g, g["globex"], po_reference="CUST-9")).status_code == 302
+    plain = db_session.scalars(select(JobOrder)).one()
+    late = _typed_later(db_session, consultant, g, g["globex"], "GLX-LATE")
+    for job in (plain, late):
+        form = next(f for f in post_forms(consultant.get(f"/job-orders/{job.id}/edit").get_data(as_text=True))
+                    if "po_reference" in f.data())
+        saved = consultant.post(f"/job-orders/{job.id}/edit", form.data())
+        assert saved.status_code == 302, _text(saved)[-1500:]
+    db_session.expire_all()
+    assert (db_session.get(JobOrder, plain.id).po_reference, db_session.get(JobOrder, late.id).po_reference) == (
+        "CUST-9", "GLX-LATE")
+    admin, user = login_as("Billing Admin")
+    assert admin.post("/documents/new", _doc_form(g, g["globex"], po_number="GLX-SOON",
+                                                  doc_type=g["estimate"])).status_code == 302
+    draft = db_session.scalars(select(Document)).one()
+    factories.po(db_session, g["globex"], "GLX-SOON", amount="1000")
+    form = next(f for f in post_forms(admin.get(f"/documents/{draft.id}/edit").get_data(as_text=True))
+                if "po_number" in f.data())
+    assert admin.post(f"/documents/{draft.id}/edit", form.data()).status_code == 302
+    changed = admin.post(f"/documents/{draft.id}/edit", {**form.data(), "po_number": "glx-qa"})
+    assert "glx-qa is one of GLOBEX's POs" in _text(changed)
+    confirm(admin, f"/documents/{draft.id}/post")  # its typed number names GLX-SOON: a warning, confirmed
+    made = documents.derive(db_session, user, draft.id, g["invoice"].id)  # the order carries the estimate's number
+    assert made.po_number == "GLX-SOON" and made.status == "draft"
+
+
+def _upload(browser, text, action="preview"):
+    return browser.post("/documents/import", {"action": action, "file": (io.BytesIO(text.encode()), "export.csv")},
+                        content_type="multipart/form-data")
+
+
+def test_the_csv_import_lists_the_warning_and_posts_only_when_confirmed(db_session, login_as, g):
+    consultant, _ = login_as("Consultant")
+    job = _typed_later(db_session, consultant, g, g["acme"], "ACM-LATE")
+    globex_job = _typed_later(db_session, consultant, g, g["globex"], "GLX-LATE")
+    clerk, _ = login_as("Billing Clerk")
+    text = ("document_type,number,date,debtor,job,bill_code,quantity,rate\n"
+            f"Sales Invoice,IMP-1,2026-03-01,ACME,{job.number},ORD,5,100\n")
+    preview = _text(_upload(clerk, text))
+    assert "Check before posting" in preview
+    assert "is the number of PO ACM-LATE, but the line draws on no budget" in preview
+    unread = _text(clerk.post("/documents/import", {"action": "post", "content": text}))
+    assert "Nothing was posted" in unread and _count(db_session, Document) == 0
+    form = next(f for f in post_forms(preview) if "content" in f.data())
+    done = clerk.post("/documents/import", {**form.data(), "action": "post"}, follow_redirects=True)
+    assert "1 document posted" in _text(done) and _count(db_session, Document) == 1
+    blocked = text.replace("IMP-1", "IMP-2").replace("ACME", "GLOBEX").replace(job.number, globex_job.number)
+    refused = _text(clerk.post("/documents/import", {"action": "post", "content": blocked}))
+    assert "IMP-2 cannot be posted" in refused and "GLX-LATE" in refused and _count(db_session, Document) == 1
