@@ -284,3 +284,38 @@ def test_the_csv_import_lists_the_warning_and_posts_only_when_confirmed(db_sessi
     blocked = text.replace("IMP-1", "IMP-2").replace("ACME", "GLOBEX").replace(job.number, globex_job.number)
     refused = _text(clerk.post("/documents/import", {"action": "post", "content": blocked}))
     assert "IMP-2 cannot be posted" in refused and "GLX-LATE" in refused and _count(db_session, Document) == 1
+
+
+# ----- the spend report -----
+
+def test_the_spend_report_says_when_a_numbers_documents_are_partly_on_the_fly(db_session, login_as, api_as, g):
+    """Step 4: the report showed "GLX-QA, PO budget, 4 documents" although three of them drew on no budget."""
+    consultant, _ = login_as("Consultant")
+    typed = _typed_later(db_session, consultant, g, g["acme"], "ACM-LATE")
+    assigned = factories.job(db_session, g["acme"], g["branch"])
+    factories.assignment(db_session, assigned, start=date(2026, 1, 1), po=db_session.scalars(
+        select(PurchaseOrder).where(PurchaseOrder.number == "ACM-LATE")).one())
+    other = factories.job(db_session, g["acme"], g["branch"])
+    db_session.execute(update(JobOrder).where(JobOrder.id == other.id).values(po_reference="CUST-9"))
+    db_session.commit()
+    admin, user = login_as("Billing Admin")
+    for job in (assigned, typed, typed, other):
+        doc = _draft_on(admin, db_session, g, g["acme"], job)
+        posting.post(db_session, user, doc.id, confirmed=True, seen=posting.post(db_session, user, doc.id,
+                                                                                   check_only=True).seen)
+    assert _count(db_session, LedgerEntry) == 1
+    mixed = "PO budget and on the fly (1 of 3 documents on the budget)"
+    page = _text(admin.get("/documents/report"))
+    assert mixed in page and "on the fly (no budget)" in page
+    row = page.split(">ACM-LATE</a>")[1].split("</tr>")[0]
+    assert mixed in row and "15,000.00" in row
+    lines = admin.get("/documents/report?format=csv").get_data(as_text=True).splitlines()
+    assert f"ACME,ACM-LATE,{mixed},3,15000.00,0.00,0.00" in lines
+    assert "ACME,CUST-9,on the fly,1,5000.00,0.00,0.00" in lines
+    sheet = openpyxl.load_workbook(io.BytesIO(admin.get("/documents/report?format=xlsx").get_data())).worksheets[0]
+    assert [r[1:3] for r in sheet.iter_rows(min_row=3, values_only=True)] == [("ACM-LATE", mixed),
+                                                                              ("CUST-9", "on the fly")]
+    api, _ = api_as("Billing Admin")
+    items = api.get("/api/v1/reports/spend-by-po-number").get_json()["items"]
+    assert [(r["po_number"], r["documents"], r["budgeted_documents"], r["budget"]) for r in items] == [
+        ("ACM-LATE", 3, 1, mixed), ("CUST-9", 1, 0, "on the fly")]
