@@ -143,6 +143,7 @@ def spend_by_po_number(page: int, per_page: int, debtor_id: int | None = None):
     used, commitments, estimates, documents = result.totals
     items = [{"debtor_id": r.debtor_id, "po_number": r.po_number, "used": r.used, "commitments": r.commitment,
               "estimates": r.estimate, "documents": r.documents, "budgeted": r.budgeted,
+              "budgeted_documents": r.budgeted_documents, "budget": r.budget,
               "latest_documents": r.items} for r in result.rows]
     return {"items": items, "page": {"page": result.page, "per_page": result.per_page, "total": result.total_numbers,
                                      "more": False},

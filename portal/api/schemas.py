@@ -401,7 +401,15 @@ class SpendRowSchema(Schema):
     commitments = Money(required=True)
     estimates = Money(required=True)
     documents = fields.Integer(required=True)
-    budgeted = fields.Boolean(required=True, metadata={"description": "false: a number typed on the fly"})
+    budgeted = fields.Boolean(required=True, metadata={
+        "description": "true: a PO of the number funds at least one of its documents (budgeted_documents says how "
+                       "many); false: a number typed on the fly, on no budget"})
+    budgeted_documents = fields.Integer(required=True, metadata={
+        "description": "of `documents`, those drawing on a PO of the number; the others carry it typed on the fly "
+                       "and draw on no budget"})
+    budget = fields.String(required=True, metadata={
+        "description": "what funds the row, as the page says it: 'PO budget', 'on the fly', or 'PO budget and on "
+                       "the fly (N of M documents on the budget)'"})
     latest_documents = fields.List(fields.Nested(SpendDocumentSchema), required=True)
 
 

@@ -172,6 +172,10 @@ class LineCheck:
     named: bool = False  # the PO was named on the line (only an eligible one may be), not found for its job
     job_number: str = ""
     discontinued: date | None = None  # the line's job's discontinued date
+    # a line on no PO whose typed number (`po_number`) is the number of one of the debtor's POs: that PO's number
+    # (typed before the PO existed; typing one now is refused), and whether the job's on-the-fly reference carries it
+    typed_po: str | None = None
+    typed_on_job: bool = False
 
 
 @dataclass
@@ -207,6 +211,20 @@ def _block_figure(after: Balance) -> str:
             f"(over by {_fmt(drawn - after.amount)}); estimates do not count toward the block.")
 
 
+def _typed_po_warning(n: int, line: LineCheck, block: bool) -> Warning:
+    """A line billed under one of the debtor's PO numbers, typed free-text, that draws on no budget (DESIGN.md:
+    a typed number draws on none): the PO's Used does not move while the spend report counts the line under its
+    number. Under the block policy it is refused, as a charge no master line covers is: the block stands for "no
+    money past the PO without an override", and a line carrying the PO's number would pass it unseen."""
+    where, remedy = ((f"job {line.job_number}'s on-the-fly PO number", "assign the PO to the job")
+                     if line.typed_on_job else ("the PO number typed on the document", "choose the PO on the line"))
+    return Warning("typed_po", f"Line {n}: {line.po_number}, {where}, is the number of PO {line.typed_po}, but the "
+                               f"line draws on no budget: PO {line.typed_po}'s Used does not move. To draw on it, "
+                               f"{remedy}."
+                   + (" Blocked: the block policy refuses a line billed under one of the debtor's PO numbers that "
+                      "draws on no budget." if block else ""), block)
+
+
 def evaluate(lines: list[LineCheck], balances: dict[int, Balance], line_balances: dict[int, Balance], *,
              bucket: str, sign: int, policy: str, enforce_pos: bool, tolerances: dict[int, Decimal | None],
              releases: dict[int, Decimal] | None = None, moved_out: dict[int, Decimal] | None = None,
@@ -220,7 +238,8 @@ def evaluate(lines: list[LineCheck], balances: dict[int, Balance], line_balances
     a PO / master line that is also its target (moving between lines of one PO adds nothing to it).
     `releases` / `line_releases`: the commitment an invoice releases from its orders, per PO / line.
     `type_name`: the document's type, as the eligibility warning names it (a contract's order: the user
-    chose no type).
+    chose no type). A line on no PO whose typed number names one of the debtor's POs (`typed_po`) warns, and
+    blocks under the block policy (_typed_po_warning).
     """
     check = PostingCheck()
     block = policy == "block" and bucket != "estimate" and sign > 0
@@ -232,6 +251,8 @@ def evaluate(lines: list[LineCheck], balances: dict[int, Balance], line_balances
         if line.po_id is None:
             if enforce_pos and not credit:
                 add(Warning("no_po", f"Line {n}: no PO funds it, and the debtor enforces purchase orders.", block))
+            if line.typed_po and not credit:
+                add(_typed_po_warning(n, line, block))
             continue
         by_po[line.po_id] = by_po.get(line.po_id, ZERO) + line.amount * sign
         if line.po_line_id:

@@ -29,3 +29,10 @@ def master_line(bill_code_id: int, lines: dict[int, frozenset[int]]) -> int | No
     """The master PO line whose bill code group holds the bill code (None: not covered). No code is
     ever in two lines of one PO, so at most one matches."""
     return next((line_id for line_id, codes in sorted(lines.items()) if bill_code_id in codes), None)
+
+
+def typed_po_refusal(typed: str, debtor_code: str, remedy: str) -> str:
+    """Why a PO number typed free-text (a job's on-the-fly reference, a document's header number) is refused
+    when it is the number of one of the debtor's own POs: a typed number draws on no budget (DESIGN.md), so the
+    money would be reported under that PO's number while its budget never saw it. `remedy`: what to do instead."""
+    return f"{typed} is one of {debtor_code}'s POs: {remedy} (a typed number draws on no budget)."

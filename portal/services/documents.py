@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session, aliased, lazyload, selectinload
 
 from portal.domain import budget, formatting
 from portal.domain import funding as funding_rules, line_problems as lp
+from portal.domain.funding import typed_po_refusal
 from portal.domain.numbers import QUANTITY, RATE, column_problem, parse_number
 from portal.domain.text import INVISIBLE_MESSAGE, has_invisible_characters
 from portal.models import (BillCode, Debtor, Document, DocumentLine, DocumentType, JobOrder, LedgerEntry,
                            POEligibleType, PurchaseOrder)
-from portal.services import audit, search, statement_constants as constant
+from portal.services import audit, search, statement_constants as constant, typed_numbers
 from portal.services.job_visibility import branch_limit, may_see, visible
 from portal.services.debtors import inactive_problem
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -227,11 +228,14 @@ def check_lines_visible(user, lines) -> None:
 
 
 def _validate(session: Session, user, data: DocumentInput, kept_debtor_id: int | None = None,
-              problems: list[lp.LineProblem] | None = None,
+              problems: list[lp.LineProblem] | None = None, kept_po_number: str | None = None,
               ) -> tuple[dict[str, list[str]], list[tuple[LineInput, Decimal]]]:
     """Every problem with a document at once, and each valid line with its amount (quantity × rate, never rounded).
     `kept_debtor_id`: the draft's own debtor, which an edit may keep though it was made inactive since.
-    `problems`, when given, receives each line's problems with the fields they are about (the editor's rows)."""
+    `problems`, when given, receives each line's problems with the fields they are about (the editor's rows).
+    A PO number typed on the document that is the number of one of the debtor's POs is refused (it would draw on
+    no budget: the PO is chosen on the lines), unless it is `kept_po_number`: the draft's own, under its own
+    debtor, or the one of the document it is made from (typed before that PO existed: posting warns)."""
     errors: dict[str, list[str]] = {}
     add = lambda f, m: errors.setdefault(f, []).append(m)  # noqa: E731
     on_line = lambda n, fields, text: _line_problem(errors, problems, lp.LineProblem(n, fields, text))  # noqa: E731
@@ -258,6 +262,10 @@ def _validate(session: Session, user, data: DocumentInput, kept_debtor_id: int |
     for name in ("number", "po_number"):
         if has_invisible_characters(getattr(data, name)):
             add(name, INVISIBLE_MESSAGE)
+    typed = data.po_number.strip()
+    if debtor is not None and typed and typed != kept_po_number and not errors.get("po_number") and \
+            typed_numbers.po_named(session, debtor.id, typed) is not None:
+        add("po_number", typed_po_refusal(typed, debtor.code, "leave it blank and choose the PO on the lines"))
     if len(data.lines) > MAX_LINES:
         add("lines", f"A document may have at most {MAX_LINES} lines.")
     if not data.lines:
@@ -435,10 +443,11 @@ def save_draft(session: Session, user, doc_id: int | None, data: DocumentInput, 
                expected_version: int | None = None, source_document_id: int | None = None,
                commit: bool = True) -> Document:
     """Create or replace a draft and its lines; posted and void documents are never edited."""
-    kept = session.execute(select(Document.debtor_id, Document.source_document_id)
+    kept = session.execute(select(Document.debtor_id, Document.source_document_id, Document.po_number)
                            .where(Document.id == doc_id)).first() if doc_id is not None else None
     problems: list[lp.LineProblem] = []
-    errors, priced = _validate(session, user, data, kept.debtor_id if kept else None, problems)
+    errors, priced = _validate(session, user, data, kept.debtor_id if kept else None, problems,
+                               kept_po_number=_kept_po_number(session, data, kept, source_document_id))
     if not errors:
         if doc_id is not None:
             source_document_id = kept.source_document_id if kept else None
@@ -492,6 +501,17 @@ def save_draft(session: Session, user, doc_id: int | None, data: DocumentInput, 
     except IntegrityError as exc:
         _refuse_clash(session, exc)
     return doc
+
+
+def _kept_po_number(session: Session, data: DocumentInput, kept, source_document_id: int | None) -> str | None:
+    """The PO number typed on the document that saving it may keep, whatever it names: the draft's own under the
+    same debtor (`kept`: its row), or, for a new draft made from another document, that document's."""
+    if kept is not None:
+        return kept.po_number if kept.debtor_id == data.debtor_id else None
+    if source_document_id is not None:
+        return session.scalar(select(Document.po_number).where(Document.id == source_document_id,
+                                                               Document.debtor_id == data.debtor_id))
+    return None
 
 
 def _refuse_clash(session: Session, exc: IntegrityError) -> NoReturn:

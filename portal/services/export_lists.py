@@ -196,7 +196,7 @@ def notifications_export(session: Session, user, *, unread_only: bool) -> Export
 
 SPEND_COLUMNS = (
     C("Debtor", lambda r: r[1], width=10), C("PO number", lambda r: r[0].po_number, width=16),
-    C("Budget", lambda r: "PO budget" if r[0].budgeted else "on the fly", width=12),
+    C("Budget", lambda r: r[0].budget, width=20),
     C("Documents", lambda r: r[0].documents, "int", 10), C("Invoiced (net)", lambda r: r[0].used, "money"),
     C("Orders", lambda r: r[0].commitment, "money"), C("Estimates", lambda r: r[0].estimate, "money"),
 )

@@ -9,10 +9,11 @@ from sqlalchemy import Select, and_, distinct, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.domain.assignment import Target, enforcement_refusal, must_keep_po
+from portal.domain.funding import typed_po_refusal
 from portal.models import Branch, Debtor, DocumentType, JobOrder, JobPOAssignment, Role, User, user_branches, user_roles
 from portal.services import audit, search, statement_constants as constant
 from portal.services.debtors import DebtorOption, all_debtors, inactive_problem, like_pattern
-from portal.services import assignments
+from portal.services import assignments, typed_numbers
 from portal.services.errors import ValidationFailed
 from portal.services.job_visibility import (active_and_unassigned_on_clause, active_on_clause, assigned_on_clause,
                                            assigned_to_po_on_clause, branch_limit, get_job, visible)
@@ -247,6 +248,9 @@ def create_job(session: Session, user, data: JobInput, *, today: date) -> JobOrd
             f"{debtor.code} enforces purchase orders: choose a PO instead of typing a number.")
     if data.target is not None and data.po_reference.strip():
         errors.setdefault("po_reference", []).append("Choose a PO or type a number, not both.")
+    if debtor is not None and not errors.get("po_reference") and (
+            problem := _typed_po_problem(session, debtor, data.po_reference, "choose it from the list")):
+        errors["po_reference"] = [problem]
     if errors:
         raise ValidationFailed(errors)
     audit.acting(session, user)
@@ -265,14 +269,31 @@ def create_job(session: Session, user, data: JobInput, *, today: date) -> JobOrd
     return job
 
 
+def _typed_po_problem(session: Session, debtor: Debtor, reference: str, remedy: str) -> str | None:
+    """Why an on-the-fly PO number may not be typed for the debtor: it is the number of one of the debtor's own
+    POs (typed_numbers), so the job's lines would be billed under that PO's number drawing on no budget."""
+    if typed_numbers.po_named(session, debtor.id, reference) is None:
+        return None
+    return typed_po_refusal(reference.strip(), debtor.code, remedy)
+
+
 def update_job(session: Session, user, job_id: int, data: JobInput, *, expected_version: int | None = None,
                today: date | None = None) -> JobOrder:
     """Edit a job. A new debtor keeps the old assignments (shown under the old debtor, read-only,
     ended the day before the move); moving to a debtor that enforces POs needs one of its POs or groups
-    (seed 003)."""
-    current = session.execute(select(JobOrder.consultant_id, JobOrder.debtor_id).where(JobOrder.id == job_id)).first()
+    (seed 003). A typed PO number naming one of the debtor's POs is refused, unless it is the job's own, unchanged
+    under the same debtor (typed before that PO existed: posting warns about its lines)."""
+    current = session.execute(select(JobOrder.consultant_id, JobOrder.debtor_id, JobOrder.po_reference)
+                              .where(JobOrder.id == job_id)).first()
     errors = _validate(session, user, data, keep_consultant=current and current.consultant_id,
                        keep_debtor=current and current.debtor_id)
+    moving = current is not None and current.debtor_id != data.debtor_id
+    kept = current is not None and not moving and data.po_reference.strip() == (current.po_reference or "")
+    debtor = None if errors.get("debtor_id") or errors.get("po_reference") else session.get(Debtor, data.debtor_id)
+    if debtor is not None and not kept and not debtor.enforce_purchase_orders and (problem := _typed_po_problem(
+            session, debtor, data.po_reference,
+            "choose it from the list" if moving else "clear it and assign the PO on the job's page")):
+        errors["po_reference"] = [problem]
     if errors:
         raise ValidationFailed(errors)
     audit.acting(session, user)

@@ -22,7 +22,7 @@ from portal.domain import contracts as contract_rules
 from portal.domain.budget import Balance, Entry, LineCheck, PostingCheck
 from portal.models import (Debtor, Delivery, Document, DocumentLine, JobOrder, LedgerEntry, POBalance, POLine,
                            POLineBalance, PurchaseOrder, po_line_bill_codes)
-from portal.services import alerts, audit, forecasts, opportunity_status
+from portal.services import alerts, audit, forecasts, opportunity_status, typed_numbers
 from portal.services.documents import (check_lines_visible, credit_left, drawn_by_line, invoiced_quantities,
                                       may_see_document, may_void, void_blocker)
 from portal.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -271,6 +271,7 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
         resolver = Resolver(session, doc.debtor_id, job_ids=job_ids,
                             explicit_po_ids={l.po_id for l in doc.lines if l.explicit_po and l.po_id})
     funded: list[tuple[DocumentLine, int | None, int | None, str | None, bool, bool]] = []
+    on_job: set[int] = set()  # the lines carrying their job's on-the-fly PO number
     for line in doc.lines:
         day = line.service_date or doc.doc_date
         if doc_type.is_credit_memo and line.source_line_id in sources:
@@ -279,6 +280,8 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
             continue
         f = resolver.resolve(type_id=doc_type.id, bill_code_id=line.bill_code_id, day=day, job=jobs.get(line.job_id),
                              explicit_po_id=line.po_id if line.explicit_po else None)
+        if f.po_id is None and f.po_number:
+            on_job.add(line.id)
         funded.append((line, f.po_id, f.po_line_id, f.po_number or doc.po_number, f.eligible, f.covered))
     releases: dict[int, Decimal] = defaultdict(Decimal)
     line_releases: dict[int, Decimal] = defaultdict(Decimal)
@@ -310,10 +313,14 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
         held = {i: follow_ups.pos[i] for i in wanted if i in follow_ups.pos}
         pos = held | lock_pos(session, wanted - set(held))
     balances, line_balances = balances_of(session, pos)
+    # the numbers typed on the fly that name one of the debtor's POs (typed before it existed): they draw on none
+    named = {} if doc_type.is_credit_memo else typed_numbers.pos_named(
+        session, doc.debtor_id, {f[3] for f in funded if f[1] is None and f[3]})
     checks = [LineCheck(po_id, number, po_line_id, line.amount, line.service_date or doc.doc_date,
                         pos[po_id].effective if po_id else None, pos[po_id].expiration if po_id else None,
                         eligible, covered, line.bill_code.code, named=line.explicit_po,
-                        **_job_dates(jobs.get(line.job_id)))
+                        typed_po=named[number][0] if po_id is None and number in named else None,
+                        typed_on_job=line.id in on_job, **_job_dates(jobs.get(line.job_id)))
               for line, po_id, po_line_id, number, eligible, covered in funded]
     check = budget.evaluate(checks, balances, line_balances, bucket=doc_type.bucket, sign=doc_type.sign,
                             policy=debtor.over_budget_policy, enforce_pos=debtor.enforce_purchase_orders,
@@ -351,7 +358,7 @@ def post(session: Session, user, doc_id: int, *, confirmed: bool = False, overri
             "actor_id": user.id, "entity_type": "purchase_orders", "entity_id": po_id, "scope_type": None,
             "scope_id": None, "action": "override", "changes": {}, "reason": why,
             "summary": f"{doc_type.name} {doc.number} posted past the blocked budget"}
-            for po_id in sorted({f[1] for f in funded if f[1]})])
+            for po_id in sorted({f[1] for f in funded if f[1]} | {i for _, ids in named.values() for i in ids})])
     session.flush()
     if follow_ups is None:
         result.alerts = alerts.after_change(session, pos, balances, today=today or date.today())

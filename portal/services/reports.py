@@ -157,11 +157,27 @@ class SpendRow:
     commitment: Decimal
     estimate: Decimal
     documents: int
-    budgeted: bool
+    budgeted_documents: int  # of `documents`, those drawing on a PO of the number (the others carry it typed)
     items: list["ReportDocument"]
 
     def __getitem__(self, key: str):  # the template and the CSV read it like the old dict
         return getattr(self, key)
+
+    @property
+    def budgeted(self) -> bool:
+        """Whether a PO of the number funds any of its documents (the number is then a PO's: the page links it)."""
+        return self.budgeted_documents > 0
+
+    @property
+    def budget(self) -> str:
+        """What funds the number's money, in words (page, exports, API): a PO's budget, a number typed on the fly
+        (no budget), or both, saying how many documents are on the budget, never the whole row as budgeted."""
+        if not self.budgeted:
+            return "on the fly"
+        if self.budgeted_documents >= self.documents:
+            return "PO budget"
+        return (f"PO budget and on the fly ({self.budgeted_documents:,} of {self.documents:,} documents on the "
+                "budget)")
 
     @property
     def earlier_documents(self) -> int:
@@ -256,7 +272,7 @@ def spend_by_po_number(session: Session, debtor_id: int | None = None, page: int
         for debtor, number, doc_id, doc_number, doc_date, type_name, amount in session.execute(stmt):
             items.setdefault((debtor, number), []).append(ReportDocument(doc_id, doc_number, doc_date, type_name, amount))
     rows = [SpendRow(n.debtor_id, n.po_number, n.used, n.commitments, n.estimates, n.documents,
-                     n.budgeted_documents > 0, items.get((n.debtor_id, n.po_number), [])) for n in numbers]
+                     n.budgeted_documents, items.get((n.debtor_id, n.po_number), [])) for n in numbers]
     return SpendPage(rows, count, (used, commitments, estimates, documents), page, per_page)
 
 
@@ -271,7 +287,7 @@ def spend_by_po_number_all(session: Session, debtor_id: int | None = None, chunk
         batch = session.scalars(stmt.order_by(s.po_number, s.debtor_id).limit(chunk)).all()
         for n in batch:
             yield SpendRow(n.debtor_id, n.po_number, n.used, n.commitments, n.estimates, n.documents,
-                           n.budgeted_documents > 0, [])
+                           n.budgeted_documents, [])
         if len(batch) < chunk:
             return
         after = (batch[-1].po_number, batch[-1].debtor_id)

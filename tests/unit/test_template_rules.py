@@ -47,9 +47,10 @@ def test_the_counts_the_pages_ask_of_their_rows():
     assert Outcome([("2500 jobs", "", None)], preview).count == 2500  # one summary row stands for them
     assert Page(["a", "b"], total=3, page=1, per_page=2).has_unlisted
     assert not Page(["a", "b"], total=2, page=1, per_page=2).has_unlisted
-    row = SpendRow(1, "P1", Decimal("0"), Decimal("0"), Decimal("0"), documents=7, budgeted=True, items=[None] * 5)
+    row = SpendRow(1, "P1", Decimal("0"), Decimal("0"), Decimal("0"), documents=7, budgeted_documents=7,
+                   items=[None] * 5)
     assert row.earlier_documents == 2
-    assert SpendRow(1, "P1", Decimal("0"), Decimal("0"), Decimal("0"), 5, True, [None] * 5).earlier_documents == 0
+    assert SpendRow(1, "P1", Decimal("0"), Decimal("0"), Decimal("0"), 5, 5, [None] * 5).earlier_documents == 0
 
 
 def test_a_bulk_preview_counts_its_skipped_jobs_and_an_item_its_charges():
