@@ -93,6 +93,9 @@ PO_DOCUMENT_COLUMNS = (
     C("Billing period to", lambda r: r.bill_to, "date", 12), C("Document total", lambda r: r.total, "money"),
     C("Applied to PO", lambda r: r.applied, "money"), C("PO remaining", lambda r: r.remaining, "money"),
 )
+LIMITED_PO_DOCUMENT_COLUMNS = PO_DOCUMENT_COLUMNS[:5] + (
+    C(TOTAL_OF_LINES_SHOWN, lambda r: r.total, "money", 16),
+    C(LINES_NOT_SHOWN, lambda r: r.hidden_lines or None, "int", 14)) + PO_DOCUMENT_COLUMNS[6:]
 
 
 def po_documents_rows(session: Session, user, po):
@@ -110,7 +113,8 @@ def po_documents_rows(session: Session, user, po):
 def po_documents_export(session: Session, user, po) -> Export:
     """The documents drawing on one PO, newest first, as exported from the PO page."""
     title = f"Documents drawing on PO {po.number} ({po.debtor.code}), newest first — amount {po.amount:,.2f}"
-    return Export(f"po-{po.number}-documents", title, PO_DOCUMENT_COLUMNS, po_documents_rows(session, user, po))
+    columns = LIMITED_PO_DOCUMENT_COLUMNS if documents.totals_leave_lines_out(user) else PO_DOCUMENT_COLUMNS
+    return Export(f"po-{po.number}-documents", title, columns, po_documents_rows(session, user, po))
 
 
 JOB_COLUMNS = (

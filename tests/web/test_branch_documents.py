@@ -282,6 +282,25 @@ def test_the_documents_lists_export_says_its_total_covers_the_lines_shown(mixed,
     assert _row_of(rows, "NOJOBDOC1")["Lines not shown (other branches' jobs)"] in ("", None)  # none hidden
 
 
+def test_a_pos_documents_tab_shows_the_total_of_the_lines_shown_marked(mixed, docs, login_as):
+    page = _north(login_as, docs).get(f"/purchase-orders/{mixed['po'].id}?tab=documents").get_data(as_text=True)
+    assert FULL not in page and HIDDEN_LINE not in page
+    row = next(r for r in page.split("<tr>") if "MIXTOTAL1" in r).split("</tr>")[0]
+    assert f"{SHOWN_TOTAL}<sup class=\"lines-shown-mark\"" in row and "† Total of the lines shown to you" in page
+    assert row.count(SHOWN_TOTAL) == 2  # its total of the lines shown, and what it applied to MIXPO (the PO's figure)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_pos_documents_export_says_its_total_covers_the_lines_shown(mixed, docs, login_as, fmt):
+    url = f"/purchase-orders/{mixed['po'].id}?tab=documents&format={fmt}"
+    response = _north(login_as, docs).get(url)
+    rows = _csv_rows(response) if fmt == "csv" else _xlsx_rows(response)
+    assert not {str(c) for r in rows for c in r if c is not None} & {"9111.10", "9111.1", "7777.77"}
+    row = _row_of(rows, "MIXTOTAL1")
+    assert "Document total" not in row and Decimal(str(row["Total of the lines shown"])) == Decimal("1333.33")
+    assert int(row["Lines not shown (other branches' jobs)"]) == 1
+
+
 def test_a_credit_memo_of_it_shows_the_credit_of_the_lines_shown(mixed, docs, login_as, db_session):
     """The memo keeps the invoice lines' jobs: its page, list and export show what it credits on the lines shown.
     The invoice's page, fully credited, shows no "left to credit" nor "fully credited" figure of any line (its
@@ -313,6 +332,11 @@ def test_a_user_not_limited_to_branches_still_sees_the_documents_total(mixed, do
     assert row["Total"] == "9111.10" and "Lines not shown (other branches' jobs)" not in row
     sheet = _xlsx_rows(browser.get("/documents/", query_string={"format": "xlsx"}))
     assert _row_of(sheet, "MIXTOTAL1")["Total"] == 9111.1
+    url = f"/purchase-orders/{mixed['po'].id}?tab=documents"
+    tab = browser.get(url).get_data(as_text=True)
+    assert f"{FULL}</td>" in tab and "lines-shown" not in tab
+    row = _row_of(_csv_rows(browser.get(url + "&format=csv")), "MIXTOTAL1")
+    assert row["Document total"] == "9111.10" and "Total of the lines shown" not in row
 
 
 def _grow_mixed(db_session, docs, po, n):
@@ -329,7 +353,7 @@ def _grow_mixed(db_session, docs, po, n):
         assert posting.post(db_session, admin, draft.id, confirmed=True, today=D(2026, 3, 3)).posted
 
 
-@pytest.mark.parametrize("url", ["/documents/", "/documents/?q=SI"])
+@pytest.mark.parametrize("url", ["/documents/", "/documents/?q=SI", "/purchase-orders/{po}?tab=documents"])
 def test_a_limited_users_totals_cost_no_query_per_row(mixed, docs, login_as, db_session, count_queries, url):
     browser = _north(login_as, docs)
     url = url.format(po=mixed["po"].id)
