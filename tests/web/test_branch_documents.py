@@ -339,6 +339,24 @@ def test_a_user_not_limited_to_branches_still_sees_the_documents_total(mixed, do
     assert row["Document total"] == "9111.10" and "Total of the lines shown" not in row
 
 
+def test_the_api_gives_a_limited_user_the_total_of_the_lines_it_returns(mixed, docs, app, db_session):
+    limited, everyone = _api_clients(app, db_session, docs)
+    detail = limited.get(f"/api/v1/documents/{mixed['id']}")
+    listed = limited.get("/api/v1/documents", query_string={"q": "MIXTOTAL"})
+    for response in (detail, listed, limited.get("/api/v1/documents")):
+        assert "9111.10" not in response.get_data(as_text=True) and "7777.77" not in response.get_data(as_text=True)
+    body = detail.get_json()
+    assert body["total"] == "1333.33" and body["hidden_lines"] == 1
+    assert sum(Decimal(l["amount"]) for l in body["lines"]) == Decimal(body["total"])
+    assert [(d["total"], d["hidden_lines"]) for d in listed.get_json()["items"]] == [("1333.33", 1)]
+    assert {d["number"]: d["hidden_lines"] for d in limited.get("/api/v1/documents").get_json()["items"]} == {
+        "MIXTOTAL1": 1, "MIXEDDOC1": 1, "NOJOBDOC1": 0}
+    whole = everyone.get(f"/api/v1/documents/{mixed['id']}").get_json()
+    assert whole["total"] == "9111.10" and whole["hidden_lines"] == 0 and len(whole["lines"]) == 3
+    assert [(d["total"], d["hidden_lines"]) for d in everyone.get(
+        "/api/v1/documents", query_string={"q": "MIXTOTAL"}).get_json()["items"]] == [("9111.10", 0)]
+
+
 def _grow_mixed(db_session, docs, po, n):
     from portal.models import BillCode
     from portal.services import posting
