@@ -190,6 +190,15 @@ def totals_shown_sql(user):
             lines.with_only_columns(func.coalesce(func.sum(DocumentLine.amount), 0)).where(own).scalar_subquery())
 
 
+def with_lines_hidden_from(session: Session, user, document_ids) -> set[int]:
+    """Of these documents, those with a line on a job of another branch than the user's (empty for a user not
+    limited to branches): the totals they may not see (`lines_shown`). One query whatever their number."""
+    if not totals_leave_lines_out(user) or not document_ids:
+        return set()
+    return set(session.scalars(select(DocumentLine.document_id).distinct().where(
+        DocumentLine.document_id.in_(sorted(document_ids)), ~_own_line(user))))
+
+
 SORTED_SEARCH_MAX = 1000  # a number search matching fewer documents sorts them (documents_query)
 
 

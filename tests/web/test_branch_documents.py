@@ -387,3 +387,42 @@ def test_a_limited_users_totals_cost_no_query_per_row(mixed, docs, login_as, db_
     _grow_mixed(db_session, docs, mixed["po"], 15)
     large, large_marks = queries()
     assert large_marks > small_marks and large == small
+
+
+def test_a_mixed_documents_history_does_not_show_its_total(mixed, docs, login_as, db_session):
+    """Found from outside: the History tab's "Created document" entry named the whole total (9,111.10) beside the
+    lines shown. For a user limited to branches its total is "not shown", and a row says why; a user not limited
+    to branches still reads it."""
+    url = f"/documents/{mixed['id']}?tab=history"
+    page = _north(login_as, docs).get(url).get_data(as_text=True)
+    assert FULL not in page and HIDDEN_LINE not in page
+    assert "<dt>Total</dt><dd>not shown</dd>" in page
+    assert "The document&#39;s total is not shown: it counts lines on job orders outside your branches." in page
+    assert "1,111.11" in page  # the line they see, as before
+    everyone, _ = login_as("Administrator")
+    whole = everyone.get(url).get_data(as_text=True)
+    assert f"<dt>Total</dt><dd>{FULL}</dd>" in whole and "not shown" not in whole
+
+
+def test_a_drafts_history_does_not_show_a_total_that_counted_a_line_since_removed(docs, login_as, db_session):
+    """A draft's line on a south job, removed since: the draft now shows its whole total (nothing is hidden), but
+    its history's totals before the edit counted that line, so they are not shown either."""
+    from portal.models import BillCode
+
+    admin = factories.user(db_session, role_name="Administrator")
+    code = db_session.scalar(select(BillCode).where(BillCode.code == "SPL"))
+    invoice = factories.document_types(db_session)["Sales Invoice"]
+
+    def line(job, rate):
+        return documents.LineInput(job.id, code.id, Decimal("1"), Decimal(rate), D(2026, 3, 1))
+
+    north = line(docs["north_job"], "1111.11")
+    draft = documents.save_draft(db_session, admin, None, documents.DocumentInput(
+        docs["north_job"].debtor_id, invoice.id, "EDITED1", D(2026, 3, 1),
+        lines=(north, line(docs["south_jobs"][0], "7777.77"))))
+    documents.save_draft(db_session, admin, draft.id, documents.DocumentInput(
+        docs["north_job"].debtor_id, invoice.id, "EDITED1", D(2026, 3, 1), lines=(north,)))
+    browser = _north(login_as, docs)
+    assert "1,111.11</dd>" in browser.get(f"/documents/{draft.id}").get_data(as_text=True)
+    history = browser.get(f"/documents/{draft.id}?tab=history").get_data(as_text=True)
+    assert "8,888.88" not in history and "7,777.77" not in history and "<dt>Total</dt><dd>not shown</dd>" in history
