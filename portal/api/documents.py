@@ -23,12 +23,17 @@ from portal.services.paging import paginate
 blp = new_blueprint("api_documents", "", "Documents and reports", "Documents, posting with warnings, and spend by PO number.")
 
 
-def detail_body(doc) -> dict:
-    shown = service.lines_shown(current_user, doc)
+def list_body(doc) -> dict:
+    """A listed document; `total` and `hidden_lines` as the list read them (documents.with_totals_shown)."""
     return {"id": doc.id, "debtor_id": doc.debtor_id, "document_type_id": doc.document_type_id, "number": doc.number,
             "status": doc.status, "doc_date": doc.doc_date, "bill_from": doc.bill_from, "bill_to": doc.bill_to,
-            "po_number": doc.po_number, "total": doc.total, "notes": doc.notes, "lines": shown["lines"],
-            "hidden_lines": shown["hidden_lines"]}
+            "po_number": doc.po_number, "total": doc.total_shown, "hidden_lines": doc.lines_hidden or 0}
+
+
+def detail_body(doc) -> dict:
+    shown = service.lines_shown(current_user, doc)
+    return list_body(doc) | {"total": shown["total_shown"], "notes": doc.notes, "lines": shown["lines"],
+                             "hidden_lines": shown["hidden_lines"]}
 
 
 @blp.get("/documents")
@@ -38,11 +43,13 @@ def detail_body(doc) -> dict:
 @blp.response(200, page_of(DocumentSchema))
 def list_documents(page: int, per_page: int, q: str, po: str, debtor_id: int | None = None, status: str = "",
                    document_type_id: int | None = None, date_from=None, date_to=None):
-    """Documents, newest first, filtered as the documents list filters them."""
+    """Documents, newest first, filtered as the documents list filters them. For a user limited to branches, a
+    document with lines on other branches' jobs gives the total of its other lines (`hidden_lines` counts those
+    left out)."""
     result = service.list_documents(db.session, current_user, debtor_id=debtor_id, q=q, status=status,
                                     type_id=document_type_id, po=po, date_from=date_from, date_to=date_to, page=page,
                                     per_page=per_page)
-    return page_body(result, result.items)
+    return page_body(result, map(list_body, result.items))
 
 
 @blp.get("/documents/<int:doc_id>")
@@ -50,7 +57,8 @@ def list_documents(page: int, per_page: int, q: str, po: str, debtor_id: int | N
 @errors(blp, 404)
 @blp.response(200, DocumentDetailSchema)
 def get_document(doc_id: int):
-    """A document with the lines on jobs you may see (`hidden_lines` counts the others)."""
+    """A document with the lines on jobs you may see (`hidden_lines` counts the others; `total` is then the total
+    of the lines given)."""
     return detail_body(service.get_document(db.session, current_user, doc_id))
 
 

@@ -340,14 +340,17 @@ class DocumentSchema(Schema):
     bill_from = Day(allow_none=True, required=True)
     bill_to = Day(allow_none=True, required=True)
     po_number = fields.String(allow_none=True, required=True)
-    total = Money(required=True)
+    total = Money(required=True, metadata={
+        "description": "the document's total; when `hidden_lines` is not 0 (a user limited to branches), the total "
+                       "of the lines you may see only (on your branches' jobs or on no job), not the document's"})
+    hidden_lines = fields.Integer(required=True, metadata={
+        "description": "the document's lines on other branches' jobs, left out of `lines` and of `total`"})
 
 
 class DocumentDetailSchema(DocumentSchema):
     notes = fields.String(required=True)
     lines = fields.List(fields.Nested(DocumentLineSchema), required=True,
-                        metadata={"description": "the lines on jobs you may see"})
-    hidden_lines = fields.Integer(required=True, metadata={"description": "lines on other branches' jobs"})
+                        metadata={"description": "the lines on jobs you may see (and those on no job)"})
 
 
 class PostInput(Strict):

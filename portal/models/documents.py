@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer,
                         Numeric, String, Text, UniqueConstraint, func, text)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from portal.extensions import db
 from portal.models.base import Tracked
@@ -40,6 +40,10 @@ class Document(Tracked, db.Model):
     posted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     override_used: Mapped[bool] = mapped_column(Boolean, default=False)
+    # no columns: loaded by the lists for a user limited to branches (services.documents.with_totals_shown),
+    # None otherwise. The lines on other branches' jobs, and the total of the others (no job, or their branches')
+    lines_hidden: Mapped[int | None] = query_expression()
+    lines_shown_total: Mapped[Decimal | None] = query_expression()
 
     debtor = relationship("Debtor", lazy="joined")
     document_type = relationship("DocumentType", lazy="joined")
@@ -67,6 +71,12 @@ class Document(Tracked, db.Model):
     def signed(self, amount: Decimal) -> Decimal:
         """An amount of this document as its type counts it: negative on a credit memo."""
         return amount * self.document_type.sign
+
+    @property
+    def total_shown(self) -> Decimal:
+        """The total a list shows: the document's own, or, for a user limited to branches from whom lines are
+        hidden (`lines_hidden` loaded and not 0), the total of the lines shown to them."""
+        return self.lines_shown_total if self.lines_hidden else self.total
 
     @property
     def lines_reassignable(self) -> bool:

@@ -9,7 +9,7 @@ from typing import NoReturn
 
 from sqlalchemy import Select, any_, bindparam, exists, func, or_, select, union, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, lazyload, selectinload
+from sqlalchemy.orm import Session, aliased, lazyload, selectinload, with_expression
 
 from portal.domain import budget, formatting
 from portal.domain import funding as funding_rules, line_problems as lp
@@ -82,8 +82,9 @@ def documents_query(session: Session, user, *, debtor_id: int | None = None, q: 
     own total, so its lines are not read (20 per invoice: 500 rows a page). A number typed on the fly
     belongs to its line's job: for a user limited to branches, `po` matches it only on lines whose job
     they may see (job security), so another branch's numbers cannot be found by their start; a document wholly
-    on other branches' jobs is not listed at all (`visible_documents`)."""
-    stmt = visible_documents(select(Document).options(lazyload(Document.lines)), user)
+    on other branches' jobs is not listed at all (`visible_documents`), and one partly on them shows the total of
+    the lines the user sees, summed in SQL for the rows listed (`with_totals_shown`)."""
+    stmt = with_totals_shown(visible_documents(select(Document).options(lazyload(Document.lines)), user), user)
     if debtor_id:
         stmt = stmt.where(Document.debtor_id == constant.key(debtor_id))
     if status in ("draft", "posted", "void"):
@@ -151,8 +152,52 @@ def _own_lines(stmt, user):
     """Lines with no job or a job the user may see (every line when the user is not limited to branches)."""
     if branch_limit(user) is None:
         return stmt
-    return stmt.where(or_(DocumentLine.job_id.is_(None),
-                          DocumentLine.job_id.in_(visible(select(JobOrder.id), user))))
+    return stmt.where(_own_line(user))
+
+
+def _own_line(user):
+    """SQL over DocumentLine, for a user limited to branches: the line has no job, or a job the user may see."""
+    return or_(DocumentLine.job_id.is_(None), DocumentLine.job_id.in_(visible(select(JobOrder.id), user)))
+
+
+def totals_leave_lines_out(user) -> bool:
+    """Whether a document total shown to the user may leave lines out: for a user limited to branches, a document
+    with lines on other branches' jobs shows the total of the other lines (`with_totals_shown`, `lines_shown`)."""
+    return branch_limit(user) is not None
+
+
+def with_totals_shown(stmt: Select, user) -> Select:
+    """Job security on the totals a list shows: for a user limited to branches, each document `stmt` reads
+    carries `lines_hidden` and `lines_shown_total` (`totals_shown_sql`), so `Document.total_shown` is the total of
+    the lines they see when some are hidden from them; the document's own total, less the lines shown, would
+    give away what was billed on another branch's job. Every other user's statement is returned as it was."""
+    columns = totals_shown_sql(user)
+    if columns is None:
+        return stmt
+    hidden, shown_total = columns
+    return stmt.options(with_expression(Document.lines_hidden, hidden),
+                        with_expression(Document.lines_shown_total, shown_total))
+
+
+def totals_shown_sql(user):
+    """Two SQL values correlated to Document, for a user limited to branches: how many of its lines are on jobs of
+    other branches (hidden from the user), and the total of its other lines (no job, or a job of their branches);
+    None for a user not limited to branches. Each probes the document's lines by document_id, for the rows listed."""
+    if not totals_leave_lines_out(user):
+        return None
+    own = _own_line(user)
+    lines = select(DocumentLine.id).where(DocumentLine.document_id == Document.id)
+    return (lines.with_only_columns(func.count()).where(~own).scalar_subquery(),
+            lines.with_only_columns(func.coalesce(func.sum(DocumentLine.amount), 0)).where(own).scalar_subquery())
+
+
+def with_lines_hidden_from(session: Session, user, document_ids) -> set[int]:
+    """Of these documents, those with a line on a job of another branch than the user's (empty for a user not
+    limited to branches): the totals they may not see (`lines_shown`). One query whatever their number."""
+    if not totals_leave_lines_out(user) or not document_ids:
+        return set()
+    return set(session.scalars(select(DocumentLine.document_id).distinct().where(
+        DocumentLine.document_id.in_(sorted(document_ids)), ~_own_line(user))))
 
 
 SORTED_SEARCH_MAX = 1000  # a number search matching fewer documents sorts them (documents_query)
@@ -211,9 +256,13 @@ def visible_lines(user, doc: Document) -> list[DocumentLine]:
 
 
 def lines_shown(user, doc: Document) -> dict:
-    """What a document page lists: the visible lines, and how many others it leaves out."""
+    """What a document page lists: the visible lines, how many others it leaves out, and the total it shows
+    (`total_shown`, unsigned): the document's own, or, with lines left out, the total of the lines shown (as
+    the lists show it: `with_totals_shown`)."""
     lines = visible_lines(user, doc)
-    return {"lines": lines, "hidden_lines": len(doc.lines) - len(lines)}
+    hidden = len(doc.lines) - len(lines)
+    total = sum((line.amount for line in lines), Decimal("0")) if hidden else doc.total
+    return {"lines": lines, "hidden_lines": hidden, "total_shown": total}
 
 
 def check_lines_visible(user, lines) -> None:

@@ -82,6 +82,10 @@ def purchase_orders_export(session: Session, flt, *, today: date) -> Export:
     return Export("purchase-orders", title, PO_COLUMNS, rows)
 
 
+# for a user limited to branches, a total column covers the lines they see: with lines on other branches' jobs
+# left out, the document's own total less the lines shown would be what another branch billed
+TOTAL_OF_LINES_SHOWN = "Total of the lines shown"
+LINES_NOT_SHOWN = "Lines not shown (other branches' jobs)"
 PO_DOCUMENT_COLUMNS = (
     C("Date", lambda r: r.doc_date, "date", 11),
     C("Document", lambda r: r.number if r.shown else f"{r.number} (on other branches' jobs)", width=14),
@@ -89,6 +93,9 @@ PO_DOCUMENT_COLUMNS = (
     C("Billing period to", lambda r: r.bill_to, "date", 12), C("Document total", lambda r: r.total, "money"),
     C("Applied to PO", lambda r: r.applied, "money"), C("PO remaining", lambda r: r.remaining, "money"),
 )
+LIMITED_PO_DOCUMENT_COLUMNS = PO_DOCUMENT_COLUMNS[:5] + (
+    C(TOTAL_OF_LINES_SHOWN, lambda r: r.total, "money", 16),
+    C(LINES_NOT_SHOWN, lambda r: r.hidden_lines or None, "int", 14)) + PO_DOCUMENT_COLUMNS[6:]
 
 
 def po_documents_rows(session: Session, user, po):
@@ -106,7 +113,8 @@ def po_documents_rows(session: Session, user, po):
 def po_documents_export(session: Session, user, po) -> Export:
     """The documents drawing on one PO, newest first, as exported from the PO page."""
     title = f"Documents drawing on PO {po.number} ({po.debtor.code}), newest first — amount {po.amount:,.2f}"
-    return Export(f"po-{po.number}-documents", title, PO_DOCUMENT_COLUMNS, po_documents_rows(session, user, po))
+    columns = LIMITED_PO_DOCUMENT_COLUMNS if documents.totals_leave_lines_out(user) else PO_DOCUMENT_COLUMNS
+    return Export(f"po-{po.number}-documents", title, columns, po_documents_rows(session, user, po))
 
 
 JOB_COLUMNS = (
@@ -166,6 +174,9 @@ DOCUMENT_COLUMNS = (
     C("Bill from", lambda d: d.bill_from, "date", 11), C("Bill to", lambda d: d.bill_to, "date", 11),
     C("Status", lambda d: d.status, width=8), C("Total", lambda d: d.total * d.document_type.sign, "money"),
 )
+LIMITED_DOCUMENT_COLUMNS = DOCUMENT_COLUMNS[:-1] + (
+    C(TOTAL_OF_LINES_SHOWN, lambda d: d.total_shown * d.document_type.sign, "money", 16),
+    C(LINES_NOT_SHOWN, lambda d: d.lines_hidden or None, "int", 14))
 
 
 def documents_export(session: Session, user, *, debtor_id: int | None = None, q: str = "", status: str = "",
@@ -178,7 +189,8 @@ def documents_export(session: Session, user, *, debtor_id: int | None = None, q:
                                    ("from", date_from), ("to", date_to)])
     stmt = documents.documents_query(session, user, debtor_id=debtor_id, q=q, status=status, type_id=type_id, po=po,
                                      date_from=date_from, date_to=date_to)
-    return Export("documents", title, DOCUMENT_COLUMNS, flatten(stream(session, stmt)))
+    columns = LIMITED_DOCUMENT_COLUMNS if documents.totals_leave_lines_out(user) else DOCUMENT_COLUMNS
+    return Export("documents", title, columns, flatten(stream(session, stmt)))
 
 
 NOTIFICATION_COLUMNS = (

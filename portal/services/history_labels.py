@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
 from portal.domain import formatting
+from portal.services.documents import with_lines_hidden_from
 from portal.services.job_visibility import branch_limit, may_see, may_see_branch
 from portal.models import (AlertTemplate, BillCode, BillCodeGroup, Branch, CatalogCharge, Contract, Debtor, Document,
                            DocumentLine, DocumentType, EquipmentCatalog, EquipmentType, JobOrder, JobPOAssignment,
@@ -163,13 +164,33 @@ def _left_out(entries: list, hidden: set[int]) -> list[Entry]:
     return out
 
 
+TOTAL_NOT_SHOWN = "not shown"
+
+
+def _totals_not_shown(session: Session, entries: list, user, hidden: set[int]) -> set[int]:
+    """The documents whose `total` the history does not show a user limited to branches: those with a line on another
+    branch's job, now or by the history's hidden line entries (a line since moved or removed). Such a total less the
+    lines shown is what those lines billed; the document's page shows the total of the lines shown instead."""
+    if user is None or branch_limit(user) is None:
+        return set()
+    totals = {e.entity_id for e in entries if e.entity_type == "documents" and "total" in (e.changes or {})}
+    named = {e.scope_id for e in entries if e.id in hidden and e.entity_type == "document_lines"
+             and e.scope_type == "documents"} & totals
+    return named | with_lines_hidden_from(session, user, totals - named)
+
+
 def readable(session: Session, entries, user=None) -> list[Entry]:
     """The entries as a History table shows them; the records named are read in one query per kind.
     A job order outside the user's branches is not named (job security), only said to be hidden; the
-    entries of a document line or assignment on such a job are left out, and a last row says how many."""
+    entries of a document line or assignment on such a job are left out, and a last row says how many; the
+    total of a document with such a line is "not shown", and a row says why."""
     entries = list(entries)
     hidden = _on_hidden_jobs(session, entries, user)
     left_out = _left_out(entries, hidden)
+    totals_not_shown = _totals_not_shown(session, entries, user, hidden)
+    if totals_not_shown:
+        left_out.append(Entry(None, "", "", "The document's total is not shown: it counts lines on job orders "
+                                            "outside your branches.", "", None, []))
     entries = [e for e in entries if e.id not in hidden]
     wanted: dict[str, set[int]] = {}
     for e in entries:
@@ -193,6 +214,9 @@ def readable(session: Session, entries, user=None) -> list[Entry]:
             if field in HIDDEN:
                 continue
             old, new = (pair if isinstance(pair, list) and len(pair) == 2 else (None, pair))
+            if field == "total" and e.entity_type == "documents" and e.entity_id in totals_not_shown:
+                changes.append(Change(label(field), TOTAL_NOT_SHOWN, TOTAL_NOT_SHOWN))
+                continue
             changes.append(Change(label(field), _shown(field, old, names), _shown(field, new, names)))
         out.append(Entry(e.at, str(e.actor) if e.actor else "system", e.action,
                          ENTITIES.get(e.entity_type, e.entity_type.replace("_", " ")), e.summary or "", e.reason,

@@ -34,6 +34,7 @@ class PODocumentRow:
     applied: Decimal
     remaining: Decimal
     shown: bool = True  # False: a document wholly on other branches' jobs (its page answers 404 to this user)
+    hidden_lines: int = 0  # its lines on other branches' jobs: not 0, `total` is the total of the other lines
 
     @property
     def cursor(self) -> str:
@@ -45,6 +46,7 @@ class PODocumentRow:
 class PODocumentsPage:
     rows: list[PODocumentRow]
     next_cursor: str | None  # where "load more" goes on; None on the last page
+    totals_of_lines_shown: bool = False  # the user is limited to branches: a row's total may leave lines out
 
 
 PO_DOCUMENTS_PAGE = 50
@@ -65,7 +67,8 @@ def po_documents(session: Session, user, po: PurchaseOrder, before: str | None =
     """The documents drawing on the PO, newest first, one keyset page at a time, each with the amount
     applied and the PO's remaining balance after it (credit memos negative), naming only the
     jobs the user may see. A document the user may not open (wholly on other branches' jobs) keeps its row and the
-    PO's own figures, without its total or a link: `shown` False, from the same query. Reads the per-document
+    PO's own figures, without its total or a link: `shown` False, from the same query; one partly on them shows the
+    total of the lines the user sees (`hidden_lines` says how many are left out). Reads the per-document
     totals kept with the ledger: two queries for the first page whatever the PO's size (a later page
     also sums what the pages before it showed)."""
     t, per_page = PODocumentTotal, per_page or PO_DOCUMENTS_PAGE
@@ -82,9 +85,12 @@ def po_documents(session: Session, user, po: PurchaseOrder, before: str | None =
     page = [t.po_id == po.id, or_(t.applied != 0, names_po)] + (
         [tuple_(t.doc_date, t.document_id) < tuple_(*cursor)] if cursor else [])
     seen = documents.seen_by(user)  # None: not limited to branches, every document theirs
+    # for a user limited to branches, how many lines are hidden from them and the total of the others
+    hidden_lines, shown_total = documents.totals_shown_sql(user) or (None, None)
+    partial = [] if seen is None else [hidden_lines, shown_total * DocumentType.sign]
     rows = session.execute(
         select(t.document_id, t.doc_date, Document.number, DocumentType.name, Document.bill_to,
-               Document.total * DocumentType.sign, t.applied, true() if seen is None else seen)
+               Document.total * DocumentType.sign, t.applied, true() if seen is None else seen, *partial)
         .join(Document, Document.id == t.document_id)
         .join(DocumentType, DocumentType.id == Document.document_type_id)
         .where(*page).order_by(t.doc_date.desc(), t.document_id.desc()).limit(per_page + 1)).all()
@@ -94,11 +100,13 @@ def po_documents(session: Session, user, po: PurchaseOrder, before: str | None =
     # remaining after a document = amount − everything drawn up to and including it
     remaining = po.amount - (drawn - after_cursor)
     out = []
-    for doc_id, day, number, type_name, bill_to, total, applied, shown in rows:
+    for doc_id, day, number, type_name, bill_to, total, applied, shown, *limited in rows:
+        hidden, lines_total = limited or (0, None)
         out.append(PODocumentRow(doc_id, day, number, type_name, jobs.get(doc_id, "") if shown else "", bill_to,
-                                 total if shown else None, applied, remaining, shown))
+                                 (lines_total if hidden else total) if shown else None, applied, remaining, shown,
+                                 hidden if shown else 0))
         remaining += applied
-    return PODocumentsPage(out, out[-1].cursor if more else None)
+    return PODocumentsPage(out, out[-1].cursor if more else None, documents.totals_leave_lines_out(user))
 
 
 def _jobs_named(session: Session, user, po_id: int, document_ids: list[int]) -> dict[int, str]:

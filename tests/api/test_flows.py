@@ -225,6 +225,27 @@ def test_documents_hide_other_branches_lines_and_refuse_changing_them(api_as, db
     assert _count(db_session, Document) == 2 and _count(db_session, LedgerEntry) == 0
 
 
+def test_a_limited_tokens_document_totals_cover_the_lines_it_is_given(api_as, db_session, billing):
+    """Found from outside: a document's `total` was the whole document's for a token limited to branches, so
+    `total` less its `lines` gave what another branch's job billed. It is the total of the lines returned, with
+    `hidden_lines` saying lines were left out, in the list too; the OpenAPI document says so."""
+    admin, _ = api_as("Billing Admin")
+    body = _draft(billing, quantity="3", rate="411.15")  # 1,233.45 on the north job
+    body["lines"] += _draft(billing, quantity="7", rate="1111.11", job=billing["south_job"])["lines"]  # 7,777.77
+    doc = admin.post("/api/v1/documents", json=body).get_json()
+    assert doc["total"] == "9011.22" and doc["hidden_lines"] == 0
+    north, _ = api_as("Billing Clerk", branches=[billing["north"]])
+    seen, listed = north.get(f"/api/v1/documents/{doc['id']}"), north.get("/api/v1/documents")
+    assert "9011.22" not in seen.get_data(as_text=True) + listed.get_data(as_text=True)
+    assert (seen.get_json()["total"], seen.get_json()["hidden_lines"]) == ("1233.45", 1)
+    assert [(d["total"], d["hidden_lines"]) for d in listed.get_json()["items"]] == [("1233.45", 1)]
+    assert [(d["total"], d["hidden_lines"]) for d in admin.get("/api/v1/documents").get_json()["items"]] == [
+        ("9011.22", 0)]
+    schema = north.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["Document"]["properties"]
+    assert "the total of the lines you may see only" in schema["total"]["description"]
+    assert "left out of `lines` and of `total`" in schema["hidden_lines"]["description"]
+
+
 @pytest.mark.parametrize("change, field", [
     ({"debtor_id": "1"}, "debtor_id"),                       # a string where an integer goes
     ({"debtor_id": 2**31}, "debtor_id"),                     # beyond any id

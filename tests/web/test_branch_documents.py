@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -196,3 +197,232 @@ def test_posting_another_branchs_posted_document_answers_404_without_its_number(
     assert "SOUTHINV1" not in browser.get("/").get_data(as_text=True)
     mixed = browser.post(f"/documents/{po_docs['mixed']}/post", {"confirmed": "1"})  # theirs to see: it says so
     assert mixed.status_code == 302 and "MIXEDINV1 is already posted" in browser.get(mixed.location).get_data(as_text=True)
+
+
+# ----- the total of a document partly on other branches' jobs -----
+
+FULL, SHOWN_TOTAL, HIDDEN_LINE = "9,111.10", "1,333.33", "7,777.77"  # MIXTOTAL1's total, its lines a north user sees
+
+
+@pytest.fixture
+def mixed(docs, db_session):
+    """MIXTOTAL1, a posted invoice: a north job's line (1,111.11) and a line with no job (222.22) drawing on MIXPO,
+    and a south job's line (7,777.77) drawing on SOUTHPO: 9,111.10 in all, 1,333.33 on the lines a north user sees.
+    Found from outside: its total was shown whole to a user limited to the north branch, so the total less the
+    lines shown gave the south job's 7,777.77 on the page, in the lists, their exports and the API."""
+    from portal.models import BillCode
+    from portal.services import posting
+
+    admin = factories.user(db_session, role_name="Administrator")
+    debtor = docs["north_job"].debtor
+    mine = factories.po(db_session, debtor, "MIXPO", amount="50000.00", effective=D(2026, 1, 1),
+                        expiration=D(2026, 12, 31))
+    south = factories.po(db_session, debtor, "SOUTHPO", amount="50000.00", effective=D(2026, 1, 1),
+                         expiration=D(2026, 12, 31))
+    code = db_session.scalar(select(BillCode).where(BillCode.code == "SPL"))
+    lines = tuple(documents.LineInput(job.id if job else None, code.id, Decimal("1"), Decimal(rate), D(2026, 3, 2),
+                                      explicit_po_id=po.id)
+                  for job, rate, po in ((docs["north_job"], "1111.11", mine), (None, "222.22", mine),
+                                        (docs["south_jobs"][0], "7777.77", south)))
+    draft = documents.save_draft(db_session, admin, None, documents.DocumentInput(
+        debtor.id, factories.document_types(db_session)["Sales Invoice"].id, "MIXTOTAL1", D(2026, 3, 2), lines=lines))
+    assert posting.post(db_session, admin, draft.id, confirmed=True, today=D(2026, 3, 2)).posted
+    return {"id": draft.id, "po": mine, "admin": admin}
+
+
+def _north(login_as, docs):
+    return login_as("Administrator", branches=[docs["north"]])[0]
+
+
+def test_a_mixed_documents_page_shows_the_total_of_the_lines_shown(mixed, docs, login_as):
+    page = _north(login_as, docs).get(f"/documents/{mixed['id']}").get_data(as_text=True)
+    assert FULL not in page and HIDDEN_LINE not in page and "<dt>Total</dt>" not in page
+    assert f'<dt>Total of the lines shown</dt><dd id="document-total">{SHOWN_TOTAL}</dd>' in page
+    assert "1 line on job orders outside your branches is not shown, nor counted in the total above." in page
+
+
+MIXED_LISTS = {"list": {}, "search": {"q": "MIXTOTAL"}, "PO filter": {"po": "MIXPO"}, "posted": {"status": "posted"}}
+
+
+@pytest.mark.parametrize("where", MIXED_LISTS)
+def test_the_documents_list_shows_the_total_of_the_lines_shown_marked(mixed, docs, login_as, where):
+    page = _north(login_as, docs).get("/documents/", query_string=MIXED_LISTS[where]).get_data(as_text=True)
+    assert FULL not in page and HIDDEN_LINE not in page
+    row = next(r for r in page.split("<tr>") if "MIXTOTAL1" in r).split("</tr>")[0]
+    assert f'{SHOWN_TOTAL}<sup class="lines-shown-mark"' in row
+    assert "1 line on job orders outside your branches" in row and "† Total of the lines shown to you" in page
+
+
+def _csv_rows(response) -> list[list[str]]:
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+def _xlsx_rows(response) -> list[list]:
+    import openpyxl
+
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).worksheets[0]
+    return [list(r) for r in sheet.iter_rows(min_row=2, values_only=True)]  # the header, then the rows
+
+
+def _row_of(rows: list[list], number: str) -> dict:
+    """The row naming `number`, keyed by the header's column names."""
+    return dict(zip(rows[0], next(r for r in rows if any(str(c or "").startswith(number) for c in r))))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_documents_lists_export_says_its_total_covers_the_lines_shown(mixed, docs, login_as, fmt):
+    response = _north(login_as, docs).get("/documents/", query_string={"format": fmt})
+    rows = _csv_rows(response) if fmt == "csv" else _xlsx_rows(response)
+    assert not {str(c) for r in rows for c in r if c is not None} & {"9111.10", "9111.1", "7777.77"}
+    row = _row_of(rows, "MIXTOTAL1")
+    assert "Total" not in row and Decimal(str(row["Total of the lines shown"])) == Decimal("1333.33")
+    assert int(row["Lines not shown (other branches' jobs)"]) == 1
+    assert _row_of(rows, "NOJOBDOC1")["Lines not shown (other branches' jobs)"] in ("", None)  # none hidden
+
+
+def test_a_pos_documents_tab_shows_the_total_of_the_lines_shown_marked(mixed, docs, login_as):
+    page = _north(login_as, docs).get(f"/purchase-orders/{mixed['po'].id}?tab=documents").get_data(as_text=True)
+    assert FULL not in page and HIDDEN_LINE not in page
+    row = next(r for r in page.split("<tr>") if "MIXTOTAL1" in r).split("</tr>")[0]
+    assert f"{SHOWN_TOTAL}<sup class=\"lines-shown-mark\"" in row and "† Total of the lines shown to you" in page
+    assert row.count(SHOWN_TOTAL) == 2  # its total of the lines shown, and what it applied to MIXPO (the PO's figure)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_pos_documents_export_says_its_total_covers_the_lines_shown(mixed, docs, login_as, fmt):
+    url = f"/purchase-orders/{mixed['po'].id}?tab=documents&format={fmt}"
+    response = _north(login_as, docs).get(url)
+    rows = _csv_rows(response) if fmt == "csv" else _xlsx_rows(response)
+    assert not {str(c) for r in rows for c in r if c is not None} & {"9111.10", "9111.1", "7777.77"}
+    row = _row_of(rows, "MIXTOTAL1")
+    assert "Document total" not in row and Decimal(str(row["Total of the lines shown"])) == Decimal("1333.33")
+    assert int(row["Lines not shown (other branches' jobs)"]) == 1
+
+
+def test_a_credit_memo_of_it_shows_the_credit_of_the_lines_shown(mixed, docs, login_as, db_session):
+    """The memo keeps the invoice lines' jobs: its page, list and export show what it credits on the lines shown.
+    The invoice's page, fully credited, shows no "left to credit" nor "fully credited" figure of any line (its
+    credit panel is not drawn while lines are hidden)."""
+    from portal.services import posting
+
+    memo = documents.derive(db_session, mixed["admin"], mixed["id"],
+                            factories.document_types(db_session)["Credit Memo"].id, number="MIXCREDIT1")
+    assert posting.post(db_session, mixed["admin"], memo.id, confirmed=True, today=D(2026, 3, 2)).posted
+    browser = _north(login_as, docs)
+    invoice = browser.get(f"/documents/{mixed['id']}").get_data(as_text=True)
+    assert HIDDEN_LINE not in invoice and FULL not in invoice
+    assert "fully credited" not in invoice and "Left to credit" not in invoice and 'id="left-' not in invoice
+    page = browser.get(f"/documents/{memo.id}").get_data(as_text=True)
+    assert FULL not in page and f'<dd id="document-total">({SHOWN_TOTAL})</dd>' in page
+    listed = browser.get("/documents/", query_string={"q": "MIXCREDIT"}).get_data(as_text=True)
+    assert FULL not in listed and f"({SHOWN_TOTAL})<sup" in listed
+    exported = _csv_rows(browser.get("/documents/", query_string={"q": "MIXCREDIT", "format": "csv"}))
+    assert _row_of(exported, "MIXCREDIT1")["Total of the lines shown"] == "-1333.33"
+
+
+def test_a_user_not_limited_to_branches_still_sees_the_documents_total(mixed, docs, login_as):
+    browser, _ = login_as("Administrator")
+    page = browser.get(f"/documents/{mixed['id']}").get_data(as_text=True)
+    assert re.search(rf"<dt>Total</dt><dd[^>]*>\s*{FULL}</dd>", page) and "Total of the lines shown" not in page
+    listed = browser.get("/documents/", query_string={"q": "MIXTOTAL"}).get_data(as_text=True)
+    assert f"{FULL}</td>" in listed and "lines-shown" not in listed
+    row = _row_of(_csv_rows(browser.get("/documents/", query_string={"format": "csv"})), "MIXTOTAL1")
+    assert row["Total"] == "9111.10" and "Lines not shown (other branches' jobs)" not in row
+    sheet = _xlsx_rows(browser.get("/documents/", query_string={"format": "xlsx"}))
+    assert _row_of(sheet, "MIXTOTAL1")["Total"] == 9111.1
+    url = f"/purchase-orders/{mixed['po'].id}?tab=documents"
+    tab = browser.get(url).get_data(as_text=True)
+    assert f"{FULL}</td>" in tab and "lines-shown" not in tab
+    row = _row_of(_csv_rows(browser.get(url + "&format=csv")), "MIXTOTAL1")
+    assert row["Document total"] == "9111.10" and "Total of the lines shown" not in row
+
+
+def test_the_api_gives_a_limited_user_the_total_of_the_lines_it_returns(mixed, docs, app, db_session):
+    limited, everyone = _api_clients(app, db_session, docs)
+    detail = limited.get(f"/api/v1/documents/{mixed['id']}")
+    listed = limited.get("/api/v1/documents", query_string={"q": "MIXTOTAL"})
+    for response in (detail, listed, limited.get("/api/v1/documents")):
+        assert "9111.10" not in response.get_data(as_text=True) and "7777.77" not in response.get_data(as_text=True)
+    body = detail.get_json()
+    assert body["total"] == "1333.33" and body["hidden_lines"] == 1
+    assert sum(Decimal(l["amount"]) for l in body["lines"]) == Decimal(body["total"])
+    assert [(d["total"], d["hidden_lines"]) for d in listed.get_json()["items"]] == [("1333.33", 1)]
+    assert {d["number"]: d["hidden_lines"] for d in limited.get("/api/v1/documents").get_json()["items"]} == {
+        "MIXTOTAL1": 1, "MIXEDDOC1": 1, "NOJOBDOC1": 0}
+    whole = everyone.get(f"/api/v1/documents/{mixed['id']}").get_json()
+    assert whole["total"] == "9111.10" and whole["hidden_lines"] == 0 and len(whole["lines"]) == 3
+    assert [(d["total"], d["hidden_lines"]) for d in everyone.get(
+        "/api/v1/documents", query_string={"q": "MIXTOTAL"}).get_json()["items"]] == [("9111.10", 0)]
+
+
+def _grow_mixed(db_session, docs, po, n):
+    from portal.models import BillCode
+    from portal.services import posting
+
+    admin = factories.user(db_session, role_name="Administrator")
+    code = db_session.scalar(select(BillCode).where(BillCode.code == "SPL"))
+    for _ in range(n):
+        lines = tuple(documents.LineInput(job.id, code.id, Decimal("1"), Decimal("3"), D(2026, 3, 3),
+                                          explicit_po_id=po.id) for job in (docs["north_job"], docs["south_jobs"][0]))
+        draft = documents.save_draft(db_session, admin, None, documents.DocumentInput(
+            po.debtor_id, factories.document_types(db_session)["Sales Invoice"].id, "", D(2026, 3, 3), lines=lines))
+        assert posting.post(db_session, admin, draft.id, confirmed=True, today=D(2026, 3, 3)).posted
+
+
+@pytest.mark.parametrize("url", ["/documents/", "/documents/?q=SI", "/purchase-orders/{po}?tab=documents"])
+def test_a_limited_users_totals_cost_no_query_per_row(mixed, docs, login_as, db_session, count_queries, url):
+    browser = _north(login_as, docs)
+    url = url.format(po=mixed["po"].id)
+
+    def queries() -> tuple[int, int]:
+        browser.get(url)
+        with count_queries() as statements:
+            text = browser.get(url).get_data(as_text=True)
+        return len(statements), text.count("lines-shown-mark")
+
+    _grow_mixed(db_session, docs, mixed["po"], 2)
+    small, small_marks = queries()
+    _grow_mixed(db_session, docs, mixed["po"], 15)
+    large, large_marks = queries()
+    assert large_marks > small_marks and large == small
+
+
+def test_a_mixed_documents_history_does_not_show_its_total(mixed, docs, login_as, db_session):
+    """Found from outside: the History tab's "Created document" entry named the whole total (9,111.10) beside the
+    lines shown. For a user limited to branches its total is "not shown", and a row says why; a user not limited
+    to branches still reads it."""
+    url = f"/documents/{mixed['id']}?tab=history"
+    page = _north(login_as, docs).get(url).get_data(as_text=True)
+    assert FULL not in page and HIDDEN_LINE not in page
+    assert "<dt>Total</dt><dd>not shown</dd>" in page
+    assert "The document&#39;s total is not shown: it counts lines on job orders outside your branches." in page
+    assert "1,111.11" in page  # the line they see, as before
+    everyone, _ = login_as("Administrator")
+    whole = everyone.get(url).get_data(as_text=True)
+    assert f"<dt>Total</dt><dd>{FULL}</dd>" in whole and "not shown" not in whole
+
+
+def test_a_drafts_history_does_not_show_a_total_that_counted_a_line_since_removed(docs, login_as, db_session):
+    """A draft's line on a south job, removed since: the draft now shows its whole total (nothing is hidden), but
+    its history's totals before the edit counted that line, so they are not shown either."""
+    from portal.models import BillCode
+
+    admin = factories.user(db_session, role_name="Administrator")
+    code = db_session.scalar(select(BillCode).where(BillCode.code == "SPL"))
+    invoice = factories.document_types(db_session)["Sales Invoice"]
+
+    def line(job, rate):
+        return documents.LineInput(job.id, code.id, Decimal("1"), Decimal(rate), D(2026, 3, 1))
+
+    north = line(docs["north_job"], "1111.11")
+    draft = documents.save_draft(db_session, admin, None, documents.DocumentInput(
+        docs["north_job"].debtor_id, invoice.id, "EDITED1", D(2026, 3, 1),
+        lines=(north, line(docs["south_jobs"][0], "7777.77"))))
+    documents.save_draft(db_session, admin, draft.id, documents.DocumentInput(
+        docs["north_job"].debtor_id, invoice.id, "EDITED1", D(2026, 3, 1), lines=(north,)))
+    browser = _north(login_as, docs)
+    assert "1,111.11</dd>" in browser.get(f"/documents/{draft.id}").get_data(as_text=True)
+    history = browser.get(f"/documents/{draft.id}?tab=history").get_data(as_text=True)
+    assert "8,888.88" not in history and "7,777.77" not in history and "<dt>Total</dt><dd>not shown</dd>" in history
