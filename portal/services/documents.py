@@ -156,8 +156,11 @@ def _own_lines(stmt, user):
 
 
 def _own_line(user):
-    """SQL over DocumentLine, for a user limited to branches: the line has no job, or a job the user may see."""
-    return or_(DocumentLine.job_id.is_(None), DocumentLine.job_id.in_(visible(select(JobOrder.id), user)))
+    """SQL over DocumentLine, for a user limited to branches: the line has no job, or a job the user may see. The
+    line's job is probed by its key (`job_id IN (their jobs)` hashed every job of their branches first: 16,671 at
+    the scale data set's size, 5 ms a statement, for a page's 200 lines)."""
+    return or_(DocumentLine.job_id.is_(None),
+               visible(select(JobOrder.id).where(JobOrder.id == DocumentLine.job_id), user).exists())
 
 
 def totals_leave_lines_out(user) -> bool:
