@@ -24,16 +24,18 @@ blp = new_blueprint("api_documents", "", "Documents and reports", "Documents, po
 
 
 def list_body(doc) -> dict:
-    """A listed document; `total` and `hidden_lines` as the list read them (documents.with_totals_shown)."""
+    """A listed document; `total` and `hidden_lines` as the list read them (documents.with_totals_shown), the total
+    signed as the pages and exports show it (a credit memo's negative)."""
     return {"id": doc.id, "debtor_id": doc.debtor_id, "document_type_id": doc.document_type_id, "number": doc.number,
             "status": doc.status, "doc_date": doc.doc_date, "bill_from": doc.bill_from, "bill_to": doc.bill_to,
-            "po_number": doc.po_number, "total": doc.total_shown, "hidden_lines": doc.lines_hidden or 0}
+            "po_number": doc.po_number, "total": doc.total_shown * doc.document_type.sign,
+            "hidden_lines": doc.lines_hidden or 0}
 
 
 def detail_body(doc) -> dict:
     shown = service.lines_shown(current_user, doc)
-    return list_body(doc) | {"total": shown["total_shown"], "notes": doc.notes, "lines": shown["lines"],
-                             "hidden_lines": shown["hidden_lines"]}
+    return list_body(doc) | {"total": shown["total_shown"] * doc.document_type.sign, "notes": doc.notes,
+                             "lines": shown["lines"], "hidden_lines": shown["hidden_lines"]}
 
 
 @blp.get("/documents")

@@ -341,8 +341,10 @@ class DocumentSchema(Schema):
     bill_to = Day(allow_none=True, required=True)
     po_number = fields.String(allow_none=True, required=True)
     total = Money(required=True, metadata={
-        "description": "the document's total; when `hidden_lines` is not 0 (a user limited to branches), the total "
-                       "of the lines you may see only (on your branches' jobs or on no job), not the document's"})
+        "description": "the document's total, signed as the pages and exports show it (a credit memo's is negative, "
+                       "so totals add up to what is billed); when `hidden_lines` is not 0 (a user limited to "
+                       "branches), the total of the lines you may see only (on your branches' jobs or on no job), not "
+                       "the document's"})
     hidden_lines = fields.Integer(required=True, metadata={
         "description": "the document's lines on other branches' jobs, left out of `lines` and of `total`"})
 

@@ -246,6 +246,23 @@ def test_a_limited_tokens_document_totals_cover_the_lines_it_is_given(api_as, db
     assert "left out of `lines` and of `total`" in schema["hidden_lines"]["description"]
 
 
+
+def test_a_credit_memos_total_is_negative_as_the_pages_show_it(api_as, db_session, billing):
+    """Found from outside: the API gave a credit memo's total unsigned (100.00) where the documents list, its
+    exports and the PO's documents tab give it negative; an integration summing the API's totals added credits."""
+    from portal.services import posting
+
+    client, user = api_as("Billing Admin")
+    invoice = client.post("/api/v1/documents", json=_draft(billing)).get_json()
+    warned = is_problem(client.post(f"/api/v1/documents/{invoice['id']}/post", json={}), 409)
+    assert client.post(f"/api/v1/documents/{invoice['id']}/post",
+                       json={"confirm": True, "seen": warned["seen"]}).status_code == 200
+    credit_type = factories.document_types(db_session)["Credit Memo"]
+    credit = documents.derive(db_session, user, invoice["id"], credit_type.id, doc_date=date(2026, 3, 2))
+    assert posting.post(db_session, user, credit.id, confirmed=True).posted
+    assert client.get(f"/api/v1/documents/{credit.id}").get_json()["total"] == "-950.00"
+    listed = {d["id"]: d["total"] for d in client.get("/api/v1/documents").get_json()["items"]}
+    assert listed == {invoice["id"]: "950.00", credit.id: "-950.00"}
 @pytest.mark.parametrize("change, field", [
     ({"debtor_id": "1"}, "debtor_id"),                       # a string where an integer goes
     ({"debtor_id": 2**31}, "debtor_id"),                     # beyond any id
