@@ -2,7 +2,8 @@
 
 A prompt the page asks (seed 004: "start on the PO's effective date or the as-of date?", "remove
 these future assignments?") is answered here as a 409 problem carrying the choices; the client
-repeats the request with the chosen answer (`start`, or `remove_future: true`).
+repeats the request with the chosen answer (`start`, or `remove_future: true` with the prompt's `seen`:
+the future assignments it listed are removed only while they are still the job's, else it asks again).
 """
 from __future__ import annotations
 
@@ -88,19 +89,20 @@ def _start_prompt(job_id: int, target: assignment_rules.Target, as_of: date):
 @errors(blp, 404, 409)
 @blp.arguments(AssignInput, as_kwargs=True)
 @blp.response(200, AssignmentsSchema)
-def assign(job_id: int, target: dict, as_of: date, remove_future: bool, start: date | None = None):
+def assign(job_id: int, target: dict, as_of: date, remove_future: bool, start: date | None = None,
+           seen: str | None = None):
     """Assign a PO or PO group on the as-of date (the current assignment must be cleared first)."""
     chosen = assignment_rules.Target(target["kind"], target["id"])
     if start is None and (prompt := _start_prompt(job_id, chosen, as_of)) is not None:
         return prompt
     try:
         result = service.assign(db.session, current_user, job_id, chosen, as_of, start=start,
-                                remove_future=remove_future)
+                                remove_future=remove_future and assignment_rules.confirmed_removal(seen) or False)
     except assignment_rules.NeedsConfirmation as exc:
         db.session.rollback()
-        return problem(409, str(exc) + " Repeat the request with `remove_future: true` to remove them.",
-                       kind="confirm-remove-future", title="Future assignments would be removed",
-                       prompt=settings.assignment_prompt(db.session),
+        return problem(409, str(exc) + " Repeat the request with `remove_future: true` and this `seen` to remove "
+                       "them.", kind="confirm-remove-future", title="Future assignments would be removed",
+                       prompt=settings.assignment_prompt(db.session), seen=assignment_rules.removal_token(exc.future),
                        choices=[{"field": "remove_future", "value": True, "label": "remove the future assignments"}],
                        future=[{"start_date": f.start.isoformat(),
                                 "manual_end": f.manual_end.isoformat() if f.manual_end else None,

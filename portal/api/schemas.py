@@ -273,7 +273,11 @@ class AssignInput(Strict):
     as_of = Day(required=True)
     start = Day(metadata={"description": "answer to the start-date prompt (409 start_date)"})
     remove_future = fields.Boolean(load_default=False,
-                                   metadata={"description": "answer to the future-assignments prompt (409)"})
+                                   metadata={"description": "answer to the future-assignments prompt (409), with its "
+                                                            "`seen`"})
+    seen = Text(max_length=10_000, load_default=None, metadata={
+        "description": "the `seen` of the future-assignments prompt answered: the assignments it listed are removed "
+                       "only while they are the job's future assignments, else the prompt comes again"})
 
 
 class ClearInput(Strict):

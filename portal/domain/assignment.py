@@ -258,12 +258,33 @@ def start_after_as_of(start: date, as_of: date, po: POPeriod | None, group: Grou
             "the PO's effective date, the as-of date or a day between (or move the as-of date).")
 
 
+REMOVAL = "remove:"  # a confirmation's token: the ids of the future assignments it listed (removal_token)
+
+
+def removal_token(future: list[Assignment]) -> str:
+    """What a confirmation to remove future assignments carries back: the ids of the rows it listed."""
+    return REMOVAL + ",".join(str(a.id) for a in sorted(future, key=lambda a: a.id or 0))
+
+
+def confirmed_removal(raw) -> frozenset[int] | None:
+    """The future assignments a posted confirmation listed (`removal_token`); None for anything else (blank,
+    malformed, or a bare "1" from a form of before the token): the change is then asked about again."""
+    text = raw.strip() if isinstance(raw, str) else ""
+    if not text.startswith(REMOVAL) or len(text) > 10_000:
+        return None
+    parts = text[len(REMOVAL):].split(",")
+    return frozenset(int(p) for p in parts) if all(p.isdigit() and len(p) < 10 for p in parts) else None
+
+
 def assign(timeline: list[Assignment], job_id: int, target: Target, as_of: date, *, start: date | None = None,
-           remove_future: bool = False, po: POPeriod | None = None, group: GroupInfo | None = None,
+           remove_future: bool | frozenset[int] = False, po: POPeriod | None = None, group: GroupInfo | None = None,
            source: str = "manual", pos: dict[int, POPeriod] | None = None,
            groups: dict[int, GroupInfo] | None = None) -> Result:
     """Assign on the as-of date (or a chosen start): the current assignment must be cleared first,
-    and future assignments are removed only after confirmation (seed 004's assignment rules)."""
+    and future assignments are removed only after confirmation (seed 004's assignment rules). A user's
+    confirmation (`remove_future` the ids its list showed: `confirmed_removal`) removes exactly those: with
+    another future assignment made since, or one of them gone, it is asked again, listing them as they are now
+    (DESIGN.md: removed "after a confirmation that lists them"). True removes whatever is there."""
     start = start or as_of
     if problem := target_valid_on(target, start, po, group) or start_after_as_of(start, as_of, po, group):
         raise AssignmentError(problem)
@@ -272,9 +293,13 @@ def assign(timeline: list[Assignment], job_id: int, target: Target, as_of: date,
         raise AssignmentError(f"The job is already assigned on {start.isoformat()} (since "
                               f"{current.start.isoformat()}): clear that assignment first.")
     future = future_after(timeline, start)
-    if future and not remove_future:
-        raise NeedsConfirmation(f"The job has {plural(len(future), 'future assignment')}; {verb(len(future), 'it', 'they')} must be removed to change "
-                                "its assignment. Confirm to remove them.", future)
+    listed = frozenset(a.id for a in future)
+    if future and (remove_future is False or isinstance(remove_future, frozenset) and remove_future != listed):
+        changed = ("The future assignments changed since the confirmation you answered: "
+                   if isinstance(remove_future, frozenset) else "")
+        raise NeedsConfirmation(f"{changed}The job has {plural(len(future), 'future assignment')}; "
+                                f"{verb(len(future), 'it', 'they')} must be removed to change its assignment. Confirm "
+                                "to remove them.", future)
     ops: list[Operation] = [Delete(a.id) for a in future if a.id is not None]
     for a in timeline:  # an open-ended row whose PO expired earlier is closed at its PO's expiration
         end = lasting_end(a, pos, groups)

@@ -51,9 +51,10 @@ def _check_target(data: DebtorPOs, target: Target) -> None:
 
 
 def assign(session: Session, user, job_id: int, target: Target, as_of: date, *, start: date | None = None,
-           remove_future: bool = False, source: str = "manual") -> assignment_rules.Result:
+           remove_future: bool | frozenset[int] = False, source: str = "manual") -> assignment_rules.Result:
     """Assign a PO or group to a job on the as-of date (seed 004); the job row is locked so two
-    people changing one job's assignments apply one after the other."""
+    people changing one job's assignments apply one after the other. `remove_future`: the future assignments
+    the user's confirmation listed (assignment_rules.confirmed_removal), removed only if they are still all."""
     audit.acting(session, user)
     job = get_job(session, user, job_id, lock=True)
     data = debtor_pos(session, job.debtor_id, values_only=True)  # the rules read periods, not PO rows

@@ -67,7 +67,10 @@ def test_removing_future_assignments_needs_the_confirmation_the_409_asks_for(api
     assert asked["choices"] == [{"field": "remove_future", "value": True, "label": "remove the future assignments"}]
     rows = db_session.scalars(select(JobPOAssignment)).all()
     assert [(r.po_id, r.start_date) for r in rows] == [(jobs["later"].id, date(2026, 6, 1))]
-    done = client.post(url, json=ask | {"remove_future": True})
+    # without the prompt's `seen` the answer names no list: asked again, nothing removed
+    assert is_problem(client.post(url, json=ask | {"remove_future": True}), 409)["seen"] == asked["seen"]
+    assert _count(db_session, JobPOAssignment) == 1
+    done = client.post(url, json=ask | {"remove_future": True, "seen": asked["seen"]})
     assert done.status_code == 200, done.get_data(as_text=True)
     db_session.expire_all()
     assert [(r.po_id, r.start_date) for r in db_session.scalars(select(JobPOAssignment))] == [
@@ -245,6 +248,27 @@ def test_a_limited_tokens_document_totals_cover_the_lines_it_is_given(api_as, db
     assert "the total of the lines you may see only" in schema["total"]["description"]
     assert "left out of `lines` and of `total`" in schema["hidden_lines"]["description"]
 
+
+
+def test_a_confirmation_to_remove_future_assignments_removes_only_those_it_listed(api_as, db_session, jobs):
+    """Found from outside: a confirmation answered after someone else added a future assignment removed that one
+    too, though the prompt never listed it. The prompt's `seen` names the rows it listed; with another since, the
+    prompt comes again listing both, and nothing is removed until that one is answered."""
+    factories.assignment(db_session, jobs["north_job"], po=jobs["later"], start=date(2026, 6, 1), end=date(2026, 8, 31))
+    client, _ = api_as("Consultant")
+    url = f"/api/v1/job-orders/{jobs['north_job'].id}/assignments"
+    ask = {"target": {"kind": "po", "id": jobs["po"].id}, "as_of": "2026-02-01", "start": "2026-02-01"}
+    asked = is_problem(client.post(url, json=ask), 409)
+    factories.assignment(db_session, jobs["north_job"], po=jobs["later"], start=date(2026, 9, 1))  # meanwhile
+    again = is_problem(client.post(url, json=ask | {"remove_future": True, "seen": asked["seen"]}), 409)
+    assert "changed since the confirmation" in again["detail"]
+    assert [f["start_date"] for f in again["future"]] == ["2026-06-01", "2026-09-01"]
+    assert _count(db_session, JobPOAssignment) == 2
+    done = client.post(url, json=ask | {"remove_future": True, "seen": again["seen"]})
+    assert done.status_code == 200, done.get_data(as_text=True)
+    db_session.expire_all()
+    assert [(r.po_id, r.start_date) for r in db_session.scalars(select(JobPOAssignment))] == [
+        (jobs["po"].id, date(2026, 2, 1))]
 
 
 def test_a_credit_memos_total_is_negative_as_the_pages_show_it(api_as, db_session, billing):

@@ -83,6 +83,22 @@ def test_changing_with_future_assignments_needs_confirmation_listing_them():
     assert ops[0] == assignment_rules.Delete(2) and isinstance(ops[1], assignment_rules.Insert)
 
 
+def test_a_confirmation_removes_only_the_future_assignments_it_listed():
+    timeline = [a(1, D(2026, 1, 1), D(2026, 1, 31)), a(2, D(2026, 6, 1), D(2026, 8, 31)), a(3, D(2026, 9, 1))]
+    with pytest.raises(NeedsConfirmation) as info:
+        assignment_rules.assign(timeline[:2], 7, Target("po", 2), D(2026, 2, 1), po=PO2)
+    token = assignment_rules.removal_token(info.value.future)
+    assert token == "remove:2" and assignment_rules.confirmed_removal(token) == frozenset({2})
+    with pytest.raises(NeedsConfirmation, match="changed since the confirmation") as again:  # row 3 made since
+        assignment_rules.assign(timeline, 7, Target("po", 2), D(2026, 2, 1), po=PO2, remove_future=frozenset({2}))
+    assert assignment_rules.removal_token(again.value.future) == "remove:2,3"
+    ops = assignment_rules.assign(timeline, 7, Target("po", 2), D(2026, 2, 1), po=PO2,
+                                  remove_future=frozenset({2, 3})).operations
+    assert ops[:2] == [assignment_rules.Delete(2), assignment_rules.Delete(3)]
+    for raw in (None, "", "1", "remove:", "remove:2,x", "remove:2;3", "remove:" + "9" * 12, 7):
+        assert assignment_rules.confirmed_removal(raw) is None
+
+
 def test_a_po_in_a_group_suggests_the_group():
     result = assignment_rules.assign([], 7, Target("po", 11), D(2026, 2, 1), po=H1)
     assert "belongs to a PO group" in result.notices[0]

@@ -129,9 +129,44 @@ def test_future_assignments_need_confirmation(db_session, login_as):
     html = first.get_data(as_text=True)
     assert "future assignment" in html and "2026-09-01" in html and 'name="remove_future"' in html
     assert _count(db_session, JobPOAssignment) == 1
-    confirmed = browser.post(f"/assignments/jobs/{job.id}/assign", {"target": f"po:{p2.id}", "as_of": "2026-03-01",
-                                                                    "remove_future": "1"})
+    confirmation = _assign_form(html, job.id)
+    confirmed = browser.post(confirmation.action, confirmation.data())
     assert "Assigned." in confirmed.get_data(as_text=True)
+    assert [r.po_id for r in db_session.scalars(select(JobPOAssignment))] == [p2.id]
+
+
+def _assign_form(html: str, job_id: int):
+    """The panel's assign form as the page renders it (what a browser would send unchanged)."""
+    from tests.web.forms_walk import post_forms
+
+    forms = [f for f in post_forms(html) if f.action == f"/assignments/jobs/{job_id}/assign"]
+    assert len(forms) == 1, html[-3000:]
+    return forms[0]
+
+
+def test_a_confirmation_answered_after_another_future_assignment_was_made_asks_again(db_session, login_as):
+    """Found from outside: the confirmation listed one future assignment; another user assigned the job again
+    later meanwhile, and posting the confirmation unchanged removed both, the second never shown. It is asked
+    again, listing both, and removes them only when that confirmation is answered. A bare "1" (a form of
+    before) removes nothing either."""
+    browser, _ = login_as("Billing Admin")
+    debtor = factories.debtor(db_session)
+    p1, p2 = factories.po(db_session, debtor, "P1"), factories.po(db_session, debtor, "P2")
+    job = factories.job(db_session, debtor)
+    factories.assignment(db_session, job, po=p1, start=D(2026, 9, 1), end=D(2026, 10, 31))
+    asked = browser.post(f"/assignments/jobs/{job.id}/assign", {"target": f"po:{p2.id}", "as_of": "2026-03-01"})
+    confirmation = _assign_form(asked.get_data(as_text=True), job.id)
+    factories.assignment(db_session, job, po=p1, start=D(2026, 11, 1))  # another user's, meanwhile
+    again = browser.post(confirmation.action, confirmation.data()).get_data(as_text=True)
+    assert "changed since the confirmation" in again and "2 future assignments will be removed" in again
+    assert "2026-09-01" in again and "2026-11-01" in again
+    assert _count(db_session, JobPOAssignment) == 2
+    old_style = browser.post(f"/assignments/jobs/{job.id}/assign", {"target": f"po:{p2.id}", "as_of": "2026-03-01",
+                                                                    "remove_future": "1"}).get_data(as_text=True)
+    assert "2 future assignments will be removed" in old_style and _count(db_session, JobPOAssignment) == 2
+    confirmation = _assign_form(again, job.id)
+    assert "Assigned." in browser.post(confirmation.action, confirmation.data()).get_data(as_text=True)
+    db_session.expire_all()
     assert [r.po_id for r in db_session.scalars(select(JobPOAssignment))] == [p2.id]
 
 

@@ -272,11 +272,11 @@ def assign(job_id: int):
         return _panel(job_id, as_of, error="Choose a PO or PO group to assign.", **kept)
     try:
         result = service.assign(db.session, current_user, job_id, target, as_of, start=start,
-                                remove_future=form.get("remove_future") == "1")
+                                remove_future=assignment_rules.confirmed_removal(form.get("remove_future")) or False)
     except assignment_rules.NeedsConfirmation as exc:
-        # the removal listed is the one for this start: the confirmation carries it, not a choice again
+        # the removal listed is the one for this start: the confirmation carries it (and the rows it lists)
         return _panel(job_id, as_of, confirm_future=exc.future, confirm_start=start or as_of, error=str(exc),
-                      **kept)
+                      confirm_token=assignment_rules.removal_token(exc.future), **kept)
     except (assignment_rules.AssignmentError, NotFound) as exc:  # another branch's job: 404 from _panel
         return _panel(job_id, as_of, error=str(exc), **kept)
     except Conflict as exc:
