@@ -233,14 +233,14 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DataError)
     def _too_large(err: DataError):
-        # a sum past what its column holds (a PO's balance, its day's or a PO number's totals: 14 digits before
-        # the point) is refused by PostgreSQL in the transaction that would write it: nothing is written
+        # a figure past what its column holds (a PO's balance, its day's or a PO number's totals; an amount no form
+        # checked) is refused by PostgreSQL in the transaction that would write it: nothing is written
         if not isinstance(err.orig, NumericValueOutOfRange) or g.get("saved"):
             return _unexpected(err)
         app.logger.warning("refused, too large to record: %s", err.orig)
         _rollback()
-        message = ("A total this change would record is larger than the portal can hold (its totals go up to "
-                   "99,999,999,999,999.99). Nothing was saved; check the amounts.")
+        message = ("A figure this change would record is larger than the portal can hold. Nothing was saved; "
+                   "check the amounts and quantities.")
         if is_api_request():
             return api_problem(422, message)
         return _error_page(422, "Too large to record", message)

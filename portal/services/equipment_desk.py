@@ -299,6 +299,11 @@ def save_equipment(session: Session, user, item_id: int, line_id: int | None, da
         line.supplier_po_id = data.supplier_po_id
     session.flush()
     _price_charges(session, line, equipment.pricing_settings(session))
+    if too_large := [c for c in item.charges if c.equipment_id == line.id and c.amount is not None
+                     and c.amount > pricing.MAX_AMOUNT]:
+        session.rollback()  # found from outside: the database refused it, on an error page that lost the form
+        raise ValidationFailed({"quantity": [f"At {qty:,} the charge {too_large[0].name} ({too_large[0].rate:,.2f} "
+                                             "each) comes to more than any amount can be: enter a smaller quantity."]})
     session.commit()
     return line
 

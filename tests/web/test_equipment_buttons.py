@@ -71,3 +71,28 @@ def test_a_desk_items_equipment_is_removed_with_a_message(db_session, login_as):
     assert "Equipment removed with its charges." in page
     db_session.expire_all()
     assert db_session.get(ServiceDeskEquipment, line_id) is None
+
+
+def test_a_quantity_whose_charge_comes_to_more_than_any_amount_is_refused_by_its_box(db_session, login_as):
+    """Found from outside: 10,000 of a catalog whose charge is 999,999,999,999.99 reached the database, which refused
+    the amount on an error page that lost the form. The quantity's box says so, nothing is written."""
+    from sqlalchemy import func, select
+
+    from portal.models import ServiceDeskCharge
+
+    eq = factories.equipment_setup(db_session)
+    browser, admin = login_as("Administrator")
+    for charge in db_session.scalars(select(CatalogCharge).where(CatalogCharge.catalog_id == eq["catalog"].id)):
+        charge.default_amount, charge.override_amount, charge.po_pricing = D("999999999999.99"), None, False
+    db_session.commit()
+    debtor = factories.debtor(db_session, "DESK")
+    item = desk.save_item(db_session, admin, None, desk.ItemInput(debtor.id, "Many routers"))
+    url = f"/service-desk/{item.id}/equipment/new"
+    form = {"catalog_id": str(eq["catalog"].id), "quantity": "10000", "fulfilment": "order"}
+    page = browser.post(url, data=form)
+    assert page.status_code == 200
+    assert "comes to more than any amount can be: enter a smaller quantity" in page.get_data(as_text=True)
+    assert 'value="10000"' in page.get_data(as_text=True)  # as typed
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(ServiceDeskEquipment)) == 0
+    assert db_session.scalar(select(func.count()).select_from(ServiceDeskCharge)) == 0
