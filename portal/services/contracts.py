@@ -524,14 +524,23 @@ def _not_cancelled(delivery: Delivery, state: Invoicing) -> str:
     return f"{what} has been invoiced in full: credit the invoice instead."
 
 
-def add_note(session: Session, user, contract_id: int, text: str) -> ContractNote:
-    """A manual line in the contract's story (notes are never edited or deleted)."""
+def add_note(session: Session, user, contract_id: int, text: str, *, seen_last: int | None = None) -> ContractNote:
+    """A manual line in the contract's story (notes are never edited or deleted). `seen_last`: the newest note
+    the form was drawn under (0: none). The same note by the same user after it is that form sent twice (a double
+    click, a resend): the note is there once, and it is that one that comes back. Under the contract's row lock,
+    so two sends at the same moment are one after the other."""
     audit.acting(session, user)
     contract = get_contract(session, user, contract_id)
     try:
         text = rules.check_note(text)
     except rules.ContractRuleError as exc:
         raise ValidationFailed({"text": [str(exc)]})
+    locked(session, Contract, contract.id, key_share=True)
+    if seen_last is not None and (sent := session.scalar(select(ContractNote).where(
+            ContractNote.contract_id == contract.id, ContractNote.id > seen_last, ContractNote.kind == "manual",
+            ContractNote.author_id == user.id, ContractNote.text == text).limit(1))) is not None:
+        session.rollback()
+        return sent
     note = ContractNote(contract_id=contract.id, kind="manual", text=text, author_id=user.id)
     session.add(note)
     session.commit()

@@ -147,6 +147,26 @@ def test_schedule_more_cancel_and_notes_through_the_pages(dell, login_as):
     assert len(contracts.notes_of(w["s"], contract.id)) == 4
 
 
+def test_a_note_sent_twice_is_one_note_and_the_same_words_later_are_another(dell, login_as):
+    """Found from outside: the note form sent twice (a double click) made two notes, and notes are never removed.
+    The form carries the newest note it was drawn under; the same note from the same user after it is the one
+    already added. The same words typed again on a fresh page are a new note."""
+    w = dell
+    contract = _contract(w)
+    browser, _ = login_as("Consultant")
+    page = browser.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    [form] = [f for f in post_forms(page) if f.action == f"/contracts/{contract.id}/notes"]
+    data = form.data() | {"text": ["Client asked for a second room"]}
+    for _ in range(2):
+        assert browser.post(form.action, data).status_code == 302
+    w["s"].expire_all()
+    texts = [n.text for n in contracts.notes_of(w["s"], contract.id)]
+    assert texts.count("Client asked for a second room") == 1
+    page = browser.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    [form] = [f for f in post_forms(page) if f.action == f"/contracts/{contract.id}/notes"]
+    assert browser.post(form.action, form.data() | {"text": ["Client asked for a second room"]}).status_code == 302
+    w["s"].expire_all()
+    assert [n.text for n in contracts.notes_of(w["s"], contract.id)].count("Client asked for a second room") == 2
 def test_another_contracts_delivery_cannot_be_cancelled_here(dell, login_as):
     w = dell
     contract = _contract(w)

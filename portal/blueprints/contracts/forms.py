@@ -33,6 +33,12 @@ class ContractForm(ScheduleForm):
 
 class NoteForm(FlaskForm):
     text = TextAreaField("Add a note", validators=[Length(max=2000)])
+    seen_last = HiddenField()  # the newest note's id when the form was drawn: the same note sent twice is one
+
+    def last_seen(self) -> int | None:
+        """The newest note the form was drawn under (0: none); None when not sent by the page (added as sent)."""
+        raw = (self.seen_last.data or "").strip()
+        return int(raw) if raw.isdigit() and len(raw) < 10 else None
 
 
 def _day(raw: str) -> date | None:

@@ -161,7 +161,7 @@ def add_note(contract_id: int):
         flash("Keep a note to 2,000 characters.", "error")
     else:
         try:
-            service.add_note(db.session, current_user, contract_id, form.text.data or "")
+            service.add_note(db.session, current_user, contract_id, form.text.data or "", seen_last=form.last_seen())
         except ValidationFailed as exc:
             flash(str(exc), "error")
         else:
