@@ -78,8 +78,37 @@ def group_jobs_left_without_po(before: POState, after: POState | None, group_ass
     return out
 
 
+@dataclass(frozen=True)
+class CutEnd(SetEnd):
+    """Step 3's cut: the row ends on the PO's new expiration (`manual_end`, END_EXPIRY) and keeps the end it had
+    before (`end_before`, `cause_before`) for the PO's later extension to give back (`follow_extension`). Any other
+    end written to a row drops what it kept."""
+
+    end_before: date | None = None
+    cause_before: str | None = None
+
+
+def _extended_end(a: Assignment, after: POState, following: date | None,
+                  kept: tuple[date, str | None] | None) -> SetEnd | None:
+    """Where an extension moves a row stored as ended on the PO's old expiration (None: it stays)."""
+    limit = min(after.expiration, following - ONE_DAY) if following is not None else after.expiration
+    if kept is not None and kept[0] <= a.manual_end:
+        kept = None  # nothing above the row's end to give back
+    if kept is None or following is not None and kept[1] not in (END_MANUAL, END_MOVE):
+        if following is None or limit <= a.manual_end:
+            return None
+        return SetEnd(a.id, limit, END_NEXT if limit == following - ONE_DAY else END_EXPIRY)
+    end_before, cause_before = kept
+    if end_before <= limit:  # back up to the end the cut replaced
+        return SetEnd(a.id, end_before, cause_before)
+    if following is not None and limit == following - ONE_DAY:
+        return SetEnd(a.id, limit, END_NEXT) if limit > a.manual_end else None
+    return CutEnd(a.id, limit, END_EXPIRY, end_before, cause_before)  # extended part way: still cut
+
+
 def follow_extension(before: POState, after: POState, assignments: list[Assignment],
-                     next_starts: dict[int, date]) -> list[SetEnd]:
+                     next_starts: dict[int, date], kept_ends: dict[int, tuple[date, str | None]] | None = None,
+                     ) -> list[SetEnd]:
     """An extended PO extends its assignments (DESIGN: the end is computed from the PO's current expiration).
     One stored as ended on the PO's old expiration was ended by that expiry, not by a clearing (a row is cleared
     only while current, so a clearing ends it the day before a day it still held): assigning the job after
@@ -87,17 +116,22 @@ def follow_extension(before: POState, after: POState, assignments: list[Assignme
     assignment id). It now ends on the new expiration, or the day before that next row when it comes first
     (ended by that next assignment, not by hand: its reason reads "Next assignment"). A row with no next one
     keeps its end (a clearing later than the old expiration, clipped to it), as does one known to have been
-    ended by a clearing or the job's move."""
+    ended by a clearing or the job's move.
+
+    A row a shortening cut (step 3: "the soonest of its own end and the new expiration") gets back the end it had
+    before (`kept_ends`: end and cause, by assignment id; `CutEnd`) as far as the new expiration and the day
+    before a next row allow: its clearing or move again, or, when that cut end was an expiry or a next row's,
+    the new expiration or the day before the next row as above. Extended only part way, it ends on the new
+    expiration and keeps the end for a later extension."""
     if after.expiration <= before.expiration:
         return []
+    kept_ends = kept_ends or {}
     out = []
     for a in assignments:
-        following = next_starts.get(a.id) if a.id is not None else None
-        if a.end_cause in (END_MANUAL, END_MOVE):
+        if a.id is None or a.manual_end != before.expiration or a.end_cause in (END_MANUAL, END_MOVE):
             continue
-        if a.manual_end == before.expiration and following is not None and following > a.manual_end + ONE_DAY:
-            end = min(after.expiration, following - ONE_DAY)
-            out.append(SetEnd(a.id, end, END_NEXT if end == following - ONE_DAY else END_EXPIRY))
+        if (op := _extended_end(a, after, next_starts.get(a.id), kept_ends.get(a.id))) is not None:
+            out.append(op)
     return out
 
 
@@ -119,7 +153,8 @@ def plan_po_edit(before: POState, after: POState, assignments: list[Assignment],
                  group_size_before: int, can_override: bool, confirmed: bool,
                  group_assignments: list[Assignment] = (), jobs: dict[int, JobSpan] | None = None,
                  group_name: str = "", enforcing_debtor: str | None = None, extended_from: date | None = None,
-                 drawn: frozenset[int] = frozenset()) -> EditPlan:
+                 drawn: frozenset[int] = frozenset(),
+                 kept_ends: dict[int, tuple[date, str | None]] | None = None) -> EditPlan:
     """What saving `after` over `before` must check and change.
 
     `assignments` are the job assignments made to this PO itself; `group_assignments` those made to
@@ -127,7 +162,7 @@ def plan_po_edit(before: POState, after: POState, assignments: list[Assignment],
     period dates of the posted invoices drawing on it; `group_size_before` is how many POs the old
     group holds (this one included); `enforcing_debtor` names the debtor when it enforces POs (seed 003);
     `extended_from` and `drawn`: the days only an extension funded, and the jobs documents drew on the PO for on
-    them (`group_jobs_left_without_po`).
+    them (`group_jobs_left_without_po`); `kept_ends`: the ends rows had before an earlier cut (`CutEnd`).
     Jobs left with no PO through the group are asked about (refused for an enforcing debtor) even
     with po_override_validations, which skips only steps 1-4.
     """
@@ -176,8 +211,9 @@ def plan_po_edit(before: POState, after: POState, assignments: list[Assignment],
                 continue
             if a.start > after.expiration:
                 ops.append(Delete(a.id))
-            elif a.manual_end is not None and a.manual_end > after.expiration:
-                ops.append(SetEnd(a.id, after.expiration, END_EXPIRY))
+            elif a.manual_end is not None and a.manual_end > after.expiration:  # the end before any earlier cut
+                end_before, cause_before = (kept_ends or {}).get(a.id, (a.manual_end, a.end_cause))
+                ops.append(CutEnd(a.id, after.expiration, END_EXPIRY, end_before, cause_before))
     # Step 4: adding (or changing) a group does not move existing manual assignments
     if after.group_id is not None and after.group_id != before.group_id and assignments and not confirmed:
         confirmations.append("Manual assignments to this PO exist and will not be updated to the group "

@@ -90,6 +90,10 @@ class JobPOAssignment(Tracked, db.Model):
     manual_end: Mapped[date | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(12), default="manual")
     end_cause: Mapped[str | None] = mapped_column(String(8))
+    # what a shortened PO's cut (seed 004 step 3) replaced, so the PO's later extension gives it back
+    # (portal/domain/po_edit.py); NULL on every row no cut has ended, and reset by any other change of the end
+    end_before_cut: Mapped[date | None] = mapped_column(Date)
+    cause_before_cut: Mapped[str | None] = mapped_column(String(8))
 
     job: Mapped[JobOrder] = relationship(back_populates="assignments")
     purchase_order = relationship("PurchaseOrder", foreign_keys=[po_id],
@@ -106,6 +110,10 @@ class JobPOAssignment(Tracked, db.Model):
         CheckConstraint("source IN ('manual', 'bulk', 'job_order', 'po_edit')", name="source"),
         CheckConstraint("end_cause IS NULL OR manual_end IS NOT NULL AND end_cause IN ("
                         + ", ".join(f"'{c}'" for c in END_CAUSES) + ")", name="end_cause"),
+        CheckConstraint("end_before_cut IS NULL OR manual_end IS NOT NULL AND end_before_cut > manual_end",
+                        name="end_before_cut"),
+        CheckConstraint("cause_before_cut IS NULL OR end_before_cut IS NOT NULL AND cause_before_cut IN ("
+                        + ", ".join(f"'{c}'" for c in END_CAUSES) + ")", name="cause_before_cut"),
         # one PO or group per job per day, with core operators only (no btree_gist): each row is a box,
         # x = the job, y = its days (open end: 9999-12-31) as day numbers, both edges included; two rows
         # of a job overlap when their boxes do. One box key: a GiST insert costs a quarter of the

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, aliased, contains_eager, lazyload
 
 from portal.domain import assignment as assignment_rules, budget, formatting
 from portal.domain.assignment import GroupInfo, POPeriod, Target
-from portal.domain.po_edit import JobSpan, POState, follow_extension, group_follows_extension, plan_po_edit
+from portal.domain.po_edit import (CutEnd, JobSpan, POState, follow_extension, group_follows_extension,
+                                  plan_po_edit)
 from portal.models import (Debtor, Document, DocumentLine, DocumentType, JobOrder, JobPOAssignment, POBalance,
                            POGroup, PurchaseOrder)
 from portal.services import audit, search
@@ -29,7 +30,7 @@ def _write_timeline_change(session: Session, job: JobOrder, result: assignment_r
         if isinstance(op, assignment_rules.Delete):
             session.delete(by_id[op.assignment_id])
         elif isinstance(op, assignment_rules.SetEnd):
-            by_id[op.assignment_id].manual_end, by_id[op.assignment_id].end_cause = op.manual_end, op.cause
+            _set_end(by_id[op.assignment_id], op)
     session.flush()
     for op in result.operations:
         if isinstance(op, assignment_rules.Insert):
@@ -42,6 +43,14 @@ def _write_timeline_change(session: Session, job: JobOrder, result: assignment_r
     except IntegrityError:
         session.rollback()
         raise Conflict("Someone else changed this job's assignments at the same time; reload and try again.")
+
+
+def _set_end(row: JobPOAssignment, op: assignment_rules.SetEnd) -> None:
+    """Write an end to a row: what a shortening cut kept (po_edit.CutEnd) goes with any other end, so a PO's
+    later extension never gives back an end since replaced."""
+    row.manual_end, row.end_cause = op.manual_end, op.cause
+    row.end_before_cut, row.cause_before_cut = (op.end_before, op.cause_before) if isinstance(op, CutEnd) else (
+        None, None)
 
 
 def _check_target(data: DebtorPOs, target: Target) -> None:
@@ -166,13 +175,18 @@ def assign_new_job(session: Session, job: JobOrder, target: Target, *, start: da
 
 def end_for_move(session: Session, job: JobOrder, old_debtor_id: int, day: date) -> None:
     """A job moving to another debtor on `day` keeps its old debtor's assignments, ended the day
-    before (those starting later are removed): the new debtor's PO takes over from `day`."""
+    before (those starting later are removed): the new debtor's PO takes over from `day`. A row a shortened PO
+    cut earlier keeps no end past the move for the PO's extension to give back."""
+    last = day - assignment_rules.ONE_DAY
     for row in session.scalars(select(JobPOAssignment).where(JobPOAssignment.job_id == job.id,
                                                              JobPOAssignment.debtor_id == old_debtor_id)):
         if row.start_date >= day:
             session.delete(row)
         elif row.manual_end is None or row.manual_end >= day:
-            row.manual_end, row.end_cause = day - assignment_rules.ONE_DAY, assignment_rules.END_MOVE
+            _set_end(row, assignment_rules.SetEnd(row.id, last, assignment_rules.END_MOVE))
+        elif row.end_before_cut is not None and row.end_before_cut > last:
+            row.end_before_cut, row.cause_before_cut = (
+                (last, assignment_rules.END_MOVE) if row.manual_end < last else (None, None))
     session.flush()
 
 
@@ -540,20 +554,22 @@ def apply_po_edit_steps(session: Session, po: PurchaseOrder, before, after, acto
     states = POState(before.effective, before.expiration, before.group_id), POState(
         after.effective, after.expiration, after.group_id)
     extended_from, drawn = _shortened_back(session, po, before, after) if group_rows else (None, frozenset())
+    kept = {r.id: (r.end_before_cut, r.cause_before_cut) for r in rows if r.end_before_cut is not None}
     plan = plan_po_edit(*states, [to_value(r) for r in rows],
                         bill_dates, group_size_before=group_size or 0,
                         can_override=actor.can("po_override_validations"), confirmed=confirmed,
                         group_assignments=[to_value(r) for r in group_rows], jobs=spans,
                         group_name=group.description if group else "",
                         enforcing_debtor=debtor.code if debtor.enforce_purchase_orders else None,
-                        extended_from=extended_from, drawn=drawn)
+                        extended_from=extended_from, drawn=drawn, kept_ends=kept)
     if plan.errors:
         raise ValidationFailed(plan.errors)
     if plan.confirmations:
         raise Conflict(" ".join(plan.confirmations))
     by_id = {r.id: r for r in rows} | {r.id: r for r in group_rows}
     removed, ended = [], []
-    extended = follow_extension(*states, [to_value(r) for r in rows], _next_starts(session, rows, before.expiration))
+    extended = follow_extension(*states, [to_value(r) for r in rows], _next_starts(session, rows, before.expiration),
+                                kept)
     extended += _group_follows(session, po, states, group_rows)
     for op in [*plan.operations, *extended]:
         if isinstance(op, assignment_rules.Delete):
@@ -561,7 +577,7 @@ def apply_po_edit_steps(session: Session, po: PurchaseOrder, before, after, acto
             session.delete(by_id[op.assignment_id])
         elif isinstance(op, assignment_rules.SetEnd):
             ended.append((by_id[op.assignment_id], op.manual_end))
-            by_id[op.assignment_id].manual_end, by_id[op.assignment_id].end_cause = op.manual_end, op.cause
+            _set_end(by_id[op.assignment_id], op)
     said = list(plan.notices)
     jobs = {j.id: j for j in session.scalars(select(JobOrder).where(
         JobOrder.id.in_({r.job_id for r in removed} | {r.job_id for r, _ in ended})).options(

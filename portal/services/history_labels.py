@@ -17,7 +17,7 @@ from portal.models import (AlertTemplate, BillCode, BillCodeGroup, Branch, Catal
                            POGroup, PurchaseOrder, Role, ServiceDeskItem, Supplier, SupplierPO, User)
 
 HIDDEN = {"id", "row_version", "number_key", "created_at", "created_by_id", "changed_at", "changed_by_id",
-          "password_hash", "session_version"}
+          "password_hash", "session_version", "end_before_cut", "cause_before_cut"}
 
 LABELS = {
     "debtor_id": "Debtor", "po_id": "PO", "group_id": "PO group", "alert_template_id": "Alert template",

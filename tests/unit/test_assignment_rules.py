@@ -5,7 +5,7 @@ import pytest
 
 from portal.domain import assignment as assignment_rules, po_edit
 from portal.domain.assignment import Assignment, GroupInfo, NeedsConfirmation, POPeriod, Target
-from portal.domain.po_edit import POState, plan_po_edit
+from portal.domain.po_edit import CutEnd, POState, plan_po_edit
 
 D = date
 PO1 = POPeriod(1, "P-1", D(2026, 1, 1), D(2026, 6, 30), group_id=None)
@@ -182,7 +182,7 @@ def test_step_3_earlier_expiration_ends_or_removes_assignments():
     timeline = [a(1, D(2026, 1, 1), D(2026, 8, 31)), a(2, D(2026, 9, 1), D(2026, 9, 30)), a(3, D(2026, 10, 1))]
     plan = plan_po_edit(BEFORE, POState(D(2026, 1, 1), D(2026, 6, 30), None), timeline, [],
                         group_size_before=0, can_override=False, confirmed=False)
-    assert plan.operations == [assignment_rules.SetEnd(1, D(2026, 6, 30), "expiry"), assignment_rules.Delete(2),
+    assert plan.operations == [CutEnd(1, D(2026, 6, 30), "expiry", D(2026, 8, 31)), assignment_rules.Delete(2),
                                assignment_rules.Delete(3)]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from portal.domain.assignment import Assignment, Delete, SetEnd, Target, enforcement_refusal
-from portal.domain.po_edit import JobSpan, POState, days_no_longer_funded, group_jobs_left_without_po, plan_po_edit
+from portal.domain.po_edit import (CutEnd, JobSpan, POState, days_no_longer_funded, group_jobs_left_without_po,
+                                   plan_po_edit)
 
 D = date
 PO = Target("po", 1)
@@ -39,7 +40,7 @@ def test_step_3_for_an_enforcing_debtor_removes_an_assignment_whose_job_has_ende
     rows = [a(1, 10, D(2026, 10, 1)), a(2, 11, D(2026, 1, 1), D(2026, 8, 31))]
     jobs = {10: JobSpan(D(2026, 1, 1), D(2026, 9, 30)), 11: JobSpan(D(2026, 1, 1))}
     ok = plan(YEAR, JUNE, rows, jobs=jobs, enforcing_debtor="ACME")
-    assert ok.errors == {} and ok.operations == [Delete(1), SetEnd(2, D(2026, 6, 30), "expiry")]
+    assert ok.errors == {} and ok.operations == [Delete(1), CutEnd(2, D(2026, 6, 30), "expiry", D(2026, 8, 31))]
     later = plan(YEAR, JUNE, rows, jobs={10: JobSpan(D(2026, 11, 1)), 11: JobSpan(D(2026, 1, 1))},
                  enforcing_debtor="ACME")
     assert later.errors  # the job starts after the assignment does: still active on its days
